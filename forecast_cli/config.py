@@ -1,0 +1,107 @@
+"""Training settings: one frozen dataclass, saved to and read from the manifest as JSON."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from forecast_cli.errors import UsageError
+
+LOSSES = ("mae", "mse", "huber")
+WINDOW_NORMS = ("none", "last", "season")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Every setting that shapes a trained model; the CLI flags carry the same names.
+
+    `lookback` and `season` are resolved from the data before training, so a saved config never
+    holds `None` for them.
+    """
+
+    horizon: int
+    lookback: int | None = None
+    season: int | None = None
+    epochs: int = 60
+    batch_size: int = 256
+    units: int = 64
+    layers: int = 1
+    dropout: float = 0.0
+    learning_rate: float = 1e-3
+    patience: int = 6
+    seed: int = 42
+    val_windows: int = 1
+    max_windows: int = 300
+    loss: str = "mae"
+    window_norm: str = "season"
+    fill: str = "interpolate"
+
+    def __post_init__(self) -> None:
+        positive = {
+            "horizon": self.horizon,
+            "epochs": self.epochs,
+            "batch_size": self.batch_size,
+            "units": self.units,
+            "layers": self.layers,
+            "patience": self.patience,
+            "val_windows": self.val_windows,
+            "max_windows": self.max_windows,
+        }
+        if self.lookback is not None:
+            positive["lookback"] = self.lookback
+        if self.season is not None:
+            positive["season"] = self.season
+        for name, value in positive.items():
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                flag = "--" + name.replace("_", "-")
+                raise UsageError(
+                    f"{flag} must be a whole number of at least 1. Received: {name}={value!r}."
+                )
+        if not 0.0 <= self.dropout < 1.0:
+            raise UsageError(
+                f"--dropout must be in [0, 1). Received: dropout={self.dropout!r}."
+            )
+        if not self.learning_rate > 0.0:
+            raise UsageError(
+                f"--learning-rate must be above 0. Received: learning_rate={self.learning_rate!r}."
+            )
+        if self.seed < 0:
+            raise UsageError(f"--seed must be 0 or more. Received: seed={self.seed!r}.")
+        if self.loss not in LOSSES:
+            raise UsageError(
+                f"--loss must be one of {', '.join(LOSSES)}. Received: loss={self.loss!r}."
+            )
+        if self.window_norm not in WINDOW_NORMS:
+            raise UsageError(
+                f"--window-norm must be one of {', '.join(WINDOW_NORMS)}. "
+                f"Received: window_norm={self.window_norm!r}."
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
+        """Rebuild a config from a manifest; unknown keys are refused so typos cannot hide."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - names)
+        if unknown:
+            raise ValueError(f"unknown config keys: {', '.join(unknown)}")
+        return cls(**values)
+
+
+def default_lookback(horizon: int, season: int) -> int:
+    """The lookback used when `--lookback` is not given: two seasons or twice the horizon.
+
+    Args:
+        horizon: steps to forecast.
+        season: steps in one seasonal cycle (1 when there is none).
+
+    Returns:
+        The number of past steps the network reads.
+
+    Example:
+        >>> default_lookback(24, 12)
+        48
+    """
+    return max(2 * horizon, 2 * season, 4)

@@ -1,0 +1,626 @@
+"""Read and validate a CSV of series into one long frame (unique_id, ds, y) with its frequency."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import hashlib
+import math
+import os
+import warnings
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from forecast_cli.errors import DataError, UsageError
+
+ID, TIME, TARGET = "unique_id", "ds", "y"
+TIME_NAMES = ("ds", "date", "datetime", "timestamp", "time", "month", "week", "year", "period")
+FILLS = ("interpolate", "ffill", "zero", "none")
+DELIMITERS = ",;\t|"
+
+# Steps in one seasonal cycle per pandas offset base (the cycle a person would name).
+_SEASON_BY_BASE = {
+    "min": 60 * 24,  # per day
+    "s": 60,
+    "h": 24,
+    "D": 7,
+    "B": 5,
+    "W": 52,
+    "ME": 12,
+    "MS": 12,
+    "BME": 12,
+    "BMS": 12,
+    "QE": 4,
+    "QS": 4,
+    "BQE": 4,
+    "BQS": 4,
+    "YE": 1,
+    "YS": 1,
+    "BYE": 1,
+    "BYS": 1,
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Columns:
+    """Which column of the source file plays which role (`id_col` is None for one series)."""
+
+    time_col: str
+    target_col: str
+    id_col: str | None
+    all_columns: tuple[str, ...]
+
+    @property
+    def used(self) -> tuple[str, ...]:
+        return tuple(c for c in (self.id_col, self.time_col, self.target_col) if c is not None)
+
+    @property
+    def ignored(self) -> tuple[str, ...]:
+        return tuple(c for c in self.all_columns if c not in self.used)
+
+
+@dataclasses.dataclass(frozen=True)
+class Dataset:
+    """A validated long frame and what was detected about it."""
+
+    frame: pd.DataFrame  # columns unique_id (str), ds (datetime64 or int64), y (float64); sorted
+    columns: Columns
+    time_kind: str  # "datetime" or "integer"
+    freq: str | None  # pandas offset alias for datetimes, None for integer steps
+    step: int  # integer step size (1 for datetimes)
+    season: int
+    source: str
+    filled: int  # values filled in (missing values and missing timestamps)
+    sha256: str
+
+    @property
+    def n_series(self) -> int:
+        return int(self.frame[ID].nunique())
+
+    def describe(self) -> str:
+        shape = "one series" if self.columns.id_col is None else f"{self.n_series} series (long format)"
+        time = f"dates, frequency {self.freq}" if self.time_kind == "datetime" else f"integer steps of {self.step}"
+        roles = f"time={self.columns.time_col!r}, target={self.columns.target_col!r}"
+        if self.columns.id_col is not None:
+            roles = f"id={self.columns.id_col!r}, " + roles
+        text = f"{self.source}: {shape}, {len(self.frame)} rows; {roles}; {time}; season {self.season}"
+        if self.columns.ignored:
+            text += f"; ignored columns: {', '.join(sorted(self.columns.ignored))}"
+        if self.filled:
+            text += f"; filled {self.filled} missing value(s)"
+        return text
+
+
+def read_csv(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, str]:
+    """Read a CSV file as strings, detecting `,` `;` tab or `|` as the delimiter.
+
+    Args:
+        path: the file to read.
+
+    Returns:
+        The raw frame (every cell a string or NaN) and the SHA-256 of the file's bytes.
+
+    Example:
+        >>> raw, digest = read_csv("sample_data/airpassengers.csv")
+    """
+    p = Path(path)
+    if not p.exists():
+        raise DataError(f"{p}: no such file. Check the path, or pass the CSV file to read.")
+    if p.is_dir():
+        raise DataError(f"{p} is a directory; expected a CSV file. Pass the file inside it.")
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise DataError(f"{p}: cannot be read ({exc.strerror}). Check its permissions.") from None
+    if not data.strip():
+        raise DataError(f"{p} is empty; expected a header line and rows of data.")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise DataError(
+            f"{p}: line {line} is not UTF-8 (byte 0x{data[exc.start]:02x}). "
+            "Save the file as UTF-8, e.g. `iconv -f latin1 -t utf-8 in.csv > out.csv`."
+        ) from None
+    header = text.splitlines()[0]
+    delimiter = _sniff_delimiter(header)
+    try:
+        frame = pd.read_csv(
+            p, sep=delimiter, dtype=str, encoding="utf-8-sig", skipinitialspace=True,
+            keep_default_na=True, na_values=["", "NA", "NaN", "nan", "null", "None"],
+        )
+    except pd.errors.ParserError as exc:
+        raise DataError(f"{p}: not a well-formed CSV ({exc}). Each row needs as many fields as the header.") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    duplicated = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
+    if duplicated or any(c.startswith("Unnamed: ") for c in frame.columns):
+        raise DataError(
+            f"{p}: the header has empty or repeated column names ({', '.join(frame.columns)}). "
+            "Give every column a unique name."
+        )
+    if frame.empty:
+        raise DataError(f"{p} has a header ({', '.join(frame.columns)}) but no rows of data.")
+    return frame, hashlib.sha256(data).hexdigest()
+
+
+def _sniff_delimiter(header: str) -> str:
+    counts = {d: header.count(d) for d in DELIMITERS}
+    best = max(counts, key=lambda d: counts[d])
+    if counts[best] == 0:
+        return ","
+    try:
+        return csv.Sniffer().sniff(header, delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        return best
+
+
+def detect_columns(
+    frame: pd.DataFrame,
+    source: str,
+    time_col: str | None = None,
+    target_col: str | None = None,
+    id_col: str | None = None,
+) -> Columns:
+    """Decide which column is the id, the time and the target.
+
+    Long format is detected by a `unique_id` column (or `--id-col`); otherwise the file holds one
+    series. The time column is `--time-col`, else one with a usual name (ds, date, timestamp, ...),
+    else the first column. The target is `--target-col`, else `y`, else the one column left.
+
+    Args:
+        frame: the raw frame from `read_csv`.
+        source: the file name, for messages.
+        time_col, target_col, id_col: explicit roles; None to detect.
+
+    Returns:
+        The column roles.
+
+    Example:
+        >>> detect_columns(raw, "data.csv", target_col="OT")
+    """
+    columns = list(frame.columns)
+    named = {"--time-col": time_col, "--target-col": target_col, "--id-col": id_col}
+    absent = {flag: col for flag, col in named.items() if col is not None and col not in columns}
+    if absent:
+        said = ", ".join(f"{flag} {col!r}" for flag, col in absent.items())
+        raise UsageError(f"{source} has no column {said}; its columns are: {', '.join(columns)}.")
+    if id_col is None and ID in columns and target_col != ID and time_col != ID:
+        id_col = ID
+    rest = [c for c in columns if c != id_col]
+    if time_col is None:
+        rest_lower = {c.lower(): c for c in rest if c != target_col}
+        time_col = next((rest_lower[n] for n in TIME_NAMES if n in rest_lower), None)
+        if time_col is None:
+            time_col = next(c for c in rest if c != target_col) if len(rest) > 1 else None
+    if time_col is None:
+        raise DataError(
+            f"{source} has only the column(s) {', '.join(columns)}; expected a time column and a "
+            "value column (and an id column for many series). Add a time column."
+        )
+    rest = [c for c in rest if c != time_col]
+    if target_col is None:
+        if TARGET in rest:
+            target_col = TARGET
+        elif len(rest) == 1:
+            target_col = rest[0]
+        elif not rest:
+            raise DataError(
+                f"{source} has a time column {time_col!r} but no value column. "
+                "Expected a numeric column beside it."
+            )
+        else:
+            raise UsageError(
+                f"{source} has several candidate target columns ({', '.join(rest)}). "
+                "Choose one with --target-col (and the id column, if any, with --id-col)."
+            )
+    if len({time_col, target_col, id_col} - {None}) < len([c for c in (time_col, target_col, id_col) if c]):
+        raise UsageError(
+            f"{source}: one column cannot play two roles (time={time_col!r}, target={target_col!r}, "
+            f"id={id_col!r}). Give each role its own column."
+        )
+    return Columns(time_col=time_col, target_col=target_col, id_col=id_col, all_columns=tuple(columns))
+
+
+def load_series(
+    path: str | os.PathLike[str],
+    time_col: str | None = None,
+    target_col: str | None = None,
+    id_col: str | None = None,
+    freq: str | None = None,
+    fill: str = "interpolate",
+    columns: Columns | None = None,
+    expect_time_kind: str | None = None,
+) -> Dataset:
+    """Read, validate and regularise a CSV of one or many series.
+
+    Args:
+        path: the CSV file.
+        time_col, target_col, id_col: explicit column roles (detected when None).
+        freq: a pandas frequency alias (`D`, `h`, `MS`, `W-SUN`, ...) overriding the inferred one.
+        fill: how missing values and missing timestamps are filled: `interpolate` (linear),
+            `ffill`, `zero`, or `none` to refuse them.
+        columns: the column roles of a trained model; the file must have exactly its columns.
+        expect_time_kind: `datetime` or `integer` when a trained model requires one.
+
+    Returns:
+        A `Dataset` whose frame is sorted by series and time, on a regular grid, with no gaps.
+
+    Example:
+        >>> ds = load_series("sample_data/airpassengers.csv")
+        >>> ds.freq, ds.season
+        ('MS', 12)
+    """
+    if fill not in FILLS:
+        raise UsageError(f"--fill must be one of {', '.join(FILLS)}. Received: fill={fill!r}.")
+    source = str(path)
+    raw, digest = read_csv(path)
+    if columns is None:
+        columns = detect_columns(raw, source, time_col, target_col, id_col)
+    else:
+        check_columns(raw, columns, source)
+    ids = (
+        raw[columns.id_col].astype("string").str.strip()
+        if columns.id_col is not None
+        else pd.Series(columns.target_col, index=raw.index, dtype="string")
+    )
+    missing_id = ids.isna()
+    if missing_id.any():
+        row = int(np.flatnonzero(missing_id.to_numpy())[0])
+        raise DataError(
+            f"{source}, line {row + 2}: column {columns.id_col!r} is empty; every row needs a series id."
+        )
+    times, time_kind = _parse_time(raw[columns.time_col], source, columns.time_col)
+    if expect_time_kind is not None and time_kind != expect_time_kind:
+        kinds = {"datetime": "dates", "integer": "integer steps"}
+        raise DataError(
+            f"{source}: the time column {columns.time_col!r} holds {kinds[time_kind]}, but the model "
+            f"was trained on {kinds[expect_time_kind]}. Give the time in the same form as in training."
+        )
+    values = _parse_target(raw[columns.target_col], source, columns.target_col)
+    frame = pd.DataFrame({ID: ids.astype(str).to_numpy(), TIME: times, TARGET: values})
+    frame["_line"] = np.arange(len(frame)) + 2
+    frame = frame.sort_values([ID, TIME], kind="stable").reset_index(drop=True)
+    dup = frame.duplicated([ID, TIME], keep=False)
+    if dup.any():
+        first = frame[dup].iloc[0]
+        lines = frame.loc[dup & (frame[ID] == first[ID]) & (frame[TIME] == first[TIME]), "_line"].tolist()
+        raise DataError(
+            f"{source}: series {first[ID]!r} has the timestamp {first[TIME]} more than once "
+            f"(lines {', '.join(map(str, lines[:5]))}); expected one row per series and time. "
+            "Remove or aggregate the duplicates."
+        )
+    if time_kind == "datetime":
+        freq = _resolve_freq(frame, source, freq)
+        step = 1
+    else:
+        if freq is not None:
+            raise UsageError(
+                f"--freq {freq!r} was given but {source}'s column {columns.time_col!r} holds integer "
+                "steps, not dates. Drop --freq, or give the column dates."
+            )
+        step = _integer_step(frame, source)
+    frame, filled = _regularise(frame, source, freq, step, fill)
+    season = season_of(freq) if time_kind == "datetime" else 1
+    return Dataset(
+        frame=frame.drop(columns="_line").reset_index(drop=True),
+        columns=columns,
+        time_kind=time_kind,
+        freq=freq,
+        step=step,
+        season=season,
+        source=source,
+        filled=filled,
+        sha256=digest,
+    )
+
+
+def check_columns(raw: pd.DataFrame, columns: Columns, source: str) -> None:
+    """Refuse a file whose columns differ from the ones a model was trained on."""
+    have = set(raw.columns)
+    missing = sorted(set(columns.used) - have)
+    unexpected = sorted(have - set(columns.all_columns))
+    if missing or unexpected:
+        parts = []
+        if missing:
+            parts.append(f"missing: {', '.join(missing)}")
+        if unexpected:
+            parts.append(f"unexpected: {', '.join(unexpected)}")
+        raise DataError(
+            f"{source} does not have the columns the model was trained on ({'; '.join(parts)}). "
+            f"Expected {', '.join(columns.all_columns)}; rename or drop columns to match."
+        )
+
+
+def _parse_time(col: pd.Series, source: str, name: str) -> tuple[pd.Series, str]:
+    text = col.astype("string").str.strip()
+    if text.isna().any():
+        row = int(np.flatnonzero(text.isna().to_numpy())[0])
+        raise DataError(f"{source}, line {row + 2}: the time column {name!r} is empty. Every row needs a time.")
+    is_int = text.str.fullmatch(r"[+-]?\d+")
+    if is_int.all():
+        return text.astype("int64"), "integer"
+    if is_int.any() and not is_int.all() and is_int.sum() < len(text):
+        looks_like_date = text.str.contains(r"[-/:T ]", regex=True)
+        if looks_like_date.any():
+            row = int(np.flatnonzero(is_int.to_numpy())[0])
+            raise DataError(
+                f"{source}, line {row + 2}: the time column {name!r} mixes integers ({text.iloc[row]!r}) "
+                "with dates. Use one kind throughout."
+            )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            parsed = pd.to_datetime(text, format="ISO8601")
+        except (ValueError, TypeError):
+            try:
+                parsed = pd.to_datetime(text, format="mixed")
+            except (ValueError, TypeError) as exc:
+                bad = _first_bad_time(text)
+                if bad is not None:
+                    raise DataError(
+                        f"{source}, line {bad + 2}: {text.iloc[bad]!r} in column {name!r} is not a date "
+                        "or time; expected ISO dates like 2024-01-31 or 2024-01-31 13:00."
+                    ) from None
+                raise DataError(
+                    f"{source}: the time column {name!r} mixes time zones or time-zone-aware and naive "
+                    f"times ({exc}). Write every time in one zone, e.g. all in UTC with +00:00."
+                ) from None
+    if parsed.dtype == object:
+        raise DataError(
+            f"{source}: the time column {name!r} mixes time zones or time-zone-aware and naive times. "
+            "Write every time in one zone, e.g. all in UTC with +00:00."
+        )
+    return parsed, "datetime"
+
+
+def _first_bad_time(text: pd.Series) -> int | None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for i, value in enumerate(text):
+            try:
+                pd.Timestamp(value)
+            except (ValueError, TypeError):
+                return i
+    return None
+
+
+def _parse_target(col: pd.Series, source: str, name: str) -> np.ndarray:
+    text = col.astype("string").str.strip()
+    values = pd.to_numeric(text, errors="coerce")
+    bad = values.isna() & text.notna()
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        value = text.iloc[row]
+        hint = " (a thousands separator? write 1234, not 1,234)" if "," in value else ""
+        raise DataError(
+            f"{source}, line {row + 2}: {value!r} in column {name!r} is not a number{hint}; "
+            f"{int(bad.sum())} such value(s) in all. Expected numbers; leave a cell empty for a "
+            "missing value."
+        )
+    array = values.to_numpy(dtype="float64")
+    inf = np.isinf(array)
+    if inf.any():
+        row = int(np.flatnonzero(inf)[0])
+        raise DataError(
+            f"{source}, line {row + 2}: column {name!r} holds an infinite value ({text.iloc[row]}). "
+            "Replace it with a finite number or leave the cell empty."
+        )
+    if np.isnan(array).all():
+        raise DataError(f"{source}: column {name!r} has no values at all; expected numbers.")
+    big = np.abs(array) > 1e300
+    if big.any():
+        row = int(np.flatnonzero(big)[0])
+        raise DataError(
+            f"{source}, line {row + 2}: column {name!r} holds {text.iloc[row]}, too large to scale "
+            "safely (limit 1e300). Rescale the column."
+        )
+    return array
+
+
+def _infer_freq(index: pd.DatetimeIndex) -> str | None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            found = pd.infer_freq(index)
+        except (ValueError, TypeError):
+            return None
+    if found is None:
+        return None
+    return pd.tseries.frequencies.to_offset(found).freqstr
+
+
+def _guess_freq(times: pd.Series) -> str | None:
+    """Infer a frequency, tolerating gaps: the most common one over short runs of the series."""
+    index = pd.DatetimeIndex(times)
+    whole = _infer_freq(index)
+    if whole is not None or len(index) < 4:
+        return whole
+    starts = np.unique(np.linspace(0, len(index) - 4, num=min(60, len(index) - 3)).astype(int))
+    found = Counter(f for f in (_infer_freq(index[s : s + 4]) for s in starts) if f is not None)
+    return found.most_common(1)[0][0] if found else None
+
+
+def _resolve_freq(frame: pd.DataFrame, source: str, freq: str | None) -> str:
+    if freq is not None:
+        try:
+            return pd.tseries.frequencies.to_offset(freq).freqstr
+        except ValueError:
+            raise UsageError(
+                f"--freq {freq!r} is not a pandas frequency; expected an alias such as h, D, W-SUN, "
+                "MS, QS or YS."
+            ) from None
+    by_series: dict[str, str | None] = {}
+    groups = [(uid, g) for uid, g in frame.groupby(ID, sort=False) if len(g) >= 3]
+    if len(groups) > 40:  # a sample is enough; the grid check later catches any series off it
+        groups = [groups[i] for i in np.linspace(0, len(groups) - 1, 40).astype(int)]
+    for uid, group in groups:
+        by_series[str(uid)] = _guess_freq(group[TIME])
+    found = Counter(f for f in by_series.values() if f is not None)
+    if not found:
+        raise DataError(
+            f"{source}: cannot infer the frequency of the time column (too few or irregular "
+            "timestamps). Give it with --freq (e.g. --freq D, --freq MS, --freq h)."
+        )
+    if len(found) > 1:
+        (common, _), (other, _) = found.most_common(2)
+        example = next(u for u, f in by_series.items() if f == other)
+        raise DataError(
+            f"{source}: series have different frequencies ({common} for most, {other} for "
+            f"series {example!r}). Put series of one frequency per file, or force one with --freq."
+        )
+    return next(iter(found))
+
+
+def _integer_step(frame: pd.DataFrame, source: str) -> int:
+    diffs = frame.groupby(ID, sort=False)[TIME].diff().dropna()
+    if diffs.empty:
+        return 1
+    return int(diffs.mode().iloc[0])
+
+
+def _grid_positions(times: pd.Series, freq: str | None, step: int) -> np.ndarray | None:
+    """Each time's index on one regular grid shared by all series, or None if some are off it."""
+    if freq is None:
+        origin = int(times.min())
+        offsets = times.to_numpy(dtype="int64") - origin
+        return offsets // step if (offsets % step == 0).all() else None
+    grid = pd.date_range(times.min(), times.max(), freq=freq)
+    if len(grid) == 0 or len(grid) > 50_000_000:
+        return None
+    values = pd.DatetimeIndex(times)
+    pos = grid.searchsorted(values)
+    inside = pos < len(grid)
+    if not inside.all() or not (grid[pos] == values).all():
+        return None
+    return pos.astype("int64")
+
+
+def _regularise(
+    frame: pd.DataFrame, source: str, freq: str | None, step: int, fill: str
+) -> tuple[pd.DataFrame, int]:
+    """Put every series on its full time grid, then fill missing values by the `fill` policy."""
+    pos = _grid_positions(frame[TIME], freq, step)
+    if pos is not None:
+        spans = pd.DataFrame({ID: frame[ID], "p": pos}).groupby(ID, sort=False)["p"].agg(["min", "max", "size"])
+        gappy = set(spans.index[(spans["max"] - spans["min"] + 1) != spans["size"]])
+    else:
+        gappy = set(frame[ID].unique())
+    gappy |= set(frame.loc[frame[TARGET].isna(), ID].unique())
+    if not gappy:
+        return frame, 0
+    keep = frame[~frame[ID].isin(gappy)]
+    pieces = [keep]
+    total_filled = 0
+    for uid, group in frame[frame[ID].isin(gappy)].groupby(ID, sort=False):
+        times = group[TIME]
+        if freq is not None:
+            grid = pd.date_range(times.iloc[0], times.iloc[-1], freq=freq)
+            if len(grid) == 0 or grid[0] != times.iloc[0]:
+                grid = pd.DatetimeIndex([])
+        else:
+            grid = pd.Index(np.arange(times.iloc[0], times.iloc[-1] + 1, step, dtype="int64"))
+        off = ~pd.Index(times).isin(grid)
+        if off.any():
+            row = group.iloc[int(np.flatnonzero(off)[0])]
+            what = f"frequency {freq}" if freq is not None else f"step {step}"
+            raise DataError(
+                f"{source}, line {int(row['_line'])}: series {uid!r} has the timestamp {row[TIME]}, "
+                f"which is off the regular {what} grid (irregular or mixed frequencies). Resample "
+                "the series to one frequency, or give the right one with --freq."
+            )
+        if len(grid) > 10 * len(group) + 100:
+            raise DataError(
+                f"{source}: series {uid!r} has {len(group)} rows spread over {len(grid)} steps of "
+                f"{freq or step}; it is mostly gaps. Check --freq, or resample the series."
+            )
+        values = pd.Series(group[TARGET].to_numpy(), index=pd.Index(times)).reindex(grid)
+        lines = pd.Series(group["_line"].to_numpy(), index=pd.Index(times)).reindex(grid)
+        missing = values.isna()
+        n_missing = int(missing.sum())
+        if n_missing == len(values):
+            raise DataError(
+                f"{source}: series {uid!r} has no values at all; expected numbers. "
+                "Fill it in or remove its rows."
+            )
+        if n_missing:
+            if fill == "none":
+                where = values.index[missing.to_numpy()][0]
+                raise DataError(
+                    f"{source}: series {uid!r} has {n_missing} missing value(s) or missing "
+                    f"timestamp(s), the first at {where}. Fill them, or choose --fill interpolate, "
+                    "ffill or zero."
+                )
+            values = _fill(values, fill)
+        total_filled += n_missing
+        pieces.append(
+            pd.DataFrame(
+                {ID: uid, TIME: grid, TARGET: values.to_numpy(dtype="float64"), "_line": lines.to_numpy()}
+            )
+        )
+    out = pd.concat(pieces, ignore_index=True).sort_values([ID, TIME], kind="stable")
+    return out.reset_index(drop=True), total_filled
+
+
+def _fill(values: pd.Series, fill: str) -> pd.Series:
+    if fill == "zero":
+        return values.fillna(0.0)
+    if fill == "ffill":
+        return values.ffill().bfill()
+    positions = pd.Series(values.to_numpy(), index=np.arange(len(values)))
+    return pd.Series(
+        positions.interpolate(method="linear", limit_direction="both").to_numpy(), index=values.index
+    )
+
+
+def season_of(freq: str | None) -> int:
+    """Steps in one seasonal cycle for a pandas frequency (1 when none applies).
+
+    Args:
+        freq: a pandas offset alias such as `h`, `30min`, `D`, `W-SUN`, `MS`, `QS-OCT`.
+
+    Returns:
+        The season length: 24 for hourly, 48 for half-hourly, 7 for daily, 52 for weekly,
+        12 for monthly, 4 for quarterly, 1 for yearly.
+
+    Example:
+        >>> season_of("30min")
+        48
+    """
+    if freq is None:
+        return 1
+    offset = pd.tseries.frequencies.to_offset(freq)
+    base = offset.rule_code.split("-")[0]
+    cycle = _SEASON_BY_BASE.get(base, 1)
+    n = max(1, int(getattr(offset, "n", 1) or 1))
+    if cycle % n != 0:
+        return 1
+    return max(1, cycle // n)
+
+
+def future_times(last: Any, horizon: int, time_kind: str, freq: str | None, step: int) -> list[Any]:
+    """The `horizon` timestamps after `last` on the series' grid.
+
+    Example:
+        >>> future_times(pd.Timestamp("1960-12-01"), 2, "datetime", "MS", 1)
+        [Timestamp('1961-01-01 00:00:00'), Timestamp('1961-02-01 00:00:00')]
+    """
+    if time_kind == "datetime":
+        grid = pd.date_range(pd.Timestamp(last), periods=horizon + 1, freq=freq)
+        return list(grid[1:])
+    return [int(last) + step * (k + 1) for k in range(horizon)]
+
+
+def series_arrays(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Each series' values in time order, keyed by id (ids in sorted order)."""
+    return {
+        str(uid): group[TARGET].to_numpy(dtype="float64")
+        for uid, group in frame.groupby(ID, sort=True)
+    }
+
+
+def is_finite_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

@@ -1,0 +1,45 @@
+"""The tool's own errors and the exit code each one means (the only place exit codes live)."""
+
+from __future__ import annotations
+
+import enum
+
+
+class ExitCode(enum.IntEnum):
+    """Process exit codes; documented in the README's "Exit codes" table (cron depends on them)."""
+
+    OK = 0
+    INTERNAL = 1  # a bug: the traceback is shown so it can be reported
+    USAGE = 2  # a bad flag or flag value (also what Typer/Click use for usage errors)
+    DATA = 3  # the input CSV cannot be used as it is
+    MODEL = 4  # the model directory is missing, damaged, unsafe or from a newer version
+    OUTPUT = 5  # an output path cannot be written
+    LOCKED = 6  # another run holds the lock and --lock-timeout ran out
+    PARTIAL = 7  # several input files: at least one failed, the others were written
+    INTERRUPTED = 130  # Ctrl-C or SIGTERM
+
+
+class ForecastError(Exception):
+    """A user-facing error: its message says what was received, what was expected and the fix."""
+
+    exit_code: ExitCode = ExitCode.INTERNAL
+
+
+class UsageError(ForecastError):
+    exit_code = ExitCode.USAGE
+
+
+class DataError(ForecastError):
+    exit_code = ExitCode.DATA
+
+
+class ModelDirError(ForecastError):
+    exit_code = ExitCode.MODEL
+
+
+class OutputError(ForecastError):
+    exit_code = ExitCode.OUTPUT
+
+
+class LockTimeoutError(ForecastError):
+    exit_code = ExitCode.LOCKED

@@ -1,0 +1,88 @@
+"""Accuracy metrics and the naive baselines, each metric with one signature.
+
+Every metric takes `actual` and `forecast` of shape (n_windows, horizon) and `scale`, one number
+per window (the in-sample seasonal-naive MAE of that window's history; used by MASE only), and
+returns the mean over windows and steps, as the M4 and tourism competitions define them.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def mae(actual: np.ndarray, forecast: np.ndarray, scale: np.ndarray | None = None) -> float:
+    from sklearn.metrics import mean_absolute_error
+
+    return float(mean_absolute_error(actual.reshape(-1), forecast.reshape(-1)))
+
+
+def rmse(actual: np.ndarray, forecast: np.ndarray, scale: np.ndarray | None = None) -> float:
+    from sklearn.metrics import root_mean_squared_error
+
+    return float(root_mean_squared_error(actual.reshape(-1), forecast.reshape(-1)))
+
+
+def smape(actual: np.ndarray, forecast: np.ndarray, scale: np.ndarray | None = None) -> float:
+    """sMAPE in %: 200·|y−ŷ|/(|y|+|ŷ|), a step where both are 0 counting as 0."""
+    denom = np.abs(actual) + np.abs(forecast)
+    ratio = np.divide(np.abs(actual - forecast), denom, out=np.zeros_like(denom, dtype="float64"), where=denom > 0)
+    return float(200.0 * np.mean(ratio))
+
+
+def mape(actual: np.ndarray, forecast: np.ndarray, scale: np.ndarray | None = None) -> float:
+    """Tourism MAPE in %: mean over windows of 100·mean|y−ŷ|/|y|; steps where y = 0 are skipped."""
+    nonzero = np.abs(actual) > 0
+    if not nonzero.any():
+        return math.nan
+    ratio = np.where(nonzero, np.abs(actual - forecast) / np.where(nonzero, np.abs(actual), 1.0), np.nan)
+    with np.errstate(all="ignore"):
+        per_window = np.nanmean(ratio, axis=1)
+    return float(100.0 * np.nanmean(per_window))
+
+
+def mase(actual: np.ndarray, forecast: np.ndarray, scale: np.ndarray | None = None) -> float:
+    """MASE: |y−ŷ| over the window's in-sample seasonal-naive MAE; windows whose scale is 0 are
+    skipped (a constant history), and the result is NaN if every window is."""
+    if scale is None:
+        raise ValueError("mase needs the in-sample scale of each window")
+    scale = np.asarray(scale, dtype="float64").reshape(-1)
+    ok = np.isfinite(scale) & (scale > 0)
+    if not ok.any():
+        return math.nan
+    errors = np.abs(actual[ok] - forecast[ok]) / scale[ok, None]
+    return float(np.mean(errors))
+
+
+METRICS = {"mae": mae, "rmse": rmse, "smape": smape, "mase": mase}
+
+
+def mase_scale(history: np.ndarray, season: int) -> float:
+    """Mean |x_t − x_{t−m}| over a history (m = season, or 1 if the history is too short)."""
+    m = season if len(history) > season else 1
+    if len(history) <= m:
+        return math.nan
+    return float(np.mean(np.abs(history[m:] - history[:-m])))
+
+
+def naive(history: np.ndarray, horizon: int) -> np.ndarray:
+    """Repeat the last value."""
+    return np.repeat(history[-1], horizon).astype("float64")
+
+
+def seasonal_naive(history: np.ndarray, horizon: int, season: int) -> np.ndarray:
+    """Repeat the last season's values (the last value when the history is shorter than a season)."""
+    if season <= 1 or len(history) < season:
+        return naive(history, horizon)
+    last = history[-season:]
+    return np.array([last[k % season] for k in range(horizon)], dtype="float64")
+
+
+def score(actual: np.ndarray, forecast: np.ndarray, scale: np.ndarray) -> dict[str, float | None]:
+    """All metrics at once, NaN written as None so the result is valid JSON."""
+    out: dict[str, float | None] = {}
+    for name, fn in METRICS.items():
+        value = fn(actual, forecast, scale)
+        out[name] = value if math.isfinite(value) else None
+    return out

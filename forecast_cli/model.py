@@ -1,0 +1,137 @@
+"""The Keras LSTM: build, fit, save and load (the only module that imports TensorFlow)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from forecast_cli.config import TrainConfig
+
+EpochHook = Callable[[int, int, dict[str, float], float], None]
+
+
+@contextlib.contextmanager
+def _quiet_stderr():
+    """Silence the C++ log lines TensorFlow writes to stderr while it loads."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def keras_module():
+    """Import Keras (and TensorFlow) on first use, with TensorFlow's own logging silenced."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    with _quiet_stderr():
+        import tensorflow as tf  # noqa: F401  (the backend)
+        import keras
+    tf.get_logger().setLevel("ERROR")
+    return keras
+
+
+def build_model(config: TrainConfig, n_features: int = 1) -> Any:
+    """An LSTM stack reading (lookback, n_features) and a dense layer writing `horizon` values.
+
+    Example:
+        >>> model = build_model(TrainConfig(horizon=12, lookback=24))
+    """
+    keras = keras_module()
+    inputs = keras.Input(shape=(config.lookback, n_features), name="window")
+    x = inputs
+    for layer in range(config.layers):
+        last = layer == config.layers - 1
+        x = keras.layers.LSTM(config.units, return_sequences=not last, name=f"lstm_{layer + 1}")(x)
+        if config.dropout > 0:
+            x = keras.layers.Dropout(config.dropout, seed=config.seed + layer)(x)
+    outputs = keras.layers.Dense(config.horizon, name="forecast")(x)
+    return keras.Model(inputs, outputs, name="forecast_lstm")
+
+
+def _loss(name: str):
+    keras = keras_module()
+    return {"mae": keras.losses.MeanAbsoluteError(), "mse": keras.losses.MeanSquaredError(),
+            "huber": keras.losses.Huber(delta=1.0)}[name]
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and TensorFlow and make TensorFlow's ops deterministic."""
+    keras = keras_module()
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+def fit(
+    config: TrainConfig,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_val: np.ndarray,
+    y_val: np.ndarray,
+    on_epoch: EpochHook | None = None,
+) -> tuple[Any, list[dict[str, float]]]:
+    """Train a new network with Adam and early stopping on the validation loss (best weights kept).
+
+    Args:
+        config: the resolved training settings (lookback set).
+        x_train, y_train, x_val, y_val: windows from `windows.make_windows`.
+        on_epoch: called after each epoch with (epoch, epochs, logs, seconds so far).
+
+    Returns:
+        The trained model and the per-epoch history (epoch, loss, val_loss).
+    """
+    keras = keras_module()
+    seed_everything(config.seed)
+    model = build_model(config, n_features=x_train.shape[-1])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate), loss=_loss(config.loss))
+    history: list[dict[str, float]] = []
+    started = time.monotonic()
+
+    class _Record(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs or {}
+            row = {"epoch": epoch + 1, "loss": float(logs.get("loss", np.nan)),
+                   "val_loss": float(logs.get("val_loss", np.nan))}
+            history.append(row)
+            if on_epoch is not None:
+                on_epoch(epoch + 1, config.epochs, row, time.monotonic() - started)
+
+    stop = keras.callbacks.EarlyStopping(
+        monitor="val_loss", patience=config.patience, restore_best_weights=True
+    )
+    model.fit(
+        x_train, y_train, validation_data=(x_val, y_val), epochs=config.epochs,
+        batch_size=config.batch_size, shuffle=True, callbacks=[_Record(), stop], verbose=0,
+    )
+    return model, history
+
+
+def predict(model: Any, inputs: np.ndarray) -> np.ndarray:
+    """Run the network on windows (n, lookback, features) -> (n, horizon)."""
+    if len(inputs) == 0:
+        return np.zeros((0, model.output_shape[-1]), dtype="float32")
+    return np.asarray(model.predict(inputs, batch_size=1024, verbose=0))
+
+
+def save(model: Any, path: Path) -> None:
+    model.save(path)
+
+
+def load(path: Path) -> Any:
+    """Load `model.keras` in safe mode: a file holding code (a Lambda layer) is refused."""
+    keras = keras_module()
+    return keras.saving.load_model(path, compile=False, safe_mode=True)

@@ -1,0 +1,305 @@
+"""train() and predict(): the orchestration of data, windows, model and artifacts (no printing)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import io
+import json
+import platform
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from forecast_cli import __version__, artifacts, metrics
+from forecast_cli.config import TrainConfig, default_lookback
+from forecast_cli.data import ID, TIME, Dataset, future_times, load_series, series_arrays
+from forecast_cli.errors import DataError, ModelDirError, UsageError
+from forecast_cli.windows import Scaling, fit_scaling, invert_outputs, make_windows, prediction_inputs
+
+
+class Reporter(Protocol):
+    """Where the pipeline sends what a person may want to see (the CLI prints it on stderr)."""
+
+    def info(self, message: str) -> None: ...
+
+    def warn(self, message: str) -> None: ...
+
+    def epoch(self, epoch: int, epochs: int, row: dict[str, float], seconds: float) -> None: ...
+
+
+class SilentReporter:
+    def info(self, message: str) -> None:
+        pass
+
+    def warn(self, message: str) -> None:
+        pass
+
+    def epoch(self, epoch: int, epochs: int, row: dict[str, float], seconds: float) -> None:
+        pass
+
+
+@dataclasses.dataclass(frozen=True)
+class ColumnOptions:
+    """Column roles and time handling as given on the command line (None: detect)."""
+
+    time_col: str | None = None
+    target_col: str | None = None
+    id_col: str | None = None
+    freq: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainResult:
+    out: Path
+    config: TrainConfig
+    dataset: Dataset
+    n_series: int
+    train_windows: int
+    val_windows: int
+    epochs_run: int
+    best_epoch: int
+    seconds: float
+    metrics: dict[str, Any]
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version(), "forecast": __version__}
+    for name in ("tensorflow", "keras", "numpy", "pandas"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def resolve_config(config: TrainConfig, dataset: Dataset, series: dict[str, np.ndarray]) -> TrainConfig:
+    """Fill in season and lookback from the data, and check that the data can support them."""
+    season = config.season or dataset.season
+    lengths = np.array([len(v) for v in series.values()])
+    longest, shortest = int(lengths.max()), int(lengths.min())
+    horizon = config.horizon
+    if config.lookback is None:
+        lookback = default_lookback(horizon, season)
+        # Keep every series forecastable: never ask for more history than the shortest has.
+        lookback = max(2, min(lookback, shortest))
+    else:
+        lookback = config.lookback
+    need = lookback + horizon * (1 + config.val_windows)
+    if longest < need:
+        raise DataError(
+            f"{dataset.source}: the longest series has {longest} rows, but --lookback {lookback} + "
+            f"--horizon {horizon} for training and {config.val_windows} x {horizon} for validation "
+            f"need at least {need}. Use a smaller --lookback or --horizon."
+        )
+    return dataclasses.replace(config, season=season, lookback=lookback)
+
+
+def _scores(actual: np.ndarray, forecast: np.ndarray, scales: np.ndarray) -> dict[str, Any]:
+    return metrics.score(actual, forecast, scales)
+
+
+def validation_metrics(ws, forecast: np.ndarray, season: int, horizon: int) -> dict[str, Any]:
+    """Scores of the network and of the naive and seasonal-naive baselines on validation windows."""
+    scales = np.array([metrics.mase_scale(h, season) for h in ws.val_history])
+    naive = np.stack([metrics.naive(h, horizon) for h in ws.val_history])
+    snaive = np.stack([metrics.seasonal_naive(h, horizon, season) for h in ws.val_history])
+    result = {
+        "windows": int(len(ws.val_actual)),
+        "season": season,
+        "lstm": _scores(ws.val_actual, forecast, scales),
+        "naive": _scores(ws.val_actual, naive, scales),
+        "seasonal_naive": _scores(ws.val_actual, snaive, scales),
+    }
+    lstm_mase, base_mase = result["lstm"]["mase"], result["seasonal_naive"]["mase"]
+    if lstm_mase is not None and base_mase:
+        result["skill_vs_seasonal_naive"] = 1.0 - lstm_mase / base_mase
+    else:
+        lstm_mae, base_mae = result["lstm"]["mae"], result["seasonal_naive"]["mae"]
+        result["skill_vs_seasonal_naive"] = 1.0 - lstm_mae / base_mae if base_mae else None
+    return result
+
+
+def train(
+    data_path: str | Path,
+    config: TrainConfig,
+    out: str | Path = "model",
+    columns: ColumnOptions = ColumnOptions(),
+    reporter: Reporter | None = None,
+) -> TrainResult:
+    """Train one global LSTM on every series of a CSV and write the model directory.
+
+    Args:
+        data_path: CSV of one series, or many in long format.
+        config: training settings (lookback and season may be None: chosen from the data).
+        out: the model directory to write (replaced whole, only once training succeeded).
+        columns: column roles and frequency overrides.
+        reporter: receives progress and warnings.
+
+    Returns:
+        A `TrainResult` with the validation metrics.
+
+    Example:
+        >>> train("sample_data/airpassengers.csv", TrainConfig(horizon=12), out="model")
+    """
+    reporter = reporter or SilentReporter()
+    started = time.monotonic()
+    out = Path(out)
+    artifacts._check_parent(out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file; expected a directory path for the model. Choose another --out.")
+    dataset = load_series(data_path, columns.time_col, columns.target_col, columns.id_col, columns.freq, config.fill)
+    reporter.info(f"Detected {dataset.describe()}")
+    series = series_arrays(dataset.frame)
+    config = resolve_config(config, dataset, series)
+    ws = make_windows(series, config.lookback, config.horizon, config.val_windows, config.max_windows,
+                      config.window_norm, config.season)
+    if ws.short:
+        shown = ", ".join(repr(s) for s in ws.short[:5]) + (", ..." if len(ws.short) > 5 else "")
+        reporter.warn(
+            f"{len(ws.short)} series shorter than lookback {config.lookback} + horizon {config.horizon} "
+            f"were not used for training: {shown}. They can still be forecast if they have at least "
+            f"{config.lookback} values."
+        )
+    if len(ws.x_train) == 0 or len(ws.x_val) == 0:
+        need = config.lookback + config.horizon * (1 + config.val_windows)
+        raise DataError(
+            f"{dataset.source}: no series is long enough to give both training and validation windows "
+            f"(lookback {config.lookback} + horizon {config.horizon} + validation "
+            f"{config.val_windows} x {config.horizon} = {need} rows). Use a smaller --lookback or --horizon."
+        )
+    reporter.info(
+        f"Training on {len(ws.x_train)} windows from {ws.train_series} series "
+        f"(lookback {config.lookback}, horizon {config.horizon}, season {config.season}); "
+        f"validating on {len(ws.x_val)} windows"
+    )
+    from forecast_cli import model as lstm
+
+    network, history = lstm.fit(config, ws.x_train, ws.y_train, ws.x_val, ws.y_val, on_epoch=reporter.epoch)
+    val_scaled = lstm.predict(network, ws.x_val)
+    val_scalings = [ws.scalings[uid] for uid in ws.val_ids]
+    val_forecast = invert_outputs(val_scaled, ws.val_levels, val_scalings)
+    scores = validation_metrics(ws, val_forecast, config.season, config.horizon)
+    best_epoch = int(np.nanargmin([h["val_loss"] for h in history])) + 1 if history else 0
+    info = {
+        uid: artifacts.SeriesInfo(ws.scalings[uid], last, len(series[uid]))
+        for uid, last in dataset.frame.groupby(ID, sort=True)[TIME].max().items()
+    }
+    manifest = artifacts.manifest_dict(
+        config=config, columns=dataset.columns, time_kind=dataset.time_kind, freq=dataset.freq,
+        step=dataset.step, season=config.season, series=info, data_sha256=dataset.sha256,
+        source=Path(dataset.source).name, versions=package_versions(),
+        created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    )
+    with artifacts.staged_directory(out) as tmp:
+        lstm.save(network, tmp / artifacts.KERAS_FILE)
+        pd.DataFrame(history).to_csv(tmp / artifacts.HISTORY_FILE, index=False)
+        (tmp / artifacts.METRICS_FILE).write_text(json.dumps(scores, indent=2) + "\n")
+        # The manifest goes last: a folder without one is never taken for a model.
+        (tmp / artifacts.MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
+    return TrainResult(
+        out=out, config=config, dataset=dataset, n_series=len(series), train_windows=len(ws.x_train),
+        val_windows=len(ws.x_val), epochs_run=len(history), best_epoch=best_epoch,
+        seconds=time.monotonic() - started, metrics=scores,
+    )
+
+
+def load_network(model_dir: Path, manifest: artifacts.Manifest) -> Any:
+    """Load the Keras network in safe mode and check it matches the manifest."""
+    from forecast_cli import model as lstm
+
+    path = model_dir / artifacts.KERAS_FILE
+    if not path.is_file():
+        raise ModelDirError(f"{model_dir} has no {artifacts.KERAS_FILE}. Retrain the model with `forecast train`.")
+    try:
+        network = lstm.load(path)
+    except Exception as exc:  # Keras raises many kinds for a damaged or unsafe file
+        reason = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+        raise ModelDirError(
+            f"{path} cannot be loaded safely ({reason}). It is damaged, or holds code (such as a "
+            "Lambda layer) that forecast refuses to run. Retrain the model with `forecast train`."
+        ) from None
+    cfg = manifest.config
+    expected_in, expected_out = (None, cfg.lookback, 1), (None, cfg.horizon)
+    if tuple(network.input_shape) != expected_in or tuple(network.output_shape) != expected_out:
+        raise ModelDirError(
+            f"{path} reads {network.input_shape} and writes {network.output_shape}, but the manifest "
+            f"says lookback {cfg.lookback} and horizon {cfg.horizon}. Retrain the model."
+        )
+    return network
+
+
+def predict(
+    model_dir: str | Path,
+    data_path: str | Path,
+    reporter: Reporter | None = None,
+) -> pd.DataFrame:
+    """Forecast the next `horizon` values of every series in a CSV with a trained model.
+
+    Series seen in training are scaled with their training statistics; a new series is scaled
+    with the mean and standard deviation of its own history in the file.
+
+    Args:
+        model_dir: a directory written by `train`.
+        data_path: CSV with the columns the model was trained on; each series needs at least
+            `lookback` values.
+        reporter: receives warnings.
+
+    Returns:
+        A frame with columns unique_id, ds, yhat: `horizon` rows per series.
+
+    Example:
+        >>> predict("model", "sample_data/airpassengers.csv").head()
+    """
+    reporter = reporter or SilentReporter()
+    model_dir = Path(model_dir)
+    manifest = artifacts.read_manifest(model_dir)
+    cfg = manifest.config
+    dataset = load_series(data_path, freq=manifest.freq, fill=cfg.fill, columns=manifest.columns,
+                          expect_time_kind=manifest.time_kind)
+    reporter.info(f"Read {dataset.describe()}")
+    series = series_arrays(dataset.frame)
+    short = {uid: len(v) for uid, v in series.items() if len(v) < cfg.lookback}
+    if short:
+        uid, n = next(iter(short.items()))
+        raise DataError(
+            f"{dataset.source}: series {uid!r} has {n} values but the model reads the last "
+            f"{cfg.lookback} (lookback); {len(short)} series are that short. Give each series at "
+            "least that much history, or retrain with a smaller --lookback."
+        )
+    scalings: dict[str, Scaling] = {}
+    new = []
+    for uid, values in series.items():
+        known = manifest.series.get(uid)
+        if known is not None:
+            scalings[uid] = known.scaling
+        else:
+            scalings[uid] = fit_scaling(values)
+            new.append(uid)
+    if new:
+        reporter.info(
+            f"{len(new)} series not seen in training (e.g. {new[0]!r}) are scaled from their own history."
+        )
+    inputs, levels = prediction_inputs(series, scalings, cfg.lookback, cfg.window_norm, cfg.season)
+    network = load_network(model_dir, manifest)
+    from forecast_cli import model as lstm
+
+    outputs = lstm.predict(network, inputs)
+    forecasts = invert_outputs(outputs, levels, [scalings[u] for u in series])
+    last = dataset.frame.groupby(ID, sort=True)[TIME].max()
+    rows_id, rows_ds = [], []
+    for uid in series:
+        rows_id.extend([uid] * cfg.horizon)
+        rows_ds.extend(future_times(last[uid], cfg.horizon, manifest.time_kind, manifest.freq, manifest.step))
+    return pd.DataFrame({ID: rows_id, TIME: rows_ds, "yhat": forecasts.reshape(-1)})
+
+
+def forecasts_to_csv(frame: pd.DataFrame) -> str:
+    """The forecast file's text: fixed float formatting so equal forecasts give equal bytes."""
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False, float_format="%.8g", lineterminator="\n")
+    return buffer.getvalue()

@@ -1,0 +1,180 @@
+"""Chronological split, per-series scaling fitted on the training part, and L-to-H windows."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+
+@dataclasses.dataclass(frozen=True)
+class Scaling:
+    """A series' scaling statistics, from its training part only (kept as plain numbers)."""
+
+    mean: float
+    scale: float
+
+    def apply(self, values: np.ndarray) -> np.ndarray:
+        return (values - self.mean) / self.scale
+
+    def invert(self, values: np.ndarray) -> np.ndarray:
+        return values * self.scale + self.mean
+
+
+def fit_scaling(values: np.ndarray) -> Scaling:
+    """Mean and standard deviation of `values`; a constant series gets a scale that is never 0.
+
+    Example:
+        >>> fit_scaling(np.array([5.0, 5.0, 5.0]))
+        Scaling(mean=5.0, scale=5.0)
+    """
+    mean = float(np.mean(values))
+    std = float(np.std(values))
+    floor = 1e-8 * max(1.0, abs(mean))
+    if not std > floor:
+        std = max(abs(mean), 1.0)
+    return Scaling(mean=mean, scale=std)
+
+
+def window_level(inputs: np.ndarray, mode: str, season: int) -> np.ndarray:
+    """The level subtracted from each scaled input window and added back to its forecast.
+
+    Args:
+        inputs: scaled windows, shape (n, lookback).
+        mode: `none` (0), `last` (the last value) or `season` (mean of the last season's values).
+        season: season length.
+
+    Returns:
+        One level per window, shape (n, 1).
+    """
+    if mode == "none":
+        return np.zeros((inputs.shape[0], 1))
+    if mode == "last":
+        return inputs[:, -1:]
+    span = max(1, min(season, inputs.shape[1]))
+    return inputs[:, -span:].mean(axis=1, keepdims=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class WindowSet:
+    """Training and validation windows, already scaled and level-normalised."""
+
+    x_train: np.ndarray  # (n, lookback, 1) float32
+    y_train: np.ndarray  # (n, horizon) float32
+    x_val: np.ndarray
+    y_val: np.ndarray
+    val_ids: list[str]  # the series of each validation window
+    val_levels: np.ndarray  # (n_val, 1) the level taken off each validation window
+    val_actual: np.ndarray  # (n_val, horizon) the unscaled targets
+    val_history: list[np.ndarray]  # the unscaled values before each validation target
+    scalings: dict[str, Scaling]
+    train_series: int  # series contributing training windows
+    short: list[str]  # series too short for lookback + horizon
+
+
+def make_windows(
+    series: dict[str, np.ndarray],
+    lookback: int,
+    horizon: int,
+    val_windows: int = 1,
+    max_windows: int = 300,
+    window_norm: str = "season",
+    season: int = 1,
+) -> WindowSet:
+    """Split each series by time, fit its scaling on the training part, and cut windows.
+
+    The last `val_windows` blocks of `horizon` values of each series are validation targets;
+    training windows end before them. Scaling statistics come from the training part only.
+
+    Args:
+        series: each series' values in time order.
+        lookback: input length L.
+        horizon: output length H (direct multi-step).
+        val_windows: validation windows per series, taken from its end.
+        max_windows: most recent training windows kept per series.
+        window_norm: see `window_level`.
+        season: season length.
+
+    Returns:
+        A `WindowSet`.
+
+    Example:
+        >>> ws = make_windows({"a": np.arange(40.0)}, lookback=8, horizon=4)
+        >>> ws.x_train.shape, ws.x_val.shape
+        ((25, 8, 1), (1, 8, 1))
+    """
+    xs, ys, vx, vy, val_ids, val_actual, val_history = [], [], [], [], [], [], []
+    scalings: dict[str, Scaling] = {}
+    short: list[str] = []
+    train_series = 0
+    for uid, values in series.items():
+        n = len(values)
+        cutoff = n - horizon * val_windows
+        scalings[uid] = fit_scaling(values[:cutoff] if cutoff >= 2 else values)
+        if n < lookback + horizon:
+            short.append(uid)
+            continue
+        scaled = scalings[uid].apply(values)
+        n_train = cutoff - lookback - horizon + 1
+        if n_train > 0:
+            first = max(0, n_train - max_windows)
+            window = np.lib.stride_tricks.sliding_window_view(scaled[: cutoff], lookback + horizon)
+            xs.append(window[first:, :lookback])
+            ys.append(window[first:, lookback:])
+            train_series += 1
+        for j in range(val_windows, 0, -1):
+            end = n - (j - 1) * horizon
+            start = end - horizon
+            if start - lookback < 0:
+                continue
+            vx.append(scaled[start - lookback : start])
+            vy.append(scaled[start:end])
+            val_ids.append(uid)
+            val_actual.append(values[start:end])
+            val_history.append(values[:start])
+    x_train = np.concatenate(xs) if xs else np.zeros((0, lookback))
+    y_train = np.concatenate(ys) if ys else np.zeros((0, horizon))
+    x_val = np.stack(vx) if vx else np.zeros((0, lookback))
+    y_val = np.stack(vy) if vy else np.zeros((0, horizon))
+    train_levels = window_level(x_train, window_norm, season)
+    val_levels = window_level(x_val, window_norm, season)
+    return WindowSet(
+        x_train=(x_train - train_levels)[..., None].astype("float32"),
+        y_train=(y_train - train_levels).astype("float32"),
+        x_val=(x_val - val_levels)[..., None].astype("float32"),
+        y_val=(y_val - val_levels).astype("float32"),
+        val_ids=val_ids,
+        val_levels=val_levels,
+        val_actual=np.stack(val_actual) if val_actual else np.zeros((0, horizon)),
+        val_history=val_history,
+        scalings=scalings,
+        train_series=train_series,
+        short=short,
+    )
+
+
+def prediction_inputs(
+    series: dict[str, np.ndarray],
+    scalings: dict[str, Scaling],
+    lookback: int,
+    window_norm: str,
+    season: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The network inputs for forecasting each series from its last `lookback` values.
+
+    Returns:
+        Inputs of shape (n_series, lookback, 1) float32 and the levels, shape (n_series, 1).
+    """
+    rows = np.stack([scalings[uid].apply(values[-lookback:]) for uid, values in series.items()])
+    levels = window_level(rows, window_norm, season)
+    return (rows - levels)[..., None].astype("float32"), levels
+
+
+def invert_outputs(
+    outputs: np.ndarray, levels: np.ndarray, scalings: list[Scaling]
+) -> np.ndarray:
+    """Undo the level and the per-series scaling of network outputs (n, horizon)."""
+    restored = outputs.astype("float64") + levels
+    means = np.array([s.mean for s in scalings])[:, None]
+    scales = np.array([s.scale for s in scalings])[:, None]
+    return restored * scales + means
