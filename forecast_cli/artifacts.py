@@ -264,8 +264,8 @@ def parse_manifest(doc: Any, where: str) -> Manifest:
         config = TrainConfig.from_dict(cfg)
     except (TypeError, ValueError, Exception) as exc:  # UsageError is a ValueError's cousin here
         raise ModelDirError(f"{where}: the training config is not valid ({exc}). Retrain the model.") from None
-    if config.lookback is None or config.season is None:
-        raise ModelDirError(f"{where}: config lacks lookback or season. Retrain the model.")
+    if config.lookback is None or config.season is None or config.batch_size is None or config.transform == "auto":
+        raise ModelDirError(f"{where}: config lacks lookback, season, batch_size or transform. Retrain the model.")
     cols = _require(doc, "columns", dict, where)
     time_col = _require(cols, "time_col", str, where + " columns")
     target_col = _require(cols, "target_col", str, where + " columns")
@@ -307,7 +307,7 @@ def parse_manifest(doc: Any, where: str) -> Manifest:
                 last = pd.Timestamp(text)
             except ValueError:
                 raise ModelDirError(f"{at}: last {text!r} is not a timestamp. Retrain the model.") from None
-        series[str(uid)] = SeriesInfo(Scaling(float(mean), float(scale)), last, length)
+        series[str(uid)] = SeriesInfo(Scaling(float(mean), float(scale), config.transform == "log"), last, length)
     onnx = doc.get("onnx")
     if onnx is not None and not isinstance(onnx, dict):
         raise ModelDirError(f"{where}: key 'onnx' should be an object or null. Retrain the model.")

@@ -66,7 +66,7 @@ def train(
     season: Optional[int] = typer.Option(None, help="Season length in steps [default: from the frequency; 1 for integer steps]."),
     fill: str = typer.Option("interpolate", help="Missing values and timestamps: interpolate, ffill, zero or none (refuse)."),
     epochs: int = typer.Option(60, help="Most epochs to train (early stopping usually ends sooner)."),
-    batch_size: int = typer.Option(256, help="Windows per gradient step."),
+    batch_size: Optional[int] = typer.Option(None, help="Windows per gradient step [default: about 16 steps an epoch, 16 to 256]."),
     units: int = typer.Option(64, help="LSTM units per layer."),
     layers: int = typer.Option(1, help="Stacked LSTM layers."),
     dropout: float = typer.Option(0.0, help="Dropout after each LSTM layer."),
@@ -77,6 +77,7 @@ def train(
     max_windows: int = typer.Option(300, help="Most recent training windows used per series."),
     loss: str = typer.Option("mae", help="Training loss: mae, mse or huber."),
     window_norm: str = typer.Option("season", help="Level taken off each window: season (mean of the last season), last, none."),
+    transform: str = typer.Option("auto", help="Model the values as they are (none) or their logs (log); auto: log when every value is above 0."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only warnings and errors on stderr (for cron)."),
 ) -> None:
     """Train one global LSTM on every series in DATA and write a model directory.
@@ -91,7 +92,7 @@ def train(
     config = TrainConfig(
         horizon=horizon, lookback=lookback, season=season, epochs=epochs, batch_size=batch_size,
         units=units, layers=layers, dropout=dropout, learning_rate=learning_rate, patience=patience,
-        seed=seed, val_windows=val_windows, max_windows=max_windows, loss=loss, window_norm=window_norm,
+        seed=seed, val_windows=val_windows, max_windows=max_windows, loss=loss, window_norm=window_norm, transform=transform,
         fill=fill,
     )
     reporter = ConsoleReporter(quiet=quiet)

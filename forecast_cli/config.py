@@ -9,21 +9,22 @@ from forecast_cli.errors import UsageError
 
 LOSSES = ("mae", "mse", "huber")
 WINDOW_NORMS = ("none", "last", "season")
+TRANSFORMS = ("auto", "log", "none")
 
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
     """Every setting that shapes a trained model; the CLI flags carry the same names.
 
-    `lookback` and `season` are resolved from the data before training, so a saved config never
-    holds `None` for them.
+    `lookback`, `season` and `batch_size` are resolved from the data before training, so a saved
+    config never holds `None` for them.
     """
 
     horizon: int
     lookback: int | None = None
     season: int | None = None
     epochs: int = 60
-    batch_size: int = 256
+    batch_size: int | None = None
     units: int = 64
     layers: int = 1
     dropout: float = 0.0
@@ -34,13 +35,13 @@ class TrainConfig:
     max_windows: int = 300
     loss: str = "mae"
     window_norm: str = "season"
+    transform: str = "auto"
     fill: str = "interpolate"
 
     def __post_init__(self) -> None:
         positive = {
             "horizon": self.horizon,
             "epochs": self.epochs,
-            "batch_size": self.batch_size,
             "units": self.units,
             "layers": self.layers,
             "patience": self.patience,
@@ -51,6 +52,8 @@ class TrainConfig:
             positive["lookback"] = self.lookback
         if self.season is not None:
             positive["season"] = self.season
+        if self.batch_size is not None:
+            positive["batch_size"] = self.batch_size
         for name, value in positive.items():
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 flag = "--" + name.replace("_", "-")
@@ -75,6 +78,11 @@ class TrainConfig:
             raise UsageError(
                 f"--window-norm must be one of {', '.join(WINDOW_NORMS)}. "
                 f"Received: window_norm={self.window_norm!r}."
+            )
+
+        if self.transform not in TRANSFORMS:
+            raise UsageError(
+                f"--transform must be one of {', '.join(TRANSFORMS)}. Received: transform={self.transform!r}."
             )
 
     def to_dict(self) -> dict[str, Any]:
@@ -105,3 +113,13 @@ def default_lookback(horizon: int, season: int) -> int:
         48
     """
     return max(2 * horizon, 2 * season, 4)
+
+
+def default_batch_size(n_windows: int) -> int:
+    """The batch size used when `--batch-size` is not given: about 16 steps per epoch, 16 to 256.
+
+    Example:
+        >>> default_batch_size(100), default_batch_size(100_000)
+        (16, 256)
+    """
+    return int(min(256, max(16, n_windows // 16)))

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from forecast_cli import __version__, artifacts, metrics
-from forecast_cli.config import TrainConfig, default_lookback
+from forecast_cli.config import TrainConfig, default_batch_size, default_lookback
 from forecast_cli.data import ID, TIME, Dataset, future_times, load_series, series_arrays
 from forecast_cli.errors import DataError, ModelDirError, UsageError
 from forecast_cli.windows import Scaling, fit_scaling, invert_outputs, make_windows, prediction_inputs
@@ -96,7 +96,17 @@ def resolve_config(config: TrainConfig, dataset: Dataset, series: dict[str, np.n
             f"--horizon {horizon} for training and {config.val_windows} x {horizon} for validation "
             f"need at least {need}. Use a smaller --lookback or --horizon."
         )
-    return dataclasses.replace(config, season=season, lookback=lookback)
+    transform = config.transform
+    positive = all(bool((v > 0).all()) for v in series.values())
+    if transform == "auto":
+        transform = "log" if positive else "none"
+    elif transform == "log" and not positive:
+        uid = next(u for u, v in series.items() if not (v > 0).all())
+        raise DataError(
+            f"{dataset.source}: --transform log needs values above 0, but series {uid!r} has zeros "
+            "or negatives. Use --transform none (or auto)."
+        )
+    return dataclasses.replace(config, season=season, lookback=lookback, transform=transform)
 
 
 def _scores(actual: np.ndarray, forecast: np.ndarray, scales: np.ndarray) -> dict[str, Any]:
@@ -157,7 +167,7 @@ def train(
     series = series_arrays(dataset.frame)
     config = resolve_config(config, dataset, series)
     ws = make_windows(series, config.lookback, config.horizon, config.val_windows, config.max_windows,
-                      config.window_norm, config.season)
+                      config.window_norm, config.season, log=config.transform == "log")
     if ws.short:
         shown = ", ".join(repr(s) for s in ws.short[:5]) + (", ..." if len(ws.short) > 5 else "")
         reporter.warn(
@@ -172,6 +182,8 @@ def train(
             f"(lookback {config.lookback} + horizon {config.horizon} + validation "
             f"{config.val_windows} x {config.horizon} = {need} rows). Use a smaller --lookback or --horizon."
         )
+    if config.batch_size is None:
+        config = dataclasses.replace(config, batch_size=default_batch_size(len(ws.x_train)))
     reporter.info(
         f"Training on {len(ws.x_train)} windows from {ws.train_series} series "
         f"(lookback {config.lookback}, horizon {config.horizon}, season {config.season}); "
@@ -271,6 +283,14 @@ def predict(
             f"{cfg.lookback} (lookback); {len(short)} series are that short. Give each series at "
             "least that much history, or retrain with a smaller --lookback."
         )
+    log = cfg.transform == "log"
+    if log:
+        bad = next((u for u, v in series.items() if not (v > 0).all()), None)
+        if bad is not None:
+            raise DataError(
+                f"{dataset.source}: series {bad!r} has zeros or negatives, but the model was trained "
+                "on the logs of positive values (--transform log or auto). Retrain with --transform none."
+            )
     scalings: dict[str, Scaling] = {}
     new = []
     for uid, values in series.items():
@@ -278,7 +298,7 @@ def predict(
         if known is not None:
             scalings[uid] = known.scaling
         else:
-            scalings[uid] = fit_scaling(values)
+            scalings[uid] = fit_scaling(values, log)
             new.append(uid)
     if new:
         reporter.info(

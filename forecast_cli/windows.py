@@ -13,27 +13,34 @@ class Scaling:
 
     mean: float
     scale: float
+    log: bool = False  # statistics of log(values): the series is modelled on a log scale
 
     def apply(self, values: np.ndarray) -> np.ndarray:
+        if self.log:
+            values = np.log(values)
         return (values - self.mean) / self.scale
 
     def invert(self, values: np.ndarray) -> np.ndarray:
-        return values * self.scale + self.mean
+        restored = values * self.scale + self.mean
+        return np.exp(np.clip(restored, -700.0, 700.0)) if self.log else restored
 
 
-def fit_scaling(values: np.ndarray) -> Scaling:
-    """Mean and standard deviation of `values`; a constant series gets a scale that is never 0.
+def fit_scaling(values: np.ndarray, log: bool = False) -> Scaling:
+    """Mean and standard deviation of `values` (of their logs with `log`); a constant series
+    gets a scale that is never 0.
 
     Example:
         >>> fit_scaling(np.array([5.0, 5.0, 5.0]))
-        Scaling(mean=5.0, scale=5.0)
+        Scaling(mean=5.0, scale=5.0, log=False)
     """
+    if log:
+        values = np.log(values)
     mean = float(np.mean(values))
     std = float(np.std(values))
     floor = 1e-8 * max(1.0, abs(mean))
     if not std > floor:
         std = max(abs(mean), 1.0)
-    return Scaling(mean=mean, scale=std)
+    return Scaling(mean=mean, scale=std, log=log)
 
 
 def window_level(inputs: np.ndarray, mode: str, season: int) -> np.ndarray:
@@ -80,6 +87,7 @@ def make_windows(
     max_windows: int = 300,
     window_norm: str = "season",
     season: int = 1,
+    log: bool = False,
 ) -> WindowSet:
     """Split each series by time, fit its scaling on the training part, and cut windows.
 
@@ -94,6 +102,7 @@ def make_windows(
         max_windows: most recent training windows kept per series.
         window_norm: see `window_level`.
         season: season length.
+        log: model the logs of the values (all values must be above 0).
 
     Returns:
         A `WindowSet`.
@@ -110,7 +119,7 @@ def make_windows(
     for uid, values in series.items():
         n = len(values)
         cutoff = n - horizon * val_windows
-        scalings[uid] = fit_scaling(values[:cutoff] if cutoff >= 2 else values)
+        scalings[uid] = fit_scaling(values[:cutoff] if cutoff >= 2 else values, log)
         if n < lookback + horizon:
             short.append(uid)
             continue
@@ -175,6 +184,4 @@ def invert_outputs(
 ) -> np.ndarray:
     """Undo the level and the per-series scaling of network outputs (n, horizon)."""
     restored = outputs.astype("float64") + levels
-    means = np.array([s.mean for s in scalings])[:, None]
-    scales = np.array([s.scale for s in scalings])[:, None]
-    return restored * scales + means
+    return np.stack([s.invert(row) for s, row in zip(scalings, restored)]) if len(scalings) else restored

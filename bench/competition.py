@@ -1,0 +1,107 @@
+"""Benchmark `forecast train` + `forecast predict` on the M4 weekly and tourism competition sets.
+
+For each set: train on train.csv with only --horizon given (plus any extra flags passed after
+`--`), forecast the held-out horizon, and score against test.csv with the competitions' metrics
+beside naive, seasonal naive and the published numbers.
+
+Usage:
+    python bench/competition.py [--datasets tourism-monthly,tourism-quarterly,m4-weekly]
+        [--data-root ../shared/datasets] [--label default] [-- extra train flags]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from forecast_cli import metrics  # noqa: E402
+
+SETS = {
+    # name: horizon, season for MASE and seasonal naive, published references
+    "m4-weekly": (13, 1, {"Naive2": {"smape": 9.161, "mase": 2.777, "owa": 1.000},
+                          "ES-RNN (M4 winner)": {"smape": 7.817, "mase": 2.356, "owa": 0.851}}),
+    "tourism-monthly": (24, 12, {"seasonal naive (paper)": {"mape": 22.56}, "N-BEATS": {"mape": 19.47}}),
+    "tourism-quarterly": (8, 4, {"seasonal naive (paper)": {"mape": 16.46}}),
+}
+
+
+def score_set(train: pd.DataFrame, test: pd.DataFrame, forecast: pd.DataFrame, horizon: int, season: int) -> dict:
+    """Score forecasts and baselines, aligned series by series on test.csv's order."""
+    history = {uid: g["y"].to_numpy(dtype="float64") for uid, g in train.groupby("unique_id", sort=False)}
+    actual, fc, naive, snaive, scales = [], [], [], [], []
+    fc_by = {uid: g["yhat"].to_numpy(dtype="float64") for uid, g in forecast.groupby("unique_id", sort=False)}
+    for uid, g in test.groupby("unique_id", sort=False):
+        hist = history[uid]
+        actual.append(g["y"].to_numpy(dtype="float64")[:horizon])
+        fc.append(fc_by[uid][:horizon])
+        naive.append(metrics.naive(hist, horizon))
+        snaive.append(metrics.seasonal_naive(hist, horizon, season))
+        scales.append(metrics.mase_scale(hist, season))
+    actual, scales = np.stack(actual), np.array(scales)
+    out = {}
+    for name, pred in (("lstm", np.stack(fc)), ("naive", np.stack(naive)), ("seasonal_naive", np.stack(snaive))):
+        out[name] = {
+            "smape": metrics.smape(actual, pred),
+            "mase": metrics.mase(actual, pred, scales),
+            "mape": metrics.mape(actual, pred),
+        }
+    for name in out:
+        out[name]["owa"] = 0.5 * (out[name]["smape"] / out["naive"]["smape"] + out[name]["mase"] / out["naive"]["mase"])
+    return out
+
+
+def run(cmd: list[str]) -> float:
+    started = time.monotonic()
+    subprocess.run(cmd, check=True)
+    return time.monotonic() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--datasets", default=",".join(SETS))
+    parser.add_argument("--data-root", default=str(ROOT.parent / "shared" / "datasets"))
+    parser.add_argument("--label", default="default")
+    parser.add_argument("extra", nargs="*", help="extra flags for forecast train (after --)")
+    args = parser.parse_args()
+    forecast = [sys.executable, "-m", "forecast_cli.cli"]
+    results = {}
+    for name in args.datasets.split(","):
+        horizon, season, published = SETS[name]
+        folder = Path(args.data_root) / name
+        work = ROOT / "bench" / "runs" / args.label / name
+        work.mkdir(parents=True, exist_ok=True)
+        train_s = run([*forecast, "train", str(folder / "train.csv"), "--horizon", str(horizon),
+                       "--out", str(work / "model"), "--quiet", *args.extra])
+        predict_s = run([*forecast, "predict", str(work / "model"), str(folder / "train.csv"),
+                         "--output", str(work / "forecast.csv"), "--quiet"])
+        train = pd.read_csv(folder / "train.csv")
+        test = pd.read_csv(folder / "test.csv")
+        fc = pd.read_csv(work / "forecast.csv")
+        scores = score_set(train, test, fc, horizon, season)
+        val = json.loads((work / "model" / "metrics.json").read_text())
+        results[name] = {"train_seconds": train_s, "predict_seconds": predict_s, "scores": scores,
+                         "published": published, "validation_skill": val.get("skill_vs_seasonal_naive")}
+        print(f"\n## {name} (h={horizon}, season {season}) label={args.label} flags={' '.join(args.extra) or '(none)'}")
+        print(f"train {train_s:.0f}s, predict {predict_s:.1f}s; validation skill vs seasonal naive {val.get('skill_vs_seasonal_naive'):+.3f}")
+        print("| method | sMAPE | MASE | MAPE | OWA |\n|---|---|---|---|---|")
+        for method, s in scores.items():
+            print(f"| {method} (ours) | {s['smape']:.3f} | {s['mase']:.3f} | {s['mape']:.2f} | {s['owa']:.3f} |")
+        for method, s in published.items():
+            cells = [f"{s[k]:.3f}" if k in s else "" for k in ("smape", "mase", "mape", "owa")]
+            print(f"| {method} (published) | {' | '.join(cells)} |")
+        sys.stdout.flush()
+    (ROOT / "bench" / "runs" / args.label / "results.json").write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,59 @@
+"""Shared fixtures: tiny CSV files made on the fly, and a tiny trained model."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "sample_data"
+
+# Flags that keep a test model tiny and quick.
+TINY = ["--epochs", "2", "--units", "8", "--lookback", "8", "--patience", "1"]
+
+
+def make_long(n_series: int = 3, length: int = 48, freq: str = "MS", seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    frames = []
+    for k in range(n_series):
+        t = np.arange(length)
+        y = 100 + 10 * k + 0.5 * t + 8 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 1, length)
+        ds = pd.date_range("2015-01-01", periods=length, freq=freq) if freq else np.arange(1, length + 1)
+        frames.append(pd.DataFrame({"unique_id": f"s{k}", "ds": ds, "y": y.round(3)}))
+    return pd.concat(frames, ignore_index=True)
+
+
+@pytest.fixture
+def long_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "long.csv"
+    make_long().to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def single_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "single.csv"
+    frame = make_long(1, 60)
+    frame[["ds", "y"]].rename(columns={"ds": "month", "y": "sales"}).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def trained_model(tmp_path_factory) -> tuple[Path, Path]:
+    """A tiny model trained once per test session: (model_dir, data_csv)."""
+    from typer.testing import CliRunner
+
+    from forecast_cli.cli import app
+
+    folder = tmp_path_factory.mktemp("trained")
+    data = folder / "long.csv"
+    make_long().to_csv(data, index=False)
+    result = CliRunner().invoke(app, ["train", str(data), "--horizon", "4", "--out", str(folder / "model"), *TINY])
+    assert result.exit_code == 0, result.output
+    return folder / "model", data

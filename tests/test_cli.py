@@ -1,0 +1,122 @@
+"""End-to-end runs of `forecast train` and `forecast predict` through Typer's CliRunner."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from forecast_cli.cli import app
+from forecast_cli.errors import ExitCode
+from tests.conftest import TINY, make_long
+
+runner = CliRunner()
+
+
+def test_train_writes_a_complete_model_directory(trained_model):
+    model_dir, _ = trained_model
+    assert sorted(p.name for p in model_dir.iterdir()) == [
+        "history.csv", "manifest.json", "metrics.json", "model.keras"]
+    manifest = json.loads((model_dir / "manifest.json").read_text())
+    assert manifest["format_version"] == 1
+    assert manifest["config"]["horizon"] == 4 and manifest["config"]["lookback"] == 8
+    assert manifest["config"]["seed"] == 42 and manifest["freq"] == "MS" and manifest["season"] == 12
+    assert set(manifest["series"]) == {"s0", "s1", "s2"}
+    assert manifest["series"]["s0"]["last"].startswith("2018-12-01")
+    assert len(manifest["data"]["sha256"]) == 64 and "tensorflow" in manifest["versions"]
+    scores = json.loads((model_dir / "metrics.json").read_text())
+    for model in ("lstm", "naive", "seasonal_naive"):
+        assert set(scores[model]) == {"mae", "rmse", "smape", "mase"}
+    assert "skill_vs_seasonal_naive" in scores
+    history = pd.read_csv(model_dir / "history.csv")
+    assert list(history.columns) == ["epoch", "loss", "val_loss"] and 1 <= len(history) <= 2
+    assert not any(p.suffix in (".pkl", ".pickle", ".joblib") for p in model_dir.iterdir())
+
+
+def test_predict_to_stdout_gives_future_dates(trained_model):
+    model_dir, data = trained_model
+    result = runner.invoke(app, ["predict", str(model_dir), str(data), "--quiet"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == "unique_id,ds,yhat" and len(lines) == 1 + 3 * 4
+    frame = pd.read_csv(pd.io.common.StringIO(result.stdout))
+    assert frame.loc[frame.unique_id == "s0", "ds"].tolist() == ["2019-01-01", "2019-02-01", "2019-03-01", "2019-04-01"]
+    assert frame["yhat"].between(50, 250).all()
+
+
+def test_predict_to_file_and_same_bytes_twice(trained_model, tmp_path):
+    model_dir, data = trained_model
+    for name in ("a.csv", "b.csv"):
+        result = runner.invoke(app, ["predict", str(model_dir), str(data), "--output", str(tmp_path / name)])
+        assert result.exit_code == 0, result.output
+        assert result.stdout == ""  # stdout carries data only; the note went to stderr
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+
+
+def test_same_seed_same_model(tmp_path, long_csv):
+    outputs = []
+    for name in ("m1", "m2"):
+        result = runner.invoke(app, ["train", str(long_csv), "--horizon", "4", "--out", str(tmp_path / name), "--quiet", *TINY])
+        assert result.exit_code == 0, result.output
+        result = runner.invoke(app, ["predict", str(tmp_path / name), str(long_csv)])
+        outputs.append(result.stdout)
+    assert outputs[0] == outputs[1]
+
+
+def test_single_series_with_integer_steps(tmp_path):
+    path = tmp_path / "steps.csv"
+    make_long(1, 40, freq=None)[["ds", "y"]].rename(columns={"ds": "t", "y": "value"}).to_csv(path, index=False)
+    result = runner.invoke(app, ["train", str(path), "--horizon", "3", "--out", str(tmp_path / "m"), *TINY])
+    assert result.exit_code == 0, result.output
+    assert "integer steps of 1" in result.stderr and "Model written to" in result.stderr
+    result = runner.invoke(app, ["predict", str(tmp_path / "m"), str(path)])
+    frame = pd.read_csv(pd.io.common.StringIO(result.stdout))
+    assert frame["ds"].tolist() == [41, 42, 43] and frame["unique_id"].tolist() == ["value"] * 3
+
+
+def test_summary_table_and_progress_lines(tmp_path, long_csv):
+    result = runner.invoke(app, ["train", str(long_csv), "--horizon", "4", "--out", str(tmp_path / "m"), *TINY])
+    assert result.exit_code == 0
+    assert "epoch 1/2" in result.stderr and "val_loss" in result.stderr
+    assert "seasonal naive" in result.stderr and "MASE" in result.stderr
+    assert "3 series" in result.stderr
+
+
+def test_unseen_series_is_scaled_from_its_own_history(trained_model, tmp_path):
+    model_dir, _ = trained_model
+    frame = make_long(1, 20, seed=3)
+    frame["unique_id"] = "new"
+    frame["y"] *= 1000
+    frame.to_csv(tmp_path / "new.csv", index=False)
+    result = runner.invoke(app, ["predict", str(model_dir), str(tmp_path / "new.csv")])
+    assert result.exit_code == 0, result.output
+    assert "not seen in training" in result.stderr
+    yhat = pd.read_csv(pd.io.common.StringIO(result.stdout))["yhat"]
+    assert yhat.between(50_000, 250_000).all()
+
+
+def test_short_series_in_predict_is_named(trained_model, tmp_path):
+    model_dir, _ = trained_model
+    make_long(2, 20).groupby("unique_id").tail(5).to_csv(tmp_path / "short.csv", index=False)
+    result = runner.invoke(app, ["predict", str(model_dir), str(tmp_path / "short.csv")])
+    assert result.exit_code == ExitCode.DATA
+    assert "series 's0' has 5 values but the model reads the last 8" in result.stderr
+    assert result.stderr.splitlines()[-1].startswith("Error: ") and "Traceback" not in result.output
+
+
+def test_predict_names_missing_and_unexpected_columns(trained_model, tmp_path):
+    model_dir, _ = trained_model
+    make_long(2, 20).rename(columns={"y": "value"}).to_csv(tmp_path / "cols.csv", index=False)
+    result = runner.invoke(app, ["predict", str(model_dir), str(tmp_path / "cols.csv")])
+    assert result.exit_code == ExitCode.DATA
+    assert "missing: y; unexpected: value" in result.stderr
+
+
+@pytest.mark.parametrize("command", [[], ["train"], ["predict"]])
+def test_help_works_and_has_an_example(command):
+    result = runner.invoke(app, [*command, "--help"])
+    assert result.exit_code == 0
+    if command:
+        assert "Example: forecast " + command[0] in result.stdout

@@ -1,0 +1,99 @@
+"""data.py: reading, column detection, frequency, regular grid and filling."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from forecast_cli.data import future_times, load_series, season_of
+from forecast_cli.errors import DataError, UsageError
+from tests.conftest import SAMPLE, make_long
+
+
+def test_single_series_detects_columns_and_monthly_frequency():
+    ds = load_series(SAMPLE / "airpassengers.csv")
+    assert (ds.columns.time_col, ds.columns.target_col, ds.columns.id_col) == ("month", "passengers", None)
+    assert ds.freq == "MS" and ds.season == 12 and ds.time_kind == "datetime"
+    assert len(ds.frame) == 144 and ds.frame["unique_id"].unique().tolist() == ["passengers"]
+    assert ds.frame["y"].iloc[0] == 112
+
+
+def test_long_format_is_detected_and_sorted(tmp_path):
+    frame = make_long(3, 30).sample(frac=1, random_state=1)
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    ds = load_series(tmp_path / "d.csv")
+    assert ds.columns.id_col == "unique_id" and ds.n_series == 3
+    for _, group in ds.frame.groupby("unique_id"):
+        assert group["ds"].is_monotonic_increasing
+
+
+def test_integer_time_gives_integer_steps_and_season_one():
+    ds = load_series(SAMPLE / "nile_yearly.csv")
+    assert ds.time_kind == "integer" and ds.step == 1 and ds.season == 1 and ds.freq is None
+
+
+def test_missing_values_are_interpolated_and_counted():
+    ds = load_series(SAMPLE / "co2_weekly_maunaloa.csv")
+    assert ds.filled == 59 and ds.frame["y"].notna().all()
+    assert ds.freq.startswith("W-") and ds.season == 52
+
+
+def test_fill_none_refuses_gaps():
+    with pytest.raises(DataError, match="missing value"):
+        load_series(SAMPLE / "co2_weekly_maunaloa.csv", fill="none")
+
+
+def test_missing_timestamps_are_put_on_the_grid(tmp_path):
+    frame = make_long(1, 24).drop(index=[5, 6])
+    frame.to_csv(tmp_path / "gap.csv", index=False)
+    ds = load_series(tmp_path / "gap.csv")
+    assert len(ds.frame) == 24 and ds.filled == 2
+
+
+def test_half_hourly_season_is_a_day():
+    ds = load_series(SAMPLE / "taylor_halfhourly_electricity.csv")
+    assert ds.freq == "30min" and ds.season == 48
+
+
+@pytest.mark.parametrize(
+    ("freq", "season"), [("h", 24), ("D", 7), ("W-SUN", 52), ("MS", 12), ("QS-OCT", 4), ("YS", 1), ("2h", 12)]
+)
+def test_season_of(freq, season):
+    assert season_of(freq) == season
+
+
+def test_future_times_datetime_and_integer():
+    assert future_times(pd.Timestamp("1960-12-01"), 2, "datetime", "MS", 1) == [
+        pd.Timestamp("1961-01-01"), pd.Timestamp("1961-02-01")]
+    assert future_times(10, 3, "integer", None, 1) == [11, 12, 13]
+
+
+def test_explicit_columns_and_unknown_column(tmp_path):
+    path = tmp_path / "wide.csv"
+    pd.DataFrame({"when": pd.date_range("2020-01-01", periods=10, freq="D"), "a": range(10), "b": range(10)}).to_csv(path, index=False)
+    with pytest.raises(UsageError, match="several candidate target columns"):
+        load_series(path)
+    ds = load_series(path, target_col="b")
+    assert ds.columns.ignored == ("a",)
+    with pytest.raises(UsageError, match="no column --target-col 'c'"):
+        load_series(path, target_col="c")
+
+
+def test_semicolon_delimiter_is_detected(tmp_path):
+    path = tmp_path / "semi.csv"
+    make_long(1, 20)[["ds", "y"]].to_csv(path, index=False, sep=";")
+    assert len(load_series(path).frame) == 20
+
+
+def test_non_numeric_target_names_line_and_value(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("ds,y\n2020-01-01,1\n2020-01-02,\"1,234\"\n2020-01-03,3\n")
+    with pytest.raises(DataError, match=r"line 3: '1,234' in column 'y' is not a number \(a thousands separator"):
+        load_series(path)
+
+
+def test_duplicate_timestamps_are_refused(tmp_path):
+    path = tmp_path / "dup.csv"
+    path.write_text("ds,y\n2020-01-01,1\n2020-01-01,2\n2020-01-02,3\n")
+    with pytest.raises(DataError, match=r"more than once \(lines 2, 3\)"):
+        load_series(path)

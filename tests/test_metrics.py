@@ -1,0 +1,36 @@
+"""metrics.py: the competition definitions and the baselines."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from forecast_cli import metrics
+
+
+def test_values_on_a_hand_example():
+    actual = np.array([[100.0, 200.0]])
+    forecast = np.array([[110.0, 180.0]])
+    assert metrics.mae(actual, forecast) == 15.0
+    assert math.isclose(metrics.rmse(actual, forecast), math.sqrt((100 + 400) / 2))
+    assert math.isclose(metrics.smape(actual, forecast), 100 * (10 / 210 + 20 / 380))
+    assert math.isclose(metrics.mape(actual, forecast), 100 * (0.1 + 0.1) / 2)
+    assert math.isclose(metrics.mase(actual, forecast, np.array([5.0])), 3.0)
+
+
+def test_zeros_and_negatives_stay_finite():
+    actual = np.array([[0.0, -5.0, 0.0]])
+    forecast = np.array([[0.0, 5.0, 1.0]])
+    assert math.isfinite(metrics.smape(actual, forecast))
+    assert math.isfinite(metrics.mape(actual, forecast))
+    assert math.isnan(metrics.mase(actual, forecast, np.array([0.0])))
+    assert metrics.score(actual, forecast, np.array([0.0]))["mase"] is None
+
+
+def test_baselines():
+    history = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    np.testing.assert_array_equal(metrics.naive(history, 3), [6, 6, 6])
+    np.testing.assert_array_equal(metrics.seasonal_naive(history, 5, 3), [4, 5, 6, 4, 5])
+    assert metrics.mase_scale(history, 3) == 3.0
+    assert metrics.mase_scale(history, 1) == 1.0

@@ -1,0 +1,63 @@
+"""windows.py: chronological split, leakage-safe scaling, window shapes and inversion."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from forecast_cli.windows import fit_scaling, invert_outputs, make_windows, prediction_inputs, window_level
+
+
+def test_scaling_uses_only_the_training_part():
+    values = np.concatenate([np.zeros(30), np.full(4, 1000.0)])  # validation part is huge
+    ws = make_windows({"a": values + np.arange(34) * 0.0 + np.r_[np.arange(30) % 2, np.zeros(4)]}, 8, 4)
+    stats = ws.scalings["a"]
+    assert stats.mean < 1.0  # 1000s of the last 4 values did not leak into the mean
+
+
+def test_window_counts_and_targets():
+    series = {"a": np.arange(40.0)}
+    ws = make_windows(series, lookback=8, horizon=4, window_norm="none")
+    assert ws.x_train.shape == (25, 8, 1) and ws.y_train.shape == (25, 4)
+    assert ws.x_val.shape == (1, 8, 1)
+    np.testing.assert_allclose(ws.val_actual[0], [36, 37, 38, 39])
+    # the last training target ends before the validation part starts
+    scaling = ws.scalings["a"]
+    last_target = scaling.invert(ws.y_train[-1].astype("float64"))
+    np.testing.assert_allclose(last_target, [32, 33, 34, 35], rtol=1e-5)
+
+
+def test_max_windows_keeps_the_most_recent():
+    ws = make_windows({"a": np.arange(100.0)}, 8, 4, max_windows=5, window_norm="none")
+    assert len(ws.x_train) == 5
+    last = ws.scalings["a"].invert(ws.y_train[-1].astype("float64"))
+    np.testing.assert_allclose(last, [92, 93, 94, 95], rtol=1e-5)
+
+
+def test_short_series_are_listed_and_skipped():
+    ws = make_windows({"long": np.arange(40.0), "short": np.arange(10.0)}, 8, 4)
+    assert ws.short == ["short"] and ws.train_series == 1 and "short" in ws.scalings
+
+
+def test_constant_series_never_divides_by_zero():
+    scaling = fit_scaling(np.full(20, 7.0))
+    assert scaling.scale == 7.0
+    assert fit_scaling(np.zeros(5)).scale == 1.0
+    ws = make_windows({"c": np.full(30, 7.0)}, 8, 4)
+    assert np.isfinite(ws.x_train).all() and np.isfinite(ws.y_train).all()
+
+
+def test_window_levels():
+    x = np.array([[1.0, 2.0, 3.0, 4.0]])
+    assert window_level(x, "none", 2)[0, 0] == 0
+    assert window_level(x, "last", 2)[0, 0] == 4
+    assert window_level(x, "season", 2)[0, 0] == 3.5
+
+
+def test_prediction_round_trip_recovers_the_level():
+    values = np.linspace(100, 200, 30)
+    scaling = fit_scaling(values)
+    inputs, levels = prediction_inputs({"a": values}, {"a": scaling}, 8, "last", 1)
+    zero_change = np.zeros((1, 3))
+    restored = invert_outputs(zero_change, levels, [scaling])
+    np.testing.assert_allclose(restored, [[200, 200, 200]])
+    assert inputs.shape == (1, 8, 1) and inputs[0, -1, 0] == 0
