@@ -77,7 +77,8 @@ def train(
     max_windows: int = typer.Option(300, help="Most recent training windows used per series."),
     loss: str = typer.Option("mae", help="Training loss: mae, mse or huber."),
     window_norm: str = typer.Option("season", help="Level taken off each window: season (mean of the last season), last, none."),
-    transform: str = typer.Option("auto", help="Model the values as they are (none) or their logs (log); auto: log when every value is above 0."),
+    transform: str = typer.Option("auto", help="Model the values as they are (none) or log(1 + value) (log); auto: log when no value is negative."),
+    refit: bool = typer.Option(False, "--refit/--no-refit", help="After early stopping, train again on all the data (validation part included) for the best number of epochs."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only warnings and errors on stderr (for cron)."),
 ) -> None:
     """Train one global LSTM on every series in DATA and write a model directory.
@@ -93,6 +94,7 @@ def train(
         horizon=horizon, lookback=lookback, season=season, epochs=epochs, batch_size=batch_size,
         units=units, layers=layers, dropout=dropout, learning_rate=learning_rate, patience=patience,
         seed=seed, val_windows=val_windows, max_windows=max_windows, loss=loss, window_norm=window_norm, transform=transform,
+        refit=refit,
         fill=fill,
     )
     reporter = ConsoleReporter(quiet=quiet)
@@ -139,6 +141,7 @@ def predict(
     model_dir: Path = typer.Argument(..., help="Model directory written by `forecast train`."),
     data: Path = typer.Argument(..., help="CSV with the training columns; the last `lookback` rows of each series are read."),
     output: str = typer.Option("-", "--output", "-o", help="Forecast CSV to write (replaced whole), or - for stdout."),
+    engine: str = typer.Option("auto", help="Run the network with onnx (ONNX Runtime, no TensorFlow), keras, or auto (onnx when the model has it)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only warnings and errors on stderr."),
 ) -> None:
     """Forecast the next `horizon` values of every series in DATA; writes unique_id, ds, yhat.
@@ -151,7 +154,7 @@ def predict(
     from forecast_cli.pipeline import predict as run_predict
 
     reporter = ConsoleReporter(quiet=quiet)
-    frame = run_predict(model_dir, data, reporter)
+    frame = run_predict(model_dir, data, reporter, engine)
     text = forecasts_to_csv(frame)
     if output == "-":
         sys.stdout.write(text)

@@ -8,7 +8,7 @@ from typing import Any
 from forecast_cli.errors import UsageError
 
 LOSSES = ("mae", "mse", "huber")
-WINDOW_NORMS = ("none", "last", "season")
+WINDOW_NORMS = ("none", "last", "season", "snaive")
 TRANSFORMS = ("auto", "log", "none")
 
 
@@ -36,6 +36,7 @@ class TrainConfig:
     loss: str = "mae"
     window_norm: str = "season"
     transform: str = "auto"
+    refit: bool = False
     fill: str = "interpolate"
 
     def __post_init__(self) -> None:

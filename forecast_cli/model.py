@@ -80,16 +80,19 @@ def fit(
     config: TrainConfig,
     x_train: np.ndarray,
     y_train: np.ndarray,
-    x_val: np.ndarray,
-    y_val: np.ndarray,
+    x_val: np.ndarray | None,
+    y_val: np.ndarray | None,
     on_epoch: EpochHook | None = None,
+    epochs: int | None = None,
 ) -> tuple[Any, list[dict[str, float]]]:
     """Train a new network with Adam and early stopping on the validation loss (best weights kept).
 
     Args:
         config: the resolved training settings (lookback set).
-        x_train, y_train, x_val, y_val: windows from `windows.make_windows`.
+        x_train, y_train, x_val, y_val: windows from `windows.make_windows`; with no validation
+            windows (None), training runs for exactly `epochs` epochs.
         on_epoch: called after each epoch with (epoch, epochs, logs, seconds so far).
+        epochs: epochs to run instead of `config.epochs`.
 
     Returns:
         The trained model and the per-epoch history (epoch, loss, val_loss).
@@ -98,6 +101,7 @@ def fit(
     seed_everything(config.seed)
     model = build_model(config, n_features=x_train.shape[-1])
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate), loss=_loss(config.loss))
+    epochs = epochs or config.epochs
     history: list[dict[str, float]] = []
     started = time.monotonic()
 
@@ -108,14 +112,17 @@ def fit(
                    "val_loss": float(logs.get("val_loss", np.nan))}
             history.append(row)
             if on_epoch is not None:
-                on_epoch(epoch + 1, config.epochs, row, time.monotonic() - started)
+                on_epoch(epoch + 1, epochs, row, time.monotonic() - started)
 
-    stop = keras.callbacks.EarlyStopping(
-        monitor="val_loss", patience=config.patience, restore_best_weights=True
-    )
+    callbacks: list[Any] = [_Record()]
+    validation = None
+    if x_val is not None:
+        validation = (x_val, y_val)
+        callbacks.append(keras.callbacks.EarlyStopping(
+            monitor="val_loss", patience=config.patience, restore_best_weights=True))
     model.fit(
-        x_train, y_train, validation_data=(x_val, y_val), epochs=config.epochs,
-        batch_size=config.batch_size, shuffle=True, callbacks=[_Record(), stop], verbose=0,
+        x_train, y_train, validation_data=validation, epochs=epochs,
+        batch_size=config.batch_size, shuffle=True, callbacks=callbacks, verbose=0,
     )
     return model, history
 
@@ -135,3 +142,13 @@ def load(path: Path) -> Any:
     """Load `model.keras` in safe mode: a file holding code (a Lambda layer) is refused."""
     keras = keras_module()
     return keras.saving.load_model(path, compile=False, safe_mode=True)
+
+
+def export_onnx(model: Any, path: Path) -> None:
+    """Write the network as ONNX with Keras's own exporter (tf2onnx underneath)."""
+    import warnings
+
+    keras_module()
+    with warnings.catch_warnings(), _quiet_stderr():
+        warnings.simplefilter("ignore")
+        model.export(str(path), format="onnx", verbose=False)

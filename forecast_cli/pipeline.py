@@ -18,7 +18,7 @@ import pandas as pd
 from forecast_cli import __version__, artifacts, metrics
 from forecast_cli.config import TrainConfig, default_batch_size, default_lookback
 from forecast_cli.data import ID, TIME, Dataset, future_times, load_series, series_arrays
-from forecast_cli.errors import DataError, ModelDirError, UsageError
+from forecast_cli.errors import DataError, UsageError
 from forecast_cli.windows import Scaling, fit_scaling, invert_outputs, make_windows, prediction_inputs
 
 
@@ -97,14 +97,14 @@ def resolve_config(config: TrainConfig, dataset: Dataset, series: dict[str, np.n
             f"need at least {need}. Use a smaller --lookback or --horizon."
         )
     transform = config.transform
-    positive = all(bool((v > 0).all()) for v in series.values())
+    nonnegative = all(bool((v >= 0).all()) for v in series.values())
     if transform == "auto":
-        transform = "log" if positive else "none"
-    elif transform == "log" and not positive:
-        uid = next(u for u, v in series.items() if not (v > 0).all())
+        transform = "log" if nonnegative else "none"
+    elif transform == "log" and not nonnegative:
+        uid = next(u for u, v in series.items() if not (v >= 0).all())
         raise DataError(
-            f"{dataset.source}: --transform log needs values above 0, but series {uid!r} has zeros "
-            "or negatives. Use --transform none (or auto)."
+            f"{dataset.source}: --transform log needs values of 0 or more, but series {uid!r} has "
+            "negatives. Use --transform none (or auto)."
         )
     return dataclasses.replace(config, season=season, lookback=lookback, transform=transform)
 
@@ -194,11 +194,23 @@ def train(
     network, history = lstm.fit(config, ws.x_train, ws.y_train, ws.x_val, ws.y_val, on_epoch=reporter.epoch)
     val_scaled = lstm.predict(network, ws.x_val)
     val_scalings = [ws.scalings[uid] for uid in ws.val_ids]
-    val_forecast = invert_outputs(val_scaled, ws.val_levels, val_scalings)
+    val_forecast = invert_outputs(val_scaled, ws.val_base, val_scalings)
     scores = validation_metrics(ws, val_forecast, config.season, config.horizon)
     best_epoch = int(np.nanargmin([h["val_loss"] for h in history])) + 1 if history else 0
+    scalings = ws.scalings
+    if config.refit:
+        # Model selection is done; train again on every window, validation part included, for
+        # the epochs that were best. The metrics above describe the validated network.
+        reporter.info(f"Refitting on all the data for {best_epoch} epochs")
+        full = make_windows(series, config.lookback, config.horizon, 0, config.max_windows,
+                            config.window_norm, config.season, log=config.transform == "log")
+        network, refit_history = lstm.fit(config, full.x_train, full.y_train, None, None,
+                                          on_epoch=reporter.epoch, epochs=best_epoch)
+        history = history + [{**row, "epoch": len(history) + row["epoch"], "refit": 1} for row in refit_history]
+        scalings = full.scalings
+        scores["refit_epochs"] = best_epoch
     info = {
-        uid: artifacts.SeriesInfo(ws.scalings[uid], last, len(series[uid]))
+        uid: artifacts.SeriesInfo(scalings[uid], last, len(series[uid]))
         for uid, last in dataset.frame.groupby(ID, sort=True)[TIME].max().items()
     }
     manifest = artifacts.manifest_dict(
@@ -209,6 +221,7 @@ def train(
     )
     with artifacts.staged_directory(out) as tmp:
         lstm.save(network, tmp / artifacts.KERAS_FILE)
+        manifest["onnx"] = _export_onnx(network, tmp, ws.x_val, reporter)
         pd.DataFrame(history).to_csv(tmp / artifacts.HISTORY_FILE, index=False)
         (tmp / artifacts.METRICS_FILE).write_text(json.dumps(scores, indent=2) + "\n")
         # The manifest goes last: a folder without one is never taken for a model.
@@ -220,35 +233,38 @@ def train(
     )
 
 
-def load_network(model_dir: Path, manifest: artifacts.Manifest) -> Any:
-    """Load the Keras network in safe mode and check it matches the manifest."""
-    from forecast_cli import model as lstm
+ONNX_TOLERANCE = 1e-4  # largest |ONNX - Keras| output accepted, on the network's scaled outputs
 
-    path = model_dir / artifacts.KERAS_FILE
-    if not path.is_file():
-        raise ModelDirError(f"{model_dir} has no {artifacts.KERAS_FILE}. Retrain the model with `forecast train`.")
+
+def _export_onnx(network: Any, folder: Path, x_check: np.ndarray, reporter: Reporter) -> dict[str, Any]:
+    """Write model.onnx and check it against Keras on the validation windows; drop it if they differ."""
+    from forecast_cli import model as lstm
+    from forecast_cli.engine import OnnxNetwork
+
+    path = folder / artifacts.ONNX_FILE
     try:
-        network = lstm.load(path)
-    except Exception as exc:  # Keras raises many kinds for a damaged or unsafe file
-        reason = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
-        raise ModelDirError(
-            f"{path} cannot be loaded safely ({reason}). It is damaged, or holds code (such as a "
-            "Lambda layer) that forecast refuses to run. Retrain the model with `forecast train`."
-        ) from None
-    cfg = manifest.config
-    expected_in, expected_out = (None, cfg.lookback, 1), (None, cfg.horizon)
-    if tuple(network.input_shape) != expected_in or tuple(network.output_shape) != expected_out:
-        raise ModelDirError(
-            f"{path} reads {network.input_shape} and writes {network.output_shape}, but the manifest "
-            f"says lookback {cfg.lookback} and horizon {cfg.horizon}. Retrain the model."
-        )
-    return network
+        lstm.export_onnx(network, path)
+        diff = float(np.max(np.abs(OnnxNetwork(path).predict(x_check) - lstm.predict(network, x_check))))
+    except Exception as exc:  # the exporter's failures are many; training still succeeds
+        path.unlink(missing_ok=True)
+        reason = f"export failed: {type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+        reporter.warn(f"no model.onnx written ({reason}); predict will use Keras.")
+        return {"file": None, "reason": reason}
+    if not diff <= ONNX_TOLERANCE:
+        path.unlink(missing_ok=True)
+        reason = f"ONNX and Keras outputs differ by up to {diff:.3g} (tolerance {ONNX_TOLERANCE})"
+        reporter.warn(f"no model.onnx written: {reason}; predict will use Keras.")
+        return {"file": None, "reason": reason, "max_abs_diff": diff}
+    reporter.info(f"Exported model.onnx (largest difference from Keras {diff:.2g} on {len(x_check)} windows)")
+    return {"file": artifacts.ONNX_FILE, "max_abs_diff": diff, "checked_windows": int(len(x_check)),
+            "tolerance": ONNX_TOLERANCE}
 
 
 def predict(
     model_dir: str | Path,
     data_path: str | Path,
     reporter: Reporter | None = None,
+    engine: str = "auto",
 ) -> pd.DataFrame:
     """Forecast the next `horizon` values of every series in a CSV with a trained model.
 
@@ -260,6 +276,8 @@ def predict(
         data_path: CSV with the columns the model was trained on; each series needs at least
             `lookback` values.
         reporter: receives warnings.
+        engine: `onnx` (ONNX Runtime, no TensorFlow), `keras`, or `auto` (ONNX when the model
+            has a checked model.onnx).
 
     Returns:
         A frame with columns unique_id, ds, yhat: `horizon` rows per series.
@@ -285,11 +303,12 @@ def predict(
         )
     log = cfg.transform == "log"
     if log:
-        bad = next((u for u, v in series.items() if not (v > 0).all()), None)
+        bad = next((u for u, v in series.items() if not (v >= 0).all()), None)
         if bad is not None:
             raise DataError(
-                f"{dataset.source}: series {bad!r} has zeros or negatives, but the model was trained "
-                "on the logs of positive values (--transform log or auto). Retrain with --transform none."
+                f"{dataset.source}: series {bad!r} has negative values, but the model was trained on "
+                "log(1 + value) of values that were all 0 or more (--transform log, or auto). "
+                "Retrain with --transform none."
             )
     scalings: dict[str, Scaling] = {}
     new = []
@@ -304,12 +323,12 @@ def predict(
         reporter.info(
             f"{len(new)} series not seen in training (e.g. {new[0]!r}) are scaled from their own history."
         )
-    inputs, levels = prediction_inputs(series, scalings, cfg.lookback, cfg.window_norm, cfg.season)
-    network = load_network(model_dir, manifest)
-    from forecast_cli import model as lstm
+    inputs, base = prediction_inputs(series, scalings, cfg.lookback, cfg.window_norm, cfg.season, cfg.horizon)
+    from forecast_cli.engine import load_network
 
-    outputs = lstm.predict(network, inputs)
-    forecasts = invert_outputs(outputs, levels, [scalings[u] for u in series])
+    network = load_network(model_dir, manifest, engine)
+    outputs = network.predict(inputs)
+    forecasts = invert_outputs(outputs, base, [scalings[u] for u in series])
     last = dataset.frame.groupby(ID, sort=True)[TIME].max()
     rows_id, rows_ds = [], []
     for uid in series:

@@ -13,28 +13,28 @@ class Scaling:
 
     mean: float
     scale: float
-    log: bool = False  # statistics of log(values): the series is modelled on a log scale
+    log: bool = False  # statistics of log(1 + values): the series is modelled on a log scale
 
     def apply(self, values: np.ndarray) -> np.ndarray:
         if self.log:
-            values = np.log(values)
+            values = np.log1p(values)
         return (values - self.mean) / self.scale
 
     def invert(self, values: np.ndarray) -> np.ndarray:
         restored = values * self.scale + self.mean
-        return np.exp(np.clip(restored, -700.0, 700.0)) if self.log else restored
+        return np.expm1(np.clip(restored, -700.0, 700.0)) if self.log else restored
 
 
 def fit_scaling(values: np.ndarray, log: bool = False) -> Scaling:
-    """Mean and standard deviation of `values` (of their logs with `log`); a constant series
-    gets a scale that is never 0.
+    """Mean and standard deviation of `values` (of log(1 + values) with `log`); a constant
+    series gets a scale that is never 0.
 
     Example:
         >>> fit_scaling(np.array([5.0, 5.0, 5.0]))
         Scaling(mean=5.0, scale=5.0, log=False)
     """
     if log:
-        values = np.log(values)
+        values = np.log1p(values)
     mean = float(np.mean(values))
     std = float(np.std(values))
     floor = 1e-8 * max(1.0, abs(mean))
@@ -44,11 +44,12 @@ def fit_scaling(values: np.ndarray, log: bool = False) -> Scaling:
 
 
 def window_level(inputs: np.ndarray, mode: str, season: int) -> np.ndarray:
-    """The level subtracted from each scaled input window and added back to its forecast.
+    """The level subtracted from each scaled input window.
 
     Args:
         inputs: scaled windows, shape (n, lookback).
-        mode: `none` (0), `last` (the last value) or `season` (mean of the last season's values).
+        mode: `none` (0), `last` (the last value), `season` or `snaive` (mean of the last
+            season's values).
         season: season length.
 
     Returns:
@@ -62,6 +63,20 @@ def window_level(inputs: np.ndarray, mode: str, season: int) -> np.ndarray:
     return inputs[:, -span:].mean(axis=1, keepdims=True)
 
 
+def output_base(inputs: np.ndarray, mode: str, season: int, horizon: int) -> np.ndarray:
+    """What the network's outputs are added to: the input level, or with `snaive` the seasonal
+    naive forecast of the window (its last season repeated), so the network learns corrections.
+
+    Returns:
+        Shape (n, horizon).
+    """
+    if mode != "snaive":
+        return np.repeat(window_level(inputs, mode, season), horizon, axis=1)
+    m = season if 1 <= season <= inputs.shape[1] else 1
+    last = inputs[:, -m:]
+    return last[:, np.arange(horizon) % m]
+
+
 @dataclasses.dataclass(frozen=True)
 class WindowSet:
     """Training and validation windows, already scaled and level-normalised."""
@@ -71,7 +86,7 @@ class WindowSet:
     x_val: np.ndarray
     y_val: np.ndarray
     val_ids: list[str]  # the series of each validation window
-    val_levels: np.ndarray  # (n_val, 1) the level taken off each validation window
+    val_base: np.ndarray  # (n_val, horizon) what the network's validation outputs are added to
     val_actual: np.ndarray  # (n_val, horizon) the unscaled targets
     val_history: list[np.ndarray]  # the unscaled values before each validation target
     scalings: dict[str, Scaling]
@@ -102,7 +117,7 @@ def make_windows(
         max_windows: most recent training windows kept per series.
         window_norm: see `window_level`.
         season: season length.
-        log: model the logs of the values (all values must be above 0).
+        log: model log(1 + value) (all values must be 0 or more).
 
     Returns:
         A `WindowSet`.
@@ -145,15 +160,14 @@ def make_windows(
     y_train = np.concatenate(ys) if ys else np.zeros((0, horizon))
     x_val = np.stack(vx) if vx else np.zeros((0, lookback))
     y_val = np.stack(vy) if vy else np.zeros((0, horizon))
-    train_levels = window_level(x_train, window_norm, season)
-    val_levels = window_level(x_val, window_norm, season)
+    val_base = output_base(x_val, window_norm, season, horizon)
     return WindowSet(
-        x_train=(x_train - train_levels)[..., None].astype("float32"),
-        y_train=(y_train - train_levels).astype("float32"),
-        x_val=(x_val - val_levels)[..., None].astype("float32"),
-        y_val=(y_val - val_levels).astype("float32"),
+        x_train=(x_train - window_level(x_train, window_norm, season))[..., None].astype("float32"),
+        y_train=(y_train - output_base(x_train, window_norm, season, horizon)).astype("float32"),
+        x_val=(x_val - window_level(x_val, window_norm, season))[..., None].astype("float32"),
+        y_val=(y_val - val_base).astype("float32"),
         val_ids=val_ids,
-        val_levels=val_levels,
+        val_base=val_base,
         val_actual=np.stack(val_actual) if val_actual else np.zeros((0, horizon)),
         val_history=val_history,
         scalings=scalings,
@@ -168,20 +182,22 @@ def prediction_inputs(
     lookback: int,
     window_norm: str,
     season: int,
+    horizon: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The network inputs for forecasting each series from its last `lookback` values.
 
     Returns:
-        Inputs of shape (n_series, lookback, 1) float32 and the levels, shape (n_series, 1).
+        Inputs of shape (n_series, lookback, 1) float32 and what the outputs are added to,
+        shape (n_series, horizon).
     """
     rows = np.stack([scalings[uid].apply(values[-lookback:]) for uid, values in series.items()])
-    levels = window_level(rows, window_norm, season)
-    return (rows - levels)[..., None].astype("float32"), levels
+    inputs = (rows - window_level(rows, window_norm, season))[..., None].astype("float32")
+    return inputs, output_base(rows, window_norm, season, horizon)
 
 
 def invert_outputs(
-    outputs: np.ndarray, levels: np.ndarray, scalings: list[Scaling]
+    outputs: np.ndarray, base: np.ndarray, scalings: list[Scaling]
 ) -> np.ndarray:
-    """Undo the level and the per-series scaling of network outputs (n, horizon)."""
-    restored = outputs.astype("float64") + levels
+    """Undo the output base and the per-series scaling of network outputs (n, horizon)."""
+    restored = outputs.astype("float64") + base
     return np.stack([s.invert(row) for s, row in zip(scalings, restored)]) if len(scalings) else restored

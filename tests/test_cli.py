@@ -18,7 +18,7 @@ runner = CliRunner()
 def test_train_writes_a_complete_model_directory(trained_model):
     model_dir, _ = trained_model
     assert sorted(p.name for p in model_dir.iterdir()) == [
-        "history.csv", "manifest.json", "metrics.json", "model.keras"]
+        "history.csv", "manifest.json", "metrics.json", "model.keras", "model.onnx"]
     manifest = json.loads((model_dir / "manifest.json").read_text())
     assert manifest["format_version"] == 1
     assert manifest["config"]["horizon"] == 4 and manifest["config"]["lookback"] == 8

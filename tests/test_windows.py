@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from forecast_cli.windows import fit_scaling, invert_outputs, make_windows, prediction_inputs, window_level
+from forecast_cli.windows import fit_scaling, invert_outputs, make_windows, output_base, prediction_inputs, window_level
 
 
 def test_scaling_uses_only_the_training_part():
@@ -56,8 +56,20 @@ def test_window_levels():
 def test_prediction_round_trip_recovers_the_level():
     values = np.linspace(100, 200, 30)
     scaling = fit_scaling(values)
-    inputs, levels = prediction_inputs({"a": values}, {"a": scaling}, 8, "last", 1)
+    inputs, base = prediction_inputs({"a": values}, {"a": scaling}, 8, "last", 1, 3)
     zero_change = np.zeros((1, 3))
-    restored = invert_outputs(zero_change, levels, [scaling])
+    restored = invert_outputs(zero_change, base, [scaling])
     np.testing.assert_allclose(restored, [[200, 200, 200]])
     assert inputs.shape == (1, 8, 1) and inputs[0, -1, 0] == 0
+
+
+def test_snaive_base_repeats_the_last_season():
+    x = np.array([[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]])
+    np.testing.assert_array_equal(output_base(x, "snaive", 3, 5), [[4, 5, 6, 4, 5]])
+    np.testing.assert_array_equal(output_base(x, "snaive", 1, 2), [[6, 6]])
+    np.testing.assert_array_equal(output_base(x, "season", 2, 2), [[5.5, 5.5]])
+    # zero network output with snaive gives exactly the seasonal naive forecast
+    values = np.arange(1.0, 25.0)
+    scaling = fit_scaling(values)
+    _, base = prediction_inputs({"a": values}, {"a": scaling}, 12, "snaive", 4, 6)
+    np.testing.assert_allclose(invert_outputs(np.zeros((1, 6)), base, [scaling]), [[21, 22, 23, 24, 21, 22]])

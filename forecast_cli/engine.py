@@ -1,0 +1,124 @@
+"""Running a saved network: ONNX Runtime (no TensorFlow import) or Keras, behind one interface."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from forecast_cli import artifacts
+from forecast_cli.errors import ModelDirError, UsageError
+
+ENGINES = ("auto", "onnx", "keras")
+
+
+class Network(Protocol):
+    name: str
+
+    def predict(self, inputs: np.ndarray) -> np.ndarray: ...
+
+
+class OnnxNetwork:
+    """The network as `model.onnx`, run by ONNX Runtime on the CPU."""
+
+    name = "onnx"
+
+    def __init__(self, path: Path) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        options.intra_op_num_threads = 1  # one thread: the same sums in the same order every run
+        try:
+            self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # ORT raises its own types for a damaged file
+            raise ModelDirError(
+                f"{path} cannot be loaded by ONNX Runtime ({str(exc).splitlines()[0][:200]}). "
+                "It is damaged; retrain, or use --engine keras."
+            ) from None
+        self.input_name = self.session.get_inputs()[0].name
+
+    @property
+    def io_shapes(self) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+        return tuple(self.session.get_inputs()[0].shape), tuple(self.session.get_outputs()[0].shape)
+
+    def predict(self, inputs: np.ndarray) -> np.ndarray:
+        if len(inputs) == 0:
+            return np.zeros((0, self.io_shapes[1][-1]), dtype="float32")
+        return self.session.run(None, {self.input_name: inputs.astype("float32")})[0]
+
+
+class KerasNetwork:
+    """The network as `model.keras`, loaded in safe mode (imports TensorFlow)."""
+
+    name = "keras"
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+
+    def predict(self, inputs: np.ndarray) -> np.ndarray:
+        from forecast_cli import model as lstm
+
+        return lstm.predict(self.model, inputs)
+
+
+def load_keras(model_dir: Path, manifest: artifacts.Manifest) -> KerasNetwork:
+    """Load `model.keras` in safe mode and check it matches the manifest."""
+    from forecast_cli import model as lstm
+
+    path = model_dir / artifacts.KERAS_FILE
+    if not path.is_file():
+        raise ModelDirError(f"{model_dir} has no {artifacts.KERAS_FILE}. Retrain the model with `forecast train`.")
+    try:
+        network = lstm.load(path)
+    except Exception as exc:  # Keras raises many kinds for a damaged or unsafe file
+        reason = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+        raise ModelDirError(
+            f"{path} cannot be loaded safely ({reason}). It is damaged, or holds code (such as a "
+            "Lambda layer) that forecast refuses to run. Retrain the model with `forecast train`."
+        ) from None
+    cfg = manifest.config
+    expected_in, expected_out = (None, cfg.lookback, 1), (None, cfg.horizon)
+    if tuple(network.input_shape) != expected_in or tuple(network.output_shape) != expected_out:
+        raise ModelDirError(
+            f"{path} reads {network.input_shape} and writes {network.output_shape}, but the manifest "
+            f"says lookback {cfg.lookback} and horizon {cfg.horizon}. Retrain the model."
+        )
+    return KerasNetwork(network)
+
+
+def load_onnx(model_dir: Path, manifest: artifacts.Manifest) -> OnnxNetwork:
+    path = model_dir / artifacts.ONNX_FILE
+    network = OnnxNetwork(path)
+    (_, lookback, features), (_, horizon) = network.io_shapes
+    cfg = manifest.config
+    if (lookback, features, horizon) != (cfg.lookback, 1, cfg.horizon):
+        raise ModelDirError(
+            f"{path} reads {lookback} steps and writes {horizon}, but the manifest says lookback "
+            f"{cfg.lookback} and horizon {cfg.horizon}. Retrain the model."
+        )
+    return network
+
+
+def has_onnx(model_dir: Path, manifest: artifacts.Manifest) -> bool:
+    return bool(manifest.onnx and manifest.onnx.get("file")) and (model_dir / artifacts.ONNX_FILE).is_file()
+
+
+def load_network(model_dir: Path, manifest: artifacts.Manifest, engine: str = "auto") -> Network:
+    """The network to run: ONNX when asked for or, with `auto`, when the model has a checked
+    `model.onnx`; Keras otherwise.
+
+    Example:
+        >>> network = load_network(Path("model"), read_manifest("model"), "auto")
+    """
+    if engine not in ENGINES:
+        raise UsageError(f"--engine must be one of {', '.join(ENGINES)}. Received: engine={engine!r}.")
+    if engine == "onnx" or (engine == "auto" and has_onnx(model_dir, manifest)):
+        if not has_onnx(model_dir, manifest):
+            reason = (manifest.onnx or {}).get("reason", "it was not exported")
+            raise ModelDirError(
+                f"{model_dir} has no usable {artifacts.ONNX_FILE} ({reason}). Use --engine keras or auto."
+            )
+        return load_onnx(model_dir, manifest)
+    return load_keras(model_dir, manifest)
