@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import subprocess
 import sys
 import time
@@ -71,8 +73,15 @@ def main() -> None:
     parser.add_argument("--datasets", default=",".join(SETS))
     parser.add_argument("--data-root", default=str(ROOT.parent / "shared" / "datasets"))
     parser.add_argument("--label", default="default")
+    parser.add_argument("--skip-train", action="store_true", help="reuse the models of an earlier run of this label")
     parser.add_argument("extra", nargs="*", help="extra flags for forecast train (after --)")
     args = parser.parse_args()
+    # Run a frozen copy of the code, so that editing the project mid-run changes nothing here.
+    code = ROOT / "bench" / "runs" / args.label / "code"
+    if not args.skip_train:
+        shutil.rmtree(code, ignore_errors=True)
+        shutil.copytree(ROOT / "forecast_cli", code / "forecast_cli")
+    os.environ["PYTHONPATH"] = str(code)
     forecast = [sys.executable, "-m", "forecast_cli.cli"]
     results = {}
     for name in args.datasets.split(","):
@@ -80,7 +89,7 @@ def main() -> None:
         folder = Path(args.data_root) / name
         work = ROOT / "bench" / "runs" / args.label / name
         work.mkdir(parents=True, exist_ok=True)
-        train_s = run([*forecast, "train", str(folder / "train.csv"), "--horizon", str(horizon),
+        train_s = 0.0 if args.skip_train else run([*forecast, "train", str(folder / "train.csv"), "--horizon", str(horizon),
                        "--out", str(work / "model"), "--quiet", *args.extra])
         predict_s = run([*forecast, "predict", str(work / "model"), str(folder / "train.csv"),
                          "--output", str(work / "forecast.csv"), "--quiet"])

@@ -7,6 +7,7 @@ import ctypes
 import ctypes.util
 import dataclasses
 import errno
+import hashlib
 import json
 import math
 import os
@@ -51,6 +52,7 @@ class Manifest:
     season: int
     series: dict[str, SeriesInfo]
     onnx: dict[str, Any] | None
+    files: dict[str, str]
     raw: dict[str, Any]
 
 
@@ -61,6 +63,13 @@ def _temp_name(final: Path, kind: str) -> Path:
     return final.with_name(f".{final.name}.{kind}-{os.getpid()}-{secrets.token_hex(4)}")
 
 
+def check_writable(final: Path) -> None:
+    """Refuse, before any work, an output path whose folder is missing or not writable."""
+    _check_parent(Path(final))
+    if Path(final).is_dir():
+        raise OutputError(f"cannot write {final}: it is a directory. Give a file path.")
+
+
 def _check_parent(final: Path) -> None:
     parent = final.parent
     if not parent.exists():
@@ -69,7 +78,7 @@ def _check_parent(final: Path) -> None:
             f"(mkdir -p {parent}) or choose another path."
         )
     if not parent.is_dir():
-        raise OutputError(f"cannot write {final}: {parent} is not a folder.")
+        raise OutputError(f"cannot write {final}: {parent} is not a folder. Choose another path.")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise OutputError(f"cannot write {final}: the folder {parent} is not writable. Choose another path.")
 
@@ -234,6 +243,30 @@ def manifest_dict(
     }
 
 
+def file_digests(folder: Path, names: list[str]) -> dict[str, str]:
+    """SHA-256 of each named file in `folder` (recorded in the manifest, checked on load)."""
+    return {name: hashlib.sha256((folder / name).read_bytes()).hexdigest() for name in names if (folder / name).is_file()}
+
+
+def verify_file(model_dir: Path, manifest: "Manifest", name: str) -> Path:
+    """The path of a model file whose bytes match the manifest's digest (else ModelDirError)."""
+    path = model_dir / name
+    expected = manifest.files.get(name)
+    if expected is None:
+        raise ModelDirError(f"{model_dir} has no {name} recorded in its manifest. Retrain the model with `forecast train`.")
+    if not path.is_file():
+        raise ModelDirError(
+            f"{path} is missing, though the manifest records it: the model directory is incomplete. "
+            "Retrain the model with `forecast train`."
+        )
+    if hashlib.sha256(path.read_bytes()).hexdigest() != expected:
+        raise ModelDirError(
+            f"{path} does not match the digest in the manifest: it is truncated, damaged or was "
+            "replaced. Retrain the model with `forecast train`."
+        )
+    return path
+
+
 def _require(doc: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
     if key not in doc:
         raise ModelDirError(f"{where}: required key {key!r} is missing. Retrain the model with `forecast train`.")
@@ -311,9 +344,12 @@ def parse_manifest(doc: Any, where: str) -> Manifest:
     onnx = doc.get("onnx")
     if onnx is not None and not isinstance(onnx, dict):
         raise ModelDirError(f"{where}: key 'onnx' should be an object or null. Retrain the model.")
+    files = _require(doc, "files", dict, where)
+    if not all(isinstance(k, str) and isinstance(v, str) and len(v) == 64 for k, v in files.items()):
+        raise ModelDirError(f"{where}: 'files' must map file names to SHA-256 digests. Retrain the model.")
     columns = Columns(time_col=time_col, target_col=target_col, id_col=id_col, all_columns=tuple(all_columns))
     return Manifest(config=config, columns=columns, time_kind=time_kind, freq=freq, step=step,
-                    season=season, series=series, onnx=onnx, raw=doc)
+                    season=season, series=series, onnx=onnx, files=files, raw=doc)
 
 
 def read_manifest(model_dir: str | os.PathLike[str]) -> Manifest:

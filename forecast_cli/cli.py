@@ -23,7 +23,7 @@ app = typer.Typer(
 
 
 def _fail(message: str, code: int) -> None:
-    sys.stderr.write(f"Error: {message}\n")
+    sys.stderr.write("Error: " + " ".join(message.split()) + "\n")  # one line, for logs
     sys.stderr.flush()
     raise typer.Exit(code)
 
@@ -44,7 +44,7 @@ def handle_errors(command: Callable) -> Callable:
         except ForecastError as exc:
             _fail(str(exc), int(exc.exit_code))
         except KeyboardInterrupt:
-            sys.stderr.write("\nInterrupted; earlier outputs are unchanged.\n")
+            sys.stderr.write("Interrupted; earlier outputs are unchanged.\n")
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
         finally:
             signal.signal(signal.SIGTERM, previous)
@@ -79,6 +79,7 @@ def train(
     window_norm: str = typer.Option("season", help="Level taken off each window: season (mean of the last season), last, none."),
     transform: str = typer.Option("auto", help="Model the values as they are (none) or log(1 + value) (log); auto: log when no value is negative."),
     refit: bool = typer.Option(False, "--refit/--no-refit", help="After early stopping, train again on all the data (validation part included) for the best number of epochs."),
+    scaling: str = typer.Option("std", help="Per-series scaling from the training part: std (subtract the mean, divide by the standard deviation) or mean (subtract the mean only)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only warnings and errors on stderr (for cron)."),
 ) -> None:
     """Train one global LSTM on every series in DATA and write a model directory.
@@ -94,7 +95,7 @@ def train(
         horizon=horizon, lookback=lookback, season=season, epochs=epochs, batch_size=batch_size,
         units=units, layers=layers, dropout=dropout, learning_rate=learning_rate, patience=patience,
         seed=seed, val_windows=val_windows, max_windows=max_windows, loss=loss, window_norm=window_norm, transform=transform,
-        refit=refit,
+        refit=refit, scaling=scaling,
         fill=fill,
     )
     reporter = ConsoleReporter(quiet=quiet)
@@ -148,11 +149,13 @@ def predict(
 
     Example: forecast predict model sample_data/airpassengers.csv --output forecast.csv
     """
-    from forecast_cli.artifacts import atomic_write_text
+    from forecast_cli.artifacts import atomic_write_text, check_writable
     from forecast_cli.output import ConsoleReporter
     from forecast_cli.pipeline import forecasts_to_csv
     from forecast_cli.pipeline import predict as run_predict
 
+    if output != "-":
+        check_writable(Path(output))
     reporter = ConsoleReporter(quiet=quiet)
     frame = run_predict(model_dir, data, reporter, engine)
     text = forecasts_to_csv(frame)

@@ -10,6 +10,7 @@ from forecast_cli.errors import UsageError
 LOSSES = ("mae", "mse", "huber")
 WINDOW_NORMS = ("none", "last", "season", "snaive")
 TRANSFORMS = ("auto", "log", "none")
+SCALINGS = ("std", "mean")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,6 +38,7 @@ class TrainConfig:
     window_norm: str = "season"
     transform: str = "auto"
     refit: bool = False
+    scaling: str = "std"
     fill: str = "interpolate"
 
     def __post_init__(self) -> None:
@@ -84,6 +86,11 @@ class TrainConfig:
         if self.transform not in TRANSFORMS:
             raise UsageError(
                 f"--transform must be one of {', '.join(TRANSFORMS)}. Received: transform={self.transform!r}."
+            )
+
+        if self.scaling not in SCALINGS:
+            raise UsageError(
+                f"--scaling must be one of {', '.join(SCALINGS)}. Received: scaling={self.scaling!r}."
             )
 
     def to_dict(self) -> dict[str, Any]:

@@ -21,6 +21,7 @@ ID, TIME, TARGET = "unique_id", "ds", "y"
 TIME_NAMES = ("ds", "date", "datetime", "timestamp", "time", "month", "week", "year", "period")
 FILLS = ("interpolate", "ffill", "zero", "none")
 DELIMITERS = ",;\t|"
+MISSING_MARKERS = ("", "NA", "NaN", "nan", "NULL", "null")  # read as missing values; others must be numbers
 
 # Steps in one seasonal cycle per pandas offset base (the cycle a person would name).
 _SEASON_BY_BASE = {
@@ -131,10 +132,11 @@ def read_csv(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, str]:
     try:
         frame = pd.read_csv(
             p, sep=delimiter, dtype=str, encoding="utf-8-sig", skipinitialspace=True,
-            keep_default_na=True, na_values=["", "NA", "NaN", "nan", "null", "None"],
+            keep_default_na=False, na_values=list(MISSING_MARKERS),
         )
     except pd.errors.ParserError as exc:
-        raise DataError(f"{p}: not a well-formed CSV ({exc}). Each row needs as many fields as the header.") from None
+        detail = " ".join(str(exc).split())
+        raise DataError(f"{p}: not a well-formed CSV ({detail}). Each row needs as many fields as the header.") from None
     frame.columns = [str(c).strip() for c in frame.columns]
     duplicated = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
     if duplicated or any(c.startswith("Unnamed: ") for c in frame.columns):

@@ -67,9 +67,7 @@ def load_keras(model_dir: Path, manifest: artifacts.Manifest) -> KerasNetwork:
     """Load `model.keras` in safe mode and check it matches the manifest."""
     from forecast_cli import model as lstm
 
-    path = model_dir / artifacts.KERAS_FILE
-    if not path.is_file():
-        raise ModelDirError(f"{model_dir} has no {artifacts.KERAS_FILE}. Retrain the model with `forecast train`.")
+    path = artifacts.verify_file(model_dir, manifest, artifacts.KERAS_FILE)
     try:
         network = lstm.load(path)
     except Exception as exc:  # Keras raises many kinds for a damaged or unsafe file
@@ -89,7 +87,7 @@ def load_keras(model_dir: Path, manifest: artifacts.Manifest) -> KerasNetwork:
 
 
 def load_onnx(model_dir: Path, manifest: artifacts.Manifest) -> OnnxNetwork:
-    path = model_dir / artifacts.ONNX_FILE
+    path = artifacts.verify_file(model_dir, manifest, artifacts.ONNX_FILE)
     network = OnnxNetwork(path)
     (_, lookback, features), (_, horizon) = network.io_shapes
     cfg = manifest.config
@@ -114,6 +112,8 @@ def load_network(model_dir: Path, manifest: artifacts.Manifest, engine: str = "a
     """
     if engine not in ENGINES:
         raise UsageError(f"--engine must be one of {', '.join(ENGINES)}. Received: engine={engine!r}.")
+    for name in manifest.files:  # a damaged file is refused whichever engine runs
+        artifacts.verify_file(model_dir, manifest, name)
     if engine == "onnx" or (engine == "auto" and has_onnx(model_dir, manifest)):
         if not has_onnx(model_dir, manifest):
             reason = (manifest.onnx or {}).get("reason", "it was not exported")

@@ -18,7 +18,7 @@ import pandas as pd
 from forecast_cli import __version__, artifacts, metrics
 from forecast_cli.config import TrainConfig, default_batch_size, default_lookback
 from forecast_cli.data import ID, TIME, Dataset, future_times, load_series, series_arrays
-from forecast_cli.errors import DataError, UsageError
+from forecast_cli.errors import DataError, OutputError
 from forecast_cli.windows import Scaling, fit_scaling, invert_outputs, make_windows, prediction_inputs
 
 
@@ -161,13 +161,18 @@ def train(
     out = Path(out)
     artifacts._check_parent(out)
     if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out} is a file; expected a directory path for the model. Choose another --out.")
+        raise OutputError(f"--out {out} is a file; expected a directory path for the model. Choose another --out.")
+    if out.is_dir() and any(out.iterdir()) and not (out / artifacts.MANIFEST).is_file():
+        raise OutputError(
+            f"--out {out} is a folder that is not a model directory (it has no {artifacts.MANIFEST}); "
+            "forecast replaces only model directories. Choose another --out, or empty that folder."
+        )
     dataset = load_series(data_path, columns.time_col, columns.target_col, columns.id_col, columns.freq, config.fill)
     reporter.info(f"Detected {dataset.describe()}")
     series = series_arrays(dataset.frame)
     config = resolve_config(config, dataset, series)
     ws = make_windows(series, config.lookback, config.horizon, config.val_windows, config.max_windows,
-                      config.window_norm, config.season, log=config.transform == "log")
+                      config.window_norm, config.season, log=config.transform == "log", scaling=config.scaling)
     if ws.short:
         shown = ", ".join(repr(s) for s in ws.short[:5]) + (", ..." if len(ws.short) > 5 else "")
         reporter.warn(
@@ -203,7 +208,7 @@ def train(
         # the epochs that were best. The metrics above describe the validated network.
         reporter.info(f"Refitting on all the data for {best_epoch} epochs")
         full = make_windows(series, config.lookback, config.horizon, 0, config.max_windows,
-                            config.window_norm, config.season, log=config.transform == "log")
+                            config.window_norm, config.season, log=config.transform == "log", scaling=config.scaling)
         network, refit_history = lstm.fit(config, full.x_train, full.y_train, None, None,
                                           on_epoch=reporter.epoch, epochs=best_epoch)
         history = history + [{**row, "epoch": len(history) + row["epoch"], "refit": 1} for row in refit_history]
@@ -222,6 +227,7 @@ def train(
     with artifacts.staged_directory(out) as tmp:
         lstm.save(network, tmp / artifacts.KERAS_FILE)
         manifest["onnx"] = _export_onnx(network, tmp, ws.x_val, reporter)
+        manifest["files"] = artifacts.file_digests(tmp, [artifacts.KERAS_FILE, artifacts.ONNX_FILE])
         pd.DataFrame(history).to_csv(tmp / artifacts.HISTORY_FILE, index=False)
         (tmp / artifacts.METRICS_FILE).write_text(json.dumps(scores, indent=2) + "\n")
         # The manifest goes last: a folder without one is never taken for a model.
@@ -317,7 +323,7 @@ def predict(
         if known is not None:
             scalings[uid] = known.scaling
         else:
-            scalings[uid] = fit_scaling(values, log)
+            scalings[uid] = fit_scaling(values, log, cfg.scaling)
             new.append(uid)
     if new:
         reporter.info(

@@ -25,9 +25,10 @@ class Scaling:
         return np.expm1(np.clip(restored, -700.0, 700.0)) if self.log else restored
 
 
-def fit_scaling(values: np.ndarray, log: bool = False) -> Scaling:
+def fit_scaling(values: np.ndarray, log: bool = False, method: str = "std") -> Scaling:
     """Mean and standard deviation of `values` (of log(1 + values) with `log`); a constant
-    series gets a scale that is never 0.
+    series gets a scale that is never 0. With `method="mean"` only the mean is taken off
+    (scale 1): on a log scale, differences are then relative changes, alike for every series.
 
     Example:
         >>> fit_scaling(np.array([5.0, 5.0, 5.0]))
@@ -36,6 +37,8 @@ def fit_scaling(values: np.ndarray, log: bool = False) -> Scaling:
     if log:
         values = np.log1p(values)
     mean = float(np.mean(values))
+    if method == "mean":
+        return Scaling(mean=mean, scale=1.0, log=log)
     std = float(np.std(values))
     floor = 1e-8 * max(1.0, abs(mean))
     if not std > floor:
@@ -103,6 +106,7 @@ def make_windows(
     window_norm: str = "season",
     season: int = 1,
     log: bool = False,
+    scaling: str = "std",
 ) -> WindowSet:
     """Split each series by time, fit its scaling on the training part, and cut windows.
 
@@ -118,6 +122,7 @@ def make_windows(
         window_norm: see `window_level`.
         season: season length.
         log: model log(1 + value) (all values must be 0 or more).
+        scaling: `std` (z-score) or `mean` (take off the mean only); see `fit_scaling`.
 
     Returns:
         A `WindowSet`.
@@ -134,7 +139,7 @@ def make_windows(
     for uid, values in series.items():
         n = len(values)
         cutoff = n - horizon * val_windows
-        scalings[uid] = fit_scaling(values[:cutoff] if cutoff >= 2 else values, log)
+        scalings[uid] = fit_scaling(values[:cutoff] if cutoff >= 2 else values, log, scaling)
         if n < lookback + horizon:
             short.append(uid)
             continue

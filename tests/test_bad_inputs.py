@@ -1,0 +1,281 @@
+"""A catalogue of bad inputs: each gets its exit code and a message naming the file and the row,
+column or series at fault with the fix, and leaves no output created or changed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from forecast_cli.cli import app
+from forecast_cli.errors import ExitCode
+from tests.conftest import TINY, make_long
+
+runner = CliRunner()
+DATA, USAGE, MODEL, OUTPUT = ExitCode.DATA, ExitCode.USAGE, ExitCode.MODEL, ExitCode.OUTPUT
+
+
+def _monthly(n: int = 40, start: str = "2015-01-01") -> list[str]:
+    return [d.strftime("%Y-%m-%d") for d in pd.date_range(start, periods=n, freq="MS")]
+
+
+def _csv(rows: list[str], header: str = "ds,y") -> str:
+    return "\n".join([header, *rows]) + "\n"
+
+
+def _series(values: list[object], dates: list[str] | None = None) -> str:
+    dates = dates or _monthly(len(values))
+    return _csv([f"{d},{v}" for d, v in zip(dates, values)])
+
+
+GOOD = [100 + (i % 12) * 3 + i for i in range(40)]
+
+# id, file content (str, bytes, None = no file, "DIR" = a directory), extra train args, exit code, message
+TRAIN_CASES = [
+    ("missing-file", None, [], DATA, r"data\.csv: no such file"),
+    ("directory", "DIR", [], DATA, r"data\.csv is a directory; expected a CSV file"),
+    ("empty-file", "", [], DATA, r"data\.csv is empty; expected a header line"),
+    ("header-only", "ds,y\n", [], DATA, r"has a header \(ds, y\) but no rows"),
+    ("not-utf8", b"ds,y\n2020-01-01,1\n2020-02-01,\xe9\n", [], DATA, r"line 3 is not UTF-8 \(byte 0xe9\).*iconv"),
+    ("thousands-separator", _series([*GOOD[:5], '"1,234"', *GOOD[6:]]), [], DATA,
+     r"line 7: '1,234' in column 'y' is not a number \(a thousands separator"),
+    ("n/a-text", _series([*GOOD[:3], "n/a", *GOOD[4:]]), [], DATA, r"line 5: 'n/a' in column 'y' is not a number.*leave a cell empty"),
+    ("all-missing", _series([""] * 40), [], DATA, r"column 'y' has no values at all"),
+    ("gaps-refused", _series([*GOOD[:10], "", "", *GOOD[12:]]), ["--fill", "none"], DATA,
+     r"series 'y' has 2 missing value\(s\).*first at 2015-11-01.*--fill interpolate"),
+    ("inf", _series([*GOOD[:8], "inf", *GOOD[9:]]), [], DATA, r"line 10: column 'y' holds an infinite value"),
+    ("duplicate-timestamp", _series(GOOD, [*_monthly(39), _monthly(39)[-1]]), [], DATA,
+     r"series 'y' has the timestamp 2018-03-01 00:00:00 more than once \(lines 40, 41\)"),
+    ("irregular-times", _csv([f"2020-01-01 {h:02d}:{m:02d},{i}" for i, (h, m) in enumerate(
+        [(0, 0), (0, 7), (1, 13), (1, 59), (3, 2), (3, 11), (5, 40), (6, 1), (8, 30), (9, 9)] * 1)]), [], DATA,
+     r"cannot infer the frequency.*--freq"),
+    ("mixed-frequencies", _csv(
+        [f"a,{d},{v}" for d, v in zip(_monthly(40), GOOD)]
+        + [f"b,{d.strftime('%Y-%m-%d')},{v}" for d, v in zip(pd.date_range("2015-01-01", periods=40, freq="D"), GOOD)],
+        header="unique_id,ds,y"), [], DATA, r"series have different frequencies \(MS for most, D for series 'b'\)|off the regular"),
+    ("tz-mixed", _csv([f"2020-01-01T{h:02d}:00{'+01:00' if h % 2 else ''},{h}" for h in range(24)]), [], DATA,
+     r"mixes time zones or time-zone-aware and naive"),
+    ("dates-and-integers", _csv([*(f"{d},{v}" for d, v in zip(_monthly(20), GOOD)), "21,5", "22,6"]), [], DATA,
+     r"line 2\d: the time column 'ds' mixes integers \('21'\) with dates"),
+    ("not-a-date", _series(GOOD, [*_monthly(10), "someday", *_monthly(29, "2016-04-01")]), [], DATA,
+     r"line 12: 'someday' in column 'ds' is not a date"),
+    ("single-row", _csv(["2020-01-01,5"]), [], DATA, r"cannot infer the frequency"),
+    ("single-row-integer", _csv(["1,5"]), [], DATA, r"the longest series has 1 rows.*need at least"),
+    ("all-series-too-short", _series(GOOD[:14]), ["--lookback", "8"], DATA,
+     r"longest series has 14 rows, but --lookback 8 \+ --horizon 4.*need at least 16"),
+    ("lookback-larger-than-data", _series(GOOD), ["--lookback", "500"], DATA,
+     r"longest series has 40 rows, but --lookback 500.*Use a smaller --lookback"),
+    ("horizon-zero", _series(GOOD), ["--horizon", "0"], USAGE, r"--horizon must be a whole number of at least 1. Received: horizon=0"),
+    ("horizon-negative", _series(GOOD), ["--horizon", "-2"], USAGE, r"Received: horizon=-2"),
+    ("bad-fill", _series(GOOD), ["--fill", "mean"], USAGE, r"--fill must be one of interpolate, ffill, zero, none"),
+    ("bad-freq", _series(GOOD), ["--freq", "fortnightly"], USAGE, r"--freq 'fortnightly' is not a pandas frequency"),
+    ("unknown-target-col", _series(GOOD), ["--target-col", "sales"], USAGE, r"has no column --target-col 'sales'; its columns are: ds, y"),
+    ("ambiguous-target", _csv([f"{d},1,2" for d in _monthly(40)], header="ds,a,b"), [], USAGE,
+     r"several candidate target columns \(a, b\).*--target-col"),
+    ("one-column", _csv([str(v) for v in GOOD], header="y"), [], DATA, r"has only the column\(s\) y; expected a time column"),
+    ("empty-id", _csv([f"{'' if i == 3 else 'a'},{d},{v}" for i, (d, v) in enumerate(zip(_monthly(40), GOOD))],
+                      header="unique_id,ds,y"), [], DATA, r"line 5: column 'unique_id' is empty"),
+    ("ragged-rows", "ds,y\n2020-01-01,1\n2020-02-01,2,3,4\n", [], DATA, r"not a well-formed CSV"),
+    ("huge-value", _series([*GOOD[:4], "1e305", *GOOD[5:]]), [], DATA, r"line 6: column 'y' holds 1e305, too large"),
+    ("negative-with-log", _series([*GOOD[:4], -5, *GOOD[5:]]), ["--transform", "log"], DATA,
+     r"--transform log needs values of 0 or more, but series 'y' has negatives"),
+]
+
+
+def _write(path: Path, content) -> None:
+    if content is None:
+        return
+    if content == "DIR":
+        path.mkdir()
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+
+
+def _snapshot(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize(("content", "args", "code", "message"),
+                         [c[1:] for c in TRAIN_CASES], ids=[c[0] for c in TRAIN_CASES])
+def test_train_refuses(tmp_path, content, args, code, message):
+    data = tmp_path / "data.csv"
+    _write(data, content)
+    out = tmp_path / "model"
+    args = ["--horizon", "4", *args] if "--horizon" not in args else args
+    result = runner.invoke(app, ["train", str(data), "--out", str(out), *TINY, *args])
+    assert result.exit_code == code, result.output
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("Error: ") and "Traceback" not in result.output
+    assert pd.Series([last]).str.contains(message, regex=True).iloc[0], last
+    if code == DATA and content not in (None, "DIR"):
+        assert "data.csv" in last  # the file is named
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == (["data.csv"] if content is not None else [])
+
+
+def test_train_failure_leaves_the_previous_model_unchanged(trained_model, tmp_path):
+    model_dir, _ = trained_model
+    out = tmp_path / "model"
+    shutil.copytree(model_dir, out)
+    before = _snapshot(out)
+    (tmp_path / "bad.csv").write_text(_series([*GOOD[:3], "n/a", *GOOD[4:]]))
+    result = runner.invoke(app, ["train", str(tmp_path / "bad.csv"), "--horizon", "4", "--out", str(out), *TINY])
+    assert result.exit_code == DATA and _snapshot(out) == before
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "code", "message"),
+    [
+        ("constant", _series([5.0] * 40), 0, None),
+        ("zeros-and-negatives", _series([0, -3, 0, 2, -1] * 8), 0, None),
+        ("near-1e30", _series([1e30 * (1 + 0.01 * (i % 12)) for i in range(40)]), 0, None),
+        ("semicolon", _series(GOOD).replace(",", ";"), 0, None),
+        ("tab", _series(GOOD).replace(",", "\t"), 0, None),
+        ("gaps-filled", _series([*GOOD[:10], "", "", *GOOD[12:]]), 0, "filled 2 missing value"),
+        ("missing-timestamps-filled", _series(GOOD[:20] + GOOD[22:], _monthly(20) + _monthly(40)[22:]), 0, "filled 2 missing value"),
+        ("mixed-type-ids", _csv([f"{u},{d},{v}" for u in ("1", "a", "2.5") for d, v in zip(_monthly(40), GOOD)],
+                                header="unique_id,ds,y"), 0, "3 series"),
+        ("one-series-too-short-skipped", _csv([f"a,{d},{v}" for d, v in zip(_monthly(40), GOOD)] + ["b,2015-01-01,3", "b,2015-02-01,4", "b,2015-03-01,5"],
+                                             header="unique_id,ds,y"), 0, "1 series shorter than lookback 8 \\+ horizon 4 were not used for training: 'b'"),
+        ("extra-column-ignored", _csv([f"a,{d},{v},x" for d, v in zip(_monthly(40), GOOD)], header="unique_id,ds,y,note"), 0, "ignored columns: note"),
+    ],
+)
+def test_awkward_but_valid_inputs_train_and_predict(tmp_path, name, content, code, message):
+    data = tmp_path / "data.csv"
+    data.write_text(content)
+    result = runner.invoke(app, ["train", str(data), "--horizon", "4", "--out", str(tmp_path / "m"), *TINY])
+    assert result.exit_code == code, result.output
+    if message:
+        assert pd.Series([result.stderr]).str.contains(message, regex=True).iloc[0], result.stderr
+    scores = json.loads((tmp_path / "m" / "metrics.json").read_text())
+    for model in ("lstm", "naive", "seasonal_naive"):
+        assert all(v is None or np.isfinite(v) for v in scores[model].values())
+    if name == "one-series-too-short-skipped":
+        return  # 'b' has 3 values, fewer than the lookback: predict would rightly refuse it
+    result = runner.invoke(app, ["predict", str(tmp_path / "m"), str(data)])
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(pd.io.common.StringIO(result.stdout))
+    assert np.isfinite(frame["yhat"]).all() and len(frame) % 4 == 0
+
+
+def _truncate(model_dir: Path) -> None:
+    data = (model_dir / "model.keras").read_bytes()
+    (model_dir / "model.keras").write_bytes(data[: len(data) // 2])
+
+
+def _edit_manifest(change):
+    def apply(model_dir: Path) -> None:
+        doc = json.loads((model_dir / "manifest.json").read_text())
+        change(doc)
+        (model_dir / "manifest.json").write_text(json.dumps(doc))
+    return apply
+
+
+MODEL_CASES = [
+    ("no-such-dir", lambda d: shutil.rmtree(d), r"no such model directory.*forecast train"),
+    ("no-manifest", lambda d: (d / "manifest.json").unlink(), r"has no manifest.json; it is not a model directory"),
+    ("manifest-not-json", lambda d: (d / "manifest.json").write_text("{not json"), r"manifest.json is not valid JSON"),
+    ("newer-format", _edit_manifest(lambda m: m.update(format_version=2)), r"format version 2 is newer than this forecast understands"),
+    ("wrong-types", _edit_manifest(lambda m: m["config"].update(horizon="four")), r"training config is not valid"),
+    ("truncated-keras", _truncate, r"model.keras does not match the digest.*truncated"),
+    ("a-file-not-a-dir", lambda d: (shutil.rmtree(d), d.write_text("x")), r"is a file; expected a model directory"),
+]
+
+
+@pytest.mark.parametrize(("breaks", "message"), [c[1:] for c in MODEL_CASES], ids=[c[0] for c in MODEL_CASES])
+def test_predict_refuses_bad_model_directories(trained_model, tmp_path, breaks, message):
+    model_dir, data = trained_model
+    copy = tmp_path / "model"
+    shutil.copytree(model_dir, copy)
+    breaks(copy)
+    out = tmp_path / "forecast.csv"
+    result = runner.invoke(app, ["predict", str(copy), str(data), "--output", str(out)])
+    assert result.exit_code == MODEL, result.output
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("Error: ") and pd.Series([last]).str.contains(message, regex=True).iloc[0], last
+    assert not out.exists()
+
+
+def test_a_lambda_layer_is_refused_by_safe_mode(trained_model, tmp_path):
+    """A model.keras holding a Lambda layer (code) is never run, even with a matching digest."""
+    from forecast_cli.model import keras_module
+
+    keras = keras_module()
+    model_dir, data = trained_model
+    copy = tmp_path / "model"
+    shutil.copytree(model_dir, copy)
+    inputs = keras.Input((8, 1))
+    flat = keras.layers.Flatten()(inputs)
+    outputs = keras.layers.Lambda(lambda x: x[:, :4] * 2.0)(flat)
+    keras.Model(inputs, outputs).save(copy / "model.keras")
+    doc = json.loads((copy / "manifest.json").read_text())
+    doc["files"]["model.keras"] = hashlib.sha256((copy / "model.keras").read_bytes()).hexdigest()
+    (copy / "manifest.json").write_text(json.dumps(doc))
+    result = runner.invoke(app, ["predict", str(copy), str(data), "--engine", "keras"])
+    assert result.exit_code == MODEL, result.output
+    assert "cannot be loaded safely" in result.stderr and "Lambda" in result.stderr
+    with zipfile.ZipFile(copy / "model.keras") as archive:
+        assert "Lambda" in archive.read("config.json").decode()
+
+
+PREDICT_DATA_CASES = [
+    ("missing-column", lambda f: f.drop(columns="y"), r"missing: y.*Expected unique_id, ds, y"),
+    ("unexpected-column", lambda f: f.assign(extra=1), r"unexpected: extra"),
+    ("integers-for-dates", lambda f: f.assign(ds=np.arange(len(f))), r"holds integer steps, but the model was trained on dates"),
+    ("off-grid-dates", lambda f: f.assign(ds=pd.to_datetime(f["ds"]) + pd.Timedelta(days=3)), r"off the regular frequency MS grid"),
+]
+
+
+@pytest.mark.parametrize(("change", "message"), [c[1:] for c in PREDICT_DATA_CASES], ids=[c[0] for c in PREDICT_DATA_CASES])
+def test_predict_refuses_bad_data(trained_model, tmp_path, change, message):
+    model_dir, _ = trained_model
+    data = tmp_path / "new.csv"
+    change(make_long(3, 24)).to_csv(data, index=False)
+    out = tmp_path / "forecast.csv"
+    result = runner.invoke(app, ["predict", str(model_dir), str(data), "--output", str(out)])
+    assert result.exit_code == DATA, result.output
+    last = result.stderr.strip().splitlines()[-1]
+    assert "new.csv" in last and pd.Series([last]).str.contains(message, regex=True).iloc[0], last
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("output", "message"),
+    [("nowhere/forecast.csv", r"the folder .*nowhere does not exist.*mkdir -p"),
+     ("adir", r"adir: it is a directory. Give a file path"),
+     ("afile/forecast.csv", r"afile is not a folder")],
+)
+def test_unwritable_outputs_are_refused_before_any_work(trained_model, tmp_path, output, message):
+    model_dir, data = trained_model
+    (tmp_path / "adir").mkdir()
+    (tmp_path / "adir" / "notes.txt").write_text("not a model")
+    (tmp_path / "afile").write_text("x")
+    before = _snapshot(tmp_path)
+    result = runner.invoke(app, ["predict", str(model_dir), str(data), "--output", str(tmp_path / output)])
+    assert result.exit_code == OUTPUT, result.output
+    assert pd.Series([result.stderr]).str.contains(message, regex=True).iloc[0], result.stderr
+    assert _snapshot(tmp_path) == before
+    result = runner.invoke(app, ["train", str(data), "--horizon", "4", "--out", str(tmp_path / output), *TINY])
+    assert result.exit_code == OUTPUT, result.output
+    assert _snapshot(tmp_path) == before
+
+
+def test_existing_output_is_replaced_only_on_success(trained_model, tmp_path):
+    model_dir, data = trained_model
+    out = tmp_path / "forecast.csv"
+    out.write_text("previous\n")
+    (tmp_path / "bad.csv").write_text("unique_id,ds,y\n")
+    result = runner.invoke(app, ["predict", str(model_dir), str(tmp_path / "bad.csv"), "--output", str(out)])
+    assert result.exit_code == DATA and out.read_text() == "previous\n"
+    result = runner.invoke(app, ["predict", str(model_dir), str(data), "--output", str(out)])
+    assert result.exit_code == 0 and out.read_text().startswith("unique_id,ds,yhat\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv", "forecast.csv"]

@@ -1,0 +1,90 @@
+"""engine.py: ONNX and Keras give the same forecasts, and ONNX predict never imports TensorFlow."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from forecast_cli.cli import app
+from forecast_cli.errors import ExitCode
+from tests.conftest import ROOT
+
+runner = CliRunner()
+
+
+def _predict(model_dir, data, engine):
+    result = runner.invoke(app, ["predict", str(model_dir), str(data), "--engine", engine])
+    assert result.exit_code == 0, result.output
+    return pd.read_csv(pd.io.common.StringIO(result.stdout))
+
+
+def test_onnx_was_checked_at_train_time(trained_model):
+    model_dir, _ = trained_model
+    onnx = json.loads((model_dir / "manifest.json").read_text())["onnx"]
+    assert onnx["file"] == "model.onnx" and 0 <= onnx["max_abs_diff"] <= onnx["tolerance"]
+
+
+def test_both_engines_agree_to_float32_round_off(trained_model):
+    model_dir, data = trained_model
+    a, b = _predict(model_dir, data, "onnx"), _predict(model_dir, data, "keras")
+    assert a[["unique_id", "ds"]].equals(b[["unique_id", "ds"]])
+    np.testing.assert_allclose(a["yhat"], b["yhat"], rtol=1e-5)
+
+
+def _run(code: str) -> str:
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_onnx_predict_never_imports_tensorflow(trained_model, tmp_path):
+    model_dir, data = trained_model
+    out = tmp_path / "f.csv"
+    loaded = _run(
+        "import sys\n"
+        "from forecast_cli.cli import app\n"
+        f"try:\n    app(['predict', {str(model_dir)!r}, {str(data)!r}, '--output', {str(out)!r}, '--quiet'])\n"
+        "except SystemExit as e:\n    assert e.code in (0, None), e.code\n"
+        "print(sorted(m for m in ('tensorflow', 'keras', 'onnxruntime') if m in sys.modules))\n"
+    )
+    assert loaded.strip() == "['onnxruntime']"
+    assert len(pd.read_csv(out)) == 12
+
+
+@pytest.mark.parametrize("command", [[], ["train"], ["predict"]])
+def test_help_imports_neither_tensorflow_nor_onnxruntime(command):
+    loaded = _run(
+        "import sys\n"
+        "from forecast_cli.cli import app\n"
+        f"try:\n    app({[*command, '--help']!r})\n"
+        "except SystemExit:\n    pass\n"
+        "print('HEAVY', sorted(m for m in ('tensorflow', 'keras', 'onnxruntime', 'pandas') if m in sys.modules))\n"
+    )
+    assert "HEAVY []" in loaded
+
+
+def test_engine_onnx_without_onnx_file_is_a_model_error(trained_model, tmp_path):
+    import shutil
+
+    model_dir, data = trained_model
+    copy = tmp_path / "model"
+    shutil.copytree(model_dir, copy)
+    (copy / "model.onnx").unlink()
+    result = runner.invoke(app, ["predict", str(copy), str(data)])
+    assert result.exit_code == ExitCode.MODEL and "no model.onnx recorded" not in result.stderr
+    assert "model.onnx" in result.stderr  # a recorded file that is gone: the directory is damaged
+    # a model whose export was not kept (as train does when the check fails)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["onnx"] = {"file": None, "reason": "export failed: test"}
+    del manifest["files"]["model.onnx"]
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    result = runner.invoke(app, ["predict", str(copy), str(data), "--engine", "onnx"])
+    assert result.exit_code == ExitCode.MODEL and "no usable model.onnx (export failed: test)" in result.stderr
+    result = runner.invoke(app, ["predict", str(copy), str(data), "--engine", "auto"])
+    assert result.exit_code == 0  # auto falls back to Keras
