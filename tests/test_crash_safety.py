@@ -1,0 +1,109 @@
+"""Crash safety with real processes: a train killed (SIGKILL) or interrupted (Ctrl-C) mid-epoch
+leaves the earlier model directory intact and loadable, and nothing predict would accept."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from forecast_cli.cli import app
+from forecast_cli.errors import ExitCode
+from tests.conftest import ROOT, make_long
+
+runner = CliRunner()
+
+
+def _snapshot(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+def _start_training(data: Path, out: Path) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "forecast_cli.cli", "train", str(data), "--horizon", "4", "--out", str(out),
+         "--epochs", "500", "--patience", "500", "--units", "16", "--lookback", "8"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def _wait_for_epoch(process: subprocess.Popen, epoch: int) -> list[str]:
+    lines = []
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        line = process.stderr.readline()
+        if not line:
+            break
+        lines.append(line)
+        if line.startswith(f"epoch {epoch}/"):
+            return lines
+    process.kill()
+    pytest.fail("training never reached epoch %d:\n%s" % (epoch, "".join(lines)))
+
+
+@pytest.fixture
+def setup(trained_model, tmp_path):
+    model_dir, _ = trained_model
+    out = tmp_path / "model"
+    shutil.copytree(model_dir, out)
+    data = tmp_path / "big.csv"
+    make_long(20, 200).to_csv(data, index=False)
+    return out, data, _snapshot(out)
+
+
+def _still_works(out: Path, data: Path) -> None:
+    result = runner.invoke(app, ["predict", str(out), str(data), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert len(result.stdout.splitlines()) == 1 + 20 * 4
+
+
+def test_sigkill_mid_epoch_leaves_the_old_model(setup):
+    out, data, before = setup
+    process = _start_training(data, out)
+    _wait_for_epoch(process, 2)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    assert _snapshot(out) == before
+    _still_works(out, data)
+    leftovers = [p for p in out.parent.iterdir() if p.name.startswith(".model.")]
+    for leftover in leftovers:  # a killed run's temporary folder is never taken for a model
+        result = runner.invoke(app, ["predict", str(leftover), str(data)])
+        assert result.exit_code == ExitCode.MODEL
+    # the next run clears what the killed one left
+    result = runner.invoke(app, ["train", str(data), "--horizon", "4", "--out", str(out), "--epochs", "1",
+                                 "--units", "4", "--lookback", "8", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert [p.name for p in out.parent.iterdir() if p.name.startswith(".model.")] == []
+    assert _snapshot(out) != before
+
+
+def test_ctrl_c_exits_130_with_one_line(setup):
+    out, data, before = setup
+    process = _start_training(data, out)
+    _wait_for_epoch(process, 2)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == ExitCode.INTERRUPTED
+    tail = [line for line in err.splitlines() if not line.startswith("epoch ")]
+    assert tail == ["Interrupted; earlier outputs are unchanged."], err[-2000:]
+    assert _snapshot(out) == before
+    assert [p.name for p in out.parent.iterdir() if p.name.startswith(".model.")] == []
+    _still_works(out, data)
+
+
+def test_sigterm_is_handled_like_ctrl_c(setup):
+    out, data, before = setup
+    process = _start_training(data, out)
+    _wait_for_epoch(process, 1)
+    process.send_signal(signal.SIGTERM)
+    process.communicate(timeout=60)
+    assert process.returncode == ExitCode.INTERRUPTED
+    assert _snapshot(out) == before
