@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import functools
+import json
 import signal
 import sys
+import time
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, List, Optional
 
 import typer
 
@@ -140,31 +144,76 @@ def _fmt(value) -> str:
 @handle_errors
 def predict(
     model_dir: Path = typer.Argument(..., help="Model directory written by `forecast train`."),
-    data: Path = typer.Argument(..., help="CSV with the training columns; the last `lookback` rows of each series are read."),
-    output: str = typer.Option("-", "--output", "-o", help="Forecast CSV to write (replaced whole), or - for stdout."),
+    data: List[str] = typer.Argument(..., help="CSV file(s) or quoted glob patterns ('incoming/*.csv') with the training columns."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Forecast CSV for a single input (replaced whole), or - for stdout [default: -]."),
+    output_dir: Optional[Path] = typer.Option(None, help="Folder for one forecast per input, named <input stem>.forecast.csv."),
     engine: str = typer.Option("auto", help="Run the network with onnx (ONNX Runtime, no TensorFlow), keras, or auto (onnx when the model has it)."),
+    as_of: Optional[str] = typer.Option(None, help="Forecast from this time: rows after it are ignored (a date, or an integer step)."),
+    json_summary: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout (per file: status, series, rows, seconds, error)."),
+    lock_timeout: float = typer.Option(60.0, help="Seconds to wait for another run writing the same output, then exit 6."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only warnings and errors on stderr."),
 ) -> None:
     """Forecast the next `horizon` values of every series in DATA; writes unique_id, ds, yhat.
 
+    Several files (or a glob) are forecast in one process, one output each in --output-dir; a
+    file that fails is reported and the others are still written (exit 7 if any failed).
+
     Example: forecast predict model sample_data/airpassengers.csv --output forecast.csv
     """
+    from forecast_cli import batch
     from forecast_cli.artifacts import atomic_write_text, check_writable
+    from forecast_cli.errors import UsageError
     from forecast_cli.output import ConsoleReporter
-    from forecast_cli.pipeline import forecasts_to_csv
-    from forecast_cli.pipeline import predict as run_predict
+    from forecast_cli.pipeline import Predictor, forecasts_to_csv
 
-    if output != "-":
-        check_writable(Path(output))
+    inputs = batch.expand_inputs(data)
+    if output is not None and output_dir is not None:
+        raise UsageError("give either --output (one input) or --output-dir (any number of inputs), not both.")
+    if output_dir is None and len(inputs) > 1:
+        raise UsageError(
+            f"{len(inputs)} input files were given; one forecast file each needs --output-dir FOLDER."
+        )
+    to_stdout = output_dir is None and (output is None or output == "-")
+    if json_summary and to_stdout:
+        raise UsageError("--json prints its summary on stdout, so forecasts need --output FILE or --output-dir.")
+    if output_dir is not None and not output_dir.is_dir():
+        raise UsageError(f"--output-dir {output_dir} is not an existing folder. Create it first (mkdir -p {output_dir}).")
+    targets = [None] * len(inputs) if to_stdout else (
+        [batch.output_for(p, output_dir) for p in inputs] if output_dir is not None else [Path(output)])
+    for target in targets:
+        if target is not None:
+            check_writable(target)
     reporter = ConsoleReporter(quiet=quiet)
-    frame = run_predict(model_dir, data, reporter, engine)
-    text = forecasts_to_csv(frame)
-    if output == "-":
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    else:
-        atomic_write_text(output, text)
-        reporter.info(f"Wrote {len(frame)} forecasts for {frame['unique_id'].nunique()} series to {output}")
+    lock = contextlib.nullcontext() if to_stdout else batch.exclusive_lock(output_dir or Path(output), lock_timeout)
+    results: list[batch.FileResult] = []
+    with lock:
+        predictor = Predictor(model_dir, engine)
+        for path, target in zip(inputs, targets):
+            started = time.monotonic()
+            result = batch.FileResult(input=str(path), output=str(target) if target else "-")
+            try:
+                frame = predictor.forecast(path, reporter, as_of)
+                text = forecasts_to_csv(frame)
+                if target is None:
+                    sys.stdout.write(text)
+                    sys.stdout.flush()
+                else:
+                    atomic_write_text(target, text)
+                result.series, result.rows = int(frame["unique_id"].nunique()), len(frame)
+                reporter.info(f"Wrote {result.rows} forecasts for {result.series} series to {result.output}")
+            except ForecastError as exc:
+                if len(inputs) == 1 and not json_summary:
+                    raise
+                batch.failed(result, exc)
+                sys.stderr.write(f"Error: {path}: {result.error}\n")
+            results.append(batch.timed(result, started))
+    failures = [r for r in results if r.status != "ok"]
+    if json_summary:
+        summary = {"model_dir": str(model_dir), "engine": predictor.network.name, "ok": len(results) - len(failures),
+                   "failed": len(failures), "files": [dataclasses.asdict(r) for r in results]}
+        sys.stdout.write(json.dumps(summary, indent=2) + "\n")
+    if failures:
+        raise typer.Exit(int(failures[0].exit_code) if len(inputs) == 1 else int(ExitCode.PARTIAL))
 
 
 def main() -> None:

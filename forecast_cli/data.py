@@ -236,6 +236,7 @@ def load_series(
     fill: str = "interpolate",
     columns: Columns | None = None,
     expect_time_kind: str | None = None,
+    as_of: str | None = None,
 ) -> Dataset:
     """Read, validate and regularise a CSV of one or many series.
 
@@ -247,6 +248,8 @@ def load_series(
             `ffill`, `zero`, or `none` to refuse them.
         columns: the column roles of a trained model; the file must have exactly its columns.
         expect_time_kind: `datetime` or `integer` when a trained model requires one.
+        as_of: keep only rows at or before this time (a date, or an integer step); a series
+            with no rows left is dropped.
 
     Returns:
         A `Dataset` whose frame is sorted by series and time, on a regular grid, with no gaps.
@@ -282,9 +285,17 @@ def load_series(
             f"{source}: the time column {columns.time_col!r} holds {kinds[time_kind]}, but the model "
             f"was trained on {kinds[expect_time_kind]}. Give the time in the same form as in training."
         )
+    if as_of is not None:
+        keep = _as_of_mask(times, time_kind, as_of, source)
+        if not keep.any():
+            raise DataError(
+                f"{source}: no row is at or before --as-of {as_of} (the first time is {times.min()}). "
+                "Choose a later --as-of."
+            )
+        raw, times, ids = raw[keep.to_numpy()], times[keep.to_numpy()], ids[keep.to_numpy()]
     values = _parse_target(raw[columns.target_col], source, columns.target_col)
-    frame = pd.DataFrame({ID: ids.astype(str).to_numpy(), TIME: times, TARGET: values})
-    frame["_line"] = np.arange(len(frame)) + 2
+    frame = pd.DataFrame({ID: ids.astype(str).to_numpy(), TIME: times.to_numpy(), TARGET: values})
+    frame["_line"] = raw.index.to_numpy() + 2
     frame = frame.sort_values([ID, TIME], kind="stable").reset_index(drop=True)
     dup = frame.duplicated([ID, TIME], keep=False)
     if dup.any():
@@ -318,6 +329,27 @@ def load_series(
         filled=filled,
         sha256=digest,
     )
+
+
+def _as_of_mask(times: pd.Series, time_kind: str, as_of: str, source: str) -> pd.Series:
+    if time_kind == "integer":
+        try:
+            cutoff = int(as_of)
+        except ValueError:
+            raise UsageError(
+                f"--as-of {as_of!r} is not an integer step, but {source}'s time column holds integer steps."
+            ) from None
+        return times <= cutoff
+    try:
+        cutoff = pd.Timestamp(as_of)
+    except ValueError:
+        raise UsageError(f"--as-of {as_of!r} is not a date or time; expected e.g. 2024-01-31 or 2024-01-31T13:00.") from None
+    if (cutoff.tzinfo is None) != (times.dt.tz is None):
+        raise UsageError(
+            f"--as-of {as_of!r} and {source}'s times differ in having a time zone; give --as-of "
+            "the same way (e.g. 2024-01-31T00:00+00:00 for times with a zone)."
+        )
+    return times <= cutoff
 
 
 def check_columns(raw: pd.DataFrame, columns: Columns, source: str) -> None:
@@ -603,17 +635,20 @@ def season_of(freq: str | None) -> int:
     return max(1, cycle // n)
 
 
-def future_times(last: Any, horizon: int, time_kind: str, freq: str | None, step: int) -> list[Any]:
-    """The `horizon` timestamps after `last` on the series' grid.
+def future_grid(last: np.ndarray, horizon: int, time_kind: str, freq: str | None, step: int) -> np.ndarray:
+    """The `horizon` timestamps after each series' last one, flattened series by series.
 
     Example:
-        >>> future_times(pd.Timestamp("1960-12-01"), 2, "datetime", "MS", 1)
-        [Timestamp('1961-01-01 00:00:00'), Timestamp('1961-02-01 00:00:00')]
+        >>> future_grid(np.array([pd.Timestamp("1960-12-01")]), 2, "datetime", "MS", 1)
+        array(['1961-01-01T00:00:00.000000', '1961-02-01T00:00:00.000000'], dtype='datetime64[us]')
     """
-    if time_kind == "datetime":
-        grid = pd.date_range(pd.Timestamp(last), periods=horizon + 1, freq=freq)
-        return list(grid[1:])
-    return [int(last) + step * (k + 1) for k in range(horizon)]
+    if time_kind == "integer":
+        return (np.asarray(last, dtype="int64")[:, None] + step * np.arange(1, horizon + 1)[None, :]).reshape(-1)
+    offset = pd.tseries.frequencies.to_offset(freq)
+    starts = pd.DatetimeIndex(last)
+    # Step k of every series at once: adding k offsets to the index is vectorised in pandas.
+    steps = [starts + offset * k for k in range(1, horizon + 1)]
+    return np.stack([s.to_numpy() for s in steps], axis=1).reshape(-1)
 
 
 def series_arrays(frame: pd.DataFrame) -> dict[str, np.ndarray]:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from forecast_cli import __version__, artifacts, metrics
 from forecast_cli.config import TrainConfig, default_batch_size, default_lookback
-from forecast_cli.data import ID, TIME, Dataset, future_times, load_series, series_arrays
+from forecast_cli.data import ID, TIME, Dataset, future_grid, load_series, series_arrays
 from forecast_cli.errors import DataError, OutputError
 from forecast_cli.windows import Scaling, fit_scaling, invert_outputs, make_windows, prediction_inputs
 
@@ -266,24 +266,84 @@ def _export_onnx(network: Any, folder: Path, x_check: np.ndarray, reporter: Repo
             "tolerance": ONNX_TOLERANCE}
 
 
+class Predictor:
+    """A loaded model directory, ready to forecast any number of files (loaded once per process)."""
+
+    def __init__(self, model_dir: str | Path, engine: str = "auto") -> None:
+        from forecast_cli.engine import load_network
+
+        self.model_dir = Path(model_dir)
+        self.manifest = artifacts.read_manifest(self.model_dir)
+        self.network = load_network(self.model_dir, self.manifest, engine)
+
+    def forecast(
+        self, data_path: str | Path, reporter: Reporter | None = None, as_of: str | None = None
+    ) -> pd.DataFrame:
+        """Forecast the next `horizon` values of every series in a CSV (see `predict`)."""
+        reporter = reporter or SilentReporter()
+        manifest, cfg = self.manifest, self.manifest.config
+        dataset = load_series(data_path, freq=manifest.freq, fill=cfg.fill, columns=manifest.columns,
+                              expect_time_kind=manifest.time_kind, as_of=as_of)
+        reporter.info(f"Read {dataset.describe()}")
+        series = series_arrays(dataset.frame)
+        short = {uid: len(v) for uid, v in series.items() if len(v) < cfg.lookback}
+        if short:
+            uid, n = next(iter(short.items()))
+            raise DataError(
+                f"{dataset.source}: series {uid!r} has {n} values but the model reads the last "
+                f"{cfg.lookback} (lookback); {len(short)} series are that short. Give each series at "
+                "least that much history, or retrain with a smaller --lookback."
+            )
+        log = cfg.transform == "log"
+        if log:
+            bad = next((u for u, v in series.items() if not (v >= 0).all()), None)
+            if bad is not None:
+                raise DataError(
+                    f"{dataset.source}: series {bad!r} has negative values, but the model was trained on "
+                    "log(1 + value) of values that were all 0 or more (--transform log, or auto). "
+                    "Retrain with --transform none."
+                )
+        scalings: dict[str, Scaling] = {}
+        new = []
+        for uid, values in series.items():
+            known = manifest.series.get(uid)
+            if known is not None:
+                scalings[uid] = known.scaling
+            else:
+                scalings[uid] = fit_scaling(values, log, cfg.scaling)
+                new.append(uid)
+        if new:
+            reporter.info(
+                f"{len(new)} series not seen in training (e.g. {new[0]!r}) are scaled from their own history."
+            )
+        inputs, base = prediction_inputs(series, scalings, cfg.lookback, cfg.window_norm, cfg.season, cfg.horizon)
+        outputs = self.network.predict(inputs)
+        forecasts = invert_outputs(outputs, base, [scalings[u] for u in series])
+        last = dataset.frame.groupby(ID, sort=True)[TIME].max()
+        times = future_grid(last.to_numpy(), cfg.horizon, manifest.time_kind, manifest.freq, manifest.step)
+        return pd.DataFrame({ID: np.repeat(list(series), cfg.horizon), TIME: times, "yhat": forecasts.reshape(-1)})
+
+
 def predict(
     model_dir: str | Path,
     data_path: str | Path,
     reporter: Reporter | None = None,
     engine: str = "auto",
+    as_of: str | None = None,
 ) -> pd.DataFrame:
     """Forecast the next `horizon` values of every series in a CSV with a trained model.
 
     Series seen in training are scaled with their training statistics; a new series is scaled
-    with the mean and standard deviation of its own history in the file.
+    with the statistics of its own history in the file.
 
     Args:
         model_dir: a directory written by `train`.
         data_path: CSV with the columns the model was trained on; each series needs at least
             `lookback` values.
-        reporter: receives warnings.
+        reporter: receives notes.
         engine: `onnx` (ONNX Runtime, no TensorFlow), `keras`, or `auto` (ONNX when the model
             has a checked model.onnx).
+        as_of: forecast from this time (rows after it are ignored).
 
     Returns:
         A frame with columns unique_id, ds, yhat: `horizon` rows per series.
@@ -291,56 +351,7 @@ def predict(
     Example:
         >>> predict("model", "sample_data/airpassengers.csv").head()
     """
-    reporter = reporter or SilentReporter()
-    model_dir = Path(model_dir)
-    manifest = artifacts.read_manifest(model_dir)
-    cfg = manifest.config
-    dataset = load_series(data_path, freq=manifest.freq, fill=cfg.fill, columns=manifest.columns,
-                          expect_time_kind=manifest.time_kind)
-    reporter.info(f"Read {dataset.describe()}")
-    series = series_arrays(dataset.frame)
-    short = {uid: len(v) for uid, v in series.items() if len(v) < cfg.lookback}
-    if short:
-        uid, n = next(iter(short.items()))
-        raise DataError(
-            f"{dataset.source}: series {uid!r} has {n} values but the model reads the last "
-            f"{cfg.lookback} (lookback); {len(short)} series are that short. Give each series at "
-            "least that much history, or retrain with a smaller --lookback."
-        )
-    log = cfg.transform == "log"
-    if log:
-        bad = next((u for u, v in series.items() if not (v >= 0).all()), None)
-        if bad is not None:
-            raise DataError(
-                f"{dataset.source}: series {bad!r} has negative values, but the model was trained on "
-                "log(1 + value) of values that were all 0 or more (--transform log, or auto). "
-                "Retrain with --transform none."
-            )
-    scalings: dict[str, Scaling] = {}
-    new = []
-    for uid, values in series.items():
-        known = manifest.series.get(uid)
-        if known is not None:
-            scalings[uid] = known.scaling
-        else:
-            scalings[uid] = fit_scaling(values, log, cfg.scaling)
-            new.append(uid)
-    if new:
-        reporter.info(
-            f"{len(new)} series not seen in training (e.g. {new[0]!r}) are scaled from their own history."
-        )
-    inputs, base = prediction_inputs(series, scalings, cfg.lookback, cfg.window_norm, cfg.season, cfg.horizon)
-    from forecast_cli.engine import load_network
-
-    network = load_network(model_dir, manifest, engine)
-    outputs = network.predict(inputs)
-    forecasts = invert_outputs(outputs, base, [scalings[u] for u in series])
-    last = dataset.frame.groupby(ID, sort=True)[TIME].max()
-    rows_id, rows_ds = [], []
-    for uid in series:
-        rows_id.extend([uid] * cfg.horizon)
-        rows_ds.extend(future_times(last[uid], cfg.horizon, manifest.time_kind, manifest.freq, manifest.step))
-    return pd.DataFrame({ID: rows_id, TIME: rows_ds, "yhat": forecasts.reshape(-1)})
+    return Predictor(model_dir, engine).forecast(data_path, reporter, as_of)
 
 
 def forecasts_to_csv(frame: pd.DataFrame) -> str:

@@ -278,4 +278,4 @@ def test_existing_output_is_replaced_only_on_success(trained_model, tmp_path):
     assert result.exit_code == DATA and out.read_text() == "previous\n"
     result = runner.invoke(app, ["predict", str(model_dir), str(data), "--output", str(out)])
     assert result.exit_code == 0 and out.read_text().startswith("unique_id,ds,yhat\n")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv", "forecast.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".forecast.csv.lock", "bad.csv", "forecast.csv"]

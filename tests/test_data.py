@@ -5,7 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from forecast_cli.data import future_times, load_series, season_of
+import numpy as np
+
+from forecast_cli.data import future_grid, load_series, season_of
 from forecast_cli.errors import DataError, UsageError
 from tests.conftest import SAMPLE, make_long
 
@@ -62,10 +64,26 @@ def test_season_of(freq, season):
     assert season_of(freq) == season
 
 
-def test_future_times_datetime_and_integer():
-    assert future_times(pd.Timestamp("1960-12-01"), 2, "datetime", "MS", 1) == [
-        pd.Timestamp("1961-01-01"), pd.Timestamp("1961-02-01")]
-    assert future_times(10, 3, "integer", None, 1) == [11, 12, 13]
+def test_future_grid_datetime_and_integer():
+    got = future_grid(np.array([pd.Timestamp("1960-12-01"), pd.Timestamp("2000-01-31")], dtype="datetime64[ns]"), 2, "datetime", "MS", 1)
+    assert list(pd.DatetimeIndex(got)) == [pd.Timestamp("1961-01-01"), pd.Timestamp("1961-02-01"),
+                                           pd.Timestamp("2000-02-01"), pd.Timestamp("2000-03-01")]
+    week = future_grid(np.array(["2024-01-06"], dtype="datetime64[ns]"), 2, "datetime", "W-SAT", 1)
+    assert list(pd.DatetimeIndex(week)) == [pd.Timestamp("2024-01-13"), pd.Timestamp("2024-01-20")]
+    np.testing.assert_array_equal(future_grid(np.array([10, 20]), 3, "integer", None, 2), [12, 14, 16, 22, 24, 26])
+
+
+def test_as_of_ignores_later_rows(tmp_path):
+    path = tmp_path / "d.csv"
+    frame = make_long(2, 30).astype({"y": object})
+    frame.loc[frame.index[-1], "y"] = "junk after the cut-off"
+    frame.to_csv(path, index=False)
+    ds = load_series(path, as_of="2016-06-01")
+    assert ds.frame.groupby("unique_id")["ds"].max().eq(pd.Timestamp("2016-06-01")).all()
+    with pytest.raises(DataError, match="no row is at or before --as-of 1990-01-01"):
+        load_series(path, as_of="1990-01-01")
+    with pytest.raises(UsageError, match="--as-of 'soon' is not a date"):
+        load_series(path, as_of="soon")
 
 
 def test_explicit_columns_and_unknown_column(tmp_path):

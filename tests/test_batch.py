@@ -1,0 +1,99 @@
+"""Cron-grade predict: many files per run, a JSON summary, locking and --as-of."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+from filelock import FileLock
+from typer.testing import CliRunner
+
+from forecast_cli.batch import expand_inputs, lock_path_for
+from forecast_cli.cli import app
+from forecast_cli.errors import ExitCode
+from tests.conftest import make_long
+
+runner = CliRunner()
+
+
+def _incoming(tmp_path, bad: bool = True):
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    make_long(3, 30, seed=1).to_csv(folder / "a.csv", index=False)
+    make_long(2, 20, seed=2).to_csv(folder / "b.csv", index=False)
+    if bad:
+        (folder / "c.csv").write_text("unique_id,ds,y\ns0,2020-01-01,oops\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    return folder, out
+
+
+def test_glob_writes_one_output_per_input_and_reports_failures(trained_model, tmp_path):
+    model_dir, _ = trained_model
+    folder, out = _incoming(tmp_path)
+    result = runner.invoke(app, ["predict", str(model_dir), str(folder / "*.csv"), "--output-dir", str(out), "--json"])
+    assert result.exit_code == ExitCode.PARTIAL, result.output
+    summary = json.loads(result.stdout)
+    assert (summary["ok"], summary["failed"], summary["engine"]) == (2, 1, "onnx")
+    by_name = {f["input"].rsplit("/", 1)[-1]: f for f in summary["files"]}
+    assert by_name["a.csv"]["status"] == "ok" and by_name["a.csv"]["series"] == 3 and by_name["a.csv"]["rows"] == 12
+    assert by_name["c.csv"]["status"] == "error" and by_name["c.csv"]["exit_code"] == ExitCode.DATA
+    assert "'oops' in column 'y' is not a number" in by_name["c.csv"]["error"]
+    assert "Error: " in result.stderr and "c.csv" in result.stderr
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["a.forecast.csv", "b.forecast.csv"]
+    assert len(pd.read_csv(out / "b.forecast.csv")) == 8
+
+
+def test_all_good_files_exit_0_and_same_bytes_every_run(trained_model, tmp_path):
+    model_dir, _ = trained_model
+    folder, out = _incoming(tmp_path, bad=False)
+    args = ["predict", str(model_dir), str(folder / "a.csv"), str(folder / "b.csv"), "--output-dir", str(out), "--quiet"]
+    assert runner.invoke(app, args).exit_code == 0
+    first = (out / "a.forecast.csv").read_bytes()
+    assert runner.invoke(app, args).exit_code == 0
+    assert (out / "a.forecast.csv").read_bytes() == first
+
+
+def test_several_inputs_need_an_output_dir(trained_model, tmp_path):
+    model_dir, _ = trained_model
+    folder, _ = _incoming(tmp_path, bad=False)
+    result = runner.invoke(app, ["predict", str(model_dir), str(folder / "*.csv")])
+    assert result.exit_code == ExitCode.USAGE and "needs --output-dir" in result.stderr
+    result = runner.invoke(app, ["predict", str(model_dir), str(folder / "a.csv"), "--json"])
+    assert result.exit_code == ExitCode.USAGE and "--json prints its summary on stdout" in result.stderr
+
+
+def test_a_glob_matching_nothing_is_a_data_error(trained_model, tmp_path):
+    model_dir, _ = trained_model
+    result = runner.invoke(app, ["predict", str(model_dir), str(tmp_path / "*.csv"), "--output-dir", str(tmp_path)])
+    assert result.exit_code == ExitCode.DATA and "no file matches" in result.stderr
+
+
+def test_second_run_waits_for_the_lock_then_exits_6(trained_model, tmp_path):
+    model_dir, data = trained_model
+    target = tmp_path / "forecast.csv"
+    with FileLock(str(lock_path_for(target))):
+        result = runner.invoke(app, ["predict", str(model_dir), str(data), "--output", str(target), "--lock-timeout", "0.5"])
+    assert result.exit_code == ExitCode.LOCKED, result.output
+    assert "another forecast run holds the lock" in result.stderr and not target.exists()
+    result = runner.invoke(app, ["predict", str(model_dir), str(data), "--output", str(target), "--lock-timeout", "0.5"])
+    assert result.exit_code == 0 and target.exists()
+
+
+def test_as_of_forecasts_from_the_cut_off(trained_model, tmp_path):
+    model_dir, data = trained_model
+    result = runner.invoke(app, ["predict", str(model_dir), str(data), "--as-of", "2017-12-01"])
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(pd.io.common.StringIO(result.stdout))
+    assert frame.groupby("unique_id")["ds"].min().eq("2018-01-01").all()
+    cut = pd.read_csv(data)
+    cut[cut["ds"] <= "2017-12-01"].to_csv(tmp_path / "cut.csv", index=False)
+    same = runner.invoke(app, ["predict", str(model_dir), str(tmp_path / "cut.csv")])
+    assert same.stdout == result.stdout
+
+
+def test_expand_inputs_sorts_and_deduplicates(tmp_path):
+    for name in ("b.csv", "a.csv"):
+        (tmp_path / name).write_text("x")
+    got = expand_inputs([str(tmp_path / "*.csv"), str(tmp_path / "a.csv")])
+    assert [p.name for p in got] == ["a.csv", "b.csv"]
