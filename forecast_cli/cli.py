@@ -56,51 +56,84 @@ def handle_errors(command: Callable) -> Callable:
     return wrapper
 
 
+# Options shared by `train` and `backtest` (one definition: one name, one help text).
+HORIZON = typer.Option(..., "--horizon", "-H", help="Steps to forecast.")
+LOOKBACK = typer.Option(None, "--lookback", help="Past steps the network reads [default: max(2 x horizon, 2 x season), at most the shortest series].")
+TIME_COL = typer.Option(None, "--time-col", help="Time column [default: ds, date, timestamp, ... or the first].")
+TARGET_COL = typer.Option(None, "--target-col", help="Value column [default: y, or the only other column].")
+ID_COL = typer.Option(None, "--id-col", help="Series id column [default: unique_id if present].")
+FREQ = typer.Option(None, "--freq", help="Pandas frequency (h, D, W-SUN, MS, QS, ...) [default: inferred].")
+SEASON = typer.Option(None, "--season", help="Season length in steps [default: from the frequency; 1 for integer steps].")
+FILL = typer.Option("interpolate", "--fill", help="Missing values and timestamps: interpolate, ffill, zero or none (refuse).")
+EPOCHS = typer.Option(60, "--epochs", help="Most epochs to train (early stopping usually ends sooner).")
+BATCH_SIZE = typer.Option(None, "--batch-size", help="Windows per gradient step [default: about 16 steps an epoch, 16 to 256].")
+UNITS = typer.Option(64, "--units", help="LSTM units per layer.")
+LAYERS = typer.Option(1, "--layers", help="Stacked LSTM layers.")
+DROPOUT = typer.Option(0.0, "--dropout", help="Dropout after each LSTM layer.")
+LEARNING_RATE = typer.Option(1e-3, "--learning-rate", help="Adam learning rate.")
+PATIENCE = typer.Option(6, "--patience", help="Epochs without validation improvement before stopping.")
+SEED = typer.Option(42, "--seed", help="Seed for every random choice (recorded in the model).")
+VAL_WINDOWS = typer.Option(1, "--val-windows", help="Validation windows per series, taken from its end.")
+MAX_WINDOWS = typer.Option(300, "--max-windows", help="Most recent training windows used per series.")
+LOSS = typer.Option("mae", "--loss", help="Training loss: mae, mse or huber.")
+WINDOW_NORM = typer.Option("season", "--window-norm", help="Level taken off each window: season (mean of the last season), last, snaive (outputs are corrections to seasonal naive), none.")
+TRANSFORM = typer.Option("auto", "--transform", help="Model the values as they are (none) or log(1 + value) (log); auto: log when no value is negative.")
+REFIT = typer.Option(False, "--refit/--no-refit", help="After early stopping, train again on all the data (validation part included) for the best number of epochs.")
+SCALING = typer.Option("std", "--scaling", help="Per-series scaling from the training part: std (subtract the mean, divide by the standard deviation) or mean (subtract the mean only).")
+QUIET = typer.Option(False, "--quiet", "-q", help="Only warnings and errors on stderr (for cron).")
+PLOT = typer.Option(None, "--plot", help="Write a PNG of the recent history, the forecast and any actuals, one panel per series.")
+PLOT_SERIES = typer.Option(4, "--plot-series", help="Series drawn in --plot (the first N).")
+
+
+def _config(**values):
+    from forecast_cli.config import TrainConfig
+
+    return TrainConfig(**values)
+
+
 @app.command()
 @handle_errors
 def train(
     data: Path = typer.Argument(..., help="CSV: one series (time, value) or many in long format (unique_id, ds, y)."),
-    horizon: int = typer.Option(..., "--horizon", "-H", help="Steps to forecast."),
-    lookback: Optional[int] = typer.Option(None, help="Past steps the network reads [default: max(2 x horizon, 2 x season), at most the shortest series]."),
+    horizon: int = HORIZON,
+    lookback: Optional[int] = LOOKBACK,
     out: Path = typer.Option(Path("model"), "--out", "-o", help="Model directory to write (replaced whole on success)."),
-    time_col: Optional[str] = typer.Option(None, help="Time column [default: ds, date, timestamp, ... or the first]."),
-    target_col: Optional[str] = typer.Option(None, help="Value column [default: y, or the only other column]."),
-    id_col: Optional[str] = typer.Option(None, help="Series id column [default: unique_id if present]."),
-    freq: Optional[str] = typer.Option(None, help="Pandas frequency (h, D, W-SUN, MS, QS, ...) [default: inferred]."),
-    season: Optional[int] = typer.Option(None, help="Season length in steps [default: from the frequency; 1 for integer steps]."),
-    fill: str = typer.Option("interpolate", help="Missing values and timestamps: interpolate, ffill, zero or none (refuse)."),
-    epochs: int = typer.Option(60, help="Most epochs to train (early stopping usually ends sooner)."),
-    batch_size: Optional[int] = typer.Option(None, help="Windows per gradient step [default: about 16 steps an epoch, 16 to 256]."),
-    units: int = typer.Option(64, help="LSTM units per layer."),
-    layers: int = typer.Option(1, help="Stacked LSTM layers."),
-    dropout: float = typer.Option(0.0, help="Dropout after each LSTM layer."),
-    learning_rate: float = typer.Option(1e-3, help="Adam learning rate."),
-    patience: int = typer.Option(6, help="Epochs without validation improvement before stopping."),
-    seed: int = typer.Option(42, help="Seed for every random choice (recorded in the model)."),
-    val_windows: int = typer.Option(1, help="Validation windows per series, taken from its end."),
-    max_windows: int = typer.Option(300, help="Most recent training windows used per series."),
-    loss: str = typer.Option("mae", help="Training loss: mae, mse or huber."),
-    window_norm: str = typer.Option("season", help="Level taken off each window: season (mean of the last season), last, none."),
-    transform: str = typer.Option("auto", help="Model the values as they are (none) or log(1 + value) (log); auto: log when no value is negative."),
-    refit: bool = typer.Option(False, "--refit/--no-refit", help="After early stopping, train again on all the data (validation part included) for the best number of epochs."),
-    scaling: str = typer.Option("std", help="Per-series scaling from the training part: std (subtract the mean, divide by the standard deviation) or mean (subtract the mean only)."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only warnings and errors on stderr (for cron)."),
+    time_col: Optional[str] = TIME_COL,
+    target_col: Optional[str] = TARGET_COL,
+    id_col: Optional[str] = ID_COL,
+    freq: Optional[str] = FREQ,
+    season: Optional[int] = SEASON,
+    fill: str = FILL,
+    epochs: int = EPOCHS,
+    batch_size: Optional[int] = BATCH_SIZE,
+    units: int = UNITS,
+    layers: int = LAYERS,
+    dropout: float = DROPOUT,
+    learning_rate: float = LEARNING_RATE,
+    patience: int = PATIENCE,
+    seed: int = SEED,
+    val_windows: int = VAL_WINDOWS,
+    max_windows: int = MAX_WINDOWS,
+    loss: str = LOSS,
+    window_norm: str = WINDOW_NORM,
+    transform: str = TRANSFORM,
+    refit: bool = REFIT,
+    scaling: str = SCALING,
+    quiet: bool = QUIET,
 ) -> None:
     """Train one global LSTM on every series in DATA and write a model directory.
 
     Example: forecast train sample_data/airpassengers.csv --horizon 12 --out model
     """
-    from forecast_cli.config import TrainConfig
     from forecast_cli.output import ConsoleReporter
     from forecast_cli.pipeline import ColumnOptions
     from forecast_cli.pipeline import train as run_train
 
-    config = TrainConfig(
+    config = _config(
         horizon=horizon, lookback=lookback, season=season, epochs=epochs, batch_size=batch_size,
         units=units, layers=layers, dropout=dropout, learning_rate=learning_rate, patience=patience,
-        seed=seed, val_windows=val_windows, max_windows=max_windows, loss=loss, window_norm=window_norm, transform=transform,
-        refit=refit, scaling=scaling,
-        fill=fill,
+        seed=seed, val_windows=val_windows, max_windows=max_windows, loss=loss, window_norm=window_norm,
+        transform=transform, refit=refit, scaling=scaling, fill=fill,
     )
     reporter = ConsoleReporter(quiet=quiet)
     try:
@@ -111,26 +144,207 @@ def train(
         _print_summary(reporter.console, result)
 
 
-def _print_summary(console, result) -> None:
+@app.command()
+@handle_errors
+def backtest(
+    data: Path = typer.Argument(..., help="CSV, as for `forecast train`."),
+    horizon: int = HORIZON,
+    folds: int = typer.Option(3, "--folds", help="Number of rolling cut-offs."),
+    step: Optional[int] = typer.Option(None, "--step", help="Steps between cut-offs [default: the horizon]."),
+    output_dir: Path = typer.Option(Path("backtest"), "--output-dir", help="Folder for forecasts.csv, folds.csv, steps.csv and backtest.json."),
+    plot: Optional[Path] = PLOT,
+    plot_series: int = PLOT_SERIES,
+    lookback: Optional[int] = LOOKBACK,
+    time_col: Optional[str] = TIME_COL,
+    target_col: Optional[str] = TARGET_COL,
+    id_col: Optional[str] = ID_COL,
+    freq: Optional[str] = FREQ,
+    season: Optional[int] = SEASON,
+    fill: str = FILL,
+    epochs: int = EPOCHS,
+    batch_size: Optional[int] = BATCH_SIZE,
+    units: int = UNITS,
+    layers: int = LAYERS,
+    dropout: float = DROPOUT,
+    learning_rate: float = LEARNING_RATE,
+    patience: int = PATIENCE,
+    seed: int = SEED,
+    max_windows: int = MAX_WINDOWS,
+    loss: str = LOSS,
+    window_norm: str = WINDOW_NORM,
+    transform: str = TRANSFORM,
+    refit: bool = REFIT,
+    scaling: str = SCALING,
+    quiet: bool = QUIET,
+) -> None:
+    """Rolling-origin evaluation: train before each cut-off, forecast, score against the actuals.
+
+    Naive and seasonal naive are scored on the same folds. Scores per fold and per horizon step
+    go to --output-dir as CSV and JSON; a table of the LSTM against the baselines is printed.
+
+    Example: forecast backtest sample_data/airpassengers.csv --horizon 12 --folds 3
+    """
+    from forecast_cli.data import load_series
+    from forecast_cli.evaluation import backtest as run_backtest
+    from forecast_cli.evaluation import write_backtest
+    from forecast_cli.output import ConsoleReporter
+
+    config = _config(
+        horizon=horizon, lookback=lookback, season=season, epochs=epochs, batch_size=batch_size,
+        units=units, layers=layers, dropout=dropout, learning_rate=learning_rate, patience=patience,
+        seed=seed, max_windows=max_windows, loss=loss, window_norm=window_norm,
+        transform=transform, refit=refit, scaling=scaling, fill=fill,
+    )
+    from forecast_cli.artifacts import check_writable
+
+    check_writable(output_dir / "backtest.json") if output_dir.is_dir() else check_writable(output_dir)
+    if plot is not None:
+        check_writable(plot)
+    reporter = ConsoleReporter(quiet=quiet)
+    dataset = load_series(data, time_col, target_col, id_col, freq, fill)
+    reporter.info(f"Detected {dataset.describe()}")
+    try:
+        result = run_backtest(dataset, config, folds, step, reporter)
+    finally:
+        reporter.close()
+    written = write_backtest(result, output_dir)
+    if plot is not None:
+        _plot_backtest(result, plot, plot_series)
+    _print_scores(reporter.console, f"Backtest: {folds} fold(s) of {horizon} steps", result.overall,
+                  extra=f"Wrote {', '.join(str(p) for p in written)}", quiet=quiet)
+
+
+def _print_scores(console, title: str, scores: dict, extra: str = "", quiet: bool = False) -> None:
+    """A table of the LSTM against the baselines, and a clear warning when it loses."""
     from rich.table import Table
 
+    lstm, base = scores["lstm"], scores["seasonal_naive"]
+    key = "mase" if lstm.get("mase") is not None and base.get("mase") else "mae"
+    if not quiet:
+        table = Table(title=title)
+        table.add_column("model")
+        for name in ("MAE", "RMSE", "sMAPE %", "MASE"):
+            table.add_column(name, justify="right")
+        for label, name in (("LSTM", "lstm"), ("seasonal naive", "seasonal_naive"), ("naive", "naive")):
+            table.add_row(label, *(_fmt(scores[name].get(k)) for k in ("mae", "rmse", "smape", "mase")))
+        console.print(table)
+        if extra:
+            console.print(extra, markup=False)
+    if lstm[key] is not None and base[key] is not None and lstm[key] > base[key]:
+        console.print(
+            f"Warning: the LSTM loses to seasonal naive ({key.upper()} {lstm[key]:.4g} against {base[key]:.4g}); "
+            "prefer the baseline for this data, or try other settings.", markup=False, style="yellow")
+
+
+def _plot_backtest(result, path: Path, n: int) -> None:
+    import numpy as np
+
+    from forecast_cli.plots import Panel, save_panels
+
+    panels = []
+    for uid in list(result.history)[:n]:
+        rows = result.rows[result.rows["unique_id"] == uid]
+        if rows.empty:
+            continue
+        first = int(np.flatnonzero(result.times[uid] == rows["ds"].iloc[0])[0])
+        start = max(0, first - 3 * result.config.horizon)
+        panel = Panel(str(uid), history=(result.times[uid][start:first + 1], result.history[uid][start:first + 1]),
+                      actual=(result.times[uid][first:], result.history[uid][first:]))
+        for fold, group in rows.groupby("fold"):
+            panel.forecasts.append((group["ds"].to_numpy(), group["lstm"].to_numpy(), "LSTM, fold by fold"))
+        panels.append(panel)
+    save_panels(panels, path, "Backtest: LSTM forecasts from each cut-off against the actuals")
+
+
+@app.command()
+@handle_errors
+def evaluate(
+    forecasts: Path = typer.Argument(..., help="Forecast CSV written by `forecast predict` (unique_id, ds, yhat)."),
+    actuals: Path = typer.Argument(..., help="CSV of the actual values, in the training data's shape."),
+    history: Optional[Path] = typer.Option(None, "--history", help="The training data, to compute MASE."),
+    json_summary: bool = typer.Option(False, "--json", help="Print the scores as JSON on stdout."),
+    plot: Optional[Path] = PLOT,
+    plot_series: int = PLOT_SERIES,
+    quiet: bool = QUIET,
+) -> None:
+    """Score a forecast file once the actual values have arrived (matched on series and time).
+
+    Example: forecast evaluate forecast.csv actuals.csv --history sample_data/airpassengers.csv
+    """
+    from rich.table import Table
+
+    from forecast_cli.evaluation import evaluate as run_evaluate
+    from forecast_cli.output import err_console
+
+    if plot is not None:
+        from forecast_cli.artifacts import check_writable
+
+        check_writable(plot)
+    result = run_evaluate(forecasts, actuals, history)
+    console = err_console()
+    if result.unmatched_forecasts or result.unmatched_actuals:
+        console.print(
+            f"Note: {result.unmatched_forecasts} forecast row(s) have no actual yet"
+            + (f" (e.g. {', '.join(result.examples)})" if result.examples else "")
+            + f"; {result.unmatched_actuals} actual row(s) have no forecast.", markup=False)
+    if not quiet:
+        table = Table(title=f"{len(result.matched)} forecasts matched with actuals")
+        for name in ("scope", "rows", "MAE", "RMSE", "sMAPE %", "MASE"):
+            table.add_column(name, justify="right" if name != "scope" else "left")
+        table.add_row("all", str(len(result.matched)), *(_fmt(result.overall.get(k)) for k in ("mae", "rmse", "smape", "mase")))
+        for row in result.by_series.head(20).to_dict("records"):
+            table.add_row(str(row["unique_id"]), str(row["rows"]), *(_fmt(row.get(k)) for k in ("mae", "rmse", "smape", "mase")))
+        console.print(table)
+    if plot is not None:
+        from forecast_cli.plots import Panel, save_panels
+
+        panels = [Panel(str(uid), actual=(g["ds"].to_numpy(), g["y"].to_numpy()),
+                        forecasts=[(g["ds"].to_numpy(), g["yhat"].to_numpy(), "forecast")])
+                  for uid, g in list(result.matched.groupby("unique_id", sort=True))[:plot_series]]
+        save_panels(panels, plot, "Forecasts against the actuals")
+    if json_summary:
+        summary = {"matched": len(result.matched), "unmatched_forecasts": result.unmatched_forecasts,
+                   "unmatched_actuals": result.unmatched_actuals, "overall": result.overall,
+                   "by_series": json.loads(result.by_series.to_json(orient="records"))}
+        sys.stdout.write(json.dumps(summary, indent=2) + "\n")
+
+
+@app.command()
+@handle_errors
+def doctor(
+    data: Path = typer.Argument(..., help="CSV to check, as `forecast train` would read it."),
+    horizon: Optional[int] = typer.Option(None, "--horizon", "-H", help="Check that this horizon is supported."),
+    time_col: Optional[str] = TIME_COL,
+    target_col: Optional[str] = TARGET_COL,
+    id_col: Optional[str] = ID_COL,
+    freq: Optional[str] = FREQ,
+) -> None:
+    """Say what was detected in DATA, what is wrong or risky, and the largest lookback and horizon
+    it supports. Exits non-zero (with the reason) when `train` would fail on it.
+
+    Example: forecast doctor sample_data/co2_weekly_maunaloa.csv --horizon 52
+    """
+    from forecast_cli.doctor import diagnose
+    from forecast_cli.output import err_console
+
+    report = diagnose(data, time_col, target_col, id_col, freq, horizon)
+    console = err_console()
+    marks = {"ok": "ok     ", "note": "note   ", "warning": "warning", "error": "error  "}
+    for finding in report.findings:
+        console.print(f"{marks[finding.level]}  {finding.text}", markup=False,
+                      style={"warning": "yellow", "error": "red"}.get(finding.level))
+    if not report.ok:
+        raise typer.Exit(report.exit_code)
+
+
+def _print_summary(console, result) -> None:
     m = result.metrics
-    table = Table(title=f"Validation on the last {result.config.horizon} steps of each series ({m['windows']} windows)")
-    table.add_column("model")
-    for name in ("MAE", "RMSE", "sMAPE %", "MASE"):
-        table.add_column(name, justify="right")
-    for label, key in (("LSTM", "lstm"), ("seasonal naive", "seasonal_naive"), ("naive", "naive")):
-        row = m[key]
-        table.add_row(label, *(_fmt(row[k]) for k in ("mae", "rmse", "smape", "mase")))
-    console.print(table)
     skill = m.get("skill_vs_seasonal_naive")
-    verdict = ""
-    if skill is not None:
-        verdict = f"; skill vs seasonal naive {skill:+.1%}" + (" (the LSTM loses to it)" if skill < 0 else "")
-    console.print(
-        f"{result.n_series} series, {result.train_windows} training windows, {result.epochs_run} epochs "
-        f"(best {result.best_epoch}), {result.seconds:.0f}s{verdict}.\nModel written to {result.out}/",
-        markup=False,
+    verdict = f"; skill vs seasonal naive {skill:+.1%}" if skill is not None else ""
+    _print_scores(
+        console, f"Validation on the last {result.config.horizon} steps of each series ({m['windows']} windows)", m,
+        extra=f"{result.n_series} series, {result.train_windows} training windows, {result.epochs_run} epochs "
+              f"(best {result.best_epoch}), {result.seconds:.0f}s{verdict}.\nModel written to {result.out}/",
     )
 
 
@@ -151,7 +365,9 @@ def predict(
     as_of: Optional[str] = typer.Option(None, help="Forecast from this time: rows after it are ignored (a date, or an integer step)."),
     json_summary: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout (per file: status, series, rows, seconds, error)."),
     lock_timeout: float = typer.Option(60.0, help="Seconds to wait for another run writing the same output, then exit 6."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only warnings and errors on stderr."),
+    plot: Optional[Path] = PLOT,
+    plot_series: int = PLOT_SERIES,
+    quiet: bool = QUIET,
 ) -> None:
     """Forecast the next `horizon` values of every series in DATA; writes unique_id, ds, yhat.
 
@@ -180,9 +396,11 @@ def predict(
         raise UsageError(f"--output-dir {output_dir} is not an existing folder. Create it first (mkdir -p {output_dir}).")
     targets = [None] * len(inputs) if to_stdout else (
         [batch.output_for(p, output_dir) for p in inputs] if output_dir is not None else [Path(output)])
-    for target in targets:
+    for target in [*targets, plot]:
         if target is not None:
             check_writable(target)
+    if plot is not None and len(inputs) > 1:
+        raise UsageError("--plot draws one input file; give a single DATA file with --plot.")
     reporter = ConsoleReporter(quiet=quiet)
     lock = contextlib.nullcontext() if to_stdout else batch.exclusive_lock(output_dir or Path(output), lock_timeout)
     results: list[batch.FileResult] = []
@@ -193,6 +411,8 @@ def predict(
             result = batch.FileResult(input=str(path), output=str(target) if target else "-")
             try:
                 frame = predictor.forecast(path, reporter, as_of)
+                if plot is not None:
+                    _plot_forecast(predictor, path, frame, plot, plot_series, as_of)
                 text = forecasts_to_csv(frame)
                 if target is None:
                     sys.stdout.write(text)
@@ -214,6 +434,22 @@ def predict(
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")
     if failures:
         raise typer.Exit(int(failures[0].exit_code) if len(inputs) == 1 else int(ExitCode.PARTIAL))
+
+
+def _plot_forecast(predictor, path: Path, frame, plot: Path, n: int, as_of) -> None:
+    from forecast_cli.data import load_series
+    from forecast_cli.plots import Panel, save_panels
+
+    manifest = predictor.manifest
+    data = load_series(path, freq=manifest.freq, fill=manifest.config.fill, columns=manifest.columns,
+                       expect_time_kind=manifest.time_kind, as_of=as_of).frame
+    keep = 3 * max(manifest.config.horizon, manifest.season)
+    panels = []
+    for uid, fc in list(frame.groupby("unique_id", sort=True))[:n]:
+        hist = data[data["unique_id"] == uid].tail(keep)
+        panels.append(Panel(str(uid), history=(hist["ds"].to_numpy(), hist["y"].to_numpy()),
+                            forecasts=[(fc["ds"].to_numpy(), fc["yhat"].to_numpy(), "forecast")]))
+    save_panels(panels, plot, f"Forecast of the next {manifest.config.horizon} steps")
 
 
 def main() -> None:

@@ -134,6 +134,81 @@ def validation_metrics(ws, forecast: np.ndarray, season: int, horizon: int) -> d
     return result
 
 
+@dataclasses.dataclass
+class Fitted:
+    """A trained network with everything needed to forecast and to describe it."""
+
+    network: Any
+    config: TrainConfig
+    scalings: dict[str, Scaling]
+    history: list[dict[str, float]]
+    best_epoch: int
+    metrics: dict[str, Any]
+    train_windows: int
+    x_val: np.ndarray
+
+
+def fit(dataset: Dataset, config: TrainConfig, reporter: Reporter | None = None) -> Fitted:
+    """Window, scale and train on an in-memory dataset; score on its validation windows.
+
+    Args:
+        dataset: from `load_series`.
+        config: training settings (lookback, season and batch size may be None: resolved).
+        reporter: receives progress and warnings.
+
+    Returns:
+        A `Fitted` network, its resolved config, the per-series scalings and the scores.
+    """
+    reporter = reporter or SilentReporter()
+    series = series_arrays(dataset.frame)
+    config = resolve_config(config, dataset, series)
+    log = config.transform == "log"
+    ws = make_windows(series, config.lookback, config.horizon, config.val_windows, config.max_windows,
+                      config.window_norm, config.season, log=log, scaling=config.scaling)
+    if ws.short:
+        shown = ", ".join(repr(s) for s in ws.short[:5]) + (", ..." if len(ws.short) > 5 else "")
+        reporter.warn(
+            f"{len(ws.short)} series shorter than lookback {config.lookback} + horizon {config.horizon} "
+            f"were not used for training: {shown}. They can still be forecast if they have at least "
+            f"{config.lookback} values."
+        )
+    if len(ws.x_train) == 0 or len(ws.x_val) == 0:
+        need = config.lookback + config.horizon * (1 + config.val_windows)
+        raise DataError(
+            f"{dataset.source}: no series is long enough to give both training and validation windows "
+            f"(lookback {config.lookback} + horizon {config.horizon} + validation "
+            f"{config.val_windows} x {config.horizon} = {need} rows). Use a smaller --lookback or --horizon."
+        )
+    if config.batch_size is None:
+        config = dataclasses.replace(config, batch_size=default_batch_size(len(ws.x_train)))
+    reporter.info(
+        f"Training on {len(ws.x_train)} windows from {ws.train_series} series "
+        f"(lookback {config.lookback}, horizon {config.horizon}, season {config.season}); "
+        f"validating on {len(ws.x_val)} windows"
+    )
+    from forecast_cli import model as lstm
+
+    network, history = lstm.fit(config, ws.x_train, ws.y_train, ws.x_val, ws.y_val, on_epoch=reporter.epoch)
+    val_scaled = lstm.predict(network, ws.x_val)
+    val_forecast = invert_outputs(val_scaled, ws.val_base, [ws.scalings[uid] for uid in ws.val_ids])
+    scores = validation_metrics(ws, val_forecast, config.season, config.horizon)
+    best_epoch = int(np.nanargmin([h["val_loss"] for h in history])) + 1 if history else 0
+    scalings = ws.scalings
+    if config.refit:
+        # Model selection is done; train again on every window, validation part included, for
+        # the epochs that were best. The metrics above describe the validated network.
+        reporter.info(f"Refitting on all the data for {best_epoch} epochs")
+        full = make_windows(series, config.lookback, config.horizon, 0, config.max_windows,
+                            config.window_norm, config.season, log=log, scaling=config.scaling)
+        network, refit_history = lstm.fit(config, full.x_train, full.y_train, None, None,
+                                          on_epoch=reporter.epoch, epochs=best_epoch)
+        history = history + [{**row, "epoch": len(history) + row["epoch"], "refit": 1} for row in refit_history]
+        scalings = full.scalings
+        scores["refit_epochs"] = best_epoch
+    return Fitted(network=network, config=config, scalings=scalings, history=history, best_epoch=best_epoch,
+                  metrics=scores, train_windows=len(ws.x_train), x_val=ws.x_val)
+
+
 def train(
     data_path: str | Path,
     config: TrainConfig,
@@ -169,53 +244,11 @@ def train(
         )
     dataset = load_series(data_path, columns.time_col, columns.target_col, columns.id_col, columns.freq, config.fill)
     reporter.info(f"Detected {dataset.describe()}")
-    series = series_arrays(dataset.frame)
-    config = resolve_config(config, dataset, series)
-    ws = make_windows(series, config.lookback, config.horizon, config.val_windows, config.max_windows,
-                      config.window_norm, config.season, log=config.transform == "log", scaling=config.scaling)
-    if ws.short:
-        shown = ", ".join(repr(s) for s in ws.short[:5]) + (", ..." if len(ws.short) > 5 else "")
-        reporter.warn(
-            f"{len(ws.short)} series shorter than lookback {config.lookback} + horizon {config.horizon} "
-            f"were not used for training: {shown}. They can still be forecast if they have at least "
-            f"{config.lookback} values."
-        )
-    if len(ws.x_train) == 0 or len(ws.x_val) == 0:
-        need = config.lookback + config.horizon * (1 + config.val_windows)
-        raise DataError(
-            f"{dataset.source}: no series is long enough to give both training and validation windows "
-            f"(lookback {config.lookback} + horizon {config.horizon} + validation "
-            f"{config.val_windows} x {config.horizon} = {need} rows). Use a smaller --lookback or --horizon."
-        )
-    if config.batch_size is None:
-        config = dataclasses.replace(config, batch_size=default_batch_size(len(ws.x_train)))
-    reporter.info(
-        f"Training on {len(ws.x_train)} windows from {ws.train_series} series "
-        f"(lookback {config.lookback}, horizon {config.horizon}, season {config.season}); "
-        f"validating on {len(ws.x_val)} windows"
-    )
-    from forecast_cli import model as lstm
-
-    network, history = lstm.fit(config, ws.x_train, ws.y_train, ws.x_val, ws.y_val, on_epoch=reporter.epoch)
-    val_scaled = lstm.predict(network, ws.x_val)
-    val_scalings = [ws.scalings[uid] for uid in ws.val_ids]
-    val_forecast = invert_outputs(val_scaled, ws.val_base, val_scalings)
-    scores = validation_metrics(ws, val_forecast, config.season, config.horizon)
-    best_epoch = int(np.nanargmin([h["val_loss"] for h in history])) + 1 if history else 0
-    scalings = ws.scalings
-    if config.refit:
-        # Model selection is done; train again on every window, validation part included, for
-        # the epochs that were best. The metrics above describe the validated network.
-        reporter.info(f"Refitting on all the data for {best_epoch} epochs")
-        full = make_windows(series, config.lookback, config.horizon, 0, config.max_windows,
-                            config.window_norm, config.season, log=config.transform == "log", scaling=config.scaling)
-        network, refit_history = lstm.fit(config, full.x_train, full.y_train, None, None,
-                                          on_epoch=reporter.epoch, epochs=best_epoch)
-        history = history + [{**row, "epoch": len(history) + row["epoch"], "refit": 1} for row in refit_history]
-        scalings = full.scalings
-        scores["refit_epochs"] = best_epoch
+    fitted = fit(dataset, config, reporter)
+    config = fitted.config
+    lengths = dataset.frame.groupby(ID, sort=True).size()
     info = {
-        uid: artifacts.SeriesInfo(scalings[uid], last, len(series[uid]))
+        uid: artifacts.SeriesInfo(fitted.scalings[uid], last, int(lengths[uid]))
         for uid, last in dataset.frame.groupby(ID, sort=True)[TIME].max().items()
     }
     manifest = artifacts.manifest_dict(
@@ -224,19 +257,29 @@ def train(
         source=Path(dataset.source).name, versions=package_versions(),
         created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     )
+    from forecast_cli import model as lstm
+
     with artifacts.staged_directory(out) as tmp:
-        lstm.save(network, tmp / artifacts.KERAS_FILE)
-        manifest["onnx"] = _export_onnx(network, tmp, ws.x_val, reporter)
+        lstm.save(fitted.network, tmp / artifacts.KERAS_FILE)
+        manifest["onnx"] = _export_onnx(fitted.network, tmp, fitted.x_val, reporter)
         manifest["files"] = artifacts.file_digests(tmp, [artifacts.KERAS_FILE, artifacts.ONNX_FILE])
-        pd.DataFrame(history).to_csv(tmp / artifacts.HISTORY_FILE, index=False)
-        (tmp / artifacts.METRICS_FILE).write_text(json.dumps(scores, indent=2) + "\n")
+        pd.DataFrame(fitted.history).to_csv(tmp / artifacts.HISTORY_FILE, index=False)
+        (tmp / artifacts.METRICS_FILE).write_text(json.dumps(fitted.metrics, indent=2) + "\n")
         # The manifest goes last: a folder without one is never taken for a model.
         (tmp / artifacts.MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
     return TrainResult(
-        out=out, config=config, dataset=dataset, n_series=len(series), train_windows=len(ws.x_train),
-        val_windows=len(ws.x_val), epochs_run=len(history), best_epoch=best_epoch,
-        seconds=time.monotonic() - started, metrics=scores,
+        out=out, config=config, dataset=dataset, n_series=len(info), train_windows=fitted.train_windows,
+        val_windows=len(fitted.x_val), epochs_run=len(fitted.history), best_epoch=fitted.best_epoch,
+        seconds=time.monotonic() - started, metrics=fitted.metrics,
     )
+
+
+def forecast_series(
+    predict_fn: Any, config: TrainConfig, series: dict[str, np.ndarray], scalings: dict[str, Scaling]
+) -> np.ndarray:
+    """Forecasts (n_series, horizon) on the original scale from each series' last values."""
+    inputs, base = prediction_inputs(series, scalings, config.lookback, config.window_norm, config.season, config.horizon)
+    return invert_outputs(predict_fn(inputs), base, [scalings[u] for u in series])
 
 
 ONNX_TOLERANCE = 1e-4  # largest |ONNX - Keras| output accepted, on the network's scaled outputs
@@ -316,9 +359,7 @@ class Predictor:
             reporter.info(
                 f"{len(new)} series not seen in training (e.g. {new[0]!r}) are scaled from their own history."
             )
-        inputs, base = prediction_inputs(series, scalings, cfg.lookback, cfg.window_norm, cfg.season, cfg.horizon)
-        outputs = self.network.predict(inputs)
-        forecasts = invert_outputs(outputs, base, [scalings[u] for u in series])
+        forecasts = forecast_series(self.network.predict, cfg, series, scalings)
         last = dataset.frame.groupby(ID, sort=True)[TIME].max()
         times = future_grid(last.to_numpy(), cfg.horizon, manifest.time_kind, manifest.freq, manifest.step)
         return pd.DataFrame({ID: np.repeat(list(series), cfg.horizon), TIME: times, "yhat": forecasts.reshape(-1)})

@@ -1,0 +1,122 @@
+"""`forecast doctor`: what was detected in a CSV, what is wrong or risky, and what it supports."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from forecast_cli.config import default_lookback
+from forecast_cli.data import ID, TARGET, load_series, read_csv, series_arrays
+from forecast_cli.errors import ExitCode, ForecastError
+
+
+@dataclasses.dataclass
+class Finding:
+    level: str  # "ok", "note", "warning" or "error"
+    text: str
+
+
+@dataclasses.dataclass
+class Report:
+    findings: list[Finding]
+    exit_code: int
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0
+
+
+def largest_horizon(shortest: int, longest: int, season: int) -> int:
+    """The largest horizon `train` accepts with the default lookback (0 if none)."""
+    best = 0
+    for horizon in range(1, longest):
+        lookback = max(2, min(default_lookback(horizon, season), shortest))
+        if lookback + 2 * horizon <= longest:
+            best = horizon
+        else:
+            break
+    return best
+
+
+def diagnose(
+    path: str | Path,
+    time_col: str | None = None,
+    target_col: str | None = None,
+    id_col: str | None = None,
+    freq: str | None = None,
+    horizon: int | None = None,
+) -> Report:
+    """Check a CSV the way `train` reads it, and list what is wrong or risky.
+
+    Returns:
+        Findings in reading order and the exit code `train` would meet (0 when it would run).
+
+    Example:
+        >>> diagnose("sample_data/co2_weekly_maunaloa.csv").findings[0].text
+    """
+    findings: list[Finding] = []
+    try:
+        raw, _ = read_csv(path)
+        dataset = load_series(path, time_col, target_col, id_col, freq, fill="interpolate")
+    except ForecastError as exc:
+        findings.append(Finding("error", f"train would fail: {exc}"))
+        return Report(findings, int(exc.exit_code))
+    findings.append(Finding("ok", f"detected {dataset.describe()}"))
+    missing_cells = int(raw[dataset.columns.target_col].isna().sum())
+    gaps = dataset.filled - missing_cells
+    if missing_cells:
+        findings.append(Finding("warning", f"{missing_cells} missing value(s) in {dataset.columns.target_col!r}; "
+                                           "train fills them (--fill interpolate by default, --fill none refuses)"))
+    if gaps > 0:
+        findings.append(Finding("warning", f"{gaps} missing timestamp(s) on the regular grid; train fills them the same way"))
+    series = series_arrays(dataset.frame)
+    lengths = pd.Series({u: len(v) for u, v in series.items()})
+    shortest, longest = int(lengths.min()), int(lengths.max())
+    findings.append(Finding("ok", f"series lengths {shortest} to {longest} (median {int(lengths.median())})"))
+    constant = [u for u, v in series.items() if np.ptp(v) == 0]
+    if constant:
+        findings.append(Finding("warning", f"{len(constant)} constant series (e.g. {constant[0]!r}): nothing to learn; "
+                                           "their forecast is their level"))
+    outliers = {}
+    for uid, values in series.items():
+        diffs = np.diff(values)
+        if len(diffs) < 8:
+            continue
+        mad = np.median(np.abs(diffs - np.median(diffs)))
+        if mad > 0:
+            z = np.abs(diffs - np.median(diffs)) / (1.4826 * mad)
+            if (z > 8).any():
+                outliers[uid] = int((z > 8).sum())
+    if outliers:
+        uid = max(outliers, key=outliers.get)
+        findings.append(Finding("warning", f"{len(outliers)} series with sudden jumps (robust z > 8 on changes), "
+                                           f"most in {uid!r} ({outliers[uid]}); check them for errors"))
+    negative = (dataset.frame[TARGET] < 0).any()
+    findings.append(Finding("note", "values include negatives: modelled as they are (--transform none)" if negative
+                            else "no negative values: modelled as log(1 + value) (--transform auto)"))
+    season = dataset.season
+    max_h = largest_horizon(shortest, longest, season)
+    findings.append(Finding("ok", f"largest lookback that keeps every series forecastable: {shortest}; "
+                                  f"largest --horizon with the default lookback: {max_h}"))
+    if max_h == 0:
+        findings.append(Finding("error", "train would fail: no series is long enough for a training and a "
+                                         "validation window. Add history."))
+        return Report(findings, int(ExitCode.DATA))
+    if horizon is not None:
+        lookback = max(2, min(default_lookback(horizon, season), shortest))
+        if lookback + 2 * horizon > longest:
+            findings.append(Finding("error", f"train would fail: --horizon {horizon} needs at least "
+                                             f"{lookback + 2 * horizon} rows in the longest series, which has {longest}. "
+                                             f"Use --horizon {max_h} or less."))
+            return Report(findings, int(ExitCode.DATA))
+        short = int((lengths < lookback + horizon).sum())
+        if short:
+            findings.append(Finding("warning", f"{short} series shorter than lookback {lookback} + horizon {horizon} "
+                                               "give no training windows"))
+    if dataset.columns.id_col is not None:
+        counts = dataset.frame[ID].value_counts()
+        findings.append(Finding("note", f"{len(counts)} series; the smallest has {int(counts.min())} rows"))
+    return Report(findings, 0)

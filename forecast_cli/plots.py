@@ -1,0 +1,58 @@
+"""PNG plots of history, forecasts and actuals, one panel per series (matplotlib, no display)."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from forecast_cli.artifacts import atomic_write_bytes
+
+
+@dataclasses.dataclass
+class Panel:
+    """One series: its recent history, any number of forecast lines, and the actuals if known."""
+
+    title: str
+    history: tuple[Any, np.ndarray] | None = None
+    forecasts: list[tuple[Any, np.ndarray, str]] = dataclasses.field(default_factory=list)
+    actual: tuple[Any, np.ndarray] | None = None
+
+
+def save_panels(panels: list[Panel], path: str | Path, title: str) -> None:
+    """Draw the panels in one column and write the PNG atomically.
+
+    Example:
+        >>> save_panels([Panel("s1", history=(x, y))], "plot.png", "Forecast")
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = max(1, len(panels))
+    fig, axes = plt.subplots(rows, 1, figsize=(10, 2.6 * rows), squeeze=False)
+    for ax, panel in zip(axes[:, 0], panels):
+        if panel.history is not None:
+            ax.plot(panel.history[0], panel.history[1], color="0.35", linewidth=1.2, label="history")
+        if panel.actual is not None:
+            ax.plot(panel.actual[0], panel.actual[1], color="black", linewidth=1.4, marker=".", label="actual")
+        colors = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown"]
+        seen: set[str] = set()
+        for i, (x, y, label) in enumerate(panel.forecasts):
+            color = colors[0] if "fold" in label else colors[i % len(colors)]
+            ax.plot(x, y, color=color, linewidth=1.6, label=None if label in seen else label)
+            seen.add(label)
+        ax.set_title(panel.title, fontsize=10, loc="left")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="upper left")
+    fig.suptitle(title, fontsize=11)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    plt.close(fig)
+    atomic_write_bytes(path, buffer.getvalue())

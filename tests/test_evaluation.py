@@ -1,0 +1,127 @@
+"""backtest, evaluate, doctor and plots, through the CLI on tiny data."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from forecast_cli.cli import app
+from forecast_cli.doctor import diagnose, largest_horizon
+from forecast_cli.errors import ExitCode
+from tests.conftest import SAMPLE, TINY, make_long
+
+runner = CliRunner()
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def test_backtest_scores_every_fold_and_step(tmp_path, long_csv):
+    out = tmp_path / "bt"
+    result = runner.invoke(app, ["backtest", str(long_csv), "--horizon", "4", "--folds", "2", "--step", "3",
+                                 "--output-dir", str(out), "--plot", str(tmp_path / "bt.png"), *TINY])
+    assert result.exit_code == 0, result.output
+    assert "Fold 2/2" in result.stderr and "seasonal naive" in result.stderr
+    rows = pd.read_csv(out / "forecasts.csv")
+    assert sorted(rows["fold"].unique()) == [1, 2] and len(rows) == 2 * 3 * 4
+    # fold 2's cut-off is 4 steps before the end, fold 1's 3 steps earlier
+    s0 = rows[rows["unique_id"] == "s0"]
+    assert s0.loc[s0["fold"] == 2, "ds"].tolist()[0] == "2018-09-01"
+    assert s0.loc[s0["fold"] == 1, "ds"].tolist()[0] == "2018-06-01"
+    folds = pd.read_csv(out / "folds.csv")
+    assert set(folds["model"]) == {"lstm", "naive", "seasonal_naive"} and len(folds) == 6
+    steps = pd.read_csv(out / "steps.csv")
+    assert sorted(steps["step"].unique()) == [1, 2, 3, 4]
+    summary = json.loads((out / "backtest.json").read_text())
+    assert set(summary["overall"]["lstm"]) == {"mae", "rmse", "smape", "mase"}
+    assert (tmp_path / "bt.png").read_bytes().startswith(PNG)
+
+
+def test_backtest_never_trains_on_the_fold_it_scores(tmp_path):
+    """A series that jumps after the cut-off: the fold's forecast cannot have seen the jump."""
+    frame = make_long(2, 48)
+    frame.loc[frame.groupby("unique_id").cumcount() >= 44, "y"] = 1e6
+    frame.to_csv(tmp_path / "jump.csv", index=False)
+    result = runner.invoke(app, ["backtest", str(tmp_path / "jump.csv"), "--horizon", "4", "--folds", "1",
+                                 "--output-dir", str(tmp_path / "bt"), *TINY])
+    assert result.exit_code == 0, result.output
+    rows = pd.read_csv(tmp_path / "bt" / "forecasts.csv")
+    assert (rows["y"] == 1e6).all() and (rows["lstm"] < 1e4).all()
+
+
+def test_backtest_warns_when_the_lstm_loses(tmp_path):
+    frame = make_long(1, 48)
+    frame["y"] = [100.0 + 50 * (i % 12 == 0) for i in range(48)]  # pure season: seasonal naive is exact
+    frame.to_csv(tmp_path / "season.csv", index=False)
+    result = runner.invoke(app, ["backtest", str(tmp_path / "season.csv"), "--horizon", "4", "--folds", "1",
+                                 "--output-dir", str(tmp_path / "bt"), *TINY])
+    assert result.exit_code == 0, result.output
+    assert "Warning: the LSTM loses to seasonal naive" in result.stderr
+
+
+def test_backtest_with_too_many_folds_is_a_data_error(tmp_path, long_csv):
+    result = runner.invoke(app, ["backtest", str(long_csv), "--horizon", "4", "--folds", "20",
+                                 "--output-dir", str(tmp_path / "bt"), *TINY])
+    assert result.exit_code == ExitCode.DATA and "Error:" in result.stderr
+    assert not (tmp_path / "bt").exists()
+
+
+def test_evaluate_matches_forecasts_with_actuals(trained_model, tmp_path):
+    model_dir, data = trained_model
+    full = make_long(3, 52)
+    history, actuals = full[full["ds"] <= "2018-12-01"], full[full["ds"] > "2018-12-01"].iloc[:-1]
+    history.to_csv(tmp_path / "history.csv", index=False)
+    actuals.to_csv(tmp_path / "actuals.csv", index=False)
+    assert runner.invoke(app, ["predict", str(model_dir), str(tmp_path / "history.csv"), "--output", str(tmp_path / "f.csv")]).exit_code == 0
+    result = runner.invoke(app, ["evaluate", str(tmp_path / "f.csv"), str(tmp_path / "actuals.csv"),
+                                 "--history", str(tmp_path / "history.csv"), "--json", "--plot", str(tmp_path / "ev.png")])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["matched"] == 11 and summary["unmatched_forecasts"] == 1
+    assert "1 forecast row(s) have no actual yet (e.g. s2 2019-04-01" in result.stderr
+    assert summary["overall"]["mase"] is not None and len(summary["by_series"]) == 3
+    forecast = pd.read_csv(tmp_path / "f.csv")
+    merged = forecast.merge(actuals.astype({"ds": str}), on=["unique_id", "ds"])
+    assert summary["overall"]["mae"] == pytest.approx((merged["y"] - merged["yhat"]).abs().mean(), rel=1e-6)
+    assert (tmp_path / "ev.png").read_bytes().startswith(PNG)
+
+
+def test_evaluate_without_history_has_no_mase_and_refuses_foreign_files(tmp_path, long_csv):
+    frame = make_long(1, 4)
+    frame.rename(columns={"y": "yhat"}).to_csv(tmp_path / "f.csv", index=False)
+    make_long(1, 4).to_csv(tmp_path / "a.csv", index=False)
+    result = runner.invoke(app, ["evaluate", str(tmp_path / "f.csv"), str(tmp_path / "a.csv"), "--json"])
+    assert result.exit_code == 0 and "mase" not in json.loads(result.stdout)["overall"]
+    result = runner.invoke(app, ["evaluate", str(long_csv), str(tmp_path / "a.csv")])
+    assert result.exit_code == ExitCode.DATA and "missing column(s) yhat" in result.stderr
+
+
+def test_predict_plot(trained_model, tmp_path):
+    model_dir, data = trained_model
+    result = runner.invoke(app, ["predict", str(model_dir), str(data), "--output", str(tmp_path / "f.csv"),
+                                 "--plot", str(tmp_path / "p.png"), "--plot-series", "2"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "p.png").read_bytes().startswith(PNG)
+
+
+def test_doctor_reports_gaps_and_limits():
+    report = diagnose(SAMPLE / "co2_weekly_maunaloa.csv")
+    text = "\n".join(f.text for f in report.findings)
+    assert report.ok and "59 missing value(s)" in text and "season 52" in text
+    assert "largest --horizon with the default lookback" in text
+
+
+def test_doctor_exits_non_zero_when_train_would_fail(tmp_path):
+    (tmp_path / "bad.csv").write_text("ds,y\n2020-01-01,1\n2020-01-01,2\n2020-01-02,3\n")
+    result = runner.invoke(app, ["doctor", str(tmp_path / "bad.csv")])
+    assert result.exit_code == ExitCode.DATA and "train would fail" in result.stderr and "more than once" in result.stderr
+    result = runner.invoke(app, ["doctor", str(SAMPLE / "airpassengers.csv"), "--horizon", "100"])
+    assert result.exit_code == ExitCode.DATA and "Use --horizon" in result.stderr
+    result = runner.invoke(app, ["doctor", str(SAMPLE / "airpassengers.csv"), "--horizon", "12"])
+    assert result.exit_code == 0 and "detected" in result.stderr
+
+
+def test_largest_horizon():
+    assert largest_horizon(144, 144, 12) == 36  # lookback 72 + 2 x 36 = 144 rows
+    assert largest_horizon(10, 10, 1) == 2  # lookback 4 + 2 x 2 = 8; horizon 3 needs 12
