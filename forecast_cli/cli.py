@@ -79,7 +79,8 @@ LOSS = typer.Option("mae", "--loss", help="Training loss: mae, mse or huber.")
 WINDOW_NORM = typer.Option("season", "--window-norm", help="Level taken off each window: season (mean of the last season), last, snaive (outputs are corrections to seasonal naive), none.")
 TRANSFORM = typer.Option("auto", "--transform", help="Model the values as they are (none) or log(1 + value) (log); auto: log when no value is negative.")
 REFIT = typer.Option(False, "--refit/--no-refit", help="After early stopping, train again on all the data (validation part included) for the best number of epochs.")
-SCALING = typer.Option("std", "--scaling", help="Per-series scaling from the training part: std (subtract the mean, divide by the standard deviation) or mean (subtract the mean only).")
+SCALING = typer.Option("auto", "--scaling", help="Per-series scaling from the training part: std (subtract the mean, divide by the standard deviation) or mean (subtract the mean only); auto: mean on a log scale, else std.")
+ENSEMBLE = typer.Option(1, "--ensemble", help="Networks trained with seeds seed, seed+1, ... and averaged.")
 QUIET = typer.Option(False, "--quiet", "-q", help="Only warnings and errors on stderr (for cron).")
 PLOT = typer.Option(None, "--plot", help="Write a PNG of the recent history, the forecast and any actuals, one panel per series.")
 PLOT_SERIES = typer.Option(4, "--plot-series", help="Series drawn in --plot (the first N).")
@@ -119,6 +120,7 @@ def train(
     transform: str = TRANSFORM,
     refit: bool = REFIT,
     scaling: str = SCALING,
+    ensemble: int = ENSEMBLE,
     quiet: bool = QUIET,
 ) -> None:
     """Train one global LSTM on every series in DATA and write a model directory.
@@ -133,7 +135,7 @@ def train(
         horizon=horizon, lookback=lookback, season=season, epochs=epochs, batch_size=batch_size,
         units=units, layers=layers, dropout=dropout, learning_rate=learning_rate, patience=patience,
         seed=seed, val_windows=val_windows, max_windows=max_windows, loss=loss, window_norm=window_norm,
-        transform=transform, refit=refit, scaling=scaling, fill=fill,
+        transform=transform, refit=refit, scaling=scaling, ensemble=ensemble, fill=fill,
     )
     reporter = ConsoleReporter(quiet=quiet)
     try:
@@ -175,6 +177,7 @@ def backtest(
     transform: str = TRANSFORM,
     refit: bool = REFIT,
     scaling: str = SCALING,
+    ensemble: int = ENSEMBLE,
     quiet: bool = QUIET,
 ) -> None:
     """Rolling-origin evaluation: train before each cut-off, forecast, score against the actuals.
@@ -193,7 +196,7 @@ def backtest(
         horizon=horizon, lookback=lookback, season=season, epochs=epochs, batch_size=batch_size,
         units=units, layers=layers, dropout=dropout, learning_rate=learning_rate, patience=patience,
         seed=seed, max_windows=max_windows, loss=loss, window_norm=window_norm,
-        transform=transform, refit=refit, scaling=scaling, fill=fill,
+        transform=transform, refit=refit, scaling=scaling, ensemble=ensemble, fill=fill,
     )
     from forecast_cli.artifacts import check_writable
 

@@ -10,7 +10,7 @@ from forecast_cli.errors import UsageError
 LOSSES = ("mae", "mse", "huber")
 WINDOW_NORMS = ("none", "last", "season", "snaive")
 TRANSFORMS = ("auto", "log", "none")
-SCALINGS = ("std", "mean")
+SCALINGS = ("auto", "std", "mean")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,7 +38,8 @@ class TrainConfig:
     window_norm: str = "season"
     transform: str = "auto"
     refit: bool = False
-    scaling: str = "std"
+    scaling: str = "auto"
+    ensemble: int = 1
     fill: str = "interpolate"
 
     def __post_init__(self) -> None:
@@ -50,6 +51,7 @@ class TrainConfig:
             "patience": self.patience,
             "val_windows": self.val_windows,
             "max_windows": self.max_windows,
+            "ensemble": self.ensemble,
         }
         if self.lookback is not None:
             positive["lookback"] = self.lookback

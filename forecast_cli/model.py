@@ -58,7 +58,17 @@ def build_model(config: TrainConfig, n_features: int = 1) -> Any:
         if config.dropout > 0:
             x = keras.layers.Dropout(config.dropout, seed=config.seed + layer)(x)
     outputs = keras.layers.Dense(config.horizon, name="forecast")(x)
-    return keras.Model(inputs, outputs, name="forecast_lstm")
+    return keras.Model(inputs, outputs, name=f"lstm_seed{config.seed}")
+
+
+def average(models: list[Any]) -> Any:
+    """One network averaging the outputs of several (an ensemble); a single model is returned as is."""
+    if len(models) == 1:
+        return models[0]
+    keras = keras_module()
+    inputs = keras.Input(shape=models[0].input_shape[1:], name="window")
+    outputs = keras.layers.Average(name="ensemble_mean")([m(inputs) for m in models])
+    return keras.Model(inputs, outputs, name="forecast_lstm_ensemble")
 
 
 def _loss(name: str):

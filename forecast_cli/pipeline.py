@@ -106,7 +106,10 @@ def resolve_config(config: TrainConfig, dataset: Dataset, series: dict[str, np.n
             f"{dataset.source}: --transform log needs values of 0 or more, but series {uid!r} has "
             "negatives. Use --transform none (or auto)."
         )
-    return dataclasses.replace(config, season=season, lookback=lookback, transform=transform)
+    # On a log scale, taking off the mean leaves relative changes, alike across series; on the
+    # raw scale the standard deviation is needed as well.
+    scaling = config.scaling if config.scaling != "auto" else ("mean" if transform == "log" else "std")
+    return dataclasses.replace(config, season=season, lookback=lookback, transform=transform, scaling=scaling)
 
 
 def _scores(actual: np.ndarray, forecast: np.ndarray, scales: np.ndarray) -> dict[str, Any]:
@@ -188,23 +191,37 @@ def fit(dataset: Dataset, config: TrainConfig, reporter: Reporter | None = None)
     )
     from forecast_cli import model as lstm
 
-    network, history = lstm.fit(config, ws.x_train, ws.y_train, ws.x_val, ws.y_val, on_epoch=reporter.epoch)
+    members, history, best_epochs = [], [], []
+    for member in range(config.ensemble):
+        member_config = dataclasses.replace(config, seed=config.seed + member)
+        if config.ensemble > 1:
+            reporter.info(f"Ensemble member {member + 1}/{config.ensemble} (seed {member_config.seed})")
+        network, rows = lstm.fit(member_config, ws.x_train, ws.y_train, ws.x_val, ws.y_val, on_epoch=reporter.epoch)
+        members.append(network)
+        history += [{**row, "member": member + 1} for row in rows]
+        best_epochs.append(int(np.nanargmin([h["val_loss"] for h in rows])) + 1)
+    network = lstm.average(members)
     val_scaled = lstm.predict(network, ws.x_val)
     val_forecast = invert_outputs(val_scaled, ws.val_base, [ws.scalings[uid] for uid in ws.val_ids])
     scores = validation_metrics(ws, val_forecast, config.season, config.horizon)
-    best_epoch = int(np.nanargmin([h["val_loss"] for h in history])) + 1 if history else 0
+    best_epoch = best_epochs[0]
     scalings = ws.scalings
     if config.refit:
         # Model selection is done; train again on every window, validation part included, for
         # the epochs that were best. The metrics above describe the validated network.
-        reporter.info(f"Refitting on all the data for {best_epoch} epochs")
         full = make_windows(series, config.lookback, config.horizon, 0, config.max_windows,
                             config.window_norm, config.season, log=log, scaling=config.scaling)
-        network, refit_history = lstm.fit(config, full.x_train, full.y_train, None, None,
-                                          on_epoch=reporter.epoch, epochs=best_epoch)
-        history = history + [{**row, "epoch": len(history) + row["epoch"], "refit": 1} for row in refit_history]
+        members = []
+        for member, epochs in enumerate(best_epochs):
+            reporter.info(f"Refitting on all the data for {epochs} epochs")
+            member_config = dataclasses.replace(config, seed=config.seed + member)
+            network, rows = lstm.fit(member_config, full.x_train, full.y_train, None, None,
+                                     on_epoch=reporter.epoch, epochs=epochs)
+            members.append(network)
+            history += [{**row, "member": member + 1, "refit": 1} for row in rows]
+        network = lstm.average(members)
         scalings = full.scalings
-        scores["refit_epochs"] = best_epoch
+        scores["refit_epochs"] = best_epochs
     return Fitted(network=network, config=config, scalings=scalings, history=history, best_epoch=best_epoch,
                   metrics=scores, train_windows=len(ws.x_train), x_val=ws.x_val)
 
@@ -292,8 +309,9 @@ def _export_onnx(network: Any, folder: Path, x_check: np.ndarray, reporter: Repo
 
     path = folder / artifacts.ONNX_FILE
     try:
+        expected = lstm.predict(network, x_check)  # also builds a network never called yet
         lstm.export_onnx(network, path)
-        diff = float(np.max(np.abs(OnnxNetwork(path).predict(x_check) - lstm.predict(network, x_check))))
+        diff = float(np.max(np.abs(OnnxNetwork(path).predict(x_check) - expected)))
     except Exception as exc:  # the exporter's failures are many; training still succeeds
         path.unlink(missing_ok=True)
         reason = f"export failed: {type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"

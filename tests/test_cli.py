@@ -114,9 +114,36 @@ def test_predict_names_missing_and_unexpected_columns(trained_model, tmp_path):
     assert "missing: y; unexpected: value" in result.stderr
 
 
-@pytest.mark.parametrize("command", [[], ["train"], ["predict"]])
+COMMANDS = ["train", "predict", "backtest", "evaluate", "doctor"]
+
+
+@pytest.mark.parametrize("command", [[], *([c] for c in COMMANDS)])
 def test_help_works_and_has_an_example(command):
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0
     if command:
         assert "Example: forecast " + command[0] in result.stdout
+
+
+def test_every_command_is_in_the_readme():
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    registered = sorted(c.name or c.callback.__name__ for c in app.registered_commands)
+    assert registered == sorted(COMMANDS)
+    for command in COMMANDS:
+        assert f"forecast {command} " in readme, command
+
+
+def test_ensemble_is_one_network_averaging_its_members(tmp_path, long_csv):
+    result = runner.invoke(app, ["train", str(long_csv), "--horizon", "4", "--out", str(tmp_path / "m"),
+                                 "--ensemble", "2", "--refit", "--quiet", *TINY])
+    assert result.exit_code == 0, result.output
+    history = pd.read_csv(tmp_path / "m" / "history.csv")
+    assert sorted(history["member"].unique()) == [1, 2] and history["refit"].fillna(0).sum() >= 2
+    manifest = json.loads((tmp_path / "m" / "manifest.json").read_text())
+    assert manifest["config"]["ensemble"] == 2 and manifest["onnx"]["file"] == "model.onnx"
+    for engine in ("onnx", "keras"):
+        result = runner.invoke(app, ["predict", str(tmp_path / "m"), str(long_csv), "--engine", engine])
+        assert result.exit_code == 0, result.output
+        assert len(result.stdout.splitlines()) == 13

@@ -57,7 +57,7 @@ def test_onnx_predict_never_imports_tensorflow(trained_model, tmp_path):
     assert len(pd.read_csv(out)) == 12
 
 
-@pytest.mark.parametrize("command", [[], ["train"], ["predict"]])
+@pytest.mark.parametrize("command", [[], ["train"], ["predict"], ["backtest"], ["evaluate"], ["doctor"]])
 def test_help_imports_neither_tensorflow_nor_onnxruntime(command):
     loaded = _run(
         "import sys\n"
