@@ -65,12 +65,19 @@ def _still_works(out: Path, data: Path) -> None:
     assert len(result.stdout.splitlines()) == 1 + 20 * 4
 
 
+def _interrupt(out: Path, data: Path, sig: int, epoch: int) -> tuple[int, str]:
+    """Start a real training run, send it `sig` once it reports `epoch`; its exit code and stderr."""
+    process = _start_training(data, out)
+    _wait_for_epoch(process, epoch)
+    process.send_signal(sig)
+    _, err = process.communicate(timeout=60)
+    return process.returncode, err
+
+
 def test_sigkill_mid_epoch_leaves_the_old_model(setup):
     out, data, before = setup
-    process = _start_training(data, out)
-    _wait_for_epoch(process, 2)
-    process.send_signal(signal.SIGKILL)
-    process.wait(timeout=30)
+    code, _ = _interrupt(out, data, signal.SIGKILL, 2)
+    assert code == -signal.SIGKILL
     assert _snapshot(out) == before
     _still_works(out, data)
     leftovers = [p for p in out.parent.iterdir() if p.name.startswith(".model.")]
@@ -87,11 +94,8 @@ def test_sigkill_mid_epoch_leaves_the_old_model(setup):
 
 def test_ctrl_c_exits_130_with_one_line(setup):
     out, data, before = setup
-    process = _start_training(data, out)
-    _wait_for_epoch(process, 2)
-    process.send_signal(signal.SIGINT)
-    _, err = process.communicate(timeout=60)
-    assert process.returncode == ExitCode.INTERRUPTED
+    code, err = _interrupt(out, data, signal.SIGINT, 2)
+    assert code == ExitCode.INTERRUPTED
     tail = [line for line in err.splitlines() if not line.startswith("epoch ")]
     assert tail == ["Interrupted; earlier outputs are unchanged."], err[-2000:]
     assert _snapshot(out) == before
@@ -101,9 +105,6 @@ def test_ctrl_c_exits_130_with_one_line(setup):
 
 def test_sigterm_is_handled_like_ctrl_c(setup):
     out, data, before = setup
-    process = _start_training(data, out)
-    _wait_for_epoch(process, 1)
-    process.send_signal(signal.SIGTERM)
-    process.communicate(timeout=60)
-    assert process.returncode == ExitCode.INTERRUPTED
+    code, _ = _interrupt(out, data, signal.SIGTERM, 1)
+    assert code == ExitCode.INTERRUPTED
     assert _snapshot(out) == before
