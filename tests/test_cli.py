@@ -31,7 +31,7 @@ def test_train_writes_a_complete_model_directory(trained_model):
         assert set(scores[model]) == {"mae", "rmse", "smape", "mase"}
     assert "skill_vs_seasonal_naive" in scores
     history = pd.read_csv(model_dir / "history.csv")
-    assert list(history.columns) == ["epoch", "loss", "val_loss"] and 1 <= len(history) <= 2
+    assert list(history.columns) == ["epoch", "loss", "val_loss", "member"] and 1 <= len(history) <= 2
     assert not any(p.suffix in (".pkl", ".pickle", ".joblib") for p in model_dir.iterdir())
 
 
