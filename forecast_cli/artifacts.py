@@ -297,7 +297,7 @@ def parse_manifest(doc: Any, where: str) -> Manifest:
         config = TrainConfig.from_dict(cfg)
     except (TypeError, ValueError, Exception) as exc:  # UsageError is a ValueError's cousin here
         raise ModelDirError(f"{where}: the training config is not valid ({exc}). Retrain the model.") from None
-    if config.lookback is None or config.season is None or config.batch_size is None or "auto" in (config.transform, config.scaling):
+    if config.lookback is None or config.season is None or config.batch_size is None or "auto" in (config.transform, config.scaling, config.loss):
         raise ModelDirError(f"{where}: config lacks lookback, season, batch_size or transform. Retrain the model.")
     cols = _require(doc, "columns", dict, where)
     time_col = _require(cols, "time_col", str, where + " columns")

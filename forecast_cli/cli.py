@@ -75,7 +75,7 @@ PATIENCE = typer.Option(6, "--patience", help="Epochs without validation improve
 SEED = typer.Option(42, "--seed", help="Seed for every random choice (recorded in the model).")
 VAL_WINDOWS = typer.Option(1, "--val-windows", help="Validation windows per series, taken from its end.")
 MAX_WINDOWS = typer.Option(300, "--max-windows", help="Most recent training windows used per series.")
-LOSS = typer.Option("mae", "--loss", help="Training loss: mae, mse or huber.")
+LOSS = typer.Option("mae", "--loss", help="Training loss: mae, mse, huber, or ape (relative error; needs --transform log and --scaling mean); auto: ape where it applies, else mae.")
 WINDOW_NORM = typer.Option("season", "--window-norm", help="Level taken off each window: season (mean of the last season), last, snaive (outputs are corrections to seasonal naive), none.")
 TRANSFORM = typer.Option("auto", "--transform", help="Model the values as they are (none) or log(1 + value) (log); auto: log when no value is negative.")
 REFIT = typer.Option(False, "--refit/--no-refit", help="After early stopping, train again on all the data (validation part included) for the best number of epochs.")
@@ -423,7 +423,8 @@ def predict(
                 else:
                     atomic_write_text(target, text)
                 result.series, result.rows = int(frame["unique_id"].nunique()), len(frame)
-                reporter.info(f"Wrote {result.rows} forecasts for {result.series} series to {result.output}")
+                reporter.info(f"Wrote {result.rows} forecasts for {result.series} series to "
+                              f"{'stdout' if target is None else target}")
             except ForecastError as exc:
                 if len(inputs) == 1 and not json_summary:
                     raise

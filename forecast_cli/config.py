@@ -7,7 +7,7 @@ from typing import Any
 
 from forecast_cli.errors import UsageError
 
-LOSSES = ("mae", "mse", "huber")
+LOSSES = ("auto", "mae", "mse", "huber", "ape")
 WINDOW_NORMS = ("none", "last", "season", "snaive")
 TRANSFORMS = ("auto", "log", "none")
 SCALINGS = ("auto", "std", "mean")

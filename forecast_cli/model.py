@@ -73,8 +73,18 @@ def average(models: list[Any]) -> Any:
 
 def _loss(name: str):
     keras = keras_module()
+    if name == "ape":
+        return _relative_error
     return {"mae": keras.losses.MeanAbsoluteError(), "mse": keras.losses.MeanSquaredError(),
             "huber": keras.losses.Huber(delta=1.0)}[name]
+
+
+def _relative_error(y_true, y_pred):
+    """Absolute percentage error for outputs on a log scale with the mean taken off (scale 1):
+    there ŷ − y is log(ŷ / y), so |1 − exp(ŷ − y)| is |y − ŷ| / |y|."""
+    from keras import ops
+
+    return ops.mean(ops.abs(1.0 - ops.exp(ops.clip(y_pred - y_true, -10.0, 10.0))), axis=-1)
 
 
 def seed_everything(seed: int) -> None:

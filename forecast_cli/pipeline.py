@@ -18,7 +18,7 @@ import pandas as pd
 from forecast_cli import __version__, artifacts, metrics
 from forecast_cli.config import TrainConfig, default_batch_size, default_lookback
 from forecast_cli.data import ID, TIME, Dataset, future_grid, load_series, series_arrays
-from forecast_cli.errors import DataError, OutputError
+from forecast_cli.errors import DataError, OutputError, UsageError
 from forecast_cli.windows import Scaling, fit_scaling, invert_outputs, make_windows, prediction_inputs
 
 
@@ -109,7 +109,15 @@ def resolve_config(config: TrainConfig, dataset: Dataset, series: dict[str, np.n
     # On a log scale, taking off the mean leaves relative changes, alike across series; on the
     # raw scale the standard deviation is needed as well.
     scaling = config.scaling if config.scaling != "auto" else ("mean" if transform == "log" else "std")
-    return dataclasses.replace(config, season=season, lookback=lookback, transform=transform, scaling=scaling)
+    relative = transform == "log" and scaling == "mean"  # outputs are log ratios
+    loss = config.loss if config.loss != "auto" else ("ape" if relative else "mae")
+    if loss == "ape" and not relative:
+        raise UsageError(
+            "--loss ape measures relative errors on a log scale and needs --transform log with "
+            f"--scaling mean; this run has transform {transform} and scaling {scaling}. Use --loss mae."
+        )
+    return dataclasses.replace(config, season=season, lookback=lookback, transform=transform, scaling=scaling,
+                               loss=loss)
 
 
 def _scores(actual: np.ndarray, forecast: np.ndarray, scales: np.ndarray) -> dict[str, Any]:

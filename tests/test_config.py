@@ -20,7 +20,7 @@ def test_round_trip():
         ({"horizon": -3}, "horizon=-3"),
         ({"horizon": 4, "lookback": 0}, "--lookback must be"),
         ({"horizon": 4, "dropout": 1.0}, "--dropout must be in"),
-        ({"horizon": 4, "loss": "l1"}, "--loss must be one of mae, mse, huber"),
+        ({"horizon": 4, "loss": "l1"}, "--loss must be one of auto, mae, mse, huber, ape"),
         ({"horizon": 4, "learning_rate": 0.0}, "--learning-rate must be above 0"),
     ],
 )
