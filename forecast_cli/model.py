@@ -80,11 +80,17 @@ def _loss(name: str):
 
 
 def _relative_error(y_true, y_pred):
-    """Absolute percentage error for outputs on a log scale with the mean taken off (scale 1):
-    there ŷ − y is log(ŷ / y), so |1 − exp(ŷ − y)| is |y − ŷ| / |y|."""
+    """A relative-error loss for outputs on a log scale with the mean taken off (scale 1), where
+    d = ŷ − y is log(ŷ / y): half the absolute percentage error |ŷ/y − 1| = |exp(d) − 1| and half
+    the absolute log error |d|. The log part keeps a gradient for forecasts far too low (where
+    the percentage error stops growing at 100%); beyond d = 1 the exponential goes on as a
+    straight line so that no single window's gradient explodes."""
     from keras import ops
 
-    return ops.mean(ops.abs(1.0 - ops.exp(ops.clip(y_pred - y_true, -10.0, 10.0))), axis=-1)
+    d = y_pred - y_true
+    e = float(np.e)
+    over = ops.where(d > 1.0, e * (d - 1.0) + (e - 1.0), ops.expm1(ops.minimum(d, 1.0)))
+    return ops.mean(0.5 * ops.abs(d) + 0.5 * ops.abs(over), axis=-1)
 
 
 def seed_everything(seed: int) -> None:

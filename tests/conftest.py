@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"
 
 # Flags that keep a test model tiny and quick.
-TINY = ["--epochs", "2", "--units", "8", "--lookback", "8", "--patience", "1"]
+TINY = ["--epochs", "2", "--units", "8", "--lookback", "8", "--patience", "1", "--no-refit"]
 
 
 def make_long(n_series: int = 3, length: int = 48, freq: str = "MS", seed: int = 0) -> pd.DataFrame:

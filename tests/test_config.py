@@ -35,7 +35,8 @@ def test_unknown_keys_are_refused():
 
 
 def test_defaults():
-    assert default_lookback(24, 12) == 48
-    assert default_lookback(8, 4) == 16
+    assert default_lookback(24, 12) == 24
+    assert default_lookback(8, 4) == 8
+    assert default_lookback(13, 1) == 13
     assert default_lookback(1, 1) == 4
     assert default_batch_size(100) == 16 and default_batch_size(10**6) == 256
