@@ -66,8 +66,13 @@ def average(models: list[Any]) -> Any:
     if len(models) == 1:
         return models[0]
     keras = keras_module()
+    members = []
+    for model in models:  # uncompiled copies: a saved member carries no training (loss) settings
+        member = keras.Model.from_config(model.get_config())
+        member.set_weights(model.get_weights())
+        members.append(member)
     inputs = keras.Input(shape=models[0].input_shape[1:], name="window")
-    outputs = keras.layers.Average(name="ensemble_mean")([m(inputs) for m in models])
+    outputs = keras.layers.Average(name="ensemble_mean")([m(inputs) for m in members])
     return keras.Model(inputs, outputs, name="forecast_lstm_ensemble")
 
 

@@ -36,7 +36,9 @@ class ConsoleReporter:
         if self.quiet:
             return
         left = seconds / epoch * (epochs - epoch)
-        text = f"loss {row['loss']:.4f}  val_loss {row['val_loss']:.4f}"
+        text = f"loss {row['loss']:.4f}"
+        if row["val_loss"] == row["val_loss"]:  # not NaN: a refit has no validation loss
+            text += f"  val_loss {row['val_loss']:.4f}"
         if self.interactive:
             if self._progress is None:
                 self._progress = Progress(

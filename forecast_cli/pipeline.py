@@ -294,7 +294,8 @@ def train(
         (tmp / artifacts.MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
     return TrainResult(
         out=out, config=config, dataset=dataset, n_series=len(info), train_windows=fitted.train_windows,
-        val_windows=len(fitted.x_val), epochs_run=len(fitted.history), best_epoch=fitted.best_epoch,
+        val_windows=len(fitted.x_val), epochs_run=sum(1 for h in fitted.history if not h.get("refit")),
+        best_epoch=fitted.best_epoch,
         seconds=time.monotonic() - started, metrics=fitted.metrics,
     )
 

@@ -123,5 +123,5 @@ def test_doctor_exits_non_zero_when_train_would_fail(tmp_path):
 
 
 def test_largest_horizon():
-    assert largest_horizon(144, 144, 12) == 36  # lookback 72 + 2 x 36 = 144 rows
-    assert largest_horizon(10, 10, 1) == 2  # lookback 4 + 2 x 2 = 8; horizon 3 needs 12
+    assert largest_horizon(144, 144, 12) == 48  # lookback 48 + 2 x 48 = 144 rows
+    assert largest_horizon(10, 10, 1) == 3  # lookback 4 + 2 x 3 = 10; horizon 4 needs 12
