@@ -86,10 +86,12 @@ PLOT = typer.Option(None, "--plot", help="Write a PNG of the recent history, the
 PLOT_SERIES = typer.Option(4, "--plot-series", help="Series drawn in --plot (the first N).")
 
 
-def _config(**values):
+def _config(params: dict):
+    """The training config from a command's parameters: each TrainConfig field by its own name."""
     from forecast_cli.config import TrainConfig
 
-    return TrainConfig(**values)
+    names = {field.name for field in dataclasses.fields(TrainConfig)}
+    return TrainConfig(**{name: value for name, value in params.items() if name in names})
 
 
 @app.command()
@@ -131,12 +133,7 @@ def train(
     from forecast_cli.pipeline import ColumnOptions
     from forecast_cli.pipeline import train as run_train
 
-    config = _config(
-        horizon=horizon, lookback=lookback, season=season, epochs=epochs, batch_size=batch_size,
-        units=units, layers=layers, dropout=dropout, learning_rate=learning_rate, patience=patience,
-        seed=seed, val_windows=val_windows, max_windows=max_windows, loss=loss, window_norm=window_norm,
-        transform=transform, refit=refit, scaling=scaling, ensemble=ensemble, fill=fill,
-    )
+    config = _config(locals())
     reporter = ConsoleReporter(quiet=quiet)
     try:
         result = run_train(data, config, out, ColumnOptions(time_col, target_col, id_col, freq), reporter)
@@ -192,12 +189,7 @@ def backtest(
     from forecast_cli.evaluation import write_backtest
     from forecast_cli.output import ConsoleReporter
 
-    config = _config(
-        horizon=horizon, lookback=lookback, season=season, epochs=epochs, batch_size=batch_size,
-        units=units, layers=layers, dropout=dropout, learning_rate=learning_rate, patience=patience,
-        seed=seed, max_windows=max_windows, loss=loss, window_norm=window_norm,
-        transform=transform, refit=refit, scaling=scaling, ensemble=ensemble, fill=fill,
-    )
+    config = _config(locals())
     from forecast_cli.artifacts import check_writable
 
     check_writable(output_dir / "backtest.json") if output_dir.is_dir() else check_writable(output_dir)

@@ -5,12 +5,10 @@ from __future__ import annotations
 import csv
 import dataclasses
 import hashlib
-import math
 import os
 import warnings
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -657,7 +655,3 @@ def series_arrays(frame: pd.DataFrame) -> dict[str, np.ndarray]:
         str(uid): group[TARGET].to_numpy(dtype="float64")
         for uid, group in frame.groupby(ID, sort=True)
     }
-
-
-def is_finite_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

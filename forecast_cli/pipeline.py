@@ -120,10 +120,6 @@ def resolve_config(config: TrainConfig, dataset: Dataset, series: dict[str, np.n
                                loss=loss)
 
 
-def _scores(actual: np.ndarray, forecast: np.ndarray, scales: np.ndarray) -> dict[str, Any]:
-    return metrics.score(actual, forecast, scales)
-
-
 def validation_metrics(ws, forecast: np.ndarray, season: int, horizon: int) -> dict[str, Any]:
     """Scores of the network and of the naive and seasonal-naive baselines on validation windows."""
     scales = np.array([metrics.mase_scale(h, season) for h in ws.val_history])
@@ -132,9 +128,9 @@ def validation_metrics(ws, forecast: np.ndarray, season: int, horizon: int) -> d
     result = {
         "windows": int(len(ws.val_actual)),
         "season": season,
-        "lstm": _scores(ws.val_actual, forecast, scales),
-        "naive": _scores(ws.val_actual, naive, scales),
-        "seasonal_naive": _scores(ws.val_actual, snaive, scales),
+        "lstm": metrics.score(ws.val_actual, forecast, scales),
+        "naive": metrics.score(ws.val_actual, naive, scales),
+        "seasonal_naive": metrics.score(ws.val_actual, snaive, scales),
     }
     lstm_mase, base_mase = result["lstm"]["mase"], result["seasonal_naive"]["mase"]
     if lstm_mase is not None and base_mase:
