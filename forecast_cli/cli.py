@@ -192,7 +192,7 @@ def backtest(
     config = _config(locals())
     from forecast_cli.artifacts import check_writable
 
-    check_writable(output_dir / "backtest.json") if output_dir.is_dir() else check_writable(output_dir)
+    check_writable(output_dir / "backtest.json" if output_dir.is_dir() else output_dir)
     if plot is not None:
         check_writable(plot)
     reporter = ConsoleReporter(quiet=quiet)
@@ -408,7 +408,7 @@ def predict(
             try:
                 frame = predictor.forecast(path, reporter, as_of)
                 if plot is not None:
-                    _plot_forecast(predictor, path, frame, plot, plot_series, as_of)
+                    _plot_forecast(predictor, frame, plot, plot_series)
                 text = forecasts_to_csv(frame)
                 if target is None:
                     sys.stdout.write(text)
@@ -433,13 +433,11 @@ def predict(
         raise typer.Exit(int(failures[0].exit_code) if len(inputs) == 1 else int(ExitCode.PARTIAL))
 
 
-def _plot_forecast(predictor, path: Path, frame, plot: Path, n: int, as_of) -> None:
-    from forecast_cli.data import load_series
+def _plot_forecast(predictor, frame, plot: Path, n: int) -> None:
     from forecast_cli.plots import Panel, save_panels
 
     manifest = predictor.manifest
-    data = load_series(path, freq=manifest.freq, fill=manifest.config.fill, columns=manifest.columns,
-                       expect_time_kind=manifest.time_kind, as_of=as_of).frame
+    data = predictor.last_dataset.frame  # the history the forecast was made from
     keep = 3 * max(manifest.config.horizon, manifest.season)
     panels = []
     for uid, fc in list(frame.groupby("unique_id", sort=True))[:n]:

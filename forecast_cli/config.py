@@ -75,25 +75,12 @@ class TrainConfig:
             )
         if self.seed < 0:
             raise UsageError(f"--seed must be 0 or more. Received: seed={self.seed!r}.")
-        if self.loss not in LOSSES:
-            raise UsageError(
-                f"--loss must be one of {', '.join(LOSSES)}. Received: loss={self.loss!r}."
-            )
-        if self.window_norm not in WINDOW_NORMS:
-            raise UsageError(
-                f"--window-norm must be one of {', '.join(WINDOW_NORMS)}. "
-                f"Received: window_norm={self.window_norm!r}."
-            )
-
-        if self.transform not in TRANSFORMS:
-            raise UsageError(
-                f"--transform must be one of {', '.join(TRANSFORMS)}. Received: transform={self.transform!r}."
-            )
-
-        if self.scaling not in SCALINGS:
-            raise UsageError(
-                f"--scaling must be one of {', '.join(SCALINGS)}. Received: scaling={self.scaling!r}."
-            )
+        choices = {"loss": LOSSES, "window_norm": WINDOW_NORMS, "transform": TRANSFORMS, "scaling": SCALINGS}
+        for name, allowed in choices.items():
+            value = getattr(self, name)
+            if value not in allowed:
+                flag = "--" + name.replace("_", "-")
+                raise UsageError(f"{flag} must be one of {', '.join(allowed)}. Received: {name}={value!r}.")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

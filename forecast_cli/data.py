@@ -375,7 +375,7 @@ def _parse_time(col: pd.Series, source: str, name: str) -> tuple[pd.Series, str]
     is_int = text.str.fullmatch(r"[+-]?\d+")
     if is_int.all():
         return text.astype("int64"), "integer"
-    if is_int.any() and not is_int.all() and is_int.sum() < len(text):
+    if is_int.any():  # some integers, some not
         looks_like_date = text.str.contains(r"[-/:T ]", regex=True)
         if looks_like_date.any():
             row = int(np.flatnonzero(is_int.to_numpy())[0])

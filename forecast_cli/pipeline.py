@@ -341,6 +341,7 @@ class Predictor:
         self.model_dir = Path(model_dir)
         self.manifest = artifacts.read_manifest(self.model_dir)
         self.network = load_network(self.model_dir, self.manifest, engine)
+        self.last_dataset: Dataset | None = None  # the data of the latest `forecast` call
 
     def forecast(
         self, data_path: str | Path, reporter: Reporter | None = None, as_of: str | None = None
@@ -351,6 +352,7 @@ class Predictor:
         dataset = load_series(data_path, freq=manifest.freq, fill=cfg.fill, columns=manifest.columns,
                               expect_time_kind=manifest.time_kind, as_of=as_of)
         reporter.info(f"Read {dataset.describe()}")
+        self.last_dataset = dataset
         series = series_arrays(dataset.frame)
         short = {uid: len(v) for uid, v in series.items() if len(v) < cfg.lookback}
         if short:
