@@ -62,9 +62,9 @@ def score_set(train: pd.DataFrame, test: pd.DataFrame, forecast: pd.DataFrame, h
     return out
 
 
-def run(cmd: list[str]) -> float:
+def run(cmd: list[str], cwd: Path) -> float:
     started = time.monotonic()
-    subprocess.run(cmd, check=True)
+    subprocess.run(cmd, check=True, cwd=cwd)  # not the project folder: `-m` would import its code
     return time.monotonic() - started
 
 
@@ -90,9 +90,9 @@ def main() -> None:
         work = ROOT / "bench" / "runs" / args.label / name
         work.mkdir(parents=True, exist_ok=True)
         train_s = 0.0 if args.skip_train else run([*forecast, "train", str(folder / "train.csv"), "--horizon", str(horizon),
-                       "--out", str(work / "model"), "--quiet", *args.extra])
+                       "--out", str(work / "model"), "--quiet", *args.extra], code)
         predict_s = run([*forecast, "predict", str(work / "model"), str(folder / "train.csv"),
-                         "--output", str(work / "forecast.csv"), "--quiet"])
+                         "--output", str(work / "forecast.csv"), "--quiet"], code)
         train = pd.read_csv(folder / "train.csv")
         test = pd.read_csv(folder / "test.csv")
         fc = pd.read_csv(work / "forecast.csv")

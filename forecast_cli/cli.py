@@ -73,14 +73,15 @@ DROPOUT = typer.Option(0.0, "--dropout", help="Dropout after each LSTM layer.")
 LEARNING_RATE = typer.Option(3e-3, "--learning-rate", help="Adam learning rate.")
 PATIENCE = typer.Option(4, "--patience", help="Epochs without validation improvement before stopping.")
 SEED = typer.Option(42, "--seed", help="Seed for every random choice (recorded in the model).")
-VAL_WINDOWS = typer.Option(1, "--val-windows", help="Validation windows per series, taken from its end.")
-MAX_WINDOWS = typer.Option(100, "--max-windows", help="Most recent training windows used per series.")
+VAL_WINDOWS = typer.Option(None, "--val-windows", help="Validation windows per series, blocks of horizon steps from its end [default: 1 with 64 or more series; with fewer, up to 64 in all, at most a quarter of the longest series].")
+MAX_WINDOWS = typer.Option(None, "--max-windows", help="Most recent training windows used per series [default: 100, more with fewer than 200 series: up to 20,000 in all].")
 LOSS = typer.Option("auto", "--loss", help="Training loss: mae, mse, huber, or ape (relative error on a log scale: half percentage, half log error; needs --transform log and --scaling mean); auto: ape where it applies, else mae.")
 WINDOW_NORM = typer.Option("season", "--window-norm", help="Level taken off each window: season (mean of the last season), last, snaive (outputs are corrections to seasonal naive), none.")
 TRANSFORM = typer.Option("auto", "--transform", help="Model the values as they are (none) or log(1 + value) (log); auto: log when no value is negative.")
 REFIT = typer.Option(True, "--refit/--no-refit", help="After early stopping, train again on all the data (validation part included) for the best number of epochs.")
 SCALING = typer.Option("auto", "--scaling", help="Per-series scaling from the training part: std (subtract the mean, divide by the standard deviation) or mean (subtract the mean only); auto: mean on a log scale, else std.")
 ENSEMBLE = typer.Option(1, "--ensemble", help="Networks trained with seeds seed, seed+1, ... and averaged.")
+QUANTILES = typer.Option(None, "--quantiles", help="Quantile forecasts, e.g. 0.1,0.5,0.9: trained with the pinball loss; predict writes a column per level (q0.1, ...) and yhat is the median (0.5 is always added).")
 QUIET = typer.Option(False, "--quiet", "-q", help="Only warnings and errors on stderr (for cron).")
 PLOT = typer.Option(None, "--plot", help="Write a PNG of the recent history, the forecast and any actuals, one panel per series.")
 PLOT_SERIES = typer.Option(4, "--plot-series", help="Series drawn in --plot (the first N).")
@@ -90,8 +91,12 @@ def _config(params: dict):
     """The training config from a command's parameters: each TrainConfig field by its own name."""
     from forecast_cli.config import TrainConfig
 
+    from forecast_cli.config import parse_quantiles
+
     names = {field.name for field in dataclasses.fields(TrainConfig)}
-    return TrainConfig(**{name: value for name, value in params.items() if name in names})
+    values = {name: value for name, value in params.items() if name in names}
+    values["quantiles"] = parse_quantiles(values.get("quantiles"))
+    return TrainConfig(**values)
 
 
 @app.command()
@@ -115,14 +120,15 @@ def train(
     learning_rate: float = LEARNING_RATE,
     patience: int = PATIENCE,
     seed: int = SEED,
-    val_windows: int = VAL_WINDOWS,
-    max_windows: int = MAX_WINDOWS,
+    val_windows: Optional[int] = VAL_WINDOWS,
+    max_windows: Optional[int] = MAX_WINDOWS,
     loss: str = LOSS,
     window_norm: str = WINDOW_NORM,
     transform: str = TRANSFORM,
     refit: bool = REFIT,
     scaling: str = SCALING,
     ensemble: int = ENSEMBLE,
+    quantiles: Optional[str] = QUANTILES,
     quiet: bool = QUIET,
 ) -> None:
     """Train one global LSTM on every series in DATA and write a model directory.
@@ -168,13 +174,14 @@ def backtest(
     learning_rate: float = LEARNING_RATE,
     patience: int = PATIENCE,
     seed: int = SEED,
-    max_windows: int = MAX_WINDOWS,
+    max_windows: Optional[int] = MAX_WINDOWS,
     loss: str = LOSS,
     window_norm: str = WINDOW_NORM,
     transform: str = TRANSFORM,
     refit: bool = REFIT,
     scaling: str = SCALING,
     ensemble: int = ENSEMBLE,
+    quantiles: Optional[str] = QUANTILES,
     quiet: bool = QUIET,
 ) -> None:
     """Rolling-origin evaluation: train before each cut-off, forecast, score against the actuals.
@@ -223,6 +230,9 @@ def _print_scores(console, title: str, scores: dict, extra: str = "", quiet: boo
         for label, name in (("LSTM", "lstm"), ("seasonal naive", "seasonal_naive"), ("naive", "naive")):
             table.add_row(label, *(_fmt(scores[name].get(k)) for k in ("mae", "rmse", "smape", "mase")))
         console.print(table)
+        if lstm.get("coverage") is not None:
+            console.print(f"Quantile interval: {lstm['coverage']:.1%} of actuals inside (nominal "
+                          f"{lstm['nominal']:.0%}); pinball loss {_fmt(lstm['pinball'])}", markup=False)
         if extra:
             console.print(extra, markup=False)
     if lstm[key] is not None and base[key] is not None and lstm[key] > base[key]:
@@ -290,6 +300,10 @@ def evaluate(
         for row in result.by_series.head(20).to_dict("records"):
             table.add_row(str(row["unique_id"]), str(row["rows"]), *(_fmt(row.get(k)) for k in ("mae", "rmse", "smape", "mase")))
         console.print(table)
+        if result.overall.get("coverage") is not None:
+            console.print(f"Quantile interval: {result.overall['coverage']:.1%} of actuals inside (nominal "
+                          f"{result.overall['nominal']:.0%}); pinball loss {_fmt(result.overall['pinball'])}",
+                          markup=False)
     if plot is not None:
         from forecast_cli.plots import Panel, save_panels
 
@@ -434,16 +448,22 @@ def predict(
 
 
 def _plot_forecast(predictor, frame, plot: Path, n: int) -> None:
+    from forecast_cli.evaluation import quantile_levels
     from forecast_cli.plots import Panel, save_panels
 
     manifest = predictor.manifest
     data = predictor.last_dataset.frame  # the history the forecast was made from
     keep = 3 * max(manifest.config.horizon, manifest.season)
+    levels = quantile_levels(frame)
     panels = []
     for uid, fc in list(frame.groupby("unique_id", sort=True))[:n]:
         hist = data[data["unique_id"] == uid].tail(keep)
-        panels.append(Panel(str(uid), history=(hist["ds"].to_numpy(), hist["y"].to_numpy()),
-                            forecasts=[(fc["ds"].to_numpy(), fc["yhat"].to_numpy(), "forecast")]))
+        panel = Panel(str(uid), history=(hist["ds"].to_numpy(), hist["y"].to_numpy()),
+                      forecasts=[(fc["ds"].to_numpy(), fc["yhat"].to_numpy(), "forecast")])
+        if len(levels) >= 2:
+            (low, lo_q), (high, hi_q) = list(levels.items())[0], list(levels.items())[-1]
+            panel.band = (fc["ds"].to_numpy(), fc[low].to_numpy(), fc[high].to_numpy(), f"{lo_q:g}-{hi_q:g} quantiles")
+        panels.append(panel)
     save_panels(panels, plot, f"Forecast of the next {manifest.config.horizon} steps")
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from forecast_cli.errors import UsageError
 
-LOSSES = ("auto", "mae", "mse", "huber", "ape")
+LOSSES = ("auto", "mae", "mse", "huber", "ape", "pinball")
 WINDOW_NORMS = ("none", "last", "season", "snaive")
 TRANSFORMS = ("auto", "log", "none")
 SCALINGS = ("auto", "std", "mean")
@@ -32,8 +32,8 @@ class TrainConfig:
     learning_rate: float = 3e-3
     patience: int = 4
     seed: int = 42
-    val_windows: int = 1
-    max_windows: int = 100
+    val_windows: int | None = None
+    max_windows: int | None = None
     loss: str = "auto"
     window_norm: str = "season"
     transform: str = "auto"
@@ -41,6 +41,7 @@ class TrainConfig:
     scaling: str = "auto"
     ensemble: int = 1
     fill: str = "interpolate"
+    quantiles: tuple[float, ...] = ()  # empty: point forecasts; else sorted, 0.5 among them
 
     def __post_init__(self) -> None:
         positive = {
@@ -49,10 +50,11 @@ class TrainConfig:
             "units": self.units,
             "layers": self.layers,
             "patience": self.patience,
-            "val_windows": self.val_windows,
-            "max_windows": self.max_windows,
             "ensemble": self.ensemble,
         }
+        for name in ("val_windows", "max_windows"):
+            if getattr(self, name) is not None:
+                positive[name] = getattr(self, name)
         if self.lookback is not None:
             positive["lookback"] = self.lookback
         if self.season is not None:
@@ -82,6 +84,20 @@ class TrainConfig:
                 flag = "--" + name.replace("_", "-")
                 raise UsageError(f"{flag} must be one of {', '.join(allowed)}. Received: {name}={value!r}.")
 
+        if self.quantiles:
+            qs = self.quantiles
+            if (not all(isinstance(q, float) and 0.0 < q < 1.0 for q in qs) or list(qs) != sorted(set(qs))
+                    or 0.5 not in qs):
+                raise UsageError(
+                    "--quantiles must be distinct numbers between 0 and 1 in increasing order, 0.5 among "
+                    f"them. Received: quantiles={list(qs)!r}."
+                )
+
+    @property
+    def n_outputs(self) -> int:
+        """Values the network writes: horizon, times the quantile levels if any."""
+        return self.horizon * max(1, len(self.quantiles))
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
@@ -92,7 +108,43 @@ class TrainConfig:
         unknown = sorted(set(values) - names)
         if unknown:
             raise ValueError(f"unknown config keys: {', '.join(unknown)}")
+        if isinstance(values.get("quantiles"), list):
+            values = {**values, "quantiles": tuple(values["quantiles"])}
         return cls(**values)
+
+
+def parse_quantiles(text: str | None) -> tuple[float, ...]:
+    """The `--quantiles` option: comma-separated levels, sorted, with the median 0.5 added (the
+    point forecast `yhat` is the median).
+
+    Example:
+        >>> parse_quantiles("0.9,0.1")
+        (0.1, 0.5, 0.9)
+    """
+    if not text:
+        return ()
+    try:
+        levels = {float(part) for part in text.split(",") if part.strip()}
+    except ValueError:
+        raise UsageError(
+            f"--quantiles must be numbers between 0 and 1 separated by commas, e.g. 0.1,0.5,0.9. Received: {text!r}."
+        ) from None
+    bad = sorted(q for q in levels if not 0.0 < q < 1.0)
+    if bad or not levels:
+        raise UsageError(
+            f"--quantiles must be between 0 and 1 (exclusive), e.g. 0.1,0.5,0.9. Received: {text!r}."
+        )
+    return tuple(sorted(levels | {0.5}))
+
+
+def quantile_column(level: float) -> str:
+    """The forecast file's column for one quantile level.
+
+    Example:
+        >>> quantile_column(0.1), quantile_column(0.975)
+        ('q0.1', 'q0.975')
+    """
+    return f"q{level:g}"
 
 
 def default_lookback(horizon: int, season: int) -> int:
@@ -113,6 +165,37 @@ def default_lookback(horizon: int, season: int) -> int:
         (24, 8, 13)
     """
     return max(horizon, 2 * season, 4)
+
+
+VALIDATION_TARGET = 64  # validation windows wanted in all when the data allow it
+WINDOW_BUDGET = 20_000  # training windows a run can afford when series are few and long
+
+
+def default_val_windows(n_series: int, longest: int, lookback: int, horizon: int) -> int:
+    """Validation windows per series when `--val-windows` is not given: one per series when
+    there are many series; with few, more blocks from each series' end (up to 64 windows in
+    all), so that early stopping does not hang on one window, but never more than a quarter of
+    the longest series nor more than leaves one training window.
+
+    Example:
+        >>> default_val_windows(300, 100, 24, 12), default_val_windows(1, 144, 24, 12)
+        (1, 3)
+    """
+    wanted = -(-VALIDATION_TARGET // max(1, n_series))
+    quarter = (longest // 4) // horizon
+    room = (longest - lookback - horizon) // horizon
+    return max(1, min(wanted, quarter, room))
+
+
+def default_max_windows(n_series: int) -> int:
+    """Training windows kept per series (the most recent) when `--max-windows` is not given:
+    100, or more when there are fewer than 200 series, up to about 20,000 windows in all.
+
+    Example:
+        >>> default_max_windows(366), default_max_windows(1)
+        (100, 20000)
+    """
+    return max(100, -(-WINDOW_BUDGET // max(1, n_series)))
 
 
 def default_batch_size(n_windows: int) -> int:

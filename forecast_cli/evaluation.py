@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +13,11 @@ import pandas as pd
 
 from forecast_cli import metrics
 from forecast_cli.artifacts import atomic_write_text
-from forecast_cli.config import TrainConfig
+from forecast_cli.config import TrainConfig, quantile_column
 from forecast_cli.data import ID, TARGET, TIME, Dataset, load_series, series_arrays
 from forecast_cli.errors import DataError, OutputError, UsageError
 from forecast_cli.pipeline import Reporter, SilentReporter, fit, forecast_series
+from forecast_cli.windows import point_forecast
 
 MODELS = ("lstm", "naive", "seasonal_naive")
 
@@ -31,10 +33,29 @@ class BacktestResult:
     times: dict[str, np.ndarray]
 
 
+QUANTILE_COLUMN = re.compile(r"^q(0?\.\d+)$")
+
+
+def quantile_levels(frame: pd.DataFrame) -> dict[str, float]:
+    """The quantile columns of a forecast frame (q0.1, q0.5, ...) and their levels, increasing."""
+    found = {c: float(m.group(1)) for c in frame.columns if (m := QUANTILE_COLUMN.match(str(c)))}
+    return dict(sorted(found.items(), key=lambda item: item[1]))
+
+
+def _quantile_scores(rows: pd.DataFrame, actual_col: str, with_scale: bool) -> dict[str, float | None]:
+    levels = quantile_levels(rows)
+    if not levels:
+        return {}
+    forecast = rows[list(levels)].to_numpy(dtype="float64")[:, None, :]
+    scale = rows["scale"].to_numpy() if with_scale else None
+    return metrics.quantile_scores(rows[actual_col].to_numpy()[:, None], forecast, tuple(levels.values()), scale)
+
+
 def _score_rows(rows: pd.DataFrame, model: str) -> dict[str, float | None]:
     actual = rows["y"].to_numpy()[:, None]
     forecast = rows[model].to_numpy()[:, None]
-    return metrics.score(actual, forecast, rows["scale"].to_numpy())
+    scores = metrics.score(actual, forecast, rows["scale"].to_numpy())
+    return {**scores, **_quantile_scores(rows, "y", True)} if model == "lstm" else scores
 
 
 def _table(rows: pd.DataFrame, key: str) -> pd.DataFrame:
@@ -94,8 +115,8 @@ def backtest(
         resolved = fitted.config
         history = series_arrays(train_frame)
         usable = {u: v for u, v in history.items() if len(v) >= resolved.lookback and u in fitted.scalings}
-        forecast = forecast_series(_keras_predict(fitted.network), resolved, usable, fitted.scalings)
-        for (uid, hist), fc in zip(usable.items(), forecast):
+        forecasts = forecast_series(_keras_predict(fitted.network), resolved, usable, fitted.scalings)
+        for (uid, hist), fc, fq in zip(usable.items(), point_forecast(forecasts, resolved.quantiles), forecasts):
             start = len(hist)
             actual = all_series[uid][start : start + horizon]
             times = all_times[uid][start : start + horizon]
@@ -103,8 +124,11 @@ def backtest(
             naive = metrics.naive(hist, horizon)
             scale = metrics.mase_scale(hist, resolved.season)
             for h in range(len(actual)):
-                rows.append({"fold": fold, ID: uid, TIME: times[h], "step": h + 1, "y": actual[h],
-                             "lstm": fc[h], "naive": naive[h], "seasonal_naive": snaive[h], "scale": scale})
+                row = {"fold": fold, ID: uid, TIME: times[h], "step": h + 1, "y": actual[h],
+                       "lstm": fc[h], "naive": naive[h], "seasonal_naive": snaive[h], "scale": scale}
+                for k, level in enumerate(resolved.quantiles):
+                    row[quantile_column(level)] = fq[h, k]
+                rows.append(row)
     table = pd.DataFrame(rows)
     if table.empty:
         raise DataError(f"{dataset.source}: no series is long enough for a backtest fold. Use fewer --folds.")
@@ -209,7 +233,7 @@ def _score_matched(rows: pd.DataFrame, with_mase: bool) -> dict[str, float | Non
                            rows["scale"].to_numpy())
     if not with_mase:
         scores.pop("mase")
-    return scores
+    return {**scores, **_quantile_scores(rows, TARGET, with_mase)}
 
 
 def _read_forecasts(path: str | Path) -> pd.DataFrame:
@@ -222,10 +246,14 @@ def _read_forecasts(path: str | Path) -> pd.DataFrame:
             f"{path} is not a forecast file: missing column(s) {', '.join(missing)}. Expected the "
             "unique_id, ds, yhat written by `forecast predict`."
         )
-    frame = raw[[ID, TIME, "yhat"]].copy()
-    frame["yhat"] = pd.to_numeric(frame["yhat"], errors="coerce")
-    if frame["yhat"].isna().any():
-        line = int(np.flatnonzero(frame["yhat"].isna().to_numpy())[0]) + 2
-        raise DataError(f"{path}, line {line}: yhat is not a number. Expected the file as `forecast predict` wrote it.")
+    numbers = ["yhat", *quantile_levels(raw)]
+    frame = raw[[ID, TIME, *numbers]].copy()
+    for column in numbers:
+        frame[column] = pd.to_numeric(frame[column], errors="coerce")
+        if frame[column].isna().any():
+            line = int(np.flatnonzero(frame[column].isna().to_numpy())[0]) + 2
+            raise DataError(
+                f"{path}, line {line}: {column} is not a number. Expected the file as `forecast predict` wrote it."
+            )
     frame[ID] = frame[ID].astype(str)
     return frame

@@ -86,3 +86,39 @@ def score(actual: np.ndarray, forecast: np.ndarray, scale: np.ndarray) -> dict[s
         value = fn(actual, forecast, scale)
         out[name] = value if math.isfinite(value) else None
     return out
+
+
+def quantile_scores(
+    actual: np.ndarray, forecast: np.ndarray, levels: tuple[float, ...], scale: np.ndarray | None = None
+) -> dict[str, float | None]:
+    """Interval coverage and pinball loss of quantile forecasts.
+
+    Args:
+        actual: (n, horizon).
+        forecast: (n, horizon, quantiles), sorted along the last axis.
+        levels: the quantile levels, increasing.
+        scale: one MASE scale per window; adds `scaled_pinball` (pinball over the scale).
+
+    Returns:
+        `coverage`: the share of actuals inside [lowest, highest] quantile; `nominal`: that
+        interval's nominal coverage (highest − lowest level); `pinball`: mean pinball loss over
+        windows, steps and levels; `scaled_pinball` when `scale` is given.
+
+    Example:
+        >>> quantile_scores(np.array([[1.0]]), np.array([[[0.0, 1.0, 2.0]]]), (0.1, 0.5, 0.9))["coverage"]
+        1.0
+    """
+    q = np.asarray(levels, dtype="float64")
+    error = actual[..., None] - forecast
+    loss = np.maximum(q * error, (q - 1.0) * error)
+    inside = (actual >= forecast[..., 0]) & (actual <= forecast[..., -1])
+    out: dict[str, float | None] = {
+        "coverage": float(np.mean(inside)),
+        "nominal": float(q[-1] - q[0]),
+        "pinball": float(np.mean(loss)),
+    }
+    if scale is not None:
+        scale = np.asarray(scale, dtype="float64").reshape(-1)
+        ok = np.isfinite(scale) & (scale > 0)
+        out["scaled_pinball"] = float(np.mean(loss[ok] / scale[ok, None, None])) if ok.any() else None
+    return out

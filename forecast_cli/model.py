@@ -57,7 +57,8 @@ def build_model(config: TrainConfig, n_features: int = 1) -> Any:
         x = keras.layers.LSTM(config.units, return_sequences=not last, name=f"lstm_{layer + 1}")(x)
         if config.dropout > 0:
             x = keras.layers.Dropout(config.dropout, seed=config.seed + layer)(x)
-    outputs = keras.layers.Dense(config.horizon, name="forecast")(x)
+    # With quantiles, the outputs are horizon x quantiles values, step-major (step 1's levels first).
+    outputs = keras.layers.Dense(config.horizon * max(1, len(config.quantiles)), name="forecast")(x)
     return keras.Model(inputs, outputs, name=f"lstm_seed{config.seed}")
 
 
@@ -76,10 +77,13 @@ def average(models: list[Any]) -> Any:
     return keras.Model(inputs, outputs, name="forecast_lstm_ensemble")
 
 
-def _loss(name: str):
+def _loss(config: TrainConfig):
     keras = keras_module()
+    name = config.loss
     if name == "ape":
         return _relative_error
+    if name == "pinball":
+        return _pinball(config.quantiles, config.horizon)
     return {"mae": keras.losses.MeanAbsoluteError(), "mse": keras.losses.MeanSquaredError(),
             "huber": keras.losses.Huber(delta=1.0)}[name]
 
@@ -96,6 +100,21 @@ def _relative_error(y_true, y_pred):
     e = float(np.e)
     over = ops.where(d > 1.0, e * (d - 1.0) + (e - 1.0), ops.expm1(ops.minimum(d, 1.0)))
     return ops.mean(0.5 * ops.abs(d) + 0.5 * ops.abs(over), axis=-1)
+
+
+def _pinball(levels: tuple[float, ...], horizon: int):
+    """The pinball (quantile) loss averaged over steps and levels: for level q and error
+    e = y − ŷ_q, max(q·e, (q − 1)·e). Its minimiser is the q-quantile of y."""
+    from keras import ops
+
+    q = np.asarray(levels, dtype="float32")
+
+    def pinball(y_true, y_pred):
+        pred = ops.reshape(y_pred, (-1, horizon, len(levels)))
+        error = ops.expand_dims(y_true, -1) - pred
+        return ops.mean(ops.maximum(q * error, (q - 1.0) * error), axis=(-2, -1))
+
+    return pinball
 
 
 def seed_everything(seed: int) -> None:
@@ -131,7 +150,7 @@ def fit(
     keras = keras_module()
     seed_everything(config.seed)
     model = build_model(config, n_features=x_train.shape[-1])
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate), loss=_loss(config.loss))
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate), loss=_loss(config))
     epochs = epochs or config.epochs
     history: list[dict[str, float]] = []
     started = time.monotonic()

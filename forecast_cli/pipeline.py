@@ -16,10 +16,12 @@ import numpy as np
 import pandas as pd
 
 from forecast_cli import __version__, artifacts, metrics
-from forecast_cli.config import TrainConfig, default_batch_size, default_lookback
+from forecast_cli.config import (TrainConfig, quantile_column, default_batch_size, default_lookback, default_max_windows,
+                                 default_val_windows)
 from forecast_cli.data import ID, TIME, Dataset, future_grid, load_series, series_arrays
 from forecast_cli.errors import DataError, OutputError, UsageError
-from forecast_cli.windows import Scaling, fit_scaling, invert_outputs, make_windows, prediction_inputs
+from forecast_cli.windows import (Scaling, fit_scaling, invert_outputs, make_windows, point_forecast,
+                                  prediction_inputs)
 
 
 class Reporter(Protocol):
@@ -89,11 +91,13 @@ def resolve_config(config: TrainConfig, dataset: Dataset, series: dict[str, np.n
         lookback = max(2, min(lookback, shortest))
     else:
         lookback = config.lookback
-    need = lookback + horizon * (1 + config.val_windows)
+    val_windows = config.val_windows or default_val_windows(len(series), longest, lookback, horizon)
+    max_windows = config.max_windows or default_max_windows(len(series))
+    need = lookback + horizon * (1 + val_windows)
     if longest < need:
         raise DataError(
             f"{dataset.source}: the longest series has {longest} rows, but --lookback {lookback} + "
-            f"--horizon {horizon} for training and {config.val_windows} x {horizon} for validation "
+            f"--horizon {horizon} for training and {val_windows} x {horizon} for validation "
             f"need at least {need}. Use a smaller --lookback or --horizon."
         )
     transform = config.transform
@@ -111,27 +115,41 @@ def resolve_config(config: TrainConfig, dataset: Dataset, series: dict[str, np.n
     scaling = config.scaling if config.scaling != "auto" else ("mean" if transform == "log" else "std")
     relative = transform == "log" and scaling == "mean"  # outputs are log ratios
     loss = config.loss if config.loss != "auto" else ("ape" if relative else "mae")
+    if config.quantiles:
+        if config.loss not in ("auto", "pinball"):
+            raise UsageError(
+                f"--quantiles trains with the pinball (quantile) loss, so --loss {config.loss} cannot be used "
+                "with it. Drop --loss."
+            )
+        loss = "pinball"
+    elif loss == "pinball":
+        raise UsageError("--loss pinball needs the quantile levels: add --quantiles, e.g. 0.1,0.5,0.9.")
     if loss == "ape" and not relative:
         raise UsageError(
             "--loss ape measures relative errors on a log scale and needs --transform log with "
             f"--scaling mean; this run has transform {transform} and scaling {scaling}. Use --loss mae."
         )
     return dataclasses.replace(config, season=season, lookback=lookback, transform=transform, scaling=scaling,
-                               loss=loss)
+                               loss=loss, val_windows=val_windows, max_windows=max_windows)
 
 
-def validation_metrics(ws, forecast: np.ndarray, season: int, horizon: int) -> dict[str, Any]:
-    """Scores of the network and of the naive and seasonal-naive baselines on validation windows."""
+def validation_metrics(ws, forecast: np.ndarray, config: TrainConfig) -> dict[str, Any]:
+    """Scores of the network and of the naive and seasonal-naive baselines on validation windows
+    (with quantiles, the median is scored as the point forecast, and interval coverage and
+    pinball loss are added)."""
+    season, horizon = config.season, config.horizon
     scales = np.array([metrics.mase_scale(h, season) for h in ws.val_history])
     naive = np.stack([metrics.naive(h, horizon) for h in ws.val_history])
     snaive = np.stack([metrics.seasonal_naive(h, horizon, season) for h in ws.val_history])
     result = {
         "windows": int(len(ws.val_actual)),
         "season": season,
-        "lstm": metrics.score(ws.val_actual, forecast, scales),
+        "lstm": metrics.score(ws.val_actual, point_forecast(forecast, config.quantiles), scales),
         "naive": metrics.score(ws.val_actual, naive, scales),
         "seasonal_naive": metrics.score(ws.val_actual, snaive, scales),
     }
+    if config.quantiles:
+        result["lstm"].update(metrics.quantile_scores(ws.val_actual, forecast, config.quantiles, scales))
     lstm_mase, base_mase = result["lstm"]["mase"], result["seasonal_naive"]["mase"]
     if lstm_mase is not None and base_mase:
         result["skill_vs_seasonal_naive"] = 1.0 - lstm_mase / base_mase
@@ -206,8 +224,8 @@ def fit(dataset: Dataset, config: TrainConfig, reporter: Reporter | None = None)
         best_epochs.append(int(np.nanargmin([h["val_loss"] for h in rows])) + 1)
     network = lstm.average(members)
     val_scaled = lstm.predict(network, ws.x_val)
-    val_forecast = invert_outputs(val_scaled, ws.val_base, [ws.scalings[uid] for uid in ws.val_ids])
-    scores = validation_metrics(ws, val_forecast, config.season, config.horizon)
+    val_forecast = invert_outputs(val_scaled, ws.val_base, [ws.scalings[uid] for uid in ws.val_ids], config.quantiles)
+    scores = validation_metrics(ws, val_forecast, config)
     best_epoch = best_epochs[0]
     scalings = ws.scalings
     if config.refit:
@@ -299,9 +317,10 @@ def train(
 def forecast_series(
     predict_fn: Any, config: TrainConfig, series: dict[str, np.ndarray], scalings: dict[str, Scaling]
 ) -> np.ndarray:
-    """Forecasts (n_series, horizon) on the original scale from each series' last values."""
+    """Forecasts on the original scale from each series' last values: (n_series, horizon), or
+    (n_series, horizon, quantiles) for a quantile model (see `windows.point_forecast`)."""
     inputs, base = prediction_inputs(series, scalings, config.lookback, config.window_norm, config.season, config.horizon)
-    return invert_outputs(predict_fn(inputs), base, [scalings[u] for u in series])
+    return invert_outputs(predict_fn(inputs), base, [scalings[u] for u in series], config.quantiles)
 
 
 ONNX_TOLERANCE = 1e-4  # largest |ONNX - Keras| output accepted, on the network's scaled outputs
@@ -387,7 +406,16 @@ class Predictor:
         forecasts = forecast_series(self.network.predict, cfg, series, scalings)
         last = dataset.frame.groupby(ID, sort=True)[TIME].max()
         times = future_grid(last.to_numpy(), cfg.horizon, manifest.time_kind, manifest.freq, manifest.step)
-        return pd.DataFrame({ID: np.repeat(list(series), cfg.horizon), TIME: times, "yhat": forecasts.reshape(-1)})
+        return forecast_frame(list(series), times, forecasts, cfg)
+
+
+def forecast_frame(ids: list[str], times: np.ndarray, forecasts: np.ndarray, config: TrainConfig) -> pd.DataFrame:
+    """The forecast file's rows: unique_id, ds, yhat, and one column per quantile (q0.1, ...)."""
+    columns = {ID: np.repeat(ids, config.horizon), TIME: times,
+               "yhat": point_forecast(forecasts, config.quantiles).reshape(-1)}
+    for k, level in enumerate(config.quantiles):
+        columns[quantile_column(level)] = forecasts[..., k].reshape(-1)
+    return pd.DataFrame(columns)
 
 
 def predict(

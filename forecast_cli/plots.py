@@ -20,6 +20,7 @@ class Panel:
     history: tuple[Any, np.ndarray] | None = None
     forecasts: list[tuple[Any, np.ndarray, str]] = dataclasses.field(default_factory=list)
     actual: tuple[Any, np.ndarray] | None = None
+    band: tuple[Any, np.ndarray, np.ndarray, str] | None = None  # x, low, high, label (an interval)
 
 
 def save_panels(panels: list[Panel], path: str | Path, title: str) -> None:
@@ -38,6 +39,9 @@ def save_panels(panels: list[Panel], path: str | Path, title: str) -> None:
     for ax, panel in zip(axes[:, 0], panels):
         if panel.history is not None:
             ax.plot(panel.history[0], panel.history[1], color="0.35", linewidth=1.2, label="history")
+        if panel.band is not None:
+            x, low, high, label = panel.band
+            ax.fill_between(x, low, high, color="tab:blue", alpha=0.2, linewidth=0, label=label)
         if panel.actual is not None:
             ax.plot(panel.actual[0], panel.actual[1], color="black", linewidth=1.4, marker=".", label="actual")
         colors = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown"]

@@ -201,8 +201,30 @@ def prediction_inputs(
 
 
 def invert_outputs(
-    outputs: np.ndarray, base: np.ndarray, scalings: list[Scaling]
+    outputs: np.ndarray, base: np.ndarray, scalings: list[Scaling], levels: tuple[float, ...] = ()
 ) -> np.ndarray:
-    """Undo the output base and the per-series scaling of network outputs (n, horizon)."""
-    restored = outputs.astype("float64") + base
-    return np.stack([s.invert(row) for s, row in zip(scalings, restored)]) if len(scalings) else restored
+    """Undo the output base and the per-series scaling of network outputs.
+
+    Args:
+        outputs: (n, horizon), or (n, horizon x quantiles) step-major for a quantile network.
+        base: what the outputs are added to, (n, horizon).
+        scalings: each row's scaling.
+        levels: the quantile levels, if any.
+
+    Returns:
+        (n, horizon), or (n, horizon, quantiles) sorted along the last axis so that quantiles
+        never cross (sorting is the monotone rearrangement; the scalings are increasing maps).
+    """
+    restored = outputs.astype("float64")
+    if levels:
+        restored = restored.reshape(len(restored), base.shape[1], len(levels)) + base[..., None]
+    else:
+        restored = restored + base
+    if len(scalings):
+        restored = np.stack([s.invert(row) for s, row in zip(scalings, restored)])
+    return np.sort(restored, axis=-1) if levels else restored
+
+
+def point_forecast(forecast: np.ndarray, levels: tuple[float, ...] = ()) -> np.ndarray:
+    """The point forecast (n, horizon): the forecast itself, or the median of quantile forecasts."""
+    return forecast[..., levels.index(0.5)] if levels else forecast
