@@ -54,6 +54,7 @@ class Manifest:
     onnx: dict[str, Any] | None
     files: dict[str, str]
     raw: dict[str, Any]
+    covariates: dict[str, Scaling] = dataclasses.field(default_factory=dict)  # column: z-score
 
 
 # ---------------------------------------------------------------- atomic writes
@@ -212,9 +213,11 @@ def manifest_dict(
     versions: dict[str, str],
     created_at: str,
     onnx: dict[str, Any] | None = None,
+    covariates: dict[str, Scaling] | None = None,
 ) -> dict[str, Any]:
     """The JSON document written as `manifest.json`."""
     return {
+        "covariates": {name: {"mean": s.mean, "scale": s.scale} for name, s in (covariates or {}).items()},
         "format_version": FORMAT_VERSION,
         "created_at": created_at,
         "versions": versions,
@@ -347,9 +350,24 @@ def parse_manifest(doc: Any, where: str) -> Manifest:
     files = _require(doc, "files", dict, where)
     if not all(isinstance(k, str) and isinstance(v, str) and len(v) == 64 for k, v in files.items()):
         raise ModelDirError(f"{where}: 'files' must map file names to SHA-256 digests. Retrain the model.")
+    covariates: dict[str, Scaling] = {}
+    raw_covariates = doc.get("covariates", {})
+    if not isinstance(raw_covariates, dict):
+        raise ModelDirError(f"{where}: key 'covariates' should be an object. Retrain the model.")
+    for name in config.covariates:
+        info = raw_covariates.get(name)
+        at = f"{where} covariates {name!r}"
+        if not isinstance(info, dict):
+            raise ModelDirError(f"{at}: the scaling of this covariate is missing. Retrain the model.")
+        mean, scale = _require(info, "mean", (int, float), at), _require(info, "scale", (int, float), at)
+        if not (math.isfinite(mean) and math.isfinite(scale) and scale > 0):
+            raise ModelDirError(f"{at}: mean must be finite and scale finite and above 0. Retrain the model.")
+        covariates[name] = Scaling(float(mean), float(scale))
+    if config.past_covariates is None:  # a model from before covariates existed
+        config = dataclasses.replace(config, past_covariates=())
     columns = Columns(time_col=time_col, target_col=target_col, id_col=id_col, all_columns=tuple(all_columns))
     return Manifest(config=config, columns=columns, time_kind=time_kind, freq=freq, step=step,
-                    season=season, series=series, onnx=onnx, files=files, raw=doc)
+                    season=season, series=series, onnx=onnx, files=files, raw=doc, covariates=covariates)
 
 
 def read_manifest(model_dir: str | os.PathLike[str]) -> Manifest:

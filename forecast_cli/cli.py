@@ -82,6 +82,8 @@ REFIT = typer.Option(True, "--refit/--no-refit", help="After early stopping, tra
 SCALING = typer.Option("auto", "--scaling", help="Per-series scaling from the training part: std (subtract the mean, divide by the standard deviation) or mean (subtract the mean only); auto: mean on a log scale, else std.")
 ENSEMBLE = typer.Option(1, "--ensemble", help="Networks trained with seeds seed, seed+1, ... and averaged.")
 QUANTILES = typer.Option(None, "--quantiles", help="Quantile forecasts, e.g. 0.1,0.5,0.9: trained with the pinball loss; predict writes a column per level (q0.1, ...) and yhat is the median (0.5 is always added).")
+PAST_COVARIATES = typer.Option("auto", "--past-covariates", help="Columns read as past covariates (their values up to each forecast's start): a comma-separated list, none, or auto: every other column of numbers.")
+FUTURE_COVARIATES = typer.Option(None, "--future-covariates", help="Columns known ahead (prices, holidays, ...), comma-separated: predict's input must give them for the horizon's steps, as rows after each series' last value with an empty target.")
 QUIET = typer.Option(False, "--quiet", "-q", help="Only warnings and errors on stderr (for cron).")
 PLOT = typer.Option(None, "--plot", help="Write a PNG of the recent history, the forecast and any actuals, one panel per series.")
 PLOT_SERIES = typer.Option(4, "--plot-series", help="Series drawn in --plot (the first N).")
@@ -91,11 +93,13 @@ def _config(params: dict):
     """The training config from a command's parameters: each TrainConfig field by its own name."""
     from forecast_cli.config import TrainConfig
 
-    from forecast_cli.config import parse_quantiles
+    from forecast_cli.config import parse_columns, parse_quantiles
 
     names = {field.name for field in dataclasses.fields(TrainConfig)}
     values = {name: value for name, value in params.items() if name in names}
     values["quantiles"] = parse_quantiles(values.get("quantiles"))
+    values["past_covariates"] = parse_columns(values.get("past_covariates"), auto=True)
+    values["future_covariates"] = parse_columns(values.get("future_covariates"))
     return TrainConfig(**values)
 
 
@@ -129,6 +133,8 @@ def train(
     scaling: str = SCALING,
     ensemble: int = ENSEMBLE,
     quantiles: Optional[str] = QUANTILES,
+    past_covariates: str = PAST_COVARIATES,
+    future_covariates: Optional[str] = FUTURE_COVARIATES,
     quiet: bool = QUIET,
 ) -> None:
     """Train one global LSTM on every series in DATA and write a model directory.
@@ -182,6 +188,8 @@ def backtest(
     scaling: str = SCALING,
     ensemble: int = ENSEMBLE,
     quantiles: Optional[str] = QUANTILES,
+    past_covariates: str = PAST_COVARIATES,
+    future_covariates: Optional[str] = FUTURE_COVARIATES,
     quiet: bool = QUIET,
 ) -> None:
     """Rolling-origin evaluation: train before each cut-off, forecast, score against the actuals.
@@ -191,10 +199,10 @@ def backtest(
 
     Example: forecast backtest sample_data/airpassengers.csv --horizon 12 --folds 3
     """
-    from forecast_cli.data import load_series
     from forecast_cli.evaluation import backtest as run_backtest
     from forecast_cli.evaluation import write_backtest
     from forecast_cli.output import ConsoleReporter
+    from forecast_cli.pipeline import ColumnOptions, load_training
 
     config = _config(locals())
     from forecast_cli.artifacts import check_writable
@@ -203,7 +211,7 @@ def backtest(
     if plot is not None:
         check_writable(plot)
     reporter = ConsoleReporter(quiet=quiet)
-    dataset = load_series(data, time_col, target_col, id_col, freq, fill)
+    dataset, config = load_training(data, config, ColumnOptions(time_col, target_col, id_col, freq))
     reporter.info(f"Detected {dataset.describe()}")
     try:
         result = run_backtest(dataset, config, folds, step, reporter)

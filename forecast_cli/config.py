@@ -42,6 +42,8 @@ class TrainConfig:
     ensemble: int = 1
     fill: str = "interpolate"
     quantiles: tuple[float, ...] = ()  # empty: point forecasts; else sorted, 0.5 among them
+    past_covariates: tuple[str, ...] | None = None  # None: every other numeric column (resolved)
+    future_covariates: tuple[str, ...] = ()  # known ahead: predict's input must give the horizon's
 
     def __post_init__(self) -> None:
         positive = {
@@ -84,6 +86,11 @@ class TrainConfig:
                 flag = "--" + name.replace("_", "-")
                 raise UsageError(f"{flag} must be one of {', '.join(allowed)}. Received: {name}={value!r}.")
 
+        overlap = sorted(set(self.past_covariates or ()) & set(self.future_covariates))
+        if overlap:
+            raise UsageError(
+                f"column(s) {', '.join(overlap)} cannot be both past and future covariates. Name each once."
+            )
         if self.quantiles:
             qs = self.quantiles
             if (not all(isinstance(q, float) and 0.0 < q < 1.0 for q in qs) or list(qs) != sorted(set(qs))
@@ -92,6 +99,23 @@ class TrainConfig:
                     "--quantiles must be distinct numbers between 0 and 1 in increasing order, 0.5 among "
                     f"them. Received: quantiles={list(qs)!r}."
                 )
+
+    @property
+    def covariates(self) -> tuple[str, ...]:
+        """Every covariate column, past ones first, in the order of the network's features."""
+        return (*(self.past_covariates or ()), *self.future_covariates)
+
+    @property
+    def input_steps(self) -> int:
+        """Time steps the network reads: the lookback, then the horizon when future covariates
+        are known for it."""
+        return self.lookback + (self.horizon if self.future_covariates else 0)
+
+    @property
+    def n_features(self) -> int:
+        """Values per step: the target, each covariate, and with future covariates a 0/1 flag
+        marking the horizon's steps."""
+        return 1 + len(self.covariates) + (1 if self.future_covariates else 0)
 
     @property
     def n_outputs(self) -> int:
@@ -108,8 +132,9 @@ class TrainConfig:
         unknown = sorted(set(values) - names)
         if unknown:
             raise ValueError(f"unknown config keys: {', '.join(unknown)}")
-        if isinstance(values.get("quantiles"), list):
-            values = {**values, "quantiles": tuple(values["quantiles"])}
+        for name in ("quantiles", "past_covariates", "future_covariates"):
+            if isinstance(values.get(name), list):
+                values = {**values, name: tuple(values[name])}
         return cls(**values)
 
 
@@ -135,6 +160,21 @@ def parse_quantiles(text: str | None) -> tuple[float, ...]:
             f"--quantiles must be between 0 and 1 (exclusive), e.g. 0.1,0.5,0.9. Received: {text!r}."
         )
     return tuple(sorted(levels | {0.5}))
+
+
+def parse_columns(text: str | None, auto: bool = False) -> tuple[str, ...] | None:
+    """A comma-separated list of column names; with `auto`, the words auto (None: detect) and
+    none (no columns) too.
+
+    Example:
+        >>> parse_columns("price, promo"), parse_columns("auto", auto=True), parse_columns("none", auto=True)
+        (('price', 'promo'), None, ())
+    """
+    if text is None or (auto and text.strip() == "auto"):
+        return None if auto else ()
+    if auto and text.strip() == "none":
+        return ()
+    return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
 def quantile_column(level: float) -> str:

@@ -75,6 +75,8 @@ class Dataset:
     source: str
     filled: int  # values filled in (missing values and missing timestamps)
     sha256: str
+    covariates: tuple[str, ...] = ()  # numeric columns kept in `frame` beside y, by their own names
+    future: pd.DataFrame | None = None  # rows after each series' last value (unique_id, ds, covariates)
 
     @property
     def n_series(self) -> int:
@@ -87,8 +89,13 @@ class Dataset:
         if self.columns.id_col is not None:
             roles = f"id={self.columns.id_col!r}, " + roles
         text = f"{self.source}: {shape}, {len(self.frame)} rows; {roles}; {time}; season {self.season}"
-        if self.columns.ignored:
-            text += f"; ignored columns: {', '.join(sorted(self.columns.ignored))}"
+        if self.covariates:
+            text += f"; covariates: {', '.join(self.covariates)}"
+        ignored = sorted(set(self.columns.ignored) - set(self.covariates))
+        if ignored:
+            text += f"; ignored columns: {', '.join(ignored)}"
+        if self.future is not None and len(self.future):
+            text += f"; {len(self.future)} future row(s) after the last values"
         if self.filled:
             text += f"; filled {self.filled} missing value(s)"
         return text
@@ -235,6 +242,8 @@ def load_series(
     columns: Columns | None = None,
     expect_time_kind: str | None = None,
     as_of: str | None = None,
+    covariates: tuple[str, ...] | str = (),
+    split_future: bool = False,
 ) -> Dataset:
     """Read, validate and regularise a CSV of one or many series.
 
@@ -248,6 +257,10 @@ def load_series(
         expect_time_kind: `datetime` or `integer` when a trained model requires one.
         as_of: keep only rows at or before this time (a date, or an integer step); a series
             with no rows left is dropped.
+        covariates: numeric columns to keep beside the target (filled like it), or `auto`:
+            every other column whose cells are all numbers or empty.
+        split_future: move each series' rows after its last value (empty target) to
+            `Dataset.future` instead of filling them: they carry future covariates.
 
     Returns:
         A `Dataset` whose frame is sorted by series and time, on a regular grid, with no gaps.
@@ -293,8 +306,20 @@ def load_series(
         raw, times, ids = raw[keep.to_numpy()], times[keep.to_numpy()], ids[keep.to_numpy()]
     values = _parse_target(raw[columns.target_col], source, columns.target_col)
     frame = pd.DataFrame({ID: ids.astype(str).to_numpy(), TIME: times.to_numpy(), TARGET: values})
+    names = _covariate_columns(raw, columns, covariates, source)
+    for name in names:
+        frame[name] = _parse_target(raw[name], source, name)
     frame["_line"] = raw.index.to_numpy() + 2
     frame = frame.sort_values([ID, TIME], kind="stable").reset_index(drop=True)
+    future = None
+    if split_future:
+        # Rows after a series' last value: none of them has a value, nor any row after them.
+        reverse = frame.iloc[::-1]
+        seen = reverse[TARGET].notna().groupby(reverse[ID], sort=False).cummax().iloc[::-1]
+        future = frame.loc[~seen, [ID, TIME, *names]].reset_index(drop=True)
+        frame = frame[seen].reset_index(drop=True)
+        if frame.empty:
+            raise DataError(f"{source}: column {columns.target_col!r} has no values at all; expected numbers.")
     dup = frame.duplicated([ID, TIME], keep=False)
     if dup.any():
         first = frame[dup].iloc[0]
@@ -326,7 +351,38 @@ def load_series(
         source=source,
         filled=filled,
         sha256=digest,
+        covariates=names,
+        future=future,
     )
+
+
+def _covariate_columns(
+    raw: pd.DataFrame, columns: Columns, wanted: tuple[str, ...] | str, source: str
+) -> tuple[str, ...]:
+    """The covariate columns to read: the named ones (each must exist and not play another
+    role), or with `auto` every other column whose cells are all numbers or empty."""
+    if wanted == "auto":
+        found = []
+        for name in columns.ignored:
+            if name in (ID, TIME, TARGET):
+                continue
+            text = raw[name].astype("string").str.strip()
+            text = text[text.notna() & ~text.isin(MISSING_MARKERS)]
+            if len(text) and pd.to_numeric(text, errors="coerce").notna().all():
+                found.append(name)
+        return tuple(found)
+    for name in wanted:
+        if name not in raw.columns:
+            raise DataError(
+                f"{source} has no column {name!r}, a covariate of this model (or named on the command "
+                f"line); its columns are: {', '.join(map(str, raw.columns))}. Add the column."
+            )
+        if name in columns.used or name in (ID, TIME, TARGET):
+            raise UsageError(
+                f"{source}: column {name!r} cannot be a covariate: it is the id, time or target column "
+                f"(or named {ID}, {TIME} or {TARGET}). Rename it."
+            )
+    return tuple(wanted)
 
 
 def _as_of_mask(times: pd.Series, time_kind: str, as_of: str, source: str) -> pd.Series:
@@ -535,13 +591,14 @@ def _regularise(
     frame: pd.DataFrame, source: str, freq: str | None, step: int, fill: str
 ) -> tuple[pd.DataFrame, int]:
     """Put every series on its full time grid, then fill missing values by the `fill` policy."""
+    value_cols = [c for c in frame.columns if c not in (ID, TIME, "_line")]  # y, then covariates
     pos = _grid_positions(frame[TIME], freq, step)
     if pos is not None:
         spans = pd.DataFrame({ID: frame[ID], "p": pos}).groupby(ID, sort=False)["p"].agg(["min", "max", "size"])
         gappy = set(spans.index[(spans["max"] - spans["min"] + 1) != spans["size"]])
     else:
         gappy = set(frame[ID].unique())
-    gappy |= set(frame.loc[frame[TARGET].isna(), ID].unique())
+    gappy |= set(frame.loc[frame[value_cols].isna().any(axis=1), ID].unique())
     if not gappy:
         return frame, 0
     keep = frame[~frame[ID].isin(gappy)]
@@ -569,30 +626,31 @@ def _regularise(
                 f"{source}: series {uid!r} has {len(group)} rows spread over {len(grid)} steps of "
                 f"{freq or step}; it is mostly gaps. Check --freq, or resample the series."
             )
-        values = pd.Series(group[TARGET].to_numpy(), index=pd.Index(times)).reindex(grid)
         lines = pd.Series(group["_line"].to_numpy(), index=pd.Index(times)).reindex(grid)
-        missing = values.isna()
-        n_missing = int(missing.sum())
-        if n_missing == len(values):
-            raise DataError(
-                f"{source}: series {uid!r} has no values at all; expected numbers. "
-                "Fill it in or remove its rows."
-            )
-        if n_missing:
-            if fill == "none":
-                where = values.index[missing.to_numpy()][0]
+        piece = {ID: uid, TIME: grid}
+        for col in value_cols:
+            values = pd.Series(group[col].to_numpy(), index=pd.Index(times)).reindex(grid)
+            missing = values.isna()
+            n_missing = int(missing.sum())
+            what = "" if col == TARGET else f" in column {col!r}"
+            if n_missing == len(values):
                 raise DataError(
-                    f"{source}: series {uid!r} has {n_missing} missing value(s) or missing "
-                    f"timestamp(s), the first at {where}. Fill them, or choose --fill interpolate, "
-                    "ffill or zero."
+                    f"{source}: series {uid!r} has no values{what} at all; expected numbers. "
+                    "Fill it in or remove its rows."
                 )
-            values = _fill(values, fill)
-        total_filled += n_missing
-        pieces.append(
-            pd.DataFrame(
-                {ID: uid, TIME: grid, TARGET: values.to_numpy(dtype="float64"), "_line": lines.to_numpy()}
-            )
-        )
+            if n_missing:
+                if fill == "none":
+                    where = values.index[missing.to_numpy()][0]
+                    raise DataError(
+                        f"{source}: series {uid!r} has {n_missing} missing value(s){what} or missing "
+                        f"timestamp(s), the first at {where}. Fill them, or choose --fill interpolate, "
+                        "ffill or zero."
+                    )
+                values = _fill(values, fill)
+            total_filled += n_missing
+            piece[col] = values.to_numpy(dtype="float64")
+        piece["_line"] = lines.to_numpy()
+        pieces.append(pd.DataFrame(piece))
     out = pd.concat(pieces, ignore_index=True).sort_values([ID, TIME], kind="stable")
     return out.reset_index(drop=True), total_filled
 

@@ -77,11 +77,11 @@ def load_keras(model_dir: Path, manifest: artifacts.Manifest) -> KerasNetwork:
             "Lambda layer) that forecast refuses to run. Retrain the model with `forecast train`."
         ) from None
     cfg = manifest.config
-    expected_in, expected_out = (None, cfg.lookback, 1), (None, cfg.n_outputs)
+    expected_in, expected_out = (None, cfg.input_steps, cfg.n_features), (None, cfg.n_outputs)
     if tuple(network.input_shape) != expected_in or tuple(network.output_shape) != expected_out:
         raise ModelDirError(
             f"{path} reads {network.input_shape} and writes {network.output_shape}, but the manifest "
-            f"says lookback {cfg.lookback} and {cfg.n_outputs} outputs. Retrain the model."
+            f"says {cfg.input_steps} steps of {cfg.n_features} features and {cfg.n_outputs} outputs. Retrain the model."
         )
     return KerasNetwork(network)
 
@@ -91,10 +91,10 @@ def load_onnx(model_dir: Path, manifest: artifacts.Manifest) -> OnnxNetwork:
     network = OnnxNetwork(path)
     (_, lookback, features), (_, horizon) = network.io_shapes
     cfg = manifest.config
-    if (lookback, features, horizon) != (cfg.lookback, 1, cfg.n_outputs):
+    if (lookback, features, horizon) != (cfg.input_steps, cfg.n_features, cfg.n_outputs):
         raise ModelDirError(
-            f"{path} reads {lookback} steps and writes {horizon} values, but the manifest says lookback "
-            f"{cfg.lookback} and {cfg.n_outputs} outputs. Retrain the model."
+            f"{path} reads {lookback} steps of {features} features and writes {horizon} values, but the "
+            f"manifest says {cfg.input_steps} steps of {cfg.n_features} and {cfg.n_outputs} outputs. Retrain the model."
         )
     return network
 

@@ -16,7 +16,7 @@ from forecast_cli.artifacts import atomic_write_text
 from forecast_cli.config import TrainConfig, quantile_column
 from forecast_cli.data import ID, TARGET, TIME, Dataset, load_series, series_arrays
 from forecast_cli.errors import DataError, OutputError, UsageError
-from forecast_cli.pipeline import Reporter, SilentReporter, fit, forecast_series
+from forecast_cli.pipeline import Reporter, SilentReporter, covariate_values, fit, forecast_series
 from forecast_cli.windows import point_forecast
 
 MODELS = ("lstm", "naive", "seasonal_naive")
@@ -115,7 +115,13 @@ def backtest(
         resolved = fitted.config
         history = series_arrays(train_frame)
         usable = {u: v for u, v in history.items() if len(v) >= resolved.lookback and u in fitted.scalings}
-        forecasts = forecast_series(_keras_predict(fitted.network), resolved, usable, fitted.scalings)
+        covariates = None
+        if resolved.covariates:  # the held-out steps' future covariates are known by definition
+            ahead = frame[(position >= length - back) & (position < length - back + horizon)]
+            covariates = dataclasses.replace(covariate_values(train_frame, resolved, ahead),
+                                             scalings=fitted.covariate_scalings)
+            covariates = dataclasses.replace(covariates, values={u: covariates.values[u] for u in usable})
+        forecasts = forecast_series(_keras_predict(fitted.network), resolved, usable, fitted.scalings, covariates)
         for (uid, hist), fc, fq in zip(usable.items(), point_forecast(forecasts, resolved.quantiles), forecasts):
             start = len(hist)
             actual = all_series[uid][start : start + horizon]

@@ -43,14 +43,15 @@ def keras_module():
     return keras
 
 
-def build_model(config: TrainConfig, n_features: int = 1) -> Any:
-    """An LSTM stack reading (lookback, n_features) and a dense layer writing `horizon` values.
+def build_model(config: TrainConfig) -> Any:
+    """An LSTM stack reading (input_steps, n_features) windows and a dense layer writing the
+    horizon's values (times the quantile levels, if any).
 
     Example:
         >>> model = build_model(TrainConfig(horizon=12, lookback=24))
     """
     keras = keras_module()
-    inputs = keras.Input(shape=(config.lookback, n_features), name="window")
+    inputs = keras.Input(shape=(config.input_steps, config.n_features), name="window")
     x = inputs
     for layer in range(config.layers):
         last = layer == config.layers - 1
@@ -149,7 +150,7 @@ def fit(
     """
     keras = keras_module()
     seed_everything(config.seed)
-    model = build_model(config, n_features=x_train.shape[-1])
+    model = build_model(config)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate), loss=_loss(config))
     epochs = epochs or config.epochs
     history: list[dict[str, float]] = []

@@ -20,7 +20,7 @@ from forecast_cli.config import (TrainConfig, quantile_column, default_batch_siz
                                  default_val_windows)
 from forecast_cli.data import ID, TIME, Dataset, future_grid, load_series, series_arrays
 from forecast_cli.errors import DataError, OutputError, UsageError
-from forecast_cli.windows import (Scaling, fit_scaling, invert_outputs, make_windows, point_forecast,
+from forecast_cli.windows import (Covariates, Scaling, fit_scaling, invert_outputs, make_windows, point_forecast,
                                   prediction_inputs)
 
 
@@ -77,6 +77,66 @@ def package_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             versions[name] = "not installed"
     return versions
+
+
+def load_training(data_path: str | Path, config: TrainConfig, columns: ColumnOptions = ColumnOptions()
+                  ) -> tuple[Dataset, TrainConfig]:
+    """Read the training CSV with its covariate columns; the config's past covariates resolved
+    (every other numeric column unless named)."""
+    future = config.future_covariates
+    wanted = "auto" if config.past_covariates is None else (*config.past_covariates, *future)
+    dataset = load_series(data_path, columns.time_col, columns.target_col, columns.id_col, columns.freq, config.fill,
+                          covariates=wanted, split_future=bool(future))
+    absent = [c for c in future if c not in dataset.covariates]
+    if absent:
+        raise DataError(
+            f"{dataset.source}: --future-covariates names {', '.join(map(repr, absent))}, which is not a column of "
+            f"numbers there (columns: {', '.join(dataset.columns.all_columns)}). Name numeric columns of the file."
+        )
+    past = tuple(c for c in dataset.covariates if c not in future)
+    return dataset, dataclasses.replace(config, past_covariates=past)
+
+
+def covariate_values(frame: pd.DataFrame, config: TrainConfig, future: pd.DataFrame | None = None
+                     ) -> Covariates | None:
+    """Each series' covariate rows (past columns first), followed by the rows of `future`
+    (the horizon's known values) when given; None for a model without covariates."""
+    names = list(config.covariates)
+    if not names:
+        return None
+    values = {str(uid): g[names].to_numpy(dtype="float64") for uid, g in frame.groupby(ID, sort=True)}
+    if future is not None:
+        ahead = {str(uid): g[names].to_numpy(dtype="float64") for uid, g in future.groupby(ID, sort=True)}
+        values = {uid: np.concatenate([v, np.nan_to_num(ahead[uid])]) for uid, v in values.items()}
+    return Covariates(values, len(config.past_covariates or ()), len(config.future_covariates))
+
+
+def future_rows(dataset: Dataset, config: TrainConfig, step: int) -> pd.DataFrame:
+    """The `horizon` rows after each series' last value, with their future covariates, from the
+    rows the file gives after its values; a missing row or value is an error that names them."""
+    names = list(config.future_covariates)
+    last = dataset.frame.groupby(ID, sort=True)[TIME].max()
+    times = future_grid(last.to_numpy(), config.horizon, dataset.time_kind, dataset.freq, step)
+    expected = pd.DataFrame({ID: np.repeat(last.index.to_numpy(), config.horizon), TIME: times})
+    given = dataset.future if dataset.future is not None else pd.DataFrame(columns=[ID, TIME, *names])
+    given = given.astype({TIME: dataset.frame[TIME].dtype})
+    expected[TIME] = expected[TIME].astype(dataset.frame[TIME].dtype)
+    past_cols = [c for c in config.covariates if c not in names]
+    rows = expected.merge(given[[ID, TIME, *names]], on=[ID, TIME], how="left")
+    gaps = rows[names].isna().any(axis=1).to_numpy()
+    if gaps.any():
+        first = rows[gaps].iloc[0]
+        uid = first[ID]
+        n_series = rows.loc[gaps, ID].nunique()
+        raise DataError(
+            f"{dataset.source}: series {uid!r} needs the future covariate(s) {', '.join(names)} for the "
+            f"{config.horizon} steps after its last value ({last[uid]}), but {int(gaps[rows[ID] == uid].sum())} "
+            f"of them are missing, the first at {first[TIME]} ({n_series} series lack some). Add a row for each "
+            f"of those times with the covariate values and an empty {dataset.columns.target_col!r}."
+        )
+    for col in past_cols:
+        rows[col] = 0.0  # not read by the network over the horizon
+    return rows
 
 
 def resolve_config(config: TrainConfig, dataset: Dataset, series: dict[str, np.ndarray]) -> TrainConfig:
@@ -171,6 +231,7 @@ class Fitted:
     metrics: dict[str, Any]
     train_windows: int
     x_val: np.ndarray
+    covariate_scalings: list[Scaling] | None = None  # one per covariate column, in config order
 
 
 def fit(dataset: Dataset, config: TrainConfig, reporter: Reporter | None = None) -> Fitted:
@@ -188,8 +249,9 @@ def fit(dataset: Dataset, config: TrainConfig, reporter: Reporter | None = None)
     series = series_arrays(dataset.frame)
     config = resolve_config(config, dataset, series)
     log = config.transform == "log"
+    covariates = covariate_values(dataset.frame, config)
     ws = make_windows(series, config.lookback, config.horizon, config.val_windows, config.max_windows,
-                      config.window_norm, config.season, log=log, scaling=config.scaling)
+                      config.window_norm, config.season, log=log, scaling=config.scaling, covariates=covariates)
     if ws.short:
         shown = ", ".join(repr(s) for s in ws.short[:5]) + (", ..." if len(ws.short) > 5 else "")
         reporter.warn(
@@ -227,12 +289,12 @@ def fit(dataset: Dataset, config: TrainConfig, reporter: Reporter | None = None)
     val_forecast = invert_outputs(val_scaled, ws.val_base, [ws.scalings[uid] for uid in ws.val_ids], config.quantiles)
     scores = validation_metrics(ws, val_forecast, config)
     best_epoch = best_epochs[0]
-    scalings = ws.scalings
+    scalings, covariate_scalings = ws.scalings, ws.covariate_scalings
     if config.refit:
         # Model selection is done; train again on every window, validation part included, for
         # the epochs that were best. The metrics above describe the validated network.
         full = make_windows(series, config.lookback, config.horizon, 0, config.max_windows,
-                            config.window_norm, config.season, log=log, scaling=config.scaling)
+                            config.window_norm, config.season, log=log, scaling=config.scaling, covariates=covariates)
         members = []
         for member, epochs in enumerate(best_epochs):
             reporter.info(f"Refitting on all the data for {epochs} epochs")
@@ -243,9 +305,11 @@ def fit(dataset: Dataset, config: TrainConfig, reporter: Reporter | None = None)
             history += [{**row, "member": member + 1, "refit": 1} for row in rows]
         network = lstm.average(members)
         scalings = full.scalings
+        covariate_scalings = full.covariate_scalings
         scores["refit_epochs"] = best_epochs
     return Fitted(network=network, config=config, scalings=scalings, history=history, best_epoch=best_epoch,
-                  metrics=scores, train_windows=len(ws.x_train), x_val=ws.x_val)
+                  metrics=scores, train_windows=len(ws.x_train), x_val=ws.x_val,
+                  covariate_scalings=covariate_scalings)
 
 
 def train(
@@ -281,7 +345,7 @@ def train(
             f"--out {out} is a folder that is not a model directory (it has no {artifacts.MANIFEST}); "
             "forecast replaces only model directories. Choose another --out, or empty that folder."
         )
-    dataset = load_series(data_path, columns.time_col, columns.target_col, columns.id_col, columns.freq, config.fill)
+    dataset, config = load_training(data_path, config, columns)
     reporter.info(f"Detected {dataset.describe()}")
     fitted = fit(dataset, config, reporter)
     config = fitted.config
@@ -294,6 +358,7 @@ def train(
         config=config, columns=dataset.columns, time_kind=dataset.time_kind, freq=dataset.freq,
         step=dataset.step, season=config.season, series=info, data_sha256=dataset.sha256,
         source=Path(dataset.source).name, versions=package_versions(),
+        covariates=dict(zip(config.covariates, fitted.covariate_scalings or [])),
         created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     )
     from forecast_cli import model as lstm
@@ -315,11 +380,14 @@ def train(
 
 
 def forecast_series(
-    predict_fn: Any, config: TrainConfig, series: dict[str, np.ndarray], scalings: dict[str, Scaling]
+    predict_fn: Any, config: TrainConfig, series: dict[str, np.ndarray], scalings: dict[str, Scaling],
+    covariates: Covariates | None = None,
 ) -> np.ndarray:
     """Forecasts on the original scale from each series' last values: (n_series, horizon), or
-    (n_series, horizon, quantiles) for a quantile model (see `windows.point_forecast`)."""
-    inputs, base = prediction_inputs(series, scalings, config.lookback, config.window_norm, config.season, config.horizon)
+    (n_series, horizon, quantiles) for a quantile model (see `windows.point_forecast`).
+    `covariates` (with their scalings) are required for a model trained with covariates."""
+    inputs, base = prediction_inputs(series, scalings, config.lookback, config.window_norm, config.season,
+                                     config.horizon, covariates)
     return invert_outputs(predict_fn(inputs), base, [scalings[u] for u in series], config.quantiles)
 
 
@@ -369,7 +437,8 @@ class Predictor:
         reporter = reporter or SilentReporter()
         manifest, cfg = self.manifest, self.manifest.config
         dataset = load_series(data_path, freq=manifest.freq, fill=cfg.fill, columns=manifest.columns,
-                              expect_time_kind=manifest.time_kind, as_of=as_of)
+                              expect_time_kind=manifest.time_kind, as_of=as_of, covariates=cfg.covariates,
+                              split_future=bool(cfg.future_covariates))
         reporter.info(f"Read {dataset.describe()}")
         self.last_dataset = dataset
         series = series_arrays(dataset.frame)
@@ -403,7 +472,12 @@ class Predictor:
             reporter.info(
                 f"{len(new)} series not seen in training (e.g. {new[0]!r}) are scaled from their own history."
             )
-        forecasts = forecast_series(self.network.predict, cfg, series, scalings)
+        covariates = None
+        if cfg.covariates:
+            ahead = future_rows(dataset, cfg, manifest.step) if cfg.future_covariates else None
+            covariates = dataclasses.replace(covariate_values(dataset.frame, cfg, ahead),
+                                             scalings=[manifest.covariates[c] for c in cfg.covariates])
+        forecasts = forecast_series(self.network.predict, cfg, series, scalings, covariates)
         last = dataset.frame.groupby(ID, sort=True)[TIME].max()
         times = future_grid(last.to_numpy(), cfg.horizon, manifest.time_kind, manifest.freq, manifest.step)
         return forecast_frame(list(series), times, forecasts, cfg)

@@ -81,10 +81,61 @@ def output_base(inputs: np.ndarray, mode: str, season: int, horizon: int) -> np.
 
 
 @dataclasses.dataclass(frozen=True)
+class Covariates:
+    """Covariate columns of every series, and how the network reads them.
+
+    `values[uid]` has shape (n, n_past + n_future): one row per value of the series, then one
+    row per horizon step after it when there are future covariates (their known future values;
+    the past ones are unused there). `scalings` holds one (global) scaling per column, fitted on
+    training parts only.
+    """
+
+    values: dict[str, np.ndarray]
+    n_past: int
+    n_future: int
+    scalings: list[Scaling] | None = None
+
+
+def fit_covariate_scalings(
+    covariates: Covariates, lengths: dict[str, int], horizon: int, val_windows: int
+) -> list[Scaling]:
+    """One z-score per covariate column, from the training part of every series (the rows
+    before its validation windows), so no validation or future value shapes the scaling."""
+    parts = [covariates.values[uid][: max(2, n - horizon * val_windows)] for uid, n in lengths.items()]
+    stacked = np.concatenate(parts) if parts else np.zeros((0, covariates.n_past + covariates.n_future))
+    return [fit_scaling(stacked[:, k]) for k in range(stacked.shape[1])]
+
+
+def _features(target: np.ndarray, cov: np.ndarray | None, lookback: int, n_past: int, n_future: int) -> np.ndarray:
+    """Network inputs from level-normalised target windows (m, lookback) and scaled covariate
+    windows (m, lookback (+ horizon), columns): per step [y, covariates..., future flag].
+
+    With future covariates the sequence goes on over the horizon: y and past covariates 0, the
+    future covariates' known values, and the flag 1 (0 over the lookback).
+    """
+    if cov is None:
+        return target[..., None].astype("float32")
+    history = np.concatenate([target[..., None], cov[:, :lookback]], axis=-1)
+    if not n_future:
+        return history.astype("float32")
+    m, horizon = len(target), cov.shape[1] - lookback
+    history = np.concatenate([history, np.zeros((m, lookback, 1))], axis=-1)
+    ahead = np.concatenate(
+        [np.zeros((m, horizon, 1 + n_past)), cov[:, lookback:, n_past:], np.ones((m, horizon, 1))], axis=-1
+    )
+    return np.concatenate([history, ahead], axis=1).astype("float32")
+
+
+def _scaled(covariates: Covariates, uid: str) -> np.ndarray:
+    values = covariates.values[uid]
+    return np.stack([s.apply(values[:, k]) for k, s in enumerate(covariates.scalings)], axis=1)
+
+
+@dataclasses.dataclass(frozen=True)
 class WindowSet:
     """Training and validation windows, already scaled and level-normalised."""
 
-    x_train: np.ndarray  # (n, lookback, 1) float32
+    x_train: np.ndarray  # (n, steps, features) float32; steps = lookback (+ horizon), see `_features`
     y_train: np.ndarray  # (n, horizon) float32
     x_val: np.ndarray
     y_val: np.ndarray
@@ -95,6 +146,7 @@ class WindowSet:
     scalings: dict[str, Scaling]
     train_series: int  # series contributing training windows
     short: list[str]  # series too short for lookback + horizon
+    covariate_scalings: list[Scaling] | None = None
 
 
 def make_windows(
@@ -107,6 +159,7 @@ def make_windows(
     season: int = 1,
     log: bool = False,
     scaling: str = "std",
+    covariates: Covariates | None = None,
 ) -> WindowSet:
     """Split each series by time, fit its scaling on the training part, and cut windows.
 
@@ -123,6 +176,7 @@ def make_windows(
         season: season length.
         log: model log(1 + value) (all values must be 0 or more).
         scaling: `std` (z-score) or `mean` (take off the mean only); see `fit_scaling`.
+        covariates: covariate columns per series (their scalings are fitted here if None).
 
     Returns:
         A `WindowSet`.
@@ -132,7 +186,12 @@ def make_windows(
         >>> ws.x_train.shape, ws.x_val.shape
         ((25, 8, 1), (1, 8, 1))
     """
-    xs, ys, vx, vy, val_ids, val_actual, val_history = [], [], [], [], [], [], []
+    if covariates is not None and covariates.scalings is None:
+        lengths = {uid: len(v) for uid, v in series.items()}
+        covariates = dataclasses.replace(
+            covariates, scalings=fit_covariate_scalings(covariates, lengths, horizon, val_windows))
+    span = lookback + (horizon if covariates is not None and covariates.n_future else 0)
+    xs, ys, cs, vx, vy, vc, val_ids, val_actual, val_history = [], [], [], [], [], [], [], [], []
     scalings: dict[str, Scaling] = {}
     short: list[str] = []
     train_series = 0
@@ -144,12 +203,16 @@ def make_windows(
             short.append(uid)
             continue
         scaled = scalings[uid].apply(values)
+        cov = _scaled(covariates, uid) if covariates is not None else None
         n_train = cutoff - lookback - horizon + 1
         if n_train > 0:
             first = max(0, n_train - max_windows)
             window = np.lib.stride_tricks.sliding_window_view(scaled[: cutoff], lookback + horizon)
             xs.append(window[first:, :lookback])
             ys.append(window[first:, lookback:])
+            if cov is not None:
+                cov_window = np.lib.stride_tricks.sliding_window_view(cov[:cutoff], lookback + horizon, axis=0)
+                cs.append(cov_window[first:].transpose(0, 2, 1)[:, :span])
             train_series += 1
         for j in range(val_windows, 0, -1):
             end = n - (j - 1) * horizon
@@ -158,6 +221,8 @@ def make_windows(
                 continue
             vx.append(scaled[start - lookback : start])
             vy.append(scaled[start:end])
+            if cov is not None:
+                vc.append(cov[start - lookback : start - lookback + span])
             val_ids.append(uid)
             val_actual.append(values[start:end])
             val_history.append(values[:start])
@@ -165,11 +230,15 @@ def make_windows(
     y_train = np.concatenate(ys) if ys else np.zeros((0, horizon))
     x_val = np.stack(vx) if vx else np.zeros((0, lookback))
     y_val = np.stack(vy) if vy else np.zeros((0, horizon))
+    n_past, n_future = (covariates.n_past, covariates.n_future) if covariates is not None else (0, 0)
+    n_cov = n_past + n_future
+    c_train = (np.concatenate(cs) if cs else np.zeros((0, span, n_cov))) if covariates is not None else None
+    c_val = (np.stack(vc) if vc else np.zeros((0, span, n_cov))) if covariates is not None else None
     val_base = output_base(x_val, window_norm, season, horizon)
     return WindowSet(
-        x_train=(x_train - window_level(x_train, window_norm, season))[..., None].astype("float32"),
+        x_train=_features(x_train - window_level(x_train, window_norm, season), c_train, lookback, n_past, n_future),
         y_train=(y_train - output_base(x_train, window_norm, season, horizon)).astype("float32"),
-        x_val=(x_val - window_level(x_val, window_norm, season))[..., None].astype("float32"),
+        x_val=_features(x_val - window_level(x_val, window_norm, season), c_val, lookback, n_past, n_future),
         y_val=(y_val - val_base).astype("float32"),
         val_ids=val_ids,
         val_base=val_base,
@@ -178,6 +247,7 @@ def make_windows(
         scalings=scalings,
         train_series=train_series,
         short=short,
+        covariate_scalings=covariates.scalings if covariates is not None else None,
     )
 
 
@@ -188,15 +258,24 @@ def prediction_inputs(
     window_norm: str,
     season: int,
     horizon: int,
+    covariates: Covariates | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The network inputs for forecasting each series from its last `lookback` values.
+    """The network inputs for forecasting each series from its last `lookback` values (and,
+    with covariates, their last `lookback` rows and any future rows after them).
 
     Returns:
-        Inputs of shape (n_series, lookback, 1) float32 and what the outputs are added to,
-        shape (n_series, horizon).
+        Inputs of shape (n_series, steps, features) float32 and what the outputs are added
+        to, shape (n_series, horizon).
     """
     rows = np.stack([scalings[uid].apply(values[-lookback:]) for uid, values in series.items()])
-    inputs = (rows - window_level(rows, window_norm, season))[..., None].astype("float32")
+    cov = None
+    if covariates is not None:
+        ahead = horizon if covariates.n_future else 0
+        cov = np.stack([_scaled(covariates, uid)[len(v) - lookback : len(v) + ahead] for uid, v in series.items()])
+        n_past, n_future = covariates.n_past, covariates.n_future
+    else:
+        n_past = n_future = 0
+    inputs = _features(rows - window_level(rows, window_norm, season), cov, lookback, n_past, n_future)
     return inputs, output_base(rows, window_norm, season, horizon)
 
 

@@ -1,0 +1,166 @@
+"""Covariates: extra numeric columns as past covariates, and future covariates given for the horizon."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from forecast_cli.cli import app
+from forecast_cli.errors import ExitCode
+from forecast_cli.windows import Covariates, fit_covariate_scalings, make_windows
+from tests.conftest import TINY, make_long
+
+runner = CliRunner()
+H = 4
+
+
+def _with_covariates(n_series: int = 3, length: int = 48, future: int = 0) -> pd.DataFrame:
+    """make_long plus promo (0/1, drives y) and temp; `future` rows per series with an empty y."""
+    frame = make_long(n_series, length + future)
+    rng = np.random.default_rng(3)
+    frame["promo"] = rng.integers(0, 2, len(frame))
+    frame["temp"] = rng.normal(size=len(frame)).round(3)
+    frame["y"] = frame["y"] + 15 * frame["promo"]
+    frame["note"] = "x"  # not numbers: never a covariate
+    if future:
+        position = frame.groupby("unique_id").cumcount()
+        frame.loc[position >= length, ["y", "temp"]] = np.nan
+    return frame
+
+
+@pytest.fixture(scope="module")
+def future_model(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("covariates")
+    _with_covariates(future=H).to_csv(folder / "data.csv", index=False)  # the same file trains and predicts
+    result = runner.invoke(app, ["train", str(folder / "data.csv"), "-H", str(H), "--out", str(folder / "model"),
+                                 "--future-covariates", "promo", *TINY])
+    assert result.exit_code == 0, result.output
+    return folder
+
+
+def test_train_reads_past_and_future_covariates(future_model):
+    manifest = json.loads((future_model / "model" / "manifest.json").read_text())
+    assert manifest["config"]["past_covariates"] == ["temp"]
+    assert manifest["config"]["future_covariates"] == ["promo"]
+    assert set(manifest["covariates"]) == {"temp", "promo"}
+    assert manifest["covariates"]["promo"]["scale"] > 0
+
+
+def test_predict_uses_the_future_rows(future_model, tmp_path):
+    data = future_model / "data.csv"
+    result = runner.invoke(app, ["predict", str(future_model / "model"), str(data), "-o", str(tmp_path / "fc.csv")])
+    assert result.exit_code == 0, result.output
+    assert "covariates: temp, promo" in result.stderr and "12 future row(s)" in result.stderr
+    fc = pd.read_csv(tmp_path / "fc.csv")
+    frame = pd.read_csv(data)
+    future = frame[frame["y"].isna()]
+    assert fc["ds"].tolist() == future["ds"].tolist() and len(fc) == 3 * H
+    # ONNX and Keras read the same (lookback + horizon)-step inputs
+    keras = runner.invoke(app, ["predict", str(future_model / "model"), str(data), "--engine", "keras"])
+    np.testing.assert_allclose(fc["yhat"], pd.read_csv(__import__("io").StringIO(keras.stdout))["yhat"], rtol=1e-5)
+    # the forecast depends on the future covariate: flipping promo changes it
+    flipped = frame.copy()
+    flipped.loc[flipped["y"].isna(), "promo"] = 1 - flipped.loc[flipped["y"].isna(), "promo"]
+    flipped.to_csv(tmp_path / "flipped.csv", index=False)
+    other = runner.invoke(app, ["predict", str(future_model / "model"), str(tmp_path / "flipped.csv")])
+    assert other.exit_code == 0
+    assert not np.allclose(fc["yhat"], pd.read_csv(__import__("io").StringIO(other.stdout))["yhat"])
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda f: f[f["y"].notna()], "series 's0' needs the future covariate(s) promo for the 4 steps after its last value"),
+    (lambda f: f.assign(promo=f["promo"].where(~(f["y"].isna() & (f["unique_id"] == "s1")) | (f["ds"] != "2019-03-01"))),
+     "series 's1' needs the future covariate(s) promo"),
+    (lambda f: f.drop(columns="temp"), "no column 'temp'"),
+])
+def test_missing_future_values_are_named(future_model, tmp_path, change, message):
+    frame = change(pd.read_csv(future_model / "data.csv"))
+    frame.to_csv(tmp_path / "bad.csv", index=False)
+    result = runner.invoke(app, ["predict", str(future_model / "model"), str(tmp_path / "bad.csv"),
+                                 "-o", str(tmp_path / "fc.csv")])
+    assert result.exit_code == ExitCode.DATA, result.output
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "fc.csv").exists()
+
+
+def test_the_missing_step_is_named(future_model, tmp_path):
+    frame = pd.read_csv(future_model / "data.csv")
+    frame.loc[frame["y"].isna() & (frame["unique_id"] == "s1") & (frame["ds"] == "2019-03-01"), "promo"] = np.nan
+    frame.to_csv(tmp_path / "bad.csv", index=False)
+    result = runner.invoke(app, ["predict", str(future_model / "model"), str(tmp_path / "bad.csv")])
+    assert result.exit_code == ExitCode.DATA
+    assert "1 of them are missing, the first at 2019-03-01" in result.stderr
+
+
+def test_future_covariates_must_be_numeric_columns(tmp_path):
+    _with_covariates().to_csv(tmp_path / "data.csv", index=False)
+    for name in ("note", "price"):
+        result = runner.invoke(app, ["train", str(tmp_path / "data.csv"), "-H", str(H), "--out", str(tmp_path / "m"),
+                                     "--future-covariates", name, *TINY])
+        assert result.exit_code == ExitCode.DATA, result.output
+        assert f"--future-covariates names {name!r}" in result.stderr
+    result = runner.invoke(app, ["train", str(tmp_path / "data.csv"), "-H", str(H), "--out", str(tmp_path / "m"),
+                                 "--future-covariates", "promo", "--past-covariates", "promo", *TINY])
+    assert result.exit_code == ExitCode.USAGE and "both past and future" in result.stderr
+    assert not (tmp_path / "m").exists()
+
+
+def test_past_covariates_auto_and_none(tmp_path):
+    _with_covariates().to_csv(tmp_path / "data.csv", index=False)
+    result = runner.invoke(app, ["train", str(tmp_path / "data.csv"), "-H", str(H), "--out", str(tmp_path / "m"), *TINY])
+    assert result.exit_code == 0, result.output
+    assert "covariates: promo, temp; ignored columns: note" in result.stderr
+    assert json.loads((tmp_path / "m" / "manifest.json").read_text())["config"]["past_covariates"] == ["promo", "temp"]
+    result = runner.invoke(app, ["train", str(tmp_path / "data.csv"), "-H", str(H), "--out", str(tmp_path / "m0"),
+                                 "--past-covariates", "none", *TINY])
+    assert result.exit_code == 0
+    assert json.loads((tmp_path / "m0" / "manifest.json").read_text())["config"]["past_covariates"] == []
+
+
+def test_backtest_with_future_covariates(tmp_path):
+    _with_covariates().to_csv(tmp_path / "data.csv", index=False)
+    result = runner.invoke(app, ["backtest", str(tmp_path / "data.csv"), "-H", str(H), "--folds", "2",
+                                 "--future-covariates", "promo", "--output-dir", str(tmp_path / "bt"), *TINY])
+    assert result.exit_code == 0, result.output
+    assert len(pd.read_csv(tmp_path / "bt" / "forecasts.csv")) == 2 * 3 * H
+
+
+def test_future_covariate_windows_line_up_with_their_targets():
+    """Each window's horizon steps carry the covariate of the very step they forecast."""
+    n, lookback = 30, 5
+    values = np.arange(n, dtype="float64")
+    cov = Covariates({"a": np.stack([values * 0, values], axis=1)}, n_past=1, n_future=1)
+    ws = make_windows({"a": values}, lookback, H, val_windows=1, window_norm="none", covariates=cov)
+    scale = ws.covariate_scalings[1]
+    assert ws.x_train.shape == (n - H - lookback - H + 1, lookback + H, 4)
+    future_steps = scale.invert(ws.x_train[:, lookback:, 2].astype("float64"))
+    targets = ws.scalings["a"].invert(ws.y_train.astype("float64"))
+    np.testing.assert_allclose(future_steps, targets, atol=1e-4)
+    assert (ws.x_train[:, :lookback, 3] == 0).all() and (ws.x_train[:, lookback:, 3] == 1).all()
+    assert (ws.x_train[:, lookback:, :2] == 0).all()  # y and past covariates unknown ahead
+
+
+def test_covariate_scaling_sees_only_training_parts():
+    values = np.concatenate([np.zeros(20), np.full(H, 1e6)])
+    cov = Covariates({"a": values[:, None]}, n_past=1, n_future=0)
+    scaling = fit_covariate_scalings(cov, {"a": len(values)}, H, val_windows=1)[0]
+    assert scaling.mean == 0.0
+
+
+def test_models_from_before_covariates_still_load(trained_model, tmp_path):
+    import shutil
+
+    model_dir, data = trained_model
+    old = tmp_path / "old"
+    shutil.copytree(model_dir, old)
+    manifest = json.loads((old / "manifest.json").read_text())
+    for key in ("past_covariates", "future_covariates", "quantiles"):
+        manifest["config"].pop(key)
+    manifest.pop("covariates")
+    (old / "manifest.json").write_text(json.dumps(manifest))
+    result = runner.invoke(app, ["predict", str(old), str(data)])
+    assert result.exit_code == 0, result.output
