@@ -6,7 +6,10 @@ beside naive, seasonal naive and the published numbers.
 
 Usage:
     python bench/competition.py [--datasets tourism-monthly,tourism-quarterly,m4-weekly]
-        [--data-root ../shared/datasets] [--label default] [-- extra train flags]
+        [--data-root ../shared/datasets] [--label default] [--holdout] [-- extra train flags]
+
+With --holdout the test files are not read: each train.csv series' last h values are scored,
+the model trained on the values before them (for choosing settings).
 """
 
 from __future__ import annotations
@@ -74,6 +77,9 @@ def main() -> None:
     parser.add_argument("--data-root", default=str(ROOT.parent / "shared" / "datasets"))
     parser.add_argument("--label", default="default")
     parser.add_argument("--skip-train", action="store_true", help="reuse the models of an earlier run of this label")
+    parser.add_argument("--holdout", action="store_true",
+                        help="tune without the test set: score on the last h values of each train.csv series, "
+                             "training on the values before them")
     parser.add_argument("extra", nargs="*", help="extra flags for forecast train (after --)")
     args = parser.parse_args()
     # Run a frozen copy of the code, so that editing the project mid-run changes nothing here.
@@ -89,18 +95,27 @@ def main() -> None:
         folder = Path(args.data_root) / name
         work = ROOT / "bench" / "runs" / args.label / name
         work.mkdir(parents=True, exist_ok=True)
-        train_s = 0.0 if args.skip_train else run([*forecast, "train", str(folder / "train.csv"), "--horizon", str(horizon),
+        train_csv, test_csv = folder / "train.csv", folder / "test.csv"
+        if args.holdout:
+            full = pd.read_csv(train_csv)
+            position = full.groupby("unique_id").cumcount(ascending=False)  # 0 = last value
+            train_csv, test_csv = work / "holdout-train.csv", work / "holdout-test.csv"
+            full[position >= horizon].to_csv(train_csv, index=False)
+            full[position < horizon].to_csv(test_csv, index=False)
+        train_s = 0.0 if args.skip_train else run([*forecast, "train", str(train_csv), "--horizon", str(horizon),
                        "--out", str(work / "model"), "--quiet", *args.extra], code)
-        predict_s = run([*forecast, "predict", str(work / "model"), str(folder / "train.csv"),
+        predict_s = run([*forecast, "predict", str(work / "model"), str(train_csv),
                          "--output", str(work / "forecast.csv"), "--quiet"], code)
-        train = pd.read_csv(folder / "train.csv")
-        test = pd.read_csv(folder / "test.csv")
+        train = pd.read_csv(train_csv)
+        test = pd.read_csv(test_csv)
         fc = pd.read_csv(work / "forecast.csv")
         scores = score_set(train, test, fc, horizon, season)
         val = json.loads((work / "model" / "metrics.json").read_text())
         results[name] = {"train_seconds": train_s, "predict_seconds": predict_s, "scores": scores,
                          "published": published, "validation_skill": val.get("skill_vs_seasonal_naive")}
-        print(f"\n## {name} (h={horizon}, season {season}) label={args.label} flags={' '.join(args.extra) or '(none)'}")
+        split = "holdout: last h of train.csv" if args.holdout else "test.csv"
+        print(f"\n## {name} (h={horizon}, season {season}) label={args.label} scored on {split}; "
+              f"flags={' '.join(args.extra) or '(none)'}")
         print(f"train {train_s:.0f}s, predict {predict_s:.1f}s; validation skill vs seasonal naive {val.get('skill_vs_seasonal_naive'):+.3f}")
         print("| method | sMAPE | MASE | MAPE | OWA |\n|---|---|---|---|---|")
         for method, s in scores.items():

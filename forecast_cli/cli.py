@@ -84,6 +84,8 @@ ENSEMBLE = typer.Option(1, "--ensemble", help="Networks trained with seeds seed,
 QUANTILES = typer.Option(None, "--quantiles", help="Quantile forecasts, e.g. 0.1,0.5,0.9: trained with the pinball loss; predict writes a column per level (q0.1, ...) and yhat is the median (0.5 is always added).")
 PAST_COVARIATES = typer.Option("auto", "--past-covariates", help="Columns read as past covariates (their values up to each forecast's start): a comma-separated list, none, or auto: every other column of numbers.")
 FUTURE_COVARIATES = typer.Option(None, "--future-covariates", help="Columns known ahead (prices, holidays, ...), comma-separated: predict's input must give them for the horizon's steps, as rows after each series' last value with an empty target.")
+CALENDAR = typer.Option(False, "--calendar", help="Add the position in the day, week or year (as the frequency allows) as future covariates computed from the timestamps; predict needs nothing more.")
+LR_SCHEDULE = typer.Option("none", "--lr-schedule", help="Learning rate: none (constant) or plateau (halved when the validation loss stalls for half the patience).")
 QUIET = typer.Option(False, "--quiet", "-q", help="Only warnings and errors on stderr (for cron).")
 PLOT = typer.Option(None, "--plot", help="Write a PNG of the recent history, the forecast and any actuals, one panel per series.")
 PLOT_SERIES = typer.Option(4, "--plot-series", help="Series drawn in --plot (the first N).")
@@ -135,6 +137,8 @@ def train(
     quantiles: Optional[str] = QUANTILES,
     past_covariates: str = PAST_COVARIATES,
     future_covariates: Optional[str] = FUTURE_COVARIATES,
+    calendar: bool = CALENDAR,
+    lr_schedule: str = LR_SCHEDULE,
     quiet: bool = QUIET,
 ) -> None:
     """Train one global LSTM on every series in DATA and write a model directory.
@@ -190,6 +194,8 @@ def backtest(
     quantiles: Optional[str] = QUANTILES,
     past_covariates: str = PAST_COVARIATES,
     future_covariates: Optional[str] = FUTURE_COVARIATES,
+    calendar: bool = CALENDAR,
+    lr_schedule: str = LR_SCHEDULE,
     quiet: bool = QUIET,
 ) -> None:
     """Rolling-origin evaluation: train before each cut-off, forecast, score against the actuals.

@@ -11,6 +11,7 @@ LOSSES = ("auto", "mae", "mse", "huber", "ape", "pinball")
 WINDOW_NORMS = ("none", "last", "season", "snaive")
 TRANSFORMS = ("auto", "log", "none")
 SCALINGS = ("auto", "std", "mean")
+LR_SCHEDULES = ("none", "plateau")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,6 +45,8 @@ class TrainConfig:
     quantiles: tuple[float, ...] = ()  # empty: point forecasts; else sorted, 0.5 among them
     past_covariates: tuple[str, ...] | None = None  # None: every other numeric column (resolved)
     future_covariates: tuple[str, ...] = ()  # known ahead: predict's input must give the horizon's
+    calendar: bool = False  # add calendar features of the timestamps as future covariates
+    lr_schedule: str = "none"  # or "plateau": halve the learning rate when the loss stalls
 
     def __post_init__(self) -> None:
         positive = {
@@ -79,7 +82,8 @@ class TrainConfig:
             )
         if self.seed < 0:
             raise UsageError(f"--seed must be 0 or more. Received: seed={self.seed!r}.")
-        choices = {"loss": LOSSES, "window_norm": WINDOW_NORMS, "transform": TRANSFORMS, "scaling": SCALINGS}
+        choices = {"loss": LOSSES, "window_norm": WINDOW_NORMS, "transform": TRANSFORMS, "scaling": SCALINGS,
+                   "lr_schedule": LR_SCHEDULES}
         for name, allowed in choices.items():
             value = getattr(self, name)
             if value not in allowed:

@@ -713,3 +713,39 @@ def series_arrays(frame: pd.DataFrame) -> dict[str, np.ndarray]:
         str(uid): group[TARGET].to_numpy(dtype="float64")
         for uid, group in frame.groupby(ID, sort=True)
     }
+
+
+CALENDAR_PREFIX = "calendar:"
+
+
+def calendar_columns(freq: str | None) -> tuple[str, ...]:
+    """The calendar features for data of a frequency: the position in each cycle shorter than a
+    year that the frequency can show, as sine and cosine (so December sits next to January).
+
+    Example:
+        >>> calendar_columns("MS")
+        ('calendar:year_sin', 'calendar:year_cos')
+    """
+    if freq is None:
+        return ()
+    base = pd.tseries.frequencies.to_offset(freq).rule_code.split("-")[0]
+    cycles = {"min": ("day", "week"), "s": ("day", "week"), "h": ("day", "week"), "D": ("week", "year"),
+              "B": ("week", "year"), "W": ("year",), "ME": ("year",), "MS": ("year",), "BME": ("year",),
+              "BMS": ("year",), "QE": ("year",), "QS": ("year",), "BQE": ("year",), "BQS": ("year",)}
+    return tuple(f"{CALENDAR_PREFIX}{cycle}_{f}" for cycle in cycles.get(base, ()) for f in ("sin", "cos"))
+
+
+def calendar_features(times: pd.Series, names: tuple[str, ...]) -> pd.DataFrame:
+    """The calendar columns `names` (see `calendar_columns`) for each timestamp."""
+    t = pd.DatetimeIndex(times)
+    phases = {
+        "day": (t.hour + t.minute / 60 + t.second / 3600) / 24,
+        "week": (t.dayofweek + t.hour / 24) / 7,
+        "year": (t.dayofyear - 1) / (365 + t.is_leap_year.astype(int)),
+    }
+    out = {}
+    for name in names:
+        cycle, fn = name[len(CALENDAR_PREFIX):].rsplit("_", 1)
+        angle = 2 * np.pi * np.asarray(phases[cycle], dtype="float64")
+        out[name] = np.sin(angle) if fn == "sin" else np.cos(angle)
+    return pd.DataFrame(out, index=times.index)

@@ -171,6 +171,10 @@ def fit(
         validation = (x_val, y_val)
         callbacks.append(keras.callbacks.EarlyStopping(
             monitor="val_loss", patience=config.patience, restore_best_weights=True))
+    if config.lr_schedule == "plateau":  # on the validation loss, or the training loss in a refit
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(
+            monitor="val_loss" if x_val is not None else "loss", factor=0.5,
+            patience=max(1, config.patience // 2), min_lr=config.learning_rate / 64))
     model.fit(
         x_train, y_train, validation_data=validation, epochs=epochs,
         batch_size=config.batch_size, shuffle=True, callbacks=callbacks, verbose=0,

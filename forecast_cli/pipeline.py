@@ -18,7 +18,8 @@ import pandas as pd
 from forecast_cli import __version__, artifacts, metrics
 from forecast_cli.config import (TrainConfig, quantile_column, default_batch_size, default_lookback, default_max_windows,
                                  default_val_windows)
-from forecast_cli.data import ID, TIME, Dataset, future_grid, load_series, series_arrays
+from forecast_cli.data import (CALENDAR_PREFIX, ID, TIME, Dataset, calendar_columns, calendar_features, future_grid,
+                               load_series, series_arrays)
 from forecast_cli.errors import DataError, OutputError, UsageError
 from forecast_cli.windows import (Covariates, Scaling, fit_scaling, invert_outputs, make_windows, point_forecast,
                                   prediction_inputs)
@@ -94,7 +95,28 @@ def load_training(data_path: str | Path, config: TrainConfig, columns: ColumnOpt
             f"numbers there (columns: {', '.join(dataset.columns.all_columns)}). Name numeric columns of the file."
         )
     past = tuple(c for c in dataset.covariates if c not in future)
-    return dataset, dataclasses.replace(config, past_covariates=past)
+    if config.calendar:
+        names = calendar_columns(dataset.freq) if dataset.time_kind == "datetime" else ()
+        if not names:
+            what = f"frequency {dataset.freq}" if dataset.freq else "integer steps"
+            raise UsageError(
+                f"--calendar adds the position in the day, week or year, but {dataset.source} has {what}, "
+                "which has no such cycle. Drop --calendar (or give the time column dates)."
+            )
+        future = (*future, *names)
+        dataset = dataclasses.replace(dataset, frame=with_calendar(dataset.frame, names))
+    return dataset, dataclasses.replace(config, past_covariates=past, future_covariates=future)
+
+
+def with_calendar(frame: pd.DataFrame, names: tuple[str, ...] | list[str]) -> pd.DataFrame:
+    """`frame` with the calendar columns among `names` computed from its timestamps."""
+    names = [c for c in names if c.startswith(CALENDAR_PREFIX)]
+    return pd.concat([frame, calendar_features(frame[TIME], tuple(names))], axis=1) if names else frame
+
+
+def file_covariates(config: TrainConfig) -> tuple[str, ...]:
+    """The covariates read from the file (the calendar ones are computed from timestamps)."""
+    return tuple(c for c in config.covariates if not c.startswith(CALENDAR_PREFIX))
 
 
 def covariate_values(frame: pd.DataFrame, config: TrainConfig, future: pd.DataFrame | None = None
@@ -114,14 +136,14 @@ def covariate_values(frame: pd.DataFrame, config: TrainConfig, future: pd.DataFr
 def future_rows(dataset: Dataset, config: TrainConfig, step: int) -> pd.DataFrame:
     """The `horizon` rows after each series' last value, with their future covariates, from the
     rows the file gives after its values; a missing row or value is an error that names them."""
-    names = list(config.future_covariates)
+    names = [c for c in config.future_covariates if not c.startswith(CALENDAR_PREFIX)]
     last = dataset.frame.groupby(ID, sort=True)[TIME].max()
     times = future_grid(last.to_numpy(), config.horizon, dataset.time_kind, dataset.freq, step)
     expected = pd.DataFrame({ID: np.repeat(last.index.to_numpy(), config.horizon), TIME: times})
     given = dataset.future if dataset.future is not None else pd.DataFrame(columns=[ID, TIME, *names])
     given = given.astype({TIME: dataset.frame[TIME].dtype})
     expected[TIME] = expected[TIME].astype(dataset.frame[TIME].dtype)
-    past_cols = [c for c in config.covariates if c not in names]
+    past_cols = [c for c in config.covariates if c not in config.future_covariates]
     rows = expected.merge(given[[ID, TIME, *names]], on=[ID, TIME], how="left")
     gaps = rows[names].isna().any(axis=1).to_numpy()
     if gaps.any():
@@ -136,7 +158,7 @@ def future_rows(dataset: Dataset, config: TrainConfig, step: int) -> pd.DataFram
         )
     for col in past_cols:
         rows[col] = 0.0  # not read by the network over the horizon
-    return rows
+    return with_calendar(rows, config.future_covariates)
 
 
 def resolve_config(config: TrainConfig, dataset: Dataset, series: dict[str, np.ndarray]) -> TrainConfig:
@@ -437,8 +459,9 @@ class Predictor:
         reporter = reporter or SilentReporter()
         manifest, cfg = self.manifest, self.manifest.config
         dataset = load_series(data_path, freq=manifest.freq, fill=cfg.fill, columns=manifest.columns,
-                              expect_time_kind=manifest.time_kind, as_of=as_of, covariates=cfg.covariates,
-                              split_future=bool(cfg.future_covariates))
+                              expect_time_kind=manifest.time_kind, as_of=as_of, covariates=file_covariates(cfg),
+                              split_future=any(c in file_covariates(cfg) for c in cfg.future_covariates))
+        dataset = dataclasses.replace(dataset, frame=with_calendar(dataset.frame, cfg.future_covariates))
         reporter.info(f"Read {dataset.describe()}")
         self.last_dataset = dataset
         series = series_arrays(dataset.frame)

@@ -164,3 +164,31 @@ def test_models_from_before_covariates_still_load(trained_model, tmp_path):
     (old / "manifest.json").write_text(json.dumps(manifest))
     result = runner.invoke(app, ["predict", str(old), str(data)])
     assert result.exit_code == 0, result.output
+
+
+def test_calendar_features_need_no_extra_input(tmp_path):
+    from forecast_cli.data import calendar_columns, calendar_features
+
+    assert calendar_columns("h") == ("calendar:day_sin", "calendar:day_cos", "calendar:week_sin", "calendar:week_cos")
+    assert calendar_columns("YS") == ()
+    times = pd.Series(pd.to_datetime(["2021-01-01", "2021-07-02", "2021-12-31"]))
+    year = calendar_features(times, ("calendar:year_sin", "calendar:year_cos"))
+    np.testing.assert_allclose(year.iloc[0], [0.0, 1.0], atol=1e-12)  # new year: angle 0
+    assert year.iloc[1, 1] < -0.99 and year.iloc[2, 1] > 0.99  # mid-year opposite, 31 December beside it
+
+    make_long(2, 48).to_csv(tmp_path / "data.csv", index=False)
+    result = runner.invoke(app, ["train", str(tmp_path / "data.csv"), "-H", str(H), "--out", str(tmp_path / "m"),
+                                 "--calendar", "--lr-schedule", "plateau", *TINY])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "m" / "manifest.json").read_text())
+    assert manifest["config"]["future_covariates"] == ["calendar:year_sin", "calendar:year_cos"]
+    result = runner.invoke(app, ["predict", str(tmp_path / "m"), str(tmp_path / "data.csv")])
+    assert result.exit_code == 0, result.output
+    assert len(result.stdout.splitlines()) == 1 + 2 * H
+
+
+def test_calendar_needs_dates(tmp_path):
+    make_long(2, 48, freq=None).to_csv(tmp_path / "steps.csv", index=False)
+    result = runner.invoke(app, ["train", str(tmp_path / "steps.csv"), "-H", str(H), "--out", str(tmp_path / "m"),
+                                 "--calendar", *TINY])
+    assert result.exit_code == ExitCode.USAGE and "--calendar" in result.stderr
