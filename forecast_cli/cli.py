@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 import functools
 import json
+import os
 import signal
 import sys
 import time
@@ -482,7 +483,16 @@ def _plot_forecast(predictor, frame, plot: Path, n: int) -> None:
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except SystemExit as exc:
+        if exc.code == ExitCode.INTERRUPTED and "tensorflow" in sys.modules:
+            # Interrupted mid-training: outputs are already settled; skip the interpreter's
+            # shutdown, where TensorFlow's worker threads have been seen to crash (SIGSEGV).
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(int(ExitCode.INTERRUPTED))
+        raise
 
 
 if __name__ == "__main__":

@@ -215,16 +215,22 @@ VALIDATION_TARGET = 64  # validation windows wanted in all when the data allow i
 WINDOW_BUDGET = 20_000  # training windows a run can afford when series are few and long
 
 
+LONG_SERIES = 1_000  # values from which a series can spare several validation blocks
+
+
 def default_val_windows(n_series: int, longest: int, lookback: int, horizon: int) -> int:
-    """Validation windows per series when `--val-windows` is not given: one per series when
-    there are many series; with few, more blocks from each series' end (up to 64 windows in
-    all), so that early stopping does not hang on one window, but never more than a quarter of
-    the longest series nor more than leaves one training window.
+    """Validation windows per series when `--val-windows` is not given: one per series, except
+    for few long series (fewer than 64, the longest with 1,000 values or more), which give more
+    blocks from their ends so that early stopping does not hang on a window or two: up to 64
+    windows in all, at most a quarter of the longest series. Short series keep their values for
+    training (on the 144 months of air passengers, three blocks made the forecasts worse).
 
     Example:
-        >>> default_val_windows(300, 100, 24, 12), default_val_windows(1, 144, 24, 12)
-        (1, 3)
+        >>> default_val_windows(300, 100, 24, 12), default_val_windows(1, 144, 24, 12), default_val_windows(1, 11520, 48, 24)
+        (1, 1, 64)
     """
+    if longest < LONG_SERIES:
+        return 1
     wanted = -(-VALIDATION_TARGET // max(1, n_series))
     quarter = (longest // 4) // horizon
     room = (longest - lookback - horizon) // horizon
