@@ -283,6 +283,15 @@ def _require(doc: dict[str, Any], key: str, kind: type | tuple[type, ...], where
     return value
 
 
+def _scaling(info: dict[str, Any], at: str, log: bool = False) -> Scaling:
+    """A stored mean and scale, checked: finite, and the scale above 0."""
+    mean = _require(info, "mean", (int, float), at)
+    scale = _require(info, "scale", (int, float), at)
+    if not (math.isfinite(mean) and math.isfinite(scale) and scale > 0):
+        raise ModelDirError(f"{at}: mean must be finite and scale finite and above 0. Retrain the model.")
+    return Scaling(float(mean), float(scale), log)
+
+
 def parse_manifest(doc: Any, where: str) -> Manifest:
     """Validate a manifest's types, ranges and required keys before anything uses it."""
     if not isinstance(doc, dict):
@@ -330,10 +339,7 @@ def parse_manifest(doc: Any, where: str) -> Manifest:
         at = f"{where} series {uid!r}"
         if not isinstance(info, dict):
             raise ModelDirError(f"{at}: expected an object. Retrain the model.")
-        mean = _require(info, "mean", (int, float), at)
-        scale = _require(info, "scale", (int, float), at)
-        if not (math.isfinite(mean) and math.isfinite(scale) and scale > 0):
-            raise ModelDirError(f"{at}: mean must be finite and scale finite and above 0. Retrain the model.")
+        scaling = _scaling(info, at, config.transform == "log")
         length = _require(info, "length", int, at)
         if time_kind == "integer":
             last = _require(info, "last", int, at)
@@ -343,7 +349,7 @@ def parse_manifest(doc: Any, where: str) -> Manifest:
                 last = pd.Timestamp(text)
             except ValueError:
                 raise ModelDirError(f"{at}: last {text!r} is not a timestamp. Retrain the model.") from None
-        series[str(uid)] = SeriesInfo(Scaling(float(mean), float(scale), config.transform == "log"), last, length)
+        series[str(uid)] = SeriesInfo(scaling, last, length)
     onnx = doc.get("onnx")
     if onnx is not None and not isinstance(onnx, dict):
         raise ModelDirError(f"{where}: key 'onnx' should be an object or null. Retrain the model.")
@@ -359,10 +365,7 @@ def parse_manifest(doc: Any, where: str) -> Manifest:
         at = f"{where} covariates {name!r}"
         if not isinstance(info, dict):
             raise ModelDirError(f"{at}: the scaling of this covariate is missing. Retrain the model.")
-        mean, scale = _require(info, "mean", (int, float), at), _require(info, "scale", (int, float), at)
-        if not (math.isfinite(mean) and math.isfinite(scale) and scale > 0):
-            raise ModelDirError(f"{at}: mean must be finite and scale finite and above 0. Retrain the model.")
-        covariates[name] = Scaling(float(mean), float(scale))
+        covariates[name] = _scaling(info, at)
     if config.past_covariates is None:  # a model from before covariates existed
         config = dataclasses.replace(config, past_covariates=())
     columns = Columns(time_col=time_col, target_col=target_col, id_col=id_col, all_columns=tuple(all_columns))

@@ -74,7 +74,7 @@ DROPOUT = typer.Option(0.0, "--dropout", help="Dropout after each LSTM layer.")
 LEARNING_RATE = typer.Option(3e-3, "--learning-rate", help="Adam learning rate.")
 PATIENCE = typer.Option(4, "--patience", help="Epochs without validation improvement before stopping.")
 SEED = typer.Option(42, "--seed", help="Seed for every random choice (recorded in the model).")
-VAL_WINDOWS = typer.Option(None, "--val-windows", help="Validation windows per series, blocks of horizon steps from its end [default: 1 with 64 or more series; with fewer, up to 64 in all, at most a quarter of the longest series].")
+VAL_WINDOWS = typer.Option(None, "--val-windows", help="Validation windows per series, blocks of horizon steps from its end [default: 1; with fewer than 64 series, the longest of 1,000 values or more: up to 64 in all, at most a quarter of the longest series].")
 MAX_WINDOWS = typer.Option(None, "--max-windows", help="Most recent training windows used per series [default: 100, more with fewer than 200 series: up to 20,000 in all].")
 LOSS = typer.Option("auto", "--loss", help="Training loss: mae, mse, huber, or ape (relative error on a log scale: half percentage, half log error; needs --transform log and --scaling mean); auto: ape where it applies, else mae.")
 WINDOW_NORM = typer.Option("season", "--window-norm", help="Level taken off each window: season (mean of the last season), last, snaive (outputs are corrections to seasonal naive), none.")
@@ -94,9 +94,7 @@ PLOT_SERIES = typer.Option(4, "--plot-series", help="Series drawn in --plot (the
 
 def _config(params: dict):
     """The training config from a command's parameters: each TrainConfig field by its own name."""
-    from forecast_cli.config import TrainConfig
-
-    from forecast_cli.config import parse_columns, parse_quantiles
+    from forecast_cli.config import TrainConfig, parse_columns, parse_quantiles
 
     names = {field.name for field in dataclasses.fields(TrainConfig)}
     values = {name: value for name, value in params.items() if name in names}
@@ -245,15 +243,20 @@ def _print_scores(console, title: str, scores: dict, extra: str = "", quiet: boo
         for label, name in (("LSTM", "lstm"), ("seasonal naive", "seasonal_naive"), ("naive", "naive")):
             table.add_row(label, *(_fmt(scores[name].get(k)) for k in ("mae", "rmse", "smape", "mase")))
         console.print(table)
-        if lstm.get("coverage") is not None:
-            console.print(f"Quantile interval: {lstm['coverage']:.1%} of actuals inside (nominal "
-                          f"{lstm['nominal']:.0%}); pinball loss {_fmt(lstm['pinball'])}", markup=False)
+        _print_interval(console, lstm)
         if extra:
             console.print(extra, markup=False)
     if lstm[key] is not None and base[key] is not None and lstm[key] > base[key]:
         console.print(
             f"Warning: the LSTM loses to seasonal naive ({key.upper()} {lstm[key]:.4g} against {base[key]:.4g}); "
             "prefer the baseline for this data, or try other settings.", markup=False, style="yellow")
+
+
+def _print_interval(console, scores: dict) -> None:
+    """The quantile interval's coverage and pinball loss, when the scores have them."""
+    if scores.get("coverage") is not None:
+        console.print(f"Quantile interval: {scores['coverage']:.1%} of actuals inside (nominal "
+                      f"{scores['nominal']:.0%}); pinball loss {_fmt(scores['pinball'])}", markup=False)
 
 
 def _plot_backtest(result, path: Path, n: int) -> None:
@@ -315,10 +318,7 @@ def evaluate(
         for row in result.by_series.head(20).to_dict("records"):
             table.add_row(str(row["unique_id"]), str(row["rows"]), *(_fmt(row.get(k)) for k in ("mae", "rmse", "smape", "mase")))
         console.print(table)
-        if result.overall.get("coverage") is not None:
-            console.print(f"Quantile interval: {result.overall['coverage']:.1%} of actuals inside (nominal "
-                          f"{result.overall['nominal']:.0%}); pinball loss {_fmt(result.overall['pinball'])}",
-                          markup=False)
+        _print_interval(console, result.overall)
     if plot is not None:
         from forecast_cli.plots import Panel, save_panels
 

@@ -213,8 +213,6 @@ def default_lookback(horizon: int, season: int) -> int:
 
 VALIDATION_TARGET = 64  # validation windows wanted in all when the data allow it
 WINDOW_BUDGET = 20_000  # training windows a run can afford when series are few and long
-
-
 LONG_SERIES = 1_000  # values from which a series can spare several validation blocks
 
 

@@ -317,9 +317,7 @@ def load_series(
         reverse = frame.iloc[::-1]
         seen = reverse[TARGET].notna().groupby(reverse[ID], sort=False).cummax().iloc[::-1]
         future = frame.loc[~seen, [ID, TIME, *names]].reset_index(drop=True)
-        frame = frame[seen].reset_index(drop=True)
-        if frame.empty:
-            raise DataError(f"{source}: column {columns.target_col!r} has no values at all; expected numbers.")
+        frame = frame[seen].reset_index(drop=True)  # never empty: _parse_target refuses a column of no values
     dup = frame.duplicated([ID, TIME], keep=False)
     if dup.any():
         first = frame[dup].iloc[0]
@@ -366,9 +364,9 @@ def _covariate_columns(
         for name in columns.ignored:
             if name in (ID, TIME, TARGET):
                 continue
-            text = raw[name].astype("string").str.strip()
-            text = text[text.notna() & ~text.isin(MISSING_MARKERS)]
-            if len(text) and pd.to_numeric(text, errors="coerce").notna().all():
+            text, values = _as_numbers(raw[name])
+            present = text.notna() & ~text.isin(MISSING_MARKERS)
+            if present.any() and values[present].notna().all():
                 found.append(name)
         return tuple(found)
     for name in wanted:
@@ -476,9 +474,14 @@ def _first_bad_time(text: pd.Series) -> int | None:
     return None
 
 
-def _parse_target(col: pd.Series, source: str, name: str) -> np.ndarray:
+def _as_numbers(col: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """A column's stripped text and its numbers (NaN where the text is not a number)."""
     text = col.astype("string").str.strip()
-    values = pd.to_numeric(text, errors="coerce")
+    return text, pd.to_numeric(text, errors="coerce")
+
+
+def _parse_target(col: pd.Series, source: str, name: str) -> np.ndarray:
+    text, values = _as_numbers(col)
     bad = values.isna() & text.notna()
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])

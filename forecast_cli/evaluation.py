@@ -118,9 +118,7 @@ def backtest(
         covariates = None
         if resolved.covariates:  # the held-out steps' future covariates are known by definition
             ahead = frame[(position >= length - back) & (position < length - back + horizon)]
-            covariates = dataclasses.replace(covariate_values(train_frame, resolved, ahead),
-                                             scalings=fitted.covariate_scalings)
-            covariates = dataclasses.replace(covariates, values={u: covariates.values[u] for u in usable})
+            covariates = covariate_values(train_frame, resolved, ahead, fitted.covariate_scalings)
         forecasts = forecast_series(_keras_predict(fitted.network), resolved, usable, fitted.scalings, covariates)
         for (uid, hist), fc, fq in zip(usable.items(), point_forecast(forecasts, resolved.quantiles), forecasts):
             start = len(hist)

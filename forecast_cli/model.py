@@ -59,7 +59,7 @@ def build_model(config: TrainConfig) -> Any:
         if config.dropout > 0:
             x = keras.layers.Dropout(config.dropout, seed=config.seed + layer)(x)
     # With quantiles, the outputs are horizon x quantiles values, step-major (step 1's levels first).
-    outputs = keras.layers.Dense(config.horizon * max(1, len(config.quantiles)), name="forecast")(x)
+    outputs = keras.layers.Dense(config.n_outputs, name="forecast")(x)
     return keras.Model(inputs, outputs, name=f"lstm_seed{config.seed}")
 
 

@@ -114,15 +114,16 @@ def with_calendar(frame: pd.DataFrame, names: tuple[str, ...] | list[str]) -> pd
     return pd.concat([frame, calendar_features(frame[TIME], tuple(names))], axis=1) if names else frame
 
 
-def file_covariates(config: TrainConfig) -> tuple[str, ...]:
-    """The covariates read from the file (the calendar ones are computed from timestamps)."""
-    return tuple(c for c in config.covariates if not c.startswith(CALENDAR_PREFIX))
+def from_file(names: tuple[str, ...]) -> tuple[str, ...]:
+    """The covariates among `names` that are read from the file (calendar ones are computed)."""
+    return tuple(c for c in names if not c.startswith(CALENDAR_PREFIX))
 
 
-def covariate_values(frame: pd.DataFrame, config: TrainConfig, future: pd.DataFrame | None = None
-                     ) -> Covariates | None:
+def covariate_values(frame: pd.DataFrame, config: TrainConfig, future: pd.DataFrame | None = None,
+                     scalings: list[Scaling] | None = None) -> Covariates | None:
     """Each series' covariate rows (past columns first), followed by the rows of `future`
-    (the horizon's known values) when given; None for a model without covariates."""
+    (the horizon's known values) when given; None for a model without covariates. Without
+    `scalings`, `windows.make_windows` fits them."""
     names = list(config.covariates)
     if not names:
         return None
@@ -130,15 +131,14 @@ def covariate_values(frame: pd.DataFrame, config: TrainConfig, future: pd.DataFr
     if future is not None:
         ahead = {str(uid): g[names].to_numpy(dtype="float64") for uid, g in future.groupby(ID, sort=True)}
         values = {uid: np.concatenate([v, np.nan_to_num(ahead[uid])]) for uid, v in values.items()}
-    return Covariates(values, len(config.past_covariates or ()), len(config.future_covariates))
+    return Covariates(values, len(config.past_covariates or ()), len(config.future_covariates), scalings)
 
 
-def future_rows(dataset: Dataset, config: TrainConfig, step: int) -> pd.DataFrame:
-    """The `horizon` rows after each series' last value, with their future covariates, from the
-    rows the file gives after its values; a missing row or value is an error that names them."""
-    names = [c for c in config.future_covariates if not c.startswith(CALENDAR_PREFIX)]
-    last = dataset.frame.groupby(ID, sort=True)[TIME].max()
-    times = future_grid(last.to_numpy(), config.horizon, dataset.time_kind, dataset.freq, step)
+def future_rows(dataset: Dataset, config: TrainConfig, last: pd.Series, times: np.ndarray) -> pd.DataFrame:
+    """The `horizon` rows after each series' last value (`last`, by id; `times`, the forecast's
+    timestamps), with their future covariates, from the rows the file gives after its values; a
+    missing row or value is an error that names them."""
+    names = list(from_file(config.future_covariates))
     expected = pd.DataFrame({ID: np.repeat(last.index.to_numpy(), config.horizon), TIME: times})
     given = dataset.future if dataset.future is not None else pd.DataFrame(columns=[ID, TIME, *names])
     given = given.astype({TIME: dataset.frame[TIME].dtype})
@@ -459,8 +459,8 @@ class Predictor:
         reporter = reporter or SilentReporter()
         manifest, cfg = self.manifest, self.manifest.config
         dataset = load_series(data_path, freq=manifest.freq, fill=cfg.fill, columns=manifest.columns,
-                              expect_time_kind=manifest.time_kind, as_of=as_of, covariates=file_covariates(cfg),
-                              split_future=any(c in file_covariates(cfg) for c in cfg.future_covariates))
+                              expect_time_kind=manifest.time_kind, as_of=as_of, covariates=from_file(cfg.covariates),
+                              split_future=bool(from_file(cfg.future_covariates)))
         dataset = dataclasses.replace(dataset, frame=with_calendar(dataset.frame, cfg.future_covariates))
         reporter.info(f"Read {dataset.describe()}")
         self.last_dataset = dataset
@@ -495,14 +495,13 @@ class Predictor:
             reporter.info(
                 f"{len(new)} series not seen in training (e.g. {new[0]!r}) are scaled from their own history."
             )
-        covariates = None
-        if cfg.covariates:
-            ahead = future_rows(dataset, cfg, manifest.step) if cfg.future_covariates else None
-            covariates = dataclasses.replace(covariate_values(dataset.frame, cfg, ahead),
-                                             scalings=[manifest.covariates[c] for c in cfg.covariates])
-        forecasts = forecast_series(self.network.predict, cfg, series, scalings, covariates)
         last = dataset.frame.groupby(ID, sort=True)[TIME].max()
         times = future_grid(last.to_numpy(), cfg.horizon, manifest.time_kind, manifest.freq, manifest.step)
+        covariates = None
+        if cfg.covariates:
+            ahead = future_rows(dataset, cfg, last, times) if cfg.future_covariates else None
+            covariates = covariate_values(dataset.frame, cfg, ahead, [manifest.covariates[c] for c in cfg.covariates])
+        forecasts = forecast_series(self.network.predict, cfg, series, scalings, covariates)
         return forecast_frame(list(series), times, forecasts, cfg)
 
 

@@ -106,19 +106,22 @@ def fit_covariate_scalings(
     return [fit_scaling(stacked[:, k]) for k in range(stacked.shape[1])]
 
 
-def _features(target: np.ndarray, cov: np.ndarray | None, lookback: int, n_past: int, n_future: int) -> np.ndarray:
+def _features(target: np.ndarray, cov: np.ndarray | None, n_past: int = 0) -> np.ndarray:
     """Network inputs from level-normalised target windows (m, lookback) and scaled covariate
-    windows (m, lookback (+ horizon), columns): per step [y, covariates..., future flag].
+    windows (m, lookback (+ horizon), columns, the first `n_past` of them past covariates): per
+    step [y, covariates..., future flag].
 
-    With future covariates the sequence goes on over the horizon: y and past covariates 0, the
-    future covariates' known values, and the flag 1 (0 over the lookback).
+    Covariate windows longer than the lookback carry future covariates: the sequence goes on over
+    the horizon with y and past covariates 0, the future covariates' known values, and the flag 1
+    (0 over the lookback).
     """
     if cov is None:
         return target[..., None].astype("float32")
+    m, lookback = target.shape
     history = np.concatenate([target[..., None], cov[:, :lookback]], axis=-1)
-    if not n_future:
+    horizon = cov.shape[1] - lookback
+    if not horizon:
         return history.astype("float32")
-    m, horizon = len(target), cov.shape[1] - lookback
     history = np.concatenate([history, np.zeros((m, lookback, 1))], axis=-1)
     ahead = np.concatenate(
         [np.zeros((m, horizon, 1 + n_past)), cov[:, lookback:, n_past:], np.ones((m, horizon, 1))], axis=-1
@@ -230,15 +233,17 @@ def make_windows(
     y_train = np.concatenate(ys) if ys else np.zeros((0, horizon))
     x_val = np.stack(vx) if vx else np.zeros((0, lookback))
     y_val = np.stack(vy) if vy else np.zeros((0, horizon))
-    n_past, n_future = (covariates.n_past, covariates.n_future) if covariates is not None else (0, 0)
-    n_cov = n_past + n_future
-    c_train = (np.concatenate(cs) if cs else np.zeros((0, span, n_cov))) if covariates is not None else None
-    c_val = (np.stack(vc) if vc else np.zeros((0, span, n_cov))) if covariates is not None else None
+    c_train = c_val = None
+    n_past = 0
+    if covariates is not None:
+        n_past, width = covariates.n_past, covariates.n_past + covariates.n_future
+        c_train = np.concatenate(cs) if cs else np.zeros((0, span, width))
+        c_val = np.stack(vc) if vc else np.zeros((0, span, width))
     val_base = output_base(x_val, window_norm, season, horizon)
     return WindowSet(
-        x_train=_features(x_train - window_level(x_train, window_norm, season), c_train, lookback, n_past, n_future),
+        x_train=_features(x_train - window_level(x_train, window_norm, season), c_train, n_past),
         y_train=(y_train - output_base(x_train, window_norm, season, horizon)).astype("float32"),
-        x_val=_features(x_val - window_level(x_val, window_norm, season), c_val, lookback, n_past, n_future),
+        x_val=_features(x_val - window_level(x_val, window_norm, season), c_val, n_past),
         y_val=(y_val - val_base).astype("float32"),
         val_ids=val_ids,
         val_base=val_base,
@@ -268,14 +273,12 @@ def prediction_inputs(
         to, shape (n_series, horizon).
     """
     rows = np.stack([scalings[uid].apply(values[-lookback:]) for uid, values in series.items()])
-    cov = None
+    cov, n_past = None, 0
     if covariates is not None:
         ahead = horizon if covariates.n_future else 0
         cov = np.stack([_scaled(covariates, uid)[len(v) - lookback : len(v) + ahead] for uid, v in series.items()])
-        n_past, n_future = covariates.n_past, covariates.n_future
-    else:
-        n_past = n_future = 0
-    inputs = _features(rows - window_level(rows, window_norm, season), cov, lookback, n_past, n_future)
+        n_past = covariates.n_past
+    inputs = _features(rows - window_level(rows, window_norm, season), cov, n_past)
     return inputs, output_base(rows, window_norm, season, horizon)
 
 
