@@ -743,8 +743,8 @@ def calendar_features(times: pd.Series, names: tuple[str, ...]) -> pd.DataFrame:
     t = pd.DatetimeIndex(times)
     phases = {
         "day": (t.hour + t.minute / 60 + t.second / 3600) / 24,
-        "week": (t.dayofweek + t.hour / 24) / 7,
-        "year": (t.dayofyear - 1) / (365 + t.is_leap_year.astype(int)),
+        "week": (t.day_of_week + t.hour / 24) / 7,
+        "year": (t.day_of_year - 1) / (365 + t.is_leap_year.astype(int)),
     }
     out = {}
     for name in names:
