@@ -87,6 +87,7 @@ PAST_COVARIATES = typer.Option("auto", "--past-covariates", help="Columns read a
 FUTURE_COVARIATES = typer.Option(None, "--future-covariates", help="Columns known ahead (prices, holidays, ...), comma-separated: predict's input must give them for the horizon's steps, as rows after each series' last value with an empty target.")
 CALENDAR = typer.Option(False, "--calendar", help="Add the position in the day, week or year (as the frequency allows) as future covariates computed from the timestamps; predict needs nothing more.")
 LR_SCHEDULE = typer.Option("none", "--lr-schedule", help="Learning rate: none (constant) or plateau (halved when the validation loss stalls for half the patience).")
+BLEND = typer.Option("auto", "--blend", help="The LSTM's weight in the forecast, the rest going to seasonal naive (the last season repeated): a number from 0 to 1 (1: the LSTM alone), or auto: the weight of 0, 0.1, ..., 1 that scores best (MASE) on the validation windows.")
 QUIET = typer.Option(False, "--quiet", "-q", help="Only warnings and errors on stderr (for cron).")
 PLOT = typer.Option(None, "--plot", help="Write a PNG of the recent history, the forecast and any actuals, one panel per series.")
 PLOT_SERIES = typer.Option(4, "--plot-series", help="Series drawn in --plot (the first N).")
@@ -94,13 +95,14 @@ PLOT_SERIES = typer.Option(4, "--plot-series", help="Series drawn in --plot (the
 
 def _config(params: dict):
     """The training config from a command's parameters: each TrainConfig field by its own name."""
-    from forecast_cli.config import TrainConfig, parse_columns, parse_quantiles
+    from forecast_cli.config import TrainConfig, parse_blend, parse_columns, parse_quantiles
 
     names = {field.name for field in dataclasses.fields(TrainConfig)}
     values = {name: value for name, value in params.items() if name in names}
     values["quantiles"] = parse_quantiles(values.get("quantiles"))
     values["past_covariates"] = parse_columns(values.get("past_covariates"), auto=True)
     values["future_covariates"] = parse_columns(values.get("future_covariates"))
+    values["blend"] = parse_blend(values.get("blend"))
     return TrainConfig(**values)
 
 
@@ -138,6 +140,7 @@ def train(
     future_covariates: Optional[str] = FUTURE_COVARIATES,
     calendar: bool = CALENDAR,
     lr_schedule: str = LR_SCHEDULE,
+    blend: str = BLEND,
     quiet: bool = QUIET,
 ) -> None:
     """Train one global LSTM on every series in DATA and write a model directory.
@@ -195,6 +198,7 @@ def backtest(
     future_covariates: Optional[str] = FUTURE_COVARIATES,
     calendar: bool = CALENDAR,
     lr_schedule: str = LR_SCHEDULE,
+    blend: str = BLEND,
     quiet: bool = QUIET,
 ) -> None:
     """Rolling-origin evaluation: train before each cut-off, forecast, score against the actuals.
@@ -240,8 +244,12 @@ def _print_scores(console, title: str, scores: dict, extra: str = "", quiet: boo
         table.add_column("model")
         for name in ("MAE", "RMSE", "sMAPE %", "MASE"):
             table.add_column(name, justify="right")
-        for label, name in (("LSTM", "lstm"), ("seasonal naive", "seasonal_naive"), ("naive", "naive")):
-            table.add_row(label, *(_fmt(scores[name].get(k)) for k in ("mae", "rmse", "smape", "mase")))
+        weight = scores.get("blend_weight", 1.0)
+        rows = [(f"LSTM {weight:g} + seasonal naive {1 - weight:g}" if weight < 1 else "LSTM", "lstm"),
+                ("LSTM alone", "lstm_alone"), ("seasonal naive", "seasonal_naive"), ("naive", "naive")]
+        for label, name in rows:
+            if name in scores:
+                table.add_row(label, *(_fmt(scores[name].get(k)) for k in ("mae", "rmse", "smape", "mase")))
         console.print(table)
         _print_interval(console, lstm)
         if extra:

@@ -47,6 +47,7 @@ class TrainConfig:
     future_covariates: tuple[str, ...] = ()  # known ahead: predict's input must give the horizon's
     calendar: bool = False  # add calendar features of the timestamps as future covariates
     lr_schedule: str = "none"  # or "plateau": halve the learning rate when the loss stalls
+    blend: float | None = None  # the LSTM's weight beside seasonal naive; None: chosen on validation
 
     def __post_init__(self) -> None:
         positive = {
@@ -90,6 +91,10 @@ class TrainConfig:
                 flag = "--" + name.replace("_", "-")
                 raise UsageError(f"{flag} must be one of {', '.join(allowed)}. Received: {name}={value!r}.")
 
+        if self.blend is not None and not (isinstance(self.blend, float) and 0.0 <= self.blend <= 1.0):
+            raise UsageError(
+                f"--blend must be auto or a number from 0 to 1 (the LSTM's weight). Received: blend={self.blend!r}."
+            )
         overlap = sorted(set(self.past_covariates or ()) & set(self.future_covariates))
         if overlap:
             raise UsageError(
@@ -136,6 +141,7 @@ class TrainConfig:
         unknown = sorted(set(values) - names)
         if unknown:
             raise ValueError(f"unknown config keys: {', '.join(unknown)}")
+        values = {"blend": 1.0, **values}  # a model saved before blending was the LSTM alone
         for name in ("quantiles", "past_covariates", "future_covariates"):
             if isinstance(values.get(name), list):
                 values = {**values, name: tuple(values[name])}
@@ -179,6 +185,26 @@ def parse_columns(text: str | None, auto: bool = False) -> tuple[str, ...] | Non
     if auto and text.strip() == "none":
         return ()
     return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def parse_blend(text: str | None) -> float | None:
+    """The `--blend` option: auto (None: chosen on the validation windows) or the LSTM's weight.
+
+    Example:
+        >>> parse_blend("auto"), parse_blend("0.7"), parse_blend("1")
+        (None, 0.7, 1.0)
+    """
+    if text is None or text.strip() == "auto":
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise UsageError(
+            f"--blend must be auto or a number from 0 to 1 (the LSTM's weight). Received: {text!r}."
+        ) from None
+
+
+BLEND_GRID = tuple(k / 10 for k in range(11))  # weights `--blend auto` chooses from
 
 
 def quantile_column(level: float) -> str:

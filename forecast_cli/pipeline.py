@@ -16,12 +16,12 @@ import numpy as np
 import pandas as pd
 
 from forecast_cli import __version__, artifacts, metrics
-from forecast_cli.config import (TrainConfig, quantile_column, default_batch_size, default_lookback, default_max_windows,
+from forecast_cli.config import (BLEND_GRID, TrainConfig, quantile_column, default_batch_size, default_lookback, default_max_windows,
                                  default_val_windows)
 from forecast_cli.data import (CALENDAR_PREFIX, ID, TIME, Dataset, calendar_columns, calendar_features, future_grid,
                                load_series, series_arrays)
 from forecast_cli.errors import DataError, OutputError, UsageError
-from forecast_cli.windows import (Covariates, Scaling, fit_scaling, invert_outputs, make_windows, point_forecast,
+from forecast_cli.windows import (Covariates, Scaling, blend, fit_scaling, invert_outputs, make_windows, point_forecast,
                                   prediction_inputs)
 
 
@@ -215,23 +215,55 @@ def resolve_config(config: TrainConfig, dataset: Dataset, series: dict[str, np.n
                                loss=loss, val_windows=val_windows, max_windows=max_windows)
 
 
+def seasonal_naive_forecasts(histories, horizon: int, season: int) -> np.ndarray:
+    """The seasonal naive forecast (n, horizon) of each history (its last season repeated)."""
+    return np.stack([metrics.seasonal_naive(np.asarray(h), horizon, season) for h in histories])
+
+
+def blend_scores(actual: np.ndarray, network: np.ndarray, baseline: np.ndarray, scales: np.ndarray) -> dict[float, float]:
+    """The MASE (MAE where no window has a MASE scale) against `actual` of each `BLEND_GRID`
+    weight's blend of the network's and the baseline's point forecasts."""
+    def score(weight: float) -> float:
+        forecast = blend(network, baseline, weight)
+        value = metrics.mase(actual, forecast, scales)
+        return metrics.mae(actual, forecast) if np.isnan(value) else value
+
+    return {weight: score(weight) for weight in BLEND_GRID}
+
+
+def choose_blend(scores: dict[float, float]) -> float:
+    """The weight with the lowest score; on a tie the larger one (more of the network).
+
+    Example:
+        >>> choose_blend({0.0: 2.0, 0.5: 1.0, 1.0: 1.0})
+        1.0
+    """
+    best = min(scores.values())
+    return max(weight for weight, value in scores.items() if value <= best * (1 + 1e-9))
+
+
 def validation_metrics(ws, forecast: np.ndarray, config: TrainConfig) -> dict[str, Any]:
-    """Scores of the network and of the naive and seasonal-naive baselines on validation windows
-    (with quantiles, the median is scored as the point forecast, and interval coverage and
-    pinball loss are added)."""
+    """Scores of the forecast, of the network alone and of the naive and seasonal-naive
+    baselines on validation windows (with quantiles, the median is scored as the point forecast,
+    and interval coverage and pinball loss are added). `forecast` is the network's; it is blended
+    with seasonal naive by `config.blend` (which must be resolved)."""
     season, horizon = config.season, config.horizon
     scales = np.array([metrics.mase_scale(h, season) for h in ws.val_history])
     naive = np.stack([metrics.naive(h, horizon) for h in ws.val_history])
-    snaive = np.stack([metrics.seasonal_naive(h, horizon, season) for h in ws.val_history])
+    snaive = seasonal_naive_forecasts(ws.val_history, horizon, season)
+    blended = blend(forecast, snaive, config.blend, config.quantiles)
     result = {
         "windows": int(len(ws.val_actual)),
         "season": season,
-        "lstm": metrics.score(ws.val_actual, point_forecast(forecast, config.quantiles), scales),
+        "blend_weight": config.blend,
+        "lstm": metrics.score(ws.val_actual, point_forecast(blended, config.quantiles), scales),
         "naive": metrics.score(ws.val_actual, naive, scales),
         "seasonal_naive": metrics.score(ws.val_actual, snaive, scales),
     }
+    if config.blend < 1.0:
+        result["lstm_alone"] = metrics.score(ws.val_actual, point_forecast(forecast, config.quantiles), scales)
     if config.quantiles:
-        result["lstm"].update(metrics.quantile_scores(ws.val_actual, forecast, config.quantiles, scales))
+        result["lstm"].update(metrics.quantile_scores(ws.val_actual, blended, config.quantiles, scales))
     lstm_mase, base_mase = result["lstm"]["mase"], result["seasonal_naive"]["mase"]
     if lstm_mase is not None and base_mase:
         result["skill_vs_seasonal_naive"] = 1.0 - lstm_mase / base_mase
@@ -309,7 +341,15 @@ def fit(dataset: Dataset, config: TrainConfig, reporter: Reporter | None = None)
     network = lstm.average(members)
     val_scaled = lstm.predict(network, ws.x_val)
     val_forecast = invert_outputs(val_scaled, ws.val_base, [ws.scalings[uid] for uid in ws.val_ids], config.quantiles)
+    weights = {}
+    if config.blend is None:  # chosen here, on the validation windows only, before any refit
+        scales = np.array([metrics.mase_scale(h, config.season) for h in ws.val_history])
+        weights = blend_scores(ws.val_actual, point_forecast(val_forecast, config.quantiles),
+                               seasonal_naive_forecasts(ws.val_history, config.horizon, config.season), scales)
+        config = dataclasses.replace(config, blend=choose_blend(weights))
     scores = validation_metrics(ws, val_forecast, config)
+    if weights:
+        scores["blend_scores"] = {f"{w:g}": value for w, value in weights.items()}
     best_epoch = best_epochs[0]
     scalings, covariate_scalings = ws.scalings, ws.covariate_scalings
     if config.refit:
@@ -410,7 +450,11 @@ def forecast_series(
     `covariates` (with their scalings) are required for a model trained with covariates."""
     inputs, base = prediction_inputs(series, scalings, config.lookback, config.window_norm, config.season,
                                      config.horizon, covariates)
-    return invert_outputs(predict_fn(inputs), base, [scalings[u] for u in series], config.quantiles)
+    forecast = invert_outputs(predict_fn(inputs), base, [scalings[u] for u in series], config.quantiles)
+    if config.blend >= 1.0:
+        return forecast
+    baseline = seasonal_naive_forecasts(series.values(), config.horizon, config.season)
+    return blend(forecast, baseline, config.blend, config.quantiles)
 
 
 ONNX_TOLERANCE = 1e-4  # largest |ONNX - Keras| output accepted, on the network's scaled outputs

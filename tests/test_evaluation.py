@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -55,9 +56,24 @@ def test_backtest_warns_when_the_lstm_loses(tmp_path):
     frame["y"] = [100.0 + 50 * (i % 12 == 0) for i in range(48)]  # pure season: seasonal naive is exact
     frame.to_csv(tmp_path / "season.csv", index=False)
     result = runner.invoke(app, ["backtest", str(tmp_path / "season.csv"), "--horizon", "4", "--folds", "1",
-                                 "--output-dir", str(tmp_path / "bt"), *TINY])
+                                 "--output-dir", str(tmp_path / "bt"), "--blend", "1", *TINY])
     assert result.exit_code == 0, result.output
     assert "Warning: the LSTM loses to seasonal naive" in result.stderr
+
+
+def test_backtest_blend_auto_falls_back_to_seasonal_naive_where_it_is_exact(tmp_path):
+    # Each fold chooses the blend on its own validation windows (before its cut-off), where
+    # seasonal naive is exact: weight 0, so the held-out forecasts are seasonal naive's.
+    frame = make_long(1, 60)
+    frame["y"] = [100.0 + 50 * (i % 12 == 0) + 10 * (i % 3) for i in range(60)]
+    frame.to_csv(tmp_path / "season.csv", index=False)
+    result = runner.invoke(app, ["backtest", str(tmp_path / "season.csv"), "--horizon", "4", "--folds", "2",
+                                 "--output-dir", str(tmp_path / "bt"), *TINY])
+    assert result.exit_code == 0, result.output
+    rows = pd.read_csv(tmp_path / "bt" / "forecasts.csv")
+    np.testing.assert_allclose(rows["lstm"], rows["seasonal_naive"])
+    np.testing.assert_allclose(rows["lstm"], rows["y"])
+    assert "loses to seasonal naive" not in result.stderr
 
 
 def test_backtest_with_too_many_folds_is_a_data_error(tmp_path, long_csv):

@@ -1,0 +1,103 @@
+"""The forecast as a blend of the LSTM and seasonal naive (`--blend`)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from forecast_cli import metrics
+from forecast_cli.cli import app
+from forecast_cli.config import BLEND_GRID, TrainConfig, parse_blend
+from forecast_cli.errors import ExitCode, UsageError
+from forecast_cli.pipeline import blend_scores, choose_blend
+from forecast_cli.windows import blend
+
+runner = CliRunner()
+
+
+def test_blend_weights_the_two_forecasts():
+    lstm, snaive = np.array([[10.0, 30.0]]), np.array([[20.0, 10.0]])
+    np.testing.assert_allclose(blend(lstm, snaive, 1.0), lstm)
+    np.testing.assert_allclose(blend(lstm, snaive, 0.0), snaive)
+    np.testing.assert_allclose(blend(lstm, snaive, 0.25), [[17.5, 15.0]])
+
+
+def test_blend_shifts_quantiles_whole():
+    levels = (0.1, 0.5, 0.9)
+    quantiles = np.array([[[8.0, 10.0, 13.0], [25.0, 30.0, 40.0]]])  # (1 series, 2 steps, 3 levels)
+    out = blend(quantiles, np.array([[20.0, 10.0]]), 0.5, levels)
+    np.testing.assert_allclose(out[..., 1], [[15.0, 20.0]])  # the median is blended
+    np.testing.assert_allclose(np.diff(out, axis=-1), np.diff(quantiles, axis=-1))  # widths kept: no crossing
+
+
+def test_choose_blend_finds_the_better_forecast_and_the_middle():
+    rng = np.random.default_rng(0)
+    actual = rng.normal(100, 10, (50, 6))
+    noise = rng.normal(0, 5, (50, 6))
+    scales = np.ones(50)
+    assert choose_blend(blend_scores(actual, actual, actual + noise, scales)) == 1.0
+    assert choose_blend(blend_scores(actual, actual + noise, actual, scales)) == 0.0
+    # Errors equal and opposite: only the even blend cancels them.
+    assert choose_blend(blend_scores(actual, actual + noise, actual - noise, scales)) == 0.5
+    # No MASE scale anywhere (constant histories): chosen on MAE instead.
+    scores = blend_scores(actual, actual + noise, actual, np.zeros(50))
+    assert choose_blend(scores) == 0.0 and scores[1.0] == pytest.approx(np.mean(np.abs(noise)))
+
+
+def test_parse_blend_and_its_errors():
+    assert parse_blend("auto") is None and parse_blend("0.3") == 0.3 and parse_blend("1") == 1.0
+    assert 0.0 in BLEND_GRID and 1.0 in BLEND_GRID and len(BLEND_GRID) == 11
+    with pytest.raises(UsageError, match="--blend must be auto or a number from 0 to 1"):
+        parse_blend("half")
+    with pytest.raises(UsageError, match="Received: blend=1.5"):
+        TrainConfig(horizon=4, blend=1.5)
+
+
+@pytest.mark.parametrize("value", ["1.5", "-0.1", "half"])
+def test_bad_blend_is_a_usage_error(long_csv, tmp_path, value):
+    result = runner.invoke(app, ["train", str(long_csv), "--horizon", "4", "--out", str(tmp_path / "m"),
+                                 "--blend", value])
+    assert result.exit_code == ExitCode.USAGE
+    assert "--blend must be auto or a number from 0 to 1" in result.stderr
+    assert not (tmp_path / "m").exists()
+
+
+def _predict(model_dir, data, weight, tmp_path, name):
+    """Predict with the model's network and `weight` written into a copy of its manifest
+    (None: the key removed, as in a model saved before blending existed)."""
+    copy = tmp_path / name
+    shutil.copytree(model_dir, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    if weight is None:
+        manifest["config"].pop("blend")
+    else:
+        manifest["config"]["blend"] = weight
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    result = runner.invoke(app, ["predict", str(copy), str(data), "--output", str(tmp_path / f"{name}.csv")])
+    assert result.exit_code == 0, result.output
+    return pd.read_csv(tmp_path / f"{name}.csv")
+
+
+def test_predict_applies_the_saved_weight(trained_model, tmp_path):
+    model_dir, data = trained_model
+    manifest = json.loads((model_dir / "manifest.json").read_text())
+    chosen = manifest["config"]["blend"]
+    assert chosen in BLEND_GRID  # resolved by training: a saved model never says "auto"
+    assert json.loads((model_dir / "metrics.json").read_text())["blend_weight"] == chosen
+
+    alone = _predict(model_dir, data, 1.0, tmp_path, "alone")["yhat"].to_numpy()
+    history = pd.read_csv(data)
+    season = manifest["season"]
+    snaive = np.concatenate([metrics.seasonal_naive(g["y"].to_numpy(), 4, season)
+                             for _, g in history.groupby("unique_id", sort=True)])
+    np.testing.assert_allclose(_predict(model_dir, data, 0.0, tmp_path, "snaive")["yhat"], snaive, rtol=1e-6)
+    np.testing.assert_allclose(_predict(model_dir, data, 0.4, tmp_path, "mix")["yhat"],
+                               0.4 * alone + 0.6 * snaive, rtol=1e-6)
+    # A model saved before --blend existed forecasts with the LSTM alone, as it did then.
+    np.testing.assert_allclose(_predict(model_dir, data, None, tmp_path, "old")["yhat"], alone)
+    assert not np.allclose(alone, snaive)
