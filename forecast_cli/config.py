@@ -204,7 +204,11 @@ def parse_blend(text: str | None) -> float | None:
         ) from None
 
 
-BLEND_GRID = tuple(k / 10 for k in range(11))  # weights `--blend auto` chooses from
+# The weights `--blend auto` chooses from: the LSTM alone, seasonal naive alone, or their even
+# combination. A finer grid (0, 0.1, ..., 1) fitted the validation windows better but forecast the
+# tourism-quarterly holdout worse (MAPE 20.01 against 19.56; bench/RESULTS.md): weights estimated
+# on one validation period follow that period, and even combinations hold up better.
+BLEND_GRID = (0.0, 0.5, 1.0)
 
 
 def quantile_column(level: float) -> str:
