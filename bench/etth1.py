@@ -84,15 +84,16 @@ def main() -> None:
                   for name, pred in (("lstm", forecast), ("repeat_last", last))}
         results[horizon] = {"train_seconds": train_s, "predict_seconds": predict_s, "windows": len(starts),
                             "lookback": config.lookback, "epochs": json.loads((work / "model" / "metrics.json").read_text()).get("refit_epochs"),
-                            "scores": scores, "informer": INFORMER.get(horizon)}
+                            "scores": scores, "informer": INFORMER.get(horizon), "blend_weight": config.blend}
         inf = INFORMER.get(horizon, (float("nan"), float("nan")))
         print(f"| {horizon} | {config.lookback} | {scores['lstm']['mse']:.4f} | {scores['lstm']['mae']:.4f} | "
               f"{scores['repeat_last']['mse']:.4f} | {scores['repeat_last']['mae']:.4f} | {inf[0]:.3f} | {inf[1]:.3f} | "
-              f"{train_s:.0f} | {len(starts)} |", flush=True)
+              f"{train_s:.0f} | {len(starts)} | {config.blend:g} |", flush=True)
     (base / "results.json").write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":
-    print("| H | L | LSTM MSE | LSTM MAE | repeat-last MSE | repeat-last MAE | Informer MSE | Informer MAE | train s | test windows |")
-    print("|---|---|---|---|---|---|---|---|---|---|", flush=True)
+    print("| H | L | LSTM MSE | LSTM MAE | repeat-last MSE | repeat-last MAE | Informer MSE | Informer MAE | train s | "
+          "test windows | LSTM weight in the blend |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|", flush=True)
     main()
