@@ -87,7 +87,7 @@ PAST_COVARIATES = typer.Option("auto", "--past-covariates", help="Columns read a
 FUTURE_COVARIATES = typer.Option(None, "--future-covariates", help="Columns known ahead (prices, holidays, ...), comma-separated: predict's input must give them for the horizon's steps, as rows after each series' last value with an empty target.")
 CALENDAR = typer.Option(False, "--calendar", help="Add the position in the day, week or year (as the frequency allows) as future covariates computed from the timestamps; predict needs nothing more.")
 LR_SCHEDULE = typer.Option("none", "--lr-schedule", help="Learning rate: none (constant) or plateau (halved when the validation loss stalls for half the patience).")
-BLEND = typer.Option("auto", "--blend", help="The LSTM's weight in the forecast, the rest going to seasonal naive (the last season repeated): a number from 0 to 1 (1: the LSTM alone), or auto: whichever of 0, 0.5 and 1 scores best (MASE) on the validation windows.")
+BLEND = typer.Option("auto", "--blend", help="The LSTM's weight in the forecast, the rest going to seasonal naive (the last season repeated): a number from 0 to 1 (1: the LSTM alone), or auto: whichever of 0, 0.5 and 1 scores best (MASE) on the validation windows (1 with --future-covariates or --calendar, which seasonal naive cannot see).")
 QUIET = typer.Option(False, "--quiet", "-q", help="Only warnings and errors on stderr (for cron).")
 PLOT = typer.Option(None, "--plot", help="Write a PNG of the recent history, the forecast and any actuals, one panel per series.")
 PLOT_SERIES = typer.Option(4, "--plot-series", help="Series drawn in --plot (the first N).")
@@ -229,8 +229,10 @@ def backtest(
     written = write_backtest(result, output_dir)
     if plot is not None:
         _plot_backtest(result, plot, plot_series)
+    weights = ", ".join(f"{w:g}" for w in result.blend_weights)
     _print_scores(reporter.console, f"Backtest: {folds} fold(s) of {horizon} steps", result.overall,
-                  extra=f"Wrote {', '.join(str(p) for p in written)}", quiet=quiet)
+                  extra=f"LSTM's weight beside seasonal naive (--blend), fold by fold: {weights}\n"
+                        f"Wrote {', '.join(str(p) for p in written)}", quiet=quiet)
 
 
 def _print_scores(console, title: str, scores: dict, extra: str = "", quiet: bool = False) -> None:

@@ -31,6 +31,7 @@ class BacktestResult:
     config: TrainConfig
     history: dict[str, np.ndarray]
     times: dict[str, np.ndarray]
+    blend_weights: list[float] = dataclasses.field(default_factory=list)  # the LSTM's, fold by fold
 
 
 QUANTILE_COLUMN = re.compile(r"^q(0?\.\d+)$")
@@ -102,6 +103,7 @@ def backtest(
     all_times = {str(uid): g[TIME].to_numpy() for uid, g in frame.groupby(ID, sort=True)}
     rows = []
     resolved = config
+    weights = []
     for fold in range(1, folds + 1):
         back = horizon + (folds - fold) * step  # steps held out after this fold's cut-off
         train_frame = frame[position < length - back].reset_index(drop=True)
@@ -113,6 +115,7 @@ def backtest(
         reporter.info(f"Fold {fold}/{folds}: training on data up to {back} steps before each series' end")
         fitted = fit(dataclasses.replace(dataset, frame=train_frame), config, reporter)
         resolved = fitted.config
+        weights.append(resolved.blend)
         history = series_arrays(train_frame)
         usable = {u: v for u, v in history.items() if len(v) >= resolved.lookback and u in fitted.scalings}
         covariates = None
@@ -138,7 +141,8 @@ def backtest(
         raise DataError(f"{dataset.source}: no series is long enough for a backtest fold. Use fewer --folds.")
     overall = {model: _score_rows(table, model) for model in MODELS}
     return BacktestResult(rows=table, by_fold=_table(table, "fold"), by_step=_table(table, "step"),
-                          overall=overall, config=resolved, history=all_series, times=all_times)
+                          overall=overall, config=resolved, history=all_series, times=all_times,
+                          blend_weights=weights)
 
 
 def _keras_predict(network: Any):
@@ -161,6 +165,7 @@ def write_backtest(result: BacktestResult, folder: Path) -> list[Path]:
     summary = {
         "config": result.config.to_dict(),
         "overall": result.overall,
+        "blend_weights": result.blend_weights,
         "folds": _records(result.by_fold),
         "steps": _records(result.by_step),
     }

@@ -342,7 +342,10 @@ def fit(dataset: Dataset, config: TrainConfig, reporter: Reporter | None = None)
     val_scaled = lstm.predict(network, ws.x_val)
     val_forecast = invert_outputs(val_scaled, ws.val_base, [ws.scalings[uid] for uid in ws.val_ids], config.quantiles)
     weights = {}
-    if config.blend is None:  # chosen here, on the validation windows only, before any refit
+    if config.blend is None and config.future_covariates:
+        # Seasonal naive cannot see what is known ahead; blending would dilute its effect.
+        config = dataclasses.replace(config, blend=1.0)
+    elif config.blend is None:  # chosen here, on the validation windows only, before any refit
         scales = np.array([metrics.mase_scale(h, config.season) for h in ws.val_history])
         weights = blend_scores(ws.val_actual, point_forecast(val_forecast, config.quantiles),
                                seasonal_naive_forecasts(ws.val_history, config.horizon, config.season), scales)

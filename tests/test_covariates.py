@@ -48,6 +48,9 @@ def test_train_reads_past_and_future_covariates(future_model):
     assert manifest["config"]["future_covariates"] == ["promo"]
     assert set(manifest["covariates"]) == {"temp", "promo"}
     assert manifest["covariates"]["promo"]["scale"] > 0
+    # Seasonal naive cannot see the promotions: --blend auto keeps the LSTM alone.
+    assert manifest["config"]["blend"] == 1.0
+    assert "blend_scores" not in json.loads((future_model / "model" / "metrics.json").read_text())
 
 
 def test_predict_uses_the_future_rows(future_model, tmp_path):

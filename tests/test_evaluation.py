@@ -74,6 +74,8 @@ def test_backtest_blend_auto_falls_back_to_seasonal_naive_where_it_is_exact(tmp_
     np.testing.assert_allclose(rows["lstm"], rows["seasonal_naive"])
     np.testing.assert_allclose(rows["lstm"], rows["y"])
     assert "loses to seasonal naive" not in result.stderr
+    assert json.loads((tmp_path / "bt" / "backtest.json").read_text())["blend_weights"] == [0.0, 0.0]
+    assert "fold by fold: 0, 0" in result.stderr
 
 
 def test_backtest_with_too_many_folds_is_a_data_error(tmp_path, long_csv):
