@@ -186,6 +186,7 @@ def backtest(
     learning_rate: float = LEARNING_RATE,
     patience: int = PATIENCE,
     seed: int = SEED,
+    val_windows: Optional[int] = VAL_WINDOWS,
     max_windows: Optional[int] = MAX_WINDOWS,
     loss: str = LOSS,
     window_norm: str = WINDOW_NORM,

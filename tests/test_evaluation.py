@@ -143,3 +143,12 @@ def test_doctor_exits_non_zero_when_train_would_fail(tmp_path):
 def test_largest_horizon():
     assert largest_horizon(144, 144, 12) == 48  # lookback 48 + 2 x 48 = 144 rows
     assert largest_horizon(10, 10, 1) == 3  # lookback 4 + 2 x 3 = 10; horizon 4 needs 12
+
+
+def test_backtest_takes_the_validation_windows_of_train(tmp_path):
+    make_long(2, 60).to_csv(tmp_path / "data.csv", index=False)
+    result = runner.invoke(app, ["backtest", str(tmp_path / "data.csv"), "--horizon", "4", "--folds", "1",
+                                 "--val-windows", "3", "--output-dir", str(tmp_path / "bt"), *TINY])
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "bt" / "backtest.json").read_text())["config"]["val_windows"] == 3
+    assert "validating on 6 windows" in result.stderr  # 3 blocks of each of the 2 series
