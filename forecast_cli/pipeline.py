@@ -174,7 +174,9 @@ def resolve_config(config: TrainConfig, dataset: Dataset, series: dict[str, np.n
     else:
         lookback = config.lookback
     val_windows = config.val_windows or default_val_windows(len(series), longest, lookback, horizon)
-    max_windows = config.max_windows or default_max_windows(len(series))
+    # Windows each series offers to the refit (validation part included), the most of any stage.
+    offered = [max(0, n - lookback - horizon + 1) for n in lengths.tolist()]
+    max_windows = config.max_windows or default_max_windows(offered)
     need = lookback + horizon * (1 + val_windows)
     if longest < need:
         raise DataError(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from forecast_cli.config import TrainConfig, default_batch_size, default_lookback
+from forecast_cli.config import TrainConfig, default_batch_size, default_lookback, default_max_windows
 from forecast_cli.errors import UsageError
 
 
@@ -40,3 +40,26 @@ def test_defaults():
     assert default_lookback(13, 1) == 13
     assert default_lookback(1, 1) == 4
     assert default_batch_size(100) == 16 and default_batch_size(10**6) == 256
+
+
+def test_every_window_is_used_up_to_the_budget():
+    assert default_max_windows([238] * 366) == 238  # tourism monthly: 87,108 windows, all kept
+    assert default_max_windows([2492] * 359) == 100  # M4 weekly: 894,628 offered, 100 per series
+    assert default_max_windows([150_000]) == 20_000  # one very long series: 20,000
+    assert default_max_windows([600] * 10) == 600 and default_max_windows([0, 0]) == 1
+
+
+def test_resolved_config_keeps_every_window_of_small_data(long_csv):
+    from forecast_cli.data import load_series, series_arrays
+    from forecast_cli.pipeline import resolve_config
+
+    dataset = load_series(long_csv)  # 3 series of 48 values
+    config = resolve_config(TrainConfig(horizon=4, lookback=8), dataset, series_arrays(dataset.frame))
+    assert config.val_windows == 1
+    assert config.max_windows == 48 - 8 - 4 + 1  # the refit's windows: lookback and target taken off
+    from forecast_cli.windows import make_windows
+
+    series = series_arrays(dataset.frame)
+    validated = make_windows(series, 8, 4, config.val_windows, config.max_windows)
+    refit = make_windows(series, 8, 4, 0, config.max_windows)  # as the refit cuts them
+    assert len(validated.x_train) == 3 * (48 - 4 - 8 - 4 + 1) and len(refit.x_train) == 3 * (48 - 8 - 4 + 1)
