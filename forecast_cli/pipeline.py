@@ -248,11 +248,16 @@ def validation_metrics(ws, forecast: np.ndarray, config: TrainConfig) -> dict[st
     """Scores of the forecast, of the network alone and of the naive and seasonal-naive
     baselines on validation windows (with quantiles, the median is scored as the point forecast,
     and interval coverage and pinball loss are added). `forecast` is the network's; it is blended
-    with seasonal naive by `config.blend` (which must be resolved)."""
+    with seasonal naive by `config.blend`, or with `config.blend` None (auto) by the weight of
+    `BLEND_GRID` that scores best here (`blend_weight`, each weight's score in `blend_scores`)."""
     season, horizon = config.season, config.horizon
     scales = np.array([metrics.mase_scale(h, season) for h in ws.val_history])
     naive = np.stack([metrics.naive(h, horizon) for h in ws.val_history])
     snaive = seasonal_naive_forecasts(ws.val_history, horizon, season)
+    weights = {}
+    if config.blend is None:  # chosen here, on the validation windows only, before any refit
+        weights = blend_scores(ws.val_actual, point_forecast(forecast, config.quantiles), snaive, scales)
+        config = dataclasses.replace(config, blend=choose_blend(weights))
     blended = blend(forecast, snaive, config.blend, config.quantiles)
     result = {
         "windows": int(len(ws.val_actual)),
@@ -272,6 +277,8 @@ def validation_metrics(ws, forecast: np.ndarray, config: TrainConfig) -> dict[st
     else:
         lstm_mae, base_mae = result["lstm"]["mae"], result["seasonal_naive"]["mae"]
         result["skill_vs_seasonal_naive"] = 1.0 - lstm_mae / base_mae if base_mae else None
+    if weights:
+        result["blend_scores"] = {f"{w:g}": value for w, value in weights.items()}
     return result
 
 
@@ -343,18 +350,11 @@ def fit(dataset: Dataset, config: TrainConfig, reporter: Reporter | None = None)
     network = lstm.average(members)
     val_scaled = lstm.predict(network, ws.x_val)
     val_forecast = invert_outputs(val_scaled, ws.val_base, [ws.scalings[uid] for uid in ws.val_ids], config.quantiles)
-    weights = {}
     if config.blend is None and config.future_covariates:
         # Seasonal naive cannot see what is known ahead; blending would dilute its effect.
         config = dataclasses.replace(config, blend=1.0)
-    elif config.blend is None:  # chosen here, on the validation windows only, before any refit
-        scales = np.array([metrics.mase_scale(h, config.season) for h in ws.val_history])
-        weights = blend_scores(ws.val_actual, point_forecast(val_forecast, config.quantiles),
-                               seasonal_naive_forecasts(ws.val_history, config.horizon, config.season), scales)
-        config = dataclasses.replace(config, blend=choose_blend(weights))
-    scores = validation_metrics(ws, val_forecast, config)
-    if weights:
-        scores["blend_scores"] = {f"{w:g}": value for w, value in weights.items()}
+    scores = validation_metrics(ws, val_forecast, config)  # chooses the blend weight if auto
+    config = dataclasses.replace(config, blend=scores["blend_weight"])
     best_epoch = best_epochs[0]
     scalings, covariate_scalings = ws.scalings, ws.covariate_scalings
     if config.refit:
