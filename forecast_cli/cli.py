@@ -6,7 +6,6 @@ import contextlib
 import dataclasses
 import functools
 import json
-import os
 import signal
 import sys
 import time
@@ -494,16 +493,7 @@ def _plot_forecast(predictor, frame, plot: Path, n: int) -> None:
 
 
 def main() -> None:
-    try:
-        app()
-    except SystemExit as exc:
-        if exc.code == ExitCode.INTERRUPTED and "tensorflow" in sys.modules:
-            # Interrupted mid-training: outputs are already settled; skip the interpreter's
-            # shutdown, where TensorFlow's worker threads have been seen to crash (SIGSEGV).
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(int(ExitCode.INTERRUPTED))
-        raise
+    app()
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
+import threading
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -30,6 +32,35 @@ def _quiet_stderr():
     finally:
         os.dup2(saved, 2)
         os.close(saved)
+
+
+@contextlib.contextmanager
+def deferred_interrupts(on_signal: Callable[[], None] = lambda: None):
+    """Hold Ctrl-C (SIGINT) and SIGTERM while TensorFlow runs, then raise KeyboardInterrupt here.
+
+    A KeyboardInterrupt raised from inside Keras's training loop crashed the process (SIGSEGV,
+    about one interrupted run in eight, before any message). Here a signal only calls
+    `on_signal` (which asks the loop to stop after the current batch) and the interrupt is
+    raised once TensorFlow has returned. Outside the main thread signals cannot be handled, so
+    nothing changes there.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+
+    def hold(signum, frame):
+        received.append(signum)
+        on_signal()
+
+    previous = {sig: signal.signal(sig, hold) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if received:
+        raise KeyboardInterrupt
 
 
 def keras_module():
@@ -156,8 +187,12 @@ def fit(
     history: list[dict[str, float]] = []
     started = time.monotonic()
 
+    stopping: list[bool] = []
+
     class _Record(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
+            if stopping:  # interrupted mid-epoch: not an epoch to report
+                return
             logs = logs or {}
             row = {"epoch": epoch + 1, "loss": float(logs.get("loss", np.nan)),
                    "val_loss": float(logs.get("val_loss", np.nan))}
@@ -175,10 +210,16 @@ def fit(
         callbacks.append(keras.callbacks.ReduceLROnPlateau(
             monitor="val_loss" if x_val is not None else "loss", factor=0.5,
             patience=max(1, config.patience // 2), min_lr=config.learning_rate / 64))
-    model.fit(
-        x_train, y_train, validation_data=validation, epochs=epochs,
-        batch_size=config.batch_size, shuffle=True, callbacks=callbacks, verbose=0,
-    )
+
+    def stop() -> None:
+        stopping.append(True)
+        model.stop_training = True  # Keras checks it after every batch
+
+    with deferred_interrupts(stop):
+        model.fit(
+            x_train, y_train, validation_data=validation, epochs=epochs,
+            batch_size=config.batch_size, shuffle=True, callbacks=callbacks, verbose=0,
+        )
     return model, history
 
 
@@ -186,7 +227,8 @@ def predict(model: Any, inputs: np.ndarray) -> np.ndarray:
     """Run the network on windows (n, lookback, features) -> (n, horizon)."""
     if len(inputs) == 0:
         return np.zeros((0, model.output_shape[-1]), dtype="float32")
-    return np.asarray(model.predict(inputs, batch_size=1024, verbose=0))
+    with deferred_interrupts():
+        return np.asarray(model.predict(inputs, batch_size=1024, verbose=0))
 
 
 def save(model: Any, path: Path) -> None:
@@ -206,4 +248,5 @@ def export_onnx(model: Any, path: Path) -> None:
     keras_module()
     with warnings.catch_warnings(), _quiet_stderr():
         warnings.simplefilter("ignore")
-        model.export(str(path), format="onnx", verbose=False)
+        with deferred_interrupts():
+            model.export(str(path), format="onnx", verbose=False)
