@@ -5,10 +5,12 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import inspect
 import json
 import signal
 import sys
 import time
+import typing
 from pathlib import Path
 from typing import Callable, List, Optional
 
@@ -105,13 +107,8 @@ def _config(params: dict):
     return TrainConfig(**values)
 
 
-@app.command()
-@handle_errors
-def train(
-    data: Path = typer.Argument(..., help="CSV: one series (time, value) or many in long format (unique_id, ds, y)."),
-    horizon: int = HORIZON,
+def _training_options(
     lookback: Optional[int] = LOOKBACK,
-    out: Path = typer.Option(Path("model"), "--out", "-o", help="Model directory to write (replaced whole on success)."),
     time_col: Optional[str] = TIME_COL,
     target_col: Optional[str] = TARGET_COL,
     id_col: Optional[str] = ID_COL,
@@ -142,26 +139,65 @@ def train(
     blend: str = BLEND,
     quiet: bool = QUIET,
 ) -> None:
+    """The options of `train` and `backtest` beyond their own: declared once, here, and added to
+    both commands' signatures by `with_training_options`."""
+
+
+def with_training_options(command: Callable) -> Callable:
+    """Give a command that takes `**options` the parameters of `_training_options` as well.
+
+    Typer builds a command's flags from its signature (and type hints), so the wrapper shows the
+    command's own parameters followed by the shared ones; the command receives the shared ones
+    in `options`.
+    """
+    own = inspect.signature(command, eval_str=True)
+    shared = inspect.signature(_training_options, eval_str=True)
+    parameters = [p for p in own.parameters.values() if p.kind is not p.VAR_KEYWORD]
+
+    @functools.wraps(command)
+    def wrapper(**kwargs):
+        return command(**kwargs)
+
+    wrapper.__signature__ = own.replace(parameters=[*parameters, *shared.parameters.values()])
+    wrapper.__annotations__ = {**typing.get_type_hints(_training_options), **typing.get_type_hints(command)}
+    return wrapper
+
+
+def _columns(options: dict):
+    from forecast_cli.pipeline import ColumnOptions
+
+    return ColumnOptions(options["time_col"], options["target_col"], options["id_col"], options["freq"])
+
+
+@app.command()
+@handle_errors
+@with_training_options
+def train(
+    data: Path = typer.Argument(..., help="CSV: one series (time, value) or many in long format (unique_id, ds, y)."),
+    horizon: int = HORIZON,
+    out: Path = typer.Option(Path("model"), "--out", "-o", help="Model directory to write (replaced whole on success)."),
+    **options,
+) -> None:
     """Train one global LSTM on every series in DATA and write a model directory.
 
     Example: forecast train sample_data/airpassengers.csv --horizon 12 --out model
     """
     from forecast_cli.output import ConsoleReporter
-    from forecast_cli.pipeline import ColumnOptions
     from forecast_cli.pipeline import train as run_train
 
-    config = _config(locals())
-    reporter = ConsoleReporter(quiet=quiet)
+    config = _config({"horizon": horizon, **options})
+    reporter = ConsoleReporter(quiet=options["quiet"])
     try:
-        result = run_train(data, config, out, ColumnOptions(time_col, target_col, id_col, freq), reporter)
+        result = run_train(data, config, out, _columns(options), reporter)
     finally:
         reporter.close()
-    if not quiet:
+    if not options["quiet"]:
         _print_summary(reporter.console, result)
 
 
 @app.command()
 @handle_errors
+@with_training_options
 def backtest(
     data: Path = typer.Argument(..., help="CSV, as for `forecast train`."),
     horizon: int = HORIZON,
@@ -170,36 +206,7 @@ def backtest(
     output_dir: Path = typer.Option(Path("backtest"), "--output-dir", help="Folder for forecasts.csv, folds.csv, steps.csv and backtest.json."),
     plot: Optional[Path] = PLOT,
     plot_series: int = PLOT_SERIES,
-    lookback: Optional[int] = LOOKBACK,
-    time_col: Optional[str] = TIME_COL,
-    target_col: Optional[str] = TARGET_COL,
-    id_col: Optional[str] = ID_COL,
-    freq: Optional[str] = FREQ,
-    season: Optional[int] = SEASON,
-    fill: str = FILL,
-    epochs: int = EPOCHS,
-    batch_size: Optional[int] = BATCH_SIZE,
-    units: int = UNITS,
-    layers: int = LAYERS,
-    dropout: float = DROPOUT,
-    learning_rate: float = LEARNING_RATE,
-    patience: int = PATIENCE,
-    seed: int = SEED,
-    val_windows: Optional[int] = VAL_WINDOWS,
-    max_windows: Optional[int] = MAX_WINDOWS,
-    loss: str = LOSS,
-    window_norm: str = WINDOW_NORM,
-    transform: str = TRANSFORM,
-    refit: bool = REFIT,
-    scaling: str = SCALING,
-    ensemble: int = ENSEMBLE,
-    quantiles: Optional[str] = QUANTILES,
-    past_covariates: str = PAST_COVARIATES,
-    future_covariates: Optional[str] = FUTURE_COVARIATES,
-    calendar: bool = CALENDAR,
-    lr_schedule: str = LR_SCHEDULE,
-    blend: str = BLEND,
-    quiet: bool = QUIET,
+    **options,
 ) -> None:
     """Rolling-origin evaluation: train before each cut-off, forecast, score against the actuals.
 
@@ -208,19 +215,19 @@ def backtest(
 
     Example: forecast backtest sample_data/airpassengers.csv --horizon 12 --folds 3
     """
+    from forecast_cli.artifacts import check_writable
     from forecast_cli.evaluation import backtest as run_backtest
     from forecast_cli.evaluation import write_backtest
     from forecast_cli.output import ConsoleReporter
-    from forecast_cli.pipeline import ColumnOptions, load_training
+    from forecast_cli.pipeline import load_training
 
-    config = _config(locals())
-    from forecast_cli.artifacts import check_writable
-
+    config = _config({"horizon": horizon, **options})
     check_writable(output_dir / "backtest.json" if output_dir.is_dir() else output_dir)
     if plot is not None:
         check_writable(plot)
+    quiet = options["quiet"]
     reporter = ConsoleReporter(quiet=quiet)
-    dataset, config = load_training(data, config, ColumnOptions(time_col, target_col, id_col, freq))
+    dataset, config = load_training(data, config, _columns(options))
     reporter.info(f"Detected {dataset.describe()}")
     try:
         result = run_backtest(dataset, config, folds, step, reporter)
