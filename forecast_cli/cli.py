@@ -60,7 +60,7 @@ def handle_errors(command: Callable) -> Callable:
 
 # Options shared by `train` and `backtest` (one definition: one name, one help text).
 HORIZON = typer.Option(..., "--horizon", "-H", help="Steps to forecast.")
-LOOKBACK = typer.Option(None, "--lookback", help="Past steps the network reads [default: max(horizon, 2 x season), at most the shortest series].")
+LOOKBACK = typer.Option(None, "--lookback", help="Past steps the network reads [default: max(horizon up to 336, 2 x season), at most the shortest series].")
 TIME_COL = typer.Option(None, "--time-col", help="Time column [default: ds, date, timestamp, ... or the first].")
 TARGET_COL = typer.Option(None, "--target-col", help="Value column [default: y, or the only other column].")
 ID_COL = typer.Option(None, "--id-col", help="Series id column [default: unique_id if present].")

@@ -221,11 +221,18 @@ def quantile_column(level: float) -> str:
     return f"q{level:g}"
 
 
+LOOKBACK_CAP = 336  # most steps read for the horizon's sake (two weeks of hours)
+
+
 def default_lookback(horizon: int, season: int) -> int:
-    """The lookback used when `--lookback` is not given: two seasons, or the horizon if longer.
+    """The lookback used when `--lookback` is not given: two seasons, or the horizon if longer,
+    but no more than 336 steps for the horizon's sake (two seasons always fit).
 
     Chosen on the tourism and M4 benchmarks (bench/RESULTS.md): longer windows fitted the
-    validation part no better and cost training time.
+    validation part no better and cost training time. The cap: an LSTM's time grows with the
+    steps it reads, and on ETTh1 at horizon 720 reading 336 hours instead of 720 fitted the
+    validation rows within 1% (MAE 2.80 against 2.78) in half the time: 331 s, against 543, 695
+    and 969 s in three runs, the last past the 15 minutes #6 allows.
 
     Args:
         horizon: steps to forecast.
@@ -235,10 +242,10 @@ def default_lookback(horizon: int, season: int) -> int:
         The number of past steps the network reads.
 
     Example:
-        >>> default_lookback(24, 12), default_lookback(8, 4), default_lookback(13, 1)
-        (24, 8, 13)
+        >>> default_lookback(24, 12), default_lookback(8, 4), default_lookback(13, 1), default_lookback(720, 24)
+        (24, 8, 13, 336)
     """
-    return max(horizon, 2 * season, 4)
+    return max(min(horizon, LOOKBACK_CAP), 2 * season, 4)
 
 
 VALIDATION_TARGET = 64  # validation windows wanted in all when the data allow it

@@ -39,6 +39,8 @@ def test_defaults():
     assert default_lookback(8, 4) == 8
     assert default_lookback(13, 1) == 13
     assert default_lookback(1, 1) == 4
+    assert default_lookback(720, 24) == 336  # long horizons: at most 336 steps for the horizon's sake
+    assert default_lookback(720, 200) == 400  # but two seasons always
     assert default_batch_size(100) == 16 and default_batch_size(10**6) == 256
 
 
