@@ -219,7 +219,7 @@ def backtest(
     from forecast_cli.evaluation import backtest as run_backtest
     from forecast_cli.evaluation import write_backtest
     from forecast_cli.output import ConsoleReporter
-    from forecast_cli.pipeline import load_training
+    from forecast_cli.pipeline import load_training, warn_ignored_rows
 
     config = _config({"horizon": horizon, **options})
     check_writable(output_dir / "backtest.json" if output_dir.is_dir() else output_dir)
@@ -229,6 +229,7 @@ def backtest(
     reporter = ConsoleReporter(quiet=quiet)
     dataset, config = load_training(data, config, _columns(options))
     reporter.info(f"Detected {dataset.describe()}")
+    warn_ignored_rows(dataset, config, reporter)
     try:
         result = run_backtest(dataset, config, folds, step, reporter)
     finally:

@@ -318,6 +318,12 @@ def load_series(
         seen = reverse[TARGET].notna().groupby(reverse[ID], sort=False).cummax().iloc[::-1]
         future = frame.loc[~seen, [ID, TIME, *names]].reset_index(drop=True)
         frame = frame[seen].reset_index(drop=True)  # never empty: _parse_target refuses a column of no values
+        empty = sorted(set(future[ID]) - set(frame[ID]))
+        if empty:
+            raise DataError(
+                f"{source}: series {empty[0]!r} has no values at all; expected numbers"
+                + (f" ({len(empty)} series have none)" if len(empty) > 1 else "") + ". Fill it in or remove its rows."
+            )
     dup = frame.duplicated([ID, TIME], keep=False)
     if dup.any():
         first = frame[dup].iloc[0]

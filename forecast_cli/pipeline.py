@@ -87,7 +87,7 @@ def load_training(data_path: str | Path, config: TrainConfig, columns: ColumnOpt
     future = config.future_covariates
     wanted = "auto" if config.past_covariates is None else (*config.past_covariates, *future)
     dataset = load_series(data_path, columns.time_col, columns.target_col, columns.id_col, columns.freq, config.fill,
-                          covariates=wanted, split_future=bool(future))
+                          covariates=wanted, split_future=True)
     absent = [c for c in future if c not in dataset.covariates]
     if absent:
         raise DataError(
@@ -112,6 +112,22 @@ def with_calendar(frame: pd.DataFrame, names: tuple[str, ...] | list[str]) -> pd
     """`frame` with the calendar columns among `names` computed from its timestamps."""
     names = [c for c in names if c.startswith(CALENDAR_PREFIX)]
     return pd.concat([frame, calendar_features(frame[TIME], tuple(names))], axis=1) if names else frame
+
+
+def warn_ignored_rows(dataset: Dataset, config: TrainConfig, reporter: Reporter) -> None:
+    """Say so when rows after a series' last value (empty target) are not read: without future
+    covariates from the file they carry nothing, and filling them would invent values."""
+    rows = dataset.future
+    if rows is None or len(rows) == 0 or from_file(config.future_covariates):
+        return
+    first = rows.iloc[0]
+    when = first[TIME] if dataset.time_kind == "integer" else pd.Timestamp(first[TIME]).isoformat()
+    reporter.warn(
+        f"{dataset.source}: {len(rows)} row(s) after the last value of their series have an empty "
+        f"{dataset.columns.target_col!r} (e.g. series {first[ID]!r} at {when}); they were ignored, so each "
+        "series ends at its last value. Remove those rows, or name their columns with --future-covariates "
+        "if they hold values known ahead."
+    )
 
 
 def from_file(names: tuple[str, ...]) -> tuple[str, ...]:
@@ -414,6 +430,7 @@ def train(
         )
     dataset, config = load_training(data_path, config, columns)
     reporter.info(f"Detected {dataset.describe()}")
+    warn_ignored_rows(dataset, config, reporter)
     fitted = fit(dataset, config, reporter)
     config = fitted.config
     lengths = dataset.frame.groupby(ID, sort=True).size()
@@ -509,9 +526,10 @@ class Predictor:
         manifest, cfg = self.manifest, self.manifest.config
         dataset = load_series(data_path, freq=manifest.freq, fill=cfg.fill, columns=manifest.columns,
                               expect_time_kind=manifest.time_kind, as_of=as_of, covariates=from_file(cfg.covariates),
-                              split_future=bool(from_file(cfg.future_covariates)))
+                              split_future=True)
         dataset = dataclasses.replace(dataset, frame=with_calendar(dataset.frame, cfg.future_covariates))
         reporter.info(f"Read {dataset.describe()}")
+        warn_ignored_rows(dataset, cfg, reporter)
         self.last_dataset = dataset
         series = series_arrays(dataset.frame)
         short = {uid: len(v) for uid, v in series.items() if len(v) < cfg.lookback}

@@ -106,6 +106,28 @@ def test_short_series_in_predict_is_named(trained_model, tmp_path):
     assert result.stderr.splitlines()[-1].startswith("Error: ") and "Traceback" not in result.output
 
 
+def test_rows_after_the_last_value_are_ignored_with_a_warning(trained_model, tmp_path):
+    """A file with the next dates already in it (target empty) forecasts as if they were not
+    there, and says so; they used to be filled with made-up values that shifted the forecast."""
+    model_dir, data = trained_model
+    frame = pd.read_csv(data)
+    ahead = pd.DataFrame({"unique_id": "s1", "ds": ["2019-01-01", "2019-02-01"], "y": [None, None]})
+    pd.concat([frame, ahead]).to_csv(tmp_path / "ahead.csv", index=False)
+    clean = runner.invoke(app, ["predict", str(model_dir), str(data), "--quiet"])
+    result = runner.invoke(app, ["predict", str(model_dir), str(tmp_path / "ahead.csv"), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == clean.stdout
+    assert "2 row(s) after the last value of their series have an empty 'y' (e.g. series 's1' at 2019-01-01" in result.stderr
+
+    from forecast_cli.config import TrainConfig
+    from forecast_cli.pipeline import load_training
+
+    config = TrainConfig(horizon=4)
+    with_rows, _ = load_training(tmp_path / "ahead.csv", config)
+    without, _ = load_training(data, config)
+    pd.testing.assert_frame_equal(with_rows.frame, without.frame)  # training ignores them too
+
+
 def test_predict_names_missing_and_unexpected_columns(trained_model, tmp_path):
     model_dir, _ = trained_model
     make_long(2, 20).rename(columns={"y": "value"}).to_csv(tmp_path / "cols.csv", index=False)
