@@ -190,6 +190,10 @@ def fit(
     stopping: list[bool] = []
 
     class _Record(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            if stopping:  # a signal while fit was setting up, before it reset stop_training
+                self.model.stop_training = True
+
         def on_epoch_end(self, epoch, logs=None):
             if stopping:  # interrupted mid-epoch: not an epoch to report
                 return
