@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from forecast_cli import __version__, artifacts, metrics
-from forecast_cli.config import (BLEND_GRID, TrainConfig, quantile_column, default_batch_size, default_lookback, default_max_windows,
+from forecast_cli.config import (BLEND_GRID, BLEND_MARGIN, TrainConfig, quantile_column, default_batch_size, default_lookback, default_max_windows,
                                  default_val_windows)
 from forecast_cli.data import (CALENDAR_PREFIX, ID, TIME, Dataset, calendar_columns, calendar_features, future_grid,
                                load_series, series_arrays)
@@ -250,13 +250,18 @@ def blend_scores(actual: np.ndarray, network: np.ndarray, baseline: np.ndarray, 
 
 
 def choose_blend(scores: dict[float, float]) -> float:
-    """The weight with the lowest score; on a tie the larger one (more of the network).
+    """The even blend (0.5) unless another weight scores more than `BLEND_MARGIN` lower; then the
+    lowest-scoring weight, on a tie the larger one (more of the network).
 
     Example:
-        >>> choose_blend({0.0: 2.0, 0.5: 1.0, 1.0: 1.0})
+        >>> choose_blend({0.0: 2.0, 0.5: 1.0, 1.0: 0.999})  # 0.1% lower: not enough
+        0.5
+        >>> choose_blend({0.0: 2.0, 0.5: 1.0, 1.0: 0.9})
         1.0
     """
     best = min(scores.values())
+    if not best < scores[0.5] * (1 - BLEND_MARGIN):
+        return 0.5
     return max(weight for weight, value in scores.items() if value <= best * (1 + 1e-9))
 
 
