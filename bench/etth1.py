@@ -75,7 +75,8 @@ def main() -> None:
         starts = np.arange(VAL_END, TEST_END - horizon + 1)
         windows = {str(t): ot[t - config.lookback : t] for t in starts}
         started = time.monotonic()
-        forecast = forecast_series(network.predict, config, windows, {k: scaling for k in windows})
+        forecast = forecast_series(network.predict, config, windows, {k: scaling for k in windows},
+                                   calendar_covariates(config, manifest, table["date"], starts))
         predict_s = time.monotonic() - started
         actual = np.stack([ot[t : t + horizon] for t in starts])
         last = np.repeat(ot[starts - 1][:, None], horizon, axis=1)
@@ -90,6 +91,21 @@ def main() -> None:
               f"{scores['repeat_last']['mse']:.4f} | {scores['repeat_last']['mae']:.4f} | {inf[0]:.3f} | {inf[1]:.3f} | "
               f"{train_s:.0f} | {len(starts)} | {config.blend:g} |", flush=True)
     (base / "results.json").write_text(json.dumps(results, indent=2))
+
+
+def calendar_covariates(config, manifest, dates: pd.Series, starts: np.ndarray):
+    """With `--calendar`, each test window's calendar features (its lookback rows, then its
+    horizon's), as `forecast predict` computes them from the timestamps; None without."""
+    if not config.covariates:
+        return None
+    from forecast_cli.data import CALENDAR_PREFIX, calendar_features
+    from forecast_cli.windows import Covariates
+
+    if config.covariates != config.future_covariates or not all(c.startswith(CALENDAR_PREFIX) for c in config.covariates):
+        raise SystemExit(f"bench/etth1.py scores univariate ETTh1: only --calendar covariates, not {config.covariates}")
+    features = calendar_features(pd.to_datetime(dates), tuple(config.covariates)).to_numpy(dtype="float64")
+    values = {str(t): features[t - config.lookback : t + config.horizon] for t in starts}
+    return Covariates(values, 0, len(config.covariates), [manifest.covariates[c] for c in config.covariates])
 
 
 if __name__ == "__main__":
