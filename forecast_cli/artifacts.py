@@ -31,6 +31,9 @@ METRICS_FILE = "metrics.json"
 HISTORY_FILE = "history.csv"
 
 
+MISSING = "missing"  # no ETS parameters stored for a series
+
+
 @dataclasses.dataclass(frozen=True)
 class SeriesInfo:
     """What a model keeps of one training series: its scaling and where it ended."""
@@ -38,6 +41,9 @@ class SeriesInfo:
     scaling: Scaling
     last: Any  # pd.Timestamp or int
     length: int
+    # The --baseline ets smoothing parameters fitted to it (alpha, beta, gamma, phi); None where ETS
+    # does not apply (seasonal naive is used); MISSING where none were fitted (fitted at predict).
+    ets: dict[str, float] | None | str = MISSING
 
 
 @dataclasses.dataclass(frozen=True)
@@ -240,6 +246,7 @@ def manifest_dict(
                 "scale": info.scaling.scale,
                 "last": info.last if time_kind == "integer" else pd.Timestamp(info.last).isoformat(),
                 "length": info.length,
+                **({} if info.ets == MISSING else {"ets": info.ets}),
             }
             for uid, info in series.items()
         },
@@ -290,6 +297,21 @@ def _scaling(info: dict[str, Any], at: str, log: bool = False) -> Scaling:
     if not (math.isfinite(mean) and math.isfinite(scale) and scale > 0):
         raise ModelDirError(f"{at}: mean must be finite and scale finite and above 0. Retrain the model.")
     return Scaling(float(mean), float(scale), log)
+
+
+def _ets(info: dict[str, Any], at: str) -> dict[str, float] | None | str:
+    """A series' stored ETS parameters, checked: four smoothing weights in [0, 1]."""
+    if "ets" not in info:
+        return MISSING
+    params = info["ets"]
+    if params is None:
+        return None
+    keys = ("alpha", "beta", "gamma", "phi")
+    if (not isinstance(params, dict) or sorted(params) != sorted(keys)
+            or not all(isinstance(params[k], (int, float)) and not isinstance(params[k], bool)
+                       and 0.0 <= params[k] <= 1.0 for k in keys)):
+        raise ModelDirError(f"{at}: 'ets' must be null or {', '.join(keys)}, each from 0 to 1. Retrain the model.")
+    return {k: float(params[k]) for k in keys}
 
 
 def parse_manifest(doc: Any, where: str) -> Manifest:
@@ -349,7 +371,7 @@ def parse_manifest(doc: Any, where: str) -> Manifest:
                 last = pd.Timestamp(text)
             except ValueError:
                 raise ModelDirError(f"{at}: last {text!r} is not a timestamp. Retrain the model.") from None
-        series[str(uid)] = SeriesInfo(scaling, last, length)
+        series[str(uid)] = SeriesInfo(scaling, last, length, _ets(info, at))
     onnx = doc.get("onnx")
     if onnx is not None and not isinstance(onnx, dict):
         raise ModelDirError(f"{where}: key 'onnx' should be an object or null. Retrain the model.")

@@ -88,8 +88,10 @@ PAST_COVARIATES = typer.Option("auto", "--past-covariates", help="Columns read a
 FUTURE_COVARIATES = typer.Option(None, "--future-covariates", help="Columns known ahead (prices, holidays, ...), comma-separated: predict's input must give them for the horizon's steps, as rows after each series' last value with an empty target.")
 CALENDAR = typer.Option(False, "--calendar", help="Add the position in the day, week or year (as the frequency allows) as future covariates computed from the timestamps; predict needs nothing more.")
 LR_SCHEDULE = typer.Option("none", "--lr-schedule", help="Learning rate: none (constant) or plateau (halved when the validation loss stalls for half the patience).")
-BLEND = typer.Option("auto", "--blend", help="The LSTM's weight in the forecast, the rest going to seasonal naive (the last season repeated): a number from 0 to 1 (1: the LSTM alone), or auto: whichever of 0, 0.5 and 1 scores best (MASE) on the validation windows (1 with --future-covariates or --calendar, which seasonal naive cannot see).")
+BLEND = typer.Option("auto", "--blend", help="The LSTM's weight in the forecast, the rest going to the --baseline forecast: a number from 0 to 1 (1: the LSTM alone), or auto: the even blend (0.5) unless the LSTM alone or the baseline alone scores more than 1% better (MASE) on the validation windows (1 with --future-covariates or --calendar, which the baseline cannot see).")
+BASELINE = typer.Option("ets", "--baseline", help="The statistical forecast blended with the LSTM (--blend): ets (damped-trend exponential smoothing with the season, fitted per series; on a log scale with --transform log) or snaive (seasonal naive: the last season repeated).")
 QUIET = typer.Option(False, "--quiet", "-q", help="Only warnings and errors on stderr (for cron).")
+BASELINE_NAMES = {"ets": "ETS", "snaive": "seasonal naive"}
 PLOT = typer.Option(None, "--plot", help="Write a PNG of the recent history, the forecast and any actuals, one panel per series.")
 PLOT_SERIES = typer.Option(4, "--plot-series", help="Series drawn in --plot (the first N).")
 
@@ -137,6 +139,7 @@ def _training_options(
     calendar: bool = CALENDAR,
     lr_schedule: str = LR_SCHEDULE,
     blend: str = BLEND,
+    baseline: str = BASELINE,
     quiet: bool = QUIET,
 ) -> None:
     """The options of `train` and `backtest` beyond their own: declared once, here, and added to
@@ -239,7 +242,7 @@ def backtest(
         _plot_backtest(result, plot, plot_series)
     weights = ", ".join(f"{w:g}" for w in result.blend_weights)
     _print_scores(reporter.console, f"Backtest: {folds} fold(s) of {horizon} steps", result.overall,
-                  extra=f"LSTM's weight beside seasonal naive (--blend), fold by fold: {weights}\n"
+                  extra=f"LSTM's weight beside {BASELINE_NAMES[result.config.baseline]} (--blend), fold by fold: {weights}\n"
                         f"Wrote {', '.join(str(p) for p in written)}", quiet=quiet)
 
 
@@ -255,8 +258,9 @@ def _print_scores(console, title: str, scores: dict, extra: str = "", quiet: boo
         for name in ("MAE", "RMSE", "sMAPE %", "MASE"):
             table.add_column(name, justify="right")
         weight = scores.get("blend_weight", 1.0)
-        rows = [(f"LSTM {weight:g} + seasonal naive {1 - weight:g}" if weight < 1 else "LSTM", "lstm"),
-                ("LSTM alone", "lstm_alone"), ("seasonal naive", "seasonal_naive"), ("naive", "naive")]
+        name = BASELINE_NAMES[scores.get("baseline", "snaive")]
+        rows = [(f"LSTM {weight:g} + {name} {1 - weight:g}" if weight < 1 else "LSTM", "lstm"),
+                ("LSTM alone", "lstm_alone"), ("ETS", "ets"), ("seasonal naive", "seasonal_naive"), ("naive", "naive")]
         for label, name in rows:
             if name in scores:
                 table.add_row(label, *(_fmt(scores[name].get(k)) for k in ("mae", "rmse", "smape", "mase")))
@@ -264,7 +268,7 @@ def _print_scores(console, title: str, scores: dict, extra: str = "", quiet: boo
         _print_interval(console, lstm)
         if extra:
             console.print(extra, markup=False)
-    if lstm[key] is not None and base[key] is not None and lstm[key] > base[key]:
+    if lstm[key] is not None and base[key] is not None and lstm[key] > base[key] + 1e-9 * max(1.0, base[key]):
         console.print(
             f"Warning: the LSTM loses to seasonal naive ({key.upper()} {lstm[key]:.4g} against {base[key]:.4g}); "
             "prefer the baseline for this data, or try other settings.", markup=False, style="yellow")

@@ -12,6 +12,7 @@ WINDOW_NORMS = ("none", "last", "season", "snaive")
 TRANSFORMS = ("auto", "log", "none")
 SCALINGS = ("auto", "std", "mean")
 LR_SCHEDULES = ("none", "plateau")
+BASELINES = ("ets", "snaive")  # the forecast blended with the LSTM (forecast_cli.baselines)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,7 +48,8 @@ class TrainConfig:
     future_covariates: tuple[str, ...] = ()  # known ahead: predict's input must give the horizon's
     calendar: bool = False  # add calendar features of the timestamps as future covariates
     lr_schedule: str = "none"  # or "plateau": halve the learning rate when the loss stalls
-    blend: float | None = None  # the LSTM's weight beside seasonal naive; None: chosen on validation
+    blend: float | None = None  # the LSTM's weight beside the baseline; None: chosen on validation
+    baseline: str = "ets"  # what the rest of the blend goes to: ets or snaive (seasonal naive)
 
     def __post_init__(self) -> None:
         positive = {
@@ -84,7 +86,7 @@ class TrainConfig:
         if self.seed < 0:
             raise UsageError(f"--seed must be 0 or more. Received: seed={self.seed!r}.")
         choices = {"loss": LOSSES, "window_norm": WINDOW_NORMS, "transform": TRANSFORMS, "scaling": SCALINGS,
-                   "lr_schedule": LR_SCHEDULES}
+                   "lr_schedule": LR_SCHEDULES, "baseline": BASELINES}
         for name, allowed in choices.items():
             value = getattr(self, name)
             if value not in allowed:
@@ -141,7 +143,8 @@ class TrainConfig:
         unknown = sorted(set(values) - names)
         if unknown:
             raise ValueError(f"unknown config keys: {', '.join(unknown)}")
-        values = {"blend": 1.0, **values}  # a model saved before blending was the LSTM alone
+        # A model saved before blending was the LSTM alone; before --baseline, blended with seasonal naive.
+        values = {"blend": 1.0, "baseline": "snaive", **values}
         for name in ("quantiles", "past_covariates", "future_covariates"):
             if isinstance(values.get(name), list):
                 values = {**values, name: tuple(values[name])}

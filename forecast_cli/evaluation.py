@@ -122,7 +122,8 @@ def backtest(
         if resolved.covariates:  # the held-out steps' future covariates are known by definition
             ahead = frame[(position >= length - back) & (position < length - back + horizon)]
             covariates = covariate_values(train_frame, resolved, ahead, fitted.covariate_scalings)
-        forecasts = forecast_series(_keras_predict(fitted.network), resolved, usable, fitted.scalings, covariates)
+        forecasts = forecast_series(_keras_predict(fitted.network), resolved, usable, fitted.scalings, covariates,
+                                    fitted.ets_params)
         for (uid, hist), fc, fq in zip(usable.items(), point_forecast(forecasts, resolved.quantiles), forecasts):
             start = len(hist)
             actual = all_series[uid][start : start + horizon]

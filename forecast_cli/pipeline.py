@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from forecast_cli import __version__, artifacts, metrics
+from forecast_cli import __version__, artifacts, baselines, metrics
 from forecast_cli.config import (BLEND_GRID, BLEND_MARGIN, TrainConfig, quantile_column, default_batch_size, default_lookback, default_max_windows,
                                  default_val_windows)
 from forecast_cli.data import (CALENDAR_PREFIX, ID, TIME, Dataset, calendar_columns, calendar_features, future_grid,
@@ -233,9 +233,16 @@ def resolve_config(config: TrainConfig, dataset: Dataset, series: dict[str, np.n
                                loss=loss, val_windows=val_windows, max_windows=max_windows)
 
 
-def seasonal_naive_forecasts(histories, horizon: int, season: int) -> np.ndarray:
-    """The seasonal naive forecast (n, horizon) of each history (its last season repeated)."""
-    return np.stack([metrics.seasonal_naive(np.asarray(h), horizon, season) for h in histories])
+def baseline_forecasts(histories, config: TrainConfig, method: str | None = None, params=None) -> np.ndarray:
+    """The forecast (n, horizon) of each history by `method` (default: the config's `baseline`),
+    on the model's scale (log with `--transform log`); `params`: each history's saved ETS
+    parameters (`artifacts.MISSING` for one fitted here), or None to fit them all here."""
+    log = config.transform == "log"
+    histories = list(histories)
+    if params is not None:
+        params = [baselines.fit_ets(h, config.season, log) if p == artifacts.MISSING else p
+                  for h, p in zip(histories, params, strict=True)]
+    return baselines.forecasts(histories, config.horizon, config.season, method or config.baseline, log, params)
 
 
 def blend_scores(actual: np.ndarray, network: np.ndarray, baseline: np.ndarray, scales: np.ndarray) -> dict[float, float]:
@@ -269,25 +276,31 @@ def validation_metrics(ws, forecast: np.ndarray, config: TrainConfig) -> dict[st
     """Scores of the forecast, of the network alone and of the naive and seasonal-naive
     baselines on validation windows (with quantiles, the median is scored as the point forecast,
     and interval coverage and pinball loss are added). `forecast` is the network's; it is blended
-    with seasonal naive by `config.blend`, or with `config.blend` None (auto) by the weight of
-    `BLEND_GRID` that scores best here (`blend_weight`, each weight's score in `blend_scores`)."""
+    with the `config.baseline` forecast by `config.blend`, or with `config.blend` None (auto) by
+    `choose_blend` on these windows (`blend_weight`, each weight's score in `blend_scores`)."""
     season, horizon = config.season, config.horizon
     scales = np.array([metrics.mase_scale(h, season) for h in ws.val_history])
     naive = np.stack([metrics.naive(h, horizon) for h in ws.val_history])
-    snaive = seasonal_naive_forecasts(ws.val_history, horizon, season)
+    snaive = baseline_forecasts(ws.val_history, config, "snaive")
+    base = snaive
+    if config.baseline != "snaive" and config.blend != 1.0:
+        base = baseline_forecasts(ws.val_history, config)
     weights = {}
     if config.blend is None:  # chosen here, on the validation windows only, before any refit
-        weights = blend_scores(ws.val_actual, point_forecast(forecast, config.quantiles), snaive, scales)
+        weights = blend_scores(ws.val_actual, point_forecast(forecast, config.quantiles), base, scales)
         config = dataclasses.replace(config, blend=choose_blend(weights))
-    blended = blend(forecast, snaive, config.blend, config.quantiles)
+    blended = blend(forecast, base, config.blend, config.quantiles)
     result = {
         "windows": int(len(ws.val_actual)),
         "season": season,
         "blend_weight": config.blend,
+        "baseline": config.baseline,
         "lstm": metrics.score(ws.val_actual, point_forecast(blended, config.quantiles), scales),
         "naive": metrics.score(ws.val_actual, naive, scales),
         "seasonal_naive": metrics.score(ws.val_actual, snaive, scales),
     }
+    if base is not snaive:
+        result[config.baseline] = metrics.score(ws.val_actual, base, scales)
     if config.blend < 1.0:
         result["lstm_alone"] = metrics.score(ws.val_actual, point_forecast(forecast, config.quantiles), scales)
     if config.quantiles:
@@ -316,6 +329,7 @@ class Fitted:
     train_windows: int
     x_val: np.ndarray
     covariate_scalings: list[Scaling] | None = None  # one per covariate column, in config order
+    ets_params: dict[str, dict[str, float] | None] | None = None  # per series, for --baseline ets
 
 
 def fit(dataset: Dataset, config: TrainConfig, reporter: Reporter | None = None) -> Fitted:
@@ -372,7 +386,7 @@ def fit(dataset: Dataset, config: TrainConfig, reporter: Reporter | None = None)
     val_scaled = lstm.predict(network, ws.x_val)
     val_forecast = invert_outputs(val_scaled, ws.val_base, [ws.scalings[uid] for uid in ws.val_ids], config.quantiles)
     if config.blend is None and config.future_covariates:
-        # Seasonal naive cannot see what is known ahead; blending would dilute its effect.
+        # The baseline cannot see what is known ahead; blending would dilute its effect.
         config = dataclasses.replace(config, blend=1.0)
     scores = validation_metrics(ws, val_forecast, config)  # chooses the blend weight if auto
     config = dataclasses.replace(config, blend=scores["blend_weight"])
@@ -395,9 +409,14 @@ def fit(dataset: Dataset, config: TrainConfig, reporter: Reporter | None = None)
         scalings = full.scalings
         covariate_scalings = full.covariate_scalings
         scores["refit_epochs"] = best_epochs
+    ets_params = None
+    if config.baseline == "ets" and config.blend < 1.0:
+        # Like the refit: the smoothing parameters that predict applies come from all the data.
+        reporter.info(f"Fitting the ETS baseline to {len(series)} series")
+        ets_params = {uid: baselines.fit_ets(values, config.season, log) for uid, values in series.items()}
     return Fitted(network=network, config=config, scalings=scalings, history=history, best_epoch=best_epoch,
                   metrics=scores, train_windows=len(ws.x_train), x_val=ws.x_val,
-                  covariate_scalings=covariate_scalings)
+                  covariate_scalings=covariate_scalings, ets_params=ets_params)
 
 
 def train(
@@ -440,7 +459,8 @@ def train(
     config = fitted.config
     lengths = dataset.frame.groupby(ID, sort=True).size()
     info = {
-        uid: artifacts.SeriesInfo(fitted.scalings[uid], last, int(lengths[uid]))
+        uid: artifacts.SeriesInfo(fitted.scalings[uid], last, int(lengths[uid]),
+                                  (fitted.ets_params or {}).get(uid, artifacts.MISSING))
         for uid, last in dataset.frame.groupby(ID, sort=True)[TIME].max().items()
     }
     manifest = artifacts.manifest_dict(
@@ -470,18 +490,26 @@ def train(
 
 def forecast_series(
     predict_fn: Any, config: TrainConfig, series: dict[str, np.ndarray], scalings: dict[str, Scaling],
-    covariates: Covariates | None = None,
+    covariates: Covariates | None = None, ets_params: dict[str, Any] | None = None,
 ) -> np.ndarray:
     """Forecasts on the original scale from each series' last values: (n_series, horizon), or
     (n_series, horizon, quantiles) for a quantile model (see `windows.point_forecast`).
-    `covariates` (with their scalings) are required for a model trained with covariates."""
+    `covariates` (with their scalings) are required for a model trained with covariates.
+    `ets_params`: the saved ETS parameters by series id; a series without any (one not seen in
+    training) gets the median of the saved ones, as the network applies what it learnt from the
+    training series to it (fitted here only when none are saved)."""
     inputs, base = prediction_inputs(series, scalings, config.lookback, config.window_norm, config.season,
                                      config.horizon, covariates)
     forecast = invert_outputs(predict_fn(inputs), base, [scalings[u] for u in series], config.quantiles)
     if config.blend >= 1.0:
         return forecast
-    baseline = seasonal_naive_forecasts(series.values(), config.horizon, config.season)
-    return blend(forecast, baseline, config.blend, config.quantiles)
+    params = None
+    if ets_params is not None:
+        saved = [p for p in ets_params.values() if isinstance(p, dict)]
+        typical = {key: float(np.median([p[key] for p in saved])) for key in baselines.ETS_KEYS} if saved else artifacts.MISSING
+        params = [ets_params.get(uid, artifacts.MISSING) for uid in series]
+        params = [typical if p == artifacts.MISSING else p for p in params]
+    return blend(forecast, baseline_forecasts(series.values(), config, params=params), config.blend, config.quantiles)
 
 
 ONNX_TOLERANCE = 1e-4  # largest |ONNX - Keras| output accepted, on the network's scaled outputs
@@ -573,7 +601,8 @@ class Predictor:
         if cfg.covariates:
             ahead = future_rows(dataset, cfg, last, times) if cfg.future_covariates else None
             covariates = covariate_values(dataset.frame, cfg, ahead, [manifest.covariates[c] for c in cfg.covariates])
-        forecasts = forecast_series(self.network.predict, cfg, series, scalings, covariates)
+        ets_params = {uid: info.ets for uid, info in manifest.series.items()}
+        forecasts = forecast_series(self.network.predict, cfg, series, scalings, covariates, ets_params)
         return forecast_frame(list(series), times, forecasts, cfg)
 
 

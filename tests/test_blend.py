@@ -1,4 +1,4 @@
-"""The forecast as a blend of the LSTM and seasonal naive (`--blend`)."""
+"""The forecast as a blend of the LSTM and a baseline, ETS or seasonal naive (`--blend`, `--baseline`)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,14 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from forecast_cli import metrics
+from forecast_cli import baselines, metrics
 from forecast_cli.cli import app
 from forecast_cli.config import BLEND_GRID, BLEND_MARGIN, TrainConfig, parse_blend
 from forecast_cli.errors import ExitCode, UsageError
 from forecast_cli.pipeline import blend_scores, choose_blend
 from forecast_cli.windows import blend
+
+from tests.conftest import TINY
 
 runner = CliRunner()
 
@@ -82,37 +84,104 @@ def test_bad_blend_is_a_usage_error(long_csv, tmp_path, value):
     assert not (tmp_path / "m").exists()
 
 
-def _predict(model_dir, data, weight, tmp_path, name):
-    """Predict with the model's network and `weight` written into a copy of its manifest
-    (None: the key removed, as in a model saved before blending existed)."""
+def _predict(model_dir, data, weight, tmp_path, name, baseline=None):
+    """Predict with the model's network and `weight` (and `baseline`, if given) written into a copy
+    of its manifest; None removes the key, as in a model saved before it existed."""
     copy = tmp_path / name
     shutil.copytree(model_dir, copy)
     manifest = json.loads((copy / "manifest.json").read_text())
-    if weight is None:
-        manifest["config"].pop("blend")
-    else:
-        manifest["config"]["blend"] = weight
+    for key, value in (("blend", weight), ("baseline", baseline)):
+        if value is None:
+            manifest["config"].pop(key)
+        elif value != "keep":
+            manifest["config"][key] = value
     (copy / "manifest.json").write_text(json.dumps(manifest))
     result = runner.invoke(app, ["predict", str(copy), str(data), "--output", str(tmp_path / f"{name}.csv")])
     assert result.exit_code == 0, result.output
     return pd.read_csv(tmp_path / f"{name}.csv")
 
 
-def test_predict_applies_the_saved_weight(trained_model, tmp_path):
+def test_predict_applies_the_saved_weight_and_baseline(trained_model, tmp_path):
     model_dir, data = trained_model
     manifest = json.loads((model_dir / "manifest.json").read_text())
     chosen = manifest["config"]["blend"]
     assert chosen in BLEND_GRID  # resolved by training: a saved model never says "auto"
-    assert json.loads((model_dir / "metrics.json").read_text())["blend_weight"] == chosen
+    assert manifest["config"]["baseline"] == "ets"  # the default
+    saved = json.loads((model_dir / "metrics.json").read_text())
+    assert saved["blend_weight"] == chosen and saved["baseline"] == "ets" and "ets" in saved
 
-    alone = _predict(model_dir, data, 1.0, tmp_path, "alone")["yhat"].to_numpy()
-    history = pd.read_csv(data)
+    alone = _predict(model_dir, data, 1.0, tmp_path, "alone", "keep")["yhat"].to_numpy()
     season = manifest["season"]
-    snaive = np.concatenate([metrics.seasonal_naive(g["y"].to_numpy(), 4, season)
-                             for _, g in history.groupby("unique_id", sort=True)])
-    np.testing.assert_allclose(_predict(model_dir, data, 0.0, tmp_path, "snaive")["yhat"], snaive, rtol=1e-6)
-    np.testing.assert_allclose(_predict(model_dir, data, 0.4, tmp_path, "mix")["yhat"],
+    histories = [g["y"].to_numpy() for _, g in pd.read_csv(data).groupby("unique_id", sort=True)]
+    snaive = np.concatenate([metrics.seasonal_naive(h, 4, season) for h in histories])
+    ets = baselines.forecasts(histories, 4, season, "ets", log=manifest["config"]["transform"] == "log").reshape(-1)
+    np.testing.assert_allclose(_predict(model_dir, data, 0.0, tmp_path, "ets", "keep")["yhat"], ets, rtol=1e-6)
+    np.testing.assert_allclose(_predict(model_dir, data, 0.0, tmp_path, "snaive", "snaive")["yhat"], snaive, rtol=1e-6)
+    np.testing.assert_allclose(_predict(model_dir, data, 0.4, tmp_path, "mix", "keep")["yhat"],
+                               0.4 * alone + 0.6 * ets, rtol=1e-6)
+    # A model saved before --baseline existed was blended with seasonal naive; one saved before
+    # --blend existed forecasts with the LSTM alone, as each did then.
+    np.testing.assert_allclose(_predict(model_dir, data, 0.4, tmp_path, "mix-old", None)["yhat"],
                                0.4 * alone + 0.6 * snaive, rtol=1e-6)
-    # A model saved before --blend existed forecasts with the LSTM alone, as it did then.
-    np.testing.assert_allclose(_predict(model_dir, data, None, tmp_path, "old")["yhat"], alone)
-    assert not np.allclose(alone, snaive)
+    np.testing.assert_allclose(_predict(model_dir, data, None, tmp_path, "old", None)["yhat"], alone)
+    assert not np.allclose(alone, snaive) and not np.allclose(ets, snaive)
+
+
+def test_predict_applies_the_saved_ets_parameters(trained_model, tmp_path):
+    model_dir, data = trained_model
+    manifest = json.loads((model_dir / "manifest.json").read_text())
+    log, season = manifest["config"]["transform"] == "log", manifest["season"]
+    histories = {u: g["y"].to_numpy() for u, g in pd.read_csv(data).groupby("unique_id", sort=True)}
+    saved = {u: info["ets"] for u, info in manifest["series"].items()}
+    for uid, values in histories.items():  # fitted in train on the whole series
+        assert saved[uid] == pytest.approx(baselines.fit_ets(values, season, log))
+    copy = tmp_path / "edited"
+    shutil.copytree(model_dir, copy)
+    fixed = {"alpha": 0.9, "beta": 0.0, "gamma": 0.0, "phi": 1.0}
+    manifest["config"]["blend"] = 0.0
+    manifest["series"]["s0"]["ets"] = fixed
+    other = {**fixed, "alpha": 0.3, "phi": 0.9}
+    manifest["series"]["s1"]["ets"] = other
+    del manifest["series"]["s2"]["ets"]  # none stored, as for a series not seen in training
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+
+    def forecast() -> pd.Series:
+        (copy / "manifest.json").write_text(json.dumps(manifest))
+        result = runner.invoke(app, ["predict", str(copy), str(data), "--output", str(tmp_path / "f.csv")])
+        assert result.exit_code == 0, result.output
+        return pd.read_csv(tmp_path / "f.csv").groupby("unique_id")["yhat"].apply(np.array)
+
+    got = forecast()
+    np.testing.assert_allclose(got["s0"], baselines.ets_forecast(histories["s0"], fixed, 4, season, log), rtol=1e-6)
+    np.testing.assert_allclose(got["s1"], baselines.ets_forecast(histories["s1"], other, 4, season, log), rtol=1e-6)
+    typical = {**fixed, "alpha": 0.6, "phi": 0.95}  # the median of the saved ones
+    np.testing.assert_allclose(got["s2"], baselines.ets_forecast(histories["s2"], typical, 4, season, log), rtol=1e-6)
+    manifest["series"]["s1"]["ets"] = None  # ETS does not apply: seasonal naive
+    got = forecast()
+    np.testing.assert_allclose(got["s1"], metrics.seasonal_naive(histories["s1"], 4, season), rtol=1e-6)
+    np.testing.assert_allclose(got["s2"], baselines.ets_forecast(histories["s2"], fixed, 4, season, log), rtol=1e-6)
+    for info in manifest["series"].values():  # none saved at all: each series fitted at predict
+        info.pop("ets", None)
+    got = forecast()
+    for uid, values in histories.items():
+        np.testing.assert_allclose(got[uid], baselines.ets(values, 4, season, log), rtol=1e-6)
+    manifest["series"]["s0"]["ets"] = {**fixed, "alpha": 1.5}
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    result = runner.invoke(app, ["predict", str(copy), str(data)])
+    assert result.exit_code == ExitCode.MODEL
+    assert "series 's0'" in result.stderr and "'ets' must be null or alpha, beta, gamma, phi" in result.stderr
+
+
+def test_baseline_flag_is_recorded_and_checked(long_csv, tmp_path):
+    out = tmp_path / "m"
+    result = runner.invoke(app, ["train", str(long_csv), "--horizon", "4", "--out", str(out), *TINY,
+                                 "--baseline", "snaive"])
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "manifest.json").read_text())["config"]["baseline"] == "snaive"
+    saved = json.loads((out / "metrics.json").read_text())
+    assert saved["baseline"] == "snaive" and "ets" not in saved
+    result = runner.invoke(app, ["train", str(long_csv), "--horizon", "4", "--out", str(tmp_path / "bad"),
+                                 "--baseline", "arima"])
+    assert result.exit_code == ExitCode.USAGE
+    assert "--baseline must be one of ets, snaive. Received: baseline='arima'" in result.stderr
+    assert not (tmp_path / "bad").exists()

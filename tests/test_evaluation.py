@@ -61,14 +61,15 @@ def test_backtest_warns_when_the_lstm_loses(tmp_path):
     assert "Warning: the LSTM loses to seasonal naive" in result.stderr
 
 
-def test_backtest_blend_auto_falls_back_to_seasonal_naive_where_it_is_exact(tmp_path):
+@pytest.mark.parametrize("baseline", ["snaive", "ets"])
+def test_backtest_blend_auto_falls_back_to_the_baseline_where_it_is_exact(tmp_path, baseline):
     # Each fold chooses the blend on its own validation windows (before its cut-off), where
-    # seasonal naive is exact: weight 0, so the held-out forecasts are seasonal naive's.
+    # seasonal naive and ETS are exact: weight 0, so the held-out forecasts are the baseline's.
     frame = make_long(1, 60)
     frame["y"] = [100.0 + 50 * (i % 12 == 0) + 10 * (i % 3) for i in range(60)]
     frame.to_csv(tmp_path / "season.csv", index=False)
     result = runner.invoke(app, ["backtest", str(tmp_path / "season.csv"), "--horizon", "4", "--folds", "2",
-                                 "--output-dir", str(tmp_path / "bt"), *TINY])
+                                 "--output-dir", str(tmp_path / "bt"), *TINY, "--baseline", baseline])
     assert result.exit_code == 0, result.output
     rows = pd.read_csv(tmp_path / "bt" / "forecasts.csv")
     np.testing.assert_allclose(rows["lstm"], rows["seasonal_naive"])
@@ -76,6 +77,7 @@ def test_backtest_blend_auto_falls_back_to_seasonal_naive_where_it_is_exact(tmp_
     assert "loses to seasonal naive" not in result.stderr
     assert json.loads((tmp_path / "bt" / "backtest.json").read_text())["blend_weights"] == [0.0, 0.0]
     assert "fold by fold: 0, 0" in result.stderr
+    assert ("beside ETS" if baseline == "ets" else "beside seasonal naive") in result.stderr
 
 
 def test_backtest_with_too_many_folds_is_a_data_error(tmp_path, long_csv):

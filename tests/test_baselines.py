@@ -1,0 +1,114 @@
+"""The statistical forecasts blended with the LSTM: ETS and seasonal naive (`--baseline`)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from forecast_cli import baselines, metrics
+from forecast_cli.config import TrainConfig
+from forecast_cli.errors import UsageError
+
+
+def _growing_season(n: int, season: int = 4, growth: float = 0.02) -> np.ndarray:
+    """A season that grows with the level (multiplicative), as in the tourism series."""
+    t = np.arange(n)
+    return 100.0 * np.exp(growth * t) * (1.0 + 0.3 * np.sin(2 * np.pi * t / season))
+
+
+def test_ets_follows_trend_and_season_where_seasonal_naive_lags():
+    y = _growing_season(48)
+    history, actual = y[:40], y[40:]
+    ets = baselines.ets(history, 8, 4, log=True)
+    snaive = metrics.seasonal_naive(history, 8, 4)
+    ets_error, snaive_error = np.mean(np.abs(ets - actual) / actual), np.mean(np.abs(snaive - actual) / actual)
+    assert ets_error < 0.02 < snaive_error  # seasonal naive misses a year of growth (about 8%)
+    assert np.all(np.sign(np.diff(ets)) == np.sign(np.diff(actual)))  # the season's shape
+
+
+@pytest.mark.parametrize("season, length", [(4, 40), (12, 70), (7, 15), (12, 20)])
+def test_ets_recursion_matches_statsmodels(season, length):
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    rng = np.random.default_rng(season + length)
+    y = _growing_season(length, season) * np.exp(rng.normal(0, 0.05, length))
+    params = baselines.fit_ets(y, season, log=True)
+    assert params is not None and set(params) == set(baselines.ETS_KEYS)
+    seasonal = baselines.ets_seasonal(length, season)
+    assert seasonal == (length >= 2 * season and length >= 10 + 2 * (season // 2))
+    reference = ExponentialSmoothing(
+        np.log1p(y), trend="add", damped_trend=True, seasonal="add" if seasonal else None,
+        seasonal_periods=season if seasonal else None, initialization_method="heuristic",
+    ).fit(smoothing_level=params["alpha"], smoothing_trend=params["beta"], damping_trend=params["phi"],
+          **({"smoothing_seasonal": params["gamma"]} if seasonal else {}), optimized=False)
+    level, trend, effects = baselines.ets_states(np.log1p(y), params, season)
+    assert level == pytest.approx(reference.level[-1], abs=1e-9)
+    assert trend == pytest.approx(reference.trend[-1], abs=1e-9)
+    horizon = 2 * season + 1
+    ours = np.log1p(baselines.ets_forecast(y, params, horizon, season, log=True))
+    if not seasonal:
+        np.testing.assert_allclose(ours, reference.forecast(horizon), atol=1e-9)
+        return
+    np.testing.assert_allclose(effects, reference.season[-season:], atol=1e-9)
+    # Every step but each season's last equals statsmodels' forecast; at those, statsmodels
+    # repeats the effect of a season before the last value, where the textbook formula (FPP3 8.3)
+    # takes the effect just updated by it: level + (phi + ... + phi^h) trend + s[T + h - m].
+    last = np.arange(horizon) % season == season - 1
+    np.testing.assert_allclose(ours[~last], reference.forecast(horizon)[~last], atol=1e-9)
+    damping = np.cumsum(params["phi"] ** np.arange(1, horizon + 1))
+    np.testing.assert_allclose(ours[last], (level + damping * trend + reference.season[-1])[last], atol=1e-9)
+
+
+def test_ets_on_raw_values_handles_negative_series():
+    t = np.arange(60)
+    y = -50.0 + 0.5 * t + 10 * np.sin(2 * np.pi * t / 12)  # negative values: no log scale
+    forecast = baselines.ets(y[:48], 12, 12, log=False)
+    assert np.all(np.isfinite(forecast))
+    assert np.mean(np.abs(forecast - y[48:])) < np.mean(np.abs(metrics.seasonal_naive(y[:48], 12, 12) - y[48:]))
+
+
+def test_ets_seasonal_needs_two_seasons_and_ten_adjusted_values():
+    assert not baselines.ets_seasonal(13, 4)  # 10 + 2 x 2 = 14 needed
+    assert baselines.ets_seasonal(14, 4)
+    assert not baselines.ets_seasonal(23, 12) and baselines.ets_seasonal(24, 12)
+    assert not baselines.ets_seasonal(500, 1)
+
+
+def test_ets_falls_back_to_seasonal_naive_where_it_cannot_fit():
+    short = np.array([5.0, 6.0, 7.0, 5.0, 6.0, 7.0, 5.0, 6.0, 7.0])  # 9 values: fewer than 10
+    np.testing.assert_array_equal(baselines.ets(short, 4, 3), metrics.seasonal_naive(short, 4, 3))
+    below_log = np.linspace(-5.0, 5.0, 30)  # log(1 + y) undefined
+    np.testing.assert_array_equal(baselines.ets(below_log, 4, 4, log=True), metrics.seasonal_naive(below_log, 4, 4))
+    # Too short for the season, long enough for a damped trend: no fallback, a smooth forecast.
+    trend = 50.0 + 2.0 * np.arange(16)
+    forecast = baselines.ets(trend, 3, 12)
+    assert np.all(np.diff(forecast) > 0) and forecast[0] > trend[-1]
+
+
+def test_constant_series_forecast_stays_constant():
+    flat = np.full(40, 7.0)
+    np.testing.assert_allclose(baselines.ets(flat, 6, 4, log=True), 7.0, rtol=1e-6)
+    zeros = np.zeros(40)
+    np.testing.assert_allclose(baselines.ets(zeros, 6, 4, log=True), 0.0, atol=1e-9)
+
+
+def test_forecasts_stacks_each_history_by_method():
+    histories = [_growing_season(30), _growing_season(41, growth=0.01)]
+    ets = baselines.forecasts(histories, 5, 4, "ets", log=True)
+    snaive = baselines.forecasts(histories, 5, 4, "snaive")
+    assert ets.shape == snaive.shape == (2, 5)
+    np.testing.assert_array_equal(snaive[1], metrics.seasonal_naive(histories[1], 5, 4))
+    np.testing.assert_allclose(ets[1], baselines.ets(histories[1], 5, 4, log=True))
+    # Saved parameters are applied as given: no fitting; None means seasonal naive.
+    fixed = {"alpha": 1.0, "beta": 0.0, "gamma": 0.0, "phi": 1.0}
+    saved = baselines.forecasts(histories, 5, 4, "ets", log=True, params=[fixed, None])
+    np.testing.assert_allclose(saved[0], baselines.ets_forecast(histories[0], fixed, 5, 4, log=True))
+    np.testing.assert_array_equal(saved[1], snaive[1])
+    assert not np.allclose(saved[0], ets[0])
+
+
+def test_baseline_setting_is_checked_and_old_models_keep_seasonal_naive():
+    assert TrainConfig(horizon=4).baseline == "ets"
+    with pytest.raises(UsageError, match="--baseline must be one of ets, snaive"):
+        TrainConfig(horizon=4, baseline="theta")
+    assert TrainConfig.from_dict({"horizon": 4, "blend": 0.5}).baseline == "snaive"
