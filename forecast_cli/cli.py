@@ -241,7 +241,10 @@ def backtest(
     if plot is not None:
         _plot_backtest(result, plot, plot_series)
     weights = ", ".join(f"{w:g}" for w in result.blend_weights)
-    _print_scores(reporter.console, f"Backtest: {folds} fold(s) of {horizon} steps", result.overall,
+    overall = {**result.overall, "baseline": result.config.baseline}  # the weights vary by fold
+    if all(w >= 1.0 for w in result.blend_weights):
+        overall["blend_weight"] = 1.0  # the LSTM alone in every fold
+    _print_scores(reporter.console, f"Backtest: {folds} fold(s) of {horizon} steps", overall,
                   extra=f"LSTM's weight beside {BASELINE_NAMES[result.config.baseline]} (--blend), fold by fold: {weights}\n"
                         f"Wrote {', '.join(str(p) for p in written)}", quiet=quiet)
 
@@ -259,7 +262,13 @@ def _print_scores(console, title: str, scores: dict, extra: str = "", quiet: boo
             table.add_column(name, justify="right")
         weight = scores.get("blend_weight", 1.0)
         name = BASELINE_NAMES[scores.get("baseline", "snaive")]
-        rows = [(f"LSTM {weight:g} + {name} {1 - weight:g}" if weight < 1 else "LSTM", "lstm"),
+        if "blend_weight" not in scores and "baseline" in scores:
+            label = f"LSTM and {name} (weights below)"
+        elif weight >= 1:
+            label = "LSTM"
+        else:
+            label = f"{name} alone (LSTM weight 0)" if weight <= 0 else f"LSTM {weight:g} + {name} {1 - weight:g}"
+        rows = [(label, "lstm"),
                 ("LSTM alone", "lstm_alone"), ("ETS", "ets"), ("seasonal naive", "seasonal_naive"), ("naive", "naive")]
         for label, name in rows:
             if name in scores:
@@ -296,9 +305,9 @@ def _plot_backtest(result, path: Path, n: int) -> None:
         panel = Panel(str(uid), history=(result.times[uid][start:first + 1], result.history[uid][start:first + 1]),
                       actual=(result.times[uid][first:], result.history[uid][first:]))
         for fold, group in rows.groupby("fold"):
-            panel.forecasts.append((group["ds"].to_numpy(), group["lstm"].to_numpy(), "LSTM, fold by fold"))
+            panel.forecasts.append((group["ds"].to_numpy(), group["lstm"].to_numpy(), "forecast, fold by fold"))
         panels.append(panel)
-    save_panels(panels, path, "Backtest: LSTM forecasts from each cut-off against the actuals")
+    save_panels(panels, path, "Backtest: the forecasts from each cut-off against the actuals")
 
 
 @app.command()
