@@ -18,6 +18,7 @@ from typing import Any, Iterator
 
 import pandas as pd
 
+from forecast_cli.baselines import ETS_KEYS
 from forecast_cli.config import TrainConfig
 from forecast_cli.data import Columns
 from forecast_cli.errors import ModelDirError, OutputError
@@ -306,7 +307,7 @@ def _ets(info: dict[str, Any], at: str) -> dict[str, float] | None | str:
     params = info["ets"]
     if params is None:
         return None
-    keys = ("alpha", "beta", "gamma", "phi")
+    keys = ETS_KEYS
     if (not isinstance(params, dict) or sorted(params) != sorted(keys)
             or not all(isinstance(params[k], (int, float)) and not isinstance(params[k], bool)
                        and 0.0 <= params[k] <= 1.0 for k in keys)):

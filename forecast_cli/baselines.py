@@ -7,8 +7,8 @@ modelled on a log scale, so that the season and the trend are multiplicative on 
 Its smoothing parameters are fitted per series by statsmodels (`fit_ets`, in `train`; initial
 states by statsmodels' heuristic from the first seasons), and saved in the manifest as four
 numbers. `ets_forecast` runs the same recursion with saved parameters in plain NumPy, so that
-`predict` needs no optimiser and no statsmodels import: about 0.1 ms a series instead of 20 ms
-(checked against statsmodels in the tests).
+`predict` needs no optimiser and no statsmodels import: 0.2 to 3 ms a series instead of 12 to
+35 ms (checked against statsmodels in the tests).
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ import numpy as np
 
 from forecast_cli import metrics
 
-BASELINES = ("ets", "snaive")
 ETS_MIN_VALUES = 10  # fewer values than this: seasonal naive (the heuristic needs 10)
 ETS_KEYS = ("alpha", "beta", "gamma", "phi")  # level, trend and season smoothing; trend damping
 _LINE_FIT = np.linalg.pinv(np.c_[np.ones(10), np.arange(10) + 1.0])  # least squares: intercept, slope
@@ -36,7 +35,12 @@ def ets_seasonal(length: int, season: int) -> bool:
         >>> ets_seasonal(22, 4), ets_seasonal(23, 12), ets_seasonal(100, 1)
         (True, False, False)
     """
-    return season > 1 and length >= max(2 * season, ETS_MIN_VALUES + 2 * (season // 2))
+    return season > 1 and length >= max(2 * season, _seasonal_min_values(season))
+
+
+def _seasonal_min_values(season: int) -> int:
+    """Values a seasonal heuristic initialisation needs: 10 left after losing half a season at each end."""
+    return ETS_MIN_VALUES + 2 * (season // 2)
 
 
 def _model_scale(history: np.ndarray, log: bool) -> np.ndarray | None:
@@ -81,8 +85,7 @@ def _initial_states(values: np.ndarray, season: int, seasonal: bool) -> tuple[fl
     adjusted = values
     effects = np.zeros(0)
     if seasonal:
-        min_values = ETS_MIN_VALUES + 2 * (season // 2)
-        cycles = max(min(5, len(values) // season), math.ceil(min_values / season))
+        cycles = max(min(5, len(values) // season), math.ceil(_seasonal_min_values(season) / season))
         first = values[: season * cycles]
         means = np.convolve(first, np.full(season, 1.0 / season), mode="valid")  # x[j : j + season]
         if season % 2 == 0:  # a 2 x m average, centred on a value

@@ -505,10 +505,11 @@ def forecast_series(
         return forecast
     params = None
     if ets_params is not None:
-        saved = [p for p in ets_params.values() if isinstance(p, dict)]
-        typical = {key: float(np.median([p[key] for p in saved])) for key in baselines.ETS_KEYS} if saved else artifacts.MISSING
         params = [ets_params.get(uid, artifacts.MISSING) for uid in series]
-        params = [typical if p == artifacts.MISSING else p for p in params]
+        saved = [p for p in ets_params.values() if isinstance(p, dict)]
+        if saved and artifacts.MISSING in params:
+            typical = {key: float(np.median([p[key] for p in saved])) for key in baselines.ETS_KEYS}
+            params = [typical if p == artifacts.MISSING else p for p in params]
     return blend(forecast, baseline_forecasts(series.values(), config, params=params), config.blend, config.quantiles)
 
 
