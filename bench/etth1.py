@@ -50,7 +50,7 @@ def main() -> None:
     os.environ["PYTHONPATH"] = str(code)
     sys.path.insert(0, str(code))
     from forecast_cli.engine import load_network
-    from forecast_cli import artifacts
+    from forecast_cli.manifest import read_manifest
     from forecast_cli.pipeline import forecast_series
 
     table = pd.read_csv(args.data, usecols=["date", "OT"])
@@ -68,10 +68,10 @@ def main() -> None:
             subprocess.run([sys.executable, "-m", "forecast_cli.cli", "train", str(train_csv), "--horizon", str(horizon),
                             "--out", str(work / "model"), "--quiet", *args.extra], check=True, cwd=code)
         train_s = time.monotonic() - started
-        manifest = artifacts.read_manifest(work / "model")
+        manifest = read_manifest(work / "model")
         config = manifest.config
         network = load_network(work / "model", manifest, "auto")
-        scaling = manifest.series["OT"].scaling
+        scaling = manifest.scaling("OT")
         starts = np.arange(VAL_END, TEST_END - horizon + 1)
         # The network reads each window's last `lookback` rows; a blended ETS baseline gets the
         # whole history before the window, as `forecast predict` on the file would give it.
@@ -109,7 +109,7 @@ def calendar_covariates(config, manifest, dates: pd.Series, starts: np.ndarray):
         raise SystemExit(f"bench/etth1.py scores univariate ETTh1: only --calendar covariates, not {config.covariates}")
     features = calendar_features(pd.to_datetime(dates), tuple(config.covariates)).to_numpy(dtype="float64")
     values = {str(t): features[t - config.lookback : t + config.horizon] for t in starts}
-    return Covariates(values, 0, len(config.covariates), [manifest.covariates[c] for c in config.covariates])
+    return Covariates(values, 0, len(config.covariates), manifest.covariate_scalings())
 
 
 if __name__ == "__main__":

@@ -1,4 +1,10 @@
-"""The statistical forecast the LSTM is blended with (`--baseline`, weighted by `--blend`).
+"""Every statistical forecast, behind one signature: naive, seasonal naive and ETS.
+
+Each method is `method(history, horizon, season, log=False, params=MISSING) -> (horizon,)`:
+`history` the values in time order, `season` the steps in a cycle, `log` whether the series
+are modelled on a log scale, `params` fitted parameters (ETS only; `MISSING`: fit them here). A
+new method is a function with that signature, added to `METHODS`; `forecasts` runs any of them
+over many histories. The LSTM is blended with one of them (`--baseline`, weighted by `--blend`).
 
 `snaive` repeats each series' last season. `ets` is damped-trend exponential smoothing with an
 additive season (Holt-Winters), on the model's own scale: on log(1 + y) when the series are
@@ -16,11 +22,13 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Iterable, Sequence
+from typing import Any, Callable
 
 import numpy as np
 
-from forecast_cli import metrics
+from forecast_cli.config import TrainConfig
 
+MISSING = "missing"  # no ETS parameters saved for a series: fit them where they are needed
 ETS_MIN_VALUES = 10  # fewer values than this: seasonal naive (the heuristic needs 10)
 ETS_KEYS = ("alpha", "beta", "gamma", "phi")  # level, trend and season smoothing; trend damping
 _LINE_FIT = np.linalg.pinv(np.c_[np.ones(10), np.arange(10) + 1.0])  # least squares: intercept, slope
@@ -131,7 +139,7 @@ def ets_forecast(history: np.ndarray, params: dict[str, float] | None, horizon: 
         >>> bool(forecast[2] > forecast[1] > forecast[0])
         True
     """
-    fallback = metrics.seasonal_naive(np.asarray(history, dtype="float64"), horizon, season)
+    fallback = seasonal_naive(np.asarray(history, dtype="float64"), horizon, season)
     values = _model_scale(history, log)
     if params is None or values is None:
         return fallback
@@ -146,18 +154,71 @@ def ets_forecast(history: np.ndarray, params: dict[str, float] | None, horizon: 
     return forecast if np.isfinite(forecast).all() else fallback
 
 
-def ets(history: np.ndarray, horizon: int, season: int, log: bool = False) -> np.ndarray:
-    """Fit ETS to one history and forecast it (seasonal naive where ETS does not apply)."""
-    return ets_forecast(history, fit_ets(history, season, log), horizon, season, log)
+def naive(history: np.ndarray, horizon: int, season: int = 1, log: bool = False, params: Any = MISSING) -> np.ndarray:
+    """Repeat the last value.
+
+    Example:
+        >>> naive(np.array([1.0, 2.0, 3.0]), 2)
+        array([3., 3.])
+    """
+    return np.repeat(history[-1], horizon).astype("float64")
+
+
+def seasonal_naive(history: np.ndarray, horizon: int, season: int, log: bool = False,
+                   params: Any = MISSING) -> np.ndarray:
+    """Repeat the last season's values (the last value when the history is shorter than a season).
+
+    Example:
+        >>> seasonal_naive(np.array([1.0, 2.0, 3.0, 4.0]), 3, 2)
+        array([3., 4., 3.])
+    """
+    if season <= 1 or len(history) < season:
+        return naive(history, horizon)
+    last = history[-season:]
+    return np.array([last[k % season] for k in range(horizon)], dtype="float64")
+
+
+def ets(history: np.ndarray, horizon: int, season: int, log: bool = False, params: Any = MISSING) -> np.ndarray:
+    """Damped-trend ETS with the given smoothing parameters (`MISSING`: fitted to this history
+    here; None: seasonal naive, as for a history ETS does not suit)."""
+    if params == MISSING:
+        params = fit_ets(history, season, log)
+    return ets_forecast(history, params, horizon, season, log)
+
+
+Method = Callable[..., np.ndarray]
+METHODS: dict[str, Method] = {"naive": naive, "snaive": seasonal_naive, "ets": ets}
 
 
 def forecasts(histories: Iterable[np.ndarray], horizon: int, season: int, method: str = "snaive",
-              log: bool = False, params: Sequence[dict[str, float] | None] | None = None) -> np.ndarray:
-    """The baseline `method`'s forecast (n, horizon) of each history; with `ets`, each history's
-    saved `params` if given (else fitted here)."""
+              log: bool = False, params: Sequence[Any] | None = None) -> np.ndarray:
+    """The forecast (n, horizon) of each history by one of `METHODS`; `params`, one entry per
+    history (`MISSING` for one to fit here), or None to fit every one here.
+
+    Example:
+        >>> forecasts([np.arange(8.0)], 2, 4, "snaive")
+        array([[4., 5.]])
+    """
     histories = [np.asarray(h, dtype="float64") for h in histories]
-    if method != "ets":
-        return np.stack([metrics.seasonal_naive(h, horizon, season) for h in histories])
-    if params is None:
-        return np.stack([ets(h, horizon, season, log) for h in histories])
-    return np.stack([ets_forecast(h, p, horizon, season, log) for h, p in zip(histories, params, strict=True)])
+    params = [MISSING] * len(histories) if params is None else list(params)
+    run = METHODS[method]
+    return np.stack([run(h, horizon, season, log, p) for h, p in zip(histories, params, strict=True)])
+
+
+def for_config(histories: Iterable[np.ndarray], config: TrainConfig, method: str | None = None,
+               params: Sequence[Any] | None = None) -> np.ndarray:
+    """`forecasts` with a model's horizon, season and scale, by `method` (default: its `baseline`)."""
+    return forecasts(histories, config.horizon, config.season, method or config.baseline,
+                     config.transform == "log", params)
+
+
+def saved_params(ids: Iterable[str], saved: dict[str, Any]) -> list[Any]:
+    """Each series' saved ETS parameters; a series without any (one not seen in training) gets
+    the median of the saved ones, as the network applies what it learnt from the training series
+    to it (`MISSING`, fitted where used, only when none are saved)."""
+    params = [saved.get(uid, MISSING) for uid in ids]
+    found = [p for p in saved.values() if isinstance(p, dict)]
+    if found and MISSING in params:
+        typical = {key: float(np.median([p[key] for p in found])) for key in ETS_KEYS}
+        params = [typical if p == MISSING else p for p in params]
+    return params

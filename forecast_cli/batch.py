@@ -1,15 +1,19 @@
-"""Predicting many files in one process: input expansion, output naming, locking, per-file results."""
+"""Predicting many files in one process: input expansion, output naming, locking, the per-file loop and its results."""
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
 import glob
+import sys
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
+from forecast_cli.atomic import atomic_write_text
 from forecast_cli.errors import DataError, ForecastError, LockTimeoutError, OutputError
+from forecast_cli.forecast_file import forecasts_to_csv
+from forecast_cli.output import Reporter, error_line
 
 
 @dataclasses.dataclass
@@ -91,3 +95,50 @@ def timed(result: FileResult, started: float) -> FileResult:
 def failed(result: FileResult, exc: ForecastError) -> FileResult:
     result.status, result.error, result.exit_code = "error", " ".join(str(exc).split()), int(exc.exit_code)
     return result
+
+
+def predict_files(predictor: Any, inputs: list[Path], targets: list[Path | None], reporter: Reporter,
+                  as_of: str | None = None, keep_going: bool = False,
+                  on_forecast: Callable[[Any], None] | None = None) -> list[FileResult]:
+    """Forecast each input with one loaded model (`pipeline.Predictor`) and write each forecast
+    whole to its target, or to stdout where the target is None.
+
+    Args:
+        predictor: the loaded model.
+        inputs, targets: the data files and, for each, where its forecast goes.
+        reporter: receives notes.
+        as_of: forecast from this time (rows after it are ignored).
+        keep_going: record a file that fails (its error on stderr) and go on with the others;
+            without it the error is raised.
+        on_forecast: called with each forecast frame before it is written (the plot).
+
+    Returns:
+        One `FileResult` per input, in order.
+
+    Example:
+        >>> predict_files(Predictor("model"), [Path("a.csv")], [Path("a.forecast.csv")], SilentReporter())
+    """
+    results = []
+    for path, target in zip(inputs, targets, strict=True):
+        started = time.monotonic()
+        result = FileResult(input=str(path), output=str(target) if target else "-")
+        try:
+            frame = predictor.forecast(path, reporter, as_of)
+            if on_forecast is not None:
+                on_forecast(frame)
+            text = forecasts_to_csv(frame)
+            if target is None:
+                sys.stdout.write(text)
+                sys.stdout.flush()
+            else:
+                atomic_write_text(target, text)
+            result.series, result.rows = int(frame["unique_id"].nunique()), len(frame)
+            reporter.info(f"Wrote {result.rows} forecasts for {result.series} series to "
+                          f"{'stdout' if target is None else target}")
+        except ForecastError as exc:
+            if not keep_going:
+                raise
+            failed(result, exc)
+            error_line(f"{path}: {result.error}")
+        results.append(timed(result, started))
+    return results

@@ -9,7 +9,6 @@ import inspect
 import json
 import signal
 import sys
-import time
 import typing
 from pathlib import Path
 from typing import Callable, List, Optional
@@ -29,8 +28,9 @@ app = typer.Typer(
 
 
 def _fail(message: str, code: int) -> None:
-    sys.stderr.write("Error: " + " ".join(message.split()) + "\n")  # one line, for logs
-    sys.stderr.flush()
+    from forecast_cli.output import error_line
+
+    error_line(message)
     raise typer.Exit(code)
 
 
@@ -50,7 +50,9 @@ def handle_errors(command: Callable) -> Callable:
         except ForecastError as exc:
             _fail(str(exc), int(exc.exit_code))
         except KeyboardInterrupt:
-            sys.stderr.write("Interrupted; earlier outputs are unchanged.\n")
+            from forecast_cli.output import note_line
+
+            note_line("Interrupted; earlier outputs are unchanged.")
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
         finally:
             signal.signal(signal.SIGTERM, previous)
@@ -218,11 +220,9 @@ def backtest(
 
     Example: forecast backtest sample_data/airpassengers.csv --horizon 12 --folds 3
     """
-    from forecast_cli.artifacts import check_writable
-    from forecast_cli.evaluation import backtest as run_backtest
-    from forecast_cli.evaluation import write_backtest
+    from forecast_cli.atomic import check_writable
+    from forecast_cli.backtest import run, write_backtest
     from forecast_cli.output import ConsoleReporter
-    from forecast_cli.pipeline import load_training, warn_ignored_rows
 
     config = _config({"horizon": horizon, **options})
     check_writable(output_dir / "backtest.json" if output_dir.is_dir() else output_dir)
@@ -230,11 +230,8 @@ def backtest(
         check_writable(plot)
     quiet = options["quiet"]
     reporter = ConsoleReporter(quiet=quiet)
-    dataset, config = load_training(data, config, _columns(options))
-    reporter.info(f"Detected {dataset.describe()}")
-    warn_ignored_rows(dataset, config, reporter)
     try:
-        result = run_backtest(dataset, config, folds, step, reporter)
+        result = run(data, config, _columns(options), folds, step, reporter)
     finally:
         reporter.close()
     written = write_backtest(result, output_dir)
@@ -327,11 +324,11 @@ def evaluate(
     """
     from rich.table import Table
 
-    from forecast_cli.evaluation import evaluate as run_evaluate
     from forecast_cli.output import err_console
+    from forecast_cli.scoring import evaluate as run_evaluate
 
     if plot is not None:
-        from forecast_cli.artifacts import check_writable
+        from forecast_cli.atomic import check_writable
 
         check_writable(plot)
     result = run_evaluate(forecasts, actuals, history)
@@ -388,8 +385,8 @@ def doctor(
     for finding in report.findings:
         console.print(f"{marks[finding.level]}  {finding.text}", markup=False,
                       style={"warning": "yellow", "error": "red"}.get(finding.level))
-    if not report.ok:
-        raise typer.Exit(report.exit_code)
+    if report.failure is not None:  # already shown among the findings
+        raise typer.Exit(int(report.failure.exit_code))
 
 
 def _print_summary(console, result) -> None:
@@ -433,10 +430,10 @@ def predict(
     Example: forecast predict model sample_data/airpassengers.csv --output forecast.csv
     """
     from forecast_cli import batch
-    from forecast_cli.artifacts import atomic_write_text, check_writable
+    from forecast_cli.atomic import check_writable
     from forecast_cli.errors import UsageError
     from forecast_cli.output import ConsoleReporter
-    from forecast_cli.pipeline import Predictor, forecasts_to_csv
+    from forecast_cli.pipeline import Predictor
 
     inputs = batch.expand_inputs(data)
     if output is not None and output_dir is not None:
@@ -459,31 +456,11 @@ def predict(
         raise UsageError("--plot draws one input file; give a single DATA file with --plot.")
     reporter = ConsoleReporter(quiet=quiet)
     lock = contextlib.nullcontext() if to_stdout else batch.exclusive_lock(output_dir or Path(output), lock_timeout)
-    results: list[batch.FileResult] = []
     with lock:
         predictor = Predictor(model_dir, engine)
-        for path, target in zip(inputs, targets):
-            started = time.monotonic()
-            result = batch.FileResult(input=str(path), output=str(target) if target else "-")
-            try:
-                frame = predictor.forecast(path, reporter, as_of)
-                if plot is not None:
-                    _plot_forecast(predictor, frame, plot, plot_series)
-                text = forecasts_to_csv(frame)
-                if target is None:
-                    sys.stdout.write(text)
-                    sys.stdout.flush()
-                else:
-                    atomic_write_text(target, text)
-                result.series, result.rows = int(frame["unique_id"].nunique()), len(frame)
-                reporter.info(f"Wrote {result.rows} forecasts for {result.series} series to "
-                              f"{'stdout' if target is None else target}")
-            except ForecastError as exc:
-                if len(inputs) == 1 and not json_summary:
-                    raise
-                batch.failed(result, exc)
-                sys.stderr.write(f"Error: {path}: {result.error}\n")
-            results.append(batch.timed(result, started))
+        draw = None if plot is None else (lambda frame: _plot_forecast(predictor, frame, plot, plot_series))
+        results = batch.predict_files(predictor, inputs, targets, reporter, as_of,
+                                      keep_going=len(inputs) > 1 or json_summary, on_forecast=draw)
     failures = [r for r in results if r.status != "ok"]
     if json_summary:
         summary = {"model_dir": str(model_dir), "engine": predictor.network.name, "ok": len(results) - len(failures),
@@ -494,7 +471,7 @@ def predict(
 
 
 def _plot_forecast(predictor, frame, plot: Path, n: int) -> None:
-    from forecast_cli.evaluation import quantile_levels
+    from forecast_cli.forecast_file import quantile_levels
     from forecast_cli.plots import Panel, save_panels
 
     manifest = predictor.manifest

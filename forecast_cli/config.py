@@ -1,11 +1,13 @@
-"""Training settings: one frozen dataclass, saved to and read from the manifest as JSON."""
+"""Training settings: one frozen dataclass, the defaults that are best practice, and how they resolve from the data."""
 
 from __future__ import annotations
 
 import dataclasses
 from typing import Any
 
-from forecast_cli.errors import UsageError
+import numpy as np
+
+from forecast_cli.errors import DataError, UsageError
 
 LOSSES = ("auto", "mae", "mse", "huber", "ape", "pinball")
 WINDOW_NORMS = ("none", "last", "season", "snaive")
@@ -136,20 +138,6 @@ class TrainConfig:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
-        """Rebuild a config from a manifest; unknown keys are refused so typos cannot hide."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - names)
-        if unknown:
-            raise ValueError(f"unknown config keys: {', '.join(unknown)}")
-        # A model saved before blending was the LSTM alone; before --baseline, blended with seasonal naive.
-        values = {"blend": 1.0, "baseline": "snaive", **values}
-        for name in ("quantiles", "past_covariates", "future_covariates"):
-            if isinstance(values.get(name), list):
-                values = {**values, name: tuple(values[name])}
-        return cls(**values)
-
 
 def parse_quantiles(text: str | None) -> tuple[float, ...]:
     """The `--quantiles` option: comma-separated levels, sorted, with the median 0.5 added (the
@@ -207,29 +195,6 @@ def parse_blend(text: str | None) -> float | None:
         ) from None
 
 
-# The weights `--blend auto` chooses from: the LSTM alone, seasonal naive alone, or their even
-# combination. A finer grid (0, 0.1, ..., 1) fitted the validation windows better but forecast the
-# tourism-quarterly holdout worse (MAPE 20.01 against 19.56; bench/RESULTS.md): weights estimated
-# on one validation period follow that period, and even combinations hold up better.
-BLEND_GRID = (0.0, 0.5, 1.0)
-# A single forecast (the LSTM alone or seasonal naive alone) replaces the even blend only when its
-# validation MASE is at least this much lower (relative). Without it the choice followed
-# differences smaller than a seed moves them: on the tourism-quarterly holdout one seed of five
-# dropped the LSTM for seasonal naive over 0.04% (MAPE 21.17 where the even blend gave 19.82),
-# while the blend's own validation score varied by 1.8% across the seeds (bench/RESULTS.md).
-BLEND_MARGIN = 0.01
-
-
-def quantile_column(level: float) -> str:
-    """The forecast file's column for one quantile level.
-
-    Example:
-        >>> quantile_column(0.1), quantile_column(0.975)
-        ('q0.1', 'q0.975')
-    """
-    return f"q{level:g}"
-
-
 LOOKBACK_CAP = 336  # most steps read for the horizon's sake (two weeks of hours)
 
 
@@ -241,7 +206,7 @@ def default_lookback(horizon: int, season: int) -> int:
     validation part no better and cost training time. The cap: an LSTM's time grows with the
     steps it reads, and on ETTh1 at horizon 720 reading 336 hours instead of 720 fitted the
     validation rows within 1% (MAE 2.80 against 2.78) in half the time: 331 s, against 543, 695
-    and 969 s in three runs, the last past the 15 minutes #6 allows.
+    and 969 s in three runs, the last past the 15 minutes a training run may take.
 
     Args:
         horizon: steps to forecast.
@@ -255,6 +220,17 @@ def default_lookback(horizon: int, season: int) -> int:
         (24, 8, 13, 336)
     """
     return max(min(horizon, LOOKBACK_CAP), 2 * season, 4)
+
+
+def fitting_lookback(horizon: int, season: int, shortest: int) -> int:
+    """The lookback used when `--lookback` is not given: `default_lookback`, but never more than
+    the shortest series holds, so that every series can be forecast.
+
+    Example:
+        >>> fitting_lookback(12, 12, 144), fitting_lookback(12, 12, 20)
+        (24, 20)
+    """
+    return max(2, min(default_lookback(horizon, season), shortest))
 
 
 VALIDATION_TARGET = 64  # validation windows wanted in all when the data allow it
@@ -311,3 +287,69 @@ def default_batch_size(n_windows: int) -> int:
         (16, 256)
     """
     return int(min(256, max(16, n_windows // 16)))
+
+
+def resolve_config(config: TrainConfig, series: dict[str, np.ndarray], season: int, source: str) -> TrainConfig:
+    """Fill in what the flags left to the data (season, lookback, validation and training
+    windows, transform, scaling, loss) and check that the data can support them.
+
+    Args:
+        config: the settings as given (None or auto where the data decides).
+        series: each series' values, by id.
+        season: the season detected from the data's frequency (used unless `config.season`).
+        source: the data file, for messages.
+
+    Returns:
+        The config with nothing left to resolve but the batch size (set from the window count).
+
+    Example:
+        >>> resolve_config(TrainConfig(horizon=12), {"a": np.arange(144.0)}, 12, "air.csv").lookback
+        24
+    """
+    season = config.season or season
+    lengths = np.array([len(v) for v in series.values()])
+    longest, shortest = int(lengths.max()), int(lengths.min())
+    horizon = config.horizon
+    lookback = config.lookback or fitting_lookback(horizon, season, shortest)
+    val_windows = config.val_windows or default_val_windows(len(series), longest, lookback, horizon)
+    # Windows each series offers to the refit (validation part included), the most of any stage.
+    offered = [max(0, n - lookback - horizon + 1) for n in lengths.tolist()]
+    max_windows = config.max_windows or default_max_windows(offered)
+    need = lookback + horizon * (1 + val_windows)
+    if longest < need:
+        raise DataError(
+            f"{source}: the longest series has {longest} rows, but --lookback {lookback} + "
+            f"--horizon {horizon} for training and {val_windows} x {horizon} for validation "
+            f"need at least {need}. Use a smaller --lookback or --horizon."
+        )
+    transform = config.transform
+    nonnegative = all(bool((v >= 0).all()) for v in series.values())
+    if transform == "auto":
+        transform = "log" if nonnegative else "none"
+    elif transform == "log" and not nonnegative:
+        uid = next(u for u, v in series.items() if not (v >= 0).all())
+        raise DataError(
+            f"{source}: --transform log needs values of 0 or more, but series {uid!r} has "
+            "negatives. Use --transform none (or auto)."
+        )
+    # On a log scale, taking off the mean leaves relative changes, alike across series; on the
+    # raw scale the standard deviation is needed as well.
+    scaling = config.scaling if config.scaling != "auto" else ("mean" if transform == "log" else "std")
+    relative = transform == "log" and scaling == "mean"  # outputs are log ratios
+    loss = config.loss if config.loss != "auto" else ("ape" if relative else "mae")
+    if config.quantiles:
+        if config.loss not in ("auto", "pinball"):
+            raise UsageError(
+                f"--quantiles trains with the pinball (quantile) loss, so --loss {config.loss} cannot be used "
+                "with it. Drop --loss."
+            )
+        loss = "pinball"
+    elif loss == "pinball":
+        raise UsageError("--loss pinball needs the quantile levels: add --quantiles, e.g. 0.1,0.5,0.9.")
+    if loss == "ape" and not relative:
+        raise UsageError(
+            "--loss ape measures relative errors on a log scale and needs --transform log with "
+            f"--scaling mean; this run has transform {transform} and scaling {scaling}. Use --loss mae."
+        )
+    return dataclasses.replace(config, season=season, lookback=lookback, transform=transform, scaling=scaling,
+                               loss=loss, val_windows=val_windows, max_windows=max_windows)

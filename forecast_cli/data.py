@@ -77,6 +77,7 @@ class Dataset:
     sha256: str
     covariates: tuple[str, ...] = ()  # numeric columns kept in `frame` beside y, by their own names
     future: pd.DataFrame | None = None  # rows after each series' last value (unique_id, ds, covariates)
+    missing_values: int = 0  # empty cells in the target column as read (before filling)
 
     @property
     def n_series(self) -> int:
@@ -305,6 +306,7 @@ def load_series(
             )
         raw, times, ids = raw[keep.to_numpy()], times[keep.to_numpy()], ids[keep.to_numpy()]
     values = _parse_target(raw[columns.target_col], source, columns.target_col)
+    missing_values = int(np.isnan(values).sum())
     frame = pd.DataFrame({ID: ids.astype(str).to_numpy(), TIME: times.to_numpy(), TARGET: values})
     names = _covariate_columns(raw, columns, covariates, source)
     for name in names:
@@ -357,6 +359,7 @@ def load_series(
         sha256=digest,
         covariates=names,
         future=future,
+        missing_values=missing_values,
     )
 
 
@@ -486,6 +489,12 @@ def _as_numbers(col: pd.Series) -> tuple[pd.Series, pd.Series]:
     return text, pd.to_numeric(text, errors="coerce")
 
 
+def _line(col: pd.Series, row: int) -> int:
+    """The file line of a column's `row`-th cell: its label counts the file's data rows from 0
+    (rows dropped by --as-of keep their labels), after the header line."""
+    return int(col.index[row]) + 2
+
+
 def _parse_target(col: pd.Series, source: str, name: str) -> np.ndarray:
     text, values = _as_numbers(col)
     bad = values.isna() & text.notna()
@@ -494,7 +503,7 @@ def _parse_target(col: pd.Series, source: str, name: str) -> np.ndarray:
         value = text.iloc[row]
         hint = " (a thousands separator? write 1234, not 1,234)" if "," in value else ""
         raise DataError(
-            f"{source}, line {row + 2}: {value!r} in column {name!r} is not a number{hint}; "
+            f"{source}, line {_line(col, row)}: {value!r} in column {name!r} is not a number{hint}; "
             f"{int(bad.sum())} such value(s) in all. Expected numbers; leave a cell empty for a "
             "missing value."
         )
@@ -503,7 +512,7 @@ def _parse_target(col: pd.Series, source: str, name: str) -> np.ndarray:
     if inf.any():
         row = int(np.flatnonzero(inf)[0])
         raise DataError(
-            f"{source}, line {row + 2}: column {name!r} holds an infinite value ({text.iloc[row]}). "
+            f"{source}, line {_line(col, row)}: column {name!r} holds an infinite value ({text.iloc[row]}). "
             "Replace it with a finite number or leave the cell empty."
         )
     if np.isnan(array).all():
@@ -512,7 +521,7 @@ def _parse_target(col: pd.Series, source: str, name: str) -> np.ndarray:
     if big.any():
         row = int(np.flatnonzero(big)[0])
         raise DataError(
-            f"{source}, line {row + 2}: column {name!r} holds {text.iloc[row]}, too large to scale "
+            f"{source}, line {_line(col, row)}: column {name!r} holds {text.iloc[row]}, too large to scale "
             "safely (limit 1e300). Rescale the column."
         )
     return array

@@ -8,32 +8,41 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecast_cli.config import default_lookback
-from forecast_cli.data import ID, TARGET, load_series, read_csv, series_arrays
-from forecast_cli.errors import ExitCode, ForecastError
+from forecast_cli.config import fitting_lookback
+from forecast_cli.data import ID, TARGET, load_series, series_arrays
+from forecast_cli.errors import DataError, ForecastError
 
 
 @dataclasses.dataclass
 class Finding:
+    """One line of the report."""
+
     level: str  # "ok", "note", "warning" or "error"
     text: str
 
 
 @dataclasses.dataclass
 class Report:
+    """The findings in reading order, and the error `train` would meet (None when it would run)."""
+
     findings: list[Finding]
-    exit_code: int
+    failure: ForecastError | None = None
 
     @property
     def ok(self) -> bool:
-        return self.exit_code == 0
+        return self.failure is None
+
+
+def _fails(findings: list[Finding], error: ForecastError) -> Report:
+    findings.append(Finding("error", f"train would fail: {error}"))
+    return Report(findings, error)
 
 
 def largest_horizon(shortest: int, longest: int, season: int) -> int:
     """The largest horizon `train` accepts with the default lookback (0 if none)."""
     best = 0
     for horizon in range(1, longest):
-        lookback = max(2, min(default_lookback(horizon, season), shortest))
+        lookback = fitting_lookback(horizon, season, shortest)
         if lookback + 2 * horizon <= longest:
             best = horizon
         else:
@@ -52,20 +61,18 @@ def diagnose(
     """Check a CSV the way `train` reads it, and list what is wrong or risky.
 
     Returns:
-        Findings in reading order and the exit code `train` would meet (0 when it would run).
+        Findings in reading order and the error `train` would meet, if any.
 
     Example:
         >>> diagnose("sample_data/co2_weekly_maunaloa.csv").findings[0].text
     """
     findings: list[Finding] = []
     try:
-        raw, _ = read_csv(path)
         dataset = load_series(path, time_col, target_col, id_col, freq, fill="interpolate")
     except ForecastError as exc:
-        findings.append(Finding("error", f"train would fail: {exc}"))
-        return Report(findings, int(exc.exit_code))
+        return _fails(findings, exc)
     findings.append(Finding("ok", f"detected {dataset.describe()}"))
-    missing_cells = int(raw[dataset.columns.target_col].isna().sum())
+    missing_cells = dataset.missing_values
     gaps = dataset.filled - missing_cells
     if missing_cells:
         findings.append(Finding("warning", f"{missing_cells} missing value(s) in {dataset.columns.target_col!r}; "
@@ -102,16 +109,13 @@ def diagnose(
     findings.append(Finding("ok", f"largest lookback that keeps every series forecastable: {shortest}; "
                                   f"largest --horizon with the default lookback: {max_h}"))
     if max_h == 0:
-        findings.append(Finding("error", "train would fail: no series is long enough for a training and a "
-                                         "validation window. Add history."))
-        return Report(findings, int(ExitCode.DATA))
+        return _fails(findings, DataError("no series is long enough for a training and a validation window. Add history."))
     if horizon is not None:
-        lookback = max(2, min(default_lookback(horizon, season), shortest))
+        lookback = fitting_lookback(horizon, season, shortest)
         if lookback + 2 * horizon > longest:
-            findings.append(Finding("error", f"train would fail: --horizon {horizon} needs at least "
-                                             f"{lookback + 2 * horizon} rows in the longest series, which has {longest}. "
-                                             f"Use --horizon {max_h} or less."))
-            return Report(findings, int(ExitCode.DATA))
+            return _fails(findings, DataError(
+                f"--horizon {horizon} needs at least {lookback + 2 * horizon} rows in the longest series, which "
+                f"has {longest}. Use --horizon {max_h} or less."))
         short = int((lengths < lookback + horizon).sum())
         if short:
             findings.append(Finding("warning", f"{short} series shorter than lookback {lookback} + horizon {horizon} "
@@ -119,4 +123,4 @@ def diagnose(
     if dataset.columns.id_col is not None:
         counts = dataset.frame[ID].value_counts()
         findings.append(Finding("note", f"{len(counts)} series; the smallest has {int(counts.min())} rows"))
-    return Report(findings, 0)
+    return Report(findings)

@@ -1,4 +1,4 @@
-"""Running a saved network: ONNX Runtime (no TensorFlow import) or Keras, behind one interface."""
+"""Running a saved network: ONNX Runtime (no TensorFlow import) or Keras, behind one interface; the checked ONNX export."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from forecast_cli import artifacts
 from forecast_cli.errors import ModelDirError, UsageError
+from forecast_cli.manifest import KERAS_FILE, ONNX_FILE, Manifest, verify_file
+from forecast_cli.output import Reporter
 
 ENGINES = ("auto", "onnx", "keras")
 
@@ -63,11 +64,11 @@ class KerasNetwork:
         return lstm.predict(self.model, inputs)
 
 
-def load_keras(model_dir: Path, manifest: artifacts.Manifest) -> KerasNetwork:
+def load_keras(model_dir: Path, manifest: Manifest) -> KerasNetwork:
     """Load `model.keras` in safe mode and check it matches the manifest."""
     from forecast_cli import model as lstm
 
-    path = artifacts.verify_file(model_dir, manifest, artifacts.KERAS_FILE)
+    path = verify_file(model_dir, manifest, KERAS_FILE)
     try:
         network = lstm.load(path)
     except Exception as exc:  # Keras raises many kinds for a damaged or unsafe file
@@ -86,8 +87,8 @@ def load_keras(model_dir: Path, manifest: artifacts.Manifest) -> KerasNetwork:
     return KerasNetwork(network)
 
 
-def load_onnx(model_dir: Path, manifest: artifacts.Manifest) -> OnnxNetwork:
-    path = artifacts.verify_file(model_dir, manifest, artifacts.ONNX_FILE)
+def load_onnx(model_dir: Path, manifest: Manifest) -> OnnxNetwork:
+    path = verify_file(model_dir, manifest, ONNX_FILE)
     network = OnnxNetwork(path)
     (_, lookback, features), (_, horizon) = network.io_shapes
     cfg = manifest.config
@@ -99,11 +100,11 @@ def load_onnx(model_dir: Path, manifest: artifacts.Manifest) -> OnnxNetwork:
     return network
 
 
-def has_onnx(model_dir: Path, manifest: artifacts.Manifest) -> bool:
-    return bool(manifest.onnx and manifest.onnx.get("file")) and (model_dir / artifacts.ONNX_FILE).is_file()
+def has_onnx(model_dir: Path, manifest: Manifest) -> bool:
+    return bool(manifest.onnx and manifest.onnx.get("file")) and (model_dir / ONNX_FILE).is_file()
 
 
-def load_network(model_dir: Path, manifest: artifacts.Manifest, engine: str = "auto") -> Network:
+def load_network(model_dir: Path, manifest: Manifest, engine: str = "auto") -> Network:
     """The network to run: ONNX when asked for or, with `auto`, when the model has a checked
     `model.onnx`; Keras otherwise.
 
@@ -113,12 +114,40 @@ def load_network(model_dir: Path, manifest: artifacts.Manifest, engine: str = "a
     if engine not in ENGINES:
         raise UsageError(f"--engine must be one of {', '.join(ENGINES)}. Received: engine={engine!r}.")
     for name in manifest.files:  # a damaged file is refused whichever engine runs
-        artifacts.verify_file(model_dir, manifest, name)
+        verify_file(model_dir, manifest, name)
     if engine == "onnx" or (engine == "auto" and has_onnx(model_dir, manifest)):
         if not has_onnx(model_dir, manifest):
             reason = (manifest.onnx or {}).get("reason", "it was not exported")
             raise ModelDirError(
-                f"{model_dir} has no usable {artifacts.ONNX_FILE} ({reason}). Use --engine keras or auto."
+                f"{model_dir} has no usable {ONNX_FILE} ({reason}). Use --engine keras or auto."
             )
         return load_onnx(model_dir, manifest)
     return load_keras(model_dir, manifest)
+
+
+ONNX_TOLERANCE = 1e-4  # largest |ONNX - Keras| output accepted, on the network's scaled outputs
+
+
+def export_checked(network: Any, folder: Path, x_check: np.ndarray, reporter: Reporter) -> dict[str, Any]:
+    """Write model.onnx into `folder` and check it against Keras on the validation windows; drop
+    it if they differ (predict then uses Keras). Returns the manifest's `onnx` entry."""
+    from forecast_cli import model as lstm
+
+    path = folder / ONNX_FILE
+    try:
+        expected = lstm.predict(network, x_check)  # also builds a network never called yet
+        lstm.export_onnx(network, path)
+        diff = float(np.max(np.abs(OnnxNetwork(path).predict(x_check) - expected)))
+    except Exception as exc:  # the exporter's failures are many; training still succeeds
+        path.unlink(missing_ok=True)
+        reason = f"export failed: {type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+        reporter.warn(f"no model.onnx written ({reason}); predict will use Keras.")
+        return {"file": None, "reason": reason}
+    if not diff <= ONNX_TOLERANCE:
+        path.unlink(missing_ok=True)
+        reason = f"ONNX and Keras outputs differ by up to {diff:.3g} (tolerance {ONNX_TOLERANCE})"
+        reporter.warn(f"no model.onnx written: {reason}; predict will use Keras.")
+        return {"file": None, "reason": reason, "max_abs_diff": diff}
+    reporter.info(f"Exported model.onnx (largest difference from Keras {diff:.2g} on {len(x_check)} windows)")
+    return {"file": ONNX_FILE, "max_abs_diff": diff, "checked_windows": int(len(x_check)),
+            "tolerance": ONNX_TOLERANCE}

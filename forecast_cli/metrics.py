@@ -1,4 +1,4 @@
-"""Accuracy metrics and the naive baselines, each metric with one signature.
+"""Accuracy metrics, each with one signature (the naive forecasts they compare against are in baselines.py).
 
 Every metric takes `actual` and `forecast` of shape (n_windows, horizon) and `scale`, one number
 per window (the in-sample seasonal-naive MAE of that window's history; used by MASE only), and
@@ -64,19 +64,6 @@ def mase_scale(history: np.ndarray, season: int) -> float:
     if len(history) <= m:
         return math.nan
     return float(np.mean(np.abs(history[m:] - history[:-m])))
-
-
-def naive(history: np.ndarray, horizon: int) -> np.ndarray:
-    """Repeat the last value."""
-    return np.repeat(history[-1], horizon).astype("float64")
-
-
-def seasonal_naive(history: np.ndarray, horizon: int, season: int) -> np.ndarray:
-    """Repeat the last season's values (the last value when the history is shorter than a season)."""
-    if season <= 1 or len(history) < season:
-        return naive(history, horizon)
-    last = history[-season:]
-    return np.array([last[k % season] for k in range(horizon)], dtype="float64")
 
 
 def score(actual: np.ndarray, forecast: np.ndarray, scale: np.ndarray) -> dict[str, float | None]:

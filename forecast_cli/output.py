@@ -4,9 +4,44 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import Protocol
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+
+class Reporter(Protocol):
+    """Where the pipeline sends what a person may want to see (the CLI prints it on stderr)."""
+
+    def info(self, message: str) -> None: ...
+
+    def warn(self, message: str) -> None: ...
+
+    def epoch(self, epoch: int, epochs: int, row: dict[str, float], seconds: float) -> None: ...
+
+
+class SilentReporter:
+    def info(self, message: str) -> None:
+        pass
+
+    def warn(self, message: str) -> None:
+        pass
+
+    def epoch(self, epoch: int, epochs: int, row: dict[str, float], seconds: float) -> None:
+        pass
+
+
+def error_line(message: str) -> None:
+    """Write `Error: message` on stderr as one line (cron logs grep for it): the only writer of
+    error lines."""
+    sys.stderr.write("Error: " + " ".join(message.split()) + "\n")
+    sys.stderr.flush()
+
+
+def note_line(message: str) -> None:
+    """Write a plain line on stderr, even with --quiet (for what must be seen, such as an interrupt)."""
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
 
 
 def err_console() -> Console:

@@ -1,49 +1,31 @@
-"""train() and predict(): the orchestration of data, windows, model and artifacts (no printing)."""
+"""train() and predict(): the orchestration of data, windows, model, baselines and the model directory (no printing)."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import io
 import json
 import platform
 import time
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from forecast_cli import __version__, artifacts, baselines, metrics
-from forecast_cli.config import (BLEND_GRID, BLEND_MARGIN, TrainConfig, quantile_column, default_batch_size, default_lookback, default_max_windows,
-                                 default_val_windows)
-from forecast_cli.data import (CALENDAR_PREFIX, ID, TIME, Dataset, calendar_columns, calendar_features, future_grid,
-                               load_series, series_arrays)
+from forecast_cli import __version__, baselines
+from forecast_cli.atomic import check_parent, staged_directory
+from forecast_cli.blend import blend, validation_metrics
+from forecast_cli.config import TrainConfig, default_batch_size, resolve_config
+from forecast_cli.covariates import covariate_values, from_file, future_rows, with_calendar
+from forecast_cli.data import ID, TIME, Dataset, calendar_columns, future_grid, load_series, series_arrays
 from forecast_cli.errors import DataError, OutputError, UsageError
-from forecast_cli.windows import (Covariates, Scaling, blend, fit_scaling, invert_outputs, make_windows, point_forecast,
-                                  prediction_inputs)
-
-
-class Reporter(Protocol):
-    """Where the pipeline sends what a person may want to see (the CLI prints it on stderr)."""
-
-    def info(self, message: str) -> None: ...
-
-    def warn(self, message: str) -> None: ...
-
-    def epoch(self, epoch: int, epochs: int, row: dict[str, float], seconds: float) -> None: ...
-
-
-class SilentReporter:
-    def info(self, message: str) -> None:
-        pass
-
-    def warn(self, message: str) -> None:
-        pass
-
-    def epoch(self, epoch: int, epochs: int, row: dict[str, float], seconds: float) -> None:
-        pass
+from forecast_cli.forecast_file import forecast_frame
+from forecast_cli.manifest import (FORMAT_VERSION, HISTORY_FILE, KERAS_FILE, MANIFEST, METRICS_FILE, ONNX_FILE,
+                                   DataInfo, Manifest, ScalingEntry, SeriesInfo, file_digests, read_manifest)
+from forecast_cli.output import Reporter, SilentReporter
+from forecast_cli.windows import Covariates, Scaling, fit_scaling, invert_outputs, make_windows, prediction_inputs
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,21 +40,25 @@ class ColumnOptions:
 
 @dataclasses.dataclass(frozen=True)
 class TrainResult:
+    """What `train` did: where it wrote the model, with which settings, and its validation scores."""
+
     out: Path
     config: TrainConfig
-    dataset: Dataset
     n_series: int
     train_windows: int
-    val_windows: int
     epochs_run: int
     best_epoch: int
     seconds: float
     metrics: dict[str, Any]
 
 
+VERSIONED = ("tensorflow", "keras", "numpy", "pandas", "statsmodels", "onnxruntime", "tf2onnx", "onnx")
+
+
 def package_versions() -> dict[str, str]:
+    """The versions of Python, forecast and every package that shapes a model (kept in its manifest)."""
     versions = {"python": platform.python_version(), "forecast": __version__}
-    for name in ("tensorflow", "keras", "numpy", "pandas"):
+    for name in VERSIONED:
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -80,10 +66,11 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def load_training(data_path: str | Path, config: TrainConfig, columns: ColumnOptions = ColumnOptions()
-                  ) -> tuple[Dataset, TrainConfig]:
-    """Read the training CSV with its covariate columns; the config's past covariates resolved
-    (every other numeric column unless named)."""
+def load_training(data_path: str | Path, config: TrainConfig, columns: ColumnOptions = ColumnOptions(),
+                  reporter: Reporter | None = None) -> tuple[Dataset, TrainConfig]:
+    """Read the training CSV with its covariate columns, say what was detected and what was set
+    aside; the config's past covariates resolved (every other numeric column unless named)."""
+    reporter = reporter or SilentReporter()
     future = config.future_covariates
     wanted = "auto" if config.past_covariates is None else (*config.past_covariates, *future)
     dataset = load_series(data_path, columns.time_col, columns.target_col, columns.id_col, columns.freq, config.fill,
@@ -105,13 +92,10 @@ def load_training(data_path: str | Path, config: TrainConfig, columns: ColumnOpt
             )
         future = (*future, *names)
         dataset = dataclasses.replace(dataset, frame=with_calendar(dataset.frame, names))
-    return dataset, dataclasses.replace(config, past_covariates=past, future_covariates=future)
-
-
-def with_calendar(frame: pd.DataFrame, names: tuple[str, ...] | list[str]) -> pd.DataFrame:
-    """`frame` with the calendar columns among `names` computed from its timestamps."""
-    names = [c for c in names if c.startswith(CALENDAR_PREFIX)]
-    return pd.concat([frame, calendar_features(frame[TIME], tuple(names))], axis=1) if names else frame
+    config = dataclasses.replace(config, past_covariates=past, future_covariates=future)
+    reporter.info(f"Detected {dataset.describe()}")
+    warn_ignored_rows(dataset, config, reporter)
+    return dataset, config
 
 
 def warn_ignored_rows(dataset: Dataset, config: TrainConfig, reporter: Reporter) -> None:
@@ -128,192 +112,6 @@ def warn_ignored_rows(dataset: Dataset, config: TrainConfig, reporter: Reporter)
         "series ends at its last value. Remove those rows, or name their columns with --future-covariates "
         "if they hold values known ahead."
     )
-
-
-def from_file(names: tuple[str, ...]) -> tuple[str, ...]:
-    """The covariates among `names` that are read from the file (calendar ones are computed)."""
-    return tuple(c for c in names if not c.startswith(CALENDAR_PREFIX))
-
-
-def covariate_values(frame: pd.DataFrame, config: TrainConfig, future: pd.DataFrame | None = None,
-                     scalings: list[Scaling] | None = None) -> Covariates | None:
-    """Each series' covariate rows (past columns first), followed by the rows of `future`
-    (the horizon's known values) when given; None for a model without covariates. Without
-    `scalings`, `windows.make_windows` fits them."""
-    names = list(config.covariates)
-    if not names:
-        return None
-    values = {str(uid): g[names].to_numpy(dtype="float64") for uid, g in frame.groupby(ID, sort=True)}
-    if future is not None:
-        ahead = {str(uid): g[names].to_numpy(dtype="float64") for uid, g in future.groupby(ID, sort=True)}
-        values = {uid: np.concatenate([v, np.nan_to_num(ahead[uid])]) for uid, v in values.items()}
-    return Covariates(values, len(config.past_covariates or ()), len(config.future_covariates), scalings)
-
-
-def future_rows(dataset: Dataset, config: TrainConfig, last: pd.Series, times: np.ndarray) -> pd.DataFrame:
-    """The `horizon` rows after each series' last value (`last`, by id; `times`, the forecast's
-    timestamps), with their future covariates, from the rows the file gives after its values; a
-    missing row or value is an error that names them."""
-    names = list(from_file(config.future_covariates))
-    expected = pd.DataFrame({ID: np.repeat(last.index.to_numpy(), config.horizon), TIME: times})
-    given = dataset.future if dataset.future is not None else pd.DataFrame(columns=[ID, TIME, *names])
-    given = given.astype({TIME: dataset.frame[TIME].dtype})
-    expected[TIME] = expected[TIME].astype(dataset.frame[TIME].dtype)
-    past_cols = [c for c in config.covariates if c not in config.future_covariates]
-    rows = expected.merge(given[[ID, TIME, *names]], on=[ID, TIME], how="left")
-    gaps = rows[names].isna().any(axis=1).to_numpy()
-    if gaps.any():
-        first = rows[gaps].iloc[0]
-        uid = first[ID]
-        n_series = rows.loc[gaps, ID].nunique()
-        raise DataError(
-            f"{dataset.source}: series {uid!r} needs the future covariate(s) {', '.join(names)} for the "
-            f"{config.horizon} steps after its last value ({last[uid]}), but {int(gaps[rows[ID] == uid].sum())} "
-            f"of them are missing, the first at {first[TIME]} ({n_series} series lack some). Add a row for each "
-            f"of those times with the covariate values and an empty {dataset.columns.target_col!r}."
-        )
-    for col in past_cols:
-        rows[col] = 0.0  # not read by the network over the horizon
-    return with_calendar(rows, config.future_covariates)
-
-
-def resolve_config(config: TrainConfig, dataset: Dataset, series: dict[str, np.ndarray]) -> TrainConfig:
-    """Fill in season and lookback from the data, and check that the data can support them."""
-    season = config.season or dataset.season
-    lengths = np.array([len(v) for v in series.values()])
-    longest, shortest = int(lengths.max()), int(lengths.min())
-    horizon = config.horizon
-    if config.lookback is None:
-        lookback = default_lookback(horizon, season)
-        # Keep every series forecastable: never ask for more history than the shortest has.
-        lookback = max(2, min(lookback, shortest))
-    else:
-        lookback = config.lookback
-    val_windows = config.val_windows or default_val_windows(len(series), longest, lookback, horizon)
-    # Windows each series offers to the refit (validation part included), the most of any stage.
-    offered = [max(0, n - lookback - horizon + 1) for n in lengths.tolist()]
-    max_windows = config.max_windows or default_max_windows(offered)
-    need = lookback + horizon * (1 + val_windows)
-    if longest < need:
-        raise DataError(
-            f"{dataset.source}: the longest series has {longest} rows, but --lookback {lookback} + "
-            f"--horizon {horizon} for training and {val_windows} x {horizon} for validation "
-            f"need at least {need}. Use a smaller --lookback or --horizon."
-        )
-    transform = config.transform
-    nonnegative = all(bool((v >= 0).all()) for v in series.values())
-    if transform == "auto":
-        transform = "log" if nonnegative else "none"
-    elif transform == "log" and not nonnegative:
-        uid = next(u for u, v in series.items() if not (v >= 0).all())
-        raise DataError(
-            f"{dataset.source}: --transform log needs values of 0 or more, but series {uid!r} has "
-            "negatives. Use --transform none (or auto)."
-        )
-    # On a log scale, taking off the mean leaves relative changes, alike across series; on the
-    # raw scale the standard deviation is needed as well.
-    scaling = config.scaling if config.scaling != "auto" else ("mean" if transform == "log" else "std")
-    relative = transform == "log" and scaling == "mean"  # outputs are log ratios
-    loss = config.loss if config.loss != "auto" else ("ape" if relative else "mae")
-    if config.quantiles:
-        if config.loss not in ("auto", "pinball"):
-            raise UsageError(
-                f"--quantiles trains with the pinball (quantile) loss, so --loss {config.loss} cannot be used "
-                "with it. Drop --loss."
-            )
-        loss = "pinball"
-    elif loss == "pinball":
-        raise UsageError("--loss pinball needs the quantile levels: add --quantiles, e.g. 0.1,0.5,0.9.")
-    if loss == "ape" and not relative:
-        raise UsageError(
-            "--loss ape measures relative errors on a log scale and needs --transform log with "
-            f"--scaling mean; this run has transform {transform} and scaling {scaling}. Use --loss mae."
-        )
-    return dataclasses.replace(config, season=season, lookback=lookback, transform=transform, scaling=scaling,
-                               loss=loss, val_windows=val_windows, max_windows=max_windows)
-
-
-def baseline_forecasts(histories, config: TrainConfig, method: str | None = None, params=None) -> np.ndarray:
-    """The forecast (n, horizon) of each history by `method` (default: the config's `baseline`),
-    on the model's scale (log with `--transform log`); `params`: each history's saved ETS
-    parameters (`artifacts.MISSING` for one fitted here), or None to fit them all here."""
-    log = config.transform == "log"
-    histories = list(histories)
-    if params is not None:
-        params = [baselines.fit_ets(h, config.season, log) if p == artifacts.MISSING else p
-                  for h, p in zip(histories, params, strict=True)]
-    return baselines.forecasts(histories, config.horizon, config.season, method or config.baseline, log, params)
-
-
-def blend_scores(actual: np.ndarray, network: np.ndarray, baseline: np.ndarray, scales: np.ndarray) -> dict[float, float]:
-    """The MASE (MAE where no window has a MASE scale) against `actual` of each `BLEND_GRID`
-    weight's blend of the network's and the baseline's point forecasts."""
-    def score(weight: float) -> float:
-        forecast = blend(network, baseline, weight)
-        value = metrics.mase(actual, forecast, scales)
-        return metrics.mae(actual, forecast) if np.isnan(value) else value
-
-    return {weight: score(weight) for weight in BLEND_GRID}
-
-
-def choose_blend(scores: dict[float, float]) -> float:
-    """The even blend (0.5) unless another weight scores more than `BLEND_MARGIN` lower; then the
-    lowest-scoring weight, on a tie the larger one (more of the network).
-
-    Example:
-        >>> choose_blend({0.0: 2.0, 0.5: 1.0, 1.0: 0.999})  # 0.1% lower: not enough
-        0.5
-        >>> choose_blend({0.0: 2.0, 0.5: 1.0, 1.0: 0.9})
-        1.0
-    """
-    best = min(scores.values())
-    if not best < scores[0.5] * (1 - BLEND_MARGIN):
-        return 0.5
-    return max(weight for weight, value in scores.items() if value <= best * (1 + 1e-9))
-
-
-def validation_metrics(ws, forecast: np.ndarray, config: TrainConfig) -> dict[str, Any]:
-    """Scores of the forecast, of the network alone and of the naive and seasonal-naive
-    baselines on validation windows (with quantiles, the median is scored as the point forecast,
-    and interval coverage and pinball loss are added). `forecast` is the network's; it is blended
-    with the `config.baseline` forecast by `config.blend`, or with `config.blend` None (auto) by
-    `choose_blend` on these windows (`blend_weight`, each weight's score in `blend_scores`)."""
-    season, horizon = config.season, config.horizon
-    scales = np.array([metrics.mase_scale(h, season) for h in ws.val_history])
-    naive = np.stack([metrics.naive(h, horizon) for h in ws.val_history])
-    snaive = baseline_forecasts(ws.val_history, config, "snaive")
-    base = snaive
-    if config.baseline != "snaive" and config.blend != 1.0:
-        base = baseline_forecasts(ws.val_history, config)
-    weights = {}
-    if config.blend is None:  # chosen here, on the validation windows only, before any refit
-        weights = blend_scores(ws.val_actual, point_forecast(forecast, config.quantiles), base, scales)
-        config = dataclasses.replace(config, blend=choose_blend(weights))
-    blended = blend(forecast, base, config.blend, config.quantiles)
-    result = {
-        "windows": int(len(ws.val_actual)),
-        "season": season,
-        "blend_weight": config.blend,
-        "baseline": config.baseline,
-        "lstm": metrics.score(ws.val_actual, point_forecast(blended, config.quantiles), scales),
-        "naive": metrics.score(ws.val_actual, naive, scales),
-        "seasonal_naive": metrics.score(ws.val_actual, snaive, scales),
-    }
-    if base is not snaive:
-        result[config.baseline] = metrics.score(ws.val_actual, base, scales)
-    if config.blend < 1.0:
-        result["lstm_alone"] = metrics.score(ws.val_actual, point_forecast(forecast, config.quantiles), scales)
-    if config.quantiles:
-        result["lstm"].update(metrics.quantile_scores(ws.val_actual, blended, config.quantiles, scales))
-    lstm_mase, base_mase = result["lstm"]["mase"], result["seasonal_naive"]["mase"]
-    if lstm_mase is not None and base_mase:
-        result["skill_vs_seasonal_naive"] = 1.0 - lstm_mase / base_mase
-    else:
-        lstm_mae, base_mae = result["lstm"]["mae"], result["seasonal_naive"]["mae"]
-        result["skill_vs_seasonal_naive"] = 1.0 - lstm_mae / base_mae if base_mae else None
-    if weights:
-        result["blend_scores"] = {f"{w:g}": value for w, value in weights.items()}
-    return result
 
 
 @dataclasses.dataclass
@@ -345,7 +143,7 @@ def fit(dataset: Dataset, config: TrainConfig, reporter: Reporter | None = None)
     """
     reporter = reporter or SilentReporter()
     series = series_arrays(dataset.frame)
-    config = resolve_config(config, dataset, series)
+    config = resolve_config(config, series, dataset.season, dataset.source)
     log = config.transform == "log"
     covariates = covariate_values(dataset.frame, config)
     ws = make_windows(series, config.lookback, config.horizon, config.val_windows, config.max_windows,
@@ -444,46 +242,46 @@ def train(
     reporter = reporter or SilentReporter()
     started = time.monotonic()
     out = Path(out)
-    artifacts._check_parent(out)
+    check_parent(out)
     if out.exists() and not out.is_dir():
         raise OutputError(f"--out {out} is a file; expected a directory path for the model. Choose another --out.")
-    if out.is_dir() and any(out.iterdir()) and not (out / artifacts.MANIFEST).is_file():
+    if out.is_dir() and any(out.iterdir()) and not (out / MANIFEST).is_file():
         raise OutputError(
-            f"--out {out} is a folder that is not a model directory (it has no {artifacts.MANIFEST}); "
+            f"--out {out} is a folder that is not a model directory (it has no {MANIFEST}); "
             "forecast replaces only model directories. Choose another --out, or empty that folder."
         )
-    dataset, config = load_training(data_path, config, columns)
-    reporter.info(f"Detected {dataset.describe()}")
-    warn_ignored_rows(dataset, config, reporter)
+    dataset, config = load_training(data_path, config, columns, reporter)
     fitted = fit(dataset, config, reporter)
     config = fitted.config
-    lengths = dataset.frame.groupby(ID, sort=True).size()
+    integer = dataset.time_kind == "integer"
     info = {
-        uid: artifacts.SeriesInfo(fitted.scalings[uid], last, int(lengths[uid]),
-                                  (fitted.ets_params or {}).get(uid, artifacts.MISSING))
+        str(uid): SeriesInfo(mean=fitted.scalings[uid].mean, scale=fitted.scalings[uid].scale,
+                             last=int(last) if integer else pd.Timestamp(last).isoformat(),
+                             ets=(fitted.ets_params or {}).get(uid, baselines.MISSING))
         for uid, last in dataset.frame.groupby(ID, sort=True)[TIME].max().items()
     }
-    manifest = artifacts.manifest_dict(
-        config=config, columns=dataset.columns, time_kind=dataset.time_kind, freq=dataset.freq,
-        step=dataset.step, season=config.season, series=info, data_sha256=dataset.sha256,
-        source=Path(dataset.source).name, versions=package_versions(),
-        covariates=dict(zip(config.covariates, fitted.covariate_scalings or [])),
-        created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    manifest = Manifest(
+        format_version=FORMAT_VERSION, created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        versions=package_versions(), config=config, columns=dataset.columns, time_kind=dataset.time_kind,
+        freq=dataset.freq, step=dataset.step, season=config.season,
+        data=DataInfo(source=Path(dataset.source).name, sha256=dataset.sha256, series=len(info)), series=info, files={},
+        covariates={name: ScalingEntry(s.mean, s.scale)
+                    for name, s in zip(config.covariates, fitted.covariate_scalings or [])},
     )
     from forecast_cli import model as lstm
+    from forecast_cli.engine import export_checked
 
-    with artifacts.staged_directory(out) as tmp:
-        lstm.save(fitted.network, tmp / artifacts.KERAS_FILE)
-        manifest["onnx"] = _export_onnx(fitted.network, tmp, fitted.x_val, reporter)
-        manifest["files"] = artifacts.file_digests(tmp, [artifacts.KERAS_FILE, artifacts.ONNX_FILE])
-        pd.DataFrame(fitted.history).to_csv(tmp / artifacts.HISTORY_FILE, index=False)
-        (tmp / artifacts.METRICS_FILE).write_text(json.dumps(fitted.metrics, indent=2) + "\n")
+    with staged_directory(out) as tmp:
+        lstm.save(fitted.network, tmp / KERAS_FILE)
+        onnx = export_checked(fitted.network, tmp, fitted.x_val, reporter)
+        manifest = dataclasses.replace(manifest, onnx=onnx, files=file_digests(tmp, [KERAS_FILE, ONNX_FILE]))
+        pd.DataFrame(fitted.history).to_csv(tmp / HISTORY_FILE, index=False)
+        (tmp / METRICS_FILE).write_text(json.dumps(fitted.metrics, indent=2) + "\n")
         # The manifest goes last: a folder without one is never taken for a model.
-        (tmp / artifacts.MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
+        (tmp / MANIFEST).write_text(manifest.to_json())
     return TrainResult(
-        out=out, config=config, dataset=dataset, n_series=len(info), train_windows=fitted.train_windows,
-        val_windows=len(fitted.x_val), epochs_run=sum(1 for h in fitted.history if not h.get("refit")),
-        best_epoch=fitted.best_epoch,
+        out=out, config=config, n_series=len(info), train_windows=fitted.train_windows,
+        epochs_run=sum(1 for h in fitted.history if not h.get("refit")), best_epoch=fitted.best_epoch,
         seconds=time.monotonic() - started, metrics=fitted.metrics,
     )
 
@@ -493,52 +291,17 @@ def forecast_series(
     covariates: Covariates | None = None, ets_params: dict[str, Any] | None = None,
 ) -> np.ndarray:
     """Forecasts on the original scale from each series' last values: (n_series, horizon), or
-    (n_series, horizon, quantiles) for a quantile model (see `windows.point_forecast`).
-    `covariates` (with their scalings) are required for a model trained with covariates.
-    `ets_params`: the saved ETS parameters by series id; a series without any (one not seen in
-    training) gets the median of the saved ones, as the network applies what it learnt from the
-    training series to it (fitted here only when none are saved)."""
+    (n_series, horizon, quantiles) for a quantile model (see `blend.point_forecast`), blended
+    with the config's baseline by its weight. `covariates` (with their scalings) are required for
+    a model trained with covariates. `ets_params`: the saved ETS parameters by series id (see
+    `baselines.saved_params`; None: fitted here)."""
     inputs, base = prediction_inputs(series, scalings, config.lookback, config.window_norm, config.season,
                                      config.horizon, covariates)
     forecast = invert_outputs(predict_fn(inputs), base, [scalings[u] for u in series], config.quantiles)
     if config.blend >= 1.0:
         return forecast
-    params = None
-    if ets_params is not None:
-        params = [ets_params.get(uid, artifacts.MISSING) for uid in series]
-        saved = [p for p in ets_params.values() if isinstance(p, dict)]
-        if saved and artifacts.MISSING in params:
-            typical = {key: float(np.median([p[key] for p in saved])) for key in baselines.ETS_KEYS}
-            params = [typical if p == artifacts.MISSING else p for p in params]
-    return blend(forecast, baseline_forecasts(series.values(), config, params=params), config.blend, config.quantiles)
-
-
-ONNX_TOLERANCE = 1e-4  # largest |ONNX - Keras| output accepted, on the network's scaled outputs
-
-
-def _export_onnx(network: Any, folder: Path, x_check: np.ndarray, reporter: Reporter) -> dict[str, Any]:
-    """Write model.onnx and check it against Keras on the validation windows; drop it if they differ."""
-    from forecast_cli import model as lstm
-    from forecast_cli.engine import OnnxNetwork
-
-    path = folder / artifacts.ONNX_FILE
-    try:
-        expected = lstm.predict(network, x_check)  # also builds a network never called yet
-        lstm.export_onnx(network, path)
-        diff = float(np.max(np.abs(OnnxNetwork(path).predict(x_check) - expected)))
-    except Exception as exc:  # the exporter's failures are many; training still succeeds
-        path.unlink(missing_ok=True)
-        reason = f"export failed: {type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
-        reporter.warn(f"no model.onnx written ({reason}); predict will use Keras.")
-        return {"file": None, "reason": reason}
-    if not diff <= ONNX_TOLERANCE:
-        path.unlink(missing_ok=True)
-        reason = f"ONNX and Keras outputs differ by up to {diff:.3g} (tolerance {ONNX_TOLERANCE})"
-        reporter.warn(f"no model.onnx written: {reason}; predict will use Keras.")
-        return {"file": None, "reason": reason, "max_abs_diff": diff}
-    reporter.info(f"Exported model.onnx (largest difference from Keras {diff:.2g} on {len(x_check)} windows)")
-    return {"file": artifacts.ONNX_FILE, "max_abs_diff": diff, "checked_windows": int(len(x_check)),
-            "tolerance": ONNX_TOLERANCE}
+    params = None if ets_params is None else baselines.saved_params(series, ets_params)
+    return blend(forecast, baselines.for_config(series.values(), config, params=params), config.blend, config.quantiles)
 
 
 class Predictor:
@@ -548,7 +311,7 @@ class Predictor:
         from forecast_cli.engine import load_network
 
         self.model_dir = Path(model_dir)
-        self.manifest = artifacts.read_manifest(self.model_dir)
+        self.manifest = read_manifest(self.model_dir)
         self.network = load_network(self.model_dir, self.manifest, engine)
         self.last_dataset: Dataset | None = None  # the data of the latest `forecast` call
 
@@ -586,9 +349,9 @@ class Predictor:
         scalings: dict[str, Scaling] = {}
         new = []
         for uid, values in series.items():
-            known = manifest.series.get(uid)
+            known = manifest.scaling(uid)
             if known is not None:
-                scalings[uid] = known.scaling
+                scalings[uid] = known
             else:
                 scalings[uid] = fit_scaling(values, log, cfg.scaling)
                 new.append(uid)
@@ -601,19 +364,9 @@ class Predictor:
         covariates = None
         if cfg.covariates:
             ahead = future_rows(dataset, cfg, last, times) if cfg.future_covariates else None
-            covariates = covariate_values(dataset.frame, cfg, ahead, [manifest.covariates[c] for c in cfg.covariates])
-        ets_params = {uid: info.ets for uid, info in manifest.series.items()}
-        forecasts = forecast_series(self.network.predict, cfg, series, scalings, covariates, ets_params)
+            covariates = covariate_values(dataset.frame, cfg, ahead, manifest.covariate_scalings())
+        forecasts = forecast_series(self.network.predict, cfg, series, scalings, covariates, manifest.ets_params())
         return forecast_frame(list(series), times, forecasts, cfg)
-
-
-def forecast_frame(ids: list[str], times: np.ndarray, forecasts: np.ndarray, config: TrainConfig) -> pd.DataFrame:
-    """The forecast file's rows: unique_id, ds, yhat, and one column per quantile (q0.1, ...)."""
-    columns = {ID: np.repeat(ids, config.horizon), TIME: times,
-               "yhat": point_forecast(forecasts, config.quantiles).reshape(-1)}
-    for k, level in enumerate(config.quantiles):
-        columns[quantile_column(level)] = forecasts[..., k].reshape(-1)
-    return pd.DataFrame(columns)
 
 
 def predict(
@@ -644,10 +397,3 @@ def predict(
         >>> predict("model", "sample_data/airpassengers.csv").head()
     """
     return Predictor(model_dir, engine).forecast(data_path, reporter, as_of)
-
-
-def forecasts_to_csv(frame: pd.DataFrame) -> str:
-    """The forecast file's text: fixed float formatting so equal forecasts give equal bytes."""
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, float_format="%.8g", lineterminator="\n")
-    return buffer.getvalue()

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from forecast_cli.artifacts import atomic_write_bytes
+from forecast_cli.atomic import atomic_write_bytes
 
 
 @dataclasses.dataclass

@@ -305,25 +305,3 @@ def invert_outputs(
     if len(scalings):
         restored = np.stack([s.invert(row) for s, row in zip(scalings, restored)])
     return np.sort(restored, axis=-1) if levels else restored
-
-
-def point_forecast(forecast: np.ndarray, levels: tuple[float, ...] = ()) -> np.ndarray:
-    """The point forecast (n, horizon): the forecast itself, or the median of quantile forecasts."""
-    return forecast[..., levels.index(0.5)] if levels else forecast
-
-
-def blend(forecast: np.ndarray, baseline: np.ndarray, weight: float, levels: tuple[float, ...] = ()) -> np.ndarray:
-    """weight × the network's forecast + (1 − weight) × a baseline forecast (n, horizon), on the
-    original scale. A quantile forecast (n, horizon, quantiles) is shifted whole by what the
-    blend moves its median, so the interval keeps its width and its quantiles their order.
-
-    Example:
-        >>> blend(np.array([[10.0, 20.0]]), np.array([[20.0, 20.0]]), 0.5)
-        array([[15., 20.]])
-    """
-    if weight >= 1.0:
-        return forecast
-    if levels:
-        median = forecast[..., levels.index(0.5)]
-        return forecast + ((1.0 - weight) * (baseline - median))[..., None]
-    return weight * forecast + (1.0 - weight) * baseline

@@ -187,7 +187,7 @@ MODEL_CASES = [
     ("no-manifest", lambda d: (d / "manifest.json").unlink(), r"has no manifest.json; it is not a model directory"),
     ("manifest-not-json", lambda d: (d / "manifest.json").write_text("{not json"), r"manifest.json is not valid JSON"),
     ("newer-format", _edit_manifest(lambda m: m.update(format_version=2)), r"format version 2 is newer than this forecast understands"),
-    ("wrong-types", _edit_manifest(lambda m: m["config"].update(horizon="four")), r"training config is not valid"),
+    ("wrong-types", _edit_manifest(lambda m: m["config"].update(horizon="four")), r"manifest.config.horizon should be a whole number, got str.*retrain the model"),
     ("truncated-keras", _truncate, r"model.keras does not match the digest.*truncated"),
     ("a-file-not-a-dir", lambda d: (shutil.rmtree(d), d.write_text("x")), r"is a file; expected a model directory"),
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from forecast_cli import baselines, metrics
+from forecast_cli import baselines
 from forecast_cli.config import TrainConfig
 from forecast_cli.errors import UsageError
 
@@ -20,7 +20,7 @@ def test_ets_follows_trend_and_season_where_seasonal_naive_lags():
     y = _growing_season(48)
     history, actual = y[:40], y[40:]
     ets = baselines.ets(history, 8, 4, log=True)
-    snaive = metrics.seasonal_naive(history, 8, 4)
+    snaive = baselines.seasonal_naive(history, 8, 4)
     ets_error, snaive_error = np.mean(np.abs(ets - actual) / actual), np.mean(np.abs(snaive - actual) / actual)
     assert ets_error < 0.02 < snaive_error  # seasonal naive misses a year of growth (about 8%)
     assert np.all(np.sign(np.diff(ets)) == np.sign(np.diff(actual)))  # the season's shape
@@ -64,7 +64,7 @@ def test_ets_on_raw_values_handles_negative_series():
     y = -50.0 + 0.5 * t + 10 * np.sin(2 * np.pi * t / 12)  # negative values: no log scale
     forecast = baselines.ets(y[:48], 12, 12, log=False)
     assert np.all(np.isfinite(forecast))
-    assert np.mean(np.abs(forecast - y[48:])) < np.mean(np.abs(metrics.seasonal_naive(y[:48], 12, 12) - y[48:]))
+    assert np.mean(np.abs(forecast - y[48:])) < np.mean(np.abs(baselines.seasonal_naive(y[:48], 12, 12) - y[48:]))
 
 
 def test_ets_seasonal_needs_two_seasons_and_ten_adjusted_values():
@@ -76,9 +76,9 @@ def test_ets_seasonal_needs_two_seasons_and_ten_adjusted_values():
 
 def test_ets_falls_back_to_seasonal_naive_where_it_cannot_fit():
     short = np.array([5.0, 6.0, 7.0, 5.0, 6.0, 7.0, 5.0, 6.0, 7.0])  # 9 values: fewer than 10
-    np.testing.assert_array_equal(baselines.ets(short, 4, 3), metrics.seasonal_naive(short, 4, 3))
+    np.testing.assert_array_equal(baselines.ets(short, 4, 3), baselines.seasonal_naive(short, 4, 3))
     below_log = np.linspace(-5.0, 5.0, 30)  # log(1 + y) undefined
-    np.testing.assert_array_equal(baselines.ets(below_log, 4, 4, log=True), metrics.seasonal_naive(below_log, 4, 4))
+    np.testing.assert_array_equal(baselines.ets(below_log, 4, 4, log=True), baselines.seasonal_naive(below_log, 4, 4))
     # Too short for the season, long enough for a damped trend: no fallback, a smooth forecast.
     trend = 50.0 + 2.0 * np.arange(16)
     forecast = baselines.ets(trend, 3, 12)
@@ -97,7 +97,7 @@ def test_forecasts_stacks_each_history_by_method():
     ets = baselines.forecasts(histories, 5, 4, "ets", log=True)
     snaive = baselines.forecasts(histories, 5, 4, "snaive")
     assert ets.shape == snaive.shape == (2, 5)
-    np.testing.assert_array_equal(snaive[1], metrics.seasonal_naive(histories[1], 5, 4))
+    np.testing.assert_array_equal(snaive[1], baselines.seasonal_naive(histories[1], 5, 4))
     np.testing.assert_allclose(ets[1], baselines.ets(histories[1], 5, 4, log=True))
     # Saved parameters are applied as given: no fitting; None means seasonal naive.
     fixed = {"alpha": 1.0, "beta": 0.0, "gamma": 0.0, "phi": 1.0}
@@ -111,4 +111,27 @@ def test_baseline_setting_is_checked_and_old_models_keep_seasonal_naive():
     assert TrainConfig(horizon=4).baseline == "ets"
     with pytest.raises(UsageError, match="--baseline must be one of ets, snaive"):
         TrainConfig(horizon=4, baseline="theta")
-    assert TrainConfig.from_dict({"horizon": 4, "blend": 0.5}).baseline == "snaive"
+
+
+def test_naive_methods():
+    history = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    np.testing.assert_array_equal(baselines.naive(history, 3), [6, 6, 6])
+    np.testing.assert_array_equal(baselines.seasonal_naive(history, 5, 3), [4, 5, 6, 4, 5])
+
+
+def test_every_method_has_one_signature():
+    """Each of METHODS takes (history, horizon, season, log, params) and forecasts `horizon` values."""
+    history = np.tile([10.0, 20.0, 30.0, 20.0], 6) * np.linspace(1.0, 1.5, 24)
+    for name, method in baselines.METHODS.items():
+        forecast = method(history, 5, 4, True, baselines.MISSING)
+        assert forecast.shape == (5,) and np.isfinite(forecast).all(), name
+        np.testing.assert_array_equal(baselines.forecasts([history], 5, 4, name, log=True)[0], forecast)
+
+
+def test_saved_params_give_unseen_series_the_median():
+    saved = {"a": {"alpha": 0.1, "beta": 0.0, "gamma": 0.2, "phi": 0.9},
+             "b": {"alpha": 0.3, "beta": 0.2, "gamma": 0.4, "phi": 1.0}, "c": None}
+    params = baselines.saved_params(["a", "c", "new"], saved)
+    assert params[0] == saved["a"] and params[1] is None
+    assert params[2] == {"alpha": 0.2, "beta": 0.1, "gamma": 0.30000000000000004, "phi": 0.95}
+    assert baselines.saved_params(["new"], {"c": None}) == [baselines.MISSING]  # none saved: fitted where used

@@ -10,12 +10,11 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from forecast_cli import baselines, metrics
+from forecast_cli import baselines
 from forecast_cli.cli import app
-from forecast_cli.config import BLEND_GRID, BLEND_MARGIN, TrainConfig, parse_blend
+from forecast_cli.blend import BLEND_GRID, BLEND_MARGIN, blend, blend_scores, choose_blend
+from forecast_cli.config import TrainConfig, parse_blend
 from forecast_cli.errors import ExitCode, UsageError
-from forecast_cli.pipeline import blend_scores, choose_blend
-from forecast_cli.windows import blend
 
 from tests.conftest import TINY
 
@@ -113,7 +112,7 @@ def test_predict_applies_the_saved_weight_and_baseline(trained_model, tmp_path):
     alone = _predict(model_dir, data, 1.0, tmp_path, "alone", "keep")["yhat"].to_numpy()
     season = manifest["season"]
     histories = [g["y"].to_numpy() for _, g in pd.read_csv(data).groupby("unique_id", sort=True)]
-    snaive = np.concatenate([metrics.seasonal_naive(h, 4, season) for h in histories])
+    snaive = np.concatenate([baselines.seasonal_naive(h, 4, season) for h in histories])
     ets = baselines.forecasts(histories, 4, season, "ets", log=manifest["config"]["transform"] == "log").reshape(-1)
     np.testing.assert_allclose(_predict(model_dir, data, 0.0, tmp_path, "ets", "keep")["yhat"], ets, rtol=1e-6)
     np.testing.assert_allclose(_predict(model_dir, data, 0.0, tmp_path, "snaive", "snaive")["yhat"], snaive, rtol=1e-6)
@@ -158,7 +157,7 @@ def test_predict_applies_the_saved_ets_parameters(trained_model, tmp_path):
     np.testing.assert_allclose(got["s2"], baselines.ets_forecast(histories["s2"], typical, 4, season, log), rtol=1e-6)
     manifest["series"]["s1"]["ets"] = None  # ETS does not apply: seasonal naive
     got = forecast()
-    np.testing.assert_allclose(got["s1"], metrics.seasonal_naive(histories["s1"], 4, season), rtol=1e-6)
+    np.testing.assert_allclose(got["s1"], baselines.seasonal_naive(histories["s1"], 4, season), rtol=1e-6)
     np.testing.assert_allclose(got["s2"], baselines.ets_forecast(histories["s2"], fixed, 4, season, log), rtol=1e-6)
     for info in manifest["series"].values():  # none saved at all: each series fitted at predict
         info.pop("ets", None)
@@ -169,7 +168,7 @@ def test_predict_applies_the_saved_ets_parameters(trained_model, tmp_path):
     (copy / "manifest.json").write_text(json.dumps(manifest))
     result = runner.invoke(app, ["predict", str(copy), str(data)])
     assert result.exit_code == ExitCode.MODEL
-    assert "series 's0'" in result.stderr and "'ets' must be null or alpha, beta, gamma, phi" in result.stderr
+    assert "series['s0'].ets must be null or alpha, beta, gamma, phi" in result.stderr
 
 
 def test_baseline_flag_is_recorded_and_checked(long_csv, tmp_path):

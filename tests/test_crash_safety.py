@@ -19,6 +19,7 @@ from forecast_cli.cli import app
 from forecast_cli.errors import ExitCode
 from tests.conftest import ROOT, make_long
 
+pytestmark = pytest.mark.slow  # real processes, killed and interrupted mid-epoch
 runner = CliRunner()
 
 

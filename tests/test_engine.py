@@ -38,11 +38,13 @@ def test_both_engines_agree_to_float32_round_off(trained_model):
 
 
 def _run(code: str) -> str:
+    """Run Python code in a fresh process (to see what it imports); slow: marked so."""
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
 
+@pytest.mark.slow
 def test_onnx_predict_never_imports_tensorflow(trained_model, tmp_path):
     model_dir, data = trained_model
     out = tmp_path / "f.csv"
@@ -57,6 +59,7 @@ def test_onnx_predict_never_imports_tensorflow(trained_model, tmp_path):
     assert len(pd.read_csv(out)) == 12
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", [[], ["train"], ["predict"], ["backtest"], ["evaluate"], ["doctor"]])
 def test_help_imports_neither_tensorflow_nor_onnxruntime(command):
     loaded = _run(

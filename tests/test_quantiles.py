@@ -10,10 +10,11 @@ import pytest
 from typer.testing import CliRunner
 
 from forecast_cli.cli import app
-from forecast_cli.config import TrainConfig, parse_quantiles
+from forecast_cli.config import parse_quantiles
 from forecast_cli.errors import ExitCode
 from forecast_cli.metrics import quantile_scores
-from forecast_cli.windows import Scaling, invert_outputs, point_forecast
+from forecast_cli.blend import point_forecast
+from forecast_cli.windows import Scaling, invert_outputs
 from tests.conftest import TINY, make_long
 
 runner = CliRunner()
@@ -144,9 +145,3 @@ def test_backtest_and_evaluate_report_coverage_and_pinball(quantile_model, tmp_p
     inside = ((actual["y"].to_numpy() >= fc["q0.1"].to_numpy()) & (actual["y"].to_numpy() <= fc["q0.9"].to_numpy()))
     assert summary["overall"]["coverage"] == pytest.approx(inside.mean())
     assert summary["overall"]["pinball"] > 0 and "scaled_pinball" in summary["overall"]
-
-
-def test_config_round_trips_quantiles_through_json():
-    config = TrainConfig(horizon=4, quantiles=(0.1, 0.5, 0.9))
-    again = TrainConfig.from_dict(json.loads(json.dumps(config.to_dict())))
-    assert again == config and again.n_outputs == 12

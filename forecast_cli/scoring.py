@@ -1,0 +1,95 @@
+"""Scoring forecast files against the actual values that arrived later (`forecast evaluate`)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from forecast_cli import metrics
+from forecast_cli.data import ID, TARGET, TIME, load_series, series_arrays
+from forecast_cli.errors import DataError
+from forecast_cli.forecast_file import quantile_levels, read_forecasts
+
+
+def quantile_row_scores(rows: pd.DataFrame, actual_col: str, with_scale: bool) -> dict[str, float | None]:
+    """Coverage and pinball loss of the quantile columns of forecast rows against `actual_col`
+    (scaled pinball too with `with_scale`, from the rows' `scale` column); {} without quantiles."""
+    levels = quantile_levels(rows)
+    if not levels:
+        return {}
+    forecast = rows[list(levels)].to_numpy(dtype="float64")[:, None, :]
+    scale = rows["scale"].to_numpy() if with_scale else None
+    return metrics.quantile_scores(rows[actual_col].to_numpy()[:, None], forecast, tuple(levels.values()), scale)
+
+
+@dataclasses.dataclass
+class EvaluationResult:
+    """A forecast file matched with its actuals, and the scores overall and per series."""
+
+    matched: pd.DataFrame  # unique_id, ds, y, yhat (and scale with a history)
+    unmatched_forecasts: int
+    unmatched_actuals: int
+    examples: list[str]
+    overall: dict[str, float | None]
+    by_series: pd.DataFrame
+
+
+def evaluate(
+    forecasts_path: str | Path, actuals_path: str | Path, history_path: str | Path | None = None
+) -> EvaluationResult:
+    """Score a forecast file written by `predict` against actual values that arrived later.
+
+    Rows are matched on series and timestamp; rows of either file without a partner are counted
+    and reported. With the training history, MASE is computed too (in-sample seasonal naive MAE of
+    each series' history as the scale).
+
+    Example:
+        >>> evaluate("forecast.csv", "actuals.csv").overall["mae"]
+    """
+    fc = read_forecasts(forecasts_path)
+    actuals = load_series(actuals_path)
+    if actuals.time_kind == "datetime":
+        try:
+            fc[TIME] = pd.to_datetime(fc[TIME], format="ISO8601")
+        except (ValueError, TypeError):
+            raise DataError(f"{forecasts_path}: column 'ds' is not all dates, but {actuals_path} has dates.") from None
+        if fc[TIME].dt.tz is not None and actuals.frame[TIME].dt.tz is None:
+            fc[TIME] = fc[TIME].dt.tz_localize(None)
+    else:
+        fc[TIME] = pd.to_numeric(fc[TIME], errors="coerce")
+        if fc[TIME].isna().any():
+            raise DataError(f"{forecasts_path}: column 'ds' is not all integer steps, as in {actuals_path}.")
+        fc[TIME] = fc[TIME].astype("int64")
+    merged = fc.merge(actuals.frame, on=[ID, TIME], how="outer", indicator=True)
+    only_fc = merged[merged["_merge"] == "left_only"]
+    only_actual = merged[merged["_merge"] == "right_only"]
+    matched = merged[merged["_merge"] == "both"].drop(columns="_merge").reset_index(drop=True)
+    if matched.empty:
+        raise DataError(
+            f"no forecast in {forecasts_path} has an actual value in {actuals_path} (matched on "
+            "unique_id and ds). Check that the actuals cover the forecast dates and use the same ids."
+        )
+    examples = [f"{r[ID]} {r[TIME]}" for _, r in only_fc.head(3).iterrows()]
+    if history_path is not None:
+        history = load_series(history_path)
+        scales = {uid: metrics.mase_scale(v, history.season) for uid, v in series_arrays(history.frame).items()}
+        matched["scale"] = matched[ID].map(scales).astype("float64")
+    else:
+        matched["scale"] = np.nan
+    overall = _score_matched(matched, history_path is not None)
+    by_series = pd.DataFrame(
+        [{ID: uid, "rows": len(g), **_score_matched(g, history_path is not None)} for uid, g in matched.groupby(ID, sort=True)]
+    )
+    return EvaluationResult(matched=matched, unmatched_forecasts=len(only_fc), unmatched_actuals=len(only_actual),
+                            examples=examples, overall=overall, by_series=by_series)
+
+
+def _score_matched(rows: pd.DataFrame, with_mase: bool) -> dict[str, float | None]:
+    scores = metrics.score(rows[TARGET].to_numpy()[:, None], rows["yhat"].to_numpy()[:, None],
+                           rows["scale"].to_numpy())
+    if not with_mase:
+        scores.pop("mase")
+    return {**scores, **quantile_row_scores(rows, TARGET, with_mase)}

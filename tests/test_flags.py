@@ -1,0 +1,130 @@
+"""Each training and predict flag does what its help says: recorded in the model, and visible in what it makes."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from tests.conftest import TINY, make_long
+from typer.testing import CliRunner
+
+from forecast_cli.cli import app
+from forecast_cli.data import load_series
+from forecast_cli.errors import ExitCode
+
+runner = CliRunner()
+
+
+def _train(data, out, *flags):
+    result = runner.invoke(app, ["train", str(data), "--horizon", "4", "--out", str(out), *TINY, *flags])
+    assert result.exit_code == 0, result.output
+    return json.loads((out / "manifest.json").read_text()), result
+
+
+def _with_gap(tmp_path):
+    """Two series; s0's value at 2015-06-01 is empty and its 2016-01-01 row is missing."""
+    frame = make_long(2, 36)
+    frame.loc[5, "y"] = np.nan
+    frame = frame.drop(index=12)
+    path = tmp_path / "gap.csv"
+    frame.to_csv(path, index=False)
+    return path, make_long(2, 36)
+
+
+@pytest.mark.parametrize("fill", ["ffill", "zero", "interpolate"])
+def test_fill_fills_missing_values_and_timestamps_as_named(tmp_path, fill):
+    path, whole = _with_gap(tmp_path)
+    s0 = load_series(path, fill=fill).frame.query("unique_id == 's0'")["y"].to_numpy()
+    y = whole.query("unique_id == 's0'")["y"].to_numpy()
+    expected = {"ffill": (y[4], y[11]), "zero": (0.0, 0.0),
+                "interpolate": ((y[4] + y[6]) / 2, (y[11] + y[13]) / 2)}[fill]
+    np.testing.assert_allclose((s0[5], s0[12]), expected)
+    manifest, _ = _train(path, tmp_path / "model", "--fill", fill)
+    assert manifest["config"]["fill"] == fill  # predict fills its input the same way
+
+
+def test_fill_none_refuses_gaps(tmp_path):
+    path, _ = _with_gap(tmp_path)
+    result = runner.invoke(app, ["train", str(path), "--horizon", "4", "--fill", "none", *TINY])
+    assert result.exit_code == ExitCode.DATA and "series 's0' has 2 missing value(s)" in result.stderr
+
+
+@pytest.mark.parametrize("norm", ["none", "last", "snaive"])
+def test_window_norm_is_recorded_and_used_at_predict(long_csv, tmp_path, norm):
+    manifest, _ = _train(long_csv, tmp_path / "model", "--window-norm", norm)
+    assert manifest["config"]["window_norm"] == norm
+    result = runner.invoke(app, ["predict", str(tmp_path / "model"), str(long_csv)])
+    assert result.exit_code == 0 and len(pd.read_csv(pd.io.common.StringIO(result.stdout))) == 12
+
+
+@pytest.mark.parametrize(("loss", "keras_name"), [("mse", "MeanSquaredError"), ("huber", "Huber")])
+def test_loss_choice_is_the_training_loss(long_csv, tmp_path, loss, keras_name):
+    from forecast_cli import model as lstm
+    from forecast_cli.manifest import read_manifest
+
+    manifest, _ = _train(long_csv, tmp_path / "model", "--loss", loss, "--transform", "none")
+    assert manifest["config"]["loss"] == loss
+    assert type(lstm._loss(read_manifest(tmp_path / "model").config)).__name__ == keras_name
+
+
+@pytest.mark.parametrize(("scaling", "unit_scale"), [("std", False), ("mean", True)])
+def test_scaling_choice_sets_the_stored_statistics(long_csv, tmp_path, scaling, unit_scale):
+    manifest, _ = _train(long_csv, tmp_path / "model", "--scaling", scaling, "--loss", "mae")
+    assert manifest["config"]["scaling"] == scaling
+    scales = [info["scale"] for info in manifest["series"].values()]
+    assert all(s == 1.0 for s in scales) == unit_scale
+
+
+def test_max_windows_and_batch_size(long_csv, tmp_path):
+    manifest, result = _train(long_csv, tmp_path / "model", "--max-windows", "5", "--batch-size", "7")
+    assert "Training on 15 windows from 3 series" in result.stderr  # 5 most recent of each of 3
+    assert manifest["config"]["max_windows"] == 5 and manifest["config"]["batch_size"] == 7
+
+
+def test_column_roles_by_flag(tmp_path):
+    frame = make_long(2, 36).rename(columns={"unique_id": "store", "ds": "when", "y": "sales"})
+    frame["note"] = "x"
+    path = tmp_path / "named.csv"
+    frame[["when", "store", "note", "sales"]].to_csv(path, index=False)
+    manifest, _ = _train(path, tmp_path / "model", "--id-col", "store", "--time-col", "when", "--target-col", "sales")
+    assert manifest["columns"] == {"time_col": "when", "target_col": "sales", "id_col": "store",
+                                   "all_columns": ["when", "store", "note", "sales"]}
+    assert set(manifest["series"]) == {"s0", "s1"}
+    result = runner.invoke(app, ["predict", str(tmp_path / "model"), str(path)])
+    assert result.exit_code == 0 and result.stdout.startswith("unique_id,ds,yhat\ns0,2018-01-01,")
+
+
+def test_a_bad_engine_is_a_usage_error(trained_model):
+    model_dir, data = trained_model
+    result = runner.invoke(app, ["predict", str(model_dir), str(data), "--engine", "gpu"])
+    assert result.exit_code == ExitCode.USAGE
+    assert "--engine must be one of auto, onnx, keras. Received: engine='gpu'" in result.stderr
+
+
+def test_as_of_with_integer_steps(tmp_path):
+    path = tmp_path / "steps.csv"
+    make_long(2, 40, freq=None).to_csv(path, index=False)  # ds = 1, 2, ..., 40
+    _train(path, tmp_path / "model")
+    result = runner.invoke(app, ["predict", str(tmp_path / "model"), str(path), "--as-of", "30"])
+    assert result.exit_code == 0, result.output
+    forecast = pd.read_csv(pd.io.common.StringIO(result.stdout))
+    assert forecast.groupby("unique_id")["ds"].apply(list).to_dict() == {"s0": [31, 32, 33, 34], "s1": [31, 32, 33, 34]}
+    bad = runner.invoke(app, ["predict", str(tmp_path / "model"), str(path), "--as-of", "2020-01-01"])
+    assert bad.exit_code == ExitCode.USAGE and "is not an integer step" in bad.stderr
+
+
+def test_as_of_with_time_zones(tmp_path):
+    frame = make_long(1, 72, freq="h")
+    frame["ds"] = pd.DatetimeIndex(frame["ds"]).tz_localize("UTC").strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    path = tmp_path / "hourly.csv"
+    frame.to_csv(path, index=False)
+    _train(path, tmp_path / "model", "--season", "4")
+    cut = "2015-01-02T11:00:00+01:00"  # 10:00 UTC, in another zone
+    result = runner.invoke(app, ["predict", str(tmp_path / "model"), str(path), "--as-of", cut])
+    assert result.exit_code == 0, result.output
+    first = pd.read_csv(pd.io.common.StringIO(result.stdout))["ds"].iloc[0]
+    assert pd.Timestamp(first) == pd.Timestamp("2015-01-02T11:00:00+00:00")
+    naive = runner.invoke(app, ["predict", str(tmp_path / "model"), str(path), "--as-of", "2015-01-02T10:00"])
+    assert naive.exit_code == ExitCode.USAGE and "differ in having a time zone" in naive.stderr
