@@ -188,6 +188,7 @@ def ets(history: np.ndarray, horizon: int, season: int, log: bool = False, param
 
 Method = Callable[..., np.ndarray]
 METHODS: dict[str, Method] = {"naive": naive, "snaive": seasonal_naive, "ets": ets}
+LABELS = {"naive": "naive", "snaive": "seasonal naive", "ets": "ETS"}  # each method's name in tables
 
 
 def forecasts(histories: Iterable[np.ndarray], horizon: int, season: int, method: str = "snaive",

@@ -55,6 +55,18 @@ def output_for(input_path: Path, output_dir: Path) -> Path:
     return output_dir / f"{input_path.stem}.forecast.csv"
 
 
+def make_output_dir(folder: Path) -> None:
+    """Create the `--output-dir` folder and its parents if missing (a new cron line's first run
+    should not fail for want of `mkdir -p`); a file in the way or a folder that cannot be made is
+    an output error."""
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"--output-dir {folder} is a file; expected a folder for the forecasts. Choose another path.")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create --output-dir {folder}: {exc.strerror}. Choose another path.") from None
+
+
 def lock_path_for(output: Path) -> Path:
     """The lock file guarding an output file or folder (hidden, beside or inside it)."""
     if output.is_dir():

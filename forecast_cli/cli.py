@@ -20,11 +20,26 @@ from forecast_cli.errors import ExitCode, ForecastError
 app = typer.Typer(
     name="forecast",
     help="Train an LSTM on CSV time series and write forecasts. Exit codes: see the README.",
-    add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from forecast_cli import __version__
+
+        sys.stdout.write(f"forecast {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """Train an LSTM on CSV time series and write forecasts. Exit codes: see the README."""
 
 
 def _fail(message: str, code: int) -> None:
@@ -61,7 +76,8 @@ def handle_errors(command: Callable) -> Callable:
 
 
 # Options shared by `train` and `backtest` (one definition: one name, one help text).
-HORIZON = typer.Option(..., "--horizon", "-H", help="Steps to forecast.")
+HORIZON = typer.Option(None, "--horizon", "-H", help="Steps to forecast (required, here or in --config).")
+CONFIG_FILE = typer.Option(None, "--config", help="TOML file of training settings by flag name (horizon = 12, window-norm = \"last\", quantiles = [0.1, 0.9], ...); flags given on the command line win.")
 LOOKBACK = typer.Option(None, "--lookback", help="Past steps the network reads [default: max(horizon up to 336, 2 x season), at most the shortest series].")
 TIME_COL = typer.Option(None, "--time-col", help="Time column [default: ds, date, timestamp, ... or the first].")
 TARGET_COL = typer.Option(None, "--target-col", help="Value column [default: y, or the only other column].")
@@ -93,15 +109,34 @@ LR_SCHEDULE = typer.Option("none", "--lr-schedule", help="Learning rate: none (c
 BLEND = typer.Option("auto", "--blend", help="The LSTM's weight in the forecast, the rest going to the --baseline forecast: a number from 0 to 1 (1: the LSTM alone), or auto: the even blend (0.5) unless the LSTM alone or the baseline alone scores more than 1% better (MASE) on the validation windows (1 with --future-covariates or --calendar, which the baseline cannot see).")
 BASELINE = typer.Option("ets", "--baseline", help="The statistical forecast blended with the LSTM (--blend): ets (damped-trend exponential smoothing with the season, fitted per series; on a log scale with --transform log) or snaive (seasonal naive: the last season repeated).")
 QUIET = typer.Option(False, "--quiet", "-q", help="Only warnings and errors on stderr (for cron).")
-BASELINE_NAMES = {"ets": "ETS", "snaive": "seasonal naive"}
 PLOT = typer.Option(None, "--plot", help="Write a PNG of the recent history, the forecast and any actuals, one panel per series.")
 PLOT_SERIES = typer.Option(4, "--plot-series", help="Series drawn in --plot (the first N).")
 
 
-def _config(params: dict):
-    """The training config from a command's parameters: each TrainConfig field by its own name."""
-    from forecast_cli.config import TrainConfig, parse_blend, parse_columns, parse_quantiles
+def _with_settings_file(params: dict, context: typer.Context | None) -> dict:
+    """`params` with the --config file's settings for every training option the command line
+    left at its default (a flag given on the command line wins)."""
+    from forecast_cli.config import read_settings
 
+    path = params.get("config_file")
+    if path is None or context is None:
+        return params
+    hints = typing.get_type_hints(_training_options)
+    options = {"horizon": Optional[int], **{k: v for k, v in hints.items() if k not in ("config_file", "quiet", "return")}}
+    settings = read_settings(path, options)
+    given = {name for name in params if getattr(context.get_parameter_source(name), "name", None) == "COMMANDLINE"}
+    return {**params, **{name: value for name, value in settings.items() if name not in given}}
+
+
+def _config(params: dict, context: typer.Context | None = None):
+    """The training config from a command's parameters (and its --config file, with the command's
+    `context` telling which flags the command line gave): each TrainConfig field by its own name."""
+    from forecast_cli.config import TrainConfig, parse_blend, parse_columns, parse_quantiles
+    from forecast_cli.errors import UsageError
+
+    params = _with_settings_file(params, context)
+    if params.get("horizon") is None:
+        raise UsageError("--horizon is required: give --horizon N (or horizon = N in the --config file).")
     names = {field.name for field in dataclasses.fields(TrainConfig)}
     values = {name: value for name, value in params.items() if name in names}
     values["quantiles"] = parse_quantiles(values.get("quantiles"))
@@ -143,6 +178,7 @@ def _training_options(
     blend: str = BLEND,
     baseline: str = BASELINE,
     quiet: bool = QUIET,
+    config_file: Optional[Path] = CONFIG_FILE,
 ) -> None:
     """The options of `train` and `backtest` beyond their own: declared once, here, and added to
     both commands' signatures by `with_training_options`."""
@@ -178,8 +214,9 @@ def _columns(options: dict):
 @handle_errors
 @with_training_options
 def train(
+    ctx: typer.Context,
     data: Path = typer.Argument(..., help="CSV: one series (time, value) or many in long format (unique_id, ds, y)."),
-    horizon: int = HORIZON,
+    horizon: Optional[int] = HORIZON,
     out: Path = typer.Option(Path("model"), "--out", "-o", help="Model directory to write (replaced whole on success)."),
     **options,
 ) -> None:
@@ -190,7 +227,7 @@ def train(
     from forecast_cli.output import ConsoleReporter
     from forecast_cli.pipeline import train as run_train
 
-    config = _config({"horizon": horizon, **options})
+    config = _config({"horizon": horizon, **options}, ctx)
     reporter = ConsoleReporter(quiet=options["quiet"])
     try:
         result = run_train(data, config, out, _columns(options), reporter)
@@ -204,8 +241,9 @@ def train(
 @handle_errors
 @with_training_options
 def backtest(
+    ctx: typer.Context,
     data: Path = typer.Argument(..., help="CSV, as for `forecast train`."),
-    horizon: int = HORIZON,
+    horizon: Optional[int] = HORIZON,
     folds: int = typer.Option(3, "--folds", help="Number of rolling cut-offs."),
     step: Optional[int] = typer.Option(None, "--step", help="Steps between cut-offs [default: the horizon]."),
     output_dir: Path = typer.Option(Path("backtest"), "--output-dir", help="Folder for forecasts.csv, folds.csv, steps.csv and backtest.json."),
@@ -224,7 +262,7 @@ def backtest(
     from forecast_cli.backtest import run, write_backtest
     from forecast_cli.output import ConsoleReporter
 
-    config = _config({"horizon": horizon, **options})
+    config = _config({"horizon": horizon, **options}, ctx)
     check_writable(output_dir / "backtest.json" if output_dir.is_dir() else output_dir)
     if plot is not None:
         check_writable(plot)
@@ -237,18 +275,22 @@ def backtest(
     written = write_backtest(result, output_dir)
     if plot is not None:
         _plot_backtest(result, plot, plot_series)
+    from forecast_cli.baselines import LABELS
+
     weights = ", ".join(f"{w:g}" for w in result.blend_weights)
     overall = {**result.overall, "baseline": result.config.baseline}  # the weights vary by fold
     if all(w >= 1.0 for w in result.blend_weights):
         overall["blend_weight"] = 1.0  # the LSTM alone in every fold
-    _print_scores(reporter.console, f"Backtest: {folds} fold(s) of {horizon} steps", overall,
-                  extra=f"LSTM's weight beside {BASELINE_NAMES[result.config.baseline]} (--blend), fold by fold: {weights}\n"
+    _print_scores(reporter.console, f"Backtest: {folds} fold(s) of {result.config.horizon} steps", overall,
+                  extra=f"LSTM's weight beside {LABELS[result.config.baseline]} (--blend), fold by fold: {weights}\n"
                         f"Wrote {', '.join(str(p) for p in written)}", quiet=quiet)
 
 
 def _print_scores(console, title: str, scores: dict, extra: str = "", quiet: bool = False) -> None:
     """A table of the LSTM against the baselines, and a clear warning when it loses."""
     from rich.table import Table
+
+    from forecast_cli.baselines import LABELS
 
     lstm, base = scores["lstm"], scores["seasonal_naive"]
     key = "mase" if lstm.get("mase") is not None and base.get("mase") else "mae"
@@ -258,7 +300,7 @@ def _print_scores(console, title: str, scores: dict, extra: str = "", quiet: boo
         for name in ("MAE", "RMSE", "sMAPE %", "MASE"):
             table.add_column(name, justify="right")
         weight = scores.get("blend_weight", 1.0)
-        name = BASELINE_NAMES[scores.get("baseline", "snaive")]
+        name = LABELS[scores.get("baseline", "snaive")]
         if "blend_weight" not in scores and "baseline" in scores:
             label = f"LSTM and {name} (weights below)"
         elif weight >= 1:
@@ -389,6 +431,29 @@ def doctor(
         raise typer.Exit(int(report.failure.exit_code))
 
 
+@app.command("inspect")
+@handle_errors
+def inspect_model(
+    model_dir: Path = typer.Argument(..., help="Model directory written by `forecast train`."),
+    json_summary: bool = typer.Option(False, "--json", help="Print the description as JSON on stdout."),
+) -> None:
+    """Say what a model directory is: the data it was trained on, when, with which versions and
+    settings, its validation scores and the blend chosen. Loads no network (fast, TensorFlow-free).
+
+    Example: forecast inspect model --json
+    """
+    from forecast_cli.inspection import describe, lines
+    from forecast_cli.output import err_console
+
+    summary = describe(model_dir)
+    if json_summary:
+        sys.stdout.write(json.dumps(summary, indent=2) + "\n")
+        return
+    console = err_console()
+    for line in lines(summary):
+        console.print(line, markup=False)
+
+
 def _print_summary(console, result) -> None:
     m = result.metrics
     skill = m.get("skill_vs_seasonal_naive")
@@ -413,7 +478,7 @@ def predict(
     model_dir: Path = typer.Argument(..., help="Model directory written by `forecast train`."),
     data: List[str] = typer.Argument(..., help="CSV file(s) or quoted glob patterns ('incoming/*.csv') with the training columns."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Forecast CSV for a single input (replaced whole), or - for stdout [default: -]."),
-    output_dir: Optional[Path] = typer.Option(None, help="Folder for one forecast per input, named <input stem>.forecast.csv."),
+    output_dir: Optional[Path] = typer.Option(None, help="Folder for one forecast per input, named <input stem>.forecast.csv (created if missing, as mkdir -p)."),
     engine: str = typer.Option("auto", help="Run the network with onnx (ONNX Runtime, no TensorFlow), keras, or auto (onnx when the model has it)."),
     as_of: Optional[str] = typer.Option(None, help="Forecast from this time: rows after it are ignored (a date, or an integer step)."),
     json_summary: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout (per file: status, series, rows, seconds, error)."),
@@ -445,8 +510,8 @@ def predict(
     to_stdout = output_dir is None and (output is None or output == "-")
     if json_summary and to_stdout:
         raise UsageError("--json prints its summary on stdout, so forecasts need --output FILE or --output-dir.")
-    if output_dir is not None and not output_dir.is_dir():
-        raise UsageError(f"--output-dir {output_dir} is not an existing folder. Create it first (mkdir -p {output_dir}).")
+    if output_dir is not None:
+        batch.make_output_dir(output_dir)
     targets = [None] * len(inputs) if to_stdout else (
         [batch.output_for(p, output_dir) for p in inputs] if output_dir is not None else [Path(output)])
     for target in [*targets, plot]:

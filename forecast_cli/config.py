@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import tomllib
+import typing
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -137,6 +140,64 @@ class TrainConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+def read_settings(path: str | Path, options: dict[str, Any]) -> dict[str, Any]:
+    """Training settings from a TOML file (`--config`), each key a flag's name (`window-norm` or
+    `window_norm`) and each value of that flag's type; lists (quantiles, covariate columns) and
+    numbers for text options (blend) are given as the flag would take them.
+
+    Args:
+        path: the TOML file.
+        options: the flags a file may set, by parameter name, with their types.
+
+    Returns:
+        The settings by parameter name, as the command line would have given them.
+
+    Example:
+        >>> read_settings("train.toml", {"lookback": int | None, "quantiles": str | None})
+        {'lookback': 48, 'quantiles': '0.1,0.9'}
+    """
+    p = Path(path)
+    try:
+        doc = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"--config {p}: no such file. Give the path of a TOML file of training settings.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"--config {p} cannot be read ({exc}). Give a UTF-8 TOML file.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"--config {p} is not valid TOML ({exc}). Write one setting a line, e.g. lookback = 48.") from None
+    settings = {}
+    for key, value in doc.items():
+        name = key.replace("-", "_")
+        if name not in options:
+            raise UsageError(
+                f"--config {p}: {key!r} is not a training setting. Expected flag names such as "
+                f"{', '.join(sorted(n.replace('_', '-') for n in options)[:8])}, ... (see forecast train --help)."
+            )
+        settings[name] = _setting(value, options[name], f"--config {p}: {key}")
+    return settings
+
+
+def _setting(value: Any, hint: Any, where: str) -> Any:
+    """One TOML value as the flag of type `hint` takes it, or a UsageError naming it."""
+    kinds = [t for t in typing.get_args(hint) if t is not type(None)] or [hint]
+    kind = kinds[0]
+    if kind is bool and isinstance(value, bool):
+        return value
+    if kind is int and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if kind is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if kind is str:
+        if isinstance(value, str):
+            return value
+        if isinstance(value, list) and all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value):
+            return ",".join(str(v) for v in value)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return str(value)
+    expected = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}.get(kind, str(kind))
+    raise UsageError(f"{where} should be {expected}. Received: {value!r}.")
 
 
 def parse_quantiles(text: str | None) -> tuple[float, ...]:

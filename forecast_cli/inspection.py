@@ -1,0 +1,110 @@
+"""`forecast inspect`: what a model directory is, from its manifest and metrics (no network is loaded)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from forecast_cli.baselines import LABELS
+from forecast_cli.manifest import METRICS_FILE, read_manifest
+
+
+def describe(model_dir: str | Path) -> dict[str, Any]:
+    """What the model was trained on, when, with which versions and settings, its validation
+    scores and the blend chosen, as one JSON-ready dict.
+
+    Args:
+        model_dir: a directory written by `forecast train` (its manifest is validated first).
+
+    Returns:
+        `trained_on` (file, sha256, series, time kind, frequency, season, columns), `forecast`
+        (horizon, lookback, quantiles, blend weight and baseline, engine files), `created_at`,
+        `versions`, `config` (every setting) and `validation` (metrics.json, or None if absent).
+
+    Example:
+        >>> describe("model")["forecast"]["horizon"]
+        12
+    """
+    root = Path(model_dir)
+    manifest = read_manifest(root)
+    cfg = manifest.config
+    metrics_path = root / METRICS_FILE
+    validation = None
+    if metrics_path.is_file():
+        try:
+            validation = json.loads(metrics_path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            validation = None  # informational only: predict never reads it
+    data = manifest.data
+    return {
+        "model_dir": str(root),
+        "format_version": manifest.format_version,
+        "created_at": manifest.created_at,
+        "trained_on": {
+            "source": data.source if data else None,
+            "sha256": data.sha256 if data else None,
+            "series": len(manifest.series),
+            "time_kind": manifest.time_kind,
+            "freq": manifest.freq,
+            "season": manifest.season,
+            "columns": {"time_col": manifest.columns.time_col, "target_col": manifest.columns.target_col,
+                        "id_col": manifest.columns.id_col, "all_columns": list(manifest.columns.all_columns)},
+            "covariates": list(cfg.covariates),
+        },
+        "forecast": {
+            "horizon": cfg.horizon,
+            "lookback": cfg.lookback,
+            "quantiles": list(cfg.quantiles),
+            "blend_weight": cfg.blend,
+            "baseline": cfg.baseline,
+            "onnx": bool(manifest.onnx and manifest.onnx.get("file")),
+        },
+        "versions": manifest.versions,
+        "config": cfg.to_dict(),
+        "validation": validation,
+    }
+
+
+def blend_text(weight: float | None, baseline: str) -> str:
+    """The forecast's make-up in words.
+
+    Example:
+        >>> blend_text(0.5, "ets"), blend_text(1.0, "ets"), blend_text(0.0, "snaive")
+        ('LSTM 0.5 + ETS 0.5', 'LSTM alone', 'seasonal naive alone')
+    """
+    name = LABELS.get(baseline, baseline)
+    if weight is None or weight >= 1.0:
+        return "LSTM alone"
+    if weight <= 0.0:
+        return f"{name} alone"
+    return f"LSTM {weight:g} + {name} {1 - weight:g}"
+
+
+def lines(summary: dict[str, Any]) -> list[str]:
+    """`describe`'s summary as lines for a person to read."""
+    on, fc = summary["trained_on"], summary["forecast"]
+    when = f"dates, frequency {on['freq']}" if on["time_kind"] == "datetime" else "integer steps"
+    out = [
+        f"model      {summary['model_dir']} (format {summary['format_version']}, written {summary['created_at']})",
+        f"trained on {on['source']} (sha256 {str(on['sha256'])[:12]}...): {on['series']} series; {when}; season {on['season']}",
+        f"columns    time={on['columns']['time_col']!r}, target={on['columns']['target_col']!r}, id={on['columns']['id_col']!r}"
+        + (f"; covariates: {', '.join(on['covariates'])}" if on["covariates"] else ""),
+        f"forecast   {fc['horizon']} steps from the last {fc['lookback']}; {blend_text(fc['blend_weight'], fc['baseline'])}"
+        + (f"; quantiles {', '.join(f'{q:g}' for q in fc['quantiles'])}" if fc["quantiles"] else "")
+        + ("; ONNX" if fc["onnx"] else "; Keras only"),
+    ]
+    cfg = summary["config"]
+    out.append("settings   " + ", ".join(f"{k}={cfg[k]}" for k in (
+        "units", "layers", "epochs", "batch_size", "learning_rate", "loss", "transform", "scaling", "window_norm",
+        "seed", "ensemble", "refit")))
+    out.append("versions   " + ", ".join(f"{k} {v}" for k, v in summary["versions"].items()))
+    val = summary["validation"]
+    if val:
+        scores = [f"{name} MASE {val[key]['mase']:.4g}" for key, name in
+                  (("lstm", "forecast"), ("lstm_alone", "LSTM alone"), ("ets", "ETS"), ("seasonal_naive", "seasonal naive"))
+                  if isinstance(val.get(key), dict) and val[key].get("mase") is not None]
+        out.append(f"validation {val.get('windows')} windows: " + "; ".join(scores))
+    else:
+        out.append(f"validation no {METRICS_FILE} in the model directory")
+    return out

@@ -1,0 +1,95 @@
+"""The everyday conveniences: --version, shell completion, --output-dir made when missing,
+`forecast inspect`, and training settings from a --config TOML file."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from forecast_cli import __version__
+from forecast_cli.cli import app
+from forecast_cli.errors import ExitCode
+from tests.conftest import TINY
+
+runner = CliRunner()
+
+
+def test_version():
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.stdout == f"forecast {__version__}\n"
+
+
+def test_shell_completion_is_offered():
+    result = runner.invoke(app, ["--help"])
+    assert "--install-completion" in result.stdout and "--show-completion" in result.stdout
+
+
+def test_output_dir_is_created_when_missing(trained_model, tmp_path):
+    model_dir, data = trained_model
+    out = tmp_path / "nightly" / "out"
+    result = runner.invoke(app, ["predict", str(model_dir), str(data), "--output-dir", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert (out / f"{data.stem}.forecast.csv").is_file()
+    in_the_way = tmp_path / "a-file"
+    in_the_way.write_text("x")
+    result = runner.invoke(app, ["predict", str(model_dir), str(data), "--output-dir", str(in_the_way)])
+    assert result.exit_code == ExitCode.OUTPUT and "is a file; expected a folder" in result.stderr
+
+
+def test_inspect_says_what_a_model_is(trained_model):
+    model_dir, data = trained_model
+    result = runner.invoke(app, ["inspect", str(model_dir), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    manifest = json.loads((model_dir / "manifest.json").read_text())
+    assert summary["trained_on"]["source"] == data.name and summary["trained_on"]["series"] == 3
+    assert summary["trained_on"]["sha256"] == manifest["data"]["sha256"]
+    assert (summary["trained_on"]["freq"], summary["trained_on"]["season"]) == ("MS", 12)
+    assert (summary["forecast"]["horizon"], summary["forecast"]["lookback"]) == (4, 8)
+    assert summary["config"] == manifest["config"] and summary["versions"]["forecast"] == __version__
+    assert summary["validation"] == json.loads((model_dir / "metrics.json").read_text())
+    text = runner.invoke(app, ["inspect", str(model_dir)])
+    assert text.exit_code == 0 and text.stdout == ""  # a person's view goes to stderr
+    assert f"trained on {data.name}" in text.stderr and "4 steps from the last 8" in text.stderr
+    assert "validation 3 windows: forecast MASE" in text.stderr
+
+
+def test_inspect_refuses_what_is_not_a_model(tmp_path):
+    result = runner.invoke(app, ["inspect", str(tmp_path)])
+    assert result.exit_code == ExitCode.MODEL and "has no manifest.json" in result.stderr
+
+
+def test_settings_from_a_config_file_and_flags_win(long_csv, tmp_path):
+    settings = tmp_path / "train.toml"
+    settings.write_text('horizon = 4\nlookback = 8\nepochs = 2\nunits = 8\npatience = 1\nrefit = false\n'
+                        'window-norm = "last"\nquantiles = [0.1, 0.9]\nseed = 5\n')
+    out = tmp_path / "model"
+    result = runner.invoke(app, ["train", str(long_csv), "--config", str(settings), "--seed", "9", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    config = json.loads((out / "manifest.json").read_text())["config"]
+    assert (config["horizon"], config["lookback"], config["units"], config["refit"]) == (4, 8, 8, False)
+    assert config["window_norm"] == "last" and config["quantiles"] == [0.1, 0.5, 0.9]
+    assert config["seed"] == 9  # the command line wins over the file
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("horizon = 4\ncolour = 'red'\n", r"'colour' is not a training setting"),
+    ("horizon = 4\nlookback = 'long'\n", r"lookback should be a whole number. Received: 'long'"),
+    ("horizon = 4\nrefit = 1\n", r"refit should be true or false"),
+    ("horizon = = 4\n", r"is not valid TOML"),
+    ("lookback = 8\n", r"--horizon is required"),
+])
+def test_bad_config_files_are_usage_errors(long_csv, tmp_path, text, message):
+    settings = tmp_path / "train.toml"
+    settings.write_text(text)
+    result = runner.invoke(app, ["backtest", str(long_csv), "--config", str(settings), *TINY])
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert result.stderr.startswith("Error: ") and re.search(message, result.stderr), result.stderr
+
+
+def test_a_missing_config_file_is_named(long_csv, tmp_path):
+    result = runner.invoke(app, ["train", str(long_csv), "--config", str(tmp_path / "nope.toml")])
+    assert result.exit_code == ExitCode.USAGE and "nope.toml: no such file" in result.stderr
