@@ -128,13 +128,12 @@ def _with_settings_file(params: dict, context: typer.Context | None) -> dict:
     return {**params, **{name: value for name, value in settings.items() if name not in given}}
 
 
-def _config(params: dict, context: typer.Context | None = None):
-    """The training config from a command's parameters (and its --config file, with the command's
-    `context` telling which flags the command line gave): each TrainConfig field by its own name."""
+def _config(params: dict):
+    """The training config from a command's parameters (merged with its --config file by
+    `_with_settings_file`): each TrainConfig field by its own name."""
     from forecast_cli.config import TrainConfig, parse_blend, parse_columns, parse_quantiles
     from forecast_cli.errors import UsageError
 
-    params = _with_settings_file(params, context)
     if params.get("horizon") is None:
         raise UsageError("--horizon is required: give --horizon N (or horizon = N in the --config file).")
     names = {field.name for field in dataclasses.fields(TrainConfig)}
@@ -227,7 +226,8 @@ def train(
     from forecast_cli.output import ConsoleReporter
     from forecast_cli.pipeline import train as run_train
 
-    config = _config({"horizon": horizon, **options}, ctx)
+    options = _with_settings_file({**options, "horizon": horizon}, ctx)
+    config = _config(options)
     reporter = ConsoleReporter(quiet=options["quiet"])
     try:
         result = run_train(data, config, out, _columns(options), reporter)
@@ -262,7 +262,8 @@ def backtest(
     from forecast_cli.backtest import run, write_backtest
     from forecast_cli.output import ConsoleReporter
 
-    config = _config({"horizon": horizon, **options}, ctx)
+    options = _with_settings_file({**options, "horizon": horizon}, ctx)
+    config = _config(options)
     check_writable(output_dir / "backtest.json" if output_dir.is_dir() else output_dir)
     if plot is not None:
         check_writable(plot)

@@ -75,6 +75,25 @@ def test_settings_from_a_config_file_and_flags_win(long_csv, tmp_path):
     assert config["seed"] == 9  # the command line wins over the file
 
 
+def test_column_roles_from_a_config_file(tmp_path):
+    from tests.conftest import make_long
+
+    frame = make_long(2, 36).rename(columns={"unique_id": "store", "ds": "when", "y": "sales"})
+    frame["price"] = 1.0
+    path = tmp_path / "named.csv"
+    frame.to_csv(path, index=False)
+    settings = tmp_path / "train.toml"
+    settings.write_text('horizon = 4\nid-col = "store"\ntime_col = "when"\ntarget-col = "sales"\n'
+                        'past-covariates = "none"\nfreq = "MS"\n')
+    out = tmp_path / "model"
+    result = runner.invoke(app, ["train", str(path), "--config", str(settings), "--out", str(out), *TINY])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert (manifest["columns"]["id_col"], manifest["columns"]["time_col"], manifest["columns"]["target_col"]) == (
+        "store", "when", "sales")
+    assert manifest["config"]["past_covariates"] == [] and set(manifest["series"]) == {"s0", "s1"}
+
+
 @pytest.mark.parametrize(("text", "message"), [
     ("horizon = 4\ncolour = 'red'\n", r"'colour' is not a training setting"),
     ("horizon = 4\nlookback = 'long'\n", r"lookback should be a whole number. Received: 'long'"),
