@@ -39,7 +39,7 @@ def _root(
     version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
                                  help="Print the version and exit."),
 ) -> None:
-    """Train an LSTM on CSV time series and write forecasts. Exit codes: see the README."""
+    pass  # the options of `forecast` itself; its help is the app's
 
 
 def _fail(message: str, code: int) -> None:
@@ -260,6 +260,7 @@ def backtest(
     """
     from forecast_cli.atomic import check_writable
     from forecast_cli.backtest import run, write_backtest
+    from forecast_cli.baselines import LABELS
     from forecast_cli.output import ConsoleReporter
 
     options = _with_settings_file({**options, "horizon": horizon}, ctx)
@@ -276,8 +277,6 @@ def backtest(
     written = write_backtest(result, output_dir)
     if plot is not None:
         _plot_backtest(result, plot, plot_series)
-    from forecast_cli.baselines import LABELS
-
     weights = ", ".join(f"{w:g}" for w in result.blend_weights)
     overall = {**result.overall, "baseline": result.config.baseline}  # the weights vary by fold
     if all(w >= 1.0 for w in result.blend_weights):
@@ -511,15 +510,15 @@ def predict(
     to_stdout = output_dir is None and (output is None or output == "-")
     if json_summary and to_stdout:
         raise UsageError("--json prints its summary on stdout, so forecasts need --output FILE or --output-dir.")
-    if output_dir is not None:
+    if plot is not None and len(inputs) > 1:
+        raise UsageError("--plot draws one input file; give a single DATA file with --plot.")
+    if output_dir is not None:  # only once the command line is known to be usable
         batch.make_output_dir(output_dir)
     targets = [None] * len(inputs) if to_stdout else (
         [batch.output_for(p, output_dir) for p in inputs] if output_dir is not None else [Path(output)])
     for target in [*targets, plot]:
         if target is not None:
             check_writable(target)
-    if plot is not None and len(inputs) > 1:
-        raise UsageError("--plot draws one input file; give a single DATA file with --plot.")
     reporter = ConsoleReporter(quiet=quiet)
     lock = contextlib.nullcontext() if to_stdout else batch.exclusive_lock(output_dir or Path(output), lock_timeout)
     with lock:

@@ -128,7 +128,7 @@ class Manifest:
     def scaling(self, uid: str) -> Scaling | None:
         """The training scaling of series `uid`, or None for a series the model never saw."""
         info = self.series.get(uid)
-        return None if info is None else ScalingEntry(info.mean, info.scale).scaling(self.log)
+        return None if info is None else Scaling(info.mean, info.scale, self.log)
 
     def covariate_scalings(self) -> list[Scaling]:
         """One scaling per covariate column, in the order of the network's features."""

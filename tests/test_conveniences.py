@@ -33,6 +33,10 @@ def test_output_dir_is_created_when_missing(trained_model, tmp_path):
     result = runner.invoke(app, ["predict", str(model_dir), str(data), "--output-dir", str(out), "--quiet"])
     assert result.exit_code == 0, result.output
     assert (out / f"{data.stem}.forecast.csv").is_file()
+    refused = tmp_path / "refused"  # a usage error leaves no new folder behind
+    result = runner.invoke(app, ["predict", str(model_dir), str(data), str(data.with_name("other.csv")),
+                                 "--output-dir", str(refused), "--plot", str(tmp_path / "p.png")])
+    assert result.exit_code == ExitCode.USAGE and not refused.exists()
     in_the_way = tmp_path / "a-file"
     in_the_way.write_text("x")
     result = runner.invoke(app, ["predict", str(model_dir), str(data), "--output-dir", str(in_the_way)])
