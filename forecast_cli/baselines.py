@@ -109,9 +109,11 @@ def _initial_states(values: np.ndarray, season: int, seasonal: bool) -> tuple[fl
     return float(level), float(slope), effects
 
 
-def ets_states(values: np.ndarray, params: dict[str, float], season: int) -> tuple[float, float, np.ndarray]:
+def ets_states(values: np.ndarray, params: dict[str, float], season: int,
+               one_step: list[float] | None = None) -> tuple[float, float, np.ndarray]:
     """Level, trend and the last season's effects after running the smoothing recursion over
-    `values` (already on the model's scale) from the heuristic initial states."""
+    `values` (already on the model's scale) from the heuristic initial states. `one_step`, if
+    given, receives the recursion's forecast of each value before seeing it."""
     alpha, beta, gamma, phi = (params[key] for key in ETS_KEYS)
     seasonal = ets_seasonal(len(values), season)
     level, trend, effects = _initial_states(values, season, seasonal)
@@ -119,12 +121,49 @@ def ets_states(values: np.ndarray, params: dict[str, float], season: int) -> tup
     for k, y in enumerate(values.tolist()):
         effect = states[k] if seasonal else 0.0
         expected = level + phi * trend  # the level this step, before seeing y
+        if one_step is not None:
+            one_step.append(expected + effect)
         new_level = alpha * (y - effect) + (1 - alpha) * expected
         if seasonal:
             states.append(gamma * (y - expected) + (1 - gamma) * effect)
         trend = beta * (new_level - level) + (1 - beta) * phi * trend
         level = new_level
     return level, trend, np.array(states[-season:] if seasonal else [])
+
+
+def ets_one_step(history: np.ndarray, params: dict[str, float] | None, season: int, log: bool = False) -> np.ndarray:
+    """`ets_forecast(history[:k], params, 1, season, log)[0]` for every k from 0 to len(history),
+    from one run of the recursion instead of one run per k (for checking many values one step
+    ahead). NaN where that prefix would start from other initial states than the whole history
+    (fewer than five seasons, too short for a season or for ETS), where `params` is None or the
+    forecast is not finite: compute those with `ets_forecast`.
+
+    Example:
+        >>> y = np.tile([10.0, 20.0, 30.0, 20.0], 8)
+        >>> p = {"alpha": 0.5, "beta": 0.1, "gamma": 0.1, "phi": 0.98}
+        >>> bool(np.isclose(ets_one_step(y, p, 4)[30], ets_forecast(y[:30], p, 1, 4)[0]))
+        True
+    """
+    n = len(history)
+    out = np.full(n + 1, np.nan)
+    values = _model_scale(history, log)
+    if params is None or values is None:
+        return out
+    seasonal = ets_seasonal(n, season)
+    steps: list[float] = []
+    with np.errstate(all="ignore"):
+        level, trend, last = ets_states(values, params, season, steps)
+        steps.append(level + params["phi"] * trend + (last[0] if len(last) else 0.0))
+        forecast = np.asarray(steps)
+        if log:
+            forecast = np.expm1(np.clip(forecast, -700.0, 700.0))
+    k = np.arange(n + 1)
+    same = k >= ETS_MIN_VALUES
+    if seasonal:
+        same &= (k >= max(2 * season, _seasonal_min_values(season))) & (np.minimum(5, k // season) == min(5, n // season))
+    out[same] = forecast[same]
+    out[~np.isfinite(out)] = np.nan
+    return out
 
 
 def ets_forecast(history: np.ndarray, params: dict[str, float] | None, horizon: int, season: int,

@@ -555,6 +555,108 @@ def _plot_forecast(predictor, frame, plot: Path, n: int) -> None:
     save_panels(panels, plot, f"Forecast of the next {manifest.config.horizon} steps")
 
 
+@app.command()
+@handle_errors
+def detect(
+    model_dir: Path = typer.Argument(..., help="Model directory written by `forecast train`."),
+    data: Path = typer.Argument(..., help="CSV as `forecast predict` takes it; the values to check are the last of each series."),
+    last: Optional[int] = typer.Option(None, "--last", help="Values checked per series, the latest ones [default: the model's horizon]."),
+    level: float = typer.Option(0.99, "--level", help="The band's level: a value outside it is an anomaly (0.99: 1 ordinary value in 100 falls outside)."),
+    calibration: Optional[int] = typer.Option(None, "--calibration", help="Values before the checked ones whose one-step errors set the band [default: 2,000 over the series, 20 to 500 each]."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="CSV of every checked value (unique_id, ds, actual, forecast, lower, upper, score, anomaly), or - for stdout [default: -]."),
+    json_summary: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout (counts, the band, each anomaly); needs --output FILE."),
+    fail_on_anomaly: bool = typer.Option(False, "--fail-on-anomaly", help="Exit 8 when at least one anomaly was found (outputs are still written), for cron alerts."),
+    engine: str = typer.Option("auto", help="Run the network with onnx, keras, or auto (onnx when the model has it)."),
+    as_of: Optional[str] = typer.Option(None, help="Check the values up to this time: rows after it are ignored (a date, or an integer step)."),
+    lock_timeout: float = typer.Option(60.0, help="Seconds to wait for another run writing the same output, then exit 6."),
+    plot: Optional[Path] = typer.Option(None, "--plot", help="Write a PNG of each series' recent values, the forecasts and band of the checked ones, anomalies circled."),
+    plot_series: int = PLOT_SERIES,
+    quiet: bool = QUIET,
+) -> None:
+    """Flag the latest values the model did not expect: each of the last --last values of every
+    series against the model's forecast for it from the values before it, outside a band at --level.
+
+    Example: forecast detect model sample_data/airpassengers.csv --output anomalies.csv --fail-on-anomaly
+    """
+    from forecast_cli import batch
+    from forecast_cli.atomic import atomic_write_text, check_writable
+    from forecast_cli.detect import detect as run_detect
+    from forecast_cli.errors import UsageError
+    from forecast_cli.forecast_file import forecasts_to_csv
+    from forecast_cli.output import ConsoleReporter, err_console
+
+    if last is not None and last < 1:
+        raise UsageError(f"--last {last}: expected at least 1 value to check per series.")
+    if not 0.0 < level < 1.0:
+        raise UsageError(f"--level {level}: expected a number between 0 and 1 (0.99: a 99% band).")
+    if calibration is not None and calibration < 10:
+        raise UsageError(f"--calibration {calibration}: expected at least 10 values to measure the model's errors on.")
+    to_stdout = output is None or output == "-"
+    if json_summary and to_stdout:
+        raise UsageError("--json prints its summary on stdout, so the checked values need --output FILE.")
+    for target in (None if to_stdout else Path(output), plot):
+        if target is not None:
+            check_writable(target)
+    reporter = ConsoleReporter(quiet=quiet)
+    lock = contextlib.nullcontext() if to_stdout else batch.exclusive_lock(Path(output), lock_timeout)
+    with lock:
+        found = run_detect(model_dir, data, last, level, calibration, engine, as_of, reporter)
+        text = forecasts_to_csv(found.table)
+        if to_stdout:
+            sys.stdout.write(text)
+        else:
+            atomic_write_text(output, text)
+    if plot is not None:
+        _plot_detection(found, plot, plot_series)
+    summary = found.summary()
+    if not quiet:
+        _print_detection(err_console(), found, summary)
+    if json_summary:
+        sys.stdout.write(json.dumps({"model_dir": str(model_dir), "data": str(data), **summary}, indent=2) + "\n")
+    if fail_on_anomaly and summary["anomalies"]:
+        raise typer.Exit(int(ExitCode.ANOMALY))
+
+
+def _print_detection(console, found, summary: dict) -> None:
+    from rich.table import Table
+
+    console.print(f"Band: {found.describe_band()}.", markup=False)
+    title = (f"{summary['anomalies']} anomal{'y' if summary['anomalies'] == 1 else 'ies'} in {summary['checked']} "
+             f"values checked ({summary['series']} series, level {found.level:g})")
+    if not summary["anomalies"]:
+        console.print(title + ".", markup=False)
+        return
+    table = Table(title=title)
+    for name in ("series", "time", "actual", "forecast", "band", "score"):
+        table.add_column(name, justify="left" if name in ("series", "time") else "right")
+    rows = found.anomalies
+    for row in rows.head(20).to_dict("records"):
+        table.add_row(str(row["unique_id"]), str(row["ds"]), _fmt(row["actual"]), _fmt(row["forecast"]),
+                      f"{_fmt(row['lower'])} to {_fmt(row['upper'])}", f"{row['score']:+.2f}")
+    console.print(table)
+    if len(rows) > 20:
+        console.print(f"... and {len(rows) - 20} more (all of them in the output).", markup=False)
+
+
+def _plot_detection(found, plot: Path, n: int) -> None:
+    from forecast_cli.plots import Panel, save_panels
+
+    data = found.dataset.frame
+    panels = []
+    for uid, rows in list(found.table.groupby("unique_id", sort=False))[:n]:
+        keep = 3 * len(rows)
+        hist = data[data["unique_id"] == uid].tail(keep)
+        x = rows["ds"].to_numpy()
+        flagged = rows[rows["anomaly"]]
+        panels.append(Panel(
+            str(uid), history=(hist["ds"].to_numpy(), hist["y"].to_numpy()),
+            forecasts=[(x, rows["forecast"].to_numpy(), "one-step forecast")],
+            band=(x, rows["lower"].to_numpy(), rows["upper"].to_numpy(), f"{found.level:g} band"),
+            marks=(flagged["ds"].to_numpy(), flagged["actual"].to_numpy(), "anomaly"),
+        ))
+    save_panels(panels, plot, f"Anomalies: the last {len(rows)} values of each series against the model's forecasts")
+
+
 def main() -> None:
     app()
 

@@ -16,6 +16,7 @@ class ExitCode(enum.IntEnum):
     OUTPUT = 5  # an output path cannot be written
     LOCKED = 6  # another run holds the lock and --lock-timeout ran out
     PARTIAL = 7  # several input files: at least one failed, the others were written
+    ANOMALY = 8  # detect --fail-on-anomaly: at least one anomaly found (the outputs were written)
     INTERRUPTED = 130  # Ctrl-C or SIGTERM
 
 

@@ -304,6 +304,19 @@ def forecast_series(
     return blend(forecast, baselines.for_config(series.values(), config, params=params), config.blend, config.quantiles)
 
 
+@dataclasses.dataclass(frozen=True)
+class Prepared:
+    """A file read for a model: its series, their scalings, which of them are new to the model,
+    the forecast's timestamps and any covariates (rows of the horizon included)."""
+
+    dataset: Dataset
+    series: dict[str, np.ndarray]
+    scalings: dict[str, Scaling]
+    new: tuple[str, ...]
+    times: np.ndarray
+    covariates: Covariates | None
+
+
 class Predictor:
     """A loaded model directory, ready to forecast any number of files (loaded once per process)."""
 
@@ -315,10 +328,10 @@ class Predictor:
         self.network = load_network(self.model_dir, self.manifest, engine)
         self.last_dataset: Dataset | None = None  # the data of the latest `forecast` call
 
-    def forecast(
-        self, data_path: str | Path, reporter: Reporter | None = None, as_of: str | None = None
-    ) -> pd.DataFrame:
-        """Forecast the next `horizon` values of every series in a CSV (see `predict`)."""
+    def prepare(self, data_path: str | Path, reporter: Reporter | None = None, as_of: str | None = None) -> Prepared:
+        """Read a CSV as the model expects it and gather what forecasting its series needs: the
+        checks, each series' scaling (the training one, or its own history's for a new series),
+        the forecast's timestamps and any covariates (see `predict`)."""
         reporter = reporter or SilentReporter()
         manifest, cfg = self.manifest, self.manifest.config
         dataset = load_series(data_path, freq=manifest.freq, fill=cfg.fill, columns=manifest.columns,
@@ -365,8 +378,21 @@ class Predictor:
         if cfg.covariates:
             ahead = future_rows(dataset, cfg, last, times) if cfg.future_covariates else None
             covariates = covariate_values(dataset.frame, cfg, ahead, manifest.covariate_scalings())
-        forecasts = forecast_series(self.network.predict, cfg, series, scalings, covariates, manifest.ets_params())
-        return forecast_frame(list(series), times, forecasts, cfg)
+        return Prepared(dataset, series, scalings, tuple(new), times, covariates)
+
+    def forecast_from(self, series: dict[str, np.ndarray], scalings: dict[str, Scaling],
+                      covariates: Covariates | None = None) -> np.ndarray:
+        """`forecast_series` with this model's network, settings and saved ETS parameters."""
+        return forecast_series(self.network.predict, self.manifest.config, series, scalings, covariates,
+                               self.manifest.ets_params())
+
+    def forecast(
+        self, data_path: str | Path, reporter: Reporter | None = None, as_of: str | None = None
+    ) -> pd.DataFrame:
+        """Forecast the next `horizon` values of every series in a CSV (see `predict`)."""
+        ready = self.prepare(data_path, reporter, as_of)
+        forecasts = self.forecast_from(ready.series, ready.scalings, ready.covariates)
+        return forecast_frame(list(ready.series), ready.times, forecasts, self.manifest.config)
 
 
 def predict(

@@ -21,6 +21,7 @@ class Panel:
     forecasts: list[tuple[Any, np.ndarray, str]] = dataclasses.field(default_factory=list)
     actual: tuple[Any, np.ndarray] | None = None
     band: tuple[Any, np.ndarray, np.ndarray, str] | None = None  # x, low, high, label (an interval)
+    marks: tuple[Any, np.ndarray, str] | None = None  # x, y, label: points to single out (anomalies)
 
 
 def save_panels(panels: list[Panel], path: str | Path, title: str) -> None:
@@ -50,6 +51,9 @@ def save_panels(panels: list[Panel], path: str | Path, title: str) -> None:
             color = colors[0] if "fold" in label else colors[i % len(colors)]
             ax.plot(x, y, color=color, linewidth=1.6, label=None if label in seen else label)
             seen.add(label)
+        if panel.marks is not None and len(panel.marks[0]):
+            x, y, label = panel.marks
+            ax.scatter(x, y, s=60, facecolors="none", edgecolors="tab:red", linewidths=1.8, zorder=5, label=label)
         ax.set_title(panel.title, fontsize=10, loc="left")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, loc="upper left")

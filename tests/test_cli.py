@@ -136,7 +136,7 @@ def test_predict_names_missing_and_unexpected_columns(trained_model, tmp_path):
     assert "missing: y; unexpected: value" in result.stderr
 
 
-COMMANDS = ["train", "predict", "backtest", "evaluate", "doctor", "inspect"]
+COMMANDS = ["train", "predict", "backtest", "evaluate", "doctor", "inspect", "detect"]
 
 
 @pytest.mark.parametrize("command", [[], *([c] for c in COMMANDS)])

@@ -1,0 +1,402 @@
+"""`forecast detect`: which of each series' latest values the model did not expect, and by how much.
+
+Each checked value is compared with the model's forecast for it from the values before it: a
+rolling origin one step back, the first step of exactly what `predict` would have written the step
+before (ONNX engine, scaling and blend included), corrected by shares of the model's own errors on
+the previous value and on the value one season back: one-step errors repeat, so a forecast that was
+300 too low at 05:00 is likely too low at 05:30 too, and on the same morning ramp the next day
+(the shares are fitted on the calibration stretch below; 0 where the errors do not repeat). A value is an anomaly when it falls outside a band around that
+forecast at `level` (0.99: 99 in 100 ordinary values fall inside):
+
+- the model's own quantiles when it has the pair (1 - level)/2 and (1 + level)/2 (a model trained
+  with `--quantiles 0.005,0.995` at level 0.99); no correction is applied then;
+- otherwise the model's corrected one-step errors on the values just before the checked ones, found
+  the same way (the calibration stretch). Each series' typical error is the median of its absolute
+  errors there, so a noisy series gets a wide band and a smooth one a narrow band; how far out the
+  band lies, in those units, is the `level` quantile of every series' errors over its typical
+  error, pooled so that the tail rests on many errors rather than a few per series.
+
+A value found anomalous is replaced by its forecast in the history of the next origins, so that a
+spike does not make the values after it look wrong too. But when the next value agrees with the
+forecast from the history that keeps the flagged one (and not with the other), the change was real:
+a level shift, or a ramp the model was late for. The history keeps it then: a level shift is flagged
+where it starts, and after that only while the model, given the new values, still does not expect
+them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from forecast_cli import baselines
+from forecast_cli.blend import blend, point_forecast
+from forecast_cli.data import ID, TIME, Dataset
+from forecast_cli.errors import DataError
+from forecast_cli.output import Reporter, SilentReporter
+from forecast_cli.pipeline import Predictor, forecast_series
+from forecast_cli.windows import Covariates, Scaling, fit_scaling
+
+DEFAULT_LEVEL = 0.99
+# The calibration stretch, per series by default: enough errors in all (pooled over the series)
+# for a 0.99 quantile to rest on about 20 of them beyond it, at least MIN per series for its
+# typical error, and no more than MAX (the stretch costs one forecast per value).
+CALIBRATION_TOTAL = 2000
+CALIBRATION_MIN = 20
+CALIBRATION_MAX = 500
+MIN_ERRORS = 10  # fewer one-step errors than this cannot give a series its typical error
+CHUNK = 20_000  # forecasts per call of the network
+COLUMNS = (ID, TIME, "actual", "forecast", "lower", "upper", "score", "anomaly")
+
+
+@dataclasses.dataclass(frozen=True)
+class Detection:
+    """What `detect` found: one row per checked value, and how the band was made."""
+
+    table: pd.DataFrame  # COLUMNS; score = (actual - forecast) / the band's half-width on that side
+    level: float
+    band: str  # "quantiles" or "errors"
+    quantiles: tuple[float, float] | None  # the model's quantile levels used as the band
+    multiplier: float | None  # errors band: the half-width in typical errors
+    calibration: int  # errors band: one-step errors the band was measured on, over every series
+    correction: dict[int, float]  # lag -> the share of the one-step error that many steps back added to a forecast
+    dataset: Dataset  # the data as read (for plots)
+
+    @property
+    def anomalies(self) -> pd.DataFrame:
+        """The anomalous rows, their times as text (as the CSV writes them)."""
+        texts = self.table[TIME].astype(str)
+        return self.table.assign(**{TIME: texts})[self.table["anomaly"]]
+
+    def describe_band(self) -> str:
+        """The band in words, for the summary and the plot."""
+        if self.quantiles is not None:
+            low, high = self.quantiles
+            return f"the model's {low:g}-{high:g} quantiles"
+        return (f"{self.multiplier:.3g} x each series' median one-step error (after the error correction), the "
+                f"{self.level:g} quantile of {self.calibration} one-step errors before the checked values")
+
+    def summary(self) -> dict[str, Any]:
+        """A JSON-ready summary: counts, the band, and every anomaly."""
+        found = self.anomalies
+        return {
+            "series": int(self.table[ID].nunique()),
+            "checked": int(len(self.table)),
+            "anomalies": int(len(found)),
+            "series_with_anomalies": sorted(found[ID].astype(str).unique().tolist()),
+            "level": self.level,
+            "band": self.band,
+            "band_quantiles": list(self.quantiles) if self.quantiles else None,
+            "band_multiplier": self.multiplier,
+            "calibration_errors": self.calibration,
+            "error_correction": {str(lag): share for lag, share in self.correction.items()},
+            "found": [
+                {ID: str(row[ID]), TIME: row[TIME], "actual": float(row["actual"]),
+                 "forecast": float(row["forecast"]), "score": float(row["score"])}
+                for _, row in found.iterrows()
+            ],
+        }
+
+
+def default_calibration(n_series: int) -> int:
+    """Calibration values per series: CALIBRATION_TOTAL over the series, within MIN and MAX.
+
+    Example:
+        >>> default_calibration(1), default_calibration(7), default_calibration(10_000)
+        (500, 286, 20)
+    """
+    return int(min(CALIBRATION_MAX, max(CALIBRATION_MIN, math.ceil(CALIBRATION_TOTAL / max(1, n_series)))))
+
+
+def band_quantiles(levels: tuple[float, ...], level: float) -> tuple[float, float] | None:
+    """The model's quantile levels that bound a central band at `level`, if it has both.
+
+    Example:
+        >>> band_quantiles((0.005, 0.5, 0.995), 0.99), band_quantiles((0.1, 0.5, 0.9), 0.99)
+        ((0.005, 0.995), None)
+    """
+    low = next((q for q in levels if abs(q - (1 - level) / 2) < 1e-9), None)
+    high = next((q for q in levels if abs(q - (1 + level) / 2) < 1e-9), None)
+    return None if low is None or high is None else (low, high)
+
+
+class OneStep:
+    """One-step forecasts from any number of (series, history) pairs, in chunks: the network's
+    first step by the model's own `forecast_series` (scaling and covariates as in `predict`),
+    blended with the first step of its baseline by the model's weight."""
+
+    def __init__(self, predictor: Predictor, scalings: dict[str, Scaling], covariates: Covariates | None,
+                 ets: dict[str, Any] | None) -> None:
+        self.predictor, self.scalings, self.covariates, self.ets = predictor, scalings, covariates, ets
+        self.config = predictor.manifest.config
+
+    def __call__(self, pairs: list[tuple[str, np.ndarray]], prefixes: bool = False) -> np.ndarray:
+        """(n,) point forecasts, or (n, quantiles) for a quantile model, of the value after each
+        history. `prefixes`: every history is the start of its series' values, so that ETS can
+        forecast them all from one run of its recursion per series."""
+        config = self.config
+        network = dataclasses.replace(config, blend=1.0)
+        out = []
+        for start in range(0, len(pairs), CHUNK):
+            chunk = pairs[start:start + CHUNK]
+            keys = [str(k) for k in range(len(chunk))]  # a history per key: one series may appear many times
+            series = {key: history for key, (_, history) in zip(keys, chunk)}
+            scalings = {key: self.scalings[uid] for key, (uid, _) in zip(keys, chunk)}
+            covariates = None
+            if self.covariates is not None:
+                covariates = dataclasses.replace(
+                    self.covariates, values={key: self.covariates.values[uid] for key, (uid, _) in zip(keys, chunk)})
+            forecast = forecast_series(self.predictor.network.predict, network, series, scalings, covariates)[:, :1]
+            if config.blend < 1.0:
+                forecast = blend(forecast, self._baseline(chunk, prefixes)[:, None], config.blend, config.quantiles)
+            out.append(forecast[:, 0])
+        return np.concatenate(out)
+
+    def _baseline(self, pairs: list[tuple[str, np.ndarray]], prefixes: bool) -> np.ndarray:
+        """The baseline's one-step forecast from each history (the first step of what `predict`
+        blends with)."""
+        config = self.config
+        log, season = config.transform == "log", config.season
+        params = None if self.ets is None else [self.ets[uid] for uid, _ in pairs]
+        if config.baseline != "ets" or not prefixes:
+            return baselines.forecasts([h for _, h in pairs], 1, season, config.baseline, log, params)[:, 0]
+        result = np.full(len(pairs), np.nan)
+        longest: dict[str, np.ndarray] = {}
+        for uid, history in pairs:
+            if len(history) > len(longest.get(uid, ())):
+                longest[uid] = history
+        runs = {uid: baselines.ets_one_step(h, self.ets[uid], season, log) for uid, h in longest.items()}
+        for i, (uid, history) in enumerate(pairs):
+            result[i] = runs[uid][len(history)]
+        missing = np.flatnonzero(np.isnan(result))  # a prefix the single run cannot stand for
+        for i in missing:
+            uid, history = pairs[i]
+            result[i] = baselines.ets_forecast(history, self.ets[uid], 1, season, log)[0]
+        return result
+
+
+def detect(model_dir: str | Path | Predictor, data_path: str | Path, last: int | None = None,
+           level: float = DEFAULT_LEVEL, calibration: int | None = None, engine: str = "auto",
+           as_of: str | None = None, reporter: Reporter | None = None) -> Detection:
+    """Check the last `last` values of every series in a CSV against the model's forecasts.
+
+    Args:
+        model_dir: a directory written by `train` (or a loaded `Predictor`).
+        data_path: the data as `predict` takes it, the values to check at the end of each series.
+        last: values checked per series (None: the model's horizon).
+        level: the band's level, in (0, 1).
+        calibration: values before the checked ones whose one-step errors set the band (None:
+            `default_calibration`); unused when the model's quantiles give the band.
+        engine, as_of: as for `predict`.
+        reporter: receives notes.
+
+    Returns:
+        A `Detection`: one row per checked value, oldest first within each series.
+    """
+    reporter = reporter or SilentReporter()
+    predictor = model_dir if isinstance(model_dir, Predictor) else Predictor(model_dir, engine)
+    config = predictor.manifest.config
+    last = config.horizon if last is None else last
+    ready = predictor.prepare(data_path, reporter, as_of)
+    series, source = ready.series, ready.dataset.source
+    quantiles = band_quantiles(config.quantiles, level)
+    per_series = 0 if quantiles else (calibration or default_calibration(len(series)))
+    need = config.lookback + last + (min(MIN_ERRORS, per_series) if per_series else 0)
+    short = {uid: len(v) for uid, v in series.items() if len(v) < need}
+    if short:
+        uid, n = next(iter(short.items()))
+        errors = f" + {min(MIN_ERRORS, per_series)} to measure the model's one-step errors" if per_series else ""
+        raise DataError(
+            f"{source}: series {uid!r} has {n} values; checking its last {last} needs {need} (the model's "
+            f"lookback {config.lookback}{errors} + {last}); {len(short)} series are that short. Give more "
+            "history, or check fewer values with --last."
+        )
+    scalings = dict(ready.scalings)
+    for uid in ready.new:  # a new series is scaled from the history before the checked values only
+        scalings[uid] = fit_scaling(series[uid][:-last], config.transform == "log", config.scaling)
+    one_step = OneStep(predictor, scalings, ready.covariates, _ets_params(predictor, series, last))
+
+    band = Band({}, None, {}, 0, {}, {})
+    if not quantiles:
+        band = _calibrate(one_step, series, last, per_series, config, level, reporter)
+
+    cleaned = {uid: values.copy() for uid, values in series.items()}
+    errors, raw = dict(band.model_errors), dict(band.model_forecasts)
+    for uid, values in series.items():  # quantile bands: no calibration, no correction
+        errors.setdefault(uid, np.full(len(values), np.nan))
+        raw.setdefault(uid, np.full(len(values), np.nan))
+    times = {uid: g[TIME].to_numpy()[-last:] for uid, g in ready.dataset.frame.groupby(ID, sort=True)}
+    rows: dict[str, list[dict[str, Any]]] = {uid: [] for uid in series}
+    flagged_before: dict[str, bool] = {uid: False for uid in series}
+    lag_1 = band.correction.get(1, 0.0)
+    for k in range(last):
+        positions = {uid: len(v) - last + k for uid, v in series.items()}
+        pairs = [(uid, cleaned[uid][:t]) for uid, t in positions.items()]
+        # After a flagged value, also forecast from the history that keeps it: if the next value
+        # agrees with that forecast, the change was real (a level shift, a ramp the model was late
+        # for) and the history keeps it; otherwise it was a spike and stays replaced.
+        kept = [uid for uid in series if flagged_before[uid]]
+        pairs += [(uid, series[uid][:positions[uid]]) for uid in kept]
+        forecast = one_step(pairs)
+        alternative = dict(zip(kept, forecast[len(series):]))
+        for i, (uid, t) in enumerate(positions.items()):
+            value = float(series[uid][t])
+            shift = _correction(band.correction, errors[uid], t)
+            judged = _judge(forecast[i], value, shift, band, uid, config, quantiles)
+            if uid in alternative:
+                kept_error = series[uid][t - 1] - raw[uid][t - 1]
+                other = _judge(alternative[uid], value, shift + lag_1 * (kept_error - errors[uid][t - 1]), band, uid,
+                               config, quantiles)
+                if judged.anomaly and not other.anomaly:
+                    cleaned[uid][t - 1], errors[uid][t - 1], judged = series[uid][t - 1], kept_error, other
+            raw[uid][t] = judged.raw
+            flagged_before[uid] = judged.anomaly
+            if judged.anomaly:
+                cleaned[uid][t] = judged.point  # its expectation, for the next origins
+            errors[uid][t] = cleaned[uid][t] - judged.raw
+            rows[uid].append({ID: uid, TIME: times[uid][k], "actual": value, "forecast": judged.point,
+                              "lower": judged.lower, "upper": judged.upper, "score": judged.score,
+                              "anomaly": judged.anomaly})
+    table = pd.DataFrame([row for uid in series for row in rows[uid]], columns=list(COLUMNS))
+    return Detection(table=table, level=level, band="quantiles" if quantiles else "errors", quantiles=quantiles,
+                     multiplier=band.multiplier, calibration=band.errors, correction=band.correction,
+                     dataset=ready.dataset)
+
+
+@dataclasses.dataclass(frozen=True)
+class Band:
+    """The band's make-up, from the calibration stretch (see the module's docstring)."""
+
+    correction: dict[int, float]  # lag -> the share of the one-step error that many steps back added
+    multiplier: float | None  # the band's half-width in typical errors
+    typical: dict[str, float]  # each series' typical (median absolute) corrected one-step error
+    errors: int  # one-step errors measured
+    model_errors: dict[str, np.ndarray]  # by series, per position: value - the model's forecast (NaN: none)
+    model_forecasts: dict[str, np.ndarray]  # by series, per position: the model's one-step forecast
+
+
+@dataclasses.dataclass(frozen=True)
+class Judged:
+    raw: float  # the model's one-step forecast (its median for a quantile model)
+    point: float  # corrected by the earlier errors: the forecast written out
+    lower: float
+    upper: float
+    score: float
+    anomaly: bool
+
+
+def _correction(correction: dict[int, float], errors: np.ndarray, t: int) -> float:
+    """What the earlier one-step errors add to the forecast of position `t` (an unknown error: 0)."""
+    total = 0.0
+    for lag, share in correction.items():
+        if t - lag >= 0 and np.isfinite(errors[t - lag]):
+            total += share * float(errors[t - lag])
+    return total
+
+
+def _judge(forecast: np.ndarray, value: float, shift: float, band: Band, uid: str, config,
+           quantiles: tuple[float, float] | None) -> Judged:
+    """One value against one forecast, moved by `shift` (the error correction), and the band."""
+    raw = float(point_forecast(np.asarray(forecast)[None], config.quantiles)[0])
+    point = raw + shift
+    if quantiles:
+        levels = config.quantiles
+        lower, upper = (float(forecast[levels.index(q)]) + shift for q in quantiles)
+    else:
+        half = band.multiplier * band.typical[uid]
+        lower, upper = point - half, point + half
+    score = _score(value, point, lower, upper)
+    return Judged(raw, point, lower, upper, score, bool(abs(score) > 1.0))
+
+
+def _calibrate(one_step: OneStep, series: dict[str, np.ndarray], last: int, per_series: int, config, level: float,
+               reporter: Reporter) -> Band:
+    """The model's one-step errors on up to `per_series` values before the checked ones of each
+    series; the error correction fitted to them; each series' typical corrected error and the
+    pooled multiplier at `level`."""
+    pairs, spans = [], {}
+    for uid, values in series.items():
+        end = len(values) - last
+        spans[uid] = range(max(config.lookback, end - per_series), end)
+        pairs += [(uid, values[:t]) for t in spans[uid]]
+    reporter.info(f"Measuring the model's one-step errors on {len(pairs)} values before the checked ones")
+    forecast = point_forecast(one_step(pairs, prefixes=True), config.quantiles)
+    model_errors, model_forecasts, start = {}, {}, 0
+    for uid, span in spans.items():
+        model_forecasts[uid] = np.full(len(series[uid]), np.nan)
+        model_forecasts[uid][span.start:span.stop] = forecast[start:start + len(span)]
+        model_errors[uid] = series[uid] - model_forecasts[uid]
+        start += len(span)
+    correction = fit_correction(model_errors, spans, config.season)
+    typical, ratios = {}, []
+    for uid, span in spans.items():
+        corrected = np.abs([model_errors[uid][t] - _correction(correction, model_errors[uid], t) for t in span[1:]])
+        typical[uid] = _typical_error(corrected, series[uid])
+        ratios.append(corrected / typical[uid])
+    multiplier = float(np.quantile(np.concatenate(ratios), level))
+    return Band(correction, multiplier, typical, len(pairs), model_errors, model_forecasts)
+
+
+def fit_correction(errors: dict[str, np.ndarray], spans: dict[str, range], season: int) -> dict[int, float]:
+    """How much of the one-step error one step back, and one season back, to add to a forecast:
+    least squares of each error on those two, pooled over the series (one-step errors repeat: a
+    model late on a morning ramp is late on the next value, and on the same ramp the next day).
+    Only the previous step where too few errors reach a season back; each share within ±0.99.
+
+    Example:
+        >>> rng, e = np.random.default_rng(0), np.zeros(2000)
+        >>> for t in range(1, 2000):
+        ...     e[t] = 0.8 * e[t - 1] + rng.normal()
+        >>> {lag: round(share, 1) for lag, share in fit_correction({"s": e}, {"s": range(2000)}, 1).items()}
+        {1: 0.8}
+    """
+    for lags in ([1, season], [1]) if season > 1 else ([1],):
+        rows, targets = [], []
+        for uid, span in spans.items():
+            e = errors[uid]
+            for t in span:
+                before = [t - lag for lag in lags]
+                if min(before) >= span.start:
+                    rows.append([e[b] for b in before])
+                    targets.append(e[t])
+        if len(rows) >= 10 * len(lags):
+            shares, *_ = np.linalg.lstsq(np.asarray(rows), np.asarray(targets), rcond=None)
+            return {lag: float(np.clip(share, -0.99, 0.99)) for lag, share in zip(lags, shares)}
+    return {}
+
+
+def _typical_error(errors: np.ndarray, values: np.ndarray) -> float:
+    """A series' typical one-step error: the median absolute error (robust to an anomaly in the
+    calibration stretch), else the mean, else a hair above 0 for a series forecast exactly."""
+    for typical in (float(np.median(errors)), float(np.mean(errors))):
+        if typical > 0:
+            return typical
+    return float(np.finfo("float64").eps * max(1.0, float(np.max(np.abs(values)))))
+
+
+def _score(value: float, point: float, lower: float, upper: float) -> float:
+    """How far outside the band a value is: (value - forecast) over the band's half-width on that
+    side; beyond 1 (or below -1) is outside. A band of width 0 gives +-inf for any other value."""
+    width = (upper - point) if value >= point else (point - lower)
+    if width > 0:
+        return (value - point) / width
+    return 0.0 if value == point else math.copysign(math.inf, value - point)
+
+
+def _ets_params(predictor: Predictor, series: dict[str, np.ndarray], last: int) -> dict[str, Any] | None:
+    """ETS parameters by series for a model blended with ETS: the saved ones (a new series gets
+    their median, as in `predict`), or fitted once per series on the history before the checked
+    values when the model saved none; None when the forecast has no ETS part."""
+    config = predictor.manifest.config
+    if config.baseline != "ets" or config.blend >= 1.0:
+        return None
+    saved = predictor.manifest.ets_params()
+    if any(isinstance(p, dict) for p in saved.values()):
+        return dict(zip(series, baselines.saved_params(series, saved)))
+    log = config.transform == "log"
+    return {uid: baselines.fit_ets(values[:-last], config.season, log) for uid, values in series.items()}

@@ -1,0 +1,164 @@
+"""`forecast detect`: planted spikes and level shifts are found, clean values mostly are not, the
+forecasts are predict's, and every flag and exit code does what the README says."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from forecast_cli.cli import app
+from forecast_cli.detect import band_quantiles, default_calibration, detect
+from forecast_cli.errors import ExitCode
+from forecast_cli.pipeline import Predictor
+from tests.conftest import TINY, make_long
+
+runner = CliRunner()
+LENGTH, CHECKED, SPIKE_AT, SHIFT_FROM = 120, 12, 5, 6  # positions among the checked values
+
+
+@pytest.fixture(scope="module")
+def detect_model(tmp_path_factory) -> tuple[Path, pd.DataFrame]:
+    """A tiny model trained on the first LENGTH - CHECKED values of three series, and the whole data."""
+    folder = tmp_path_factory.mktemp("detect")
+    data = make_long(3, LENGTH, seed=3)
+    train = data.groupby("unique_id").head(LENGTH - CHECKED)
+    train.to_csv(folder / "train.csv", index=False)
+    result = runner.invoke(app, ["train", str(folder / "train.csv"), "--horizon", "4", "--out", str(folder / "model"),
+                                 *TINY])
+    assert result.exit_code == 0, result.output
+    return folder / "model", data
+
+
+def planted(data: pd.DataFrame) -> pd.DataFrame:
+    """s0: one spike; s1: a level shift over its last values; s2: untouched."""
+    out = data.copy()
+    last = {uid: rows.index[-CHECKED:] for uid, rows in out.groupby("unique_id")}
+    out.loc[last["s0"][SPIKE_AT], "y"] += 60.0
+    out.loc[last["s1"][SHIFT_FROM:], "y"] += 40.0
+    return out
+
+
+def test_planted_spike_and_level_shift_are_found(detect_model, tmp_path):
+    model_dir, data = detect_model
+    path = tmp_path / "planted.csv"
+    planted(data).to_csv(path, index=False)
+    out = tmp_path / "anomalies.csv"
+    result = runner.invoke(app, ["detect", str(model_dir), str(path), "--last", str(CHECKED), "--output", str(out),
+                                 "--json", "--quiet", "--fail-on-anomaly"])
+    assert result.exit_code == ExitCode.ANOMALY, result.output
+    table = pd.read_csv(out)
+    assert list(table.columns) == ["unique_id", "ds", "actual", "forecast", "lower", "upper", "score", "anomaly"]
+    assert len(table) == 3 * CHECKED
+    flags = {uid: rows["anomaly"].to_numpy() for uid, rows in table.groupby("unique_id")}
+    assert flags["s0"][SPIKE_AT] and flags["s0"].sum() <= 2
+    # the spike was replaced by its forecast for the next origin, so the value after it is judged normally
+    assert not flags["s0"][SPIKE_AT + 1]
+    # a level shift is flagged from where it starts, for as long as the model does not expect it
+    assert flags["s1"][SHIFT_FROM] and flags["s1"][SHIFT_FROM:].mean() >= 0.5 and not flags["s1"][:SHIFT_FROM].any()
+    assert flags["s2"].sum() <= 1
+    spike = table[table["unique_id"] == "s0"].iloc[SPIKE_AT]
+    assert spike["score"] > 1 and spike["actual"] > spike["upper"]
+    summary = json.loads(result.stdout)
+    assert summary["anomalies"] == int(table["anomaly"].sum())
+    assert summary["band"] == "errors" and summary["level"] == 0.99 and summary["calibration_errors"] > 100
+    assert summary["series_with_anomalies"][:2] == ["s0", "s1"]
+    assert {f["ds"] for f in summary["found"]} <= set(table["ds"])  # times written as the CSV writes them
+
+
+def test_the_forecasts_are_predicts_one_step_back(detect_model, tmp_path):
+    """A checked value's forecast is the first step of what `predict` writes from the values before
+    it, plus the error correction's shares of predict's errors one step and one season back."""
+    model_dir, data = detect_model
+    path = tmp_path / "data.csv"
+    data.to_csv(path, index=False)
+    predictor = Predictor(model_dir)
+    found = detect(predictor, path, last=1)
+    assert set(found.correction) == {1, 12}  # monthly: the previous month and the same month last year
+    times = sorted(data["ds"].unique())
+
+    def predicted(back: int) -> pd.Series:
+        """predict's first step for the value `back` from the end, from the values before it."""
+        as_of = pd.Timestamp(times[-back - 1]).strftime("%Y-%m-%d")
+        return predictor.forecast(path, as_of=as_of).groupby("unique_id").head(1).set_index("unique_id")["yhat"]
+
+    def actual(back: int) -> pd.Series:
+        return data.groupby("unique_id").nth(-back).set_index("unique_id")["y"]
+
+    expected = predicted(1) + sum(share * (actual(1 + lag) - predicted(1 + lag)) for lag, share in found.correction.items())
+    forecast = found.table.set_index("unique_id")["forecast"]
+    np.testing.assert_allclose(forecast.sort_index().to_numpy(), expected.sort_index().to_numpy(), rtol=1e-9)
+
+
+def test_clean_data_passes_and_exit_is_0(detect_model, tmp_path):
+    model_dir, data = detect_model
+    path = tmp_path / "clean.csv"
+    data.to_csv(path, index=False)
+    result = runner.invoke(app, ["detect", str(model_dir), str(path), "--last", "3", "--level", "0.999999",
+                                 "--fail-on-anomaly"])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(__import__("io").StringIO(result.stdout))  # stdout: the CSV only
+    assert len(table) == 9 and not table["anomaly"].any()
+    assert "0 anomalies in 9 values checked" in result.stderr
+
+
+def test_anomalies_without_fail_flag_exit_0(detect_model, tmp_path):
+    model_dir, data = detect_model
+    path = tmp_path / "planted.csv"
+    planted(data).to_csv(path, index=False)
+    result = runner.invoke(app, ["detect", str(model_dir), str(path), "--last", str(CHECKED), "--plot",
+                                 str(tmp_path / "anomalies.png")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "anomalies.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "anomalies in 36 values checked" in result.stderr and "s0" in result.stderr
+
+
+@pytest.mark.parametrize("flags, code, words", [
+    (["--last", "0"], ExitCode.USAGE, "--last 0"),
+    (["--level", "1.5"], ExitCode.USAGE, "--level 1.5"),
+    (["--calibration", "5"], ExitCode.USAGE, "--calibration 5"),
+    (["--json"], ExitCode.USAGE, "--json prints its summary on stdout"),
+    (["--last", "110"], ExitCode.DATA, "series 's0' has 120 values; checking its last 110 needs 128"),
+])
+def test_bad_flags_and_short_series(detect_model, tmp_path, flags, code, words):
+    model_dir, data = detect_model
+    path = tmp_path / "data.csv"
+    data.to_csv(path, index=False)
+    result = runner.invoke(app, ["detect", str(model_dir), str(path), *flags])
+    assert result.exit_code == code, result.output
+    error = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
+    assert len(error) == 1 and words in error[0] and "Traceback" not in result.output
+
+
+def test_quantile_band_when_the_model_has_it(tmp_path):
+    data = make_long(2, 80, seed=5)
+    data.to_csv(tmp_path / "data.csv", index=False)
+    result = runner.invoke(app, ["train", str(tmp_path / "data.csv"), "--horizon", "4", "--out", str(tmp_path / "m"),
+                                 "--quantiles", "0.005,0.995", *TINY])
+    assert result.exit_code == 0, result.output
+    found = detect(tmp_path / "m", tmp_path / "data.csv", last=6)
+    assert found.band == "quantiles" and found.quantiles == (0.005, 0.995) and found.calibration == 0
+    table = found.table
+    assert ((table["lower"] <= table["forecast"]) & (table["forecast"] <= table["upper"])).all()
+    outside = (table["actual"] < table["lower"]) | (table["actual"] > table["upper"])
+    assert (outside == table["anomaly"]).all()
+    # at another level the model has no such quantiles: the band comes from its errors
+    assert detect(tmp_path / "m", tmp_path / "data.csv", last=6, level=0.9).band == "errors"
+
+
+def test_a_model_from_release_0_1_0_detects(tmp_path):
+    """Covariates, quantiles (0.1-0.9: not a 0.99 band) and an ETS blend, from an old model directory."""
+    fixture = Path(__file__).parent / "fixtures" / "model-0.1.0"
+    found = detect(fixture / "model", fixture / "data.csv", last=3)
+    assert found.band == "errors" and len(found.table) == 9
+    assert np.isfinite(found.table[["forecast", "lower", "upper", "score"]].to_numpy()).all()
+
+
+def test_helpers():
+    assert default_calibration(1) == 500 and default_calibration(100) == 20 and default_calibration(7) == 286
+    assert band_quantiles((0.025, 0.5, 0.975), 0.95) == (0.025, 0.975)
+    assert band_quantiles((0.1, 0.5, 0.9), 0.95) is None
