@@ -66,6 +66,20 @@ def test_package_versions_name_every_package_that_shapes_a_model(trained_model):
 
 def test_code_and_readme_cite_no_issue_numbers():
     """A reader has no issue tracker: code, comments and the README say what and why instead."""
-    texts = [ROOT / "README.md", *sorted((ROOT / "forecast_cli").glob("*.py")), *sorted((ROOT / "bench").glob("*.py"))]
+    texts = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), *sorted((ROOT / "forecast_cli").glob("*.py")),
+             *sorted((ROOT / "bench").glob("*.py"))]
     cited = [f"{p.name}: {m.group(0)}" for p in texts for m in re.finditer(r"(?<![\w&/])#\d+\b", p.read_text())]
     assert cited == []
+
+
+def test_readme_and_docs_links_resolve():
+    """The README links to its reference pages in docs/ and they link back: every relative link
+    and picture names a file that exists."""
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    assert len(pages) >= 5
+    broken = []
+    for page in pages:
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", page.read_text()):
+            if "://" not in target and not (page.parent / target).exists():
+                broken.append(f"{page.name}: {target}")
+    assert broken == []
