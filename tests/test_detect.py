@@ -162,3 +162,28 @@ def test_helpers():
     assert default_calibration(1) == 500 and default_calibration(100) == 20 and default_calibration(7) == 286
     assert band_quantiles((0.025, 0.5, 0.975), 0.95) == (0.025, 0.975)
     assert band_quantiles((0.1, 0.5, 0.9), 0.95) is None
+
+
+def test_calibration_as_of_engine_plot_series_and_lock(detect_model, tmp_path):
+    from filelock import FileLock
+
+    from forecast_cli.batch import lock_path_for
+
+    model_dir, data = detect_model
+    path = tmp_path / "data.csv"
+    data.to_csv(path, index=False)
+    out = tmp_path / "anomalies.csv"
+    result = runner.invoke(app, ["detect", str(model_dir), str(path), "--calibration", "30", "--as-of", "2023-12-01",
+                                 "--output", str(out), "--json", "--quiet", "--plot", str(tmp_path / "one.png"),
+                                 "--plot-series", "1"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["calibration_errors"] == 3 * 30 and summary["checked"] == 3 * 4  # --last: the horizon, 4
+    table = pd.read_csv(out)
+    assert table["ds"].max() == "2023-12-01"  # nothing after --as-of is checked
+    assert (tmp_path / "one.png").stat().st_size > 0
+    keras = detect(model_dir, path, calibration=30, as_of="2023-12-01", engine="keras").table
+    np.testing.assert_allclose(keras["forecast"], table["forecast"], rtol=1e-4)
+    with FileLock(str(lock_path_for(out))):
+        result = runner.invoke(app, ["detect", str(model_dir), str(path), "--output", str(out), "--lock-timeout", "0.3"])
+    assert result.exit_code == ExitCode.LOCKED, result.output
