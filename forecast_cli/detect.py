@@ -60,12 +60,16 @@ class Detection:
 
     table: pd.DataFrame  # COLUMNS; score = (actual - forecast) / the band's half-width on that side
     level: float
-    band: str  # "quantiles" or "errors"
-    quantiles: tuple[float, float] | None  # the model's quantile levels used as the band
+    quantiles: tuple[float, float] | None  # the model's quantile levels used as the band (None: its errors)
     multiplier: float | None  # errors band: the half-width in typical errors
     calibration: int  # errors band: one-step errors the band was measured on, over every series
     correction: dict[int, float]  # lag -> the share of the one-step error that many steps back added to a forecast
     dataset: Dataset  # the data as read (for plots)
+
+    @property
+    def band(self) -> str:
+        """Where the band comes from: "quantiles" (the model's) or "errors" (its one-step errors)."""
+        return "errors" if self.quantiles is None else "quantiles"
 
     @property
     def anomalies(self) -> pd.DataFrame:
@@ -74,7 +78,7 @@ class Detection:
         return self.table.assign(**{TIME: texts})[self.table["anomaly"]]
 
     def describe_band(self) -> str:
-        """The band in words, for the summary and the plot."""
+        """The band in words, for the summary printed on stderr."""
         if self.quantiles is not None:
             low, high = self.quantiles
             return f"the model's {low:g}-{high:g} quantiles"
@@ -263,9 +267,8 @@ def detect(model_dir: str | Path | Predictor, data_path: str | Path, last: int |
                               "lower": judged.lower, "upper": judged.upper, "score": judged.score,
                               "anomaly": judged.anomaly})
     table = pd.DataFrame([row for uid in series for row in rows[uid]], columns=list(COLUMNS))
-    return Detection(table=table, level=level, band="quantiles" if quantiles else "errors", quantiles=quantiles,
-                     multiplier=band.multiplier, calibration=band.errors, correction=band.correction,
-                     dataset=ready.dataset)
+    return Detection(table=table, level=level, quantiles=quantiles, multiplier=band.multiplier,
+                     calibration=band.errors, correction=band.correction, dataset=ready.dataset)
 
 
 @dataclasses.dataclass(frozen=True)

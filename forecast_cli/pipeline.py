@@ -380,18 +380,13 @@ class Predictor:
             covariates = covariate_values(dataset.frame, cfg, ahead, manifest.covariate_scalings())
         return Prepared(dataset, series, scalings, tuple(new), times, covariates)
 
-    def forecast_from(self, series: dict[str, np.ndarray], scalings: dict[str, Scaling],
-                      covariates: Covariates | None = None) -> np.ndarray:
-        """`forecast_series` with this model's network, settings and saved ETS parameters."""
-        return forecast_series(self.network.predict, self.manifest.config, series, scalings, covariates,
-                               self.manifest.ets_params())
-
     def forecast(
         self, data_path: str | Path, reporter: Reporter | None = None, as_of: str | None = None
     ) -> pd.DataFrame:
         """Forecast the next `horizon` values of every series in a CSV (see `predict`)."""
         ready = self.prepare(data_path, reporter, as_of)
-        forecasts = self.forecast_from(ready.series, ready.scalings, ready.covariates)
+        forecasts = forecast_series(self.network.predict, self.manifest.config, ready.series, ready.scalings,
+                                    ready.covariates, self.manifest.ets_params())
         return forecast_frame(list(ready.series), ready.times, forecasts, self.manifest.config)
 
 
