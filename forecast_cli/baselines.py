@@ -8,7 +8,8 @@ over many histories. The LSTM is blended with one of them (`--baseline`, weighte
 
 `snaive` repeats each series' last season. `ets` is damped-trend exponential smoothing with an
 additive season (Holt-Winters), on the model's own scale: on log(1 + y) when the series are
-modelled on a log scale, so that the season and the trend are multiplicative on the values.
+modelled on a log scale (`windows.signed_log`, defined below zero too), so that the season and
+the trend are multiplicative on the values.
 
 Its smoothing parameters are fitted per series by statsmodels (`fit_ets`, in `train`; initial
 states by statsmodels' heuristic from the first seasons), and saved in the manifest as four
@@ -27,6 +28,7 @@ from typing import Any, Callable
 import numpy as np
 
 from forecast_cli.config import TrainConfig
+from forecast_cli.windows import signed_exp, signed_log
 
 MISSING = "missing"  # no ETS parameters saved for a series: fit them where they are needed
 ETS_MIN_VALUES = 10  # fewer values than this: seasonal naive (the heuristic needs 10)
@@ -52,16 +54,16 @@ def _seasonal_min_values(season: int) -> int:
 
 
 def _model_scale(history: np.ndarray, log: bool) -> np.ndarray | None:
-    """The history on the scale ETS models (log(1 + y) with `log`); None where ETS does not apply."""
+    """The history on the scale ETS models (`signed_log` with `log`); None where ETS does not apply."""
     values = np.asarray(history, dtype="float64")
-    if len(values) < ETS_MIN_VALUES or not np.isfinite(values).all() or (log and values.min() <= -1.0):
+    if len(values) < ETS_MIN_VALUES or not np.isfinite(values).all():
         return None
-    return np.log1p(values) if log else values
+    return signed_log(values) if log else values
 
 
 def fit_ets(history: np.ndarray, season: int, log: bool = False) -> dict[str, float] | None:
     """Smoothing parameters of damped-trend ETS fitted to one history by statsmodels, or None
-    where the history is too short, not on the log scale's domain, or the fit fails."""
+    where the history is too short, not finite, or the fit fails."""
     from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
     values = _model_scale(history, log)
@@ -156,7 +158,7 @@ def ets_one_step(history: np.ndarray, params: dict[str, float] | None, season: i
         steps.append(level + params["phi"] * trend + (last[0] if len(last) else 0.0))
         forecast = np.asarray(steps)
         if log:
-            forecast = np.expm1(np.clip(forecast, -700.0, 700.0))
+            forecast = signed_exp(forecast)
     k = np.arange(n + 1)
     same = k >= ETS_MIN_VALUES
     if seasonal:
@@ -189,7 +191,7 @@ def ets_forecast(history: np.ndarray, params: dict[str, float] | None, horizon: 
         if len(last):
             forecast = forecast + last[np.arange(horizon) % season]
         if log:
-            forecast = np.expm1(np.clip(forecast, -700.0, 700.0))
+            forecast = signed_exp(forecast)
     return forecast if np.isfinite(forecast).all() else fallback
 
 

@@ -97,7 +97,7 @@ VAL_WINDOWS = typer.Option(None, "--val-windows", help="Validation windows per s
 MAX_WINDOWS = typer.Option(None, "--max-windows", help="Most recent training windows used per series [default: every window when the data offers at most 100,000 in all; else 100, more with fewer than 200 series: up to 20,000 in all].")
 LOSS = typer.Option("auto", "--loss", help="Training loss: mae, mse, huber, or ape (relative error on a log scale: half percentage, half log error; needs --transform log and --scaling mean); auto: ape where it applies, else mae.")
 WINDOW_NORM = typer.Option("season", "--window-norm", help="Level taken off each window: season (mean of the last season), last, snaive (outputs are corrections to seasonal naive), none.")
-TRANSFORM = typer.Option("auto", "--transform", help="Model the values as they are (none) or log(1 + value) (log); auto: log when no value is negative.")
+TRANSFORM = typer.Option("auto", "--transform", help="Model the values as they are (none) or on a log scale (log: sign(y) x log(1 + |y|), which is log(1 + y) for values of 0 or more and still defined if later data go below zero); auto: log when no training value is negative.")
 REFIT = typer.Option(True, "--refit/--no-refit", help="After early stopping, train again on all the data (validation part included) for the best number of epochs.")
 SCALING = typer.Option("auto", "--scaling", help="Per-series scaling from the training part: std (subtract the mean, divide by the standard deviation) or mean (subtract the mean only); auto: mean on a log scale, else std.")
 ENSEMBLE = typer.Option(1, "--ensemble", help="Networks trained with seeds seed, seed+1, ... and averaged.")

@@ -384,15 +384,10 @@ def resolve_config(config: TrainConfig, series: dict[str, np.ndarray], season: i
             f"need at least {need}. Use a smaller --lookback or --horizon."
         )
     transform = config.transform
-    nonnegative = all(bool((v >= 0).all()) for v in series.values())
     if transform == "auto":
-        transform = "log" if nonnegative else "none"
-    elif transform == "log" and not nonnegative:
-        uid = next(u for u, v in series.items() if not (v >= 0).all())
-        raise DataError(
-            f"{source}: --transform log needs values of 0 or more, but series {uid!r} has "
-            "negatives. Use --transform none (or auto)."
-        )
+        # Log where the training data has no negative value. The log is the signed one
+        # (windows.signed_log), so a later file that goes below zero is still forecast.
+        transform = "log" if all(bool((v >= 0).all()) for v in series.values()) else "none"
     # On a log scale, taking off the mean leaves relative changes, alike across series; on the
     # raw scale the standard deviation is needed as well.
     scaling = config.scaling if config.scaling != "auto" else ("mean" if transform == "log" else "std")

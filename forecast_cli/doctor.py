@@ -103,7 +103,7 @@ def diagnose(
                                            f"most in {uid!r} ({outliers[uid]}); check them for errors"))
     negative = (dataset.frame[TARGET] < 0).any()
     findings.append(Finding("note", "values include negatives: modelled as they are (--transform none)" if negative
-                            else "no negative values: modelled as log(1 + value) (--transform auto)"))
+                            else "no negative values: modelled on a log scale, log(1 + value) (--transform auto)"))
     season = dataset.season
     max_h = largest_horizon(shortest, longest, season)
     findings.append(Finding("ok", f"largest lookback that keeps every series forecastable: {shortest}; "

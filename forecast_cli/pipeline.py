@@ -351,14 +351,6 @@ class Predictor:
                 "least that much history, or retrain with a smaller --lookback."
             )
         log = cfg.transform == "log"
-        if log:
-            bad = next((u for u, v in series.items() if not (v >= 0).all()), None)
-            if bad is not None:
-                raise DataError(
-                    f"{dataset.source}: series {bad!r} has negative values, but the model was trained on "
-                    "log(1 + value) of values that were all 0 or more (--transform log, or auto). "
-                    "Retrain with --transform none."
-                )
         scalings: dict[str, Scaling] = {}
         new = []
         for uid, values in series.items():

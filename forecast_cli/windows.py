@@ -7,26 +7,48 @@ import dataclasses
 import numpy as np
 
 
+def signed_log(values: np.ndarray) -> np.ndarray:
+    """sign(y) · log(1 + |y|): log(1 + y) for every value of 0 or more, and defined for negative
+    values too, so that a model trained on positive data still reads a later file that goes below
+    zero (a temperature in winter) instead of failing every night until someone retrains.
+
+    Example:
+        >>> signed_log(np.array([-np.e + 1.0, 0.0, np.e - 1.0]))
+        array([-1.,  0.,  1.])
+    """
+    return np.sign(values) * np.log1p(np.abs(values))
+
+
+def signed_exp(values: np.ndarray) -> np.ndarray:
+    """The inverse of `signed_log`, clipped so that no value overflows to infinity.
+
+    Example:
+        >>> signed_exp(signed_log(np.array([-5.0, 0.0, 3.0])))
+        array([-5.,  0.,  3.])
+    """
+    return np.sign(values) * np.expm1(np.minimum(np.abs(values), 700.0))
+
+
 @dataclasses.dataclass(frozen=True)
 class Scaling:
     """A series' scaling statistics, from its training part only (kept as plain numbers)."""
 
     mean: float
     scale: float
-    log: bool = False  # statistics of log(1 + values): the series is modelled on a log scale
+    log: bool = False  # statistics of signed_log(values): the series is modelled on a log scale
 
     def apply(self, values: np.ndarray) -> np.ndarray:
         if self.log:
-            values = np.log1p(values)
+            values = signed_log(values)
         return (values - self.mean) / self.scale
 
     def invert(self, values: np.ndarray) -> np.ndarray:
         restored = values * self.scale + self.mean
-        return np.expm1(np.clip(restored, -700.0, 700.0)) if self.log else restored
+        return signed_exp(restored) if self.log else restored
 
 
 def fit_scaling(values: np.ndarray, log: bool = False, method: str = "std") -> Scaling:
-    """Mean and standard deviation of `values` (of log(1 + values) with `log`); a constant
+    """Mean and standard deviation of `values` (of `signed_log(values)` with `log`); a constant
     series gets a scale that is never 0. With `method="mean"` only the mean is taken off
     (scale 1): on a log scale, differences are then relative changes, alike for every series.
 
@@ -35,7 +57,7 @@ def fit_scaling(values: np.ndarray, log: bool = False, method: str = "std") -> S
         Scaling(mean=5.0, scale=5.0, log=False)
     """
     if log:
-        values = np.log1p(values)
+        values = signed_log(values)
     mean = float(np.mean(values))
     if method == "mean":
         return Scaling(mean=mean, scale=1.0, log=log)
@@ -177,7 +199,7 @@ def make_windows(
         max_windows: most recent training windows kept per series.
         window_norm: see `window_level`.
         season: season length.
-        log: model log(1 + value) (all values must be 0 or more).
+        log: model `signed_log` of the values (log(1 + value) where none is negative).
         scaling: `std` (z-score) or `mean` (take off the mean only); see `fit_scaling`.
         covariates: covariate columns per series (their scalings are fitted here if None).
 

@@ -86,8 +86,6 @@ TRAIN_CASES = [
                       header="unique_id,ds,y"), [], DATA, r"line 5: column 'unique_id' is empty"),
     ("ragged-rows", "ds,y\n2020-01-01,1\n2020-02-01,2,3,4\n", [], DATA, r"not a well-formed CSV"),
     ("huge-value", _series([*GOOD[:4], "1e305", *GOOD[5:]]), [], DATA, r"line 6: column 'y' holds 1e305, too large"),
-    ("negative-with-log", _series([*GOOD[:4], -5, *GOOD[5:]]), ["--transform", "log"], DATA,
-     r"--transform log needs values of 0 or more, but series 'y' has negatives"),
 ]
 
 

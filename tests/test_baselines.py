@@ -67,6 +67,15 @@ def test_ets_on_raw_values_handles_negative_series():
     assert np.mean(np.abs(forecast - y[48:])) < np.mean(np.abs(baselines.seasonal_naive(y[:48], 12, 12) - y[48:]))
 
 
+def test_ets_on_a_log_scale_forecasts_data_that_crosses_zero():
+    """The log scale is signed (sign(y) log(1 + |y|)): a series that goes below zero gets an ETS
+    forecast, finite and continuing its fall, not a fallback."""
+    y = np.linspace(20.0, -10.0, 40)
+    forecast = baselines.ets(y, 4, 1, log=True)
+    assert np.isfinite(forecast).all() and forecast[0] < y[-1] + 1.0
+    assert not np.array_equal(forecast, baselines.seasonal_naive(y, 4, 1))
+
+
 def test_ets_seasonal_needs_two_seasons_and_ten_adjusted_values():
     assert not baselines.ets_seasonal(13, 4)  # 10 + 2 x 2 = 14 needed
     assert baselines.ets_seasonal(14, 4)
@@ -77,8 +86,8 @@ def test_ets_seasonal_needs_two_seasons_and_ten_adjusted_values():
 def test_ets_falls_back_to_seasonal_naive_where_it_cannot_fit():
     short = np.array([5.0, 6.0, 7.0, 5.0, 6.0, 7.0, 5.0, 6.0, 7.0])  # 9 values: fewer than 10
     np.testing.assert_array_equal(baselines.ets(short, 4, 3), baselines.seasonal_naive(short, 4, 3))
-    below_log = np.linspace(-5.0, 5.0, 30)  # log(1 + y) undefined
-    np.testing.assert_array_equal(baselines.ets(below_log, 4, 4, log=True), baselines.seasonal_naive(below_log, 4, 4))
+    not_finite = np.r_[np.linspace(1.0, 5.0, 29), np.nan]
+    np.testing.assert_array_equal(baselines.ets(not_finite, 4, 4), baselines.seasonal_naive(not_finite, 4, 4))
     # Too short for the season, long enough for a damped trend: no fallback, a smooth forecast.
     trend = 50.0 + 2.0 * np.arange(16)
     forecast = baselines.ets(trend, 3, 12)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import numpy as np
@@ -128,3 +129,36 @@ def test_as_of_with_time_zones(tmp_path):
     assert pd.Timestamp(first) == pd.Timestamp("2015-01-02T11:00:00+00:00")
     naive = runner.invoke(app, ["predict", str(tmp_path / "model"), str(path), "--as-of", "2015-01-02T10:00"])
     assert naive.exit_code == ExitCode.USAGE and "differ in having a time zone" in naive.stderr
+
+
+def test_log_model_forecasts_a_later_file_that_goes_below_zero(tmp_path):
+    """A temperature-like series, all positive in training (so --transform auto takes the log),
+    whose later values go below zero: predict still forecasts it, with finite values, and the
+    forecast follows the cold rather than jumping back to the training range."""
+    t = np.arange(72)
+    warm = 12 + 8 * np.sin(2 * np.pi * t / 12)  # 4 to 20 degrees
+    train = pd.DataFrame({"ds": pd.date_range("2015-01-01", periods=72, freq="MS"), "y": warm.round(3)})
+    train.to_csv(tmp_path / "train.csv", index=False)
+    manifest, _ = _train(tmp_path / "train.csv", tmp_path / "model")
+    assert manifest["config"]["transform"] == "log"
+    later = train.copy()
+    later.loc[60:, "y"] = (warm[60:] - 25).round(3)  # the last year: -21 to -5
+    assert (later["y"] < 0).any() and (train["y"] > 0).all()
+    later.to_csv(tmp_path / "later.csv", index=False)
+    result = runner.invoke(app, ["predict", str(tmp_path / "model"), str(tmp_path / "later.csv"),
+                                 "--output", str(tmp_path / "fc.csv")])
+    assert result.exit_code == 0, result.output
+    yhat = pd.read_csv(tmp_path / "fc.csv")["yhat"].to_numpy()
+    assert len(yhat) == 4 and np.isfinite(yhat).all()
+    assert yhat.max() < 4.0  # below every training value: it follows the cold last year
+
+
+def test_transform_log_is_accepted_on_data_with_negatives(tmp_path):
+    frame = make_long(1, 48)
+    frame["y"] = frame["y"] - 110.0  # crosses zero
+    frame.to_csv(tmp_path / "neg.csv", index=False)
+    manifest, _ = _train(tmp_path / "neg.csv", tmp_path / "model", "--transform", "log")
+    assert manifest["config"]["transform"] == "log"
+    result = runner.invoke(app, ["predict", str(tmp_path / "model"), str(tmp_path / "neg.csv")])
+    assert result.exit_code == 0, result.output
+    assert np.isfinite(pd.read_csv(io.StringIO(result.stdout))["yhat"]).all()

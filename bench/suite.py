@@ -1,0 +1,231 @@
+"""The frequency-diverse accuracy suite: `forecast train` with default flags on every set of
+../shared/datasets/, scored beside the tool's own statistical forecasts and seasonal naive.
+
+Sets (horizon; the season MASE is scaled by; the seasons seasonal naive is scored at):
+  yearly       tourism-yearly (h 4), m3-yearly (h 6)
+  quarterly    tourism-quarterly (h 8), m3-quarterly (h 8)
+  monthly      tourism-monthly (h 24)
+  weekly       m4-weekly (h 13; ds is 1, 2, 3, ... so --season 52 is given, as the rules allow)
+  other        m3-other (h 8)
+  hourly       ETTh1's seven columns as seven series (h 24 and 168; rows [0, 11520) are the
+               history, as in the papers' protocol, the next h rows the test)
+  half-hourly  the Taylor electricity demand series (h 48 and 336; the last h values the test)
+
+Per set: the default forecast (`forecast train` with only --horizon, then `forecast predict`),
+the LSTM alone (the same model with its blend weight set to 1), naive, seasonal naive at each
+season the data carries (for hourly data a day and a week), the tool's ETS, with MASE, sMAPE and
+MAPE, and train seconds. Then the geometric mean over sets of MASE relative to seasonal naive at
+the data's longest season. A NaN in any forecast stops the run with an error.
+
+--holdout scores the last h values of each history, the model trained on the values before them,
+and never reads a test file: use it for choosing anything. Without it the test files are scored:
+for reporting, once.
+
+Usage:
+    python bench/suite.py [--holdout] [--sets tourism-yearly,...] [--label NAME] [--skip-train]
+        [-- extra train flags]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+ETT_HISTORY = 11520  # rows [0, 11520): the ETT protocol's train and validation rows
+ETT_COLUMNS = ("HUFL", "HULL", "MUFL", "MULL", "LUFL", "LULL", "OT")
+
+
+@dataclasses.dataclass(frozen=True)
+class Set:
+    """One benchmark set: how to read it and how to score it."""
+
+    horizon: int
+    mase_season: int  # the season of MASE's in-sample scale, as the set's competition defines it
+    seasons: tuple[int, ...]  # seasonal naive is scored at each; the last is the data's longest
+    source: str  # a folder with train.csv/test.csv, or "etth1" / "taylor"
+    flags: tuple[str, ...] = ()  # train flags the data needs (--season where ds has no dates)
+
+
+SETS = {
+    "tourism-yearly": Set(4, 1, (1,), "tourism-yearly"),
+    "tourism-quarterly": Set(8, 4, (4,), "tourism-quarterly"),
+    "tourism-monthly": Set(24, 12, (12,), "tourism-monthly"),
+    "m3-yearly": Set(6, 1, (1,), "m3-yearly"),
+    "m3-quarterly": Set(8, 4, (4,), "m3-quarterly"),
+    "m3-other": Set(8, 1, (1,), "m3-other"),
+    "m4-weekly": Set(13, 1, (52,), "m4-weekly", ("--season", "52")),
+    "etth1-h24": Set(24, 24, (24, 168), "etth1"),
+    "etth1-h168": Set(168, 24, (24, 168), "etth1"),
+    "taylor-h48": Set(48, 48, (48, 336), "taylor"),
+    "taylor-h336": Set(336, 48, (48, 336), "taylor"),
+}
+
+
+def long_format(name: str, spec: Set, root: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The set's history and test rows, both `unique_id, ds, y`."""
+    if spec.source == "etth1":
+        table = pd.read_csv(root / "etth1" / "ETTh1.csv")
+        rows = table.iloc[: ETT_HISTORY + spec.horizon]
+        frame = rows.melt(id_vars="date", value_vars=list(ETT_COLUMNS), var_name="unique_id", value_name="y")
+        frame = frame.rename(columns={"date": "ds"})[["unique_id", "ds", "y"]]
+        last = frame.groupby("unique_id").cumcount() >= ETT_HISTORY
+        return frame[~last].reset_index(drop=True), frame[last].reset_index(drop=True)
+    if spec.source == "taylor":
+        table = pd.read_csv(root / "classic" / "taylor_halfhourly_electricity.csv")
+        frame = pd.DataFrame({"unique_id": "taylor", "ds": table["timestamp"], "y": table["demand_mw"].astype(float)})
+        cut = len(frame) - spec.horizon
+        return frame.iloc[:cut].reset_index(drop=True), frame.iloc[cut:].reset_index(drop=True)
+    folder = root / spec.source
+    return pd.read_csv(folder / "train.csv"), pd.read_csv(folder / "test.csv")
+
+
+def cut_holdout(history: pd.DataFrame, horizon: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The history without each series' last `horizon` values, and those values."""
+    position = history.groupby("unique_id", sort=False).cumcount(ascending=False)  # 0 = last value
+    return history[position >= horizon].reset_index(drop=True), history[position < horizon].reset_index(drop=True)
+
+
+def by_series(frame: pd.DataFrame, column: str = "y") -> dict[str, np.ndarray]:
+    return {str(uid): g[column].to_numpy(dtype="float64") for uid, g in frame.groupby("unique_id", sort=False)}
+
+
+def run(cmd: list[str], cwd: Path) -> float:
+    started = time.monotonic()
+    subprocess.run(cmd, check=True, cwd=cwd)  # not the project folder: `-m` would import its code
+    return time.monotonic() - started
+
+
+def lstm_alone(model: Path, train_csv: Path, order: list[str]) -> np.ndarray:
+    """The model's network forecast without its statistical partner (blend weight 1)."""
+    from forecast_cli.pipeline import Predictor, forecast_series
+
+    predictor = Predictor(model)
+    ready = predictor.prepare(train_csv)
+    config = dataclasses.replace(predictor.manifest.config, blend=1.0)
+    forecast = forecast_series(predictor.network.predict, config, ready.series, ready.scalings, ready.covariates)
+    if config.quantiles:
+        forecast = forecast[..., config.quantiles.index(0.5)]
+    rows = {uid: row for uid, row in zip(ready.series, forecast)}
+    return np.stack([rows[uid] for uid in order])
+
+
+def score(actual: np.ndarray, forecast: np.ndarray, scales: np.ndarray, what: str) -> dict[str, float]:
+    from forecast_cli import metrics
+
+    if not np.isfinite(forecast).all():
+        raise SystemExit(f"bench/suite.py: {what} has {int((~np.isfinite(forecast)).sum())} non-finite values; "
+                         "a forecast must never be NaN. Fix the tool, then run again.")
+    return {"mase": metrics.mase(actual, forecast, scales), "smape": metrics.smape(actual, forecast),
+            "mape": metrics.mape(actual, forecast)}
+
+
+def evaluate(name: str, spec: Set, work: Path, train_csv: Path, test: pd.DataFrame) -> dict:
+    """Every method's scores on one set (the model already trained and its forecast written)."""
+    from forecast_cli import baselines, metrics
+    from forecast_cli.manifest import read_manifest
+
+    history = by_series(pd.read_csv(train_csv))
+    actual_by = by_series(test)
+    order = list(actual_by)
+    actual = np.stack([actual_by[uid][: spec.horizon] for uid in order])
+    scales = np.array([metrics.mase_scale(history[uid], spec.mase_season) for uid in order])
+    default = by_series(pd.read_csv(work / "forecast.csv"), "yhat")
+    config = read_manifest(work / "model").config
+    histories = [history[uid] for uid in order]
+    methods = {"default": np.stack([default[uid] for uid in order]), "lstm alone": lstm_alone(work / "model", train_csv, order),
+               "naive": baselines.forecasts(histories, spec.horizon, 1, "naive")}
+    for season in spec.seasons:
+        if season > 1:
+            methods[f"seasonal naive {season}"] = baselines.forecasts(histories, spec.horizon, season, "snaive")
+    methods[f"ETS (season {config.season})"] = baselines.forecasts(
+        histories, spec.horizon, config.season, "ets", config.transform == "log")
+    scores = {method: score(actual, forecast, scales, f"{name}: {method}") for method, forecast in methods.items()}
+    longest = f"seasonal naive {spec.seasons[-1]}" if spec.seasons[-1] > 1 else "naive"
+    metrics_json = json.loads((work / "model" / "metrics.json").read_text())
+    return {"scores": scores, "reference": longest, "season": config.season, "lookback": config.lookback,
+            "blend": config.blend, "baseline": config.baseline, "choice": metrics_json.get("choice")}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sets", default=",".join(SETS))
+    parser.add_argument("--data-root", default=str(ROOT.parent / "shared" / "datasets"))
+    parser.add_argument("--label", default="suite")
+    parser.add_argument("--holdout", action="store_true", help="score the end of each history, never the test files")
+    parser.add_argument("--skip-train", action="store_true", help="reuse the models of an earlier run of this label")
+    parser.add_argument("extra", nargs="*", help="extra flags for forecast train (after --)")
+    args = parser.parse_args()
+    base = ROOT / "bench" / "runs" / args.label
+    code = base / "code"  # a frozen copy of the code: editing the project mid-run changes nothing
+    if not args.skip_train:
+        shutil.rmtree(code, ignore_errors=True)
+        shutil.copytree(ROOT / "forecast_cli", code / "forecast_cli")
+    os.environ["PYTHONPATH"] = str(code)
+    sys.path.insert(0, str(code))
+    forecast = [sys.executable, "-m", "forecast_cli.cli"]
+    results_file = base / ("holdout.json" if args.holdout else "test.json")
+    results = json.loads(results_file.read_text()) if results_file.exists() else {}
+    for name in args.sets.split(","):
+        spec = SETS[name]
+        work = base / ("holdout" if args.holdout else "test") / name
+        work.mkdir(parents=True, exist_ok=True)
+        history, test = long_format(name, spec, Path(args.data_root))
+        if args.holdout:
+            history, test = cut_holdout(history, spec.horizon)
+        train_csv = work / "train.csv"
+        history.to_csv(train_csv, index=False)
+        train_s = results.get(name, {}).get("train_seconds", math.nan) if args.skip_train else run(
+            [*forecast, "train", str(train_csv), "--horizon", str(spec.horizon), "--out", str(work / "model"),
+             "--quiet", *spec.flags, *args.extra], code)
+        run([*forecast, "predict", str(work / "model"), str(train_csv), "--output", str(work / "forecast.csv"),
+             "--quiet"], code)
+        results[name] = {"train_seconds": train_s, "flags": [*spec.flags, *args.extra],
+                         **evaluate(name, spec, work, train_csv, test)}
+        results_file.write_text(json.dumps(results, indent=2))
+        print_set(name, spec, results[name], args.holdout)
+    print_summary(results)
+
+
+def print_set(name: str, spec: Set, result: dict, holdout: bool) -> None:
+    split = "holdout (end of the history)" if holdout else "test"
+    shipped = result.get("choice") or f"LSTM weight {result['blend']:g} beside {result['baseline']}"
+    print(f"\n### {name} (h {spec.horizon}, MASE season {spec.mase_season}), {split}; "
+          f"train {result['train_seconds']:.0f} s; season {result['season']}, lookback {result['lookback']}, "
+          f"shipped: {shipped}")
+    print("| method | MASE | sMAPE | MAPE |\n|---|---|---|---|")
+    for method, s in result["scores"].items():
+        print(f"| {method} | {s['mase']:.3f} | {s['smape']:.3f} | {s['mape']:.2f} |")
+    sys.stdout.flush()
+
+
+def print_summary(results: dict) -> None:
+    """Each set's default MASE relative to seasonal naive at its longest season and to the best
+    statistical forecast, and the geometric mean over sets."""
+    print("\n| set | default MASE | / seasonal naive (longest) | / best statistical | LSTM alone / seasonal naive | train s |")
+    print("|---|---|---|---|---|---|")
+    ratios = []
+    for name, r in results.items():
+        s = r["scores"]
+        ref = s[r["reference"]]["mase"]
+        stats = min(v["mase"] for k, v in s.items() if k not in ("default", "lstm alone"))
+        ratios.append(s["default"]["mase"] / ref)
+        print(f"| {name} | {s['default']['mase']:.3f} | {ratios[-1]:.3f} | {s['default']['mase'] / stats:.3f} | "
+              f"{s['lstm alone']['mase'] / ref:.3f} | {r['train_seconds']:.0f} |")
+    print(f"\nGeometric mean over {len(ratios)} sets of the default's MASE / seasonal naive's: "
+          f"{math.exp(np.mean(np.log(ratios))):.3f}")
+
+
+if __name__ == "__main__":
+    main()
