@@ -45,20 +45,23 @@ def blend(forecast: np.ndarray, baseline: np.ndarray, weight: float, levels: tup
     return weight * forecast + (1.0 - weight) * baseline
 
 
-def blend_scores(actual: np.ndarray, network: np.ndarray, baseline: np.ndarray, scales: np.ndarray) -> dict[float, float]:
-    """The MASE (MAE where no window has a MASE scale) against `actual` of each `BLEND_GRID`
-    weight's blend of the network's and the baseline's point forecasts."""
-    def score(weight: float) -> float:
-        forecast = blend(network, baseline, weight)
-        value = metrics.mase(actual, forecast, scales)
-        return metrics.mae(actual, forecast) if np.isnan(value) else value
+def blend_scores(actual: np.ndarray, network: np.ndarray, baseline: np.ndarray, scales: np.ndarray,
+                 grid: tuple[float, ...] = BLEND_GRID) -> dict[float, float]:
+    """The MASE (MAE where no window has a MASE scale) against `actual` of each `grid` weight's
+    blend of the network's and the baseline's point forecasts."""
+    return {weight: _score(actual, blend(network, baseline, weight), scales) for weight in grid}
 
-    return {weight: score(weight) for weight in BLEND_GRID}
+
+def _score(actual: np.ndarray, forecast: np.ndarray, scales: np.ndarray) -> float:
+    """MASE, or MAE where no window has a MASE scale (constant histories)."""
+    value = metrics.mase(actual, forecast, scales)
+    return metrics.mae(actual, forecast) if np.isnan(value) else value
 
 
 def choose_blend(scores: dict[float, float]) -> float:
     """The even blend (0.5) unless another weight scores more than `BLEND_MARGIN` lower; then the
-    lowest-scoring weight, on a tie the larger one (more of the network).
+    lowest-scoring weight, on a tie the larger one (more of the network). Without an even blend
+    among the scores, the lowest-scoring weight.
 
     Example:
         >>> choose_blend({0.0: 2.0, 0.5: 1.0, 1.0: 0.999})  # 0.1% lower: not enough
@@ -67,50 +70,112 @@ def choose_blend(scores: dict[float, float]) -> float:
         1.0
     """
     best = min(scores.values())
-    if not best < scores[0.5] * (1 - BLEND_MARGIN):
+    if 0.5 in scores and not best < scores[0.5] * (1 - BLEND_MARGIN):
         return 0.5
     return max(weight for weight, value in scores.items() if value <= best * (1 + 1e-9))
+
+
+def blend_text(weight: float | None, baseline: str) -> str:
+    """A forecast's make-up in words.
+
+    Example:
+        >>> blend_text(0.5, "ets"), blend_text(1.0, "ets"), blend_text(0.0, "snaive")
+        ('LSTM 0.5 + ETS 0.5', 'LSTM alone', 'seasonal naive alone')
+    """
+    name = baselines.LABELS.get(baseline, baseline)
+    if weight is None or weight >= 1.0:
+        return "LSTM alone"
+    if weight <= 0.0:
+        return f"{name} alone"
+    return f"LSTM {weight:g} + {name} {1 - weight:g}"
+
+
+def guard(scores: dict[float, float], chosen: float, snaive_score: float) -> tuple[float, bool, str]:
+    """Never ship what the validation windows score worse than seasonal naive: the chosen weight
+    when it scores no worse; else the best-scoring weight if that one beats seasonal naive; else
+    seasonal naive itself. Returns (weight, whether seasonal naive replaces the baseline, why).
+
+    Example:
+        >>> guard({0.0: 1.2, 0.5: 1.1, 1.0: 1.3}, 0.5, 1.0)
+        (0.0, True, 'every blend scored worse than seasonal naive (best 1.1 against 1)')
+        >>> guard({0.0: 1.2, 0.5: 1.01, 1.0: 0.95}, 0.5, 1.0)[:2]
+        (1.0, False)
+    """
+    if not scores[chosen] > snaive_score:
+        return chosen, False, ""
+    best = min(scores, key=lambda w: (scores[w], -w))
+    if scores[best] <= snaive_score:
+        return best, False, (f"the even-blend rule's choice scored worse than seasonal naive "
+                             f"({scores[chosen]:.4g} against {snaive_score:.4g}); the best-scoring weight beats it")
+    return 0.0, True, (f"every blend scored worse than seasonal naive "
+                       f"(best {scores[best]:.4g} against {snaive_score:.4g})")
 
 
 def validation_metrics(ws, forecast: np.ndarray, config: TrainConfig) -> dict[str, Any]:
     """Scores of the forecast, of the network alone and of the naive and seasonal-naive
     baselines on validation windows (with quantiles, the median is scored as the point forecast,
     and interval coverage and pinball loss are added). `forecast` is the network's; it is blended
-    with the `config.baseline` forecast by `config.blend`, or with `config.blend` None (auto) by
-    `choose_blend` on these windows (`blend_weight`, each weight's score in `blend_scores`)."""
+    with the `config.baseline` forecast by `config.blend`.
+
+    With `config.blend` None (auto) the forecast is chosen here, on these windows only: the
+    weight by `choose_blend` (the LSTM alone with future covariates, which the baseline cannot
+    see), then `guard`, which ships seasonal naive instead when every candidate scores worse than
+    it. `blend_weight` and `baseline` say what was chosen, `choice` what and why, `blend_scores`
+    each weight's score."""
     season, horizon = config.season, config.horizon
+    actual = ws.val_actual
     scales = np.array([metrics.mase_scale(h, season) for h in ws.val_history])
     naive = np.stack([baselines.naive(h, horizon) for h in ws.val_history])
     snaive = baselines.for_config(ws.val_history, config, "snaive")
-    base = snaive
-    if config.baseline != "snaive" and config.blend != 1.0:
-        base = baselines.for_config(ws.val_history, config)
-    weights = {}
-    if config.blend is None:  # chosen here, on the validation windows only, before any refit
-        weights = blend_scores(ws.val_actual, point_forecast(forecast, config.quantiles), base, scales)
-        config = dataclasses.replace(config, blend=choose_blend(weights))
+    point = point_forecast(forecast, config.quantiles)
+    auto = config.blend is None
+    grid = (1.0,) if config.future_covariates else BLEND_GRID
+    base = partner = snaive
+    if config.baseline != "snaive" and (config.blend != 1.0 if not auto else min(grid) < 1.0):
+        base = partner = baselines.for_config(ws.val_history, config)
+    partner_name = config.baseline
+    weights: dict[float, float] = {}
+    choice: dict[str, Any] = {}
+    if auto:
+        weights = blend_scores(actual, point, base, scales, grid)
+        chosen = choose_blend(weights)
+        snaive_score = _score(actual, snaive, scales)
+        weight, replaced, why = guard(weights, chosen, snaive_score)
+        candidates = {blend_text(w, config.baseline): value for w, value in weights.items()}
+        candidates["seasonal naive alone"] = snaive_score
+        if replaced:
+            config = dataclasses.replace(config, baseline="snaive")
+            base = snaive
+        elif not why:
+            why = ("the LSTM alone: future covariates are known ahead, which the baseline cannot see"
+                   if len(grid) == 1 else "the even blend unless another weight scores over "
+                   f"{BLEND_MARGIN:.0%} better, and no worse than seasonal naive")
+        config = dataclasses.replace(config, blend=weight)
+        choice = {"shipped": blend_text(weight, config.baseline), "reason": why, "candidates": candidates}
     blended = blend(forecast, base, config.blend, config.quantiles)
     result = {
-        "windows": int(len(ws.val_actual)),
+        "windows": int(len(actual)),
         "season": season,
         "blend_weight": config.blend,
         "baseline": config.baseline,
-        "lstm": metrics.score(ws.val_actual, point_forecast(blended, config.quantiles), scales),
-        "naive": metrics.score(ws.val_actual, naive, scales),
-        "seasonal_naive": metrics.score(ws.val_actual, snaive, scales),
+        "lstm": metrics.score(actual, point_forecast(blended, config.quantiles), scales),
+        "naive": metrics.score(actual, naive, scales),
+        "seasonal_naive": metrics.score(actual, snaive, scales),
     }
-    if base is not snaive:
-        result[config.baseline] = metrics.score(ws.val_actual, base, scales)
+    if partner is not snaive:
+        result[partner_name] = metrics.score(actual, partner, scales)
     if config.blend < 1.0:
-        result["lstm_alone"] = metrics.score(ws.val_actual, point_forecast(forecast, config.quantiles), scales)
+        result["lstm_alone"] = metrics.score(actual, point, scales)
     if config.quantiles:
-        result["lstm"].update(metrics.quantile_scores(ws.val_actual, blended, config.quantiles, scales))
+        result["lstm"].update(metrics.quantile_scores(actual, blended, config.quantiles, scales))
     lstm_mase, base_mase = result["lstm"]["mase"], result["seasonal_naive"]["mase"]
     if lstm_mase is not None and base_mase:
         result["skill_vs_seasonal_naive"] = 1.0 - lstm_mase / base_mase
     else:
         lstm_mae, base_mae = result["lstm"]["mae"], result["seasonal_naive"]["mae"]
         result["skill_vs_seasonal_naive"] = 1.0 - lstm_mae / base_mae if base_mae else None
-    if weights:
+    if len(weights) > 1:
         result["blend_scores"] = {f"{w:g}": value for w, value in weights.items()}
+    if choice:
+        result["choice"] = choice
     return result

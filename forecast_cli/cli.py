@@ -459,9 +459,11 @@ def _print_summary(console, result) -> None:
     skill = m.get("skill_vs_seasonal_naive")
     verdict = f"; skill vs seasonal naive {skill:+.1%}" if skill is not None else ""
     refit = " then refit on all the data" if m.get("refit_epochs") else ""
+    choice = m.get("choice")
+    chosen = f"Forecast: {choice['shipped']} ({choice['reason']}).\n" if choice else ""
     _print_scores(
         console, f"Validation on the last {result.config.horizon} steps of each series ({m['windows']} windows)", m,
-        extra=f"{result.n_series} series, {result.train_windows} training windows, {result.epochs_run} epochs "
+        extra=f"{chosen}{result.n_series} series, {result.train_windows} training windows, {result.epochs_run} epochs "
               f"(best {result.best_epoch}){refit}, {result.seconds:.0f}s{verdict}.\nModel written to {result.out}/",
     )
 

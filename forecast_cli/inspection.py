@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from forecast_cli.baselines import LABELS
+from forecast_cli.blend import blend_text
 from forecast_cli.manifest import METRICS_FILE, read_manifest
 
 
@@ -66,21 +66,6 @@ def describe(model_dir: str | Path) -> dict[str, Any]:
     }
 
 
-def blend_text(weight: float | None, baseline: str) -> str:
-    """The forecast's make-up in words.
-
-    Example:
-        >>> blend_text(0.5, "ets"), blend_text(1.0, "ets"), blend_text(0.0, "snaive")
-        ('LSTM 0.5 + ETS 0.5', 'LSTM alone', 'seasonal naive alone')
-    """
-    name = LABELS.get(baseline, baseline)
-    if weight is None or weight >= 1.0:
-        return "LSTM alone"
-    if weight <= 0.0:
-        return f"{name} alone"
-    return f"LSTM {weight:g} + {name} {1 - weight:g}"
-
-
 def lines(summary: dict[str, Any]) -> list[str]:
     """`describe`'s summary as lines for a person to read."""
     on, fc = summary["trained_on"], summary["forecast"]
@@ -105,6 +90,8 @@ def lines(summary: dict[str, Any]) -> list[str]:
                   (("lstm", "forecast"), ("lstm_alone", "LSTM alone"), ("ets", "ETS"), ("seasonal_naive", "seasonal naive"))
                   if isinstance(val.get(key), dict) and val[key].get("mase") is not None]
         out.append(f"validation {val.get('windows')} windows: " + "; ".join(scores))
+        if isinstance(val.get("choice"), dict):
+            out.append(f"chosen     {val['choice'].get('shipped')}: {val['choice'].get('reason')}")
     else:
         out.append(f"validation no {METRICS_FILE} in the model directory")
     return out

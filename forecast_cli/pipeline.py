@@ -183,11 +183,8 @@ def fit(dataset: Dataset, config: TrainConfig, reporter: Reporter | None = None)
     network = lstm.average(members)
     val_scaled = lstm.predict(network, ws.x_val)
     val_forecast = invert_outputs(val_scaled, ws.val_base, [ws.scalings[uid] for uid in ws.val_ids], config.quantiles)
-    if config.blend is None and config.future_covariates:
-        # The baseline cannot see what is known ahead; blending would dilute its effect.
-        config = dataclasses.replace(config, blend=1.0)
-    scores = validation_metrics(ws, val_forecast, config)  # chooses the blend weight if auto
-    config = dataclasses.replace(config, blend=scores["blend_weight"])
+    scores = validation_metrics(ws, val_forecast, config)  # chooses the blend weight and partner if auto
+    config = dataclasses.replace(config, blend=scores["blend_weight"], baseline=scores["baseline"])
     best_epoch = best_epochs[0]
     scalings, covariate_scalings = ws.scalings, ws.covariate_scalings
     if config.refit:

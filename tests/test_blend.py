@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 
@@ -16,7 +17,7 @@ from forecast_cli.blend import BLEND_GRID, BLEND_MARGIN, blend, blend_scores, ch
 from forecast_cli.config import TrainConfig, parse_blend
 from forecast_cli.errors import ExitCode, UsageError
 
-from tests.conftest import TINY
+from tests.conftest import TINY, make_long
 
 runner = CliRunner()
 
@@ -184,3 +185,43 @@ def test_baseline_flag_is_recorded_and_checked(long_csv, tmp_path):
     assert result.exit_code == ExitCode.USAGE
     assert "--baseline must be one of ets, snaive. Received: baseline='arima'" in result.stderr
     assert not (tmp_path / "bad").exists()
+
+
+def test_guard_never_keeps_a_choice_that_scores_worse_than_seasonal_naive():
+    from forecast_cli.blend import guard
+
+    assert guard({0.0: 1.2, 0.5: 0.9, 1.0: 1.3}, 0.5, 1.0) == (0.5, False, "")  # beats it: kept
+    weight, replaced, why = guard({0.0: 1.2, 0.5: 1.02, 1.0: 0.97}, 0.5, 1.0)
+    assert (weight, replaced) == (1.0, False) and "worse than seasonal naive" in why
+    weight, replaced, why = guard({0.0: 1.2, 0.5: 1.1, 1.0: 1.3}, 0.5, 1.0)
+    assert (weight, replaced) == (0.0, True) and "every blend" in why
+    assert guard({1.0: 1.0}, 1.0, 1.0)[:2] == (1.0, False)  # a tie is not worse
+
+
+def test_train_ships_seasonal_naive_when_validation_scores_every_blend_worse(tmp_path):
+    """An exact season that a 2-epoch network and ETS only approximate: seasonal naive is exact
+    on the validation windows, so the model ships it, says why, and predict writes it."""
+    rng = np.random.default_rng(5)
+    pattern = rng.uniform(50.0, 150.0, 12)
+    frame = make_long(2, 60)
+    frame["y"] = np.tile(pattern, 10)[: len(frame)] + np.repeat([0.0, 30.0], 60)
+    frame.to_csv(tmp_path / "season.csv", index=False)
+    result = runner.invoke(app, ["train", str(tmp_path / "season.csv"), "--horizon", "4", "--out",
+                                 str(tmp_path / "model"), *TINY])
+    assert result.exit_code == 0, result.output
+    config = json.loads((tmp_path / "model" / "manifest.json").read_text())["config"]
+    scores = json.loads((tmp_path / "model" / "metrics.json").read_text())
+    assert (config["blend"], config["baseline"]) == (0.0, "snaive")
+    assert scores["choice"]["shipped"] == "seasonal naive alone"
+    assert "every blend scored worse than seasonal naive" in scores["choice"]["reason"]
+    assert set(scores["choice"]["candidates"]) == {"LSTM alone", "LSTM 0.5 + ETS 0.5", "ETS alone", "seasonal naive alone"}
+    assert scores["ets"]["mae"] > 0 and scores["lstm"]["mae"] == pytest.approx(0.0, abs=1e-9)
+    assert "Forecast: seasonal naive alone (every blend scored worse" in result.stderr
+    assert "loses to seasonal naive" not in result.stderr
+    fc = runner.invoke(app, ["predict", str(tmp_path / "model"), str(tmp_path / "season.csv")])
+    assert fc.exit_code == 0, fc.output
+    yhat = pd.read_csv(io.StringIO(fc.stdout))["yhat"].to_numpy()
+    expected = np.concatenate([np.tile(pattern, 10)[60:64] + shift for shift in (0.0, 30.0)])
+    np.testing.assert_allclose(yhat, expected, atol=1e-4)  # the file holds 5 decimals
+    shown = runner.invoke(app, ["inspect", str(tmp_path / "model")])
+    assert "seasonal naive alone" in shown.stderr and "chosen     seasonal naive alone" in shown.stderr

@@ -36,8 +36,10 @@ def _with_covariates(n_series: int = 3, length: int = 48, future: int = 0) -> pd
 def future_model(tmp_path_factory):
     folder = tmp_path_factory.mktemp("covariates")
     _with_covariates(future=H).to_csv(folder / "data.csv", index=False)  # the same file trains and predicts
+    # --blend 1: the network itself is under test here (a 2-epoch network may lose to seasonal
+    # naive on validation, and --blend auto would then ship seasonal naive).
     result = runner.invoke(app, ["train", str(folder / "data.csv"), "-H", str(H), "--out", str(folder / "model"),
-                                 "--future-covariates", "promo", *TINY])
+                                 "--future-covariates", "promo", "--blend", "1", *TINY])
     assert result.exit_code == 0, result.output
     return folder
 
@@ -48,9 +50,21 @@ def test_train_reads_past_and_future_covariates(future_model):
     assert manifest["config"]["future_covariates"] == ["promo"]
     assert set(manifest["covariates"]) == {"temp", "promo"}
     assert manifest["covariates"]["promo"]["scale"] > 0
-    # Seasonal naive cannot see the promotions: --blend auto keeps the LSTM alone.
-    assert manifest["config"]["blend"] == 1.0
-    assert "blend_scores" not in json.loads((future_model / "model" / "metrics.json").read_text())
+
+
+def test_blend_auto_with_future_covariates_weighs_the_lstm_alone_against_seasonal_naive(tmp_path):
+    """The statistical partner cannot see the promotions, so no blend with it is a candidate:
+    the LSTM alone, or seasonal naive where validation scores the LSTM worse."""
+    _with_covariates().to_csv(tmp_path / "data.csv", index=False)
+    result = runner.invoke(app, ["train", str(tmp_path / "data.csv"), "-H", str(H), "--out", str(tmp_path / "model"),
+                                 "--future-covariates", "promo", *TINY])
+    assert result.exit_code == 0, result.output
+    config = json.loads((tmp_path / "model" / "manifest.json").read_text())["config"]
+    scores = json.loads((tmp_path / "model" / "metrics.json").read_text())
+    candidates = scores["choice"]["candidates"]
+    assert set(candidates) == {"LSTM alone", "seasonal naive alone"} and "blend_scores" not in scores
+    lstm_wins = candidates["LSTM alone"] <= candidates["seasonal naive alone"]
+    assert (config["blend"], config["baseline"]) == ((1.0, "ets") if lstm_wins else (0.0, "snaive"))
 
 
 def test_predict_uses_the_future_rows(future_model, tmp_path):
