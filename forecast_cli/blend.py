@@ -147,9 +147,13 @@ def validation_metrics(ws, forecast: np.ndarray, config: TrainConfig) -> dict[st
             config = dataclasses.replace(config, baseline="snaive")
             base = snaive
         elif not why:
-            why = ("the LSTM alone: future covariates are known ahead, which the baseline cannot see"
-                   if len(grid) == 1 else "the even blend unless another weight scores over "
-                   f"{BLEND_MARGIN:.0%} better, and no worse than seasonal naive")
+            if len(grid) == 1:
+                why = "future covariates are known ahead, which the baseline cannot see"
+            elif weight == 0.5:
+                why = f"neither alone scored over {BLEND_MARGIN:.0%} better than the even blend"
+            else:
+                why = f"it scored over {BLEND_MARGIN:.0%} better than the even blend"
+            why += "; no worse than seasonal naive"
         config = dataclasses.replace(config, blend=weight)
         choice = {"shipped": blend_text(weight, config.baseline), "reason": why, "candidates": candidates}
     blended = blend(forecast, base, config.blend, config.quantiles)
