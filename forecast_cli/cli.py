@@ -83,7 +83,7 @@ TIME_COL = typer.Option(None, "--time-col", help="Time column [default: ds, date
 TARGET_COL = typer.Option(None, "--target-col", help="Value column [default: y, or the only other column].")
 ID_COL = typer.Option(None, "--id-col", help="Series id column [default: unique_id if present].")
 FREQ = typer.Option(None, "--freq", help="Pandas frequency (h, D, W-SUN, MS, QS, ...) [default: inferred].")
-SEASON = typer.Option(None, "--season", help="Season length in steps [default: from the frequency; 1 for integer steps].")
+SEASON = typer.Option(None, "--season", help="Season length in steps, or several separated by commas (e.g. 24,168: the model takes the longest that every series holds twice over plus a horizon) [default: from the frequency: a day and a week for hourly and finer data; 1 for integer steps].")
 FILL = typer.Option("interpolate", "--fill", help="Missing values and timestamps: interpolate, ffill, zero or none (refuse).")
 EPOCHS = typer.Option(60, "--epochs", help="Most epochs to train (early stopping usually ends sooner).")
 BATCH_SIZE = typer.Option(None, "--batch-size", help="Windows per gradient step [default: about 16 steps an epoch, 16 to 256].")
@@ -131,7 +131,7 @@ def _with_settings_file(params: dict, context: typer.Context | None) -> dict:
 def _config(params: dict):
     """The training config from a command's parameters (merged with its --config file by
     `_with_settings_file`): each TrainConfig field by its own name."""
-    from forecast_cli.config import TrainConfig, parse_blend, parse_columns, parse_quantiles
+    from forecast_cli.config import TrainConfig, parse_blend, parse_columns, parse_quantiles, parse_season
     from forecast_cli.errors import UsageError
 
     if params.get("horizon") is None:
@@ -142,6 +142,7 @@ def _config(params: dict):
     values["past_covariates"] = parse_columns(values.get("past_covariates"), auto=True)
     values["future_covariates"] = parse_columns(values.get("future_covariates"))
     values["blend"] = parse_blend(values.get("blend"))
+    values["season"], values["seasons"] = parse_season(values.get("season"))
     return TrainConfig(**values)
 
 
@@ -151,7 +152,7 @@ def _training_options(
     target_col: Optional[str] = TARGET_COL,
     id_col: Optional[str] = ID_COL,
     freq: Optional[str] = FREQ,
-    season: Optional[int] = SEASON,
+    season: Optional[str] = SEASON,
     fill: str = FILL,
     epochs: int = EPOCHS,
     batch_size: Optional[int] = BATCH_SIZE,

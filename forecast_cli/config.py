@@ -55,6 +55,7 @@ class TrainConfig:
     lr_schedule: str = "none"  # or "plateau": halve the learning rate when the loss stalls
     blend: float | None = None  # the LSTM's weight beside the baseline; None: chosen on validation
     baseline: str = "ets"  # what the rest of the blend goes to: ets or snaive (seasonal naive)
+    seasons: tuple[int, ...] = ()  # candidate seasons (`--season 24,168`); `season` is chosen from them
 
     def __post_init__(self) -> None:
         positive = {
@@ -68,6 +69,8 @@ class TrainConfig:
         for name in ("val_windows", "max_windows"):
             if getattr(self, name) is not None:
                 positive[name] = getattr(self, name)
+        for value in self.seasons:
+            positive["season"] = value
         if self.lookback is not None:
             positive["lookback"] = self.lookback
         if self.season is not None:
@@ -239,6 +242,41 @@ def parse_columns(text: str | None, auto: bool = False) -> tuple[str, ...] | Non
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
+def parse_season(text: str | int | None) -> tuple[int | None, tuple[int, ...]]:
+    """The `--season` option: one season length (the model's), or several separated by commas
+    (the candidates: the model takes the longest the data carries, see `choose_season`).
+    Returns (season, seasons): (None, ()) when not given.
+
+    Example:
+        >>> parse_season("12"), parse_season("168,24"), parse_season(None)
+        ((12, ()), (None, (24, 168)), (None, ()))
+    """
+    if text is None or str(text).strip() == "":
+        return None, ()
+    try:
+        values = sorted({int(part) for part in str(text).split(",") if part.strip()})
+    except ValueError:
+        raise UsageError(
+            f"--season must be a whole number of steps, or several separated by commas (e.g. 24,168). Received: {text!r}."
+        ) from None
+    if len(values) == 1:
+        return values[0], ()
+    return None, tuple(values)
+
+
+def choose_season(seasons: tuple[int, ...], shortest: int, horizon: int) -> int:
+    """The model's season among candidate seasons: the longest that every series can carry (two
+    cycles and a horizon of values), so that the network's window covers the longest cycle the
+    data supports, and a week of hourly data is seen, not only a day; else the shortest.
+
+    Example:
+        >>> choose_season((24, 168), 1000, 48), choose_season((24, 168), 300, 48), choose_season((12,), 20, 6)
+        (168, 24, 12)
+    """
+    fits = [s for s in seasons if shortest >= 2 * s + horizon]
+    return max(fits) if fits else min(seasons)
+
+
 def parse_blend(text: str | None) -> float | None:
     """The `--blend` option: auto (None: chosen on the validation windows) or the LSTM's weight.
 
@@ -297,6 +335,7 @@ def fitting_lookback(horizon: int, season: int, shortest: int) -> int:
 VALIDATION_TARGET = 64  # validation windows wanted in all when the data allow it
 WINDOW_BUDGET = 20_000  # training windows a run can afford when series are few and long
 ALL_WINDOWS = 100_000  # up to this many in all, every training window is used
+STEP_BUDGET = ALL_WINDOWS * 48  # ... and up to this many window steps (windows x lookback)
 LONG_SERIES = 1_000  # values from which a series can spare several validation blocks
 
 
@@ -319,25 +358,34 @@ def default_val_windows(n_series: int, longest: int, lookback: int, horizon: int
     return max(1, min(wanted, quarter, room))
 
 
-def default_max_windows(windows: list[int]) -> int:
-    """Training windows kept per series (the most recent) when `--max-windows` is not given:
-    every window when the data offers at most 100,000 in all; else 100 per series, or more when
-    there are fewer than 200 series, up to about 20,000 windows in all.
+def default_max_windows(windows: list[int], lookback: int = 1) -> int:
+    """Training windows kept per series when `--max-windows` is not given (drawn evenly from the
+    whole history, see `windows.make_windows`): every window when the data offers at most 100,000
+    in all and 4.8 million window steps (windows x lookback, what an epoch costs); else 100 per
+    series, or more when there are fewer than 200 series, up to about 20,000 windows in all, or
+    to 4.8 million window steps when the windows are long.
 
     Using every window forecast the tourism-monthly holdout better than 100 per series (MAPE 26.47
     against 26.73, bench/RESULTS.md) for twice the time; M4 weekly's 330,000 windows would take
-    past 15 minutes, hence the cap above 100,000.
+    past 15 minutes, hence the cap above 100,000. The step budget keeps a two-week lookback of
+    hourly data (336 steps) at the cost of the 48-step windows it replaced.
 
     Args:
         windows: the training windows each series offers.
+        lookback: the steps each window reads.
 
     Example:
-        >>> default_max_windows([238] * 366), default_max_windows([2492] * 359), default_max_windows([150_000])
+        >>> default_max_windows([238] * 366, 24), default_max_windows([2492] * 359, 67), default_max_windows([150_000])
         (238, 100, 20000)
+        >>> default_max_windows([10_000] * 7, 336)
+        2041
     """
-    if sum(windows) <= ALL_WINDOWS:
-        return max(1, max(windows, default=1))
-    return max(100, -(-WINDOW_BUDGET // max(1, len(windows))))
+    n = max(1, len(windows))
+    if sum(windows) > ALL_WINDOWS:
+        return max(100, -(-WINDOW_BUDGET // n))
+    if sum(windows) * lookback > STEP_BUDGET:
+        return max(100, -(-STEP_BUDGET // (lookback * n)))
+    return max(1, max(windows, default=1))
 
 
 def default_batch_size(n_windows: int) -> int:
@@ -350,14 +398,17 @@ def default_batch_size(n_windows: int) -> int:
     return int(min(256, max(16, n_windows // 16)))
 
 
-def resolve_config(config: TrainConfig, series: dict[str, np.ndarray], season: int, source: str) -> TrainConfig:
+def resolve_config(config: TrainConfig, series: dict[str, np.ndarray], seasons: int | tuple[int, ...],
+                   source: str) -> TrainConfig:
     """Fill in what the flags left to the data (season, lookback, validation and training
     windows, transform, scaling, loss) and check that the data can support them.
 
     Args:
         config: the settings as given (None or auto where the data decides).
         series: each series' values, by id.
-        season: the season detected from the data's frequency (used unless `config.season`).
+        seasons: the seasons of the data's frequency (`data.seasons_of`), or one season; the
+            model's season is `config.season` if given, else chosen among `config.seasons` (or
+            these) by `choose_season`.
         source: the data file, for messages.
 
     Returns:
@@ -367,15 +418,16 @@ def resolve_config(config: TrainConfig, series: dict[str, np.ndarray], season: i
         >>> resolve_config(TrainConfig(horizon=12), {"a": np.arange(144.0)}, 12, "air.csv").lookback
         24
     """
-    season = config.season or season
     lengths = np.array([len(v) for v in series.values()])
     longest, shortest = int(lengths.max()), int(lengths.min())
     horizon = config.horizon
+    candidates = config.seasons or ((seasons,) if isinstance(seasons, int) else tuple(seasons))
+    season = config.season or choose_season(candidates, shortest, horizon)
     lookback = config.lookback or fitting_lookback(horizon, season, shortest)
     val_windows = config.val_windows or default_val_windows(len(series), longest, lookback, horizon)
     # Windows each series offers to the refit (validation part included), the most of any stage.
     offered = [max(0, n - lookback - horizon + 1) for n in lengths.tolist()]
-    max_windows = config.max_windows or default_max_windows(offered)
+    max_windows = config.max_windows or default_max_windows(offered, lookback)
     need = lookback + horizon * (1 + val_windows)
     if longest < need:
         raise DataError(
@@ -407,5 +459,6 @@ def resolve_config(config: TrainConfig, series: dict[str, np.ndarray], season: i
             "--loss ape measures relative errors on a log scale and needs --transform log with "
             f"--scaling mean; this run has transform {transform} and scaling {scaling}. Use --loss mae."
         )
-    return dataclasses.replace(config, season=season, lookback=lookback, transform=transform, scaling=scaling,
+    return dataclasses.replace(config, season=season, seasons=candidates if len(candidates) > 1 else (),
+                               lookback=lookback, transform=transform, scaling=scaling,
                                loss=loss, val_windows=val_windows, max_windows=max_windows)

@@ -156,6 +156,20 @@ def _scaled(covariates: Covariates, uid: str) -> np.ndarray:
     return np.stack([s.apply(values[:, k]) for k, s in enumerate(covariates.scalings)], axis=1)
 
 
+def spread(available: int, kept: int) -> np.ndarray:
+    """Which of `available` windows (0 the oldest) to keep when at most `kept` may be: all of
+    them, or `kept` evenly spaced over the whole history, the most recent among them, so that
+    every season and year of a long series is seen rather than only its latest stretch.
+
+    Example:
+        >>> spread(5, 10), spread(10, 4)
+        (array([0, 1, 2, 3, 4]), array([0, 3, 6, 9]))
+    """
+    if available <= kept:
+        return np.arange(available)
+    return np.unique(np.round(np.linspace(0, available - 1, kept)).astype(int))
+
+
 @dataclasses.dataclass(frozen=True)
 class WindowSet:
     """Training and validation windows, already scaled and level-normalised."""
@@ -196,7 +210,8 @@ def make_windows(
         lookback: input length L.
         horizon: output length H (direct multi-step).
         val_windows: validation windows per series, taken from its end.
-        max_windows: most recent training windows kept per series.
+        max_windows: training windows kept per series, drawn evenly from its whole history
+            (the most recent always among them; see `spread`).
         window_norm: see `window_level`.
         season: season length.
         log: model `signed_log` of the values (log(1 + value) where none is negative).
@@ -231,13 +246,13 @@ def make_windows(
         cov = _scaled(covariates, uid) if covariates is not None else None
         n_train = cutoff - lookback - horizon + 1
         if n_train > 0:
-            first = max(0, n_train - max_windows)
+            kept = spread(n_train, max_windows)
             window = np.lib.stride_tricks.sliding_window_view(scaled[: cutoff], lookback + horizon)
-            xs.append(window[first:, :lookback])
-            ys.append(window[first:, lookback:])
+            xs.append(window[kept, :lookback])
+            ys.append(window[kept, lookback:])
             if cov is not None:
                 cov_window = np.lib.stride_tricks.sliding_window_view(cov[:cutoff], lookback + horizon, axis=0)
-                cs.append(cov_window[first:].transpose(0, 2, 1)[:, :span])
+                cs.append(cov_window[kept].transpose(0, 2, 1)[:, :span])
             train_series += 1
         for j in range(val_windows, 0, -1):
             end = n - (j - 1) * horizon

@@ -162,3 +162,33 @@ def test_transform_log_is_accepted_on_data_with_negatives(tmp_path):
     result = runner.invoke(app, ["predict", str(tmp_path / "model"), str(tmp_path / "neg.csv")])
     assert result.exit_code == 0, result.output
     assert np.isfinite(pd.read_csv(io.StringIO(result.stdout))["yhat"]).all()
+
+
+def _hourly(tmp_path, hours: int, integer: bool = False):
+    t = np.arange(hours)
+    y = 50 + 10 * np.sin(2 * np.pi * t / 24) + 20 * (t % 168 >= 120)  # a day, and a weekend
+    ds = np.arange(1, hours + 1) if integer else pd.date_range("2024-01-01", periods=hours, freq="h")
+    path = tmp_path / "hourly.csv"
+    pd.DataFrame({"ds": ds, "y": y.round(3)}).to_csv(path, index=False)
+    return path
+
+
+def test_hourly_data_get_a_weekly_season_when_every_series_holds_two_weeks(tmp_path):
+    manifest, result = _train(_hourly(tmp_path, 400), tmp_path / "model")
+    assert manifest["config"]["season"] == 168 and manifest["config"]["seasons"] == [24, 168]
+    assert "season 168" in result.stderr
+    short, _ = _train(_hourly(tmp_path, 300), tmp_path / "short")  # 300 < 2 x 168 + 4: a day only
+    assert short["config"]["season"] == 24
+
+
+def test_season_takes_several_lengths_on_the_command_line_and_in_a_config_file(tmp_path):
+    data = _hourly(tmp_path, 400, integer=True)  # integer steps: no season unless given
+    manifest, _ = _train(data, tmp_path / "a", "--season", "24,168")
+    assert manifest["config"]["season"] == 168 and manifest["config"]["seasons"] == [24, 168]
+    (tmp_path / "train.toml").write_text("season = [24, 168]\n")
+    manifest, _ = _train(data, tmp_path / "b", "--config", str(tmp_path / "train.toml"))
+    assert manifest["config"]["season"] == 168
+    manifest, _ = _train(data, tmp_path / "c", "--season", "24")
+    assert manifest["config"]["season"] == 24 and manifest["config"]["seasons"] == []
+    bad = runner.invoke(app, ["train", str(data), "--horizon", "4", "--season", "24,week"])
+    assert bad.exit_code == ExitCode.USAGE and "--season must be a whole number" in bad.stderr
