@@ -200,7 +200,8 @@ def main() -> None:
 
 def print_set(name: str, spec: Set, result: dict, holdout: bool) -> None:
     split = "holdout (end of the history)" if holdout else "test"
-    shipped = result.get("choice") or f"LSTM weight {result['blend']:g} beside {result['baseline']}"
+    choice = result.get("choice")
+    shipped = choice["shipped"] if choice else f"LSTM weight {result['blend']:g} beside {result['baseline']}"
     print(f"\n### {name} (h {spec.horizon}, MASE season {spec.mase_season}), {split}; "
           f"train {result['train_seconds']:.0f} s; season {result['season']}, lookback {result['lookback']}, "
           f"shipped: {shipped}")
