@@ -90,21 +90,39 @@ def blend_text(weight: float | None, baseline: str) -> str:
     return f"LSTM {weight:g} + {name} {1 - weight:g}"
 
 
-def guard(scores: dict[float, float], chosen: float, snaive_score: float) -> tuple[float, bool, str]:
+NOISE_WINDOWS = 10  # validation windows from which the guard allows for their noise
+
+
+def noise(actual: np.ndarray, forecast: np.ndarray, snaive: np.ndarray, scales: np.ndarray) -> float:
+    """Two standard errors of the mean difference, window by window, between a forecast's and
+    seasonal naive's scaled absolute errors: how far apart their validation MASE can fall by the
+    luck of which windows were drawn. 0 with fewer than `NOISE_WINDOWS` windows that have a scale
+    (no estimate: the scores are then compared as they are)."""
+    ok = np.isfinite(scales) & (scales > 0)
+    if ok.sum() < NOISE_WINDOWS:
+        return 0.0
+    gap = (np.abs(actual[ok] - forecast[ok]).mean(axis=1) - np.abs(actual[ok] - snaive[ok]).mean(axis=1)) / scales[ok]
+    return float(2.0 * gap.std(ddof=1) / np.sqrt(len(gap)))
+
+
+def guard(scores: dict[float, float], chosen: float, snaive_score: float, margin: float = 0.0) -> tuple[float, bool, str]:
     """Never ship what the validation windows score worse than seasonal naive: the chosen weight
-    when it scores no worse; else the best-scoring weight if that one beats seasonal naive; else
-    seasonal naive itself. Returns (weight, whether seasonal naive replaces the baseline, why).
+    when it scores no worse (by more than `margin`, the validation's `noise`); else the
+    best-scoring weight if that one beats seasonal naive; else seasonal naive itself. Returns
+    (weight, whether seasonal naive replaces the baseline, why).
 
     Example:
         >>> guard({0.0: 1.2, 0.5: 1.1, 1.0: 1.3}, 0.5, 1.0)
         (0.0, True, 'every blend scored worse than seasonal naive (best 1.1 against 1)')
         >>> guard({0.0: 1.2, 0.5: 1.01, 1.0: 0.95}, 0.5, 1.0)[:2]
         (1.0, False)
+        >>> guard({0.0: 1.2, 0.5: 1.1, 1.0: 1.3}, 0.5, 1.0, margin=0.2)  # within the noise
+        (0.5, False, '')
     """
-    if not scores[chosen] > snaive_score:
+    if not scores[chosen] > snaive_score + margin:
         return chosen, False, ""
     best = min(scores, key=lambda w: (scores[w], -w))
-    if scores[best] <= snaive_score:
+    if scores[best] <= snaive_score + margin:
         return best, False, (f"the even-blend rule's choice scored worse than seasonal naive "
                              f"({scores[chosen]:.4g} against {snaive_score:.4g}); the best-scoring weight beats it")
     return 0.0, True, (f"every blend scored worse than seasonal naive "
@@ -140,7 +158,13 @@ def validation_metrics(ws, forecast: np.ndarray, config: TrainConfig) -> dict[st
         weights = blend_scores(actual, point, base, scales, grid)
         chosen = choose_blend(weights)
         snaive_score = _score(actual, snaive, scales)
-        weight, replaced, why = guard(weights, chosen, snaive_score)
+        # Seasonal naive must beat the choice by more than chance: on the tourism-quarterly
+        # holdout one validation window per series scored the even blend 2.7% worse than seasonal
+        # naive (MASE 2.236 against 2.178), yet on the next 8 quarters it was 14% better
+        # (1.809 against 2.111; bench/RESULTS.md). Two standard errors of the window-by-window
+        # difference were 0.1 there.
+        margin = noise(actual, blend(point, base, chosen), snaive, scales)
+        weight, replaced, why = guard(weights, chosen, snaive_score, margin)
         candidates = {blend_text(w, config.baseline): value for w, value in weights.items()}
         candidates["seasonal naive alone"] = snaive_score
         if replaced:
@@ -155,7 +179,8 @@ def validation_metrics(ws, forecast: np.ndarray, config: TrainConfig) -> dict[st
                 why = f"it scored over {BLEND_MARGIN:.0%} better than the even blend"
             why += "; no worse than seasonal naive"
         config = dataclasses.replace(config, blend=weight)
-        choice = {"shipped": blend_text(weight, config.baseline), "reason": why, "candidates": candidates}
+        choice = {"shipped": blend_text(weight, config.baseline), "reason": why, "candidates": candidates,
+                  "noise": margin}
     blended = blend(forecast, base, config.blend, config.quantiles)
     result = {
         "windows": int(len(actual)),

@@ -359,16 +359,15 @@ def default_val_windows(n_series: int, longest: int, lookback: int, horizon: int
 
 
 def default_max_windows(windows: list[int], lookback: int = 1) -> int:
-    """Training windows kept per series when `--max-windows` is not given (drawn evenly from the
-    whole history, see `windows.make_windows`): every window when the data offers at most 100,000
-    in all and 4.8 million window steps (windows x lookback, what an epoch costs); else 100 per
+    """Training windows kept per series (the most recent) when `--max-windows` is not given:
+    every window when the data offers at most 100,000 in all and 4.8 million window steps (windows x lookback, what an epoch costs); else 100 per
     series, or more when there are fewer than 200 series, up to about 20,000 windows in all, or
     to 4.8 million window steps when the windows are long.
 
     Using every window forecast the tourism-monthly holdout better than 100 per series (MAPE 26.47
     against 26.73, bench/RESULTS.md) for twice the time; M4 weekly's 330,000 windows would take
     past 15 minutes, hence the cap above 100,000. The step budget keeps a two-week lookback of
-    hourly data (336 steps) at the cost of the 48-step windows it replaced.
+    hourly data (336 steps, `--season 24,168`) near the cost of two days' windows.
 
     Args:
         windows: the training windows each series offers.
@@ -406,9 +405,9 @@ def resolve_config(config: TrainConfig, series: dict[str, np.ndarray], seasons: 
     Args:
         config: the settings as given (None or auto where the data decides).
         series: each series' values, by id.
-        seasons: the seasons of the data's frequency (`data.seasons_of`), or one season; the
-            model's season is `config.season` if given, else chosen among `config.seasons` (or
-            these) by `choose_season`.
+        seasons: the season of the data's frequency (or several); the model's season is
+            `config.season` if given, else chosen among `config.seasons` (or these) by
+            `choose_season`.
         source: the data file, for messages.
 
     Returns:

@@ -71,14 +71,13 @@ class Dataset:
     time_kind: str  # "datetime" or "integer"
     freq: str | None  # pandas offset alias for datetimes, None for integer steps
     step: int  # integer step size (1 for datetimes)
-    season: int  # the shortest cycle of `seasons` (a day for hourly data)
+    season: int
     source: str
     filled: int  # values filled in (missing values and missing timestamps)
     sha256: str
     covariates: tuple[str, ...] = ()  # numeric columns kept in `frame` beside y, by their own names
     future: pd.DataFrame | None = None  # rows after each series' last value (unique_id, ds, covariates)
     missing_values: int = 0  # empty cells in the target column as read (before filling)
-    seasons: tuple[int, ...] = ()  # every cycle of the frequency, shortest first (`seasons_of`)
 
     @property
     def n_series(self) -> int:
@@ -361,7 +360,6 @@ def load_series(
         covariates=names,
         future=future,
         missing_values=missing_values,
-        seasons=seasons_of(freq) if time_kind == "datetime" else (1,),
     )
 
 
@@ -709,27 +707,6 @@ def season_of(freq: str | None) -> int:
     if cycle % n != 0:
         return 1
     return max(1, cycle // n)
-
-
-WEEK_LONGEST = 1008  # a week is a candidate season up to this many steps (10-minute data)
-
-
-def seasons_of(freq: str | None) -> tuple[int, ...]:
-    """Every seasonal cycle a person would name for a pandas frequency, shortest first: a day and
-    a week for hourly and finer data (a week up to 1,008 steps: an LSTM reads two cycles), else
-    `season_of`'s one.
-
-    Example:
-        >>> seasons_of("h"), seasons_of("30min"), seasons_of("D"), seasons_of("MS"), seasons_of("min")
-        ((24, 168), (48, 336), (7,), (12,), (1440,))
-    """
-    day = season_of(freq)
-    if freq is None or day <= 1:
-        return (day,)
-    base = pd.tseries.frequencies.to_offset(freq).rule_code.split("-")[0]
-    if base in ("h", "min") and 7 * day <= WEEK_LONGEST:
-        return (day, 7 * day)
-    return (day,)
 
 
 def future_grid(last: np.ndarray, horizon: int, time_kind: str, freq: str | None, step: int) -> np.ndarray:

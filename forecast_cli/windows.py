@@ -156,20 +156,6 @@ def _scaled(covariates: Covariates, uid: str) -> np.ndarray:
     return np.stack([s.apply(values[:, k]) for k, s in enumerate(covariates.scalings)], axis=1)
 
 
-def spread(available: int, kept: int) -> np.ndarray:
-    """Which of `available` windows (0 the oldest) to keep when at most `kept` may be: all of
-    them, or `kept` evenly spaced over the whole history, the most recent among them, so that
-    every season and year of a long series is seen rather than only its latest stretch.
-
-    Example:
-        >>> spread(5, 10), spread(10, 4)
-        (array([0, 1, 2, 3, 4]), array([0, 3, 6, 9]))
-    """
-    if available <= kept:
-        return np.arange(available)
-    return np.unique(np.round(np.linspace(0, available - 1, kept)).astype(int))
-
-
 @dataclasses.dataclass(frozen=True)
 class WindowSet:
     """Training and validation windows, already scaled and level-normalised."""
@@ -210,8 +196,9 @@ def make_windows(
         lookback: input length L.
         horizon: output length H (direct multi-step).
         val_windows: validation windows per series, taken from its end.
-        max_windows: training windows kept per series, drawn evenly from its whole history
-            (the most recent always among them; see `spread`).
+        max_windows: most recent training windows kept per series. (Drawing them evenly from
+            the whole history instead forecast the M4-weekly holdout no better: MASE 2.384
+            against 2.360, bench/RESULTS.md.)
         window_norm: see `window_level`.
         season: season length.
         log: model `signed_log` of the values (log(1 + value) where none is negative).
@@ -246,7 +233,7 @@ def make_windows(
         cov = _scaled(covariates, uid) if covariates is not None else None
         n_train = cutoff - lookback - horizon + 1
         if n_train > 0:
-            kept = spread(n_train, max_windows)
+            kept = np.arange(max(0, n_train - max_windows), n_train)  # the most recent
             window = np.lib.stride_tricks.sliding_window_view(scaled[: cutoff], lookback + horizon)
             xs.append(window[kept, :lookback])
             ys.append(window[kept, lookback:])

@@ -173,11 +173,13 @@ def _hourly(tmp_path, hours: int, integer: bool = False):
     return path
 
 
-def test_hourly_data_get_a_weekly_season_when_every_series_holds_two_weeks(tmp_path):
-    manifest, result = _train(_hourly(tmp_path, 400), tmp_path / "model")
+def test_several_seasons_give_the_week_when_every_series_holds_two_weeks(tmp_path):
+    default, _ = _train(_hourly(tmp_path, 400), tmp_path / "default")
+    assert default["config"]["season"] == 24 and default["config"]["seasons"] == []  # hourly: a day
+    manifest, result = _train(_hourly(tmp_path, 400), tmp_path / "model", "--season", "24,168")
     assert manifest["config"]["season"] == 168 and manifest["config"]["seasons"] == [24, 168]
     assert "season 168" in result.stderr
-    short, _ = _train(_hourly(tmp_path, 300), tmp_path / "short")  # 300 < 2 x 168 + 4: a day only
+    short, _ = _train(_hourly(tmp_path, 300), tmp_path / "short", "--season", "24,168")  # 300 < 2 x 168 + 4
     assert short["config"]["season"] == 24
 
 
