@@ -225,3 +225,16 @@ def test_train_ships_seasonal_naive_when_validation_scores_every_blend_worse(tmp
     np.testing.assert_allclose(yhat, expected, atol=1e-4)  # the file holds 5 decimals
     shown = runner.invoke(app, ["inspect", str(tmp_path / "model")])
     assert "seasonal naive alone" in shown.stderr and "chosen     seasonal naive alone" in shown.stderr
+
+
+def test_guard_noise_is_two_standard_errors_of_the_window_differences_and_needs_ten_windows():
+    from forecast_cli.blend import noise
+
+    rng = np.random.default_rng(0)
+    actual = np.zeros((40, 3))
+    snaive = np.ones((40, 3))
+    forecast = np.repeat(rng.uniform(0.0, 2.0, 40)[:, None], 3, axis=1)
+    gap = np.abs(forecast).mean(axis=1) - 1.0
+    assert noise(actual, forecast, snaive, np.ones(40)) == pytest.approx(2 * gap.std(ddof=1) / np.sqrt(40))
+    assert noise(actual, forecast, snaive, np.ones(40) * 2) == pytest.approx(gap.std(ddof=1) / np.sqrt(40))
+    assert noise(actual[:9], forecast[:9], snaive[:9], np.ones(9)) == 0.0  # too few windows: strict
