@@ -69,8 +69,8 @@ class TrainConfig:
         for name in ("val_windows", "max_windows"):
             if getattr(self, name) is not None:
                 positive[name] = getattr(self, name)
-        for value in self.seasons:
-            positive["season"] = value
+        if self.seasons:
+            positive["season"] = min(self.seasons)  # every candidate must be a season; the smallest shows a bad one
         if self.lookback is not None:
             positive["lookback"] = self.lookback
         if self.season is not None:

@@ -194,3 +194,5 @@ def test_season_takes_several_lengths_on_the_command_line_and_in_a_config_file(t
     assert manifest["config"]["season"] == 24 and manifest["config"]["seasons"] == []
     bad = runner.invoke(app, ["train", str(data), "--horizon", "4", "--season", "24,week"])
     assert bad.exit_code == ExitCode.USAGE and "--season must be a whole number" in bad.stderr
+    zero = runner.invoke(app, ["train", str(data), "--horizon", "4", "--season", "0,24"])
+    assert zero.exit_code == ExitCode.USAGE and "Received: season=0" in zero.stderr
