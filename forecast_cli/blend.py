@@ -148,8 +148,10 @@ def validation_metrics(ws, forecast: np.ndarray, config: TrainConfig) -> dict[st
     point = point_forecast(forecast, config.quantiles)
     auto = config.blend is None
     grid = (1.0,) if config.future_covariates else BLEND_GRID
+    # `partner`: the configured baseline's forecast, scored even when the guard replaces it.
     base = partner = snaive
-    if config.baseline != "snaive" and (config.blend != 1.0 if not auto else min(grid) < 1.0):
+    blended_at_all = min(grid) < 1.0 if auto else config.blend < 1.0
+    if config.baseline != "snaive" and blended_at_all:
         base = partner = baselines.for_config(ws.val_history, config)
     partner_name = config.baseline
     weights: dict[float, float] = {}

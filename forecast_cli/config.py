@@ -397,17 +397,15 @@ def default_batch_size(n_windows: int) -> int:
     return int(min(256, max(16, n_windows // 16)))
 
 
-def resolve_config(config: TrainConfig, series: dict[str, np.ndarray], seasons: int | tuple[int, ...],
-                   source: str) -> TrainConfig:
+def resolve_config(config: TrainConfig, series: dict[str, np.ndarray], season: int, source: str) -> TrainConfig:
     """Fill in what the flags left to the data (season, lookback, validation and training
     windows, transform, scaling, loss) and check that the data can support them.
 
     Args:
         config: the settings as given (None or auto where the data decides).
         series: each series' values, by id.
-        seasons: the season of the data's frequency (or several); the model's season is
-            `config.season` if given, else chosen among `config.seasons` (or these) by
-            `choose_season`.
+        season: the season detected from the data's frequency; the model's is `config.season`
+            if given, else chosen among `config.seasons` by `choose_season`, else this one.
         source: the data file, for messages.
 
     Returns:
@@ -420,8 +418,7 @@ def resolve_config(config: TrainConfig, series: dict[str, np.ndarray], seasons: 
     lengths = np.array([len(v) for v in series.values()])
     longest, shortest = int(lengths.max()), int(lengths.min())
     horizon = config.horizon
-    candidates = config.seasons or ((seasons,) if isinstance(seasons, int) else tuple(seasons))
-    season = config.season or choose_season(candidates, shortest, horizon)
+    season = config.season or (choose_season(config.seasons, shortest, horizon) if config.seasons else season)
     lookback = config.lookback or fitting_lookback(horizon, season, shortest)
     val_windows = config.val_windows or default_val_windows(len(series), longest, lookback, horizon)
     # Windows each series offers to the refit (validation part included), the most of any stage.
@@ -458,6 +455,5 @@ def resolve_config(config: TrainConfig, series: dict[str, np.ndarray], seasons: 
             "--loss ape measures relative errors on a log scale and needs --transform log with "
             f"--scaling mean; this run has transform {transform} and scaling {scaling}. Use --loss mae."
         )
-    return dataclasses.replace(config, season=season, seasons=candidates if len(candidates) > 1 else (),
-                               lookback=lookback, transform=transform, scaling=scaling,
+    return dataclasses.replace(config, season=season, lookback=lookback, transform=transform, scaling=scaling,
                                loss=loss, val_windows=val_windows, max_windows=max_windows)

@@ -233,13 +233,13 @@ def make_windows(
         cov = _scaled(covariates, uid) if covariates is not None else None
         n_train = cutoff - lookback - horizon + 1
         if n_train > 0:
-            kept = np.arange(max(0, n_train - max_windows), n_train)  # the most recent
+            first = max(0, n_train - max_windows)
             window = np.lib.stride_tricks.sliding_window_view(scaled[: cutoff], lookback + horizon)
-            xs.append(window[kept, :lookback])
-            ys.append(window[kept, lookback:])
+            xs.append(window[first:, :lookback])
+            ys.append(window[first:, lookback:])
             if cov is not None:
                 cov_window = np.lib.stride_tricks.sliding_window_view(cov[:cutoff], lookback + horizon, axis=0)
-                cs.append(cov_window[kept].transpose(0, 2, 1)[:, :span])
+                cs.append(cov_window[first:].transpose(0, 2, 1)[:, :span])
             train_series += 1
         for j in range(val_windows, 0, -1):
             end = n - (j - 1) * horizon
