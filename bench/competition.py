@@ -18,15 +18,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from frozen import freeze, run
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -71,12 +68,6 @@ def score_set(train: pd.DataFrame, test: pd.DataFrame, forecast: pd.DataFrame, h
     return out
 
 
-def run(cmd: list[str], cwd: Path) -> float:
-    started = time.monotonic()
-    subprocess.run(cmd, check=True, cwd=cwd)  # not the project folder: `-m` would import its code
-    return time.monotonic() - started
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--datasets", default=",".join(SETS))
@@ -88,12 +79,7 @@ def main() -> None:
                              "training on the values before them")
     parser.add_argument("extra", nargs="*", help="extra flags for forecast train (after --)")
     args = parser.parse_args()
-    # Run a frozen copy of the code, so that editing the project mid-run changes nothing here.
-    code = ROOT / "bench" / "runs" / args.label / "code"
-    if not args.skip_train:
-        shutil.rmtree(code, ignore_errors=True)
-        shutil.copytree(ROOT / "forecast_cli", code / "forecast_cli")
-    os.environ["PYTHONPATH"] = str(code)
+    code = freeze(ROOT / "bench" / "runs" / args.label, refresh=not args.skip_train)
     forecast = [sys.executable, "-m", "forecast_cli.cli"]
     results = {}
     for name in args.datasets.split(","):

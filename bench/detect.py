@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
 import subprocess
 import sys
 import time
@@ -35,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from frozen import freeze
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "datasets"
@@ -90,11 +89,7 @@ def main() -> None:
     parser.add_argument("--skip-train", action="store_true", help="reuse the models of an earlier run of this label")
     args = parser.parse_args()
     base = ROOT / "bench" / "runs" / f"detect-{args.label}"
-    code = base / "code"  # a frozen copy of the code: editing the project mid-run changes nothing
-    shutil.rmtree(code, ignore_errors=True)
-    shutil.copytree(ROOT / "forecast_cli", code / "forecast_cli")
-    os.environ["PYTHONPATH"] = str(code)
-    sys.path.insert(0, str(code))
+    code = freeze(base)  # always the current code, also when reusing the models (--skip-train)
     from forecast_cli.detect import DEFAULT_LEVEL, detect
     from forecast_cli.pipeline import Predictor
 

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
 import subprocess
 import sys
 import time
@@ -28,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from frozen import freeze
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAIN_END, VAL_END, TEST_END = 8640, 11520, 14400
@@ -43,12 +42,7 @@ def main() -> None:
     parser.add_argument("extra", nargs="*", help="extra flags for forecast train (after --)")
     args = parser.parse_args()
     base = ROOT / "bench" / "runs" / f"etth1-{args.label}"
-    code = base / "code"  # a frozen copy of the code: editing the project mid-run changes nothing
-    if not args.skip_train:
-        shutil.rmtree(code, ignore_errors=True)
-        shutil.copytree(ROOT / "forecast_cli", code / "forecast_cli")
-    os.environ["PYTHONPATH"] = str(code)
-    sys.path.insert(0, str(code))
+    code = freeze(base, refresh=not args.skip_train)
     from forecast_cli.engine import load_network
     from forecast_cli.manifest import read_manifest
     from forecast_cli.pipeline import forecast_series

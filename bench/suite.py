@@ -32,15 +32,12 @@ import argparse
 import dataclasses
 import json
 import math
-import os
-import shutil
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from frozen import freeze, run
 
 ROOT = Path(__file__).resolve().parent.parent
 ETT_HISTORY = 11520  # rows [0, 11520): the ETT protocol's train and validation rows
@@ -99,12 +96,6 @@ def cut_holdout(history: pd.DataFrame, horizon: int) -> tuple[pd.DataFrame, pd.D
 
 def by_series(frame: pd.DataFrame, column: str = "y") -> dict[str, np.ndarray]:
     return {str(uid): g[column].to_numpy(dtype="float64") for uid, g in frame.groupby("unique_id", sort=False)}
-
-
-def run(cmd: list[str], cwd: Path) -> float:
-    started = time.monotonic()
-    subprocess.run(cmd, check=True, cwd=cwd)  # not the project folder: `-m` would import its code
-    return time.monotonic() - started
 
 
 def lstm_alone(model: Path, train_csv: Path, order: list[str]) -> np.ndarray:
@@ -168,12 +159,7 @@ def main() -> None:
     parser.add_argument("extra", nargs="*", help="extra flags for forecast train (after --)")
     args = parser.parse_args()
     base = ROOT / "bench" / "runs" / args.label
-    code = base / "code"  # a frozen copy of the code: editing the project mid-run changes nothing
-    if not args.skip_train:
-        shutil.rmtree(code, ignore_errors=True)
-        shutil.copytree(ROOT / "forecast_cli", code / "forecast_cli")
-    os.environ["PYTHONPATH"] = str(code)
-    sys.path.insert(0, str(code))
+    code = freeze(base, refresh=not args.skip_train)
     forecast = [sys.executable, "-m", "forecast_cli.cli"]
     results_file = base / ("holdout.json" if args.holdout else "test.json")
     results = json.loads(results_file.read_text()) if results_file.exists() else {}
