@@ -116,7 +116,7 @@ def backtest(
             start = len(hist)
             actual = all_series[uid][start : start + horizon]
             times = all_times[uid][start : start + horizon]
-            snaive = baselines.seasonal_naive(hist, horizon, resolved.season)
+            snaive = baselines.seasonal_naive(hist, horizon, resolved.baseline_season)
             naive = baselines.naive(hist, horizon)
             scale = metrics.mase_scale(hist, resolved.season)
             for h in range(len(actual)):

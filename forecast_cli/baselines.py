@@ -249,8 +249,8 @@ def forecasts(histories: Iterable[np.ndarray], horizon: int, season: int, method
 
 def for_config(histories: Iterable[np.ndarray], config: TrainConfig, method: str | None = None,
                params: Sequence[Any] | None = None) -> np.ndarray:
-    """`forecasts` with a model's horizon, season and scale, by `method` (default: its `baseline`)."""
-    return forecasts(histories, config.horizon, config.season, method or config.baseline,
+    """`forecasts` with a model's horizon, partner season and scale, by `method` (default: its `baseline`)."""
+    return forecasts(histories, config.horizon, config.baseline_season, method or config.baseline,
                      config.transform == "log", params)
 
 

@@ -144,6 +144,15 @@ def validation_metrics(ws, forecast: np.ndarray, config: TrainConfig) -> dict[st
     actual = ws.val_actual
     scales = np.array([metrics.mase_scale(h, season) for h in ws.val_history])
     naive = np.stack([baselines.naive(h, horizon) for h in ws.val_history])
+    by_season: dict[int, float] = {}
+    if len(config.seasons) > 1:
+        # Several seasons (a day and a week of hourly data): the statistical partner takes the
+        # one whose seasonal naive scores best here. The network keeps the shortest: reading two
+        # weeks, it forecast ETTh1 worse than reading two days, while the Taylor demand series is
+        # forecast far better by the week (bench/RESULTS.md, the frequency suite).
+        for s in config.seasons:
+            by_season[s] = _score(actual, baselines.forecasts(ws.val_history, horizon, s, "snaive"), scales)
+        config = dataclasses.replace(config, partner_season=min(by_season, key=lambda s: (by_season[s], s)))
     snaive = baselines.for_config(ws.val_history, config, "snaive")
     point = point_forecast(forecast, config.quantiles)
     auto = config.blend is None
@@ -169,6 +178,8 @@ def validation_metrics(ws, forecast: np.ndarray, config: TrainConfig) -> dict[st
         weight, replaced, why = guard(weights, chosen, snaive_score, margin)
         candidates = {blend_text(w, config.baseline): value for w, value in weights.items()}
         candidates["seasonal naive alone"] = snaive_score
+        candidates.update({f"seasonal naive, season {s}": value for s, value in by_season.items()
+                           if s != config.partner_season})
         if replaced:
             config = dataclasses.replace(config, baseline="snaive")
             base = snaive
@@ -181,12 +192,16 @@ def validation_metrics(ws, forecast: np.ndarray, config: TrainConfig) -> dict[st
                 why = f"it scored over {BLEND_MARGIN:.0%} better than the even blend"
             why += "; no worse than seasonal naive"
         config = dataclasses.replace(config, blend=weight)
-        choice = {"shipped": blend_text(weight, config.baseline), "reason": why, "candidates": candidates,
+        shipped = blend_text(weight, config.baseline)
+        if weight < 1.0 and config.baseline_season != season:
+            shipped += f" (season {config.baseline_season})"
+        choice = {"shipped": shipped, "reason": why, "candidates": candidates,
                   "noise": margin}
     blended = blend(forecast, base, config.blend, config.quantiles)
     result = {
         "windows": int(len(actual)),
         "season": season,
+        **({"partner_season": config.partner_season} if by_season else {}),
         "blend_weight": config.blend,
         "baseline": config.baseline,
         "lstm": metrics.score(actual, point_forecast(blended, config.quantiles), scales),

@@ -55,7 +55,17 @@ class TrainConfig:
     lr_schedule: str = "none"  # or "plateau": halve the learning rate when the loss stalls
     blend: float | None = None  # the LSTM's weight beside the baseline; None: chosen on validation
     baseline: str = "ets"  # what the rest of the blend goes to: ets or snaive (seasonal naive)
-    seasons: tuple[int, ...] = ()  # candidate seasons (`--season 24,168`); `season` is chosen from them
+    # Candidate seasons (`--season 24,168`, or a day and a week from hourly dates): the network
+    # takes the shortest as `season`; the statistical partner (`partner_season`) is chosen among
+    # those the data carries, on the validation windows.
+    seasons: tuple[int, ...] = ()
+    partner_season: int | None = None  # the baseline's and the guard's season; None: `season`
+
+    @property
+    def baseline_season(self) -> int | None:
+        """The season of the statistical forecasts (ETS, seasonal naive): the partner's if one was
+        chosen, else the network's."""
+        return self.partner_season or self.season
 
     def __post_init__(self) -> None:
         positive = {
@@ -75,6 +85,8 @@ class TrainConfig:
             positive["lookback"] = self.lookback
         if self.season is not None:
             positive["season"] = self.season
+        if self.partner_season is not None:
+            positive["partner_season"] = self.partner_season
         if self.batch_size is not None:
             positive["batch_size"] = self.batch_size
         for name, value in positive.items():
@@ -244,7 +256,8 @@ def parse_columns(text: str | None, auto: bool = False) -> tuple[str, ...] | Non
 
 def parse_season(text: str | int | None) -> tuple[int | None, tuple[int, ...]]:
     """The `--season` option: one season length (the model's), or several separated by commas
-    (the candidates: the model takes the longest the data carries, see `choose_season`).
+    (the candidates: the network takes the shortest, the statistical partner the one that
+    validates best among those the data carries, see `partner_seasons`).
     Returns (season, seasons): (None, ()) when not given.
 
     Example:
@@ -264,17 +277,15 @@ def parse_season(text: str | int | None) -> tuple[int | None, tuple[int, ...]]:
     return None, tuple(values)
 
 
-def choose_season(seasons: tuple[int, ...], shortest: int, horizon: int) -> int:
-    """The model's season among candidate seasons: the longest that every series can carry (two
-    cycles and a horizon of values), so that the network's window covers the longest cycle the
-    data supports, and a week of hourly data is seen, not only a day; else the shortest.
+def partner_seasons(seasons: tuple[int, ...], shortest: int, horizon: int) -> tuple[int, ...]:
+    """The candidate seasons every series can carry (two cycles and a horizon of values), among
+    which validation chooses the statistical partner's; the shortest always stays (the network's).
 
     Example:
-        >>> choose_season((24, 168), 1000, 48), choose_season((24, 168), 300, 48), choose_season((12,), 20, 6)
-        (168, 24, 12)
+        >>> partner_seasons((24, 168), 1000, 48), partner_seasons((24, 168), 300, 48), partner_seasons((12,), 20, 6)
+        ((24, 168), (24,), (12,))
     """
-    fits = [s for s in seasons if shortest >= 2 * s + horizon]
-    return max(fits) if fits else min(seasons)
+    return tuple(s for s in seasons if s == min(seasons) or shortest >= 2 * s + horizon)
 
 
 def parse_blend(text: str | None) -> float | None:
@@ -397,15 +408,18 @@ def default_batch_size(n_windows: int) -> int:
     return int(min(256, max(16, n_windows // 16)))
 
 
-def resolve_config(config: TrainConfig, series: dict[str, np.ndarray], season: int, source: str) -> TrainConfig:
+def resolve_config(config: TrainConfig, series: dict[str, np.ndarray], seasons: int | tuple[int, ...],
+                   source: str) -> TrainConfig:
     """Fill in what the flags left to the data (season, lookback, validation and training
     windows, transform, scaling, loss) and check that the data can support them.
 
     Args:
         config: the settings as given (None or auto where the data decides).
         series: each series' values, by id.
-        season: the season detected from the data's frequency; the model's is `config.season`
-            if given, else chosen among `config.seasons` by `choose_season`, else this one.
+        seasons: the seasons of the data's frequency (`data.seasons_of`: a day and a week for
+            hourly data), or one. The network's season is `config.season` if given, else the
+            shortest of `config.seasons` (or of these); the others that the data carries
+            (`partner_seasons`) stay candidates for the statistical partner.
         source: the data file, for messages.
 
     Returns:
@@ -418,7 +432,12 @@ def resolve_config(config: TrainConfig, series: dict[str, np.ndarray], season: i
     lengths = np.array([len(v) for v in series.values()])
     longest, shortest = int(lengths.max()), int(lengths.min())
     horizon = config.horizon
-    season = config.season or (choose_season(config.seasons, shortest, horizon) if config.seasons else season)
+    if config.season:
+        candidates: tuple[int, ...] = (config.season,)
+    else:
+        candidates = partner_seasons(config.seasons or ((seasons,) if isinstance(seasons, int) else tuple(seasons)),
+                                     shortest, horizon)
+    season = min(candidates)
     lookback = config.lookback or fitting_lookback(horizon, season, shortest)
     val_windows = config.val_windows or default_val_windows(len(series), longest, lookback, horizon)
     # Windows each series offers to the refit (validation part included), the most of any stage.
@@ -455,5 +474,6 @@ def resolve_config(config: TrainConfig, series: dict[str, np.ndarray], season: i
             "--loss ape measures relative errors on a log scale and needs --transform log with "
             f"--scaling mean; this run has transform {transform} and scaling {scaling}. Use --loss mae."
         )
-    return dataclasses.replace(config, season=season, lookback=lookback, transform=transform, scaling=scaling,
+    return dataclasses.replace(config, season=season, seasons=candidates if len(candidates) > 1 else (),
+                               lookback=lookback, transform=transform, scaling=scaling,
                                loss=loss, val_windows=val_windows, max_windows=max_windows)

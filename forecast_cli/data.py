@@ -21,6 +21,9 @@ FILLS = ("interpolate", "ffill", "zero", "none")
 DELIMITERS = ",;\t|"
 MISSING_MARKERS = ("", "NA", "NaN", "nan", "NULL", "null")  # read as missing values; others must be numbers
 
+# The longest week taken as a second season (ten-minute data): the statistical partner's seasonal
+# states and seasonal naive's memory grow with it, and finer data rarely spans enough weeks.
+WEEK_LONGEST = 1008
 # Steps in one seasonal cycle per pandas offset base (the cycle a person would name).
 _SEASON_BY_BASE = {
     "min": 60 * 24,  # per day
@@ -71,13 +74,14 @@ class Dataset:
     time_kind: str  # "datetime" or "integer"
     freq: str | None  # pandas offset alias for datetimes, None for integer steps
     step: int  # integer step size (1 for datetimes)
-    season: int
+    season: int  # the shortest cycle of `seasons` (a day for hourly data)
     source: str
     filled: int  # values filled in (missing values and missing timestamps)
     sha256: str
     covariates: tuple[str, ...] = ()  # numeric columns kept in `frame` beside y, by their own names
     future: pd.DataFrame | None = None  # rows after each series' last value (unique_id, ds, covariates)
     missing_values: int = 0  # empty cells in the target column as read (before filling)
+    seasons: tuple[int, ...] = ()  # every cycle of the frequency, shortest first (`seasons_of`)
 
     @property
     def n_series(self) -> int:
@@ -360,6 +364,7 @@ def load_series(
         covariates=names,
         future=future,
         missing_values=missing_values,
+        seasons=seasons_of(freq) if time_kind == "datetime" else (1,),
     )
 
 
@@ -707,6 +712,24 @@ def season_of(freq: str | None) -> int:
     if cycle % n != 0:
         return 1
     return max(1, cycle // n)
+
+
+def seasons_of(freq: str | None) -> tuple[int, ...]:
+    """Every seasonal cycle a person would name for a pandas frequency, shortest first: a day and
+    a week for hourly and finer data (a week of at most `WEEK_LONGEST` steps), else `season_of`'s
+    one.
+
+    Example:
+        >>> seasons_of("h"), seasons_of("30min"), seasons_of("D"), seasons_of("MS"), seasons_of("min")
+        ((24, 168), (48, 336), (7,), (12,), (1440,))
+    """
+    day = season_of(freq)
+    if freq is None or day <= 1:
+        return (day,)
+    base = pd.tseries.frequencies.to_offset(freq).rule_code.split("-")[0]
+    if base in ("h", "min") and 7 * day <= WEEK_LONGEST:
+        return (day, 7 * day)
+    return (day,)
 
 
 def future_grid(last: np.ndarray, horizon: int, time_kind: str, freq: str | None, step: int) -> np.ndarray:

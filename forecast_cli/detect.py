@@ -165,7 +165,7 @@ class OneStep:
         """The baseline's one-step forecast from each history (the first step of what `predict`
         blends with)."""
         config = self.config
-        log, season = config.transform == "log", config.season
+        log, season = config.transform == "log", config.baseline_season
         params = None if self.ets is None else [self.ets[uid] for uid, _ in pairs]
         if config.baseline != "ets" or not prefixes:
             return baselines.forecasts([h for _, h in pairs], 1, season, config.baseline, log, params)[:, 0]
@@ -402,4 +402,4 @@ def _ets_params(predictor: Predictor, series: dict[str, np.ndarray], last: int) 
     if any(isinstance(p, dict) for p in saved.values()):
         return dict(zip(series, baselines.saved_params(series, saved)))
     log = config.transform == "log"
-    return {uid: baselines.fit_ets(values[:-last], config.season, log) for uid, values in series.items()}
+    return {uid: baselines.fit_ets(values[:-last], config.baseline_season, log) for uid, values in series.items()}

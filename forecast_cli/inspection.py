@@ -58,6 +58,7 @@ def describe(model_dir: str | Path) -> dict[str, Any]:
             "quantiles": list(cfg.quantiles),
             "blend_weight": cfg.blend,
             "baseline": cfg.baseline,
+            "partner_season": cfg.baseline_season,
             "onnx": bool(manifest.onnx and manifest.onnx.get("file")),
         },
         "versions": manifest.versions,
@@ -72,7 +73,8 @@ def lines(summary: dict[str, Any]) -> list[str]:
     when = f"dates, frequency {on['freq']}" if on["time_kind"] == "datetime" else "integer steps"
     out = [
         f"model      {summary['model_dir']} (format {summary['format_version']}, written {summary['created_at']})",
-        f"trained on {on['source']} (sha256 {str(on['sha256'])[:12]}...): {on['series']} series; {when}; season {on['season']}",
+        f"trained on {on['source']} (sha256 {str(on['sha256'])[:12]}...): {on['series']} series; {when}; season {on['season']}"
+        + (f" (statistical partner: {fc['partner_season']})" if fc["partner_season"] != on["season"] else ""),
         f"columns    time={on['columns']['time_col']!r}, target={on['columns']['target_col']!r}, id={on['columns']['id_col']!r}"
         + (f"; covariates: {', '.join(on['covariates'])}" if on["covariates"] else ""),
         f"forecast   {fc['horizon']} steps from the last {fc['lookback']}; {blend_text(fc['blend_weight'], fc['baseline'])}"

@@ -143,7 +143,7 @@ def fit(dataset: Dataset, config: TrainConfig, reporter: Reporter | None = None)
     """
     reporter = reporter or SilentReporter()
     series = series_arrays(dataset.frame)
-    config = resolve_config(config, series, dataset.season, dataset.source)
+    config = resolve_config(config, series, dataset.seasons or dataset.season, dataset.source)
     log = config.transform == "log"
     covariates = covariate_values(dataset.frame, config)
     ws = make_windows(series, config.lookback, config.horizon, config.val_windows, config.max_windows,
@@ -184,7 +184,8 @@ def fit(dataset: Dataset, config: TrainConfig, reporter: Reporter | None = None)
     val_scaled = lstm.predict(network, ws.x_val)
     val_forecast = invert_outputs(val_scaled, ws.val_base, [ws.scalings[uid] for uid in ws.val_ids], config.quantiles)
     scores = validation_metrics(ws, val_forecast, config)  # chooses the blend weight and partner if auto
-    config = dataclasses.replace(config, blend=scores["blend_weight"], baseline=scores["baseline"])
+    config = dataclasses.replace(config, blend=scores["blend_weight"], baseline=scores["baseline"],
+                                 partner_season=scores.get("partner_season", config.partner_season))
     best_epoch = best_epochs[0]
     scalings, covariate_scalings = ws.scalings, ws.covariate_scalings
     if config.refit:
@@ -208,7 +209,7 @@ def fit(dataset: Dataset, config: TrainConfig, reporter: Reporter | None = None)
     if config.baseline == "ets" and config.blend < 1.0:
         # Like the refit: the smoothing parameters that predict applies come from all the data.
         reporter.info(f"Fitting the ETS baseline to {len(series)} series")
-        ets_params = {uid: baselines.fit_ets(values, config.season, log) for uid, values in series.items()}
+        ets_params = {uid: baselines.fit_ets(values, config.baseline_season, log) for uid, values in series.items()}
     return Fitted(network=network, config=config, scalings=scalings, history=history, best_epoch=best_epoch,
                   metrics=scores, train_windows=len(ws.x_train), x_val=ws.x_val,
                   covariate_scalings=covariate_scalings, ets_params=ets_params)

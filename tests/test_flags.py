@@ -166,32 +166,46 @@ def test_transform_log_is_accepted_on_data_with_negatives(tmp_path):
 
 def _hourly(tmp_path, hours: int, integer: bool = False):
     t = np.arange(hours)
-    y = 50 + 10 * np.sin(2 * np.pi * t / 24) + 20 * (t % 168 >= 120)  # a day, and a weekend
+    # A day, and a weekend that starts inside the last validation window of a 400-hour series.
+    y = 50 + 10 * np.sin(2 * np.pi * t / 24) + 20 * ((t + 62) % 168 >= 120)
     ds = np.arange(1, hours + 1) if integer else pd.date_range("2024-01-01", periods=hours, freq="h")
     path = tmp_path / "hourly.csv"
     pd.DataFrame({"ds": ds, "y": y.round(3)}).to_csv(path, index=False)
     return path
 
 
-def test_several_seasons_give_the_week_when_every_series_holds_two_weeks(tmp_path):
-    default, _ = _train(_hourly(tmp_path, 400), tmp_path / "default")
-    assert default["config"]["season"] == 24 and default["config"]["seasons"] == []  # hourly: a day
-    manifest, result = _train(_hourly(tmp_path, 400), tmp_path / "model", "--season", "24,168")
-    assert manifest["config"]["season"] == 168 and manifest["config"]["seasons"] == [24, 168]
-    assert "season 168" in result.stderr
-    short, _ = _train(_hourly(tmp_path, 300), tmp_path / "short", "--season", "24,168")  # 300 < 2 x 168 + 4
-    assert short["config"]["season"] == 24
+def test_hourly_dates_give_the_network_the_day_and_the_partner_the_season_that_validates_best(tmp_path):
+    data = _hourly(tmp_path, 400)  # a weekend step: only the week repeats exactly
+    manifest, result = _train(data, tmp_path / "model")
+    config = manifest["config"]
+    assert (config["season"], config["seasons"], config["partner_season"]) == (24, [24, 168], 168)
+    assert "season 24" in result.stderr
+    # The weekly seasonal naive is exact on validation: the guard ships it, at the partner's season.
+    assert (config["baseline"], config["blend"]) == ("snaive", 0.0)
+    choice = json.loads((tmp_path / "model" / "metrics.json").read_text())["choice"]
+    assert choice["shipped"] == "seasonal naive alone (season 168)"
+    assert choice["candidates"]["seasonal naive alone"] == 0.0 < choice["candidates"]["seasonal naive, season 24"]
+    forecast = runner.invoke(app, ["predict", str(tmp_path / "model"), str(data)])
+    assert forecast.exit_code == 0, forecast.output
+    y = pd.read_csv(data)["y"].to_numpy()
+    assert np.allclose(pd.read_csv(io.StringIO(forecast.stdout))["yhat"], y[400 - 168 : 400 - 164])
+    inspect = runner.invoke(app, ["inspect", str(tmp_path / "model")])
+    assert "season 24 (statistical partner: 168)" in inspect.stderr
+    short, _ = _train(_hourly(tmp_path, 300), tmp_path / "short")  # 300 < 2 x 168 + 4: no week
+    assert (short["config"]["season"], short["config"]["seasons"], short["config"]["partner_season"]) == (24, [], None)
 
 
 def test_season_takes_several_lengths_on_the_command_line_and_in_a_config_file(tmp_path):
     data = _hourly(tmp_path, 400, integer=True)  # integer steps: no season unless given
     manifest, _ = _train(data, tmp_path / "a", "--season", "24,168")
-    assert manifest["config"]["season"] == 168 and manifest["config"]["seasons"] == [24, 168]
+    assert manifest["config"]["season"] == 24 and manifest["config"]["seasons"] == [24, 168]
+    assert manifest["config"]["partner_season"] == 168
     (tmp_path / "train.toml").write_text("season = [24, 168]\n")
     manifest, _ = _train(data, tmp_path / "b", "--config", str(tmp_path / "train.toml"))
-    assert manifest["config"]["season"] == 168
+    assert manifest["config"]["seasons"] == [24, 168]
     manifest, _ = _train(data, tmp_path / "c", "--season", "24")
     assert manifest["config"]["season"] == 24 and manifest["config"]["seasons"] == []
+    assert manifest["config"]["partner_season"] is None
     bad = runner.invoke(app, ["train", str(data), "--horizon", "4", "--season", "24,week"])
     assert bad.exit_code == ExitCode.USAGE and "--season must be a whole number" in bad.stderr
     zero = runner.invoke(app, ["train", str(data), "--horizon", "4", "--season", "0,24"])
