@@ -140,8 +140,8 @@ def evaluate(name: str, spec: Set, work: Path, train_csv: Path, test: pd.DataFra
     for season in spec.seasons:
         if season > 1:
             methods[f"seasonal naive {season}"] = baselines.forecasts(histories, spec.horizon, season, "snaive")
-    methods[f"ETS (season {config.season})"] = baselines.forecasts(
-        histories, spec.horizon, config.season, "ets", config.transform == "log")
+    methods[f"ETS (season {config.baseline_season})"] = baselines.forecasts(
+        histories, spec.horizon, config.baseline_season, "ets", config.transform == "log")
     scores = {method: score(actual, forecast, scales, f"{name}: {method}") for method, forecast in methods.items()}
     longest = f"seasonal naive {spec.seasons[-1]}" if spec.seasons[-1] > 1 else "naive"
     metrics_json = json.loads((work / "model" / "metrics.json").read_text())

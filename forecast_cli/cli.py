@@ -83,7 +83,7 @@ TIME_COL = typer.Option(None, "--time-col", help="Time column [default: ds, date
 TARGET_COL = typer.Option(None, "--target-col", help="Value column [default: y, or the only other column].")
 ID_COL = typer.Option(None, "--id-col", help="Series id column [default: unique_id if present].")
 FREQ = typer.Option(None, "--freq", help="Pandas frequency (h, D, W-SUN, MS, QS, ...) [default: inferred].")
-SEASON = typer.Option(None, "--season", help="Season length in steps, or several separated by commas (e.g. 24,168: the model takes the longest that every series holds twice over plus a horizon) [default: from the frequency; 1 for integer steps].")
+SEASON = typer.Option(None, "--season", help="Season length in steps, or several separated by commas (e.g. 24,168: the network takes the shortest; ETS and seasonal naive the one that validates best among those every series holds twice over plus a horizon) [default: from the frequency, a day and a week for hourly and finer dates; 1 for integer steps].")
 FILL = typer.Option("interpolate", "--fill", help="Missing values and timestamps: interpolate, ffill, zero or none (refuse).")
 EPOCHS = typer.Option(60, "--epochs", help="Most epochs to train (early stopping usually ends sooner).")
 BATCH_SIZE = typer.Option(None, "--batch-size", help="Windows per gradient step [default: about 16 steps an epoch, 16 to 256].")
