@@ -346,7 +346,6 @@ def fitting_lookback(horizon: int, season: int, shortest: int) -> int:
 VALIDATION_TARGET = 64  # validation windows wanted in all when the data allow it
 WINDOW_BUDGET = 20_000  # training windows a run can afford when series are few and long
 ALL_WINDOWS = 100_000  # up to this many in all, every training window is used
-STEP_BUDGET = ALL_WINDOWS * 48  # ... and up to this many window steps (windows x lookback)
 LONG_SERIES = 1_000  # values from which a series can spare several validation blocks
 
 
@@ -369,33 +368,28 @@ def default_val_windows(n_series: int, longest: int, lookback: int, horizon: int
     return max(1, min(wanted, quarter, room))
 
 
-def default_max_windows(windows: list[int], lookback: int = 1) -> int:
+def default_max_windows(windows: list[int]) -> int:
     """Training windows kept per series (the most recent) when `--max-windows` is not given:
-    every window when the data offers at most 100,000 in all and 4.8 million window steps (windows x lookback, what an epoch costs); else 100 per
-    series, or more when there are fewer than 200 series, up to about 20,000 windows in all, or
-    to 4.8 million window steps when the windows are long.
+    every window when the data offers at most 100,000 in all; else 100 per series, or more when
+    there are fewer than 200 series, up to about 20,000 windows in all.
 
     Using every window forecast the tourism-monthly holdout better than 100 per series (MAPE 26.47
     against 26.73, bench/RESULTS.md) for twice the time; M4 weekly's 330,000 windows would take
-    past 15 minutes, hence the cap above 100,000. The step budget keeps a two-week lookback of
-    hourly data (336 steps, `--season 24,168`) near the cost of two days' windows.
+    past 15 minutes, hence the cap above 100,000. A budget of window steps (windows x lookback)
+    for long windows was tried and dropped: capped at 4.8 million steps, ETTh1's seven columns at
+    h 168 kept 4,082 of 11,017 windows each and forecast the holdout 23% worse (MASE 1.026
+    against 0.833), as a 4-million budget had at h 720 (bench/RESULTS.md).
 
     Args:
         windows: the training windows each series offers.
-        lookback: the steps each window reads.
 
     Example:
-        >>> default_max_windows([238] * 366, 24), default_max_windows([2492] * 359, 67), default_max_windows([150_000])
+        >>> default_max_windows([238] * 366), default_max_windows([2492] * 359), default_max_windows([150_000])
         (238, 100, 20000)
-        >>> default_max_windows([10_000] * 7, 336)
-        2041
     """
-    n = max(1, len(windows))
-    if sum(windows) > ALL_WINDOWS:
-        return max(100, -(-WINDOW_BUDGET // n))
-    if sum(windows) * lookback > STEP_BUDGET:
-        return max(100, -(-STEP_BUDGET // (lookback * n)))
-    return max(1, max(windows, default=1))
+    if sum(windows) <= ALL_WINDOWS:
+        return max(1, max(windows, default=1))
+    return max(100, -(-WINDOW_BUDGET // max(1, len(windows))))
 
 
 def default_batch_size(n_windows: int) -> int:
@@ -442,7 +436,7 @@ def resolve_config(config: TrainConfig, series: dict[str, np.ndarray], seasons: 
     val_windows = config.val_windows or default_val_windows(len(series), longest, lookback, horizon)
     # Windows each series offers to the refit (validation part included), the most of any stage.
     offered = [max(0, n - lookback - horizon + 1) for n in lengths.tolist()]
-    max_windows = config.max_windows or default_max_windows(offered, lookback)
+    max_windows = config.max_windows or default_max_windows(offered)
     need = lookback + horizon * (1 + val_windows)
     if longest < need:
         raise DataError(
