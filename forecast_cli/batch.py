@@ -10,9 +10,10 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from forecast_cli.atomic import atomic_write_text
+from forecast_cli.atomic import atomic_write_bytes
 from forecast_cli.errors import DataError, ForecastError, LockTimeoutError, OutputError
-from forecast_cli.forecast_file import forecasts_to_csv
+from forecast_cli.data import is_parquet
+from forecast_cli.forecast_file import encode_table, forecasts_to_csv
 from forecast_cli.output import Reporter, error_line
 
 
@@ -51,8 +52,10 @@ def expand_inputs(patterns: list[str]) -> list[Path]:
 
 
 def output_for(input_path: Path, output_dir: Path) -> Path:
-    """The forecast file written for an input: `<output_dir>/<input stem>.forecast.csv`."""
-    return output_dir / f"{input_path.stem}.forecast.csv"
+    """The forecast file written for an input: `<output_dir>/<input stem>.forecast.csv`, or
+    `.forecast.parquet` for Parquet input (a file, or a folder of parts named by the folder)."""
+    suffix = ".parquet" if is_parquet(input_path) else ".csv"
+    return output_dir / f"{input_path.stem}.forecast{suffix}"
 
 
 def make_output_dir(folder: Path) -> None:
@@ -138,12 +141,11 @@ def predict_files(predictor: Any, inputs: list[Path], targets: list[Path | None]
             frame = predictor.forecast(path, reporter, as_of)
             if on_forecast is not None:
                 on_forecast(frame)
-            text = forecasts_to_csv(frame)
             if target is None:
-                sys.stdout.write(text)
+                sys.stdout.write(forecasts_to_csv(frame))
                 sys.stdout.flush()
             else:
-                atomic_write_text(target, text)
+                atomic_write_bytes(target, encode_table(frame, target))
             result.series, result.rows = int(frame["unique_id"].nunique()), len(frame)
             reporter.info(f"Wrote {result.rows} forecasts for {result.series} series to "
                           f"{'stdout' if target is None else target}")

@@ -215,7 +215,7 @@ def _columns(options: dict):
 @with_training_options
 def train(
     ctx: typer.Context,
-    data: Path = typer.Argument(..., help="CSV: one series (time, value) or many in long format (unique_id, ds, y)."),
+    data: Path = typer.Argument(..., help="CSV, or Parquet (a .parquet file, a folder of .parquet parts, or a quoted glob of parts): one series (time, value) or many in long format (unique_id, ds, y)."),
     horizon: Optional[int] = HORIZON,
     out: Path = typer.Option(Path("model"), "--out", "-o", help="Model directory to write (replaced whole on success)."),
     **options,
@@ -243,7 +243,7 @@ def train(
 @with_training_options
 def backtest(
     ctx: typer.Context,
-    data: Path = typer.Argument(..., help="CSV, as for `forecast train`."),
+    data: Path = typer.Argument(..., help="CSV or Parquet, as for `forecast train`."),
     horizon: Optional[int] = HORIZON,
     folds: int = typer.Option(3, "--folds", help="Number of rolling cut-offs."),
     step: Optional[int] = typer.Option(None, "--step", help="Steps between cut-offs [default: the horizon]."),
@@ -353,8 +353,8 @@ def _plot_backtest(result, path: Path, n: int) -> None:
 @app.command()
 @handle_errors
 def evaluate(
-    forecasts: Path = typer.Argument(..., help="Forecast CSV written by `forecast predict` (unique_id, ds, yhat)."),
-    actuals: Path = typer.Argument(..., help="CSV of the actual values, in the training data's shape."),
+    forecasts: Path = typer.Argument(..., help="Forecast file (CSV or Parquet) written by `forecast predict` (unique_id, ds, yhat)."),
+    actuals: Path = typer.Argument(..., help="CSV or Parquet of the actual values, in the training data's shape."),
     history: Optional[Path] = typer.Option(None, "--history", help="The training data, to compute MASE."),
     json_summary: bool = typer.Option(False, "--json", help="Print the scores as JSON on stdout."),
     plot: Optional[Path] = PLOT,
@@ -407,7 +407,7 @@ def evaluate(
 @app.command()
 @handle_errors
 def doctor(
-    data: Path = typer.Argument(..., help="CSV to check, as `forecast train` would read it."),
+    data: Path = typer.Argument(..., help="CSV or Parquet to check, as `forecast train` would read it."),
     horizon: Optional[int] = typer.Option(None, "--horizon", "-H", help="Check that this horizon is supported."),
     time_col: Optional[str] = TIME_COL,
     target_col: Optional[str] = TARGET_COL,
@@ -479,9 +479,9 @@ def _fmt(value) -> str:
 @handle_errors
 def predict(
     model_dir: Path = typer.Argument(..., help="Model directory written by `forecast train`."),
-    data: List[str] = typer.Argument(..., help="CSV file(s) or quoted glob patterns ('incoming/*.csv') with the training columns."),
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="Forecast CSV for a single input (replaced whole), or - for stdout [default: -]."),
-    output_dir: Optional[Path] = typer.Option(None, help="Folder for one forecast per input, named <input stem>.forecast.csv (created if missing, as mkdir -p)."),
+    data: List[str] = typer.Argument(..., help="CSV or Parquet file(s), folders of Parquet parts, or quoted glob patterns ('incoming/*.csv': each match forecast on its own) with the training columns."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Forecast file for a single input (replaced whole): Parquet if it ends in .parquet, else CSV; or - for stdout (CSV) [default: -]."),
+    output_dir: Optional[Path] = typer.Option(None, help="Folder for one forecast per input, named <input stem>.forecast.csv (.forecast.parquet for Parquet input; created if missing, as mkdir -p)."),
     engine: str = typer.Option("auto", help="Run the network with onnx (ONNX Runtime, no TensorFlow), keras, or auto (onnx when the model has it)."),
     as_of: Optional[str] = typer.Option(None, help="Forecast from this time: rows after it are ignored (a date, or an integer step)."),
     json_summary: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout (per file: status, series, rows, seconds, error)."),
@@ -562,11 +562,11 @@ def _plot_forecast(predictor, frame, plot: Path, n: int) -> None:
 @handle_errors
 def detect(
     model_dir: Path = typer.Argument(..., help="Model directory written by `forecast train`."),
-    data: Path = typer.Argument(..., help="CSV as `forecast predict` takes it; the values to check are the last of each series."),
+    data: Path = typer.Argument(..., help="CSV or Parquet as `forecast predict` takes it; the values to check are the last of each series."),
     last: Optional[int] = typer.Option(None, "--last", help="Values checked per series, the latest ones [default: the model's horizon]."),
     level: float = typer.Option(0.99, "--level", help="The band's level: a value outside it is an anomaly (0.99: 1 ordinary value in 100 falls outside)."),
     calibration: Optional[int] = typer.Option(None, "--calibration", help="Values before the checked ones whose one-step errors set the band [default: 2,000 over the series, 20 to 500 each]."),
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="CSV of every checked value (unique_id, ds, actual, forecast, lower, upper, score, anomaly), or - for stdout [default: -]."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="File of every checked value (unique_id, ds, actual, forecast, lower, upper, score, anomaly): Parquet if it ends in .parquet, else CSV; or - for stdout [default: -]."),
     json_summary: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout (counts, the band, each anomaly); needs --output FILE."),
     fail_on_anomaly: bool = typer.Option(False, "--fail-on-anomaly", help="Exit 8 when at least one anomaly was found (outputs are still written), for cron alerts."),
     engine: str = typer.Option("auto", help="Run the network with onnx, keras, or auto (onnx when the model has it)."),
@@ -582,10 +582,10 @@ def detect(
     Example: forecast detect model sample_data/airpassengers.csv --output anomalies.csv --fail-on-anomaly
     """
     from forecast_cli import batch
-    from forecast_cli.atomic import atomic_write_text, check_writable
+    from forecast_cli.atomic import atomic_write_bytes, check_writable
     from forecast_cli.detect import detect as run_detect
     from forecast_cli.errors import UsageError
-    from forecast_cli.forecast_file import forecasts_to_csv
+    from forecast_cli.forecast_file import encode_table, forecasts_to_csv
     from forecast_cli.output import ConsoleReporter, err_console
 
     if last is not None and last < 1:
@@ -604,11 +604,10 @@ def detect(
     lock = contextlib.nullcontext() if to_stdout else batch.exclusive_lock(Path(output), lock_timeout)
     with lock:
         found = run_detect(model_dir, data, last, level, calibration, engine, as_of, reporter)
-        text = forecasts_to_csv(found.table)
         if to_stdout:
-            sys.stdout.write(text)
+            sys.stdout.write(forecasts_to_csv(found.table))
         else:
-            atomic_write_text(output, text)
+            atomic_write_bytes(output, encode_table(found.table, output))
     if plot is not None:
         _plot_detection(found, plot, plot_series)
     summary = found.summary()

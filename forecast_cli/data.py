@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import glob
 import hashlib
 import os
 import warnings
@@ -106,6 +107,93 @@ class Dataset:
         return text
 
 
+PARQUET_SUFFIX = ".parquet"
+
+
+def is_parquet(path: str | os.PathLike[str]) -> bool:
+    """Whether `path` names Parquet data: a `.parquet` file, a folder of `.parquet` parts, or a
+    glob pattern (Parquet parts read as one table)."""
+    text = str(path)
+    p = Path(text)
+    return (text.lower().endswith(PARQUET_SUFFIX) or glob.has_magic(text)
+            or (p.is_dir() and any(p.glob(f"*{PARQUET_SUFFIX}"))))
+
+
+def read_table(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, str]:
+    """Read the data at `path` as strings: Parquet (`is_parquet`) or a CSV file (`read_csv`).
+    Both go through the same column rules afterwards, so a CSV and its Parquet copy give the
+    same series."""
+    return read_parquet(path) if is_parquet(path) else read_csv(path)
+
+
+def parquet_parts(path: str | os.PathLike[str]) -> list[Path]:
+    """The Parquet files of a `.parquet` file, a folder of parts (`*.parquet`, sorted by name, as
+    Spark, Dask and pyarrow write them) or a glob pattern (its matches, sorted)."""
+    text = str(path)
+    if glob.has_magic(text):
+        parts = sorted(Path(m) for m in glob.glob(text) if Path(m).is_file())
+        if not parts:
+            raise DataError(f"no file matches {text!r}. Check the pattern and the folder.")
+        return parts
+    p = Path(text)
+    if p.is_dir():
+        parts = sorted(p.glob(f"*{PARQUET_SUFFIX}"))
+        if not parts:
+            raise DataError(f"{p} is a directory with no {PARQUET_SUFFIX} files; expected a CSV file or Parquet parts.")
+        return parts
+    if not p.exists():
+        raise DataError(f"{p}: no such file. Check the path, or pass the file to read.")
+    return [p]
+
+
+def read_parquet(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, str]:
+    """Read Parquet data (one file, or every part of a folder or glob, in name order) as strings,
+    as `read_csv` reads a CSV: numbers and dates written out in full (a float as its shortest
+    exact repr, a date as ISO 8601), empty cells as NaN. Returns the frame and the SHA-256 of
+    the parts' names and bytes.
+
+    Example:
+        >>> raw, digest = read_parquet("data/")
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    digest = hashlib.sha256()
+    frames: list[pd.DataFrame] = []
+    for part in parquet_parts(path):
+        try:
+            data = part.read_bytes()
+            table = pq.read_table(pa.BufferReader(data))
+        except OSError as exc:
+            raise DataError(f"{part}: cannot be read ({exc.strerror or exc}). Check its permissions.") from None
+        except (pa.ArrowException, ValueError) as exc:
+            detail = " ".join(str(exc).split())
+            raise DataError(f"{part}: not a readable Parquet file ({detail}). Write it again, or pass a CSV.") from None
+        frame = table.to_pandas()
+        if frames and list(frame.columns) != list(frames[0].columns):
+            raise DataError(
+                f"{part}: its columns ({', '.join(map(str, frame.columns))}) differ from the first part's "
+                f"({', '.join(map(str, frames[0].columns))}). Every part needs the same columns."
+            )
+        digest.update(part.name.encode() + b"\0" + data)
+        frames.append(frame)
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    frame = pd.DataFrame({str(name).strip(): _as_text(frame[name]) for name in frame.columns})
+    if frame.empty:
+        raise DataError(f"{path} has columns ({', '.join(frame.columns)}) but no rows of data.")
+    return frame, digest.hexdigest()
+
+
+def _as_text(col: pd.Series) -> pd.Series:
+    """A Parquet column as `read_csv` would give it: strings, NaN where empty."""
+    missing = col.isna()
+    if pd.api.types.is_float_dtype(col):
+        text = col.map(repr)
+    else:
+        text = col.astype(str)
+    return text.astype(object).where(~missing, np.nan)
+
+
 def read_csv(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, str]:
     """Read a CSV file as strings, detecting `,` `;` tab or `|` as the delimiter.
 
@@ -122,7 +210,8 @@ def read_csv(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, str]:
     if not p.exists():
         raise DataError(f"{p}: no such file. Check the path, or pass the CSV file to read.")
     if p.is_dir():
-        raise DataError(f"{p} is a directory; expected a CSV file. Pass the file inside it.")
+        raise DataError(f"{p} is a directory with no {PARQUET_SUFFIX} files; expected a CSV file or a folder of "
+                        "Parquet parts. Pass the file inside it.")
     try:
         data = p.read_bytes()
     except OSError as exc:
@@ -278,7 +367,7 @@ def load_series(
     if fill not in FILLS:
         raise UsageError(f"--fill must be one of {', '.join(FILLS)}. Received: fill={fill!r}.")
     source = str(path)
-    raw, digest = read_csv(path)
+    raw, digest = read_table(path)
     if columns is None:
         columns = detect_columns(raw, source, time_col, target_col, id_col)
     else:

@@ -11,7 +11,7 @@ import pandas as pd
 
 from forecast_cli.blend import point_forecast
 from forecast_cli.config import TrainConfig
-from forecast_cli.data import ID, TIME, read_csv
+from forecast_cli.data import ID, PARQUET_SUFFIX, TIME, read_table
 from forecast_cli.errors import DataError
 
 
@@ -50,6 +50,25 @@ def forecasts_to_csv(frame: pd.DataFrame) -> str:
     return buffer.getvalue()
 
 
+def forecasts_to_parquet(frame: pd.DataFrame) -> bytes:
+    """The forecast file as Parquet bytes (full float64 precision, dates as timestamps; no
+    index). The same frame gives the same bytes: Parquet stores no write time."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buffer = io.BytesIO()
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), buffer)
+    return buffer.getvalue()
+
+
+def encode_table(frame: pd.DataFrame, target: str | Path) -> bytes:
+    """A result table (forecasts, detections) as the bytes of the file `target` names: Parquet
+    for a `.parquet` path, else CSV."""
+    if str(target).lower().endswith(PARQUET_SUFFIX):
+        return forecasts_to_parquet(frame)
+    return forecasts_to_csv(frame).encode("utf-8")
+
+
 def read_forecasts(path: str | Path) -> pd.DataFrame:
     """A forecast file as `predict` wrote it: unique_id, ds (as text), yhat and any quantile columns.
 
@@ -57,7 +76,7 @@ def read_forecasts(path: str | Path) -> pd.DataFrame:
         >>> read_forecasts("forecast.csv").columns.tolist()
         ['unique_id', 'ds', 'yhat']
     """
-    raw, _ = read_csv(path)
+    raw, _ = read_table(path)
     missing = sorted({ID, TIME, "yhat"} - set(raw.columns))
     if missing:
         raise DataError(

@@ -40,7 +40,7 @@ GOOD = [100 + (i % 12) * 3 + i for i in range(40)]
 # id, file content (str, bytes, None = no file, "DIR" = a directory), extra train args, exit code, message
 TRAIN_CASES = [
     ("missing-file", None, [], DATA, r"data\.csv: no such file"),
-    ("directory", "DIR", [], DATA, r"data\.csv is a directory; expected a CSV file"),
+    ("directory", "DIR", [], DATA, r"data\.csv is a directory with no \.parquet files; expected a CSV file"),
     ("empty-file", "", [], DATA, r"data\.csv is empty; expected a header line"),
     ("header-only", "ds,y\n", [], DATA, r"has a header \(ds, y\) but no rows"),
     ("not-utf8", b"ds,y\n2020-01-01,1\n2020-02-01,\xe9\n", [], DATA, r"line 3 is not UTF-8 \(byte 0xe9\).*iconv"),

@@ -1,0 +1,99 @@
+"""Parquet in and out: a file, a folder of parts or a glob read as CSV is; forecasts written as Parquet."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from forecast_cli.cli import app
+from forecast_cli.errors import ExitCode
+from tests.conftest import TINY, make_long
+
+runner = CliRunner()
+
+
+def _invoke(*args):
+    result = runner.invoke(app, [str(a) for a in args])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.fixture(scope="module")
+def copies(tmp_path_factory):
+    """The same long data as a CSV, a Parquet file (dates as timestamps, one value missing in
+    both), a folder of two parts split between series, and a model trained on each."""
+    folder = tmp_path_factory.mktemp("parquet")
+    frame = make_long(3, 40, seed=4)
+    frame.loc[7, "y"] = np.nan
+    frame.to_csv(folder / "data.csv", index=False)
+    typed = frame.assign(ds=pd.to_datetime(frame["ds"]))
+    typed.to_parquet(folder / "data.parquet", index=False)
+    (folder / "parts").mkdir()
+    typed[typed["unique_id"] == "s0"].to_parquet(folder / "parts" / "part-0.parquet", index=False)
+    typed[typed["unique_id"] != "s0"].to_parquet(folder / "parts" / "part-1.parquet", index=False)
+    for name, data in (("csv", "data.csv"), ("parquet", "data.parquet"), ("parts", "parts")):
+        _invoke("train", folder / data, "--horizon", 4, "--out", folder / f"model-{name}", *TINY, "--quiet")
+    return folder
+
+
+def test_a_csv_and_its_parquet_copies_give_the_same_forecast(copies):
+    csv = _invoke("predict", copies / "model-csv", copies / "data.csv").stdout
+    assert len(pd.read_csv(io.StringIO(csv))) == 12
+    for model in ("model-parquet", "model-parts"):
+        for data in ("data.csv", "data.parquet", "parts"):
+            assert _invoke("predict", copies / model, copies / data).stdout == csv, (model, data)
+    glob = _invoke("predict", copies / "model-csv", copies / "parts" / "*.parquet", "--output-dir", copies / "out")
+    assert "part-1.forecast.parquet" in glob.stderr
+    assert sorted(p.name for p in (copies / "out").glob("*.parquet")) == ["part-0.forecast.parquet", "part-1.forecast.parquet"]
+
+
+def test_forecasts_written_as_parquet_keep_full_precision_and_read_back(copies):
+    _invoke("predict", copies / "model-csv", copies / "data.csv", "--output", copies / "fc.parquet")
+    table = pd.read_parquet(copies / "fc.parquet")
+    assert list(table.columns) == ["unique_id", "ds", "yhat"]
+    assert pd.api.types.is_datetime64_any_dtype(table["ds"]) and len(table) == 12
+    csv = pd.read_csv(io.StringIO(_invoke("predict", copies / "model-csv", copies / "data.csv").stdout))
+    assert np.allclose(table["yhat"], csv["yhat"], rtol=1e-7) and (table["yhat"] != csv["yhat"]).any()
+    # evaluate reads a Parquet forecast file against Parquet actuals: the last 4 months, forecast as of before them
+    as_of = sorted(pd.read_csv(copies / "data.csv")["ds"].unique())[-5]
+    _invoke("predict", copies / "model-csv", copies / "data.parquet", "--as-of", as_of, "--output", copies / "back.parquet")
+    scores = json.loads(_invoke("evaluate", copies / "back.parquet", copies / "data.parquet", "--json").stdout)
+    assert scores["matched"] == 12 and np.isfinite(scores["overall"]["mae"])
+    _invoke("detect", copies / "model-csv", copies / "parts", "--output", copies / "checked.parquet", "--quiet")
+    checked = pd.read_parquet(copies / "checked.parquet")
+    assert len(checked) == 12 and checked["anomaly"].dtype == bool
+
+
+def test_a_glob_of_parts_trains_one_model_on_all_of_them(copies):
+    _invoke("train", copies / "parts" / "part-*.parquet", "--horizon", 4, "--out", copies / "model-glob", *TINY, "--quiet")
+    manifest = (copies / "model-glob" / "manifest.json").read_text()
+    assert all(f'"{uid}"' in manifest for uid in ("s0", "s1", "s2"))
+
+
+def test_bad_parquet_data_names_the_file_and_the_fix(copies, tmp_path):
+    bad = tmp_path / "broken.parquet"
+    bad.write_bytes(b"not parquet at all")
+    result = runner.invoke(app, ["predict", str(copies / "model-csv"), str(bad)])
+    assert result.exit_code == ExitCode.DATA and "broken.parquet: not a readable Parquet file" in result.stderr
+    assert "Traceback" not in result.output
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    make_long(1, 40).to_parquet(parts / "a.parquet", index=False)
+    make_long(1, 40).rename(columns={"y": "value"}).to_parquet(parts / "b.parquet", index=False)
+    result = runner.invoke(app, ["train", str(parts), "--horizon", "4"])
+    assert result.exit_code == ExitCode.DATA and "b.parquet: its columns (unique_id, ds, value) differ" in result.stderr
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = runner.invoke(app, ["train", str(empty), "--horizon", "4"])
+    assert result.exit_code == ExitCode.DATA and "no .parquet files" in result.stderr
+    words = make_long(1, 40)
+    words["y"] = words["y"].astype(str)
+    words.loc[5, "y"] = "oops"
+    words.to_parquet(tmp_path / "words.parquet", index=False)
+    result = runner.invoke(app, ["train", str(tmp_path / "words.parquet"), "--horizon", "4"])
+    assert result.exit_code == ExitCode.DATA and "'y'" in result.stderr and "oops" in result.stderr
