@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from forecast_cli.atomic import atomic_write_bytes
-from forecast_cli.errors import DataError, ForecastError, LockTimeoutError, OutputError
-from forecast_cli.data import is_parquet
+from forecast_cli.errors import ForecastError, LockTimeoutError, OutputError
+from forecast_cli.data import glob_files, is_parquet
 from forecast_cli.forecast_file import encode_table, forecasts_to_csv
 from forecast_cli.output import Reporter, error_line
 
@@ -41,10 +41,7 @@ def expand_inputs(patterns: list[str]) -> list[Path]:
     paths: list[Path] = []
     for pattern in patterns:
         if glob.has_magic(pattern):
-            matches = sorted(Path(m) for m in glob.glob(pattern) if Path(m).is_file())
-            if not matches:
-                raise DataError(f"no file matches {pattern!r}. Check the pattern and the folder.")
-            paths.extend(matches)
+            paths.extend(glob_files(pattern))
         else:
             paths.append(Path(pattern))
     seen: set[Path] = set()

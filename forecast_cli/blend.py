@@ -150,10 +150,12 @@ def validation_metrics(ws, forecast: np.ndarray, config: TrainConfig) -> dict[st
         # one whose seasonal naive scores best here. The network keeps the shortest: reading two
         # weeks, it forecast ETTh1 worse than reading two days, while the Taylor demand series is
         # forecast far better by the week (bench/RESULTS.md, the frequency suite).
-        for s in config.seasons:
-            by_season[s] = _score(actual, baselines.forecasts(ws.val_history, horizon, s, "snaive"), scales)
+        snaives = {s: baselines.forecasts(ws.val_history, horizon, s, "snaive") for s in config.seasons}
+        by_season = {s: _score(actual, forecast_s, scales) for s, forecast_s in snaives.items()}
         config = dataclasses.replace(config, partner_season=min(by_season, key=lambda s: (by_season[s], s)))
-    snaive = baselines.for_config(ws.val_history, config, "snaive")
+        snaive = snaives[config.partner_season]
+    else:
+        snaive = baselines.for_config(ws.val_history, config, "snaive")
     point = point_forecast(forecast, config.quantiles)
     auto = config.blend is None
     grid = (1.0,) if config.future_covariates else BLEND_GRID

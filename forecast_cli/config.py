@@ -402,7 +402,7 @@ def default_batch_size(n_windows: int) -> int:
     return int(min(256, max(16, n_windows // 16)))
 
 
-def resolve_config(config: TrainConfig, series: dict[str, np.ndarray], seasons: int | tuple[int, ...],
+def resolve_config(config: TrainConfig, series: dict[str, np.ndarray], seasons: tuple[int, ...],
                    source: str) -> TrainConfig:
     """Fill in what the flags left to the data (season, lookback, validation and training
     windows, transform, scaling, loss) and check that the data can support them.
@@ -411,7 +411,7 @@ def resolve_config(config: TrainConfig, series: dict[str, np.ndarray], seasons: 
         config: the settings as given (None or auto where the data decides).
         series: each series' values, by id.
         seasons: the seasons of the data's frequency (`data.seasons_of`: a day and a week for
-            hourly data), or one. The network's season is `config.season` if given, else the
+            hourly data). The network's season is `config.season` if given, else the
             shortest of `config.seasons` (or of these); the others that the data carries
             (`partner_seasons`) stay candidates for the statistical partner.
         source: the data file, for messages.
@@ -420,7 +420,7 @@ def resolve_config(config: TrainConfig, series: dict[str, np.ndarray], seasons: 
         The config with nothing left to resolve but the batch size (set from the window count).
 
     Example:
-        >>> resolve_config(TrainConfig(horizon=12), {"a": np.arange(144.0)}, 12, "air.csv").lookback
+        >>> resolve_config(TrainConfig(horizon=12), {"a": np.arange(144.0)}, (12,), "air.csv").lookback
         24
     """
     lengths = np.array([len(v) for v in series.values()])
@@ -429,8 +429,7 @@ def resolve_config(config: TrainConfig, series: dict[str, np.ndarray], seasons: 
     if config.season:
         candidates: tuple[int, ...] = (config.season,)
     else:
-        candidates = partner_seasons(config.seasons or ((seasons,) if isinstance(seasons, int) else tuple(seasons)),
-                                     shortest, horizon)
+        candidates = partner_seasons(config.seasons or seasons, shortest, horizon)
     season = min(candidates)
     lookback = config.lookback or fitting_lookback(horizon, season, shortest)
     val_windows = config.val_windows or default_val_windows(len(series), longest, lookback, horizon)

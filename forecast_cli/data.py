@@ -126,15 +126,25 @@ def read_table(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, str]:
     return read_parquet(path) if is_parquet(path) else read_csv(path)
 
 
+def glob_files(pattern: str) -> list[Path]:
+    """The files a glob pattern matches, sorted; an error when there are none.
+
+    Example:
+        >>> glob_files("incoming/*.csv")
+        [PosixPath('incoming/a.csv'), PosixPath('incoming/b.csv')]
+    """
+    matches = sorted(Path(m) for m in glob.glob(pattern) if Path(m).is_file())
+    if not matches:
+        raise DataError(f"no file matches {pattern!r}. Check the pattern and the folder.")
+    return matches
+
+
 def parquet_parts(path: str | os.PathLike[str]) -> list[Path]:
     """The Parquet files of a `.parquet` file, a folder of parts (`*.parquet`, sorted by name, as
     Spark, Dask and pyarrow write them) or a glob pattern (its matches, sorted)."""
     text = str(path)
     if glob.has_magic(text):
-        parts = sorted(Path(m) for m in glob.glob(text) if Path(m).is_file())
-        if not parts:
-            raise DataError(f"no file matches {text!r}. Check the pattern and the folder.")
-        return parts
+        return glob_files(text)
     p = Path(text)
     if p.is_dir():
         parts = sorted(p.glob(f"*{PARQUET_SUFFIX}"))

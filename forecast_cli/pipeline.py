@@ -143,7 +143,7 @@ def fit(dataset: Dataset, config: TrainConfig, reporter: Reporter | None = None)
     """
     reporter = reporter or SilentReporter()
     series = series_arrays(dataset.frame)
-    config = resolve_config(config, series, dataset.seasons or dataset.season, dataset.source)
+    config = resolve_config(config, series, dataset.seasons, dataset.source)
     log = config.transform == "log"
     covariates = covariate_values(dataset.frame, config)
     ws = make_windows(series, config.lookback, config.horizon, config.val_windows, config.max_windows,

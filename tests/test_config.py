@@ -46,7 +46,7 @@ def test_resolved_config_keeps_every_window_of_small_data(long_csv):
     from forecast_cli.config import resolve_config
 
     dataset = load_series(long_csv)  # 3 series of 48 values
-    config = resolve_config(TrainConfig(horizon=4, lookback=8), series_arrays(dataset.frame), dataset.season, dataset.source)
+    config = resolve_config(TrainConfig(horizon=4, lookback=8), series_arrays(dataset.frame), dataset.seasons, dataset.source)
     assert config.val_windows == 1
     assert config.max_windows == 48 - 8 - 4 + 1  # the refit's windows: lookback and target taken off
     from forecast_cli.windows import make_windows
