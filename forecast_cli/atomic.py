@@ -10,12 +10,12 @@ import os
 import secrets
 import shutil
 from pathlib import Path
-from typing import Iterator
+from typing import BinaryIO, Iterator
 
 from forecast_cli.errors import OutputError
 
 
-def _temp_name(final: Path, kind: str) -> Path:
+def temp_name(final: Path, kind: str) -> Path:
     return final.with_name(f".{final.name}.{kind}-{os.getpid()}-{secrets.token_hex(4)}")
 
 
@@ -46,14 +46,28 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     Example:
         >>> atomic_write_bytes(Path("out.csv"), b"unique_id,ds,yhat\\n")
     """
+    with atomic_open(path) as fh:
+        fh.write(data)
+
+
+@contextlib.contextmanager
+def atomic_open(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
+    """A binary file to write `path` through, whole or not at all: the bytes go to a temporary
+    file in the same folder, renamed over `path` when the block ends; if the block raises, the
+    temporary file is removed and `path` is left as it was. For outputs written in pieces.
+
+    Example:
+        >>> with atomic_open("forecast.csv") as fh:
+        ...     fh.write(b"unique_id,ds,yhat\\n")
+    """
     final = Path(path)
     check_parent(final)
     if final.is_dir():
         raise OutputError(f"cannot write {final}: it is a directory. Give a file path.")
-    tmp = _temp_name(final, "tmp")
+    tmp = temp_name(final, "tmp")
     try:
         with open(tmp, "wb") as fh:
-            fh.write(data)
+            yield fh
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, final)
@@ -121,7 +135,7 @@ def staged_directory(final: Path) -> Iterator[Path]:
     if final.exists() and not final.is_dir():
         raise OutputError(f"cannot write the model directory {final}: a file of that name exists. Choose another --out.")
     remove_stale_temps(final)
-    tmp = _temp_name(final, "tmp")
+    tmp = temp_name(final, "tmp")
     tmp.mkdir()
     try:
         yield tmp
@@ -130,7 +144,7 @@ def staged_directory(final: Path) -> Iterator[Path]:
             if _exchange(tmp, final):
                 shutil.rmtree(tmp, ignore_errors=True)
             else:  # not Linux: two renames, with the old copy kept until the new is in place
-                old = _temp_name(final, "old")
+                old = temp_name(final, "old")
                 os.rename(final, old)
                 os.rename(tmp, final)
                 shutil.rmtree(old, ignore_errors=True)

@@ -29,6 +29,7 @@ class FileResult:
     seconds: float = 0.0
     error: str | None = None
     exit_code: int = 0
+    parts: int | None = None  # on a cluster: the input's parts, one task each
 
 
 def expand_inputs(patterns: list[str]) -> list[Path]:
@@ -109,47 +110,57 @@ def failed(result: FileResult, exc: ForecastError) -> FileResult:
     return result
 
 
-def predict_files(predictor: Any, inputs: list[Path], targets: list[Path | None], reporter: Reporter,
-                  as_of: str | None = None, keep_going: bool = False,
-                  on_forecast: Callable[[Any], None] | None = None) -> list[FileResult]:
-    """Forecast each input with one loaded model (`pipeline.Predictor`) and write each forecast
-    whole to its target, or to stdout where the target is None.
+def local_forecaster(predictor: Any, reporter: Reporter, as_of: str | None = None,
+                     on_forecast: Callable[[Any], None] | None = None) -> Callable[[Path, Path | None], FileResult]:
+    """Forecast one input in this process with a loaded model (`pipeline.Predictor`) and write
+    it whole to its target, or to stdout where the target is None. `on_forecast` is called with
+    each forecast frame before it is written (the plot)."""
+
+    def run(path: Path, target: Path | None) -> FileResult:
+        frame = predictor.forecast(path, reporter, as_of)
+        if on_forecast is not None:
+            on_forecast(frame)
+        if target is None:
+            sys.stdout.write(forecasts_to_csv(frame))
+            sys.stdout.flush()
+        else:
+            atomic_write_bytes(target, encode_table(frame, target))
+        return FileResult(input=str(path), output=str(target) if target else "-",
+                          series=int(frame["unique_id"].nunique()), rows=len(frame))
+
+    return run
+
+
+def predict_files(forecast: Callable[[Path, Path | None], FileResult], inputs: list[Path],
+                  targets: list[Path | None], reporter: Reporter, keep_going: bool = False) -> list[FileResult]:
+    """Forecast each input and write each forecast whole to its target.
 
     Args:
-        predictor: the loaded model.
+        forecast: forecasts one input and writes it (`local_forecaster`, or on a cluster
+            `cluster.cluster_forecaster`).
         inputs, targets: the data files and, for each, where its forecast goes.
         reporter: receives notes.
-        as_of: forecast from this time (rows after it are ignored).
         keep_going: record a file that fails (its error on stderr) and go on with the others;
             without it the error is raised.
-        on_forecast: called with each forecast frame before it is written (the plot).
 
     Returns:
         One `FileResult` per input, in order.
 
     Example:
-        >>> predict_files(Predictor("model"), [Path("a.csv")], [Path("a.forecast.csv")], SilentReporter())
+        >>> predict_files(local_forecaster(Predictor("model"), SilentReporter()), [Path("a.csv")],
+        ...               [Path("a.forecast.csv")], SilentReporter())
     """
     results = []
     for path, target in zip(inputs, targets, strict=True):
         started = time.monotonic()
-        result = FileResult(input=str(path), output=str(target) if target else "-")
         try:
-            frame = predictor.forecast(path, reporter, as_of)
-            if on_forecast is not None:
-                on_forecast(frame)
-            if target is None:
-                sys.stdout.write(forecasts_to_csv(frame))
-                sys.stdout.flush()
-            else:
-                atomic_write_bytes(target, encode_table(frame, target))
-            result.series, result.rows = int(frame["unique_id"].nunique()), len(frame)
+            result = forecast(path, target)
             reporter.info(f"Wrote {result.rows} forecasts for {result.series} series to "
                           f"{'stdout' if target is None else target}")
         except ForecastError as exc:
             if not keep_going:
                 raise
-            failed(result, exc)
+            result = failed(FileResult(input=str(path), output=str(target) if target else "-"), exc)
             error_line(f"{path}: {result.error}")
         results.append(timed(result, started))
     return results

@@ -486,6 +486,8 @@ def predict(
     as_of: Optional[str] = typer.Option(None, help="Forecast from this time: rows after it are ignored (a date, or an integer step)."),
     json_summary: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout (per file: status, series, rows, seconds, error)."),
     lock_timeout: float = typer.Option(60.0, help="Seconds to wait for another run writing the same output, then exit 6."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Spread the Parquet parts of each input over a Dask cluster of N worker processes on this machine (one task per part; needs --output FILE or --output-dir)."),
+    dask: Optional[str] = typer.Option(None, "--dask", help="Spread the Parquet parts over an existing Dask cluster: its scheduler's address (tcp://host:8786). Paths must be the same on every worker."),
     plot: Optional[Path] = PLOT,
     plot_series: int = PLOT_SERIES,
     quiet: bool = QUIET,
@@ -494,6 +496,8 @@ def predict(
 
     Several files (or a glob) are forecast in one process, one output each in --output-dir; a
     file that fails is reported and the others are still written (exit 7 if any failed).
+    With --workers or --dask, each input's Parquet parts are forecast in parallel and joined into
+    the same file a one-process run writes.
 
     Example: forecast predict model sample_data/airpassengers.csv --output forecast.csv
     """
@@ -515,6 +519,9 @@ def predict(
         raise UsageError("--json prints its summary on stdout, so forecasts need --output FILE or --output-dir.")
     if plot is not None and len(inputs) > 1:
         raise UsageError("--plot draws one input file; give a single DATA file with --plot.")
+    on_cluster = workers is not None or dask is not None
+    if on_cluster:
+        _check_cluster_flags(workers, dask, to_stdout, plot)
     if output_dir is not None:  # only once the command line is known to be usable
         batch.make_output_dir(output_dir)
     targets = [None] * len(inputs) if to_stdout else (
@@ -524,18 +531,43 @@ def predict(
             check_writable(target)
     reporter = ConsoleReporter(quiet=quiet)
     lock = contextlib.nullcontext() if to_stdout else batch.exclusive_lock(output_dir or Path(output), lock_timeout)
+    keep_going = len(inputs) > 1 or json_summary
     with lock:
-        predictor = Predictor(model_dir, engine)
-        draw = None if plot is None else (lambda frame: _plot_forecast(predictor, frame, plot, plot_series))
-        results = batch.predict_files(predictor, inputs, targets, reporter, as_of,
-                                      keep_going=len(inputs) > 1 or json_summary, on_forecast=draw)
+        predictor = Predictor(model_dir, engine)  # on a cluster too: the model is checked before any worker starts
+        if on_cluster:
+            from forecast_cli import cluster
+
+            with cluster.open_client(workers, dask) as client:
+                forecaster = cluster.cluster_forecaster(client, model_dir, engine, as_of,
+                                                        predictor.manifest.config.horizon, reporter)
+                results = batch.predict_files(forecaster, inputs, targets, reporter, keep_going)
+        else:
+            draw = None if plot is None else (lambda frame: _plot_forecast(predictor, frame, plot, plot_series))
+            forecaster = batch.local_forecaster(predictor, reporter, as_of, on_forecast=draw)
+            results = batch.predict_files(forecaster, inputs, targets, reporter, keep_going)
     failures = [r for r in results if r.status != "ok"]
     if json_summary:
         summary = {"model_dir": str(model_dir), "engine": predictor.network.name, "ok": len(results) - len(failures),
                    "failed": len(failures), "files": [dataclasses.asdict(r) for r in results]}
+        if on_cluster:
+            summary["cluster"] = {"workers": workers} if dask is None else {"scheduler": dask}
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")
     if failures:
         raise typer.Exit(int(failures[0].exit_code) if len(inputs) == 1 else int(ExitCode.PARTIAL))
+
+
+def _check_cluster_flags(workers: int | None, dask: str | None, to_stdout: bool, plot: Path | None) -> None:
+    from forecast_cli.errors import UsageError
+
+    if workers is not None and dask is not None:
+        raise UsageError("give either --workers N (a cluster started here) or --dask ADDRESS (an existing one), not both.")
+    if workers is not None and workers < 1:
+        raise UsageError(f"--workers {workers}: expected at least 1 worker process.")
+    if to_stdout:
+        raise UsageError("--workers/--dask stage each part beside the output before joining them, so they need "
+                         "--output FILE or --output-dir (not stdout).")
+    if plot is not None:
+        raise UsageError("--plot draws from the whole forecast in one process; drop --workers/--dask to plot.")
 
 
 def _plot_forecast(predictor, frame, plot: Path, n: int) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 from pathlib import Path
+from typing import Any, BinaryIO, Callable
 
 import numpy as np
 import pandas as pd
@@ -43,21 +44,96 @@ def forecast_frame(ids: list[str], times: np.ndarray, forecasts: np.ndarray, con
     return pd.DataFrame(columns)
 
 
+ROW_GROUP_ROWS = 1 << 20  # rows per Parquet row group, however the table arrives (in one piece or many)
+
+
+def date_detail(times: pd.Series) -> int:
+    """How much of a datetime column a CSV must show: 0 dates only (every time is midnight), 1
+    to the second, 2 to the microsecond, 3 zoned times (written in full by pandas); 0 for integer
+    steps. The most detailed of a file's pieces decides its format, so a file written in pieces
+    reads as if written whole."""
+    if isinstance(times.dtype, pd.DatetimeTZDtype):
+        return 3
+    if not pd.api.types.is_datetime64_dtype(times):
+        return 0
+    ns = times.to_numpy(dtype="datetime64[ns]").astype("int64")
+    if (ns % 1_000_000_000 != 0).any():
+        return 2
+    return 0 if (ns % 86_400_000_000_000 == 0).all() else 1
+
+
+CSV_DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S.%f", None)
+
+
+class CsvSink:
+    """The forecast CSV written piece by piece: one header, fixed float formatting (`%.8g`) so
+    equal forecasts give equal bytes, and dates shown to the detail `date_detail` found in the
+    whole table (given up front), so the pieces join into the file one write would give."""
+
+    def __init__(self, write: Callable[[bytes], Any], detail: int) -> None:
+        self.write_bytes, self.date_format, self.header = write, CSV_DATE_FORMATS[detail], True
+
+    def write(self, frame: pd.DataFrame) -> None:
+        buffer = io.StringIO()
+        frame.to_csv(buffer, index=False, header=self.header, float_format="%.8g", lineterminator="\n",
+                     date_format=self.date_format)
+        self.header = False
+        self.write_bytes(buffer.getvalue().encode("utf-8"))
+
+    def close(self) -> None:
+        pass
+
+
+class ParquetSink:
+    """The forecast Parquet file written piece by piece: row groups of exactly `ROW_GROUP_ROWS`
+    rows (the last one shorter) whatever the pieces, each from contiguous arrays, so the pieces
+    give the bytes one write of the whole table would (Parquet stores no write time)."""
+
+    def __init__(self, fh: BinaryIO) -> None:
+        self.fh, self.writer, self.pending, self.rows = fh, None, [], 0
+
+    def write(self, table: Any) -> None:
+        import pyarrow as pa
+
+        if isinstance(table, pd.DataFrame):
+            table = pa.Table.from_pandas(table, preserve_index=False)
+        self.pending.append(table)
+        self.rows += table.num_rows
+        while self.rows >= ROW_GROUP_ROWS:
+            self._flush(ROW_GROUP_ROWS)
+
+    def _flush(self, rows: int) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.concat_tables(self.pending)
+        head, rest = table.slice(0, rows).combine_chunks(), table.slice(rows)
+        if self.writer is None:
+            self.writer = pq.ParquetWriter(self.fh, head.schema)
+        self.writer.write_table(head, row_group_size=ROW_GROUP_ROWS)
+        self.pending, self.rows = [rest], rest.num_rows
+
+    def close(self) -> None:
+        if self.rows or self.writer is None:
+            self._flush(self.rows)
+        self.writer.close()
+
+
 def forecasts_to_csv(frame: pd.DataFrame) -> str:
-    """The forecast file's text: fixed float formatting so equal forecasts give equal bytes."""
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, float_format="%.8g", lineterminator="\n")
-    return buffer.getvalue()
+    """The forecast file's text (see `CsvSink`)."""
+    chunks: list[bytes] = []
+    sink = CsvSink(chunks.append, date_detail(frame[TIME]))
+    sink.write(frame)
+    return b"".join(chunks).decode("utf-8")
 
 
 def forecasts_to_parquet(frame: pd.DataFrame) -> bytes:
     """The forecast file as Parquet bytes (full float64 precision, dates as timestamps; no
-    index). The same frame gives the same bytes: Parquet stores no write time."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
+    index; see `ParquetSink`)."""
     buffer = io.BytesIO()
-    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), buffer)
+    sink = ParquetSink(buffer)
+    sink.write(frame)
+    sink.close()
     return buffer.getvalue()
 
 

@@ -1,0 +1,246 @@
+"""Predicting on a Dask cluster: one task per Parquet part, each written as its own part, then
+joined in the driver into the file a one-process `predict` writes, byte for byte.
+
+What runs where:
+- the driver (the `forecast predict` process) lists the parts, sends one task per part, and
+  joins the forecast parts into the output, a bounded number of rows at a time;
+- each worker process loads the model once (ONNX Runtime, one thread), reads its part with the
+  same column rules as a one-process run, forecasts its series and writes them, whole or not at
+  all, as one Parquet part in a staging folder beside the output.
+
+A part is the unit of work, so a series must lie in one part (data written partitioned by
+series, as Spark, Dask and most warehouses can); a series found in two parts is refused before
+anything is written. A worker that dies mid-run has its parts rerun by Dask; a part file is
+named by its index and replaced whole, so a rerun never leaves a partial or duplicate part. The
+staging folder is removed when the run ends, and the output is renamed into place only once
+every part is in.
+
+Paths are passed to the workers as they are: on a real cluster the model directory, the data
+and the output folder must be on storage every worker sees at the same path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import logging
+import shutil
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import numpy as np
+import pandas as pd
+
+from forecast_cli.batch import FileResult
+from forecast_cli.atomic import temp_name, atomic_open, remove_stale_temps
+from forecast_cli.data import ID, PARQUET_SUFFIX, is_parquet, parquet_parts
+from forecast_cli.errors import ClusterError, DataError, ForecastError
+from forecast_cli.forecast_file import CsvSink, ParquetSink, date_detail
+from forecast_cli.output import Reporter
+
+SERIES_PER_PIECE = 50_000  # series joined per step in the driver: its memory is bounded by this, not the data
+PART_ROW_GROUP_SERIES = 4_096  # series per row group in a forecast part, so the driver reads a part a little at a time
+
+
+@contextlib.contextmanager
+def open_client(workers: int | None, address: str | None) -> Iterator[Any]:
+    """A Dask client: a `LocalCluster` of `workers` processes (one thread each) started here and
+    closed on exit, or the existing scheduler at `address`."""
+    from distributed import Client, LocalCluster
+
+    if address is not None:
+        try:
+            client = Client(address, timeout="20s")
+        except (OSError, TimeoutError) as exc:
+            raise ClusterError(
+                f"cannot reach the Dask scheduler at {address} ({' '.join(str(exc).split())[:200]}). "
+                "Check the address (tcp://host:8786) and that `dask scheduler` is running there."
+            ) from None
+        with client:
+            yield client
+        return
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
+                           silence_logs=logging.ERROR)
+    with cluster, Client(cluster) as client:
+        yield client
+
+
+@dataclasses.dataclass(frozen=True)
+class PartResult:
+    """What a worker sends back for one part: its series in output order, and the forecast's rows."""
+
+    index: int
+    part: str
+    ids: np.ndarray
+    rows: int
+    date_detail: int
+
+
+_PREDICTORS: dict[tuple[str, str, str], Any] = {}  # per worker process: each model loaded once
+
+
+def _predictor(model_dir: str, engine: str) -> Any:
+    """The worker's loaded model, kept for the process's life; a model directory trained again
+    (another manifest) is loaded again."""
+    from forecast_cli.manifest import MANIFEST
+    from forecast_cli.pipeline import Predictor
+
+    try:
+        stamp = hashlib.sha256((Path(model_dir) / MANIFEST).read_bytes()).hexdigest()
+    except OSError:
+        stamp = ""  # Predictor raises the model error naming what is missing
+    key = (model_dir, engine, stamp)
+    if key not in _PREDICTORS:
+        _PREDICTORS.clear()
+        _PREDICTORS[key] = Predictor(model_dir, engine)
+    return _PREDICTORS[key]
+
+
+def forecast_part(model_dir: str, engine: str, as_of: str | None, index: int, part: str, out: str) -> PartResult:
+    """Run on a worker: forecast every series of one part and write the forecast to `out` whole."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    predictor = _predictor(model_dir, engine)
+    frame = predictor.forecast(part, None, as_of)
+    horizon = predictor.manifest.config.horizon
+    with atomic_open(out) as fh:
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), fh,
+                       row_group_size=PART_ROW_GROUP_SERIES * horizon)
+    ids = frame[ID].to_numpy()[::horizon]
+    return PartResult(index, part, np.asarray(ids, dtype=object), len(frame), date_detail(frame["ds"]))
+
+
+def data_parts(path: Path) -> list[Path]:
+    """The units of work of one input: each Parquet part, or the whole of a CSV file."""
+    return parquet_parts(path) if is_parquet(path) else [path]
+
+
+def cluster_forecaster(client: Any, model_dir: Path, engine: str, as_of: str | None, horizon: int,
+                       reporter: Reporter) -> Callable[[Path, Path | None], FileResult]:
+    """`batch.predict_files`' forecaster on a cluster: each input's parts spread over the workers."""
+
+    def run(path: Path, target: Path | None) -> FileResult:
+        assert target is not None, "the command line requires an output file with --workers/--dask"
+        series, rows, parts = predict_on_cluster(client, model_dir, engine, as_of, path, target, horizon, reporter)
+        return FileResult(input=str(path), output=str(target), series=series, rows=rows, parts=parts)
+
+    return run
+
+
+def predict_on_cluster(client: Any, model_dir: Path, engine: str, as_of: str | None, path: Path, target: Path,
+                       horizon: int, reporter: Reporter) -> tuple[int, int, int]:
+    """Forecast the data at `path` with one task per part and write the joined forecast to
+    `target` whole. Returns (series, rows, parts)."""
+    from distributed import as_completed
+
+    parts = data_parts(path)
+    if len(parts) == 1:
+        reporter.info(f"{path} is one part, so one worker forecasts it all; write the data as several "
+                      "Parquet parts (partitioned by series) to use every worker.")
+    remove_stale_temps(target)
+    staging = temp_name(target, "parts")
+    staging.mkdir()
+    try:
+        outs = [staging / f"part-{i:05d}{PARQUET_SUFFIX}" for i in range(len(parts))]
+        futures = client.map(forecast_part, [str(model_dir.resolve())] * len(parts), [engine] * len(parts),
+                             [as_of] * len(parts), range(len(parts)), [str(p) for p in parts], [str(o) for o in outs],
+                             pure=False)
+        results: list[PartResult | None] = [None] * len(parts)
+        done = 0
+        try:
+            for future in as_completed(futures):
+                result = future.result()
+                results[result.index] = result
+                done += 1
+                reporter.info(f"Forecast part {done}/{len(parts)}: {result.part} ({len(result.ids)} series)")
+        except ForecastError:
+            client.cancel(futures)
+            raise
+        except Exception as exc:
+            from distributed import KilledWorker
+
+            if isinstance(exc, KilledWorker):
+                client.cancel(futures)
+                raise ClusterError(
+                    f"the workers forecasting {path} died again and again ({' '.join(str(exc).split())[:200]}); "
+                    "Dask gave the part up. Check the workers' memory limit and logs."
+                ) from None
+            raise
+        finished = [r for r in results if r is not None]
+        order = output_order(finished)
+        with atomic_open(target) as fh:
+            join_parts(finished, outs, order, horizon, target, fh)
+        return len(order), sum(r.rows for r in finished), len(parts)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def output_order(results: list[PartResult]) -> pd.DataFrame:
+    """Every series with the part and position its forecast is at, in the order a one-process
+    predict writes them (sorted by id); a series in two parts is a data error."""
+    order = pd.DataFrame({
+        ID: np.concatenate([r.ids for r in results]).astype(str),
+        "part": np.concatenate([np.full(len(r.ids), k) for k, r in enumerate(results)]),
+        "pos": np.concatenate([np.arange(len(r.ids)) for r in results]),
+    })
+    twice = order[ID].duplicated(keep=False)
+    if twice.any():
+        uid = order.loc[twice, ID].iloc[0]
+        found = [results[k].part for k in order.loc[order[ID] == uid, "part"]]
+        raise DataError(
+            f"series {uid!r} is in more than one part ({found[0]} and {found[1]}; "
+            f"{int(twice.sum())} rows of the order in all): a series must lie in one part to be "
+            "forecast on a cluster. Write the data partitioned by unique_id, or predict without --workers/--dask."
+        )
+    return order.sort_values(ID, kind="stable").reset_index(drop=True)
+
+
+class _PartReader:
+    """Reads a forecast part's rows in increasing order, one row group at a time."""
+
+    def __init__(self, path: Path) -> None:
+        import pyarrow.parquet as pq
+
+        self.file = pq.ParquetFile(path)
+        self.group, self.start, self.table = -1, 0, None
+
+    def rows(self, start: int, stop: int) -> Any:
+        import pyarrow as pa
+
+        pieces = []
+        while start < stop:
+            while self.table is None or start >= self.start + self.table.num_rows:
+                self.start += 0 if self.table is None else self.table.num_rows
+                self.group += 1
+                self.table = self.file.read_row_group(self.group)
+            take = min(stop, self.start + self.table.num_rows) - start
+            pieces.append(self.table.slice(start - self.start, take))
+            start += take
+        return pa.concat_tables(pieces)
+
+
+def join_parts(results: list[PartResult], outs: list[Path], order: pd.DataFrame, horizon: int, target: Path,
+               fh: Any) -> None:
+    """Write the parts' forecasts to `fh` in `order`, `SERIES_PER_PIECE` series at a time."""
+    import pyarrow as pa
+
+    readers = {k: _PartReader(outs[r.index]) for k, r in enumerate(results)}
+    parquet = str(target).lower().endswith(PARQUET_SUFFIX)
+    sink = ParquetSink(fh) if parquet else CsvSink(fh.write, max(r.date_detail for r in results))
+    part, pos = order["part"].to_numpy(), order["pos"].to_numpy()
+    for first in range(0, len(order), SERIES_PER_PIECE):
+        chunk_part, chunk_pos = part[first:first + SERIES_PER_PIECE], pos[first:first + SERIES_PER_PIECE]
+        tables, offsets, base = [], {}, 0
+        for k in np.unique(chunk_part):  # within a part, the chunk's series are consecutive
+            lo, hi = int(chunk_pos[chunk_part == k].min()), int(chunk_pos[chunk_part == k].max()) + 1
+            tables.append(readers[k].rows(lo * horizon, hi * horizon))
+            offsets[k] = base - lo * horizon
+            base += (hi - lo) * horizon
+        starts = np.array([offsets[k] for k in chunk_part]) + chunk_pos * horizon
+        rows = (starts[:, None] + np.arange(horizon)[None, :]).reshape(-1)
+        piece = pa.concat_tables(tables).take(pa.array(rows))
+        sink.write(piece if parquet else piece.to_pandas())
+    sink.close()
+

@@ -1,0 +1,148 @@
+"""predict on a Dask cluster: a real LocalCluster of two worker processes, on small data."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from forecast_cli.cli import app
+from forecast_cli.errors import ExitCode
+from tests.conftest import TINY, make_long
+
+runner = CliRunner()
+pytestmark = pytest.mark.slow  # starts Dask worker processes
+
+
+def _invoke(*args, code: int = 0):
+    result = runner.invoke(app, [str(a) for a in args])
+    assert result.exit_code == code, result.output
+    return result
+
+
+@pytest.fixture(scope="module")
+def parted(tmp_path_factory):
+    """40 series as a CSV and as four Parquet parts whose series interleave in id order (s0, s4,
+    ... in the first part), so joining the parts in part order would be the wrong order; a model
+    trained on the CSV; and the one-process forecasts of the parts as CSV and Parquet."""
+    folder = tmp_path_factory.mktemp("cluster")
+    frame = make_long(40, 40, seed=3)
+    frame.to_csv(folder / "data.csv", index=False)
+    typed = frame.assign(ds=pd.to_datetime(frame["ds"]))
+    ids = sorted(typed["unique_id"].unique())
+    (folder / "parts").mkdir()
+    for k in range(4):
+        typed[typed["unique_id"].isin(ids[k::4])].to_parquet(folder / "parts" / f"part-{k}.parquet", index=False)
+    _invoke("train", folder / "data.csv", "--horizon", 4, "--out", folder / "model", *TINY, "--quiet")
+    for suffix in ("csv", "parquet"):
+        _invoke("predict", folder / "model", folder / "parts", "--output", folder / f"plain.{suffix}", "--quiet")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def scheduler():
+    """A LocalCluster of two worker processes for the --dask tests; its address."""
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
+        with Client(cluster) as client:
+            yield cluster.scheduler_address, client
+
+
+def _leftovers(folder: Path) -> list[str]:
+    return [p.name for p in folder.iterdir() if p.name.startswith(".") and not p.name.endswith(".lock")]
+
+
+def test_workers_give_the_one_process_forecast_byte_for_byte(parted):
+    for suffix in ("csv", "parquet"):
+        out = parted / f"workers.{suffix}"
+        result = _invoke("predict", parted / "model", parted / "parts", "--output", out, "--workers", 2, "--json")
+        assert out.read_bytes() == (parted / f"plain.{suffix}").read_bytes(), suffix
+        summary = json.loads(result.stdout)
+        assert summary["cluster"] == {"workers": 2}
+        assert summary["files"][0] | {"seconds": 0} == {
+            "input": str(parted / "parts"), "output": str(out), "status": "ok", "series": 40, "rows": 160,
+            "seconds": 0, "error": None, "exit_code": 0, "parts": 4}
+    assert "Forecast part 4/4" in result.stderr
+    assert _leftovers(parted) == []
+    forecast = pd.read_csv(parted / "workers.csv")
+    assert forecast["unique_id"].is_monotonic_increasing and len(forecast) == 160
+
+
+def test_an_existing_scheduler_and_a_worker_killed_mid_run(parted, scheduler, tmp_path):
+    """The first task to start kills its worker process; Dask reruns the part elsewhere and the
+    output is still the one-process forecast, with no part left behind."""
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    address, client = scheduler
+    marker = tmp_path / "killed"
+
+    class KillOnce(WorkerPlugin):  # defined here so that it is sent to the workers by value
+        def transition(self, key, start, finish, **kwargs):
+            if finish == "executing" and "forecast_part" in str(key) and not marker.exists():
+                marker.write_text(str(os.getpid()))
+                os._exit(1)
+
+    client.register_plugin(KillOnce(), name="kill-once")
+    try:
+        out = tmp_path / "forecast.parquet"
+        result = _invoke("predict", parted / "model", parted / "parts", "--output", out, "--dask", address, "--json")
+    finally:
+        client.unregister_worker_plugin("kill-once")
+    assert marker.exists(), "no worker was killed: the test tested nothing"
+    assert out.read_bytes() == (parted / "plain.parquet").read_bytes()
+    assert json.loads(result.stdout)["cluster"] == {"scheduler": address}
+    assert _leftovers(tmp_path) == []
+
+
+def test_a_bad_part_is_named_and_the_previous_output_is_kept(parted, tmp_path):
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    for part in sorted((parted / "parts").iterdir()):
+        (parts / part.name).write_bytes(part.read_bytes())
+    bad = pd.read_parquet(parts / "part-2.parquet").astype({"y": "string"})
+    bad.loc[5, "y"] = "n/a"
+    bad.to_parquet(parts / "part-2.parquet", index=False)
+    out = tmp_path / "forecast.csv"
+    out.write_text("yesterday's forecast\n")
+    result = _invoke("predict", parted / "model", parts, "--output", out, "--workers", 2, code=ExitCode.DATA)
+    assert "part-2.parquet" in result.stderr and "'y'" in result.stderr and "n/a" in result.stderr
+    assert "Traceback" not in result.output
+    assert out.read_text() == "yesterday's forecast\n"
+    assert _leftovers(tmp_path) == []
+
+
+def test_a_series_split_across_parts_is_refused(parted, tmp_path):
+    frame = pd.read_parquet(parted / "parts" / "part-0.parquet")
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    frame.iloc[:20].to_parquet(parts / "a.parquet", index=False)  # s0's first half ...
+    frame.iloc[20:].to_parquet(parts / "b.parquet", index=False)  # ... and its second half
+    result = _invoke("predict", parted / "model", parts, "--output", tmp_path / "f.csv", "--workers", 2,
+                     code=ExitCode.DATA)
+    assert "series 's0' is in more than one part" in result.stderr
+    assert "a.parquet" in result.stderr and "b.parquet" in result.stderr
+    assert not (tmp_path / "f.csv").exists()
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--workers", "2"], "need --output FILE or --output-dir"),
+    (["--workers", "0", "--output", "x.csv"], "expected at least 1 worker"),
+    (["--workers", "2", "--dask", "tcp://127.0.0.1:1", "--output", "x.csv"], "not both"),
+    (["--workers", "2", "--output", "x.csv", "--plot", "p.png"], "drop --workers/--dask to plot"),
+])
+def test_cluster_flags_that_cannot_work_are_usage_errors(parted, flags, message, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    result = _invoke("predict", parted / "model", parted / "parts", *flags, code=ExitCode.USAGE)
+    assert message in " ".join(result.stderr.split())
+
+
+def test_an_unreachable_scheduler_is_a_cluster_error(parted, tmp_path):
+    result = _invoke("predict", parted / "model", parted / "parts", "--output", tmp_path / "f.csv",
+                     "--dask", "tcp://127.0.0.1:9", code=ExitCode.CLUSTER)
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in result.stderr
+    assert "Traceback" not in result.output
