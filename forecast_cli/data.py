@@ -849,6 +849,11 @@ def future_grid(last: np.ndarray, horizon: int, time_kind: str, freq: str | None
 
 def series_arrays(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     """Each series' values in time order, keyed by id (ids in sorted order)."""
+    ids = frame[ID].to_numpy()
+    if len(ids) and pd.Index(ids).is_monotonic_increasing:  # as `load_series` leaves it: cut the column at each new id
+        values = frame[TARGET].to_numpy(dtype="float64")
+        starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+        return {str(ids[a]): values[a:b] for a, b in zip(starts, [*starts[1:], len(ids)])}
     return {
         str(uid): group[TARGET].to_numpy(dtype="float64")
         for uid, group in frame.groupby(ID, sort=True)

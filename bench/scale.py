@@ -1,0 +1,135 @@
+"""predict over very many series from Parquet parts with `--workers 1` and `--workers 2`: wall
+time, the speed-up, the driver's and each worker's peak memory, and whether the two outputs are
+the same bytes.
+
+The data is made here: hourly series (a daily cycle, a weekly swell, a level and noise drawn per
+series), `--length` values each, written as `--parts` Parquet parts partitioned by series. A
+small model (horizon 48, lookback 48, 2 epochs) is trained on 2,000 such series of 240 values; only
+predict is measured. Memory is the peak resident set of each process, sampled every 0.2 s.
+
+Targets: 1,000,000 series x 48 steps, `--workers 2` at least 1.6x faster than `--workers 1`,
+no worker above 4 GB.
+
+Usage:
+    python bench/scale.py [--series 1000000] [--parts 40] [--length 72] [--workers 1,2] [--label scale]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from frozen import freeze
+
+ROOT = Path(__file__).resolve().parent.parent
+FORECAST = str(Path(sys.executable).with_name("forecast"))
+HORIZON = 48
+
+
+def series_frame(rng: np.random.Generator, first: int, n: int, length: int) -> pd.DataFrame:
+    """Hourly series s<first>, s<first + 1>, ... in long format."""
+    t = np.arange(length)
+    level = rng.lognormal(4, 1, n)[:, None]
+    shape = 1 + 0.3 * np.sin(2 * np.pi * (t[None, :] + rng.integers(0, 24, n)[:, None]) / 24)
+    swell = 1 + 0.1 * np.sin(2 * np.pi * t[None, :] / 168)
+    y = level * shape * swell * (1 + rng.normal(0, 0.05, (n, length)))
+    ids = np.array([f"s{i:07d}" for i in range(first, first + n)])
+    times = pd.date_range("2024-01-01", periods=length, freq="h")
+    return pd.DataFrame({"unique_id": np.repeat(ids, length), "ds": np.tile(times, n), "y": y.reshape(-1).round(3)})
+
+
+def make_parts(folder: Path, n_series: int, parts: int, length: int) -> None:
+    """`parts` Parquet files of hourly series, each series in one part."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    bounds = np.linspace(0, n_series, parts + 1).astype(int)
+    for k in range(parts):
+        frame = series_frame(rng, bounds[k], bounds[k + 1] - bounds[k], length)
+        frame.to_parquet(folder / f"part-{k:05d}.parquet", index=False)
+
+
+def watch(proc: subprocess.Popen, peaks: dict[int, int], stop: threading.Event) -> None:
+    """Record the peak resident memory of `proc` and every process under it."""
+    import psutil
+
+    root = psutil.Process(proc.pid)
+    while not stop.is_set():
+        try:
+            for p in [root, *root.children(recursive=True)]:
+                try:
+                    peaks[p.pid] = max(peaks.get(p.pid, 0), p.memory_info().rss)
+                except psutil.NoSuchProcess:
+                    pass
+        except psutil.NoSuchProcess:
+            return
+        time.sleep(0.2)
+
+
+def predict(model: Path, parts: Path, out: Path, workers: int, cwd: Path) -> dict:
+    cmd = [FORECAST, "predict", str(model), str(parts), "--output", str(out), "--workers", str(workers),
+           "--json", "--quiet"]
+    peaks: dict[int, int] = {}
+    stop = threading.Event()
+    started = time.monotonic()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE)
+    watcher = threading.Thread(target=watch, args=(proc, peaks, stop))
+    watcher.start()
+    stdout, _ = proc.communicate()
+    seconds = time.monotonic() - started
+    stop.set()
+    watcher.join()
+    if proc.returncode != 0:
+        raise SystemExit(f"predict --workers {workers} failed with exit {proc.returncode}")
+    summary = json.loads(stdout)
+    driver = peaks.pop(proc.pid)
+    # The workers are the biggest of the driver's children (the others: Dask's small helper processes).
+    workers_rss = sorted(peaks.values(), reverse=True)[:workers]
+    return {"workers": workers, "seconds": round(seconds, 1), "series": summary["files"][0]["series"],
+            "rows": summary["files"][0]["rows"], "driver_peak_gb": round(driver / 2**30, 2),
+            "worker_peak_gb": [round(r / 2**30, 2) for r in workers_rss]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--series", type=int, default=1_000_000)
+    parser.add_argument("--parts", type=int, default=40)
+    parser.add_argument("--length", type=int, default=72)
+    parser.add_argument("--workers", default="1,2")
+    parser.add_argument("--label", default="scale")
+    args = parser.parse_args()
+    base = ROOT / "bench" / "runs" / args.label
+    freeze(base)
+    data = base / f"parts-{args.series}x{args.length}"
+    if not data.exists():
+        started = time.monotonic()
+        make_parts(data, args.series, args.parts, args.length)
+        print(f"made {args.series} series in {args.parts} parts in {time.monotonic() - started:.0f}s", file=sys.stderr)
+    model = base / "model"
+    if not model.exists():
+        sample = base / "sample.csv"
+        series_frame(np.random.default_rng(1), 0, 2000, 240).to_csv(sample, index=False)
+        subprocess.run([FORECAST, "train", str(sample), "--horizon", str(HORIZON), "--lookback", "48", "--epochs", "2",
+                        "--out", str(model), "--quiet"], check=True, cwd=base)
+    rows = []
+    for workers in [int(w) for w in args.workers.split(",")]:
+        out = base / f"forecast-w{workers}.parquet"
+        rows.append(predict(model, data, out, workers, base))
+        print(json.dumps(rows[-1]), flush=True)
+    outputs = [(base / f"forecast-w{r['workers']}.parquet").read_bytes() for r in rows]
+    same = all(o == outputs[0] for o in outputs)
+    one = next((r for r in rows if r["workers"] == 1), None)
+    for r in rows:
+        r["speedup"] = round(one["seconds"] / r["seconds"], 2) if one else None
+    print(json.dumps({"series": args.series, "length": args.length, "parts": args.parts, "identical_outputs": same,
+                      "runs": rows}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
