@@ -10,8 +10,13 @@ predict is measured. Memory is the peak resident set of each process, sampled ev
 Targets: 1,000,000 series x 48 steps, `--workers 2` at least 1.6x faster than `--workers 1`,
 no worker above 4 GB.
 
+`--fits N` measures instead train's per-series work on N series (150 to 300 values each): the ETS
+fits and forecasts that `train --workers` spreads over the cluster (`baselines.forecasts` with
+`cluster.spread`), on a LocalCluster of each worker count, with the same results checked.
+
 Usage:
     python bench/scale.py [--series 1000000] [--parts 40] [--length 72] [--workers 1,2] [--label scale]
+    python bench/scale.py --fits 100000 [--workers 1,2] [--label scale-fits]
 """
 
 from __future__ import annotations
@@ -96,6 +101,34 @@ def predict(model: Path, parts: Path, out: Path, workers: int, cwd: Path) -> dic
             "worker_peak_gb": [round(r / 2**30, 2) for r in workers_rss]}
 
 
+def fits(n_series: int, worker_counts: list[int]) -> None:
+    """Time the per-series ETS work of `train` on each cluster size; the forecasts must agree."""
+    from distributed import Client, LocalCluster
+
+    from forecast_cli import baselines, cluster
+
+    rng = np.random.default_rng(5)
+    lengths = rng.integers(150, 301, n_series)
+    frame = series_frame(rng, 0, n_series, 300)
+    values = frame["y"].to_numpy().reshape(n_series, 300)
+    histories = [values[k, 300 - lengths[k]:] for k in range(n_series)]
+    rows, first = [], None
+    for workers in worker_counts:
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") as lc, \
+                Client(lc) as client:
+            started = time.monotonic()
+            result = baselines.forecasts(histories, HORIZON, 24, "ets", True, mapper=cluster.spread(client))
+            seconds = time.monotonic() - started
+        first = result if first is None else first
+        rows.append({"workers": workers, "series": n_series, "seconds": round(seconds, 1),
+                     "same_forecasts": bool(np.array_equal(result, first, equal_nan=True))})
+        print(json.dumps(rows[-1]), flush=True)
+    one = next((r for r in rows if r["workers"] == 1), None)
+    for r in rows:
+        r["speedup"] = round(one["seconds"] / r["seconds"], 2) if one else None
+    print(json.dumps({"fits": rows}, indent=2))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--series", type=int, default=1_000_000)
@@ -103,9 +136,13 @@ def main() -> None:
     parser.add_argument("--length", type=int, default=72)
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--label", default="scale")
+    parser.add_argument("--fits", type=int, default=None)
     args = parser.parse_args()
     base = ROOT / "bench" / "runs" / args.label
     freeze(base)
+    if args.fits:
+        fits(args.fits, [int(w) for w in args.workers.split(",")])
+        return
     data = base / f"parts-{args.series}x{args.length}"
     if not data.exists():
         started = time.monotonic()

@@ -228,30 +228,33 @@ def ets(history: np.ndarray, horizon: int, season: int, log: bool = False, param
 
 
 Method = Callable[..., np.ndarray]
+Mapper = Callable[..., Iterable[Any]]  # `map`'s signature: a function and its arguments' iterables
 METHODS: dict[str, Method] = {"naive": naive, "snaive": seasonal_naive, "ets": ets}
 LABELS = {"naive": "naive", "snaive": "seasonal naive", "ets": "ETS"}  # each method's name in tables
 
 
 def forecasts(histories: Iterable[np.ndarray], horizon: int, season: int, method: str = "snaive",
-              log: bool = False, params: Sequence[Any] | None = None) -> np.ndarray:
+              log: bool = False, params: Sequence[Any] | None = None, mapper: Mapper | None = None) -> np.ndarray:
     """The forecast (n, horizon) of each history by one of `METHODS`; `params`, one entry per
-    history (`MISSING` for one to fit here), or None to fit every one here.
+    history (`MISSING` for one to fit here), or None to fit every one here. `mapper` spreads the
+    ETS fits (`map`'s signature, e.g. `cluster.spread`); the other methods cost too little to send.
 
     Example:
         >>> forecasts([np.arange(8.0)], 2, 4, "snaive")
         array([[4., 5.]])
     """
     histories = [np.asarray(h, dtype="float64") for h in histories]
-    params = [MISSING] * len(histories) if params is None else list(params)
-    run = METHODS[method]
-    return np.stack([run(h, horizon, season, log, p) for h, p in zip(histories, params, strict=True)])
+    n = len(histories)
+    params = [MISSING] * n if params is None else list(params)
+    apply = mapper if mapper is not None and method == "ets" else map
+    return np.stack(list(apply(METHODS[method], histories, [horizon] * n, [season] * n, [log] * n, params)))
 
 
 def for_config(histories: Iterable[np.ndarray], config: TrainConfig, method: str | None = None,
-               params: Sequence[Any] | None = None) -> np.ndarray:
+               params: Sequence[Any] | None = None, mapper: Mapper | None = None) -> np.ndarray:
     """`forecasts` with a model's horizon, partner season and scale, by `method` (default: its `baseline`)."""
     return forecasts(histories, config.horizon, config.baseline_season, method or config.baseline,
-                     config.transform == "log", params)
+                     config.transform == "log", params, mapper)
 
 
 def saved_params(ids: Iterable[str], saved: dict[str, Any]) -> list[Any]:

@@ -129,7 +129,8 @@ def guard(scores: dict[float, float], chosen: float, snaive_score: float, margin
                        f"(best {scores[best]:.4g} against {snaive_score:.4g})")
 
 
-def validation_metrics(ws, forecast: np.ndarray, config: TrainConfig) -> dict[str, Any]:
+def validation_metrics(ws, forecast: np.ndarray, config: TrainConfig,
+                       mapper: baselines.Mapper | None = None) -> dict[str, Any]:
     """Scores of the forecast, of the network alone and of the naive and seasonal-naive
     baselines on validation windows (with quantiles, the median is scored as the point forecast,
     and interval coverage and pinball loss are added). `forecast` is the network's; it is blended
@@ -139,7 +140,7 @@ def validation_metrics(ws, forecast: np.ndarray, config: TrainConfig) -> dict[st
     weight by `choose_blend` (the LSTM alone with future covariates, which the baseline cannot
     see), then `guard`, which ships seasonal naive instead when every candidate scores worse than
     it. `blend_weight` and `baseline` say what was chosen, `choice` what and why, `blend_scores`
-    each weight's score."""
+    each weight's score. `mapper` spreads the per-series ETS fits (see `baselines.forecasts`)."""
     season, horizon = config.season, config.horizon
     actual = ws.val_actual
     scales = np.array([metrics.mase_scale(h, season) for h in ws.val_history])
@@ -163,7 +164,7 @@ def validation_metrics(ws, forecast: np.ndarray, config: TrainConfig) -> dict[st
     base = partner = snaive
     blended_at_all = min(grid) < 1.0 if auto else config.blend < 1.0
     if config.baseline != "snaive" and blended_at_all:
-        base = partner = baselines.for_config(ws.val_history, config)
+        base = partner = baselines.for_config(ws.val_history, config, mapper=mapper)
     partner_name = config.baseline
     weights: dict[float, float] = {}
     choice: dict[str, Any] = {}

@@ -218,6 +218,8 @@ def train(
     data: Path = typer.Argument(..., help="CSV, or Parquet (a .parquet file, a folder of .parquet parts, or a quoted glob of parts): one series (time, value) or many in long format (unique_id, ds, y)."),
     horizon: Optional[int] = HORIZON,
     out: Path = typer.Option(Path("model"), "--out", "-o", help="Model directory to write (replaced whole on success)."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Fit the per-series statistical forecasts (ETS) on a Dask cluster of N worker processes on this machine; the network trains here. The same model as without it."),
+    dask: Optional[str] = typer.Option(None, "--dask", help="Fit the per-series statistical forecasts on an existing Dask cluster: its scheduler's address (tcp://host:8786)."),
     **options,
 ) -> None:
     """Train one global LSTM on every series in DATA and write a model directory.
@@ -229,9 +231,16 @@ def train(
 
     options = _with_settings_file({**options, "horizon": horizon}, ctx)
     config = _config(options)
+    _check_cluster_flags(workers, dask)
     reporter = ConsoleReporter(quiet=options["quiet"])
     try:
-        result = run_train(data, config, out, _columns(options), reporter)
+        with contextlib.ExitStack() as stack:
+            mapper = None
+            if workers is not None or dask is not None:
+                from forecast_cli import cluster
+
+                mapper = cluster.spread(stack.enter_context(cluster.open_client(workers, dask)))
+            result = run_train(data, config, out, _columns(options), reporter, mapper)
     finally:
         reporter.close()
     if not options["quiet"]:
@@ -521,7 +530,12 @@ def predict(
         raise UsageError("--plot draws one input file; give a single DATA file with --plot.")
     on_cluster = workers is not None or dask is not None
     if on_cluster:
-        _check_cluster_flags(workers, dask, to_stdout, plot)
+        _check_cluster_flags(workers, dask)
+        if to_stdout:
+            raise UsageError("--workers/--dask stage each part beside the output before joining them, so they need "
+                             "--output FILE or --output-dir (not stdout).")
+        if plot is not None:
+            raise UsageError("--plot draws from the whole forecast in one process; drop --workers/--dask to plot.")
     if output_dir is not None:  # only once the command line is known to be usable
         batch.make_output_dir(output_dir)
     targets = [None] * len(inputs) if to_stdout else (
@@ -556,18 +570,13 @@ def predict(
         raise typer.Exit(int(failures[0].exit_code) if len(inputs) == 1 else int(ExitCode.PARTIAL))
 
 
-def _check_cluster_flags(workers: int | None, dask: str | None, to_stdout: bool, plot: Path | None) -> None:
+def _check_cluster_flags(workers: int | None, dask: str | None) -> None:
     from forecast_cli.errors import UsageError
 
     if workers is not None and dask is not None:
         raise UsageError("give either --workers N (a cluster started here) or --dask ADDRESS (an existing one), not both.")
     if workers is not None and workers < 1:
         raise UsageError(f"--workers {workers}: expected at least 1 worker process.")
-    if to_stdout:
-        raise UsageError("--workers/--dask stage each part beside the output before joining them, so they need "
-                         "--output FILE or --output-dir (not stdout).")
-    if plot is not None:
-        raise UsageError("--plot draws from the whole forecast in one process; drop --workers/--dask to plot.")
 
 
 def _plot_forecast(predictor, frame, plot: Path, n: int) -> None:

@@ -130,13 +130,16 @@ class Fitted:
     ets_params: dict[str, dict[str, float] | None] | None = None  # per series, for --baseline ets
 
 
-def fit(dataset: Dataset, config: TrainConfig, reporter: Reporter | None = None) -> Fitted:
+def fit(dataset: Dataset, config: TrainConfig, reporter: Reporter | None = None,
+        mapper: baselines.Mapper | None = None) -> Fitted:
     """Window, scale and train on an in-memory dataset; score on its validation windows.
 
     Args:
         dataset: from `load_series`.
         config: training settings (lookback, season and batch size may be None: resolved).
         reporter: receives progress and warnings.
+        mapper: spreads the per-series ETS fits, as `map` would run them (`cluster.spread`:
+            over Dask workers); None: one after another here.
 
     Returns:
         A `Fitted` network, its resolved config, the per-series scalings and the scores.
@@ -183,7 +186,7 @@ def fit(dataset: Dataset, config: TrainConfig, reporter: Reporter | None = None)
     network = lstm.average(members)
     val_scaled = lstm.predict(network, ws.x_val)
     val_forecast = invert_outputs(val_scaled, ws.val_base, [ws.scalings[uid] for uid in ws.val_ids], config.quantiles)
-    scores = validation_metrics(ws, val_forecast, config)  # chooses the blend weight and partner if auto
+    scores = validation_metrics(ws, val_forecast, config, mapper)  # chooses the blend weight and partner if auto
     config = dataclasses.replace(config, blend=scores["blend_weight"], baseline=scores["baseline"],
                                  partner_season=scores.get("partner_season", config.partner_season))
     best_epoch = best_epochs[0]
@@ -209,7 +212,9 @@ def fit(dataset: Dataset, config: TrainConfig, reporter: Reporter | None = None)
     if config.baseline == "ets" and config.blend < 1.0:
         # Like the refit: the smoothing parameters that predict applies come from all the data.
         reporter.info(f"Fitting the ETS baseline to {len(series)} series")
-        ets_params = {uid: baselines.fit_ets(values, config.baseline_season, log) for uid, values in series.items()}
+        n = len(series)
+        fits = (mapper or map)(baselines.fit_ets, series.values(), [config.baseline_season] * n, [log] * n)
+        ets_params = dict(zip(series, fits, strict=True))
     return Fitted(network=network, config=config, scalings=scalings, history=history, best_epoch=best_epoch,
                   metrics=scores, train_windows=len(ws.x_train), x_val=ws.x_val,
                   covariate_scalings=covariate_scalings, ets_params=ets_params)
@@ -221,6 +226,7 @@ def train(
     out: str | Path = "model",
     columns: ColumnOptions = ColumnOptions(),
     reporter: Reporter | None = None,
+    mapper: baselines.Mapper | None = None,
 ) -> TrainResult:
     """Train one global LSTM on every series of a CSV and write the model directory.
 
@@ -230,6 +236,7 @@ def train(
         out: the model directory to write (replaced whole, only once training succeeded).
         columns: column roles and frequency overrides.
         reporter: receives progress and warnings.
+        mapper: spreads the per-series ETS fits (see `fit`).
 
     Returns:
         A `TrainResult` with the validation metrics.
@@ -249,7 +256,7 @@ def train(
             "forecast replaces only model directories. Choose another --out, or empty that folder."
         )
     dataset, config = load_training(data_path, config, columns, reporter)
-    fitted = fit(dataset, config, reporter)
+    fitted = fit(dataset, config, reporter, mapper)
     config = fitted.config
     integer = dataset.time_kind == "integer"
     info = {

@@ -146,3 +146,29 @@ def test_an_unreachable_scheduler_is_a_cluster_error(parted, tmp_path):
                      "--dask", "tcp://127.0.0.1:9", code=ExitCode.CLUSTER)
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_train_fits_the_statistical_forecasts_on_workers_and_gives_the_same_model(parted, scheduler, tmp_path):
+    """The ETS fits (validation and final) run on the cluster; everything the model directory
+    says about the forecast is the same as one process's, and so is the forecast."""
+    address, _ = scheduler
+    args = ["train", parted / "data.csv", "--horizon", 4, *TINY, "--quiet"]
+    _invoke(*args, "--out", tmp_path / "here")
+    _invoke(*args, "--out", tmp_path / "there", "--dask", address)
+    here, there = (json.loads((tmp_path / m / "manifest.json").read_text()) for m in ("here", "there"))
+    fits = [entry.get("ets") for entry in there["series"].values()]
+    assert there["config"]["baseline"] == "ets" and all(fits), "no ETS fit: the test tested nothing"
+    for key in ("config", "series"):  # the settings chosen, each series' scaling and ETS parameters
+        assert here[key] == there[key], key
+    metrics = [json.loads((tmp_path / m / "metrics.json").read_text()) for m in ("here", "there")]
+    assert metrics[0]["choice"] == metrics[1]["choice"]
+    forecasts = [_invoke("predict", tmp_path / m, parted / "data.csv").stdout for m in ("here", "there")]
+    assert forecasts[0] == forecasts[1]
+
+
+def test_train_on_a_local_cluster(parted, tmp_path):
+    _invoke("train", parted / "data.csv", "--horizon", 4, *TINY, "--quiet", "--out", tmp_path / "m", "--workers", 2)
+    assert (tmp_path / "m" / "manifest.json").is_file()
+    result = _invoke("train", parted / "data.csv", "--horizon", 4, *TINY, "--out", tmp_path / "m", "--workers", 0,
+                     code=ExitCode.USAGE)
+    assert "expected at least 1 worker" in result.stderr
