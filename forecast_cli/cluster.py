@@ -32,8 +32,8 @@ from typing import Any, Callable, Iterator
 import numpy as np
 import pandas as pd
 
+from forecast_cli.atomic import atomic_open, remove_stale_temps, temp_name
 from forecast_cli.batch import FileResult
-from forecast_cli.atomic import temp_name, atomic_open, remove_stale_temps
 from forecast_cli.data import ID, PARQUET_SUFFIX, is_parquet, parquet_parts
 from forecast_cli.errors import ClusterError, DataError
 from forecast_cli.forecast_file import CsvSink, ParquetSink, date_detail
@@ -184,9 +184,10 @@ def predict_on_cluster(client: Any, model_dir: Path, engine: str, as_of: str | N
     staging.mkdir()
     try:
         outs = [staging / f"part-{i:05d}{PARQUET_SUFFIX}" for i in range(len(parts))]
+        # Absolute paths: a worker of an existing cluster does not run in this process's folder.
         futures = client.map(forecast_part, [str(model_dir.resolve())] * len(parts), [engine] * len(parts),
-                             [as_of] * len(parts), range(len(parts)), [str(p) for p in parts], [str(o) for o in outs],
-                             pure=False)
+                             [as_of] * len(parts), range(len(parts)), [str(p.resolve()) for p in parts],
+                             [str(o.resolve()) for o in outs], pure=False)
         results: list[PartResult | None] = [None] * len(parts)
         done = 0
         with _cluster_errors(f"the parts of {path}", futures, client):
