@@ -15,7 +15,7 @@ named by its index and replaced whole, so a rerun never leaves a partial or dupl
 staging folder is removed when the run ends, and the output is renamed into place only once
 every part is in.
 
-Paths are passed to the workers as they are: on a real cluster the model directory, the data
+Paths are passed to the workers made absolute: on a real cluster the model directory, the data
 and the output folder must be on storage every worker sees at the same path.
 """
 
@@ -36,7 +36,7 @@ from forecast_cli.atomic import atomic_open, remove_stale_temps, temp_name
 from forecast_cli.batch import FileResult
 from forecast_cli.data import ID, PARQUET_SUFFIX, is_parquet, parquet_parts
 from forecast_cli.errors import ClusterError, DataError
-from forecast_cli.forecast_file import CsvSink, ParquetSink, date_detail
+from forecast_cli.forecast_file import date_detail, table_sink
 from forecast_cli.output import Reporter
 
 SERIES_PER_PIECE = 50_000  # series joined per step in the driver: its memory is bounded by this, not the data
@@ -188,19 +188,16 @@ def predict_on_cluster(client: Any, model_dir: Path, engine: str, as_of: str | N
         futures = client.map(forecast_part, [str(model_dir.resolve())] * len(parts), [engine] * len(parts),
                              [as_of] * len(parts), range(len(parts)), [str(p.resolve()) for p in parts],
                              [str(o.resolve()) for o in outs], pure=False)
-        results: list[PartResult | None] = [None] * len(parts)
-        done = 0
+        results: list[PartResult] = [None] * len(parts)  # type: ignore[list-item]  # every slot filled below
         with _cluster_errors(f"the parts of {path}", futures, client):
-            for future in as_completed(futures):
+            for done, future in enumerate(as_completed(futures), start=1):
                 result = future.result()
                 results[result.index] = result
-                done += 1
                 reporter.info(f"Forecast part {done}/{len(parts)}: {result.part} ({len(result.ids)} series)")
-        finished = [r for r in results if r is not None]
-        order = output_order(finished)
+        order = output_order(results)
         with atomic_open(target) as fh:
-            join_parts(finished, outs, order, horizon, target, fh)
-        return len(order), sum(r.rows for r in finished), len(parts)
+            join_parts(results, outs, order, horizon, target, fh)
+        return len(order), sum(r.rows for r in results), len(parts)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -254,9 +251,8 @@ def join_parts(results: list[PartResult], outs: list[Path], order: pd.DataFrame,
     """Write the parts' forecasts to `fh` in `order`, `SERIES_PER_PIECE` series at a time."""
     import pyarrow as pa
 
-    readers = {k: _PartReader(outs[r.index]) for k, r in enumerate(results)}
-    parquet = str(target).lower().endswith(PARQUET_SUFFIX)
-    sink = ParquetSink(fh) if parquet else CsvSink(fh.write, max(r.date_detail for r in results))
+    readers = [_PartReader(outs[r.index]) for r in results]
+    sink = table_sink(fh, target, max(r.date_detail for r in results))
     part, pos = order["part"].to_numpy(), order["pos"].to_numpy()
     for first in range(0, len(order), SERIES_PER_PIECE):
         chunk_part, chunk_pos = part[first:first + SERIES_PER_PIECE], pos[first:first + SERIES_PER_PIECE]
@@ -268,7 +264,6 @@ def join_parts(results: list[PartResult], outs: list[Path], order: pd.DataFrame,
             base += (hi - lo) * horizon
         starts = np.array([offsets[k] for k in chunk_part]) + chunk_pos * horizon
         rows = (starts[:, None] + np.arange(horizon)[None, :]).reshape(-1)
-        piece = pa.concat_tables(tables).take(pa.array(rows))
-        sink.write(piece if parquet else piece.to_pandas())
+        sink.write(pa.concat_tables(tables).take(pa.array(rows)))
     sink.close()
 

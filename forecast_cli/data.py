@@ -849,15 +849,11 @@ def future_grid(last: np.ndarray, horizon: int, time_kind: str, freq: str | None
 
 def series_arrays(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     """Each series' values in time order, keyed by id (ids in sorted order)."""
-    ids = frame[ID].to_numpy()
-    if len(ids) and pd.Index(ids).is_monotonic_increasing:  # as `load_series` leaves it: cut the column at each new id
-        values = frame[TARGET].to_numpy(dtype="float64")
-        starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
-        return {str(ids[a]): values[a:b] for a, b in zip(starts, [*starts[1:], len(ids)])}
-    return {
-        str(uid): group[TARGET].to_numpy(dtype="float64")
-        for uid, group in frame.groupby(ID, sort=True)
-    }
+    if not frame[ID].is_monotonic_increasing:  # `load_series` leaves frames sorted; the stable sort keeps time order
+        frame = frame.sort_values(ID, kind="stable")
+    ids, values = frame[ID].to_numpy(), frame[TARGET].to_numpy(dtype="float64")
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]]) if len(ids) else np.array([], dtype="int64")
+    return {str(ids[a]): values[a:b] for a, b in zip(starts, [*starts[1:], len(ids)])}
 
 
 CALENDAR_PREFIX = "calendar:"

@@ -17,7 +17,7 @@ class ExitCode(enum.IntEnum):
     LOCKED = 6  # another run holds the lock and --lock-timeout ran out
     PARTIAL = 7  # several input files: at least one failed, the others were written
     ANOMALY = 8  # detect --fail-on-anomaly: at least one anomaly found (the outputs were written)
-    CLUSTER = 9  # --dask: the scheduler cannot be reached, or Dask gave up a part after its workers kept dying
+    CLUSTER = 9  # --workers/--dask: the scheduler cannot be reached, or Dask gave a task up after its workers kept dying
     INTERRUPTED = 130  # Ctrl-C or SIGTERM
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import re
 from pathlib import Path
-from typing import Any, BinaryIO, Callable
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -70,15 +70,16 @@ class CsvSink:
     equal forecasts give equal bytes, and dates shown to the detail `date_detail` found in the
     whole table (given up front), so the pieces join into the file one write would give."""
 
-    def __init__(self, write: Callable[[bytes], Any], detail: int) -> None:
-        self.write_bytes, self.date_format, self.header = write, CSV_DATE_FORMATS[detail], True
+    def __init__(self, fh: BinaryIO, detail: int) -> None:
+        self.fh, self.date_format, self.header = fh, CSV_DATE_FORMATS[detail], True
 
-    def write(self, frame: pd.DataFrame) -> None:
+    def write(self, table: Any) -> None:
+        frame = table if isinstance(table, pd.DataFrame) else table.to_pandas()
         buffer = io.StringIO()
         frame.to_csv(buffer, index=False, header=self.header, float_format="%.8g", lineterminator="\n",
                      date_format=self.date_format)
         self.header = False
-        self.write_bytes(buffer.getvalue().encode("utf-8"))
+        self.fh.write(buffer.getvalue().encode("utf-8"))
 
     def close(self) -> None:
         pass
@@ -119,30 +120,29 @@ class ParquetSink:
         self.writer.close()
 
 
-def forecasts_to_csv(frame: pd.DataFrame) -> str:
-    """The forecast file's text (see `CsvSink`)."""
-    chunks: list[bytes] = []
-    sink = CsvSink(chunks.append, date_detail(frame[TIME]))
-    sink.write(frame)
-    return b"".join(chunks).decode("utf-8")
+def table_sink(fh: BinaryIO, target: str | Path, detail: int) -> CsvSink | ParquetSink:
+    """The sink writing a result table to `fh` as the file `target` names it: Parquet for a
+    `.parquet` path, else CSV with dates to `detail` (see `date_detail`)."""
+    if str(target).lower().endswith(PARQUET_SUFFIX):
+        return ParquetSink(fh)
+    return CsvSink(fh, detail)
 
 
-def forecasts_to_parquet(frame: pd.DataFrame) -> bytes:
-    """The forecast file as Parquet bytes (full float64 precision, dates as timestamps; no
-    index; see `ParquetSink`)."""
+def encode_table(frame: pd.DataFrame, target: str | Path) -> bytes:
+    """A result table (forecasts, detections) as the bytes of the file `target` names (see
+    `table_sink`): Parquet keeps full float64 precision and dates as timestamps, no index."""
     buffer = io.BytesIO()
-    sink = ParquetSink(buffer)
+    sink = table_sink(buffer, target, date_detail(frame[TIME]))
     sink.write(frame)
     sink.close()
     return buffer.getvalue()
 
 
-def encode_table(frame: pd.DataFrame, target: str | Path) -> bytes:
-    """A result table (forecasts, detections) as the bytes of the file `target` names: Parquet
-    for a `.parquet` path, else CSV."""
-    if str(target).lower().endswith(PARQUET_SUFFIX):
-        return forecasts_to_parquet(frame)
-    return forecasts_to_csv(frame).encode("utf-8")
+def forecasts_to_csv(frame: pd.DataFrame) -> str:
+    """The forecast file's text (see `CsvSink`), for stdout."""
+    buffer = io.BytesIO()
+    CsvSink(buffer, date_detail(frame[TIME])).write(frame)
+    return buffer.getvalue().decode("utf-8")
 
 
 def read_forecasts(path: str | Path) -> pd.DataFrame:
