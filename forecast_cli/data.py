@@ -9,6 +9,7 @@ import hashlib
 import os
 import warnings
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -157,10 +158,11 @@ def parquet_parts(path: str | os.PathLike[str]) -> list[Path]:
 
 
 def read_parquet(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, str]:
-    """Read Parquet data (one file, or every part of a folder or glob, in name order) as strings,
-    as `read_csv` reads a CSV: numbers and dates written out in full (a float as its shortest
-    exact repr, a date as ISO 8601), empty cells as NaN. Returns the frame and the SHA-256 of
-    the parts' names and bytes.
+    """Read Parquet data (one file, or every part of a folder or glob, in name order). Numbers,
+    naive timestamps and strings keep their types (`load_series` reads them as it reads the same
+    values written out in a CSV, without the cost of text: a million rows as strings take several
+    times the memory); any other column is read as text, as `read_csv` would give it (see
+    `as_text`). Returns the frame and the SHA-256 of the parts' names and bytes.
 
     Example:
         >>> raw, digest = read_parquet("data/")
@@ -188,13 +190,26 @@ def read_parquet(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, str]:
         digest.update(part.name.encode() + b"\0" + data)
         frames.append(frame)
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    frame = pd.DataFrame({str(name).strip(): _as_text(frame[name]) for name in frame.columns})
+    frame = pd.DataFrame({str(name).strip(): frame[name] if _typed(frame[name]) else as_text(frame[name])
+                          for name in frame.columns})
     if frame.empty:
         raise DataError(f"{path} has columns ({', '.join(frame.columns)}) but no rows of data.")
     return frame, digest.hexdigest()
 
 
-def _as_text(col: pd.Series) -> pd.Series:
+def _typed(col: pd.Series) -> bool:
+    """Whether `load_series` reads a Parquet column as it is: float or integer numbers, naive
+    timestamps, strings. (Booleans, decimals, dates, time-zone-aware times and the like are read
+    as text, the rules for a CSV deciding what they may be.)"""
+    dtype = col.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return False
+    return (pd.api.types.is_float_dtype(dtype) or pd.api.types.is_integer_dtype(dtype)
+            or (pd.api.types.is_datetime64_dtype(dtype) and getattr(dtype, "tz", None) is None)
+            or isinstance(dtype, pd.StringDtype))
+
+
+def as_text(col: pd.Series) -> pd.Series:
     """A Parquet column as `read_csv` would give it: strings, NaN where empty."""
     missing = col.isna()
     if pd.api.types.is_float_dtype(col):
@@ -535,6 +550,12 @@ def check_columns(raw: pd.DataFrame, columns: Columns, source: str) -> None:
 
 
 def _parse_time(col: pd.Series, source: str, name: str) -> tuple[pd.Series, str]:
+    if pd.api.types.is_integer_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype):
+        return col.astype("int64"), "integer"  # a Parquet column of integers: steps, as in a CSV
+    if pd.api.types.is_datetime64_dtype(col.dtype) and getattr(col.dtype, "tz", None) is None:
+        return _timestamps(col, source, name), "datetime"
+    if pd.api.types.is_numeric_dtype(col.dtype):
+        col = as_text(col)  # floats as a CSV writes them: refused below as neither steps nor dates
     text = col.astype("string").str.strip()
     if text.isna().any():
         row = int(np.flatnonzero(text.isna().to_numpy())[0])
@@ -576,6 +597,18 @@ def _parse_time(col: pd.Series, source: str, name: str) -> tuple[pd.Series, str]
     return parsed, "datetime"
 
 
+def _timestamps(col: pd.Series, source: str, name: str) -> pd.Series:
+    """A Parquet column of naive timestamps, in the unit their text would be parsed to (see
+    `_parse_time`): microseconds, nanoseconds where a time has a fraction finer than that."""
+    missing = col.isna().to_numpy()
+    if missing.any():
+        row = int(np.flatnonzero(missing)[0])
+        raise DataError(f"{source}, line {row + 2}: the time column {name!r} is empty. Every row needs a time.")
+    as_ns = col.astype("datetime64[ns]")
+    fine = (as_ns.to_numpy().view("int64") % 1000 != 0).any()
+    return as_ns if fine else col.astype("datetime64[us]")
+
+
 def _first_bad_time(text: pd.Series) -> int | None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -600,6 +633,10 @@ def _line(col: pd.Series, row: int) -> int:
 
 
 def _parse_target(col: pd.Series, source: str, name: str) -> np.ndarray:
+    if pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype):
+        # A Parquet column of numbers: the values as they are, their text only for a message.
+        array = col.to_numpy(dtype="float64", na_value=np.nan)
+        return _finite(array, col, lambda row: str(col.iloc[row]), source, name)
     text, values = _as_numbers(col)
     bad = values.isna() & text.notna()
     if bad.any():
@@ -611,12 +648,17 @@ def _parse_target(col: pd.Series, source: str, name: str) -> np.ndarray:
             f"{int(bad.sum())} such value(s) in all. Expected numbers; leave a cell empty for a "
             "missing value."
         )
-    array = values.to_numpy(dtype="float64")
+    return _finite(values.to_numpy(dtype="float64"), col, lambda row: text.iloc[row], source, name)
+
+
+def _finite(array: np.ndarray, col: pd.Series, text_at: Callable[[int], str], source: str, name: str) -> np.ndarray:
+    """A column's numbers, refused when infinite, too large or all missing (`text_at(row)`: the
+    cell as written, for the message)."""
     inf = np.isinf(array)
     if inf.any():
         row = int(np.flatnonzero(inf)[0])
         raise DataError(
-            f"{source}, line {_line(col, row)}: column {name!r} holds an infinite value ({text.iloc[row]}). "
+            f"{source}, line {_line(col, row)}: column {name!r} holds an infinite value ({text_at(row)}). "
             "Replace it with a finite number or leave the cell empty."
         )
     if np.isnan(array).all():
@@ -625,7 +667,7 @@ def _parse_target(col: pd.Series, source: str, name: str) -> np.ndarray:
     if big.any():
         row = int(np.flatnonzero(big)[0])
         raise DataError(
-            f"{source}, line {_line(col, row)}: column {name!r} holds {text.iloc[row]}, too large to scale "
+            f"{source}, line {_line(col, row)}: column {name!r} holds {text_at(row)}, too large to scale "
             "safely (limit 1e300). Rescale the column."
         )
     return array

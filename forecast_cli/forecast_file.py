@@ -12,7 +12,7 @@ import pandas as pd
 
 from forecast_cli.blend import point_forecast
 from forecast_cli.config import TrainConfig
-from forecast_cli.data import ID, PARQUET_SUFFIX, TIME, read_table
+from forecast_cli.data import ID, PARQUET_SUFFIX, TIME, as_text, read_table
 from forecast_cli.errors import DataError
 
 
@@ -169,4 +169,5 @@ def read_forecasts(path: str | Path) -> pd.DataFrame:
                 f"{path}, line {line}: {column} is not a number. Expected the file as `forecast predict` wrote it."
             )
     frame[ID] = frame[ID].astype(str)
+    frame[TIME] = as_text(frame[TIME])  # a Parquet file's timestamps, written as the CSV has them
     return frame

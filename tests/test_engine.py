@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from forecast_cli.cli import app
 from forecast_cli.errors import ExitCode
+from forecast_cli.manifest import read_manifest
 from tests.conftest import ROOT
 
 runner = CliRunner()
@@ -35,6 +36,20 @@ def test_both_engines_agree_to_float32_round_off(trained_model):
     a, b = _predict(model_dir, data, "onnx"), _predict(model_dir, data, "keras")
     assert a[["unique_id", "ds"]].equals(b[["unique_id", "ds"]])
     np.testing.assert_allclose(a["yhat"], b["yhat"], rtol=1e-5)
+
+
+def test_onnx_runs_in_batches_and_each_row_is_the_same_in_any_batch(trained_model, monkeypatch):
+    """ONNX Runtime holds a whole run's LSTM gates at once, so predict runs it in batches; the
+    forecast must not depend on how the rows fall into them (predict on a cluster relies on it)."""
+    from forecast_cli import engine
+
+    model_dir, data = trained_model
+    whole = _predict(model_dir, data, "onnx")
+    network = engine.load_onnx(model_dir, read_manifest(model_dir))
+    inputs = np.random.default_rng(0).normal(size=(7, *network.io_shapes[0][1:])).astype("float32")
+    monkeypatch.setattr(engine, "ONNX_BATCH", 3)
+    assert np.array_equal(network.predict(inputs), np.concatenate([network.predict(row[None]) for row in inputs]))
+    assert _predict(model_dir, data, "onnx").equals(whole)
 
 
 def _run(code: str) -> str:

@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from forecast_cli.cli import app
+from forecast_cli.data import read_table
 from forecast_cli.errors import ExitCode
 from tests.conftest import TINY, make_long
 
@@ -97,3 +98,28 @@ def test_bad_parquet_data_names_the_file_and_the_fix(copies, tmp_path):
     words.to_parquet(tmp_path / "words.parquet", index=False)
     result = runner.invoke(app, ["train", str(tmp_path / "words.parquet"), "--horizon", "4"])
     assert result.exit_code == ExitCode.DATA and "'y'" in result.stderr and "oops" in result.stderr
+
+
+def test_typed_parquet_columns_are_read_as_their_csv_text_would_be(tmp_path):
+    """Parquet numbers and timestamps are read without a detour through text: integer steps and
+    ids, timestamps and floats give what the CSV copy gives, and a bad cell is refused with the
+    CSV's message (row and column named)."""
+    frame = make_long(2, 30, seed=6)
+    frame["ds"] = frame.groupby("unique_id").cumcount() + 1  # integer steps
+    frame["unique_id"] = frame["unique_id"].str[1:].astype(int)  # integer ids
+    frame.to_csv(tmp_path / "steps.csv", index=False)
+    frame.to_parquet(tmp_path / "steps.parquet", index=False)
+    raw, _ = read_table(tmp_path / "steps.parquet")
+    assert [str(t) for t in raw.dtypes] == ["int64", "int64", "float64"]  # no text in between
+    _invoke("train", tmp_path / "steps.csv", "--horizon", 3, "--season", 1, "--out", tmp_path / "model", *TINY, "--quiet")
+    csv = _invoke("predict", tmp_path / "model", tmp_path / "steps.csv").stdout
+    assert _invoke("predict", tmp_path / "model", tmp_path / "steps.parquet").stdout == csv
+    for column, value, expected in (("y", np.inf, "line 7: column 'y' holds an infinite value (inf)"),
+                                    ("y", 1e301, "line 7: column 'y' holds 1e+301, too large"),
+                                    ("ds", None, "line 7: the time column 'ds' is empty")):
+        bad = make_long(1, 30).assign(ds=lambda f: pd.to_datetime(f["ds"]))
+        bad[column] = bad[column].astype("datetime64[us]" if column == "ds" else float)
+        bad.loc[5, column] = value
+        bad.to_parquet(tmp_path / "bad.parquet", index=False)
+        result = runner.invoke(app, ["train", str(tmp_path / "bad.parquet"), "--horizon", "4"])
+        assert result.exit_code == ExitCode.DATA and expected in result.stderr, result.stderr
