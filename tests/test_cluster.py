@@ -73,6 +73,18 @@ def test_workers_give_the_one_process_forecast_byte_for_byte(parted):
     assert forecast["unique_id"].is_monotonic_increasing and len(forecast) == 160
 
 
+def test_a_part_result_holds_its_own_ids_not_the_whole_forecast(parted, tmp_path):
+    """A part's result waits on its worker until the join: it must not keep the forecast's id
+    column (horizon x the series) alive through a view."""
+    from forecast_cli.cluster import forecast_part
+
+    result = forecast_part(str(parted / "model"), "onnx", None, 0, str(parted / "parts" / "part-0.parquet"),
+                           str(tmp_path / "out.parquet"))
+    assert result.ids.base is None
+    assert list(result.ids) == sorted(pd.read_csv(parted / "data.csv")["unique_id"].unique())[0::4]
+    assert result.rows == 40 and len(pd.read_parquet(tmp_path / "out.parquet")) == 40
+
+
 def test_an_existing_scheduler_and_a_worker_killed_mid_run(parted, scheduler, tmp_path):
     """The first task to start kills its worker process; Dask reruns the part elsewhere and the
     output is still the one-process forecast, with no part left behind."""
