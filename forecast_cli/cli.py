@@ -94,7 +94,7 @@ LEARNING_RATE = typer.Option(3e-3, "--learning-rate", help="Adam learning rate."
 PATIENCE = typer.Option(4, "--patience", help="Epochs without validation improvement before stopping.")
 SEED = typer.Option(42, "--seed", help="Seed for every random choice (recorded in the model).")
 VAL_WINDOWS = typer.Option(None, "--val-windows", help="Validation windows per series, blocks of horizon steps from its end [default: 1; with fewer than 64 series, the longest of 1,000 values or more: up to 64 in all, at most a quarter of the longest series].")
-MAX_WINDOWS = typer.Option(None, "--max-windows", help="Most recent training windows used per series [default: every window when the data offers at most 100,000 in all; else 100, more with fewer than 200 series: up to 20,000 in all].")
+MAX_WINDOWS = typer.Option(None, "--max-windows", help="Most recent training windows used per series [default: every window when the data offers at most 100,000 in all; else 100, more with fewer than 200 series: up to 20,000 in all; beyond 2,000 series, about 200,000 in all].")
 LOSS = typer.Option("auto", "--loss", help="Training loss: mae, mse, huber, or ape (relative error on a log scale: half percentage, half log error; needs --transform log and --scaling mean); auto: ape where it applies, else mae.")
 WINDOW_NORM = typer.Option("season", "--window-norm", help="Level taken off each window: season (mean of the last season), last, snaive (outputs are corrections to seasonal naive), none.")
 TRANSFORM = typer.Option("auto", "--transform", help="Model the values as they are (none) or on a log scale (log: sign(y) x log(1 + |y|), which is log(1 + y) for values of 0 or more and still defined if later data go below zero); auto: log when no training value is negative.")

@@ -346,6 +346,7 @@ def fitting_lookback(horizon: int, season: int, shortest: int) -> int:
 VALIDATION_TARGET = 64  # validation windows wanted in all when the data allow it
 WINDOW_BUDGET = 20_000  # training windows a run can afford when series are few and long
 ALL_WINDOWS = 100_000  # up to this many in all, every training window is used
+MANY_SERIES_WINDOWS = 200_000  # beyond 2,000 series (100 windows each), the windows in all stay at this
 LONG_SERIES = 1_000  # values from which a series can spare several validation blocks
 
 
@@ -371,7 +372,10 @@ def default_val_windows(n_series: int, longest: int, lookback: int, horizon: int
 def default_max_windows(windows: list[int]) -> int:
     """Training windows kept per series (the most recent) when `--max-windows` is not given:
     every window when the data offers at most 100,000 in all; else 100 per series, or more when
-    there are fewer than 200 series, up to about 20,000 windows in all.
+    there are fewer than 200 series, up to about 20,000 windows in all; and beyond 2,000 series,
+    fewer per series (at least one), so that there are about 200,000 in all: the network's cost
+    (its windows held in memory, and each epoch's time) then stops growing with the number of
+    series. Every set of the benchmark suite has fewer than 2,000 series and keeps its windows.
 
     Using every window forecast the tourism-monthly holdout better than 100 per series (MAPE 26.47
     against 26.73, bench/RESULTS.md) for twice the time; M4 weekly's 330,000 windows would take
@@ -386,10 +390,13 @@ def default_max_windows(windows: list[int]) -> int:
     Example:
         >>> default_max_windows([238] * 366), default_max_windows([2492] * 359), default_max_windows([150_000])
         (238, 100, 20000)
+        >>> default_max_windows([150] * 10_000), default_max_windows([150] * 1_000_000)
+        (20, 1)
     """
     if sum(windows) <= ALL_WINDOWS:
         return max(1, max(windows, default=1))
-    return max(100, -(-WINDOW_BUDGET // max(1, len(windows))))
+    n = max(1, len(windows))
+    return min(max(100, -(-WINDOW_BUDGET // n)), max(1, MANY_SERIES_WINDOWS // n))
 
 
 def default_batch_size(n_windows: int) -> int:

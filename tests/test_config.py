@@ -39,6 +39,9 @@ def test_every_window_is_used_up_to_the_budget():
     assert default_max_windows([2492] * 359) == 100  # M4 weekly: 894,628 offered, 100 per series
     assert default_max_windows([150_000]) == 20_000  # one very long series: 20,000
     assert default_max_windows([600] * 10) == 600 and default_max_windows([0, 0]) == 1
+    # Beyond 2,000 series the windows in all stop growing: about 200,000, at least one a series.
+    assert default_max_windows([150] * 2_000) == 100 and default_max_windows([150] * 10_000) == 20
+    assert default_max_windows([150] * 100_000) == 2 and default_max_windows([150] * 1_000_000) == 1
 
 
 def test_resolved_config_keeps_every_window_of_small_data(long_csv):
