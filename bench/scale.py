@@ -12,11 +12,13 @@ no worker above 4 GB.
 
 `--fits N` measures instead train's per-series work on N series (150 to 300 values each): the ETS
 fits and forecasts that `train --workers` spreads over the cluster (`baselines.forecasts` with
-`cluster.spread`), on a LocalCluster of each worker count, with the same results checked.
+`cluster.spread`), on a LocalCluster of each worker count, with the same results checked;
+with `--pool`, on a process pool of that many processes (`pool.local_mapper`, what `train` uses
+without the cluster flags).
 
 Usage:
     python bench/scale.py [--series 1000000] [--parts 40] [--length 72] [--workers 1,2] [--label scale]
-    python bench/scale.py --fits 100000 [--workers 1,2] [--label scale-fits]
+    python bench/scale.py --fits 100000 [--workers 1,2] [--pool] [--label scale-fits]
 """
 
 from __future__ import annotations
@@ -101,11 +103,12 @@ def predict(model: Path, parts: Path, out: Path, workers: int, cwd: Path) -> dic
             "worker_peak_gb": [round(r / 2**30, 2) for r in workers_rss]}
 
 
-def fits(n_series: int, worker_counts: list[int]) -> None:
-    """Time the per-series ETS work of `train` on each cluster size; the forecasts must agree."""
+def fits(n_series: int, worker_counts: list[int], local: bool = False) -> None:
+    """Time the per-series ETS work of `train` on each cluster size (`local`: on a process pool of
+    that many processes instead, as `train` without the cluster flags); the forecasts must agree."""
     from distributed import Client, LocalCluster
 
-    from forecast_cli import baselines, cluster
+    from forecast_cli import baselines, cluster, pool
 
     rng = np.random.default_rng(5)
     lengths = rng.integers(150, 301, n_series)
@@ -114,11 +117,17 @@ def fits(n_series: int, worker_counts: list[int]) -> None:
     histories = [values[k, 300 - lengths[k]:] for k in range(n_series)]
     rows, first = [], None
     for workers in worker_counts:
-        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") as lc, \
-                Client(lc) as client:
-            started = time.monotonic()
-            result = baselines.forecasts(histories, HORIZON, 24, "ets", True, mapper=cluster.spread(client))
-            seconds = time.monotonic() - started
+        if local:  # train's default without the cluster flags: a process pool on this machine
+            with pool.local_mapper(processes=workers) as mapper:
+                started = time.monotonic()
+                result = baselines.forecasts(histories, HORIZON, 24, "ets", True, mapper=mapper)
+                seconds = time.monotonic() - started
+        else:
+            with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") as lc, \
+                    Client(lc) as client:
+                started = time.monotonic()
+                result = baselines.forecasts(histories, HORIZON, 24, "ets", True, mapper=cluster.spread(client))
+                seconds = time.monotonic() - started
         first = result if first is None else first
         rows.append({"workers": workers, "series": n_series, "seconds": round(seconds, 1),
                      "same_forecasts": bool(np.array_equal(result, first, equal_nan=True))})
@@ -137,11 +146,12 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--label", default="scale")
     parser.add_argument("--fits", type=int, default=None)
+    parser.add_argument("--pool", action="store_true", help="with --fits: a local process pool, not a Dask cluster")
     args = parser.parse_args()
     base = ROOT / "bench" / "runs" / args.label
     freeze(base)
     if args.fits:
-        fits(args.fits, [int(w) for w in args.workers.split(",")])
+        fits(args.fits, [int(w) for w in args.workers.split(",")], args.pool)
         return
     data = base / f"parts-{args.series}x{args.length}"
     if not data.exists():

@@ -235,11 +235,14 @@ def train(
     reporter = ConsoleReporter(quiet=options["quiet"])
     try:
         with contextlib.ExitStack() as stack:
-            mapper = None
             if workers is not None or dask is not None:
                 from forecast_cli import cluster
 
                 mapper = cluster.spread(stack.enter_context(cluster.open_client(workers, dask)))
+            else:  # the per-series fits over this machine's cores, from 1,000 series
+                from forecast_cli.pool import local_mapper
+
+                mapper = stack.enter_context(local_mapper(reporter=reporter))
             result = run_train(data, config, out, _columns(options), reporter, mapper)
     finally:
         reporter.close()

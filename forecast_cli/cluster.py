@@ -38,6 +38,7 @@ from forecast_cli.data import ID, PARQUET_SUFFIX, is_parquet, parquet_parts
 from forecast_cli.errors import ClusterError, DataError
 from forecast_cli.forecast_file import date_detail, table_sink
 from forecast_cli.output import Reporter
+from forecast_cli.pool import chunks, starmap
 
 SERIES_PER_PIECE = 50_000  # series joined per step in the driver: its memory is bounded by this, not the data
 PART_ROW_GROUP_SERIES = 4_096  # series per row group in a forecast part, so the driver reads a part a little at a time
@@ -66,25 +67,17 @@ def open_client(workers: int | None, address: str | None) -> Iterator[Any]:
         yield client
 
 
-SERIES_PER_TASK = 200  # per-series fits sent per task: enough to outweigh a task's overhead
-
-
 def spread(client: Any) -> Callable[..., list[Any]]:
-    """A `map` whose calls run on the cluster's workers, `SERIES_PER_TASK` at a time, the results
+    """A `map` whose calls run on the cluster's workers, `pool.SERIES_PER_TASK` at a time, the results
     in order: for work that is per series (the ETS fits in `train`)."""
 
     def mapper(fn: Callable[..., Any], *iterables: Any) -> list[Any]:
-        rows = list(zip(*iterables, strict=True))
-        chunks = [rows[i:i + SERIES_PER_TASK] for i in range(0, len(rows), SERIES_PER_TASK)]
-        futures = client.map(_starmap, [fn] * len(chunks), chunks, pure=False)
+        tasks = chunks(iterables)
+        futures = client.map(starmap, [fn] * len(tasks), tasks, pure=False)
         with _cluster_errors("the per-series fits", futures, client):
             return [value for future in futures for value in future.result()]
 
     return mapper
-
-
-def _starmap(fn: Callable[..., Any], rows: list[tuple[Any, ...]]) -> list[Any]:
-    return [fn(*row) for row in rows]
 
 
 @contextlib.contextmanager

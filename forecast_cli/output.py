@@ -19,6 +19,8 @@ class Reporter(Protocol):
 
     def epoch(self, epoch: int, epochs: int, row: dict[str, float], seconds: float) -> None: ...
 
+    def progress(self, what: str, done: int, total: int) -> None: ...
+
 
 class SilentReporter:
     def info(self, message: str) -> None:
@@ -28,6 +30,9 @@ class SilentReporter:
         pass
 
     def epoch(self, epoch: int, epochs: int, row: dict[str, float], seconds: float) -> None:
+        pass
+
+    def progress(self, what: str, done: int, total: int) -> None:
         pass
 
 
@@ -58,6 +63,8 @@ class ConsoleReporter:
         self.interactive = sys.stderr.isatty() and not quiet
         self._progress: Progress | None = None
         self._task = None
+        self._bar: tuple[str, object] | None = None  # the current progress bar: what it counts, its task
+        self._shown: dict[str, int] = {}  # plain lines: the count last printed per kind of work
         self._started = time.monotonic()
 
     def info(self, message: str) -> None:
@@ -90,7 +97,27 @@ class ConsoleReporter:
                 markup=False,
             )
 
+    def progress(self, what: str, done: int, total: int) -> None:
+        """`done` of `total` units of work (the per-series fits): a bar on a terminal, else a line
+        at each further quarter (a cron log gets four lines, not one a task)."""
+        if self.quiet:
+            return
+        if self.interactive:
+            if self._bar is None or self._bar[0] != what:
+                self.close()
+                self._progress = Progress(TextColumn(what), MofNCompleteColumn(), BarColumn(), TimeElapsedColumn(),
+                                          console=self.console, transient=False)
+                self._progress.start()
+                self._bar = (what, self._progress.add_task(what, total=total))
+            self._progress.update(self._bar[1], completed=done)
+            if done >= total:
+                self.close()
+        elif done * 4 // total > (self._shown.get(what, 0) * 4) // total or done == total:
+            self._shown[what] = done
+            self.console.print(f"{what}: {done}/{total}", markup=False)
+
     def close(self) -> None:
+        self._bar = None
         if self._progress is not None:
             self._progress.stop()
             self._progress = None

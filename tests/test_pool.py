@@ -1,0 +1,78 @@
+"""pool.py: train's per-series fits spread over this machine's cores give the same results, with progress."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from forecast_cli import baselines, pool
+from forecast_cli.cli import app
+from forecast_cli.output import ConsoleReporter
+from tests.conftest import TINY, make_long
+
+runner = CliRunner()
+
+
+class Recorder:
+    def __init__(self):
+        self.calls = []
+
+    def progress(self, what, done, total):
+        self.calls.append((what, done, total))
+
+
+def test_the_pool_gives_the_fits_of_one_process_in_order_and_reports_progress(monkeypatch):
+    rng = np.random.default_rng(2)
+    histories = [50 + np.cumsum(rng.normal(size=int(rng.integers(30, 60)))) for _ in range(45)]
+    alone = baselines.forecasts(histories, 6, 12, "ets")
+    monkeypatch.setattr(pool, "SERIES_PER_TASK", 10)
+    monkeypatch.setattr(pool, "PARALLEL_FROM", 20)
+    recorder = Recorder()
+    with pool.local_mapper(processes=2, reporter=recorder) as mapper:
+        spread = baselines.forecasts(histories, 6, 12, "ets", mapper=mapper)
+    assert np.array_equal(spread, alone, equal_nan=True)
+    assert [done for _, done, _ in recorder.calls] == sorted(done for _, done, _ in recorder.calls)
+    assert recorder.calls[-1] == ("series fitted", 45, 45) and len(recorder.calls) == 5  # one a task
+
+
+def test_few_series_or_one_core_never_start_a_pool(monkeypatch):
+    def no_pool(*args, **kwargs):
+        raise AssertionError("a pool was started")
+
+    monkeypatch.setattr(pool.concurrent.futures, "ProcessPoolExecutor", no_pool)
+    histories = [np.arange(30.0) + k for k in range(5)]
+    with pool.local_mapper(processes=2) as mapper:
+        assert len(baselines.forecasts(histories, 3, 1, "ets", mapper=mapper)) == 5
+    monkeypatch.setattr(pool, "PARALLEL_FROM", 1)
+    with pool.local_mapper(processes=1) as mapper:
+        assert len(baselines.forecasts(histories, 3, 1, "ets", mapper=mapper)) == 5
+
+
+def test_progress_without_a_terminal_is_a_line_a_quarter(capsys):
+    reporter = ConsoleReporter()
+    for done in range(10, 101, 10):
+        reporter.progress("series fitted", done, 100)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == ["series fitted: 30/100", "series fitted: 50/100", "series fitted: 80/100", "series fitted: 100/100"]
+    ConsoleReporter(quiet=True).progress("series fitted", 100, 100)
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.slow
+def test_train_spreads_its_fits_over_the_cores_and_gives_the_same_model(tmp_path, monkeypatch):
+    frame = make_long(24, 40, seed=8)
+    frame.to_csv(tmp_path / "data.csv", index=False)
+    args = ["train", str(tmp_path / "data.csv"), "--horizon", "4", *TINY, "--baseline", "ets"]
+    assert runner.invoke(app, [*args, "--out", str(tmp_path / "alone"), "--quiet"]).exit_code == 0
+    monkeypatch.setattr(pool, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(pool, "SERIES_PER_TASK", 5)
+    monkeypatch.setattr(pool, "cores", lambda: 2)
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "spread")])
+    assert result.exit_code == 0, result.output
+    assert "series fitted: 24/24" in result.stderr
+    alone, spread = (json.loads((tmp_path / m / "manifest.json").read_text()) for m in ("alone", "spread"))
+    assert all(entry.get("ets") for entry in spread["series"].values()), "no ETS fit: the test tested nothing"
+    assert alone["config"] == spread["config"] and alone["series"] == spread["series"]
