@@ -9,7 +9,9 @@ process (each fit depends on its own series only). The pool starts only when a c
 few hundred, and a nightly job on small data keeps its fast start. Progress goes to the reporter.
 
 The pool's processes are spawned, not forked: the parent may hold TensorFlow's threads, which a
-fork does not copy safely.
+fork does not copy safely. Each is started with one thread for the numerical libraries (as Dask
+starts its workers): two processes on two cores, each with OpenBLAS's two spinning threads, made
+10,000 fits take 254 s instead of the 93 s of one process.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 
 from forecast_cli.output import Reporter, SilentReporter
 
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")  # read once, as a process starts
 SERIES_PER_TASK = 200  # series per task: enough to outweigh a task's overhead, small enough to share out evenly
 PARALLEL_FROM = 1_000  # series from which a call is spread over the cores
 
@@ -47,6 +50,21 @@ def starmap(fn: Callable[..., Any], rows: list[tuple[Any, ...]]) -> list[Any]:
 
 
 @contextlib.contextmanager
+def _one_thread_each() -> Iterator[None]:
+    """The environment of processes started meanwhile: one thread for OpenMP, OpenBLAS and MKL."""
+    saved = {name: os.environ.get(name) for name in THREAD_VARIABLES}
+    os.environ.update({name: "1" for name in THREAD_VARIABLES})
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@contextlib.contextmanager
 def local_mapper(processes: int | None = None, reporter: Reporter | None = None) -> Iterator[Callable[..., list[Any]]]:
     """A `map` for per-series work over `processes` processes (None: every core), its results in
     order; calls of fewer than `PARALLEL_FROM` series, or with one core, run here. The pool is
@@ -63,7 +81,8 @@ def local_mapper(processes: int | None = None, reporter: Reporter | None = None)
         if not pool:
             pool.append(concurrent.futures.ProcessPoolExecutor(
                 max_workers=processes, mp_context=multiprocessing.get_context("spawn")))
-        futures = {pool[0].submit(starmap, fn, task): len(task) for task in tasks}
+        with _one_thread_each():  # the processes start at the first submit, with this environment
+            futures = {pool[0].submit(starmap, fn, task): len(task) for task in tasks}
         done = 0
         for future in concurrent.futures.as_completed(futures):
             done += futures[future]

@@ -76,3 +76,16 @@ def test_train_spreads_its_fits_over_the_cores_and_gives_the_same_model(tmp_path
     alone, spread = (json.loads((tmp_path / m / "manifest.json").read_text()) for m in ("alone", "spread"))
     assert all(entry.get("ets") for entry in spread["series"].values()), "no ETS fit: the test tested nothing"
     assert alone["config"] == spread["config"] and alone["series"] == spread["series"]
+
+
+def test_the_pool_processes_run_one_numerical_thread_each(monkeypatch):
+    """Two processes with two OpenBLAS threads each on two cores ran slower than one process:
+    the pool starts its processes with one thread each, and leaves this process's setting alone."""
+    import os
+
+    monkeypatch.setattr(pool, "PARALLEL_FROM", 4)
+    monkeypatch.setattr(pool, "SERIES_PER_TASK", 2)
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    with pool.local_mapper(processes=2) as mapper:
+        seen = mapper(os.getenv, ["OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"])
+    assert seen == ["1", "1", "1", "1"] and "OPENBLAS_NUM_THREADS" not in os.environ
