@@ -195,6 +195,60 @@ def ets_forecast(history: np.ndarray, params: dict[str, float] | None, horizon: 
     return forecast if np.isfinite(forecast).all() else fallback
 
 
+def ets_forecasts(histories: list[np.ndarray], params: Sequence[dict[str, float] | None], horizon: int, season: int,
+                  log: bool = False) -> np.ndarray:
+    """`ets_forecast` of many histories with known parameters, (n, horizon): the same numbers,
+    bit for bit, from one run of the recursion per group of histories of one length (each step
+    an array operation over the group, in the same order of operations as `ets_states`), where
+    a loop over the series in Python cost 0.25 ms a series at predict time.
+
+    Example:
+        >>> y = np.tile([10.0, 20.0, 30.0, 20.0], 6) * np.linspace(1.0, 1.5, 24)
+        >>> p = {"alpha": 0.5, "beta": 0.1, "gamma": 0.1, "phi": 0.98}
+        >>> bool((ets_forecasts([y, y * 2], [p, p], 4, 4, True)[1] == ets_forecast(y * 2, p, 4, 4, True)).all())
+        True
+    """
+    out = np.empty((len(histories), horizon))
+    groups: dict[int, list[int]] = {}
+    scaled: dict[int, np.ndarray] = {}
+    for i, (history, p) in enumerate(zip(histories, params, strict=True)):
+        values = _model_scale(history, log)
+        if p is None or values is None:
+            out[i] = ets_forecast(history, p, horizon, season, log)
+        else:
+            scaled[i] = values
+            groups.setdefault(len(values), []).append(i)
+    for length, rows in groups.items():
+        values = np.stack([scaled[i] for i in rows])
+        alpha, beta, gamma, phi = (np.array([params[i][key] for i in rows]) for key in ETS_KEYS)
+        seasonal = ets_seasonal(length, season)
+        starts = [_initial_states(v, season, seasonal) for v in values]
+        level = np.array([start[0] for start in starts])
+        trend = np.array([start[1] for start in starts])
+        effects = np.zeros((len(rows), length + season)) if seasonal else None
+        with np.errstate(all="ignore"):
+            if effects is not None:
+                effects[:, :season] = np.stack([start[2] for start in starts])
+            for k in range(length):
+                y = values[:, k]
+                effect = effects[:, k] if effects is not None else 0.0
+                expected = level + phi * trend
+                new_level = alpha * (y - effect) + (1 - alpha) * expected
+                if effects is not None:
+                    effects[:, season + k] = gamma * (y - expected) + (1 - gamma) * effect
+                trend = beta * (new_level - level) + (1 - beta) * phi * trend
+                level = new_level
+            forecast = level[:, None] + np.cumsum(phi[:, None] ** np.arange(1, horizon + 1), axis=1) * trend[:, None]
+            if effects is not None:
+                forecast = forecast + effects[:, length:][:, np.arange(horizon) % season]
+            if log:
+                forecast = signed_exp(forecast)
+        for j, i in enumerate(rows):
+            good = np.isfinite(forecast[j]).all()
+            out[i] = forecast[j] if good else seasonal_naive(np.asarray(histories[i], dtype="float64"), horizon, season)
+    return out
+
+
 def naive(history: np.ndarray, horizon: int, season: int = 1, log: bool = False, params: Any = MISSING) -> np.ndarray:
     """Repeat the last value.
 
@@ -246,6 +300,8 @@ def forecasts(histories: Iterable[np.ndarray], horizon: int, season: int, method
     histories = [np.asarray(h, dtype="float64") for h in histories]
     n = len(histories)
     params = [MISSING] * n if params is None else list(params)
+    if method == "ets" and n and not any(p == MISSING for p in params):  # nothing to fit: all at once
+        return ets_forecasts(histories, params, horizon, season, log)
     apply = mapper if mapper is not None and method == "ets" else map
     return np.stack(list(apply(METHODS[method], histories, [horizon] * n, [season] * n, [log] * n, params)))
 

@@ -161,3 +161,22 @@ def test_ets_one_step_is_ets_forecast_of_every_prefix(season, log):
     assert known[max(baselines.ETS_MIN_VALUES, 7 * season):].all()  # five seasons in: prefixes start like the whole
     np.testing.assert_allclose(one_step[known], np.asarray(exact)[known], rtol=1e-10)
     assert np.isnan(baselines.ets_one_step(y, None, season, log)).all()
+
+
+@pytest.mark.parametrize("season,log", [(1, False), (4, True), (12, False), (24, True)])
+def test_ets_forecasts_of_many_series_are_each_series_forecast_bit_for_bit(season, log):
+    """predict runs the ETS recursion over all series of a length at once; it must give exactly
+    what one series at a time gives, fallbacks (no parameters, too short, a gap) included."""
+    rng = np.random.default_rng(season)
+    histories, params = [], []
+    for k in range(120):
+        n = int(rng.choice([8, 30, 61, 100]))
+        history = 50 + np.cumsum(rng.normal(size=n)) + 10 * np.sin(np.arange(n) * 2 * np.pi / max(season, 2))
+        if k % 40 == 0:
+            history[3] = np.nan
+        histories.append(history)
+        params.append(None if k % 17 == 0 else {"alpha": rng.uniform(0, 1), "beta": rng.uniform(0, 0.3),
+                                                 "gamma": rng.uniform(0, 0.5), "phi": rng.uniform(0.8, 0.99)})
+    alone = np.stack([baselines.ets_forecast(h, p, 13, season, log) for h, p in zip(histories, params)])
+    together = baselines.forecasts(histories, 13, season, "ets", log, params)
+    assert np.array_equal(alone, together, equal_nan=True)
