@@ -218,7 +218,7 @@ def train(
     data: Path = typer.Argument(..., help="CSV, or Parquet (a .parquet file, a folder of .parquet parts, or a quoted glob of parts): one series (time, value) or many in long format (unique_id, ds, y)."),
     horizon: Optional[int] = HORIZON,
     out: Path = typer.Option(Path("model"), "--out", "-o", help="Model directory to write (replaced whole on success)."),
-    workers: Optional[int] = typer.Option(None, "--workers", help="Fit the per-series statistical forecasts (ETS) on a Dask cluster of N worker processes on this machine; the network trains here. The same model as without it."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Fit the per-series statistical forecasts (ETS) on a Dask cluster of N worker processes on this machine; the network trains here. The same model as without it (which fits them over this machine's cores from 1,000 series)."),
     dask: Optional[str] = typer.Option(None, "--dask", help="Fit the per-series statistical forecasts on an existing Dask cluster: its scheduler's address (tcp://host:8786)."),
     **options,
 ) -> None:
