@@ -24,6 +24,7 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import subprocess
 import sys
@@ -115,19 +116,22 @@ def fits(n_series: int, worker_counts: list[int], local: bool = False) -> None:
     frame = series_frame(rng, 0, n_series, 300)
     values = frame["y"].to_numpy().reshape(n_series, 300)
     histories = [values[k, 300 - lengths[k]:] for k in range(n_series)]
-    rows, first = [], None
-    for workers in worker_counts:
+    @contextlib.contextmanager
+    def mapper_of(workers: int):
         if local:  # train's default without the cluster flags: a process pool on this machine
             with pool.local_mapper(processes=workers) as mapper:
-                started = time.monotonic()
-                result = baselines.forecasts(histories, HORIZON, 24, "ets", True, mapper=mapper)
-                seconds = time.monotonic() - started
+                yield mapper
         else:
             with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") as lc, \
                     Client(lc) as client:
-                started = time.monotonic()
-                result = baselines.forecasts(histories, HORIZON, 24, "ets", True, mapper=cluster.spread(client))
-                seconds = time.monotonic() - started
+                yield cluster.spread(client)
+
+    rows, first = [], None
+    for workers in worker_counts:
+        with mapper_of(workers) as mapper:
+            started = time.monotonic()
+            result = baselines.forecasts(histories, HORIZON, 24, "ets", True, mapper=mapper)
+            seconds = time.monotonic() - started
         first = result if first is None else first
         rows.append({"workers": workers, "series": n_series, "seconds": round(seconds, 1),
                      "same_forecasts": bool(np.array_equal(result, first, equal_nan=True))})

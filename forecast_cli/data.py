@@ -201,12 +201,17 @@ def _typed(col: pd.Series) -> bool:
     """Whether `load_series` reads a Parquet column as it is: float or integer numbers, naive
     timestamps, strings. (Booleans, decimals, dates, time-zone-aware times and the like are read
     as text, the rules for a CSV deciding what they may be.)"""
-    dtype = col.dtype
-    if pd.api.types.is_bool_dtype(dtype):
-        return False
-    return (pd.api.types.is_float_dtype(dtype) or pd.api.types.is_integer_dtype(dtype)
-            or (pd.api.types.is_datetime64_dtype(dtype) and getattr(dtype, "tz", None) is None)
-            or isinstance(dtype, pd.StringDtype))
+    return _numbers(col) or _naive_times(col) or isinstance(col.dtype, pd.StringDtype)
+
+
+def _numbers(col: pd.Series) -> bool:
+    """A column of float or integer numbers (not booleans, which pandas counts as numbers)."""
+    return pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype)
+
+
+def _naive_times(col: pd.Series) -> bool:
+    """A column of timestamps without a time zone."""
+    return pd.api.types.is_datetime64_dtype(col.dtype) and getattr(col.dtype, "tz", None) is None
 
 
 def as_text(col: pd.Series) -> pd.Series:
@@ -550,11 +555,11 @@ def check_columns(raw: pd.DataFrame, columns: Columns, source: str) -> None:
 
 
 def _parse_time(col: pd.Series, source: str, name: str) -> tuple[pd.Series, str]:
-    if pd.api.types.is_integer_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype):
+    if _numbers(col) and pd.api.types.is_integer_dtype(col.dtype):
         return col.astype("int64"), "integer"  # a Parquet column of integers: steps, as in a CSV
-    if pd.api.types.is_datetime64_dtype(col.dtype) and getattr(col.dtype, "tz", None) is None:
+    if _naive_times(col):
         return _timestamps(col, source, name), "datetime"
-    if pd.api.types.is_numeric_dtype(col.dtype):
+    if _numbers(col):
         col = as_text(col)  # floats as a CSV writes them: refused below as neither steps nor dates
     text = col.astype("string").str.strip()
     if text.isna().any():
@@ -633,7 +638,7 @@ def _line(col: pd.Series, row: int) -> int:
 
 
 def _parse_target(col: pd.Series, source: str, name: str) -> np.ndarray:
-    if pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype):
+    if _numbers(col):
         # A Parquet column of numbers: the values as they are, their text only for a message.
         array = col.to_numpy(dtype="float64", na_value=np.nan)
         return _finite(array, col, lambda row: str(col.iloc[row]), source, name)
