@@ -10,6 +10,12 @@ predict is measured. Memory is the peak resident set of each process, sampled ev
 Targets: 1,000,000 series x 48 steps, `--workers 2` at least 1.6x faster than `--workers 1`,
 no worker above 4 GB.
 
+`--train N,M` measures instead `forecast train --horizon 24` from 20 Parquet parts of N monthly
+series (150 to 300 values, as `bench/train_speed.py` makes them) with each `--workers` count (0:
+without the cluster flags, the data read whole in the train process): wall time, the driver's
+and each worker's peak memory. With the workers, the driver holds the window sample, not the
+data.
+
 `--fits N` measures instead train's per-series work on N series (150 to 300 values each): the ETS
 fits and forecasts that `train --workers` spreads over the cluster (`baselines.forecasts` with
 `cluster.spread`), on a LocalCluster of each worker count, with the same results checked;
@@ -19,6 +25,7 @@ without the cluster flags).
 Usage:
     python bench/scale.py [--series 1000000] [--parts 40] [--length 72] [--workers 1,2] [--label scale]
     python bench/scale.py --fits 100000 [--workers 1,2] [--pool] [--label scale-fits]
+    python bench/scale.py --train 10000,100000 --workers 0,2 [--label scale-train]
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ from frozen import freeze
 ROOT = Path(__file__).resolve().parent.parent
 FORECAST = str(Path(sys.executable).with_name("forecast"))
 HORIZON = 48
+TRAIN_PARTS = 20
 
 
 def series_frame(rng: np.random.Generator, first: int, n: int, length: int) -> pd.DataFrame:
@@ -80,9 +88,9 @@ def watch(proc: subprocess.Popen, peaks: dict[int, int], stop: threading.Event) 
         time.sleep(0.2)
 
 
-def predict(model: Path, parts: Path, out: Path, workers: int, cwd: Path) -> dict:
-    cmd = [FORECAST, "predict", str(model), str(parts), "--output", str(out), "--workers", str(workers),
-           "--json", "--quiet"]
+def measured(cmd: list[str], cwd: Path, workers: int) -> tuple[float, bytes, float, list[float]]:
+    """Run `cmd`; its wall seconds, stdout, the driver's peak memory and the `workers` biggest of
+    its children's (GB)."""
     peaks: dict[int, int] = {}
     stop = threading.Event()
     started = time.monotonic()
@@ -94,14 +102,48 @@ def predict(model: Path, parts: Path, out: Path, workers: int, cwd: Path) -> dic
     stop.set()
     watcher.join()
     if proc.returncode != 0:
-        raise SystemExit(f"predict --workers {workers} failed with exit {proc.returncode}")
-    summary = json.loads(stdout)
+        raise SystemExit(f"{' '.join(cmd[1:3])} --workers {workers} failed with exit {proc.returncode}")
     driver = peaks.pop(proc.pid)
     # The workers are the biggest of the driver's children (the others: Dask's small helper processes).
     workers_rss = sorted(peaks.values(), reverse=True)[:workers]
+    return seconds, stdout, round(driver / 2**30, 2), [round(r / 2**30, 2) for r in workers_rss]
+
+
+def predict(model: Path, parts: Path, out: Path, workers: int, cwd: Path) -> dict:
+    cmd = [FORECAST, "predict", str(model), str(parts), "--output", str(out), "--workers", str(workers),
+           "--json", "--quiet"]
+    seconds, stdout, driver, workers_gb = measured(cmd, cwd, workers)
+    summary = json.loads(stdout)
     return {"workers": workers, "seconds": round(seconds, 1), "series": summary["files"][0]["series"],
-            "rows": summary["files"][0]["rows"], "driver_peak_gb": round(driver / 2**30, 2),
-            "worker_peak_gb": [round(r / 2**30, 2) for r in workers_rss]}
+            "rows": summary["files"][0]["rows"], "driver_peak_gb": driver, "worker_peak_gb": workers_gb}
+
+
+def train(counts: list[int], worker_counts: list[int], base: Path, code: Path) -> None:
+    """`forecast train --horizon 24` on Parquet parts of N monthly series (150 to 300 values,
+    `train_speed.make_series`, 20 parts), with each worker count (0: no cluster flags, the data
+    read in the train process): wall time, the driver's and the workers' peak memory."""
+    from train_speed import make_series
+
+    rows = []
+    for n in counts:
+        parts = base / f"train-parts-{n}"
+        if not parts.exists():
+            parts.mkdir(parents=True)
+            frame = make_series(n, np.random.default_rng(n))
+            ids = frame["unique_id"].unique()
+            for k, chunk in enumerate(np.array_split(ids, TRAIN_PARTS)):
+                frame[frame["unique_id"].isin(chunk)].to_parquet(parts / f"part-{k:03d}.parquet", index=False)
+        for workers in worker_counts:
+            out = base / f"model-{n}-w{workers}"
+            cmd = [FORECAST, "train", str(parts), "--horizon", "24", "--out", str(out), "--quiet"]
+            cmd += ["--workers", str(workers)] if workers else []
+            seconds, _, driver, workers_gb = measured(cmd, code, workers)
+            metrics = json.loads((out / "metrics.json").read_text())
+            rows.append({"series": n, "workers": workers, "seconds": round(seconds, 1), "driver_peak_gb": driver,
+                         "worker_peak_gb": workers_gb, "validation_windows": metrics["windows"],
+                         "validation_mase": metrics["lstm"]["mase"]})
+            print(json.dumps(rows[-1]), flush=True)
+    print(json.dumps({"train": rows}, indent=2))
 
 
 def fits(n_series: int, worker_counts: list[int], local: bool = False) -> None:
@@ -151,9 +193,13 @@ def main() -> None:
     parser.add_argument("--label", default="scale")
     parser.add_argument("--fits", type=int, default=None)
     parser.add_argument("--pool", action="store_true", help="with --fits: a local process pool, not a Dask cluster")
+    parser.add_argument("--train", default=None, help="series counts to train on from parts, e.g. 10000,100000")
     args = parser.parse_args()
     base = ROOT / "bench" / "runs" / args.label
-    freeze(base)
+    code = freeze(base)
+    if args.train:
+        train([int(n) for n in args.train.split(",")], [int(w) for w in args.workers.split(",")], base, code)
+        return
     if args.fits:
         fits(args.fits, [int(w) for w in args.workers.split(",")], args.pool)
         return

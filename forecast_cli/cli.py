@@ -218,8 +218,8 @@ def train(
     data: Path = typer.Argument(..., help="CSV, or Parquet (a .parquet file, a folder of .parquet parts, or a quoted glob of parts): one series (time, value) or many in long format (unique_id, ds, y)."),
     horizon: Optional[int] = HORIZON,
     out: Path = typer.Option(Path("model"), "--out", "-o", help="Model directory to write (replaced whole on success)."),
-    workers: Optional[int] = typer.Option(None, "--workers", help="Fit the per-series statistical forecasts (ETS) on a Dask cluster of N worker processes on this machine; the network trains here. The same model as without it (which fits them over this machine's cores from 1,000 series)."),
-    dask: Optional[str] = typer.Option(None, "--dask", help="Fit the per-series statistical forecasts on an existing Dask cluster: its scheduler's address (tcp://host:8786)."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Spread the per-series work over a Dask cluster of N worker processes on this machine: with Parquet parts, reading, checking, windowing and the statistical (ETS) fits, so that this process holds the windows, not the data; else the ETS fits. The network trains here. The same model as without it (which fits ETS over this machine's cores from 1,000 series)."),
+    dask: Optional[str] = typer.Option(None, "--dask", help="As --workers, on an existing Dask cluster: its scheduler's address (tcp://host:8786). Paths must be the same on every worker."),
     **options,
 ) -> None:
     """Train one global LSTM on every series in DATA and write a model directory.
@@ -235,15 +235,17 @@ def train(
     reporter = ConsoleReporter(quiet=options["quiet"])
     try:
         with contextlib.ExitStack() as stack:
+            client = None
             if workers is not None or dask is not None:
                 from forecast_cli import cluster
 
-                mapper = cluster.spread(stack.enter_context(cluster.open_client(workers, dask)))
+                client = stack.enter_context(cluster.open_client(workers, dask))
+                mapper = cluster.spread(client)
             else:  # the per-series fits over this machine's cores, from 1,000 series
                 from forecast_cli.pool import local_mapper
 
                 mapper = stack.enter_context(local_mapper(reporter=reporter))
-            result = run_train(data, config, out, _columns(options), reporter, mapper)
+            result = run_train(data, config, out, _columns(options), reporter, mapper, client)
     finally:
         reporter.close()
     if not options["quiet"]:

@@ -74,14 +74,14 @@ def spread(client: Any) -> Callable[..., list[Any]]:
     def mapper(fn: Callable[..., Any], *iterables: Any) -> list[Any]:
         tasks = chunks(iterables)
         futures = client.map(starmap, [fn] * len(tasks), tasks, pure=False)
-        with _cluster_errors("the per-series fits", futures, client):
+        with cluster_errors("the per-series fits", futures, client):
             return [value for future in futures for value in future.result()]
 
     return mapper
 
 
 @contextlib.contextmanager
-def _cluster_errors(what: str, futures: list[Any], client: Any) -> Iterator[None]:
+def cluster_errors(what: str, futures: list[Any], client: Any) -> Iterator[None]:
     """Cancel the rest when a task fails; a task Dask gave up (its workers kept dying) is a
     cluster error (exit 9), a user error raised on a worker is raised as it is."""
     from distributed import KilledWorker
@@ -184,7 +184,7 @@ def predict_on_cluster(client: Any, model_dir: Path, engine: str, as_of: str | N
                              [as_of] * len(parts), range(len(parts)), [str(p.resolve()) for p in parts],
                              [str(o.resolve()) for o in outs], pure=False)
         results: list[PartResult] = [None] * len(parts)  # type: ignore[list-item]  # every slot filled below
-        with _cluster_errors(f"the parts of {path}", futures, client):
+        with cluster_errors(f"the parts of {path}", futures, client):
             for done, future in enumerate(as_completed(futures), start=1):
                 result = future.result()
                 results[result.index] = result

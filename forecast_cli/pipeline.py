@@ -9,7 +9,7 @@ import platform
 import time
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -17,15 +17,16 @@ import pandas as pd
 from forecast_cli import __version__, baselines
 from forecast_cli.atomic import check_parent, staged_directory
 from forecast_cli.blend import blend, validation_metrics
-from forecast_cli.config import TrainConfig, default_batch_size, resolve_config
+from forecast_cli.config import TrainConfig, default_batch_size, resolve_config, validation_series
 from forecast_cli.covariates import covariate_values, from_file, future_rows, with_calendar
-from forecast_cli.data import ID, TIME, Dataset, calendar_columns, future_grid, load_series, series_arrays
+from forecast_cli.data import ID, TIME, Columns, Dataset, calendar_columns, future_grid, load_series, series_arrays
 from forecast_cli.errors import DataError, OutputError, UsageError
 from forecast_cli.forecast_file import forecast_frame
 from forecast_cli.manifest import (FORMAT_VERSION, HISTORY_FILE, KERAS_FILE, MANIFEST, METRICS_FILE, ONNX_FILE,
                                    DataInfo, Manifest, ScalingEntry, SeriesInfo, file_digests, read_manifest)
 from forecast_cli.output import Reporter, SilentReporter
-from forecast_cli.windows import Covariates, Scaling, fit_scaling, invert_outputs, make_windows, prediction_inputs
+from forecast_cli.windows import (Covariates, Scaling, WindowSet, fit_scaling, invert_outputs, make_windows,
+                                 prediction_inputs)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -130,6 +131,33 @@ class Fitted:
     ets_params: dict[str, dict[str, float] | None] | None = None  # per series, for --baseline ets
 
 
+@dataclasses.dataclass(frozen=True)
+class TrainingData:
+    """What the model directory records about the training data, wherever it was read."""
+
+    columns: Columns
+    time_kind: str
+    freq: str | None
+    step: int
+    source: str
+    sha256: str
+    last: pd.Series  # each series' last time, by id in sorted order
+
+    @classmethod
+    def of(cls, dataset: Dataset) -> TrainingData:
+        return cls(dataset.columns, dataset.time_kind, dataset.freq, dataset.step, dataset.source, dataset.sha256,
+                   dataset.frame.groupby(ID, sort=True)[TIME].max())
+
+
+def cut_windows(series: dict[str, np.ndarray], config: TrainConfig, covariates: Covariates | None = None,
+                validate: frozenset[str] | None = None, refit: bool = False) -> WindowSet:
+    """The windows of `series` under a resolved config: training and validation windows (those
+    of the `validate` series; None: all), or with `refit` every window for training."""
+    return make_windows(series, config.lookback, config.horizon, 0 if refit else config.val_windows,
+                        config.max_windows, config.window_norm, config.season, log=config.transform == "log",
+                        scaling=config.scaling, covariates=covariates, validate=None if refit else validate)
+
+
 def fit(dataset: Dataset, config: TrainConfig, reporter: Reporter | None = None,
         mapper: baselines.Mapper | None = None) -> Fitted:
     """Window, scale and train on an in-memory dataset; score on its validation windows.
@@ -147,10 +175,26 @@ def fit(dataset: Dataset, config: TrainConfig, reporter: Reporter | None = None,
     reporter = reporter or SilentReporter()
     series = series_arrays(dataset.frame)
     config = resolve_config(config, series, dataset.seasons, dataset.source)
-    log = config.transform == "log"
     covariates = covariate_values(dataset.frame, config)
-    ws = make_windows(series, config.lookback, config.horizon, config.val_windows, config.max_windows,
-                      config.window_norm, config.season, log=log, scaling=config.scaling, covariates=covariates)
+    ws = cut_windows(series, config, covariates, validation_series(list(series), config.seed))
+    fitted = fit_windows(ws, lambda: cut_windows(series, config, covariates, refit=True), config, dataset.source,
+                         reporter, mapper)
+    if fitted.config.baseline == "ets" and fitted.config.blend < 1.0:
+        # Like the refit: the smoothing parameters that predict applies come from all the data.
+        reporter.info(f"Fitting the ETS baseline to {len(series)} series")
+        n, log = len(series), fitted.config.transform == "log"
+        fits = (mapper or map)(baselines.fit_ets, series.values(), [fitted.config.baseline_season] * n, [log] * n)
+        fitted.ets_params = dict(zip(series, fits, strict=True))
+    return fitted
+
+
+def fit_windows(ws: WindowSet, refit_windows: Callable[[], WindowSet], config: TrainConfig, source: str,
+                reporter: Reporter, mapper: baselines.Mapper | None = None) -> Fitted:
+    """Train the network on the training windows, stop early and choose the forecast on the
+    validation windows, then (with `config.refit`) train again on `refit_windows()`, which holds
+    every window, for the epochs that were best. The windows may come from this process or from
+    the parts of the data on a cluster (`cluster_train`); the per-series ETS parameters of the
+    final model are left to the caller."""
     if ws.short:
         shown = ", ".join(repr(s) for s in ws.short[:5]) + (", ..." if len(ws.short) > 5 else "")
         reporter.warn(
@@ -161,7 +205,7 @@ def fit(dataset: Dataset, config: TrainConfig, reporter: Reporter | None = None,
     if len(ws.x_train) == 0 or len(ws.x_val) == 0:
         need = config.lookback + config.horizon * (1 + config.val_windows)
         raise DataError(
-            f"{dataset.source}: no series is long enough to give both training and validation windows "
+            f"{source}: no series is long enough to give both training and validation windows "
             f"(lookback {config.lookback} + horizon {config.horizon} + validation "
             f"{config.val_windows} x {config.horizon} = {need} rows). Use a smaller --lookback or --horizon."
         )
@@ -170,7 +214,7 @@ def fit(dataset: Dataset, config: TrainConfig, reporter: Reporter | None = None,
     reporter.info(
         f"Training on {len(ws.x_train)} windows from {ws.train_series} series "
         f"(lookback {config.lookback}, horizon {config.horizon}, season {config.season}); "
-        f"validating on {len(ws.x_val)} windows"
+        f"validating on {len(ws.x_val)} windows of {len(set(ws.val_ids))} series"
     )
     from forecast_cli import model as lstm
 
@@ -191,11 +235,12 @@ def fit(dataset: Dataset, config: TrainConfig, reporter: Reporter | None = None,
                                  partner_season=scores.get("partner_season", config.partner_season))
     best_epoch = best_epochs[0]
     scalings, covariate_scalings = ws.scalings, ws.covariate_scalings
+    train_windows, x_val = len(ws.x_train), ws.x_val
     if config.refit:
         # Model selection is done; train again on every window, validation part included, for
         # the epochs that were best. The metrics above describe the validated network.
-        full = make_windows(series, config.lookback, config.horizon, 0, config.max_windows,
-                            config.window_norm, config.season, log=log, scaling=config.scaling, covariates=covariates)
+        del ws  # the refit's windows replace them
+        full = refit_windows()
         members = []
         for member, epochs in enumerate(best_epochs):
             reporter.info(f"Refitting on all the data for {epochs} epochs")
@@ -208,16 +253,8 @@ def fit(dataset: Dataset, config: TrainConfig, reporter: Reporter | None = None,
         scalings = full.scalings
         covariate_scalings = full.covariate_scalings
         scores["refit_epochs"] = best_epochs
-    ets_params = None
-    if config.baseline == "ets" and config.blend < 1.0:
-        # Like the refit: the smoothing parameters that predict applies come from all the data.
-        reporter.info(f"Fitting the ETS baseline to {len(series)} series")
-        n = len(series)
-        fits = (mapper or map)(baselines.fit_ets, series.values(), [config.baseline_season] * n, [log] * n)
-        ets_params = dict(zip(series, fits, strict=True))
     return Fitted(network=network, config=config, scalings=scalings, history=history, best_epoch=best_epoch,
-                  metrics=scores, train_windows=len(ws.x_train), x_val=ws.x_val,
-                  covariate_scalings=covariate_scalings, ets_params=ets_params)
+                  metrics=scores, train_windows=train_windows, x_val=x_val, covariate_scalings=covariate_scalings)
 
 
 def train(
@@ -227,6 +264,7 @@ def train(
     columns: ColumnOptions = ColumnOptions(),
     reporter: Reporter | None = None,
     mapper: baselines.Mapper | None = None,
+    client: Any = None,
 ) -> TrainResult:
     """Train one global LSTM on every series of a CSV and write the model directory.
 
@@ -237,6 +275,9 @@ def train(
         columns: column roles and frequency overrides.
         reporter: receives progress and warnings.
         mapper: spreads the per-series ETS fits (see `fit`).
+        client: a Dask client. With Parquet data in several parts and no covariates, the workers
+            read, check and window the parts and fit the per-series ETS; this process holds
+            the windows, not the data (`cluster_train`). Else the data is read here.
 
     Returns:
         A `TrainResult` with the validation metrics.
@@ -255,21 +296,28 @@ def train(
             f"--out {out} is a folder that is not a model directory (it has no {MANIFEST}); "
             "forecast replaces only model directories. Choose another --out, or empty that folder."
         )
-    dataset, config = load_training(data_path, config, columns, reporter)
-    fitted = fit(dataset, config, reporter, mapper)
+    fitted = data = None
+    if client is not None:
+        from forecast_cli.cluster_train import fit_parts
+
+        fitted, data = fit_parts(client, data_path, config, columns, reporter) or (None, None)
+    if fitted is None:
+        dataset, config = load_training(data_path, config, columns, reporter)
+        fitted = fit(dataset, config, reporter, mapper)
+        data = TrainingData.of(dataset)
     config = fitted.config
-    integer = dataset.time_kind == "integer"
+    integer = data.time_kind == "integer"
     info = {
         str(uid): SeriesInfo(mean=fitted.scalings[uid].mean, scale=fitted.scalings[uid].scale,
                              last=int(last) if integer else pd.Timestamp(last).isoformat(),
                              ets=(fitted.ets_params or {}).get(uid, baselines.MISSING))
-        for uid, last in dataset.frame.groupby(ID, sort=True)[TIME].max().items()
+        for uid, last in data.last.items()
     }
     manifest = Manifest(
         format_version=FORMAT_VERSION, created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        versions=package_versions(), config=config, columns=dataset.columns, time_kind=dataset.time_kind,
-        freq=dataset.freq, step=dataset.step, season=config.season,
-        data=DataInfo(source=Path(dataset.source).name, sha256=dataset.sha256, series=len(info)), series=info, files={},
+        versions=package_versions(), config=config, columns=data.columns, time_kind=data.time_kind,
+        freq=data.freq, step=data.step, season=config.season,
+        data=DataInfo(source=Path(data.source).name, sha256=data.sha256, series=len(info)), series=info, files={},
         covariates={name: ScalingEntry(s.mean, s.scale)
                     for name, s in zip(config.covariates, fitted.covariate_scalings or [])},
     )

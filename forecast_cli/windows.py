@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Collection
 
 import numpy as np
 
@@ -172,6 +173,7 @@ class WindowSet:
     train_series: int  # series contributing training windows
     short: list[str]  # series too short for lookback + horizon
     covariate_scalings: list[Scaling] | None = None
+    counts: dict[str, int] = dataclasses.field(default_factory=dict)  # training windows of each series, in order
 
 
 def make_windows(
@@ -185,6 +187,7 @@ def make_windows(
     log: bool = False,
     scaling: str = "std",
     covariates: Covariates | None = None,
+    validate: Collection[str] | None = None,
 ) -> WindowSet:
     """Split each series by time, fit its scaling on the training part, and cut windows.
 
@@ -204,6 +207,8 @@ def make_windows(
         log: model `signed_log` of the values (log(1 + value) where none is negative).
         scaling: `std` (z-score) or `mean` (take off the mean only); see `fit_scaling`.
         covariates: covariate columns per series (their scalings are fitted here if None).
+        validate: the series that give validation windows (None: every series). The others
+            still end their training windows before the validation part (`validation_series`).
 
     Returns:
         A `WindowSet`.
@@ -220,8 +225,8 @@ def make_windows(
     span = lookback + (horizon if covariates is not None and covariates.n_future else 0)
     xs, ys, cs, vx, vy, vc, val_ids, val_actual, val_history = [], [], [], [], [], [], [], [], []
     scalings: dict[str, Scaling] = {}
+    counts: dict[str, int] = {}
     short: list[str] = []
-    train_series = 0
     for uid, values in series.items():
         n = len(values)
         cutoff = n - horizon * val_windows
@@ -240,8 +245,8 @@ def make_windows(
             if cov is not None:
                 cov_window = np.lib.stride_tricks.sliding_window_view(cov[:cutoff], lookback + horizon, axis=0)
                 cs.append(cov_window[first:].transpose(0, 2, 1)[:, :span])
-            train_series += 1
-        for j in range(val_windows, 0, -1):
+            counts[uid] = len(window) - first
+        for j in range(val_windows if validate is None or uid in validate else 0, 0, -1):
             end = n - (j - 1) * horizon
             start = end - horizon
             if start - lookback < 0:
@@ -274,9 +279,47 @@ def make_windows(
         val_actual=np.stack(val_actual) if val_actual else np.zeros((0, horizon)),
         val_history=val_history,
         scalings=scalings,
-        train_series=train_series,
+        train_series=len(counts),
         short=short,
         covariate_scalings=covariates.scalings if covariates is not None else None,
+        counts=counts,
+    )
+
+
+def merge_windows(sets: list[WindowSet]) -> WindowSet:
+    """One window set from the sets of disjoint groups of series (the parts of the data, cut on
+    several machines), in the order `make_windows` gives for all the series at once: by series
+    id, each series' windows in time order. So training from parts gives the windows, and the
+    network, of training on the whole.
+    """
+    if len(sets) == 1:
+        return sets[0]
+    # Training windows: each series' are one block of its set; the blocks in id order.
+    starts, offset = {}, 0
+    for ws in sets:
+        for uid, count in ws.counts.items():
+            starts[uid] = offset
+            offset += count
+    counts = {uid: count for ws in sets for uid, count in ws.counts.items()}
+    order = sorted(counts)
+    take = (np.concatenate([np.arange(starts[u], starts[u] + counts[u]) for u in order]) if order
+            else np.zeros(0, dtype=int))
+    val_ids = [uid for ws in sets for uid in ws.val_ids]
+    val_order = np.argsort(np.array(val_ids, dtype=str), kind="stable")  # a series' windows stay in time order
+    history = [h for ws in sets for h in ws.val_history]
+
+    def joined(name: str, order: np.ndarray) -> np.ndarray:
+        return np.concatenate([getattr(ws, name) for ws in sets])[order]
+
+    return WindowSet(
+        x_train=joined("x_train", take), y_train=joined("y_train", take),
+        x_val=joined("x_val", val_order), y_val=joined("y_val", val_order),
+        val_ids=[val_ids[i] for i in val_order], val_base=joined("val_base", val_order),
+        val_actual=joined("val_actual", val_order),
+        val_history=[history[i] for i in val_order],
+        scalings=dict(sorted(((uid, s) for ws in sets for uid, s in ws.scalings.items()), key=lambda item: item[0])),
+        train_series=len(counts), short=sorted(uid for ws in sets for uid in ws.short),
+        covariate_scalings=sets[0].covariate_scalings, counts={uid: counts[uid] for uid in order},
     )
 
 

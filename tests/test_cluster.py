@@ -184,3 +184,73 @@ def test_train_on_a_local_cluster(parted, tmp_path):
     result = _invoke("train", parted / "data.csv", "--horizon", 4, *TINY, "--out", tmp_path / "m", "--workers", 0,
                      code=ExitCode.USAGE)
     assert "expected at least 1 worker" in result.stderr
+
+
+def _copy_parts(parted: Path, folder: Path) -> Path:
+    folder.mkdir()
+    for part in sorted((parted / "parts").iterdir()):
+        (folder / part.name).write_bytes(part.read_bytes())
+    return folder
+
+
+@pytest.mark.parametrize("validated", [None, 10])
+def test_train_reads_and_windows_the_parts_on_workers_and_gives_the_one_process_model(
+        parted, scheduler, validated, monkeypatch, tmp_path):
+    """From Parquet parts the workers read, check and window the data; the network trained here
+    on what they send back is the one a single process trains on the same data (the training
+    losses, the manifest, the forecast), also when validation draws 10 of the 40 series."""
+    from forecast_cli import config
+
+    if validated:
+        monkeypatch.setattr(config, "VALIDATION_SERIES", validated)
+    address, _ = scheduler
+    args = ["train", parted / "parts", "--horizon", 4, *TINY[:-1], "--blend", "0.5"]  # with the refit
+    _invoke(*args, "--quiet", "--out", tmp_path / "here")
+    result = _invoke(*args, "--out", tmp_path / "there", "--dask", address)
+    assert "40 series in 4 Parquet parts" in result.stderr and "read and windowed on the workers" in result.stderr
+    assert f"of {validated or 40} series" in result.stderr
+    here, there = (json.loads((tmp_path / m / "manifest.json").read_text()) for m in ("here", "there"))
+    for key in ("config", "series", "data", "columns"):
+        assert here[key] == there[key], key
+    histories = [(tmp_path / m / "history.csv").read_text() for m in ("here", "there")]
+    assert histories[0] == histories[1] and "refit" in histories[0]
+    metrics = [json.loads((tmp_path / m / "metrics.json").read_text()) for m in ("here", "there")]
+    assert metrics[0] == metrics[1] and metrics[0]["windows"] == (validated or 40)
+    forecasts = [_invoke("predict", tmp_path / m, parted / "data.csv").stdout for m in ("here", "there")]
+    assert forecasts[0] == forecasts[1]
+
+
+def test_train_on_parts_names_a_bad_part_and_keeps_the_previous_model(parted, scheduler, tmp_path):
+    parts = _copy_parts(parted, tmp_path / "parts")
+    bad = pd.read_parquet(parts / "part-1.parquet").astype({"y": "string"})
+    bad.loc[3, "y"] = "n/a"
+    bad.to_parquet(parts / "part-1.parquet", index=False)
+    args = ["train", parts, "--horizon", 4, *TINY, "--quiet", "--out", tmp_path / "m", "--dask", scheduler[0]]
+    _invoke("train", parted / "data.csv", "--horizon", 4, *TINY, "--quiet", "--out", tmp_path / "m")
+    before = (tmp_path / "m" / "manifest.json").read_text()
+    result = _invoke(*args, code=ExitCode.DATA)
+    assert "part-1.parquet" in result.stderr and "'y'" in result.stderr and "n/a" in result.stderr
+    assert "Traceback" not in result.output
+    assert (tmp_path / "m" / "manifest.json").read_text() == before
+
+
+def test_train_on_parts_refuses_a_series_split_across_parts(parted, scheduler, tmp_path):
+    frame = pd.read_parquet(parted / "parts" / "part-0.parquet")
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    frame.iloc[:20].to_parquet(parts / "a.parquet", index=False)  # s0's first half ...
+    frame.iloc[20:].to_parquet(parts / "b.parquet", index=False)  # ... and its second half
+    result = _invoke("train", parts, "--horizon", 4, *TINY, "--out", tmp_path / "m", "--dask", scheduler[0],
+                     code=ExitCode.DATA)
+    assert "series 's0' is in more than one part" in result.stderr
+    assert "a.parquet" in result.stderr and "b.parquet" in result.stderr
+    assert not (tmp_path / "m").exists()
+
+
+def test_train_on_parts_refuses_parts_of_different_frequencies(parted, scheduler, tmp_path):
+    parts = _copy_parts(parted, tmp_path / "parts")
+    daily = make_long(3, 40, freq="D", seed=1).assign(unique_id=lambda f: "d" + f["unique_id"])
+    daily.assign(ds=pd.to_datetime(daily["ds"])).to_parquet(parts / "part-9.parquet", index=False)
+    result = _invoke("train", parts, "--horizon", 4, *TINY, "--out", tmp_path / "m", "--dask", scheduler[0],
+                     code=ExitCode.DATA)
+    assert "part-9.parquet has frequency D" in result.stderr and "frequency MS" in result.stderr

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from forecast_cli.windows import fit_scaling, invert_outputs, make_windows, output_base, prediction_inputs, window_level
+from forecast_cli.windows import (fit_scaling, invert_outputs, make_windows, merge_windows, output_base,
+                                 prediction_inputs, window_level)
 
 
 def test_scaling_uses_only_the_training_part():
@@ -73,3 +74,27 @@ def test_snaive_base_repeats_the_last_season():
     scaling = fit_scaling(values)
     _, base = prediction_inputs({"a": values}, {"a": scaling}, 12, "snaive", 4, 6)
     np.testing.assert_allclose(invert_outputs(np.zeros((1, 6)), base, [scaling]), [[21, 22, 23, 24, 21, 22]])
+
+
+def test_windows_cut_in_groups_and_merged_are_the_windows_of_the_whole():
+    """Series cut in interleaved groups (the parts of the data on a cluster) and merged give every
+    array of cutting them all at once, in the same order; `validate` keeps the validation windows
+    of the named series only, and the others still keep their validation part out of training."""
+    rng = np.random.default_rng(0)
+    series = {f"s{k:02d}": rng.normal(10, 1, 30 + 3 * k) for k in range(12)}
+    series["short"] = rng.normal(10, 1, 5)
+    series = dict(sorted(series.items()))
+    args = dict(lookback=6, horizon=3, val_windows=2, max_windows=7, season=4, log=True)
+    validate = frozenset(["s03", "s07", "s10"])
+    whole = make_windows(series, **args, validate=validate)
+    groups = [dict(sorted(g.items())) for g in ({u: v for u, v in series.items() if list(series).index(u) % 3 == k}
+                                                for k in range(3))]
+    merged = merge_windows([make_windows(g, **args, validate=validate) for g in groups])
+    for name in ("x_train", "y_train", "x_val", "y_val", "val_base", "val_actual"):
+        np.testing.assert_array_equal(getattr(merged, name), getattr(whole, name), err_msg=name)
+    assert merged.val_ids == whole.val_ids == ["s03", "s03", "s07", "s07", "s10", "s10"]
+    assert all(np.array_equal(a, b) for a, b in zip(merged.val_history, whole.val_history, strict=True))
+    assert merged.scalings == whole.scalings and list(merged.scalings) == list(series)
+    assert (merged.counts, merged.short, merged.train_series) == (whole.counts, whole.short, whole.train_series)
+    everything = make_windows(series, **args)
+    assert len(everything.x_val) == 2 * 12 and len(everything.x_train) == len(whole.x_train)

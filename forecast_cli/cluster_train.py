@@ -1,0 +1,240 @@
+"""Training from Parquet parts on a Dask cluster: the workers read, check, scale and window the
+parts; this process (the driver) trains the network on the windows they send back.
+
+What runs where, one task per part at each step:
+1. survey: a worker reads its part with the column rules of a one-process `train` and sends back
+   what the settings are resolved from: the columns and frequency, each series' id, length and
+   last time, and whether any value is negative. The driver checks that the parts agree (the
+   same columns and frequency, no series in two parts) and resolves the settings (lookback,
+   season, windows per series, transform) as for the whole data.
+2. windows: a worker cuts its part's training windows and each series' scaling statistics, and
+   the validation windows of the series drawn for validation (at most 10,000 in all,
+   `config.validation_series`). The driver puts them in one-process order, trains, stops early
+   and chooses the forecast on them; the validation's per-series ETS fits run on the workers.
+3. refit windows: the same with every window, for the refit.
+4. ETS: a worker fits the final ETS parameters of its part's series.
+
+So the driver holds the training windows (beyond 2,000 series the per-series cap keeps about
+200,000 in all: `config.default_max_windows`), the validation windows with their series'
+histories (at most 10,000), and a few numbers per series for the manifest: never the data. The
+model is the one a one-process `train` of the same data gives (tests), since every step is
+per series and the windows are put back in the order one process cuts them.
+
+Data with covariate columns (or `--calendar`) is read whole in the driver as before, because a
+covariate's scaling is one for all series; the per-series ETS fits still run on the workers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from forecast_cli import baselines
+from forecast_cli.cluster import cluster_errors, spread
+from forecast_cli.config import TrainConfig, resolve_settings, validation_series
+from forecast_cli.data import ID, TARGET, TIME, Columns, is_parquet, parquet_parts, series_arrays
+from forecast_cli.errors import DataError
+from forecast_cli.output import Reporter
+from forecast_cli.pipeline import ColumnOptions, Fitted, TrainingData, cut_windows, fit_windows, load_training
+from forecast_cli.windows import WindowSet, merge_windows
+
+READ_CHUNK = 1 << 24  # bytes of a part hashed at a time
+
+
+class _Notes:
+    """A reporter on a worker: keeps the warnings for the driver to show."""
+
+    def __init__(self) -> None:
+        self.warnings: list[str] = []
+
+    def info(self, message: str) -> None:
+        pass
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+
+    def epoch(self, epoch: int, epochs: int, row: dict[str, float], seconds: float) -> None:
+        pass
+
+    def progress(self, what: str, done: int, total: int) -> None:
+        pass
+
+
+@dataclasses.dataclass(frozen=True)
+class Survey:
+    """What a worker sends back about one part: enough to check it and resolve the settings."""
+
+    part: str
+    columns: Columns
+    time_kind: str
+    freq: str | None
+    step: int
+    seasons: tuple[int, ...]
+    covariates: tuple[str, ...]
+    ids: np.ndarray  # sorted
+    lengths: np.ndarray
+    last: np.ndarray  # each series' last time
+    nonnegative: bool
+    rows: int
+    filled: int
+    warnings: list[str]
+
+
+def survey_part(part: str, config: TrainConfig, columns: ColumnOptions) -> Survey:
+    """Run on a worker: read and check one part; its series' lengths and last times."""
+    notes = _Notes()
+    dataset, resolved = load_training(part, config, columns, notes)
+    groups = dataset.frame.groupby(ID, sort=True)
+    lengths, last = groups.size(), groups[TIME].max()
+    return Survey(
+        part=part, columns=dataset.columns, time_kind=dataset.time_kind, freq=dataset.freq, step=dataset.step,
+        seasons=dataset.seasons, covariates=resolved.covariates, ids=lengths.index.to_numpy(dtype=str),
+        lengths=lengths.to_numpy(), last=last.to_numpy(), nonnegative=bool((dataset.frame[TARGET] >= 0).all()),
+        rows=len(dataset.frame), filled=dataset.filled, warnings=notes.warnings,
+    )
+
+
+def _series(part: str, config: TrainConfig, columns: ColumnOptions) -> dict[str, np.ndarray]:
+    dataset, _ = load_training(part, config, columns)
+    return series_arrays(dataset.frame)
+
+
+def window_part(part: str, config: TrainConfig, columns: ColumnOptions, validate: list[str] | None,
+                refit: bool) -> WindowSet:
+    """Run on a worker: one part's windows and scalings (see `pipeline.cut_windows`)."""
+    return cut_windows(_series(part, config, columns), config, None,
+                       None if validate is None else frozenset(validate), refit)
+
+
+def ets_part(part: str, config: TrainConfig, columns: ColumnOptions) -> dict[str, Any]:
+    """Run on a worker: the final ETS parameters of one part's series."""
+    log = config.transform == "log"
+    return {uid: baselines.fit_ets(values, config.baseline_season, log)
+            for uid, values in _series(part, config, columns).items()}
+
+
+def fit_parts(client: Any, data_path: str | Path, config: TrainConfig, columns: ColumnOptions,
+              reporter: Reporter) -> tuple[Fitted, TrainingData] | None:
+    """Train from the parts of Parquet data on the cluster (see the module's description).
+
+    Returns:
+        The fitted network and what the manifest records about the data; None when the data is
+        one file or part, or has covariates: then the caller reads it whole.
+    """
+    path = Path(data_path)
+    parts = parquet_parts(path) if is_parquet(path) else []
+    if len(parts) < 2:
+        return None
+    if config.calendar or config.past_covariates or config.future_covariates:
+        reporter.info("Covariates are scaled over all series at once, so the data is read here; "
+                      "the per-series fits run on the workers.")
+        return None
+    names = [str(p.resolve()) for p in parts]  # a worker of an existing cluster does not run in this folder
+    n = len(names)
+    surveys: list[Survey] = run_parts(client, "parts read", survey_part, reporter, names, [config] * n, [columns] * n)
+    for message in dict.fromkeys(w for s in surveys for w in s.warnings):
+        reporter.warn(message)
+    if any(s.covariates for s in surveys):
+        found = next(s for s in surveys if s.covariates)
+        reporter.info(f"{found.part} has covariate columns ({', '.join(found.covariates)}), which are scaled over "
+                      "all series at once, so the data is read here; the per-series fits run on the workers.")
+        return None
+    first = check_agree(surveys)
+    ids = np.concatenate([s.ids for s in surveys])
+    order = np.argsort(ids, kind="stable")
+    ids = ids[order]
+    check_disjoint(ids, order, surveys)
+    reporter.info(
+        f"Detected {path}: {len(ids)} series in {n} Parquet parts, {sum(s.rows for s in surveys)} rows, read and "
+        f"windowed on the workers; time={first.columns.time_col!r}, target={first.columns.target_col!r}; "
+        + (f"dates, frequency {first.freq}" if first.time_kind == "datetime" else f"integer steps of {first.step}")
+        + (f"; filled {sum(s.filled for s in surveys)} missing value(s)" if any(s.filled for s in surveys) else "")
+    )
+    config = dataclasses.replace(config, past_covariates=(), future_covariates=())
+    lengths = np.concatenate([s.lengths for s in surveys])[order]
+    config = resolve_settings(config, lengths, all(s.nonnegative for s in surveys), first.seasons, str(path))
+    chosen = validation_series(ids.tolist(), config.seed)
+    validate = [None if chosen is None else [uid for uid in s.ids if uid in chosen] for s in surveys]
+
+    def windows(refit: bool) -> WindowSet:
+        what = "parts windowed for the refit" if refit else "parts windowed"
+        return merge_windows(run_parts(client, what, window_part, reporter, names, [config] * n, [columns] * n,
+                                       validate, [refit] * n))
+
+    fitted = fit_windows(windows(False), lambda: windows(True), config, str(path), reporter, spread(client))
+    if fitted.config.baseline == "ets" and fitted.config.blend < 1.0:
+        reporter.info(f"Fitting the ETS baseline to {len(ids)} series on the workers")
+        fits: dict[str, Any] = {}
+        for part_fits in run_parts(client, "parts fitted", ets_part, reporter, names, [fitted.config] * n,
+                                   [columns] * n):
+            fits.update(part_fits)
+        fitted.ets_params = {uid: fits[uid] for uid in ids.tolist()}
+    last = pd.Series(np.concatenate([s.last for s in surveys])[order], index=ids.tolist())
+    data = TrainingData(first.columns, first.time_kind, first.freq, first.step, str(path), parts_digest(parts), last)
+    return fitted, data
+
+
+def run_parts(client: Any, what: str, fn: Callable[..., Any], reporter: Reporter, *iterables: Any) -> list[Any]:
+    """`fn` on each part's arguments on the workers, the results in part order, with progress."""
+    from distributed import as_completed
+
+    futures = client.map(fn, *iterables, pure=False)
+    index = {future.key: k for k, future in enumerate(futures)}
+    results: list[Any] = [None] * len(futures)
+    with cluster_errors(f"the parts ({what})", futures, client):
+        for done, future in enumerate(as_completed(futures), start=1):
+            results[index[future.key]] = future.result()
+            reporter.progress(what, done, len(futures))
+    return results
+
+
+def check_agree(surveys: list[Survey]) -> Survey:
+    """The first part's survey, once every part has its columns, kind of time and frequency."""
+    first = surveys[0]
+    for s in surveys[1:]:
+        if s.columns.all_columns != first.columns.all_columns or s.columns != first.columns:
+            raise DataError(
+                f"{s.part}: its columns ({', '.join(s.columns.all_columns)}) differ from the first part's "
+                f"({', '.join(first.columns.all_columns)}), or play other roles there. Every part needs the "
+                "same columns."
+            )
+        if (s.time_kind, s.freq, s.step) != (first.time_kind, first.freq, first.step):
+            def said(x: Survey) -> str:
+                return f"frequency {x.freq}" if x.time_kind == "datetime" else f"integer steps of {x.step}"
+
+            raise DataError(
+                f"{s.part} has {said(s)} but {first.part} has {said(first)}; every part of one data set needs the "
+                "same frequency. Pass --freq if the detection is wrong, or train the parts separately."
+            )
+    return first
+
+
+def check_disjoint(ids: np.ndarray, order: np.ndarray, surveys: list[Survey]) -> None:
+    """Refuse a series found in two parts: each part's series are windowed on their own."""
+    twice = np.flatnonzero(ids[1:] == ids[:-1])
+    if not len(twice):
+        return
+    part_of = np.concatenate([np.full(len(s.ids), k) for k, s in enumerate(surveys)])[order]
+    k = int(twice[0])
+    raise DataError(
+        f"series {str(ids[k])!r} is in more than one part ({surveys[part_of[k]].part} and "
+        f"{surveys[part_of[k + 1]].part}): a series must lie in one part to be trained on a cluster. Write the "
+        "data partitioned by unique_id, or train without --workers/--dask."
+    )
+
+
+def parts_digest(parts: list[Path]) -> str:
+    """The SHA-256 of the parts' names and bytes, as `data.read_parquet` computes it when it
+    reads them whole, read here a piece at a time."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.name.encode() + b"\0")
+        with open(part, "rb") as fh:
+            while chunk := fh.read(READ_CHUNK):
+                digest.update(chunk)
+    return digest.hexdigest()
