@@ -254,3 +254,20 @@ def test_train_on_parts_refuses_parts_of_different_frequencies(parted, scheduler
     result = _invoke("train", parts, "--horizon", 4, *TINY, "--out", tmp_path / "m", "--dask", scheduler[0],
                      code=ExitCode.DATA)
     assert "part-9.parquet has frequency D" in result.stderr and "frequency MS" in result.stderr
+
+
+def test_spread_sends_large_arguments_without_dask_advice_on_stderr(scheduler):
+    """Ten thousand validation histories make tasks of over 10 MB, where Dask warns with advice
+    for its own users; the fits still run, in order."""
+    import warnings
+
+    import numpy as np
+
+    from forecast_cli import cluster
+
+    _, client = scheduler
+    histories = [np.full(1_500, float(k)) for k in range(1_000)]  # 12 MB
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sums = cluster.spread(client)(np.sum, histories)
+    assert sums == [1_500.0 * k for k in range(1_000)]
