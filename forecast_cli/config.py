@@ -17,6 +17,7 @@ WINDOW_NORMS = ("none", "last", "season", "snaive")
 TRANSFORMS = ("auto", "log", "none")
 SCALINGS = ("auto", "std", "mean")
 LR_SCHEDULES = ("none", "plateau")
+REFIT_STARTS = ("new", "validated")
 BASELINES = ("ets", "snaive")  # the forecast blended with the LSTM (forecast_cli.baselines)
 
 
@@ -45,6 +46,9 @@ class TrainConfig:
     window_norm: str = "season"
     transform: str = "auto"
     refit: bool = True
+    # The refit's starting point: a new network trained for the best epochs, or the validated
+    # network trained on for a quarter of them (`refit_epochs`).
+    refit_start: str = "new"
     scaling: str = "auto"
     ensemble: int = 1
     fill: str = "interpolate"
@@ -106,7 +110,7 @@ class TrainConfig:
         if self.seed < 0:
             raise UsageError(f"--seed must be 0 or more. Received: seed={self.seed!r}.")
         choices = {"loss": LOSSES, "window_norm": WINDOW_NORMS, "transform": TRANSFORMS, "scaling": SCALINGS,
-                   "lr_schedule": LR_SCHEDULES, "baseline": BASELINES}
+                   "lr_schedule": LR_SCHEDULES, "baseline": BASELINES, "refit_start": REFIT_STARTS}
         for name, allowed in choices.items():
             value = getattr(self, name)
             if value not in allowed:
@@ -417,6 +421,17 @@ def default_max_windows(windows: list[int]) -> int:
         return max(1, max(windows, default=1))
     n = max(1, len(windows))
     return min(max(100, -(-WINDOW_BUDGET // n)), max(1, MANY_SERIES_WINDOWS // n))
+
+
+def refit_epochs(best_epoch: int, start: str) -> int:
+    """Epochs of the refit on every window: the best epoch count for a new network; for the
+    validated network, which has learnt all but the newest windows, a quarter of it (at least 1).
+
+    Example:
+        >>> refit_epochs(9, "new"), refit_epochs(9, "validated"), refit_epochs(1, "validated")
+        (9, 3, 1)
+    """
+    return best_epoch if start == "new" else max(1, -(-best_epoch // 4))
 
 
 def default_batch_size(n_windows: int) -> int:

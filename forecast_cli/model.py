@@ -166,6 +166,7 @@ def fit(
     y_val: np.ndarray | None,
     on_epoch: EpochHook | None = None,
     epochs: int | None = None,
+    start: Any = None,
 ) -> tuple[Any, list[dict[str, float]]]:
     """Train a new network with Adam and early stopping on the validation loss (best weights kept).
 
@@ -175,6 +176,8 @@ def fit(
             windows (None), training runs for exactly `epochs` epochs.
         on_epoch: called after each epoch with (epoch, epochs, logs, seconds so far).
         epochs: epochs to run instead of `config.epochs`.
+        start: a trained network of the same shape to go on from (a fresh optimiser), instead of
+            new weights.
 
     Returns:
         The trained model and the per-epoch history (epoch, loss, val_loss).
@@ -182,6 +185,8 @@ def fit(
     keras = keras_module()
     seed_everything(config.seed)
     model = build_model(config)
+    if start is not None:
+        model.set_weights(start.get_weights())
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate), loss=_loss(config))
     epochs = epochs or config.epochs
     history: list[dict[str, float]] = []

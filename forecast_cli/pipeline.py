@@ -17,7 +17,7 @@ import pandas as pd
 from forecast_cli import __version__, baselines
 from forecast_cli.atomic import check_parent, staged_directory
 from forecast_cli.blend import blend, validation_metrics
-from forecast_cli.config import TrainConfig, default_batch_size, resolve_config, validation_series
+from forecast_cli.config import TrainConfig, default_batch_size, refit_epochs, resolve_config, validation_series
 from forecast_cli.covariates import covariate_values, from_file, future_rows, with_calendar
 from forecast_cli.data import ID, TIME, Columns, Dataset, calendar_columns, future_grid, load_series, series_arrays
 from forecast_cli.errors import DataError, OutputError, UsageError
@@ -241,18 +241,21 @@ def fit_windows(ws: WindowSet, refit_windows: Callable[[], WindowSet], config: T
         # the epochs that were best. The metrics above describe the validated network.
         del ws  # the refit's windows replace them
         full = refit_windows()
-        members = []
-        for member, epochs in enumerate(best_epochs):
-            reporter.info(f"Refitting on all the data for {epochs} epochs")
+        validated, members = members, []
+        for member, best in enumerate(best_epochs):
+            epochs = refit_epochs(best, config.refit_start)
+            start = validated[member] if config.refit_start == "validated" else None
+            reporter.info(f"Refitting on all the data for {epochs} epochs"
+                          + (" from the validated network" if start is not None else ""))
             member_config = dataclasses.replace(config, seed=config.seed + member)
             network, rows = lstm.fit(member_config, full.x_train, full.y_train, None, None,
-                                     on_epoch=reporter.epoch, epochs=epochs)
+                                     on_epoch=reporter.epoch, epochs=epochs, start=start)
             members.append(network)
             history += [{**row, "member": member + 1, "refit": 1} for row in rows]
         network = lstm.average(members)
         scalings = full.scalings
         covariate_scalings = full.covariate_scalings
-        scores["refit_epochs"] = best_epochs
+        scores["refit_epochs"] = [refit_epochs(best, config.refit_start) for best in best_epochs]
     return Fitted(network=network, config=config, scalings=scalings, history=history, best_epoch=best_epoch,
                   metrics=scores, train_windows=train_windows, x_val=x_val, covariate_scalings=covariate_scalings)
 

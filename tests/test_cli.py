@@ -169,3 +169,24 @@ def test_ensemble_is_one_network_averaging_its_members(tmp_path, long_csv):
         result = runner.invoke(app, ["predict", str(tmp_path / "m"), str(long_csv), "--engine", engine])
         assert result.exit_code == 0, result.output
         assert len(result.stdout.splitlines()) == 13
+
+
+def test_a_refit_from_the_validated_network_goes_on_from_it_for_a_quarter_of_the_epochs(tmp_path, long_csv):
+    """`--refit-start validated` trains the validated network on, for a quarter of the best
+    epochs (at least one): its first refit epoch starts from what the network has learnt, so its
+    loss is below that of a new network's first epoch."""
+    args = ["train", str(long_csv), "--horizon", "4", "--quiet", "--epochs", "8", "--units", "8", "--lookback", "8",
+            "--patience", "8"]
+    refits = {}
+    for start in ("new", "validated"):
+        result = runner.invoke(app, [*args, "--out", str(tmp_path / start), "--refit-start", start])
+        assert result.exit_code == 0, result.output
+        history = pd.read_csv(tmp_path / start / "history.csv")
+        refits[start] = history[history["refit"] == 1]
+        best = int(history.loc[history["refit"] != 1, "val_loss"].idxmin()) + 1
+        metrics = json.loads((tmp_path / start / "metrics.json").read_text())
+        expected = best if start == "new" else max(1, -(-best // 4))
+        assert metrics["refit_epochs"] == [expected] and len(refits[start]) == expected
+        manifest = json.loads((tmp_path / start / "manifest.json").read_text())
+        assert manifest["config"]["refit_start"] == start
+    assert refits["validated"]["loss"].iloc[0] < refits["new"]["loss"].iloc[0]
