@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -85,27 +86,32 @@ def test_a_part_result_holds_its_own_ids_not_the_whole_forecast(parted, tmp_path
     assert result.rows == 40 and len(pd.read_parquet(tmp_path / "out.parquet")) == 40
 
 
-def test_an_existing_scheduler_and_a_worker_killed_mid_run(parted, scheduler, tmp_path):
-    """The first task to start kills its worker process; Dask reruns the part elsewhere and the
-    output is still the one-process forecast, with no part left behind."""
+@contextlib.contextmanager
+def _killing_once(client, marker: Path, task: str):
+    """Meanwhile, the first worker to start a task of function `task` kills its own process."""
     from distributed.diagnostics.plugin import WorkerPlugin
-
-    address, client = scheduler
-    marker = tmp_path / "killed"
 
     class KillOnce(WorkerPlugin):  # defined here so that it is sent to the workers by value
         def transition(self, key, start, finish, **kwargs):
-            if finish == "executing" and "forecast_part" in str(key) and not marker.exists():
+            if finish == "executing" and task in str(key) and not marker.exists():
                 marker.write_text(str(os.getpid()))
                 os._exit(1)
 
     client.register_plugin(KillOnce(), name="kill-once")
     try:
-        out = tmp_path / "forecast.parquet"
-        result = _invoke("predict", parted / "model", parted / "parts", "--output", out, "--dask", address, "--json")
+        yield
     finally:
         client.unregister_worker_plugin("kill-once")
     assert marker.exists(), "no worker was killed: the test tested nothing"
+
+
+def test_an_existing_scheduler_and_a_worker_killed_mid_run(parted, scheduler, tmp_path):
+    """The first task to start kills its worker process; Dask reruns the part elsewhere and the
+    output is still the one-process forecast, with no part left behind."""
+    address, client = scheduler
+    out = tmp_path / "forecast.parquet"
+    with _killing_once(client, tmp_path / "killed", "forecast_part"):
+        result = _invoke("predict", parted / "model", parted / "parts", "--output", out, "--dask", address, "--json")
     assert out.read_bytes() == (parted / "plain.parquet").read_bytes()
     assert json.loads(result.stdout)["cluster"] == {"scheduler": address}
     assert _leftovers(tmp_path) == []
@@ -271,3 +277,16 @@ def test_spread_sends_large_arguments_without_dask_advice_on_stderr(scheduler):
         warnings.simplefilter("error")
         sums = cluster.spread(client)(np.sum, histories)
     assert sums == [1_500.0 * k for k in range(1_000)]
+
+
+def test_train_on_parts_survives_a_worker_killed_mid_run(parted, scheduler, tmp_path):
+    """A worker dies while windowing a part: Dask reruns the part elsewhere, and the model is the
+    one-process model still."""
+    address, client = scheduler
+    args = ["train", parted / "parts", "--horizon", 4, *TINY, "--quiet"]
+    _invoke(*args, "--out", tmp_path / "here")
+    with _killing_once(client, tmp_path / "killed", "window_part"):
+        _invoke(*args, "--out", tmp_path / "there", "--dask", address)
+    here, there = (json.loads((tmp_path / m / "manifest.json").read_text()) for m in ("here", "there"))
+    assert (here["config"], here["series"]) == (there["config"], there["series"])
+    assert (tmp_path / "here" / "history.csv").read_text() == (tmp_path / "there" / "history.csv").read_text()
