@@ -16,8 +16,12 @@
     refit (to "Fitting the ETS baseline"), and the rest: the final model's ETS fits and writing
     the model directory.
 
+(d) With `--fit-options EPOCHS` only: the plain fit's throughput under each fit setting (XLA,
+    steps per execution, an unrolled LSTM, larger batches), `fit_options`.
+
 Usage:
     python bench/train_speed.py [--throughput-epochs 3] [--series 100,1000,10000] [--label train-speed]
+    python bench/train_speed.py --fit-options 3 --label fit-options
 """
 
 from __future__ import annotations
@@ -71,6 +75,56 @@ def throughput(epochs: int) -> dict:
     return {"windows": len(ws.x_train), "epochs": epochs, "batch_size": config.batch_size,
             "lookback": config.lookback, "tool_windows_per_s": round(n / tool), "plain_windows_per_s": round(n / plain),
             "ratio": round(plain / tool, 3)}
+
+
+def fit_options(epochs: int) -> list[dict]:
+    """(d): windows a second of a plain `model.fit` of the tool's network on tourism monthly's
+    windows under each fit setting that leaves the arithmetic as it is (XLA, several steps per
+    call, the LSTM unrolled over its 24 steps) and under larger batches (which change training,
+    so they would need the accuracy suite too); the same seed each time."""
+    from forecast_cli import model as lstm
+    from forecast_cli.config import TrainConfig, default_batch_size, resolve_config
+    from forecast_cli.data import load_series, series_arrays
+    from forecast_cli.windows import make_windows
+
+    dataset = load_series(DATA / "tourism-monthly" / "train.csv")
+    series = series_arrays(dataset.frame)
+    config = resolve_config(TrainConfig(horizon=24), series, dataset.seasons, dataset.source)
+    ws = make_windows(series, config.lookback, config.horizon, config.val_windows, config.max_windows,
+                      config.window_norm, config.season, log=config.transform == "log", scaling=config.scaling)
+    config = dataclasses.replace(config, batch_size=default_batch_size(len(ws.x_train)))
+    keras = lstm.keras_module()
+
+    def network(unroll: bool):
+        inputs = keras.Input(shape=(config.input_steps, config.n_features))
+        hidden = keras.layers.LSTM(config.units, unroll=unroll)(inputs)
+        return keras.Model(inputs, keras.layers.Dense(config.n_outputs)(hidden))
+
+    variants = {
+        "as the tool fits": {},
+        "jit_compile (XLA)": {"jit_compile": True},
+        "steps_per_execution 16": {"steps_per_execution": 16},
+        "unrolled LSTM": {"unroll": True},
+        "XLA + unrolled": {"jit_compile": True, "unroll": True},
+        "batch 512": {"batch_size": 512},
+        "batch 1024": {"batch_size": 1024},
+    }
+    rows = []
+    for name, options in variants.items():
+        options = dict(options)
+        batch = options.pop("batch_size", config.batch_size)
+        lstm.seed_everything(config.seed)
+        model = network(options.pop("unroll", False))
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate), loss=lstm._loss(config),
+                      **options)
+        model.fit(ws.x_train[:4096], ws.y_train[:4096], epochs=1, batch_size=batch, verbose=0)  # tracing, compiling
+        started = time.monotonic()
+        history = model.fit(ws.x_train, ws.y_train, epochs=epochs, batch_size=batch, shuffle=True, verbose=0)
+        seconds = time.monotonic() - started
+        rows.append({"variant": name, "batch_size": batch, "windows_per_s": round(len(ws.x_train) * epochs / seconds),
+                     "last_loss": round(float(history.history["loss"][-1]), 4)})
+        print(json.dumps(rows[-1]), flush=True)
+    return rows
 
 
 def make_series(n: int, rng: np.random.Generator) -> pd.DataFrame:
@@ -152,11 +206,16 @@ def main() -> None:
     parser.add_argument("--throughput-epochs", type=int, default=3)
     parser.add_argument("--series", default="100,1000,10000")
     parser.add_argument("--label", default="train-speed")
+    parser.add_argument("--fit-options", type=int, default=0, help="(d) only: epochs per fit setting")
     args = parser.parse_args()
     base = ROOT / "bench" / "runs" / args.label
     base.mkdir(parents=True, exist_ok=True)
     code = freeze(base)
     results = {}
+    if args.fit_options:
+        results["fit_options"] = fit_options(args.fit_options)
+        (base / "fit-options.json").write_text(json.dumps(results, indent=2))
+        return
     if args.throughput_epochs:
         results["throughput"] = throughput(args.throughput_epochs)
         print(json.dumps(results["throughput"]), flush=True)

@@ -129,6 +129,9 @@ def fit_parts(client: Any, data_path: str | Path, config: TrainConfig, columns: 
     path = Path(data_path)
     parts = parquet_parts(path) if is_parquet(path) else []
     if len(parts) < 2:
+        reporter.info(f"{path} is {'one Parquet part' if parts else 'not Parquet parts'}, so it is read here and only "
+                      "the per-series fits run on the workers; write it as several Parquet parts (partitioned by "
+                      "series) to have the workers read it.")
         return None
     if config.calendar or config.past_covariates or config.future_covariates:
         reporter.info("Covariates are scaled over all series at once, so the data is read here; "

@@ -185,8 +185,9 @@ def test_train_fits_the_statistical_forecasts_on_workers_and_gives_the_same_mode
 
 
 def test_train_on_a_local_cluster(parted, tmp_path):
-    _invoke("train", parted / "data.csv", "--horizon", 4, *TINY, "--quiet", "--out", tmp_path / "m", "--workers", 2)
+    result = _invoke("train", parted / "data.csv", "--horizon", 4, *TINY, "--out", tmp_path / "m", "--workers", 2)
     assert (tmp_path / "m" / "manifest.json").is_file()
+    assert "data.csv is not Parquet parts, so it is read here" in result.stderr
     result = _invoke("train", parted / "data.csv", "--horizon", 4, *TINY, "--out", tmp_path / "m", "--workers", 0,
                      code=ExitCode.USAGE)
     assert "expected at least 1 worker" in result.stderr
