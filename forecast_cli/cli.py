@@ -99,7 +99,7 @@ LOSS = typer.Option("auto", "--loss", help="Training loss: mae, mse, huber, or a
 WINDOW_NORM = typer.Option("season", "--window-norm", help="Level taken off each window: season (mean of the last season), last, snaive (outputs are corrections to seasonal naive), none.")
 TRANSFORM = typer.Option("auto", "--transform", help="Model the values as they are (none) or on a log scale (log: sign(y) x log(1 + |y|), which is log(1 + y) for values of 0 or more and still defined if later data go below zero); auto: log when no training value is negative.")
 REFIT = typer.Option(True, "--refit/--no-refit", help="After early stopping, train again on all the data (validation part included) for the best number of epochs.")
-REFIT_START = typer.Option("new", "--refit-start", help="What the refit trains: new (a new network, for the best number of epochs) or validated (the validated network, on for a quarter of them, at least one).")
+REFIT_START = typer.Option("validated", "--refit-start", help="What the refit trains: validated (the validated network, on for a quarter of the best number of epochs, at least one) or new (a new network, for the best number of epochs).")
 SCALING = typer.Option("auto", "--scaling", help="Per-series scaling from the training part: std (subtract the mean, divide by the standard deviation) or mean (subtract the mean only); auto: mean on a log scale, else std.")
 ENSEMBLE = typer.Option(1, "--ensemble", help="Networks trained with seeds seed, seed+1, ... and averaged.")
 QUANTILES = typer.Option(None, "--quantiles", help="Quantile forecasts, e.g. 0.1,0.5,0.9: trained with the pinball loss; predict writes a column per level (q0.1, ...) and yhat is the median (0.5 is always added).")

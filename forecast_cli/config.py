@@ -46,9 +46,9 @@ class TrainConfig:
     window_norm: str = "season"
     transform: str = "auto"
     refit: bool = True
-    # The refit's starting point: a new network trained for the best epochs, or the validated
-    # network trained on for a quarter of them (`refit_epochs`).
-    refit_start: str = "new"
+    # The refit's starting point: the validated network trained on for a quarter of the best
+    # epochs, or a new network trained for all of them (`refit_epochs`).
+    refit_start: str = "validated"
     scaling: str = "auto"
     ensemble: int = 1
     fill: str = "interpolate"
