@@ -32,3 +32,23 @@ def test_average_of_two_networks_is_their_mean():
     both = lstm.average([a, b])
     np.testing.assert_allclose(lstm.predict(both, x), (lstm.predict(a, x) + lstm.predict(b, x)) / 2, rtol=1e-5, atol=1e-6)
     assert lstm.average([a]) is a
+
+
+def test_several_batches_per_call_train_the_same_network(monkeypatch):
+    """`STEPS_PER_EXECUTION` batches per call into TensorFlow is a speed setting only: the losses
+    are those of one batch per call, also when an epoch has fewer batches (7 here) or a count
+    that is not a multiple of it."""
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(100, 8, 1)).astype("float32"), rng.normal(size=(100, 4)).astype("float32")
+    xv, yv = rng.normal(size=(3, 8, 1)).astype("float32"), rng.normal(size=(3, 4)).astype("float32")
+    config = TrainConfig(horizon=4, lookback=8, season=1, batch_size=16, units=8, epochs=3, patience=3,
+                         transform="none", scaling="std", loss="mae")
+    runs = {}
+    for steps in (1, 4, 16):
+        monkeypatch.setattr(lstm, "STEPS_PER_EXECUTION", steps)
+        network, history = lstm.fit(config, x, y, xv, yv)
+        runs[steps] = (history, lstm.predict(network, xv))
+    assert len(runs[1][0]) == 3 and all(np.isfinite(row["val_loss"]) for row in runs[1][0])
+    for steps in (4, 16):
+        assert runs[steps][0] == runs[1][0]
+        np.testing.assert_array_equal(runs[steps][1], runs[1][1])
