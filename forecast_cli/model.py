@@ -169,7 +169,8 @@ def fit(
     epochs: int | None = None,
     start: Any = None,
 ) -> tuple[Any, list[dict[str, float]]]:
-    """Train a new network with Adam and early stopping on the validation loss (best weights kept).
+    """Train a network (new, or from `start`) with Adam and early stopping on the validation loss
+    (best weights kept).
 
     Args:
         config: the resolved training settings (lookback set).

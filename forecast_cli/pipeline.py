@@ -176,8 +176,9 @@ def fit(dataset: Dataset, config: TrainConfig, reporter: Reporter | None = None,
     series = series_arrays(dataset.frame)
     config = resolve_config(config, series, dataset.seasons, dataset.source)
     covariates = covariate_values(dataset.frame, config)
-    ws = cut_windows(series, config, covariates, validation_series(list(series), config.seed))
-    fitted = fit_windows(ws, lambda: cut_windows(series, config, covariates, refit=True), config, dataset.source,
+    # The windows are handed over, not kept here, so that they are freed before the refit's.
+    fitted = fit_windows(cut_windows(series, config, covariates, validation_series(list(series), config.seed)),
+                         lambda: cut_windows(series, config, covariates, refit=True), config, dataset.source,
                          reporter, mapper)
     if fitted.config.baseline == "ets" and fitted.config.blend < 1.0:
         # Like the refit: the smoothing parameters that predict applies come from all the data.
@@ -237,8 +238,9 @@ def fit_windows(ws: WindowSet, refit_windows: Callable[[], WindowSet], config: T
     scalings, covariate_scalings = ws.scalings, ws.covariate_scalings
     train_windows, x_val = len(ws.x_train), ws.x_val
     if config.refit:
-        # Model selection is done; train again on every window, validation part included, for
-        # the epochs that were best. The metrics above describe the validated network.
+        # Model selection is done; train on every window, validation part included (the newest
+        # values of every series): the validated network on for a quarter of the epochs that were
+        # best, or a new one for all of them. The metrics above describe the validated network.
         del ws  # the refit's windows replace them
         full = refit_windows()
         validated, members = members, []
