@@ -39,30 +39,21 @@ from forecast_cli.cluster import cluster_errors, spread
 from forecast_cli.config import TrainConfig, resolve_settings, validation_series
 from forecast_cli.data import ID, TARGET, TIME, Columns, is_parquet, parquet_parts, series_arrays
 from forecast_cli.errors import DataError
-from forecast_cli.output import Reporter
+from forecast_cli.output import Reporter, SilentReporter
 from forecast_cli.pipeline import ColumnOptions, Fitted, TrainingData, cut_windows, fit_windows, load_training
 from forecast_cli.windows import WindowSet, merge_windows
 
 READ_CHUNK = 1 << 24  # bytes of a part hashed at a time
 
 
-class _Notes:
+class _Notes(SilentReporter):
     """A reporter on a worker: keeps the warnings for the driver to show."""
 
     def __init__(self) -> None:
         self.warnings: list[str] = []
 
-    def info(self, message: str) -> None:
-        pass
-
     def warn(self, message: str) -> None:
         self.warnings.append(message)
-
-    def epoch(self, epoch: int, epochs: int, row: dict[str, float], seconds: float) -> None:
-        pass
-
-    def progress(self, what: str, done: int, total: int) -> None:
-        pass
 
 
 @dataclasses.dataclass(frozen=True)
@@ -170,7 +161,7 @@ def fit_parts(client: Any, data_path: str | Path, config: TrainConfig, columns: 
                                        validate, [refit] * n))
 
     fitted = fit_windows(windows(False), lambda: windows(True), config, str(path), reporter, spread(client))
-    if fitted.config.baseline == "ets" and fitted.config.blend < 1.0:
+    if fitted.keeps_ets:
         reporter.info(f"Fitting the ETS baseline to {len(ids)} series on the workers")
         fits: dict[str, Any] = {}
         for part_fits in run_parts(client, "parts fitted", ets_part, reporter, names, [fitted.config] * n,

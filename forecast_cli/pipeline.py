@@ -130,6 +130,11 @@ class Fitted:
     covariate_scalings: list[Scaling] | None = None  # one per covariate column, in config order
     ets_params: dict[str, dict[str, float] | None] | None = None  # per series, for --baseline ets
 
+    @property
+    def keeps_ets(self) -> bool:
+        """Whether the forecast blends in ETS, whose parameters per series the model then keeps."""
+        return self.config.baseline == "ets" and self.config.blend < 1.0
+
 
 @dataclasses.dataclass(frozen=True)
 class TrainingData:
@@ -180,7 +185,7 @@ def fit(dataset: Dataset, config: TrainConfig, reporter: Reporter | None = None,
     fitted = fit_windows(cut_windows(series, config, covariates, validation_series(list(series), config.seed)),
                          lambda: cut_windows(series, config, covariates, refit=True), config, dataset.source,
                          reporter, mapper)
-    if fitted.config.baseline == "ets" and fitted.config.blend < 1.0:
+    if fitted.keeps_ets:
         # Like the refit: the smoothing parameters that predict applies come from all the data.
         reporter.info(f"Fitting the ETS baseline to {len(series)} series")
         n, log = len(series), fitted.config.transform == "log"
@@ -301,15 +306,15 @@ def train(
             f"--out {out} is a folder that is not a model directory (it has no {MANIFEST}); "
             "forecast replaces only model directories. Choose another --out, or empty that folder."
         )
-    fitted = data = None
+    trained = None
     if client is not None:
         from forecast_cli.cluster_train import fit_parts
 
-        fitted, data = fit_parts(client, data_path, config, columns, reporter) or (None, None)
-    if fitted is None:
+        trained = fit_parts(client, data_path, config, columns, reporter)
+    if trained is None:
         dataset, config = load_training(data_path, config, columns, reporter)
-        fitted = fit(dataset, config, reporter, mapper)
-        data = TrainingData.of(dataset)
+        trained = fit(dataset, config, reporter, mapper), TrainingData.of(dataset)
+    fitted, data = trained
     config = fitted.config
     integer = data.time_kind == "integer"
     info = {

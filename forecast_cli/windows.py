@@ -170,10 +170,14 @@ class WindowSet:
     val_actual: np.ndarray  # (n_val, horizon) the unscaled targets
     val_history: list[np.ndarray]  # the unscaled values before each validation target
     scalings: dict[str, Scaling]
-    train_series: int  # series contributing training windows
     short: list[str]  # series too short for lookback + horizon
     covariate_scalings: list[Scaling] | None = None
     counts: dict[str, int] = dataclasses.field(default_factory=dict)  # training windows of each series, in order
+
+    @property
+    def train_series(self) -> int:
+        """The series that give training windows."""
+        return len(self.counts)
 
 
 def make_windows(
@@ -279,7 +283,6 @@ def make_windows(
         val_actual=np.stack(val_actual) if val_actual else np.zeros((0, horizon)),
         val_history=val_history,
         scalings=scalings,
-        train_series=len(counts),
         short=short,
         covariate_scalings=covariates.scalings if covariates is not None else None,
         counts=counts,
@@ -295,12 +298,11 @@ def merge_windows(sets: list[WindowSet]) -> WindowSet:
     if len(sets) == 1:
         return sets[0]
     # Training windows: each series' are one block of its set; the blocks in id order.
-    starts, offset = {}, 0
+    starts, counts, offset = {}, {}, 0
     for ws in sets:
         for uid, count in ws.counts.items():
-            starts[uid] = offset
+            starts[uid], counts[uid] = offset, count
             offset += count
-    counts = {uid: count for ws in sets for uid, count in ws.counts.items()}
     order = sorted(counts)
     take = (np.concatenate([np.arange(starts[u], starts[u] + counts[u]) for u in order]) if order
             else np.zeros(0, dtype=int))
@@ -318,7 +320,7 @@ def merge_windows(sets: list[WindowSet]) -> WindowSet:
         val_actual=joined("val_actual", val_order),
         val_history=[history[i] for i in val_order],
         scalings=dict(sorted(((uid, s) for ws in sets for uid, s in ws.scalings.items()), key=lambda item: item[0])),
-        train_series=len(counts), short=sorted(uid for ws in sets for uid in ws.short),
+        short=sorted(uid for ws in sets for uid in ws.short),
         covariate_scalings=sets[0].covariate_scalings, counts={uid: counts[uid] for uid in order},
     )
 
