@@ -115,6 +115,8 @@ class ConsoleReporter:
         elif done * 4 // total > (self._shown.get(what, 0) * 4) // total or done == total:
             self._shown[what] = done
             self.console.print(f"{what}: {done}/{total}", markup=False)
+            if done >= total:  # finished: the same work run again (the final fits) counts from zero
+                del self._shown[what]
 
     def close(self) -> None:
         self._bar = None

@@ -57,6 +57,9 @@ def test_progress_without_a_terminal_is_a_line_a_quarter(capsys):
         reporter.progress("series fitted", done, 100)
     lines = capsys.readouterr().err.splitlines()
     assert lines == ["series fitted: 30/100", "series fitted: 50/100", "series fitted: 80/100", "series fitted: 100/100"]
+    for done in range(10, 41, 10):  # the same work again (train's final fits after the validation's)
+        reporter.progress("series fitted", done, 40)
+    assert capsys.readouterr().err.splitlines() == [f"series fitted: {d}/40" for d in (10, 20, 30, 40)]
     ConsoleReporter(quiet=True).progress("series fitted", 100, 100)
     assert capsys.readouterr().err == ""
 
