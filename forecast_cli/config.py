@@ -38,7 +38,7 @@ class TrainConfig:
     layers: int = 1
     dropout: float = 0.0
     learning_rate: float = 3e-3
-    patience: int = 2
+    patience: int = 4
     seed: int = 42
     val_windows: int | None = None
     max_windows: int | None = None
