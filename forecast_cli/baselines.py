@@ -298,13 +298,21 @@ def forecasts(histories: Iterable[np.ndarray], horizon: int, season: int, method
         >>> forecasts([np.arange(8.0)], 2, 4, "snaive")
         array([[4., 5.]])
     """
-    histories = [np.asarray(h, dtype="float64") for h in histories]
-    n = len(histories)
-    params = [MISSING] * n if params is None else list(params)
-    if method == "ets" and n and not any(p == MISSING for p in params):  # nothing to fit: all at once
+    fn, histories, *rest, params = calls(histories, horizon, season, method, log, params)
+    if method == "ets" and histories and not any(p == MISSING for p in params):  # nothing to fit: all at once
         return ets_forecasts(histories, params, horizon, season, log)
     apply = mapper if mapper is not None and method == "ets" else map
-    return np.stack(list(apply(METHODS[method], histories, [horizon] * n, [season] * n, [log] * n, params)))
+    return np.stack(list(apply(fn, histories, *rest, params)))
+
+
+def calls(histories: Iterable[np.ndarray], horizon: int, season: int, method: str = "snaive", log: bool = False,
+          params: Sequence[Any] | None = None) -> tuple[Method, list[np.ndarray], list[int], list[int], list[bool], list[Any]]:
+    """What `forecasts` hands its mapper: the method and its arguments, one entry a history (so
+    that a call can be started ahead with the very same arguments, `pool.LocalMapper.ahead`)."""
+    histories = [np.asarray(h, dtype="float64") for h in histories]
+    n = len(histories)
+    return (METHODS[method], histories, [horizon] * n, [season] * n, [log] * n,
+            [MISSING] * n if params is None else list(params))
 
 
 def for_config(histories: Iterable[np.ndarray], config: TrainConfig, method: str | None = None,

@@ -182,16 +182,39 @@ def fit(dataset: Dataset, config: TrainConfig, reporter: Reporter | None = None,
     config = resolve_config(config, series, dataset.seasons, dataset.source)
     covariates = covariate_values(dataset.frame, config)
     # The windows are handed over, not kept here, so that they are freed before the refit's.
-    fitted = fit_windows(cut_windows(series, config, covariates, validation_series(list(series), config.seed)),
+    fitted = fit_windows(_with_ets_ahead(cut_windows(series, config, covariates,
+                                                     validation_series(list(series), config.seed)),
+                                         series, config, mapper),
                          lambda: cut_windows(series, config, covariates, refit=True), config, dataset.source,
                          reporter, mapper)
     if fitted.keeps_ets:
         # Like the refit: the smoothing parameters that predict applies come from all the data.
         reporter.info(f"Fitting the ETS baseline to {len(series)} series")
-        n, log = len(series), fitted.config.transform == "log"
-        fits = (mapper or map)(baselines.fit_ets, series.values(), [fitted.config.baseline_season] * n, [log] * n)
+        fits = (mapper or map)(*_final_ets_call(series, fitted.config))
         fitted.ets_params = dict(zip(series, fits, strict=True))
     return fitted
+
+
+def _final_ets_call(series: dict[str, np.ndarray], config: TrainConfig) -> tuple[Any, ...]:
+    """The final model's ETS fits: each series' whole history at the partner's season."""
+    n = len(series)
+    return baselines.fit_ets, list(series.values()), [config.baseline_season] * n, [config.transform == "log"] * n
+
+
+def _with_ets_ahead(ws: WindowSet, series: dict[str, np.ndarray], config: TrainConfig,
+                    mapper: baselines.Mapper | None) -> WindowSet:
+    """Start the ETS fits that come after the network (the validation windows', the final
+    model's) on the core the network leaves idle, where the mapper can (`pool.LocalMapper.ahead`)
+    and the ETS partner may be blended in: the season is known before training unless the
+    validation chooses it among several. Returns the windows, so that the caller hands them on
+    without keeping a reference (they are freed before the refit's)."""
+    ahead = getattr(mapper, "ahead", None)
+    blended = config.blend is None or config.blend < 1.0
+    if ahead is None or config.baseline != "ets" or not blended or config.future_covariates or len(config.seasons) > 1:
+        return ws
+    ahead(*baselines.calls(ws.val_history, config.horizon, config.baseline_season, "ets", config.transform == "log"))
+    ahead(*_final_ets_call(series, config))
+    return ws
 
 
 def fit_windows(ws: WindowSet, refit_windows: Callable[[], WindowSet], config: TrainConfig, source: str,

@@ -92,3 +92,64 @@ def test_the_pool_processes_run_one_numerical_thread_each(monkeypatch):
     with pool.local_mapper(processes=2) as mapper:
         seen = mapper(os.getenv, ["OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"])
     assert seen == ["1", "1", "1", "1"] and "OPENBLAS_NUM_THREADS" not in os.environ
+
+
+def test_a_call_started_ahead_is_taken_by_the_same_call_with_its_results_in_order(monkeypatch):
+    monkeypatch.setattr(pool, "AHEAD_FROM", 2)
+    monkeypatch.setattr(pool, "SERIES_PER_TASK", 3)
+    rng = np.random.default_rng(4)
+    histories = [50 + np.cumsum(rng.normal(size=40)) for _ in range(7)]
+    alone = baselines.forecasts(histories, 6, 12, "ets")
+    with pool.local_mapper(processes=2) as mapper:
+        mapper.ahead(*baselines.calls(histories, 6, 12, "ets"))
+        mapper._started[0][2][-1].result()  # every task has run in the process beside this one
+        assert np.array_equal(baselines.forecasts(histories, 6, 12, "ets", mapper=mapper), alone, equal_nan=True)
+        assert mapper._started == []  # taken, not fitted again
+
+
+def test_a_call_made_before_its_ahead_tasks_began_runs_them_here(monkeypatch):
+    """Tasks still waiting for the process beside are taken back and run as any call; the
+    environment variable set only in that process says which ran where."""
+    import os
+
+    monkeypatch.setattr(pool, "AHEAD_FROM", 2)
+    monkeypatch.setattr(pool, "SERIES_PER_TASK", 1)
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    names = ["OPENBLAS_NUM_THREADS"] * 8
+    with pool.local_mapper(processes=2) as mapper:
+        mapper.ahead(os.getenv, names)
+        seen = mapper(os.getenv, names)
+    assert len(seen) == 8 and None in seen  # at most the first two had been handed to the process
+    assert set(seen) <= {None, "1"}
+
+
+def test_other_arguments_than_the_ahead_call_are_computed_as_asked(monkeypatch):
+    monkeypatch.setattr(pool, "AHEAD_FROM", 2)
+    a, b = np.arange(12.0), np.arange(12.0)
+    with pool.local_mapper(processes=2) as mapper:
+        mapper.ahead(np.sum, [a, a])
+        assert mapper(np.sum, [a, b]) == [66.0, 66.0]  # b equals a but is another array: not the call
+        assert len(mapper._started) == 1
+        assert mapper(np.sum, [a, a]) == [66.0, 66.0] and mapper._started == []
+    with pool.local_mapper(processes=2) as mapper:
+        mapper.ahead(np.sum, [a])  # fewer than AHEAD_FROM: not worth a process
+        assert mapper._started == [] and mapper._beside is None
+
+
+@pytest.mark.slow
+def test_train_fits_ets_beside_the_network_and_gives_the_same_model(tmp_path, monkeypatch):
+    frame = make_long(24, 40, seed=8)
+    frame.to_csv(tmp_path / "data.csv", index=False)
+    args = ["train", str(tmp_path / "data.csv"), "--horizon", "4", *TINY, "--baseline", "ets", "--blend", "0.5"]
+    assert runner.invoke(app, [*args, "--out", str(tmp_path / "alone"), "--quiet"]).exit_code == 0
+    monkeypatch.setattr(pool, "AHEAD_FROM", 10)
+    monkeypatch.setattr(pool, "cores", lambda: 2)
+    taken = []
+    collect = pool.LocalMapper._collect
+    monkeypatch.setattr(pool.LocalMapper, "_collect", lambda self, fn, *rest: taken.append(fn) or collect(self, fn, *rest))
+    assert runner.invoke(app, [*args, "--out", str(tmp_path / "ahead"), "--quiet"]).exit_code == 0
+    assert taken == [baselines.ets, baselines.fit_ets]  # the validation's fits, then the final model's
+    alone, ahead = (json.loads((tmp_path / m / "manifest.json").read_text()) for m in ("alone", "ahead"))
+    assert all(entry.get("ets") for entry in ahead["series"].values()), "no ETS fit: the test tested nothing"
+    assert alone["config"] == ahead["config"] and alone["series"] == ahead["series"]
+    assert (tmp_path / "alone" / "metrics.json").read_text() == (tmp_path / "ahead" / "metrics.json").read_text()
