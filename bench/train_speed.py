@@ -18,15 +18,19 @@
 
 (d) With `--fit-options EPOCHS` only: the plain fit's throughput under each fit setting (XLA,
     steps per execution, an unrolled LSTM, larger batches), `fit_options`.
+(e) With `--fit-threads EPOCHS` only: the same under TensorFlow's thread settings and with two
+    replicas of the network on the two cores, a process each, `fit_threads`.
 
 Usage:
     python bench/train_speed.py [--throughput-epochs 3] [--series 100,1000,10000] [--label train-speed]
     python bench/train_speed.py --fit-options 3 --label fit-options
+    python bench/train_speed.py --fit-threads 3 --label fit-threads
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import re
@@ -77,12 +81,9 @@ def throughput(epochs: int) -> dict:
             "ratio": round(plain / tool, 3)}
 
 
-def fit_options(epochs: int) -> list[dict]:
-    """(d): windows a second of a plain `model.fit` of the tool's network on tourism monthly's
-    windows under each fit setting that leaves the arithmetic as it is (XLA, several steps per
-    call, the LSTM unrolled over its 24 steps) and under larger batches (which change training,
-    so they would need the accuracy suite too); the same seed each time."""
-    from forecast_cli import model as lstm
+def tourism_windows():
+    """Tourism monthly's training file windowed as `train` windows it: the resolved config (batch
+    size included) and the `WindowSet`."""
     from forecast_cli.config import TrainConfig, default_batch_size, resolve_config
     from forecast_cli.data import load_series, series_arrays
     from forecast_cli.windows import make_windows
@@ -92,13 +93,35 @@ def fit_options(epochs: int) -> list[dict]:
     config = resolve_config(TrainConfig(horizon=24), series, dataset.seasons, dataset.source)
     ws = make_windows(series, config.lookback, config.horizon, config.val_windows, config.max_windows,
                       config.window_norm, config.season, log=config.transform == "log", scaling=config.scaling)
-    config = dataclasses.replace(config, batch_size=default_batch_size(len(ws.x_train)))
-    keras = lstm.keras_module()
+    return dataclasses.replace(config, batch_size=default_batch_size(len(ws.x_train))), ws
 
-    def network(unroll: bool):
-        inputs = keras.Input(shape=(config.input_steps, config.n_features))
-        hidden = keras.layers.LSTM(config.units, unroll=unroll)(inputs)
-        return keras.Model(inputs, keras.layers.Dense(config.n_outputs)(hidden))
+
+def plain_network(keras, config, unroll: bool = False):
+    """The tool's network (one LSTM layer, a dense output), built without the tool's code."""
+    inputs = keras.Input(shape=(config.input_steps, config.n_features))
+    hidden = keras.layers.LSTM(config.units, unroll=unroll)(inputs)
+    return keras.Model(inputs, keras.layers.Dense(config.n_outputs)(hidden))
+
+
+def timed_fit(model, ws, epochs: int, batch: int) -> dict:
+    """A warm-up fit (tracing, compiling), then `epochs` timed epochs: windows a second, last loss."""
+    model.fit(ws.x_train[:4096], ws.y_train[:4096], epochs=1, batch_size=batch, verbose=0)
+    started = time.monotonic()
+    history = model.fit(ws.x_train, ws.y_train, epochs=epochs, batch_size=batch, shuffle=True, verbose=0)
+    seconds = time.monotonic() - started
+    return {"batch_size": batch, "windows_per_s": round(len(ws.x_train) * epochs / seconds),
+            "last_loss": round(float(history.history["loss"][-1]), 4)}
+
+
+def fit_options(epochs: int) -> list[dict]:
+    """(d): windows a second of a plain `model.fit` of the tool's network on tourism monthly's
+    windows under each fit setting that leaves the arithmetic as it is (XLA, several steps per
+    call, the LSTM unrolled over its 24 steps) and under larger batches (which change training,
+    so they would need the accuracy suite too); the same seed each time."""
+    from forecast_cli import model as lstm
+
+    config, ws = tourism_windows()
+    keras = lstm.keras_module()
 
     variants = {
         "as the tool fits": {},
@@ -114,17 +137,61 @@ def fit_options(epochs: int) -> list[dict]:
         options = dict(options)
         batch = options.pop("batch_size", config.batch_size)
         lstm.seed_everything(config.seed)
-        model = network(options.pop("unroll", False))
+        model = plain_network(keras, config, options.pop("unroll", False))
         model.compile(optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate), loss=lstm._loss(config),
                       **options)
-        model.fit(ws.x_train[:4096], ws.y_train[:4096], epochs=1, batch_size=batch, verbose=0)  # tracing, compiling
-        started = time.monotonic()
-        history = model.fit(ws.x_train, ws.y_train, epochs=epochs, batch_size=batch, shuffle=True, verbose=0)
-        seconds = time.monotonic() - started
-        rows.append({"variant": name, "batch_size": batch, "windows_per_s": round(len(ws.x_train) * epochs / seconds),
-                     "last_loss": round(float(history.history["loss"][-1]), 4)})
+        rows.append({"variant": name, **timed_fit(model, ws, epochs, batch)})
         print(json.dumps(rows[-1]), flush=True)
     return rows
+
+
+# (e) TensorFlow's thread pools and devices are fixed when it starts: one process a setting.
+THREAD_SETTINGS = {
+    "TensorFlow's default threads": {},
+    "1 intra-op, 1 inter-op thread": {"intra": 1, "inter": 1},
+    "2 intra-op, 2 inter-op threads": {"intra": 2, "inter": 2},
+    # Two logical CPU devices, each computing half of every batch (the same mean gradient). One
+    # step per call: Keras 3.15's multi-step loop failed under MirroredStrategy ("You must feed a
+    # value for placeholder tensor").
+    "2 replicas (MirroredStrategy), 1 step per call": {"replicas": 2, "steps": 1},
+}
+
+
+def fit_threads(epochs: int) -> list[dict]:
+    """(e): the plain fit (16 steps per call, as the tool) under each thread setting, each in a
+    process of its own."""
+    rows = []
+    for name, setting in THREAD_SETTINGS.items():
+        spec = json.dumps({"epochs": epochs, **setting})
+        done = subprocess.run([sys.executable, __file__, "--fit-threads-child", spec],
+                              capture_output=True, text=True, check=True)
+        rows.append({"variant": name, **json.loads(done.stdout.strip().splitlines()[-1])})
+        print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
+def fit_threads_child(spec: dict) -> None:
+    """One setting of (e), in a fresh process; prints its row as JSON."""
+    from forecast_cli import model as lstm
+
+    keras = lstm.keras_module()
+    import tensorflow as tf
+
+    if spec.get("intra"):
+        tf.config.threading.set_intra_op_parallelism_threads(spec["intra"])
+        tf.config.threading.set_inter_op_parallelism_threads(spec["inter"])
+    scope = contextlib.nullcontext()
+    if spec.get("replicas"):
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * spec["replicas"])
+        scope = tf.distribute.MirroredStrategy([f"/cpu:{i}" for i in range(spec["replicas"])]).scope()
+    config, ws = tourism_windows()
+    keras.utils.set_random_seed(config.seed)
+    with scope:
+        model = plain_network(keras, config)
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate), loss=lstm._loss(config),
+                      steps_per_execution=spec.get("steps", lstm.STEPS_PER_EXECUTION))
+    print(json.dumps(timed_fit(model, ws, spec["epochs"], config.batch_size)), flush=True)
 
 
 def make_series(n: int, rng: np.random.Generator) -> pd.DataFrame:
@@ -207,7 +274,12 @@ def main() -> None:
     parser.add_argument("--series", default="100,1000,10000")
     parser.add_argument("--label", default="train-speed")
     parser.add_argument("--fit-options", type=int, default=0, help="(d) only: epochs per fit setting")
+    parser.add_argument("--fit-threads", type=int, default=0, help="(e) only: epochs per thread setting")
+    parser.add_argument("--fit-threads-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.fit_threads_child:  # a process started by --fit-threads, the code already frozen
+        fit_threads_child(json.loads(args.fit_threads_child))
+        return
     base = ROOT / "bench" / "runs" / args.label
     base.mkdir(parents=True, exist_ok=True)
     code = freeze(base)
@@ -215,6 +287,10 @@ def main() -> None:
     if args.fit_options:
         results["fit_options"] = fit_options(args.fit_options)
         (base / "fit-options.json").write_text(json.dumps(results, indent=2))
+        return
+    if args.fit_threads:
+        results["fit_threads"] = fit_threads(args.fit_threads)
+        (base / "fit-threads.json").write_text(json.dumps(results, indent=2))
         return
     if args.throughput_epochs:
         results["throughput"] = throughput(args.throughput_epochs)
