@@ -7,7 +7,8 @@ process pool, `SERIES_PER_TASK` series a task, in the order given, with the same
 process (each fit depends on its own series only). The pool starts only when a call has at least
 `PARALLEL_FROM` series: starting processes (about two seconds) costs more than it saves on a
 few hundred, and a nightly job on small data keeps its fast start. Progress goes to the reporter.
-From `AHEAD_FROM` series the fits can also start while the network trains (`LocalMapper.ahead`).
+Between `AHEAD_FROM` and `PARALLEL_FROM` series the fits can start while the network trains, in
+one process beside it (`LocalMapper.ahead`).
 
 The pool's processes are spawned, not forked: the parent may hold TensorFlow's threads, which a
 fork does not copy safely. Each is started with one thread for the numerical libraries (as Dask
@@ -31,7 +32,7 @@ from forecast_cli.output import Reporter, SilentReporter
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")  # read once, as a process starts
 SERIES_PER_TASK = 200  # series per task: enough to outweigh a task's overhead, small enough to share out evenly
 PARALLEL_FROM = 1_000  # series from which a call is spread over the cores
-AHEAD_FROM = 100  # series from which a call started ahead is worth a process (about as long as its start)
+AHEAD_FROM = 100  # series from which a call started ahead is worth a process (up to PARALLEL_FROM)
 
 
 def cores() -> int:
@@ -78,8 +79,11 @@ class LocalMapper:
     validation's and the final model's, which do not depend on the network) can run on the
     other meanwhile. The call made later with the same function and the same arguments (the
     same arrays, equal other values) takes those results; the tasks that have not started by
-    then are run as any call would be. A call that is never made only costs the idle core. Calls
-    of fewer than `AHEAD_FROM` series, or with one core, are not started ahead."""
+    then are run as any call would be. Calls of fewer than `AHEAD_FROM` series, or with one core,
+    are not started ahead; nor are calls of `PARALLEL_FROM` series or more, which the pool spreads
+    over every core after the network: beside it, the 20,000 fits of 10,000 series (validation
+    and final) took the network's second core for minutes and slowed it by a quarter
+    (bench/RESULTS.md)."""
 
     def __init__(self, processes: int | None = None, reporter: Reporter | None = None) -> None:
         self.processes = processes or cores()
@@ -98,7 +102,7 @@ class LocalMapper:
 
     def ahead(self, fn: Callable[..., Any], *iterables: Any) -> None:
         args = [list(values) for values in iterables]
-        if self.processes < 2 or len(args[0]) < AHEAD_FROM:
+        if self.processes < 2 or not AHEAD_FROM <= len(args[0]) < PARALLEL_FROM:
             return
         if self._beside is None:
             self._beside = _spawn(1)

@@ -131,8 +131,10 @@ def test_other_arguments_than_the_ahead_call_are_computed_as_asked(monkeypatch):
         assert mapper(np.sum, [a, b]) == [66.0, 66.0]  # b equals a but is another array: not the call
         assert len(mapper._started) == 1
         assert mapper(np.sum, [a, a]) == [66.0, 66.0] and mapper._started == []
+    monkeypatch.setattr(pool, "PARALLEL_FROM", 3)
     with pool.local_mapper(processes=2) as mapper:
         mapper.ahead(np.sum, [a])  # fewer than AHEAD_FROM: not worth a process
+        mapper.ahead(np.sum, [a, a, a])  # PARALLEL_FROM or more: over every core, after the network
         assert mapper._started == [] and mapper._beside is None
 
 
