@@ -162,7 +162,7 @@ class TrainConfig:
 
 
 def read_settings(path: str | Path, options: dict[str, Any]) -> dict[str, Any]:
-    """Training settings from a TOML file (`--config`), each key a flag's name (`window-norm` or
+    r"""Training settings from a TOML file (`--config`), each key a flag's name (`window-norm` or
     `window_norm`) and each value of that flag's type; lists (quantiles, covariate columns) and
     numbers for text options (blend) are given as the flag would take them.
 
@@ -174,7 +174,10 @@ def read_settings(path: str | Path, options: dict[str, Any]) -> dict[str, Any]:
         The settings by parameter name, as the command line would have given them.
 
     Example:
-        >>> read_settings("train.toml", {"lookback": int | None, "quantiles": str | None})
+        >>> import pathlib, tempfile
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "train.toml"
+        >>> _ = path.write_text("lookback = 48\nquantiles = [0.1, 0.9]\n")
+        >>> read_settings(path, {"lookback": int | None, "quantiles": str | None})
         {'lookback': 48, 'quantiles': '0.1,0.9'}
     """
     p = Path(path)
