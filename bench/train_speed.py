@@ -53,17 +53,9 @@ SOURCES = ("tourism-monthly", "m3-quarterly", "m3-other", "m4-weekly")
 def throughput(epochs: int) -> dict:
     """(a): windows a second of the tool's fit and of a plain model.fit, same network and arrays."""
     from forecast_cli import model as lstm
-    from forecast_cli.config import TrainConfig, default_batch_size, resolve_config
-    from forecast_cli.data import load_series, series_arrays
-    from forecast_cli.windows import make_windows
 
-    dataset = load_series(DATA / "tourism-monthly" / "train.csv")
-    series = series_arrays(dataset.frame)
-    config = resolve_config(TrainConfig(horizon=24, epochs=epochs, patience=epochs + 1), series, dataset.seasons,
-                            dataset.source)
-    ws = make_windows(series, config.lookback, config.horizon, config.val_windows, config.max_windows,
-                      config.window_norm, config.season, log=config.transform == "log", scaling=config.scaling)
-    config = dataclasses.replace(config, batch_size=default_batch_size(len(ws.x_train)))
+    config, ws = tourism_windows()
+    config = dataclasses.replace(config, epochs=epochs, patience=epochs + 1)  # every epoch runs
     keras = lstm.keras_module()
     lstm.fit(config, ws.x_train[:512], ws.y_train[:512], ws.x_val, ws.y_val, epochs=1)  # warm up TensorFlow
     started = time.monotonic()

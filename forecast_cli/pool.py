@@ -132,7 +132,7 @@ class LocalMapper:
     def _collect(self, fn: Callable[..., Any], futures: list[concurrent.futures.Future],
                  tasks: list[list[tuple[Any, ...]]]) -> list[Any]:
         """The results of a call started ahead: the tasks not yet begun are taken back and run
-        now (over the pool, when there are enough of them), the others awaited."""
+        here now (a call started ahead has fewer than `PARALLEL_FROM` series), the others awaited."""
         left = [i for i, future in enumerate(futures) if future.cancel()]
         rerun = iter(self._map(fn, [tasks[i] for i in left])) if left else iter(())
         results: list[Any] = []
