@@ -57,8 +57,10 @@ def atomic_open(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     temporary file is removed and `path` is left as it was. For outputs written in pieces.
 
     Example:
-        >>> with atomic_open("forecast.csv") as fh:
-        ...     fh.write(b"unique_id,ds,yhat\\n")
+        >>> with atomic_open("report.csv") as fh:
+        ...     _ = fh.write(b"unique_id,ds,yhat\\n")
+        >>> Path("report.csv").read_text()
+        'unique_id,ds,yhat\\n\'
     """
     final = Path(path)
     check_parent(final)

@@ -147,8 +147,12 @@ def predict_files(forecast: Callable[[Path, Path | None], FileResult], inputs: l
         One `FileResult` per input, in order.
 
     Example:
-        >>> predict_files(local_forecaster(Predictor("model"), SilentReporter()), [Path("a.csv")],
-        ...               [Path("a.forecast.csv")], SilentReporter())
+        >>> from forecast_cli.output import SilentReporter
+        >>> from forecast_cli.pipeline import Predictor
+        >>> results = predict_files(local_forecaster(Predictor("model"), SilentReporter()), [Path("history.csv")],
+        ...                         [Path("history.forecast.csv")], SilentReporter())
+        >>> [(r.status, r.series, r.rows) for r in results]
+        [('ok', 1, 12)]
     """
     results = []
     for path, target in zip(inputs, targets, strict=True):

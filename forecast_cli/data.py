@@ -166,6 +166,8 @@ def read_parquet(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, str]:
 
     Example:
         >>> raw, digest = read_parquet("data/")
+        >>> len(raw), len(digest)
+        (132, 64)
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -311,7 +313,9 @@ def detect_columns(
         The column roles.
 
     Example:
+        >>> raw = pd.DataFrame({"date": ["2016-07-01 00:00"], "HUFL": ["5.827"], "OT": ["30.531"]})
         >>> detect_columns(raw, "data.csv", target_col="OT")
+        Columns(time_col='date', target_col='OT', id_col=None, all_columns=('date', 'HUFL', 'OT'))
     """
     columns = list(frame.columns)
     named = {"--time-col": time_col, "--target-col": target_col, "--id-col": id_col}

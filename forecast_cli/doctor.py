@@ -65,6 +65,7 @@ def diagnose(
 
     Example:
         >>> diagnose("sample_data/co2_weekly_maunaloa.csv").findings[0].text
+        "detected sample_data/co2_weekly_maunaloa.csv: one series, 2284 rows; time='date', target='co2'; ..."
     """
     findings: list[Finding] = []
     try:

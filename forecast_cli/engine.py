@@ -117,7 +117,10 @@ def load_network(model_dir: Path, manifest: Manifest, engine: str = "auto") -> N
     `model.onnx`; Keras otherwise.
 
     Example:
+        >>> from forecast_cli.manifest import read_manifest
         >>> network = load_network(Path("model"), read_manifest("model"), "auto")
+        >>> network.io_shapes[1][1]  # (windows, horizon)
+        12
     """
     if engine not in ENGINES:
         raise UsageError(f"--engine must be one of {', '.join(ENGINES)}. Received: engine={engine!r}.")

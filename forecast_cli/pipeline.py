@@ -316,7 +316,9 @@ def train(
         A `TrainResult` with the validation metrics.
 
     Example:
-        >>> train("sample_data/airpassengers.csv", TrainConfig(horizon=12), out="model")
+        >>> result = train("history.csv", TrainConfig(horizon=12, epochs=1), out="new-model")
+        >>> sorted(path.name for path in Path("new-model").iterdir())
+        ['history.csv', 'manifest.json', 'metrics.json', 'model.keras', 'model.onnx']
     """
     reporter = reporter or SilentReporter()
     started = time.monotonic()
@@ -493,6 +495,7 @@ def predict(
         A frame with columns unique_id, ds, yhat: `horizon` rows per series.
 
     Example:
-        >>> predict("model", "sample_data/airpassengers.csv").head()
+        >>> predict("model", "history.csv").columns.tolist()
+        ['unique_id', 'ds', 'yhat']
     """
     return Predictor(model_dir, engine).forecast(data_path, reporter, as_of)

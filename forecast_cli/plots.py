@@ -28,7 +28,10 @@ def save_panels(panels: list[Panel], path: str | Path, title: str) -> None:
     """Draw the panels in one column and write the PNG atomically.
 
     Example:
+        >>> x, y = pd.date_range("2024-01-01", periods=24, freq="MS"), np.arange(24.0)
         >>> save_panels([Panel("s1", history=(x, y))], "plot.png", "Forecast")
+        >>> Path("plot.png").stat().st_size > 0
+        True
     """
     import matplotlib
 
