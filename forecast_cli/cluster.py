@@ -26,6 +26,7 @@ import dataclasses
 import hashlib
 import logging
 import shutil
+import time
 import warnings
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -106,6 +107,34 @@ def cluster_errors(what: str, futures: list[Any], client: Any) -> Iterator[None]
         raise
 
 
+def _running(keys: set[Any], dask_worker: Any = None) -> list[Any]:
+    """Run on each worker by `settle`: which of these tasks the worker is still running (a
+    cancelled task that had started stays in `executing` until its function returns)."""
+    return [ts.key for ts in (*dask_worker.state.executing, *dask_worker.state.long_running) if ts.key in keys]
+
+
+SETTLE_SECONDS = 60.0  # longest wait for cancelled tasks that had started
+
+
+def settle(client: Any, futures: list[Any], timeout: float = SETTLE_SECONDS) -> None:
+    """Wait until no worker runs any of `futures`' tasks any more, at most `timeout` seconds.
+
+    A cancel stops the tasks that have not started; one already running goes on to its end and
+    may still write its part into the staging folder. Removing the folder before then left it
+    behind with that part in it. (Past the timeout the folder is removed anyway, and whatever a
+    late task writes is a stale temporary that the next run on that output removes.)"""
+    keys = {future.key for future in futures}
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            busy = client.run(_running, keys)
+        except Exception:  # the cluster itself is failing: nothing to wait for
+            return
+        if not any(busy.values()) or time.monotonic() > deadline:
+            return
+        time.sleep(0.05)
+
+
 @dataclasses.dataclass(frozen=True)
 class PartResult:
     """What a worker sends back for one part: its series in output order, and the forecast's rows."""
@@ -184,6 +213,7 @@ def predict_on_cluster(client: Any, model_dir: Path, engine: str, as_of: str | N
     remove_stale_temps(target)
     staging = temp_name(target, "parts")
     staging.mkdir()
+    futures: list[Any] = []
     try:
         outs = [staging / f"part-{i:05d}{PARQUET_SUFFIX}" for i in range(len(parts))]
         # Absolute paths: a worker of an existing cluster does not run in this process's folder.
@@ -200,6 +230,9 @@ def predict_on_cluster(client: Any, model_dir: Path, engine: str, as_of: str | N
         with atomic_open(target) as fh:
             join_parts(results, outs, order, horizon, target, fh)
         return len(order), sum(r.rows for r in results), len(parts)
+    except BaseException:
+        settle(client, futures)  # the parts still being written, before their folder goes
+        raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 

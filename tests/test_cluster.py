@@ -291,3 +291,30 @@ def test_train_on_parts_survives_a_worker_killed_mid_run(parted, scheduler, tmp_
     here, there = (json.loads((tmp_path / m / "manifest.json").read_text()) for m in ("here", "there"))
     assert (here["config"], here["series"]) == (there["config"], there["series"])
     assert (tmp_path / "here" / "history.csv").read_text() == (tmp_path / "there" / "history.csv").read_text()
+
+
+def _write_later(path: str, seconds: float) -> None:
+    import time
+
+    time.sleep(seconds)
+    Path(path).write_text("late")
+
+
+def test_settle_waits_for_a_cancelled_task_that_had_started(scheduler, tmp_path):
+    """A cancel does not stop a running task: `settle` waits for it to end, so that a failed
+    predict removes its staging folder only once no part is still being written into it."""
+    import time
+
+    from forecast_cli import cluster
+
+    _, client = scheduler
+    target = tmp_path / "late.txt"
+    future = client.submit(_write_later, str(target), 2.0, pure=False)
+    deadline = time.monotonic() + 30
+    while not any(client.processing().values()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.3)  # started on its worker
+    client.cancel([future])
+    assert not target.exists()
+    cluster.settle(client, [future])
+    assert target.read_text() == "late"
