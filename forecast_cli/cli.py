@@ -106,6 +106,7 @@ QUANTILES = typer.Option(None, "--quantiles", help="Quantile forecasts, e.g. 0.1
 PAST_COVARIATES = typer.Option("auto", "--past-covariates", help="Columns read as past covariates (their values up to each forecast's start): a comma-separated list, none, or auto: every other column of numbers.")
 FUTURE_COVARIATES = typer.Option(None, "--future-covariates", help="Columns known ahead (prices, holidays, ...), comma-separated: predict's input must give them for the horizon's steps, as rows after each series' last value with an empty target.")
 CALENDAR = typer.Option(False, "--calendar", help="Add the position in the day, week or year (as the frequency allows) as future covariates computed from the timestamps; predict needs nothing more.")
+PATCH = typer.Option(None, "--patch", help="Window steps the LSTM reads at each of its steps (1: one by one) [default: 8 when an epoch would read over 16 million window steps, else 1].")
 LR_SCHEDULE = typer.Option("none", "--lr-schedule", help="Learning rate: none (constant) or plateau (halved when the validation loss stalls for half the patience).")
 BLEND = typer.Option("auto", "--blend", help="The LSTM's weight in the forecast, the rest going to the --baseline forecast: a number from 0 to 1 (1: the LSTM alone), or auto: the even blend (0.5) unless the LSTM alone or the baseline alone scores more than 1% better (MASE) on the validation windows (1 with --future-covariates or --calendar, which the baseline cannot see).")
 BASELINE = typer.Option("ets", "--baseline", help="The statistical forecast blended with the LSTM (--blend): ets (damped-trend exponential smoothing with the season, fitted per series; on a log scale with --transform log) or snaive (seasonal naive: the last season repeated).")
@@ -177,6 +178,7 @@ def _training_options(
     future_covariates: Optional[str] = FUTURE_COVARIATES,
     calendar: bool = CALENDAR,
     lr_schedule: str = LR_SCHEDULE,
+    patch: Optional[int] = PATCH,
     blend: str = BLEND,
     baseline: str = BASELINE,
     quiet: bool = QUIET,

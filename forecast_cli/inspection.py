@@ -55,6 +55,7 @@ def describe(model_dir: str | Path) -> dict[str, Any]:
         "forecast": {
             "horizon": cfg.horizon,
             "lookback": cfg.lookback,
+            "patch": cfg.patch or 1,
             "quantiles": list(cfg.quantiles),
             "blend_weight": cfg.blend,
             "baseline": cfg.baseline,
@@ -77,7 +78,9 @@ def lines(summary: dict[str, Any]) -> list[str]:
         + (f" (statistical partner: {fc['partner_season']})" if fc["partner_season"] != on["season"] else ""),
         f"columns    time={on['columns']['time_col']!r}, target={on['columns']['target_col']!r}, id={on['columns']['id_col']!r}"
         + (f"; covariates: {', '.join(on['covariates'])}" if on["covariates"] else ""),
-        f"forecast   {fc['horizon']} steps from the last {fc['lookback']}; {blend_text(fc['blend_weight'], fc['baseline'])}"
+        f"forecast   {fc['horizon']} steps from the last {fc['lookback']}"
+        + (f" (read in patches of {fc['patch']})" if fc["patch"] > 1 else "")
+        + f"; {blend_text(fc['blend_weight'], fc['baseline'])}"
         + (f"; quantiles {', '.join(f'{q:g}' for q in fc['quantiles'])}" if fc["quantiles"] else "")
         + ("; ONNX" if fc["onnx"] else "; Keras only"),
     ]

@@ -77,7 +77,9 @@ def keras_module():
 
 def build_model(config: TrainConfig) -> Any:
     """An LSTM stack reading (input_steps, n_features) windows and a dense layer writing the
-    horizon's values (times the quantile levels, if any).
+    horizon's values (times the quantile levels, if any). With `config.patch` above 1 the window
+    is read in patches of that many steps, aligned to its end (the oldest remainder dropped):
+    a dense map of each patch (a strided convolution), then the LSTM over the patches.
 
     Example:
         >>> model = build_model(TrainConfig(horizon=12, lookback=24))
@@ -85,6 +87,12 @@ def build_model(config: TrainConfig) -> Any:
     keras = keras_module()
     inputs = keras.Input(shape=(config.input_steps, config.n_features), name="window")
     x = inputs
+    patch = config.patch or 1
+    if patch > 1:
+        extra = config.input_steps % patch
+        if extra:
+            x = keras.layers.Cropping1D((extra, 0), name="align_patches")(x)
+        x = keras.layers.Conv1D(config.units, patch, strides=patch, name="patches")(x)
     for layer in range(config.layers):
         last = layer == config.layers - 1
         x = keras.layers.LSTM(config.units, return_sequences=not last, name=f"lstm_{layer + 1}")(x)

@@ -17,7 +17,8 @@ import pandas as pd
 from forecast_cli import __version__, baselines
 from forecast_cli.atomic import check_parent, staged_directory
 from forecast_cli.blend import blend, validation_metrics
-from forecast_cli.config import TrainConfig, default_batch_size, refit_epochs, resolve_config, validation_series
+from forecast_cli.config import (TrainConfig, default_batch_size, default_patch, refit_epochs, resolve_config,
+                                 validation_series)
 from forecast_cli.covariates import covariate_values, from_file, future_rows, with_calendar
 from forecast_cli.data import ID, TIME, Columns, Dataset, calendar_columns, future_grid, load_series, series_arrays
 from forecast_cli.errors import DataError, OutputError, UsageError
@@ -240,9 +241,12 @@ def fit_windows(ws: WindowSet, refit_windows: Callable[[], WindowSet], config: T
         )
     if config.batch_size is None:
         config = dataclasses.replace(config, batch_size=default_batch_size(len(ws.x_train)))
+    if config.patch is None:
+        config = dataclasses.replace(config, patch=default_patch(len(ws.x_train), config.input_steps))
+    patches = f", read in patches of {config.patch}" if config.patch > 1 else ""
     reporter.info(
         f"Training on {len(ws.x_train)} windows from {ws.train_series} series "
-        f"(lookback {config.lookback}, horizon {config.horizon}, season {config.season}); "
+        f"(lookback {config.lookback}{patches}, horizon {config.horizon}, season {config.season}); "
         f"validating on {len(ws.x_val)} windows of {len(set(ws.val_ids))} series"
     )
     from forecast_cli import model as lstm

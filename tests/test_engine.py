@@ -106,3 +106,32 @@ def test_engine_onnx_without_onnx_file_is_a_model_error(trained_model, tmp_path)
     assert result.exit_code == ExitCode.MODEL and "no usable model.onnx (export failed: test)" in result.stderr
     result = runner.invoke(app, ["predict", str(copy), str(data), "--engine", "auto"])
     assert result.exit_code == 0  # auto falls back to Keras
+
+
+def test_a_network_reading_patches_runs_the_same_in_both_engines(tmp_path):
+    """--patch 4 on windows of 10 steps: the oldest 2 are dropped, the LSTM runs over 2 patches
+    of 4; ONNX and Keras agree, and inspect says how the window is read."""
+    from tests.conftest import TINY, make_long
+
+    data = tmp_path / "long.csv"
+    make_long(3, 48).to_csv(data, index=False)
+    out = tmp_path / "model"
+    result = runner.invoke(app, ["train", str(data), "--horizon", "4", "--out", str(out), *TINY,
+                                 "--lookback", "10", "--patch", "4"])
+    assert result.exit_code == 0, result.output
+    assert "lookback 10, read in patches of 4" in result.stderr
+    manifest = read_manifest(out)
+    assert (manifest.config.lookback, manifest.config.patch) == (10, 4)
+    layers = [layer["config"]["name"] for layer in json.loads(
+        __import__("zipfile").ZipFile(out / "model.keras").read("config.json"))["config"]["layers"]]
+    assert "align_patches" in layers and "patches" in layers
+    a, b = _predict(out, data, "onnx"), _predict(out, data, "keras")
+    np.testing.assert_allclose(a["yhat"], b["yhat"], rtol=1e-5)
+    assert "read in patches of 4" in runner.invoke(app, ["inspect", str(out)]).stderr
+    bad = runner.invoke(app, ["train", str(data), "--horizon", "4", "--patch", "0"])
+    assert bad.exit_code == ExitCode.USAGE and "--patch must be a whole number of at least 1" in bad.stderr
+
+
+def test_the_default_reads_step_by_step_below_the_step_budget(trained_model):
+    model_dir, _ = trained_model
+    assert read_manifest(model_dir).config.patch == 1
