@@ -464,7 +464,7 @@ def default_patch(n_windows: int, input_steps: int) -> int:
     training windows of 336 hours: 17.8 million steps an epoch) trained in 1,053 s, past the 10
     minutes a set may take; read in patches of 8 hours (a dense map of each patch, then the LSTM
     over the 42 patches) in 199 s, with its validation MASE 2.8% worse (2.239 against 2.179) and
-    the test MSE better (0.486 against 0.532); at horizon 336 (19.2 million steps), 216 s against
+    the test MSE better (0.486 against 0.532); at horizon 336 (19.2 million steps), 117 s against
     559, validation 0.6% worse (bench/RESULTS.md). Every set of the benchmark suite reads fewer
     steps (ETTh1 at horizon 168: 11.2 million; its seven columns at 192: 12.4 million) and keeps
     the step-by-step network.
