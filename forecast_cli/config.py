@@ -514,6 +514,11 @@ def resolve_settings(config: TrainConfig, lengths: np.ndarray, nonnegative: bool
         candidates = partner_seasons(config.seasons or seasons, shortest, horizon)
     season = min(candidates)
     lookback = config.lookback or fitting_lookback(horizon, season, shortest)
+    if config.patch is not None and config.patch > lookback:
+        raise UsageError(
+            f"--patch {config.patch} is longer than the window the network reads (lookback {lookback}). "
+            f"Give --patch {lookback} or less, or a longer --lookback."
+        )
     val_windows = config.val_windows or default_val_windows(len(lengths), longest, lookback, horizon)
     # Windows each series offers to the refit (validation part included), the most of any stage.
     offered = [max(0, n - lookback - horizon + 1) for n in lengths.tolist()]

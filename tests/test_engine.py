@@ -130,6 +130,8 @@ def test_a_network_reading_patches_runs_the_same_in_both_engines(tmp_path):
     assert "read in patches of 4" in runner.invoke(app, ["inspect", str(out)]).stderr
     bad = runner.invoke(app, ["train", str(data), "--horizon", "4", "--patch", "0"])
     assert bad.exit_code == ExitCode.USAGE and "--patch must be a whole number of at least 1" in bad.stderr
+    long = runner.invoke(app, ["train", str(data), "--horizon", "4", "--lookback", "8", "--patch", "9"])
+    assert long.exit_code == ExitCode.USAGE and "Give --patch 8 or less" in long.stderr
 
 
 def test_the_default_reads_step_by_step_below_the_step_budget(trained_model):
