@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import zipfile
 
 import numpy as np
 import pandas as pd
@@ -122,8 +123,8 @@ def test_a_network_reading_patches_runs_the_same_in_both_engines(tmp_path):
     assert "lookback 10, read in patches of 4" in result.stderr
     manifest = read_manifest(out)
     assert (manifest.config.lookback, manifest.config.patch) == (10, 4)
-    layers = [layer["config"]["name"] for layer in json.loads(
-        __import__("zipfile").ZipFile(out / "model.keras").read("config.json"))["config"]["layers"]]
+    keras_config = json.loads(zipfile.ZipFile(out / "model.keras").read("config.json"))
+    layers = [layer["config"]["name"] for layer in keras_config["config"]["layers"]]
     assert "align_patches" in layers and "patches" in layers
     a, b = _predict(out, data, "onnx"), _predict(out, data, "keras")
     np.testing.assert_allclose(a["yhat"], b["yhat"], rtol=1e-5)
