@@ -10,6 +10,10 @@ Sets (horizon; the season MASE is scaled by; the seasons seasonal naive is score
   hourly       ETTh1's seven columns as seven series (h 24 and 168; rows [0, 11520) are the
                history, as in the papers' protocol, the next h rows the test)
   half-hourly  the Taylor electricity demand series (h 48 and 336; the last h values the test)
+  hourly, many short series   etth1-chunks: ETTh1's seven columns cut into 126 series of 960
+               hours, ds 1, 2, 3, ... (so --season 24 is given), h 48, the last 48 of each the
+               test: hourly data as a data platform holds it, a few hundred series of several
+               hundred integer steps, the shape on which a day and a week must be found
 
 Per set: the default forecast (`forecast train` with only --horizon, then `forecast predict`),
 the LSTM alone (the same model with its blend weight set to 1), naive, seasonal naive at each
@@ -42,6 +46,7 @@ from frozen import freeze, run
 ROOT = Path(__file__).resolve().parent.parent
 ETT_HISTORY = 11520  # rows [0, 11520): the ETT protocol's train and validation rows
 ETT_COLUMNS = ("HUFL", "HULL", "MUFL", "MULL", "LUFL", "LULL", "OT")
+CHUNK = 960  # hours in each etth1-chunks series (40 days)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,6 +72,7 @@ SETS = {
     "etth1-h168": Set(168, 24, (24, 168), "etth1"),
     "taylor-h48": Set(48, 48, (48, 336), "taylor"),
     "taylor-h336": Set(336, 48, (48, 336), "taylor"),
+    "etth1-chunks": Set(48, 24, (24, 168), "etth1-chunks", ("--season", "24")),
 }
 
 
@@ -79,6 +85,13 @@ def long_format(name: str, spec: Set, root: Path) -> tuple[pd.DataFrame, pd.Data
         frame = frame.rename(columns={"date": "ds"})[["unique_id", "ds", "y"]]
         last = frame.groupby("unique_id").cumcount() >= ETT_HISTORY
         return frame[~last].reset_index(drop=True), frame[last].reset_index(drop=True)
+    if spec.source == "etth1-chunks":
+        table = pd.read_csv(root / "etth1" / "ETTh1.csv")
+        chunks = len(table) // CHUNK
+        frames = [pd.DataFrame({"unique_id": f"{column}-{k:02d}", "ds": np.arange(1, CHUNK + 1),
+                                "y": table[column].to_numpy(dtype="float64")[k * CHUNK:(k + 1) * CHUNK]})
+                  for column in ETT_COLUMNS for k in range(chunks)]
+        return cut_holdout(pd.concat(frames, ignore_index=True), spec.horizon)
     if spec.source == "taylor":
         table = pd.read_csv(root / "classic" / "taylor_halfhourly_electricity.csv")
         frame = pd.DataFrame({"unique_id": "taylor", "ds": table["timestamp"], "y": table["demand_mw"].astype(float)})
