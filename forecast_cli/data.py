@@ -882,6 +882,84 @@ def seasons_of(freq: str | None) -> tuple[int, ...]:
     return (day,)
 
 
+SEASON_SAMPLE = 500  # series pooled by `suggest_seasons` (evenly over the ids), at most
+SEASON_VALUES = 2000  # of each, the latest values, at most
+SEASON_LONGEST = 400  # longest cycle looked for (a week of hours is 168)
+SEASON_MIN_ACF = 0.3  # pooled autocorrelation a cycle needs to be named
+
+
+def suggest_seasons(series: list[np.ndarray]) -> tuple[tuple[int, ...], float]:
+    """The cycles the values repeat at, for data whose time column carries no frequency (integer
+    steps): the lag of the strongest peak of the autocorrelation of the changes (first
+    differences, so that a trend does not hide the cycle), pooled over the series. A shorter
+    peak nearly as high that divides it is named first (a day beside a week), or alone when the
+    strongest spans fewer than three of it (a peak at two days is the day again). Only a
+    suggestion for `--season`: the tool does not act on it, so that a model never depends on a
+    guess (and the same data trains the same model with or without the check).
+
+    Args:
+        series: each series' values (up to `SEASON_SAMPLE` of them are read, evenly spread).
+
+    Returns:
+        (seasons, autocorrelation at the shortest of them): ((), 0.0) when no cycle reaches
+        `SEASON_MIN_ACF` or the series are too short (three cycles at least).
+
+    Example:
+        >>> t, noise = np.arange(2000), np.random.default_rng(1).normal(size=2000)
+        >>> hourly = 50 + 10 * np.sin(2 * np.pi * t / 24) + 8 * (t % 168 >= 120) + noise  # a day, a weekend
+        >>> suggest_seasons([hourly])[0], suggest_seasons([hourly[:300]])[0], suggest_seasons([noise])
+        ((24, 168), (24,), ((), 0.0))
+    """
+    from statsmodels.tsa.stattools import acf
+
+    picked = [series[i] for i in np.linspace(0, len(series) - 1, min(len(series), SEASON_SAMPLE)).astype(int)]
+    rests = [np.diff(np.asarray(v, dtype="float64")[-SEASON_VALUES:]) for v in picked]
+    rests = [r for r in rests if len(r) >= 12 and np.ptp(r) > 0]
+    if not rests:
+        return (), 0.0
+    lags = min(SEASON_LONGEST, max(len(r) for r in rests) // 3)
+    total, count = np.zeros(lags + 1), np.zeros(lags + 1)
+    for r in rests:
+        n = min(lags, len(r) // 3)
+        total[: n + 1] += acf(r, nlags=n, fft=True)
+        count[: n + 1] += 1
+    pooled = total / np.maximum(count, 1)
+    # A cycle's peak rises from a trough before it (the changes run opposite half a cycle on):
+    # a bump at a few lags that only the noise made (its changes correlate at -0.5 one step
+    # apart) does not.
+    peaks = [lag for lag in range(2, lags) if pooled[lag] >= SEASON_MIN_ACF
+             and pooled[lag] > pooled[lag - 1] and pooled[lag] >= pooled[lag + 1]
+             and pooled[lag] - pooled[1:lag].min() >= SEASON_MIN_ACF]
+    if not peaks:
+        return (), 0.0
+    best = max(peaks, key=lambda lag: pooled[lag])
+    # The cycle inside the strongest: its shortest whole divisor that peaks nearly as high; both
+    # are named when the strongest spans three or more of it (a week of days), else the shorter
+    # (a peak at two days is the day again).
+    base = min(lag for lag in peaks if best % lag == 0 and pooled[lag] >= 0.8 * pooled[best])
+    return ((base, best) if best >= 3 * base else (base,)), float(pooled[base])
+
+
+def season_hint(dataset: Dataset) -> str | None:
+    """What to tell a user whose time column is integer steps (no frequency, so no season unless
+    `--season` gives one) when the values repeat at a cycle (`suggest_seasons`): the flag that
+    would use it. None for dates, or when no cycle shows.
+
+    Example:
+        >>> season_hint(load_series("sample_data/airpassengers.csv")) is None  # dates: season 12
+        True
+    """
+    if dataset.time_kind != "integer":
+        return None
+    seasons, strength = suggest_seasons(list(series_arrays(dataset.frame).values()))
+    if not seasons:
+        return None
+    every = " and ".join(map(str, seasons))
+    return (f"{dataset.source}: the time column is integer steps and no --season was given, so no season is "
+            f"used; the values repeat every {every} steps (autocorrelation of their changes {strength:.2f}). "
+            f"If that is their cycle, train with --season {','.join(map(str, seasons))}.")
+
+
 def future_grid(last: np.ndarray, horizon: int, time_kind: str, freq: str | None, step: int) -> np.ndarray:
     """The `horizon` timestamps after each series' last one, flattened series by series.
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from forecast_cli.config import fitting_lookback
-from forecast_cli.data import ID, TARGET, load_series, series_arrays
+from forecast_cli.data import ID, TARGET, load_series, season_hint, series_arrays
 from forecast_cli.errors import DataError, ForecastError
 
 
@@ -105,6 +105,9 @@ def diagnose(
     negative = (dataset.frame[TARGET] < 0).any()
     findings.append(Finding("note", "values include negatives: modelled as they are (--transform none)" if negative
                             else "no negative values: modelled on a log scale, log(1 + value) (--transform auto)"))
+    hint = season_hint(dataset)
+    if hint:
+        findings.append(Finding("warning", hint))
     season = dataset.season
     max_h = largest_horizon(shortest, longest, season)
     findings.append(Finding("ok", f"largest lookback that keeps every series forecastable: {shortest}; "

@@ -20,7 +20,8 @@ from forecast_cli.blend import blend, validation_metrics
 from forecast_cli.config import (TrainConfig, default_batch_size, default_patch, refit_epochs, resolve_config,
                                  validation_series)
 from forecast_cli.covariates import covariate_values, from_file, future_rows, with_calendar
-from forecast_cli.data import ID, TIME, Columns, Dataset, calendar_columns, future_grid, load_series, series_arrays
+from forecast_cli.data import (ID, TIME, Columns, Dataset, calendar_columns, future_grid, load_series, season_hint,
+                               series_arrays)
 from forecast_cli.errors import DataError, OutputError, UsageError
 from forecast_cli.forecast_file import forecast_frame
 from forecast_cli.manifest import (FORMAT_VERSION, HISTORY_FILE, KERAS_FILE, MANIFEST, METRICS_FILE, ONNX_FILE,
@@ -97,7 +98,11 @@ def load_training(data_path: str | Path, config: TrainConfig, columns: ColumnOpt
     config = dataclasses.replace(config, past_covariates=past, future_covariates=future)
     reporter.info(f"Detected {dataset.describe()}")
     warn_ignored_rows(dataset, config, reporter)
+    hint = None if config.season or config.seasons else season_hint(dataset)
+    if hint:
+        reporter.warn(hint)
     return dataset, config
+
 
 
 def warn_ignored_rows(dataset: Dataset, config: TrainConfig, reporter: Reporter) -> None:

@@ -115,3 +115,25 @@ def test_duplicate_timestamps_are_refused(tmp_path):
     path.write_text("ds,y\n2020-01-01,1\n2020-01-01,2\n2020-01-02,3\n")
     with pytest.raises(DataError, match=r"more than once \(lines 2, 3\)"):
         load_series(path)
+
+
+def test_the_cycles_of_integer_step_data_are_suggested_not_used(tmp_path):
+    from forecast_cli.data import season_hint, suggest_seasons
+
+    classic = {name: pd.read_csv(SAMPLE / f"{name}.csv").iloc[:, -1].to_numpy(dtype="float64")
+               for name in ("airpassengers", "taylor_halfhourly_electricity", "wineind_monthly", "nile_yearly")}
+    assert suggest_seasons([classic["airpassengers"]])[0] == (12,)
+    assert suggest_seasons([classic["wineind_monthly"]])[0] == (12,)
+    # Taylor's day; its week moves the level, which the changes hardly show.
+    assert suggest_seasons([classic["taylor_halfhourly_electricity"]])[0] == (48,)
+    assert suggest_seasons([classic["nile_yearly"]]) == ((), 0.0)  # no cycle: nothing named
+    walk = np.cumsum(np.random.default_rng(3).normal(size=(20, 300)), axis=1)
+    assert suggest_seasons(list(walk)) == ((), 0.0)  # random walks: their drifts make no cycle
+    # Air passengers with its dates replaced by steps 1..144: no season is used, the hint says 12.
+    frame = pd.read_csv(SAMPLE / "airpassengers.csv")
+    frame[frame.columns[0]] = np.arange(1, len(frame) + 1)
+    frame.to_csv(tmp_path / "steps.csv", index=False)
+    dataset = load_series(tmp_path / "steps.csv")
+    hint = season_hint(dataset)
+    assert dataset.season == 1 and "repeat every 12 steps" in hint and "--season 12" in hint
+    assert season_hint(load_series(SAMPLE / "airpassengers.csv")) is None

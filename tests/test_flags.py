@@ -195,6 +195,18 @@ def test_hourly_dates_give_the_network_the_day_and_the_partner_the_season_that_v
     assert (short["config"]["season"], short["config"]["seasons"], short["config"]["partner_season"]) == (24, [], None)
 
 
+def test_integer_steps_without_a_season_are_told_the_cycle_the_values_show(tmp_path):
+    data = _hourly(tmp_path, 400, integer=True)
+    manifest, result = _train(data, tmp_path / "model")
+    assert manifest["config"]["season"] == 1  # a suggestion only: the model is the one trained without it
+    assert "the values repeat every 24 steps" in result.stderr and "train with --season 24." in result.stderr
+    assert "--season" not in result.stdout
+    _, given = _train(data, tmp_path / "given", "--season", "24")
+    assert "repeat every" not in given.stderr
+    doctor = runner.invoke(app, ["doctor", str(data)])
+    assert "the values repeat every 24 steps" in doctor.stdout + doctor.stderr
+
+
 def test_season_takes_several_lengths_on_the_command_line_and_in_a_config_file(tmp_path):
     data = _hourly(tmp_path, 400, integer=True)  # integer steps: no season unless given
     manifest, _ = _train(data, tmp_path / "a", "--season", "24,168")
