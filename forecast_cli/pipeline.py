@@ -104,7 +104,6 @@ def load_training(data_path: str | Path, config: TrainConfig, columns: ColumnOpt
     return dataset, config
 
 
-
 def warn_ignored_rows(dataset: Dataset, config: TrainConfig, reporter: Reporter) -> None:
     """Say so when rows after a series' last value (empty target) are not read: without future
     covariates from the file they carry nothing, and filling them would invent values."""
