@@ -25,9 +25,14 @@ the data's longest season. A NaN in any forecast stops the run with an error.
 and never reads a test file: use it for choosing anything. Without it the test files are scored:
 for reporting, once.
 
+--seeds 42,7,3 trains each set once per seed (`--seed`; the first seed's results keep the set's
+name, the others are `set@seed`) and ends with each set's mean and spread over the seeds: the
+same defaults move a set's holdout MASE by about 3% from seed to seed (bench/RESULTS.md), so a
+screen that moves it by less says nothing unless the seeds agree.
+
 Usage:
     python bench/suite.py [--holdout] [--sets tourism-yearly,...] [--label NAME] [--skip-train]
-        [-- extra train flags]
+        [--seeds 42,7,3] [-- extra train flags]
 """
 
 from __future__ import annotations
@@ -169,6 +174,7 @@ def main() -> None:
     parser.add_argument("--label", default="suite")
     parser.add_argument("--holdout", action="store_true", help="score the end of each history, never the test files")
     parser.add_argument("--skip-train", action="store_true", help="reuse the models of an earlier run of this label")
+    parser.add_argument("--seeds", default="42", help="train each set once per seed (comma-separated)")
     parser.add_argument("extra", nargs="*", help="extra flags for forecast train (after --)")
     args = parser.parse_args()
     base = ROOT / "bench" / "runs" / args.label
@@ -176,24 +182,27 @@ def main() -> None:
     forecast = [sys.executable, "-m", "forecast_cli.cli"]
     results_file = base / ("holdout.json" if args.holdout else "test.json")
     results = json.loads(results_file.read_text()) if results_file.exists() else {}
+    seeds = [int(seed) for seed in args.seeds.split(",")]
     for name in args.sets.split(","):
         spec = SETS[name]
-        work = base / ("holdout" if args.holdout else "test") / name
-        work.mkdir(parents=True, exist_ok=True)
-        history, test = long_format(name, spec, Path(args.data_root))
-        if args.holdout:
-            history, test = cut_holdout(history, spec.horizon)
-        train_csv = work / "train.csv"
-        history.to_csv(train_csv, index=False)
-        train_s = results.get(name, {}).get("train_seconds", math.nan) if args.skip_train else run(
-            [*forecast, "train", str(train_csv), "--horizon", str(spec.horizon), "--out", str(work / "model"),
-             "--quiet", *spec.flags, *args.extra], code)
-        run([*forecast, "predict", str(work / "model"), str(train_csv), "--output", str(work / "forecast.csv"),
-             "--quiet"], code)
-        results[name] = {"train_seconds": train_s, "flags": [*spec.flags, *args.extra],
-                         **evaluate(name, spec, work, train_csv, test)}
-        results_file.write_text(json.dumps(results, indent=2))
-        print_set(name, spec, results[name], args.holdout)
+        for seed in seeds:
+            key = name if seed == seeds[0] else f"{name}@{seed}"
+            work = base / ("holdout" if args.holdout else "test") / key
+            work.mkdir(parents=True, exist_ok=True)
+            history, test = long_format(name, spec, Path(args.data_root))
+            if args.holdout:
+                history, test = cut_holdout(history, spec.horizon)
+            train_csv = work / "train.csv"
+            history.to_csv(train_csv, index=False)
+            flags = [*spec.flags, *args.extra, *(["--seed", str(seed)] if args.seeds != "42" else [])]
+            train_s = results.get(key, {}).get("train_seconds", math.nan) if args.skip_train else run(
+                [*forecast, "train", str(train_csv), "--horizon", str(spec.horizon), "--out", str(work / "model"),
+                 "--quiet", *flags], code)
+            run([*forecast, "predict", str(work / "model"), str(train_csv), "--output", str(work / "forecast.csv"),
+                 "--quiet"], code)
+            results[key] = {"train_seconds": train_s, "flags": flags, **evaluate(name, spec, work, train_csv, test)}
+            results_file.write_text(json.dumps(results, indent=2))
+            print_set(key, spec, results[key], args.holdout)
     print_summary(results)
 
 
@@ -223,8 +232,15 @@ def print_summary(results: dict) -> None:
         ratios.append(s["default"]["mase"] / ref)
         print(f"| {name} | {s['default']['mase']:.3f} | {ratios[-1]:.3f} | {s['default']['mase'] / stats:.3f} | "
               f"{s['lstm alone']['mase'] / ref:.3f} | {r['train_seconds']:.0f} |")
-    print(f"\nGeometric mean over {len(ratios)} sets of the default's MASE / seasonal naive's: "
+    print(f"\nGeometric mean over {len(ratios)} runs of the default's MASE / seasonal naive's: "
           f"{math.exp(np.mean(np.log(ratios))):.3f}")
+    by_set: dict[str, list[float]] = {}
+    for key, r in results.items():
+        by_set.setdefault(key.split("@")[0], []).append(r["scores"]["default"]["mase"])
+    if any(len(v) > 1 for v in by_set.values()):
+        print("\n| set | seeds | default MASE, mean | lowest | highest |\n|---|---|---|---|---|")
+        for name, values in by_set.items():
+            print(f"| {name} | {len(values)} | {np.mean(values):.4f} | {min(values):.4f} | {max(values):.4f} |")
 
 
 if __name__ == "__main__":
