@@ -955,8 +955,8 @@ def season_hint(dataset: Dataset) -> str | None:
     if not seasons:
         return None
     every = " and ".join(map(str, seasons))
-    return (f"{dataset.source}: the time column is integer steps and no --season was given, so no season is "
-            f"used; the values repeat every {every} steps (autocorrelation of their changes {strength:.2f}). "
+    return (f"{dataset.source}: the time column is integer steps, which carry no season unless --season gives "
+            f"one; the values repeat every {every} steps (autocorrelation of their changes {strength:.2f}). "
             f"If that is their cycle, train with --season {','.join(map(str, seasons))}.")
 
 
