@@ -13,11 +13,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
 import suite
-
-from forecast_cli import baselines, metrics
-from forecast_cli.manifest import read_manifest
 
 
 def main() -> None:
@@ -30,18 +26,10 @@ def main() -> None:
     for name in args.sets.split(","):
         spec = suite.SETS[name]
         work = suite.ROOT / "bench" / "runs" / args.label / "holdout" / name
-        history, test = suite.long_format(name, spec, Path(args.data_root))
-        history, test = suite.cut_holdout(history, spec.horizon)
-        past, ahead = suite.by_series(history), suite.by_series(test)
-        order = list(ahead)
-        actual = np.stack([ahead[uid][: spec.horizon] for uid in order])
-        scales = np.array([metrics.mase_scale(past[uid], spec.mase_season) for uid in order])
-        config = read_manifest(work / "model").config
-        histories = [past[uid] for uid in order]
-        lstm = suite.lstm_alone(work / "model", work / "train.csv", order)
-        ets = baselines.forecasts(histories, spec.horizon, config.baseline_season, "ets", config.transform == "log")
-        naive = baselines.forecasts(histories, spec.horizon, 1, "naive")
-        snaive = baselines.forecasts(histories, spec.horizon, spec.seasons[-1], "snaive")
+        _, test = suite.cut_holdout(suite.long_format(name, spec, Path(args.data_root))[0], spec.horizon)
+        actual, scales, methods, config = suite.method_forecasts(name, spec, work, work / "train.csv", test)
+        lstm, naive = methods["lstm alone"], methods["naive"]
+        ets, snaive = methods[f"ETS (season {config.baseline_season})"], methods[suite.reference(spec)]
         forecasts = {"LSTM": lstm, "ETS": ets, "naive": naive, f"seasonal naive {spec.seasons[-1]}": snaive,
                      "LSTM + ETS": (lstm + ets) / 2, "LSTM + naive": (lstm + naive) / 2,
                      "LSTM + ETS + seasonal naive": (lstm + ets + snaive) / 3, "ETS + seasonal naive": (ets + snaive) / 2}

@@ -43,6 +43,7 @@ import json
 import math
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -140,8 +141,10 @@ def score(actual: np.ndarray, forecast: np.ndarray, scales: np.ndarray, what: st
             "mape": metrics.mape(actual, forecast)}
 
 
-def evaluate(name: str, spec: Set, work: Path, train_csv: Path, test: pd.DataFrame) -> dict:
-    """Every method's scores on one set (the model already trained and its forecast written)."""
+def method_forecasts(name: str, spec: Set, work: Path, train_csv: Path,
+                     test: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray], Any]:
+    """The actual values of one set, their MASE scales, every method's forecast of them (the
+    model already trained and its forecast written) and the model's config."""
     from forecast_cli import baselines, metrics
     from forecast_cli.manifest import read_manifest
 
@@ -160,10 +163,20 @@ def evaluate(name: str, spec: Set, work: Path, train_csv: Path, test: pd.DataFra
             methods[f"seasonal naive {season}"] = baselines.forecasts(histories, spec.horizon, season, "snaive")
     methods[f"ETS (season {config.baseline_season})"] = baselines.forecasts(
         histories, spec.horizon, config.baseline_season, "ets", config.transform == "log")
+    return actual, scales, methods, config
+
+
+def reference(spec: Set) -> str:
+    """The method MASE is compared with: seasonal naive at the data's longest season (naive without one)."""
+    return f"seasonal naive {spec.seasons[-1]}" if spec.seasons[-1] > 1 else "naive"
+
+
+def evaluate(name: str, spec: Set, work: Path, train_csv: Path, test: pd.DataFrame) -> dict:
+    """Every method's scores on one set (the model already trained and its forecast written)."""
+    actual, scales, methods, config = method_forecasts(name, spec, work, train_csv, test)
     scores = {method: score(actual, forecast, scales, f"{name}: {method}") for method, forecast in methods.items()}
-    longest = f"seasonal naive {spec.seasons[-1]}" if spec.seasons[-1] > 1 else "naive"
     metrics_json = json.loads((work / "model" / "metrics.json").read_text())
-    return {"scores": scores, "reference": longest, "season": config.season, "lookback": config.lookback,
+    return {"scores": scores, "reference": reference(spec), "season": config.season, "lookback": config.lookback,
             "blend": config.blend, "baseline": config.baseline, "choice": metrics_json.get("choice")}
 
 
@@ -185,16 +198,17 @@ def main() -> None:
     seeds = [int(seed) for seed in args.seeds.split(",")]
     for name in args.sets.split(","):
         spec = SETS[name]
+        history, test = long_format(name, spec, Path(args.data_root))
+        if args.holdout:
+            history, test = cut_holdout(history, spec.horizon)
         for seed in seeds:
             key = name if seed == seeds[0] else f"{name}@{seed}"
             work = base / ("holdout" if args.holdout else "test") / key
             work.mkdir(parents=True, exist_ok=True)
-            history, test = long_format(name, spec, Path(args.data_root))
-            if args.holdout:
-                history, test = cut_holdout(history, spec.horizon)
             train_csv = work / "train.csv"
             history.to_csv(train_csv, index=False)
-            flags = [*spec.flags, *args.extra, *(["--seed", str(seed)] if args.seeds != "42" else [])]
+            # The default seed alone passes no --seed, so that runs keep the flags they had before --seeds.
+            flags = [*spec.flags, *args.extra, *(["--seed", str(seed)] if seeds != [42] else [])]
             train_s = results.get(key, {}).get("train_seconds", math.nan) if args.skip_train else run(
                 [*forecast, "train", str(train_csv), "--horizon", str(spec.horizon), "--out", str(work / "model"),
                  "--quiet", *flags], code)
