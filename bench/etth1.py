@@ -55,6 +55,7 @@ def main() -> None:
     horizons = args.horizons or ",".join(map(str, reference))
     base = ROOT / "bench" / "runs" / (f"etth1-M-{args.label}" if multi else f"etth1-{args.label}")
     code = freeze(base, refresh=not args.skip_train)
+    from forecast_cli.baselines import FITS
     from forecast_cli.engine import load_network
     from forecast_cli.manifest import read_manifest
     from forecast_cli.pipeline import forecast_series
@@ -81,9 +82,10 @@ def main() -> None:
         config = manifest.config
         network = load_network(work / "model", manifest, "auto")
         starts = np.arange(VAL_END, TEST_END - horizon + 1)
-        # The network reads each window's last `lookback` rows; a blended ETS baseline gets the
-        # whole history before the window, as `forecast predict` on the file would give it.
-        whole = config.blend < 1.0 and config.baseline == "ets" and not config.covariates
+        # The network reads each window's last `lookback` rows; a blended fitted baseline (ETS,
+        # ETS+Theta) gets the whole history before the window, as `forecast predict` on the file
+        # would give it.
+        whole = config.blend < 1.0 and config.baseline in FITS and not config.covariates
         windows, scalings, ets, errors = {}, {}, {}, {}
         for column in columns:
             values = table[column].to_numpy(dtype="float64")

@@ -17,7 +17,7 @@ Sets (horizon; the season MASE is scaled by; the seasons seasonal naive is score
 
 Per set: the default forecast (`forecast train` with only --horizon, then `forecast predict`),
 the LSTM alone (the same model with its blend weight set to 1), naive, seasonal naive at each
-season the data carries (for hourly data a day and a week), the tool's ETS, with MASE, sMAPE and
+season the data carries (for hourly data a day and a week), the tool's ETS and ETS+Theta, with MASE, sMAPE and
 MAPE, and train seconds. Then the geometric mean over sets of MASE relative to seasonal naive at
 the data's longest season. A NaN in any forecast stops the run with an error.
 
@@ -161,8 +161,9 @@ def method_forecasts(name: str, spec: Set, work: Path, train_csv: Path,
     for season in spec.seasons:
         if season > 1:
             methods[f"seasonal naive {season}"] = baselines.forecasts(histories, spec.horizon, season, "snaive")
-    methods[f"ETS (season {config.baseline_season})"] = baselines.forecasts(
-        histories, spec.horizon, config.baseline_season, "ets", config.transform == "log")
+    for method in ("ets", "ets+theta"):
+        methods[f"{baselines.LABELS[method]} (season {config.baseline_season})"] = baselines.forecasts(
+            histories, spec.horizon, config.baseline_season, method, config.transform == "log")
     return actual, scales, methods, config
 
 

@@ -109,7 +109,7 @@ CALENDAR = typer.Option(False, "--calendar", help="Add the position in the day, 
 PATCH = typer.Option(None, "--patch", help="Window steps the LSTM reads at each of its steps (1: one by one) [default: 8 when an epoch would read over 16 million window steps, else 1].")
 LR_SCHEDULE = typer.Option("none", "--lr-schedule", help="Learning rate: none (constant) or plateau (halved when the validation loss stalls for half the patience).")
 BLEND = typer.Option("auto", "--blend", help="The LSTM's weight in the forecast, the rest going to the --baseline forecast: a number from 0 to 1 (1: the LSTM alone), or auto: the even blend (0.5) unless the LSTM alone or the baseline alone scores more than 1% better (MASE) on the validation windows (1 with --future-covariates or --calendar, which the baseline cannot see).")
-BASELINE = typer.Option("ets", "--baseline", help="The statistical forecast blended with the LSTM (--blend): ets (damped-trend exponential smoothing with the season, fitted per series; on a log scale with --transform log) or snaive (seasonal naive: the last season repeated).")
+BASELINE = typer.Option("ets+theta", "--baseline", help="The statistical forecast blended with the LSTM (--blend): ets+theta (the mean of ETS and the Theta method, each fitted per series), ets (damped-trend exponential smoothing with the season, fitted per series; on a log scale with --transform log) or snaive (seasonal naive: the last season repeated).")
 QUIET = typer.Option(False, "--quiet", "-q", help="Only warnings and errors on stderr (for cron).")
 PLOT = typer.Option(None, "--plot", help="Write a PNG of the recent history, the forecast and any actuals, one panel per series.")
 PLOT_SERIES = typer.Option(4, "--plot-series", help="Series drawn in --plot (the first N).")
@@ -327,7 +327,8 @@ def _print_scores(console, title: str, scores: dict, extra: str = "", quiet: boo
         else:
             label = f"{name} alone (LSTM weight 0)" if weight <= 0 else f"LSTM {weight:g} + {name} {1 - weight:g}"
         rows = [(label, "lstm"),
-                ("LSTM alone", "lstm_alone"), ("ETS", "ets"), ("seasonal naive", "seasonal_naive"), ("naive", "naive")]
+                ("LSTM alone", "lstm_alone"), ("ETS+Theta", "ets+theta"), ("ETS", "ets"), ("seasonal naive", "seasonal_naive"),
+                ("naive", "naive")]
         for label, name in rows:
             if name in scores:
                 table.add_row(label, *(_fmt(scores[name].get(k)) for k in ("mae", "rmse", "smape", "mase")))

@@ -105,7 +105,8 @@ def window_part(part: str, config: TrainConfig, columns: ColumnOptions, validate
 def ets_part(part: str, config: TrainConfig, columns: ColumnOptions) -> dict[str, Any]:
     """Run on a worker: the final ETS parameters of one part's series."""
     log = config.transform == "log"
-    return {uid: baselines.fit_ets(values, config.baseline_season, log)
+    fit = baselines.FITS[config.baseline]
+    return {uid: fit(values, config.baseline_season, log)
             for uid, values in _series(part, config, columns).items()}
 
 
@@ -162,7 +163,7 @@ def fit_parts(client: Any, data_path: str | Path, config: TrainConfig, columns: 
 
     fitted = fit_windows(windows(False), lambda: windows(True), config, str(path), reporter, spread(client))
     if fitted.keeps_ets:
-        reporter.info(f"Fitting the ETS baseline to {len(ids)} series on the workers")
+        reporter.info(f"Fitting the {baselines.LABELS[fitted.config.baseline]} baseline to {len(ids)} series on the workers")
         fits: dict[str, Any] = {}
         for part_fits in run_parts(client, "parts fitted", ets_part, reporter, names, [fitted.config] * n,
                                    [columns] * n):

@@ -18,7 +18,7 @@ TRANSFORMS = ("auto", "log", "none")
 SCALINGS = ("auto", "std", "mean")
 LR_SCHEDULES = ("none", "plateau")
 REFIT_STARTS = ("new", "validated")
-BASELINES = ("ets", "snaive")  # the forecast blended with the LSTM (forecast_cli.baselines)
+BASELINES = ("ets+theta", "ets", "snaive")  # the forecast blended with the LSTM (forecast_cli.baselines)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,7 +58,7 @@ class TrainConfig:
     calendar: bool = False  # add calendar features of the timestamps as future covariates
     lr_schedule: str = "none"  # or "plateau": halve the learning rate when the loss stalls
     blend: float | None = None  # the LSTM's weight beside the baseline; None: chosen on validation
-    baseline: str = "ets"  # what the rest of the blend goes to: ets or snaive (seasonal naive)
+    baseline: str = "ets+theta"  # what the rest of the blend goes to: one of BASELINES
     # Candidate seasons (`--season 24,168`, or a day and a week from hourly dates): the network
     # takes the shortest as `season`; the statistical partner (`partner_season`) is chosen among
     # those the data carries, on the validation windows.

@@ -167,7 +167,7 @@ class OneStep:
         config = self.config
         log, season = config.transform == "log", config.baseline_season
         params = None if self.ets is None else [self.ets[uid] for uid, _ in pairs]
-        if config.baseline != "ets" or not prefixes:
+        if config.baseline not in baselines.FITS or not prefixes:
             return baselines.forecasts([h for _, h in pairs], 1, season, config.baseline, log, params)[:, 0]
         result = np.full(len(pairs), np.nan)
         longest: dict[str, np.ndarray] = {}
@@ -181,6 +181,9 @@ class OneStep:
         for i in missing:
             uid, history = pairs[i]
             result[i] = baselines.ets_forecast(history, self.ets[uid], 1, season, log)[0]
+        if config.baseline == "ets+theta":  # Theta's one step costs one pass over each history
+            result = np.array([baselines.with_theta(np.array([r]), history, self.ets[uid], 1, season)[0]
+                               for r, (uid, history) in zip(result, pairs, strict=True)])
         return result
 
 
@@ -396,10 +399,11 @@ def _ets_params(predictor: Predictor, series: dict[str, np.ndarray], last: int) 
     their median, as in `predict`), or fitted once per series on the history before the checked
     values when the model saved none; None when the forecast has no ETS part."""
     config = predictor.manifest.config
-    if config.baseline != "ets" or config.blend >= 1.0:
+    if config.baseline not in baselines.FITS or config.blend >= 1.0:
         return None
     saved = predictor.manifest.ets_params()
     if any(isinstance(p, dict) for p in saved.values()):
         return dict(zip(series, baselines.saved_params(series, saved)))
     log = config.transform == "log"
-    return {uid: baselines.fit_ets(values[:-last], config.baseline_season, log) for uid, values in series.items()}
+    fit = baselines.FITS[config.baseline]
+    return {uid: fit(values[:-last], config.baseline_season, log) for uid, values in series.items()}

@@ -92,7 +92,8 @@ def lines(summary: dict[str, Any]) -> list[str]:
     val = summary["validation"]
     if val:
         scores = [f"{name} MASE {val[key]['mase']:.4g}" for key, name in
-                  (("lstm", "forecast"), ("lstm_alone", "LSTM alone"), ("ets", "ETS"), ("seasonal_naive", "seasonal naive"))
+                  (("lstm", "forecast"), ("lstm_alone", "LSTM alone"), ("ets+theta", "ETS+Theta"), ("ets", "ETS"),
+                   ("seasonal_naive", "seasonal naive"))
                   if isinstance(val.get(key), dict) and val[key].get("mase") is not None]
         out.append(f"validation {val.get('windows')} windows: " + "; ".join(scores))
         if isinstance(val.get("choice"), dict):

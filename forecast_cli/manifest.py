@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from forecast_cli.baselines import ETS_KEYS, MISSING
+from forecast_cli.baselines import ETS_KEYS, MISSING, THETA_KEY
 from forecast_cli.config import TrainConfig
 from forecast_cli.data import Columns
 from forecast_cli.errors import ModelDirError, UsageError
@@ -65,8 +65,9 @@ def _digests(files: dict[str, str]) -> str | None:
 def _ets(params: Any) -> str | None:
     if params is None or params == MISSING:
         return None
-    ok = sorted(params) == sorted(ETS_KEYS) and all(0.0 <= params[k] <= 1.0 for k in ETS_KEYS)
-    return None if ok else f"must be null or {', '.join(ETS_KEYS)}, each from 0 to 1"
+    keys = sorted(params)
+    ok = keys in (sorted(ETS_KEYS), sorted((*ETS_KEYS, THETA_KEY))) and all(0.0 <= params[k] <= 1.0 for k in keys)
+    return None if ok else f"must be null or {', '.join(ETS_KEYS)} (and {THETA_KEY}), each from 0 to 1"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,7 +84,8 @@ class ScalingEntry:
 @dataclasses.dataclass(frozen=True)
 class SeriesInfo:
     """What a model keeps of one training series: its scaling statistics, where it ended, and the
-    `--baseline ets` smoothing parameters fitted to it (alpha, beta, gamma, phi): null where ETS
+    smoothing parameters of its statistical partner (ETS's alpha, beta, gamma, phi; with
+    `--baseline ets+theta`, Theta's `theta` too): null where ETS
     does not apply (seasonal naive is used), absent (`MISSING`) where none were fitted (fitted at
     predict)."""
 

@@ -133,12 +133,13 @@ class Fitted:
     train_windows: int
     x_val: np.ndarray
     covariate_scalings: list[Scaling] | None = None  # one per covariate column, in config order
-    ets_params: dict[str, dict[str, float] | None] | None = None  # per series, for --baseline ets
+    ets_params: dict[str, dict[str, float] | None] | None = None  # per series, for a fitted partner
 
     @property
     def keeps_ets(self) -> bool:
-        """Whether the forecast blends in ETS, whose parameters per series the model then keeps."""
-        return self.config.baseline == "ets" and self.config.blend < 1.0
+        """Whether the forecast blends in a fitted partner (ETS, ETS+Theta), whose parameters per
+        series the model then keeps."""
+        return self.config.baseline in baselines.FITS and self.config.blend < 1.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -194,16 +195,17 @@ def fit(dataset: Dataset, config: TrainConfig, reporter: Reporter | None = None,
                          reporter, mapper)
     if fitted.keeps_ets:
         # Like the refit: the smoothing parameters that predict applies come from all the data.
-        reporter.info(f"Fitting the ETS baseline to {len(series)} series")
+        reporter.info(f"Fitting the {baselines.LABELS[fitted.config.baseline]} baseline to {len(series)} series")
         fits = (mapper or map)(*_final_ets_call(series, fitted.config))
         fitted.ets_params = dict(zip(series, fits, strict=True))
     return fitted
 
 
 def _final_ets_call(series: dict[str, np.ndarray], config: TrainConfig) -> tuple[Any, ...]:
-    """The final model's ETS fits: each series' whole history at the partner's season."""
+    """The final model's partner fits: each series' whole history at the partner's season."""
     n = len(series)
-    return baselines.fit_ets, list(series.values()), [config.baseline_season] * n, [config.transform == "log"] * n
+    return (baselines.FITS[config.baseline], list(series.values()), [config.baseline_season] * n,
+            [config.transform == "log"] * n)
 
 
 def _with_ets_ahead(ws: WindowSet, series: dict[str, np.ndarray], config: TrainConfig,
@@ -215,9 +217,11 @@ def _with_ets_ahead(ws: WindowSet, series: dict[str, np.ndarray], config: TrainC
     without keeping a reference (they are freed before the refit's)."""
     ahead = getattr(mapper, "ahead", None)
     blended = config.blend is None or config.blend < 1.0
-    if ahead is None or config.baseline != "ets" or not blended or config.future_covariates or len(config.seasons) > 1:
+    if (ahead is None or config.baseline not in baselines.FITS or not blended or config.future_covariates
+            or len(config.seasons) > 1):
         return ws
-    ahead(*baselines.calls(ws.val_history, config.horizon, config.baseline_season, "ets", config.transform == "log"))
+    ahead(*baselines.calls(ws.val_history, config.horizon, config.baseline_season, config.baseline,
+                           config.transform == "log"))
     ahead(*_final_ets_call(series, config))
     return ws
 

@@ -117,8 +117,8 @@ def test_forecasts_stacks_each_history_by_method():
 
 
 def test_baseline_setting_is_checked_and_old_models_keep_seasonal_naive():
-    assert TrainConfig(horizon=4).baseline == "ets"
-    with pytest.raises(UsageError, match="--baseline must be one of ets, snaive"):
+    assert TrainConfig(horizon=4).baseline == "ets+theta"
+    with pytest.raises(UsageError, match=r"--baseline must be one of ets\+theta, ets, snaive"):
         TrainConfig(horizon=4, baseline="theta")
 
 
@@ -180,3 +180,61 @@ def test_ets_forecasts_of_many_series_are_each_series_forecast_bit_for_bit(seaso
     alone = np.stack([baselines.ets_forecast(h, p, 13, season, log) for h, p in zip(histories, params)])
     together = baselines.forecasts(histories, 13, season, "ets", log, params)
     assert np.array_equal(alone, together, equal_nan=True)
+
+
+def _theta_cases():
+    """Histories Theta meets: seasonal and positive (a multiplicative season), crossing zero
+    (additive), too short for the season, without a season, a season the test rejects."""
+    rng = np.random.default_rng(11)
+    t = np.arange(120.0)
+    seasonal = 50 + 0.3 * t + 10 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 2, len(t))
+    return [(seasonal, 12), (seasonal - 60, 12), (seasonal[:23], 12), (seasonal[:40], 1),
+            (50 + rng.normal(0, 1, 80), 4)]
+
+
+@pytest.mark.parametrize("case", range(5))
+def test_theta_forecast_is_statsmodels_theta(case):
+    """predict's NumPy Theta with the saved parameter gives statsmodels' ThetaModel forecast."""
+    from statsmodels.tsa.forecasting.theta import ThetaModel
+
+    history, season = _theta_cases()[case]
+    alpha = baselines.fit_theta(history, season)
+    model = ThetaModel(history, period=season if season > 1 else None, deseasonalize=len(history) >= 2 * season > 2)
+    expected = np.asarray(model.fit().forecast(15))
+    np.testing.assert_allclose(baselines.theta_forecast(history, alpha, 15, season), expected, rtol=1e-10)
+
+
+def test_ets_theta_is_the_mean_of_ets_and_theta_and_batches_like_one_series():
+    histories = [history for history, season in _theta_cases() if season == 12]
+    params = [baselines.fit_ets_theta(h, 12, log=True) for h in histories]
+    assert all(baselines.THETA_KEY in p for p in params)
+    for history, p in zip(histories, params):
+        mean = (baselines.ets_forecast(history, p, 6, 12, True) + baselines.theta_forecast(history, p["theta"], 6, 12)) / 2
+        np.testing.assert_allclose(baselines.ets_theta(history, 6, 12, True, p), mean, rtol=1e-12)
+    together = baselines.forecasts(histories, 6, 12, "ets+theta", True, params)
+    alone = np.stack([baselines.ets_theta(h, 6, 12, True, p) for h, p in zip(histories, params)])
+    np.testing.assert_allclose(together, alone, rtol=1e-12)  # grouped by length: the same sums, reordered
+    # Without Theta's parameter (a model saved with --baseline ets), ETS alone; without any, seasonal naive.
+    ets_only = {key: params[0][key] for key in baselines.ETS_KEYS}
+    np.testing.assert_array_equal(baselines.ets_theta(histories[0], 6, 12, True, ets_only),
+                                  baselines.ets_forecast(histories[0], ets_only, 6, 12, True))
+    np.testing.assert_array_equal(baselines.ets_theta(histories[0], 6, 12, True, None),
+                                  baselines.seasonal_naive(histories[0], 6, 12))
+
+
+def test_saved_params_median_keeps_theta():
+    saved = {"a": {"alpha": 0.1, "beta": 0.0, "gamma": 0.2, "phi": 0.9, "theta": 0.2},
+             "b": {"alpha": 0.3, "beta": 0.2, "gamma": 0.4, "phi": 1.0, "theta": 0.6}}
+    assert baselines.saved_params(["new"], saved)[0]["theta"] == pytest.approx(0.4)
+
+
+@pytest.mark.parametrize("season", [1, 4, 12])
+def test_theta_forecasts_of_many_series_are_each_series_forecast(season):
+    """predict runs Theta over all series of a length at once: every row as one series at a time
+    gives it, with positive and zero-crossing series (multiplicative and additive seasons) mixed."""
+    rng = np.random.default_rng(season)
+    histories = [10 * np.sin(np.arange(n) * 2 * np.pi / max(season, 2)) + np.cumsum(rng.normal(size=n)) + level
+                 for n, level in zip(rng.choice([12, 30, 61], 60), rng.choice([0.0, 100.0], 60))]
+    alphas = rng.uniform(0.05, 1.0, len(histories))
+    alone = np.stack([baselines.theta_forecast(h, a, 9, season) for h, a in zip(histories, alphas)])
+    np.testing.assert_allclose(baselines.theta_forecasts(histories, alphas, 9, season), alone, rtol=1e-10)

@@ -106,15 +106,16 @@ def test_predict_applies_the_saved_weight_and_baseline(trained_model, tmp_path):
     manifest = json.loads((model_dir / "manifest.json").read_text())
     chosen = manifest["config"]["blend"]
     assert chosen in BLEND_GRID  # resolved by training: a saved model never says "auto"
-    assert manifest["config"]["baseline"] == "ets"  # the default
+    assert manifest["config"]["baseline"] == "ets+theta"  # the default
     saved = json.loads((model_dir / "metrics.json").read_text())
-    assert saved["blend_weight"] == chosen and saved["baseline"] == "ets" and "ets" in saved
+    assert saved["blend_weight"] == chosen and saved["baseline"] == "ets+theta" and "ets+theta" in saved
 
     alone = _predict(model_dir, data, 1.0, tmp_path, "alone", "keep")["yhat"].to_numpy()
     season = manifest["season"]
     histories = [g["y"].to_numpy() for _, g in pd.read_csv(data).groupby("unique_id", sort=True)]
     snaive = np.concatenate([baselines.seasonal_naive(h, 4, season) for h in histories])
-    ets = baselines.forecasts(histories, 4, season, "ets", log=manifest["config"]["transform"] == "log").reshape(-1)
+    ets = baselines.forecasts(histories, 4, season, "ets+theta",
+                              log=manifest["config"]["transform"] == "log").reshape(-1)
     np.testing.assert_allclose(_predict(model_dir, data, 0.0, tmp_path, "ets", "keep")["yhat"], ets, rtol=1e-6)
     np.testing.assert_allclose(_predict(model_dir, data, 0.0, tmp_path, "snaive", "snaive")["yhat"], snaive, rtol=1e-6)
     np.testing.assert_allclose(_predict(model_dir, data, 0.4, tmp_path, "mix", "keep")["yhat"],
@@ -134,7 +135,8 @@ def test_predict_applies_the_saved_ets_parameters(trained_model, tmp_path):
     histories = {u: g["y"].to_numpy() for u, g in pd.read_csv(data).groupby("unique_id", sort=True)}
     saved = {u: info["ets"] for u, info in manifest["series"].items()}
     for uid, values in histories.items():  # fitted in train on the whole series
-        assert saved[uid] == pytest.approx(baselines.fit_ets(values, season, log))
+        assert saved[uid] == pytest.approx(baselines.fit_ets_theta(values, season, log))
+        assert baselines.THETA_KEY in saved[uid]
     copy = tmp_path / "edited"
     shutil.copytree(model_dir, copy)
     fixed = {"alpha": 0.9, "beta": 0.0, "gamma": 0.0, "phi": 1.0}
@@ -160,16 +162,24 @@ def test_predict_applies_the_saved_ets_parameters(trained_model, tmp_path):
     got = forecast()
     np.testing.assert_allclose(got["s1"], baselines.seasonal_naive(histories["s1"], 4, season), rtol=1e-6)
     np.testing.assert_allclose(got["s2"], baselines.ets_forecast(histories["s2"], fixed, 4, season, log), rtol=1e-6)
+    manifest["series"]["s1"]["ets"] = {**other, baselines.THETA_KEY: 0.4}  # ETS+Theta: the mean of the two
+    got = forecast()
+    np.testing.assert_allclose(got["s1"], (baselines.ets_forecast(histories["s1"], other, 4, season, log)
+                                           + baselines.theta_forecast(histories["s1"], 0.4, 4, season)) / 2, rtol=1e-6)
     for info in manifest["series"].values():  # none saved at all: each series fitted at predict
         info.pop("ets", None)
     got = forecast()
     for uid, values in histories.items():
-        np.testing.assert_allclose(got[uid], baselines.ets(values, 4, season, log), rtol=1e-6)
+        np.testing.assert_allclose(got[uid], baselines.ets_theta(values, 4, season, log), rtol=1e-6)
     manifest["series"]["s0"]["ets"] = {**fixed, "alpha": 1.5}
     (copy / "manifest.json").write_text(json.dumps(manifest))
     result = runner.invoke(app, ["predict", str(copy), str(data)])
     assert result.exit_code == ExitCode.MODEL
     assert "series['s0'].ets must be null or alpha, beta, gamma, phi" in result.stderr
+    manifest["series"]["s0"]["ets"] = {**fixed, baselines.THETA_KEY: 1.5}
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    result = runner.invoke(app, ["predict", str(copy), str(data)])
+    assert result.exit_code == ExitCode.MODEL and "(and theta), each from 0 to 1" in result.stderr
 
 
 def test_baseline_flag_is_recorded_and_checked(long_csv, tmp_path):
@@ -183,7 +193,7 @@ def test_baseline_flag_is_recorded_and_checked(long_csv, tmp_path):
     result = runner.invoke(app, ["train", str(long_csv), "--horizon", "4", "--out", str(tmp_path / "bad"),
                                  "--baseline", "arima"])
     assert result.exit_code == ExitCode.USAGE
-    assert "--baseline must be one of ets, snaive. Received: baseline='arima'" in result.stderr
+    assert "--baseline must be one of ets+theta, ets, snaive. Received: baseline='arima'" in result.stderr
     assert not (tmp_path / "bad").exists()
 
 
@@ -214,8 +224,9 @@ def test_train_ships_seasonal_naive_when_validation_scores_every_blend_worse(tmp
     assert (config["blend"], config["baseline"]) == (0.0, "snaive")
     assert scores["choice"]["shipped"] == "seasonal naive alone"
     assert "every blend scored worse than seasonal naive" in scores["choice"]["reason"]
-    assert set(scores["choice"]["candidates"]) == {"LSTM alone", "LSTM 0.5 + ETS 0.5", "ETS alone", "seasonal naive alone"}
-    assert scores["ets"]["mae"] > 0 and scores["lstm"]["mae"] == pytest.approx(0.0, abs=1e-9)
+    assert set(scores["choice"]["candidates"]) == {"LSTM alone", "LSTM 0.5 + ETS+Theta 0.5", "ETS+Theta alone",
+                                                  "seasonal naive alone"}
+    assert scores["ets+theta"]["mae"] > 0 and scores["lstm"]["mae"] == pytest.approx(0.0, abs=1e-9)
     assert "Forecast: seasonal naive alone (every blend scored worse" in result.stderr
     assert "loses to seasonal naive" not in result.stderr
     fc = runner.invoke(app, ["predict", str(tmp_path / "model"), str(tmp_path / "season.csv")])

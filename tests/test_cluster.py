@@ -175,7 +175,7 @@ def test_train_fits_the_statistical_forecasts_on_workers_and_gives_the_same_mode
     _invoke(*args, "--out", tmp_path / "there", "--dask", address)
     here, there = (json.loads((tmp_path / m / "manifest.json").read_text()) for m in ("here", "there"))
     fits = [entry.get("ets") for entry in there["series"].values()]
-    assert there["config"]["baseline"] == "ets" and all(fits), "no ETS fit: the test tested nothing"
+    assert there["config"]["baseline"] == "ets+theta" and all(fits), "no ETS fit: the test tested nothing"
     for key in ("config", "series"):  # the settings chosen, each series' scaling and ETS parameters
         assert here[key] == there[key], key
     metrics = [json.loads((tmp_path / m / "metrics.json").read_text()) for m in ("here", "there")]

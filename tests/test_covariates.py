@@ -64,7 +64,7 @@ def test_blend_auto_with_future_covariates_weighs_the_lstm_alone_against_seasona
     candidates = scores["choice"]["candidates"]
     assert set(candidates) == {"LSTM alone", "seasonal naive alone"} and "blend_scores" not in scores
     lstm_wins = candidates["LSTM alone"] <= candidates["seasonal naive alone"]
-    assert (config["blend"], config["baseline"]) == ((1.0, "ets") if lstm_wins else (0.0, "snaive"))
+    assert (config["blend"], config["baseline"]) == ((1.0, "ets+theta") if lstm_wins else (0.0, "snaive"))
 
 
 def test_predict_uses_the_future_rows(future_model, tmp_path):

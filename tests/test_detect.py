@@ -34,6 +34,19 @@ def detect_model(tmp_path_factory) -> tuple[Path, pd.DataFrame]:
     return folder / "model", data
 
 
+@pytest.fixture(scope="module")
+def blended_model(detect_model) -> tuple[Path, pd.DataFrame]:
+    """The same data, the forecast half the LSTM and half the default partner (ETS+Theta), so
+    that the partner's one-step forecasts are checked too."""
+    model_dir, data = detect_model
+    out = model_dir.parent / "blended"
+    result = runner.invoke(app, ["train", str(model_dir.parent / "train.csv"), "--horizon", "4", "--out", str(out),
+                                 *TINY, "--blend", "0.5"])
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "manifest.json").read_text())["config"]["baseline"] == "ets+theta"
+    return out, data
+
+
 def planted(data: pd.DataFrame) -> pd.DataFrame:
     """s0: one spike; s1: a level shift over its last values; s2: untouched."""
     out = data.copy()
@@ -70,10 +83,11 @@ def test_planted_spike_and_level_shift_are_found(detect_model, tmp_path):
     assert {f["ds"] for f in summary["found"]} <= set(table["ds"])  # times written as the CSV writes them
 
 
-def test_the_forecasts_are_predicts_one_step_back(detect_model, tmp_path):
+@pytest.mark.parametrize("model", ["detect_model", "blended_model"])
+def test_the_forecasts_are_predicts_one_step_back(model, tmp_path, request):
     """A checked value's forecast is the first step of what `predict` writes from the values before
     it, plus the error correction's shares of predict's errors one step and one season back."""
-    model_dir, data = detect_model
+    model_dir, data = request.getfixturevalue(model)
     path = tmp_path / "data.csv"
     data.to_csv(path, index=False)
     predictor = Predictor(model_dir)

@@ -61,7 +61,7 @@ def test_backtest_warns_when_the_lstm_loses(tmp_path):
     assert "Warning: the LSTM loses to seasonal naive" in result.stderr
 
 
-@pytest.mark.parametrize("baseline", ["snaive", "ets"])
+@pytest.mark.parametrize("baseline", ["snaive", "ets+theta"])
 def test_backtest_blend_auto_falls_back_to_the_baseline_where_it_is_exact(tmp_path, baseline):
     # Each fold chooses the blend on its own validation windows (before its cut-off), where
     # seasonal naive and ETS are exact: weight 0, so the held-out forecasts are the baseline's.
@@ -77,9 +77,9 @@ def test_backtest_blend_auto_falls_back_to_the_baseline_where_it_is_exact(tmp_pa
     assert "loses to seasonal naive" not in result.stderr
     assert json.loads((tmp_path / "bt" / "backtest.json").read_text())["blend_weights"] == [0.0, 0.0]
     assert "fold by fold: 0, 0" in result.stderr
-    # With ETS as the partner, ETS (exact to within rounding) or seasonal naive (exact), which the
-    # guard ships when ETS scores even slightly worse.
-    assert "beside seasonal naive" in result.stderr or (baseline == "ets" and "beside ETS" in result.stderr)
+    # With ETS+Theta as the partner, it (if near exact) or seasonal naive (exact), which the guard
+    # ships when the partner scores even slightly worse.
+    assert "beside seasonal naive" in result.stderr or (baseline != "snaive" and "beside ETS+Theta" in result.stderr)
 
 
 def test_backtest_with_too_many_folds_is_a_data_error(tmp_path, long_csv):
