@@ -210,9 +210,9 @@ def _final_ets_call(series: dict[str, np.ndarray], config: TrainConfig) -> tuple
 
 def _with_ets_ahead(ws: WindowSet, series: dict[str, np.ndarray], config: TrainConfig,
                     mapper: baselines.Mapper | None) -> WindowSet:
-    """Start the ETS fits that come after the network (the validation windows', the final
+    """Start the partner's fits that come after the network (the validation windows', the final
     model's) on the core the network leaves idle, where the mapper can (`pool.LocalMapper.ahead`)
-    and the ETS partner may be blended in: the season is known before training unless the
+    and a fitted partner (ETS, ETS+Theta) may be blended in: the season is known before training unless the
     validation chooses it among several. Returns the windows, so that the caller hands them on
     without keeping a reference (they are freed before the refit's)."""
     ahead = getattr(mapper, "ahead", None)
