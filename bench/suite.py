@@ -17,8 +17,8 @@ Sets (horizon; the season MASE is scaled by; the seasons seasonal naive is score
 
 Per set: the default forecast (`forecast train` with only --horizon, then `forecast predict`),
 the LSTM alone (the same model with its blend weight set to 1), naive, seasonal naive at each
-season the data carries (for hourly data a day and a week), the tool's ETS and ETS+Theta, with MASE, sMAPE and
-MAPE, and train seconds. Then the geometric mean over sets of MASE relative to seasonal naive at
+season the data carries (for hourly data a day and a week), the tool's ETS and ETS+Theta, with
+MASE, sMAPE and MAPE, and train seconds. Then the geometric mean over sets of MASE relative to seasonal naive at
 the data's longest season. A NaN in any forecast stops the run with an error.
 
 --holdout scores the last h values of each history, the model trained on the values before them,

@@ -426,18 +426,22 @@ def ets_theta_forecast(history: np.ndarray, params: dict[str, float] | None, hor
     on the values themselves: its season is multiplicative for positive series) with saved
     parameters; ETS's alone without Theta's parameter or where Theta's is not finite."""
     forecast = ets_forecast(history, params, horizon, season, log)
-    return with_theta(forecast, history, params, horizon, season)
+    return with_theta(forecast[None, :], [history], [params], horizon, season)[0]
 
 
-def with_theta(ets_part: np.ndarray, history: np.ndarray, params: dict[str, float] | None, horizon: int,
+def with_theta(ets_part: np.ndarray, histories: Sequence[np.ndarray], params: Sequence[Any], horizon: int,
                season: int) -> np.ndarray:
-    """`ets_part` (ETS's forecast) averaged with the Theta forecast where `params` hold Theta's
-    parameter."""
-    if params is None or THETA_KEY not in params:
-        return ets_part
-    with np.errstate(all="ignore"):
-        theta = theta_forecast(history, params[THETA_KEY], horizon, season)
-    return (ets_part + theta) / 2.0 if np.isfinite(theta).all() else ets_part
+    """`ets_part` (n, horizon), ETS's forecasts of `histories`, each averaged with Theta's
+    (`theta_forecasts`, all at once) where its `params` hold Theta's parameter and that forecast
+    is finite; the other rows as they are."""
+    out = np.array(ets_part, dtype="float64")
+    rows = [i for i, p in enumerate(params) if isinstance(p, dict) and THETA_KEY in p]
+    if rows:
+        theta = theta_forecasts([histories[i] for i in rows], [params[i][THETA_KEY] for i in rows], horizon, season)
+        good = np.isfinite(theta).all(axis=1)
+        picked = np.asarray(rows)[good]
+        out[picked] = (out[picked] + theta[good]) / 2.0
+    return out
 
 
 def ets_theta(history: np.ndarray, horizon: int, season: int, log: bool = False, params: Any = MISSING) -> np.ndarray:
@@ -467,14 +471,7 @@ def forecasts(histories: Iterable[np.ndarray], horizon: int, season: int, method
     fn, histories, *rest, params = calls(histories, horizon, season, method, log, params)
     if method in FITS and histories and not any(p == MISSING for p in params):  # nothing to fit: all at once
         out = ets_forecasts(histories, params, horizon, season, log)
-        if method == "ets+theta":
-            rows = [i for i, p in enumerate(params) if p is not None and THETA_KEY in p]
-            if rows:
-                theta = theta_forecasts([histories[i] for i in rows], [params[i][THETA_KEY] for i in rows],
-                                        horizon, season)
-                good = np.isfinite(theta).all(axis=1)
-                out[np.array(rows)[good]] = (out[np.array(rows)[good]] + theta[good]) / 2.0
-        return out
+        return with_theta(out, histories, params, horizon, season) if method == "ets+theta" else out
     apply = mapper if mapper is not None and method in FITS else map
     return np.stack(list(apply(fn, histories, *rest, params)))
 

@@ -309,7 +309,7 @@ def _print_scores(console, title: str, scores: dict, extra: str = "", quiet: boo
     """A table of the LSTM against the baselines, and a clear warning when it loses."""
     from rich.table import Table
 
-    from forecast_cli.baselines import LABELS
+    from forecast_cli.baselines import FITS, LABELS
 
     lstm, base = scores["lstm"], scores["seasonal_naive"]
     key = "mase" if lstm.get("mase") is not None and base.get("mase") else "mae"
@@ -326,8 +326,8 @@ def _print_scores(console, title: str, scores: dict, extra: str = "", quiet: boo
             label = "LSTM"
         else:
             label = f"{name} alone (LSTM weight 0)" if weight <= 0 else f"LSTM {weight:g} + {name} {1 - weight:g}"
-        rows = [(label, "lstm"),
-                ("LSTM alone", "lstm_alone"), ("ETS+Theta", "ets+theta"), ("ETS", "ets"), ("seasonal naive", "seasonal_naive"),
+        partners = [(LABELS[method], method) for method in FITS]  # the fitted partner scored, if any
+        rows = [(label, "lstm"), ("LSTM alone", "lstm_alone"), *partners, ("seasonal naive", "seasonal_naive"),
                 ("naive", "naive")]
         for label, name in rows:
             if name in scores:

@@ -181,9 +181,8 @@ class OneStep:
         for i in missing:
             uid, history = pairs[i]
             result[i] = baselines.ets_forecast(history, self.ets[uid], 1, season, log)[0]
-        if config.baseline == "ets+theta":  # Theta's one step costs one pass over each history
-            result = np.array([baselines.with_theta(np.array([r]), history, self.ets[uid], 1, season)[0]
-                               for r, (uid, history) in zip(result, pairs, strict=True)])
+        if config.baseline == "ets+theta":  # Theta from each prefix, prefixes of one length at once
+            result = baselines.with_theta(result[:, None], [h for _, h in pairs], params, 1, season)[:, 0]
         return result
 
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from forecast_cli.baselines import FITS, LABELS
 from forecast_cli.blend import blend_text
 from forecast_cli.manifest import METRICS_FILE, read_manifest
 
@@ -92,7 +93,7 @@ def lines(summary: dict[str, Any]) -> list[str]:
     val = summary["validation"]
     if val:
         scores = [f"{name} MASE {val[key]['mase']:.4g}" for key, name in
-                  (("lstm", "forecast"), ("lstm_alone", "LSTM alone"), ("ets+theta", "ETS+Theta"), ("ets", "ETS"),
+                  (("lstm", "forecast"), ("lstm_alone", "LSTM alone"), *((m, LABELS[m]) for m in FITS),
                    ("seasonal_naive", "seasonal naive"))
                   if isinstance(val.get(key), dict) and val[key].get("mase") is not None]
         out.append(f"validation {val.get('windows')} windows: " + "; ".join(scores))

@@ -212,8 +212,8 @@ def _with_ets_ahead(ws: WindowSet, series: dict[str, np.ndarray], config: TrainC
                     mapper: baselines.Mapper | None) -> WindowSet:
     """Start the partner's fits that come after the network (the validation windows', the final
     model's) on the core the network leaves idle, where the mapper can (`pool.LocalMapper.ahead`)
-    and a fitted partner (ETS, ETS+Theta) may be blended in: the season is known before training unless the
-    validation chooses it among several. Returns the windows, so that the caller hands them on
+    and a fitted partner (ETS, ETS+Theta) may be blended in: the season is known before training
+    unless the validation chooses it among several. Returns the windows, so that the caller hands them on
     without keeping a reference (they are freed before the refit's)."""
     ahead = getattr(mapper, "ahead", None)
     blended = config.blend is None or config.blend < 1.0
