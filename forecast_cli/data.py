@@ -940,10 +940,11 @@ def suggest_seasons(series: list[np.ndarray]) -> tuple[tuple[int, ...], float]:
     return ((base, best) if best >= 3 * base else (base,)), float(pooled[base])
 
 
-def season_hint(dataset: Dataset) -> str | None:
+def season_hint(dataset: Dataset, named: tuple[int, ...] = ()) -> str | None:
     """What to tell a user whose time column is integer steps (no frequency, so no season unless
-    `--season` gives one) when the values repeat at a cycle (`suggest_seasons`): the flag that
-    would use it. None for dates, or when no cycle shows.
+    `--season` gives one) when the values repeat at a cycle (`suggest_seasons`) that the seasons
+    `named` by `--season` leave out (a week beside the day of `--season 24`): the flag that would
+    use it. None for dates, or when no cycle shows that `named` lacks.
 
     Example:
         >>> season_hint(load_series("sample_data/airpassengers.csv")) is None  # dates: season 12
@@ -952,12 +953,15 @@ def season_hint(dataset: Dataset) -> str | None:
     if dataset.time_kind != "integer":
         return None
     seasons, strength = suggest_seasons(list(series_arrays(dataset.frame).values()))
-    if not seasons:
+    named = tuple(s for s in named if s > 1)
+    missing = [s for s in seasons if s not in named]
+    if not missing:
         return None
-    every = " and ".join(map(str, seasons))
+    told = f"; --season {','.join(map(str, named))} leaves out {' and '.join(map(str, missing))}" if named else ""
     return (f"{dataset.source}: the time column is integer steps, which carry no season unless --season gives "
-            f"one; the values repeat every {every} steps (autocorrelation of their changes {strength:.2f}). "
-            f"If that is their cycle, train with --season {','.join(map(str, seasons))}.")
+            f"one; the values repeat every {' and '.join(map(str, seasons))} steps (autocorrelation of their "
+            f"changes {strength:.2f}){told}. If that is their cycle, train with "
+            f"--season {','.join(map(str, sorted({*seasons, *named})))}.")
 
 
 def future_grid(last: np.ndarray, horizon: int, time_kind: str, freq: str | None, step: int) -> np.ndarray:

@@ -98,7 +98,7 @@ def load_training(data_path: str | Path, config: TrainConfig, columns: ColumnOpt
     config = dataclasses.replace(config, past_covariates=past, future_covariates=future)
     reporter.info(f"Detected {dataset.describe()}")
     warn_ignored_rows(dataset, config, reporter)
-    hint = None if config.season or config.seasons else season_hint(dataset)
+    hint = season_hint(dataset, config.seasons or ((config.season,) if config.season else ()))
     if hint:
         reporter.warn(hint)
     return dataset, config
