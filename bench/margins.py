@@ -1,0 +1,84 @@
+"""The blend's choice under other margins, on the models of earlier `bench/suite.py --holdout` runs:
+no training. `--blend auto` keeps the even blend unless the LSTM alone or the partner alone scores
+more than a margin lower on the validation windows (`forecast_cli.blend.BLEND_MARGIN`). The
+networks do not depend on the margin, so each run's validation scores (its `metrics.json`) and
+its three holdout forecasts (the LSTM alone, the partner alone, their even blend) give what
+every margin would have shipped there, exactly as a new run would (runs where the guard shipped
+seasonal naive keep it). Prints each run's scores, then, per set and margin, the shipped MASE
+relative to the run's own default (averaged over the seeds in log terms), and their geometric
+mean over the sets.
+
+Usage:
+    python bench/margins.py --labels theta-a,theta-b --margins 0.01,0.05,0.1,0.15,0.3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+
+import suite
+
+WEIGHTS = (1.0, 0.5, 0.0)  # the LSTM alone, the even blend, the partner alone
+
+
+def choose(validation: dict[float, float], margin: float) -> float:
+    """`forecast_cli.blend.choose_blend` with another margin."""
+    best = min(validation.values())
+    if not best < validation[0.5] * (1 - margin):
+        return 0.5
+    return max(w for w, v in validation.items() if v <= best * (1 + 1e-9))
+
+
+def run_scores(work: Path, name: str, test, margins: list[float]) -> tuple[float, list[float], str]:
+    """(the run's default MASE on the holdout, the MASE each margin ships, a line of detail)."""
+    spec = suite.SETS[name]
+    choice = json.loads((work / "model" / "metrics.json").read_text())["choice"]
+    actual, scales, methods, config = suite.method_forecasts(name, spec, work, work / "train.csv", test)
+    from forecast_cli import baselines, blend
+    label = baselines.LABELS[config.baseline]
+    partner = methods[f"{label} (season {config.baseline_season})"]
+    forecasts = {1.0: methods["lstm alone"], 0.0: partner}
+    forecasts[0.5] = (forecasts[1.0] + partner) / 2
+    holdout = {w: suite.score(actual, f, scales, f"{work.name} {w}")["mase"] for w, f in forecasts.items()}
+    validation = {w: choice["candidates"][blend.blend_text(w, config.baseline)] for w in WEIGHTS}
+    default = suite.score(actual, methods["default"], scales, work.name)["mase"]
+    guarded = "seasonal naive" in choice["shipped"]
+    shipped = [default if guarded else holdout[choose(validation, m)] for m in margins]
+    detail = (f"{work.name}: shipped {choice['shipped']}; validation LSTM / blend / partner "
+              + " / ".join(f"{validation[w]:.3f}" for w in WEIGHTS) + "; holdout "
+              + " / ".join(f"{holdout[w]:.3f}" for w in WEIGHTS))
+    return default, shipped, detail
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--labels", required=True, help="bench/suite.py --holdout runs, comma-separated")
+    parser.add_argument("--margins", default="0.01,0.03,0.05,0.1,0.15,0.2,0.3,1")
+    parser.add_argument("--data-root", default=str(suite.ROOT.parent / "shared" / "datasets"))
+    args = parser.parse_args()
+    margins = [float(m) for m in args.margins.split(",")]
+    logs: dict[str, list[list[float]]] = {}
+    tests: dict = {}
+    for label in args.labels.split(","):
+        for work in sorted((suite.ROOT / "bench" / "runs" / label / "holdout").iterdir()):
+            name = work.name.split("@")[0]  # "set@seed" for the seeds after the first
+            if name not in tests:
+                tests[name] = suite.cut_holdout(suite.long_format(name, suite.SETS[name], Path(args.data_root))[0],
+                                                suite.SETS[name].horizon)[1]
+            default, shipped, detail = run_scores(work, name, tests[name], margins)
+            print(detail, flush=True)
+            logs.setdefault(name, []).append([math.log(s / default) for s in shipped])
+    print("\n| set | " + " | ".join(f"margin {m:g}" for m in margins) + " |")
+    print("|---|" + "---|" * len(margins))
+    means = {name: [sum(col) / len(col) for col in zip(*rows)] for name, rows in logs.items()}
+    for name, row in means.items():
+        print(f"| {name} | " + " | ".join(f"{math.exp(v):.3f}" for v in row) + " |")
+    overall = [math.exp(sum(col) / len(col)) for col in zip(*means.values())]
+    print("| geometric mean | " + " | ".join(f"**{v:.4f}**" for v in overall) + " |")
+
+
+if __name__ == "__main__":
+    main()
