@@ -24,14 +24,6 @@ import suite
 WEIGHTS = (1.0, 0.5, 0.0)  # the LSTM alone, the even blend, the partner alone
 
 
-def choose(validation: dict[float, float], margin: float) -> float:
-    """`forecast_cli.blend.choose_blend` with another margin."""
-    best = min(validation.values())
-    if not best < validation[0.5] * (1 - margin):
-        return 0.5
-    return max(w for w, v in validation.items() if v <= best * (1 + 1e-9))
-
-
 def run_scores(work: Path, name: str, test, margins: list[float]) -> tuple[float, list[float], str]:
     """(the run's default MASE on the holdout, the MASE each margin ships, a line of detail)."""
     spec = suite.SETS[name]
@@ -46,7 +38,7 @@ def run_scores(work: Path, name: str, test, margins: list[float]) -> tuple[float
     validation = {w: choice["candidates"][blend.blend_text(w, config.baseline)] for w in WEIGHTS}
     default = suite.score(actual, methods["default"], scales, work.name)["mase"]
     guarded = "seasonal naive" in choice["shipped"]
-    shipped = [default if guarded else holdout[choose(validation, m)] for m in margins]
+    shipped = [default if guarded else holdout[blend.choose_blend(validation, m)] for m in margins]
     detail = (f"{work.name}: shipped {choice['shipped']}; validation LSTM / blend / partner "
               + " / ".join(f"{validation[w]:.3f}" for w in WEIGHTS) + "; holdout "
               + " / ".join(f"{holdout[w]:.3f}" for w in WEIGHTS))

@@ -58,10 +58,10 @@ def _score(actual: np.ndarray, forecast: np.ndarray, scales: np.ndarray) -> floa
     return metrics.mae(actual, forecast) if np.isnan(value) else value
 
 
-def choose_blend(scores: dict[float, float]) -> float:
-    """The even blend (0.5) unless another weight scores more than `BLEND_MARGIN` lower; then the
-    lowest-scoring weight, on a tie the larger one (more of the network). Without an even blend
-    among the scores, the lowest-scoring weight.
+def choose_blend(scores: dict[float, float], margin: float = BLEND_MARGIN) -> float:
+    """The even blend (0.5) unless another weight scores more than `margin` lower (relative); then
+    the lowest-scoring weight, on a tie the larger one (more of the network). Without an even
+    blend among the scores, the lowest-scoring weight.
 
     Example:
         >>> choose_blend({0.0: 2.0, 0.5: 1.0, 1.0: 0.999})  # 0.1% lower: not enough
@@ -70,7 +70,7 @@ def choose_blend(scores: dict[float, float]) -> float:
         1.0
     """
     best = min(scores.values())
-    if 0.5 in scores and not best < scores[0.5] * (1 - BLEND_MARGIN):
+    if 0.5 in scores and not best < scores[0.5] * (1 - margin):
         return 0.5
     return max(weight for weight, value in scores.items() if value <= best * (1 + 1e-9))
 
