@@ -943,8 +943,9 @@ def suggest_seasons(series: list[np.ndarray]) -> tuple[tuple[int, ...], float]:
 def season_hint(dataset: Dataset, named: tuple[int, ...] = ()) -> str | None:
     """What to tell a user whose time column is integer steps (no frequency, so no season unless
     `--season` gives one) when the values repeat at a cycle (`suggest_seasons`) that the seasons
-    `named` by `--season` leave out (a week beside the day of `--season 24`): the flag that would
-    use it. None for dates, or when no cycle shows that `named` lacks.
+    `named` by `--season` leave out (a week beside the day of `--season 24`; a named multiple of a
+    cycle repeats it too): the flag that would use it. None for dates, or when no cycle shows
+    that `named` lacks.
 
     Example:
         >>> season_hint(load_series("sample_data/airpassengers.csv")) is None  # dates: season 12
@@ -954,7 +955,7 @@ def season_hint(dataset: Dataset, named: tuple[int, ...] = ()) -> str | None:
         return None
     seasons, strength = suggest_seasons(list(series_arrays(dataset.frame).values()))
     named = tuple(s for s in named if s > 1)
-    missing = [s for s in seasons if s not in named]
+    missing = [s for s in seasons if not any(n % s == 0 for n in named)]  # a named multiple repeats it too
     if not missing:
         return None
     told = f"; --season {','.join(map(str, named))} leaves out {' and '.join(map(str, missing))}" if named else ""

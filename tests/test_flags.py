@@ -208,13 +208,15 @@ def test_integer_steps_without_a_season_are_told_the_cycle_the_values_show(tmp_p
 
 
 def test_a_season_given_is_told_of_a_longer_cycle_the_values_show(tmp_path):
-    data = _hourly(tmp_path, 1000, integer=True)  # six weeks: the week shows beside the day
+    data = _hourly(tmp_path, 1000, integer=True)  # six weeks: the weekend's week shows
     manifest, day = _train(data, tmp_path / "day", "--season", "24")
     assert "--season 24 leaves out 168" in day.stderr
     assert "train with --season 24,168." in day.stderr
     assert manifest["config"]["season"] == 24 and manifest["config"]["seasons"] == []  # told, not acted on
     _, both = _train(data, tmp_path / "both", "--season", "24,168")
     assert "repeat every" not in both.stderr
+    _, week = _train(data, tmp_path / "week", "--season", "168")  # the week repeats the day as well
+    assert "repeat every" not in week.stderr
 
 
 def test_season_takes_several_lengths_on_the_command_line_and_in_a_config_file(tmp_path):
