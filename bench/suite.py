@@ -161,9 +161,12 @@ def method_forecasts(name: str, spec: Set, work: Path, train_csv: Path,
     for season in spec.seasons:
         if season > 1:
             methods[f"seasonal naive {season}"] = baselines.forecasts(histories, spec.horizon, season, "snaive")
+    log, season = config.transform == "log", config.baseline_season
+    # ETS+Theta's parameters hold ETS's as they are: fitted once, they serve both forecasts.
+    params = [baselines.FITS["ets+theta"](h, season, log) for h in histories]
     for method in ("ets", "ets+theta"):
-        methods[f"{baselines.LABELS[method]} (season {config.baseline_season})"] = baselines.forecasts(
-            histories, spec.horizon, config.baseline_season, method, config.transform == "log")
+        methods[f"{baselines.LABELS[method]} (season {season})"] = baselines.forecasts(
+            histories, spec.horizon, season, method, log, params)
     return actual, scales, methods, config
 
 
