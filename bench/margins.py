@@ -18,6 +18,7 @@ import argparse
 import json
 import math
 from pathlib import Path
+from typing import Callable
 
 import suite
 
@@ -45,6 +46,32 @@ def run_scores(work: Path, name: str, test, margins: list[float]) -> tuple[float
     return default, shipped, detail
 
 
+def screen(labels: list[str], data_root: Path, columns: list[str],
+           scorer: Callable[[Path, str, object], tuple[float, list[float], str]]) -> None:
+    """Score every run of the `bench/suite.py --holdout` runs `labels` with `scorer(run folder,
+    set, holdout rows)` -> (the run's default MASE, the MASE under each of `columns`, a line of
+    detail); print the lines, then per set the MASE relative to the run's own default (averaged
+    over the seeds in log terms) and their geometric mean over the sets."""
+    logs: dict[str, list[list[float]]] = {}
+    tests: dict = {}
+    for label in labels:
+        for work in sorted((suite.ROOT / "bench" / "runs" / label / "holdout").iterdir()):
+            name = work.name.split("@")[0]  # "set@seed" for the seeds after the first
+            if name not in tests:
+                tests[name] = suite.cut_holdout(suite.long_format(name, suite.SETS[name], data_root)[0],
+                                                suite.SETS[name].horizon)[1]
+            default, shipped, detail = scorer(work, name, tests[name])
+            print(detail, flush=True)
+            logs.setdefault(name, []).append([math.log(s / default) for s in shipped])
+    print("\n| set | " + " | ".join(columns) + " |")
+    print("|---|" + "---|" * len(columns))
+    means = {name: [sum(col) / len(col) for col in zip(*rows)] for name, rows in logs.items()}
+    for name, row in means.items():
+        print(f"| {name} | " + " | ".join(f"{math.exp(v):.3f}" for v in row) + " |")
+    overall = [math.exp(sum(col) / len(col)) for col in zip(*means.values())]
+    print("| geometric mean | " + " | ".join(f"**{v:.4f}**" for v in overall) + " |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--labels", required=True, help="bench/suite.py --holdout runs, comma-separated")
@@ -52,24 +79,8 @@ def main() -> None:
     parser.add_argument("--data-root", default=str(suite.ROOT.parent / "shared" / "datasets"))
     args = parser.parse_args()
     margins = [float(m) for m in args.margins.split(",")]
-    logs: dict[str, list[list[float]]] = {}
-    tests: dict = {}
-    for label in args.labels.split(","):
-        for work in sorted((suite.ROOT / "bench" / "runs" / label / "holdout").iterdir()):
-            name = work.name.split("@")[0]  # "set@seed" for the seeds after the first
-            if name not in tests:
-                tests[name] = suite.cut_holdout(suite.long_format(name, suite.SETS[name], Path(args.data_root))[0],
-                                                suite.SETS[name].horizon)[1]
-            default, shipped, detail = run_scores(work, name, tests[name], margins)
-            print(detail, flush=True)
-            logs.setdefault(name, []).append([math.log(s / default) for s in shipped])
-    print("\n| set | " + " | ".join(f"margin {m:g}" for m in margins) + " |")
-    print("|---|" + "---|" * len(margins))
-    means = {name: [sum(col) / len(col) for col in zip(*rows)] for name, rows in logs.items()}
-    for name, row in means.items():
-        print(f"| {name} | " + " | ".join(f"{math.exp(v):.3f}" for v in row) + " |")
-    overall = [math.exp(sum(col) / len(col)) for col in zip(*means.values())]
-    print("| geometric mean | " + " | ".join(f"**{v:.4f}**" for v in overall) + " |")
+    screen(args.labels.split(","), Path(args.data_root), [f"margin {m:g}" for m in margins],
+           lambda work, name, test: run_scores(work, name, test, margins))
 
 
 if __name__ == "__main__":

@@ -25,6 +25,9 @@ the data's longest season. A NaN in any forecast stops the run with an error.
 and never reads a test file: use it for choosing anything. Without it the test files are scored:
 for reporting, once.
 
+--dump-validation also saves each run's validation windows (`bench/validation_dump.py`), from
+which `bench/choices.py` screens other ways of choosing the blend without training.
+
 --seeds 42,7,3 trains each set once per seed (`--seed`; the first seed's results keep the set's
 name, the others are `set@seed`) and ends with each set's mean and spread over the seeds: the
 same defaults move a set's holdout MASE by about 3% from seed to seed (bench/RESULTS.md), so a
@@ -32,7 +35,7 @@ screen that moves it by less says nothing unless the seeds agree.
 
 Usage:
     python bench/suite.py [--holdout] [--sets tourism-yearly,...] [--label NAME] [--skip-train]
-        [--seeds 42,7,3] [-- extra train flags]
+        [--seeds 42,7,3] [--dump-validation] [-- extra train flags]
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ import argparse
 import dataclasses
 import json
 import math
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -192,11 +196,14 @@ def main() -> None:
     parser.add_argument("--holdout", action="store_true", help="score the end of each history, never the test files")
     parser.add_argument("--skip-train", action="store_true", help="reuse the models of an earlier run of this label")
     parser.add_argument("--seeds", default="42", help="train each set once per seed (comma-separated)")
+    parser.add_argument("--dump-validation", action="store_true",
+                        help="save each run's validation windows (validation.npz) for bench/choices.py")
     parser.add_argument("extra", nargs="*", help="extra flags for forecast train (after --)")
     args = parser.parse_args()
     base = ROOT / "bench" / "runs" / args.label
     code = freeze(base, refresh=not args.skip_train)
     forecast = [sys.executable, "-m", "forecast_cli.cli"]
+    trainer = [sys.executable, str(ROOT / "bench" / "validation_dump.py")] if args.dump_validation else forecast
     results_file = base / ("holdout.json" if args.holdout else "test.json")
     results = json.loads(results_file.read_text()) if results_file.exists() else {}
     seeds = [int(seed) for seed in args.seeds.split(",")]
@@ -213,8 +220,9 @@ def main() -> None:
             history.to_csv(train_csv, index=False)
             # The default seed alone passes no --seed, so that runs keep the flags they had before --seeds.
             flags = [*spec.flags, *args.extra, *(["--seed", str(seed)] if seeds != [42] else [])]
+            os.environ["BENCH_VALIDATION_DUMP"] = str(work / "validation.npz")
             train_s = results.get(key, {}).get("train_seconds", math.nan) if args.skip_train else run(
-                [*forecast, "train", str(train_csv), "--horizon", str(spec.horizon), "--out", str(work / "model"),
+                [*trainer, "train", str(train_csv), "--horizon", str(spec.horizon), "--out", str(work / "model"),
                  "--quiet", *flags], code)
             run([*forecast, "predict", str(work / "model"), str(train_csv), "--output", str(work / "forecast.csv"),
                  "--quiet"], code)

@@ -1,0 +1,110 @@
+"""Other ways of choosing the blend, on the models of `bench/suite.py --holdout --dump-validation`
+runs: no training. Each run saved the validation windows `--blend auto` chose on (its series,
+actual values, the network's and the partner's forecasts, the MASE scales); the networks do not
+depend on the choice, so these and the run's holdout forecasts (the LSTM alone, the partner
+alone) give what each rule would have shipped there, exactly as a new run would. Runs where the
+guard shipped seasonal naive keep it.
+
+Rules (comma-separated in `--rules`):
+  margin          today's rule (`forecast_cli.blend.choose_blend`): the even blend unless the
+                  LSTM alone or the partner alone scores over 1% lower; reproduces each run
+  significant:Z   as `margin`, and the lead must also pass Z standard errors of the
+                  window-by-window difference from the even blend (the guard's noise, for the
+                  blend's choice)
+  per-series:K    each series with K or more validation windows chooses by `margin` on its own
+                  windows; the others take the run's choice
+  inverse:P       no grid: the LSTM's weight in proportion to 1 / MASE**P of the LSTM alone and
+                  the partner alone on the validation windows (P 1: a partner twice as good
+                  takes two thirds)
+
+Prints each run's holdout MASE under each rule, then per set the MASE relative to the run's own
+default (averaged over the seeds in log terms) and their geometric mean over the sets.
+
+Usage:
+    python bench/choices.py --labels vdump-a,vdump-b --rules margin,significant:2,per-series:1
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+import suite
+from margins import screen
+
+WEIGHTS = (1.0, 0.5, 0.0)  # the LSTM alone, the even blend, the partner alone
+
+
+def window_errors(actual: np.ndarray, forecast: np.ndarray, scales: np.ndarray) -> np.ndarray:
+    """Each window's MAE over its MASE scale (NaN where the window has no scale)."""
+    ok = np.isfinite(scales) & (scales > 0)
+    errors = np.full(len(actual), np.nan)
+    errors[ok] = np.abs(actual[ok] - forecast[ok]).mean(axis=1) / scales[ok]
+    return errors
+
+
+def choose(errors: dict[float, np.ndarray], rule: str) -> float:
+    """The weight a rule takes from each weight's window errors."""
+    from forecast_cli.blend import choose_blend
+
+    ok = np.isfinite(errors[0.5])
+    scores = {w: float(errors[w][ok].mean()) for w in WEIGHTS}
+    if rule.startswith("inverse:"):
+        power = float(rule.split(":")[1])
+        return scores[0.0] ** power / (scores[0.0] ** power + scores[1.0] ** power)
+    chosen = choose_blend(scores)
+    if rule.startswith("significant:") and chosen != 0.5:
+        lead = errors[0.5][ok] - errors[chosen][ok]
+        spread = lead.std(ddof=1) / math.sqrt(len(lead)) if len(lead) > 1 else math.inf
+        return chosen if lead.mean() > float(rule.split(":")[1]) * spread else 0.5
+    return chosen
+
+
+def run_scores(work: Path, name: str, test, rules: list[str]) -> tuple[float, list[float], str]:
+    """(the run's default MASE on the holdout, the MASE each rule ships, a line of detail)."""
+    from forecast_cli import baselines, blend
+
+    spec = suite.SETS[name]
+    choice = json.loads((work / "model" / "metrics.json").read_text())["choice"]
+    saved = np.load(work / "validation.npz")
+    actual, scales, methods, config = suite.method_forecasts(name, spec, work, work / "train.csv", test)
+    default = suite.score(actual, methods["default"], scales, work.name)["mase"]
+    if "seasonal naive" in choice["shipped"]:
+        return default, [default] * len(rules), f"{work.name}: the guard shipped {choice['shipped']}"
+    partner = methods[f"{baselines.LABELS[config.baseline]} (season {config.baseline_season})"]
+    lstm = methods["lstm alone"]
+    errors = {w: window_errors(saved["actual"], blend.blend(saved["point"], saved["base"], w), saved["scales"])
+              for w in WEIGHTS}
+    order = list(suite.by_series(test))  # the rows of the holdout forecasts
+    shipped = []
+    for rule in rules:
+        forecast = blend.blend(lstm, partner, choose(errors, rule)).copy()  # rows change below
+        if rule.startswith("per-series:"):
+            for row, uid in enumerate(order):
+                mine = saved["ids"] == uid
+                if mine.sum() >= int(rule.split(":")[1]) and np.isfinite(errors[0.5][mine]).all():
+                    weight = choose({w: e[mine] for w, e in errors.items()}, "margin")
+                    forecast[row] = blend.blend(lstm[row], partner[row], weight)
+        shipped.append(suite.score(actual, forecast, scales, f"{work.name} {rule}")["mase"])
+    detail = (f"{work.name}: shipped {choice['shipped']}, {default:.4f}; "
+              + "; ".join(f"{rule} {value:.4f}" for rule, value in zip(rules, shipped)))
+    return default, shipped, detail
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--labels", required=True, help="bench/suite.py --holdout --dump-validation runs, comma-separated")
+    parser.add_argument("--rules", default="margin,significant:1,significant:2,per-series:1,per-series:5,inverse:2,inverse:3")
+    parser.add_argument("--data-root", default=str(suite.ROOT.parent / "shared" / "datasets"))
+    args = parser.parse_args()
+    rules = args.rules.split(",")
+    screen(args.labels.split(","), Path(args.data_root), rules,
+           lambda work, name, test: run_scores(work, name, test, rules))
+
+
+if __name__ == "__main__":
+    main()
