@@ -6,8 +6,9 @@ alone) give what each rule would have shipped there, exactly as a new run would.
 guard shipped seasonal naive keep it.
 
 Rules (comma-separated in `--rules`):
-  margin          today's rule (`forecast_cli.blend.choose_blend`): the even blend unless the
+  margin          the rule until 2026-12-02 (`margins.choose_blend`): the even blend unless the
                   LSTM alone or the partner alone scores over 1% lower; reproduces each run
+                  made before then
   significant:Z   as `margin`, and the lead must also pass Z standard errors of the
                   window-by-window difference from the even blend (the guard's noise, for the
                   blend's choice)
@@ -15,7 +16,8 @@ Rules (comma-separated in `--rules`):
                   windows; the others take the run's choice
   inverse:P       no grid: the LSTM's weight in proportion to 1 / MASE**P of the LSTM alone and
                   the partner alone on the validation windows (P 1: a partner twice as good
-                  takes two thirds)
+                  takes two thirds; the weight rounded to two decimals: P 3 is the tool's rule
+                  since 2026-12-02, `forecast_cli.blend.inverse_error_weight`)
 
 Prints each run's holdout MASE under each rule, then per set the MASE relative to the run's own
 default (averaged over the seeds in log terms) and their geometric mean over the sets.
@@ -34,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 import suite
-from margins import screen
+from margins import choose_blend, screen
 
 WEIGHTS = (1.0, 0.5, 0.0)  # the LSTM alone, the even blend, the partner alone
 
@@ -49,13 +51,12 @@ def window_errors(actual: np.ndarray, forecast: np.ndarray, scales: np.ndarray) 
 
 def choose(errors: dict[float, np.ndarray], rule: str) -> float:
     """The weight a rule takes from each weight's window errors."""
-    from forecast_cli.blend import choose_blend
+    from forecast_cli.blend import inverse_error_weight
 
     ok = np.isfinite(errors[0.5])
     scores = {w: float(errors[w][ok].mean()) for w in WEIGHTS}
     if rule.startswith("inverse:"):
-        power = float(rule.split(":")[1])
-        return scores[0.0] ** power / (scores[0.0] ** power + scores[1.0] ** power)
+        return inverse_error_weight(scores[1.0], scores[0.0], float(rule.split(":")[1]))
     chosen = choose_blend(scores)
     if rule.startswith("significant:") and chosen != 0.5:
         lead = errors[0.5][ok] - errors[chosen][ok]

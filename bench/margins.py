@@ -1,6 +1,7 @@
 """The blend's choice under other margins, on the models of earlier `bench/suite.py --holdout` runs:
-no training. `--blend auto` keeps the even blend unless the LSTM alone or the partner alone scores
-more than a margin lower on the validation windows (`forecast_cli.blend.BLEND_MARGIN`). The
+no training. Until 2026-12-02 `--blend auto` kept the even blend unless the LSTM alone or the
+partner alone scored more than a margin (1%) lower on the validation windows (`choose_blend`
+below; the tool now weighs the two by their scores, `forecast_cli.blend.inverse_error_weight`). The
 networks do not depend on the margin, so each run's validation scores (its `metrics.json`) and
 its three holdout forecasts (the LSTM alone, the partner alone, their even blend) give what
 every margin would have shipped there, exactly as a new run would (runs where the guard shipped
@@ -23,6 +24,22 @@ from typing import Callable
 import suite
 
 WEIGHTS = (1.0, 0.5, 0.0)  # the LSTM alone, the even blend, the partner alone
+BLEND_MARGIN = 0.01  # the margin `--blend auto` used until 2026-12-02
+
+
+def choose_blend(scores: dict[float, float], margin: float = BLEND_MARGIN) -> float:
+    """`--blend auto`'s choice until 2026-12-02: the even blend (0.5) unless another weight scores
+    more than `margin` lower (relative); then the lowest-scoring weight, on a tie the larger one
+    (more of the network).
+
+    Example:
+        >>> choose_blend({0.0: 2.0, 0.5: 1.0, 1.0: 0.999}), choose_blend({0.0: 2.0, 0.5: 1.0, 1.0: 0.9})
+        (0.5, 1.0)
+    """
+    best = min(scores.values())
+    if not best < scores[0.5] * (1 - margin):
+        return 0.5
+    return max(weight for weight, value in scores.items() if value <= best * (1 + 1e-9))
 
 
 def run_scores(work: Path, name: str, test, margins: list[float]) -> tuple[float, list[float], str]:
@@ -39,7 +56,7 @@ def run_scores(work: Path, name: str, test, margins: list[float]) -> tuple[float
     validation = {w: choice["candidates"][blend.blend_text(w, config.baseline)] for w in WEIGHTS}
     default = suite.score(actual, methods["default"], scales, work.name)["mase"]
     guarded = "seasonal naive" in choice["shipped"]
-    shipped = [default if guarded else holdout[blend.choose_blend(validation, m)] for m in margins]
+    shipped = [default if guarded else holdout[choose_blend(validation, m)] for m in margins]
     detail = (f"{work.name}: shipped {choice['shipped']}; validation LSTM / blend / partner "
               + " / ".join(f"{validation[w]:.3f}" for w in WEIGHTS) + "; holdout "
               + " / ".join(f"{holdout[w]:.3f}" for w in WEIGHTS))

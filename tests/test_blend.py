@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 
 import numpy as np
@@ -13,7 +14,7 @@ from typer.testing import CliRunner
 
 from forecast_cli import baselines
 from forecast_cli.cli import app
-from forecast_cli.blend import BLEND_GRID, BLEND_MARGIN, blend, blend_scores, choose_blend
+from forecast_cli.blend import WEIGHT_POWER, blend, blend_scores, inverse_error_weight
 from forecast_cli.config import TrainConfig, parse_blend
 from forecast_cli.errors import ExitCode, UsageError
 
@@ -37,38 +38,37 @@ def test_blend_shifts_quantiles_whole():
     np.testing.assert_allclose(np.diff(out, axis=-1), np.diff(quantiles, axis=-1))  # widths kept: no crossing
 
 
-def test_choose_blend_finds_the_better_forecast_and_the_middle():
+def test_the_weights_follow_the_validation_scores():
     rng = np.random.default_rng(0)
     actual = rng.normal(100, 10, (50, 6))
     noise = rng.normal(0, 5, (50, 6))
     scales = np.ones(50)
-    assert choose_blend(blend_scores(actual, actual, actual + noise, scales)) == 1.0
-    assert choose_blend(blend_scores(actual, actual + noise, actual, scales)) == 0.0
-    # Errors equal and opposite: only the even blend cancels them.
-    assert choose_blend(blend_scores(actual, actual + noise, actual - noise, scales)) == 0.5
-    # No MASE scale anywhere (constant histories): chosen on MAE instead.
-    scores = blend_scores(actual, actual + noise, actual, np.zeros(50))
-    assert choose_blend(scores) == 0.0 and scores[1.0] == pytest.approx(np.mean(np.abs(noise)))
+    grid = (1.0, 0.0)
+    # A network twice as far off as the partner gets 1 / (1 + 2**3) of the forecast, and the
+    # other way round 8 / 9; equal scores give the even blend.
+    scores = blend_scores(actual, actual + 2 * noise, actual + noise, scales, grid)
+    assert scores[1.0] == pytest.approx(2 * scores[0.0])
+    assert inverse_error_weight(scores[1.0], scores[0.0]) == round(1 / 9, 2) == 0.11
+    assert inverse_error_weight(scores[0.0], scores[1.0]) == 0.89
+    assert inverse_error_weight(*blend_scores(actual, actual + noise, actual - noise, scales, grid).values()) == 0.5
+    # No MASE scale anywhere (constant histories): scored on MAE instead.
+    scores = blend_scores(actual, actual + noise, actual, np.zeros(50), grid)
+    assert scores[1.0] == pytest.approx(np.mean(np.abs(noise))) and inverse_error_weight(scores[1.0], scores[0.0]) == 0.0
 
 
-def test_a_single_forecast_must_beat_the_even_blend_clearly():
-    # The tourism-quarterly holdout's scores with seed 2: seasonal naive alone 0.04% lower than
-    # the even blend, which forecast the holdout far better (MAPE 19.82 against 21.17).
-    assert choose_blend({0.0: 2.1779, 0.5: 2.1789, 1.0: 2.3620}) == 0.5
-    assert choose_blend({0.0: 1.0, 0.5: 1.0, 1.0: 1.0}) == 0.5  # a tie keeps the combination
-    assert choose_blend({0.0: 0.0, 0.5: 0.0, 1.0: 0.5}) == 0.5  # exact fits alike
-    below = 1.0 - BLEND_MARGIN
-    assert choose_blend({0.0: 2.0, 0.5: 1.0, 1.0: below * 1.001}) == 0.5
-    assert choose_blend({0.0: 2.0, 0.5: 1.0, 1.0: below * 0.999}) == 1.0
-    assert choose_blend({0.0: below * 0.999, 0.5: 1.0, 1.0: 2.0}) == 0.0
-    # Both single forecasts clearly better than their blend (errors of one sign each way cannot do
-    # that, but the scores are only numbers): the lower wins, the LSTM on a tie.
-    assert choose_blend({0.0: 0.8, 0.5: 1.0, 1.0: 0.8}) == 1.0
+def test_the_weight_moves_smoothly_with_the_scores():
+    # The choice it replaced jumped from the even blend to a single forecast over a 1% lead; the
+    # weight moves by a hundredth for a few percent.
+    assert WEIGHT_POWER == 3
+    assert inverse_error_weight(2.1779, 2.1789) == 0.5  # 0.05% apart: the even blend
+    assert inverse_error_weight(1.0, 1.02) == 0.51 and inverse_error_weight(1.02, 1.0) == 0.49
+    weights = [inverse_error_weight(1.0, partner) for partner in np.linspace(0.25, 4.0, 200)]
+    assert weights == sorted(weights) and weights[0] == 0.02 and weights[-1] == 0.98
+    assert inverse_error_weight(0.0, 1.0) == 1.0 and inverse_error_weight(1.0, 0.0) == 0.0  # an exact fit
 
 
 def test_parse_blend_and_its_errors():
     assert parse_blend("auto") is None and parse_blend("0.3") == 0.3 and parse_blend("1") == 1.0
-    assert BLEND_GRID == (0.0, 0.5, 1.0)
     with pytest.raises(UsageError, match="--blend must be auto or a number from 0 to 1"):
         parse_blend("half")
     with pytest.raises(UsageError, match="Received: blend=1.5"):
@@ -105,7 +105,7 @@ def test_predict_applies_the_saved_weight_and_baseline(trained_model, tmp_path):
     model_dir, data = trained_model
     manifest = json.loads((model_dir / "manifest.json").read_text())
     chosen = manifest["config"]["blend"]
-    assert chosen in BLEND_GRID  # resolved by training: a saved model never says "auto"
+    assert 0.0 <= chosen <= 1.0  # resolved by training: a saved model never says "auto"
     assert manifest["config"]["baseline"] == "ets+theta"  # the default
     saved = json.loads((model_dir / "metrics.json").read_text())
     assert saved["blend_weight"] == chosen and saved["baseline"] == "ets+theta" and "ets+theta" in saved
@@ -224,8 +224,10 @@ def test_train_ships_seasonal_naive_when_validation_scores_every_blend_worse(tmp
     assert (config["blend"], config["baseline"]) == (0.0, "snaive")
     assert scores["choice"]["shipped"] == "seasonal naive alone"
     assert "every blend scored worse than seasonal naive" in scores["choice"]["reason"]
-    assert set(scores["choice"]["candidates"]) == {"LSTM alone", "LSTM 0.5 + ETS+Theta 0.5", "ETS+Theta alone",
-                                                  "seasonal naive alone"}
+    candidates = set(scores["choice"]["candidates"])
+    assert {"LSTM alone", "ETS+Theta alone", "seasonal naive alone"} <= candidates  # and the weighted blend
+    weighted = candidates - {"LSTM alone", "ETS+Theta alone", "seasonal naive alone"}
+    assert len(weighted) <= 1 and all(re.fullmatch(r"LSTM 0\.\d+ \+ ETS\+Theta 0\.\d+", name) for name in weighted)
     assert scores["ets+theta"]["mae"] > 0 and scores["lstm"]["mae"] == pytest.approx(0.0, abs=1e-9)
     assert "Forecast: seasonal naive alone (every blend scored worse" in result.stderr
     assert "loses to seasonal naive" not in result.stderr
