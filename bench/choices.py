@@ -29,16 +29,13 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import json
 import math
 from pathlib import Path
 
 import numpy as np
 
 import suite
-from margins import choose_blend, screen
-
-WEIGHTS = (1.0, 0.5, 0.0)  # the LSTM alone, the even blend, the partner alone
+from margins import WEIGHTS, choose_blend, read_run, screen
 
 
 def window_errors(actual: np.ndarray, forecast: np.ndarray, scales: np.ndarray) -> np.ndarray:
@@ -67,17 +64,13 @@ def choose(errors: dict[float, np.ndarray], rule: str) -> float:
 
 def run_scores(work: Path, name: str, test, rules: list[str]) -> tuple[float, list[float], str]:
     """(the run's default MASE on the holdout, the MASE each rule ships, a line of detail)."""
-    from forecast_cli import baselines, blend
+    from forecast_cli import blend
 
-    spec = suite.SETS[name]
-    choice = json.loads((work / "model" / "metrics.json").read_text())["choice"]
+    run = read_run(work, name, test)
+    if run.guarded:
+        return run.default, [run.default] * len(rules), f"{work.name}: the guard shipped {run.choice['shipped']}"
+    lstm, partner = run.lstm, run.partner
     saved = np.load(work / "validation.npz")
-    actual, scales, methods, config = suite.method_forecasts(name, spec, work, work / "train.csv", test)
-    default = suite.score(actual, methods["default"], scales, work.name)["mase"]
-    if "seasonal naive" in choice["shipped"]:
-        return default, [default] * len(rules), f"{work.name}: the guard shipped {choice['shipped']}"
-    partner = methods[f"{baselines.LABELS[config.baseline]} (season {config.baseline_season})"]
-    lstm = methods["lstm alone"]
     errors = {w: window_errors(saved["actual"], blend.blend(saved["point"], saved["base"], w), saved["scales"])
               for w in WEIGHTS}
     order = list(suite.by_series(test))  # the rows of the holdout forecasts
@@ -90,10 +83,10 @@ def run_scores(work: Path, name: str, test, rules: list[str]) -> tuple[float, li
                 if mine.sum() >= int(rule.split(":")[1]) and np.isfinite(errors[0.5][mine]).all():
                     weight = choose({w: e[mine] for w, e in errors.items()}, "margin")
                     forecast[row] = blend.blend(lstm[row], partner[row], weight)
-        shipped.append(suite.score(actual, forecast, scales, f"{work.name} {rule}")["mase"])
-    detail = (f"{work.name}: shipped {choice['shipped']}, {default:.4f}; "
+        shipped.append(suite.score(run.actual, forecast, run.scales, f"{work.name} {rule}")["mase"])
+    detail = (f"{work.name}: shipped {run.choice['shipped']}, {run.default:.4f}; "
               + "; ".join(f"{rule} {value:.4f}" for rule, value in zip(rules, shipped)))
-    return default, shipped, detail
+    return run.default, shipped, detail
 
 
 def main() -> None:

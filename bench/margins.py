@@ -16,10 +16,13 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
+
+import numpy as np
 
 import suite
 
@@ -42,21 +45,46 @@ def choose_blend(scores: dict[float, float], margin: float = BLEND_MARGIN) -> fl
     return max(weight for weight, value in scores.items() if value <= best * (1 + 1e-9))
 
 
+@dataclasses.dataclass
+class Run:
+    """One holdout run of `bench/suite.py`: what it shipped and why, and the forecasts a choice
+    of the blend is made from."""
+
+    choice: dict[str, Any]  # metrics.json's `choice`
+    actual: np.ndarray  # the holdout values, (series, horizon)
+    scales: np.ndarray  # their MASE scales
+    default: float  # the holdout MASE of what the run shipped
+    lstm: np.ndarray  # the LSTM alone's holdout forecast
+    partner: np.ndarray  # the partner's alone
+    config: Any  # the model's TrainConfig
+
+    @property
+    def guarded(self) -> bool:
+        """The guard shipped seasonal naive: every rule keeps it."""
+        return "seasonal naive" in self.choice["shipped"]
+
+
+def read_run(work: Path, name: str, test) -> Run:
+    """The run in `work` of set `name`, scored against its holdout rows `test`."""
+    from forecast_cli import baselines
+
+    choice = json.loads((work / "model" / "metrics.json").read_text())["choice"]
+    actual, scales, methods, config = suite.method_forecasts(name, suite.SETS[name], work, work / "train.csv", test)
+    partner = methods[f"{baselines.LABELS[config.baseline]} (season {config.baseline_season})"]
+    default = suite.score(actual, methods["default"], scales, work.name)["mase"]
+    return Run(choice, actual, scales, default, methods["lstm alone"], partner, config)
+
+
 def run_scores(work: Path, name: str, test, margins: list[float]) -> tuple[float, list[float], str]:
     """(the run's default MASE on the holdout, the MASE each margin ships, a line of detail)."""
-    spec = suite.SETS[name]
-    choice = json.loads((work / "model" / "metrics.json").read_text())["choice"]
-    actual, scales, methods, config = suite.method_forecasts(name, spec, work, work / "train.csv", test)
-    from forecast_cli import baselines, blend
-    label = baselines.LABELS[config.baseline]
-    partner = methods[f"{label} (season {config.baseline_season})"]
-    forecasts = {1.0: methods["lstm alone"], 0.0: partner}
-    forecasts[0.5] = (forecasts[1.0] + partner) / 2
-    holdout = {w: suite.score(actual, f, scales, f"{work.name} {w}")["mase"] for w, f in forecasts.items()}
-    validation = {w: choice["candidates"][blend.blend_text(w, config.baseline)] for w in WEIGHTS}
-    default = suite.score(actual, methods["default"], scales, work.name)["mase"]
-    guarded = "seasonal naive" in choice["shipped"]
-    shipped = [default if guarded else holdout[choose_blend(validation, m)] for m in margins]
+    from forecast_cli import blend
+
+    run = read_run(work, name, test)
+    choice, default = run.choice, run.default
+    forecasts = {w: blend.blend(run.lstm, run.partner, w) for w in WEIGHTS}
+    holdout = {w: suite.score(run.actual, f, run.scales, f"{work.name} {w}")["mase"] for w, f in forecasts.items()}
+    validation = {w: choice["candidates"][blend.blend_text(w, run.config.baseline)] for w in WEIGHTS}
+    shipped = [default if run.guarded else holdout[choose_blend(validation, m)] for m in margins]
     detail = (f"{work.name}: shipped {choice['shipped']}; validation LSTM / blend / partner "
               + " / ".join(f"{validation[w]:.3f}" for w in WEIGHTS) + "; holdout "
               + " / ".join(f"{holdout[w]:.3f}" for w in WEIGHTS))

@@ -220,7 +220,8 @@ def main() -> None:
             history.to_csv(train_csv, index=False)
             # The default seed alone passes no --seed, so that runs keep the flags they had before --seeds.
             flags = [*spec.flags, *args.extra, *(["--seed", str(seed)] if seeds != [42] else [])]
-            os.environ["BENCH_VALIDATION_DUMP"] = str(work / "validation.npz")
+            if args.dump_validation:
+                os.environ["BENCH_VALIDATION_DUMP"] = str(work / "validation.npz")
             train_s = results.get(key, {}).get("train_seconds", math.nan) if args.skip_train else run(
                 [*trainer, "train", str(train_csv), "--horizon", str(spec.horizon), "--out", str(work / "model"),
                  "--quiet", *flags], code)

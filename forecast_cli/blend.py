@@ -141,7 +141,8 @@ def validation_metrics(ws, forecast: np.ndarray, config: TrainConfig,
     weight by `inverse_error_weight` of the LSTM's and the partner's scores (the LSTM alone with
     future covariates, which the baseline cannot see), then `guard`, which ships seasonal naive
     instead when every candidate scores worse than it. `blend_weight` and `baseline` say what was
-    chosen, `choice` what and why, `blend_scores` each weight's score. `mapper` spreads the per-series ETS fits (see `baselines.forecasts`)."""
+    chosen, `choice` what and why, `blend_scores` each weight's score. `mapper` spreads the
+    per-series ETS fits (see `baselines.forecasts`)."""
     season, horizon = config.season, config.horizon
     actual = ws.val_actual
     scales = np.array([metrics.mase_scale(h, season) for h in ws.val_history])
