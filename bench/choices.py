@@ -28,14 +28,13 @@ Usage:
 
 from __future__ import annotations
 
-import argparse
 import math
 from pathlib import Path
 
 import numpy as np
 
 import suite
-from margins import WEIGHTS, choose_blend, read_run, screen
+from margins import WEIGHTS, choose_blend, read_run, rules_main
 
 
 def window_errors(actual: np.ndarray, forecast: np.ndarray, scales: np.ndarray) -> np.ndarray:
@@ -90,14 +89,7 @@ def run_scores(work: Path, name: str, test, rules: list[str]) -> tuple[float, li
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--labels", required=True, help="bench/suite.py --holdout --dump-validation runs, comma-separated")
-    parser.add_argument("--rules", default="margin,significant:1,significant:2,per-series:1,per-series:5,inverse:2,inverse:3")
-    parser.add_argument("--data-root", default=str(suite.ROOT.parent / "shared" / "datasets"))
-    args = parser.parse_args()
-    rules = args.rules.split(",")
-    screen(args.labels.split(","), Path(args.data_root), rules,
-           lambda work, name, test: run_scores(work, name, test, rules))
+    rules_main(__doc__, "margin,significant:1,significant:2,per-series:1,per-series:5,inverse:2,inverse:3", run_scores)
 
 
 if __name__ == "__main__":

@@ -117,6 +117,20 @@ def screen(labels: list[str], data_root: Path, columns: list[str],
     print("| geometric mean | " + " | ".join(f"**{v:.4f}**" for v in overall) + " |")
 
 
+def rules_main(doc: str, default_rules: str,
+               run_scores: Callable[[Path, str, object, list[str]], tuple[float, list[float], str]]) -> None:
+    """The command line of the offline screens of dumped runs (`choices.py`, `members.py`):
+    `--labels` runs, `--rules` scored by `run_scores(run folder, set, holdout rows, rules)`."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--labels", required=True, help="bench/suite.py --holdout --dump-validation runs, comma-separated")
+    parser.add_argument("--rules", default=default_rules)
+    parser.add_argument("--data-root", default=str(suite.ROOT.parent / "shared" / "datasets"))
+    args = parser.parse_args()
+    rules = args.rules.split(",")
+    screen(args.labels.split(","), Path(args.data_root), rules,
+           lambda work, name, test: run_scores(work, name, test, rules))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--labels", required=True, help="bench/suite.py --holdout runs, comma-separated")

@@ -26,7 +26,8 @@ and never reads a test file: use it for choosing anything. Without it the test f
 for reporting, once.
 
 --dump-validation also saves each run's validation windows (`bench/validation_dump.py`), from
-which `bench/choices.py` screens other ways of choosing the blend without training.
+which `bench/choices.py` screens other ways of choosing the blend, and `bench/members.py` other
+weights for the partner's two members, without training.
 
 --seeds 42,7,3 trains each set once per seed (`--seed`; the first seed's results keep the set's
 name, the others are `set@seed`) and ends with each set's mean and spread over the seeds: the
