@@ -18,6 +18,10 @@ Rules (comma-separated in `--rules`):
                   the partner alone on the validation windows (P 1: a partner twice as good
                   takes two thirds; the weight rounded to two decimals: P 3 is the tool's rule
                   since 2026-12-02, `forecast_cli.blend.inverse_error_weight`)
+  steps:B[:L]     `inverse:3` apart for each of B blocks of the horizon's steps (the first
+                  steps, ..., the last), each block its own weight from its own steps'
+                  errors; with L, fewer blocks where the horizon is short, so that each block
+                  holds L steps or more (one block, today's rule, below 2 L)
 
 Prints each run's holdout MASE under each rule, then per set the MASE relative to the run's own
 default (averaged over the seeds in log terms) and their geometric mean over the sets.
@@ -61,6 +65,24 @@ def choose(errors: dict[float, np.ndarray], rule: str) -> float:
     return chosen
 
 
+def by_steps(saved, lstm: np.ndarray, partner: np.ndarray, blocks: int, least: int = 1) -> np.ndarray:
+    """The LSTM and the partner weighed by `inverse_error_weight` apart for each block of the
+    horizon's steps, from the validation errors on that block's steps alone."""
+    from forecast_cli.blend import inverse_error_weight
+
+    horizon = lstm.shape[1]
+    blocks = max(1, min(blocks, horizon // least))
+    edges = np.linspace(0, horizon, blocks + 1).round().astype(int)
+    forecast = np.empty_like(lstm)
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        part = slice(lo, hi)
+        network, base = (float(np.nanmean(window_errors(saved["actual"][:, part], f[:, part], saved["scales"])))
+                         for f in (saved["point"], saved["base"]))
+        weight = inverse_error_weight(network, base)
+        forecast[:, part] = weight * lstm[:, part] + (1 - weight) * partner[:, part]
+    return forecast
+
+
 def run_scores(work: Path, name: str, test, rules: list[str]) -> tuple[float, list[float], str]:
     """(the run's default MASE on the holdout, the MASE each rule ships, a line of detail)."""
     from forecast_cli import blend
@@ -75,6 +97,10 @@ def run_scores(work: Path, name: str, test, rules: list[str]) -> tuple[float, li
     order = list(suite.by_series(test))  # the rows of the holdout forecasts
     shipped = []
     for rule in rules:
+        if rule.startswith("steps:"):
+            forecast = by_steps(saved, lstm, partner, *(int(part) for part in rule.split(":")[1:]))
+            shipped.append(suite.score(run.actual, forecast, run.scales, f"{work.name} {rule}")["mase"])
+            continue
         forecast = blend.blend(lstm, partner, choose(errors, rule)).copy()  # rows change below
         if rule.startswith("per-series:"):
             for row, uid in enumerate(order):
