@@ -7,8 +7,8 @@ forecasts can take its own weight.
 Each run saved its validation windows (`validation.npz`: series, actual values, the network's and
 the partner's forecasts); their histories are cut again from the run's `train.csv` (each window
 the end of its series, or one of its last blocks of `horizon` values), ETS and Theta are fitted
-to each by the run's frozen code, and their mean is checked against the saved partner forecast
-before anything is scored. On the holdout, Theta's forecast is twice ETS+Theta's less ETS's.
+to each by the installed `forecast_cli`, and their mean must score what the saved partner scored
+(to 0.1%), so that a partner changed since the run stops the screen instead of skewing it. On the holdout, Theta's forecast is twice ETS+Theta's less ETS's.
 
 Rules (comma-separated in `--rules`):
   inverse:P    the tool's rule: the LSTM against the even mean of ETS and Theta, 1 / MASE**P
