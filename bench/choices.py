@@ -68,7 +68,7 @@ def choose(errors: dict[float, np.ndarray], rule: str) -> float:
 def by_steps(saved, lstm: np.ndarray, partner: np.ndarray, blocks: int, least: int = 1) -> np.ndarray:
     """The LSTM and the partner weighed by `inverse_error_weight` apart for each block of the
     horizon's steps, from the validation errors on that block's steps alone."""
-    from forecast_cli.blend import inverse_error_weight
+    from forecast_cli import blend
 
     horizon = lstm.shape[1]
     blocks = max(1, min(blocks, horizon // least))
@@ -78,8 +78,7 @@ def by_steps(saved, lstm: np.ndarray, partner: np.ndarray, blocks: int, least: i
         part = slice(lo, hi)
         network, base = (float(np.nanmean(window_errors(saved["actual"][:, part], f[:, part], saved["scales"])))
                          for f in (saved["point"], saved["base"]))
-        weight = inverse_error_weight(network, base)
-        forecast[:, part] = weight * lstm[:, part] + (1 - weight) * partner[:, part]
+        forecast[:, part] = blend.blend(lstm[:, part], partner[:, part], blend.inverse_error_weight(network, base))
     return forecast
 
 
@@ -99,9 +98,8 @@ def run_scores(work: Path, name: str, test, rules: list[str]) -> tuple[float, li
     for rule in rules:
         if rule.startswith("steps:"):
             forecast = by_steps(saved, lstm, partner, *(int(part) for part in rule.split(":")[1:]))
-            shipped.append(suite.score(run.actual, forecast, run.scales, f"{work.name} {rule}")["mase"])
-            continue
-        forecast = blend.blend(lstm, partner, choose(errors, rule)).copy()  # rows change below
+        else:
+            forecast = blend.blend(lstm, partner, choose(errors, rule)).copy()  # rows change below
         if rule.startswith("per-series:"):
             for row, uid in enumerate(order):
                 mine = saved["ids"] == uid

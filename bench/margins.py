@@ -57,6 +57,7 @@ class Run:
     lstm: np.ndarray  # the LSTM alone's holdout forecast
     partner: np.ndarray  # the partner's alone
     config: Any  # the model's TrainConfig
+    methods: dict[str, np.ndarray]  # every method's holdout forecast (`suite.method_forecasts`)
 
     @property
     def guarded(self) -> bool:
@@ -72,7 +73,7 @@ def read_run(work: Path, name: str, test) -> Run:
     actual, scales, methods, config = suite.method_forecasts(name, suite.SETS[name], work, work / "train.csv", test)
     partner = methods[f"{baselines.LABELS[config.baseline]} (season {config.baseline_season})"]
     default = suite.score(actual, methods["default"], scales, work.name)["mase"]
-    return Run(choice, actual, scales, default, methods["lstm alone"], partner, config)
+    return Run(choice, actual, scales, default, methods["lstm alone"], partner, config, methods)
 
 
 def run_scores(work: Path, name: str, test, margins: list[float]) -> tuple[float, list[float], str]:

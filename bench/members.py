@@ -103,8 +103,7 @@ def run_scores(work: Path, name: str, test, rules: list[str]) -> tuple[float, li
     if not abs(refitted / kept - 1) < 1e-3:
         raise SystemExit(f"Error: {work}: the partner refitted scores {refitted:.5f} on the validation "
                          f"windows, the saved forecast {kept:.5f}")
-    _, _, methods, _ = suite.method_forecasts(name, suite.SETS[name], work, work / "train.csv", test)
-    ets_ahead = methods[f"{baselines.LABELS['ets']} (season {season})"]
+    ets_ahead = run.methods[f"{baselines.LABELS['ets']} (season {season})"]
     holdout = np.stack([run.lstm, ets_ahead, 2 * run.partner - ets_ahead])
     shipped = []
     for rule in rules:
