@@ -105,13 +105,24 @@ def run_scores(work: Path, name: str, test, rules: list[str]) -> tuple[float, li
                          f"windows, the saved forecast {kept:.5f}")
     ets_ahead = run.methods[f"{baselines.LABELS['ets']} (season {season})"]
     holdout = np.stack([run.lstm, ets_ahead, 2 * run.partner - ets_ahead])
+    return ship(work.name, run, rules, lambda rule: rule_weights(rule, lambda w: score(validation, w)),
+                lambda w: score(validation, w), holdout, ("LSTM", "ETS", "Theta"))
+
+
+def ship(name: str, run, rules: list[str], weigh: Callable[[str], np.ndarray], score: Callable[[np.ndarray], float],
+         holdout: np.ndarray, labels: tuple[str, ...], keeps_guard: Callable[[str], bool] = lambda rule: True,
+         ) -> tuple[float, list[float], str]:
+    """What each rule ships on the holdout of `run` (named `name`): the forecasts `holdout` (one
+    per label) weighed by `weigh(rule)`, or the run's own default where the guard shipped seasonal
+    naive and `keeps_guard(rule)`; `score(w)` is the validation MASE of weights `w`. Returns (the
+    run's default MASE, the MASE each rule ships, a line of detail)."""
     shipped = []
     for rule in rules:
-        w = rule_weights(rule, lambda w: score(validation, w))
-        forecast = np.tensordot(w, holdout, 1)
-        shipped.append(run.default if run.guarded else suite.score(run.actual, forecast, run.scales, f"{work.name} {rule}")["mase"])
-    members = " ".join(f"{label} {score(validation, w):.3f}" for label, w in zip(("LSTM", "ETS", "Theta"), np.eye(3)))
-    detail = (f"{work.name}: validation {members}; holdout default {run.default:.4f}; "
+        forecast = np.tensordot(weigh(rule), holdout, 1)
+        guarded = run.guarded and keeps_guard(rule)
+        shipped.append(run.default if guarded else suite.score(run.actual, forecast, run.scales, f"{name} {rule}")["mase"])
+    members = " ".join(f"{label} {score(w):.3f}" for label, w in zip(labels, np.eye(len(labels))))
+    detail = (f"{name}: validation {members}; holdout default {run.default:.4f}; "
               + "; ".join(f"{rule} {value:.4f}" for rule, value in zip(rules, shipped)))
     return run.default, shipped, detail
 
