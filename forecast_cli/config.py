@@ -356,8 +356,9 @@ def fitting_lookback(horizon: int, season: int, shortest: int) -> int:
 
 
 VALIDATION_TARGET = 64  # validation windows wanted in all when the data allow it
-WINDOW_BUDGET = 20_000  # training windows a run can afford when series are few and long
 ALL_WINDOWS = 100_000  # up to this many in all, every training window is used
+STEP_BUDGET = 5_000_000  # beyond that, window steps (windows x lookback) an epoch reads, about
+WINDOW_BUDGET = 20_000  # beyond that, training windows kept in all at the least (with few, long series)
 MANY_SERIES_WINDOWS = 200_000  # beyond 2,000 series (100 windows each), the windows in all stay at this
 LONG_SERIES = 1_000  # values from which a series can spare several validation blocks
 VALIDATION_SERIES = 10_000  # series that give validation windows, at most (chosen at random beyond)
@@ -401,34 +402,42 @@ def default_val_windows(n_series: int, longest: int, lookback: int, horizon: int
     return max(1, min(wanted, quarter, room))
 
 
-def default_max_windows(windows: list[int]) -> int:
+def default_max_windows(windows: list[int], lookback: int) -> int:
     """Training windows kept per series (the most recent) when `--max-windows` is not given:
-    every window when the data offers at most 100,000 in all; else 100 per series, or more when
-    there are fewer than 200 series, up to about 20,000 windows in all; and beyond 2,000 series,
-    fewer per series (at least one), so that there are about 200,000 in all: the network's cost
-    (its windows held in memory, and each epoch's time) then stops growing with the number of
-    series. Every set of the benchmark suite has fewer than 2,000 series and keeps its windows.
+    every window when the data offers at most 100,000 in all; else each series' most recent, as
+    many as make about 5 million window steps an epoch (windows x `lookback`) in all, between
+    20,000 and 100,000 windows, and at least 100 a series; beyond 2,000 series fewer per series
+    (at least one), so that there are about 200,000 in all: the network's cost (its windows held
+    in memory, and each epoch's time) then stops growing with the number of series.
 
-    Using every window forecast the tourism-monthly holdout better than 100 per series (MAPE 26.47
-    against 26.73, bench/RESULTS.md) for twice the time; M4 weekly's 330,000 windows would take
-    past 15 minutes, hence the cap above 100,000. A budget of window steps (windows x lookback)
-    for long windows was tried and dropped: capped at 4.8 million steps, ETTh1's seven columns at
-    h 168 kept 4,082 of 11,017 windows each and forecast the holdout 23% worse (MASE 1.026
-    against 0.833), as a 4-million budget had at h 720 (bench/RESULTS.md).
+    Past 100,000 each series had kept 100 windows, so data just past the total trained on a
+    fraction of what data just below it used: ETTh1 cut into 126 series of 40 days offers 97,000
+    windows and uses them all, while a few hundred such series kept each one's last four days.
+    On the M4-weekly holdout (359 series, 894,000 windows offered), 207 windows a series (this
+    budget at its lookback of 67) instead of 100 forecast 1.4% better over five seeds (better on
+    four; the LSTM alone 3.3% better) in 1.6 times the training time. 279 a series (100,000
+    windows) forecast 1% better on three seeds (better on two) but took up to 591 s, which the test split's
+    longer windows would push past 10 minutes: hence a budget of steps, which is what an epoch
+    costs (bench/RESULTS.md). Below 100,000 windows no budget applies: capped at 4.8 million steps,
+    ETTh1's seven columns at h 168 kept 4,082 of 11,017 windows each and forecast the holdout 23%
+    worse (MASE 1.026 against 0.833), as a 4-million budget had at h 720. Using every window
+    forecast the tourism-monthly holdout better than 100 per series (MAPE 26.47 against 26.73).
 
     Args:
         windows: the training windows each series offers.
+        lookback: the steps each window reads.
 
     Example:
-        >>> default_max_windows([238] * 366), default_max_windows([2492] * 359), default_max_windows([150_000])
-        (238, 100, 20000)
-        >>> default_max_windows([150] * 10_000), default_max_windows([150] * 1_000_000)
+        >>> default_max_windows([238] * 366, 24), default_max_windows([2492] * 359, 67), default_max_windows([150_000], 48)
+        (238, 207, 100000)
+        >>> default_max_windows([150] * 10_000, 12), default_max_windows([150] * 1_000_000, 12)
         (20, 1)
     """
     if sum(windows) <= ALL_WINDOWS:
         return max(1, max(windows, default=1))
     n = max(1, len(windows))
-    return min(max(100, -(-WINDOW_BUDGET // n)), max(1, MANY_SERIES_WINDOWS // n))
+    budget = max(WINDOW_BUDGET, min(ALL_WINDOWS, STEP_BUDGET // max(1, lookback)))
+    return min(max(100, budget // n), max(1, MANY_SERIES_WINDOWS // n))
 
 
 def refit_epochs(best_epoch: int, start: str) -> int:
@@ -522,7 +531,7 @@ def resolve_settings(config: TrainConfig, lengths: np.ndarray, nonnegative: bool
     val_windows = config.val_windows or default_val_windows(len(lengths), longest, lookback, horizon)
     # Windows each series offers to the refit (validation part included), the most of any stage.
     offered = [max(0, n - lookback - horizon + 1) for n in lengths.tolist()]
-    max_windows = config.max_windows or default_max_windows(offered)
+    max_windows = config.max_windows or default_max_windows(offered, lookback)
     need = lookback + horizon * (1 + val_windows)
     if longest < need:
         raise DataError(

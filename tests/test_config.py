@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from forecast_cli.config import TrainConfig, default_batch_size, default_lookback, default_max_windows
@@ -35,13 +36,22 @@ def test_defaults():
 
 
 def test_every_window_is_used_up_to_the_budget():
-    assert default_max_windows([238] * 366) == 238  # tourism monthly: 87,108 windows, all kept
-    assert default_max_windows([2492] * 359) == 100  # M4 weekly: 894,628 offered, 100 per series
-    assert default_max_windows([150_000]) == 20_000  # one very long series: 20,000
-    assert default_max_windows([600] * 10) == 600 and default_max_windows([0, 0]) == 1
+    assert default_max_windows([238] * 366, 24) == 238  # tourism monthly: 87,108 windows, all kept
+    assert default_max_windows([600] * 10, 24) == 600 and default_max_windows([0, 0], 4) == 1
+
+
+def test_past_the_budget_the_windows_make_about_five_million_steps():
+    # M4 weekly: 894,628 offered; 74,626 windows of 67 steps in all, 207 a series
+    assert default_max_windows([2492] * 359, 67) == 207
+    # Hourly series, a two-day window: 100,000 windows in all, as just below the budget
+    assert default_max_windows([800] * 400, 48) == 250
+    assert default_max_windows([150_000], 48) == 100_000  # one very long series
+    assert default_max_windows([150_000], 336) == 20_000  # long windows: 20,000 at the least
+    assert default_max_windows([1_000] * 150, 336) == 133  # 150 long series: 20,000 in all
+    assert default_max_windows([600] * 1_500, 48) == 100  # and 100 a series at the least
     # Beyond 2,000 series the windows in all stop growing: about 200,000, at least one a series.
-    assert default_max_windows([150] * 2_000) == 100 and default_max_windows([150] * 10_000) == 20
-    assert default_max_windows([150] * 100_000) == 2 and default_max_windows([150] * 1_000_000) == 1
+    assert default_max_windows([150] * 2_000, 12) == 100 and default_max_windows([150] * 10_000, 12) == 20
+    assert default_max_windows([150] * 100_000, 12) == 2 and default_max_windows([150] * 1_000_000, 12) == 1
 
 
 def test_resolved_config_keeps_every_window_of_small_data(long_csv):
@@ -58,3 +68,16 @@ def test_resolved_config_keeps_every_window_of_small_data(long_csv):
     validated = make_windows(series, 8, 4, config.val_windows, config.max_windows)
     refit = make_windows(series, 8, 4, 0, config.max_windows)  # as the refit cuts them
     assert len(validated.x_train) == 3 * (48 - 4 - 8 - 4 + 1) and len(refit.x_train) == 3 * (48 - 8 - 4 + 1)
+
+
+def test_resolved_config_caps_many_hourly_series_by_window_steps():
+    from forecast_cli.config import resolve_settings
+
+    # 300 series of 960 hours, horizon 48, season 24 (lookback 48): 259,500 windows offered; the
+    # network reads 100,000 of them, the most recent 333 of each series, not 100.
+    config = resolve_settings(TrainConfig(horizon=48, season=24), np.full(300, 960), True, (24,), "hourly.csv")
+    assert config.lookback == 48 and config.max_windows == 333
+    # With a week's lookback, the same data keeps 5,000,000 / 168 = 29,761 windows: 99 a series,
+    # so 100, the least.
+    config = resolve_settings(TrainConfig(horizon=48, season=24, lookback=168), np.full(300, 960), True, (24,), "hourly.csv")
+    assert config.max_windows == 100
