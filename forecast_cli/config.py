@@ -415,7 +415,7 @@ def default_max_windows(windows: list[int], lookback: int) -> int:
     windows and uses them all, while a few hundred such series kept each one's last four days.
     On the M4-weekly holdout (359 series, 894,000 windows offered), 207 windows a series (this
     budget at its lookback of 67) instead of 100 forecast 1.4% better over five seeds (better on
-    four; the LSTM alone 3.3% better) in 1.6 times the training time. 279 a series (100,000
+    four; the LSTM alone 3.2% better) in 1.6 times the training time. 279 a series (100,000
     windows) forecast 1% better on three seeds (better on two) but took up to 591 s, which the test split's
     longer windows would push past 10 minutes: hence a budget of steps, which is what an epoch
     costs (bench/RESULTS.md). Below 100,000 windows no budget applies: capped at 4.8 million steps,
