@@ -414,15 +414,16 @@ def default_max_windows(windows: list[int], lookback: int) -> int:
     data just past the total trained on a fraction of what data just below it used: ETTh1 cut
     into 126 series of 40 days read all its 96,894 windows, but 20,000 of the 102,942 it offered
     with each series 48 hours longer; a few hundred such series kept each one's last four days.
-    On the M4-weekly holdout (359 series, 894,000 windows offered), 207 windows a series (this
+    On the M4-weekly holdout (359 series, 334,664 windows offered), 207 windows a series (this
     budget at its lookback of 67) instead of 100 forecast 1.4% better over five seeds (better on
     four; the LSTM alone 3.2% better) in 1.6 times the training time. 279 a series (100,000
-    windows) forecast 1% better on three seeds (better on two) but took up to 591 s, which the test split's
-    longer windows would push past 10 minutes: hence a budget of steps, which is what an epoch
-    costs (bench/RESULTS.md). Below 100,000 windows no budget applies: capped at 4.8 million steps,
-    ETTh1's seven columns at h 168 kept 4,082 of 11,017 windows each and forecast the holdout 23%
-    worse (MASE 1.026 against 0.833), as a 4-million budget had at h 720. Using every window
-    forecast the tourism-monthly holdout better than 100 per series (MAPE 26.47 against 26.73).
+    windows) forecast 1% better on three seeds (better on two) but took up to 591 s, which the
+    test split's longer windows would push past 10 minutes: hence a budget of steps, which is
+    what an epoch costs (bench/RESULTS.md). Below 100,000 windows no budget applies: capped at
+    4.8 million steps, ETTh1's seven columns at h 168 kept 4,082 of 11,017 windows each and
+    forecast the holdout 23% worse (MASE 1.026 against 0.833), as a 4-million budget had at
+    h 720. Using every window forecast the tourism-monthly holdout better than 100 per series
+    (MAPE 26.47 against 26.73).
 
     Args:
         windows: the training windows each series offers.
