@@ -36,15 +36,20 @@ import pandas as pd
 import suite
 from choices import window_errors
 from margins import read_run, rules_main
-from members import ship, weights
+from members import ship, weigh_pair, weights
 
 RIDGE = float(os.environ.get("LINEAR_RIDGE", "1e-3"))  # the penalty, relative to the mean diagonal of X'X
+
+
+def _design(x: np.ndarray) -> np.ndarray:
+    """The windows `x` (n, ...) flattened, with a column of ones for the intercept."""
+    return np.hstack([x.reshape(len(x), -1).astype("float64"), np.ones((len(x), 1))])
 
 
 def fit_linear(x: np.ndarray, y: np.ndarray, ridge: float = RIDGE) -> np.ndarray:
     """Ridge regression of the outputs `y` (n, horizon) on the flattened windows `x` (n, ...)
     with an intercept: the coefficients (features + 1, horizon)."""
-    design = np.hstack([x.reshape(len(x), -1).astype("float64"), np.ones((len(x), 1))])
+    design = _design(x)
     gram = design.T @ design
     penalty = ridge * np.trace(gram) / len(gram) * np.eye(len(gram))
     penalty[-1, -1] = 0.0  # the intercept is not shrunk
@@ -52,7 +57,7 @@ def fit_linear(x: np.ndarray, y: np.ndarray, ridge: float = RIDGE) -> np.ndarray
 
 
 def apply_linear(coef: np.ndarray, x: np.ndarray) -> np.ndarray:
-    return np.hstack([x.reshape(len(x), -1).astype("float64"), np.ones((len(x), 1))]) @ coef
+    return _design(x) @ coef
 
 
 def linear_forecasts(work: Path, config, saved) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -67,8 +72,7 @@ def linear_forecasts(work: Path, config, saved) -> tuple[np.ndarray, np.ndarray,
     coef = fit_linear(ws.x_train, ws.y_train)
     val = invert_outputs(apply_linear(coef, ws.x_val), ws.val_base, [ws.scalings[u] for u in ws.val_ids])
     # The saved windows, in the tool's order (series sorted by id), each series' oldest first.
-    keys = [(u, k) for u, k in _occurrences(ws.val_ids)]
-    where = {key: i for i, key in enumerate(keys)}
+    where = {key: i for i, key in enumerate(_occurrences(ws.val_ids))}
     order = [where[key] for key in _occurrences(list(saved["ids"]))]
     if not np.allclose(ws.val_actual[order], saved["actual"]):
         raise SystemExit(f"Error: {work}: the validation windows cut from train.csv are not the saved ones")
@@ -92,8 +96,6 @@ def _occurrences(ids: list[str]) -> list[tuple[str, int]]:
 def rule_weights(rule: str, score) -> np.ndarray:
     """The weights of the LSTM, the partner and the linear forecast under `rule`; `score(w)` is
     the validation MASE of the forecast that weighs the three by `w`."""
-    from forecast_cli.blend import inverse_error_weight
-
     lstm, partner, linear = np.eye(3)
     if rule == "alone":
         return linear
@@ -111,12 +113,10 @@ def rule_weights(rule: str, score) -> np.ndarray:
         partner = (2 * partner + linear) / 3
         first = lstm
     elif kind == "net":
-        w = inverse_error_weight(score(lstm), score(linear), power)
-        first = w * lstm + (1 - w) * linear
+        first = weigh_pair(score, lstm, linear, power)
     else:
         raise SystemExit(f"Error: unknown rule {rule!r}; expected inverse:P, three:P, net:P, linear:P, mix:P, even:P or alone")
-    w = inverse_error_weight(score(first), score(partner), power)
-    return w * first + (1 - w) * partner
+    return weigh_pair(score, first, partner, power)
 
 
 def run_scores(work: Path, name: str, test, rules: list[str]) -> tuple[float, list[float], str]:

@@ -57,11 +57,18 @@ def weights(scores: list[float], power: float) -> np.ndarray:
     return out
 
 
+def weigh_pair(score: Callable[[np.ndarray], float], a: np.ndarray, b: np.ndarray, power: float) -> np.ndarray:
+    """Two forecasts' weight vectors `a` and `b` combined as the tool combines the LSTM and the
+    partner: `inverse_error_weight` of their validation scores `score(a)` and `score(b)`."""
+    from forecast_cli.blend import inverse_error_weight
+
+    w = inverse_error_weight(score(a), score(b), power)
+    return w * a + (1 - w) * b
+
+
 def rule_weights(rule: str, score: Callable[[np.ndarray], float]) -> np.ndarray:
     """The weights of the LSTM, ETS and Theta under `rule`; `score(w)` is the validation MASE of
     the forecast that weighs the three by `w`."""
-    from forecast_cli.blend import inverse_error_weight
-
     kind, power = rule.split(":")
     power = float(power)
     lstm, ets, theta = np.eye(3)
@@ -70,12 +77,10 @@ def rule_weights(rule: str, score: Callable[[np.ndarray], float]) -> np.ndarray:
     if kind == "inverse":
         partner = (ets + theta) / 2
     elif kind == "nested":
-        a = inverse_error_weight(score(ets), score(theta), power)
-        partner = a * ets + (1 - a) * theta
+        partner = weigh_pair(score, ets, theta, power)
     else:
         raise SystemExit(f"Error: unknown rule {rule!r}; expected inverse:P, three:P or nested:P")
-    w = inverse_error_weight(score(lstm), score(partner), power)
-    return w * lstm + (1 - w) * partner
+    return weigh_pair(score, lstm, partner, power)
 
 
 def run_scores(work: Path, name: str, test, rules: list[str]) -> tuple[float, list[float], str]:
@@ -94,19 +99,21 @@ def run_scores(work: Path, name: str, test, rules: list[str]) -> tuple[float, li
     mix = baselines.forecasts(histories, config.horizon, season, "ets+theta", log)
     validation = np.stack([saved["point"], ets, 2 * mix - ets])  # the LSTM, ETS, Theta
 
-    def score(forecasts: np.ndarray, w: np.ndarray) -> float:
+    def score_of(forecasts: np.ndarray, w: np.ndarray) -> float:
         return float(np.nanmean(window_errors(saved["actual"], np.tensordot(w, forecasts, 1), saved["scales"])))
+
+    def score(w: np.ndarray) -> float:
+        return score_of(validation, w)
 
     # The fits may differ in the last digits from the run's (made in a worker process: up to 0.3%
     # on a few of ETTh1's values); the partner's validation score must agree to 0.1%.
-    refitted, kept = score(validation, np.array([0, 0.5, 0.5])), score(saved["base"][None], np.ones(1))
+    refitted, kept = score(np.array([0, 0.5, 0.5])), score_of(saved["base"][None], np.ones(1))
     if not abs(refitted / kept - 1) < 1e-3:
         raise SystemExit(f"Error: {work}: the partner refitted scores {refitted:.5f} on the validation "
                          f"windows, the saved forecast {kept:.5f}")
     ets_ahead = run.methods[f"{baselines.LABELS['ets']} (season {season})"]
     holdout = np.stack([run.lstm, ets_ahead, 2 * run.partner - ets_ahead])
-    return ship(work.name, run, rules, lambda rule: rule_weights(rule, lambda w: score(validation, w)),
-                lambda w: score(validation, w), holdout, ("LSTM", "ETS", "Theta"))
+    return ship(work.name, run, rules, lambda rule: rule_weights(rule, score), score, holdout, ("LSTM", "ETS", "Theta"))
 
 
 def ship(name: str, run, rules: list[str], weigh: Callable[[str], np.ndarray], score: Callable[[np.ndarray], float],
