@@ -103,6 +103,9 @@ def screen(labels: list[str], data_root: Path, columns: list[str],
     for label in labels:
         for work in sorted((suite.ROOT / "bench" / "runs" / label / "holdout").iterdir()):
             name = work.name.split("@")[0]  # "set@seed" for the seeds after the first
+            if not (work / "forecast.csv").exists():
+                print(f"{work.name}: no forecast yet (a run in progress?), left out", flush=True)
+                continue
             if name not in tests:
                 tests[name] = suite.cut_holdout(suite.long_format(name, suite.SETS[name], data_root)[0],
                                                 suite.SETS[name].horizon)[1]

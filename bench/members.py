@@ -22,7 +22,7 @@ Usage:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -83,16 +83,23 @@ def rule_weights(rule: str, score: Callable[[np.ndarray], float]) -> np.ndarray:
     return weigh_pair(score, lstm, partner, power)
 
 
+def dumped_run(work: Path, name: str, test) -> tuple[Any, Any, list[np.ndarray]]:
+    """A dumped run of set `name` (`margins.read_run`), its saved validation windows, and their
+    histories cut again from its `train.csv` (stops where they are not the saved windows)."""
+    run = read_run(work, name, test)
+    saved = np.load(work / "validation.npz")
+    histories, actual = validation_histories(work / "train.csv", saved["ids"], run.config.horizon)
+    if not np.allclose(actual, saved["actual"]):
+        raise SystemExit(f"Error: {work}: the validation windows cut from train.csv are not the saved ones")
+    return run, saved, histories
+
+
 def run_scores(work: Path, name: str, test, rules: list[str]) -> tuple[float, list[float], str]:
     """(the run's default MASE on the holdout, the MASE each rule ships, a line of detail)."""
     from forecast_cli import baselines
 
-    run = read_run(work, name, test)
-    saved = np.load(work / "validation.npz")
+    run, saved, histories = dumped_run(work, name, test)
     config = run.config
-    histories, actual = validation_histories(work / "train.csv", saved["ids"], config.horizon)
-    if not np.allclose(actual, saved["actual"]):
-        raise SystemExit(f"Error: {work}: the validation windows cut from train.csv are not the saved ones")
     log, season = config.transform == "log", config.baseline_season
     # Fitted and forecast one history at a time, as the validation did.
     ets = baselines.forecasts(histories, config.horizon, season, "ets", log)

@@ -1,0 +1,165 @@
+"""Other statistical partners for the LSTM, on the models of `bench/suite.py --holdout
+--dump-validation` runs: no training. The partner today is the even mean of ETS (damped trend,
+season) and Theta; `--blend auto` weighs the LSTM against it by 1 / MASE^3 of each on the
+validation windows. Here each candidate partner is forecast on the same validation windows (their
+histories cut again from the run's `train.csv`, as `bench/members.py` does) and on the holdout,
+weighed against the run's own network by the same rule, and scored on the holdout.
+
+Candidates come from this package (`ets`, `theta`: today's members; `naive`, `snaive`) and from statsforecast's
+automatic models, fitted on the model's scale (the signed log where the run took the log):
+`autotheta` (the Theta family chosen per series: standard, optimised, dynamic), `dotm` (the
+dynamic optimised Theta), `stm` (the standard Theta, on the model's scale), `ces` (complex exponential smoothing), `arima` (AutoARIMA; seasonal
+up to a season of 52), `autoets`. A partner is written `a+b+...` (their mean) or `median:a+b+...`.
+The members' forecasts are cached by set in `bench/runs/partners-cache/`, so that a second
+screen of the same runs only combines them.
+
+Prints each run's holdout MASE under each partner, then per set the MASE relative to the run's
+own default (averaged over the seeds in log terms) and their geometric mean over the sets.
+
+Usage (statsforecast is not a dependency of the tool: install it beside it for the screen):
+    python bench/partners.py --labels vdump-c,vdump-d --rules ets+theta,ets+autotheta,median:ets+theta+arima+ces
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import suite
+from choices import window_errors
+from margins import rules_main
+from members import dumped_run
+
+CACHE = suite.ROOT / "bench" / "runs" / "partners-cache"
+LONGEST = int(os.environ.get("PARTNERS_LONGEST", "2000"))  # statsforecast fits read the latest values only
+OWN = ("ets", "theta", "naive", "snaive")
+EXTERNAL = ("autotheta", "dotm", "stm", "ces", "arima", "autoets")
+
+
+def signed_log(values: np.ndarray) -> np.ndarray:
+    return np.sign(values) * np.log1p(np.abs(values))
+
+
+def signed_exp(values: np.ndarray) -> np.ndarray:
+    return np.sign(values) * np.expm1(np.abs(values))
+
+
+def external(member: str, histories: list[np.ndarray], horizon: int, season: int, log: bool) -> np.ndarray:
+    """statsforecast's `member` forecast of each history (n, horizon), on the model's scale."""
+    from statsforecast import StatsForecast
+    from statsforecast import models as sf
+
+    seasonal = season if season > 1 else 1
+    make = {
+        "autotheta": lambda: sf.AutoTheta(season_length=seasonal),
+        "dotm": lambda: sf.DynamicOptimizedTheta(season_length=seasonal),
+        "stm": lambda: sf.Theta(season_length=seasonal),
+        "ces": lambda: sf.AutoCES(season_length=seasonal),
+        "arima": lambda: sf.AutoARIMA(season_length=seasonal if seasonal <= 52 else 1),
+        "autoets": lambda: sf.AutoETS(season_length=seasonal if seasonal <= 24 else 1),
+    }[member]
+    from forecast_cli import baselines
+
+    # Histories too short for the tool's ETS (it forecasts them by seasonal naive) take its
+    # forecast here too; a fit that fails takes naive (statsforecast's fallback) on the same scale.
+    forecast = baselines.forecasts(histories, horizon, season, "ets", log)
+    fit = [i for i, h in enumerate(histories) if len(h) >= baselines.ETS_MIN_VALUES]
+    rows = []
+    for i in fit:
+        values = np.asarray(histories[i], dtype="float64")[-LONGEST:]
+        values = signed_log(values) if log else values
+        rows.append(pd.DataFrame({"unique_id": i, "ds": np.arange(len(values)), "y": values}))
+    if rows:
+        frame = pd.concat(rows, ignore_index=True)
+        out = StatsForecast(models=[make()], freq=1, n_jobs=1, fallback_model=sf.Naive()).forecast(df=frame, h=horizon)
+        column = [c for c in out.columns if c not in ("unique_id", "ds")][0]
+        out = out.sort_values(["unique_id", "ds"])
+        values = out[column].to_numpy().reshape(-1, horizon)
+        ids = out["unique_id"].to_numpy()[::horizon].astype(int)
+        values = signed_exp(values) if log else values
+        good = np.isfinite(values).all(axis=1)
+        forecast[ids[good]] = values[good]
+    return forecast
+
+
+def members(name: str, part: str, histories: list[np.ndarray], horizon: int, season: int, log: bool,
+            wanted: set[str]) -> dict[str, np.ndarray]:
+    """Every member in `wanted` forecast for `histories`, cached by set and part (validation or
+    holdout): the histories of a set are the same in every run of it."""
+    from forecast_cli import baselines
+
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path = CACHE / f"{name}-{part}-s{season}-{'log' if log else 'raw'}.npz"
+    cached = dict(np.load(path)) if path.exists() else {}
+    if "ets" not in cached or "theta" not in cached:
+        ets = baselines.forecasts(histories, horizon, season, "ets", log)
+        mix = baselines.forecasts(histories, horizon, season, "ets+theta", log)
+        cached.update(ets=ets, theta=2 * mix - ets)
+    if "snaive" not in cached:
+        cached.update(naive=baselines.forecasts(histories, horizon, 1, "naive"),
+                      snaive=baselines.forecasts(histories, horizon, season, "snaive"))
+    for member in sorted(wanted - set(cached)):
+        start = time.perf_counter()
+        cached[member] = external(member, histories, horizon, season, log)
+        print(f"  {name} {part}: {member} forecast in {time.perf_counter() - start:.0f} s", flush=True)
+    np.savez(path, **cached)
+    return cached
+
+
+def partner_of(rule: str, forecasts: dict[str, np.ndarray]) -> np.ndarray:
+    """The partner a rule names: the mean (or, after `median:`, the median) of its members."""
+    how, _, names = rule.rpartition(":")
+    stack = np.stack([forecasts[m] for m in names.split("+")])
+    return np.median(stack, axis=0) if how == "median" else stack.mean(axis=0)
+
+
+def wanted_members(rules: list[str]) -> set[str]:
+    names = {m for rule in rules for m in rule.rpartition(":")[2].split("+")}
+    unknown = names - set(OWN) - set(EXTERNAL)
+    if unknown:
+        raise SystemExit(f"Error: unknown members {sorted(unknown)}; expected some of {', '.join(OWN + EXTERNAL)}")
+    return names
+
+
+def run_scores(work: Path, name: str, test, rules: list[str]) -> tuple[float, list[float], str]:
+    """(the run's default MASE on the holdout, the MASE each partner ships, a line of detail)."""
+    from forecast_cli.blend import inverse_error_weight
+
+    run, saved, histories = dumped_run(work, name, test)
+    config = run.config
+    log, season = config.transform == "log", config.baseline_season
+    wanted = wanted_members(rules)
+    valid = members(name, "validation", histories, config.horizon, season, log, wanted)
+    train = suite.by_series(pd.read_csv(work / "train.csv"))
+    order = list(suite.by_series(test))
+    ahead = members(name, "holdout", [train[uid] for uid in order], config.horizon, season, log, wanted)
+
+    def score(forecast: np.ndarray) -> float:
+        return float(np.nanmean(window_errors(saved["actual"], forecast, saved["scales"])))
+
+    today = score((valid["ets"] + valid["theta"]) / 2)
+    if not abs(today / score(saved["base"]) - 1) < 1e-3:
+        raise SystemExit(f"Error: {work}: the partner refitted scores {today:.5f} on the validation windows, "
+                         f"the saved forecast {score(saved['base']):.5f}")
+    lstm = score(saved["point"])
+    weights = {rule: inverse_error_weight(lstm, score(partner_of(rule, valid)), 3) for rule in rules}
+    holdout = {rule: weights[rule] * run.lstm + (1 - weights[rule]) * partner_of(rule, ahead) for rule in rules}
+    shipped = [run.default if run.guarded else suite.score(run.actual, holdout[rule], run.scales, rule)["mase"]
+               for rule in rules]
+    detail = (f"{work.name}: validation LSTM {lstm:.3f}; "
+              + "; ".join(f"{rule} {score(partner_of(rule, valid)):.3f} (w {weights[rule]:.2f}) -> {value:.4f}"
+                          for rule, value in zip(rules, shipped))
+              + f"; holdout default {run.default:.4f}")
+    return run.default, shipped, detail
+
+
+def main() -> None:
+    rules_main(__doc__, "ets+theta,ets+autotheta,ets+theta+arima,median:ets+theta+arima+ces", run_scores)
+
+
+if __name__ == "__main__":
+    main()
