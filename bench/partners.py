@@ -9,7 +9,8 @@ Candidates come from this package (`ets`, `theta`: today's members; `naive`, `sn
 automatic models, fitted on the model's scale (the signed log where the run took the log):
 `autotheta` (the Theta family chosen per series: standard, optimised, dynamic), `dotm` (the
 dynamic optimised Theta), `stm` (the standard Theta, on the model's scale), `ces` (complex exponential smoothing), `arima` (AutoARIMA; seasonal
-up to a season of 52), `autoets`. A partner is written `a+b+...` (their mean) or `median:a+b+...`.
+up to a season of 52), `autoets`. A partner is written `a+b+...` (their mean) or `median:a+b+...`;
+`three:PARTNER/EXTRA` weighs the LSTM, the partner and one more forecast each by 1 / MASE^3.
 The members' forecasts are cached by set in `bench/runs/partners-cache/`, so that a second
 screen of the same runs only combines them.
 
@@ -33,6 +34,7 @@ import suite
 from choices import window_errors
 from margins import rules_main
 from members import dumped_run
+from members import weights as members_weights
 
 CACHE = suite.ROOT / "bench" / "runs" / "partners-cache"
 LONGEST = int(os.environ.get("PARTNERS_LONGEST", "2000"))  # statsforecast fits read the latest values only
@@ -117,8 +119,18 @@ def partner_of(rule: str, forecasts: dict[str, np.ndarray]) -> np.ndarray:
     return np.median(stack, axis=0) if how == "median" else stack.mean(axis=0)
 
 
+def split_rule(rule: str) -> tuple[str, str | None]:
+    """`three:PARTNER/EXTRA` -> (PARTNER, EXTRA): the LSTM, the partner and one more forecast each
+    weighed by 1 / MASE^3; any other rule -> (the rule, None): the partner against the LSTM."""
+    if rule.startswith("three:"):
+        partner, _, extra = rule[len("three:"):].partition("/")
+        return partner, extra
+    return rule, None
+
+
 def wanted_members(rules: list[str]) -> set[str]:
-    names = {m for rule in rules for m in rule.rpartition(":")[2].split("+")}
+    specs = [part for rule in rules for part in split_rule(rule) if part]
+    names = {m for spec in specs for m in spec.rpartition(":")[2].split("+")}
     unknown = names - set(OWN) - set(EXTERNAL)
     if unknown:
         raise SystemExit(f"Error: unknown members {sorted(unknown)}; expected some of {', '.join(OWN + EXTERNAL)}")
@@ -146,13 +158,23 @@ def run_scores(work: Path, name: str, test, rules: list[str]) -> tuple[float, li
         raise SystemExit(f"Error: {work}: the partner refitted scores {today:.5f} on the validation windows, "
                          f"the saved forecast {score(saved['base']):.5f}")
     lstm = score(saved["point"])
-    weights = {rule: inverse_error_weight(lstm, score(partner_of(rule, valid)), 3) for rule in rules}
-    holdout = {rule: weights[rule] * run.lstm + (1 - weights[rule]) * partner_of(rule, ahead) for rule in rules}
+    holdout, notes = {}, {}
+    for rule in rules:
+        partner, extra = split_rule(rule)
+        scores = [lstm, score(partner_of(partner, valid))]
+        if extra is None:
+            w = inverse_error_weight(scores[0], scores[1], 3)
+            weights = np.array([w, 1 - w])
+        else:
+            scores.append(score(partner_of(extra, valid)))
+            weights = members_weights(scores, 3)
+        ahead_of = [run.lstm, partner_of(partner, ahead)] + ([partner_of(extra, ahead)] if extra else [])
+        holdout[rule] = np.tensordot(weights, np.stack(ahead_of), 1)
+        notes[rule] = "/".join(f"{v:.3f}" for v in scores[1:]) + " (w " + "/".join(f"{w:.2f}" for w in weights) + ")"
     shipped = [run.default if run.guarded else suite.score(run.actual, holdout[rule], run.scales, rule)["mase"]
                for rule in rules]
     detail = (f"{work.name}: validation LSTM {lstm:.3f}; "
-              + "; ".join(f"{rule} {score(partner_of(rule, valid)):.3f} (w {weights[rule]:.2f}) -> {value:.4f}"
-                          for rule, value in zip(rules, shipped))
+              + "; ".join(f"{rule} {notes[rule]} -> {value:.4f}" for rule, value in zip(rules, shipped))
               + f"; holdout default {run.default:.4f}")
     return run.default, shipped, detail
 
