@@ -29,7 +29,7 @@ import pandas as pd
 
 import suite
 from choices import window_errors
-from margins import read_run, rules_main
+from margins import Run, read_run, rules_main
 
 
 def validation_histories(train_csv: Path, ids: np.ndarray, horizon: int) -> tuple[list[np.ndarray], np.ndarray]:
@@ -83,7 +83,7 @@ def rule_weights(rule: str, score: Callable[[np.ndarray], float]) -> np.ndarray:
     return weigh_pair(score, lstm, partner, power)
 
 
-def dumped_run(work: Path, name: str, test) -> tuple[Any, Any, list[np.ndarray]]:
+def dumped_run(work: Path, name: str, test) -> tuple[Run, Any, list[np.ndarray]]:
     """A dumped run of set `name` (`margins.read_run`), its saved validation windows, and their
     histories cut again from its `train.csv` (stops where they are not the saved windows)."""
     run = read_run(work, name, test)

@@ -5,12 +5,14 @@ validation windows. Here each candidate partner is forecast on the same validati
 histories cut again from the run's `train.csv`, as `bench/members.py` does) and on the holdout,
 weighed against the run's own network by the same rule, and scored on the holdout.
 
-Candidates come from this package (`ets`, `theta`: today's members; `naive`, `snaive`) and from statsforecast's
-automatic models, fitted on the model's scale (the signed log where the run took the log):
-`autotheta` (the Theta family chosen per series: standard, optimised, dynamic), `dotm` (the
-dynamic optimised Theta), `stm` (the standard Theta, on the model's scale), `ces` (complex exponential smoothing), `arima` (AutoARIMA; seasonal
-up to a season of 52), `autoets`. A partner is written `a+b+...` (their mean) or `median:a+b+...`;
-`three:PARTNER/EXTRA` weighs the LSTM, the partner and one more forecast each by 1 / MASE^3.
+Candidates come from this package (`ets`, `theta`: today's members; `naive`, `snaive`) and
+from statsforecast's automatic models, fitted on the model's scale (the signed log where the run
+took the log): `autotheta` (the Theta family chosen per series: standard, optimised, dynamic),
+`dotm` (the dynamic optimised Theta), `stm` (the standard Theta), `ces` (complex exponential
+smoothing), `arima` (AutoARIMA; seasonal up to a season of 52), `autoets`. A partner is written
+`a+b+...` (their mean) or `median:a+b+...`; `three:PARTNER/EXTRA` weighs the LSTM, the partner
+and one more forecast each by 1 / MASE^3.
+
 The members' forecasts are cached by set in `bench/runs/partners-cache/`, so that a second
 screen of the same runs only combines them.
 
@@ -42,33 +44,27 @@ OWN = ("ets", "theta", "naive", "snaive")
 EXTERNAL = ("autotheta", "dotm", "stm", "ces", "arima", "autoets")
 
 
-def signed_log(values: np.ndarray) -> np.ndarray:
-    return np.sign(values) * np.log1p(np.abs(values))
-
-
-def signed_exp(values: np.ndarray) -> np.ndarray:
-    return np.sign(values) * np.expm1(np.abs(values))
-
-
-def external(member: str, histories: list[np.ndarray], horizon: int, season: int, log: bool) -> np.ndarray:
-    """statsforecast's `member` forecast of each history (n, horizon), on the model's scale."""
+def external(member: str, histories: list[np.ndarray], horizon: int, season: int, log: bool,
+             ets: np.ndarray) -> np.ndarray:
+    """statsforecast's `member` forecast of each history (n, horizon), on the model's scale;
+    `ets` is the tool's ETS forecast of the same histories."""
     from statsforecast import StatsForecast
     from statsforecast import models as sf
 
-    seasonal = season if season > 1 else 1
-    make = {
-        "autotheta": lambda: sf.AutoTheta(season_length=seasonal),
-        "dotm": lambda: sf.DynamicOptimizedTheta(season_length=seasonal),
-        "stm": lambda: sf.Theta(season_length=seasonal),
-        "ces": lambda: sf.AutoCES(season_length=seasonal),
-        "arima": lambda: sf.AutoARIMA(season_length=seasonal if seasonal <= 52 else 1),
-        "autoets": lambda: sf.AutoETS(season_length=seasonal if seasonal <= 24 else 1),
-    }[member]
     from forecast_cli import baselines
+    from forecast_cli.windows import signed_exp, signed_log
 
-    # Histories too short for the tool's ETS (it forecasts them by seasonal naive) take its
+    make = {
+        "autotheta": lambda: sf.AutoTheta(season_length=season),
+        "dotm": lambda: sf.DynamicOptimizedTheta(season_length=season),
+        "stm": lambda: sf.Theta(season_length=season),
+        "ces": lambda: sf.AutoCES(season_length=season),
+        "arima": lambda: sf.AutoARIMA(season_length=season if season <= 52 else 1),
+        "autoets": lambda: sf.AutoETS(season_length=season if season <= 24 else 1),
+    }[member]
+    # Histories too short for the tool's ETS (it forecasts them by seasonal naive) keep its
     # forecast here too; a fit that fails takes naive (statsforecast's fallback) on the same scale.
-    forecast = baselines.forecasts(histories, horizon, season, "ets", log)
+    forecast = np.array(ets, dtype="float64")
     fit = [i for i, h in enumerate(histories) if len(h) >= baselines.ETS_MIN_VALUES]
     rows = []
     for i in fit:
@@ -106,7 +102,7 @@ def members(name: str, part: str, histories: list[np.ndarray], horizon: int, sea
                       snaive=baselines.forecasts(histories, horizon, season, "snaive"))
     for member in sorted(wanted - set(cached)):
         start = time.perf_counter()
-        cached[member] = external(member, histories, horizon, season, log)
+        cached[member] = external(member, histories, horizon, season, log, cached["ets"])
         print(f"  {name} {part}: {member} forecast in {time.perf_counter() - start:.0f} s", flush=True)
     np.savez(path, **cached)
     return cached
