@@ -14,6 +14,8 @@ Sets (horizon; the season MASE is scaled by; the seasons seasonal naive is score
                hours, ds 1, 2, 3, ... (so --season 24 is given), h 48, the last 48 of each the
                test: hourly data as a data platform holds it, a few hundred series of several
                hundred integer steps, the shape on which a day and a week must be found
+  half-hourly as steps   taylor-steps (h 48 and 336): the Taylor series with ds 1, 2, 3, ... (so
+               --season 48 is given): the week must be found without dates
 
 Per set: the default forecast (`forecast train` with only --horizon, then `forecast predict`),
 the LSTM alone (the same model with its blend weight set to 1), naive, seasonal naive at each
@@ -84,6 +86,8 @@ SETS = {
     "taylor-h48": Set(48, 48, (48, 336), "taylor"),
     "taylor-h336": Set(336, 48, (48, 336), "taylor"),
     "etth1-chunks": Set(48, 24, (24, 168), "etth1-chunks", ("--season", "24")),
+    "taylor-steps-h48": Set(48, 48, (48, 336), "taylor-steps", ("--season", "48")),
+    "taylor-steps-h336": Set(336, 48, (48, 336), "taylor-steps", ("--season", "48")),
 }
 
 
@@ -103,9 +107,10 @@ def long_format(name: str, spec: Set, root: Path) -> tuple[pd.DataFrame, pd.Data
                                 "y": table[column].to_numpy(dtype="float64")[k * CHUNK:(k + 1) * CHUNK]})
                   for column in ETT_COLUMNS for k in range(chunks)]
         return cut_holdout(pd.concat(frames, ignore_index=True), spec.horizon)
-    if spec.source == "taylor":
+    if spec.source in ("taylor", "taylor-steps"):
         table = pd.read_csv(root / "classic" / "taylor_halfhourly_electricity.csv")
-        frame = pd.DataFrame({"unique_id": "taylor", "ds": table["timestamp"], "y": table["demand_mw"].astype(float)})
+        ds = table["timestamp"] if spec.source == "taylor" else np.arange(1, len(table) + 1)
+        frame = pd.DataFrame({"unique_id": "taylor", "ds": ds, "y": table["demand_mw"].astype(float)})
         cut = len(frame) - spec.horizon
         return frame.iloc[:cut].reset_index(drop=True), frame.iloc[cut:].reset_index(drop=True)
     folder = root / spec.source

@@ -9,6 +9,7 @@ import numpy as np
 
 from forecast_cli import baselines, metrics
 from forecast_cli.config import TrainConfig
+from forecast_cli.data import longer_season
 
 # `--blend auto` weighs the LSTM and the partner in proportion to 1 / MASE**3 of each alone on the
 # validation windows (equal scores: the even blend; one twice as good: 8 to 1). The weights vary
@@ -148,12 +149,19 @@ def validation_metrics(ws, forecast: np.ndarray, config: TrainConfig,
     scales = np.array([metrics.mase_scale(h, season) for h in ws.val_history])
     naive = np.stack([baselines.naive(h, horizon) for h in ws.val_history])
     by_season: dict[int, float] = {}
-    if len(config.seasons) > 1:
+    seasons, longer = config.seasons, None
+    if not seasons and config.longer_season_limit:
+        # One season named for integer steps: a longer cycle the histories repeat at (a week of
+        # hours) becomes a candidate, as hourly dates give a day and a week.
+        longer, strength = longer_season(ws.val_history, season, config.longer_season_limit)
+        if longer:
+            seasons = (season, longer)
+    if len(seasons) > 1:
         # Several seasons (a day and a week of hourly data): the statistical partner takes the
         # one whose seasonal naive scores best here. The network keeps the shortest: reading two
         # weeks, it forecast ETTh1 worse than reading two days, while the Taylor demand series is
         # forecast far better by the week (bench/RESULTS.md, the frequency suite).
-        snaives = {s: baselines.forecasts(ws.val_history, horizon, s, "snaive") for s in config.seasons}
+        snaives = {s: baselines.forecasts(ws.val_history, horizon, s, "snaive") for s in seasons}
         by_season = {s: _score(actual, forecast_s, scales) for s, forecast_s in snaives.items()}
         config = dataclasses.replace(config, partner_season=min(by_season, key=lambda s: (by_season[s], s)))
         snaive = snaives[config.partner_season]
@@ -207,6 +215,7 @@ def validation_metrics(ws, forecast: np.ndarray, config: TrainConfig,
         "windows": int(len(actual)),
         "season": season,
         **({"partner_season": config.partner_season} if by_season else {}),
+        **({"longer_season": {"season": longer, "autocorrelation": round(strength, 4)}} if longer else {}),
         "blend_weight": config.blend,
         "baseline": config.baseline,
         "lstm": metrics.score(actual, point_forecast(blended, config.quantiles), scales),

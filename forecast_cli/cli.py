@@ -481,6 +481,11 @@ def _print_summary(console, result) -> None:
     refit = " then refit on all the data" if m.get("refit_epochs") else ""
     choice = m.get("choice")
     chosen = f"Forecast: {choice['shipped']} ({choice['reason']}).\n" if choice else ""
+    longer = m.get("longer_season")
+    if longer:
+        chosen = (f"The values also repeat every {longer['season']} steps (autocorrelation "
+                  f"{longer['autocorrelation']:.2f} of the seasonal differences): a candidate season for the "
+                  f"statistical partner, which took {m['partner_season']}.\n") + chosen
     _print_scores(
         console, f"Validation on the last {result.config.horizon} steps of each series ({m['windows']} windows)", m,
         extra=f"{chosen}{result.n_series} series, {result.train_windows} training windows, {result.epochs_run} epochs "

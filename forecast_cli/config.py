@@ -64,6 +64,10 @@ class TrainConfig:
     # those the data carries, on the validation windows.
     seasons: tuple[int, ...] = ()
     partner_season: int | None = None  # the baseline's and the guard's season; None: `season`
+    # With `--season` naming the one season of data whose time column carries none (integer
+    # steps): the longest multiple of it the partner may take instead, where the validation
+    # histories repeat at one (`data.longer_season`: a week on top of a day of hours); 0: none.
+    longer_season_limit: int = 0
     # Steps of the window each step of the LSTM reads (1: one at a time); None: `default_patch`,
     # from the training windows. Resolved before training, like the batch size.
     patch: int | None = None
@@ -300,6 +304,22 @@ def partner_seasons(seasons: tuple[int, ...], shortest: int, horizon: int) -> tu
     return tuple(s for s in seasons if s == min(seasons) or shortest >= 2 * s + horizon)
 
 
+LONGER_SEASON_CAP = 400  # steps: a week of hours is 168, of half-hours 336
+
+
+def longer_season_limit(season: int, shortest: int, horizon: int) -> int:
+    """The longest multiple of a named `season` the statistical partner may take instead: every
+    series must hold two of it and a horizon (as `partner_seasons` asks of a candidate), at most
+    `LONGER_SEASON_CAP` steps; 0 when not even two seasons fit.
+
+    Example:
+        >>> longer_season_limit(24, 700, 48), longer_season_limit(48, 4000, 48), longer_season_limit(52, 80, 13)
+        (312, 384, 0)
+    """
+    limit = min(LONGER_SEASON_CAP, (shortest - horizon) // 2) // season * season
+    return limit if limit >= 2 * season else 0
+
+
 def parse_blend(text: str | None) -> float | None:
     """The `--blend` option: auto (None: chosen on the validation windows) or the LSTM's weight.
 
@@ -519,8 +539,11 @@ def resolve_settings(config: TrainConfig, lengths: np.ndarray, nonnegative: bool
     is negative (so it can be computed from parts of the data read elsewhere)."""
     longest, shortest = int(lengths.max()), int(lengths.min())
     horizon = config.horizon
+    limit = 0
     if config.season:
         candidates: tuple[int, ...] = (config.season,)
+        if max(seasons, default=1) <= 1 and config.season > 1:
+            limit = longer_season_limit(config.season, shortest, horizon)
     else:
         candidates = partner_seasons(config.seasons or seasons, shortest, horizon)
     season = min(candidates)
@@ -566,5 +589,5 @@ def resolve_settings(config: TrainConfig, lengths: np.ndarray, nonnegative: bool
             f"--scaling mean; this run has transform {transform} and scaling {scaling}. Use --loss mae."
         )
     return dataclasses.replace(config, season=season, seasons=candidates if len(candidates) > 1 else (),
-                               lookback=lookback, transform=transform, scaling=scaling,
+                               longer_season_limit=limit, lookback=lookback, transform=transform, scaling=scaling,
                                loss=loss, val_windows=val_windows, max_windows=max_windows)

@@ -940,6 +940,51 @@ def suggest_seasons(series: list[np.ndarray]) -> tuple[tuple[int, ...], float]:
     return ((base, best) if best >= 3 * base else (base,)), float(pooled[base])
 
 
+LONGER_MIN_ACF = 0.2  # pooled autocorrelation of the seasonal differences a longer cycle needs
+
+
+def longer_season(series: list[np.ndarray], season: int, longest: int) -> tuple[int | None, float]:
+    """A cycle on top of `season` (a week on top of a day of integer hours): the multiple of
+    `season`, from two of it up to `longest`, at which the seasonal differences (each value less
+    the one a season before, so that the season itself is gone and a trend with it) correlate
+    most, pooled over the series, if that reaches `LONGER_MIN_ACF`. Where `season` is the only
+    cycle the differences are uncorrelated at its multiples (for a random walk exactly, as the
+    sums of steps they are do not overlap); a weekend that differs from the weekdays makes them
+    repeat at a week. Pooled over up to `SEASON_SAMPLE` series (evenly spread), the latest
+    `SEASON_VALUES` values of each.
+
+    Returns:
+        (the cycle or None, its pooled autocorrelation).
+
+    Example:
+        >>> t, noise = np.arange(2000), np.random.default_rng(1).normal(size=2000)
+        >>> daily = 50 + 10 * np.sin(2 * np.pi * t / 24) + noise
+        >>> longer_season([daily + 8 * (t % 168 >= 120)], 24, 400)[0], longer_season([daily], 24, 400)[0]
+        (168, None)
+    """
+    from statsmodels.tsa.stattools import acf
+
+    picked = [series[i] for i in np.linspace(0, len(series) - 1, min(len(series), SEASON_SAMPLE)).astype(int)]
+    multiples = np.arange(2 * season, longest + 1, season)
+    total, count = np.zeros(len(multiples)), np.zeros(len(multiples))
+    for values in picked:
+        values = np.asarray(values, dtype="float64")[-SEASON_VALUES:]
+        rest = values[season:] - values[:-season]
+        # Three cycles at least, as `suggest_seasons` asks: with two, a single monthly series
+        # (air passengers) showed a four-year cycle in its yearly changes.
+        reach = min(longest, len(rest) // 3)
+        if reach < 2 * season or np.ptp(rest) == 0:
+            continue
+        seen = multiples <= reach
+        total[seen] += acf(rest, nlags=reach, fft=True)[multiples[seen]]
+        count[seen] += 1
+    if not count.any():
+        return None, 0.0
+    pooled = np.where(count > 0, total / np.maximum(count, 1), -np.inf)
+    best = int(np.argmax(pooled))
+    return (int(multiples[best]), float(pooled[best])) if pooled[best] >= LONGER_MIN_ACF else (None, float(pooled[best]))
+
+
 def season_hint(dataset: Dataset, named: tuple[int, ...] = ()) -> str | None:
     """What to tell a user whose time column is integer steps (no frequency, so no season unless
     `--season` gives one) when the values repeat at a cycle (`suggest_seasons`) that the seasons

@@ -20,8 +20,8 @@ from forecast_cli.blend import blend, validation_metrics
 from forecast_cli.config import (TrainConfig, default_batch_size, default_patch, refit_epochs, resolve_config,
                                  validation_series)
 from forecast_cli.covariates import covariate_values, from_file, future_rows, with_calendar
-from forecast_cli.data import (ID, TIME, Columns, Dataset, calendar_columns, future_grid, load_series, season_hint,
-                               series_arrays)
+from forecast_cli.data import (ID, TIME, Columns, Dataset, calendar_columns, future_grid, load_series, longer_season,
+                               season_hint, series_arrays)
 from forecast_cli.errors import DataError, OutputError, UsageError
 from forecast_cli.forecast_file import forecast_frame
 from forecast_cli.manifest import (FORMAT_VERSION, HISTORY_FILE, KERAS_FILE, MANIFEST, METRICS_FILE, ONNX_FILE,
@@ -213,17 +213,25 @@ def _with_ets_ahead(ws: WindowSet, series: dict[str, np.ndarray], config: TrainC
     """Start the partner's fits that come after the network (the validation windows', the final
     model's) on the core the network leaves idle, where the mapper can (`pool.LocalMapper.ahead`)
     and a fitted partner (ETS, ETS+Theta) may be blended in: the season is known before training
-    unless the validation chooses it among several. Returns the windows, so that the caller hands them on
-    without keeping a reference (they are freed before the refit's)."""
+    unless the validation chooses it among several (or looks for a longer one). Returns the
+    windows, so that the caller hands them on without keeping a reference (they are freed before
+    the refit's)."""
     ahead = getattr(mapper, "ahead", None)
     blended = config.blend is None or config.blend < 1.0
     if (ahead is None or config.baseline not in baselines.FITS or not blended or config.future_covariates
-            or len(config.seasons) > 1):
+            or len(config.seasons) > 1 or _longer_season_found(ws, config)):
         return ws
     ahead(*baselines.calls(ws.val_history, config.horizon, config.baseline_season, config.baseline,
                            config.transform == "log"))
     ahead(*_final_ets_call(series, config))
     return ws
+
+
+def _longer_season_found(ws: WindowSet, config: TrainConfig) -> bool:
+    """Whether the validation will offer the partner a longer season than the named one
+    (`blend.validation_metrics` looks for it in the same histories)."""
+    return bool(config.longer_season_limit
+                and longer_season(ws.val_history, config.season, config.longer_season_limit)[0])
 
 
 def fit_windows(ws: WindowSet, refit_windows: Callable[[], WindowSet], config: TrainConfig, source: str,

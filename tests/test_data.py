@@ -137,3 +137,20 @@ def test_the_cycles_of_integer_step_data_are_suggested_not_used(tmp_path):
     hint = season_hint(dataset)
     assert dataset.season == 1 and "repeat every 12 steps" in hint and "--season 12" in hint
     assert season_hint(load_series(SAMPLE / "airpassengers.csv")) is None
+
+
+def test_a_longer_cycle_on_top_of_a_named_season_is_found_where_the_seasonal_differences_repeat():
+    from forecast_cli.data import longer_season
+
+    def values(name):
+        return pd.read_csv(SAMPLE / f"{name}.csv").iloc[:, -1].dropna().to_numpy(dtype="float64")
+
+    # Taylor's week on top of its day, which the changes hardly show (see above).
+    week, strength = longer_season([values("taylor_halfhourly_electricity")], 48, 400)
+    assert week == 336 and strength > 0.7
+    for name in ("airpassengers", "wineind_monthly", "elec_equip_monthly"):  # a year and nothing longer
+        assert longer_season([values(name)], 12, 72)[0] is None
+    walk = list(np.cumsum(np.random.default_rng(3).normal(size=(20, 800)), axis=1))
+    assert longer_season(walk, 24, 336)[0] is None  # random walks: no cycle at all
+    assert longer_season([values("airpassengers")], 12, 400) == longer_season([values("airpassengers")], 12, 400)
+    assert longer_season([np.arange(30.0)], 12, 48) == (None, 0.0)  # shorter than two of any multiple

@@ -164,10 +164,11 @@ def test_transform_log_is_accepted_on_data_with_negatives(tmp_path):
     assert np.isfinite(pd.read_csv(io.StringIO(result.stdout))["yhat"]).all()
 
 
-def _hourly(tmp_path, hours: int, integer: bool = False):
+def _hourly(tmp_path, hours: int, integer: bool = False, weekend: int = 394):
     t = np.arange(hours)
-    # A day, and a weekend that starts inside the last validation window of a 400-hour series.
-    y = 50 + 10 * np.sin(2 * np.pi * t / 24) + 20 * ((t + 62) % 168 >= 120)
+    # A day, and a weekend that starts at hour `weekend`: inside the last validation window of a
+    # 400-hour series by default.
+    y = 50 + 10 * np.sin(2 * np.pi * t / 24) + 20 * ((t - weekend) % 168 < 48)
     ds = np.arange(1, hours + 1) if integer else pd.date_range("2024-01-01", periods=hours, freq="h")
     path = tmp_path / "hourly.csv"
     pd.DataFrame({"ds": ds, "y": y.round(3)}).to_csv(path, index=False)
@@ -202,7 +203,7 @@ def test_integer_steps_without_a_season_are_told_the_cycle_the_values_show(tmp_p
     assert "the values repeat every 24 steps" in result.stderr and "train with --season 24." in result.stderr
     assert "--season" not in result.stdout
     _, given = _train(data, tmp_path / "given", "--season", "24")
-    assert "repeat every" not in given.stderr
+    assert "the values repeat every" not in given.stderr
     doctor = runner.invoke(app, ["doctor", str(data)])
     assert "the values repeat every 24 steps" in doctor.stdout + doctor.stderr
 
@@ -212,11 +213,39 @@ def test_a_season_given_is_told_of_a_longer_cycle_the_values_show(tmp_path):
     manifest, day = _train(data, tmp_path / "day", "--season", "24")
     assert "--season 24 leaves out 168" in day.stderr
     assert "train with --season 24,168." in day.stderr
-    assert manifest["config"]["season"] == 24 and manifest["config"]["seasons"] == []  # told, not acted on
+    assert manifest["config"]["season"] == 24 and manifest["config"]["seasons"] == []  # the network keeps the day
     _, both = _train(data, tmp_path / "both", "--season", "24,168")
-    assert "repeat every" not in both.stderr
+    assert "the values repeat every" not in both.stderr
     _, week = _train(data, tmp_path / "week", "--season", "168")  # the week repeats the day as well
-    assert "repeat every" not in week.stderr
+    assert "the values repeat every" not in week.stderr
+
+
+def test_one_season_on_integer_steps_lets_the_partner_take_a_week_the_values_repeat_at(tmp_path):
+    # Integer hours with --season 24 are forecast as the same hours with dates (a day and a week
+    # as candidates): the seasonal differences repeat at the week, so the partner may take it.
+    data = _hourly(tmp_path, 600, integer=True, weekend=597)  # the week three times over in the histories
+    manifest, result = _train(data, tmp_path / "steps", "--season", "24")
+    config = manifest["config"]
+    assert (config["season"], config["partner_season"], config["longer_season_limit"]) == (24, 168, 288)
+    found = json.loads((tmp_path / "steps" / "metrics.json").read_text())["longer_season"]
+    assert found["season"] == 168 and found["autocorrelation"] > 0.5
+    assert "also repeat every 168 steps" in result.stderr
+    steps = runner.invoke(app, ["predict", str(tmp_path / "steps"), str(data)])
+    assert steps.exit_code == 0, steps.output
+    (tmp_path / "dates").mkdir()
+    dated = _hourly(tmp_path / "dates", 600, weekend=597)
+    _train(dated, tmp_path / "dated")
+    by_dates = runner.invoke(app, ["predict", str(tmp_path / "dated"), str(dated)])
+    assert by_dates.exit_code == 0, by_dates.output
+    assert pd.read_csv(io.StringIO(steps.stdout))["yhat"].tolist() == pd.read_csv(io.StringIO(by_dates.stdout))["yhat"].tolist()
+    # A day and nothing longer: the partner keeps the day.
+    t = np.arange(400)
+    noise = np.random.default_rng(0).normal(size=400)
+    pd.DataFrame({"ds": t + 1, "y": 50 + 10 * np.sin(2 * np.pi * t / 24) + noise}).to_csv(tmp_path / "day.csv", index=False)
+    manifest, result = _train(tmp_path / "day.csv", tmp_path / "day", "--season", "24")
+    assert manifest["config"]["partner_season"] is None
+    assert "longer_season" not in json.loads((tmp_path / "day" / "metrics.json").read_text())
+    assert "also repeat" not in result.stderr
 
 
 def test_season_takes_several_lengths_on_the_command_line_and_in_a_config_file(tmp_path):
@@ -229,7 +258,6 @@ def test_season_takes_several_lengths_on_the_command_line_and_in_a_config_file(t
     assert manifest["config"]["seasons"] == [24, 168]
     manifest, _ = _train(data, tmp_path / "c", "--season", "24")
     assert manifest["config"]["season"] == 24 and manifest["config"]["seasons"] == []
-    assert manifest["config"]["partner_season"] is None
     bad = runner.invoke(app, ["train", str(data), "--horizon", "4", "--season", "24,week"])
     assert bad.exit_code == ExitCode.USAGE and "--season must be a whole number" in bad.stderr
     zero = runner.invoke(app, ["train", str(data), "--horizon", "4", "--season", "0,24"])
