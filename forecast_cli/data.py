@@ -95,7 +95,9 @@ class Dataset:
         roles = f"time={self.columns.time_col!r}, target={self.columns.target_col!r}"
         if self.columns.id_col is not None:
             roles = f"id={self.columns.id_col!r}, " + roles
-        text = f"{self.source}: {shape}, {len(self.frame)} rows; {roles}; {time}; season {self.season}"
+        # Integer steps carry no season: a "season 1" there read as a refusal of the --season given.
+        season = f"season {self.season}" if self.time_kind == "datetime" else "no season of their own"
+        text = f"{self.source}: {shape}, {len(self.frame)} rows; {roles}; {time}; {season}"
         if self.covariates:
             text += f"; covariates: {', '.join(self.covariates)}"
         ignored = sorted(set(self.columns.ignored) - set(self.covariates))
