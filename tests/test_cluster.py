@@ -7,6 +7,7 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -318,3 +319,27 @@ def test_settle_waits_for_a_cancelled_task_that_had_started(scheduler, tmp_path)
     assert not target.exists()
     cluster.settle(client, [future])
     assert target.read_text() == "late"
+
+
+def test_train_on_parts_finds_the_week_of_integer_hours_as_one_process_does(scheduler, tmp_path):
+    """With one --season on integer steps the partner may take a longer cycle found in the
+    validation histories; on a cluster those histories come back from the workers, and the
+    search, the choice and the model are the one process's."""
+    t = np.arange(600)
+    rng = np.random.default_rng(5)
+    frame = pd.concat([pd.DataFrame({
+        "unique_id": f"h{k}", "ds": t + 1,
+        "y": (50 + k + 10 * np.sin(2 * np.pi * t / 24) + 20 * ((t - 597) % 168 < 48)
+              + rng.normal(0, 0.5, len(t))).round(3)}) for k in range(8)])
+    (tmp_path / "parts").mkdir()
+    for k in range(2):
+        frame[frame["unique_id"].isin([f"h{i}" for i in range(k, 8, 2)])].to_parquet(
+            tmp_path / "parts" / f"part-{k}.parquet", index=False)
+    address, _ = scheduler
+    args = ["train", tmp_path / "parts", "--horizon", 4, "--season", 24, *TINY]
+    _invoke(*args, "--quiet", "--out", tmp_path / "here")
+    _invoke(*args, "--quiet", "--out", tmp_path / "there", "--dask", address)
+    here, there = (json.loads((tmp_path / m / "manifest.json").read_text()) for m in ("here", "there"))
+    assert here["config"] == there["config"] and here["config"]["partner_season"] == 168
+    metrics = [json.loads((tmp_path / m / "metrics.json").read_text()) for m in ("here", "there")]
+    assert metrics[0] == metrics[1] and metrics[0]["longer_season"]["season"] == 168
