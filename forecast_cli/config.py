@@ -304,19 +304,19 @@ def partner_seasons(seasons: tuple[int, ...], shortest: int, horizon: int) -> tu
     return tuple(s for s in seasons if s == min(seasons) or shortest >= 2 * s + horizon)
 
 
-LONGER_SEASON_CAP = 400  # steps: a week of hours is 168, of half-hours 336
+SEASON_LONGEST = 400  # the longest cycle looked for in the values or taken as one (a week of hours is 168)
 
 
 def longer_season_limit(season: int, shortest: int, horizon: int) -> int:
     """The longest multiple of a named `season` the statistical partner may take instead: every
     series must hold two of it and a horizon (as `partner_seasons` asks of a candidate), at most
-    `LONGER_SEASON_CAP` steps; 0 when not even two seasons fit.
+    `SEASON_LONGEST` steps; 0 when not even two seasons fit.
 
     Example:
         >>> longer_season_limit(24, 700, 48), longer_season_limit(48, 4000, 48), longer_season_limit(52, 80, 13)
         (312, 384, 0)
     """
-    limit = min(LONGER_SEASON_CAP, (shortest - horizon) // 2) // season * season
+    limit = min(SEASON_LONGEST, (shortest - horizon) // 2) // season * season
     return limit if limit >= 2 * season else 0
 
 

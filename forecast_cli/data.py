@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from forecast_cli.config import SEASON_LONGEST
 from forecast_cli.errors import DataError, UsageError
 
 ID, TIME, TARGET = "unique_id", "ds", "y"
@@ -886,8 +887,12 @@ def seasons_of(freq: str | None) -> tuple[int, ...]:
 
 SEASON_SAMPLE = 500  # series pooled by `suggest_seasons` (evenly over the ids), at most
 SEASON_VALUES = 2000  # of each, the latest values, at most
-SEASON_LONGEST = 400  # longest cycle looked for (a week of hours is 168)
 SEASON_MIN_ACF = 0.3  # pooled autocorrelation a cycle needs to be named
+
+
+def _season_sample(series: list[np.ndarray]) -> list[np.ndarray]:
+    """The series a season search reads: up to `SEASON_SAMPLE` of them, evenly spread."""
+    return [series[i] for i in np.linspace(0, len(series) - 1, min(len(series), SEASON_SAMPLE)).astype(int)]
 
 
 def suggest_seasons(series: list[np.ndarray]) -> tuple[tuple[int, ...], float]:
@@ -914,7 +919,7 @@ def suggest_seasons(series: list[np.ndarray]) -> tuple[tuple[int, ...], float]:
     """
     from statsmodels.tsa.stattools import acf
 
-    picked = [series[i] for i in np.linspace(0, len(series) - 1, min(len(series), SEASON_SAMPLE)).astype(int)]
+    picked = _season_sample(series)
     rests = [np.diff(np.asarray(v, dtype="float64")[-SEASON_VALUES:]) for v in picked]
     rests = [r for r in rests if len(r) >= 12 and np.ptp(r) > 0]
     if not rests:
@@ -966,10 +971,9 @@ def longer_season(series: list[np.ndarray], season: int, longest: int) -> tuple[
     """
     from statsmodels.tsa.stattools import acf
 
-    picked = [series[i] for i in np.linspace(0, len(series) - 1, min(len(series), SEASON_SAMPLE)).astype(int)]
     multiples = np.arange(2 * season, longest + 1, season)
     total, count = np.zeros(len(multiples)), np.zeros(len(multiples))
-    for values in picked:
+    for values in _season_sample(series):
         values = np.asarray(values, dtype="float64")[-SEASON_VALUES:]
         rest = values[season:] - values[:-season]
         # Three cycles at least, as `suggest_seasons` asks: with two, a single monthly series
