@@ -44,6 +44,7 @@ from forecast_cli.pool import chunks, starmap
 
 SERIES_PER_PIECE = 50_000  # series joined per step in the driver: its memory is bounded by this, not the data
 PART_ROW_GROUP_SERIES = 4_096  # series per row group in a forecast part, so the driver reads a part a little at a time
+CONNECT_SECONDS = 20  # how long to keep trying to reach a scheduler given by --dask (a busy one may answer late)
 
 
 @contextlib.contextmanager
@@ -54,7 +55,7 @@ def open_client(workers: int | None, address: str | None) -> Iterator[Any]:
 
     if address is not None:
         try:
-            client = Client(address, timeout="20s")
+            client = Client(address, timeout=f"{CONNECT_SECONDS}s")
         except (OSError, TimeoutError) as exc:
             raise ClusterError(
                 f"cannot reach the Dask scheduler at {address} ({' '.join(str(exc).split())[:200]}). "

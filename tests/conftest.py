@@ -11,6 +11,16 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+
+
+def pytest_xdist_auto_num_workers(config):
+    """`-n auto` (pyproject's addopts): one test process per core, at most four. Most tests
+    train a network, which keeps about one core busy, so two processes on two cores halve the
+    suite's time; each process holds its own TensorFlow (about half a GB), and the cluster tests
+    start two Dask workers besides, so more than four buys little and costs memory."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"
 

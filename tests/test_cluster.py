@@ -160,7 +160,10 @@ def test_cluster_flags_that_cannot_work_are_usage_errors(parted, flags, message,
     assert message in " ".join(result.stderr.split())
 
 
-def test_an_unreachable_scheduler_is_a_cluster_error(parted, tmp_path):
+def test_an_unreachable_scheduler_is_a_cluster_error(parted, monkeypatch, tmp_path):
+    from forecast_cli import cluster
+
+    monkeypatch.setattr(cluster, "CONNECT_SECONDS", 2)  # Dask retries a refused connection until then
     result = _invoke("predict", parted / "model", parted / "parts", "--output", tmp_path / "f.csv",
                      "--dask", "tcp://127.0.0.1:9", code=ExitCode.CLUSTER)
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in result.stderr
