@@ -484,27 +484,35 @@ def default_batch_size(n_windows: int) -> int:
 
 
 PATCH = 8  # steps in a patch, when the windows are read in patches
-PATCH_BUDGET = 16_000_000  # window steps an epoch reads one by one, at most
+PATCH_BUDGET = 3_000_000  # window steps an epoch reads one by one, at most
+PATCHED_STEPS = 48  # the shortest window read in patches (six of them)
 
 
 def default_patch(n_windows: int, input_steps: int) -> int:
     """Steps per patch when `--patch` is not given: 1 (the LSTM reads the window step by step)
-    unless an epoch would read more than 16 million window steps, then patches of 8 steps.
+    unless an epoch would read more than 3 million window steps in windows of 48 steps or more,
+    then patches of 8 steps.
 
-    An LSTM's time grows with the steps it reads. ETTh1's seven columns at horizon 720 (53,000
-    training windows of 336 hours: 17.8 million steps an epoch) trained in 1,053 s, past the 10
-    minutes a set may take; read in patches of 8 hours (a dense map of each patch, then the LSTM
-    over the 42 patches) in 199 s, with its validation MASE 2.8% worse (2.239 against 2.179) and
-    the test MSE better (0.486 against 0.532); at horizon 336 (19.2 million steps), 117 s against
-    559, validation 0.6% worse (bench/RESULTS.md). Every set of the benchmark suite reads fewer
-    steps (ETTh1 at horizon 168: 11.2 million; its seven columns at 192: 12.4 million) and keeps
-    the step-by-step network.
+    An LSTM's time grows with the steps it reads: about 4 microseconds a window step on one core
+    of the benchmark machine, so 3 million steps are some 13 s an epoch, and the 25 or so epochs
+    early stopping may run, with the refit after them, fill most of the 10 minutes a training
+    run may take. Read in patches of 8 (a dense map of each patch, then the LSTM over the
+    patches), an epoch costs about a quarter of that. On every benchmark holdout past the budget
+    the patches forecast as well or better in half the time or less (three seeds each,
+    bench/RESULTS.md): ETTh1's columns cut into 126 series of 960 hours (4.7 million steps)
+    MASE 1.088 -> 1.085, 235-322 s -> 110-159 s; M4 weekly (4.1 million) 2.363 -> 2.289,
+    282-392 s -> 101-145 s; ETTh1 a day ahead (3.8 million) 0.824 -> 0.798, 345-512 s ->
+    109-228 s; a week ahead (11.2 million) 0.954 -> 0.923, 438-1,047 s -> 119-145 s. ETTh1's
+    seven columns at horizon 720 (17.8 million) trained in 1,053 s step by step, 199 s in
+    patches. Windows shorter than 48 steps (monthly data's 24) would hold three or four patches,
+    too few to have been measured, and stay step by step, as does everything below the budget
+    (yearly to monthly data, Taylor's one series).
 
     Example:
-        >>> default_patch(87_000, 24), default_patch(73_000, 336), default_patch(1_000_000, 8)
-        (1, 8, 1)
+        >>> default_patch(87_000, 24), default_patch(99_774, 48), default_patch(60_000, 48), default_patch(200_000, 24)
+        (1, 8, 1, 1)
     """
-    return PATCH if n_windows * input_steps > PATCH_BUDGET and input_steps >= 2 * PATCH else 1
+    return PATCH if n_windows * input_steps > PATCH_BUDGET and input_steps >= PATCHED_STEPS else 1
 
 
 def resolve_config(config: TrainConfig, series: dict[str, np.ndarray], seasons: tuple[int, ...],
