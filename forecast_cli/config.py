@@ -485,7 +485,7 @@ def default_batch_size(n_windows: int) -> int:
 
 PATCH = 8  # steps in a patch, when the windows are read in patches
 PATCH_BUDGET = 3_000_000  # window steps an epoch reads one by one, at most
-PATCHED_STEPS = 48  # the shortest window read in patches (six of them)
+PATCHED_STEPS = 6 * PATCH  # the shortest window read in patches: 48 steps, six patches
 
 
 def default_patch(n_windows: int, input_steps: int) -> int:

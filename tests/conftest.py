@@ -12,7 +12,6 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
-
 def pytest_xdist_auto_num_workers(config):
     """`-n auto` (pyproject's addopts): one test process per core, at most four. Most tests
     train a network, which keeps about one core busy, so two processes on two cores halve the
