@@ -141,18 +141,20 @@ def test_the_default_reads_step_by_step_below_the_step_budget(trained_model):
     assert read_manifest(model_dir).config.patch == 1
 
 
-def test_the_default_reads_patches_past_the_step_budget(monkeypatch, tmp_path):
-    """Past `config.PATCH_BUDGET` window steps an epoch, train picks patches of 8 by itself (here
-    a budget of 1,000 steps, which the sample's ~90 windows of 48 steps exceed)."""
+@pytest.mark.parametrize("lookback, patch", [(48, 8), (24, 4)])
+def test_the_default_reads_patches_past_the_step_budget(monkeypatch, tmp_path, lookback, patch):
+    """Past `config.PATCH_BUDGET` window steps an epoch, train picks by itself the longest patch
+    the window holds six of (here a budget of 1,000 steps, which the sample's ~100 windows
+    exceed): 8 steps for a window of 48, 4 for monthly data's 24."""
     from forecast_cli import config
 
     monkeypatch.setattr(config, "PATCH_BUDGET", 1_000)
     data = ROOT / "sample_data" / "airpassengers.csv"
     out = tmp_path / "model"
-    result = runner.invoke(app, ["train", str(data), "--horizon", "4", "--lookback", "48", "--epochs", "1",
+    result = runner.invoke(app, ["train", str(data), "--horizon", "4", "--lookback", str(lookback), "--epochs", "1",
                                  "--units", "8", "--no-refit", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert read_manifest(out).config.patch == 8
-    assert "lookback 48, read in patches of 8" in result.stderr
+    assert read_manifest(out).config.patch == patch
+    assert f"lookback {lookback}, read in patches of {patch}" in result.stderr
     forecast = runner.invoke(app, ["predict", str(out), str(data)])
     assert forecast.exit_code == 0 and len(pd.read_csv(io.StringIO(forecast.stdout))) == 4
