@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from suite import cut_holdout
+
 HORIZON = 48
 
 
@@ -41,9 +43,9 @@ def main() -> None:
     folder = Path(parser.parse_args().folder)
     folder.mkdir(parents=True, exist_ok=True)
     full = made_hourly()
-    last = full.groupby("unique_id").cumcount(ascending=False) < HORIZON
-    full[~last].to_csv(folder / "train.csv", index=False)
-    full[last].to_csv(folder / "test.csv", index=False)
+    history, test = cut_holdout(full, HORIZON)
+    history.to_csv(folder / "train.csv", index=False)
+    test.to_csv(folder / "test.csv", index=False)
 
 
 if __name__ == "__main__":

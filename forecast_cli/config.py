@@ -510,9 +510,9 @@ def default_patch(n_windows: int, input_steps: int) -> int:
     one core and trained in 674-828 s instead of 905-1,028 (two seeds; the patched network
     trained for more epochs), with a lower MASE on its next 18 months (1.063 -> 1.051, the mean
     of the two); tourism monthly, below the budget, read in patches of 4 on its holdout scored
-    level or better (1.808 -> 1.800, three seeds). Below the budget
-    (yearly and quarterly sets, monthly sets the size of tourism's or M3's, Taylor's one
-    series) every window is read step by step, as the defaults were chosen.
+    level or better (1.808 -> 1.800, three seeds). Below the budget (yearly and quarterly sets,
+    monthly sets the size of tourism's or M3's, Taylor's one series) every window is read step
+    by step, as the defaults were chosen.
 
     Example:
         >>> default_patch(87_000, 24), default_patch(99_774, 48), default_patch(60_000, 48)
