@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from suite import cut_holdout
+from suite import write_made_set
 
 HORIZON = 28
 
@@ -49,11 +49,7 @@ def main() -> None:
     parser.add_argument("folder")
     parser.add_argument("--series", type=int, default=250)
     args = parser.parse_args()
-    folder = Path(args.folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    history, test = cut_holdout(made_daily(args.series), HORIZON)
-    history.to_csv(folder / "train.csv", index=False)
-    test.to_csv(folder / "test.csv", index=False)
+    write_made_set(made_daily(args.series), HORIZON, Path(args.folder))
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from suite import cut_holdout
+from suite import write_made_set
 
 HORIZON = 48
 
@@ -40,12 +40,7 @@ def made_hourly(seed: int = 2026) -> pd.DataFrame:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("folder")
-    folder = Path(parser.parse_args().folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    full = made_hourly()
-    history, test = cut_holdout(full, HORIZON)
-    history.to_csv(folder / "train.csv", index=False)
-    test.to_csv(folder / "test.csv", index=False)
+    write_made_set(made_hourly(), HORIZON, Path(parser.parse_args().folder))
 
 
 if __name__ == "__main__":

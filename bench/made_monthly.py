@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from suite import cut_holdout
+from suite import write_made_set
 
 HORIZON = 18
 
@@ -52,12 +52,7 @@ def main() -> None:
     parser.add_argument("--shape", choices=["m3", "m4"], default="m3")
     parser.add_argument("--series", type=int, default=3000, help="series in the m4 shape")
     args = parser.parse_args()
-    folder = Path(args.folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    full = made_monthly(args.shape, args.series)
-    history, test = cut_holdout(full, HORIZON)
-    history.to_csv(folder / "train.csv", index=False)
-    test.to_csv(folder / "test.csv", index=False)
+    write_made_set(made_monthly(args.shape, args.series), HORIZON, Path(args.folder))
 
 
 if __name__ == "__main__":

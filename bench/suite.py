@@ -123,6 +123,15 @@ def cut_holdout(history: pd.DataFrame, horizon: int) -> tuple[pd.DataFrame, pd.D
     return history[position >= horizon].reset_index(drop=True), history[position < horizon].reset_index(drop=True)
 
 
+def write_made_set(full: pd.DataFrame, horizon: int, folder: Path) -> None:
+    """A made set's files in `folder`: `train.csv` (each series without its last `horizon`
+    values) and `test.csv` (those values), as the made hourly, daily and monthly sets write them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    history, test = cut_holdout(full, horizon)
+    history.to_csv(folder / "train.csv", index=False)
+    test.to_csv(folder / "test.csv", index=False)
+
+
 def by_series(frame: pd.DataFrame, column: str = "y") -> dict[str, np.ndarray]:
     return {str(uid): g[column].to_numpy(dtype="float64") for uid, g in frame.groupby("unique_id", sort=False)}
 
