@@ -136,25 +136,26 @@ def test_a_network_reading_patches_runs_the_same_in_both_engines(tmp_path):
     assert long.exit_code == ExitCode.USAGE and "Give --patch 8 or less" in long.stderr
 
 
-def test_the_default_reads_step_by_step_below_the_step_budget(trained_model):
-    model_dir, _ = trained_model
+def test_the_default_reads_short_windows_step_by_step(trained_model):
+    model_dir, _ = trained_model  # windows of 8 steps: too short for six patches
     assert read_manifest(model_dir).config.patch == 1
 
 
-@pytest.mark.parametrize("lookback, patch", [(48, 8), (24, 4)])
-def test_the_default_reads_patches_past_the_step_budget(monkeypatch, tmp_path, lookback, patch):
-    """Past `config.PATCH_BUDGET` window steps an epoch, train picks by itself the longest patch
-    the window holds six of (here a budget of 1,000 steps, which the sample's ~100 windows
-    exceed): 8 steps for a window of 48, 4 for monthly data's 24."""
+@pytest.mark.parametrize("lookback, budget, patch", [(48, 1_000, 8), (48, None, 1), (24, None, 4)])
+def test_the_default_patch_follows_the_window_and_the_step_budget(monkeypatch, tmp_path, lookback, budget, patch):
+    """Windows of 24 to 47 steps (monthly data's two years) are read in patches of 4 at any
+    size; windows of 48 or more in patches of 8 only past `config.PATCH_BUDGET` window steps an
+    epoch (here cut to 1,000 steps, which the sample's ~100 windows exceed), else step by step."""
     from forecast_cli import config
 
-    monkeypatch.setattr(config, "PATCH_BUDGET", 1_000)
+    if budget is not None:
+        monkeypatch.setattr(config, "PATCH_BUDGET", budget)
     data = ROOT / "sample_data" / "airpassengers.csv"
     out = tmp_path / "model"
     result = runner.invoke(app, ["train", str(data), "--horizon", "4", "--lookback", str(lookback), "--epochs", "1",
                                  "--units", "8", "--no-refit", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert read_manifest(out).config.patch == patch
-    assert f"lookback {lookback}, read in patches of {patch}" in result.stderr
+    assert (f"lookback {lookback}, read in patches of {patch}" in result.stderr) == (patch > 1)
     forecast = runner.invoke(app, ["predict", str(out), str(data)])
     assert forecast.exit_code == 0 and len(pd.read_csv(io.StringIO(forecast.stdout))) == 4
