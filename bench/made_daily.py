@@ -2,8 +2,9 @@
 the suite has no daily set, and nothing is chosen on this one alone). Each series is a level
 times a random weekly profile of random strength, a yearly wave of random strength and phase, a
 random-walk drift and noise; the time column is dates, so `train` finds the week itself.
-`--series` series (250 unless told) of 100 to 700 days, about 300 on the median, small enough
-that an epoch stays under the 3 million window steps past which the network reads patches.
+`--series` series (250 unless told) of 100 to 700 days, about 300 on the median: 1.8 million
+window steps an epoch, under the 3 million past which the network read patches until patches
+became the default for every window of 24 steps or more.
 Writes `train.csv` and `test.csv` (each series' next 28 days) to a folder.
 
     .venv/bin/python bench/made_daily.py /tmp/made-daily

@@ -483,49 +483,38 @@ def default_batch_size(n_windows: int) -> int:
     return int(min(256, max(16, n_windows // 16)))
 
 
-LONG_PATCH = 8  # steps in a patch for windows of 48 steps or more, past the budget below
-SHORT_PATCH = 4  # steps in a patch for windows of 24 to 47 steps, at any size
-PATCH_BUDGET = 3_000_000  # window steps an epoch reads one by one, at most, in windows of 48 or more
+PATCHES = (8, 4)  # steps in a patch, longest first: a window is read in the longest it holds six of
 MIN_PATCHES = 6  # patches a window must hold to be read in them: 48 steps for patches of 8, 24 for 4
 
 
-def default_patch(n_windows: int, input_steps: int) -> int:
-    """Steps per patch when `--patch` is not given: 4 for windows of 24 to 47 steps (monthly
-    data's two years, daily data forecast 24 to 47 days ahead) at any size; for windows of 48
-    steps or more, 8 when an epoch would read more than 3 million window steps, else 1 (the LSTM
-    reads the window step by step); 1 for windows under 24 steps. A window is read in patches
-    only if it holds six of them.
+def default_patch(input_steps: int) -> int:
+    """Steps per patch when `--patch` is not given: the longest patch of 8 or 4 steps of which
+    the window holds six, at any size of data: 8 for windows of 48 steps or more (hourly data's
+    two days, weekly data's two years, any horizon of 48 or more), 4 for windows of 24 to 47
+    (monthly data's two years), 1 (the LSTM reads the window step by step) for shorter ones.
 
-    An LSTM's time grows with the steps it reads: about 4 microseconds a window step on one core
-    of the benchmark machine, so 3 million steps are some 13 s an epoch, and the 25 or so epochs
-    early stopping may run, with the refit after them, fill most of the 10 minutes a training
-    run may take. Read in patches (a dense map of each patch, then the LSTM over the patches),
-    an epoch costs a quarter to a half of that. On every benchmark holdout past the budget the
-    patches of 8 forecast as well or better in half the time or less (three seeds each,
-    bench/RESULTS.md): ETTh1's columns cut into 126 series of 960 hours (4.7 million steps)
-    MASE 1.088 -> 1.085, 235-322 s -> 110-159 s; M4 weekly (4.1 million) 2.363 -> 2.289,
-    282-392 s -> 101-145 s; ETTh1 a day ahead (3.8 million) 0.824 -> 0.798, 345-512 s ->
-    109-228 s; a week ahead (11.2 million) 0.954 -> 0.923, 438-1,047 s -> 119-145 s. ETTh1's
-    seven columns at horizon 720 (17.8 million) trained in 1,053 s step by step, 199 s in
-    patches. Below the budget, windows of 48 or more stay step by step: no benchmark below it
-    was tried in patches of 8.
-
-    Patches of 4 on windows of 24 to 47 forecast level or better in less time on every kind of
-    data they reach, large or small (three seeds each unless said): a made set of 3,000 monthly
-    series in M4's shape (4.4 million steps) MASE 1.063 -> 1.051 (two seeds), 905-1,028 s ->
-    674-828 s; one in M3's shape (1.0 million) 0.9545 -> 0.9507, 171-235 s -> 91-151 s;
-    tourism monthly's holdout (2.2 million) 1.808 -> 1.800, 257-302 s -> 84-191 s; a made set
-    of 250 daily series 28 days ahead (1.8 million) 1.0187 -> 1.0161, 135-227 s -> 78-116 s.
+    Read in patches (a dense map of each patch, then the LSTM over the patches), the LSTM runs
+    over a sixth or fewer of the steps, and an LSTM's time grows with the steps it reads (about
+    4 microseconds a window step on one core of the benchmark machine): an epoch costs a quarter
+    to a half. And the patched network forecasts as well or better (bench/RESULTS.md; three
+    seeds each unless said). Patches of 8, holdouts past 3 million window steps an epoch:
+    ETTh1's columns cut into 126 series of 960 hours MASE 1.088 -> 1.085, 235-322 s -> 110-159
+    s; M4 weekly 2.363 -> 2.289, 282-392 s -> 101-145 s; ETTh1 a day ahead 0.824 -> 0.798,
+    345-512 s -> 109-228 s; a week ahead 0.954 -> 0.923, 438-1,047 s -> 119-145 s. Below it: the
+    Taylor half-hourly series' holdouts (one series, with dates or integer steps) a day ahead
+    0.1663 -> 0.1620, 55-63 s -> 31-35 s, and a week ahead 0.2460 -> 0.2395, 78-159 s -> 67-86
+    s; a made set of 40 hourly series (1.1 million steps) two days ahead 0.6081 -> 0.5942.
+    Patches of 4: a made set of 3,000 monthly series in M4's shape MASE 1.063 -> 1.051 (two
+    seeds), 905-1,028 s -> 674-828 s; one in M3's shape 0.9545 -> 0.9507, 171-235 s -> 91-151 s;
+    tourism monthly's holdout 1.808 -> 1.800, 257-302 s -> 84-191 s, and its test split MAPE
+    19.60 -> 19.49, 176-228 s -> 57-62 s; a made set of 250 daily series 28 days ahead 1.0187 ->
+    1.0161, 135-227 s -> 78-116 s.
 
     Example:
-        >>> default_patch(87_000, 24), default_patch(99_774, 48), default_patch(60_000, 48)
-        (4, 8, 1)
-        >>> default_patch(200_000, 36), default_patch(100, 24), default_patch(400_000, 12)
-        (4, 4, 1)
+        >>> default_patch(24), default_patch(47), default_patch(48), default_patch(336), default_patch(23)
+        (4, 4, 8, 8, 1)
     """
-    if input_steps >= MIN_PATCHES * LONG_PATCH:
-        return LONG_PATCH if n_windows * input_steps > PATCH_BUDGET else 1
-    return SHORT_PATCH if input_steps >= MIN_PATCHES * SHORT_PATCH else 1
+    return next((patch for patch in PATCHES if input_steps >= MIN_PATCHES * patch), 1)
 
 
 def resolve_config(config: TrainConfig, series: dict[str, np.ndarray], seasons: tuple[int, ...],

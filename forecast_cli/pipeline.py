@@ -258,7 +258,7 @@ def fit_windows(ws: WindowSet, refit_windows: Callable[[], WindowSet], config: T
     if config.batch_size is None:
         config = dataclasses.replace(config, batch_size=default_batch_size(len(ws.x_train)))
     if config.patch is None:
-        config = dataclasses.replace(config, patch=default_patch(len(ws.x_train), config.input_steps))
+        config = dataclasses.replace(config, patch=default_patch(config.input_steps))
     patches = f", read in patches of {config.patch}" if config.patch > 1 else ""
     reporter.info(
         f"Training on {len(ws.x_train)} windows from {ws.train_series} series "
