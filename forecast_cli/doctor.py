@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecast_cli.config import fitting_lookback
+from forecast_cli.config import data_lookback
 from forecast_cli.data import ID, TARGET, load_series, season_hint, series_arrays
 from forecast_cli.errors import DataError, ForecastError
 
@@ -38,11 +38,12 @@ def _fails(findings: list[Finding], error: ForecastError) -> Report:
     return Report(findings, error)
 
 
-def largest_horizon(shortest: int, longest: int, season: int) -> int:
-    """The largest horizon `train` accepts with the default lookback (0 if none)."""
-    best = 0
+def largest_horizon(lengths: np.ndarray, season: int) -> int:
+    """The largest horizon `train` accepts with the default lookback (0 if none), for series of
+    these lengths."""
+    best, longest = 0, int(lengths.max())
     for horizon in range(1, longest):
-        lookback = fitting_lookback(horizon, season, shortest)
+        lookback = data_lookback(horizon, season, lengths)
         if lookback + 2 * horizon <= longest:
             best = horizon
         else:
@@ -109,13 +110,13 @@ def diagnose(
     if hint:
         findings.append(Finding("warning", hint))
     season = dataset.season
-    max_h = largest_horizon(shortest, longest, season)
+    max_h = largest_horizon(lengths.to_numpy(), season)
     findings.append(Finding("ok", f"largest lookback that keeps every series forecastable: {shortest}; "
                                   f"largest --horizon with the default lookback: {max_h}"))
     if max_h == 0:
         return _fails(findings, DataError("no series is long enough for a training and a validation window. Add history."))
     if horizon is not None:
-        lookback = fitting_lookback(horizon, season, shortest)
+        lookback = data_lookback(horizon, season, lengths.to_numpy())
         if lookback + 2 * horizon > longest:
             return _fails(findings, DataError(
                 f"--horizon {horizon} needs at least {lookback + 2 * horizon} rows in the longest series, which "

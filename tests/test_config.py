@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from forecast_cli.config import TrainConfig, default_batch_size, default_lookback, default_max_windows
+from forecast_cli.config import TrainConfig, default_batch_size, default_lookback, default_max_windows, resolve_config
 from forecast_cli.errors import UsageError
 
 
@@ -27,7 +27,12 @@ def test_bad_values_are_refused(kwargs, message):
 
 def test_defaults():
     assert default_lookback(24, 12) == 24
+    assert default_lookback(24, 12, windows=10_000) == 36  # many windows: three years of months
+    assert default_lookback(8, 4, windows=10_000) == 8 and default_lookback(6, 24, windows=10_000) == 48
     assert default_lookback(8, 4) == 8
+    one = resolve_config(TrainConfig(horizon=12), {"a": np.arange(144.0)}, (12,), "one.csv")
+    many = resolve_config(TrainConfig(horizon=12), {f"s{i}": np.arange(144.0) for i in range(110)}, (12,), "many.csv")
+    assert (one.lookback, many.lookback) == (24, 36)  # 109 windows at 24 steps; 11,990
     assert default_lookback(13, 1) == 13
     assert default_lookback(1, 1) == 4
     assert default_lookback(720, 24) == 336  # long horizons: at most 336 steps for the horizon's sake

@@ -145,8 +145,10 @@ def test_doctor_exits_non_zero_when_train_would_fail(tmp_path):
 
 
 def test_largest_horizon():
-    assert largest_horizon(144, 144, 12) == 48  # lookback 48 + 2 x 48 = 144 rows
-    assert largest_horizon(10, 10, 1) == 3  # lookback 4 + 2 x 3 = 10; horizon 4 needs 12
+    assert largest_horizon(np.array([144]), 12) == 48  # lookback 48 + 2 x 48 = 144 rows
+    assert largest_horizon(np.array([10]), 1) == 3  # lookback 4 + 2 x 3 = 10; horizon 4 needs 12
+    # hundreds of monthly series read three years: horizon 36 would need 36 + 2 x 36 = 108 rows
+    assert largest_horizon(np.full(500, 100), 12) == 32  # lookback 36 + 2 x 32 = 100
 
 
 def test_backtest_takes_the_validation_windows_of_train(tmp_path):
