@@ -355,8 +355,8 @@ def default_lookback(horizon: int, season: int, windows: int = 0) -> int:
     1.796) and its test split MAPE 19.49 -> 19.36 (lower on every seed). Not on one short
     series: with 85 windows instead of 97 the network alone fitted the validation year of the
     144 air passengers months three to four times worse on two seeds of three (1.80 and 1.71
-    against 0.49 and 0.42), and the other monthly samples no better. Any count between those sizes separates them; 10,000
-    is hundreds of series. Not for other seasons: a third season was level on tourism
+    against 0.49 and 0.42), and the other monthly samples no better. Any count between those
+    sizes separates them; 10,000 is hundreds of series. Not for other seasons: a third season was level on tourism
     quarterly's holdout (and on the test splits 0.7% and 1.9% worse on the two quarterly
     sets), 4% worse on the Taylor half-hourly series' holdout a day ahead and 1% better on
     ETTh1's, within its seed noise (bench/RESULTS.md).
@@ -396,6 +396,12 @@ def fitting_lookback(horizon: int, season: int, shortest: int, windows: int = 0)
     return max(2, min(default_lookback(horizon, season, windows), shortest))
 
 
+def offered_windows(lengths: np.ndarray, lookback: int, horizon: int) -> np.ndarray:
+    """Training windows each series of these lengths offers: one per end with `lookback` values
+    before it and `horizon` after."""
+    return np.maximum(np.asarray(lengths) - lookback - horizon + 1, 0)
+
+
 def data_lookback(horizon: int, season: int, lengths: np.ndarray) -> int:
     """`fitting_lookback` for series of these lengths, the training windows they offer counted
     at two seasons' lookback.
@@ -406,7 +412,7 @@ def data_lookback(horizon: int, season: int, lengths: np.ndarray) -> int:
     """
     shortest = int(lengths.min())
     two_seasons = fitting_lookback(horizon, season, shortest)
-    windows = int(np.maximum(lengths - two_seasons - horizon + 1, 0).sum())
+    windows = int(offered_windows(lengths, two_seasons, horizon).sum())
     return fitting_lookback(horizon, season, shortest, windows)
 
 
@@ -600,7 +606,7 @@ def resolve_settings(config: TrainConfig, lengths: np.ndarray, nonnegative: bool
         )
     val_windows = config.val_windows or default_val_windows(len(lengths), longest, lookback, horizon)
     # Windows each series offers to the refit (validation part included), the most of any stage.
-    offered = [max(0, n - lookback - horizon + 1) for n in lengths.tolist()]
+    offered = offered_windows(lengths, lookback, horizon).tolist()
     max_windows = config.max_windows or default_max_windows(offered, lookback)
     need = lookback + horizon * (1 + val_windows)
     if longest < need:

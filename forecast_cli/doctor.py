@@ -6,7 +6,6 @@ import dataclasses
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from forecast_cli.config import data_lookback
 from forecast_cli.data import ID, TARGET, load_series, season_hint, series_arrays
@@ -82,9 +81,9 @@ def diagnose(
     if gaps > 0:
         findings.append(Finding("warning", f"{gaps} missing timestamp(s) on the regular grid; train fills them the same way"))
     series = series_arrays(dataset.frame)
-    lengths = pd.Series({u: len(v) for u, v in series.items()})
+    lengths = np.array([len(v) for v in series.values()])
     shortest, longest = int(lengths.min()), int(lengths.max())
-    findings.append(Finding("ok", f"series lengths {shortest} to {longest} (median {int(lengths.median())})"))
+    findings.append(Finding("ok", f"series lengths {shortest} to {longest} (median {int(np.median(lengths))})"))
     constant = [u for u, v in series.items() if np.ptp(v) == 0]
     if constant:
         findings.append(Finding("warning", f"{len(constant)} constant series (e.g. {constant[0]!r}): nothing to learn; "
@@ -110,13 +109,13 @@ def diagnose(
     if hint:
         findings.append(Finding("warning", hint))
     season = dataset.season
-    max_h = largest_horizon(lengths.to_numpy(), season)
+    max_h = largest_horizon(lengths, season)
     findings.append(Finding("ok", f"largest lookback that keeps every series forecastable: {shortest}; "
                                   f"largest --horizon with the default lookback: {max_h}"))
     if max_h == 0:
         return _fails(findings, DataError("no series is long enough for a training and a validation window. Add history."))
     if horizon is not None:
-        lookback = data_lookback(horizon, season, lengths.to_numpy())
+        lookback = data_lookback(horizon, season, lengths)
         if lookback + 2 * horizon > longest:
             return _fails(findings, DataError(
                 f"--horizon {horizon} needs at least {lookback + 2 * horizon} rows in the longest series, which "
