@@ -339,27 +339,34 @@ def parse_blend(text: str | None) -> float | None:
 
 LOOKBACK_CAP = 336  # most steps read for the horizon's sake (two weeks of hours)
 THIRD_SEASON_WINDOWS = 10_000  # training windows from which a third season is read (see default_lookback)
+THIRD_SEASON_LONGEST = 72  # steps three seasons may span: nine patches of 8 (three days of hours; see default_lookback)
 
 
 def default_lookback(horizon: int, season: int, windows: int = 0) -> int:
     """The lookback used when `--lookback` is not given: two seasons, or the horizon if longer,
     but no more than 336 steps for the horizon's sake (two seasons always fit). Three seasons
     where the data offer `THIRD_SEASON_WINDOWS` training windows or more (`windows`, counted
-    at two seasons) and two seasons make a window read in patches of 4 and three still do
-    (seasons of 12 to 15 steps: three years of monthly data).
+    at two seasons), two seasons already make a window read in patches (`default_patch`: 24
+    steps or more) and three span no more than `THIRD_SEASON_LONGEST` steps: seasons of 12 to
+    24 steps, three years of monthly data and three days of hourly data.
 
     The third season: two years of months are read in six patches of 4, the fewest a window is
-    read in (`default_patch`); three years in nine. On hundreds of monthly series three years
-    forecast better: made sets in M3's and M4's shapes (41,000 and 180,000 windows) 1.4% and
-    1.1% (three seeds; lower sMAPE on every seed), tourism monthly's holdout level (1.800 ->
-    1.796) and its test split MAPE 19.49 -> 19.36 (lower on every seed). Not on one short
-    series: with 85 windows instead of 97 the network alone fitted the validation year of the
-    144 air passengers months three to four times worse on two seeds of three (1.80 and 1.71
-    against 0.49 and 0.42), and the other monthly samples no better. Any count between those
-    sizes separates them; 10,000 is hundreds of series. Not for other seasons: a third season was level on tourism
-    quarterly's holdout (and on the test splits 0.7% and 1.9% worse on the two quarterly
-    sets), 4% worse on the Taylor half-hourly series' holdout a day ahead and 1% better on
-    ETTh1's, within its seed noise (bench/RESULTS.md).
+    read in; three years in nine. On hundreds of monthly series three years forecast better:
+    made sets in M3's and M4's shapes (41,000 and 180,000 windows) 1.4% and 1.1% (three seeds;
+    lower sMAPE on every seed), tourism monthly's holdout level (1.800 -> 1.796) and its test
+    split MAPE 19.49 -> 19.36 (lower on every seed). Hourly data alike: two days are six
+    patches of 8, three days nine, and four sets of many hourly series forecast better with
+    three (three seeds each): made sets of 40 and 414 series 1.1% and 0.7%, ETTh1's columns cut
+    into 126 series and its seven columns a day ahead 1.4% and 1.0%.
+
+    Not on one short series: with 85 windows instead of 97 the network alone fitted the
+    validation year of the 144 air passengers months three to four times worse on two seeds of
+    three (1.80 and 1.71 against 0.49 and 0.42), and the other monthly samples no better. Any
+    count between those sizes separates them; 10,000 is hundreds of monthly series, or a year
+    and more of hourly ones. Not for windows read step by step (quarterly data's two years of
+    8 steps: level on tourism quarterly's holdout, and on the test splits 0.7% and 1.9% worse on
+    the two quarterly sets), nor past nine patches of 8: on the Taylor half-hourly series three
+    days (144 steps, 18 patches) were 4% worse a day ahead (bench/RESULTS.md).
 
     Chosen on the tourism and M4 benchmarks (bench/RESULTS.md): longer windows fitted the
     validation part no better and cost training time. The cap: an LSTM's time grows with the
@@ -370,6 +377,8 @@ def default_lookback(horizon: int, season: int, windows: int = 0) -> int:
     Args:
         horizon: steps to forecast.
         season: steps in one seasonal cycle (1 when there is none).
+        windows: the training windows the data offer at two seasons' lookback (0: unknown, as
+            for one short series).
 
     Returns:
         The number of past steps the network reads.
@@ -377,10 +386,12 @@ def default_lookback(horizon: int, season: int, windows: int = 0) -> int:
     Example:
         >>> default_lookback(24, 12), default_lookback(8, 4), default_lookback(13, 1), default_lookback(720, 24)
         (24, 8, 13, 336)
-        >>> default_lookback(24, 12, 87_108), default_lookback(6, 15, 10_000), default_lookback(6, 16, 10_000)
-        (36, 45, 32)
+        >>> default_lookback(24, 12, 87_108), default_lookback(48, 24, 80_000), default_lookback(48, 48, 80_000)
+        (36, 72, 96)
+        >>> default_lookback(6, 11, 10_000), default_lookback(6, 16, 10_000), default_lookback(48, 24, 9_999)
+        (22, 48, 48)
     """
-    third = windows >= THIRD_SEASON_WINDOWS and default_patch(2 * season) == default_patch(3 * season) == PATCHES[-1]
+    third = windows >= THIRD_SEASON_WINDOWS and default_patch(2 * season) > 1 and 3 * season <= THIRD_SEASON_LONGEST
     seasons = 3 if third else 2
     return max(min(horizon, LOOKBACK_CAP), seasons * season, 4)
 

@@ -28,11 +28,18 @@ def test_bad_values_are_refused(kwargs, message):
 def test_defaults():
     assert default_lookback(24, 12) == 24
     assert default_lookback(24, 12, windows=10_000) == 36  # many windows: three years of months
-    assert default_lookback(8, 4, windows=10_000) == 8 and default_lookback(6, 24, windows=10_000) == 48
+    assert default_lookback(8, 4, windows=10_000) == 8  # quarterly windows are read step by step: two years
+    assert default_lookback(6, 24, windows=10_000) == 72  # many windows: three days of hours
+    assert default_lookback(48, 48, windows=10**6) == 96  # but not past 72 steps: half-hourly keeps two days
     assert default_lookback(8, 4) == 8
     one = resolve_config(TrainConfig(horizon=12), {"a": np.arange(144.0)}, (12,), "one.csv")
     many = resolve_config(TrainConfig(horizon=12), {f"s{i}": np.arange(144.0) for i in range(110)}, (12,), "many.csv")
     assert (one.lookback, many.lookback) == (24, 36)  # 109 windows at 24 steps; 11,990
+    hours = np.arange(2000.0)
+    one = resolve_config(TrainConfig(horizon=24), {"a": hours}, (24, 168), "one.csv")
+    few = resolve_config(TrainConfig(horizon=24), {f"s{i}": hours for i in range(5)}, (24, 168), "few.csv")
+    many = resolve_config(TrainConfig(horizon=24), {f"s{i}": hours for i in range(6)}, (24, 168), "many.csv")
+    assert (one.lookback, few.lookback, many.lookback) == (48, 48, 72)  # 1,929 windows a series
     assert default_lookback(13, 1) == 13
     assert default_lookback(1, 1) == 4
     assert default_lookback(720, 24) == 336  # long horizons: at most 336 steps for the horizon's sake
@@ -78,10 +85,14 @@ def test_resolved_config_keeps_every_window_of_small_data(long_csv):
 def test_resolved_config_caps_many_hourly_series_by_window_steps():
     from forecast_cli.config import resolve_settings
 
-    # 300 series of 960 hours, horizon 48, season 24 (lookback 48): 259,500 windows offered; the
+    # 300 series of 960 hours, horizon 48, season 24, lookback 48: 259,500 windows offered; the
     # network reads 100,000 of them, the most recent 333 of each series, not 100.
+    config = resolve_settings(TrainConfig(horizon=48, season=24, lookback=48), np.full(300, 960), True, (24,),
+                              "hourly.csv")
+    assert config.max_windows == 333
+    # By default that many windows read three days: 5,000,000 / 72 = 69,444 windows, 231 a series.
     config = resolve_settings(TrainConfig(horizon=48, season=24), np.full(300, 960), True, (24,), "hourly.csv")
-    assert config.lookback == 48 and config.max_windows == 333
+    assert config.lookback == 72 and config.max_windows == 231
     # With a week's lookback, the same data keeps 5,000,000 / 168 = 29,761 windows: 99 a series,
     # so 100, the least.
     config = resolve_settings(TrainConfig(horizon=48, season=24, lookback=168), np.full(300, 960), True, (24,), "hourly.csv")
