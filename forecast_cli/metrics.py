@@ -36,10 +36,12 @@ def mape(actual: np.ndarray, forecast: np.ndarray, scale: np.ndarray | None = No
     nonzero = np.abs(actual) > 0
     if not nonzero.any():
         return math.nan
-    ratio = np.where(nonzero, np.abs(actual - forecast) / np.where(nonzero, np.abs(actual), 1.0), np.nan)
-    with np.errstate(all="ignore"):
-        per_window = np.nanmean(ratio, axis=1)
-    return float(100.0 * np.nanmean(per_window))
+    # Per window: the mean over its nonzero steps; a window of zeros only is skipped (counted
+    # by hand, as np.nanmean would warn on stderr for it).
+    ratio = np.where(nonzero, np.abs(actual - forecast) / np.where(nonzero, np.abs(actual), 1.0), 0.0)
+    counts = nonzero.sum(axis=1)
+    per_window = ratio.sum(axis=1)[counts > 0] / counts[counts > 0]
+    return float(100.0 * np.mean(per_window))
 
 
 def mase(actual: np.ndarray, forecast: np.ndarray, scale: np.ndarray | None = None) -> float:

@@ -32,3 +32,13 @@ def test_mase_scale():
     history = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
     assert metrics.mase_scale(history, 3) == 3.0
     assert metrics.mase_scale(history, 1) == 1.0
+
+
+def test_mape_skips_a_window_of_zeros_without_a_warning():
+    import warnings
+
+    actual = np.array([[0.0, 0.0], [100.0, 200.0]])
+    forecast = np.array([[1.0, 2.0], [110.0, 180.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert math.isclose(metrics.mape(actual, forecast), 10.0)
