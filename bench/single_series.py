@@ -10,7 +10,7 @@ held out (MASE scaled as the set's competition does). Prints each series' two fi
 mean of the log ratio (variant over default) per set and over every series.
 
 Usage:
-    python bench/single_series.py --label one-vw3 --sets tourism-quarterly,m3-other --every 20 --variant "--val-windows 3"
+    python bench/single_series.py --label one-vw3 --sets tourism-quarterly,m3-other --every 20 --variant "--val-windows 3" [--seed 7]
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ def main() -> None:
     parser.add_argument("--sets", required=True, help="bench/suite.py sets, comma-separated")
     parser.add_argument("--every", type=int, default=20, help="take every Nth series of each set")
     parser.add_argument("--variant", required=True, help="the flags trained beside the defaults, quoted")
+    parser.add_argument("--seed", type=int, default=None, help="--seed for both runs (default: the tool's)")
     parser.add_argument("--data-root", default=str(suite.ROOT.parent / "shared" / "datasets"))
     args = parser.parse_args()
     base = suite.ROOT / "bench" / "runs" / args.label
@@ -42,7 +43,8 @@ def main() -> None:
     forecast = [sys.executable, "-m", "forecast_cli.cli"]
     from forecast_cli import metrics
 
-    variants = {"default": [], "variant": shlex.split(args.variant)}
+    seed = ["--seed", str(args.seed)] if args.seed is not None else []
+    variants = {"default": seed, "variant": [*seed, *shlex.split(args.variant)]}
     results_file = base / "single.json"
     results = json.loads(results_file.read_text()) if results_file.exists() else {}
     for name in args.sets.split(","):
