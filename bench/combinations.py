@@ -26,7 +26,7 @@ def main() -> None:
     for name in args.sets.split(","):
         spec = suite.SETS[name]
         work = suite.ROOT / "bench" / "runs" / args.label / "holdout" / name
-        _, test = suite.cut_holdout(suite.long_format(name, spec, Path(args.data_root))[0], spec.horizon)
+        test = suite.holdout_split(name, Path(args.data_root))[1]
         actual, scales, methods, config = suite.method_forecasts(name, spec, work, work / "train.csv", test)
         lstm, naive = methods["lstm alone"], methods["naive"]
         ets, snaive = methods[f"ETS (season {config.baseline_season})"], methods[suite.reference(spec)]

@@ -5,8 +5,8 @@ runs of consecutive seeds: no training.
 exactly as a single run of that seed trains it (the refit included), and averages their outputs.
 So single runs of seeds 42, 43 and 44 hold the members of the ensembles of those seeds: their
 validation forecasts averaged are what the ensemble's blend weight is chosen from (the tool's
-rule, `forecast_cli.blend.inverse_error_weight`, then its guard against the run's seasonal naive
-score), their holdout forecasts of the network alone averaged are the ensemble network's
+rule, `forecast_cli.blend.inverse_error_weight`; the script stops where the tool's guard against
+seasonal naive would replace that blend, which it does not model), their holdout forecasts of the network alone averaged are the ensemble network's
 forecast, and the partner is the same in every run of a set. One approximation: the tool averages
 the networks' outputs on the model's scale, before the log is undone, where this script averages
 the forecasts; the two agree closely when the members do (a real `--ensemble` run checks it).
@@ -74,8 +74,7 @@ def main() -> None:
     relative: dict[str, list[float]] = {}
     networks: dict[str, list[float]] = {}
     for name, folders in works.items():
-        test = suite.cut_holdout(suite.long_format(name, suite.SETS[name], Path(args.data_root))[0],
-                                 suite.SETS[name].horizon)[1]
+        test = suite.holdout_split(name, Path(args.data_root))[1]
         runs = [read_run(work, name, test) for work in folders]
         saved = [dict(np.load(work / "validation.npz")) for work in folders]
         logs, alone = {}, {}

@@ -107,8 +107,7 @@ def screen(labels: list[str], data_root: Path, columns: list[str],
                 print(f"{work.name}: no forecast yet (a run in progress?), left out", flush=True)
                 continue
             if name not in tests:
-                tests[name] = suite.cut_holdout(suite.long_format(name, suite.SETS[name], data_root)[0],
-                                                suite.SETS[name].horizon)[1]
+                tests[name] = suite.holdout_split(name, data_root)[1]
             default, shipped, detail = scorer(work, name, tests[name])
             print(detail, flush=True)
             logs.setdefault(name, []).append([math.log(s / default) for s in shipped])

@@ -49,9 +49,10 @@ def main() -> None:
     results = json.loads(results_file.read_text()) if results_file.exists() else {}
     for name in args.sets.split(","):
         spec = suite.SETS[name]
-        train, holdout = suite.cut_holdout(suite.long_format(name, spec, Path(args.data_root))[0], spec.horizon)
-        # Series long enough for either run: two seasons (or a horizon) to read, a horizon to
-        # train on and up to four horizons of validation.
+        train, holdout = suite.holdout_split(name, Path(args.data_root))
+        # Series long enough for either run: a window to read (two seasons, or the horizon), three
+        # horizons of validation (`--val-windows 3`) and two more, so that some windows are left
+        # to train on.
         need = max(spec.horizon, 2 * spec.mase_season) + 5 * spec.horizon
         lengths = train.groupby("unique_id", sort=False).size()
         ids = [uid for uid in lengths.index if lengths[uid] >= need][:: args.every]

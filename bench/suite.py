@@ -123,6 +123,12 @@ def cut_holdout(history: pd.DataFrame, horizon: int) -> tuple[pd.DataFrame, pd.D
     return history[position >= horizon].reset_index(drop=True), history[position < horizon].reset_index(drop=True)
 
 
+def holdout_split(name: str, root: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A set's `--holdout` rows: its history without each series' last horizon, and that horizon
+    (the test files are not read)."""
+    return cut_holdout(long_format(name, SETS[name], root)[0], SETS[name].horizon)
+
+
 def write_made_set(full: pd.DataFrame, horizon: int, folder: Path) -> None:
     """A made set's files in `folder`: `train.csv` (each series without its last `horizon`
     values) and `test.csv` (those values), as the made hourly, daily and monthly sets write them."""
