@@ -71,6 +71,9 @@ def test_single_series_with_integer_steps(tmp_path):
     result = runner.invoke(app, ["train", str(path), "--horizon", "3", "--out", str(tmp_path / "m"), *TINY])
     assert result.exit_code == 0, result.output
     assert "integer steps of 1" in result.stderr and "Model written to" in result.stderr
+    # No season: seasonal naive is naive, one row in the summary rather than two alike.
+    assert "naive (seasonal naive, season 1)" in result.stderr
+    assert not [line for line in result.stderr.splitlines() if line.lstrip("│┃ ").startswith("seasonal naive")]
     result = runner.invoke(app, ["predict", str(tmp_path / "m"), str(path)])
     frame = pd.read_csv(pd.io.common.StringIO(result.stdout))
     assert frame["ds"].tolist() == [41, 42, 43] and frame["unique_id"].tolist() == ["value"] * 3
