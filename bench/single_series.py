@@ -10,7 +10,7 @@ held out (MASE scaled as the set's competition does). Prints each series' two fi
 mean of the log ratio (variant over default) per set and over every series.
 
 Usage:
-    python bench/single_series.py --label one-vw3 --sets tourism-quarterly,m3-other --every 20 --variant "--val-windows 3" [--seed 7]
+    python bench/single_series.py --label one-vw3 --sets tourism-quarterly,m3-other --every 20 --variant "--val-windows 3" [--seed 7] [--offset 10]
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ def main() -> None:
     parser.add_argument("--label", required=True)
     parser.add_argument("--sets", required=True, help="bench/suite.py sets, comma-separated")
     parser.add_argument("--every", type=int, default=20, help="take every Nth series of each set")
+    parser.add_argument("--offset", type=int, default=0,
+                        help="start from the series at this place (with --every 20, --offset 10 takes other series)")
     parser.add_argument("--variant", required=True, help="the flags trained beside the defaults, quoted")
     parser.add_argument("--seed", type=int, default=None, help="--seed for both runs (default: the tool's)")
     parser.add_argument("--data-root", default=str(suite.ROOT.parent / "shared" / "datasets"))
@@ -55,7 +57,7 @@ def main() -> None:
         # to train on.
         need = max(spec.horizon, 2 * spec.mase_season) + 5 * spec.horizon
         lengths = train.groupby("unique_id", sort=False).size()
-        ids = [uid for uid in lengths.index if lengths[uid] >= need][:: args.every]
+        ids = [uid for uid in lengths.index if lengths[uid] >= need][args.offset :: args.every]
         for uid in ids:
             key = f"{name}/{uid}"
             work = base / name / str(uid)
