@@ -330,8 +330,8 @@ def _print_scores(console, title: str, scores: dict, extra: str = "", quiet: boo
         rows = [(label, "lstm"), ("LSTM alone", "lstm_alone"), *partners, ("seasonal naive", "seasonal_naive"),
                 ("naive", "naive")]
         if scores.get("naive") is not None and scores.get("naive") == scores.get("seasonal_naive"):
-            # A season of 1 (yearly data): seasonal naive is naive, one row rather than two alike.
-            rows = rows[:-2] + [("naive (seasonal naive, season 1)", "naive")]
+            # The same forecast (a season of 1, as for yearly data): one row rather than two alike.
+            rows = rows[:-2] + [("naive (= seasonal naive)", "naive")]
         for label, name in rows:
             if name in scores:
                 table.add_row(label, *(_fmt(scores[name].get(k)) for k in ("mae", "rmse", "smape", "mase")))

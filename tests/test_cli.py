@@ -72,7 +72,7 @@ def test_single_series_with_integer_steps(tmp_path):
     assert result.exit_code == 0, result.output
     assert "integer steps of 1" in result.stderr and "Model written to" in result.stderr
     # No season: seasonal naive is naive, one row in the summary rather than two alike.
-    assert "naive (seasonal naive, season 1)" in result.stderr
+    assert "naive (= seasonal naive)" in result.stderr
     assert not [line for line in result.stderr.splitlines() if line.lstrip("│┃ ").startswith("seasonal naive")]
     result = runner.invoke(app, ["predict", str(tmp_path / "m"), str(path)])
     frame = pd.read_csv(pd.io.common.StringIO(result.stdout))
