@@ -327,11 +327,12 @@ def _print_scores(console, title: str, scores: dict, extra: str = "", quiet: boo
         else:
             label = f"{name} alone (LSTM weight 0)" if weight <= 0 else f"LSTM {weight:g} + {name} {1 - weight:g}"
         partners = [(LABELS[method], method) for method in FITS]  # the fitted partner scored, if any
-        rows = [(label, "lstm"), ("LSTM alone", "lstm_alone"), *partners, ("seasonal naive", "seasonal_naive"),
-                ("naive", "naive")]
-        if scores.get("naive") is not None and scores.get("naive") == scores.get("seasonal_naive"):
-            # The same forecast (a season of 1, as for yearly data): one row rather than two alike.
-            rows = rows[:-2] + [("naive (= seasonal naive)", "naive")]
+        # Where naive and seasonal naive are the same forecast (a season of 1, as for yearly data):
+        # one row rather than two alike.
+        same = scores.get("naive") is not None and scores["naive"] == scores.get("seasonal_naive")
+        naives = [("naive (= seasonal naive)", "naive")] if same else [("seasonal naive", "seasonal_naive"),
+                                                                          ("naive", "naive")]
+        rows = [(label, "lstm"), ("LSTM alone", "lstm_alone"), *partners, *naives]
         for label, name in rows:
             if name in scores:
                 table.add_row(label, *(_fmt(scores[name].get(k)) for k in ("mae", "rmse", "smape", "mase")))
