@@ -6,8 +6,9 @@ exactly as a single run of that seed trains it (the refit included), and average
 So single runs of seeds 42, 43 and 44 hold the members of the ensembles of those seeds: their
 validation forecasts averaged are what the ensemble's blend weight is chosen from (the tool's
 rule, `forecast_cli.blend.inverse_error_weight`; the script stops where the tool's guard against
-seasonal naive would replace that blend, which it does not model), their holdout forecasts of the network alone averaged are the ensemble network's
-forecast, and the partner is the same in every run of a set. One approximation: the tool averages
+seasonal naive would replace that blend, which it does not model), their holdout forecasts of
+the network alone averaged are the ensemble network's forecast, and the partner is the same in
+every run of a set. One approximation: the tool averages
 the networks' outputs on the model's scale, before the log is undone, where this script averages
 the forecasts; the two agree closely when the members do (a real `--ensemble` run checks it).
 

@@ -7,7 +7,9 @@ choice is one window's luck. This script takes every Nth series of a suite set, 
 to a file without its last horizon of values, trains `forecast train` on it once with the
 default flags and once with `--variant` flags, forecasts, and scores both against the values
 held out (MASE scaled as the set's competition does). Prints each series' two figures, then the
-mean of the log ratio (variant over default) per set and over every series.
+mean of the log ratio (variant over default) per set and over every series. Scores are saved
+after each series in `bench/runs/<label>/single.json`; running the same label again goes on
+from there (give a new label for other flags).
 
 Usage:
     python bench/single_series.py --label one-vw3 --sets tourism-quarterly,m3-other --every 20 --variant "--val-windows 3" [--seed 7] [--offset 10]
@@ -60,6 +62,8 @@ def main() -> None:
         ids = [uid for uid in lengths.index if lengths[uid] >= need][args.offset :: args.every]
         for uid in ids:
             key = f"{name}/{uid}"
+            if key in results:  # scored by an earlier, interrupted run of this label
+                continue
             work = base / name / str(uid)
             work.mkdir(parents=True, exist_ok=True)
             train_csv = work / "train.csv"
