@@ -18,6 +18,10 @@ Rules (comma-separated in `--rules`):
                   the partner alone on the validation windows (P 1: a partner twice as good
                   takes two thirds; the weight rounded to two decimals: P 3 is the tool's rule
                   since 2026-12-02, `forecast_cli.blend.inverse_error_weight`)
+  tilt:K          `inverse:3` with the LSTM's validation score multiplied by K first: the
+                  validated network is scored, but the refit (the same network trained on
+                  through the validation period) ships; K below 1 credits the refit with
+                  that much gain, above 1 distrusts the network
   steps:B[:L]     `inverse:3` apart for each of B blocks of the horizon's steps (the first
                   steps, ..., the last), each block its own weight from its own steps'
                   errors; with L, fewer blocks where the horizon is short, so that each block
@@ -57,6 +61,8 @@ def choose(errors: dict[float, np.ndarray], rule: str) -> float:
     scores = {w: float(errors[w][ok].mean()) for w in WEIGHTS}
     if rule.startswith("inverse:"):
         return inverse_error_weight(scores[1.0], scores[0.0], float(rule.split(":")[1]))
+    if rule.startswith("tilt:"):
+        return inverse_error_weight(scores[1.0] * float(rule.split(":")[1]), scores[0.0])
     chosen = choose_blend(scores)
     if rule.startswith("significant:") and chosen != 0.5:
         lead = errors[0.5][ok] - errors[chosen][ok]
