@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from forecast_cli.atomic import atomic_write_bytes
-from forecast_cli.errors import ForecastError, LockTimeoutError, OutputError
+from forecast_cli.errors import ForecastError, LockTimeoutError, OutputError, UsageError
 from forecast_cli.data import glob_files, is_parquet
 from forecast_cli.forecast_file import encode_table, forecasts_to_csv
 from forecast_cli.output import Reporter, error_line
@@ -49,11 +49,34 @@ def expand_inputs(patterns: list[str]) -> list[Path]:
     return [p for p in paths if not (p in seen or seen.add(p))]
 
 
+COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz", ".zip")
+
+
 def output_for(input_path: Path, output_dir: Path) -> Path:
     """The forecast file written for an input: `<output_dir>/<input stem>.forecast.csv`, or
-    `.forecast.parquet` for Parquet input (a file, or a folder of parts named by the folder)."""
+    `.forecast.parquet` for Parquet input (a file, or a folder of parts named by the folder). A
+    compressed CSV loses its compression suffix too; the forecast is written plain.
+
+    Example:
+        >>> output_for(Path("in/sales.csv"), Path("out")), output_for(Path("in/sales.csv.gz"), Path("out"))
+        (PosixPath('out/sales.forecast.csv'), PosixPath('out/sales.forecast.csv'))
+    """
     suffix = ".parquet" if is_parquet(input_path) else ".csv"
-    return output_dir / f"{input_path.stem}.forecast{suffix}"
+    stem = input_path.stem
+    if input_path.suffix.lower() in COMPRESSED_SUFFIXES and Path(stem).suffix.lower() in (".csv", ".tsv", ".txt"):
+        stem = Path(stem).stem
+    return output_dir / f"{stem}.forecast{suffix}"
+
+
+def check_distinct(inputs: list[Path], targets: list[Path]) -> None:
+    """Refuse inputs that would write the same forecast file (`a/x.csv` and `b/x.csv`, or
+    `x.csv` and `x.csv.gz`): the later forecast would replace the earlier without a word."""
+    first: dict[Path, Path] = {}
+    for source, target in zip(inputs, targets):
+        if target in first:
+            raise UsageError(f"{first[target]} and {source} would both write {target}. "
+                             "Forecast them with separate --output-dir folders, or rename one.")
+        first[target] = source
 
 
 def make_output_dir(folder: Path) -> None:

@@ -555,10 +555,11 @@ def predict(
                              "--output FILE or --output-dir (not stdout).")
         if plot is not None:
             raise UsageError("--plot draws from the whole forecast in one process; drop --workers/--dask to plot.")
-    if output_dir is not None:  # only once the command line is known to be usable
-        batch.make_output_dir(output_dir)
     targets = [None] * len(inputs) if to_stdout else (
         [batch.output_for(p, output_dir) for p in inputs] if output_dir is not None else [Path(output)])
+    if output_dir is not None:
+        batch.check_distinct(inputs, targets)
+        batch.make_output_dir(output_dir)  # only once the command line is known to be usable
     for target in [*targets, plot]:
         if target is not None:
             check_writable(target)

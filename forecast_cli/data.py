@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import bz2
 import csv
 import dataclasses
 import glob
+import gzip
 import hashlib
+import io
+import lzma
 import os
+import re
 import warnings
+import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +30,12 @@ TIME_NAMES = ("ds", "date", "datetime", "timestamp", "time", "month", "week", "y
 FILLS = ("interpolate", "ffill", "zero", "none")
 DELIMITERS = ",;\t|"
 MISSING_MARKERS = ("", "NA", "NaN", "nan", "NULL", "null")  # read as missing values; others must be numbers
+# Compressed CSV files, known by their first bytes rather than their names (a nightly export
+# renamed, or a `.gz` without `.csv`): the stdlib decompressor of each.
+_COMPRESSED = {b"\x1f\x8b": ("gzip", gzip.decompress), b"BZh": ("bzip2", bz2.decompress),
+               b"\xfd7zXZ\x00": ("xz", lzma.decompress), b"PK\x03\x04": ("zip", None)}
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an Excel 97-2003 workbook (.xls)
+_EXCEL_FIX = "Save the sheet as CSV (UTF-8) or Parquet and pass that file."
 
 # The longest week taken as a second season (ten-minute data): the statistical partner's seasonal
 # states and seasonal naive's memory grow with it, and finer data rarely spans enough weeks.
@@ -253,6 +266,10 @@ def read_csv(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, str]:
         raise DataError(f"{p}: cannot be read ({exc.strerror}). Check its permissions.") from None
     if not data.strip():
         raise DataError(f"{p} is empty; expected a header line and rows of data.")
+    digest = hashlib.sha256(data).hexdigest()  # of the file as stored, compressed or not
+    data = _decompressed(p, data)
+    if not data.strip():
+        raise DataError(f"{p} holds an empty CSV; expected a header line and rows of data.")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -265,7 +282,7 @@ def read_csv(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, str]:
     delimiter = _sniff_delimiter(header)
     try:
         frame = pd.read_csv(
-            p, sep=delimiter, dtype=str, encoding="utf-8-sig", skipinitialspace=True,
+            io.BytesIO(data), sep=delimiter, dtype=str, encoding="utf-8-sig", skipinitialspace=True,
             keep_default_na=False, na_values=list(MISSING_MARKERS),
         )
     except pd.errors.ParserError as exc:
@@ -280,7 +297,38 @@ def read_csv(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, str]:
         )
     if frame.empty:
         raise DataError(f"{p} has a header ({', '.join(frame.columns)}) but no rows of data.")
-    return frame, hashlib.sha256(data).hexdigest()
+    return frame, digest
+
+
+def _decompressed(p: Path, data: bytes) -> bytes:
+    """A CSV file's bytes, decompressed where its first bytes say gzip, bzip2, xz or a zip archive
+    of one file; an error naming the file for an Excel workbook, an archive of several files or a
+    truncated stream.
+
+    Example:
+        >>> _decompressed(Path("a.csv.gz"), gzip.compress(b"ds,y\\n1,2\\n"))
+        b'ds,y\\n1,2\\n'
+    """
+    if data.startswith(_OLE2):
+        raise DataError(f"{p} is an Excel 97-2003 workbook, not a CSV file. {_EXCEL_FIX}")
+    kind = next((entry for magic, entry in _COMPRESSED.items() if data.startswith(magic)), None)
+    if kind is None:
+        return data
+    name, decompress = kind
+    try:
+        if decompress is not None:
+            return decompress(data)
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            files = [info.filename for info in archive.infolist() if not info.is_dir()]
+            if "[Content_Types].xml" in files or any(f.startswith("xl/") for f in files):
+                raise DataError(f"{p} is an Excel workbook, not a CSV file. {_EXCEL_FIX}")
+            if len(files) != 1:
+                raise DataError(f"{p} is a zip archive of {len(files)} files ({', '.join(files[:5])}); "
+                                "expected one CSV file in it. Unzip it and pass the CSV file.")
+            return archive.read(files[0])
+    except (OSError, EOFError, lzma.LZMAError, zipfile.BadZipFile, zlib.error) as exc:
+        raise DataError(f"{p}: a {name} file that cannot be decompressed ({exc}); it may be cut short. "
+                        "Write the file again, or pass it uncompressed.") from None
 
 
 def _sniff_delimiter(header: str) -> str:
@@ -654,7 +702,11 @@ def _parse_target(col: pd.Series, source: str, name: str) -> np.ndarray:
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         value = text.iloc[row]
-        hint = " (a thousands separator? write 1234, not 1,234)" if "," in value else ""
+        hint = ""
+        if re.fullmatch(r"[-+]?\d{1,3}(,\d{3})+(\.\d*)?", value.strip()):
+            hint = " (a thousands separator? write 1234, not 1,234)"
+        elif "," in value:
+            hint = " (a decimal comma? write 1.5, not 1,5)"
         raise DataError(
             f"{source}, line {_line(col, row)}: {value!r} in column {name!r} is not a number{hint}; "
             f"{int(bad.sum())} such value(s) in all. Expected numbers; leave a cell empty for a "

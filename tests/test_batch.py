@@ -54,6 +54,26 @@ def test_all_good_files_exit_0_and_same_bytes_every_run(trained_model, tmp_path)
     assert (out / "a.forecast.csv").read_bytes() == first
 
 
+def test_gzipped_inputs_get_plain_forecasts_named_without_the_suffixes(trained_model, tmp_path):
+    import gzip
+
+    model_dir, _ = trained_model
+    folder, out = _incoming(tmp_path, bad=False)
+    for name in ("a.csv", "b.csv"):
+        (folder / f"{name}.gz").write_bytes(gzip.compress((folder / name).read_bytes()))
+    plain = tmp_path / "plain"
+    assert runner.invoke(app, ["predict", str(model_dir), str(folder / "a.csv"), "--output-dir", str(plain), "--quiet"]).exit_code == 0
+    result = runner.invoke(app, ["predict", str(model_dir), str(folder / "*.csv.gz"), "--output-dir", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["a.forecast.csv", "b.forecast.csv"]
+    assert (out / "a.forecast.csv").read_bytes() == (plain / "a.forecast.csv").read_bytes()
+    # a.csv and a.csv.gz would write the same file: refused before anything is written
+    result = runner.invoke(app, ["predict", str(model_dir), str(folder / "a.csv"), str(folder / "a.csv.gz"),
+                                 "--output-dir", str(tmp_path / "both")])
+    assert result.exit_code == ExitCode.USAGE and "would both write" in result.stderr and "a.csv.gz" in result.stderr
+    assert not (tmp_path / "both").exists()
+
+
 def test_several_inputs_need_an_output_dir(trained_model, tmp_path):
     model_dir, _ = trained_model
     folder, _ = _incoming(tmp_path, bad=False)

@@ -55,6 +55,17 @@ def test_predict_to_file_and_same_bytes_twice(trained_model, tmp_path):
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
 
 
+def test_predict_reads_a_gzipped_csv_as_the_plain_file(trained_model, tmp_path):
+    import gzip
+
+    model_dir, data = trained_model
+    packed = tmp_path / "long.csv.gz"
+    packed.write_bytes(gzip.compress(data.read_bytes()))
+    outputs = [runner.invoke(app, ["predict", str(model_dir), str(path), "--quiet"]) for path in (data, packed)]
+    assert [r.exit_code for r in outputs] == [0, 0], outputs[1].output
+    assert outputs[1].stdout == outputs[0].stdout and len(outputs[1].stdout.splitlines()) == 1 + 3 * 4
+
+
 def test_same_seed_same_model(tmp_path, long_csv):
     outputs = []
     for name in ("m1", "m2"):

@@ -110,6 +110,54 @@ def test_non_numeric_target_names_line_and_value(tmp_path):
         load_series(path)
 
 
+def test_a_decimal_comma_is_named_as_such(tmp_path):
+    path = tmp_path / "eu.csv"
+    path.write_text("ds;y\n2020-01-01;1,5\n2020-01-02;2,5\n")
+    with pytest.raises(DataError, match=r"line 2: '1,5' in column 'y' is not a number \(a decimal comma\? write 1.5"):
+        load_series(path)
+
+
+@pytest.mark.parametrize("kind", ["gzip", "bz2", "xz", "zip"])
+def test_compressed_csv_files_read_as_the_plain_file(tmp_path, kind):
+    import bz2
+    import gzip
+    import lzma
+    import zipfile
+
+    plain = tmp_path / "plain.csv"
+    make_long(2, 20).to_csv(plain, index=False)
+    path = tmp_path / "data.export"  # known by its first bytes, not its name
+    if kind == "zip":
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.write(plain, "inner.csv")
+    else:
+        path.write_bytes({"gzip": gzip, "bz2": bz2, "xz": lzma}[kind].compress(plain.read_bytes()))
+    expected, got = load_series(plain), load_series(path)
+    pd.testing.assert_frame_equal(got.frame, expected.frame)
+    assert got.freq == expected.freq and got.sha256 != expected.sha256  # the digest of the file as stored
+
+
+def _zip(path, names):
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as archive:
+        for name in names:
+            archive.writestr(name, "ds,y\n1,2\n")
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda p: p.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64), r"book\.xlsx is an Excel 97-2003 workbook.*Save the sheet as CSV"),
+    (lambda p: _zip(p, ["[Content_Types].xml", "xl/workbook.xml"]), r"book\.xlsx is an Excel workbook, not a CSV file"),
+    (lambda p: _zip(p, ["a.csv", "b.csv"]), r"book\.xlsx is a zip archive of 2 files \(a\.csv, b\.csv\).*Unzip it"),
+    (lambda p: p.write_bytes(__import__("gzip").compress(b"ds,y\n" * 500)[:40]), r"book\.xlsx: a gzip file that cannot be decompressed.*cut short"),
+])
+def test_workbooks_archives_and_cut_files_are_named(tmp_path, make, message):
+    path = tmp_path / "book.xlsx"
+    make(path)
+    with pytest.raises(DataError, match=message):
+        load_series(path)
+
+
 def test_duplicate_timestamps_are_refused(tmp_path):
     path = tmp_path / "dup.csv"
     path.write_text("ds,y\n2020-01-01,1\n2020-01-01,2\n2020-01-02,3\n")
