@@ -401,7 +401,9 @@ def detect_columns(
         else:
             raise UsageError(
                 f"{source} has several candidate target columns ({', '.join(rest)}). "
-                "Choose one with --target-col (and the id column, if any, with --id-col)."
+                "Choose one with --target-col (the other numeric columns become its past covariates; the id "
+                "column, if any, with --id-col); or, to forecast each column as a series of its own, write the "
+                "file in long format, one row per series and time (unique_id, ds, y; docs/input.md shows how)."
             )
     if len({time_col, target_col, id_col} - {None}) < len([c for c in (time_col, target_col, id_col) if c]):
         raise UsageError(

@@ -80,7 +80,7 @@ TRAIN_CASES = [
     ("bad-freq", _series(GOOD), ["--freq", "fortnightly"], USAGE, r"--freq 'fortnightly' is not a pandas frequency"),
     ("unknown-target-col", _series(GOOD), ["--target-col", "sales"], USAGE, r"has no column --target-col 'sales'; its columns are: ds, y"),
     ("ambiguous-target", _csv([f"{d},1,2" for d in _monthly(40)], header="ds,a,b"), [], USAGE,
-     r"several candidate target columns \(a, b\).*--target-col"),
+     r"several candidate target columns \(a, b\).*--target-col.*long format, one row per series and time"),
     ("one-column", _csv([str(v) for v in GOOD], header="y"), [], DATA, r"has only the column\(s\) y; expected a time column"),
     ("empty-id", _csv([f"{'' if i == 3 else 'a'},{d},{v}" for i, (d, v) in enumerate(zip(_monthly(40), GOOD))],
                       header="unique_id,ds,y"), [], DATA, r"line 5: column 'unique_id' is empty"),

@@ -9,7 +9,7 @@ import numpy as np
 
 from forecast_cli.data import future_grid, load_series, season_of
 from forecast_cli.errors import DataError, UsageError
-from tests.conftest import SAMPLE, make_long
+from tests.conftest import ROOT, SAMPLE, make_long
 
 
 def test_single_series_detects_columns_and_monthly_frequency():
@@ -156,6 +156,23 @@ def test_workbooks_archives_and_cut_files_are_named(tmp_path, make, message):
     make(path)
     with pytest.raises(DataError, match=message):
         load_series(path)
+
+
+def test_the_reshape_in_the_input_docs_makes_a_wide_file_long(tmp_path):
+    import re
+    import shlex
+    import subprocess
+    import sys
+
+    docs = (ROOT / "docs" / "input.md").read_text()
+    command = shlex.split(re.search(r"^\s*(python -c .*)$", docs, re.MULTILINE).group(1))
+    dates = pd.date_range("2020-01-01", periods=30, freq="MS").strftime("%Y-%m-%d")
+    pd.DataFrame({"date": dates, "north": range(30), "south": range(100, 130)}).to_csv(tmp_path / "wide.csv", index=False)
+    with pytest.raises(UsageError, match="long format"):
+        load_series(tmp_path / "wide.csv")
+    subprocess.run([sys.executable, *command[1:]], cwd=tmp_path, check=True)
+    dataset = load_series(tmp_path / "long.csv")
+    assert sorted(dataset.frame["unique_id"].unique()) == ["north", "south"] and len(dataset.frame) == 60
 
 
 def test_duplicate_timestamps_are_refused(tmp_path):
