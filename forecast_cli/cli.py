@@ -219,7 +219,7 @@ def _columns(options: dict):
 @with_training_options
 def train(
     ctx: typer.Context,
-    data: Path = typer.Argument(..., help="CSV, or Parquet (a .parquet file, a folder of .parquet parts, or a quoted glob of parts): one series (time, value) or many in long format (unique_id, ds, y)."),
+    data: Path = typer.Argument(..., help="CSV (plain, or compressed: .gz, .bz2, .xz, a zip of one file), or Parquet (a .parquet file, a folder of .parquet parts, or a quoted glob of parts): one series (time, value) or many in long format (unique_id, ds, y)."),
     horizon: Optional[int] = HORIZON,
     out: Path = typer.Option(Path("model"), "--out", "-o", help="Model directory to write (replaced whole on success)."),
     workers: Optional[int] = typer.Option(None, "--workers", help="Spread the per-series work over a Dask cluster of N worker processes on this machine: with Parquet parts, reading, checking, windowing and the statistical (ETS) fits, so that this process holds the windows, not the data; else the ETS fits. The network trains here. The same model as without it (which fits ETS over this machine's cores from 1,000 series)."),
@@ -507,7 +507,7 @@ def _fmt(value) -> str:
 @handle_errors
 def predict(
     model_dir: Path = typer.Argument(..., help="Model directory written by `forecast train`."),
-    data: List[str] = typer.Argument(..., help="CSV or Parquet file(s), folders of Parquet parts, or quoted glob patterns ('incoming/*.csv': each match forecast on its own) with the training columns."),
+    data: List[str] = typer.Argument(..., help="CSV (plain or compressed) or Parquet file(s), folders of Parquet parts, or quoted glob patterns ('incoming/*.csv': each match forecast on its own) with the training columns."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Forecast file for a single input (replaced whole): Parquet if it ends in .parquet, else CSV; or - for stdout (CSV) [default: -]."),
     output_dir: Optional[Path] = typer.Option(None, help="Folder for one forecast per input, named <input stem>.forecast.csv (.forecast.parquet for Parquet input; created if missing, as mkdir -p)."),
     engine: str = typer.Option("auto", help="Run the network with onnx (ONNX Runtime, no TensorFlow), keras, or auto (onnx when the model has it)."),
