@@ -312,6 +312,8 @@ def _decompressed(p: Path, data: bytes) -> bytes:
     if data.startswith(_OLE2):
         raise DataError(f"{p} is an Excel 97-2003 workbook, not a CSV file. {_EXCEL_FIX}")
     kind = next((entry for magic, entry in _COMPRESSED.items() if data.startswith(magic)), None)
+    if kind is not None and kind[0] == "bzip2" and not re.match(rb"BZh[1-9]1AY&SY", data):
+        kind = None  # a CSV header that happens to start "BZh", not a bzip2 stream
     if kind is None:
         return data
     name, decompress = kind

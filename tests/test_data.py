@@ -137,6 +137,12 @@ def test_compressed_csv_files_read_as_the_plain_file(tmp_path, kind):
     assert got.freq == expected.freq and got.sha256 != expected.sha256  # the digest of the file as stored
 
 
+def test_a_header_that_starts_like_a_compressed_file_is_read_as_text(tmp_path):
+    path = tmp_path / "bz.csv"
+    path.write_text("BZh_sales,ds\n" + "".join(f"{i},2020-0{i}-01\n" for i in range(1, 6)))
+    assert load_series(path, target_col="BZh_sales").frame["y"].tolist() == [1.0, 2.0, 3.0, 4.0, 5.0]
+
+
 def _zip(path, names):
     import zipfile
 
