@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterator
 
 from forecast_cli.atomic import atomic_write_bytes
 from forecast_cli.errors import ForecastError, LockTimeoutError, OutputError, UsageError
-from forecast_cli.data import glob_files, is_parquet
+from forecast_cli.data import COMPRESSED_SUFFIXES, glob_files, is_parquet
 from forecast_cli.forecast_file import encode_table, forecasts_to_csv
 from forecast_cli.output import Reporter, error_line
 
@@ -47,9 +47,6 @@ def expand_inputs(patterns: list[str]) -> list[Path]:
             paths.append(Path(pattern))
     seen: set[Path] = set()
     return [p for p in paths if not (p in seen or seen.add(p))]
-
-
-COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz", ".zip")
 
 
 def output_for(input_path: Path, output_dir: Path) -> Path:

@@ -31,9 +31,17 @@ FILLS = ("interpolate", "ffill", "zero", "none")
 DELIMITERS = ",;\t|"
 MISSING_MARKERS = ("", "NA", "NaN", "nan", "NULL", "null")  # read as missing values; others must be numbers
 # Compressed CSV files, known by their first bytes rather than their names (a nightly export
-# renamed, or a `.gz` without `.csv`): the stdlib decompressor of each.
-_COMPRESSED = {b"\x1f\x8b": ("gzip", gzip.decompress), b"BZh": ("bzip2", bz2.decompress),
-               b"\xfd7zXZ\x00": ("xz", lzma.decompress), b"PK\x03\x04": ("zip", None)}
+# renamed, or a `.gz` without `.csv`): each format's signature, as a pattern matched at the
+# start (bzip2's in full, block or end of stream after "BZh" and a level, since a CSV header
+# may start "BZh"), and its stdlib decompressor (a zip is opened apart: one file in it).
+_COMPRESSED = (
+    (re.compile(rb"\x1f\x8b"), "gzip", gzip.decompress),
+    (re.compile(rb"BZh[1-9](1AY&SY|\x17rE8P\x90)"), "bzip2", bz2.decompress),
+    (re.compile(rb"\xfd7zXZ\x00"), "xz", lzma.decompress),
+    (re.compile(rb"PK\x03\x04"), "zip", None),
+)
+# Their usual file suffixes, which `predict --output-dir` drops from a forecast's name.
+COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz", ".zip")
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an Excel 97-2003 workbook (.xls)
 _EXCEL_FIX = "Save the sheet as CSV (UTF-8) or Parquet and pass that file."
 
@@ -243,13 +251,15 @@ def as_text(col: pd.Series) -> pd.Series:
 
 
 def read_csv(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, str]:
-    """Read a CSV file as strings, detecting `,` `;` tab or `|` as the delimiter.
+    """Read a CSV file, plain or compressed (`_decompressed`), as strings, detecting `,` `;` tab
+    or `|` as the delimiter.
 
     Args:
         path: the file to read.
 
     Returns:
-        The raw frame (every cell a string or NaN) and the SHA-256 of the file's bytes.
+        The raw frame (every cell a string or NaN) and the SHA-256 of the file's bytes (as
+        stored, compressed or not).
 
     Example:
         >>> raw, digest = read_csv("sample_data/airpassengers.csv")
@@ -311,9 +321,7 @@ def _decompressed(p: Path, data: bytes) -> bytes:
     """
     if data.startswith(_OLE2):
         raise DataError(f"{p} is an Excel 97-2003 workbook, not a CSV file. {_EXCEL_FIX}")
-    kind = next((entry for magic, entry in _COMPRESSED.items() if data.startswith(magic)), None)
-    if kind is not None and kind[0] == "bzip2" and not re.match(rb"BZh[1-9]1AY&SY", data):
-        kind = None  # a CSV header that happens to start "BZh", not a bzip2 stream
+    kind = next(((name, decompress) for magic, name, decompress in _COMPRESSED if magic.match(data)), None)
     if kind is None:
         return data
     name, decompress = kind

@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+import bz2
+import gzip
+import lzma
+import re
+import shlex
+import subprocess
+import sys
+import zipfile
+
 import pandas as pd
 import pytest
 
@@ -119,11 +128,6 @@ def test_a_decimal_comma_is_named_as_such(tmp_path):
 
 @pytest.mark.parametrize("kind", ["gzip", "bz2", "xz", "zip"])
 def test_compressed_csv_files_read_as_the_plain_file(tmp_path, kind):
-    import bz2
-    import gzip
-    import lzma
-    import zipfile
-
     plain = tmp_path / "plain.csv"
     make_long(2, 20).to_csv(plain, index=False)
     path = tmp_path / "data.export"  # known by its first bytes, not its name
@@ -144,8 +148,6 @@ def test_a_header_that_starts_like_a_compressed_file_is_read_as_text(tmp_path):
 
 
 def _zip(path, names):
-    import zipfile
-
     with zipfile.ZipFile(path, "w") as archive:
         for name in names:
             archive.writestr(name, "ds,y\n1,2\n")
@@ -155,7 +157,7 @@ def _zip(path, names):
     (lambda p: p.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64), r"book\.xlsx is an Excel 97-2003 workbook.*Save the sheet as CSV"),
     (lambda p: _zip(p, ["[Content_Types].xml", "xl/workbook.xml"]), r"book\.xlsx is an Excel workbook, not a CSV file"),
     (lambda p: _zip(p, ["a.csv", "b.csv"]), r"book\.xlsx is a zip archive of 2 files \(a\.csv, b\.csv\).*Unzip it"),
-    (lambda p: p.write_bytes(__import__("gzip").compress(b"ds,y\n" * 500)[:40]), r"book\.xlsx: a gzip file that cannot be decompressed.*cut short"),
+    (lambda p: p.write_bytes(gzip.compress(b"ds,y\n" * 500)[:40]), r"book\.xlsx: a gzip file that cannot be decompressed.*cut short"),
 ])
 def test_workbooks_archives_and_cut_files_are_named(tmp_path, make, message):
     path = tmp_path / "book.xlsx"
@@ -165,11 +167,6 @@ def test_workbooks_archives_and_cut_files_are_named(tmp_path, make, message):
 
 
 def test_the_reshape_in_the_input_docs_makes_a_wide_file_long(tmp_path):
-    import re
-    import shlex
-    import subprocess
-    import sys
-
     docs = (ROOT / "docs" / "input.md").read_text()
     command = shlex.split(re.search(r"^\s*(python -c .*)$", docs, re.MULTILINE).group(1))
     dates = pd.date_range("2020-01-01", periods=30, freq="MS").strftime("%Y-%m-%d")
