@@ -106,6 +106,7 @@ class Dataset:
     future: pd.DataFrame | None = None  # rows after each series' last value (unique_id, ds, covariates)
     missing_values: int = 0  # empty cells in the target column as read (before filling)
     seasons: tuple[int, ...] = ()  # every cycle of the frequency, shortest first (`seasons_of`)
+    time_note: str = ""  # how times in several UTC offsets were read (`_parse_time`), else empty
 
     @property
     def n_series(self) -> int:
@@ -129,6 +130,8 @@ class Dataset:
             text += f"; {len(self.future)} future row(s) after the last values"
         if self.filled:
             text += f"; filled {self.filled} missing value(s)"
+        if self.time_note:
+            text += f"; {self.time_note}"
         return text
 
 
@@ -480,7 +483,7 @@ def load_series(
         raise DataError(
             f"{source}, line {row + 2}: column {columns.id_col!r} is empty; every row needs a series id."
         )
-    times, time_kind = _parse_time(raw[columns.time_col], source, columns.time_col)
+    times, time_kind, time_note = _parse_time(raw[columns.time_col], source, columns.time_col)
     if expect_time_kind is not None and time_kind != expect_time_kind:
         kinds = {"datetime": "dates", "integer": "integer steps"}
         raise DataError(
@@ -524,6 +527,9 @@ def load_series(
             f"{source}: series {first[ID]!r} has the timestamp {first[TIME]} more than once "
             f"(lines {', '.join(map(str, lines[:5]))}); expected one row per series and time. "
             "Remove or aggregate the duplicates."
+            + (" If they are a local clock's times, which repeat an hour when daylight saving ends, write "
+               "each time with its UTC offset (02:00+02:00, then 02:00+01:00) or in UTC."
+               if time_kind == "datetime" and first[TIME] != first[TIME].normalize() else "")
         )
     if time_kind == "datetime":
         freq = _resolve_freq(frame, source, freq)
@@ -551,6 +557,7 @@ def load_series(
         future=future,
         missing_values=missing_values,
         seasons=seasons_of(freq) if time_kind == "datetime" else (1,),
+        time_note=time_note,
     )
 
 
@@ -621,11 +628,13 @@ def check_columns(raw: pd.DataFrame, columns: Columns, source: str) -> None:
         )
 
 
-def _parse_time(col: pd.Series, source: str, name: str) -> tuple[pd.Series, str]:
+def _parse_time(col: pd.Series, source: str, name: str) -> tuple[pd.Series, str, str]:
+    """The time column parsed: (times, "datetime" or "integer", a note on how times in several
+    UTC offsets were read, else "")."""
     if _numbers(col) and pd.api.types.is_integer_dtype(col.dtype):
-        return col.astype("int64"), "integer"  # a Parquet column of integers: steps, as in a CSV
+        return col.astype("int64"), "integer", ""  # a Parquet column of integers: steps, as in a CSV
     if _naive_times(col):
-        return _timestamps(col, source, name), "datetime"
+        return _timestamps(col, source, name), "datetime", ""
     if _numbers(col):
         col = as_text(col)  # floats as a CSV writes them: refused below as neither steps nor dates
     text = col.astype("string").str.strip()
@@ -634,7 +643,7 @@ def _parse_time(col: pd.Series, source: str, name: str) -> tuple[pd.Series, str]
         raise DataError(f"{source}, line {row + 2}: the time column {name!r} is empty. Every row needs a time.")
     is_int = text.str.fullmatch(r"[+-]?\d+")
     if is_int.all():
-        return text.astype("int64"), "integer"
+        return text.astype("int64"), "integer", ""
     if is_int.any():  # some integers, some not
         looks_like_date = text.str.contains(r"[-/:T ]", regex=True)
         if looks_like_date.any():
@@ -646,27 +655,56 @@ def _parse_time(col: pd.Series, source: str, name: str) -> tuple[pd.Series, str]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            parsed = pd.to_datetime(text, format="ISO8601")
+            return pd.to_datetime(text, format="ISO8601"), "datetime", ""
         except (ValueError, TypeError):
-            try:
-                parsed = pd.to_datetime(text, format="mixed")
-            except (ValueError, TypeError) as exc:
-                bad = _first_bad_time(text)
-                if bad is not None:
-                    raise DataError(
-                        f"{source}, line {bad + 2}: {text.iloc[bad]!r} in column {name!r} is not a date "
-                        "or time; expected ISO dates like 2024-01-31 or 2024-01-31 13:00."
-                    ) from None
+            pass
+        zoned = text.str.contains(_UTC_OFFSET, regex=True)
+        if zoned.all():  # several offsets: local times through daylight saving
+            return _several_offsets(text)
+        try:
+            parsed = pd.to_datetime(text, format="mixed")
+        except (ValueError, TypeError):
+            bad = _first_bad_time(text)
+            if bad is not None:
                 raise DataError(
-                    f"{source}: the time column {name!r} mixes time zones or time-zone-aware and naive "
-                    f"times ({exc}). Write every time in one zone, e.g. all in UTC with +00:00."
+                    f"{source}, line {bad + 2}: {text.iloc[bad]!r} in column {name!r} is not a date "
+                    "or time; expected ISO dates like 2024-01-31 or 2024-01-31 13:00."
                 ) from None
-    if parsed.dtype == object:
+            parsed = None
+    if parsed is None or parsed.dtype == object:
+        if zoned.all() or not zoned.any():
+            raise DataError(f"{source}: the time column {name!r} could not be read as dates or times; "
+                            "expected ISO dates like 2024-01-31 or 2024-01-31 13:00, in one form throughout.")
+        with_zone, without = int(np.flatnonzero(zoned.to_numpy())[0]), int(np.flatnonzero(~zoned.to_numpy())[0])
         raise DataError(
-            f"{source}: the time column {name!r} mixes time zones or time-zone-aware and naive times. "
-            "Write every time in one zone, e.g. all in UTC with +00:00."
+            f"{source}: the time column {name!r} mixes times with a UTC offset (line {with_zone + 2}: "
+            f"{text.iloc[with_zone]!r}) and times without one (line {without + 2}: {text.iloc[without]!r}). "
+            "Give every time an offset (e.g. +00:00), or none."
         )
-    return parsed, "datetime"
+    return parsed, "datetime", ""
+
+
+# A time's UTC offset at its end: Z, +01:00, -0500, +01.
+_UTC_OFFSET = r"(?:Z|[+-]\d\d(?::?\d\d)?)$"
+
+
+def _several_offsets(text: pd.Series) -> tuple[pd.Series, str, str]:
+    """Times that carry UTC offsets, not all the same one: a local clock through daylight saving.
+
+    Dates at midnight are read as the dates they name (a day is a day in any zone, and in UTC the
+    midnights would sit an hour apart in summer and winter); other times as the instants they
+    are, in UTC, where the hours run on evenly (the local clock repeats an hour in autumn and skips
+    one in spring).
+
+    Example:
+        >>> _several_offsets(pd.Series(["2024-10-27T02:00+02:00", "2024-10-27T02:00+01:00"]))[0].tolist()
+        [Timestamp('2024-10-27 00:00:00+0000', tz='UTC'), Timestamp('2024-10-27 01:00:00+0000', tz='UTC')]
+    """
+    clock = pd.to_datetime(text.str.replace(_UTC_OFFSET, "", regex=True), format="ISO8601")
+    if (clock == clock.dt.normalize()).all():
+        return clock, "datetime", "dates at midnight in several UTC offsets, read as dates"
+    return (pd.to_datetime(text, format="ISO8601", utc=True), "datetime",
+            "times in several UTC offsets (daylight saving), read in UTC: forecasts are in UTC")
 
 
 def _timestamps(col: pd.Series, source: str, name: str) -> pd.Series:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -204,3 +205,18 @@ def test_a_refit_from_the_validated_network_goes_on_from_it_for_a_quarter_of_the
         manifest = json.loads((tmp_path / start / "manifest.json").read_text())
         assert manifest["config"]["refit_start"] == start
     assert refits["validated"]["loss"].iloc[0] < refits["new"]["loss"].iloc[0]
+
+
+def test_hourly_data_through_daylight_saving_is_trained_and_forecast_in_utc(tmp_path):
+    # A local clock's export: offsets +02:00 until the last Sunday of October, +01:00 after.
+    hours = pd.date_range("2024-10-20", "2024-11-03", freq="h", tz="UTC", inclusive="left")
+    load = 100 + 20 * np.sin(2 * np.pi * hours.hour / 24)
+    data = tmp_path / "load.csv"
+    pd.DataFrame({"time": [t.isoformat() for t in hours.tz_convert("Europe/Berlin")], "load": load}).to_csv(data, index=False)
+    result = runner.invoke(app, ["train", str(data), "--horizon", "4", "--out", str(tmp_path / "model"), *TINY])
+    assert result.exit_code == 0, result.output
+    assert "read in UTC" in result.stderr
+    result = runner.invoke(app, ["predict", str(tmp_path / "model"), str(data), "--quiet"])
+    assert result.exit_code == 0, result.output
+    written = pd.read_csv(pd.io.common.StringIO(result.stdout))["ds"].tolist()
+    assert written == [str(hours[-1] + pd.Timedelta(hours=k)) for k in range(1, 5)]  # '2024-11-03 00:00:00+00:00', ...

@@ -185,6 +185,33 @@ def test_duplicate_timestamps_are_refused(tmp_path):
         load_series(path)
 
 
+def _berlin(times: pd.DatetimeIndex) -> list[str]:
+    """Times as a local clock exports them: each with its own UTC offset (+01:00 or +02:00)."""
+    return [t.isoformat() for t in times.tz_convert("Europe/Berlin")]
+
+
+def test_hours_through_daylight_saving_with_their_offsets_are_read_in_utc(tmp_path):
+    # Autumn: the local clock shows 02:00 twice (+02:00, then +01:00); spring: it skips 02:00.
+    hours = pd.date_range("2024-10-26 12:00", "2024-10-28 00:00", freq="h", tz="UTC").append(
+        pd.date_range("2025-03-29 12:00", "2025-03-31 00:00", freq="h", tz="UTC"))
+    for part, times in (("autumn", hours[:37]), ("spring", hours[37:])):
+        path = tmp_path / f"{part}.csv"
+        pd.DataFrame({"time": _berlin(times), "load": np.arange(len(times), dtype=float)}).to_csv(path, index=False)
+        dataset = load_series(path)
+        assert dataset.freq == "h" and dataset.filled == 0 and str(dataset.frame["ds"].dt.tz) == "UTC"
+        assert dataset.frame["ds"].tolist() == list(times) and dataset.frame["y"].tolist() == list(range(len(times)))
+        assert "several UTC offsets (daylight saving), read in UTC" in dataset.describe()
+
+
+def test_dates_at_midnight_in_several_offsets_are_read_as_the_dates(tmp_path):
+    days = pd.date_range("2024-10-01", "2024-11-30", freq="D", tz="Europe/Berlin")
+    path = tmp_path / "daily.csv"
+    pd.DataFrame({"date": [t.isoformat() for t in days], "sales": np.arange(len(days), dtype=float)}).to_csv(path, index=False)
+    dataset = load_series(path)
+    assert dataset.freq == "D" and dataset.frame["ds"].dt.tz is None
+    assert dataset.frame["ds"].tolist() == list(days.tz_localize(None)) and "read as dates" in dataset.describe()
+
+
 def test_the_cycles_of_integer_step_data_are_suggested_not_used(tmp_path):
     from forecast_cli.data import season_hint, suggest_seasons
 
