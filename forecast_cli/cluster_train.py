@@ -36,7 +36,7 @@ import pandas as pd
 
 from forecast_cli import baselines
 from forecast_cli.cluster import cluster_errors, spread
-from forecast_cli.config import TrainConfig, resolve_settings, validation_series
+from forecast_cli.config import TrainConfig, resolve_settings, validation_series, with_horizon
 from forecast_cli.data import ID, TARGET, TIME, Columns, is_parquet, parquet_parts, series_arrays
 from forecast_cli.errors import DataError
 from forecast_cli.output import Reporter, SilentReporter
@@ -151,6 +151,9 @@ def fit_parts(client: Any, data_path: str | Path, config: TrainConfig, columns: 
         + (f"; filled {sum(s.filled for s in surveys)} missing value(s)" if any(s.filled for s in surveys) else "")
     )
     config = dataclasses.replace(config, past_covariates=(), future_covariates=())
+    config, note = with_horizon(config, first.time_kind, first.freq, str(path))
+    if note:
+        reporter.info(note)
     lengths = np.concatenate([s.lengths for s in surveys])[order]
     config = resolve_settings(config, lengths, all(s.nonnegative for s in surveys), first.seasons, str(path))
     chosen = validation_series(ids.tolist(), config.seed)

@@ -25,11 +25,11 @@ BASELINES = ("ets+theta", "ets", "snaive")  # the forecast blended with the LSTM
 class TrainConfig:
     """Every setting that shapes a trained model; the CLI flags carry the same names.
 
-    `lookback`, `season` and `batch_size` are resolved from the data before training, so a saved
-    config never holds `None` for them.
+    `horizon` (when not given), `lookback`, `season` and `batch_size` are resolved from the data
+    before training, so a saved config never holds `None` for them.
     """
 
-    horizon: int
+    horizon: int | None = None  # None: from the data's frequency (`with_horizon`)
     lookback: int | None = None
     season: int | None = None
     epochs: int = 60
@@ -80,7 +80,6 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         positive = {
-            "horizon": self.horizon,
             "epochs": self.epochs,
             "units": self.units,
             "layers": self.layers,
@@ -92,6 +91,8 @@ class TrainConfig:
                 positive[name] = getattr(self, name)
         if self.seasons:
             positive["season"] = min(self.seasons)  # every candidate must be a season; the smallest shows a bad one
+        if self.horizon is not None:
+            positive["horizon"] = self.horizon
         if self.lookback is not None:
             positive["lookback"] = self.lookback
         if self.season is not None:
@@ -335,6 +336,27 @@ def parse_blend(text: str | None) -> float | None:
         raise UsageError(
             f"--blend must be auto or a number from 0 to 1 (the LSTM's weight). Received: {text!r}."
         ) from None
+
+
+def with_horizon(config: TrainConfig, time_kind: str, freq: str | None, source: str) -> tuple[TrainConfig, str]:
+    """The config with its horizon, taken from the data's frequency when not given
+    (`data.default_horizon`), and a note saying so ("" when it was given).
+
+    Example:
+        >>> with_horizon(TrainConfig(), "datetime", "MS", "air.csv")
+        (TrainConfig(horizon=18, ...), 'Horizon 18 steps, the default for frequency MS (--horizon to choose)')
+    """
+    from forecast_cli.data import default_horizon
+
+    if config.horizon is not None:
+        return config, ""
+    horizon = default_horizon(freq) if time_kind == "datetime" else None
+    if horizon is None:
+        what = f"frequency {freq}" if time_kind == "datetime" else "integer steps, which carry no frequency"
+        raise UsageError(f"--horizon is required for {source}: its time column holds {what}, so there is no "
+                         "default horizon. Give --horizon N (or horizon = N in the --config file).")
+    return (dataclasses.replace(config, horizon=horizon),
+            f"Horizon {horizon} steps, the default for frequency {freq} (--horizon to choose)")
 
 
 LOOKBACK_CAP = 336  # most steps read for the horizon's sake (two weeks of hours)
@@ -622,9 +644,9 @@ def resolve_settings(config: TrainConfig, lengths: np.ndarray, nonnegative: bool
     need = lookback + horizon * (1 + val_windows)
     if longest < need:
         raise DataError(
-            f"{source}: the longest series has {longest} rows, but --lookback {lookback} + "
-            f"--horizon {horizon} for training and {val_windows} x {horizon} for validation "
-            f"need at least {need}. Use a smaller --lookback or --horizon."
+            f"{source}: the longest series has {longest} rows, but lookback {lookback} + "
+            f"horizon {horizon} for training and {val_windows} x {horizon} for validation "
+            f"need at least {need}. Use a smaller --lookback or --horizon (`forecast doctor` gives the largest)."
         )
     transform = config.transform
     if transform == "auto":

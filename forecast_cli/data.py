@@ -69,6 +69,15 @@ _SEASON_BY_BASE = {
     "BYE": 1,
     "BYS": 1,
 }
+# The horizon taken when `--horizon` is not given, per offset base: the M4 competition's horizons
+# (yearly 6, quarterly 8, monthly 18, weekly 13, daily 14, hourly 48: what forecasters of each
+# kind of data were asked for), two weeks of business days, and a day of finer steps.
+_HORIZON_BY_BASE = {
+    "h": 48, "D": 14, "B": 10, "W": 13,
+    **{base: 18 for base in ("ME", "MS", "BME", "BMS")},
+    **{base: 8 for base in ("QE", "QS", "BQE", "BQS")},
+    **{base: 6 for base in ("YE", "YS", "BYE", "BYS")},
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -967,6 +976,25 @@ def season_of(freq: str | None) -> int:
     if cycle % n != 0:
         return 1
     return max(1, cycle // n)
+
+
+def default_horizon(freq: str | None) -> int | None:
+    """The horizon for data of a frequency when none is given (None: no default, for integer
+    steps or a frequency without one): the M4 competition's for its frequencies, scaled to
+    multiples (`2MS`: 9), and a day of steps for data finer than hourly.
+
+    Example:
+        >>> default_horizon("MS"), default_horizon("QS-OCT"), default_horizon("h"), default_horizon("15min")
+        (18, 8, 48, 96)
+    """
+    if freq is None:
+        return None
+    offset = pd.tseries.frequencies.to_offset(freq)
+    base = offset.rule_code.split("-")[0]
+    if base in ("min", "s"):
+        return season_of(freq) if season_of(freq) > 1 else None
+    steps = _HORIZON_BY_BASE.get(base)
+    return None if steps is None else max(1, steps // max(1, int(getattr(offset, "n", 1) or 1)))
 
 
 def seasons_of(freq: str | None) -> tuple[int, ...]:

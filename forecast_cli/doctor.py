@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from forecast_cli.config import data_lookback
-from forecast_cli.data import ID, TARGET, load_series, season_hint, series_arrays
+from forecast_cli.data import ID, TARGET, default_horizon, load_series, season_hint, series_arrays
 from forecast_cli.errors import DataError, ForecastError
 
 
@@ -114,12 +114,20 @@ def diagnose(
                                   f"largest --horizon with the default lookback: {max_h}"))
     if max_h == 0:
         return _fails(findings, DataError("no series is long enough for a training and a validation window. Add history."))
-    if horizon is not None:
+    given = horizon is not None
+    if not given and dataset.time_kind == "datetime":
+        horizon = default_horizon(dataset.freq)
+    if horizon is None:
+        findings.append(Finding("note", "integer steps carry no frequency, so train needs --horizon"))
+    else:
         lookback = data_lookback(horizon, season, lengths)
+        named = f"--horizon {horizon}" if given else f"the default horizon for frequency {dataset.freq}, {horizon},"
         if lookback + 2 * horizon > longest:
             return _fails(findings, DataError(
-                f"--horizon {horizon} needs at least {lookback + 2 * horizon} rows in the longest series, which "
+                f"{named} needs at least {lookback + 2 * horizon} rows in the longest series, which "
                 f"has {longest}. Use --horizon {max_h} or less."))
+        if not given:
+            findings.append(Finding("note", f"--horizon defaults to {horizon} for frequency {dataset.freq}"))
         short = int((lengths < lookback + horizon).sum())
         if short:
             findings.append(Finding("warning", f"{short} series shorter than lookback {lookback} + horizon {horizon} "

@@ -266,9 +266,9 @@ def _load_object(cls: type, doc: Any, where: str) -> Any:
 def _check_across(manifest: Manifest, where: str) -> None:
     """The rules that join several fields."""
     cfg = manifest.config
-    if (cfg.lookback is None or cfg.season is None or cfg.batch_size is None
+    if (cfg.horizon is None or cfg.lookback is None or cfg.season is None or cfg.batch_size is None
             or "auto" in (cfg.transform, cfg.scaling, cfg.loss)):
-        raise _Invalid(f"{where}: config lacks lookback, season, batch_size or transform")
+        raise _Invalid(f"{where}: config lacks horizon, lookback, season, batch_size or transform")
     if manifest.time_kind == "datetime":
         if manifest.freq is None:
             raise _Invalid(f"{where}: a datetime model needs a freq")

@@ -18,7 +18,7 @@ from forecast_cli import __version__, baselines
 from forecast_cli.atomic import check_parent, staged_directory
 from forecast_cli.blend import blend, validation_metrics
 from forecast_cli.config import (TrainConfig, default_batch_size, default_patch, refit_epochs, resolve_config,
-                                 validation_series)
+                                 validation_series, with_horizon)
 from forecast_cli.covariates import covariate_values, from_file, future_rows, with_calendar
 from forecast_cli.data import (ID, TIME, Columns, Dataset, calendar_columns, future_grid, load_series, longer_season,
                                season_hint, series_arrays)
@@ -97,6 +97,9 @@ def load_training(data_path: str | Path, config: TrainConfig, columns: ColumnOpt
         dataset = dataclasses.replace(dataset, frame=with_calendar(dataset.frame, names))
     config = dataclasses.replace(config, past_covariates=past, future_covariates=future)
     reporter.info(f"Detected {dataset.describe()}")
+    config, note = with_horizon(config, dataset.time_kind, dataset.freq, dataset.source)
+    if note:
+        reporter.info(note)
     warn_ignored_rows(dataset, config, reporter)
     hint = season_hint(dataset, config.seasons or ((config.season,) if config.season else ()))
     if hint:

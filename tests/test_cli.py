@@ -220,3 +220,16 @@ def test_hourly_data_through_daylight_saving_is_trained_and_forecast_in_utc(tmp_
     assert result.exit_code == 0, result.output
     written = pd.read_csv(pd.io.common.StringIO(result.stdout))["ds"].tolist()
     assert written == [str(hours[-1] + pd.Timedelta(hours=k)) for k in range(1, 5)]  # '2024-11-03 00:00:00+00:00', ...
+
+
+def test_train_without_a_horizon_takes_the_frequency_s_default(tmp_path):
+    make_long(2, 60).to_csv(tmp_path / "monthly.csv", index=False)
+    result = runner.invoke(app, ["train", str(tmp_path / "monthly.csv"), "--out", str(tmp_path / "model"), *TINY])
+    assert result.exit_code == 0, result.output
+    assert "Horizon 18 steps, the default for frequency MS" in result.stderr
+    assert json.loads((tmp_path / "model" / "manifest.json").read_text())["config"]["horizon"] == 18
+    steps = make_long(2, 60).assign(ds=lambda f: f.groupby("unique_id").cumcount() + 1)
+    steps.to_csv(tmp_path / "steps.csv", index=False)
+    result = runner.invoke(app, ["train", str(tmp_path / "steps.csv"), "--out", str(tmp_path / "steps-model"), *TINY])
+    assert result.exit_code == ExitCode.USAGE and not (tmp_path / "steps-model").exists()
+    assert "--horizon is required for" in result.stderr and "integer steps" in result.stderr

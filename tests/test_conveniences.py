@@ -103,7 +103,7 @@ def test_column_roles_from_a_config_file(tmp_path):
     ("horizon = 4\nlookback = 'long'\n", r"lookback should be a whole number. Received: 'long'"),
     ("horizon = 4\nrefit = 1\n", r"refit should be true or false"),
     ("horizon = = 4\n", r"is not valid TOML"),
-    ("lookback = 8\n", r"--horizon is required"),
+    ("horizon = 0\n", r"--horizon must be a whole number of at least 1. Received: horizon=0"),
 ])
 def test_bad_config_files_are_usage_errors(long_csv, tmp_path, text, message):
     settings = tmp_path / "train.toml"

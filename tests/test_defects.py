@@ -43,7 +43,7 @@ def test_doctor_reads_the_file_once(monkeypatch, tmp_path):
     calls = []
     real = data.read_csv
     monkeypatch.setattr(data, "read_csv", lambda p: calls.append(p) or real(p))
-    result = runner.invoke(app, ["doctor", str(path)])
+    result = runner.invoke(app, ["doctor", str(path), "--horizon", "4"])
     assert result.exit_code == 0 and "1 missing value(s) in 'y'" in result.stderr
     assert len(calls) == 1
 

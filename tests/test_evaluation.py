@@ -144,6 +144,15 @@ def test_doctor_exits_non_zero_when_train_would_fail(tmp_path):
     assert result.exit_code == 0 and "detected" in result.stderr
 
 
+def test_doctor_checks_the_default_horizon_when_none_is_given(tmp_path):
+    result = runner.invoke(app, ["doctor", str(SAMPLE / "airpassengers.csv")])
+    assert result.exit_code == 0 and "--horizon defaults to 18 for frequency MS" in result.stderr
+    (tmp_path / "short.csv").write_text("".join((SAMPLE / "airpassengers.csv").read_text().splitlines(True)[:31]))
+    result = runner.invoke(app, ["doctor", str(tmp_path / "short.csv")])
+    assert result.exit_code == ExitCode.DATA
+    assert "the default horizon for frequency MS, 18, needs at least 60 rows" in result.stderr and "Use --horizon 3" in result.stderr
+
+
 def test_largest_horizon():
     assert largest_horizon(np.array([144]), 12) == 48  # lookback 48 + 2 x 48 = 144 rows
     assert largest_horizon(np.array([10]), 1) == 3  # lookback 4 + 2 x 3 = 10; horizon 4 needs 12
