@@ -124,8 +124,16 @@ def split_rule(rule: str) -> tuple[str, str | None]:
     return rule, None
 
 
+def picks(rule: str) -> tuple[str, list[str]]:
+    """`pick:A|B` or `pickblend:A|B` -> (how, [A, B]); any other rule -> ("", [the rule])."""
+    how, _, rest = rule.partition(":")
+    if how in ("pick", "pickblend"):
+        return how, rest.split("|")
+    return "", [rule]
+
+
 def wanted_members(rules: list[str]) -> set[str]:
-    specs = [part for rule in rules for part in split_rule(rule) if part]
+    specs = [part for rule in rules for spec in picks(rule)[1] for part in split_rule(spec) if part]
     names = {m for spec in specs for m in spec.rpartition(":")[2].split("+")}
     unknown = names - set(OWN) - set(EXTERNAL)
     if unknown:
@@ -156,7 +164,18 @@ def run_scores(work: Path, name: str, test, rules: list[str]) -> tuple[float, li
     lstm = score(saved["point"])
     holdout, notes = {}, {}
     for rule in rules:
-        partner, extra = split_rule(rule)
+        how, candidates = picks(rule)
+        if how:
+            def blend_score(spec: str) -> float:
+                other = score(partner_of(spec, valid))
+                w = inverse_error_weight(lstm, other, 3)
+                return score(w * saved["point"] + (1 - w) * partner_of(spec, valid))
+            judge = blend_score if how == "pickblend" else (lambda spec: score(partner_of(spec, valid)))
+            partner = min(candidates, key=judge)
+            rule_partner, extra = partner, None
+        else:
+            rule_partner, extra = split_rule(rule)
+        partner = rule_partner
         scores = [lstm, score(partner_of(partner, valid))]
         if extra is None:
             w = inverse_error_weight(scores[0], scores[1], 3)
@@ -166,7 +185,7 @@ def run_scores(work: Path, name: str, test, rules: list[str]) -> tuple[float, li
             weights = members_weights(scores, 3)
         ahead_of = [run.lstm, partner_of(partner, ahead)] + ([partner_of(extra, ahead)] if extra else [])
         holdout[rule] = np.tensordot(weights, np.stack(ahead_of), 1)
-        notes[rule] = "/".join(f"{v:.3f}" for v in scores[1:]) + " (w " + "/".join(f"{w:.2f}" for w in weights) + ")"
+        notes[rule] = (f"[{partner}] " if how else "") + "/".join(f"{v:.3f}" for v in scores[1:]) + " (w " + "/".join(f"{w:.2f}" for w in weights) + ")"
     shipped = [run.default if run.guarded else suite.score(run.actual, holdout[rule], run.scales, rule)["mase"]
                for rule in rules]
     detail = (f"{work.name}: validation LSTM {lstm:.3f}; "
