@@ -115,7 +115,7 @@ class Dataset:
     future: pd.DataFrame | None = None  # rows after each series' last value (unique_id, ds, covariates)
     missing_values: int = 0  # empty cells in the target column as read (before filling)
     seasons: tuple[int, ...] = ()  # every cycle of the frequency, shortest first (`seasons_of`)
-    time_note: str = ""  # how times in several UTC offsets were read (`_parse_time`), else empty
+    time_note: str = ""  # how times with UTC offsets were read (`_with_offsets`), else empty
 
     @property
     def n_series(self) -> int:
@@ -638,8 +638,8 @@ def check_columns(raw: pd.DataFrame, columns: Columns, source: str) -> None:
 
 
 def _parse_time(col: pd.Series, source: str, name: str) -> tuple[pd.Series, str, str]:
-    """The time column parsed: (times, "datetime" or "integer", a note on how times in several
-    UTC offsets were read, else "")."""
+    """The time column parsed: (times, "datetime" or "integer", a note on how times with UTC
+    offsets were read, else "")."""
     if _numbers(col) and pd.api.types.is_integer_dtype(col.dtype):
         return col.astype("int64"), "integer", ""  # a Parquet column of integers: steps, as in a CSV
     if _naive_times(col):
@@ -664,12 +664,17 @@ def _parse_time(col: pd.Series, source: str, name: str) -> tuple[pd.Series, str,
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            return pd.to_datetime(text, format="ISO8601"), "datetime", ""
+            parsed = pd.to_datetime(text, format="ISO8601")
         except (ValueError, TypeError):
             pass
+        else:
+            return _with_offsets(text) if parsed.dt.tz is not None else (parsed, "datetime", "")
         zoned = text.str.contains(_UTC_OFFSET, regex=True)
-        if zoned.all():  # several offsets: local times through daylight saving
-            return _several_offsets(text)
+        if zoned.all():  # several offsets: a local clock through daylight saving
+            try:
+                return _with_offsets(text)
+            except (ValueError, TypeError):
+                pass  # not ISO 8601: the bad time is named below
         try:
             parsed = pd.to_datetime(text, format="mixed")
         except (ValueError, TypeError):
@@ -697,23 +702,24 @@ def _parse_time(col: pd.Series, source: str, name: str) -> tuple[pd.Series, str,
 _UTC_OFFSET = r"(?:Z|[+-]\d\d(?::?\d\d)?)$"
 
 
-def _several_offsets(text: pd.Series) -> tuple[pd.Series, str, str]:
-    """Times that carry UTC offsets, not all the same one: a local clock through daylight saving.
+def _with_offsets(text: pd.Series) -> tuple[pd.Series, str, str]:
+    """Times written with their UTC offsets (`2024-10-27T02:00+02:00`), one offset or several (a
+    local clock through daylight saving).
 
-    Dates at midnight are read as the dates they name (a day is a day in any zone, and in UTC the
-    midnights would sit an hour apart in summer and winter); other times as the instants they
-    are, in UTC, where the hours run on evenly (the local clock repeats an hour in autumn and skips
-    one in spring).
+    Dates at midnight are read as the dates they name (a day is a day in any zone, and in UTC
+    the midnights would move by an hour between summer and winter); other times as the instants
+    they are, in UTC, where the hours run on evenly (the local clock repeats an hour in autumn
+    and skips one in spring) and one file's forecasts are written alike whichever offsets the
+    file happens to span.
 
     Example:
-        >>> _several_offsets(pd.Series(["2024-10-27T02:00+02:00", "2024-10-27T02:00+01:00"]))[0].tolist()
+        >>> _with_offsets(pd.Series(["2024-10-27T02:00+02:00", "2024-10-27T02:00+01:00"]))[0].tolist()
         [Timestamp('2024-10-27 00:00:00+0000', tz='UTC'), Timestamp('2024-10-27 01:00:00+0000', tz='UTC')]
     """
     clock = pd.to_datetime(text.str.replace(_UTC_OFFSET, "", regex=True), format="ISO8601")
     if (clock == clock.dt.normalize()).all():
-        return clock, "datetime", "dates at midnight in several UTC offsets, read as dates"
-    return (pd.to_datetime(text, format="ISO8601", utc=True), "datetime",
-            "times in several UTC offsets (daylight saving), read in UTC: forecasts are in UTC")
+        return clock, "datetime", "dates at midnight with UTC offsets, read as the dates"
+    return pd.to_datetime(text, format="ISO8601", utc=True), "datetime", "times with UTC offsets, read in UTC (forecasts in UTC)"
 
 
 def _timestamps(col: pd.Series, source: str, name: str) -> pd.Series:

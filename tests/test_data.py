@@ -190,7 +190,7 @@ def _berlin(times: pd.DatetimeIndex) -> list[str]:
     return [t.isoformat() for t in times.tz_convert("Europe/Berlin")]
 
 
-def test_hours_through_daylight_saving_with_their_offsets_are_read_in_utc(tmp_path):
+def test_hours_with_their_offsets_are_read_in_utc_through_daylight_saving_or_not(tmp_path):
     # Autumn: the local clock shows 02:00 twice (+02:00, then +01:00); spring: it skips 02:00.
     hours = pd.date_range("2024-10-26 12:00", "2024-10-28 00:00", freq="h", tz="UTC").append(
         pd.date_range("2025-03-29 12:00", "2025-03-31 00:00", freq="h", tz="UTC"))
@@ -200,16 +200,25 @@ def test_hours_through_daylight_saving_with_their_offsets_are_read_in_utc(tmp_pa
         dataset = load_series(path)
         assert dataset.freq == "h" and dataset.filled == 0 and str(dataset.frame["ds"].dt.tz) == "UTC"
         assert dataset.frame["ds"].tolist() == list(times) and dataset.frame["y"].tolist() == list(range(len(times)))
-        assert "several UTC offsets (daylight saving), read in UTC" in dataset.describe()
+        assert "times with UTC offsets, read in UTC" in dataset.describe()
+    # One offset throughout (the winter alone) is read in UTC too, so that a nightly file gives
+    # forecasts written alike whether or not it spans a change of offset.
+    path = tmp_path / "winter.csv"
+    winter = hours[15:37]
+    pd.DataFrame({"time": _berlin(winter), "load": np.arange(22.0)}).to_csv(path, index=False)
+    times = load_series(path).frame["ds"]
+    assert str(times.dt.tz) == "UTC" and times.tolist() == list(winter)
 
 
-def test_dates_at_midnight_in_several_offsets_are_read_as_the_dates(tmp_path):
+def test_dates_at_midnight_with_offsets_are_read_as_the_dates(tmp_path):
     days = pd.date_range("2024-10-01", "2024-11-30", freq="D", tz="Europe/Berlin")
     path = tmp_path / "daily.csv"
     pd.DataFrame({"date": [t.isoformat() for t in days], "sales": np.arange(len(days), dtype=float)}).to_csv(path, index=False)
     dataset = load_series(path)
     assert dataset.freq == "D" and dataset.frame["ds"].dt.tz is None
-    assert dataset.frame["ds"].tolist() == list(days.tz_localize(None)) and "read as dates" in dataset.describe()
+    assert dataset.frame["ds"].tolist() == list(days.tz_localize(None)) and "read as the dates" in dataset.describe()
+    pd.DataFrame({"date": [t.isoformat() for t in days[:20]], "sales": np.arange(20.0)}).to_csv(path, index=False)
+    assert load_series(path).frame["ds"].tolist() == list(days[:20].tz_localize(None))  # +02:00 throughout
 
 
 def test_the_cycles_of_integer_step_data_are_suggested_not_used(tmp_path):
