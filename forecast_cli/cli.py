@@ -216,7 +216,7 @@ def _columns(options: dict):
 @with_training_options
 def train(
     ctx: typer.Context,
-    data: Path = typer.Argument(..., help="CSV (plain, or compressed: .gz, .bz2, .xz, a zip of one file), or Parquet (a .parquet file, a folder of .parquet parts, or a quoted glob of parts): one series (time, value) or many in long format (unique_id, ds, y)."),
+    data: Path = typer.Argument(..., help="CSV (plain, or compressed: .gz, .bz2, .xz, a zip of one file), or Parquet (a .parquet file, a folder of .parquet parts, or a quoted glob of parts), or - for a CSV on standard input: one series (time, value) or many in long format (unique_id, ds, y)."),
     horizon: Optional[int] = HORIZON,
     out: Path = typer.Option(Path("model"), "--out", "-o", help="Model directory to write (replaced whole on success)."),
     workers: Optional[int] = typer.Option(None, "--workers", help="Spread the per-series work over a Dask cluster of N worker processes on this machine: with Parquet parts, reading, checking, windowing and the statistical (ETS) fits, so that this process holds the windows, not the data; else the ETS fits. The network trains here. The same model as without it (which fits ETS over this machine's cores from 1,000 series)."),
@@ -390,6 +390,10 @@ def evaluate(
     from forecast_cli.output import err_console
     from forecast_cli.scoring import evaluate as run_evaluate
 
+    if [str(p) for p in (forecasts, actuals, history)].count("-") > 1:
+        from forecast_cli.errors import UsageError
+
+        raise UsageError("- (standard input) can be one of the files, not several: pass the others by path.")
     if plot is not None:
         from forecast_cli.atomic import check_writable
 
@@ -504,7 +508,7 @@ def _fmt(value) -> str:
 @handle_errors
 def predict(
     model_dir: Path = typer.Argument(..., help="Model directory written by `forecast train`."),
-    data: List[str] = typer.Argument(..., help="CSV (plain or compressed) or Parquet file(s), folders of Parquet parts, or quoted glob patterns ('incoming/*.csv': each match forecast on its own) with the training columns."),
+    data: List[str] = typer.Argument(..., help="CSV (plain or compressed) or Parquet file(s), folders of Parquet parts, or quoted glob patterns ('incoming/*.csv': each match forecast on its own), or - for a CSV on standard input; with the training columns."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Forecast file for a single input (replaced whole): Parquet if it ends in .parquet, else CSV; or - for stdout (CSV) [default: -]."),
     output_dir: Optional[Path] = typer.Option(None, help="Folder for one forecast per input, named <input stem>.forecast.csv (.forecast.parquet for Parquet input; created if missing, as mkdir -p)."),
     engine: str = typer.Option("auto", help="Run the network with onnx (ONNX Runtime, no TensorFlow), keras, or auto (onnx when the model has it)."),
@@ -528,6 +532,7 @@ def predict(
     """
     from forecast_cli import batch
     from forecast_cli.atomic import check_writable
+    from forecast_cli.data import STDIN
     from forecast_cli.errors import UsageError
     from forecast_cli.output import ConsoleReporter
     from forecast_cli.pipeline import Predictor
@@ -545,6 +550,9 @@ def predict(
     if plot is not None and len(inputs) > 1:
         raise UsageError("--plot draws one input file; give a single DATA file with --plot.")
     on_cluster = workers is not None or dask is not None
+    if Path(STDIN) in inputs and (output_dir is not None or on_cluster):
+        raise UsageError("- (standard input) has no file name to name its forecast in --output-dir, and no path "
+                         "a cluster's workers could read: give --output FILE (or stdout) without --workers/--dask.")
     if on_cluster:
         _check_cluster_flags(workers, dask)
         if to_stdout:

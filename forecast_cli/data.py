@@ -12,6 +12,7 @@ import io
 import lzma
 import os
 import re
+import sys
 import warnings
 import zipfile
 import zlib
@@ -44,6 +45,7 @@ _COMPRESSED = (
 COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz", ".zip")
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an Excel 97-2003 workbook (.xls)
 _EXCEL_FIX = "Save the sheet as CSV (UTF-8) or Parquet and pass that file."
+_PARQUET_MAGIC = b"PAR1"  # the first bytes of a Parquet file
 
 # The longest week taken as a second season (ten-minute data): the statistical partner's seasonal
 # states and seasonal naive's memory grow with it, and finer data rarely spans enough weeks.
@@ -154,6 +156,14 @@ def is_parquet(path: str | os.PathLike[str]) -> bool:
     p = Path(text)
     return (text.lower().endswith(PARQUET_SUFFIX) or glob.has_magic(text)
             or (p.is_dir() and any(p.glob(f"*{PARQUET_SUFFIX}"))))
+
+
+STDIN = "-"  # the data argument that reads standard input: a CSV, plain or compressed
+
+
+def source_name(path: str | os.PathLike[str]) -> str:
+    """How messages and the model directory name the data at `path`: `stdin` for `-`."""
+    return "stdin" if str(path) == STDIN else str(path)
 
 
 def read_table(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, str]:
@@ -267,7 +277,7 @@ def read_csv(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, str]:
     or `|` as the delimiter.
 
     Args:
-        path: the file to read.
+        path: the file to read, or `-` for standard input (read once, to its end).
 
     Returns:
         The raw frame (every cell a string or NaN) and the SHA-256 of the file's bytes (as
@@ -276,18 +286,27 @@ def read_csv(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, str]:
     Example:
         >>> raw, digest = read_csv("sample_data/airpassengers.csv")
     """
-    p = Path(path)
-    if not p.exists():
-        raise DataError(f"{p}: no such file. Check the path, or pass the CSV file to read.")
-    if p.is_dir():
-        raise DataError(f"{p} is a directory with no {PARQUET_SUFFIX} files; expected a CSV file or a folder of "
-                        "Parquet parts. Pass the file inside it.")
-    try:
-        data = p.read_bytes()
-    except OSError as exc:
-        raise DataError(f"{p}: cannot be read ({exc.strerror}). Check its permissions.") from None
+    p = Path(source_name(path))
+    if str(path) == STDIN:
+        if sys.stdin is None or sys.stdin.isatty():
+            raise DataError("- reads the data from standard input, which is a terminal here. Pipe a CSV in "
+                            "(`cat data.csv | forecast ...`), or pass the file's path.")
+        data = sys.stdin.buffer.read()
+    else:
+        if not p.exists():
+            raise DataError(f"{p}: no such file. Check the path, or pass the CSV file to read.")
+        if p.is_dir():
+            raise DataError(f"{p} is a directory with no {PARQUET_SUFFIX} files; expected a CSV file or a folder of "
+                            "Parquet parts. Pass the file inside it.")
+        try:
+            data = p.read_bytes()
+        except OSError as exc:
+            raise DataError(f"{p}: cannot be read ({exc.strerror}). Check its permissions.") from None
     if not data.strip():
         raise DataError(f"{p} is empty; expected a header line and rows of data.")
+    if data.startswith(_PARQUET_MAGIC):
+        raise DataError(f"{p} is Parquet data, read only from a file or folder whose name ends in {PARQUET_SUFFIX}. "
+                        f"Pass it as such a file{'' if str(path) == STDIN else ' (rename it)'}.")
     digest = hashlib.sha256(data).hexdigest()  # of the file as stored, compressed or not
     data = _decompressed(p, data)
     if not data.strip():
@@ -475,7 +494,7 @@ def load_series(
     """
     if fill not in FILLS:
         raise UsageError(f"--fill must be one of {', '.join(FILLS)}. Received: fill={fill!r}.")
-    source = str(path)
+    source = source_name(path)
     raw, digest = read_table(path)
     if columns is None:
         columns = detect_columns(raw, source, time_col, target_col, id_col)

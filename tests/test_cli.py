@@ -233,3 +233,16 @@ def test_train_without_a_horizon_takes_the_frequency_s_default(tmp_path):
     result = runner.invoke(app, ["train", str(tmp_path / "steps.csv"), "--out", str(tmp_path / "steps-model"), *TINY])
     assert result.exit_code == ExitCode.USAGE and not (tmp_path / "steps-model").exists()
     assert "--horizon is required for" in result.stderr and "integer steps" in result.stderr
+
+
+def test_predict_reads_a_csv_on_standard_input_as_the_file(trained_model, tmp_path):
+    model_dir, data = trained_model
+    from_file = runner.invoke(app, ["predict", str(model_dir), str(data), "--quiet"])
+    piped = runner.invoke(app, ["predict", str(model_dir), "-"], input=data.read_bytes())
+    assert piped.exit_code == 0, piped.output
+    assert piped.stdout == from_file.stdout and "Read stdin: 3 series" in piped.stderr
+    refused = runner.invoke(app, ["predict", str(model_dir), "-", "--output-dir", str(tmp_path / "out")],
+                            input=data.read_bytes())
+    assert refused.exit_code == ExitCode.USAGE and "--output FILE" in refused.stderr and not (tmp_path / "out").exists()
+    twice = runner.invoke(app, ["evaluate", "-", "-"], input=data.read_bytes())
+    assert twice.exit_code == ExitCode.USAGE and "not several" in twice.stderr

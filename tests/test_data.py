@@ -141,6 +141,25 @@ def test_compressed_csv_files_read_as_the_plain_file(tmp_path, kind):
     assert got.freq == expected.freq and got.sha256 != expected.sha256  # the digest of the file as stored
 
 
+def test_standard_input_is_read_as_a_file_and_named_stdin(monkeypatch, tmp_path):
+    import io
+
+    data = (SAMPLE / "airpassengers.csv").read_bytes()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(gzip.compress(data))))
+    dataset = load_series("-")
+    assert dataset.source == "stdin" and dataset.frame.equals(load_series(SAMPLE / "airpassengers.csv").frame)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"")))
+    with pytest.raises(DataError, match=r"^stdin is empty"):
+        load_series("-")
+    monkeypatch.setattr(sys, "stdin", type("Terminal", (io.StringIO,), {"isatty": lambda self: True})())
+    with pytest.raises(DataError, match=r"standard input, which is a terminal here. Pipe a CSV in"):
+        load_series("-")
+    pd.DataFrame({"ds": [1, 2], "y": [1.0, 2.0]}).to_parquet(tmp_path / "data.parquet")
+    (tmp_path / "data.csv").write_bytes((tmp_path / "data.parquet").read_bytes())
+    with pytest.raises(DataError, match=r"data.csv is Parquet data.*\.parquet.*rename it"):
+        load_series(tmp_path / "data.csv")
+
+
 def test_a_header_that_starts_like_a_compressed_file_is_read_as_text(tmp_path):
     path = tmp_path / "bz.csv"
     path.write_text("BZh_sales,ds\n" + "".join(f"{i},2020-0{i}-01\n" for i in range(1, 6)))
