@@ -429,6 +429,14 @@ def detect_columns(
             "value column (and an id column for many series). Add a time column."
         )
     rest = [c for c in rest if c != time_col]
+    repeated = frame[time_col].duplicated(keep=False)
+    if id_col is None and repeated.any():
+        # The times repeat, so the rows hold several series: the one column of text is their id
+        # (`Date, Store, Sales`), as `unique_id` would be.
+        text = [c for c in rest if c != target_col and not _all_numbers(frame[c])]
+        if len(text) == 1:
+            id_col = text[0]
+            rest.remove(id_col)
     if target_col is None:
         if TARGET in rest:
             target_col = TARGET
@@ -439,12 +447,23 @@ def detect_columns(
                 f"{source} has a time column {time_col!r} but no value column. "
                 "Expected a numeric column beside it."
             )
+        elif len(numeric := [c for c in rest if _all_numbers(frame[c])]) == 1:
+            target_col = numeric[0]  # the one column of numbers; the text beside it is ignored
         else:
+            numeric = numeric or rest
+            if id_col is not None:
+                series = f" The series are told apart by {id_col!r}."
+            elif repeated.any():
+                first = int(np.flatnonzero(repeated.to_numpy())[0])
+                series = (f" The times repeat ({frame[time_col].iloc[first]!r} on {int((frame[time_col] == frame[time_col].iloc[first]).sum())} "
+                          "rows), so the file holds several series: name their id column with --id-col.")
+            else:
+                series = ""
             raise UsageError(
-                f"{source} has several candidate target columns ({', '.join(rest)}). "
-                "Choose one with --target-col (the other numeric columns become its past covariates; the id "
-                "column, if any, with --id-col); or, to forecast each column as a series of its own, write the "
-                "file in long format, one row per series and time (unique_id, ds, y; docs/input.md shows how)."
+                f"{source} has several candidate target columns ({', '.join(numeric)}).{series} "
+                "Choose one with --target-col (the other numeric columns become its past covariates); or, to "
+                "forecast each column as a series of its own, write the file in long format, one row per series "
+                "and time (unique_id, ds, y; docs/input.md shows how)."
             )
     if len({time_col, target_col, id_col} - {None}) < len([c for c in (time_col, target_col, id_col) if c]):
         raise UsageError(
@@ -599,9 +618,7 @@ def _covariate_columns(
         for name in columns.ignored:
             if name in (ID, TIME, TARGET):
                 continue
-            text, values = _as_numbers(raw[name])
-            present = text.notna() & ~text.isin(MISSING_MARKERS)
-            if present.any() and values[present].notna().all():
+            if _all_numbers(raw[name]):
                 found.append(name)
         return tuple(found)
     for name in wanted:
@@ -762,6 +779,13 @@ def _first_bad_time(text: pd.Series) -> int | None:
             except (ValueError, TypeError):
                 return i
     return None
+
+
+def _all_numbers(col: pd.Series) -> bool:
+    """Whether a column's cells are all numbers or empty (and not all empty)."""
+    text, values = _as_numbers(col)
+    present = text.notna() & ~text.isin(MISSING_MARKERS)
+    return bool(present.any() and values[present].notna().all())
 
 
 def _as_numbers(col: pd.Series) -> tuple[pd.Series, pd.Series]:

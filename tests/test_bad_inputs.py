@@ -84,6 +84,12 @@ TRAIN_CASES = [
     ("unknown-target-col", _series(GOOD), ["--target-col", "sales"], USAGE, r"has no column --target-col 'sales'; its columns are: ds, y"),
     ("ambiguous-target", _csv([f"{d},1,2" for d in _monthly(40)], header="ds,a,b"), [], USAGE,
      r"several candidate target columns \(a, b\).*--target-col.*long format, one row per series and time"),
+    ("ambiguous-target-of-named-stores", _csv([f"{d},{store},1,0" for d in _monthly(40) for store in "AB"], header="ds,store,sales,promo"),
+     [], USAGE, r"several candidate target columns \(sales, promo\)\. The series are told apart by 'store'"),
+    ("ambiguous-target-of-numbered-stores", _csv([f"{d},{store},1,0" for d in _monthly(40) for store in (1, 2)],
+                                                 header="ds,store,sales,promo"), [], USAGE,
+     r"\(store, sales, promo\)\. The times repeat \('2015-01-01' on 2 rows\), so the file holds several series: "
+     r"name their id column with --id-col"),
     ("one-column", _csv([str(v) for v in GOOD], header="y"), [], DATA, r"has only the column\(s\) y; expected a time column"),
     ("empty-id", _csv([f"{'' if i == 3 else 'a'},{d},{v}" for i, (d, v) in enumerate(zip(_monthly(40), GOOD))],
                       header="unique_id,ds,y"), [], DATA, r"line 5: column 'unique_id' is empty"),

@@ -106,6 +106,20 @@ def test_explicit_columns_and_unknown_column(tmp_path):
         load_series(path, target_col="c")
 
 
+def test_a_text_column_is_the_id_where_the_times_repeat(tmp_path):
+    path = tmp_path / "stores.csv"
+    frame = make_long(3, 30).rename(columns={"unique_id": "Store", "ds": "Date", "y": "Sales"})
+    frame[["Date", "Store", "Sales"]].to_csv(path, index=False)
+    dataset = load_series(path)
+    assert (dataset.columns.id_col, dataset.columns.time_col, dataset.columns.target_col) == ("Store", "Date", "Sales")
+    assert dataset.n_series == 3 and "3 series (long format)" in dataset.describe()
+    # One series with a text column beside it: its times do not repeat, so the text is ignored.
+    one = frame[frame["Store"] == "s0"].assign(Note="checked")[["Date", "Sales", "Note"]]
+    one.to_csv(path, index=False)
+    dataset = load_series(path)
+    assert dataset.columns.id_col is None and dataset.columns.target_col == "Sales" and dataset.columns.ignored == ("Note",)
+
+
 def test_semicolon_delimiter_is_detected(tmp_path):
     path = tmp_path / "semi.csv"
     make_long(1, 20)[["ds", "y"]].to_csv(path, index=False, sep=";")
