@@ -195,11 +195,22 @@ def check_agree(surveys: list[Survey]) -> Survey:
     """The first part's survey, once every part has its columns, kind of time and frequency."""
     first = surveys[0]
     for s in surveys[1:]:
-        if s.columns.all_columns != first.columns.all_columns or s.columns != first.columns:
+        if s.columns.all_columns != first.columns.all_columns:
             raise DataError(
                 f"{s.part}: its columns ({', '.join(s.columns.all_columns)}) differ from the first part's "
-                f"({', '.join(first.columns.all_columns)}), or play other roles there. Every part needs the "
-                "same columns."
+                f"({', '.join(first.columns.all_columns)}). Every part needs the same columns."
+            )
+        if s.columns != first.columns:
+            def roles(c: Columns) -> str:
+                return f"id={c.id_col!r}, time={c.time_col!r}, target={c.target_col!r}"
+
+            named = first.columns if first.columns.id_col is not None else s.columns
+            flags = " ".join(f"--{role}-col {name}" for role, name in
+                             (("id", named.id_col), ("time", named.time_col), ("target", named.target_col)) if name)
+            raise DataError(
+                f"{s.part} reads as {roles(s.columns)} but {first.part} as {roles(first.columns)}: the columns' "
+                "roles are found part by part, and a part of one series has no repeated times to find an id by. "
+                f"Name them, e.g. {flags}."
             )
         if (s.time_kind, s.freq, s.step) != (first.time_kind, first.freq, first.step):
             def said(x: Survey) -> str:

@@ -267,6 +267,19 @@ def test_train_on_parts_refuses_parts_of_different_frequencies(parted, scheduler
     assert "part-9.parquet has frequency D" in result.stderr and "frequency MS" in result.stderr
 
 
+def test_train_on_parts_names_the_roles_when_a_part_of_one_series_finds_no_id(scheduler, tmp_path):
+    """The id of `Date,Store,Sales` is found where the times repeat: in a part of two stores, not
+    in a part of one. The roles differ by part, and the error gives the flags that settle them."""
+    stores = make_long(3, 40).rename(columns={"unique_id": "Store", "ds": "Date", "y": "Sales"})
+    (tmp_path / "parts").mkdir()
+    stores[stores["Store"] != "s2"].to_parquet(tmp_path / "parts" / "a.parquet", index=False)
+    stores[stores["Store"] == "s2"].to_parquet(tmp_path / "parts" / "b.parquet", index=False)
+    result = _invoke("train", tmp_path / "parts", "--horizon", 4, *TINY, "--out", tmp_path / "m", "--dask", scheduler[0],
+                     code=ExitCode.DATA)
+    assert "b.parquet reads as id=None" in result.stderr and "a.parquet as id='Store'" in result.stderr
+    assert "--id-col Store --time-col Date --target-col Sales" in result.stderr and not (tmp_path / "m").exists()
+
+
 def test_spread_sends_large_arguments_without_dask_advice_on_stderr(scheduler):
     """Ten thousand validation histories make tasks of over 10 MB, where Dask warns with advice
     for its own users; the fits still run, in order."""
