@@ -120,6 +120,30 @@ def test_a_text_column_is_the_id_where_the_times_repeat(tmp_path):
     assert dataset.columns.id_col is None and dataset.columns.target_col == "Sales" and dataset.columns.ignored == ("Note",)
 
 
+@pytest.mark.parametrize(("form", "order"), [("%d.%m.%Y", "day"), ("%d/%m/%Y", "day"), ("%d-%m-%Y", "day"),
+                                             ("%m/%d/%Y", "month")])
+def test_dates_with_the_day_and_month_first_are_read_in_one_order(tmp_path, form, order):
+    air = load_series(SAMPLE / "airpassengers.csv").frame
+    daily = pd.DataFrame({"ds": pd.date_range("2024-01-01", periods=60, freq="D"), "y": np.arange(60.0)})
+    # Monthly dates on the 1st never show a field above 12: the order is the one that gives a
+    # regular series. Daily dates do show one: the order is the only one every value allows.
+    for frame, why in ((air[["ds", "y"]], "regular series"), (daily, "every value allows")):
+        path = tmp_path / "dates.csv"
+        frame.assign(ds=frame["ds"].dt.strftime(form)).to_csv(path, index=False)
+        dataset = load_series(path)
+        assert dataset.frame["ds"].tolist() == frame["ds"].tolist()
+        assert f"dates read {order} first" in dataset.describe() and why in dataset.describe()
+
+
+def test_day_month_dates_that_no_order_settles_follow_the_separator():
+    from forecast_cli.data import _day_month_order
+
+    dots, slashes = pd.Series(["05.06.2024", "06.06.2024"]), pd.Series(["05/06/2024", "06/06/2024"])
+    assert _day_month_order(dots)[0].tolist() == [pd.Timestamp("2024-06-05"), pd.Timestamp("2024-06-06")]
+    assert _day_month_order(slashes)[0].tolist() == [pd.Timestamp("2024-05-06"), pd.Timestamp("2024-06-06")]
+    assert "the custom with '/'" in _day_month_order(slashes)[2]
+
+
 def test_semicolon_delimiter_is_detected(tmp_path):
     path = tmp_path / "semi.csv"
     make_long(1, 20)[["ds", "y"]].to_csv(path, index=False, sep=";")
