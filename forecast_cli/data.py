@@ -117,7 +117,7 @@ class Dataset:
     future: pd.DataFrame | None = None  # rows after each series' last value (unique_id, ds, covariates)
     missing_values: int = 0  # empty cells in the target column as read (before filling)
     seasons: tuple[int, ...] = ()  # every cycle of the frequency, shortest first (`seasons_of`)
-    time_note: str = ""  # how times with UTC offsets or day-month dates were read, else empty
+    time_note: str = ""  # how times with UTC offsets, day-month dates or ISO weeks were read, else empty
 
     @property
     def n_series(self) -> int:
@@ -711,6 +711,13 @@ def _parse_time(col: pd.Series, source: str, name: str) -> tuple[pd.Series, str,
                 return _with_offsets(text)
             except (ValueError, TypeError):
                 pass  # not ISO 8601: the bad time is named below
+        if text.str.fullmatch(_ISO_WEEK).all():
+            try:
+                return _iso_weeks(text), "datetime", "ISO weeks read as their Mondays"
+            except ValueError:
+                row = next(i for i in range(len(text)) if _iso_week_error(text.iloc[i]))
+                raise DataError(f"{source}, line {row + 2}: {text.iloc[row]!r} in column {name!r} is not a week "
+                                "of that year (a year has 52 ISO weeks, some 53). Check the week.") from None
         ordered = _day_month_order(text)
         if ordered is not None:
             return ordered
@@ -735,6 +742,30 @@ def _parse_time(col: pd.Series, source: str, name: str) -> tuple[pd.Series, str,
             "Give every time an offset (e.g. +00:00), or none."
         )
     return parsed, "datetime", ""
+
+
+# An ISO 8601 week (2024-W05, 2024W05), perhaps with its day (2024-W05-3, Monday = 1).
+_ISO_WEEK = r"(\d{4})-?W(\d{2})(?:-?([1-7]))?"
+
+
+def _iso_weeks(text: pd.Series) -> pd.Series:
+    """ISO weeks as the dates of their Mondays (or of the day given).
+
+    Example:
+        >>> _iso_weeks(pd.Series(["2024-W01", "2024W02-3"])).tolist()
+        [Timestamp('2024-01-01 00:00:00'), Timestamp('2024-01-10 00:00:00')]
+    """
+    fields = text.str.extract(f"^{_ISO_WEEK}$")
+    return pd.to_datetime(fields[0] + "-" + fields[1] + "-" + fields[2].fillna("1"), format="%G-%V-%u")
+
+
+def _iso_week_error(value: str) -> bool:
+    """Whether one ISO week does not exist (2021-W53)."""
+    try:
+        _iso_weeks(pd.Series([value]))
+    except ValueError:
+        return True
+    return False
 
 
 # Dates written with the day and month first and the year last (31.12.2023, 12/31/2023, 31-12-23),

@@ -135,6 +135,18 @@ def test_dates_with_the_day_and_month_first_are_read_in_one_order(tmp_path, form
         assert f"dates read {order} first" in dataset.describe() and why in dataset.describe()
 
 
+def test_iso_weeks_are_read_as_their_mondays(tmp_path):
+    mondays = pd.date_range("2020-12-21", periods=60, freq="W-MON")  # 2020 has a week 53
+    path = tmp_path / "weeks.csv"
+    pd.DataFrame({"week": mondays.strftime("%G-W%V"), "y": np.arange(60.0)}).to_csv(path, index=False)
+    dataset = load_series(path)
+    assert dataset.freq == "W-MON" and dataset.frame["ds"].tolist() == list(mondays)
+    assert "ISO weeks read as their Mondays" in dataset.describe()
+    path.write_text("week,y\n2021-W52,1\n2021-W53,2\n")
+    with pytest.raises(DataError, match=r"line 3: '2021-W53' in column 'week' is not a week of that year"):
+        load_series(path)
+
+
 def test_day_month_dates_that_no_order_settles_follow_the_separator():
     from forecast_cli.data import _day_month_order
 
