@@ -454,9 +454,9 @@ def detect_columns(
             if id_col is not None:
                 series = f" The series are told apart by {id_col!r}."
             elif repeated.any():
-                first = int(np.flatnonzero(repeated.to_numpy())[0])
-                series = (f" The times repeat ({frame[time_col].iloc[first]!r} on {int((frame[time_col] == frame[time_col].iloc[first]).sum())} "
-                          "rows), so the file holds several series: name their id column with --id-col.")
+                time = frame[time_col].iloc[int(np.flatnonzero(repeated.to_numpy())[0])]
+                series = (f" The times repeat ({time!r} on {int((frame[time_col] == time).sum())} rows), so the "
+                          "file holds several series: name their id column with --id-col.")
             else:
                 series = ""
             raise UsageError(
@@ -675,7 +675,7 @@ def check_columns(raw: pd.DataFrame, columns: Columns, source: str) -> None:
 
 def _parse_time(col: pd.Series, source: str, name: str) -> tuple[pd.Series, str, str]:
     """The time column parsed: (times, "datetime" or "integer", a note on how times with UTC
-    offsets were read, else "")."""
+    offsets, dates with the day and month first, or ISO weeks were read, else "")."""
     if _numbers(col) and pd.api.types.is_integer_dtype(col.dtype):
         return col.astype("int64"), "integer", ""  # a Parquet column of integers: steps, as in a CSV
     if _naive_times(col):
@@ -705,7 +705,7 @@ def _parse_time(col: pd.Series, source: str, name: str) -> tuple[pd.Series, str,
             pass
         else:
             return _with_offsets(text) if parsed.dt.tz is not None else (parsed, "datetime", "")
-        zoned = text.str.contains(_UTC_OFFSET, regex=True)
+        zoned = text.str.contains(_TIME_WITH_OFFSET, regex=True)
         if zoned.all():  # several offsets: a local clock through daylight saving
             try:
                 return _with_offsets(text)
@@ -718,7 +718,7 @@ def _parse_time(col: pd.Series, source: str, name: str) -> tuple[pd.Series, str,
                 row = next(i for i in range(len(text)) if _iso_week_error(text.iloc[i]))
                 raise DataError(f"{source}, line {row + 2}: {text.iloc[row]!r} in column {name!r} is not a week "
                                 "of that year (a year has 52 ISO weeks, some 53). Check the week.") from None
-        ordered = _day_month_order(text)
+        ordered = _day_month_order(text, source, name)
         if ordered is not None:
             return ordered
         try:
@@ -773,7 +773,7 @@ def _iso_week_error(value: str) -> bool:
 _DAY_MONTH_YEAR = r"^(\d{1,2})([./-])(\d{1,2})[./-](?:\d{4}|\d{2})(?:[ T]\d.*)?$"
 
 
-def _day_month_order(text: pd.Series) -> tuple[pd.Series, str, str] | None:
+def _day_month_order(text: pd.Series, source: str = "", name: str = "") -> tuple[pd.Series, str, str] | None:
     """Dates with the day and month before the year, read in one order for the whole column
     (None for other dates). The order is the one the values allow (a first field above 12 is a
     day; a second one, a month), else the one that gives a regular series of one frequency,
@@ -790,13 +790,15 @@ def _day_month_order(text: pd.Series) -> tuple[pd.Series, str, str] | None:
         return None
     first, second = fields[0].astype(int), fields[2].astype(int)
     if (first > 12).any() and (second > 12).any():
-        return None  # no order reads every value: the first bad one is named by the caller
+        day, month = int(np.argmax((first > 12).to_numpy())), int(np.argmax((second > 12).to_numpy()))
+        raise DataError(f"{source}: the time column {name!r} has dates with the day first (line {day + 2}: "
+                        f"{text.iloc[day]!r}) and with the month first (line {month + 2}: {text.iloc[month]!r}). "
+                        "Write them in one order, best as YYYY-MM-DD.")
     if (first > 12).any() or (second > 12).any():
         day_first, why = bool((first > 12).any()), "the only order every value allows"
     else:
         read = {order: _in_order(text, order) for order in (True, False)}
-        regular = {order: len(times.unique()) > 2 and pd.infer_freq(pd.DatetimeIndex(times.unique()).sort_values()) is not None
-                   for order, times in read.items()}
+        regular = {order: _regular(times) for order, times in read.items()}
         if regular[True] != regular[False]:
             day_first, why = regular[True], "the order that gives a regular series"
         else:
@@ -804,6 +806,12 @@ def _day_month_order(text: pd.Series) -> tuple[pd.Series, str, str] | None:
             why = f"the custom with '{fields[1].iloc[0]}'; write YYYY-MM-DD dates if that is wrong"
     note = f"dates read {'day' if day_first else 'month'} first ({why})"
     return _in_order(text, day_first), "datetime", note
+
+
+def _regular(times: pd.Series) -> bool:
+    """Whether distinct times (three or more) lie on a grid of one pandas frequency."""
+    distinct = pd.DatetimeIndex(times.unique()).sort_values()
+    return len(distinct) > 2 and pd.infer_freq(distinct) is not None
 
 
 def _in_order(text: pd.Series, day_first: bool) -> pd.Series:
@@ -820,8 +828,10 @@ def _in_order(text: pd.Series, day_first: bool) -> pd.Series:
     return pd.to_datetime(text, dayfirst=day_first, format="mixed")
 
 
-# A time's UTC offset at its end: Z, +01:00, -0500, +01.
+# A time's UTC offset at its end: Z, +01:00, -0500, +01; and a time of day that carries one (a
+# date alone does not: 31-12-23 ends as an offset would).
 _UTC_OFFSET = r"(?:Z|[+-]\d\d(?::?\d\d)?)$"
+_TIME_WITH_OFFSET = r"\d:\d\d(?::\d\d(?:\.\d*)?)?\s*" + _UTC_OFFSET
 
 
 def _with_offsets(text: pd.Series) -> tuple[pd.Series, str, str]:
@@ -841,7 +851,8 @@ def _with_offsets(text: pd.Series) -> tuple[pd.Series, str, str]:
     clock = pd.to_datetime(text.str.replace(_UTC_OFFSET, "", regex=True), format="ISO8601")
     if (clock == clock.dt.normalize()).all():
         return clock, "datetime", "dates at midnight with UTC offsets, read as the dates"
-    return pd.to_datetime(text, format="ISO8601", utc=True), "datetime", "times with UTC offsets, read in UTC (forecasts in UTC)"
+    instants = pd.to_datetime(text, format="ISO8601", utc=True)
+    return instants, "datetime", "times with UTC offsets, read in UTC (forecasts in UTC)"
 
 
 def _timestamps(col: pd.Series, source: str, name: str) -> pd.Series:

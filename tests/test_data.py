@@ -156,6 +156,14 @@ def test_day_month_dates_that_no_order_settles_follow_the_separator():
     assert "the custom with '/'" in _day_month_order(slashes)[2]
 
 
+
+def test_day_month_dates_in_both_orders_are_refused_naming_one_of_each(tmp_path):
+    path = tmp_path / "mixed.csv"
+    path.write_text("ds,y\n30.01.2024,1\n01.31.2024,2\n")
+    with pytest.raises(DataError, match=r"day first \(line 2: '30.01.2024'\) and with the month first \(line 3: '01.31.2024'\)"):
+        load_series(path)
+
+
 def test_semicolon_delimiter_is_detected(tmp_path):
     path = tmp_path / "semi.csv"
     make_long(1, 20)[["ds", "y"]].to_csv(path, index=False, sep=";")
