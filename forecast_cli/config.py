@@ -338,9 +338,11 @@ def parse_blend(text: str | None) -> float | None:
         ) from None
 
 
-def with_horizon(config: TrainConfig, time_kind: str, freq: str | None, source: str) -> tuple[TrainConfig, str]:
+def with_horizon(config: TrainConfig, time_kind: str, freq: str | None, source: str,
+                 years: bool = False) -> tuple[TrainConfig, str]:
     """The config with its horizon, taken from the data's frequency when not given
-    (`data.default_horizon`), and a note saying so ("" when it was given).
+    (`data.default_horizon`; `years`: integer steps that are calendar years), and a note
+    saying so ("" when it was given).
 
     Example:
         >>> with_horizon(TrainConfig(), "datetime", "MS", "air.csv")
@@ -350,13 +352,14 @@ def with_horizon(config: TrainConfig, time_kind: str, freq: str | None, source: 
 
     if config.horizon is not None:
         return config, ""
-    horizon = default_horizon(freq) if time_kind == "datetime" else None
+    dates = time_kind == "datetime"
+    horizon = default_horizon(freq if dates else None, years=years and not dates)
     if horizon is None:
-        what = f"frequency {freq}" if time_kind == "datetime" else "integer steps, which carry no frequency"
+        what = f"frequency {freq}" if dates else "integer steps, which carry no frequency"
         raise UsageError(f"--horizon is required for {source}: its time column holds {what}, so there is no "
                          "default horizon. Give --horizon N (or horizon = N in the --config file).")
-    return (dataclasses.replace(config, horizon=horizon),
-            f"Horizon {horizon} steps, the default for frequency {freq} (--horizon to choose)")
+    what = f"frequency {freq}" if dates else "yearly data (integer years)"
+    return dataclasses.replace(config, horizon=horizon), f"Horizon {horizon} steps, the default for {what} (--horizon to choose)"
 
 
 LOOKBACK_CAP = 336  # most steps read for the horizon's sake (two weeks of hours)

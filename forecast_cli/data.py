@@ -1124,23 +1124,38 @@ def season_of(freq: str | None) -> int:
     return max(1, cycle // n)
 
 
-def default_horizon(freq: str | None) -> int | None:
+def default_horizon(freq: str | None, years: bool = False) -> int | None:
     """The horizon for data of a frequency when none is given (None: no default, for integer
     steps or a frequency without one): the M4 competition's for its frequencies, scaled to
-    multiples (`2MS`: 9), and a day of steps for data finer than hourly.
+    multiples (`2MS`: 9), and a day of steps for data finer than hourly; integer steps that
+    are calendar years (`steps_are_years`) take yearly data's.
 
     Example:
         >>> default_horizon("MS"), default_horizon("QS-OCT"), default_horizon("h"), default_horizon("15min")
         (18, 8, 48, 96)
     """
     if freq is None:
-        return None
+        return _HORIZON_BY_BASE["YS"] if years else None
     offset = pd.tseries.frequencies.to_offset(freq)
     base = offset.rule_code.split("-")[0]
     if base in ("min", "s"):
         return season_of(freq) if season_of(freq) > 1 else None
     steps = _HORIZON_BY_BASE.get(base)
     return None if steps is None else max(1, steps // max(1, int(getattr(offset, "n", 1) or 1)))
+
+
+def steps_are_years(time_col: str, step: int, times: np.ndarray) -> bool:
+    """Whether integer steps are calendar years: a time column named `year` counting by one
+    through four-digit numbers (`1871, 1872, ...`). They stay integer steps (the forecast's
+    times are years, as given); only the default horizon takes them as years.
+
+    Example:
+        >>> steps_are_years("Year", 1, np.array([1871, 1970])), steps_are_years("t", 1, np.array([1871]))
+        (True, False)
+    """
+    times = np.asarray(times)
+    return (time_col.strip().lower() == "year" and step == 1 and len(times) > 0
+            and 1000 <= int(times.min()) and int(times.max()) <= 2999)
 
 
 def seasons_of(freq: str | None) -> tuple[int, ...]:

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from forecast_cli.config import data_lookback
-from forecast_cli.data import ID, TARGET, default_horizon, load_series, season_hint, series_arrays
+from forecast_cli.data import (ID, TARGET, TIME, default_horizon, load_series, season_hint, series_arrays,
+                               steps_are_years)
 from forecast_cli.errors import DataError, ForecastError
 
 
@@ -115,19 +116,22 @@ def diagnose(
     if max_h == 0:
         return _fails(findings, DataError("no series is long enough for a training and a validation window. Add history."))
     given = horizon is not None
-    if not given and dataset.time_kind == "datetime":
-        horizon = default_horizon(dataset.freq)
+    years = dataset.time_kind == "integer" and steps_are_years(dataset.columns.time_col, dataset.step,
+                                                                dataset.frame[TIME].to_numpy())
+    what = f"frequency {dataset.freq}" if dataset.time_kind == "datetime" else "yearly data (integer years)"
+    if not given:
+        horizon = default_horizon(dataset.freq, years)
     if horizon is None:
         findings.append(Finding("note", "integer steps carry no frequency, so train needs --horizon"))
     else:
         lookback = data_lookback(horizon, season, lengths)
-        named = f"--horizon {horizon}" if given else f"the default horizon for frequency {dataset.freq}, {horizon},"
+        named = f"--horizon {horizon}" if given else f"the default horizon for {what}, {horizon},"
         if lookback + 2 * horizon > longest:
             return _fails(findings, DataError(
                 f"{named} needs at least {lookback + 2 * horizon} rows in the longest series, which "
                 f"has {longest}. Use --horizon {max_h} or less."))
         if not given:
-            findings.append(Finding("note", f"--horizon defaults to {horizon} for frequency {dataset.freq}"))
+            findings.append(Finding("note", f"--horizon defaults to {horizon} for {what}"))
         short = int((lengths < lookback + horizon).sum())
         if short:
             findings.append(Finding("warning", f"{short} series shorter than lookback {lookback} + horizon {horizon} "

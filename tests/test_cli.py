@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from forecast_cli.cli import app
 from forecast_cli.errors import ExitCode
-from tests.conftest import TINY, make_long
+from tests.conftest import SAMPLE, TINY, make_long
 
 runner = CliRunner()
 
@@ -233,6 +233,10 @@ def test_train_without_a_horizon_takes_the_frequency_s_default(tmp_path):
     result = runner.invoke(app, ["train", str(tmp_path / "steps.csv"), "--out", str(tmp_path / "steps-model"), *TINY])
     assert result.exit_code == ExitCode.USAGE and not (tmp_path / "steps-model").exists()
     assert "--horizon is required for" in result.stderr and "integer steps" in result.stderr
+    # Integer steps in a column named year are years (the bundled Nile series): yearly data's 6.
+    result = runner.invoke(app, ["train", str(SAMPLE / "nile_yearly.csv"), "--out", str(tmp_path / "nile"), *TINY])
+    assert result.exit_code == 0, result.output
+    assert "Horizon 6 steps, the default for yearly data (integer years)" in result.stderr
 
 
 def test_predict_reads_a_csv_on_standard_input_as_the_file(trained_model, tmp_path):
