@@ -429,8 +429,9 @@ def detect_columns(
             "value column (and an id column for many series). Add a time column."
         )
     rest = [c for c in rest if c != time_col]
-    repeated = frame[time_col].duplicated(keep=False)
-    if id_col is None and repeated.any():
+    # Only where no id is named: a long file with its `unique_id` skips the pass over its times.
+    repeated = frame[time_col].duplicated(keep=False) if id_col is None else pd.Series(False, index=frame.index)
+    if repeated.any():
         # The times repeat, so the rows hold several series: the one column of text is their id
         # (`Date, Store, Sales`), as `unique_id` would be.
         text = [c for c in rest if c != target_col and not _all_numbers(frame[c])]
