@@ -435,6 +435,13 @@ def detect_columns(
         # The times repeat, so the rows hold several series: the one column of text is their id
         # (`Date, Store, Sales`), as `unique_id` would be.
         text = [c for c in rest if c != target_col and not _all_numbers(frame[c])]
+        clock = [c for c in text if frame[c].astype("string").str.strip().str.fullmatch(_TIME_OF_DAY).all()]
+        if clock:
+            raise UsageError(
+                f"{source}: the dates in {time_col!r} repeat and {clock[0]!r} holds times of day: the time is "
+                "split over two columns. Join them into one (2024-01-31 13:00) and pass that file; "
+                "docs/input.md shows a pandas line that does it."
+            )
         if len(text) == 1:
             id_col = text[0]
             rest.remove(id_col)
@@ -743,6 +750,10 @@ def _parse_time(col: pd.Series, source: str, name: str) -> tuple[pd.Series, str,
             "Give every time an offset (e.g. +00:00), or none."
         )
     return parsed, "datetime", ""
+
+
+# A time of day alone (13:00, 1:00:30, 1:00 PM): the other half of a date split over two columns.
+_TIME_OF_DAY = r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s?[AaPp][Mm])?"
 
 
 # An ISO 8601 week (2024-W05, 2024W05), perhaps with its day (2024-W05-3, Monday = 1).

@@ -245,7 +245,7 @@ def test_workbooks_archives_and_cut_files_are_named(tmp_path, make, message):
 
 def test_the_reshape_in_the_input_docs_makes_a_wide_file_long(tmp_path):
     docs = (ROOT / "docs" / "input.md").read_text()
-    command = shlex.split(re.search(r"^\s*(python -c .*)$", docs, re.MULTILINE).group(1))
+    command = shlex.split(re.search(r"^\s*(python -c .*melt.*)$", docs, re.MULTILINE).group(1))
     dates = pd.date_range("2020-01-01", periods=30, freq="MS").strftime("%Y-%m-%d")
     pd.DataFrame({"date": dates, "north": range(30), "south": range(100, 130)}).to_csv(tmp_path / "wide.csv", index=False)
     with pytest.raises(UsageError, match="long format"):
@@ -253,6 +253,19 @@ def test_the_reshape_in_the_input_docs_makes_a_wide_file_long(tmp_path):
     subprocess.run([sys.executable, *command[1:]], cwd=tmp_path, check=True)
     dataset = load_series(tmp_path / "long.csv")
     assert sorted(dataset.frame["unique_id"].unique()) == ["north", "south"] and len(dataset.frame) == 60
+
+
+def test_a_date_and_time_split_over_two_columns_is_named_and_the_docs_line_joins_them(tmp_path):
+    docs = (ROOT / "docs" / "input.md").read_text()
+    command = shlex.split(re.search(r"^\s*(python -c .*split\.csv.*)$", docs, re.MULTILINE).group(1))
+    hours = pd.date_range("2024-01-01", periods=72, freq="h")
+    pd.DataFrame({"date": hours.strftime("%Y-%m-%d"), "time": hours.strftime("%H:%M"), "load": np.arange(72.0)}).to_csv(
+        tmp_path / "split.csv", index=False)
+    with pytest.raises(UsageError, match=r"the dates in 'date' repeat and 'time' holds times of day"):
+        load_series(tmp_path / "split.csv")
+    subprocess.run([sys.executable, *command[1:]], cwd=tmp_path, check=True)
+    dataset = load_series(tmp_path / "joined.csv")
+    assert dataset.freq == "h" and dataset.frame["ds"].tolist() == list(hours)
 
 
 def test_duplicate_timestamps_are_refused(tmp_path):
