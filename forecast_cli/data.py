@@ -585,6 +585,7 @@ def load_series(
             + (" If they are a local clock's times, which repeat an hour when daylight saving ends, write "
                "each time with its UTC offset (02:00+02:00, then 02:00+01:00) or in UTC."
                if time_kind == "datetime" and first[TIME] != first[TIME].normalize() else "")
+            + _several_series_hint(raw, columns)
         )
     if time_kind == "datetime":
         freq = _resolve_freq(frame, source, freq)
@@ -614,6 +615,18 @@ def load_series(
         seasons=seasons_of(freq) if time_kind == "datetime" else (1,),
         time_note=time_note,
     )
+
+
+def _several_series_hint(raw: pd.DataFrame, columns: Columns) -> str:
+    """For times that repeat in a file read as one series: the columns of text that could tell
+    its series apart (two or more, so none was taken as the id), and how to name them."""
+    if columns.id_col is not None:
+        return ""
+    text = [c for c in columns.ignored if not _all_numbers(raw[c])]
+    if len(text) < 2:
+        return ""
+    return (f" If the rows hold several series told apart by {', '.join(map(repr, text))}, join those into one "
+            "column named unique_id, the series id.")
 
 
 def _covariate_columns(
