@@ -12,7 +12,7 @@ import pandas as pd
 
 from forecast_cli.blend import point_forecast
 from forecast_cli.config import TrainConfig
-from forecast_cli.data import ID, PARQUET_SUFFIX, TIME, as_text, read_table
+from forecast_cli.data import ID, PARQUET_SUFFIX, TIME, as_text, read_table, source_name
 from forecast_cli.errors import DataError
 
 
@@ -153,6 +153,7 @@ def read_forecasts(path: str | Path) -> pd.DataFrame:
         ['unique_id', 'ds', 'yhat']
     """
     raw, _ = read_table(path)
+    path = source_name(path)
     missing = sorted({ID, TIME, "yhat"} - set(raw.columns))
     if missing:
         raise DataError(

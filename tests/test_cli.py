@@ -250,3 +250,5 @@ def test_predict_reads_a_csv_on_standard_input_as_the_file(trained_model, tmp_pa
     assert refused.exit_code == ExitCode.USAGE and "--output FILE" in refused.stderr and not (tmp_path / "out").exists()
     twice = runner.invoke(app, ["evaluate", "-", "-"], input=data.read_bytes())
     assert twice.exit_code == ExitCode.USAGE and "not several" in twice.stderr
+    not_forecasts = runner.invoke(app, ["evaluate", "-", str(data)], input=data.read_bytes())
+    assert not_forecasts.exit_code == ExitCode.DATA and "Error: stdin is not a forecast file" in not_forecasts.stderr
