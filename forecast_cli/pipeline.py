@@ -97,7 +97,8 @@ def load_training(data_path: str | Path, config: TrainConfig, columns: ColumnOpt
         dataset = dataclasses.replace(dataset, frame=with_calendar(dataset.frame, names))
     config = dataclasses.replace(config, past_covariates=past, future_covariates=future)
     reporter.info(f"Detected {dataset.describe()}")
-    years = steps_are_years(dataset.columns.time_col, dataset.step, dataset.frame[TIME].to_numpy())
+    years = dataset.time_kind == "integer" and steps_are_years(dataset.columns.time_col, dataset.step,
+                                                                dataset.frame[TIME].to_numpy())
     config, note = with_horizon(config, dataset.time_kind, dataset.freq, dataset.source, years)
     if note:
         reporter.info(note)
