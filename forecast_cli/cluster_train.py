@@ -37,8 +37,7 @@ import pandas as pd
 from forecast_cli import baselines
 from forecast_cli.cluster import cluster_errors, spread
 from forecast_cli.config import TrainConfig, resolve_settings, validation_series, with_horizon
-from forecast_cli.data import (ID, TARGET, TIME, Columns, is_parquet, parquet_parts, series_arrays,
-                               steps_are_years)
+from forecast_cli.data import ID, TARGET, TIME, Columns, data_horizon, is_parquet, parquet_parts, series_arrays
 from forecast_cli.errors import DataError
 from forecast_cli.output import Reporter, SilentReporter
 from forecast_cli.pipeline import ColumnOptions, Fitted, TrainingData, cut_windows, fit_windows, load_training
@@ -152,9 +151,9 @@ def fit_parts(client: Any, data_path: str | Path, config: TrainConfig, columns: 
         + (f"; filled {sum(s.filled for s in surveys)} missing value(s)" if any(s.filled for s in surveys) else "")
     )
     config = dataclasses.replace(config, past_covariates=(), future_covariates=())
-    years = first.time_kind == "integer" and steps_are_years(
-        first.columns.time_col, first.step, np.concatenate([s.last for s in surveys]))
-    config, note = with_horizon(config, first.time_kind, first.freq, str(path), years)
+    default = data_horizon(first.time_kind, first.freq, first.columns.time_col, first.step,
+                           np.concatenate([s.last for s in surveys]))
+    config, note = with_horizon(config, default, str(path))
     if note:
         reporter.info(note)
     lengths = np.concatenate([s.lengths for s in surveys])[order]

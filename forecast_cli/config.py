@@ -338,28 +338,23 @@ def parse_blend(text: str | None) -> float | None:
         ) from None
 
 
-def with_horizon(config: TrainConfig, time_kind: str, freq: str | None, source: str,
-                 years: bool = False) -> tuple[TrainConfig, str]:
-    """The config with its horizon, taken from the data's frequency when not given
-    (`data.default_horizon`; `years`: integer steps that are calendar years), and a note
-    saying so ("" when it was given).
+def with_horizon(config: TrainConfig, default: tuple[int | None, str], source: str) -> tuple[TrainConfig, str]:
+    """The config with its horizon: the data's default (`data.data_horizon`: the horizon, or
+    None, and what it is the default for) when none was given; and a note saying so ("" when
+    it was given).
 
     Example:
-        >>> with_horizon(TrainConfig(), "datetime", "MS", "air.csv")
+        >>> with_horizon(TrainConfig(), (18, "frequency MS"), "air.csv")
         (TrainConfig(horizon=18, ...), 'Horizon 18 steps, the default for frequency MS (--horizon to choose)')
     """
-    from forecast_cli.data import default_horizon
-
     if config.horizon is not None:
         return config, ""
-    dates = time_kind == "datetime"
-    horizon = default_horizon(freq if dates else None, years=years and not dates)
+    horizon, what = default
     if horizon is None:
-        what = f"frequency {freq}" if dates else "integer steps, which carry no frequency"
         raise UsageError(f"--horizon is required for {source}: its time column holds {what}, so there is no "
                          "default horizon. Give --horizon N (or horizon = N in the --config file).")
-    what = f"frequency {freq}" if dates else "yearly data (integer years)"
-    return dataclasses.replace(config, horizon=horizon), f"Horizon {horizon} steps, the default for {what} (--horizon to choose)"
+    note = f"Horizon {horizon} steps, the default for {what} (--horizon to choose)"
+    return dataclasses.replace(config, horizon=horizon), note
 
 
 LOOKBACK_CAP = 336  # most steps read for the horizon's sake (two weeks of hours)

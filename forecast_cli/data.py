@@ -286,8 +286,9 @@ def read_csv(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, str]:
     Example:
         >>> raw, digest = read_csv("sample_data/airpassengers.csv")
     """
+    stdin = str(path) == STDIN
     p = Path(source_name(path))
-    if str(path) == STDIN:
+    if stdin:
         if sys.stdin is None or sys.stdin.isatty():
             raise DataError("- reads the data from standard input, which is a terminal here. Pipe a CSV in "
                             "(`cat data.csv | forecast ...`), or pass the file's path.")
@@ -306,7 +307,7 @@ def read_csv(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, str]:
         raise DataError(f"{p} is empty; expected a header line and rows of data.")
     if data.startswith(_PARQUET_MAGIC):
         raise DataError(f"{p} is Parquet data, read only from a file or folder whose name ends in {PARQUET_SUFFIX}. "
-                        f"Pass it as such a file{'' if str(path) == STDIN else ' (rename it)'}.")
+                        f"Pass it as such a file{'' if stdin else ' (rename it)'}.")
     digest = hashlib.sha256(data).hexdigest()  # of the file as stored, compressed or not
     data = _decompressed(p, data)
     if not data.strip():
@@ -821,6 +822,7 @@ def _day_month_order(text: pd.Series, source: str = "", name: str = "") -> tuple
                         "Write them in one order, best as YYYY-MM-DD.")
     if (first > 12).any() or (second > 12).any():
         day_first, why = bool((first > 12).any()), "the only order every value allows"
+        read = {day_first: _in_order(text, day_first)}
     else:
         read = {order: _in_order(text, order) for order in (True, False)}
         regular = {order: _regular(times) for order, times in read.items()}
@@ -830,7 +832,7 @@ def _day_month_order(text: pd.Series, source: str = "", name: str = "") -> tuple
             day_first = fields[1].iloc[0] != "/"
             why = f"the custom with '{fields[1].iloc[0]}'; write YYYY-MM-DD dates if that is wrong"
     note = f"dates read {'day' if day_first else 'month'} first ({why})"
-    return _in_order(text, day_first), "datetime", note
+    return read[day_first], "datetime", note
 
 
 def _regular(times: pd.Series) -> bool:
@@ -1143,30 +1145,55 @@ def season_of(freq: str | None) -> int:
     offset = pd.tseries.frequencies.to_offset(freq)
     base = offset.rule_code.split("-")[0]
     cycle = _SEASON_BY_BASE.get(base, 1)
-    n = max(1, int(getattr(offset, "n", 1) or 1))
+    n = _multiple(offset)
     if cycle % n != 0:
         return 1
     return max(1, cycle // n)
 
 
-def default_horizon(freq: str | None, years: bool = False) -> int | None:
-    """The horizon for data of a frequency when none is given (None: no default, for integer
-    steps or a frequency without one): the M4 competition's for its frequencies, scaled to
-    multiples (`2MS`: 9), and a day of steps for data finer than hourly; integer steps that
-    are calendar years (`steps_are_years`) take yearly data's.
+def _multiple(offset: pd.DateOffset) -> int:
+    """How many of its base unit a pandas offset spans (`2MS`: 2), at least 1."""
+    return max(1, int(getattr(offset, "n", 1) or 1))
+
+
+def default_horizon(freq: str | None) -> int | None:
+    """The horizon for data of a frequency when none is given (None: no default, for a
+    frequency without one): the M4 competition's for its frequencies, scaled to multiples
+    (`2MS`: 9), and a day of steps for data finer than hourly.
 
     Example:
         >>> default_horizon("MS"), default_horizon("QS-OCT"), default_horizon("h"), default_horizon("15min")
         (18, 8, 48, 96)
     """
     if freq is None:
-        return _HORIZON_BY_BASE["YS"] if years else None
+        return None
     offset = pd.tseries.frequencies.to_offset(freq)
     base = offset.rule_code.split("-")[0]
     if base in ("min", "s"):
-        return season_of(freq) if season_of(freq) > 1 else None
+        day = season_of(freq)
+        return day if day > 1 else None
     steps = _HORIZON_BY_BASE.get(base)
-    return None if steps is None else max(1, steps // max(1, int(getattr(offset, "n", 1) or 1)))
+    return None if steps is None else max(1, steps // _multiple(offset))
+
+
+def data_horizon(time_kind: str, freq: str | None, time_col: str, step: int,
+                 times: np.ndarray) -> tuple[int | None, str]:
+    """The horizon `train` takes for data when none is given (None where there is none) and what
+    it is the default for, as messages say it: dates by their frequency (`default_horizon`),
+    integer steps that are calendar years (`steps_are_years`) as yearly data, other integer
+    steps none.
+
+    Example:
+        >>> data_horizon("datetime", "MS", "month", 1, np.array([]))
+        (18, 'frequency MS')
+        >>> data_horizon("integer", None, "year", 1, np.array([1871, 1970]))
+        (6, 'yearly data (integer years)')
+    """
+    if time_kind == "datetime":
+        return default_horizon(freq), f"frequency {freq}"
+    if steps_are_years(time_col, step, times):
+        return _HORIZON_BY_BASE["YS"], "yearly data (integer years)"
+    return None, "integer steps, which carry no frequency"
 
 
 def steps_are_years(time_col: str, step: int, times: np.ndarray) -> bool:

@@ -8,8 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from forecast_cli.config import data_lookback
-from forecast_cli.data import (ID, TARGET, TIME, default_horizon, load_series, season_hint, series_arrays,
-                               steps_are_years)
+from forecast_cli.data import ID, TARGET, TIME, data_horizon, load_series, season_hint, series_arrays
 from forecast_cli.errors import DataError, ForecastError
 
 
@@ -116,11 +115,9 @@ def diagnose(
     if max_h == 0:
         return _fails(findings, DataError("no series is long enough for a training and a validation window. Add history."))
     given = horizon is not None
-    years = dataset.time_kind == "integer" and steps_are_years(dataset.columns.time_col, dataset.step,
-                                                                dataset.frame[TIME].to_numpy())
-    what = f"frequency {dataset.freq}" if dataset.time_kind == "datetime" else "yearly data (integer years)"
     if not given:
-        horizon = default_horizon(dataset.freq, years)
+        horizon, what = data_horizon(dataset.time_kind, dataset.freq, dataset.columns.time_col, dataset.step,
+                                     dataset.frame[TIME].to_numpy())
     if horizon is None:
         findings.append(Finding("note", "integer steps carry no frequency, so train needs --horizon"))
     else:

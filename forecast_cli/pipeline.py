@@ -20,8 +20,8 @@ from forecast_cli.blend import blend, validation_metrics
 from forecast_cli.config import (TrainConfig, default_batch_size, default_patch, refit_epochs, resolve_config,
                                  validation_series, with_horizon)
 from forecast_cli.covariates import covariate_values, from_file, future_rows, with_calendar
-from forecast_cli.data import (ID, TIME, Columns, Dataset, calendar_columns, future_grid, load_series, longer_season,
-                               season_hint, series_arrays, steps_are_years)
+from forecast_cli.data import (ID, TIME, Columns, Dataset, calendar_columns, data_horizon, future_grid, load_series,
+                               longer_season, season_hint, series_arrays)
 from forecast_cli.errors import DataError, OutputError, UsageError
 from forecast_cli.forecast_file import forecast_frame
 from forecast_cli.manifest import (FORMAT_VERSION, HISTORY_FILE, KERAS_FILE, MANIFEST, METRICS_FILE, ONNX_FILE,
@@ -97,9 +97,9 @@ def load_training(data_path: str | Path, config: TrainConfig, columns: ColumnOpt
         dataset = dataclasses.replace(dataset, frame=with_calendar(dataset.frame, names))
     config = dataclasses.replace(config, past_covariates=past, future_covariates=future)
     reporter.info(f"Detected {dataset.describe()}")
-    years = dataset.time_kind == "integer" and steps_are_years(dataset.columns.time_col, dataset.step,
-                                                                dataset.frame[TIME].to_numpy())
-    config, note = with_horizon(config, dataset.time_kind, dataset.freq, dataset.source, years)
+    default = data_horizon(dataset.time_kind, dataset.freq, dataset.columns.time_col, dataset.step,
+                           dataset.frame[TIME].to_numpy())
+    config, note = with_horizon(config, default, dataset.source)
     if note:
         reporter.info(note)
     warn_ignored_rows(dataset, config, reporter)
