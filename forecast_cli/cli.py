@@ -82,6 +82,7 @@ LOOKBACK = typer.Option(None, "--lookback", help="Past steps the network reads [
 TIME_COL = typer.Option(None, "--time-col", help="Time column [default: ds, date, timestamp, ... or the first].")
 TARGET_COL = typer.Option(None, "--target-col", help="Value column [default: y, or the only other column].")
 ID_COL = typer.Option(None, "--id-col", help="Series id column [default: unique_id if present].")
+WIDE = typer.Option(False, "--wide", help="One column per series (date,north,south,...): every column of numbers beside the time is forecast as a series of its own, named after its column.")
 FREQ = typer.Option(None, "--freq", help="Pandas frequency (h, D, W-SUN, MS, QS, ...) [default: inferred].")
 SEASON = typer.Option(None, "--season", help="Season length in steps, or several separated by commas (e.g. 24,168: the network takes the shortest; ETS and seasonal naive the one that validates best among those every series holds twice over plus a horizon) [default: from the frequency, a day and a week for hourly and finer dates; 1 for integer steps].")
 FILL = typer.Option("interpolate", "--fill", help="Missing values and timestamps: interpolate, ffill, zero or none (refuse).")
@@ -150,6 +151,7 @@ def _training_options(
     time_col: Optional[str] = TIME_COL,
     target_col: Optional[str] = TARGET_COL,
     id_col: Optional[str] = ID_COL,
+    wide: bool = WIDE,
     freq: Optional[str] = FREQ,
     season: Optional[str] = SEASON,
     fill: str = FILL,
@@ -208,7 +210,7 @@ def with_training_options(command: Callable) -> Callable:
 def _columns(options: dict):
     from forecast_cli.pipeline import ColumnOptions
 
-    return ColumnOptions(options["time_col"], options["target_col"], options["id_col"], options["freq"])
+    return ColumnOptions(options["time_col"], options["target_col"], options["id_col"], options["freq"], options["wide"])
 
 
 @app.command()
@@ -216,7 +218,7 @@ def _columns(options: dict):
 @with_training_options
 def train(
     ctx: typer.Context,
-    data: Path = typer.Argument(..., help="CSV (plain, or compressed: .gz, .bz2, .xz, a zip of one file), or Parquet (a .parquet file, a folder of .parquet parts, or a quoted glob of parts), or - for a CSV on standard input: one series (time, value) or many in long format (unique_id, ds, y)."),
+    data: Path = typer.Argument(..., help="CSV (plain, or compressed: .gz, .bz2, .xz, a zip of one file), or Parquet (a .parquet file, a folder of .parquet parts, or a quoted glob of parts), or - for a CSV on standard input: one series (time, value), many in long format (unique_id, ds, y), or with --wide one column per series."),
     horizon: Optional[int] = HORIZON,
     out: Path = typer.Option(Path("model"), "--out", "-o", help="Model directory to write (replaced whole on success)."),
     workers: Optional[int] = typer.Option(None, "--workers", help="Spread the per-series work over a Dask cluster of N worker processes on this machine: with Parquet parts, reading, checking, windowing and the statistical (ETS) fits, so that this process holds the windows, not the data; else the ETS fits. The network trains here. The same model as without it (which fits ETS over this machine's cores from 1,000 series)."),
@@ -376,6 +378,7 @@ def evaluate(
     forecasts: Path = typer.Argument(..., help="Forecast file (CSV or Parquet) written by `forecast predict` (unique_id, ds, yhat)."),
     actuals: Path = typer.Argument(..., help="CSV or Parquet of the actual values, in the training data's shape."),
     history: Optional[Path] = typer.Option(None, "--history", help="The training data, to compute MASE."),
+    wide: bool = typer.Option(False, "--wide", help="The actuals (and --history) have one column per series, as the model was trained with --wide."),
     json_summary: bool = typer.Option(False, "--json", help="Print the scores as JSON on stdout."),
     plot: Optional[Path] = PLOT,
     plot_series: int = PLOT_SERIES,
@@ -398,7 +401,7 @@ def evaluate(
         from forecast_cli.atomic import check_writable
 
         check_writable(plot)
-    result = run_evaluate(forecasts, actuals, history)
+    result = run_evaluate(forecasts, actuals, history, wide)
     console = err_console()
     if result.unmatched_forecasts or result.unmatched_actuals:
         console.print(
@@ -436,6 +439,7 @@ def doctor(
     time_col: Optional[str] = TIME_COL,
     target_col: Optional[str] = TARGET_COL,
     id_col: Optional[str] = ID_COL,
+    wide: bool = WIDE,
     freq: Optional[str] = FREQ,
 ) -> None:
     """Say what was detected in DATA, what is wrong or risky, and the largest lookback and horizon
@@ -446,7 +450,7 @@ def doctor(
     from forecast_cli.doctor import diagnose
     from forecast_cli.output import err_console
 
-    report = diagnose(data, time_col, target_col, id_col, freq, horizon)
+    report = diagnose(data, time_col, target_col, id_col, freq, horizon, wide)
     console = err_console()
     marks = {"ok": "ok     ", "note": "note   ", "warning": "warning", "error": "error  "}
     for finding in report.findings:

@@ -146,7 +146,7 @@ def fit_parts(client: Any, data_path: str | Path, config: TrainConfig, columns: 
     check_disjoint(ids, order, surveys)
     reporter.info(
         f"Detected {path}: {len(ids)} series in {n} Parquet parts, {sum(s.rows for s in surveys)} rows, read and "
-        f"windowed on the workers; time={first.columns.time_col!r}, target={first.columns.target_col!r}; "
+        f"windowed on the workers; {first.columns.roles()}; "
         + (f"dates, frequency {first.freq}" if first.time_kind == "datetime" else f"integer steps of {first.step}")
         + (f"; filled {sum(s.filled for s in surveys)} missing value(s)" if any(s.filled for s in surveys) else "")
     )
@@ -203,14 +203,11 @@ def check_agree(surveys: list[Survey]) -> Survey:
                 f"({', '.join(first.columns.all_columns)}). Every part needs the same columns."
             )
         if s.columns != first.columns:
-            def roles(c: Columns) -> str:
-                return f"id={c.id_col!r}, time={c.time_col!r}, target={c.target_col!r}"
-
             named = first.columns if first.columns.id_col is not None else s.columns
             flags = " ".join(f"--{role}-col {name}" for role, name in
                              (("id", named.id_col), ("time", named.time_col), ("target", named.target_col)) if name)
             raise DataError(
-                f"{s.part} reads as {roles(s.columns)} but {first.part} as {roles(first.columns)}: the columns' "
+                f"{s.part} reads as {s.columns.roles()} but {first.part} as {first.columns.roles()}: the columns' "
                 "roles are found part by part, and a part of one series has no repeated times to find an id by. "
                 f"Name them, e.g. {flags}."
             )
@@ -232,10 +229,13 @@ def check_disjoint(ids: np.ndarray, order: np.ndarray, surveys: list[Survey]) ->
         return
     part_of = np.concatenate([np.full(len(s.ids), k) for k, s in enumerate(surveys)])[order]
     k = int(twice[0])
+    fix = ("Write the data partitioned by unique_id, or train without --workers/--dask." if not surveys[0].columns.series
+           else "Parts read with --wide split the rows, so each holds every column's series: write the parts in "
+                "long format (unique_id, ds, y) partitioned by unique_id (docs/input.md has a pandas line that "
+                "writes a wide file long), or train without --workers/--dask.")
     raise DataError(
         f"series {str(ids[k])!r} is in more than one part ({surveys[part_of[k]].part} and "
-        f"{surveys[part_of[k + 1]].part}): a series must lie in one part to be trained on a cluster. Write the "
-        "data partitioned by unique_id, or train without --workers/--dask."
+        f"{surveys[part_of[k + 1]].part}): a series must lie in one part to be trained on a cluster. {fix}"
     )
 
 

@@ -84,20 +84,36 @@ _HORIZON_BY_BASE = {
 
 @dataclasses.dataclass(frozen=True)
 class Columns:
-    """Which column of the source file plays which role (`id_col` is None for one series)."""
+    """Which column of the source file plays which role (`id_col` is None for one series).
+
+    A wide file (`--wide`: one column per series, `date,north,south`) names its columns in
+    `series`; it is read as long format, so there `id_col` and `target_col` are the names it is
+    read under (unique_id, y), not columns of the file.
+    """
 
     time_col: str
     target_col: str
     id_col: str | None
     all_columns: tuple[str, ...]
+    # Left out of a manifest when empty, so that a long file's model directory reads as before.
+    series: tuple[str, ...] = dataclasses.field(default=(), metadata={"omit": ()})
 
     @property
     def used(self) -> tuple[str, ...]:
+        if self.series:
+            return (self.time_col, *self.series)
         return tuple(c for c in (self.id_col, self.time_col, self.target_col) if c is not None)
 
     @property
     def ignored(self) -> tuple[str, ...]:
         return tuple(c for c in self.all_columns if c not in self.used)
+
+    def roles(self) -> str:
+        """Which column plays which role, for messages: `id='store', time='date', target='sales'`."""
+        if self.series:
+            return f"time={self.time_col!r}, series={listed(self.series)}"
+        roles = f"time={self.time_col!r}, target={self.target_col!r}"
+        return roles if self.id_col is None else f"id={self.id_col!r}, " + roles
 
 
 @dataclasses.dataclass(frozen=True)
@@ -126,9 +142,9 @@ class Dataset:
     def describe(self) -> str:
         shape = "one series" if self.columns.id_col is None else f"{self.n_series} series (long format)"
         time = f"dates, frequency {self.freq}" if self.time_kind == "datetime" else f"integer steps of {self.step}"
-        roles = f"time={self.columns.time_col!r}, target={self.columns.target_col!r}"
-        if self.columns.id_col is not None:
-            roles = f"id={self.columns.id_col!r}, " + roles
+        if self.columns.series:
+            shape = f"{self.n_series} series (wide: one column each)"
+        roles = self.columns.roles()
         # Integer steps carry no season: a "season 1" there read as a refusal of the --season given.
         season = f"season {self.season}" if self.time_kind == "datetime" else "no season of their own"
         text = f"{self.source}: {shape}, {len(self.frame)} rows; {roles}; {time}; {season}"
@@ -331,7 +347,7 @@ def read_csv(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, str]:
         detail = " ".join(str(exc).split())
         raise DataError(f"{p}: not a well-formed CSV ({detail}). Each row needs as many fields as the header.") from None
     frame.columns = [str(c).strip() for c in frame.columns]
-    duplicated = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
+    duplicated = sorted(c for c, n in Counter(frame.columns).items() if n > 1)
     if duplicated or any(c.startswith("Unnamed: ") for c in frame.columns):
         raise DataError(
             f"{p}: the header has empty or repeated column names ({', '.join(frame.columns)}). "
@@ -390,17 +406,20 @@ def detect_columns(
     time_col: str | None = None,
     target_col: str | None = None,
     id_col: str | None = None,
+    wide: bool = False,
 ) -> Columns:
     """Decide which column is the id, the time and the target.
 
     Long format is detected by a `unique_id` column (or `--id-col`); otherwise the file holds one
     series. The time column is `--time-col`, else one with a usual name (ds, date, timestamp, ...),
     else the first column. The target is `--target-col`, else `y`, else the one column left.
+    With `wide`, every other column that holds a number is a series of its own.
 
     Args:
         frame: the raw frame from `read_csv`.
         source: the file name, for messages.
         time_col, target_col, id_col: explicit roles; None to detect.
+        wide: one column per series (`--wide`).
 
     Returns:
         The column roles.
@@ -408,7 +427,7 @@ def detect_columns(
     Example:
         >>> raw = pd.DataFrame({"date": ["2016-07-01 00:00"], "HUFL": ["5.827"], "OT": ["30.531"]})
         >>> detect_columns(raw, "data.csv", target_col="OT")
-        Columns(time_col='date', target_col='OT', id_col=None, all_columns=('date', 'HUFL', 'OT'))
+        Columns(time_col='date', target_col='OT', id_col=None, all_columns=('date', 'HUFL', 'OT'), series=())
     """
     columns = list(frame.columns)
     named = {"--time-col": time_col, "--target-col": target_col, "--id-col": id_col}
@@ -416,6 +435,8 @@ def detect_columns(
     if absent:
         said = ", ".join(f"{flag} {col!r}" for flag, col in absent.items())
         raise UsageError(f"{source} has no column {said}; its columns are: {', '.join(columns)}.")
+    if wide:
+        return _wide_columns(frame, source, time_col, target_col, id_col)
     if id_col is None and ID in columns and target_col != ID and time_col != ID:
         id_col = ID
     rest = [c for c in columns if c != id_col]
@@ -470,9 +491,8 @@ def detect_columns(
                 series = ""
             raise UsageError(
                 f"{source} has several candidate target columns ({', '.join(numeric)}).{series} "
-                "Choose one with --target-col (the other numeric columns become its past covariates); or, to "
-                "forecast each column as a series of its own, write the file in long format, one row per series "
-                "and time (unique_id, ds, y; docs/input.md shows how)."
+                "Choose one with --target-col (the other numeric columns become its past covariates)"
+                + ("." if series else "; or, to forecast each column as a series of its own, pass --wide.")
             )
     if len({time_col, target_col, id_col} - {None}) < len([c for c in (time_col, target_col, id_col) if c]):
         raise UsageError(
@@ -480,6 +500,42 @@ def detect_columns(
             f"id={id_col!r}). Give each role its own column."
         )
     return Columns(time_col=time_col, target_col=target_col, id_col=id_col, all_columns=tuple(columns))
+
+
+def _wide_columns(frame: pd.DataFrame, source: str, time_col: str | None, target_col: str | None,
+                  id_col: str | None) -> Columns:
+    """The roles in a wide file: the time column (named, else found as in long files) and, as
+    series, every other column with a number in it (a column of text only, a note or a weekday
+    name, is ignored; one of numbers with a stray word is a series, refused where the word is)."""
+    flags = [flag for flag, given in (("--target-col", target_col), ("--id-col", id_col)) if given is not None]
+    if flags:
+        raise UsageError(
+            f"--wide reads every column of {source} but the time as a series of its own, so {' and '.join(flags)} "
+            "has no column to name. Drop " + ("them" if len(flags) > 1 else "it") + ", or drop --wide to forecast one column."
+        )
+    columns = [str(c) for c in frame.columns]
+    if ID in columns:
+        raise UsageError(
+            f"{source} has a {ID!r} column: it is in long format, one row per series and time, not one column "
+            "per series. Drop --wide."
+        )
+    if time_col is None:
+        lower = {c.lower(): c for c in columns}
+        time_col = next((lower[n] for n in TIME_NAMES if n in lower), columns[0])
+    rest = [c for c in columns if c != time_col]
+    series = tuple(c for c in rest if _as_numbers(frame[c])[1].notna().any())
+    if not series:
+        raise DataError(
+            f"{source} has no column of numbers beside its time column {time_col!r} (columns: {', '.join(columns)}); "
+            "--wide expects one column of values per series."
+        )
+    return Columns(time_col=time_col, target_col=TARGET, id_col=ID, all_columns=tuple(columns), series=series)
+
+
+def listed(names: tuple[str, ...], most: int = 6) -> str:
+    """Names for a message: all of them, or the first few and how many more."""
+    shown = ", ".join(names[:most])
+    return shown if len(names) <= most else f"{shown} and {len(names) - most} more"
 
 
 def load_series(
@@ -494,6 +550,7 @@ def load_series(
     as_of: str | None = None,
     covariates: tuple[str, ...] | str = (),
     split_future: bool = False,
+    wide: bool = False,
 ) -> Dataset:
     """Read, validate and regularise a CSV of one or many series.
 
@@ -511,6 +568,7 @@ def load_series(
             every other column whose cells are all numbers or empty.
         split_future: move each series' rows after its last value (empty target) to
             `Dataset.future` instead of filling them: they carry future covariates.
+        wide: one column per series (`--wide`), each read from its first value to its last.
 
     Returns:
         A `Dataset` whose frame is sorted by series and time, on a regular grid, with no gaps.
@@ -525,20 +583,9 @@ def load_series(
     source = source_name(path)
     raw, digest = read_table(path)
     if columns is None:
-        columns = detect_columns(raw, source, time_col, target_col, id_col)
+        columns = detect_columns(raw, source, time_col, target_col, id_col, wide)
     else:
         check_columns(raw, columns, source)
-    ids = (
-        raw[columns.id_col].astype("string").str.strip()
-        if columns.id_col is not None
-        else pd.Series(columns.target_col, index=raw.index, dtype="string")
-    )
-    missing_id = ids.isna()
-    if missing_id.any():
-        row = int(np.flatnonzero(missing_id.to_numpy())[0])
-        raise DataError(
-            f"{source}, line {row + 2}: column {columns.id_col!r} is empty; every row needs a series id."
-        )
     times, time_kind, time_note = _parse_time(raw[columns.time_col], source, columns.time_col)
     if expect_time_kind is not None and time_kind != expect_time_kind:
         kinds = {"datetime": "dates", "integer": "integer steps"}
@@ -553,11 +600,24 @@ def load_series(
                 f"{source}: no row is at or before --as-of {as_of} (the first time is {times.min()}). "
                 "Choose a later --as-of."
             )
-        raw, times, ids = raw[keep.to_numpy()], times[keep.to_numpy()], ids[keep.to_numpy()]
+        raw, times = raw[keep.to_numpy()], times[keep.to_numpy()]
+    names = _covariate_columns(raw, columns, covariates, source)
+    if columns.series:
+        raw, times = _melted(raw, times, columns, source)
+    ids = (
+        raw[columns.id_col].astype("string").str.strip()
+        if columns.id_col is not None
+        else pd.Series(columns.target_col, index=raw.index, dtype="string")
+    )
+    missing_id = ids.isna()
+    if missing_id.any():
+        row = int(np.flatnonzero(missing_id.to_numpy())[0])
+        raise DataError(
+            f"{source}, line {_line(ids, row)}: column {columns.id_col!r} is empty; every row needs a series id."
+        )
     values = _parse_target(raw[columns.target_col], source, columns.target_col)
     missing_values = int(np.isnan(values).sum())
     frame = pd.DataFrame({ID: ids.astype(str).to_numpy(), TIME: times.to_numpy(), TARGET: values})
-    names = _covariate_columns(raw, columns, covariates, source)
     for name in names:
         frame[name] = _parse_target(raw[name], source, name)
     frame["_line"] = raw.index.to_numpy() + 2
@@ -618,6 +678,22 @@ def load_series(
     )
 
 
+def _melted(raw: pd.DataFrame, times: pd.Series, columns: Columns, source: str) -> tuple[pd.DataFrame, pd.Series]:
+    """A wide file's series columns as long rows (unique_id, y) and their times, each row labelled
+    with its line in the file. A series spans its first value to its last: the empty cells before
+    and after are times it was not recorded (a store not yet open, a sensor not yet read), not
+    missing values to fill."""
+    parsed = [_parse_target(raw[name], source, name) for name in columns.series]
+    taken = np.tile(np.arange(len(raw)), len(parsed))
+    long_times = times.iloc[taken]
+    long = pd.DataFrame({ID: np.repeat(np.array(columns.series, dtype=object), len(raw)),
+                         TARGET: np.concatenate(parsed)}, index=long_times.index)
+    present = long[TARGET].notna()
+    span = long_times[present].groupby(long.loc[present, ID]).agg(["min", "max"])
+    keep = ((long_times >= long[ID].map(span["min"])) & (long_times <= long[ID].map(span["max"]))).to_numpy()
+    return long[keep], long_times[keep]
+
+
 def _several_series_hint(raw: pd.DataFrame, columns: Columns) -> str:
     """For times that repeat in a file read as one series: the columns of text that could tell
     its series apart (two or more, so none was taken as the id), and how to name them."""
@@ -635,6 +711,14 @@ def _covariate_columns(
 ) -> tuple[str, ...]:
     """The covariate columns to read: the named ones (each must exist and not play another
     role), or with `auto` every other column whose cells are all numbers or empty."""
+    if columns.series:
+        if wanted and wanted != "auto":
+            raise UsageError(
+                f"{source} is read with --wide, where every column of numbers is a series, so none is left to "
+                f"be a covariate ({', '.join(wanted)}). Drop the covariate flags, or write the file in long "
+                "format with the covariates as columns beside y (docs/input.md shows how)."
+            )
+        return ()
     if wanted == "auto":
         found = []
         for name in columns.ignored:

@@ -57,6 +57,7 @@ def diagnose(
     id_col: str | None = None,
     freq: str | None = None,
     horizon: int | None = None,
+    wide: bool = False,
 ) -> Report:
     """Check a CSV the way `train` reads it, and list what is wrong or risky.
 
@@ -69,14 +70,15 @@ def diagnose(
     """
     findings: list[Finding] = []
     try:
-        dataset = load_series(path, time_col, target_col, id_col, freq, fill="interpolate")
+        dataset = load_series(path, time_col, target_col, id_col, freq, fill="interpolate", wide=wide)
     except ForecastError as exc:
         return _fails(findings, exc)
     findings.append(Finding("ok", f"detected {dataset.describe()}"))
     missing_cells = dataset.missing_values
     gaps = dataset.filled - missing_cells
     if missing_cells:
-        findings.append(Finding("warning", f"{missing_cells} missing value(s) in {dataset.columns.target_col!r}; "
+        where = "the series columns" if dataset.columns.series else repr(dataset.columns.target_col)
+        findings.append(Finding("warning", f"{missing_cells} missing value(s) in {where}; "
                                            "train fills them (--fill interpolate by default, --fill none refuses)"))
     if gaps > 0:
         findings.append(Finding("warning", f"{gaps} missing timestamp(s) on the regular grid; train fills them the same way"))

@@ -8,6 +8,7 @@ from typing import Any
 
 from forecast_cli.baselines import FITS, LABELS
 from forecast_cli.blend import blend_text
+from forecast_cli.data import Columns
 from forecast_cli.manifest import METRICS_FILE, read_manifest
 
 
@@ -50,7 +51,8 @@ def describe(model_dir: str | Path) -> dict[str, Any]:
             "freq": manifest.freq,
             "season": manifest.season,
             "columns": {"time_col": manifest.columns.time_col, "target_col": manifest.columns.target_col,
-                        "id_col": manifest.columns.id_col, "all_columns": list(manifest.columns.all_columns)},
+                        "id_col": manifest.columns.id_col, "all_columns": list(manifest.columns.all_columns),
+                        "series": list(manifest.columns.series)},
             "covariates": list(cfg.covariates),
         },
         "forecast": {
@@ -69,6 +71,10 @@ def describe(model_dir: str | Path) -> dict[str, Any]:
     }
 
 
+def _columns(doc: dict[str, Any]) -> Columns:
+    return Columns(doc["time_col"], doc["target_col"], doc["id_col"], tuple(doc["all_columns"]), tuple(doc["series"]))
+
+
 def lines(summary: dict[str, Any]) -> list[str]:
     """`describe`'s summary as lines for a person to read."""
     on, fc = summary["trained_on"], summary["forecast"]
@@ -77,7 +83,7 @@ def lines(summary: dict[str, Any]) -> list[str]:
         f"model      {summary['model_dir']} (format {summary['format_version']}, written {summary['created_at']})",
         f"trained on {on['source']} (sha256 {str(on['sha256'])[:12]}...): {on['series']} series; {when}; season {on['season']}"
         + (f" (statistical partner: {fc['partner_season']})" if fc["partner_season"] != on["season"] else ""),
-        f"columns    time={on['columns']['time_col']!r}, target={on['columns']['target_col']!r}, id={on['columns']['id_col']!r}"
+        f"columns    {_columns(on['columns']).roles()}" + (" (wide: one column per series)" if on["columns"]["series"] else "")
         + (f"; covariates: {', '.join(on['covariates'])}" if on["covariates"] else ""),
         f"forecast   {fc['horizon']} steps from the last {fc['lookback']}"
         + (f" (read in patches of {fc['patch']})" if fc["patch"] > 1 else "")

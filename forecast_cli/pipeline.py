@@ -39,6 +39,7 @@ class ColumnOptions:
     target_col: str | None = None
     id_col: str | None = None
     freq: str | None = None
+    wide: bool = False  # one column per series
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,7 +78,7 @@ def load_training(data_path: str | Path, config: TrainConfig, columns: ColumnOpt
     future = config.future_covariates
     wanted = "auto" if config.past_covariates is None else (*config.past_covariates, *future)
     dataset = load_series(data_path, columns.time_col, columns.target_col, columns.id_col, columns.freq, config.fill,
-                          covariates=wanted, split_future=True)
+                          covariates=wanted, split_future=True, wide=columns.wide)
     absent = [c for c in future if c not in dataset.covariates]
     if absent:
         raise DataError(

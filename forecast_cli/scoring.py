@@ -38,7 +38,7 @@ class EvaluationResult:
 
 
 def evaluate(
-    forecasts_path: str | Path, actuals_path: str | Path, history_path: str | Path | None = None
+    forecasts_path: str | Path, actuals_path: str | Path, history_path: str | Path | None = None, wide: bool = False
 ) -> EvaluationResult:
     """Score a forecast file written by `predict` against actual values that arrived later.
 
@@ -51,7 +51,7 @@ def evaluate(
         True
     """
     fc = read_forecasts(forecasts_path)
-    actuals = load_series(actuals_path)
+    actuals = load_series(actuals_path, wide=wide)
     if actuals.time_kind == "datetime":
         try:
             fc[TIME] = pd.to_datetime(fc[TIME], format="ISO8601")
@@ -75,7 +75,7 @@ def evaluate(
         )
     examples = [f"{r[ID]} {r[TIME]}" for _, r in only_fc.head(3).iterrows()]
     if history_path is not None:
-        history = load_series(history_path)
+        history = load_series(history_path, wide=wide)
         scales = {uid: metrics.mase_scale(v, history.season) for uid, v in series_arrays(history.frame).items()}
         matched["scale"] = matched[ID].map(scales).astype("float64")
     else:

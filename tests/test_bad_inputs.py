@@ -83,7 +83,8 @@ TRAIN_CASES = [
     ("bad-freq", _series(GOOD), ["--freq", "fortnightly"], USAGE, r"--freq 'fortnightly' is not a pandas frequency"),
     ("unknown-target-col", _series(GOOD), ["--target-col", "sales"], USAGE, r"has no column --target-col 'sales'; its columns are: ds, y"),
     ("ambiguous-target", _csv([f"{d},1,2" for d in _monthly(40)], header="ds,a,b"), [], USAGE,
-     r"several candidate target columns \(a, b\).*--target-col.*long format, one row per series and time"),
+     r"several candidate target columns \(a, b\)\. Choose one with --target-col.*; or, to forecast each column as a "
+     r"series of its own, pass --wide\.$"),
     ("ambiguous-target-of-named-stores", _csv([f"{d},{store},1,0" for d in _monthly(40) for store in "AB"], header="ds,store,sales,promo"),
      [], USAGE, r"several candidate target columns \(sales, promo\)\. The series are told apart by 'store'"),
     ("ambiguous-target-of-numbered-stores", _csv([f"{d},{store},1,0" for d in _monthly(40) for store in (1, 2)],

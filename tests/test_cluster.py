@@ -276,7 +276,7 @@ def test_train_on_parts_names_the_roles_when_a_part_of_one_series_finds_no_id(sc
     stores[stores["Store"] == "s2"].to_parquet(tmp_path / "parts" / "b.parquet", index=False)
     result = _invoke("train", tmp_path / "parts", "--horizon", 4, *TINY, "--out", tmp_path / "m", "--dask", scheduler[0],
                      code=ExitCode.DATA)
-    assert "b.parquet reads as id=None" in result.stderr and "a.parquet as id='Store'" in result.stderr
+    assert "b.parquet reads as time='Date'" in result.stderr and "a.parquet as id='Store'" in result.stderr
     assert "--id-col Store --time-col Date --target-col Sales" in result.stderr and not (tmp_path / "m").exists()
 
 
@@ -359,3 +359,16 @@ def test_train_on_parts_finds_the_week_of_integer_hours_as_one_process_does(sche
     assert here["config"] == there["config"] and here["config"]["partner_season"] == 168
     metrics = [json.loads((tmp_path / m / "metrics.json").read_text()) for m in ("here", "there")]
     assert metrics[0] == metrics[1] and metrics[0]["longer_season"]["season"] == 168
+
+
+def test_train_on_wide_parts_split_by_rows_says_to_write_them_long(scheduler, tmp_path):
+    """Parts of a wide file cut by rows each hold every series: the error says how to write
+    parts a cluster can train on, not to partition by a unique_id the file does not have."""
+    wide = make_long(3, 40).pivot(index="ds", columns="unique_id", values="y").reset_index()
+    (tmp_path / "parts").mkdir()
+    wide.iloc[:20].to_parquet(tmp_path / "parts" / "a.parquet", index=False)
+    wide.iloc[20:].to_parquet(tmp_path / "parts" / "b.parquet", index=False)
+    result = _invoke("train", tmp_path / "parts", "--wide", "--horizon", 4, *TINY, "--out", tmp_path / "m",
+                     "--dask", scheduler[0], code=ExitCode.DATA)
+    assert "series 's0' is in more than one part" in result.stderr
+    assert "Parts read with --wide split the rows" in result.stderr and not (tmp_path / "m").exists()

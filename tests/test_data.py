@@ -248,11 +248,10 @@ def test_the_reshape_in_the_input_docs_makes_a_wide_file_long(tmp_path):
     command = shlex.split(re.search(r"^\s*(python -c .*melt.*)$", docs, re.MULTILINE).group(1))
     dates = pd.date_range("2020-01-01", periods=30, freq="MS").strftime("%Y-%m-%d")
     pd.DataFrame({"date": dates, "north": range(30), "south": range(100, 130)}).to_csv(tmp_path / "wide.csv", index=False)
-    with pytest.raises(UsageError, match="long format"):
-        load_series(tmp_path / "wide.csv")
     subprocess.run([sys.executable, *command[1:]], cwd=tmp_path, check=True)
     dataset = load_series(tmp_path / "long.csv")
     assert sorted(dataset.frame["unique_id"].unique()) == ["north", "south"] and len(dataset.frame) == 60
+    pd.testing.assert_frame_equal(dataset.frame, load_series(tmp_path / "wide.csv", wide=True).frame)
 
 
 def test_a_date_and_time_split_over_two_columns_is_named_and_the_docs_line_joins_them(tmp_path):
