@@ -83,6 +83,7 @@ TIME_COL = typer.Option(None, "--time-col", help="Time column [default: ds, date
 TARGET_COL = typer.Option(None, "--target-col", help="Value column [default: y, or the only other column].")
 ID_COL = typer.Option(None, "--id-col", help="Series id column [default: unique_id if present].")
 WIDE = typer.Option(False, "--wide", help="One column per series (date,north,south,...): every column of numbers beside the time is forecast as a series of its own, named after its column.")
+DECIMAL_COMMA = typer.Option(False, "--decimal-comma", help="Numbers are written with a decimal comma and points between thousands (1.234,5), as spreadsheets save CSV in much of Europe; a model trained so reads later files so.")
 FREQ = typer.Option(None, "--freq", help="Pandas frequency (h, D, W-SUN, MS, QS, ...) [default: inferred].")
 SEASON = typer.Option(None, "--season", help="Season length in steps, or several separated by commas (e.g. 24,168: the network takes the shortest; ETS and seasonal naive the one that validates best among those every series holds twice over plus a horizon) [default: from the frequency, a day and a week for hourly and finer dates; 1 for integer steps].")
 FILL = typer.Option("interpolate", "--fill", help="Missing values and timestamps: interpolate, ffill, zero or none (refuse).")
@@ -155,6 +156,7 @@ def _training_options(
     freq: Optional[str] = FREQ,
     season: Optional[str] = SEASON,
     fill: str = FILL,
+    decimal_comma: bool = DECIMAL_COMMA,
     epochs: int = EPOCHS,
     batch_size: Optional[int] = BATCH_SIZE,
     units: int = UNITS,
@@ -379,6 +381,7 @@ def evaluate(
     actuals: Path = typer.Argument(..., help="CSV or Parquet of the actual values, in the training data's shape."),
     history: Optional[Path] = typer.Option(None, "--history", help="The training data, to compute MASE."),
     wide: bool = typer.Option(False, "--wide", help="The actuals (and --history) have one column per series, as the model was trained with --wide."),
+    decimal_comma: bool = typer.Option(False, "--decimal-comma", help="The actuals (and --history) write numbers with a decimal comma (1.234,5)."),
     json_summary: bool = typer.Option(False, "--json", help="Print the scores as JSON on stdout."),
     plot: Optional[Path] = PLOT,
     plot_series: int = PLOT_SERIES,
@@ -401,7 +404,7 @@ def evaluate(
         from forecast_cli.atomic import check_writable
 
         check_writable(plot)
-    result = run_evaluate(forecasts, actuals, history, wide)
+    result = run_evaluate(forecasts, actuals, history, wide, decimal_comma)
     console = err_console()
     if result.unmatched_forecasts or result.unmatched_actuals:
         console.print(
@@ -440,6 +443,7 @@ def doctor(
     target_col: Optional[str] = TARGET_COL,
     id_col: Optional[str] = ID_COL,
     wide: bool = WIDE,
+    decimal_comma: bool = DECIMAL_COMMA,
     freq: Optional[str] = FREQ,
 ) -> None:
     """Say what was detected in DATA, what is wrong or risky, and the largest lookback and horizon
@@ -450,7 +454,7 @@ def doctor(
     from forecast_cli.doctor import diagnose
     from forecast_cli.output import err_console
 
-    report = diagnose(data, time_col, target_col, id_col, freq, horizon, wide)
+    report = diagnose(data, time_col, target_col, id_col, freq, horizon, wide, decimal_comma)
     console = err_console()
     marks = {"ok": "ok     ", "note": "note   ", "warning": "warning", "error": "error  "}
     for finding in report.findings:

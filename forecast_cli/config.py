@@ -52,6 +52,8 @@ class TrainConfig:
     scaling: str = "auto"
     ensemble: int = 1
     fill: str = "interpolate"
+    # Numbers written 1.234,5 in the CSV; left out of the manifest when off, as before it existed.
+    decimal_comma: bool = dataclasses.field(default=False, metadata={"omit": False})
     quantiles: tuple[float, ...] = ()  # empty: point forecasts; else sorted, 0.5 among them
     past_covariates: tuple[str, ...] | None = None  # None: every other numeric column (resolved)
     future_covariates: tuple[str, ...] = ()  # known ahead: predict's input must give the horizon's
@@ -168,7 +170,12 @@ class TrainConfig:
         return self.horizon * max(1, len(self.quantiles))
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """The settings as the manifest writes them: a field marked `omit` is left out at that value."""
+        out = dataclasses.asdict(self)
+        for f in dataclasses.fields(self):
+            if "omit" in f.metadata and out[f.name] == f.metadata["omit"]:
+                del out[f.name]
+        return out
 
 
 def read_settings(path: str | Path, options: dict[str, Any]) -> dict[str, Any]:

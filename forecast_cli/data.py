@@ -189,6 +189,40 @@ def read_table(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, str]:
     return read_parquet(path) if is_parquet(path) else read_csv(path)
 
 
+# A number as written where the comma marks the decimals and points group the thousands
+# (1.234,5; 12,5; -3; 1,2e3), as spreadsheets in much of Europe save CSV files.
+_DECIMAL_COMMA = r"[-+]?(?:\d{1,3}(?:\.\d{3})+|\d*)(?:,\d*)?(?:[eE][-+]?\d+)?"
+
+
+def _decimal_comma_numbers(col: pd.Series) -> bool:
+    """Whether a column of text holds numbers with a decimal comma: every cell a number (or
+    empty), with a comma in at least one."""
+    if _numbers(col):
+        return False
+    text, values = _as_numbers(col)
+    present = (text.notna() & ~text.isin(MISSING_MARKERS)).to_numpy(dtype=bool)
+    cells = text[present]
+    numbers = cells.str.fullmatch(_DECIMAL_COMMA) | values[present].notna()
+    return bool(len(cells) and numbers.all() and cells.str.contains(r"\d,|,\d").any())
+
+
+def with_decimal_points(raw: pd.DataFrame) -> pd.DataFrame:
+    """The frame with every cell written as a decimal-comma number rewritten with a point
+    (`1.234,5` -> `1234.5`), so that the usual rules read it; other cells (dates, text, a number
+    written with a point that is not a thousands group, such as `1.5`) stay as they are."""
+    out = raw.copy()
+    for name in raw.columns:
+        col = raw[name]
+        if _numbers(col) or pd.api.types.is_datetime64_any_dtype(col.dtype):
+            continue
+        text = col.astype("string").str.strip()
+        hit = (text.str.fullmatch(_DECIMAL_COMMA) & text.str.contains(r"\d")).fillna(False).to_numpy(dtype=bool)
+        if hit.any():
+            points = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+            out[name] = col.astype(object).where(~hit, points.astype(object))
+    return out
+
+
 def glob_files(pattern: str) -> list[Path]:
     """The files a glob pattern matches, sorted; an error when there are none.
 
@@ -480,6 +514,13 @@ def detect_columns(
         elif len(numeric := [c for c in rest if _all_numbers(frame[c])]) == 1:
             target_col = numeric[0]  # the one column of numbers; the text beside it is ignored
         else:
+            commas = [c for c in rest if _decimal_comma_numbers(frame[c])]
+            if not numeric and commas:
+                raise UsageError(
+                    f"{source}: no column beside the time holds numbers written with a decimal point, and "
+                    f"{', '.join(map(repr, commas))} hold numbers written with a decimal comma (1.234,5). Pass "
+                    "--decimal-comma to read them so."
+                )
             numeric = numeric or rest
             if id_col is not None:
                 series = f" The series are told apart by {id_col!r}."
@@ -551,6 +592,7 @@ def load_series(
     covariates: tuple[str, ...] | str = (),
     split_future: bool = False,
     wide: bool = False,
+    decimal_comma: bool = False,
 ) -> Dataset:
     """Read, validate and regularise a CSV of one or many series.
 
@@ -569,6 +611,7 @@ def load_series(
         split_future: move each series' rows after its last value (empty target) to
             `Dataset.future` instead of filling them: they carry future covariates.
         wide: one column per series (`--wide`), each read from its first value to its last.
+        decimal_comma: numbers written `1.234,5` (`--decimal-comma`, `with_decimal_points`).
 
     Returns:
         A `Dataset` whose frame is sorted by series and time, on a regular grid, with no gaps.
@@ -582,6 +625,8 @@ def load_series(
         raise UsageError(f"--fill must be one of {', '.join(FILLS)}. Received: fill={fill!r}.")
     source = source_name(path)
     raw, digest = read_table(path)
+    if decimal_comma:
+        raw = with_decimal_points(raw)
     if columns is None:
         columns = detect_columns(raw, source, time_col, target_col, id_col, wide)
     else:
@@ -1022,7 +1067,7 @@ def _parse_target(col: pd.Series, source: str, name: str) -> np.ndarray:
         if re.fullmatch(r"[-+]?\d{1,3}(,\d{3})+(\.\d*)?", value.strip()):
             hint = " (a thousands separator? write 1234, not 1,234)"
         elif "," in value:
-            hint = " (a decimal comma? write 1.5, not 1,5)"
+            hint = " (a decimal comma? --decimal-comma reads 1,5 as 1.5, and a model trained with it reads later files so)"
         raise DataError(
             f"{source}, line {_line(col, row)}: {value!r} in column {name!r} is not a number{hint}; "
             f"{int(bad.sum())} such value(s) in all. Expected numbers; leave a cell empty for a "

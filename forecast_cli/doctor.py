@@ -58,6 +58,7 @@ def diagnose(
     freq: str | None = None,
     horizon: int | None = None,
     wide: bool = False,
+    decimal_comma: bool = False,
 ) -> Report:
     """Check a CSV the way `train` reads it, and list what is wrong or risky.
 
@@ -70,7 +71,8 @@ def diagnose(
     """
     findings: list[Finding] = []
     try:
-        dataset = load_series(path, time_col, target_col, id_col, freq, fill="interpolate", wide=wide)
+        dataset = load_series(path, time_col, target_col, id_col, freq, fill="interpolate", wide=wide,
+                              decimal_comma=decimal_comma)
     except ForecastError as exc:
         return _fails(findings, exc)
     findings.append(Finding("ok", f"detected {dataset.describe()}"))

@@ -38,7 +38,8 @@ class EvaluationResult:
 
 
 def evaluate(
-    forecasts_path: str | Path, actuals_path: str | Path, history_path: str | Path | None = None, wide: bool = False
+    forecasts_path: str | Path, actuals_path: str | Path, history_path: str | Path | None = None,
+    wide: bool = False, decimal_comma: bool = False,
 ) -> EvaluationResult:
     """Score a forecast file written by `predict` against actual values that arrived later.
 
@@ -51,7 +52,7 @@ def evaluate(
         True
     """
     fc = read_forecasts(forecasts_path)
-    actuals = load_series(actuals_path, wide=wide)
+    actuals = load_series(actuals_path, wide=wide, decimal_comma=decimal_comma)
     if actuals.time_kind == "datetime":
         try:
             fc[TIME] = pd.to_datetime(fc[TIME], format="ISO8601")
@@ -75,7 +76,7 @@ def evaluate(
         )
     examples = [f"{r[ID]} {r[TIME]}" for _, r in only_fc.head(3).iterrows()]
     if history_path is not None:
-        history = load_series(history_path, wide=wide)
+        history = load_series(history_path, wide=wide, decimal_comma=decimal_comma)
         scales = {uid: metrics.mase_scale(v, history.season) for uid, v in series_arrays(history.frame).items()}
         matched["scale"] = matched[ID].map(scales).astype("float64")
     else:

@@ -252,3 +252,39 @@ def test_predict_reads_a_csv_on_standard_input_as_the_file(trained_model, tmp_pa
     assert twice.exit_code == ExitCode.USAGE and "not several" in twice.stderr
     not_forecasts = runner.invoke(app, ["evaluate", "-", str(data)], input=data.read_bytes())
     assert not_forecasts.exit_code == ExitCode.DATA and "Error: stdin is not a forecast file" in not_forecasts.stderr
+
+
+def _decimal_comma(frame: pd.DataFrame) -> pd.DataFrame:
+    """A frame's numbers as a spreadsheet in much of Europe writes them: 1.234,5."""
+    out = frame.copy()
+    out["y"] = [f"{v:,.3f}".replace(",", " ").replace(".", ",").replace(" ", ".") for v in frame["y"] * 10]
+    return out
+
+
+def test_a_model_trained_with_decimal_commas_reads_later_files_so(tmp_path):
+    """The same forecasts as from the file written with points: --decimal-comma changes how the
+    numbers are read, nothing else; predict reads a later file as the model was trained."""
+    points = make_long(2, 40)
+    points["y"] = points["y"] * 10  # thousands, so that points group them in the other file
+    points.to_csv(tmp_path / "points.csv", index=False, sep=";")
+    _decimal_comma(make_long(2, 40)).to_csv(tmp_path / "commas.csv", index=False, sep=";")
+    assert "1.0" in (tmp_path / "commas.csv").read_text()  # 1.0xx,xxx: a thousands point
+    refused = runner.invoke(app, ["train", str(tmp_path / "commas.csv"), "--horizon", "4", *TINY])
+    assert refused.exit_code == ExitCode.DATA and "--decimal-comma reads 1,5 as 1.5" in refused.stderr
+    for name in ("points", "commas"):
+        flags = ["--decimal-comma"] if name == "commas" else []
+        result = runner.invoke(app, ["train", str(tmp_path / f"{name}.csv"), "--horizon", "4", *TINY, *flags,
+                                     "--out", str(tmp_path / name), "--quiet"])
+        assert result.exit_code == 0, result.output
+    forecasts = [runner.invoke(app, ["predict", str(tmp_path / name), str(tmp_path / f"{name}.csv")]) for name in
+                 ("points", "commas")]
+    assert forecasts[1].exit_code == 0 and forecasts[0].stdout == forecasts[1].stdout
+    assert json.loads((tmp_path / "commas" / "manifest.json").read_text())["config"]["decimal_comma"] is True
+    assert "decimal_comma" not in json.loads((tmp_path / "points" / "manifest.json").read_text())["config"]
+    assert "numbers with a decimal comma" in runner.invoke(app, ["inspect", str(tmp_path / "commas")]).stderr
+    report = runner.invoke(app, ["doctor", str(tmp_path / "commas.csv"), "--decimal-comma", "--horizon", "4"])
+    assert report.exit_code == 0 and "2 series (long format), 80 rows" in report.stderr
+    scored = runner.invoke(app, ["evaluate", "-", str(tmp_path / "commas.csv"), "--decimal-comma", "--json"],
+                           input=forecasts[1].stdout.replace("2018-05-01", "2018-04-01"))
+    assert scored.exit_code == 0, scored.output
+    assert json.loads(scored.stdout)["matched"] == 2  # each series' first forecast month, moved into the file

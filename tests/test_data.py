@@ -177,11 +177,21 @@ def test_non_numeric_target_names_line_and_value(tmp_path):
         load_series(path)
 
 
-def test_a_decimal_comma_is_named_as_such(tmp_path):
+def test_a_decimal_comma_is_named_as_such_and_read_with_the_flag(tmp_path):
     path = tmp_path / "eu.csv"
-    path.write_text("ds;y\n2020-01-01;1,5\n2020-01-02;2,5\n")
-    with pytest.raises(DataError, match=r"line 2: '1,5' in column 'y' is not a number \(a decimal comma\? write 1.5"):
-        load_series(path)
+    path.write_text("Datum;Umsatz;Filiale\n01.01.2020;1,5;Nord\n02.01.2020;1.234,5;Nord\n03.01.2020;-2;Nord\n"
+                    "04.01.2020;;Nord\n05.01.2020;1,2e3;Nord\n06.01.2020;1.5;Nord\n07.01.2020;7,;Nord\n")
+    with pytest.raises(UsageError, match=r"'Umsatz' hold numbers written with a decimal comma \(1.234,5\)\. Pass "
+                                         r"--decimal-comma"):
+        load_series(path)  # Filiale is text, so which column is the target is known only with the flag
+    with pytest.raises(DataError, match=r"line 2: '1,5' in column 'Umsatz' is not a number \(a decimal comma\? "
+                                        r"--decimal-comma reads 1,5 as 1.5"):
+        load_series(path, target_col="Umsatz")
+    dataset = load_series(path, decimal_comma=True)
+    # Points group thousands only in threes: 1.5 is not a decimal-comma number, and stays 1.5.
+    assert dataset.frame["y"].tolist()[:3] == [1.5, 1234.5, -2.0] and dataset.frame["y"].tolist()[4:] == [1200.0, 1.5, 7.0]
+    assert dataset.frame["y"].iloc[3] == 599.0 and dataset.missing_values == 1  # the empty cell, filled
+    assert dataset.frame["ds"].iloc[1] == pd.Timestamp("2020-01-02") and dataset.columns.target_col == "Umsatz"
 
 
 @pytest.mark.parametrize("kind", ["gzip", "bz2", "xz", "zip"])
