@@ -637,6 +637,8 @@ def load_series(
         raise DataError(
             f"{source}: the time column {columns.time_col!r} holds {kinds[time_kind]}, but the model "
             f"was trained on {kinds[expect_time_kind]}. Give the time in the same form as in training."
+            + (" Earlier versions of forecast read dates written as numbers (20240131) as integer steps, a series mostly "
+               "of gaps: retrain the model." if time_note.startswith(COMPACT_NOTE) else "")
         )
     if as_of is not None:
         keep = _as_of_mask(times, time_kind, as_of, source)
@@ -828,6 +830,9 @@ def _parse_time(col: pd.Series, source: str, name: str) -> tuple[pd.Series, str,
     """The time column parsed: (times, "datetime" or "integer", a note on how times with UTC
     offsets, dates with the day and month first, or ISO weeks were read, else "")."""
     if _numbers(col) and pd.api.types.is_integer_dtype(col.dtype):
+        compact = _compact_dates(col.astype("string"))
+        if compact is not None:
+            return compact
         return col.astype("int64"), "integer", ""  # a Parquet column of integers: steps, as in a CSV
     if _naive_times(col):
         return _timestamps(col, source, name), "datetime", ""
@@ -839,7 +844,7 @@ def _parse_time(col: pd.Series, source: str, name: str) -> tuple[pd.Series, str,
         raise DataError(f"{source}, line {row + 2}: the time column {name!r} is empty. Every row needs a time.")
     is_int = text.str.fullmatch(r"[+-]?\d+")
     if is_int.all():
-        return text.astype("int64"), "integer", ""
+        return _compact_dates(text) or (text.astype("int64"), "integer", "")
     if is_int.any():  # some integers, some not
         looks_like_date = text.str.contains(r"[-/:T ]", regex=True)
         if looks_like_date.any():
@@ -869,6 +874,9 @@ def _parse_time(col: pd.Series, source: str, name: str) -> tuple[pd.Series, str,
                 row = next(i for i in range(len(text)) if _iso_week_error(text.iloc[i]))
                 raise DataError(f"{source}, line {row + 2}: {text.iloc[row]!r} in column {name!r} is not a week "
                                 "of that year (a year has 52 ISO weeks, some 53). Check the week.") from None
+        named = _named_periods(text)
+        if named is not None:
+            return named
         ordered = _day_month_order(text, source, name)
         if ordered is not None:
             return ordered
@@ -897,6 +905,45 @@ def _parse_time(col: pd.Series, source: str, name: str) -> tuple[pd.Series, str,
 
 # A time of day alone (13:00, 1:00:30, 1:00 PM): the other half of a date split over two columns.
 _TIME_OF_DAY = r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s?[AaPp][Mm])?"
+
+
+def _compact_dates(text: pd.Series) -> tuple[pd.Series, str, str] | None:
+    """Dates written as numbers, as databases export them: YYYYMMDD (20240131) or YYYYMM (202401,
+    a month), else None. Read as integer steps they would be a series mostly of gaps (20240131 to
+    20240201 is 70 steps). Every value must be such a date between the years 1800 and 2199."""
+    text = text.str.strip()
+    for digits, fmt, note in ((8, "%Y%m%d", COMPACT_NOTE + " (YYYYMMDD)"), (6, "%Y%m", COMPACT_NOTE + " (YYYYMM, months)")):
+        if not text.str.fullmatch(rf"(?:18|19|20|21)\d{{{digits - 2}}}").all():
+            continue
+        parsed = pd.to_datetime(text, format=fmt, errors="coerce")
+        if parsed.notna().all():
+            return parsed, "datetime", note
+    return None
+
+
+COMPACT_NOTE = "dates written as numbers read as dates"
+
+
+# Quarters and months named the way spreadsheets and reports write them: Q1 2024 (Q1-2024,
+# Q1/2024) and Jan-24 (Jan 24, January-24: a month and a two-digit year, which pandas would
+# otherwise read as the 24th of January of no year).
+_QUARTER_YEAR = r"[Qq]([1-4])[ ./-]?(\d{4})"
+_MONTH_SHORT_YEAR = r"([A-Za-z]{3,9})[ ./-](\d{2})"
+
+
+def _named_periods(text: pd.Series) -> tuple[pd.Series, str, str] | None:
+    """`Q1 2024` as the quarter's first day and `Jan-24` as the month's, else None."""
+    quarters = text.str.extract(f"^{_QUARTER_YEAR}$")
+    if quarters[0].notna().all():
+        starts = pd.PeriodIndex(quarters[1] + "Q" + quarters[0], freq="Q").to_timestamp()
+        return pd.Series(starts, index=text.index), "datetime", "quarters (Q1 2024) read as their first days"
+    months = text.str.extract(f"^{_MONTH_SHORT_YEAR}$")
+    if months[0].notna().all():
+        for fmt in ("%b %y", "%B %y"):
+            parsed = pd.to_datetime(months[0] + " " + months[1], format=fmt, errors="coerce")
+            if parsed.notna().all():
+                return parsed, "datetime", "months with two-digit years (Jan-24) read as their first days"
+    return None
 
 
 # An ISO 8601 week (2024-W05, 2024W05), perhaps with its day (2024-W05-3, Monday = 1).

@@ -147,6 +147,48 @@ def test_iso_weeks_are_read_as_their_mondays(tmp_path):
         load_series(path)
 
 
+@pytest.mark.parametrize("freq, periods, write, freq_read, note", [
+    ("D", 40, lambda t: t.strftime("%Y%m%d"), "D", "dates written as numbers read as dates (YYYYMMDD)"),
+    ("MS", 30, lambda t: t.strftime("%Y%m"), "MS", "dates written as numbers read as dates (YYYYMM, months)"),
+    ("QS", 16, lambda t: [f"Q{d.quarter} {d.year}" for d in t], "QS-JAN", "quarters (Q1 2024) read as their first days"),
+    ("QS", 16, lambda t: [f"Q{d.quarter}-{d.year}" for d in t], "QS-JAN", "quarters (Q1 2024) read as their first days"),
+    ("MS", 30, lambda t: t.strftime("%b-%y"), "MS", "months with two-digit years (Jan-24) read as their first days"),
+    ("MS", 30, lambda t: t.strftime("%B %y"), "MS", "months with two-digit years (Jan-24) read as their first days"),
+])
+def test_dates_as_reports_and_databases_write_them(tmp_path, freq, periods, write, freq_read, note):
+    """20240131 and 202401 were integer steps (a series mostly of gaps, filled without a word);
+    Jan-24 was the 24th of January of the year 1; Q1 2024 was not a date."""
+    times = pd.date_range("2017-11-01", periods=periods, freq=freq)
+    path = tmp_path / "dates.csv"
+    pd.DataFrame({"period": write(times), "y": np.arange(periods, dtype=float)}).to_csv(path, index=False)
+    dataset = load_series(path)
+    assert dataset.freq == freq_read and dataset.frame["ds"].tolist() == list(times) and dataset.filled == 0
+    assert note in dataset.describe()
+
+
+def test_dates_written_as_integers_in_parquet_and_integers_that_are_not_dates(tmp_path):
+    days = pd.date_range("2023-12-20", periods=20, freq="D")
+    pd.DataFrame({"ds": days.strftime("%Y%m%d").astype("int64"), "y": np.arange(20.0)}).to_parquet(tmp_path / "d.parquet")
+    assert load_series(tmp_path / "d.parquet").frame["ds"].tolist() == list(days)
+    for steps in (np.arange(1, 41), np.arange(100001, 100041), np.arange(20231201, 20231241)):  # 20231232 is no date
+        path = tmp_path / "steps.csv"
+        pd.DataFrame({"t": steps, "y": np.arange(40.0)}).to_csv(path, index=False)
+        dataset = load_series(path)
+        assert dataset.time_kind == "integer" and dataset.frame["ds"].tolist() == list(steps)
+
+
+def test_a_model_of_integer_steps_asked_about_dates_written_as_numbers_is_told_to_retrain(tmp_path):
+    from forecast_cli.data import Columns
+
+    days = pd.date_range("2023-12-20", periods=20, freq="D")
+    path = tmp_path / "d.csv"
+    pd.DataFrame({"t": days.strftime("%Y%m%d"), "y": np.arange(20.0)}).to_csv(path, index=False)
+    columns = Columns("t", "y", None, ("t", "y"))
+    with pytest.raises(DataError, match=r"holds dates, but the model was trained on integer steps\..*Earlier versions "
+                                        r"of forecast read dates written as numbers \(20240131\) as integer steps"):
+        load_series(path, columns=columns, expect_time_kind="integer")
+
+
 def test_day_month_dates_that_no_order_settles_follow_the_separator():
     from forecast_cli.data import _day_month_order
 
