@@ -370,17 +370,33 @@ def read_csv(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, str]:
             f"{p}: line {line} is not UTF-8 (byte 0x{data[exc.start]:02x}). "
             "Save the file as UTF-8, e.g. `iconv -f latin1 -t utf-8 in.csv > out.csv`."
         ) from None
-    header = text.splitlines()[0]
-    delimiter = _sniff_delimiter(header)
+    lines = text.splitlines()
+    # Excel writes `sep=;` above the header of a CSV it saves for a locale whose delimiter differs.
+    excel_sep = re.fullmatch(r"sep=([,;\t|])", lines[0].strip("\r\n"))
+    skip = 1 if excel_sep and len(lines) > 1 else 0
+    header = lines[skip]
+    delimiter = excel_sep.group(1) if excel_sep else _sniff_delimiter(header)
     try:
-        frame = pd.read_csv(
-            io.BytesIO(data), sep=delimiter, dtype=str, encoding="utf-8-sig", skipinitialspace=True,
-            keep_default_na=False, na_values=list(MISSING_MARKERS),
-        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", pd.errors.ParserWarning)
+            # index_col=False: rows with one field more than the header (a delimiter at the end of
+            # each line) would otherwise make pandas take the first column for an index, shifting
+            # every value one column to the left without a word.
+            frame = pd.read_csv(
+                io.BytesIO(data), sep=delimiter, dtype=str, encoding="utf-8-sig", skipinitialspace=True,
+                keep_default_na=False, na_values=list(MISSING_MARKERS), index_col=False, skiprows=skip,
+            )
     except pd.errors.ParserError as exc:
         detail = " ".join(str(exc).split())
         raise DataError(f"{p}: not a well-formed CSV ({detail}). Each row needs as many fields as the header.") from None
+    if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
+        _check_longer_rows(text, delimiter, skip, p)
+    frame.index = frame.index + skip  # "line N" counts the file's lines, the `sep=` line too
     frame.columns = [str(c).strip() for c in frame.columns]
+    # A delimiter after the last header name too: a last column with no name and no values.
+    while len(frame.columns) > 1 and frame.columns[-1].startswith("Unnamed: ") and frame.iloc[:, -1].isna().all():
+        frame = frame.iloc[:, :-1]
+    _check_header(frame.columns, header, p)
     duplicated = sorted(c for c, n in Counter(frame.columns).items() if n > 1)
     if duplicated or any(c.startswith("Unnamed: ") for c in frame.columns):
         raise DataError(
@@ -390,6 +406,39 @@ def read_csv(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, str]:
     if frame.empty:
         raise DataError(f"{p} has a header ({', '.join(frame.columns)}) but no rows of data.")
     return frame, digest
+
+
+def _check_longer_rows(text: str, delimiter: str, skip: int, p: Path) -> None:
+    """Refuse a row with more fields than the header unless the extra ones are empty (a delimiter
+    at the end of each line), which pandas would drop without a word."""
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    width = None
+    for row in reader:
+        if reader.line_num <= skip:
+            continue
+        if width is None:
+            width = len(row)
+        elif len(row) > width and any(cell.strip() for cell in row[width:]):
+            raise DataError(
+                f"{p}, line {reader.line_num}: {len(row)} fields where the header names {width} "
+                f"({delimiter.join(row)[:80]!r}). Each row needs as many fields as the header: name the extra "
+                "column in the header, or remove the extra fields."
+            )
+
+
+# A header cell that is data: a number, or something written like a date (2024-01-31, 31.01.2024).
+_DATA_CELL = r"[-+]?\d+(?:[.,]\d+)?|\d{1,4}[-./]\d{1,2}(?:[-./]\d{1,4})?(?:[ T][\d:.]+)?"
+
+
+def _check_header(columns: list[str], header: str, p: Path) -> None:
+    """Refuse a first line that is data (`2024-01-31,5`): the file has no header, and its first
+    row would name the columns."""
+    if all(re.fullmatch(_DATA_CELL, str(c)) for c in columns):
+        raise DataError(
+            f"{p}: the first line ({header.strip()[:80]!r}) holds values, not column names: the file has no header. "
+            "Add one naming the columns, e.g. `sed -i '1i date,value' FILE` (ds,y for the usual names; "
+            "unique_id,ds,y with a series id first)."
+        )
 
 
 def _decompressed(p: Path, data: bytes) -> bytes:
@@ -841,7 +890,7 @@ def _parse_time(col: pd.Series, source: str, name: str) -> tuple[pd.Series, str,
     text = col.astype("string").str.strip()
     if text.isna().any():
         row = int(np.flatnonzero(text.isna().to_numpy())[0])
-        raise DataError(f"{source}, line {row + 2}: the time column {name!r} is empty. Every row needs a time.")
+        raise DataError(f"{source}, line {_line(col, row)}: the time column {name!r} is empty. Every row needs a time.")
     is_int = text.str.fullmatch(r"[+-]?\d+")
     if is_int.all():
         return _compact_dates(text) or (text.astype("int64"), "integer", "")
@@ -850,7 +899,7 @@ def _parse_time(col: pd.Series, source: str, name: str) -> tuple[pd.Series, str,
         if looks_like_date.any():
             row = int(np.flatnonzero(is_int.to_numpy())[0])
             raise DataError(
-                f"{source}, line {row + 2}: the time column {name!r} mixes integers ({text.iloc[row]!r}) "
+                f"{source}, line {_line(text, row)}: the time column {name!r} mixes integers ({text.iloc[row]!r}) "
                 "with dates. Use one kind throughout."
             )
     with warnings.catch_warnings():
@@ -872,7 +921,7 @@ def _parse_time(col: pd.Series, source: str, name: str) -> tuple[pd.Series, str,
                 return _iso_weeks(text), "datetime", "ISO weeks read as their Mondays"
             except ValueError:
                 row = next(i for i in range(len(text)) if _iso_week_error(text.iloc[i]))
-                raise DataError(f"{source}, line {row + 2}: {text.iloc[row]!r} in column {name!r} is not a week "
+                raise DataError(f"{source}, line {_line(text, row)}: {text.iloc[row]!r} in column {name!r} is not a week "
                                 "of that year (a year has 52 ISO weeks, some 53). Check the week.") from None
         named = _named_periods(text)
         if named is not None:
@@ -886,7 +935,7 @@ def _parse_time(col: pd.Series, source: str, name: str) -> tuple[pd.Series, str,
             bad = _first_bad_time(text)
             if bad is not None:
                 raise DataError(
-                    f"{source}, line {bad + 2}: {text.iloc[bad]!r} in column {name!r} is not a date "
+                    f"{source}, line {_line(text, bad)}: {text.iloc[bad]!r} in column {name!r} is not a date "
                     "or time; expected ISO dates like 2024-01-31 or 2024-01-31 13:00."
                 ) from None
             parsed = None
@@ -896,8 +945,8 @@ def _parse_time(col: pd.Series, source: str, name: str) -> tuple[pd.Series, str,
                             "expected ISO dates like 2024-01-31 or 2024-01-31 13:00, in one form throughout.")
         with_zone, without = int(np.flatnonzero(zoned.to_numpy())[0]), int(np.flatnonzero(~zoned.to_numpy())[0])
         raise DataError(
-            f"{source}: the time column {name!r} mixes times with a UTC offset (line {with_zone + 2}: "
-            f"{text.iloc[with_zone]!r}) and times without one (line {without + 2}: {text.iloc[without]!r}). "
+            f"{source}: the time column {name!r} mixes times with a UTC offset (line {_line(text, with_zone)}: "
+            f"{text.iloc[with_zone]!r}) and times without one (line {_line(text, without)}: {text.iloc[without]!r}). "
             "Give every time an offset (e.g. +00:00), or none."
         )
     return parsed, "datetime", ""
@@ -993,8 +1042,8 @@ def _day_month_order(text: pd.Series, source: str = "", name: str = "") -> tuple
     first, second = fields[0].astype(int), fields[2].astype(int)
     if (first > 12).any() and (second > 12).any():
         day, month = int(np.argmax((first > 12).to_numpy())), int(np.argmax((second > 12).to_numpy()))
-        raise DataError(f"{source}: the time column {name!r} has dates with the day first (line {day + 2}: "
-                        f"{text.iloc[day]!r}) and with the month first (line {month + 2}: {text.iloc[month]!r}). "
+        raise DataError(f"{source}: the time column {name!r} has dates with the day first (line {_line(text, day)}: "
+                        f"{text.iloc[day]!r}) and with the month first (line {_line(text, month)}: {text.iloc[month]!r}). "
                         "Write them in one order, best as YYYY-MM-DD.")
     if (first > 12).any() or (second > 12).any():
         day_first, why = bool((first > 12).any()), "the only order every value allows"
@@ -1064,7 +1113,7 @@ def _timestamps(col: pd.Series, source: str, name: str) -> pd.Series:
     missing = col.isna().to_numpy()
     if missing.any():
         row = int(np.flatnonzero(missing)[0])
-        raise DataError(f"{source}, line {row + 2}: the time column {name!r} is empty. Every row needs a time.")
+        raise DataError(f"{source}, line {_line(col, row)}: the time column {name!r} is empty. Every row needs a time.")
     as_ns = col.astype("datetime64[ns]")
     fine = (as_ns.to_numpy().view("int64") % 1000 != 0).any()
     return as_ns if fine else col.astype("datetime64[us]")

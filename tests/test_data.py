@@ -219,6 +219,22 @@ def test_non_numeric_target_names_line_and_value(tmp_path):
         load_series(path)
 
 
+def test_a_delimiter_at_the_end_of_each_line_and_excels_sep_line(tmp_path):
+    """Rows ending in a delimiter had one field more than the header, and pandas took the first
+    column for an index: every value moved one column left (the dates became the values)."""
+    months = make_long(1, 30)
+    rows = [f"{d:%Y-%m-%d};{v};" for d, v in zip(months["ds"], months["y"])]
+    for header in ("ds;y", "ds;y;", "sep=;\nds;y"):
+        path = tmp_path / "export.csv"
+        path.write_text("\n".join([header, *rows]) + "\n")
+        dataset = load_series(path)
+        assert dataset.frame["y"].tolist() == months["y"].tolist() and dataset.columns.all_columns == ("ds", "y")
+    rows[4] = "2015-05-01;x;"
+    path.write_text("\n".join(["sep=;", "ds;y", *rows]) + "\n")
+    with pytest.raises(DataError, match=r"export\.csv, line 7: 'x' in column 'y' is not a number"):
+        load_series(path)  # the line in the file, counting the sep= line
+
+
 def test_a_decimal_comma_is_named_as_such_and_read_with_the_flag(tmp_path):
     path = tmp_path / "eu.csv"
     path.write_text("Datum;Umsatz;Filiale\n01.01.2020;1,5;Nord\n02.01.2020;1.234,5;Nord\n03.01.2020;-2;Nord\n"
