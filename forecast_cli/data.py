@@ -1160,7 +1160,9 @@ def _parse_target(col: pd.Series, source: str, name: str) -> np.ndarray:
         row = int(np.flatnonzero(bad.to_numpy())[0])
         value = text.iloc[row]
         hint = ""
-        if re.fullmatch(r"[-+]?\d{1,3}(,\d{3})+(\.\d*)?", value.strip()):
+        if re.fullmatch(r"[-+]?\s*[$€£¥]?\s*[-+]?[\d.,]*\d[\d.,]*\s*[$€£¥%]?", value.strip()) and re.search(r"[$€£¥%]", value):
+            hint = " (a currency or percent sign? write the number alone: 1234.5, not $1,234.50 or 12%)"
+        elif re.fullmatch(r"[-+]?\d{1,3}(,\d{3})+(\.\d*)?", value.strip()):
             hint = " (a thousands separator? write 1234, not 1,234)"
         elif "," in value:
             hint = " (a decimal comma? --decimal-comma reads 1,5 as 1.5, and a model trained with it reads later files so)"
