@@ -30,6 +30,7 @@ class FileResult:
     error: str | None = None
     exit_code: int = 0
     parts: int | None = None  # on a cluster: the input's parts, one task each
+    skipped: int = 0  # series left out as shorter than the lookback (--skip-short)
 
 
 def expand_inputs(patterns: list[str]) -> list[Path]:
@@ -131,13 +132,15 @@ def failed(result: FileResult, exc: ForecastError) -> FileResult:
 
 
 def local_forecaster(predictor: Any, reporter: Reporter, as_of: str | None = None,
-                     on_forecast: Callable[[Any], None] | None = None) -> Callable[[Path, Path | None], FileResult]:
+                     on_forecast: Callable[[Any], None] | None = None,
+                     skip_short: bool = False) -> Callable[[Path, Path | None], FileResult]:
     """Forecast one input in this process with a loaded model (`pipeline.Predictor`) and write
     it whole to its target, or to stdout where the target is None. `on_forecast` is called with
     each forecast frame before it is written (the plot)."""
 
     def run(path: Path, target: Path | None) -> FileResult:
-        frame = predictor.forecast(path, reporter, as_of)
+        ready = predictor.prepare(path, reporter, as_of, skip_short)
+        frame = predictor.forecast_prepared(ready)
         if on_forecast is not None:
             on_forecast(frame)
         if target is None:
@@ -146,7 +149,7 @@ def local_forecaster(predictor: Any, reporter: Reporter, as_of: str | None = Non
         else:
             atomic_write_bytes(target, encode_table(frame, target))
         return FileResult(input=str(path), output=str(target) if target else "-",
-                          series=int(frame["unique_id"].nunique()), rows=len(frame))
+                          series=int(frame["unique_id"].nunique()), rows=len(frame), skipped=len(ready.skipped))
 
     return run
 

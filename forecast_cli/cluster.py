@@ -145,6 +145,7 @@ class PartResult:
     ids: np.ndarray
     rows: int
     date_detail: int
+    skipped: int = 0  # series left out as shorter than the lookback (--skip-short)
 
 
 _PREDICTORS: dict[tuple[str, str, str], Any] = {}  # per worker process: each model loaded once
@@ -167,13 +168,15 @@ def _predictor(model_dir: str, engine: str) -> Any:
     return _PREDICTORS[key]
 
 
-def forecast_part(model_dir: str, engine: str, as_of: str | None, index: int, part: str, out: str) -> PartResult:
+def forecast_part(model_dir: str, engine: str, as_of: str | None, skip_short: bool, index: int, part: str,
+                  out: str) -> PartResult:
     """Run on a worker: forecast every series of one part and write the forecast to `out` whole."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     predictor = _predictor(model_dir, engine)
-    frame = predictor.forecast(part, None, as_of)
+    ready = predictor.prepare(part, None, as_of, skip_short)
+    frame = predictor.forecast_prepared(ready)
     horizon = predictor.manifest.config.horizon
     with atomic_open(out) as fh:
         pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), fh,
@@ -181,7 +184,7 @@ def forecast_part(model_dir: str, engine: str, as_of: str | None, index: int, pa
     # A copy, not a view of the column: the result stays on the worker until the join, and a view
     # would keep every row's id alive with it (80 MB a part of 25,000 series).
     ids = np.array(frame[ID].to_numpy()[::horizon], dtype=object)
-    return PartResult(index, part, ids, len(frame), date_detail(frame["ds"]))
+    return PartResult(index, part, ids, len(frame), date_detail(frame["ds"]), len(ready.skipped))
 
 
 def data_parts(path: Path) -> list[Path]:
@@ -190,21 +193,22 @@ def data_parts(path: Path) -> list[Path]:
 
 
 def cluster_forecaster(client: Any, model_dir: Path, engine: str, as_of: str | None, horizon: int,
-                       reporter: Reporter) -> Callable[[Path, Path | None], FileResult]:
+                       reporter: Reporter, skip_short: bool = False) -> Callable[[Path, Path | None], FileResult]:
     """`batch.predict_files`' forecaster on a cluster: each input's parts spread over the workers."""
 
     def run(path: Path, target: Path | None) -> FileResult:
         assert target is not None, "the command line requires an output file with --workers/--dask"
-        series, rows, parts = predict_on_cluster(client, model_dir, engine, as_of, path, target, horizon, reporter)
-        return FileResult(input=str(path), output=str(target), series=series, rows=rows, parts=parts)
+        series, rows, parts, skipped = predict_on_cluster(client, model_dir, engine, as_of, path, target, horizon,
+                                                          reporter, skip_short)
+        return FileResult(input=str(path), output=str(target), series=series, rows=rows, parts=parts, skipped=skipped)
 
     return run
 
 
 def predict_on_cluster(client: Any, model_dir: Path, engine: str, as_of: str | None, path: Path, target: Path,
-                       horizon: int, reporter: Reporter) -> tuple[int, int, int]:
+                       horizon: int, reporter: Reporter, skip_short: bool = False) -> tuple[int, int, int, int]:
     """Forecast the data at `path` with one task per part and write the joined forecast to
-    `target` whole. Returns (series, rows, parts)."""
+    `target` whole. Returns (series, rows, parts, series left out as too short)."""
     from distributed import as_completed
 
     parts = data_parts(path)
@@ -219,7 +223,8 @@ def predict_on_cluster(client: Any, model_dir: Path, engine: str, as_of: str | N
         outs = [staging / f"part-{i:05d}{PARQUET_SUFFIX}" for i in range(len(parts))]
         # Absolute paths: a worker of an existing cluster does not run in this process's folder.
         futures = client.map(forecast_part, [str(model_dir.resolve())] * len(parts), [engine] * len(parts),
-                             [as_of] * len(parts), range(len(parts)), [str(p.resolve()) for p in parts],
+                             [as_of] * len(parts), [skip_short] * len(parts), range(len(parts)),
+                             [str(p.resolve()) for p in parts],
                              [str(o.resolve()) for o in outs], pure=False)
         results: list[PartResult] = [None] * len(parts)  # type: ignore[list-item]  # every slot filled below
         with cluster_errors(f"the parts of {path}", futures, client):
@@ -230,7 +235,11 @@ def predict_on_cluster(client: Any, model_dir: Path, engine: str, as_of: str | N
         order = output_order(results)
         with atomic_open(target) as fh:
             join_parts(results, outs, order, horizon, target, fh)
-        return len(order), sum(r.rows for r in results), len(parts)
+        skipped = sum(r.skipped for r in results)
+        if skipped:
+            reporter.warn(f"{path}: left out {skipped} series shorter than the model's lookback (--skip-short); "
+                          "they have no forecast.")
+        return len(order), sum(r.rows for r in results), len(parts), skipped
     except BaseException:
         settle(client, futures)  # the parts still being written, before their folder goes
         raise

@@ -430,6 +430,7 @@ class Prepared:
     new: tuple[str, ...]
     times: np.ndarray
     covariates: Covariates | None
+    skipped: dict[str, int] = dataclasses.field(default_factory=dict)  # left out as too short: id -> values
 
 
 class Predictor:
@@ -443,10 +444,12 @@ class Predictor:
         self.network = load_network(self.model_dir, self.manifest, engine)
         self.last_dataset: Dataset | None = None  # the data of the latest `forecast` call
 
-    def prepare(self, data_path: str | Path, reporter: Reporter | None = None, as_of: str | None = None) -> Prepared:
+    def prepare(self, data_path: str | Path, reporter: Reporter | None = None, as_of: str | None = None,
+                skip_short: bool = False) -> Prepared:
         """Read a CSV as the model expects it and gather what forecasting its series needs: the
         checks, each series' scaling (the training one, or its own history's for a new series),
-        the forecast's timestamps and any covariates (see `predict`)."""
+        the forecast's timestamps and any covariates (see `predict`). A series shorter than the
+        lookback is an error, or with `skip_short` left out (`Prepared.skipped`)."""
         reporter = reporter or SilentReporter()
         manifest, cfg = self.manifest, self.manifest.config
         dataset = load_series(data_path, freq=manifest.freq, fill=cfg.fill, columns=manifest.columns,
@@ -455,16 +458,26 @@ class Predictor:
         dataset = dataclasses.replace(dataset, frame=with_calendar(dataset.frame, cfg.future_covariates))
         reporter.info(f"Read {dataset.describe()}")
         warn_ignored_rows(dataset, cfg, reporter)
-        self.last_dataset = dataset
         series = series_arrays(dataset.frame)
         short = {uid: len(v) for uid, v in series.items() if len(v) < cfg.lookback}
-        if short:
+        if short and not (skip_short and len(short) < len(series)):
             uid, n = next(iter(short.items()))
             raise DataError(
                 f"{dataset.source}: series {uid!r} has {n} values but the model reads the last "
-                f"{cfg.lookback} (lookback); {len(short)} series are that short. Give each series at "
-                "least that much history, or retrain with a smaller --lookback."
+                f"{cfg.lookback} (lookback); {len(short)} series are that short"
+                + (", every one in the file. " if skip_short else ". ")
+                + "Give each series at least that much history, or retrain with a smaller --lookback"
+                + ("." if skip_short else "; or pass --skip-short to forecast the others and leave these out.")
             )
+        if short:
+            uid, n = next(iter(short.items()))
+            reporter.warn(f"{dataset.source}: left out {len(short)} series shorter than the model's lookback of "
+                          f"{cfg.lookback} (e.g. {uid!r}, {n} values): --skip-short; they have no forecast.")
+            series = {uid: values for uid, values in series.items() if uid not in short}
+            keep = ~dataset.frame[ID].isin(list(short))
+            future = None if dataset.future is None else dataset.future[~dataset.future[ID].isin(list(short))]
+            dataset = dataclasses.replace(dataset, frame=dataset.frame[keep].reset_index(drop=True), future=future)
+        self.last_dataset = dataset
         log = cfg.transform == "log"
         scalings: dict[str, Scaling] = {}
         new = []
@@ -485,13 +498,17 @@ class Predictor:
         if cfg.covariates:
             ahead = future_rows(dataset, cfg, last, times) if cfg.future_covariates else None
             covariates = covariate_values(dataset.frame, cfg, ahead, manifest.covariate_scalings())
-        return Prepared(dataset, series, scalings, tuple(new), times, covariates)
+        return Prepared(dataset, series, scalings, tuple(new), times, covariates, short)
 
     def forecast(
-        self, data_path: str | Path, reporter: Reporter | None = None, as_of: str | None = None
+        self, data_path: str | Path, reporter: Reporter | None = None, as_of: str | None = None,
+        skip_short: bool = False,
     ) -> pd.DataFrame:
         """Forecast the next `horizon` values of every series in a CSV (see `predict`)."""
-        ready = self.prepare(data_path, reporter, as_of)
+        return self.forecast_prepared(self.prepare(data_path, reporter, as_of, skip_short))
+
+    def forecast_prepared(self, ready: Prepared) -> pd.DataFrame:
+        """The forecast frame of a prepared file (`prepare`)."""
         forecasts = forecast_series(self.network.predict, self.manifest.config, ready.series, ready.scalings,
                                     ready.covariates, self.manifest.ets_params())
         return forecast_frame(list(ready.series), ready.times, forecasts, self.manifest.config)

@@ -288,3 +288,22 @@ def test_a_model_trained_with_decimal_commas_reads_later_files_so(tmp_path):
                            input=forecasts[1].stdout.replace("2018-05-01", "2018-04-01"))
     assert scored.exit_code == 0, scored.output
     assert json.loads(scored.stdout)["matched"] == 2  # each series' first forecast month, moved into the file
+
+
+def test_skip_short_forecasts_the_series_long_enough(trained_model, tmp_path):
+    """The model reads 8 values; a series of 5 fails the file unless --skip-short leaves it out,
+    and a file of nothing but short series fails either way."""
+    model_dir, data = trained_model
+    frame = pd.read_csv(data)
+    short = frame[frame["unique_id"] == "s0"].tail(5).assign(unique_id="new")
+    pd.concat([frame, short]).to_csv(tmp_path / "with-new.csv", index=False)
+    refused = runner.invoke(app, ["predict", str(model_dir), str(tmp_path / "with-new.csv")])
+    assert refused.exit_code == ExitCode.DATA and "series 'new' has 5 values" in refused.stderr
+    assert "pass --skip-short to forecast the others" in refused.stderr
+    result = runner.invoke(app, ["predict", str(model_dir), str(tmp_path / "with-new.csv"), "--skip-short"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == runner.invoke(app, ["predict", str(model_dir), str(data)]).stdout
+    assert "left out 1 series shorter than the model's lookback of 8 (e.g. 'new', 5 values)" in result.stderr
+    short.to_csv(tmp_path / "only-new.csv", index=False)
+    alone = runner.invoke(app, ["predict", str(model_dir), str(tmp_path / "only-new.csv"), "--skip-short"])
+    assert alone.exit_code == ExitCode.DATA and "1 series are that short, every one in the file" in alone.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -68,7 +69,7 @@ def test_workers_give_the_one_process_forecast_byte_for_byte(parted):
         assert summary["cluster"] == {"workers": 2}
         assert summary["files"][0] | {"seconds": 0} == {
             "input": str(parted / "parts"), "output": str(out), "status": "ok", "series": 40, "rows": 160,
-            "seconds": 0, "error": None, "exit_code": 0, "parts": 4}
+            "seconds": 0, "error": None, "exit_code": 0, "parts": 4, "skipped": 0}
     assert "Forecast part 4/4" in result.stderr
     assert _leftovers(parted) == []
     forecast = pd.read_csv(parted / "workers.csv")
@@ -80,7 +81,7 @@ def test_a_part_result_holds_its_own_ids_not_the_whole_forecast(parted, tmp_path
     column (horizon x the series) alive through a view."""
     from forecast_cli.cluster import forecast_part
 
-    result = forecast_part(str(parted / "model"), "onnx", None, 0, str(parted / "parts" / "part-0.parquet"),
+    result = forecast_part(str(parted / "model"), "onnx", None, False, 0, str(parted / "parts" / "part-0.parquet"),
                            str(tmp_path / "out.parquet"))
     assert result.ids.base is None
     assert list(result.ids) == sorted(pd.read_csv(parted / "data.csv")["unique_id"].unique())[0::4]
@@ -372,3 +373,25 @@ def test_train_on_wide_parts_split_by_rows_says_to_write_them_long(scheduler, tm
                      "--dask", scheduler[0], code=ExitCode.DATA)
     assert "series 's0' is in more than one part" in result.stderr
     assert "Parts read with --wide split the rows" in result.stderr and not (tmp_path / "m").exists()
+
+
+def test_skip_short_leaves_a_new_series_out_on_the_cluster_as_in_one_process(parted, scheduler, tmp_path):
+    """A series newer than the lookback (8 values) in one part: without --skip-short the file
+    fails; with it the others are forecast, the same bytes as one process writes, and the
+    summary counts what was left out."""
+    parts = tmp_path / "parts"
+    shutil.copytree(parted / "parts", parts)
+    first = pd.read_parquet(parts / "part-0.parquet")
+    new = first[first["unique_id"] == "s0"].tail(5).assign(unique_id="new")
+    pd.concat([first, new]).to_parquet(parts / "part-0.parquet", index=False)
+    failed = _invoke("predict", parted / "model", parts, "--output", tmp_path / "f.csv", "--dask", scheduler[0],
+                     code=ExitCode.DATA)
+    assert "series 'new' has 5 values" in failed.stderr and "--skip-short" in failed.stderr
+    out = {}
+    for where in ("one", "cluster"):
+        flags = ["--dask", scheduler[0]] if where == "cluster" else []
+        result = _invoke("predict", parted / "model", parts, "--output", tmp_path / f"{where}.csv", "--skip-short",
+                         "--json", *flags)
+        assert json.loads(result.stdout)["files"][0]["skipped"] == 1 and "left out 1 series" in result.stderr
+        out[where] = (tmp_path / f"{where}.csv").read_bytes()
+    assert out["one"] == out["cluster"] == (parted / "plain.csv").read_bytes()
