@@ -426,6 +426,11 @@ def _check_longer_rows(text: str, delimiter: str, skip: int, p: Path) -> None:
             )
 
 
+# A column name that is a date (2024-01-31, 31.01.2024, 2024-01, Jan 2024, 2024Q1): dates across the header.
+_DATE_NAME = (r"\d{4}-\d{1,2}(?:-\d{1,2})?|\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{4}/\d{1,2}(?:/\d{1,2})?|"
+              r"(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*[ -]\d{2,4}|\d{4}-?Q[1-4]|Q[1-4][ -]?\d{4}")
+
+
 # A header cell that is data: a number, or something written like a date (2024-01-31, 31.01.2024).
 _DATA_CELL = r"[-+]?\d+(?:[.,]\d+)?|\d{1,4}[-./]\d{1,2}(?:[-./]\d{1,4})?(?:[ T][\d:.]+)?"
 
@@ -518,6 +523,15 @@ def detect_columns(
     if absent:
         said = ", ".join(f"{flag} {col!r}" for flag, col in absent.items())
         raise UsageError(f"{source} has no column {said}; its columns are: {', '.join(columns)}.")
+    across = [c for c in columns if re.fullmatch(_DATE_NAME, str(c))]
+    if time_col is None and len(across) >= 2 and len(across) * 2 >= len(columns):
+        first = next((c for c in columns if c not in across), "id")
+        raise UsageError(
+            f"{source}: the dates run across the header ({', '.join(across[:3])}, ...), one row per series; "
+            "expected one row per time. Turn the table, e.g. with pandas: python -c \"import pandas as pd; "
+            f"pd.read_csv('{Path(source).name}').melt(id_vars='{first}', var_name='ds', value_name='y')"
+            f".rename(columns={{'{first}': 'unique_id'}}).to_csv('long.csv', index=False)\" (docs/input.md)."
+        )
     if wide:
         return _wide_columns(frame, source, time_col, target_col, id_col)
     if id_col is None and ID in columns and target_col != ID and time_col != ID:

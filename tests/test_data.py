@@ -322,6 +322,24 @@ def test_the_reshape_in_the_input_docs_makes_a_wide_file_long(tmp_path):
     pd.testing.assert_frame_equal(dataset.frame, load_series(tmp_path / "wide.csv", wide=True).frame)
 
 
+def test_dates_across_the_header_are_named_and_the_line_given_turns_the_table(tmp_path):
+    """A spreadsheet's layout, one row per series and a column per month: the error gives a
+    pandas line, and the file it writes reads as the series."""
+    months = pd.date_range("2020-01-01", periods=30, freq="MS")
+    table = pd.DataFrame(np.arange(90.0).reshape(3, 30), columns=months.strftime("%b %Y"))
+    table.insert(0, "store", ["a", "b", "c"])
+    table.to_csv(tmp_path / "table.csv", index=False)
+    with pytest.raises(UsageError, match=r"the dates run across the header \(Jan 2020, Feb 2020, Mar 2020, \.\.\.\)") as caught:
+        load_series(tmp_path / "table.csv")
+    command = shlex.split(re.search(r"(python -c \".*\")", str(caught.value)).group(1))
+    subprocess.run([sys.executable, *command[1:]], cwd=tmp_path, check=True)
+    dataset = load_series(tmp_path / "long.csv")
+    assert dataset.n_series == 3 and dataset.freq == "MS" and dataset.frame["ds"].iloc[0] == months[0]
+    wide = pd.DataFrame({"date": months.strftime("%Y-%m-%d"), "Store 12": 1.0, "Store 13": 2.0})
+    wide.to_csv(tmp_path / "stores.csv", index=False)  # names that end in numbers are not dates
+    assert load_series(tmp_path / "stores.csv", wide=True).n_series == 2
+
+
 def test_a_date_and_time_split_over_two_columns_is_named_and_the_docs_line_joins_them(tmp_path):
     docs = (ROOT / "docs" / "input.md").read_text()
     command = shlex.split(re.search(r"^\s*(python -c .*split\.csv.*)$", docs, re.MULTILINE).group(1))
