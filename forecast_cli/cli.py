@@ -646,6 +646,7 @@ def detect(
     fail_on_anomaly: bool = typer.Option(False, "--fail-on-anomaly", help="Exit 8 when at least one anomaly was found (outputs are still written), for cron alerts."),
     engine: str = typer.Option("auto", help="Run the network with onnx, keras, or auto (onnx when the model has it)."),
     as_of: Optional[str] = typer.Option(None, help="Check the values up to this time: rows after it are ignored (a date, or an integer step)."),
+    skip_short: bool = typer.Option(False, "--skip-short", help="Leave out series too short to check (shorter than the lookback, the values checked and 10 to measure errors on) and check the others, with a warning and their count in --json, instead of failing."),
     lock_timeout: float = typer.Option(60.0, help="Seconds to wait for another run writing the same output, then exit 6."),
     plot: Optional[Path] = typer.Option(None, "--plot", help="Write a PNG of each series' recent values, the forecasts and band of the checked ones, anomalies circled."),
     plot_series: int = PLOT_SERIES,
@@ -678,7 +679,7 @@ def detect(
     reporter = ConsoleReporter(quiet=quiet)
     lock = contextlib.nullcontext() if to_stdout else batch.exclusive_lock(Path(output), lock_timeout)
     with lock:
-        found = run_detect(model_dir, data, last, level, calibration, engine, as_of, reporter)
+        found = run_detect(model_dir, data, last, level, calibration, engine, as_of, reporter, skip_short)
         if to_stdout:
             sys.stdout.write(forecasts_to_csv(found.table))
         else:

@@ -65,6 +65,7 @@ class Detection:
     calibration: int  # errors band: one-step errors the band was measured on, over every series
     correction: dict[int, float]  # lag -> the share of the one-step error that many steps back added to a forecast
     dataset: Dataset  # the data as read (for plots)
+    skipped: int = 0  # series left out as too short to check (--skip-short)
 
     @property
     def band(self) -> str:
@@ -90,6 +91,7 @@ class Detection:
         found = self.anomalies
         return {
             "series": int(self.table[ID].nunique()),
+            "skipped": self.skipped,
             "checked": int(len(self.table)),
             "anomalies": int(len(found)),
             "series_with_anomalies": sorted(found[ID].astype(str).unique().tolist()),
@@ -188,7 +190,7 @@ class OneStep:
 
 def detect(model_dir: str | Path | Predictor, data_path: str | Path, last: int | None = None,
            level: float = DEFAULT_LEVEL, calibration: int | None = None, engine: str = "auto",
-           as_of: str | None = None, reporter: Reporter | None = None) -> Detection:
+           as_of: str | None = None, reporter: Reporter | None = None, skip_short: bool = False) -> Detection:
     """Check the last `last` values of every series in a CSV against the model's forecasts.
 
     Args:
@@ -200,6 +202,8 @@ def detect(model_dir: str | Path | Predictor, data_path: str | Path, last: int |
             `default_calibration`); unused when the model's quantiles give the band.
         engine, as_of: as for `predict`.
         reporter: receives notes.
+        skip_short: leave out (with a warning) the series too short to check, instead of failing,
+            as long as one is left.
 
     Returns:
         A `Detection`: one row per checked value, oldest first within each series.
@@ -208,22 +212,28 @@ def detect(model_dir: str | Path | Predictor, data_path: str | Path, last: int |
     predictor = model_dir if isinstance(model_dir, Predictor) else Predictor(model_dir, engine)
     config = predictor.manifest.config
     last = config.horizon if last is None else last
-    ready = predictor.prepare(data_path, reporter, as_of)
+    ready = predictor.prepare(data_path, reporter, as_of, skip_short)
     series, source = ready.series, ready.dataset.source
     quantiles = band_quantiles(config.quantiles, level)
     per_series = 0 if quantiles else (calibration or default_calibration(len(series)))
     need = config.lookback + last + (min(MIN_ERRORS, per_series) if per_series else 0)
     short = {uid: len(v) for uid, v in series.items() if len(v) < need}
-    if short:
+    if short and not (skip_short and len(short) < len(series)):
         uid, n = next(iter(short.items()))
         errors = f" + {min(MIN_ERRORS, per_series)} to measure the model's one-step errors" if per_series else ""
         raise DataError(
             f"{source}: series {uid!r} has {n} values; checking its last {last} needs {need} (the model's "
-            f"lookback {config.lookback}{errors} + {last}); {len(short)} series are that short. Give more "
-            "history, or check fewer values with --last."
+            f"lookback {config.lookback}{errors} + {last}); {len(short)} series are that short"
+            + (", every one left in the file" if skip_short else "") + ". Give more history, or check fewer "
+            "values with --last" + ("." if skip_short else "; or pass --skip-short to check the others.")
         )
+    if short:
+        uid, n = next(iter(short.items()))
+        reporter.warn(f"{source}: left out {len(short)} series too short to check (e.g. {uid!r}, {n} values of "
+                      f"{need}): --skip-short; they are not checked.")
+        series = {uid: values for uid, values in series.items() if uid not in short}
     scalings = dict(ready.scalings)
-    for uid in ready.new:  # a new series is scaled from the history before the checked values only
+    for uid in (u for u in ready.new if u in series):  # a new series is scaled from its history before the checked values
         scalings[uid] = fit_scaling(series[uid][:-last], config.transform == "log", config.scaling)
     one_step = OneStep(predictor, scalings, ready.covariates, _ets_params(predictor, series, last))
 
@@ -236,7 +246,7 @@ def detect(model_dir: str | Path | Predictor, data_path: str | Path, last: int |
     for uid, values in series.items():  # quantile bands: no calibration, no correction
         errors.setdefault(uid, np.full(len(values), np.nan))
         raw.setdefault(uid, np.full(len(values), np.nan))
-    times = {uid: g[TIME].to_numpy()[-last:] for uid, g in ready.dataset.frame.groupby(ID, sort=True)}
+    times = {uid: g[TIME].to_numpy()[-last:] for uid, g in ready.dataset.frame.groupby(ID, sort=True) if uid in series}
     rows: dict[str, list[dict[str, Any]]] = {uid: [] for uid in series}
     flagged_before: dict[str, bool] = {uid: False for uid in series}
     lag_1 = band.correction.get(1, 0.0)
@@ -270,7 +280,8 @@ def detect(model_dir: str | Path | Predictor, data_path: str | Path, last: int |
                               "anomaly": judged.anomaly})
     table = pd.DataFrame([row for uid in series for row in rows[uid]], columns=list(COLUMNS))
     return Detection(table=table, level=level, quantiles=quantiles, multiplier=band.multiplier,
-                     calibration=band.errors, correction=band.correction, dataset=ready.dataset)
+                     calibration=band.errors, correction=band.correction, dataset=ready.dataset,
+                     skipped=len(ready.skipped) + len(short))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -467,12 +467,12 @@ class Predictor:
                 f"{cfg.lookback} (lookback); {len(short)} series are that short"
                 + (", every one in the file. " if skip_short else ". ")
                 + "Give each series at least that much history, or retrain with a smaller --lookback"
-                + ("." if skip_short else "; or pass --skip-short to forecast the others and leave these out.")
+                + ("." if skip_short else "; or pass --skip-short to leave these out and go on with the others.")
             )
         if short:
             uid, n = next(iter(short.items()))
             reporter.warn(f"{dataset.source}: left out {len(short)} series shorter than the model's lookback of "
-                          f"{cfg.lookback} (e.g. {uid!r}, {n} values): --skip-short; they have no forecast.")
+                          f"{cfg.lookback} (e.g. {uid!r}, {n} values): --skip-short.")
             series = {uid: values for uid, values in series.items() if uid not in short}
             keep = ~dataset.frame[ID].isin(list(short))
             future = None if dataset.future is None else dataset.future[~dataset.future[ID].isin(list(short))]

@@ -299,7 +299,7 @@ def test_skip_short_forecasts_the_series_long_enough(trained_model, tmp_path):
     pd.concat([frame, short]).to_csv(tmp_path / "with-new.csv", index=False)
     refused = runner.invoke(app, ["predict", str(model_dir), str(tmp_path / "with-new.csv")])
     assert refused.exit_code == ExitCode.DATA and "series 'new' has 5 values" in refused.stderr
-    assert "pass --skip-short to forecast the others" in refused.stderr
+    assert "pass --skip-short to leave these out" in refused.stderr
     result = runner.invoke(app, ["predict", str(model_dir), str(tmp_path / "with-new.csv"), "--skip-short"])
     assert result.exit_code == 0, result.output
     assert result.stdout == runner.invoke(app, ["predict", str(model_dir), str(data)]).stdout
@@ -307,3 +307,24 @@ def test_skip_short_forecasts_the_series_long_enough(trained_model, tmp_path):
     short.to_csv(tmp_path / "only-new.csv", index=False)
     alone = runner.invoke(app, ["predict", str(model_dir), str(tmp_path / "only-new.csv"), "--skip-short"])
     assert alone.exit_code == ExitCode.DATA and "1 series are that short, every one in the file" in alone.stderr
+
+
+def test_detect_skip_short_checks_the_series_long_enough(trained_model, tmp_path):
+    """Checking the last 4 values needs the lookback (8), 10 values to measure errors on and the
+    4: a series of 5 and one of 20 fail the run, or with --skip-short are left out."""
+    model_dir, data = trained_model
+    frame = pd.read_csv(data)
+    s0 = frame[frame["unique_id"] == "s0"]
+    extra = pd.concat([s0.tail(5).assign(unique_id="new"), s0.tail(20).assign(unique_id="newer")])
+    pd.concat([frame, extra]).to_csv(tmp_path / "with-new.csv", index=False)
+    refused = runner.invoke(app, ["detect", str(model_dir), str(tmp_path / "with-new.csv")])
+    assert refused.exit_code == ExitCode.DATA and "pass --skip-short" in refused.stderr
+    result = runner.invoke(app, ["detect", str(model_dir), str(tmp_path / "with-new.csv"), "--skip-short",
+                                 "--output", str(tmp_path / "checked.csv"), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["skipped"] == 2 and summary["series"] == 3 and summary["checked"] == 12
+    assert "left out 1 series shorter than the model's lookback" in result.stderr
+    assert "left out 1 series too short to check (e.g. 'newer', 20 values of 22)" in result.stderr
+    alone = runner.invoke(app, ["detect", str(model_dir), str(tmp_path / "with-new.csv"), "--skip-short", "--last", "40"])
+    assert alone.exit_code == ExitCode.DATA and "every one left in the file" in alone.stderr
