@@ -523,8 +523,10 @@ def detect_columns(
     if absent:
         said = ", ".join(f"{flag} {col!r}" for flag, col in absent.items())
         raise UsageError(f"{source} has no column {said}; its columns are: {', '.join(columns)}.")
+    # Dates as column names, and no column named as a time column is: the dates run across.
     across = [c for c in columns if re.fullmatch(_DATE_NAME, str(c))]
-    if time_col is None and len(across) >= 2 and len(across) * 2 >= len(columns):
+    named_time = any(str(c).lower() in TIME_NAMES for c in columns)
+    if time_col is None and not named_time and len(across) >= 2 and len(across) * 2 >= len(columns):
         first = next((c for c in columns if c not in across), "id")
         raise UsageError(
             f"{source}: the dates run across the header ({', '.join(across[:3])}, ...), one row per series; "

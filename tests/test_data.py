@@ -338,6 +338,9 @@ def test_dates_across_the_header_are_named_and_the_line_given_turns_the_table(tm
     wide = pd.DataFrame({"date": months.strftime("%Y-%m-%d"), "Store 12": 1.0, "Store 13": 2.0})
     wide.to_csv(tmp_path / "stores.csv", index=False)  # names that end in numbers are not dates
     assert load_series(tmp_path / "stores.csv", wide=True).n_series == 2
+    seasons = pd.DataFrame({"date": months.strftime("%Y-%m-%d"), "2019-20": 1.0, "2020-21": 2.0})
+    seasons.to_csv(tmp_path / "seasons.csv", index=False)  # with a time column, dated names are series
+    assert load_series(tmp_path / "seasons.csv", wide=True).columns.series == ("2019-20", "2020-21")
 
 
 def test_a_date_and_time_split_over_two_columns_is_named_and_the_docs_line_joins_them(tmp_path):
