@@ -794,11 +794,16 @@ def _melted(raw: pd.DataFrame, times: pd.Series, columns: Columns, source: str) 
     """A wide file's series columns as long rows (unique_id, y) and their times, each row labelled
     with its line in the file. A series spans its first value to its last: the empty cells before
     and after are times it was not recorded (a store not yet open, a sensor not yet read), not
-    missing values to fill."""
-    parsed = [_parse_target(raw[name], source, name) for name in columns.series]
+    missing values to fill. A column with no value at all (a store not yet open, or none left
+    before --as-of) is a series with no rows, as in a long file; at least one must have values."""
+    names = [name for name in columns.series if raw[name].notna().any()]
+    if not names:
+        raise DataError(f"{source}: none of the series columns ({listed(columns.series)}) has a value; expected "
+                        "numbers in at least one.")
+    parsed = [_parse_target(raw[name], source, name) for name in names]
     taken = np.tile(np.arange(len(raw)), len(parsed))
     long_times = times.iloc[taken]
-    long = pd.DataFrame({ID: np.repeat(np.array(columns.series, dtype=object), len(raw)),
+    long = pd.DataFrame({ID: np.repeat(np.array(names, dtype=object), len(raw)),
                          TARGET: np.concatenate(parsed)}, index=long_times.index)
     present = long[TARGET].notna()
     span = long_times[present].groupby(long.loc[present, ID]).agg(["min", "max"])

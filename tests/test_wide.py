@@ -74,6 +74,11 @@ def test_train_and_predict_on_a_wide_file_forecast_each_column(tmp_path):
     assert "time='date', series=north, south, east (wide: one column per series)" in shown
     flagged = _invoke("detect", tmp_path / "mw", tmp_path / "wide.csv", "--quiet").stdout
     assert set(pd.read_csv(pd.io.common.StringIO(flagged))["unique_id"]) == {"east", "north", "south"}
+    # A column with no values yet (a store not yet reporting) has no forecast, as a series with no
+    # rows in a long file; the others are forecast as before.
+    wide.assign(east=np.nan).to_csv(tmp_path / "east-empty.csv", index=False)
+    without_east = _invoke("predict", tmp_path / "mw", tmp_path / "east-empty.csv").stdout
+    assert without_east == "".join(line for line in from_wide.splitlines(keepends=True) if not line.startswith("east,"))
     # A later file must have the columns the model was trained on.
     wide.drop(columns="east").to_csv(tmp_path / "two.csv", index=False)
     refused = _invoke("predict", tmp_path / "mw", tmp_path / "two.csv", code=ExitCode.DATA)
