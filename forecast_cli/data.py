@@ -970,6 +970,8 @@ def _parse_time(col: pd.Series, source: str, name: str) -> tuple[pd.Series, str,
             f"{text.iloc[with_zone]!r}) and times without one (line {_line(text, without)}: {text.iloc[without]!r}). "
             "Give every time an offset (e.g. +00:00), or none."
         )
+    if parsed.dt.tz is not None:  # a zone by name (2024-01-31 13:00 UTC): read in UTC, as offsets are
+        return parsed.dt.tz_convert("UTC"), "datetime", "times with a time zone, read in UTC (forecasts in UTC)"
     return parsed, "datetime", ""
 
 

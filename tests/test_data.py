@@ -135,6 +135,15 @@ def test_dates_with_the_day_and_month_first_are_read_in_one_order(tmp_path, form
         assert f"dates read {order} first" in dataset.describe() and why in dataset.describe()
 
 
+def test_times_with_a_zone_by_name_are_read_in_utc_and_said_so(tmp_path):
+    hours = pd.date_range("2024-01-01", periods=48, freq="h", tz="UTC")
+    path = tmp_path / "utc.csv"
+    pd.DataFrame({"time": hours.strftime("%Y-%m-%d %H:%M UTC"), "y": np.arange(48.0)}).to_csv(path, index=False)
+    dataset = load_series(path)
+    assert dataset.freq == "h" and dataset.frame["ds"].tolist() == list(hours)
+    assert "times with a time zone, read in UTC (forecasts in UTC)" in dataset.describe()
+
+
 def test_iso_weeks_are_read_as_their_mondays(tmp_path):
     mondays = pd.date_range("2020-12-21", periods=60, freq="W-MON")  # 2020 has a week 53
     path = tmp_path / "weeks.csv"
