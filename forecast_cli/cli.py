@@ -380,6 +380,9 @@ def evaluate(
     forecasts: Path = typer.Argument(..., help="Forecast file (CSV or Parquet) written by `forecast predict` (unique_id, ds, yhat)."),
     actuals: Path = typer.Argument(..., help="CSV or Parquet of the actual values, in the training data's shape."),
     history: Optional[Path] = typer.Option(None, "--history", help="The training data, to compute MASE."),
+    time_col: Optional[str] = typer.Option(None, "--time-col", help="Time column of the actuals (and --history), as given to train [default: ds, date, timestamp, ... or the first]."),
+    target_col: Optional[str] = typer.Option(None, "--target-col", help="Value column of the actuals (and --history), as given to train [default: y, or the only other column]."),
+    id_col: Optional[str] = typer.Option(None, "--id-col", help="Series id column of the actuals (and --history), as given to train [default: unique_id if present]."),
     wide: bool = typer.Option(False, "--wide", help="The actuals (and --history) have one column per series, as the model was trained with --wide."),
     decimal_comma: bool = typer.Option(False, "--decimal-comma", help="The actuals (and --history) write numbers with a decimal comma (1.234,5)."),
     json_summary: bool = typer.Option(False, "--json", help="Print the scores as JSON on stdout."),
@@ -404,7 +407,8 @@ def evaluate(
         from forecast_cli.atomic import check_writable
 
         check_writable(plot)
-    result = run_evaluate(forecasts, actuals, history, wide, decimal_comma)
+    result = run_evaluate(forecasts, actuals, history, time_col=time_col, target_col=target_col, id_col=id_col,
+                          wide=wide, decimal_comma=decimal_comma)
     console = err_console()
     if result.unmatched_forecasts or result.unmatched_actuals:
         console.print(

@@ -39,20 +39,26 @@ class EvaluationResult:
 
 def evaluate(
     forecasts_path: str | Path, actuals_path: str | Path, history_path: str | Path | None = None,
-    wide: bool = False, decimal_comma: bool = False,
+    time_col: str | None = None, target_col: str | None = None, id_col: str | None = None, wide: bool = False,
+    decimal_comma: bool = False,
 ) -> EvaluationResult:
     """Score a forecast file written by `predict` against actual values that arrived later.
 
     Rows are matched on series and timestamp; rows of either file without a partner are counted
     and reported. With the training history, MASE is computed too (in-sample seasonal naive MAE of
-    each series' history as the scale).
+    each series' history as the scale). The actuals and history are read with the column roles,
+    `wide` and `decimal_comma` given (as `train` was told them), else detected.
 
     Example:
         >>> evaluate("forecast.csv", "actuals.csv").overall["mae"] > 0
         True
     """
     fc = read_forecasts(forecasts_path)
-    actuals = load_series(actuals_path, wide=wide, decimal_comma=decimal_comma)
+
+    def read(path: str | Path):
+        return load_series(path, time_col, target_col, id_col, wide=wide, decimal_comma=decimal_comma)
+
+    actuals = read(actuals_path)
     if actuals.time_kind == "datetime":
         try:
             fc[TIME] = pd.to_datetime(fc[TIME], format="ISO8601")
@@ -76,7 +82,7 @@ def evaluate(
         )
     examples = [f"{r[ID]} {r[TIME]}" for _, r in only_fc.head(3).iterrows()]
     if history_path is not None:
-        history = load_series(history_path, wide=wide, decimal_comma=decimal_comma)
+        history = read(history_path)
         scales = {uid: metrics.mase_scale(v, history.season) for uid, v in series_arrays(history.frame).items()}
         matched["scale"] = matched[ID].map(scales).astype("float64")
     else:

@@ -119,6 +119,26 @@ def test_evaluate_without_history_has_no_mase_and_refuses_foreign_files(tmp_path
     assert result.exit_code == ExitCode.DATA and "missing column(s) yhat" in result.stderr
 
 
+def test_evaluate_reads_the_actuals_with_the_columns_train_was_told(tmp_path):
+    """Actuals with a covariate beside the target (`date,temp,load`), as trained with
+    --target-col load: evaluate takes the same flag, where its error named a flag it lacked."""
+    days = pd.date_range("2020-01-01", periods=60, freq="D")
+    t = np.arange(60)
+    frame = pd.DataFrame({"date": days.strftime("%Y-%m-%d"), "temp": (10 + np.sin(t / 7)).round(3),
+                          "load": (100 + 10 * np.sin(2 * np.pi * t / 7)).round(3)})
+    frame.to_csv(tmp_path / "actuals.csv", index=False)
+    forecast = pd.DataFrame({"unique_id": "load", "ds": days[-7:].strftime("%Y-%m-%d"), "yhat": frame["load"][-7:] + 2})
+    forecast.to_csv(tmp_path / "forecast.csv", index=False)
+    refused = runner.invoke(app, ["evaluate", str(tmp_path / "forecast.csv"), str(tmp_path / "actuals.csv")])
+    assert refused.exit_code == ExitCode.USAGE and "Choose one with --target-col" in refused.stderr
+    result = runner.invoke(app, ["evaluate", str(tmp_path / "forecast.csv"), str(tmp_path / "actuals.csv"),
+                                 "--target-col", "load", "--time-col", "date", "--history", str(tmp_path / "actuals.csv"),
+                                 "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["matched"] == 7 and summary["overall"]["mae"] == pytest.approx(2.0)
+
+
 def test_predict_plot(trained_model, tmp_path):
     model_dir, data = trained_model
     result = runner.invoke(app, ["predict", str(model_dir), str(data), "--output", str(tmp_path / "f.csv"),
