@@ -21,6 +21,13 @@ REFIT_STARTS = ("new", "validated")
 BASELINES = ("ets+theta", "ets", "snaive")  # the forecast blended with the LSTM (forecast_cli.baselines)
 
 
+def omitted(f: dataclasses.Field, value: Any) -> bool:
+    """Whether a dataclass field is left out of a manifest at `value`: its metadata names an `omit`
+    value (for a setting, the behaviour before it existed) and `value` equals it."""
+    omit = f.metadata.get("omit", dataclasses.MISSING)
+    return omit is not dataclasses.MISSING and value == omit
+
+
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
     """Every setting that shapes a trained model; the CLI flags carry the same names.
@@ -170,10 +177,10 @@ class TrainConfig:
         return self.horizon * max(1, len(self.quantiles))
 
     def to_dict(self) -> dict[str, Any]:
-        """The settings as the manifest writes them: a field marked `omit` is left out at that value."""
+        """The settings as the manifest writes them: a field at its `omit` value is left out."""
         out = dataclasses.asdict(self)
         for f in dataclasses.fields(self):
-            if "omit" in f.metadata and out[f.name] == f.metadata["omit"]:
+            if omitted(f, out[f.name]):
                 del out[f.name]
         return out
 

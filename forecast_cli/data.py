@@ -370,7 +370,7 @@ def read_csv(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, str]:
             f"{p}: line {line} is not UTF-8 (byte 0x{data[exc.start]:02x}). "
             "Save the file as UTF-8, e.g. `iconv -f latin1 -t utf-8 in.csv > out.csv`."
         ) from None
-    lines = text.splitlines()
+    lines = _first_lines(text)
     # Excel writes `sep=;` above the header of a CSV it saves for a locale whose delimiter differs.
     excel_sep = re.fullmatch(r"sep=([,;\t|])", lines[0].strip("\r\n"))
     skip = 1 if excel_sep and len(lines) > 1 else 0
@@ -406,6 +406,19 @@ def read_csv(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, str]:
     if frame.empty:
         raise DataError(f"{p} has a header ({', '.join(frame.columns)}) but no rows of data.")
     return frame, digest
+
+
+# One line and the line break after it, if any: \n, \r\n or \r, as pandas reads them.
+_LINE = re.compile(r"([^\r\n]*)(\r\n|\r|\n)?")
+
+
+def _first_lines(text: str) -> list[str]:
+    """The first line of `text` and the second if there is one, found without splitting the
+    whole file into lines (a copy of every line of a large file, to read two)."""
+    first = _LINE.match(text)
+    if first.group(2) is None or first.end() == len(text):
+        return [first.group(1)]
+    return [first.group(1), _LINE.match(text, first.end()).group(1)]
 
 
 def _check_longer_rows(text: str, delimiter: str, skip: int, p: Path) -> None:
@@ -525,8 +538,7 @@ def detect_columns(
         raise UsageError(f"{source} has no column {said}; its columns are: {', '.join(columns)}.")
     # Dates as column names, and no column named as a time column is: the dates run across.
     across = [c for c in columns if re.fullmatch(_DATE_NAME, str(c))]
-    named_time = any(str(c).lower() in TIME_NAMES for c in columns)
-    if time_col is None and not named_time and len(across) >= 2 and len(across) * 2 >= len(columns):
+    if time_col is None and _time_by_name(columns) is None and len(across) >= 2 and len(across) * 2 >= len(columns):
         first = next((c for c in columns if c not in across), "id")
         raise UsageError(
             f"{source}: the dates run across the header ({', '.join(across[:3])}, ...), one row per series; "
@@ -540,8 +552,7 @@ def detect_columns(
         id_col = ID
     rest = [c for c in columns if c != id_col]
     if time_col is None:
-        rest_lower = {c.lower(): c for c in rest if c != target_col}
-        time_col = next((rest_lower[n] for n in TIME_NAMES if n in rest_lower), None)
+        time_col = _time_by_name([c for c in rest if c != target_col])
         if time_col is None:
             time_col = next(c for c in rest if c != target_col) if len(rest) > 1 else None
     if time_col is None:
@@ -608,6 +619,13 @@ def detect_columns(
     return Columns(time_col=time_col, target_col=target_col, id_col=id_col, all_columns=tuple(columns))
 
 
+def _time_by_name(columns: list[str]) -> str | None:
+    """The column whose name says it holds the time (`TIME_NAMES`, any case, in that order of
+    preference), else None."""
+    lower = {str(c).lower(): c for c in columns}
+    return next((lower[n] for n in TIME_NAMES if n in lower), None)
+
+
 def _wide_columns(frame: pd.DataFrame, source: str, time_col: str | None, target_col: str | None,
                   id_col: str | None) -> Columns:
     """The roles in a wide file: the time column (named, else found as in long files) and, as
@@ -626,8 +644,7 @@ def _wide_columns(frame: pd.DataFrame, source: str, time_col: str | None, target
             "per series. Drop --wide."
         )
     if time_col is None:
-        lower = {c.lower(): c for c in columns}
-        time_col = next((lower[n] for n in TIME_NAMES if n in lower), columns[0])
+        time_col = _time_by_name(columns) or columns[0]
     rest = [c for c in columns if c != time_col]
     series = tuple(c for c in rest if _as_numbers(frame[c])[1].notna().any())
     if not series:
@@ -900,10 +917,8 @@ def _parse_time(col: pd.Series, source: str, name: str) -> tuple[pd.Series, str,
     """The time column parsed: (times, "datetime" or "integer", a note on how times with UTC
     offsets, dates with the day and month first, or ISO weeks were read, else "")."""
     if _numbers(col) and pd.api.types.is_integer_dtype(col.dtype):
-        compact = _compact_dates(col.astype("string"))
-        if compact is not None:
-            return compact
-        return col.astype("int64"), "integer", ""  # a Parquet column of integers: steps, as in a CSV
+        # A Parquet column of integers: steps, as in a CSV, or dates written as numbers.
+        return _compact_dates(col) or (col.astype("int64"), "integer", "")
     if _naive_times(col):
         return _timestamps(col, source, name), "datetime", ""
     if _numbers(col):
@@ -979,13 +994,18 @@ def _parse_time(col: pd.Series, source: str, name: str) -> tuple[pd.Series, str,
 _TIME_OF_DAY = r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s?[AaPp][Mm])?"
 
 
-def _compact_dates(text: pd.Series) -> tuple[pd.Series, str, str] | None:
+def _compact_dates(values: pd.Series) -> tuple[pd.Series, str, str] | None:
     """Dates written as numbers, as databases export them: YYYYMMDD (20240131) or YYYYMM (202401,
     a month), else None. Read as integer steps they would be a series mostly of gaps (20240131 to
-    20240201 is 70 steps). Every value must be such a date between the years 1800 and 2199."""
-    text = text.str.strip()
+    20240201 is 70 steps). Every value must be such a date between the years 1800 and 2199.
+    `values`: integers, or their text; the first value alone rules out integer steps (1, 2, ...)
+    before any pass over the column."""
     for digits, fmt, note in ((8, "%Y%m%d", COMPACT_NOTE + " (YYYYMMDD)"), (6, "%Y%m", COMPACT_NOTE + " (YYYYMM, months)")):
-        if not text.str.fullmatch(rf"(?:18|19|20|21)\d{{{digits - 2}}}").all():
+        pattern = rf"(?:18|19|20|21)\d{{{digits - 2}}}"
+        if not len(values) or not re.fullmatch(pattern, str(values.iloc[0]).strip()):
+            continue
+        text = values.astype("string").str.strip()
+        if not text.str.fullmatch(pattern).all():
             continue
         parsed = pd.to_datetime(text, format=fmt, errors="coerce")
         if parsed.notna().all():

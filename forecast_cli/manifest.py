@@ -23,7 +23,7 @@ from typing import Any, Callable
 import pandas as pd
 
 from forecast_cli.baselines import ETS_KEYS, MISSING, THETA_KEY
-from forecast_cli.config import TrainConfig
+from forecast_cli.config import TrainConfig, omitted
 from forecast_cli.data import Columns
 from forecast_cli.errors import ModelDirError, UsageError
 from forecast_cli.windows import Scaling
@@ -160,7 +160,7 @@ def _dump(value: Any) -> Any:
         out = {}
         for f in dataclasses.fields(value):
             item = getattr(value, f.name)
-            if "omit" in f.metadata and f.metadata["omit"] is not dataclasses.MISSING and item == f.metadata["omit"]:
+            if omitted(f, item):
                 continue
             out[f.name] = _dump(item)
         return out
