@@ -193,6 +193,11 @@ def run_parts(client: Any, what: str, fn: Callable[..., Any], reporter: Reporter
     return results
 
 
+# What a cluster needs instead of Parquet parts read with --wide.
+_WIDE_PARTS = ("Write the parts in long format (unique_id, ds, y) partitioned by unique_id (docs/input.md has a pandas "
+               "line that writes a wide file long), or train without --workers/--dask.")
+
+
 def check_agree(surveys: list[Survey]) -> Survey:
     """The first part's survey, once every part has its columns, kind of time and frequency."""
     first = surveys[0]
@@ -201,6 +206,11 @@ def check_agree(surveys: list[Survey]) -> Survey:
             raise DataError(
                 f"{s.part}: its columns ({', '.join(s.columns.all_columns)}) differ from the first part's "
                 f"({', '.join(first.columns.all_columns)}). Every part needs the same columns."
+            )
+        if s.columns != first.columns and (s.columns.series or first.columns.series):
+            raise DataError(
+                f"{s.part} reads as {s.columns.roles()} but {first.part} as {first.columns.roles()}: with --wide each "
+                f"part's series are its columns of numbers, and they differ. {_WIDE_PARTS}"
             )
         if s.columns != first.columns:
             named = first.columns if first.columns.id_col is not None else s.columns
@@ -230,9 +240,7 @@ def check_disjoint(ids: np.ndarray, order: np.ndarray, surveys: list[Survey]) ->
     part_of = np.concatenate([np.full(len(s.ids), k) for k, s in enumerate(surveys)])[order]
     k = int(twice[0])
     fix = ("Write the data partitioned by unique_id, or train without --workers/--dask." if not surveys[0].columns.series
-           else "Parts read with --wide split the rows, so each holds every column's series: write the parts in "
-                "long format (unique_id, ds, y) partitioned by unique_id (docs/input.md has a pandas line that "
-                "writes a wide file long), or train without --workers/--dask.")
+           else f"Parts read with --wide split the rows, so each holds every column's series. {_WIDE_PARTS}")
     raise DataError(
         f"series {str(ids[k])!r} is in more than one part ({surveys[part_of[k]].part} and "
         f"{surveys[part_of[k + 1]].part}): a series must lie in one part to be trained on a cluster. {fix}"

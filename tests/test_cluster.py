@@ -373,6 +373,13 @@ def test_train_on_wide_parts_split_by_rows_says_to_write_them_long(scheduler, tm
                      "--dask", scheduler[0], code=ExitCode.DATA)
     assert "series 's0' is in more than one part" in result.stderr
     assert "Parts read with --wide split the rows" in result.stderr and not (tmp_path / "m").exists()
+    # A column with no number in one part is no series there: the parts' series differ.
+    wide.iloc[:20].assign(s2=np.nan).to_parquet(tmp_path / "parts" / "a.parquet", index=False)
+    result = _invoke("train", tmp_path / "parts", "--wide", "--horizon", 4, *TINY, "--out", tmp_path / "m",
+                     "--dask", scheduler[0], code=ExitCode.DATA)
+    assert "b.parquet reads as time='ds', series=s0, s1, s2 but" in result.stderr
+    assert "a.parquet as time='ds', series=s0, s1: with --wide" in result.stderr
+    assert "--id-col" not in result.stderr and "Write the parts in long format" in result.stderr
 
 
 def test_skip_short_leaves_a_new_series_out_on_the_cluster_as_in_one_process(parted, scheduler, tmp_path):
