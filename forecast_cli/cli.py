@@ -590,8 +590,8 @@ def predict(
             from forecast_cli import cluster
 
             with cluster.open_client(workers, dask) as client:
-                forecaster = cluster.cluster_forecaster(client, model_dir, engine, as_of,
-                                                        predictor.manifest.config.horizon, reporter, skip_short)
+                forecaster = cluster.cluster_forecaster(client, model_dir, engine, as_of, predictor.manifest.config,
+                                                        reporter, skip_short)
                 results = batch.predict_files(forecaster, inputs, targets, reporter, keep_going)
         else:
             draw = None if plot is None else (lambda frame: _plot_forecast(predictor, frame, plot, plot_series))

@@ -36,6 +36,7 @@ import pandas as pd
 
 from forecast_cli.atomic import atomic_open, remove_stale_temps, temp_name
 from forecast_cli.batch import FileResult
+from forecast_cli.config import TrainConfig
 from forecast_cli.data import ID, PARQUET_SUFFIX, is_parquet, parquet_parts
 from forecast_cli.errors import ClusterError, DataError
 from forecast_cli.forecast_file import date_detail, table_sink
@@ -146,6 +147,7 @@ class PartResult:
     rows: int
     date_detail: int
     skipped: int = 0  # series left out as shorter than the lookback (--skip-short)
+    short: tuple[str, int] | None = None  # one of them and its values, for the error if every part's were
 
 
 _PREDICTORS: dict[tuple[str, str, str], Any] = {}  # per worker process: each model loaded once
@@ -175,7 +177,7 @@ def forecast_part(model_dir: str, engine: str, as_of: str | None, skip_short: bo
     import pyarrow.parquet as pq
 
     predictor = _predictor(model_dir, engine)
-    ready = predictor.prepare(part, None, as_of, skip_short)
+    ready = predictor.prepare(part, None, as_of, skip_short, part=True)
     frame = predictor.forecast_prepared(ready)
     horizon = predictor.manifest.config.horizon
     with atomic_open(out) as fh:
@@ -184,7 +186,8 @@ def forecast_part(model_dir: str, engine: str, as_of: str | None, skip_short: bo
     # A copy, not a view of the column: the result stays on the worker until the join, and a view
     # would keep every row's id alive with it (80 MB a part of 25,000 series).
     ids = np.array(frame[ID].to_numpy()[::horizon], dtype=object)
-    return PartResult(index, part, ids, len(frame), date_detail(frame["ds"]), len(ready.skipped))
+    short = next(iter(ready.skipped.items()), None)
+    return PartResult(index, part, ids, len(frame), date_detail(frame["ds"]), len(ready.skipped), short)
 
 
 def data_parts(path: Path) -> list[Path]:
@@ -192,13 +195,13 @@ def data_parts(path: Path) -> list[Path]:
     return parquet_parts(path) if is_parquet(path) else [path]
 
 
-def cluster_forecaster(client: Any, model_dir: Path, engine: str, as_of: str | None, horizon: int,
+def cluster_forecaster(client: Any, model_dir: Path, engine: str, as_of: str | None, config: TrainConfig,
                        reporter: Reporter, skip_short: bool = False) -> Callable[[Path, Path | None], FileResult]:
     """`batch.predict_files`' forecaster on a cluster: each input's parts spread over the workers."""
 
     def run(path: Path, target: Path | None) -> FileResult:
         assert target is not None, "the command line requires an output file with --workers/--dask"
-        series, rows, parts, skipped = predict_on_cluster(client, model_dir, engine, as_of, path, target, horizon,
+        series, rows, parts, skipped = predict_on_cluster(client, model_dir, engine, as_of, path, target, config,
                                                           reporter, skip_short)
         return FileResult(input=str(path), output=str(target), series=series, rows=rows, parts=parts, skipped=skipped)
 
@@ -206,9 +209,13 @@ def cluster_forecaster(client: Any, model_dir: Path, engine: str, as_of: str | N
 
 
 def predict_on_cluster(client: Any, model_dir: Path, engine: str, as_of: str | None, path: Path, target: Path,
-                       horizon: int, reporter: Reporter, skip_short: bool = False) -> tuple[int, int, int, int]:
+                       config: TrainConfig, reporter: Reporter, skip_short: bool = False) -> tuple[int, int, int, int]:
     """Forecast the data at `path` with one task per part and write the joined forecast to
-    `target` whole. Returns (series, rows, parts, series left out as too short)."""
+    `target` whole. Returns (series, rows, parts, series left out as too short). With
+    `skip_short`, a part may hold only short series; a file with none long enough fails, as
+    in one process."""
+    from forecast_cli.pipeline import short_series_error
+
     from distributed import as_completed
 
     parts = data_parts(path)
@@ -233,9 +240,12 @@ def predict_on_cluster(client: Any, model_dir: Path, engine: str, as_of: str | N
                 results[result.index] = result
                 reporter.info(f"Forecast part {done}/{len(parts)}: {result.part} ({len(result.ids)} series)")
         order = output_order(results)
-        with atomic_open(target) as fh:
-            join_parts(results, outs, order, horizon, target, fh)
         skipped = sum(r.skipped for r in results)
+        if skip_short and not len(order):
+            example = next(r.short for r in results if r.short is not None)
+            raise short_series_error(path, example, skipped, config.lookback, True)
+        with atomic_open(target) as fh:
+            join_parts(results, outs, order, config.horizon, target, fh)
         if skipped:
             reporter.warn(f"{path}: left out {skipped} series shorter than the model's lookback (--skip-short); "
                           "they have no forecast.")

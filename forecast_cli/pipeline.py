@@ -419,6 +419,19 @@ def forecast_series(
     return blend(forecast, baselines.for_config(series.values(), config, params=params), config.blend, config.quantiles)
 
 
+def short_series_error(source: object, example: tuple[str, int], count: int, lookback: int,
+                       skip_short: bool) -> DataError:
+    """The error for `count` series shorter than the model's lookback, `example` one of them (id,
+    values); with `skip_short`, they are every series of the file."""
+    uid, n = example
+    return DataError(
+        f"{source}: series {uid!r} has {n} values but the model reads the last {lookback} (lookback); "
+        f"{count} series are that short" + (", every one in the file. " if skip_short else ". ")
+        + "Give each series at least that much history, or retrain with a smaller --lookback"
+        + ("." if skip_short else "; or pass --skip-short to leave these out and go on with the others.")
+    )
+
+
 @dataclasses.dataclass(frozen=True)
 class Prepared:
     """A file read for a model: its series, their scalings, which of them are new to the model,
@@ -445,11 +458,13 @@ class Predictor:
         self.last_dataset: Dataset | None = None  # the data of the latest `forecast` call
 
     def prepare(self, data_path: str | Path, reporter: Reporter | None = None, as_of: str | None = None,
-                skip_short: bool = False) -> Prepared:
+                skip_short: bool = False, part: bool = False) -> Prepared:
         """Read a CSV as the model expects it and gather what forecasting its series needs: the
         checks, each series' scaling (the training one, or its own history's for a new series),
         the forecast's timestamps and any covariates (see `predict`). A series shorter than the
-        lookback is an error, or with `skip_short` left out (`Prepared.skipped`)."""
+        lookback is an error, or with `skip_short` left out (`Prepared.skipped`); a file none of
+        whose series is long enough is an error still, unless it is one `part` of a file on a
+        cluster, whose driver judges the whole file."""
         reporter = reporter or SilentReporter()
         manifest, cfg = self.manifest, self.manifest.config
         dataset = load_series(data_path, freq=manifest.freq, fill=cfg.fill, columns=manifest.columns,
@@ -460,15 +475,8 @@ class Predictor:
         warn_ignored_rows(dataset, cfg, reporter)
         series = series_arrays(dataset.frame)
         short = {uid: len(v) for uid, v in series.items() if len(v) < cfg.lookback}
-        if short and not (skip_short and len(short) < len(series)):
-            uid, n = next(iter(short.items()))
-            raise DataError(
-                f"{dataset.source}: series {uid!r} has {n} values but the model reads the last "
-                f"{cfg.lookback} (lookback); {len(short)} series are that short"
-                + (", every one in the file. " if skip_short else ". ")
-                + "Give each series at least that much history, or retrain with a smaller --lookback"
-                + ("." if skip_short else "; or pass --skip-short to leave these out and go on with the others.")
-            )
+        if short and not (skip_short and (part or len(short) < len(series))):
+            raise short_series_error(dataset.source, next(iter(short.items())), len(short), cfg.lookback, skip_short)
         if short:
             uid, n = next(iter(short.items()))
             reporter.warn(f"{dataset.source}: left out {len(short)} series shorter than the model's lookback of "
@@ -508,7 +516,12 @@ class Predictor:
         return self.forecast_prepared(self.prepare(data_path, reporter, as_of, skip_short))
 
     def forecast_prepared(self, ready: Prepared) -> pd.DataFrame:
-        """The forecast frame of a prepared file (`prepare`)."""
+        """The forecast frame of a prepared file (`prepare`): no rows for a cluster part whose
+        every series was left out as short."""
+        if not ready.series:
+            config = self.manifest.config
+            shape = (0, config.horizon) + ((len(config.quantiles),) if config.quantiles else ())
+            return forecast_frame([], ready.times, np.empty(shape), config)
         forecasts = forecast_series(self.network.predict, self.manifest.config, ready.series, ready.scalings,
                                     ready.covariates, self.manifest.ets_params())
         return forecast_frame(list(ready.series), ready.times, forecasts, self.manifest.config)

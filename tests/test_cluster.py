@@ -402,3 +402,38 @@ def test_skip_short_leaves_a_new_series_out_on_the_cluster_as_in_one_process(par
         assert json.loads(result.stdout)["files"][0]["skipped"] == 1 and "left out 1 series" in result.stderr
         out[where] = (tmp_path / f"{where}.csv").read_bytes()
     assert out["one"] == out["cluster"] == (parted / "plain.csv").read_bytes()
+
+
+def test_skip_short_takes_a_part_of_only_new_series_and_fails_a_file_of_only_short_ones(parted, scheduler, tmp_path):
+    """Parts are often cut by when a series began, so one part can hold only series newer than
+    the lookback: with --skip-short that part has no forecast and the file the others' (the bytes
+    one process writes); a file none of whose series is long enough fails, on the cluster as in
+    one process, with the same message."""
+    parts = tmp_path / "parts"
+    shutil.copytree(parted / "parts", parts)
+    first = pd.read_parquet(parts / "part-0.parquet")
+    recent = first.groupby("unique_id").tail(5)
+    recent.assign(unique_id="new-" + recent["unique_id"]).to_parquet(parts / "part-4.parquet", index=False)
+    out = {}
+    for where in ("one", "cluster"):
+        flags = ["--dask", scheduler[0]] if where == "cluster" else []
+        result = _invoke("predict", parted / "model", parts, "--output", tmp_path / f"{where}.csv", "--skip-short",
+                         "--json", *flags)
+        assert json.loads(result.stdout)["files"][0]["skipped"] == 10
+        out[where] = (tmp_path / f"{where}.csv").read_bytes()
+    assert out["one"] == out["cluster"] == (parted / "plain.csv").read_bytes()
+
+    only_short = tmp_path / "short"
+    only_short.mkdir()
+    for k in range(2):
+        part = pd.read_parquet(parted / "parts" / f"part-{k}.parquet")
+        part.groupby("unique_id").tail(5).to_parquet(only_short / f"part-{k}.parquet", index=False)
+    errors = {}
+    for where in ("one", "cluster"):
+        flags = ["--dask", scheduler[0]] if where == "cluster" else []
+        result = _invoke("predict", parted / "model", only_short, "--output", tmp_path / "none.csv", "--skip-short",
+                         *flags, code=ExitCode.DATA)
+        errors[where] = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert "20 series are that short, every one in the file" in errors["cluster"][0]
+    assert errors["one"] == errors["cluster"]
+    assert not (tmp_path / "none.csv").exists()
