@@ -84,6 +84,7 @@ TARGET_COL = typer.Option(None, "--target-col", help="Value column [default: y, 
 ID_COL = typer.Option(None, "--id-col", help="Series id column [default: unique_id if present].")
 WIDE = typer.Option(False, "--wide", help="One column per series (date,north,south,...): every column of numbers beside the time is forecast as a series of its own, named after its column.")
 DECIMAL_COMMA = typer.Option(False, "--decimal-comma", help="Numbers are written with a decimal comma and points between thousands (1.234,5), as spreadsheets save CSV in much of Europe; a model trained so reads later files so.")
+ENCODING = typer.Option("utf-8", "--encoding", help="The CSV's text encoding: cp1252 for a CSV saved by Excel on Windows in Western Europe and the Americas (cp1250 Central Europe), latin-1, utf-16, ... [default: UTF-8, with or without a byte order mark]; a model trained so reads later files so.")
 FREQ = typer.Option(None, "--freq", help="Pandas frequency (h, D, W-SUN, MS, QS, ...) [default: inferred].")
 SEASON = typer.Option(None, "--season", help="Season length in steps, or several separated by commas (e.g. 24,168: the network takes the shortest; ETS and seasonal naive the one that validates best among those every series holds twice over plus a horizon) [default: from the frequency, a day and a week for hourly and finer dates; 1 for integer steps].")
 FILL = typer.Option("interpolate", "--fill", help="Missing values and timestamps: interpolate, ffill, zero or none (refuse).")
@@ -135,7 +136,8 @@ def _with_settings_file(params: dict, context: typer.Context | None) -> dict:
 def _config(params: dict):
     """The training config from a command's parameters (merged with its --config file by
     `_with_settings_file`): each TrainConfig field by its own name."""
-    from forecast_cli.config import TrainConfig, parse_blend, parse_columns, parse_quantiles, parse_season
+    from forecast_cli.config import (TrainConfig, parse_blend, parse_columns, parse_encoding, parse_quantiles,
+                                     parse_season)
 
     names = {field.name for field in dataclasses.fields(TrainConfig)}
     values = {name: value for name, value in params.items() if name in names}
@@ -143,6 +145,7 @@ def _config(params: dict):
     values["past_covariates"] = parse_columns(values.get("past_covariates"), auto=True)
     values["future_covariates"] = parse_columns(values.get("future_covariates"))
     values["blend"] = parse_blend(values.get("blend"))
+    values["encoding"] = parse_encoding(values.get("encoding", "utf-8"))
     values["season"], values["seasons"] = parse_season(values.get("season"))
     return TrainConfig(**values)
 
@@ -157,6 +160,7 @@ def _training_options(
     season: Optional[str] = SEASON,
     fill: str = FILL,
     decimal_comma: bool = DECIMAL_COMMA,
+    encoding: str = ENCODING,
     epochs: int = EPOCHS,
     batch_size: Optional[int] = BATCH_SIZE,
     units: int = UNITS,
@@ -385,6 +389,7 @@ def evaluate(
     id_col: Optional[str] = typer.Option(None, "--id-col", help="Series id column of the actuals (and --history), as given to train [default: unique_id if present]."),
     wide: bool = typer.Option(False, "--wide", help="The actuals (and --history) have one column per series, as the model was trained with --wide."),
     decimal_comma: bool = typer.Option(False, "--decimal-comma", help="The actuals (and --history) write numbers with a decimal comma (1.234,5)."),
+    encoding: str = typer.Option("utf-8", "--encoding", help="The actuals' (and --history's) text encoding, as given to train (cp1252, latin-1, ...)."),
     json_summary: bool = typer.Option(False, "--json", help="Print the scores as JSON on stdout."),
     plot: Optional[Path] = PLOT,
     plot_series: int = PLOT_SERIES,
@@ -407,8 +412,10 @@ def evaluate(
         from forecast_cli.atomic import check_writable
 
         check_writable(plot)
+    from forecast_cli.config import parse_encoding
+
     result = run_evaluate(forecasts, actuals, history, time_col=time_col, target_col=target_col, id_col=id_col,
-                          wide=wide, decimal_comma=decimal_comma)
+                          wide=wide, decimal_comma=decimal_comma, encoding=parse_encoding(encoding))
     console = err_console()
     if result.unmatched_forecasts or result.unmatched_actuals:
         console.print(
@@ -448,6 +455,7 @@ def doctor(
     id_col: Optional[str] = ID_COL,
     wide: bool = WIDE,
     decimal_comma: bool = DECIMAL_COMMA,
+    encoding: str = ENCODING,
     freq: Optional[str] = FREQ,
 ) -> None:
     """Say what was detected in DATA, what is wrong or risky, and the largest lookback and horizon
@@ -455,10 +463,11 @@ def doctor(
 
     Example: forecast doctor sample_data/co2_weekly_maunaloa.csv --horizon 52
     """
+    from forecast_cli.config import parse_encoding
     from forecast_cli.doctor import diagnose
     from forecast_cli.output import err_console
 
-    report = diagnose(data, time_col, target_col, id_col, freq, horizon, wide, decimal_comma)
+    report = diagnose(data, time_col, target_col, id_col, freq, horizon, wide, decimal_comma, parse_encoding(encoding))
     console = err_console()
     marks = {"ok": "ok     ", "note": "note   ", "warning": "warning", "error": "error  "}
     for finding in report.findings:

@@ -61,6 +61,8 @@ class TrainConfig:
     fill: str = "interpolate"
     # Numbers written 1.234,5 in the CSV; left out of the manifest when off, as before it existed.
     decimal_comma: bool = dataclasses.field(default=False, metadata={"omit": False})
+    # The CSV's text encoding (Python's name for it, `parse_encoding`); left out when UTF-8.
+    encoding: str = dataclasses.field(default="utf-8", metadata={"omit": "utf-8"})
     quantiles: tuple[float, ...] = ()  # empty: point forecasts; else sorted, 0.5 among them
     past_covariates: tuple[str, ...] | None = None  # None: every other numeric column (resolved)
     future_covariates: tuple[str, ...] = ()  # known ahead: predict's input must give the horizon's
@@ -333,6 +335,25 @@ def longer_season_limit(season: int, shortest: int, horizon: int) -> int:
     """
     limit = min(SEASON_LONGEST, (shortest - horizon) // 2) // season * season
     return limit if limit >= 2 * season else 0
+
+
+def parse_encoding(name: str) -> str:
+    """The `--encoding` option: a text encoding Python knows, by its canonical name, so that the
+    manifest records one spelling (UTF8, utf_8 and utf-8 are all utf-8).
+
+    Example:
+        >>> parse_encoding("UTF8"), parse_encoding("windows-1252"), parse_encoding("latin1")
+        ('utf-8', 'cp1252', 'iso8859-1')
+    """
+    import codecs
+
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        raise UsageError(
+            f"--encoding {name!r} is not a text encoding Python knows. Give one such as utf-8, cp1252 (Excel's "
+            "CSV on Windows in Western Europe and the Americas), latin-1, cp1250 or utf-16."
+        ) from None
 
 
 def parse_blend(text: str | None) -> float | None:

@@ -182,11 +182,11 @@ def source_name(path: str | os.PathLike[str]) -> str:
     return "stdin" if str(path) == STDIN else str(path)
 
 
-def read_table(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, str]:
-    """Read the data at `path` as strings: Parquet (`is_parquet`) or a CSV file (`read_csv`).
-    Both go through the same column rules afterwards, so a CSV and its Parquet copy give the
-    same series."""
-    return read_parquet(path) if is_parquet(path) else read_csv(path)
+def read_table(path: str | os.PathLike[str], encoding: str = "utf-8") -> tuple[pd.DataFrame, str]:
+    """Read the data at `path` as strings: Parquet (`is_parquet`) or a CSV file (`read_csv`, in
+    `encoding`). Both go through the same column rules afterwards, so a CSV and its Parquet copy
+    give the same series."""
+    return read_parquet(path) if is_parquet(path) else read_csv(path, encoding)
 
 
 # A number as written where the comma marks the decimals and points group the thousands
@@ -322,12 +322,14 @@ def as_text(col: pd.Series) -> pd.Series:
     return text.astype(object).where(~missing, np.nan)
 
 
-def read_csv(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, str]:
+def read_csv(path: str | os.PathLike[str], encoding: str = "utf-8") -> tuple[pd.DataFrame, str]:
     """Read a CSV file, plain or compressed (`_decompressed`), as strings, detecting `,` `;` tab
     or `|` as the delimiter.
 
     Args:
         path: the file to read, or `-` for standard input (read once, to its end).
+        encoding: the text's encoding (`config.parse_encoding`); UTF-8 may begin with a byte
+            order mark, as Excel's "CSV UTF-8" does.
 
     Returns:
         The raw frame (every cell a string or NaN) and the SHA-256 of the file's bytes (as
@@ -362,14 +364,11 @@ def read_csv(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, str]:
     data = _decompressed(p, data)
     if not data.strip():
         raise DataError(f"{p} holds an empty CSV; expected a header line and rows of data.")
+    codec = "utf-8-sig" if encoding == "utf-8" else encoding  # UTF-8 with or without a byte order mark
     try:
-        text = data.decode("utf-8-sig")
+        text = data.decode(codec)
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise DataError(
-            f"{p}: line {line} is not UTF-8 (byte 0x{data[exc.start]:02x}). "
-            "Save the file as UTF-8, e.g. `iconv -f latin1 -t utf-8 in.csv > out.csv`."
-        ) from None
+        raise _encoding_error(p, data, exc, encoding) from None
     lines = _first_lines(text)
     # Excel writes `sep=;` above the header of a CSV it saves for a locale whose delimiter differs.
     excel_sep = re.fullmatch(r"sep=([,;\t|])", lines[0].strip("\r\n"))
@@ -383,7 +382,7 @@ def read_csv(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, str]:
             # each line) would otherwise make pandas take the first column for an index, shifting
             # every value one column to the left without a word.
             frame = pd.read_csv(
-                io.BytesIO(data), sep=delimiter, dtype=str, encoding="utf-8-sig", skipinitialspace=True,
+                io.BytesIO(data), sep=delimiter, dtype=str, encoding=codec, skipinitialspace=True,
                 keep_default_na=False, na_values=list(MISSING_MARKERS), index_col=False, skiprows=skip,
             )
     except pd.errors.ParserError as exc:
@@ -406,6 +405,23 @@ def read_csv(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, str]:
     if frame.empty:
         raise DataError(f"{p} has a header ({', '.join(frame.columns)}) but no rows of data.")
     return frame, digest
+
+
+def _encoding_error(path: Path, data: bytes, exc: UnicodeDecodeError, encoding: str) -> DataError:
+    """The error for a file that is not text in `encoding`: where, and the encoding to give."""
+    if encoding == "utf-8" and data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return DataError(f"{path} is UTF-16 text (as Excel saves \"Unicode Text\"), not UTF-8. "
+                         "Pass --encoding utf-16, or save the file as CSV UTF-8.")
+    line = data[: exc.start].count(b"\n") + 1
+    where = f"{path}: line {line} is not {'UTF-8' if encoding == 'utf-8' else encoding} (byte 0x{data[exc.start]:02x})"
+    if encoding != "utf-8":
+        return DataError(f"{where}. The file is in another encoding than --encoding {encoding}: give its own, "
+                         "or save the file as UTF-8 and leave --encoding out.")
+    return DataError(
+        f"{where}. A CSV saved by Excel on Windows is cp1252 (Western Europe and the Americas; cp1250 for "
+        "Central Europe): pass --encoding cp1252 to train, doctor or evaluate (a model trained so reads later "
+        "files so), or save the file as UTF-8, e.g. `iconv -f cp1252 -t utf-8 in.csv > out.csv`."
+    )
 
 
 # One line and the line break after it, if any: \n, \r\n or \r, as pandas reads them.
@@ -675,6 +691,7 @@ def load_series(
     split_future: bool = False,
     wide: bool = False,
     decimal_comma: bool = False,
+    encoding: str = "utf-8",
 ) -> Dataset:
     """Read, validate and regularise a CSV of one or many series.
 
@@ -694,6 +711,7 @@ def load_series(
             `Dataset.future` instead of filling them: they carry future covariates.
         wide: one column per series (`--wide`), each read from its first value to its last.
         decimal_comma: numbers written `1.234,5` (`--decimal-comma`, `with_decimal_points`).
+        encoding: a CSV's text encoding (`--encoding`, `config.parse_encoding`).
 
     Returns:
         A `Dataset` whose frame is sorted by series and time, on a regular grid, with no gaps.
@@ -706,7 +724,7 @@ def load_series(
     if fill not in FILLS:
         raise UsageError(f"--fill must be one of {', '.join(FILLS)}. Received: fill={fill!r}.")
     source = source_name(path)
-    raw, digest = read_table(path)
+    raw, digest = read_table(path, encoding)
     if decimal_comma:
         raw = with_decimal_points(raw)
     if columns is None:

@@ -59,6 +59,7 @@ def diagnose(
     horizon: int | None = None,
     wide: bool = False,
     decimal_comma: bool = False,
+    encoding: str = "utf-8",
 ) -> Report:
     """Check a CSV the way `train` reads it, and list what is wrong or risky.
 
@@ -72,7 +73,7 @@ def diagnose(
     findings: list[Finding] = []
     try:
         dataset = load_series(path, time_col, target_col, id_col, freq, fill="interpolate", wide=wide,
-                              decimal_comma=decimal_comma)
+                              decimal_comma=decimal_comma, encoding=encoding)
     except ForecastError as exc:
         return _fails(findings, exc)
     findings.append(Finding("ok", f"detected {dataset.describe()}"))

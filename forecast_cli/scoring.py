@@ -40,14 +40,14 @@ class EvaluationResult:
 def evaluate(
     forecasts_path: str | Path, actuals_path: str | Path, history_path: str | Path | None = None,
     time_col: str | None = None, target_col: str | None = None, id_col: str | None = None, wide: bool = False,
-    decimal_comma: bool = False,
+    decimal_comma: bool = False, encoding: str = "utf-8",
 ) -> EvaluationResult:
     """Score a forecast file written by `predict` against actual values that arrived later.
 
     Rows are matched on series and timestamp; rows of either file without a partner are counted
     and reported. With the training history, MASE is computed too (in-sample seasonal naive MAE of
     each series' history as the scale). The actuals and history are read with the column roles,
-    `wide` and `decimal_comma` given (as `train` was told them), else detected.
+    `wide`, `decimal_comma` and `encoding` given (as `train` was told them), else detected.
 
     Example:
         >>> evaluate("forecast.csv", "actuals.csv").overall["mae"] > 0
@@ -56,7 +56,8 @@ def evaluate(
     fc = read_forecasts(forecasts_path)
 
     def read(path: str | Path):
-        return load_series(path, time_col, target_col, id_col, wide=wide, decimal_comma=decimal_comma)
+        return load_series(path, time_col, target_col, id_col, wide=wide, decimal_comma=decimal_comma,
+                           encoding=encoding)
 
     actuals = read(actuals_path)
     if actuals.time_kind == "datetime":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -261,6 +262,19 @@ def _decimal_comma(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _same_forecasts(tmp_path: Path, plain: str, other: str, flags: list[str]) -> str:
+    """Train on `plain`.csv and on `other`.csv (read with `flags`), each model forecasting its own
+    file: the two forecasts must be the same; the second's stdout."""
+    for name in (plain, other):
+        result = runner.invoke(app, ["train", str(tmp_path / f"{name}.csv"), "--horizon", "4", *TINY,
+                                     *(flags if name == other else []), "--out", str(tmp_path / name), "--quiet"])
+        assert result.exit_code == 0, result.output
+    forecasts = [runner.invoke(app, ["predict", str(tmp_path / name), str(tmp_path / f"{name}.csv")])
+                 for name in (plain, other)]
+    assert forecasts[1].exit_code == 0 and forecasts[0].stdout == forecasts[1].stdout
+    return forecasts[1].stdout
+
+
 def test_a_model_trained_with_decimal_commas_reads_later_files_so(tmp_path):
     """The same forecasts as from the file written with points: --decimal-comma changes how the
     numbers are read, nothing else; predict reads a later file as the model was trained."""
@@ -271,23 +285,38 @@ def test_a_model_trained_with_decimal_commas_reads_later_files_so(tmp_path):
     assert "1.0" in (tmp_path / "commas.csv").read_text()  # 1.0xx,xxx: a thousands point
     refused = runner.invoke(app, ["train", str(tmp_path / "commas.csv"), "--horizon", "4", *TINY])
     assert refused.exit_code == ExitCode.DATA and "--decimal-comma reads 1,5 as 1.5" in refused.stderr
-    for name in ("points", "commas"):
-        flags = ["--decimal-comma"] if name == "commas" else []
-        result = runner.invoke(app, ["train", str(tmp_path / f"{name}.csv"), "--horizon", "4", *TINY, *flags,
-                                     "--out", str(tmp_path / name), "--quiet"])
-        assert result.exit_code == 0, result.output
-    forecasts = [runner.invoke(app, ["predict", str(tmp_path / name), str(tmp_path / f"{name}.csv")]) for name in
-                 ("points", "commas")]
-    assert forecasts[1].exit_code == 0 and forecasts[0].stdout == forecasts[1].stdout
+    forecast = _same_forecasts(tmp_path, "points", "commas", ["--decimal-comma"])
     assert json.loads((tmp_path / "commas" / "manifest.json").read_text())["config"]["decimal_comma"] is True
     assert "decimal_comma" not in json.loads((tmp_path / "points" / "manifest.json").read_text())["config"]
     assert "numbers with a decimal comma" in runner.invoke(app, ["inspect", str(tmp_path / "commas")]).stderr
     report = runner.invoke(app, ["doctor", str(tmp_path / "commas.csv"), "--decimal-comma", "--horizon", "4"])
     assert report.exit_code == 0 and "2 series (long format), 80 rows" in report.stderr
     scored = runner.invoke(app, ["evaluate", "-", str(tmp_path / "commas.csv"), "--decimal-comma", "--json"],
-                           input=forecasts[1].stdout.replace("2018-05-01", "2018-04-01"))
+                           input=forecast.replace("2018-05-01", "2018-04-01"))
     assert scored.exit_code == 0, scored.output
     assert json.loads(scored.stdout)["matched"] == 2  # each series' first forecast month, moved into the file
+
+
+def test_a_model_trained_on_a_cp1252_file_reads_later_files_so(tmp_path):
+    """Excel on Windows saves "CSV" in cp1252: with --encoding cp1252 the series named München
+    and Köln are read and forecast (written as UTF-8) exactly as from the file saved as UTF-8, and
+    predict reads later files in the model's encoding; an unknown encoding is a usage error."""
+    frame = make_long(2, 40).replace({"unique_id": {"s0": "München", "s1": "Köln"}})
+    frame.to_csv(tmp_path / "utf8.csv", index=False, sep=";")
+    frame.to_csv(tmp_path / "excel.csv", index=False, sep=";", encoding="cp1252")
+    refused = runner.invoke(app, ["train", str(tmp_path / "excel.csv"), "--horizon", "4", *TINY])
+    assert refused.exit_code == ExitCode.DATA and "pass --encoding cp1252" in refused.stderr
+    forecast = _same_forecasts(tmp_path, "utf8", "excel", ["--encoding", "windows-1252"])
+    assert "München," in forecast
+    assert json.loads((tmp_path / "excel" / "manifest.json").read_text())["config"]["encoding"] == "cp1252"
+    assert "encoding" not in json.loads((tmp_path / "utf8" / "manifest.json").read_text())["config"]
+    assert "text in cp1252" in runner.invoke(app, ["inspect", str(tmp_path / "excel")]).stderr
+    report = runner.invoke(app, ["doctor", str(tmp_path / "excel.csv"), "--encoding", "cp1252", "--horizon", "4"])
+    assert report.exit_code == 0 and "2 series (long format), 80 rows" in report.stderr
+    scored = runner.invoke(app, ["evaluate", "-", str(tmp_path / "excel.csv"), "--encoding", "cp1252", "--json"],
+                           input=forecast.replace("2018-05-01", "2018-04-01"))
+    assert scored.exit_code == 0, scored.output
+    assert json.loads(scored.stdout)["matched"] == 2
 
 
 def test_skip_short_forecasts_the_series_long_enough(trained_model, tmp_path):

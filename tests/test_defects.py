@@ -42,7 +42,7 @@ def test_doctor_reads_the_file_once(monkeypatch, tmp_path):
     frame.to_csv(path, index=False)
     calls = []
     real = data.read_csv
-    monkeypatch.setattr(data, "read_csv", lambda p: calls.append(p) or real(p))
+    monkeypatch.setattr(data, "read_csv", lambda p, encoding: calls.append(p) or real(p, encoding))
     result = runner.invoke(app, ["doctor", str(path), "--horizon", "4"])
     assert result.exit_code == 0 and "1 missing value(s) in 'y'" in result.stderr
     assert len(calls) == 1
