@@ -84,6 +84,7 @@ TARGET_COL = typer.Option(None, "--target-col", help="Value column [default: y, 
 ID_COL = typer.Option(None, "--id-col", help="Series id column [default: unique_id if present].")
 WIDE = typer.Option(False, "--wide", help="One column per series (date,north,south,...): every column of numbers beside the time is forecast as a series of its own, named after its column.")
 DECIMAL_COMMA = typer.Option(False, "--decimal-comma", help="Numbers are written with a decimal comma and points between thousands (1.234,5), as spreadsheets save CSV in much of Europe; a model trained so reads later files so.")
+THOUSANDS_COMMA = typer.Option(False, "--thousands-comma", help="Numbers are written with commas between thousands (1,234.5), as spreadsheets in the US and UK save cells formatted so; a model trained so reads later files so.")
 ENCODING = typer.Option("utf-8", "--encoding", help="The CSV's text encoding: cp1252 for a CSV saved by Excel on Windows in Western Europe and the Americas (cp1250 Central Europe), latin-1, utf-16, ... [default: UTF-8, with or without a byte order mark]; a model trained so reads later files so.")
 FREQ = typer.Option(None, "--freq", help="Pandas frequency (h, D, W-SUN, MS, QS, ...) [default: inferred].")
 SEASON = typer.Option(None, "--season", help="Season length in steps, or several separated by commas (e.g. 24,168: the network takes the shortest; ETS and seasonal naive the one that validates best among those every series holds twice over plus a horizon) [default: from the frequency, a day and a week for hourly and finer dates; 1 for integer steps].")
@@ -160,6 +161,7 @@ def _training_options(
     season: Optional[str] = SEASON,
     fill: str = FILL,
     decimal_comma: bool = DECIMAL_COMMA,
+    thousands_comma: bool = THOUSANDS_COMMA,
     encoding: str = ENCODING,
     epochs: int = EPOCHS,
     batch_size: Optional[int] = BATCH_SIZE,
@@ -389,6 +391,7 @@ def evaluate(
     id_col: Optional[str] = typer.Option(None, "--id-col", help="Series id column of the actuals (and --history), as given to train [default: unique_id if present]."),
     wide: bool = typer.Option(False, "--wide", help="The actuals (and --history) have one column per series, as the model was trained with --wide."),
     decimal_comma: bool = typer.Option(False, "--decimal-comma", help="The actuals (and --history) write numbers with a decimal comma (1.234,5)."),
+    thousands_comma: bool = typer.Option(False, "--thousands-comma", help="The actuals (and --history) write numbers with commas between thousands (1,234.5)."),
     encoding: str = typer.Option("utf-8", "--encoding", help="The actuals' (and --history's) text encoding, as given to train (cp1252, latin-1, ...)."),
     json_summary: bool = typer.Option(False, "--json", help="Print the scores as JSON on stdout."),
     plot: Optional[Path] = PLOT,
@@ -415,7 +418,8 @@ def evaluate(
     from forecast_cli.config import parse_encoding
 
     result = run_evaluate(forecasts, actuals, history, time_col=time_col, target_col=target_col, id_col=id_col,
-                          wide=wide, decimal_comma=decimal_comma, encoding=parse_encoding(encoding))
+                          wide=wide, decimal_comma=decimal_comma, encoding=parse_encoding(encoding),
+                          thousands_comma=thousands_comma)
     console = err_console()
     if result.unmatched_forecasts or result.unmatched_actuals:
         console.print(
@@ -455,6 +459,7 @@ def doctor(
     id_col: Optional[str] = ID_COL,
     wide: bool = WIDE,
     decimal_comma: bool = DECIMAL_COMMA,
+    thousands_comma: bool = THOUSANDS_COMMA,
     encoding: str = ENCODING,
     freq: Optional[str] = FREQ,
 ) -> None:
@@ -467,7 +472,8 @@ def doctor(
     from forecast_cli.doctor import diagnose
     from forecast_cli.output import err_console
 
-    report = diagnose(data, time_col, target_col, id_col, freq, horizon, wide, decimal_comma, parse_encoding(encoding))
+    report = diagnose(data, time_col, target_col, id_col, freq, horizon, wide, decimal_comma, parse_encoding(encoding),
+                      thousands_comma)
     console = err_console()
     marks = {"ok": "ok     ", "note": "note   ", "warning": "warning", "error": "error  "}
     for finding in report.findings:

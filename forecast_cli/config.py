@@ -61,6 +61,8 @@ class TrainConfig:
     fill: str = "interpolate"
     # Numbers written 1.234,5 in the CSV; left out of the manifest when off, as before it existed.
     decimal_comma: bool = dataclasses.field(default=False, metadata={"omit": False})
+    # Numbers written 1,234.5 (commas between thousands); left out of the manifest when off.
+    thousands_comma: bool = dataclasses.field(default=False, metadata={"omit": False})
     # The CSV's text encoding (Python's name for it, `parse_encoding`); left out when UTF-8.
     encoding: str = dataclasses.field(default="utf-8", metadata={"omit": "utf-8"})
     quantiles: tuple[float, ...] = ()  # empty: point forecasts; else sorted, 0.5 among them

@@ -194,32 +194,50 @@ def read_table(path: str | os.PathLike[str], encoding: str = "utf-8") -> tuple[p
 _DECIMAL_COMMA = r"[-+]?(?:\d{1,3}(?:\.\d{3})+|\d*)(?:,\d*)?(?:[eE][-+]?\d+)?"
 
 
-def _decimal_comma_numbers(col: pd.Series) -> bool:
-    """Whether a column of text holds numbers with a decimal comma: every cell a number (or
-    empty), with a comma in at least one."""
+def _written_as(col: pd.Series, pattern: str) -> bool:
+    """Whether a column of text holds numbers written as `pattern` says (`_DECIMAL_COMMA`,
+    `_THOUSANDS_COMMA`): every cell such a number or a plain one (or empty), and at least one
+    cell not a plain number."""
     if _numbers(col):
         return False
     text, values = _as_numbers(col)
     present = (text.notna() & ~text.isin(MISSING_MARKERS)).to_numpy(dtype=bool)
-    cells = text[present]
-    numbers = cells.str.fullmatch(_DECIMAL_COMMA) | values[present].notna()
-    return bool(len(cells) and numbers.all() and cells.str.contains(r"\d,|,\d").any())
+    cells, plain = text[present], values[present].notna()
+    written = cells.str.fullmatch(pattern) & cells.str.contains(r"\d")
+    return bool(len(cells) and (written | plain).all() and (written & ~plain).any())
+
+
+# A number with commas between groups of three digits and a point for the decimals (1,234.5;
+# 12,345,678), as spreadsheets in the US and UK save cells formatted with thousands separators.
+_THOUSANDS_COMMA = r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d*)?"
 
 
 def with_decimal_points(raw: pd.DataFrame) -> pd.DataFrame:
     """The frame with every cell written as a decimal-comma number rewritten with a point
     (`1.234,5` -> `1234.5`), so that the usual rules read it; other cells (dates, text, a number
     written with a point that is not a thousands group, such as `1.5`) stay as they are."""
+    return _rewritten_numbers(raw, _DECIMAL_COMMA,
+                              lambda text: text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
+
+
+def without_thousands_commas(raw: pd.DataFrame) -> pd.DataFrame:
+    """The frame with every cell written with commas between thousands rewritten without them
+    (`1,234.5` -> `1234.5`); other cells stay as they are."""
+    return _rewritten_numbers(raw, _THOUSANDS_COMMA, lambda text: text.str.replace(",", "", regex=False))
+
+
+def _rewritten_numbers(raw: pd.DataFrame, pattern: str, rewrite: Callable[[pd.Series], pd.Series]) -> pd.DataFrame:
+    """The frame with each text cell that is a number written as `pattern` says rewritten by
+    `rewrite` (of the stripped text), as the usual rules read numbers."""
     out = raw.copy()
     for name in raw.columns:
         col = raw[name]
         if _numbers(col) or pd.api.types.is_datetime64_any_dtype(col.dtype):
             continue
         text = col.astype("string").str.strip()
-        hit = (text.str.fullmatch(_DECIMAL_COMMA) & text.str.contains(r"\d")).fillna(False).to_numpy(dtype=bool)
+        hit = (text.str.fullmatch(pattern) & text.str.contains(r"\d")).fillna(False).to_numpy(dtype=bool)
         if hit.any():
-            points = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-            out[name] = col.astype(object).where(~hit, points.astype(object))
+            out[name] = col.astype(object).where(~hit, rewrite(text).astype(object))
     return out
 
 
@@ -606,13 +624,19 @@ def detect_columns(
         elif len(numeric := [c for c in rest if _all_numbers(frame[c])]) == 1:
             target_col = numeric[0]  # the one column of numbers; the text beside it is ignored
         else:
-            commas = [c for c in rest if _decimal_comma_numbers(frame[c])]
-            if not numeric and commas:
-                raise UsageError(
-                    f"{source}: no column beside the time holds numbers written with a decimal point, and "
-                    f"{', '.join(map(repr, commas))} hold numbers written with a decimal comma (1.234,5). Pass "
-                    "--decimal-comma to read them so."
-                )
+            decimal = [c for c in rest if _written_as(frame[c], _DECIMAL_COMMA)]
+            thousands = [c for c in rest if _written_as(frame[c], _THOUSANDS_COMMA)]
+            if not numeric and (decimal or thousands):
+                names = ", ".join(map(repr, dict.fromkeys(decimal + thousands)))
+                if not thousands:
+                    how = "with a decimal comma (1.234,5). Pass --decimal-comma to read them so."
+                elif not decimal:
+                    how = "with commas between thousands (1,234.5). Pass --thousands-comma to read them so."
+                else:
+                    how = ("with commas. Pass --decimal-comma if the comma marks the decimals (1.234,5), or "
+                           "--thousands-comma if it separates thousands (1,234.5).")
+                raise UsageError(f"{source}: no column beside the time holds plain numbers (1234.5), and {names} "
+                                 f"hold numbers written {how}")
             numeric = numeric or rest
             if id_col is not None:
                 series = f" The series are told apart by {id_col!r}."
@@ -692,6 +716,7 @@ def load_series(
     wide: bool = False,
     decimal_comma: bool = False,
     encoding: str = "utf-8",
+    thousands_comma: bool = False,
 ) -> Dataset:
     """Read, validate and regularise a CSV of one or many series.
 
@@ -712,6 +737,7 @@ def load_series(
         wide: one column per series (`--wide`), each read from its first value to its last.
         decimal_comma: numbers written `1.234,5` (`--decimal-comma`, `with_decimal_points`).
         encoding: a CSV's text encoding (`--encoding`, `config.parse_encoding`).
+        thousands_comma: numbers written `1,234.5` (`--thousands-comma`, `without_thousands_commas`).
 
     Returns:
         A `Dataset` whose frame is sorted by series and time, on a regular grid, with no gaps.
@@ -725,8 +751,13 @@ def load_series(
         raise UsageError(f"--fill must be one of {', '.join(FILLS)}. Received: fill={fill!r}.")
     source = source_name(path)
     raw, digest = read_table(path, encoding)
+    if decimal_comma and thousands_comma:
+        raise UsageError("--decimal-comma and --thousands-comma cannot both be given: the comma marks the decimals "
+                         "(1.234,5) or separates thousands (1,234.5). Give the one the file is written in.")
     if decimal_comma:
         raw = with_decimal_points(raw)
+    if thousands_comma:
+        raw = without_thousands_commas(raw)
     if columns is None:
         columns = detect_columns(raw, source, time_col, target_col, id_col, wide)
     else:
@@ -1223,8 +1254,10 @@ def _parse_target(col: pd.Series, source: str, name: str) -> np.ndarray:
         hint = ""
         if re.fullmatch(r"[-+]?\s*[$€£¥]?\s*[-+]?[\d.,]*\d[\d.,]*\s*[$€£¥%]?", value.strip()) and re.search(r"[$€£¥%]", value):
             hint = " (a currency or percent sign? write the number alone: 1234.5, not $1,234.50 or 12%)"
-        elif re.fullmatch(r"[-+]?\d{1,3}(,\d{3})+(\.\d*)?", value.strip()):
-            hint = " (a thousands separator? write 1234, not 1,234)"
+        elif re.fullmatch(_THOUSANDS_COMMA, value.strip()):
+            hint = " (commas between thousands? --thousands-comma reads 1,234.5 as 1234.5" + (
+                "; a decimal comma? --decimal-comma reads 1,5 as 1.5" if "." not in value else "")
+            hint += "; a model trained with it reads later files so)"
         elif "," in value:
             hint = " (a decimal comma? --decimal-comma reads 1,5 as 1.5, and a model trained with it reads later files so)"
         raise DataError(

@@ -60,6 +60,7 @@ def diagnose(
     wide: bool = False,
     decimal_comma: bool = False,
     encoding: str = "utf-8",
+    thousands_comma: bool = False,
 ) -> Report:
     """Check a CSV the way `train` reads it, and list what is wrong or risky.
 
@@ -73,7 +74,7 @@ def diagnose(
     findings: list[Finding] = []
     try:
         dataset = load_series(path, time_col, target_col, id_col, freq, fill="interpolate", wide=wide,
-                              decimal_comma=decimal_comma, encoding=encoding)
+                              decimal_comma=decimal_comma, encoding=encoding, thousands_comma=thousands_comma)
     except ForecastError as exc:
         return _fails(findings, exc)
     findings.append(Finding("ok", f"detected {dataset.describe()}"))

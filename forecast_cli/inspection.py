@@ -85,6 +85,7 @@ def lines(summary: dict[str, Any]) -> list[str]:
         + (f" (statistical partner: {fc['partner_season']})" if fc["partner_season"] != on["season"] else ""),
         f"columns    {_columns(on['columns']).roles()}" + (" (wide: one column per series)" if on["columns"]["series"] else "")
         + ("; numbers with a decimal comma (1.234,5)" if summary["config"].get("decimal_comma") else "")
+        + ("; numbers with commas between thousands (1,234.5)" if summary["config"].get("thousands_comma") else "")
         + (f"; text in {summary['config']['encoding']}" if "encoding" in summary["config"] else "")
         + (f"; covariates: {', '.join(on['covariates'])}" if on["covariates"] else ""),
         f"forecast   {fc['horizon']} steps from the last {fc['lookback']}"

@@ -79,7 +79,8 @@ def load_training(data_path: str | Path, config: TrainConfig, columns: ColumnOpt
     wanted = "auto" if config.past_covariates is None else (*config.past_covariates, *future)
     dataset = load_series(data_path, columns.time_col, columns.target_col, columns.id_col, columns.freq, config.fill,
                           covariates=wanted, split_future=True, wide=columns.wide,
-                          decimal_comma=config.decimal_comma, encoding=config.encoding)
+                          decimal_comma=config.decimal_comma, encoding=config.encoding,
+                          thousands_comma=config.thousands_comma)
     absent = [c for c in future if c not in dataset.covariates]
     if absent:
         raise DataError(
@@ -469,7 +470,8 @@ class Predictor:
         manifest, cfg = self.manifest, self.manifest.config
         dataset = load_series(data_path, freq=manifest.freq, fill=cfg.fill, columns=manifest.columns,
                               expect_time_kind=manifest.time_kind, as_of=as_of, covariates=from_file(cfg.covariates),
-                              split_future=True, decimal_comma=cfg.decimal_comma, encoding=cfg.encoding)
+                              split_future=True, decimal_comma=cfg.decimal_comma, encoding=cfg.encoding,
+                              thousands_comma=cfg.thousands_comma)
         dataset = dataclasses.replace(dataset, frame=with_calendar(dataset.frame, cfg.future_covariates))
         reporter.info(f"Read {dataset.describe()}")
         warn_ignored_rows(dataset, cfg, reporter)

@@ -40,14 +40,14 @@ class EvaluationResult:
 def evaluate(
     forecasts_path: str | Path, actuals_path: str | Path, history_path: str | Path | None = None,
     time_col: str | None = None, target_col: str | None = None, id_col: str | None = None, wide: bool = False,
-    decimal_comma: bool = False, encoding: str = "utf-8",
+    decimal_comma: bool = False, encoding: str = "utf-8", thousands_comma: bool = False,
 ) -> EvaluationResult:
     """Score a forecast file written by `predict` against actual values that arrived later.
 
     Rows are matched on series and timestamp; rows of either file without a partner are counted
     and reported. With the training history, MASE is computed too (in-sample seasonal naive MAE of
     each series' history as the scale). The actuals and history are read with the column roles,
-    `wide`, `decimal_comma` and `encoding` given (as `train` was told them), else detected.
+    `wide`, `decimal_comma`, `thousands_comma` and `encoding` given (as `train` was told them), else detected.
 
     Example:
         >>> evaluate("forecast.csv", "actuals.csv").overall["mae"] > 0
@@ -57,7 +57,7 @@ def evaluate(
 
     def read(path: str | Path):
         return load_series(path, time_col, target_col, id_col, wide=wide, decimal_comma=decimal_comma,
-                           encoding=encoding)
+                           encoding=encoding, thousands_comma=thousands_comma)
 
     actuals = read(actuals_path)
     if actuals.time_kind == "datetime":

@@ -55,7 +55,7 @@ TRAIN_CASES = [
     ("unknown-encoding", _series(GOOD), ["--encoding", "latin-9000"], USAGE,
      r"--encoding 'latin-9000' is not a text encoding Python knows"),
     ("thousands-separator", _series([*GOOD[:5], '"1,234"', *GOOD[6:]]), [], DATA,
-     r"line 7: '1,234' in column 'y' is not a number \(a thousands separator"),
+     r"line 7: '1,234' in column 'y' is not a number \(commas between thousands\? --thousands-comma reads"),
     ("currency", _series([*GOOD[:5], '"$1,234.50"', *GOOD[6:]]), [], DATA,
      r"line 7: '\$1,234.50' in column 'y' is not a number \(a currency or percent sign\? write the number alone"),
     ("percent", _series([*GOOD[:5], "12%", *GOOD[6:]]), [], DATA, r"line 7: '12%' in column 'y' is not a number \(a currency or"),

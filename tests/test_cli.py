@@ -297,6 +297,25 @@ def test_a_model_trained_with_decimal_commas_reads_later_files_so(tmp_path):
     assert json.loads(scored.stdout)["matched"] == 2  # each series' first forecast month, moved into the file
 
 
+def test_a_model_trained_with_commas_between_thousands_reads_later_files_so(tmp_path):
+    """`"1,234.50"` as Excel saves it in the US: the same forecasts as from the plain file with
+    --thousands-comma, recorded in the model for predict; with --decimal-comma too, a usage error."""
+    plain = make_long(2, 40)
+    plain["y"] = (plain["y"] * 100).round(2)
+    plain.to_csv(tmp_path / "plain.csv", index=False)
+    plain.assign(y=[f"{v:,.2f}" for v in plain["y"]]).to_csv(tmp_path / "excel.csv", index=False)
+    assert ',"10,012.60"' in (tmp_path / "excel.csv").read_text()
+    forecast = _same_forecasts(tmp_path, "plain", "excel", ["--thousands-comma"])
+    assert len(forecast.splitlines()) == 9
+    assert json.loads((tmp_path / "excel" / "manifest.json").read_text())["config"]["thousands_comma"] is True
+    assert "thousands_comma" not in json.loads((tmp_path / "plain" / "manifest.json").read_text())["config"]
+    assert "commas between thousands (1,234.5)" in runner.invoke(app, ["inspect", str(tmp_path / "excel")]).stderr
+    both = runner.invoke(app, ["train", str(tmp_path / "excel.csv"), "--horizon", "4", *TINY, "--thousands-comma",
+                               "--decimal-comma", "--out", str(tmp_path / "both")])
+    assert both.exit_code == ExitCode.USAGE and "cannot both be given" in both.stderr
+    assert not (tmp_path / "both").exists()
+
+
 def test_a_model_trained_on_a_cp1252_file_reads_later_files_so(tmp_path):
     """Excel on Windows saves "CSV" in cp1252: with --encoding cp1252 the series named München
     and Köln are read and forecast (written as UTF-8) exactly as from the file saved as UTF-8, and

@@ -224,7 +224,8 @@ def test_semicolon_delimiter_is_detected(tmp_path):
 def test_non_numeric_target_names_line_and_value(tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text("ds,y\n2020-01-01,1\n2020-01-02,\"1,234\"\n2020-01-03,3\n")
-    with pytest.raises(DataError, match=r"line 3: '1,234' in column 'y' is not a number \(a thousands separator"):
+    with pytest.raises(DataError, match=r"line 3: '1,234' in column 'y' is not a number \(commas between thousands\? "
+                                        r"--thousands-comma reads 1,234.5 as 1234.5; a decimal comma\? --decimal-comma"):
         load_series(path)
 
 
@@ -259,6 +260,27 @@ def test_a_decimal_comma_is_named_as_such_and_read_with_the_flag(tmp_path):
     assert dataset.frame["y"].tolist()[:3] == [1.5, 1234.5, -2.0] and dataset.frame["y"].tolist()[4:] == [1200.0, 1.5, 7.0]
     assert dataset.frame["y"].iloc[3] == 599.0 and dataset.missing_values == 1  # the empty cell, filled
     assert dataset.frame["ds"].iloc[1] == pd.Timestamp("2020-01-02") and dataset.columns.target_col == "Umsatz"
+
+
+def test_commas_between_thousands_are_named_as_such_and_read_with_the_flag(tmp_path):
+    """Excel in the US and UK saves cells formatted with thousands separators as `"1,234.50"`:
+    read with --thousands-comma; without it the error names the flag, and names both flags where
+    the comma could mark decimals as well (`1,500`)."""
+    path = tmp_path / "us.csv"
+    path.write_text('Date,Sales,Store\n01/01/2020,"1,234.50",North\n01/02/2020,"12,345,678",North\n'
+                    '01/03/2020,-2,North\n01/04/2020,,North\n01/05/2020,"1,500",North\n01/06/2020,7.25,North\n')
+    with pytest.raises(UsageError, match=r"'Sales' hold numbers written with commas between thousands \(1,234.5\)\. "
+                                         r"Pass --thousands-comma"):
+        load_series(path)  # Store is text, so which column is the target is known only with the flag
+    dataset = load_series(path, thousands_comma=True)
+    assert dataset.frame["y"].tolist() == [1234.5, 12345678.0, -2.0, pytest.approx(-2 + 1502 / 2), 1500.0, 7.25]
+    assert dataset.columns.target_col == "Sales" and dataset.frame["ds"].iloc[1] == pd.Timestamp("2020-01-02")
+    path.write_text('Date,Sales,Store\n2020-01-01,"1,500",North\n2020-01-02,"2,250",North\n')
+    with pytest.raises(UsageError, match=r"'Sales' hold numbers written with commas\. Pass --decimal-comma if the comma "
+                                         r"marks the decimals \(1.234,5\), or --thousands-comma if it separates"):
+        load_series(path)
+    with pytest.raises(UsageError, match=r"--decimal-comma and --thousands-comma cannot both be given"):
+        load_series(path, decimal_comma=True, thousands_comma=True)
 
 
 @pytest.mark.parametrize("kind", ["gzip", "bz2", "xz", "zip"])
