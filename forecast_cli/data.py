@@ -760,6 +760,8 @@ def load_series(
         raw = without_thousands_commas(raw)
     if columns is None:
         columns = detect_columns(raw, source, time_col, target_col, id_col, wide)
+    elif columns.series:
+        columns = _later_wide_columns(raw, columns, source)
     else:
         check_columns(raw, columns, source)
     times, time_kind, time_note = _parse_time(raw[columns.time_col], source, columns.time_col)
@@ -943,6 +945,21 @@ def _as_of_mask(times: pd.Series, time_kind: str, as_of: str, source: str) -> pd
             "the same way (e.g. 2024-01-31T00:00+00:00 for times with a zone)."
         )
     return times <= cutoff
+
+
+def _later_wide_columns(raw: pd.DataFrame, columns: Columns, source: str) -> Columns:
+    """A later file's roles for a model trained on a wide file: its series are its own columns of
+    numbers beside the model's time column, found as in training, so that, as in long format, a
+    new column is a new series (scaled from its own history) and a column gone is a series with
+    no rows."""
+    have = [str(c) for c in raw.columns]
+    if columns.time_col not in have or ID in have:
+        raise DataError(
+            f"{source} is not a file of one column per series with the time in {columns.time_col!r}, as the model "
+            f"was trained on (--wide; columns: {listed(tuple(have))}). Give the file with its time column "
+            f"{columns.time_col!r} and a column of values per series."
+        )
+    return _wide_columns(raw, source, columns.time_col, None, None)
 
 
 def check_columns(raw: pd.DataFrame, columns: Columns, source: str) -> None:

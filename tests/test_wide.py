@@ -79,10 +79,19 @@ def test_train_and_predict_on_a_wide_file_forecast_each_column(tmp_path):
     wide.assign(east=np.nan).to_csv(tmp_path / "east-empty.csv", index=False)
     without_east = _invoke("predict", tmp_path / "mw", tmp_path / "east-empty.csv").stdout
     assert without_east == "".join(line for line in from_wide.splitlines(keepends=True) if not line.startswith("east,"))
-    # A later file must have the columns the model was trained on.
-    wide.drop(columns="east").to_csv(tmp_path / "two.csv", index=False)
-    refused = _invoke("predict", tmp_path / "mw", tmp_path / "two.csv", code=ExitCode.DATA)
-    assert "missing: east" in refused.stderr
+    # As in long format, a later file's series are its own: a column gone is a series not
+    # forecast, a new column a new series scaled from its own history; the others are unchanged.
+    wide.drop(columns="east").assign(west=wide["east"] * 2, note="x").to_csv(tmp_path / "later.csv", index=False)
+    later = _invoke("predict", tmp_path / "mw", tmp_path / "later.csv")
+    assert "1 series not seen in training (e.g. 'west')" in later.stderr
+    lines = later.stdout.splitlines(keepends=True)
+    assert "".join(line for line in lines if not line.startswith("west,")) == without_east
+    assert sum(line.startswith("west,") for line in lines) == 4
+    wide.rename(columns={"date": "month"}).to_csv(tmp_path / "renamed.csv", index=False)
+    refused = _invoke("predict", tmp_path / "mw", tmp_path / "renamed.csv", code=ExitCode.DATA)
+    assert "with the time in 'date', as the model was trained on (--wide; columns: month, north" in refused.stderr
+    long_later = _invoke("predict", tmp_path / "mw", tmp_path / "long.csv", code=ExitCode.DATA)
+    assert "is not a file of one column per series" in long_later.stderr
 
 
 def test_evaluate_and_doctor_read_wide_files(tmp_path):
