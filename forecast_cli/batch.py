@@ -8,13 +8,16 @@ import glob
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from forecast_cli.atomic import atomic_write_bytes
 from forecast_cli.errors import ForecastError, LockTimeoutError, OutputError, UsageError
 from forecast_cli.data import COMPRESSED_SUFFIXES, glob_files, is_parquet
 from forecast_cli.forecast_file import encode_table, forecasts_to_csv
 from forecast_cli.output import Reporter, error_line
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclasses.dataclass
@@ -31,6 +34,7 @@ class FileResult:
     exit_code: int = 0
     parts: int | None = None  # on a cluster: the input's parts, one task each
     skipped: int = 0  # series left out as shorter than the lookback (--skip-short)
+    late: int = 0  # series whose forecast starts before the others' (`warn_late`)
 
 
 def expand_inputs(patterns: list[str]) -> list[Path]:
@@ -141,6 +145,8 @@ def local_forecaster(predictor: Any, reporter: Reporter, as_of: str | None = Non
     def run(path: Path, target: Path | None) -> FileResult:
         ready = predictor.prepare(path, reporter, as_of, skip_short)
         frame = predictor.forecast_prepared(ready)
+        horizon = predictor.manifest.config.horizon
+        late = warn_late(path, frame["unique_id"].to_numpy()[::horizon], frame["ds"].to_numpy()[::horizon], reporter)
         if on_forecast is not None:
             on_forecast(frame)
         if target is None:
@@ -149,9 +155,37 @@ def local_forecaster(predictor: Any, reporter: Reporter, as_of: str | None = Non
         else:
             atomic_write_bytes(target, encode_table(frame, target))
         return FileResult(input=str(path), output=str(target) if target else "-",
-                          series=int(frame["unique_id"].nunique()), rows=len(frame), skipped=len(ready.skipped))
+                          series=int(frame["unique_id"].nunique()), rows=len(frame), skipped=len(ready.skipped),
+                          late=late)
 
     return run
+
+
+def warn_late(source: object, ids: np.ndarray, starts: np.ndarray, reporter: Reporter) -> int:
+    """Warn when some series' forecasts start before the others' (each series' first forecast
+    time, `starts`, beside its id): their data ends earlier, as when a feed stopped or last
+    night's values have not arrived, and a nightly forecast of them would cover times already
+    past. Returns how many series start early. Dates only: integer steps often count each series
+    from its own start, so that series of different lengths end at different steps."""
+    import numpy as np
+    import pandas as pd
+
+    if not len(starts) or np.issubdtype(starts.dtype, np.integer):
+        return 0
+    latest = starts.max()
+    late = np.flatnonzero(starts < latest)
+    if len(late):
+        def when(t: Any) -> str:
+            return str(pd.Timestamp(t)).removesuffix(" 00:00:00")
+
+        uid, start = str(ids[late[0]]), when(starts[late[0]])
+        if len(late) == 1:
+            reporter.warn(f"{source}: series {uid!r} ends before the others: its forecast starts at {start}, the latest "
+                          f"at {when(latest)}. Its latest values may not have arrived.")
+        else:
+            reporter.warn(f"{source}: {len(late)} series end before the others (e.g. {uid!r}, whose forecast starts at "
+                          f"{start}; the latest at {when(latest)}). Their latest values may not have arrived.")
+    return len(late)
 
 
 def predict_files(forecast: Callable[[Path, Path | None], FileResult], inputs: list[Path],

@@ -541,7 +541,7 @@ def predict(
     engine: str = typer.Option("auto", help="Run the network with onnx (ONNX Runtime, no TensorFlow), keras, or auto (onnx when the model has it)."),
     as_of: Optional[str] = typer.Option(None, help="Forecast from this time: rows after it are ignored (a date, or an integer step)."),
     skip_short: bool = typer.Option(False, "--skip-short", help="Leave out series shorter than the model's lookback (a new product's first days) and forecast the others, with a warning and their count in --json, instead of failing the file."),
-    json_summary: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout (per file: status, series, rows, series skipped as too short, seconds, error)."),
+    json_summary: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout (per file: status, series, rows, series skipped as too short, series ending before the others (late), seconds, error)."),
     lock_timeout: float = typer.Option(60.0, help="Seconds to wait for another run writing the same output, then exit 6."),
     workers: Optional[int] = typer.Option(None, "--workers", help="Spread the Parquet parts of each input over a Dask cluster of N worker processes on this machine (one task per part; needs --output FILE or --output-dir)."),
     dask: Optional[str] = typer.Option(None, "--dask", help="Spread the Parquet parts over an existing Dask cluster: its scheduler's address (tcp://host:8786). Paths must be the same on every worker."),

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from forecast_cli.atomic import atomic_open, remove_stale_temps, temp_name
-from forecast_cli.batch import FileResult
+from forecast_cli.batch import FileResult, warn_late
 from forecast_cli.config import TrainConfig
 from forecast_cli.data import ID, PARQUET_SUFFIX, is_parquet, parquet_parts
 from forecast_cli.errors import ClusterError, DataError
@@ -148,6 +148,7 @@ class PartResult:
     date_detail: int
     skipped: int = 0  # series left out as shorter than the lookback (--skip-short)
     short: tuple[str, int] | None = None  # one of them and its values, for the error if every part's were
+    starts: np.ndarray | None = None  # each series' first forecast time, beside `ids` (`batch.warn_late`)
 
 
 _PREDICTORS: dict[tuple[str, str, str], Any] = {}  # per worker process: each model loaded once
@@ -186,8 +187,9 @@ def forecast_part(model_dir: str, engine: str, as_of: str | None, skip_short: bo
     # A copy, not a view of the column: the result stays on the worker until the join, and a view
     # would keep every row's id alive with it (80 MB a part of 25,000 series).
     ids = np.array(frame[ID].to_numpy()[::horizon], dtype=object)
+    starts = frame["ds"].to_numpy()[::horizon].copy()
     short = next(iter(ready.skipped.items()), None)
-    return PartResult(index, part, ids, len(frame), date_detail(frame["ds"]), len(ready.skipped), short)
+    return PartResult(index, part, ids, len(frame), date_detail(frame["ds"]), len(ready.skipped), short, starts)
 
 
 def data_parts(path: Path) -> list[Path]:
@@ -201,17 +203,15 @@ def cluster_forecaster(client: Any, model_dir: Path, engine: str, as_of: str | N
 
     def run(path: Path, target: Path | None) -> FileResult:
         assert target is not None, "the command line requires an output file with --workers/--dask"
-        series, rows, parts, skipped = predict_on_cluster(client, model_dir, engine, as_of, path, target, config,
-                                                          reporter, skip_short)
-        return FileResult(input=str(path), output=str(target), series=series, rows=rows, parts=parts, skipped=skipped)
+        return predict_on_cluster(client, model_dir, engine, as_of, path, target, config, reporter, skip_short)
 
     return run
 
 
 def predict_on_cluster(client: Any, model_dir: Path, engine: str, as_of: str | None, path: Path, target: Path,
-                       config: TrainConfig, reporter: Reporter, skip_short: bool = False) -> tuple[int, int, int, int]:
+                       config: TrainConfig, reporter: Reporter, skip_short: bool = False) -> FileResult:
     """Forecast the data at `path` with one task per part and write the joined forecast to
-    `target` whole. Returns (series, rows, parts, series left out as too short). With
+    `target` whole, warning as one process does of series left out or starting early. With
     `skip_short`, a part may hold only short series; a file with none long enough fails, as
     in one process."""
     from forecast_cli.pipeline import short_series_error
@@ -249,7 +249,11 @@ def predict_on_cluster(client: Any, model_dir: Path, engine: str, as_of: str | N
         if skipped:
             reporter.warn(f"{path}: left out {skipped} series shorter than the model's lookback (--skip-short); "
                           "they have no forecast.")
-        return len(order), sum(r.rows for r in results), len(parts), skipped
+        offsets = np.cumsum([0] + [len(r.ids) for r in results])[order["part"].to_numpy()]
+        starts = np.concatenate([r.starts for r in results])[offsets + order["pos"].to_numpy()]
+        late = warn_late(path, order[ID].to_numpy(), starts, reporter)
+        return FileResult(input=str(path), output=str(target), series=len(order), rows=sum(r.rows for r in results),
+                          parts=len(parts), skipped=skipped, late=late)
     except BaseException:
         settle(client, futures)  # the parts still being written, before their folder goes
         raise

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 from filelock import FileLock
 from typer.testing import CliRunner
 
-from forecast_cli.batch import expand_inputs, lock_path_for
+from forecast_cli.batch import expand_inputs, lock_path_for, warn_late
 from forecast_cli.cli import app
 from forecast_cli.errors import ExitCode
+from forecast_cli.output import SilentReporter
 from tests.conftest import make_long
 
 runner = CliRunner()
@@ -117,3 +119,24 @@ def test_expand_inputs_sorts_and_deduplicates(tmp_path):
         (tmp_path / name).write_text("x")
     got = expand_inputs([str(tmp_path / "*.csv"), str(tmp_path / "a.csv")])
     assert [p.name for p in got] == ["a.csv", "b.csv"]
+
+
+class _Warnings(SilentReporter):
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def warn(self, message: str) -> None:
+        self.seen.append(message)
+
+
+def test_series_that_end_early_are_named_with_how_many_and_integer_steps_are_not():
+    """Dates: the series whose forecasts start before the latest are counted, the first named
+    with its start; integer steps (each series counting from its own start) are not judged."""
+    ids = np.array(["a", "b", "c", "d"], dtype=object)
+    starts = pd.to_datetime(["2024-03-01", "2024-01-01", "2024-03-01", "2024-02-01 06:00"], format="ISO8601").to_numpy()
+    reporter = _Warnings()
+    assert warn_late("sales.csv", ids, starts, reporter) == 2
+    assert reporter.seen == ["sales.csv: 2 series end before the others (e.g. 'b', whose forecast starts at 2024-01-01; "
+                             "the latest at 2024-03-01). Their latest values may not have arrived."]
+    assert warn_late("sales.csv", ids[:1], starts[:1], reporter) == 0
+    assert warn_late("steps.csv", ids, np.array([40, 12, 40, 7]), reporter) == 0 and len(reporter.seen) == 1

@@ -69,7 +69,7 @@ def test_workers_give_the_one_process_forecast_byte_for_byte(parted):
         assert summary["cluster"] == {"workers": 2}
         assert summary["files"][0] | {"seconds": 0} == {
             "input": str(parted / "parts"), "output": str(out), "status": "ok", "series": 40, "rows": 160,
-            "seconds": 0, "error": None, "exit_code": 0, "parts": 4, "skipped": 0}
+            "seconds": 0, "error": None, "exit_code": 0, "parts": 4, "skipped": 0, "late": 0}
     assert "Forecast part 4/4" in result.stderr
     assert _leftovers(parted) == []
     forecast = pd.read_csv(parted / "workers.csv")
@@ -402,6 +402,27 @@ def test_skip_short_leaves_a_new_series_out_on_the_cluster_as_in_one_process(par
         assert json.loads(result.stdout)["files"][0]["skipped"] == 1 and "left out 1 series" in result.stderr
         out[where] = (tmp_path / f"{where}.csv").read_bytes()
     assert out["one"] == out["cluster"] == (parted / "plain.csv").read_bytes()
+
+
+def test_series_whose_data_ends_early_are_named_on_the_cluster_as_in_one_process(parted, scheduler, tmp_path):
+    """A series whose last two values have not arrived: its forecast starts two steps before the
+    others', and the run warns, naming it, with its count in --json (`late`), by one process and
+    by the cluster alike."""
+    parts = tmp_path / "parts"
+    shutil.copytree(parted / "parts", parts)
+    third = pd.read_parquet(parts / "part-2.parquet")
+    last = third["ds"].max()
+    third[~((third["unique_id"] == "s14") & (third["ds"] > last - pd.DateOffset(months=2)))].to_parquet(
+        parts / "part-2.parquet", index=False)
+    warnings = {}
+    for where in ("one", "cluster"):
+        flags = ["--dask", scheduler[0]] if where == "cluster" else []
+        result = _invoke("predict", parted / "model", parts, "--output", tmp_path / f"{where}.csv", "--json", *flags)
+        assert json.loads(result.stdout)["files"][0]["late"] == 1
+        warnings[where] = [line for line in result.stderr.splitlines() if line.startswith("Warning:")]
+    assert warnings["one"] == warnings["cluster"] and len(warnings["one"]) == 1
+    assert "series 's14' ends before the others: its forecast starts at " in warnings["one"][0]
+    assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "cluster.csv").read_bytes()
 
 
 def test_skip_short_takes_a_part_of_only_new_series_and_fails_a_file_of_only_short_ones(parted, scheduler, tmp_path):
