@@ -410,14 +410,23 @@ def forecast_series(
     (n_series, horizon, quantiles) for a quantile model (see `blend.point_forecast`), blended
     with the config's baseline by its weight. `covariates` (with their scalings) are required for
     a model trained with covariates. `ets_params`: the saved ETS parameters by series id (see
-    `baselines.saved_params`; None: fitted here)."""
+    `baselines.saved_params`; None: fitted here).
+
+    A model of data with no negative value (on the log scale) forecasts no negative value for a
+    series whose history has none: a series of zeros (a product no longer sold) was forecast
+    -0.004, which a table of quantities may refuse. A series that went below zero keeps its
+    forecast as it is."""
     inputs, base = prediction_inputs(series, scalings, config.lookback, config.window_norm, config.season,
                                      config.horizon, covariates)
     forecast = invert_outputs(predict_fn(inputs), base, [scalings[u] for u in series], config.quantiles)
-    if config.blend >= 1.0:
-        return forecast
-    params = None if ets_params is None else baselines.saved_params(series, ets_params)
-    return blend(forecast, baselines.for_config(series.values(), config, params=params), config.blend, config.quantiles)
+    if config.blend < 1.0:
+        params = None if ets_params is None else baselines.saved_params(series, ets_params)
+        forecast = blend(forecast, baselines.for_config(series.values(), config, params=params), config.blend,
+                         config.quantiles)
+    if config.transform == "log":
+        floor = np.array([0.0 if values.min() >= 0 else -np.inf for values in series.values()])
+        forecast = np.maximum(forecast, floor.reshape(-1, *[1] * (forecast.ndim - 1)))
+    return forecast
 
 
 def short_series_error(source: object, example: tuple[str, int], count: int, lookback: int,

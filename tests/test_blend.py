@@ -251,3 +251,29 @@ def test_guard_noise_is_two_standard_errors_of_the_window_differences_and_needs_
     assert noise(actual, forecast, snaive, np.ones(40)) == pytest.approx(2 * gap.std(ddof=1) / np.sqrt(40))
     assert noise(actual, forecast, snaive, np.ones(40) * 2) == pytest.approx(gap.std(ddof=1) / np.sqrt(40))
     assert noise(actual[:9], forecast[:9], snaive[:9], np.ones(9)) == 0.0  # too few windows: strict
+
+
+@pytest.mark.parametrize("quantiles", [(), (0.1, 0.5, 0.9)])
+def test_a_series_never_below_zero_gets_no_negative_forecast_from_a_model_of_such_data(quantiles):
+    """A network whose outputs fall far below the window (as a near-zero series can): on the log
+    scale of data with no negative value, a series with none in its history is forecast at 0,
+    not below; a series that went below zero, or a model without the log, keeps the forecast."""
+    from forecast_cli.pipeline import forecast_series
+    from forecast_cli.windows import fit_scaling
+
+    series = {"zeros": np.zeros(12), "dips": np.r_[np.full(11, 5.0), -1.0]}
+    levels = max(1, len(quantiles))
+
+    def far_below(inputs):
+        return np.full((len(inputs), 3 * levels), -9.0)
+
+    for transform in ("log", "none"):
+        config = TrainConfig(horizon=3, lookback=6, season=1, window_norm="last", blend=1.0, transform=transform,
+                             scaling="mean", quantiles=quantiles)
+        scalings = {uid: fit_scaling(v, transform == "log", "mean") for uid, v in series.items()}
+        forecast = forecast_series(far_below, config, series, scalings)
+        assert forecast.shape[:2] == (2, 3)
+        if transform == "log":
+            assert (forecast[0] == 0.0).all() and (forecast[1] < 0).all()
+        else:
+            assert (forecast < 0).all()
