@@ -9,7 +9,7 @@ import platform
 import time
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -404,7 +404,7 @@ def train(
 
 def forecast_series(
     predict_fn: Any, config: TrainConfig, series: dict[str, np.ndarray], scalings: dict[str, Scaling],
-    covariates: Covariates | None = None, ets_params: dict[str, Any] | None = None,
+    covariates: Covariates | None = None, ets_params: dict[str, Any] | None = None, floor: bool = True,
 ) -> np.ndarray:
     """Forecasts on the original scale from each series' last values: (n_series, horizon), or
     (n_series, horizon, quantiles) for a quantile model (see `blend.point_forecast`), blended
@@ -415,7 +415,8 @@ def forecast_series(
     A model of data with no negative value (on the log scale) forecasts no negative value for a
     series whose history has none: a series of zeros (a product no longer sold) was forecast
     -0.004, which a table of quantities may refuse. A series that went below zero keeps its
-    forecast as it is."""
+    forecast as it is (`nonnegative_floor`; `floor` False leaves it to a caller that blends the
+    network's forecast itself)."""
     inputs, base = prediction_inputs(series, scalings, config.lookback, config.window_norm, config.season,
                                      config.horizon, covariates)
     forecast = invert_outputs(predict_fn(inputs), base, [scalings[u] for u in series], config.quantiles)
@@ -423,10 +424,16 @@ def forecast_series(
         params = None if ets_params is None else baselines.saved_params(series, ets_params)
         forecast = blend(forecast, baselines.for_config(series.values(), config, params=params), config.blend,
                          config.quantiles)
-    if config.transform == "log":
-        floor = np.array([0.0 if values.min() >= 0 else -np.inf for values in series.values()])
-        forecast = np.maximum(forecast, floor.reshape(-1, *[1] * (forecast.ndim - 1)))
-    return forecast
+    return nonnegative_floor(forecast, series.values(), config) if floor else forecast
+
+
+def nonnegative_floor(forecast: np.ndarray, histories: Iterable[np.ndarray], config: TrainConfig) -> np.ndarray:
+    """The forecasts (one row per history) of a model on the log scale floored at 0 for each
+    history with no negative value; others, and any model off the log scale, as they are."""
+    if config.transform != "log":
+        return forecast
+    floor = np.array([0.0 if values.min() >= 0 else -np.inf for values in histories])
+    return np.maximum(forecast, floor.reshape(-1, *[1] * (forecast.ndim - 1)))
 
 
 def short_series_error(source: object, example: tuple[str, int], count: int, lookback: int,
