@@ -1036,9 +1036,12 @@ def _parse_time(col: pd.Series, source: str, name: str) -> tuple[pd.Series, str,
         except (ValueError, TypeError):
             bad = _first_bad_time(text)
             if bad is not None:
+                # Reports and spreadsheet exports often end with a row of totals.
+                total = re.fullmatch(r"(?i)(grand\s+)?(total|sum|summe|gesamt|totaal|totale?)\b.*", text.iloc[bad])
                 raise DataError(
                     f"{source}, line {_line(text, bad)}: {text.iloc[bad]!r} in column {name!r} is not a date "
                     "or time; expected ISO dates like 2024-01-31 or 2024-01-31 13:00."
+                    + (" A row of totals: drop it from the file (every row is a value at a time)." if total else "")
                 ) from None
             parsed = None
     if parsed is None or parsed.dtype == object:

@@ -54,6 +54,8 @@ TRAIN_CASES = [
      r"line 3 is not cp1252 \(byte 0x81\)\. The file is in another encoding than --encoding cp1252"),
     ("unknown-encoding", _series(GOOD), ["--encoding", "latin-9000"], USAGE,
      r"--encoding 'latin-9000' is not a text encoding Python knows"),
+    ("totals-row", _series(GOOD) + "Grand Total,5000\n", [], DATA,
+     r"line 42: 'Grand Total' in column 'ds' is not a date or time.*A row of totals: drop it"),
     ("thousands-separator", _series([*GOOD[:5], '"1,234"', *GOOD[6:]]), [], DATA,
      r"line 7: '1,234' in column 'y' is not a number \(commas between thousands\? --thousands-comma reads"),
     ("currency", _series([*GOOD[:5], '"$1,234.50"', *GOOD[6:]]), [], DATA,
