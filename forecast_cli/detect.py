@@ -39,7 +39,7 @@ from forecast_cli.blend import blend, point_forecast
 from forecast_cli.data import ID, TIME, Dataset
 from forecast_cli.errors import DataError
 from forecast_cli.output import Reporter, SilentReporter
-from forecast_cli.pipeline import Predictor, forecast_series, nonnegative_floor
+from forecast_cli.pipeline import Predictor, forecast_series, settled
 from forecast_cli.windows import Covariates, Scaling, fit_scaling
 
 DEFAULT_LEVEL = 0.99
@@ -158,10 +158,10 @@ class OneStep:
                 covariates = dataclasses.replace(
                     self.covariates, values={key: self.covariates.values[uid] for key, (uid, _) in zip(keys, chunk)})
             forecast = forecast_series(self.predictor.network.predict, network, series, scalings, covariates,
-                                       floor=False)[:, :1]
+                                       settle=False)[:, :1]
             if config.blend < 1.0:
                 forecast = blend(forecast, self._baseline(chunk, prefixes)[:, None], config.blend, config.quantiles)
-            out.append(nonnegative_floor(forecast, series.values(), config)[:, 0])
+            out.append(settled(forecast, series.values(), config)[:, 0])
         return np.concatenate(out)
 
     def _baseline(self, pairs: list[tuple[str, np.ndarray]], prefixes: bool) -> np.ndarray:

@@ -404,19 +404,14 @@ def train(
 
 def forecast_series(
     predict_fn: Any, config: TrainConfig, series: dict[str, np.ndarray], scalings: dict[str, Scaling],
-    covariates: Covariates | None = None, ets_params: dict[str, Any] | None = None, floor: bool = True,
+    covariates: Covariates | None = None, ets_params: dict[str, Any] | None = None, settle: bool = True,
 ) -> np.ndarray:
     """Forecasts on the original scale from each series' last values: (n_series, horizon), or
     (n_series, horizon, quantiles) for a quantile model (see `blend.point_forecast`), blended
     with the config's baseline by its weight. `covariates` (with their scalings) are required for
     a model trained with covariates. `ets_params`: the saved ETS parameters by series id (see
-    `baselines.saved_params`; None: fitted here).
-
-    A model of data with no negative value (on the log scale) forecasts no negative value for a
-    series whose history has none: a series of zeros (a product no longer sold) was forecast
-    -0.004, which a table of quantities may refuse. A series that went below zero keeps its
-    forecast as it is (`nonnegative_floor`; `floor` False leaves it to a caller that blends the
-    network's forecast itself)."""
+    `baselines.saved_params`; None: fitted here). The forecasts are then `settled` (`settle`
+    False leaves that to a caller that blends the network's forecast itself)."""
     inputs, base = prediction_inputs(series, scalings, config.lookback, config.window_norm, config.season,
                                      config.horizon, covariates)
     forecast = invert_outputs(predict_fn(inputs), base, [scalings[u] for u in series], config.quantiles)
@@ -424,16 +419,27 @@ def forecast_series(
         params = None if ets_params is None else baselines.saved_params(series, ets_params)
         forecast = blend(forecast, baselines.for_config(series.values(), config, params=params), config.blend,
                          config.quantiles)
-    return nonnegative_floor(forecast, series.values(), config) if floor else forecast
+    return settled(forecast, series.values(), config) if settle else forecast
 
 
-def nonnegative_floor(forecast: np.ndarray, histories: Iterable[np.ndarray], config: TrainConfig) -> np.ndarray:
-    """The forecasts (one row per history) of a model on the log scale floored at 0 for each
-    history with no negative value; others, and any model off the log scale, as they are."""
-    if config.transform != "log":
-        return forecast
-    floor = np.array([0.0 if values.min() >= 0 else -np.inf for values in histories])
-    return np.maximum(forecast, floor.reshape(-1, *[1] * (forecast.ndim - 1)))
+def settled(forecast: np.ndarray, histories: Iterable[np.ndarray], config: TrainConfig) -> np.ndarray:
+    """The forecasts (one row per history, quantiles too) with two rules for what no model can
+    know better, so that a forecast does not wander where every statistical forecast agrees:
+
+    - A constant history (a product no longer sold: all zeros) is forecast at its value, unless
+      the model reads covariates, which may move it. The network alone forecast a constant 250
+      at 248.9 to 250.0, and a series of zeros a few thousandths below zero.
+    - A model on the log scale (data with no negative value) forecasts no negative value for a
+      history with none, which a table of quantities may refuse; a history that went below zero
+      keeps its forecast as it is.
+    """
+    lowest, highest = (np.array(values) for values in zip(*((h.min(), h.max()) for h in histories)))
+    shape = (-1, *[1] * (forecast.ndim - 1))
+    if config.transform == "log":
+        forecast = np.maximum(forecast, np.where(lowest >= 0, 0.0, -np.inf).reshape(shape))
+    if not config.covariates:
+        forecast = np.where((lowest == highest).reshape(shape), lowest.reshape(shape), forecast)
+    return forecast
 
 
 def short_series_error(source: object, example: tuple[str, int], count: int, lookback: int,

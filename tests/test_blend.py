@@ -254,26 +254,27 @@ def test_guard_noise_is_two_standard_errors_of_the_window_differences_and_needs_
 
 
 @pytest.mark.parametrize("quantiles", [(), (0.1, 0.5, 0.9)])
-def test_a_series_never_below_zero_gets_no_negative_forecast_from_a_model_of_such_data(quantiles):
+def test_forecasts_settle_where_no_model_knows_better(quantiles):
     """A network whose outputs fall far below the window (as a near-zero series can): on the log
     scale of data with no negative value, a series with none in its history is forecast at 0,
-    not below; a series that went below zero, or a model without the log, keeps the forecast."""
-    from forecast_cli.pipeline import forecast_series
+    not below; a series that went below zero, or a model without the log, keeps the forecast. A
+    constant history is forecast at its value by any model, unless covariates may move it."""
+    from forecast_cli.pipeline import forecast_series, settled
     from forecast_cli.windows import fit_scaling
 
-    series = {"zeros": np.zeros(12), "dips": np.r_[np.full(11, 5.0), -1.0]}
+    series = {"rises": np.arange(12.0), "dips": np.r_[np.full(11, 5.0), -1.0], "flat": np.full(12, 7.0)}
     levels = max(1, len(quantiles))
 
     def far_below(inputs):
-        return np.full((len(inputs), 3 * levels), -9.0)
+        return np.full((len(inputs), 3 * levels), -50.0)
 
     for transform in ("log", "none"):
         config = TrainConfig(horizon=3, lookback=6, season=1, window_norm="last", blend=1.0, transform=transform,
                              scaling="mean", quantiles=quantiles)
         scalings = {uid: fit_scaling(v, transform == "log", "mean") for uid, v in series.items()}
         forecast = forecast_series(far_below, config, series, scalings)
-        assert forecast.shape[:2] == (2, 3)
-        if transform == "log":
-            assert (forecast[0] == 0.0).all() and (forecast[1] < 0).all()
-        else:
-            assert (forecast < 0).all()
+        assert forecast.shape[:2] == (3, 3) and (forecast[2] == 7.0).all() and (forecast[1] < 0).all()
+        assert (forecast[0] == 0.0).all() if transform == "log" else (forecast[0] < 0).all()
+    covariates = TrainConfig(horizon=3, lookback=6, season=1, window_norm="last", blend=1.0, transform="none",
+                             scaling="mean", quantiles=quantiles, past_covariates=("price",))
+    assert (settled(np.full((3, 3), -2.0), series.values(), covariates) == -2.0).all()
