@@ -29,7 +29,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import numpy as np
 import pandas as pd
@@ -39,7 +39,7 @@ from forecast_cli.blend import blend, point_forecast
 from forecast_cli.data import ID, TIME, Dataset
 from forecast_cli.errors import DataError
 from forecast_cli.output import Reporter, SilentReporter
-from forecast_cli.pipeline import Predictor, forecast_series, settled
+from forecast_cli.pipeline import Predictor, Prepared, forecast_series, settled
 from forecast_cli.windows import Covariates, Scaling, fit_scaling
 
 DEFAULT_LEVEL = 0.99
@@ -211,78 +211,175 @@ def detect(model_dir: str | Path | Predictor, data_path: str | Path, last: int |
     """
     reporter = reporter or SilentReporter()
     predictor = model_dir if isinstance(model_dir, Predictor) else Predictor(model_dir, engine)
-    config = predictor.manifest.config
-    last = config.horizon if last is None else last
     ready = predictor.prepare(data_path, reporter, as_of, skip_short)
-    series, source = ready.series, ready.dataset.source
-    quantiles = band_quantiles(config.quantiles, level)
-    per_series = 0 if quantiles else (calibration or default_calibration(len(series)))
-    need = config.lookback + last + (min(MIN_ERRORS, per_series) if per_series else 0)
-    short = {uid: len(v) for uid, v in series.items() if len(v) < need}
-    if short and not (skip_short and len(short) < len(series)):
-        uid, n = next(iter(short.items()))
-        errors = f" + {min(MIN_ERRORS, per_series)} to measure the model's one-step errors" if per_series else ""
-        raise DataError(
-            f"{source}: series {uid!r} has {n} values; checking its last {last} needs {need} (the model's "
-            f"lookback {config.lookback}{errors} + {last}); {len(short)} series are that short"
+    check = Checking.of(predictor.manifest.config, last, level, calibration, len(ready.series))
+    series, short = check.checkable(ready.series)
+    source = ready.dataset.source
+    if short:
+        example = next(iter(short.items()))
+        if not (skip_short and len(short) < len(ready.series)):
+            raise check.short_error(source, example, len(short), skip_short)
+        reporter.warn(check.short_warning(source, example, len(short)))
+    one_step = check.one_step(predictor, ready, series)
+    band = Band({}, None, {}, 0, {}, {})
+    if not check.quantiles:
+        measured = calibration_errors(one_step, series, check, reporter)
+        band = band_from(measured, predictor.manifest.config.season, level)
+    table = check.judge(one_step, series, band, ready.dataset)
+    return Detection(table=table, level=level, quantiles=check.quantiles, multiplier=band.multiplier,
+                     calibration=band.errors, correction=band.correction, dataset=ready.dataset,
+                     skipped=len(ready.skipped) + len(short))
+
+
+@dataclasses.dataclass(frozen=True)
+class Checking:
+    """How the series of one file are checked, set by the model and the flags (`Checking.of`):
+    the same for every part of a file checked on a cluster (`cluster_detect`)."""
+
+    config: Any  # the model's TrainConfig
+    last: int  # values checked per series
+    quantiles: tuple[float, float] | None  # the model's quantiles that make the band, if it has them
+    per_series: int  # calibration values per series (0 with a quantile band)
+
+    @classmethod
+    def of(cls, config: Any, last: int | None, level: float, calibration: int | None, n_series: int) -> Checking:
+        """The checking of a file of `n_series` series (after those shorter than the lookback)."""
+        quantiles = band_quantiles(config.quantiles, level)
+        per_series = 0 if quantiles else (calibration or default_calibration(n_series))
+        return cls(config, config.horizon if last is None else last, quantiles, per_series)
+
+    @property
+    def need(self) -> int:
+        """Values a series needs to be checked: the lookback, some one-step errors, the checked."""
+        return self.config.lookback + self.last + (min(MIN_ERRORS, self.per_series) if self.per_series else 0)
+
+    def checkable(self, series: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], dict[str, int]]:
+        """The series long enough to check, and the others' lengths by id."""
+        short = {uid: len(v) for uid, v in series.items() if len(v) < self.need}
+        return {uid: v for uid, v in series.items() if uid not in short}, short
+
+    def short_error(self, source: object, example: tuple[str, int], count: int, skip_short: bool) -> DataError:
+        """The error for `count` series too short to check, `example` one of them (id, values); with
+        `skip_short`, they are every series of the file."""
+        uid, n = example
+        errors = f" + {min(MIN_ERRORS, self.per_series)} to measure the model's one-step errors" if self.per_series else ""
+        return DataError(
+            f"{source}: series {uid!r} has {n} values; checking its last {self.last} needs {self.need} (the model's "
+            f"lookback {self.config.lookback}{errors} + {self.last}); {count} series are that short"
             + (", every one left in the file" if skip_short else "") + ". Give more history, or check fewer "
             "values with --last" + ("." if skip_short else "; or pass --skip-short to check the others.")
         )
-    if short:
-        uid, n = next(iter(short.items()))
-        reporter.warn(f"{source}: left out {len(short)} series too short to check (e.g. {uid!r}, {n} values of "
-                      f"{need}): --skip-short; they are not checked.")
-        series = {uid: values for uid, values in series.items() if uid not in short}
-    scalings = dict(ready.scalings)
-    for uid in (u for u in ready.new if u in series):  # a new series is scaled from its history before the checked values
-        scalings[uid] = fit_scaling(series[uid][:-last], config.transform == "log", config.scaling)
-    one_step = OneStep(predictor, scalings, ready.covariates, _ets_params(predictor, series, last))
 
-    band = Band({}, None, {}, 0, {}, {})
-    if not quantiles:
-        band = _calibrate(one_step, series, last, per_series, config, level, reporter)
+    def short_warning(self, source: object, example: tuple[str, int], count: int) -> str:
+        uid, n = example
+        return (f"{source}: left out {count} series too short to check (e.g. {uid!r}, {n} values of "
+                f"{self.need}): --skip-short; they are not checked.")
 
-    cleaned = {uid: values.copy() for uid, values in series.items()}
-    errors, raw = dict(band.model_errors), dict(band.model_forecasts)
-    for uid, values in series.items():  # quantile bands: no calibration, no correction
-        errors.setdefault(uid, np.full(len(values), np.nan))
-        raw.setdefault(uid, np.full(len(values), np.nan))
-    times = {uid: g[TIME].to_numpy()[-last:] for uid, g in ready.dataset.frame.groupby(ID, sort=True) if uid in series}
-    rows: dict[str, list[dict[str, Any]]] = {uid: [] for uid in series}
-    flagged_before: dict[str, bool] = {uid: False for uid in series}
-    lag_1 = band.correction.get(1, 0.0)
-    for k in range(last):
-        positions = {uid: len(v) - last + k for uid, v in series.items()}
-        pairs = [(uid, cleaned[uid][:t]) for uid, t in positions.items()]
-        # After a flagged value, also forecast from the history that keeps it: if the next value
-        # agrees with that forecast, the change was real (a level shift, a ramp the model was late
-        # for) and the history keeps it; otherwise it was a spike and stays replaced.
-        kept = [uid for uid in series if flagged_before[uid]]
-        pairs += [(uid, series[uid][:positions[uid]]) for uid in kept]
-        forecast = one_step(pairs)
-        alternative = dict(zip(kept, forecast[len(series):]))
-        for i, (uid, t) in enumerate(positions.items()):
-            value = float(series[uid][t])
-            shift = _correction(band.correction, errors[uid], t)
-            judged = _judge(forecast[i], value, shift, band, uid, config, quantiles)
-            if uid in alternative:
-                kept_error = series[uid][t - 1] - raw[uid][t - 1]
-                other = _judge(alternative[uid], value, shift + lag_1 * (kept_error - errors[uid][t - 1]), band, uid,
-                               config, quantiles)
-                if judged.anomaly and not other.anomaly:
-                    cleaned[uid][t - 1], errors[uid][t - 1], judged = series[uid][t - 1], kept_error, other
-            raw[uid][t] = judged.raw
-            flagged_before[uid] = judged.anomaly
-            if judged.anomaly:
-                cleaned[uid][t] = judged.point  # its expectation, for the next origins
-            errors[uid][t] = cleaned[uid][t] - judged.raw
-            rows[uid].append({ID: uid, TIME: times[uid][k], "actual": value, "forecast": judged.point,
-                              "lower": judged.lower, "upper": judged.upper, "score": judged.score,
-                              "anomaly": judged.anomaly})
-    table = pd.DataFrame([row for uid in series for row in rows[uid]], columns=list(COLUMNS))
-    return Detection(table=table, level=level, quantiles=quantiles, multiplier=band.multiplier,
-                     calibration=band.errors, correction=band.correction, dataset=ready.dataset,
-                     skipped=len(ready.skipped) + len(short))
+    def one_step(self, predictor: Predictor, ready: Prepared, series: dict[str, np.ndarray]) -> OneStep:
+        """The one-step forecaster of these series: a new series is scaled from its history
+        before the checked values."""
+        scalings = dict(ready.scalings)
+        for uid in (u for u in ready.new if u in series):
+            scalings[uid] = fit_scaling(series[uid][:-self.last], self.config.transform == "log", self.config.scaling)
+        return OneStep(predictor, scalings, ready.covariates, _ets_params(predictor, series, self.last))
+
+    def judge(self, one_step: OneStep, series: dict[str, np.ndarray], band: Band, dataset: Dataset) -> pd.DataFrame:
+        """Each series' last values judged against their one-step forecasts and the band: one row
+        per checked value (COLUMNS), series by series, oldest first."""
+        config, last, quantiles = self.config, self.last, self.quantiles
+        cleaned = {uid: values.copy() for uid, values in series.items()}
+        errors, raw = {}, {}
+        for uid, values in series.items():  # the calibration stretch's errors; NaN elsewhere (quantile bands: none)
+            errors[uid], raw[uid] = np.full(len(values), np.nan), np.full(len(values), np.nan)
+            if uid in band.model_errors:
+                start, span_errors = band.starts[uid], band.model_errors[uid]
+                errors[uid][start:start + len(span_errors)] = span_errors
+                raw[uid][start:start + len(span_errors)] = band.model_forecasts[uid]
+        times = {uid: g[TIME].to_numpy()[-last:] for uid, g in dataset.frame.groupby(ID, sort=True) if uid in series}
+        rows: dict[str, list[dict[str, Any]]] = {uid: [] for uid in series}
+        flagged_before: dict[str, bool] = {uid: False for uid in series}
+        lag_1 = band.correction.get(1, 0.0)
+        for k in range(last):
+            positions = {uid: len(v) - last + k for uid, v in series.items()}
+            pairs = [(uid, cleaned[uid][:t]) for uid, t in positions.items()]
+            # After a flagged value, also forecast from the history that keeps it: if the next value
+            # agrees with that forecast, the change was real (a level shift, a ramp the model was late
+            # for) and the history keeps it; otherwise it was a spike and stays replaced.
+            kept = [uid for uid in series if flagged_before[uid]]
+            pairs += [(uid, series[uid][:positions[uid]]) for uid in kept]
+            forecast = one_step(pairs)
+            alternative = dict(zip(kept, forecast[len(series):]))
+            for i, (uid, t) in enumerate(positions.items()):
+                value = float(series[uid][t])
+                shift = _correction(band.correction, errors[uid], t)
+                judged = _judge(forecast[i], value, shift, band, uid, config, quantiles)
+                if uid in alternative:
+                    kept_error = series[uid][t - 1] - raw[uid][t - 1]
+                    other = _judge(alternative[uid], value, shift + lag_1 * (kept_error - errors[uid][t - 1]), band,
+                                   uid, config, quantiles)
+                    if judged.anomaly and not other.anomaly:
+                        cleaned[uid][t - 1], errors[uid][t - 1], judged = series[uid][t - 1], kept_error, other
+                raw[uid][t] = judged.raw
+                flagged_before[uid] = judged.anomaly
+                if judged.anomaly:
+                    cleaned[uid][t] = judged.point  # its expectation, for the next origins
+                errors[uid][t] = cleaned[uid][t] - judged.raw
+                rows[uid].append({ID: uid, TIME: times[uid][k], "actual": value, "forecast": judged.point,
+                                  "lower": judged.lower, "upper": judged.upper, "score": judged.score,
+                                  "anomaly": judged.anomaly})
+        return pd.DataFrame([row for uid in series for row in rows[uid]], columns=list(COLUMNS))
+
+
+@dataclasses.dataclass(frozen=True)
+class Measured:
+    """The model's one-step errors on each series' calibration stretch (the values before the
+    checked ones), by series: where the stretch starts, its errors and forecasts, and the series'
+    largest absolute value (the scale of a series forecast exactly)."""
+
+    starts: dict[str, int]
+    errors: dict[str, np.ndarray]
+    forecasts: dict[str, np.ndarray]
+    scales: dict[str, float]
+
+    @property
+    def count(self) -> int:
+        return sum(len(e) for e in self.errors.values())
+
+
+def calibration_errors(one_step: OneStep, series: dict[str, np.ndarray], check: Checking,
+                       reporter: Reporter | None = None) -> Measured:
+    """The model's one-step errors on up to `check.per_series` values before the checked ones of
+    each series (after the lookback), each forecast from the values before it."""
+    pairs, spans = [], {}
+    for uid, values in series.items():
+        end = len(values) - check.last
+        spans[uid] = range(max(check.config.lookback, end - check.per_series), end)
+        pairs += [(uid, values[:t]) for t in spans[uid]]
+    if reporter is not None:
+        reporter.info(f"Measuring the model's one-step errors on {len(pairs)} values before the checked ones")
+    forecast = point_forecast(one_step(pairs, prefixes=True), check.config.quantiles)
+    starts, errors, forecasts, start = {}, {}, {}, 0
+    for uid, span in spans.items():
+        starts[uid], forecasts[uid] = span.start, forecast[start:start + len(span)]
+        errors[uid] = series[uid][span.start:span.stop] - forecasts[uid]
+        start += len(span)
+    return Measured(starts, errors, forecasts, {uid: float(np.max(np.abs(v))) for uid, v in series.items()})
+
+
+def band_from(measured: Measured, season: int, level: float) -> Band:
+    """The band from the calibration errors of every series (in the order of the file's series):
+    the error correction fitted to them; each series' typical corrected error and the pooled
+    multiplier at `level`."""
+    spans = {uid: range(len(e)) for uid, e in measured.errors.items()}
+    correction = fit_correction(measured.errors, spans, season)
+    typical, ratios = {}, []
+    for uid, span in spans.items():
+        errors = measured.errors[uid]
+        corrected = np.abs([errors[t] - _correction(correction, errors, t) for t in span[1:]])
+        typical[uid] = _typical_error(corrected, measured.scales[uid])
+        ratios.append(corrected / typical[uid])
+    multiplier = float(np.quantile(np.concatenate(ratios), level))
+    return Band(correction, multiplier, typical, measured.count, measured.errors, measured.forecasts, measured.starts)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -293,8 +390,17 @@ class Band:
     multiplier: float | None  # the band's half-width in typical errors
     typical: dict[str, float]  # each series' typical (median absolute) corrected one-step error
     errors: int  # one-step errors measured
-    model_errors: dict[str, np.ndarray]  # by series, per position: value - the model's forecast (NaN: none)
-    model_forecasts: dict[str, np.ndarray]  # by series, per position: the model's one-step forecast
+    model_errors: dict[str, np.ndarray]  # by series, on its calibration stretch: value - the model's forecast
+    model_forecasts: dict[str, np.ndarray]  # by series, on its calibration stretch: the model's one-step forecast
+    starts: dict[str, int] = dataclasses.field(default_factory=dict)  # where each series' stretch starts
+
+    def of(self, ids: Iterable[str]) -> Band:
+        """The band for some of the series (a part of the file, on a cluster)."""
+        ids = [uid for uid in ids if uid in self.typical]
+        return dataclasses.replace(self, typical={u: self.typical[u] for u in ids},
+                                   model_errors={u: self.model_errors[u] for u in ids},
+                                   model_forecasts={u: self.model_forecasts[u] for u in ids},
+                                   starts={u: self.starts[u] for u in ids})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -331,34 +437,6 @@ def _judge(forecast: np.ndarray, value: float, shift: float, band: Band, uid: st
     return Judged(raw, point, lower, upper, score, bool(abs(score) > 1.0))
 
 
-def _calibrate(one_step: OneStep, series: dict[str, np.ndarray], last: int, per_series: int, config, level: float,
-               reporter: Reporter) -> Band:
-    """The model's one-step errors on up to `per_series` values before the checked ones of each
-    series; the error correction fitted to them; each series' typical corrected error and the
-    pooled multiplier at `level`."""
-    pairs, spans = [], {}
-    for uid, values in series.items():
-        end = len(values) - last
-        spans[uid] = range(max(config.lookback, end - per_series), end)
-        pairs += [(uid, values[:t]) for t in spans[uid]]
-    reporter.info(f"Measuring the model's one-step errors on {len(pairs)} values before the checked ones")
-    forecast = point_forecast(one_step(pairs, prefixes=True), config.quantiles)
-    model_errors, model_forecasts, start = {}, {}, 0
-    for uid, span in spans.items():
-        model_forecasts[uid] = np.full(len(series[uid]), np.nan)
-        model_forecasts[uid][span.start:span.stop] = forecast[start:start + len(span)]
-        model_errors[uid] = series[uid] - model_forecasts[uid]
-        start += len(span)
-    correction = fit_correction(model_errors, spans, config.season)
-    typical, ratios = {}, []
-    for uid, span in spans.items():
-        corrected = np.abs([model_errors[uid][t] - _correction(correction, model_errors[uid], t) for t in span[1:]])
-        typical[uid] = _typical_error(corrected, series[uid])
-        ratios.append(corrected / typical[uid])
-    multiplier = float(np.quantile(np.concatenate(ratios), level))
-    return Band(correction, multiplier, typical, len(pairs), model_errors, model_forecasts)
-
-
 def fit_correction(errors: dict[str, np.ndarray], spans: dict[str, range], season: int) -> dict[int, float]:
     """How much of the one-step error one step back, and one season back, to add to a forecast:
     least squares of each error on those two, pooled over the series (one-step errors repeat: a
@@ -387,13 +465,14 @@ def fit_correction(errors: dict[str, np.ndarray], spans: dict[str, range], seaso
     return {}
 
 
-def _typical_error(errors: np.ndarray, values: np.ndarray) -> float:
+def _typical_error(errors: np.ndarray, scale: float) -> float:
     """A series' typical one-step error: the median absolute error (robust to an anomaly in the
-    calibration stretch), else the mean, else a hair above 0 for a series forecast exactly."""
+    calibration stretch), else the mean, else a hair above 0 for a series forecast exactly
+    (`scale`: its largest absolute value)."""
     for typical in (float(np.median(errors)), float(np.mean(errors))):
         if typical > 0:
             return typical
-    return float(np.finfo("float64").eps * max(1.0, float(np.max(np.abs(values)))))
+    return float(np.finfo("float64").eps * max(1.0, scale))
 
 
 def _score(value: float, point: float, lower: float, upper: float) -> float:
