@@ -65,8 +65,10 @@ def open_client(workers: int | None, address: str | None) -> Iterator[Any]:
         with client:
             yield client
         return
+    # The workers' own error logs stay quiet: a user's data error raised in a task ("Compute
+    # Failed" and its traceback) reaches this process and is said once, as `Error: ...`.
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
-                           silence_logs=logging.ERROR)
+                           silence_logs=logging.CRITICAL)
     with cluster, Client(cluster) as client:
         yield client
 

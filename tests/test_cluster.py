@@ -6,6 +6,8 @@ import contextlib
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +17,7 @@ from typer.testing import CliRunner
 
 from forecast_cli.cli import app
 from forecast_cli.errors import ExitCode
-from tests.conftest import TINY, make_long
+from tests.conftest import ROOT, TINY, make_long
 
 runner = CliRunner()
 pytestmark = pytest.mark.slow  # starts Dask worker processes
@@ -458,3 +460,51 @@ def test_skip_short_takes_a_part_of_only_new_series_and_fails_a_file_of_only_sho
     assert "20 series are that short, every one in the file" in errors["cluster"][0]
     assert errors["one"] == errors["cluster"]
     assert not (tmp_path / "none.csv").exists()
+
+
+def _spiked_parts(parted, tmp_path) -> Path:
+    """The parts with a spike in the last value of s13 (in the second part) and a new series of
+    5 values, too short to check, in a part of its own."""
+    parts = tmp_path / "parts"
+    shutil.copytree(parted / "parts", parts)
+    second = pd.read_parquet(parts / "part-1.parquet")
+    last = second.index[second["unique_id"] == "s13"][-1]
+    second.loc[last, "y"] *= 3
+    second.to_parquet(parts / "part-1.parquet", index=False)
+    first = pd.read_parquet(parts / "part-0.parquet")
+    first[first["unique_id"] == "s0"].tail(5).assign(unique_id="new").to_parquet(parts / "part-4.parquet", index=False)
+    return parts
+
+
+def test_detect_on_the_cluster_flags_what_one_process_flags(parted, scheduler, tmp_path):
+    """The band pools every series, so the cluster measures every part before judging any: the
+    same checked values, band and anomalies as one process, byte for byte, with the short series
+    left out alike (--skip-short) and the error alike without it."""
+    parts = _spiked_parts(parted, tmp_path)
+    out, summaries, stderr = {}, {}, {}
+    for where in ("one", "workers", "dask"):
+        flags = {"one": [], "workers": ["--workers", 2], "dask": ["--dask", scheduler[0]]}[where]
+        result = _invoke("detect", parted / "model", parts, "--output", tmp_path / f"{where}.csv", "--json",
+                         "--skip-short", "--last", 2, *flags)
+        out[where] = (tmp_path / f"{where}.csv").read_bytes()
+        summaries[where] = {k: v for k, v in json.loads(result.stdout).items() if k != "cluster"}
+        stderr[where] = [line for line in result.stderr.splitlines() if line.startswith(("Warning", "Band"))]
+    assert out["one"] == out["workers"] == out["dask"]
+    assert summaries["one"] == summaries["workers"] == summaries["dask"]
+    assert stderr["one"] == stderr["dask"]
+    summary = summaries["one"]
+    assert summary["series"] == 40 and summary["skipped"] == 1 and summary["checked"] == 80
+    assert "s13" in summary["series_with_anomalies"] and summary["calibration_errors"] > 0
+    for flags in ([], ["--workers", 2]):
+        # A real process: the workers of --workers write their logs to its stderr, which the
+        # test runner's stream does not see. The part's worker raised the error: said once, with
+        # no worker log or traceback around it.
+        failed = subprocess.run(
+            [sys.executable, "-m", "forecast_cli.cli", "detect", str(parted / "model"), str(parts), "--output",
+             str(tmp_path / "failed.csv"), "--quiet", *map(str, flags)], capture_output=True, text=True, cwd=ROOT)
+        assert failed.returncode == ExitCode.DATA, failed.stderr
+        assert failed.stderr.startswith("Error: ") and "series 'new' has 5 values" in failed.stderr
+        assert "Traceback" not in failed.stderr and "Compute Failed" not in failed.stderr, failed.stderr
+    refused = _invoke("detect", parted / "model", parts, "--workers", 2, "--plot", tmp_path / "p.png",
+                      code=ExitCode.USAGE)
+    assert "drop --workers/--dask to plot" in refused.stderr

@@ -1,0 +1,152 @@
+"""`forecast detect` on a Dask cluster: the values a one-process `detect` flags, found part by part.
+
+A value is judged against a band that pools every series (the error correction's shares and the
+band's width are fitted to the one-step errors of all of them), so no part can be judged before
+every part has been measured. Three rounds of one task per part, each reading its part with the
+same rules as one process (`Predictor.prepare`):
+
+1. survey: each part's series, the ones shorter than the lookback and the ones too short to
+   check; the file's count of series sets the calibration stretch (`detect.default_calibration`),
+   and a short series fails the run, or is left out, as in one process;
+2. calibration: each part's one-step errors on the values before the checked ones, pooled by the
+   driver in the order of the file's series into the band one process makes (`detect.band_from`);
+3. judging: each part's checked values against its share of the band; the driver puts the rows
+   in the order one process writes them (by series), so the output is the same, byte for byte.
+
+A model whose quantiles make the band has no calibration round. The driver holds what one process
+returns (one row per checked value) and the calibration errors (20 per series by default).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from forecast_cli.cluster import _predictor, cluster_errors, data_parts, output_order
+from forecast_cli.data import ID, source_name
+from forecast_cli.detect import COLUMNS, Band, Checking, Detection, Measured, band_from, calibration_errors
+from forecast_cli.output import Reporter
+
+
+@dataclasses.dataclass(frozen=True)
+class Survey:
+    """One part's series: ids (sorted), those left out as shorter than the lookback, and those
+    too short to check (a count and the first of them: id, values)."""
+
+    index: int
+    part: str
+    ids: np.ndarray
+    skipped: int
+    skipped_example: tuple[str, int] | None
+    short: int
+    short_example: tuple[str, int] | None
+
+
+def survey_part(model_dir: str, engine: str, as_of: str | None, skip_short: bool, check: Checking, index: int,
+                part: str) -> Survey:
+    """Run on a worker: round 1 (see the module's docstring)."""
+    ready = _predictor(model_dir, engine).prepare(part, None, as_of, skip_short, part=True)
+    series, short = check.checkable(ready.series)
+    return Survey(index, part, np.array(list(series), dtype=object), len(ready.skipped),
+                  next(iter(ready.skipped.items()), None), len(short), next(iter(short.items()), None))
+
+
+def _checked(model_dir: str, engine: str, as_of: str | None, skip_short: bool, check: Checking, part: str):
+    """A part read and made ready to check, as in one process: its series long enough to check
+    and their one-step forecaster."""
+    predictor = _predictor(model_dir, engine)
+    ready = predictor.prepare(part, None, as_of, skip_short, part=True)
+    series, _ = check.checkable(ready.series)
+    return ready, series, check.one_step(predictor, ready, series)
+
+
+def measure_part(model_dir: str, engine: str, as_of: str | None, skip_short: bool, check: Checking,
+                 part: str) -> Measured:
+    """Run on a worker: round 2, the part's calibration errors (none for a part whose every
+    series was left out as short)."""
+    _, series, one_step = _checked(model_dir, engine, as_of, skip_short, check, part)
+    return calibration_errors(one_step, series, check) if series else Measured({}, {}, {}, {})
+
+
+def judge_part(model_dir: str, engine: str, as_of: str | None, skip_short: bool, check: Checking, band: Band,
+               part: str) -> pd.DataFrame:
+    """Run on a worker: round 3, the part's checked values judged against its share of the band."""
+    ready, series, one_step = _checked(model_dir, engine, as_of, skip_short, check, part)
+    return check.judge(one_step, series, band, ready.dataset) if series else pd.DataFrame(columns=list(COLUMNS))
+
+
+def detect_on_cluster(client: Any, model_dir: Path, data: Path, config: Any, last: int | None, level: float,
+                      calibration: int | None, engine: str, as_of: str | None, reporter: Reporter,
+                      skip_short: bool = False) -> Detection:
+    """`detect.detect` with one task per part of `data` in each round: the same rows and band."""
+    from forecast_cli.pipeline import short_series_error
+
+    parts = data_parts(data)
+    if len(parts) == 1:
+        reporter.info(f"{data} is one part, so one worker checks it all; write the data as several Parquet parts "
+                      "(partitioned by series) to use every worker.")
+    source = source_name(data)
+    common = [str(model_dir.resolve()), engine, as_of, skip_short]
+    paths = [str(p.resolve()) for p in parts]
+    # The series that need checking do not depend on the file's count of series (a series needs
+    # 10 calibration errors, or none with a quantile band), so the survey can use any count.
+    surveyed = Checking.of(config, last, level, calibration, 1)
+    surveys = _each_part(client, "the survey of the parts", survey_part, common, [surveyed], range(len(parts)), paths)
+    output_order(surveys)  # a series in two parts is refused before anything is measured
+    counted = sum(len(s.ids) + s.short for s in surveys)
+    skipped = sum(s.skipped for s in surveys)
+    if skip_short and not counted:
+        raise short_series_error(source, _first(s.skipped_example for s in surveys), skipped, config.lookback, True)
+    if skipped:
+        uid, n = _first(s.skipped_example for s in surveys)
+        reporter.warn(f"{source}: left out {skipped} series shorter than the model's lookback of {config.lookback} "
+                      f"(e.g. {uid!r}, {n} values): --skip-short.")
+    check = Checking.of(config, last, level, calibration, counted)
+    short = sum(s.short for s in surveys)
+    if short:
+        example = _first(s.short_example for s in surveys)
+        if not (skip_short and short < counted):
+            raise check.short_error(source, example, short, skip_short)
+        reporter.warn(check.short_warning(source, example, short))
+    band = Band({}, None, {}, 0, {}, {})
+    if not check.quantiles:
+        measured = _each_part(client, "the calibration of the parts", measure_part, common, [check], paths)
+        merged = _merged(measured)
+        reporter.info(f"Measuring the model's one-step errors on {merged.count} values before the checked ones")
+        band = band_from(merged, config.season, level)
+    shares = [band.of(s.ids) for s in surveys]
+    tables = _each_part(client, "the parts", judge_part, common, [check], shares, paths)
+    table = pd.concat([t for t in tables if len(t)], ignore_index=True)
+    table = table.sort_values(ID, kind="stable").reset_index(drop=True)
+    return Detection(table=table, level=level, quantiles=check.quantiles, multiplier=band.multiplier,
+                     calibration=band.errors, correction=band.correction, dataset=None, skipped=skipped + short)
+
+
+def _each_part(client: Any, what: str, fn: Callable[..., Any], common: list[Any], *per_part: Any) -> list[Any]:
+    """`fn(*common, *per-part arguments)` for each part on the cluster, the results in part order.
+    A one-item list in `per_part` is the same for every part."""
+    n = max(len(p) for p in per_part)
+    columns = [[value] * n for value in common] + [list(p) * n if len(p) == 1 else list(p) for p in per_part]
+    futures = client.map(fn, *columns, pure=False)
+    with cluster_errors(what, futures, client):
+        return [future.result() for future in futures]
+
+
+def _first(examples: Any) -> tuple[str, int]:
+    """The example of the series first in the file's order (by id) among the parts' examples."""
+    return min((e for e in examples if e is not None), key=lambda e: str(e[0]))
+
+
+def _merged(measured: list[Measured]) -> Measured:
+    """The parts' calibration errors as one file's, in its order of series (by id), so that the
+    band is fitted to the same errors in the same order as in one process."""
+    merged = Measured({}, {}, {}, {})
+    for part in measured:
+        for field in dataclasses.fields(Measured):
+            getattr(merged, field.name).update(getattr(part, field.name))
+    order = sorted(merged.errors, key=str)
+    return Measured(*({uid: getattr(merged, f.name)[uid] for uid in order} for f in dataclasses.fields(Measured)))
