@@ -22,8 +22,13 @@ fits and forecasts that `train --workers` spreads over the cluster (`baselines.f
 with `--pool`, on a process pool of that many processes (`pool.local_mapper`, what `train` uses
 without the cluster flags).
 
+`--detect` measures instead `forecast detect` (defaults: the last 48 values checked, the band
+from 20 calibration errors a series) on the same parts with each `--workers` count (0: without
+the cluster flags, one process), and whether every output is the same bytes.
+
 Usage:
     python bench/scale.py [--series 1000000] [--parts 40] [--length 72] [--workers 1,2] [--label scale]
+    python bench/scale.py --detect --series 50000 --parts 10 --workers 0,1,2 [--label scale-detect]
     python bench/scale.py --fits 100000 [--workers 1,2] [--pool] [--label scale-fits]
     python bench/scale.py --train 10000,100000 --workers 0,2 [--label scale-train]
 """
@@ -118,6 +123,16 @@ def predict(model: Path, parts: Path, out: Path, workers: int, cwd: Path) -> dic
             "rows": summary["files"][0]["rows"], "driver_peak_gb": driver, "worker_peak_gb": workers_gb}
 
 
+def detect(model: Path, parts: Path, out: Path, workers: int, cwd: Path) -> dict:
+    cluster = ["--workers", str(workers)] if workers else []
+    cmd = [FORECAST, "detect", str(model), str(parts), "--output", str(out), *cluster, "--json", "--quiet"]
+    seconds, stdout, driver, workers_gb = measured(cmd, cwd, workers)
+    summary = json.loads(stdout)
+    return {"workers": workers, "seconds": round(seconds, 1), "series": summary["series"],
+            "checked": summary["checked"], "anomalies": summary["anomalies"], "driver_peak_gb": driver,
+            "worker_peak_gb": workers_gb}
+
+
 def train(counts: list[int], worker_counts: list[int], base: Path, code: Path) -> None:
     """`forecast train --horizon 24` on Parquet parts of N monthly series (150 to 300 values,
     `train_speed.make_series`, 20 parts), with each worker count (0: no cluster flags, the data
@@ -194,6 +209,7 @@ def main() -> None:
     parser.add_argument("--fits", type=int, default=None)
     parser.add_argument("--pool", action="store_true", help="with --fits: a local process pool, not a Dask cluster")
     parser.add_argument("--train", default=None, help="series counts to train on from parts, e.g. 10000,100000")
+    parser.add_argument("--detect", action="store_true", help="measure detect instead of predict (workers 0: one process)")
     args = parser.parse_args()
     base = ROOT / "bench" / "runs" / args.label
     code = freeze(base)
@@ -215,11 +231,12 @@ def main() -> None:
         subprocess.run([FORECAST, "train", str(sample), "--horizon", str(HORIZON), "--lookback", "48", "--epochs", "2",
                         "--out", str(model), "--quiet"], check=True, cwd=base)
     rows = []
+    command, name = (detect, "detect") if args.detect else (predict, "forecast")
     for workers in [int(w) for w in args.workers.split(",")]:
-        out = base / f"forecast-w{workers}.parquet"
-        rows.append(predict(model, data, out, workers, base))
+        out = base / f"{name}-w{workers}.parquet"
+        rows.append(command(model, data, out, workers, base))
         print(json.dumps(rows[-1]), flush=True)
-    outputs = [(base / f"forecast-w{r['workers']}.parquet").read_bytes() for r in rows]
+    outputs = [(base / f"{name}-w{r['workers']}.parquet").read_bytes() for r in rows]
     same = all(o == outputs[0] for o in outputs)
     one = next((r for r in rows if r["workers"] == 1), None)
     for r in rows:

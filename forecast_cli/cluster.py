@@ -29,7 +29,7 @@ import shutil
 import time
 import warnings
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -156,7 +156,7 @@ class PartResult:
 _PREDICTORS: dict[tuple[str, str, str], Any] = {}  # per worker process: each model loaded once
 
 
-def _predictor(model_dir: str, engine: str) -> Any:
+def worker_predictor(model_dir: str, engine: str) -> Any:
     """The worker's loaded model, kept for the process's life; a model directory trained again
     (another manifest) is loaded again."""
     from forecast_cli.manifest import MANIFEST
@@ -179,7 +179,7 @@ def forecast_part(model_dir: str, engine: str, as_of: str | None, skip_short: bo
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    predictor = _predictor(model_dir, engine)
+    predictor = worker_predictor(model_dir, engine)
     ready = predictor.prepare(part, None, as_of, skip_short, part=True)
     frame = predictor.forecast_prepared(ready)
     horizon = predictor.manifest.config.horizon
@@ -244,8 +244,7 @@ def predict_on_cluster(client: Any, model_dir: Path, engine: str, as_of: str | N
         order = output_order(results)
         skipped = sum(r.skipped for r in results)
         if skip_short and not len(order):
-            example = next(r.short for r in results if r.short is not None)
-            raise short_series_error(path, example, skipped, config.lookback, True)
+            raise short_series_error(path, first_example(r.short for r in results), skipped, config.lookback, True)
         with atomic_open(target) as fh:
             join_parts(results, outs, order, config.horizon, target, fh)
         if skipped:
@@ -263,6 +262,12 @@ def predict_on_cluster(client: Any, model_dir: Path, engine: str, as_of: str | N
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def first_example(examples: Iterable[tuple[str, int] | None]) -> tuple[str, int]:
+    """Among the parts' examples of a kind of series (id, values; None for a part with none), the
+    one a one-process run names: the first in the file's order of series (by id)."""
+    return min((e for e in examples if e is not None), key=lambda e: str(e[0]))
+
+
 def output_order(results: list[PartResult]) -> pd.DataFrame:
     """Every series with the part and position its forecast is at, in the order a one-process
     predict writes them (sorted by id); a series in two parts is a data error."""
@@ -278,7 +283,7 @@ def output_order(results: list[PartResult]) -> pd.DataFrame:
         raise DataError(
             f"series {uid!r} is in more than one part ({found[0]} and {found[1]}; "
             f"{int(twice.sum())} rows of the order in all): a series must lie in one part to be "
-            "forecast on a cluster. Write the data partitioned by unique_id, or predict without --workers/--dask."
+            "read on a cluster. Write the data partitioned by unique_id, or run without --workers/--dask."
         )
     return order.sort_values(ID, kind="stable").reset_index(drop=True)
 

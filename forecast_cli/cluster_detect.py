@@ -26,7 +26,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from forecast_cli.cluster import _predictor, cluster_errors, data_parts, output_order
+from forecast_cli.cluster import cluster_errors, data_parts, first_example, output_order, worker_predictor
 from forecast_cli.data import ID, source_name
 from forecast_cli.detect import COLUMNS, Band, Checking, Detection, Measured, band_from, calibration_errors
 from forecast_cli.output import Reporter
@@ -49,7 +49,7 @@ class Survey:
 def survey_part(model_dir: str, engine: str, as_of: str | None, skip_short: bool, check: Checking, index: int,
                 part: str) -> Survey:
     """Run on a worker: round 1 (see the module's docstring)."""
-    ready = _predictor(model_dir, engine).prepare(part, None, as_of, skip_short, part=True)
+    ready = worker_predictor(model_dir, engine).prepare(part, None, as_of, skip_short, part=True)
     series, short = check.checkable(ready.series)
     return Survey(index, part, np.array(list(series), dtype=object), len(ready.skipped),
                   next(iter(ready.skipped.items()), None), len(short), next(iter(short.items()), None))
@@ -58,7 +58,7 @@ def survey_part(model_dir: str, engine: str, as_of: str | None, skip_short: bool
 def _checked(model_dir: str, engine: str, as_of: str | None, skip_short: bool, check: Checking, part: str):
     """A part read and made ready to check, as in one process: its series long enough to check
     and their one-step forecaster."""
-    predictor = _predictor(model_dir, engine)
+    predictor = worker_predictor(model_dir, engine)
     ready = predictor.prepare(part, None, as_of, skip_short, part=True)
     series, _ = check.checkable(ready.series)
     return ready, series, check.one_step(predictor, ready, series)
@@ -100,15 +100,15 @@ def detect_on_cluster(client: Any, model_dir: Path, data: Path, config: Any, las
     counted = sum(len(s.ids) + s.short for s in surveys)
     skipped = sum(s.skipped for s in surveys)
     if skip_short and not counted:
-        raise short_series_error(source, _first(s.skipped_example for s in surveys), skipped, config.lookback, True)
+        raise short_series_error(source, first_example(s.skipped_example for s in surveys), skipped, config.lookback, True)
     if skipped:
-        uid, n = _first(s.skipped_example for s in surveys)
+        uid, n = first_example(s.skipped_example for s in surveys)
         reporter.warn(f"{source}: left out {skipped} series shorter than the model's lookback of {config.lookback} "
                       f"(e.g. {uid!r}, {n} values): --skip-short.")
     check = Checking.of(config, last, level, calibration, counted)
     short = sum(s.short for s in surveys)
     if short:
-        example = _first(s.short_example for s in surveys)
+        example = first_example(s.short_example for s in surveys)
         if not (skip_short and short < counted):
             raise check.short_error(source, example, short, skip_short)
         reporter.warn(check.short_warning(source, example, short))
@@ -134,11 +134,6 @@ def _each_part(client: Any, what: str, fn: Callable[..., Any], common: list[Any]
     futures = client.map(fn, *columns, pure=False)
     with cluster_errors(what, futures, client):
         return [future.result() for future in futures]
-
-
-def _first(examples: Any) -> tuple[str, int]:
-    """The example of the series first in the file's order (by id) among the parts' examples."""
-    return min((e for e in examples if e is not None), key=lambda e: str(e[0]))
 
 
 def _merged(measured: list[Measured]) -> Measured:
