@@ -207,6 +207,13 @@ def check_agree(surveys: list[Survey]) -> Survey:
                 f"{s.part}: its columns ({', '.join(s.columns.all_columns)}) differ from the first part's "
                 f"({', '.join(first.columns.all_columns)}). Every part needs the same columns."
             )
+        if s.columns.day_first != first.columns.day_first:
+            orders = {True: "the day first", False: "the month first", None: "no day-month dates"}
+            raise DataError(
+                f"{s.part} reads its dates with {orders[s.columns.day_first]} but {first.part} with "
+                f"{orders[first.columns.day_first]}: each part's order is found from its own values. Write the "
+                "dates as YYYY-MM-DD (or as dates in Parquet), or train without --workers/--dask."
+            )
         if s.columns != first.columns and (s.columns.series or first.columns.series):
             raise DataError(
                 f"{s.part} reads as {s.columns.roles()} but {first.part} as {first.columns.roles()}: with --wide each "

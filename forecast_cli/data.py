@@ -97,6 +97,9 @@ class Columns:
     all_columns: tuple[str, ...]
     # Left out of a manifest when empty, so that a long file's model directory reads as before.
     series: tuple[str, ...] = dataclasses.field(default=(), metadata={"omit": ()})
+    # Dates written with the day and month before the year: True if read with the day first, as
+    # later files are read then (`_day_month_order`); None for other times (and left out).
+    day_first: bool | None = dataclasses.field(default=None, metadata={"omit": None})
 
     @property
     def used(self) -> tuple[str, ...]:
@@ -562,7 +565,7 @@ def detect_columns(
     Example:
         >>> raw = pd.DataFrame({"date": ["2016-07-01 00:00"], "HUFL": ["5.827"], "OT": ["30.531"]})
         >>> detect_columns(raw, "data.csv", target_col="OT")
-        Columns(time_col='date', target_col='OT', id_col=None, all_columns=('date', 'HUFL', 'OT'), series=())
+        Columns(time_col='date', target_col='OT', id_col=None, all_columns=('date', 'HUFL', 'OT'), series=(), day_first=None)
     """
     columns = list(frame.columns)
     named = {"--time-col": time_col, "--target-col": target_col, "--id-col": id_col}
@@ -758,13 +761,16 @@ def load_series(
         raw = with_decimal_points(raw)
     if thousands_comma:
         raw = without_thousands_commas(raw)
+    detected = columns is None
     if columns is None:
         columns = detect_columns(raw, source, time_col, target_col, id_col, wide)
     elif columns.series:
         columns = _later_wide_columns(raw, columns, source)
     else:
         check_columns(raw, columns, source)
-    times, time_kind, time_note = _parse_time(raw[columns.time_col], source, columns.time_col)
+    times, time_kind, time_note = _parse_time(raw[columns.time_col], source, columns.time_col, columns.day_first)
+    if detected:  # the order day-month dates were read in, for the files read by this file's model
+        columns = dataclasses.replace(columns, day_first=day_first_of(time_note))
     if expect_time_kind is not None and time_kind != expect_time_kind:
         kinds = {"datetime": "dates", "integer": "integer steps"}
         raise DataError(
@@ -959,7 +965,7 @@ def _later_wide_columns(raw: pd.DataFrame, columns: Columns, source: str) -> Col
             f"was trained on (--wide; columns: {listed(tuple(have))}). Give the file with its time column "
             f"{columns.time_col!r} and a column of values per series."
         )
-    return _wide_columns(raw, source, columns.time_col, None, None)
+    return dataclasses.replace(_wide_columns(raw, source, columns.time_col, None, None), day_first=columns.day_first)
 
 
 def check_columns(raw: pd.DataFrame, columns: Columns, source: str) -> None:
@@ -979,7 +985,7 @@ def check_columns(raw: pd.DataFrame, columns: Columns, source: str) -> None:
         )
 
 
-def _parse_time(col: pd.Series, source: str, name: str) -> tuple[pd.Series, str, str]:
+def _parse_time(col: pd.Series, source: str, name: str, day_first: bool | None = None) -> tuple[pd.Series, str, str]:
     """The time column parsed: (times, "datetime" or "integer", a note on how times with UTC
     offsets, dates with the day and month first, or ISO weeks were read, else "")."""
     if _numbers(col) and pd.api.types.is_integer_dtype(col.dtype):
@@ -1028,7 +1034,7 @@ def _parse_time(col: pd.Series, source: str, name: str) -> tuple[pd.Series, str,
         named = _named_periods(text)
         if named is not None:
             return named
-        ordered = _day_month_order(text, source, name)
+        ordered = _day_month_order(text, source, name, day_first)
         if ordered is not None:
             return ordered
         try:
@@ -1136,13 +1142,16 @@ def _iso_week_error(value: str) -> bool:
 _DAY_MONTH_YEAR = r"^(\d{1,2})([./-])(\d{1,2})[./-](?:\d{4}|\d{2})(?:[ T]\d.*)?$"
 
 
-def _day_month_order(text: pd.Series, source: str = "", name: str = "") -> tuple[pd.Series, str, str] | None:
+def _day_month_order(text: pd.Series, source: str = "", name: str = "",
+                     day_first: bool | None = None) -> tuple[pd.Series, str, str] | None:
     """Dates with the day and month before the year, read in one order for the whole column
-    (None for other dates). The order is the one the values allow (a first field above 12 is a
-    day; a second one, a month), else the one that gives a regular series of one frequency,
-    else the custom of the separator: the day first with `.` and `-` (31.12.2023, 31-12-2023),
-    the month first with `/` (12/31/2023). Parsed value by value, each date could take its own
-    order, and a year of monthly dates become days in January.
+    (None for other dates). The order is `day_first` where a model gives it (the order its
+    training file was read in: a later file of the first days of a month allows both), else the
+    one the values allow (a first field above 12 is a day; a second one, a month), else the one
+    that gives a regular series of one frequency, else the custom of the separator: the day
+    first with `.` and `-` (31.12.2023, 31-12-2023), the month first with `/` (12/31/2023).
+    Parsed value by value, each date could take its own order, and a year of monthly dates
+    become days in January.
 
     Example:
         >>> _day_month_order(pd.Series(["01.02.2024", "01.03.2024"]))[0].tolist()
@@ -1157,7 +1166,19 @@ def _day_month_order(text: pd.Series, source: str = "", name: str = "") -> tuple
         raise DataError(f"{source}: the time column {name!r} has dates with the day first (line {_line(text, day)}: "
                         f"{text.iloc[day]!r}) and with the month first (line {_line(text, month)}: {text.iloc[month]!r}). "
                         "Write them in one order, best as YYYY-MM-DD.")
-    if (first > 12).any() or (second > 12).any():
+    if day_first is not None:
+        other = (second if day_first else first) > 12
+        if other.any():
+            row = int(np.argmax(other.to_numpy()))
+            raise DataError(
+                f"{source}, line {_line(text, row)}: {text.iloc[row]!r} in the time column {name!r} has the "
+                f"{'month' if day_first else 'day'} first, but the model read its training dates with the "
+                f"{'day' if day_first else 'month'} first. Write the dates in one order (best YYYY-MM-DD) and "
+                "retrain, or give them in the model's order."
+            )
+        why = "as the model's training dates"
+        read = {day_first: _in_order(text, day_first)}
+    elif (first > 12).any() or (second > 12).any():
         day_first, why = bool((first > 12).any()), "the only order every value allows"
         read = {day_first: _in_order(text, day_first)}
     else:
@@ -1168,8 +1189,15 @@ def _day_month_order(text: pd.Series, source: str = "", name: str = "") -> tuple
         else:
             day_first = fields[1].iloc[0] != "/"
             why = f"the custom with '{fields[1].iloc[0]}'; write YYYY-MM-DD dates if that is wrong"
-    note = f"dates read {'day' if day_first else 'month'} first ({why})"
-    return read[day_first], "datetime", note
+    return read[day_first], "datetime", f"{DAY_FIRST_NOTE if day_first else MONTH_FIRST_NOTE} ({why})"
+
+
+DAY_FIRST_NOTE, MONTH_FIRST_NOTE = "dates read day first", "dates read month first"
+
+
+def day_first_of(note: str) -> bool | None:
+    """The order `_day_month_order` read dates in, from its note (None: no day-month dates)."""
+    return True if note.startswith(DAY_FIRST_NOTE) else False if note.startswith(MONTH_FIRST_NOTE) else None
 
 
 def _regular(times: pd.Series) -> bool:

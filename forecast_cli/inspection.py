@@ -52,7 +52,7 @@ def describe(model_dir: str | Path) -> dict[str, Any]:
             "season": manifest.season,
             "columns": {"time_col": manifest.columns.time_col, "target_col": manifest.columns.target_col,
                         "id_col": manifest.columns.id_col, "all_columns": list(manifest.columns.all_columns),
-                        "series": list(manifest.columns.series)},
+                        "series": list(manifest.columns.series), "day_first": manifest.columns.day_first},
             "covariates": list(cfg.covariates),
         },
         "forecast": {
@@ -84,6 +84,8 @@ def lines(summary: dict[str, Any]) -> list[str]:
         f"trained on {on['source']} (sha256 {str(on['sha256'])[:12]}...): {on['series']} series; {when}; season {on['season']}"
         + (f" (statistical partner: {fc['partner_season']})" if fc["partner_season"] != on["season"] else ""),
         f"columns    {_columns(on['columns']).roles()}" + (" (wide: one column per series)" if on["columns"]["series"] else "")
+        + {True: "; dates day first (31/12/2023)", False: "; dates month first (12/31/2023)"}.get(
+            on["columns"].get("day_first"), "")
         + ("; numbers with a decimal comma (1.234,5)" if summary["config"].get("decimal_comma") else "")
         + ("; numbers with commas between thousands (1,234.5)" if summary["config"].get("thousands_comma") else "")
         + (f"; text in {summary['config']['encoding']}" if "encoding" in summary["config"] else "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -314,6 +315,31 @@ def test_a_model_trained_with_commas_between_thousands_reads_later_files_so(tmp_
                                "--decimal-comma", "--out", str(tmp_path / "both")])
     assert both.exit_code == ExitCode.USAGE and "cannot both be given" in both.stderr
     assert not (tmp_path / "both").exists()
+
+
+def test_a_model_reads_later_dates_in_the_day_month_order_of_its_training_dates(tmp_path):
+    """31/12/2023 can only be read with the day first; a later file of the first twelve days of
+    January (01/01/2024 to 12/01/2024) reads as well as the first of twelve months, the custom of
+    `/`. The model records the order and reads later files in it: a daily forecast, not "12 rows
+    spread over 336 steps"; a later date in the other order is refused, naming its line."""
+    days = pd.date_range("2023-10-01", "2024-01-12", freq="D")
+    frame = pd.DataFrame({"date": days.strftime("%d/%m/%Y"), "sales": 100 + np.arange(len(days)) % 7 * 3.0})
+    frame.to_csv(tmp_path / "uk.csv", index=False)
+    frame.tail(12).to_csv(tmp_path / "january.csv", index=False)
+    trained = runner.invoke(app, ["train", str(tmp_path / "uk.csv"), "--horizon", "3", *TINY, "--lookback", "8",
+                                  "--out", str(tmp_path / "model"), "--quiet"])
+    assert trained.exit_code == 0, trained.output
+    assert json.loads((tmp_path / "model" / "manifest.json").read_text())["columns"]["day_first"] is True
+    assert "dates day first (31/12/2023)" in runner.invoke(app, ["inspect", str(tmp_path / "model")]).stderr
+    forecast = runner.invoke(app, ["predict", str(tmp_path / "model"), str(tmp_path / "january.csv")])
+    assert forecast.exit_code == 0, forecast.output
+    assert pd.read_csv(io.StringIO(forecast.stdout))["ds"].tolist() == ["2024-01-13", "2024-01-14", "2024-01-15"]
+    assert "dates read day first (as the model's training dates)" in forecast.stderr
+    pd.concat([frame.tail(12), pd.DataFrame({"date": ["01/13/2024"], "sales": [1.0]})]).to_csv(
+        tmp_path / "mixed.csv", index=False)
+    refused = runner.invoke(app, ["predict", str(tmp_path / "model"), str(tmp_path / "mixed.csv")])
+    assert refused.exit_code == ExitCode.DATA and "line 14: '01/13/2024' in the time column 'date' has the month " \
+        "first, but the model read its training dates with the day first" in refused.stderr
 
 
 def test_a_model_trained_on_a_cp1252_file_reads_later_files_so(tmp_path):

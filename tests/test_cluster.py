@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from forecast_cli.cli import app
-from forecast_cli.errors import ExitCode
+from forecast_cli.errors import DataError, ExitCode
 from tests.conftest import ROOT, TINY, make_long
 
 runner = CliRunner()
@@ -508,3 +508,24 @@ def test_detect_on_the_cluster_flags_what_one_process_flags(parted, scheduler, t
     refused = _invoke("detect", parted / "model", parts, "--workers", 2, "--plot", tmp_path / "p.png",
                       code=ExitCode.USAGE)
     assert "drop --workers/--dask to plot" in refused.stderr
+
+
+def test_parts_that_read_their_dates_in_different_orders_are_refused(tmp_path):
+    """Each part's day-month order is found from its own values: 25/12/2023 has the day first,
+    while a part of 01/01/2024 to 12/01/2024 reads with the month first too (the first of twelve
+    months, the custom of `/`). Training on such parts is refused, naming both, where the second
+    part's days had become months."""
+    from forecast_cli.cluster_train import check_agree, survey_part
+    from forecast_cli.config import TrainConfig
+    from forecast_cli.pipeline import ColumnOptions
+
+    days = {"a": pd.date_range("2023-12-20", "2024-01-10"), "b": pd.date_range("2024-01-01", "2024-01-12")}
+    for name, dates in days.items():
+        pd.DataFrame({"unique_id": name, "ds": dates.strftime("%d/%m/%Y"), "y": 1.0 + np.arange(len(dates))}).to_csv(
+            tmp_path / f"{name}.csv", index=False)
+    config = TrainConfig(horizon=2, lookback=4)
+    surveys = [survey_part(str(tmp_path / f"{name}.csv"), config, ColumnOptions()) for name in days]
+    assert [s.columns.day_first for s in surveys] == [True, False]
+    with pytest.raises(DataError, match=r"b\.csv reads its dates with the month first but .*a\.csv with the day "
+                                        r"first: each part's order is found from its own values"):
+        check_agree(surveys)
