@@ -8,7 +8,7 @@ import glob
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from forecast_cli.atomic import atomic_write_bytes
 from forecast_cli.errors import ForecastError, LockTimeoutError, OutputError, UsageError
@@ -79,6 +79,31 @@ def check_distinct(inputs: list[Path], targets: list[Path]) -> None:
             raise UsageError(f"{first[target]} and {source} would both write {target}. "
                              "Forecast them with separate --output-dir folders, or rename one.")
         first[target] = source
+
+
+def check_not_inputs(inputs: list[Path], outputs: list[Path | None], flag: str, patterns: Sequence[str] = ()) -> None:
+    """Refuse an output that is one of the inputs (`predict model data.csv --output data.csv`
+    replaced the data with its forecast), lies inside an input folder of Parquet parts, or
+    matches an input glob pattern (`'incoming/*.csv' --output-dir incoming`): the next run would
+    read it as data."""
+    import fnmatch
+    import os
+
+    from forecast_cli.data import STDIN
+
+    for output in (o for o in outputs if o is not None):
+        for pattern in patterns:
+            if fnmatch.fnmatch(os.path.normpath(output), os.path.normpath(pattern)):
+                raise UsageError(f"{output} ({flag}) matches the input pattern {pattern!r}: the next run would read it "
+                                 f"as data. Give a {flag} the pattern does not match.")
+        where = output.resolve()
+        for source in (s for s in inputs if str(s) != STDIN):
+            if where == source.resolve():
+                raise UsageError(f"{output} ({flag}) is the input {source}: its data would be replaced by what is "
+                                 f"made from it. Give another {flag}.")
+            if source.is_dir() and where.is_relative_to(source.resolve()):
+                raise UsageError(f"{output} ({flag}) is inside the input folder {source}: the next run would read it "
+                                 f"as one of its parts. Give a {flag} outside it.")
 
 
 def make_output_dir(folder: Path) -> None:

@@ -140,3 +140,28 @@ def test_series_that_end_early_are_named_with_how_many_and_integer_steps_are_not
                              "the latest at 2024-03-01). Their latest values may not have arrived."]
     assert warn_late("sales.csv", ids[:1], starts[:1], reporter) == 0
     assert warn_late("steps.csv", ids, np.array([40, 12, 40, 7]), reporter) == 0 and len(reporter.seen) == 1
+
+
+def test_an_output_that_would_replace_or_be_read_as_the_data_is_refused(trained_model, tmp_path):
+    """`--output data.csv` replaced the data with its forecast; an output inside a folder of
+    Parquet parts, or matching the input pattern, is read as data by the next run. Each is a
+    usage error (exit 2) naming both, and the data is left as it was."""
+    model_dir, data = trained_model
+    copy = tmp_path / "data.csv"
+    copy.write_bytes(data.read_bytes())
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    pd.read_csv(data).assign(ds=lambda f: pd.to_datetime(f["ds"])).to_parquet(parts / "part-0.parquet")
+    cases = [
+        (["predict", str(model_dir), str(copy), "--output", str(copy)], "is the input"),
+        (["predict", str(model_dir), str(copy), "--output", "x.csv", "--plot", str(copy)], "(--plot) is the input"),
+        (["detect", str(model_dir), str(copy), "--output", str(copy)], "is the input"),
+        (["predict", str(model_dir), str(parts), "--output", str(parts / "forecast.parquet")], "inside the input folder"),
+        (["predict", str(model_dir), f"{tmp_path}/*.csv", "--output-dir", str(tmp_path)], "matches the input pattern"),
+        (["backtest", str(tmp_path / "folds.csv"), "--output-dir", str(tmp_path)], "is the input"),
+    ]
+    (tmp_path / "folds.csv").write_bytes(data.read_bytes())
+    for args, message in cases:
+        result = runner.invoke(app, args)
+        assert result.exit_code == ExitCode.USAGE and message in result.stderr, (args, result.output)
+    assert copy.read_bytes() == data.read_bytes()
