@@ -529,3 +529,18 @@ def test_parts_that_read_their_dates_in_different_orders_are_refused(tmp_path):
     with pytest.raises(DataError, match=r"b\.csv reads its dates with the month first but .*a\.csv with the day "
                                         r"first: each part's order is found from its own values"):
         check_agree(surveys)
+
+
+def test_detect_with_a_quantile_band_on_the_cluster_as_in_one_process(parted, scheduler, tmp_path):
+    """A model whose quantiles make the band has no calibration round: the survey and the
+    judging alone give the one-process rows."""
+    _invoke("train", parted / "data.csv", "--horizon", 4, "--quantiles", "0.005,0.5,0.995", "--out",
+            tmp_path / "model", *TINY, "--quiet")
+    out = {}
+    for where in ("one", "dask"):
+        flags = ["--dask", scheduler[0]] if where == "dask" else []
+        result = _invoke("detect", tmp_path / "model", parted / "parts", "--output", tmp_path / f"{where}.parquet",
+                         "--json", *flags)
+        assert json.loads(result.stdout)["band"] == "quantiles"
+        out[where] = (tmp_path / f"{where}.parquet").read_bytes()
+    assert out["one"] == out["dask"]
