@@ -69,12 +69,17 @@ def inverse_error_weight(network: float, partner: float, power: float = WEIGHT_P
         (0.5, 0.89, 0.11)
         >>> inverse_error_weight(0.0, 0.5), inverse_error_weight(0.0, 0.0)  # an exact fit takes it all
         (1.0, 0.5)
+        >>> inverse_error_weight(0.3, 1e-160), inverse_error_weight(1e-160, 0.3)  # no overflow
+        (0.0, 1.0)
     """
     if network == partner:
         return 0.5
     if network <= 0.0 or partner <= 0.0:
         return 1.0 if network < partner else 0.0
-    return round(1.0 / (1.0 + (network / partner) ** power), 2)
+    try:
+        return round(1.0 / (1.0 + (network / partner) ** power), 2)
+    except OverflowError:  # the partner scored so near 0 that the ratio's power is past a float's range
+        return 0.0
 
 
 def blend_text(weight: float | None, baseline: str) -> str:
