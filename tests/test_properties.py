@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, example, given, settings
@@ -49,7 +51,14 @@ def csv_files(draw):
     return frame.to_csv(index=False, sep=sep)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+# The same examples every run by default, so that a run fails on a change of the code and not on
+# a draw (a failing draw on a fresh clone blocks everything else); FORECAST_EXPLORE=1 draws new
+# ones, 100 of them: run it by hand now and then, and keep what it finds as an @example.
+EXPLORE = os.environ.get("FORECAST_EXPLORE") == "1"
+
+
+@settings(max_examples=100 if EXPLORE else 25, derandomize=not EXPLORE, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(text=csv_files(), horizon=st.integers(1, 3), lookback=st.integers(1, 6))
 # Found by a run: the partner's validation MASE near 1e-166 made the blend weight's ratio
 # overflow when raised to its power (OverflowError, a traceback instead of a model).
