@@ -106,6 +106,16 @@ def check_not_inputs(inputs: list[Path], outputs: list[Path | None], flag: str, 
                                  f"as one of its parts. Give a {flag} outside it.")
 
 
+def check_outside_model(model_dir: Path, outputs: list[Path | None], flag: str) -> None:
+    """Refuse an output inside the model directory: it could replace one of the model's files
+    (`--output model/manifest.json`), and the next `train` replaces the folder whole."""
+    for output in (o for o in outputs if o is not None):
+        if output.resolve().is_relative_to(model_dir.resolve()):
+            raise UsageError(f"{output} ({flag}) is inside the model directory {model_dir}: it could replace the "
+                             f"model's own files, and the next train replaces the folder whole. Give a {flag} "
+                             "outside it.")
+
+
 def make_output_dir(folder: Path) -> None:
     """Create the `--output-dir` folder and its parents if missing (a new cron line's first run
     should not fail for want of `mkdir -p`); a file in the way or a folder that cannot be made is

@@ -601,6 +601,8 @@ def predict(
     batch.check_not_inputs(inputs, targets, "--output-dir" if output_dir is not None else "--output",
                            [p for p in data if glob.has_magic(p)])
     batch.check_not_inputs(inputs, [plot], "--plot")
+    batch.check_outside_model(model_dir, targets, "--output-dir" if output_dir is not None else "--output")
+    batch.check_outside_model(model_dir, [plot], "--plot")
     if output_dir is not None:
         batch.check_distinct(inputs, targets)
         batch.make_output_dir(output_dir)  # only once the command line is known to be usable
@@ -715,6 +717,8 @@ def detect(
             raise UsageError("--plot draws from the whole data in one process; drop --workers/--dask to plot.")
     batch.check_not_inputs([data], [None if to_stdout else Path(output)], "--output")
     batch.check_not_inputs([data], [plot], "--plot")
+    batch.check_outside_model(model_dir, [None if to_stdout else Path(output)], "--output")
+    batch.check_outside_model(model_dir, [plot], "--plot")
     for target in (None if to_stdout else Path(output), plot):
         if target is not None:
             check_writable(target)

@@ -159,6 +159,10 @@ def test_an_output_that_would_replace_or_be_read_as_the_data_is_refused(trained_
         (["predict", str(model_dir), str(parts), "--output", str(parts / "forecast.parquet")], "inside the input folder"),
         (["predict", str(model_dir), f"{tmp_path}/*.csv", "--output-dir", str(tmp_path)], "matches the input pattern"),
         (["backtest", str(tmp_path / "folds.csv"), "--output-dir", str(tmp_path)], "is the input"),
+        (["predict", str(model_dir), str(copy), "--output", str(model_dir / "manifest.json")],
+         "is inside the model directory"),
+        (["detect", str(model_dir), str(copy), "--output", str(model_dir / "anomalies.csv")],
+         "is inside the model directory"),
     ]
     (tmp_path / "folds.csv").write_bytes(data.read_bytes())
     for args, message in cases:
