@@ -196,12 +196,14 @@ def local_forecaster(predictor: Any, reporter: Reporter, as_of: str | None = Non
     return run
 
 
-def warn_late(source: object, ids: np.ndarray, starts: np.ndarray, reporter: Reporter) -> int:
-    """Warn when some series' forecasts start before the others' (each series' first forecast
-    time, `starts`, beside its id): their data ends earlier, as when a feed stopped or last
-    night's values have not arrived, and a nightly forecast of them would cover times already
-    past. Returns how many series start early. Dates only: integer steps often count each series
-    from its own start, so that series of different lengths end at different steps."""
+def warn_late(source: object, ids: np.ndarray, starts: np.ndarray, reporter: Reporter,
+              what: str = "forecast starts") -> int:
+    """Warn when some series' data ends before the others' (`starts`: each series' first forecast
+    time, or with `what="last value is"` its last checked time, beside its id), as when a feed
+    stopped or last night's values have not arrived: a nightly forecast of them would cover times
+    already past, a nightly check their old values. Returns how many series end early. Dates
+    only: integer steps often count each series from its own start, so that series of different
+    lengths end at different steps."""
     import numpy as np
     import pandas as pd
 
@@ -215,10 +217,10 @@ def warn_late(source: object, ids: np.ndarray, starts: np.ndarray, reporter: Rep
 
         uid, start = str(ids[late[0]]), when(starts[late[0]])
         if len(late) == 1:
-            reporter.warn(f"{source}: series {uid!r} ends before the others: its forecast starts at {start}, the latest "
+            reporter.warn(f"{source}: series {uid!r} ends before the others: its {what} at {start}, the latest "
                           f"at {when(latest)}. Its latest values may not have arrived.")
         else:
-            reporter.warn(f"{source}: {len(late)} series end before the others (e.g. {uid!r}, whose forecast starts at "
+            reporter.warn(f"{source}: {len(late)} series end before the others (e.g. {uid!r}, whose {what} at "
                           f"{start}; the latest at {when(latest)}). Their latest values may not have arrived.")
     return len(late)
 

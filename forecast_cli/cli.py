@@ -693,6 +693,7 @@ def detect(
     """
     from forecast_cli import batch
     from forecast_cli.atomic import atomic_write_bytes, check_writable
+    from forecast_cli.data import ID, TIME
     from forecast_cli.detect import detect as run_detect
     from forecast_cli.errors import UsageError
     from forecast_cli.forecast_file import encode_table, forecasts_to_csv
@@ -742,7 +743,9 @@ def detect(
             atomic_write_bytes(output, encode_table(found.table, output))
     if plot is not None:
         _plot_detection(found, plot, plot_series)
-    summary = found.summary()
+    lasts = found.table.groupby(ID, sort=True)[TIME].max()
+    summary = {**found.summary(), "late": batch.warn_late(data, lasts.index.to_numpy(), lasts.to_numpy(), reporter,
+                                                          "last value is")}
     if not quiet:
         _print_detection(err_console(), found, summary)
     if json_summary:

@@ -201,3 +201,16 @@ def test_calibration_as_of_engine_plot_series_and_lock(detect_model, tmp_path):
     with FileLock(str(lock_path_for(out))):
         result = runner.invoke(app, ["detect", str(model_dir), str(path), "--output", str(out), "--lock-timeout", "0.3"])
     assert result.exit_code == ExitCode.LOCKED, result.output
+
+
+def test_a_series_whose_data_ends_early_is_named(detect_model, tmp_path):
+    """Last night's values missing for one series: its last checked values are older than the
+    others', so a nightly check looks at old values; the run says so, and counts it (`late`)."""
+    model_dir, data = detect_model
+    path = tmp_path / "stale.csv"
+    data.drop(data.index[data["unique_id"] == "s1"][-2:]).to_csv(path, index=False)
+    result = runner.invoke(app, ["detect", str(model_dir), str(path), "--last", "2", "--output",
+                                 str(tmp_path / "checked.csv"), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["late"] == 1
+    assert "series 's1' ends before the others: its last value is at " in result.stderr
