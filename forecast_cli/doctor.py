@@ -7,9 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
+from forecast_cli.batch import warn_late
 from forecast_cli.config import data_lookback
 from forecast_cli.data import ID, TARGET, TIME, data_horizon, load_series, season_hint, series_arrays
 from forecast_cli.errors import DataError, ForecastError
+from forecast_cli.output import SilentReporter
 
 
 @dataclasses.dataclass
@@ -30,6 +32,16 @@ class Report:
     @property
     def ok(self) -> bool:
         return self.failure is None
+
+
+class _AsFindings(SilentReporter):
+    """A reporter whose warnings become the report's warnings."""
+
+    def __init__(self, findings: list[Finding]) -> None:
+        self.findings = findings
+
+    def warn(self, message: str) -> None:
+        self.findings.append(Finding("warning", message))
 
 
 def _fails(findings: list[Finding], error: ForecastError) -> Report:
@@ -90,6 +102,8 @@ def diagnose(
     lengths = np.array([len(v) for v in series.values()])
     shortest, longest = int(lengths.min()), int(lengths.max())
     findings.append(Finding("ok", f"series lengths {shortest} to {longest} (median {int(np.median(lengths))})"))
+    lasts = dataset.frame.groupby(ID, sort=True)[TIME].max()
+    warn_late(dataset.source, lasts.index.to_numpy(), lasts.to_numpy(), _AsFindings(findings), "last value is")
     constant = [u for u, v in series.items() if np.ptp(v) == 0]
     if constant:
         findings.append(Finding("warning", f"{len(constant)} constant series (e.g. {constant[0]!r}): nothing to learn; "

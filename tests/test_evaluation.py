@@ -154,6 +154,18 @@ def test_doctor_reports_gaps_and_limits():
     assert "largest --horizon with the default lookback" in text
 
 
+def test_doctor_names_a_series_that_ends_before_the_others(tmp_path):
+    """A series whose values stopped (a product discontinued, a feed that broke) is forecast
+    from its own last time, before the others': doctor says so, and train still would run."""
+    frame = make_long(3, 40)
+    frame.drop(frame.index[frame["unique_id"] == "s2"][-3:]).to_csv(tmp_path / "ragged.csv", index=False)
+    report = diagnose(tmp_path / "ragged.csv", horizon=4)
+    warnings = [f.text for f in report.findings if f.level == "warning"]
+    assert report.ok and any("series 's2' ends before the others: its last value is at" in w for w in warnings)
+    make_long(3, 40).to_csv(tmp_path / "even.csv", index=False)
+    assert not any("ends before" in f.text for f in diagnose(tmp_path / "even.csv", horizon=4).findings)
+
+
 def test_doctor_exits_non_zero_when_train_would_fail(tmp_path):
     (tmp_path / "bad.csv").write_text("ds,y\n2020-01-01,1\n2020-01-01,2\n2020-01-02,3\n")
     result = runner.invoke(app, ["doctor", str(tmp_path / "bad.csv")])
