@@ -69,7 +69,7 @@ def measure_part(model_dir: str, engine: str, as_of: str | None, skip_short: boo
     """Run on a worker: round 2, the part's calibration errors (none for a part whose every
     series was left out as short)."""
     _, series, one_step = _checked(model_dir, engine, as_of, skip_short, check, part)
-    return calibration_errors(one_step, series, check) if series else Measured({}, {}, {}, {})
+    return calibration_errors(one_step, series, check) if series else Measured()
 
 
 def judge_part(model_dir: str, engine: str, as_of: str | None, skip_short: bool, check: Checking, band: Band,
@@ -83,7 +83,7 @@ def detect_on_cluster(client: Any, model_dir: Path, data: Path, config: Any, las
                       calibration: int | None, engine: str, as_of: str | None, reporter: Reporter,
                       skip_short: bool = False) -> Detection:
     """`detect.detect` with one task per part of `data` in each round: the same rows and band."""
-    from forecast_cli.pipeline import short_series_error
+    from forecast_cli.pipeline import short_series_error, short_series_warning
 
     parts = data_parts(data)
     if len(parts) == 1:
@@ -99,20 +99,16 @@ def detect_on_cluster(client: Any, model_dir: Path, data: Path, config: Any, las
     output_order(surveys)  # a series in two parts is refused before anything is measured
     counted = sum(len(s.ids) + s.short for s in surveys)
     skipped = sum(s.skipped for s in surveys)
-    if skip_short and not counted:
-        raise short_series_error(source, first_example(s.skipped_example for s in surveys), skipped, config.lookback, True)
-    if skipped:
-        uid, n = first_example(s.skipped_example for s in surveys)
-        reporter.warn(f"{source}: left out {skipped} series shorter than the model's lookback of {config.lookback} "
-                      f"(e.g. {uid!r}, {n} values): --skip-short.")
+    if skipped:  # as `Predictor.prepare` says it of a whole file
+        example = first_example(s.skipped_example for s in surveys)
+        if skip_short and not counted:
+            raise short_series_error(source, example, skipped, config.lookback, True)
+        reporter.warn(short_series_warning(source, example, skipped, config.lookback))
     check = Checking.of(config, last, level, calibration, counted)
     short = sum(s.short for s in surveys)
     if short:
-        example = first_example(s.short_example for s in surveys)
-        if not (skip_short and short < counted):
-            raise check.short_error(source, example, short, skip_short)
-        reporter.warn(check.short_warning(source, example, short))
-    band = Band({}, None, {}, 0, {}, {})
+        check.leave_out(source, first_example(s.short_example for s in surveys), short, counted, skip_short, reporter)
+    band = Band()
     if not check.quantiles:
         measured = _each_part(client, "the calibration of the parts", measure_part, common, [check], paths)
         merged = _merged(measured)
@@ -139,9 +135,8 @@ def _each_part(client: Any, what: str, fn: Callable[..., Any], common: list[Any]
 def _merged(measured: list[Measured]) -> Measured:
     """The parts' calibration errors as one file's, in its order of series (by id), so that the
     band is fitted to the same errors in the same order as in one process."""
-    merged = Measured({}, {}, {}, {})
+    merged = Measured()
     for part in measured:
         for field in dataclasses.fields(Measured):
             getattr(merged, field.name).update(getattr(part, field.name))
-    order = sorted(merged.errors, key=str)
-    return Measured(*({uid: getattr(merged, f.name)[uid] for uid in order} for f in dataclasses.fields(Measured)))
+    return merged.of(sorted(merged.errors, key=str))

@@ -214,14 +214,11 @@ def detect(model_dir: str | Path | Predictor, data_path: str | Path, last: int |
     ready = predictor.prepare(data_path, reporter, as_of, skip_short)
     check = Checking.of(predictor.manifest.config, last, level, calibration, len(ready.series))
     series, short = check.checkable(ready.series)
-    source = ready.dataset.source
     if short:
-        example = next(iter(short.items()))
-        if not (skip_short and len(short) < len(ready.series)):
-            raise check.short_error(source, example, len(short), skip_short)
-        reporter.warn(check.short_warning(source, example, len(short)))
+        check.leave_out(ready.dataset.source, next(iter(short.items())), len(short), len(ready.series), skip_short,
+                        reporter)
     one_step = check.one_step(predictor, ready, series)
-    band = Band({}, None, {}, 0, {}, {})
+    band = Band()
     if not check.quantiles:
         measured = calibration_errors(one_step, series, check, reporter)
         band = band_from(measured, predictor.manifest.config.season, level)
@@ -258,9 +255,17 @@ class Checking:
         short = {uid: len(v) for uid, v in series.items() if len(v) < self.need}
         return {uid: v for uid, v in series.items() if uid not in short}, short
 
-    def short_error(self, source: object, example: tuple[str, int], count: int, skip_short: bool) -> DataError:
-        """The error for `count` series too short to check, `example` one of them (id, values); with
-        `skip_short`, they are every series of the file."""
+    def leave_out(self, source: object, example: tuple[str, int], count: int, total: int, skip_short: bool,
+                  reporter: Reporter) -> None:
+        """`count` of a file's `total` series are too short to check (`example` one of them: id,
+        values): an error, unless `skip_short` leaves them out with a warning and one is left."""
+        if not (skip_short and count < total):
+            raise self._short_error(source, example, count, skip_short)
+        uid, n = example
+        reporter.warn(f"{source}: left out {count} series too short to check (e.g. {uid!r}, {n} values of "
+                      f"{self.need}): --skip-short; they are not checked.")
+
+    def _short_error(self, source: object, example: tuple[str, int], count: int, skip_short: bool) -> DataError:
         uid, n = example
         errors = f" + {min(MIN_ERRORS, self.per_series)} to measure the model's one-step errors" if self.per_series else ""
         return DataError(
@@ -269,11 +274,6 @@ class Checking:
             + (", every one left in the file" if skip_short else "") + ". Give more history, or check fewer "
             "values with --last" + ("." if skip_short else "; or pass --skip-short to check the others.")
         )
-
-    def short_warning(self, source: object, example: tuple[str, int], count: int) -> str:
-        uid, n = example
-        return (f"{source}: left out {count} series too short to check (e.g. {uid!r}, {n} values of "
-                f"{self.need}): --skip-short; they are not checked.")
 
     def one_step(self, predictor: Predictor, ready: Prepared, series: dict[str, np.ndarray]) -> OneStep:
         """The one-step forecaster of these series: a new series is scaled from its history
@@ -291,10 +291,10 @@ class Checking:
         errors, raw = {}, {}
         for uid, values in series.items():  # the calibration stretch's errors; NaN elsewhere (quantile bands: none)
             errors[uid], raw[uid] = np.full(len(values), np.nan), np.full(len(values), np.nan)
-            if uid in band.model_errors:
-                start, span_errors = band.starts[uid], band.model_errors[uid]
+            if uid in band.measured.errors:
+                start, span_errors = band.measured.starts[uid], band.measured.errors[uid]
                 errors[uid][start:start + len(span_errors)] = span_errors
-                raw[uid][start:start + len(span_errors)] = band.model_forecasts[uid]
+                raw[uid][start:start + len(span_errors)] = band.measured.forecasts[uid]
         times = {uid: g[TIME].to_numpy()[-last:] for uid, g in dataset.frame.groupby(ID, sort=True) if uid in series}
         rows: dict[str, list[dict[str, Any]]] = {uid: [] for uid in series}
         flagged_before: dict[str, bool] = {uid: False for uid in series}
@@ -336,14 +336,19 @@ class Measured:
     checked ones), by series: where the stretch starts, its errors and forecasts, and the series'
     largest absolute value (the scale of a series forecast exactly)."""
 
-    starts: dict[str, int]
-    errors: dict[str, np.ndarray]
-    forecasts: dict[str, np.ndarray]
-    scales: dict[str, float]
+    starts: dict[str, int] = dataclasses.field(default_factory=dict)
+    errors: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
+    forecasts: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
+    scales: dict[str, float] = dataclasses.field(default_factory=dict)
 
     @property
     def count(self) -> int:
         return sum(len(e) for e in self.errors.values())
+
+    def of(self, ids: Iterable[str]) -> Measured:
+        """The errors of some of the series (in the order of `ids`; ids without any left out)."""
+        ids = [uid for uid in ids if uid in self.errors]
+        return Measured(*({uid: getattr(self, f.name)[uid] for uid in ids} for f in dataclasses.fields(Measured)))
 
 
 def calibration_errors(one_step: OneStep, series: dict[str, np.ndarray], check: Checking,
@@ -379,28 +384,30 @@ def band_from(measured: Measured, season: int, level: float) -> Band:
         typical[uid] = _typical_error(corrected, measured.scales[uid])
         ratios.append(corrected / typical[uid])
     multiplier = float(np.quantile(np.concatenate(ratios), level))
-    return Band(correction, multiplier, typical, measured.count, measured.errors, measured.forecasts, measured.starts)
+    return Band(correction, multiplier, typical, measured)
 
 
 @dataclasses.dataclass(frozen=True)
 class Band:
-    """The band's make-up, from the calibration stretch (see the module's docstring)."""
+    """The band's make-up, from the calibration stretch (see the module's docstring); empty for a
+    band made of the model's quantiles."""
 
-    correction: dict[int, float]  # lag -> the share of the one-step error that many steps back added
-    multiplier: float | None  # the band's half-width in typical errors
-    typical: dict[str, float]  # each series' typical (median absolute) corrected one-step error
-    errors: int  # one-step errors measured
-    model_errors: dict[str, np.ndarray]  # by series, on its calibration stretch: value - the model's forecast
-    model_forecasts: dict[str, np.ndarray]  # by series, on its calibration stretch: the model's one-step forecast
-    starts: dict[str, int] = dataclasses.field(default_factory=dict)  # where each series' stretch starts
+    # lag -> the share of the one-step error that many steps back added to a forecast
+    correction: dict[int, float] = dataclasses.field(default_factory=dict)
+    multiplier: float | None = None  # the band's half-width in typical errors
+    # each series' typical (median absolute) corrected one-step error
+    typical: dict[str, float] = dataclasses.field(default_factory=dict)
+    measured: Measured = dataclasses.field(default_factory=Measured)  # the one-step errors it was made of
+
+    @property
+    def errors(self) -> int:
+        """One-step errors measured."""
+        return self.measured.count
 
     def of(self, ids: Iterable[str]) -> Band:
         """The band for some of the series (a part of the file, on a cluster)."""
         ids = [uid for uid in ids if uid in self.typical]
-        return dataclasses.replace(self, typical={u: self.typical[u] for u in ids},
-                                   model_errors={u: self.model_errors[u] for u in ids},
-                                   model_forecasts={u: self.model_forecasts[u] for u in ids},
-                                   starts={u: self.starts[u] for u in ids})
+        return dataclasses.replace(self, typical={u: self.typical[u] for u in ids}, measured=self.measured.of(ids))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -461,6 +461,13 @@ def short_series_error(source: object, example: tuple[str, int], count: int, loo
     )
 
 
+def short_series_warning(source: object, example: tuple[str, int], count: int, lookback: int) -> str:
+    """The warning for `count` series left out as shorter than the lookback (`--skip-short`)."""
+    uid, n = example
+    return (f"{source}: left out {count} series shorter than the model's lookback of {lookback} (e.g. {uid!r}, "
+            f"{n} values): --skip-short.")
+
+
 @dataclasses.dataclass(frozen=True)
 class Prepared:
     """A file read for a model: its series, their scalings, which of them are new to the model,
@@ -508,9 +515,7 @@ class Predictor:
         if short and not (skip_short and (part or len(short) < len(series))):
             raise short_series_error(dataset.source, next(iter(short.items())), len(short), cfg.lookback, skip_short)
         if short:
-            uid, n = next(iter(short.items()))
-            reporter.warn(f"{dataset.source}: left out {len(short)} series shorter than the model's lookback of "
-                          f"{cfg.lookback} (e.g. {uid!r}, {n} values): --skip-short.")
+            reporter.warn(short_series_warning(dataset.source, next(iter(short.items())), len(short), cfg.lookback))
             series = {uid: values for uid, values in series.items() if uid not in short}
             keep = ~dataset.frame[ID].isin(list(short))
             future = None if dataset.future is None else dataset.future[~dataset.future[ID].isin(list(short))]
