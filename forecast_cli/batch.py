@@ -81,17 +81,20 @@ def check_distinct(inputs: list[Path], targets: list[Path]) -> None:
         first[target] = source
 
 
-def check_not_inputs(inputs: list[Path], outputs: list[Path | None], flag: str, patterns: Sequence[str] = ()) -> None:
-    """Refuse an output that is one of the inputs (`predict model data.csv --output data.csv`
-    replaced the data with its forecast), lies inside an input folder of Parquet parts, or
-    matches an input glob pattern (`'incoming/*.csv' --output-dir incoming`): the next run would
-    read it as data."""
+def check_outputs(outputs: dict[str, list[Path | None]], inputs: list[Path], model_dir: Path | None = None,
+                  patterns: Sequence[str] = ()) -> None:
+    """Refuse an output (by the flag that names it; None: not written) that is one of the inputs
+    (`predict model data.csv --output data.csv` replaced the data with its forecast), lies inside
+    an input folder of Parquet parts, or matches an input glob pattern (`'incoming/*.csv'
+    --output-dir incoming`), where the next run would read it as data; or that lies inside the
+    model directory, where it could replace one of the model's files (`--output
+    model/manifest.json`) and the next `train` replaces the folder whole."""
     import fnmatch
     import os
 
     from forecast_cli.data import STDIN
 
-    for output in (o for o in outputs if o is not None):
+    for flag, output in ((f, o) for f, paths in outputs.items() for o in paths if o is not None):
         for pattern in patterns:
             if fnmatch.fnmatch(os.path.normpath(output), os.path.normpath(pattern)):
                 raise UsageError(f"{output} ({flag}) matches the input pattern {pattern!r}: the next run would read it "
@@ -104,13 +107,7 @@ def check_not_inputs(inputs: list[Path], outputs: list[Path | None], flag: str, 
             if source.is_dir() and where.is_relative_to(source.resolve()):
                 raise UsageError(f"{output} ({flag}) is inside the input folder {source}: the next run would read it "
                                  f"as one of its parts. Give a {flag} outside it.")
-
-
-def check_outside_model(model_dir: Path, outputs: list[Path | None], flag: str) -> None:
-    """Refuse an output inside the model directory: it could replace one of the model's files
-    (`--output model/manifest.json`), and the next `train` replaces the folder whole."""
-    for output in (o for o in outputs if o is not None):
-        if output.resolve().is_relative_to(model_dir.resolve()):
+        if model_dir is not None and where.is_relative_to(model_dir.resolve()):
             raise UsageError(f"{output} ({flag}) is inside the model directory {model_dir}: it could replace the "
                              f"model's own files, and the next train replaces the folder whole. Give a {flag} "
                              "outside it.")

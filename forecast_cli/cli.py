@@ -290,13 +290,12 @@ def backtest(
     from forecast_cli.baselines import LABELS
     from forecast_cli.output import ConsoleReporter
 
-    from forecast_cli.batch import check_not_inputs
+    from forecast_cli.batch import check_outputs
 
     options = _with_settings_file({**options, "horizon": horizon}, ctx)
     config = _config(options)
-    check_not_inputs([data], [output_dir / name for name in ("forecasts.csv", "folds.csv", "steps.csv", "backtest.json")],
-                     "--output-dir")
-    check_not_inputs([data], [plot], "--plot")
+    check_outputs({"--output-dir": [output_dir / name for name in ("forecasts.csv", "folds.csv", "steps.csv",
+                                                                   "backtest.json")], "--plot": [plot]}, [data])
     check_writable(output_dir / "backtest.json" if output_dir.is_dir() else output_dir)
     if plot is not None:
         check_writable(plot)
@@ -419,9 +418,9 @@ def evaluate(
         raise UsageError("- (standard input) can be one of the files, not several: pass the others by path.")
     if plot is not None:
         from forecast_cli.atomic import check_writable
-        from forecast_cli.batch import check_not_inputs
+        from forecast_cli.batch import check_outputs
 
-        check_not_inputs([p for p in (forecasts, actuals, history) if p is not None], [plot], "--plot")
+        check_outputs({"--plot": [plot]}, [p for p in (forecasts, actuals, history) if p is not None])
         check_writable(plot)
     from forecast_cli.config import parse_encoding
 
@@ -598,11 +597,8 @@ def predict(
             raise UsageError("--plot draws from the whole forecast in one process; drop --workers/--dask to plot.")
     targets = [None] * len(inputs) if to_stdout else (
         [batch.output_for(p, output_dir) for p in inputs] if output_dir is not None else [Path(output)])
-    batch.check_not_inputs(inputs, targets, "--output-dir" if output_dir is not None else "--output",
-                           [p for p in data if glob.has_magic(p)])
-    batch.check_not_inputs(inputs, [plot], "--plot")
-    batch.check_outside_model(model_dir, targets, "--output-dir" if output_dir is not None else "--output")
-    batch.check_outside_model(model_dir, [plot], "--plot")
+    batch.check_outputs({"--output-dir" if output_dir is not None else "--output": targets, "--plot": [plot]},
+                        inputs, model_dir, [p for p in data if glob.has_magic(p)])
     if output_dir is not None:
         batch.check_distinct(inputs, targets)
         batch.make_output_dir(output_dir)  # only once the command line is known to be usable
@@ -716,10 +712,7 @@ def detect(
                              "or drop --workers/--dask.")
         if plot is not None:
             raise UsageError("--plot draws from the whole data in one process; drop --workers/--dask to plot.")
-    batch.check_not_inputs([data], [None if to_stdout else Path(output)], "--output")
-    batch.check_not_inputs([data], [plot], "--plot")
-    batch.check_outside_model(model_dir, [None if to_stdout else Path(output)], "--output")
-    batch.check_outside_model(model_dir, [plot], "--plot")
+    batch.check_outputs({"--output": [None if to_stdout else Path(output)], "--plot": [plot]}, [data], model_dir)
     for target in (None if to_stdout else Path(output), plot):
         if target is not None:
             check_writable(target)
