@@ -28,7 +28,10 @@ from forecast_cli.data import Columns
 from forecast_cli.errors import ModelDirError, UsageError
 from forecast_cli.windows import Scaling
 
-FORMAT_VERSION = 1
+# The newest model format this reads. Format 2 adds a series' `unit`, written only by models
+# that have one (a series of values below 1 on a log scale): a release before it would read
+# such a model without the unit and forecast nonsense, so it must refuse it. Others stay 1.
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 KERAS_FILE = "model.keras"
 ONNX_FILE = "model.onnx"
@@ -92,7 +95,14 @@ class SeriesInfo:
     mean: float = _field(_finite)
     scale: float = _field(_positive)
     last: str | int = _field()  # an ISO timestamp, or an integer step
+    unit: float = _field(_positive, omit=1.0)  # on a log scale, what the values are counted in (`windows.log_unit`)
     ets: dict[str, float] | None = _field(_ets, omit=MISSING)
+
+
+def format_of(series: dict[str, SeriesInfo]) -> int:
+    """The oldest format version that holds these series (1, which earlier releases read, unless
+    one has a unit)."""
+    return 2 if any(info.unit != 1.0 for info in series.values()) else 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -130,7 +140,7 @@ class Manifest:
     def scaling(self, uid: str) -> Scaling | None:
         """The training scaling of series `uid`, or None for a series the model never saw."""
         info = self.series.get(uid)
-        return None if info is None else Scaling(info.mean, info.scale, self.log)
+        return None if info is None else Scaling(info.mean, info.scale, self.log, info.unit)
 
     def covariate_scalings(self) -> list[Scaling]:
         """One scaling per covariate column, in the order of the network's features."""

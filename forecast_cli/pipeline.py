@@ -24,8 +24,8 @@ from forecast_cli.data import (ID, TIME, Columns, Dataset, calendar_columns, dat
                                longer_season, season_hint, series_arrays)
 from forecast_cli.errors import DataError, OutputError, UsageError
 from forecast_cli.forecast_file import forecast_frame
-from forecast_cli.manifest import (FORMAT_VERSION, HISTORY_FILE, KERAS_FILE, MANIFEST, METRICS_FILE, ONNX_FILE,
-                                   DataInfo, Manifest, ScalingEntry, SeriesInfo, file_digests, read_manifest)
+from forecast_cli.manifest import (HISTORY_FILE, KERAS_FILE, MANIFEST, METRICS_FILE, ONNX_FILE,
+                                   DataInfo, Manifest, ScalingEntry, SeriesInfo, file_digests, format_of, read_manifest)
 from forecast_cli.output import Reporter, SilentReporter
 from forecast_cli.windows import (Covariates, Scaling, WindowSet, fit_scaling, invert_outputs, make_windows,
                                  prediction_inputs)
@@ -372,12 +372,13 @@ def train(
     integer = data.time_kind == "integer"
     info = {
         str(uid): SeriesInfo(mean=fitted.scalings[uid].mean, scale=fitted.scalings[uid].scale,
+                             unit=fitted.scalings[uid].unit,
                              last=int(last) if integer else pd.Timestamp(last).isoformat(),
                              ets=(fitted.ets_params or {}).get(uid, baselines.MISSING))
         for uid, last in data.last.items()
     }
     manifest = Manifest(
-        format_version=FORMAT_VERSION, created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        format_version=format_of(info), created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         versions=package_versions(), config=config, columns=data.columns, time_kind=data.time_kind,
         freq=data.freq, step=data.step, season=config.season,
         data=DataInfo(source=Path(data.source).name, sha256=data.sha256, series=len(info)), series=info, files={},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Collection
 
 import numpy as np
@@ -36,37 +37,67 @@ class Scaling:
 
     mean: float
     scale: float
-    log: bool = False  # statistics of signed_log(values): the series is modelled on a log scale
+    log: bool = False  # statistics of signed_log(values / unit): the series is modelled on a log scale
+    unit: float = 1.0  # what the values are counted in before the log (`log_unit`)
 
     def apply(self, values: np.ndarray) -> np.ndarray:
         if self.log:
-            values = signed_log(values)
+            values = signed_log(values / self.unit)
         return (values - self.mean) / self.scale
 
     def invert(self, values: np.ndarray) -> np.ndarray:
         restored = values * self.scale + self.mean
-        return signed_exp(restored) if self.log else restored
+        return signed_exp(restored) * self.unit if self.log else restored
+
+
+LOG_UNIT_SPAN = 3  # decades a small series' typical value is put above 1 (`log_unit`)
+
+
+def log_unit(values: np.ndarray) -> float:
+    """What a series is counted in before its log: 1, unless its typical value (the median of its
+    values other than zero) is below 1; then a power of ten that puts that value between 1,000
+    and 10,000.
+
+    log(1 + y) is a log only where y is well above 1: there a series and the same series ten
+    times larger differ by a constant, which the mean takes off, so the network sees relative
+    changes alike at any size. Below 1 it is nearly y itself, and a series of rates around 0.05
+    (or of amounts in millions around 1e-6) left the network changes a thousand times smaller
+    than the same series in larger units, which it forecast worse (M3 other's holdout in units of
+    1e-5: MASE 1.96, against 1.82 as given and now; bench/RESULTS.md). Zeros stay zeros.
+
+    Example:
+        >>> log_unit(np.array([120.0, 0.0, 95.0])), log_unit(np.array([0.05, 0.0, 0.07]))
+        (1.0, 1e-05)
+    """
+    nonzero = np.abs(values[values != 0])
+    typical = float(np.median(nonzero)) if len(nonzero) else 1.0
+    if not typical < 1.0:
+        return 1.0
+    return 10.0 ** (math.floor(math.log10(typical)) - LOG_UNIT_SPAN)
 
 
 def fit_scaling(values: np.ndarray, log: bool = False, method: str = "std") -> Scaling:
-    """Mean and standard deviation of `values` (of `signed_log(values)` with `log`); a constant
-    series gets a scale that is never 0. With `method="mean"` only the mean is taken off
-    (scale 1): on a log scale, differences are then relative changes, alike for every series.
+    """Mean and standard deviation of `values` (of `signed_log(values / log_unit(values))` with
+    `log`); a constant series gets a scale that is never 0. With `method="mean"` only the mean is
+    taken off (scale 1): on a log scale, differences are then relative changes, alike for every
+    series.
 
     Example:
         >>> fit_scaling(np.array([5.0, 5.0, 5.0]))
-        Scaling(mean=5.0, scale=5.0, log=False)
+        Scaling(mean=5.0, scale=5.0, log=False, unit=1.0)
     """
+    unit = 1.0
     if log:
-        values = signed_log(values)
+        unit = log_unit(values)
+        values = signed_log(values / unit)
     mean = float(np.mean(values))
     if method == "mean":
-        return Scaling(mean=mean, scale=1.0, log=log)
+        return Scaling(mean=mean, scale=1.0, log=log, unit=unit)
     std = float(np.std(values))
     floor = 1e-8 * max(1.0, abs(mean))
     if not std > floor:
         std = max(abs(mean), 1.0)
-    return Scaling(mean=mean, scale=std, log=log)
+    return Scaling(mean=mean, scale=std, log=log, unit=unit)
 
 
 def window_level(inputs: np.ndarray, mode: str, season: int) -> np.ndarray:

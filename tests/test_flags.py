@@ -262,3 +262,24 @@ def test_season_takes_several_lengths_on_the_command_line_and_in_a_config_file(t
     assert bad.exit_code == ExitCode.USAGE and "--season must be a whole number" in bad.stderr
     zero = runner.invoke(app, ["train", str(data), "--horizon", "4", "--season", "0,24"])
     assert zero.exit_code == ExitCode.USAGE and "Received: season=0" in zero.stderr
+
+
+def test_a_series_of_small_values_gets_the_network_a_series_of_thousands_gets(tmp_path):
+    """The same series in millions (values around 1e-4) and in units: the network alone forecasts
+    both alike, relative to their size (it forecast the small one off by a thousand times its
+    values before: log(1 + y) is nearly y there). The model records each series' unit and is
+    format 2, which releases that cannot read the unit refuse; a model without one stays format 1."""
+    frame = make_long(2, 48)
+    frame.to_csv(tmp_path / "units.csv", index=False)
+    small = frame.assign(y=frame["y"] * 1e-6)
+    small.to_csv(tmp_path / "millions.csv", index=False)
+    forecasts, manifests = {}, {}
+    for name in ("units", "millions"):
+        manifests[name], _ = _train(tmp_path / f"{name}.csv", tmp_path / name, "--blend", "1", "--seed", "3")
+        result = runner.invoke(app, ["predict", str(tmp_path / name), str(tmp_path / f"{name}.csv")])
+        assert result.exit_code == 0, result.output
+        forecasts[name] = pd.read_csv(io.StringIO(result.stdout))["yhat"].to_numpy()
+    np.testing.assert_allclose(forecasts["millions"] * 1e6, forecasts["units"], rtol=0.05)
+    for name, unit, version in (("units", 1.0, 1), ("millions", 1e-7, 2)):
+        assert manifests[name]["format_version"] == version
+        assert all(info.get("unit", 1.0) == unit for info in manifests[name]["series"].values())

@@ -38,6 +38,7 @@ def test_writer_and_reader_agree(trained_model):
         (lambda d: d["config"].update(horizon=0), r"manifest.config is not valid \(--horizon must be"),
         (lambda d: d.pop("series"), r"manifest.series: required key is missing"),
         (lambda d: d["series"]["s0"].update(scale=0.0), r"manifest.series\['s0'\].scale must be finite and above 0"),
+        (lambda d: d["series"]["s0"].update(unit=-1e-5), r"manifest.series\['s0'\].unit must be finite and above 0"),
         (lambda d: d["series"]["s0"].update(ets={"alpha": 2.0}), r"\.ets must be null or alpha, beta, gamma, phi"),
         (lambda d: d.update(freq="every tuesday"), "is not a pandas frequency"),
         (lambda d: d.update(time_kind="weeks"), r"manifest.time_kind must be one of 'datetime', 'integer'"),

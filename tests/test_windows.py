@@ -98,3 +98,25 @@ def test_windows_cut_in_groups_and_merged_are_the_windows_of_the_whole():
     assert (merged.counts, merged.short, merged.train_series) == (whole.counts, whole.short, whole.train_series)
     everything = make_windows(series, **args)
     assert len(everything.x_val) == 2 * 12 and len(everything.x_train) == len(whole.x_train)
+
+
+def test_small_values_are_counted_in_a_unit_that_makes_their_log_a_log():
+    """log(1 + y) is nearly y below 1: a series of rates around 0.05 (or amounts in millions
+    around 1e-6) left the network changes a thousand times smaller than the same series in larger
+    units. Counted in a unit that puts their typical value in the thousands, they give the network
+    the relative changes a series of thousands gives it; series of 1 or more, and zeros, keep
+    log(1 + y) as it was."""
+    t = np.arange(60)
+    shape = 1.0 + 0.2 * np.sin(2 * np.pi * t / 12) + 0.01 * t
+    large = fit_scaling(3000.0 * shape, log=True, method="mean")
+    assert large.unit == 1.0
+    for size in (0.05, 2e-6):
+        small = fit_scaling(size * shape, log=True, method="mean")
+        assert 1e3 <= size / small.unit < 1e4
+        spread = np.std(small.apply(size * shape))
+        np.testing.assert_allclose(spread, np.std(large.apply(3000.0 * shape)), rtol=0.01)
+        np.testing.assert_allclose(small.invert(small.apply(size * shape)), size * shape, rtol=1e-12)
+    with_zeros = fit_scaling(np.r_[0.0, 0.0, 0.04 * shape], log=True, method="mean")
+    assert with_zeros.apply(np.zeros(1))[0] == -with_zeros.mean  # zero stays zero before the mean
+    assert fit_scaling(np.r_[0.0, 1.5, 2.0], log=True).unit == 1.0  # counts keep log(1 + y)
+    assert fit_scaling(np.zeros(5), log=True).unit == 1.0
