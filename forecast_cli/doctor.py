@@ -12,6 +12,7 @@ from forecast_cli.config import data_lookback
 from forecast_cli.data import ID, TARGET, TIME, data_horizon, load_series, season_hint, series_arrays
 from forecast_cli.errors import DataError, ForecastError
 from forecast_cli.output import SilentReporter
+from forecast_cli.windows import log_unit
 
 
 @dataclasses.dataclass
@@ -123,8 +124,11 @@ def diagnose(
         findings.append(Finding("warning", f"{len(outliers)} series with sudden jumps (robust z > 8 on changes), "
                                            f"most in {uid!r} ({outliers[uid]}); check them for errors"))
     negative = (dataset.frame[TARGET] < 0).any()
+    small = [uid for uid, values in series.items() if log_unit(values) != 1.0]
     findings.append(Finding("note", "values include negatives: modelled as they are (--transform none)" if negative
-                            else "no negative values: modelled on a log scale, log(1 + value) (--transform auto)"))
+                            else "no negative values: modelled on a log scale, log(1 + value) (--transform auto)"
+                            + (f"; {len(small)} series of values below 1 (e.g. {small[0]!r}) first counted in a "
+                               "power of ten that puts them in the thousands" if small else "")))
     hint = season_hint(dataset)
     if hint:
         findings.append(Finding("warning", hint))

@@ -166,6 +166,16 @@ def test_doctor_names_a_series_that_ends_before_the_others(tmp_path):
     assert not any("ends before" in f.text for f in diagnose(tmp_path / "even.csv", horizon=4).findings)
 
 
+def test_doctor_says_which_series_are_counted_in_a_larger_unit(tmp_path):
+    frame = make_long(3, 40)
+    frame.loc[frame["unique_id"] == "s1", "y"] *= 1e-4  # a rate around 0.01
+    frame.to_csv(tmp_path / "rates.csv", index=False)
+    notes = [f.text for f in diagnose(tmp_path / "rates.csv", horizon=4).findings if f.level == "note"]
+    assert any("1 series of values below 1 (e.g. 's1') first counted in a power of ten" in n for n in notes), notes
+    make_long(3, 40).to_csv(tmp_path / "counts.csv", index=False)
+    assert not any("below 1" in f.text for f in diagnose(tmp_path / "counts.csv", horizon=4).findings)
+
+
 def test_doctor_exits_non_zero_when_train_would_fail(tmp_path):
     (tmp_path / "bad.csv").write_text("ds,y\n2020-01-01,1\n2020-01-01,2\n2020-01-02,3\n")
     result = runner.invoke(app, ["doctor", str(tmp_path / "bad.csv")])
