@@ -423,10 +423,10 @@ def evaluate(
         check_outputs({"--plot": [plot]}, [p for p in (forecasts, actuals, history) if p is not None])
         check_writable(plot)
     from forecast_cli.config import parse_encoding
+    from forecast_cli.data import Written
 
     result = run_evaluate(forecasts, actuals, history, time_col=time_col, target_col=target_col, id_col=id_col,
-                          wide=wide, decimal_comma=decimal_comma, encoding=parse_encoding(encoding),
-                          thousands_comma=thousands_comma)
+                          wide=wide, written=Written(decimal_comma, thousands_comma, parse_encoding(encoding)))
     console = err_console()
     if result.unmatched_forecasts or result.unmatched_actuals:
         console.print(
@@ -476,11 +476,12 @@ def doctor(
     Example: forecast doctor sample_data/co2_weekly_maunaloa.csv --horizon 52
     """
     from forecast_cli.config import parse_encoding
+    from forecast_cli.data import Written
     from forecast_cli.doctor import diagnose
     from forecast_cli.output import err_console
 
-    report = diagnose(data, time_col, target_col, id_col, freq, horizon, wide, decimal_comma, parse_encoding(encoding),
-                      thousands_comma)
+    report = diagnose(data, time_col, target_col, id_col, freq, horizon, wide,
+                      Written(decimal_comma, thousands_comma, parse_encoding(encoding)))
     console = err_console()
     marks = {"ok": "ok     ", "note": "note   ", "warning": "warning", "error": "error  "}
     for finding in report.findings:

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecast_cli.config import SEASON_LONGEST
+from forecast_cli.config import SEASON_LONGEST, TrainConfig
 from forecast_cli.errors import DataError, UsageError
 
 ID, TIME, TARGET = "unique_id", "ds", "y"
@@ -704,6 +704,34 @@ def listed(names: tuple[str, ...], most: int = 6) -> str:
     return shown if len(names) <= most else f"{shown} and {len(names) - most} more"
 
 
+@dataclasses.dataclass(frozen=True)
+class Written:
+    """How a file writes its numbers and its text: `--decimal-comma` (1.234,5),
+    `--thousands-comma` (1,234.5) and `--encoding` (`config.parse_encoding`). A model records
+    them (`TrainConfig`) and reads every later file the same way (`Written.of`).
+
+    Example:
+        >>> Written(decimal_comma=True, thousands_comma=True)
+        Traceback (most recent call last):
+        ...
+        forecast_cli.errors.UsageError: --decimal-comma and --thousands-comma cannot both be given: ...
+    """
+
+    decimal_comma: bool = False
+    thousands_comma: bool = False
+    encoding: str = "utf-8"
+
+    def __post_init__(self) -> None:
+        if self.decimal_comma and self.thousands_comma:
+            raise UsageError("--decimal-comma and --thousands-comma cannot both be given: the comma marks the decimals "
+                             "(1.234,5) or separates thousands (1,234.5). Give the one the file is written in.")
+
+    @classmethod
+    def of(cls, config: TrainConfig) -> Written:
+        """How the files of a model trained with `config` are written."""
+        return cls(config.decimal_comma, config.thousands_comma, config.encoding)
+
+
 def load_series(
     path: str | os.PathLike[str],
     time_col: str | None = None,
@@ -717,9 +745,7 @@ def load_series(
     covariates: tuple[str, ...] | str = (),
     split_future: bool = False,
     wide: bool = False,
-    decimal_comma: bool = False,
-    encoding: str = "utf-8",
-    thousands_comma: bool = False,
+    written: Written = Written(),
 ) -> Dataset:
     """Read, validate and regularise a CSV of one or many series.
 
@@ -738,9 +764,8 @@ def load_series(
         split_future: move each series' rows after its last value (empty target) to
             `Dataset.future` instead of filling them: they carry future covariates.
         wide: one column per series (`--wide`), each read from its first value to its last.
-        decimal_comma: numbers written `1.234,5` (`--decimal-comma`, `with_decimal_points`).
-        encoding: a CSV's text encoding (`--encoding`, `config.parse_encoding`).
-        thousands_comma: numbers written `1,234.5` (`--thousands-comma`, `without_thousands_commas`).
+        written: how the file writes its numbers and text (`Written`: `with_decimal_points`,
+            `without_thousands_commas`, a CSV's encoding).
 
     Returns:
         A `Dataset` whose frame is sorted by series and time, on a regular grid, with no gaps.
@@ -753,13 +778,10 @@ def load_series(
     if fill not in FILLS:
         raise UsageError(f"--fill must be one of {', '.join(FILLS)}. Received: fill={fill!r}.")
     source = source_name(path)
-    raw, digest = read_table(path, encoding)
-    if decimal_comma and thousands_comma:
-        raise UsageError("--decimal-comma and --thousands-comma cannot both be given: the comma marks the decimals "
-                         "(1.234,5) or separates thousands (1,234.5). Give the one the file is written in.")
-    if decimal_comma:
+    raw, digest = read_table(path, written.encoding)
+    if written.decimal_comma:
         raw = with_decimal_points(raw)
-    if thousands_comma:
+    if written.thousands_comma:
         raw = without_thousands_commas(raw)
     detected = columns is None
     if columns is None:

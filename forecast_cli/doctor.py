@@ -9,7 +9,7 @@ import numpy as np
 
 from forecast_cli.batch import warn_late
 from forecast_cli.config import data_lookback
-from forecast_cli.data import ID, TARGET, TIME, data_horizon, load_series, season_hint, series_arrays
+from forecast_cli.data import ID, TARGET, TIME, Written, data_horizon, load_series, season_hint, series_arrays
 from forecast_cli.errors import DataError, ForecastError
 from forecast_cli.output import SilentReporter
 from forecast_cli.windows import log_unit
@@ -71,9 +71,7 @@ def diagnose(
     freq: str | None = None,
     horizon: int | None = None,
     wide: bool = False,
-    decimal_comma: bool = False,
-    encoding: str = "utf-8",
-    thousands_comma: bool = False,
+    written: Written = Written(),
 ) -> Report:
     """Check a CSV the way `train` reads it, and list what is wrong or risky.
 
@@ -86,8 +84,7 @@ def diagnose(
     """
     findings: list[Finding] = []
     try:
-        dataset = load_series(path, time_col, target_col, id_col, freq, fill="interpolate", wide=wide,
-                              decimal_comma=decimal_comma, encoding=encoding, thousands_comma=thousands_comma)
+        dataset = load_series(path, time_col, target_col, id_col, freq, fill="interpolate", wide=wide, written=written)
     except ForecastError as exc:
         return _fails(findings, exc)
     findings.append(Finding("ok", f"detected {dataset.describe()}"))

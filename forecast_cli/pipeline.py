@@ -20,8 +20,8 @@ from forecast_cli.blend import blend, validation_metrics
 from forecast_cli.config import (TrainConfig, default_batch_size, default_patch, refit_epochs, resolve_config,
                                  validation_series, with_horizon)
 from forecast_cli.covariates import covariate_values, from_file, future_rows, with_calendar
-from forecast_cli.data import (ID, TIME, Columns, Dataset, calendar_columns, data_horizon, future_grid, load_series,
-                               longer_season, season_hint, series_arrays)
+from forecast_cli.data import (ID, TIME, Columns, Dataset, Written, calendar_columns, data_horizon, future_grid,
+                               load_series, longer_season, season_hint, series_arrays)
 from forecast_cli.errors import DataError, OutputError, UsageError
 from forecast_cli.forecast_file import forecast_frame
 from forecast_cli.manifest import (HISTORY_FILE, KERAS_FILE, MANIFEST, METRICS_FILE, ONNX_FILE,
@@ -78,9 +78,7 @@ def load_training(data_path: str | Path, config: TrainConfig, columns: ColumnOpt
     future = config.future_covariates
     wanted = "auto" if config.past_covariates is None else (*config.past_covariates, *future)
     dataset = load_series(data_path, columns.time_col, columns.target_col, columns.id_col, columns.freq, config.fill,
-                          covariates=wanted, split_future=True, wide=columns.wide,
-                          decimal_comma=config.decimal_comma, encoding=config.encoding,
-                          thousands_comma=config.thousands_comma)
+                          covariates=wanted, split_future=True, wide=columns.wide, written=Written.of(config))
     absent = [c for c in future if c not in dataset.covariates]
     if absent:
         raise DataError(
@@ -506,8 +504,7 @@ class Predictor:
         manifest, cfg = self.manifest, self.manifest.config
         dataset = load_series(data_path, freq=manifest.freq, fill=cfg.fill, columns=manifest.columns,
                               expect_time_kind=manifest.time_kind, as_of=as_of, covariates=from_file(cfg.covariates),
-                              split_future=True, decimal_comma=cfg.decimal_comma, encoding=cfg.encoding,
-                              thousands_comma=cfg.thousands_comma)
+                              split_future=True, written=Written.of(cfg))
         dataset = dataclasses.replace(dataset, frame=with_calendar(dataset.frame, cfg.future_covariates))
         reporter.info(f"Read {dataset.describe()}")
         warn_ignored_rows(dataset, cfg, reporter)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from forecast_cli import metrics
-from forecast_cli.data import ID, TARGET, TIME, load_series, series_arrays
+from forecast_cli.data import ID, TARGET, TIME, Written, load_series, series_arrays
 from forecast_cli.errors import DataError
 from forecast_cli.forecast_file import quantile_levels, read_forecasts
 
@@ -40,14 +40,14 @@ class EvaluationResult:
 def evaluate(
     forecasts_path: str | Path, actuals_path: str | Path, history_path: str | Path | None = None,
     time_col: str | None = None, target_col: str | None = None, id_col: str | None = None, wide: bool = False,
-    decimal_comma: bool = False, encoding: str = "utf-8", thousands_comma: bool = False,
+    written: Written = Written(),
 ) -> EvaluationResult:
     """Score a forecast file written by `predict` against actual values that arrived later.
 
     Rows are matched on series and timestamp; rows of either file without a partner are counted
     and reported. With the training history, MASE is computed too (in-sample seasonal naive MAE of
     each series' history as the scale). The actuals and history are read with the column roles,
-    `wide`, `decimal_comma`, `thousands_comma` and `encoding` given (as `train` was told them), else detected.
+    `wide` and `written` given (as `train` was told them), else detected.
 
     Example:
         >>> evaluate("forecast.csv", "actuals.csv").overall["mae"] > 0
@@ -56,8 +56,7 @@ def evaluate(
     fc = read_forecasts(forecasts_path)
 
     def read(path: str | Path):
-        return load_series(path, time_col, target_col, id_col, wide=wide, decimal_comma=decimal_comma,
-                           encoding=encoding, thousands_comma=thousands_comma)
+        return load_series(path, time_col, target_col, id_col, wide=wide, written=written)
 
     actuals = read(actuals_path)
     if actuals.time_kind == "datetime":

@@ -16,7 +16,7 @@ import pytest
 
 import numpy as np
 
-from forecast_cli.data import future_grid, load_series, season_of
+from forecast_cli.data import Written, future_grid, load_series, season_of
 from forecast_cli.errors import DataError, UsageError
 from tests.conftest import ROOT, SAMPLE, make_long
 
@@ -255,7 +255,7 @@ def test_a_decimal_comma_is_named_as_such_and_read_with_the_flag(tmp_path):
     with pytest.raises(DataError, match=r"line 2: '1,5' in column 'Umsatz' is not a number \(a decimal comma\? "
                                         r"--decimal-comma reads 1,5 as 1.5"):
         load_series(path, target_col="Umsatz")
-    dataset = load_series(path, decimal_comma=True)
+    dataset = load_series(path, written=Written(decimal_comma=True))
     # Points group thousands only in threes: 1.5 is not a decimal-comma number, and stays 1.5.
     assert dataset.frame["y"].tolist()[:3] == [1.5, 1234.5, -2.0] and dataset.frame["y"].tolist()[4:] == [1200.0, 1.5, 7.0]
     assert dataset.frame["y"].iloc[3] == 599.0 and dataset.missing_values == 1  # the empty cell, filled
@@ -272,7 +272,7 @@ def test_commas_between_thousands_are_named_as_such_and_read_with_the_flag(tmp_p
     with pytest.raises(UsageError, match=r"'Sales' hold numbers written with commas between thousands \(1,234.5\)\. "
                                          r"Pass --thousands-comma"):
         load_series(path)  # Store is text, so which column is the target is known only with the flag
-    dataset = load_series(path, thousands_comma=True)
+    dataset = load_series(path, written=Written(thousands_comma=True))
     assert dataset.frame["y"].tolist() == [1234.5, 12345678.0, -2.0, pytest.approx(-2 + 1502 / 2), 1500.0, 7.25]
     assert dataset.columns.target_col == "Sales" and dataset.frame["ds"].iloc[1] == pd.Timestamp("2020-01-02")
     path.write_text('Date,Sales,Store\n2020-01-01,"1,500",North\n2020-01-02,"2,250",North\n')
@@ -280,7 +280,7 @@ def test_commas_between_thousands_are_named_as_such_and_read_with_the_flag(tmp_p
                                          r"marks the decimals \(1.234,5\), or --thousands-comma if it separates"):
         load_series(path)
     with pytest.raises(UsageError, match=r"--decimal-comma and --thousands-comma cannot both be given"):
-        load_series(path, decimal_comma=True, thousands_comma=True)
+        load_series(path, written=Written(decimal_comma=True, thousands_comma=True))
 
 
 @pytest.mark.parametrize("kind", ["gzip", "bz2", "xz", "zip"])
