@@ -544,3 +544,19 @@ def test_detect_with_a_quantile_band_on_the_cluster_as_in_one_process(parted, sc
         assert json.loads(result.stdout)["band"] == "quantiles"
         out[where] = (tmp_path / f"{where}.parquet").read_bytes()
     assert out["one"] == out["dask"]
+
+
+def test_parts_of_small_values_get_the_units_one_process_gives_them(parted, scheduler, tmp_path):
+    """Series of values below 1 are counted in a larger unit before the log, each by its own
+    values: from parts on the workers, the same units, model and format as in one process."""
+    address, _ = scheduler
+    (tmp_path / "small").mkdir()
+    for part in sorted((parted / "parts").iterdir()):
+        frame = pd.read_parquet(part)
+        frame.assign(y=frame["y"] * 1e-6).to_parquet(tmp_path / "small" / part.name, index=False)
+    args = ["train", tmp_path / "small", "--horizon", 4, *TINY, "--quiet"]
+    _invoke(*args, "--out", tmp_path / "here")
+    _invoke(*args, "--out", tmp_path / "there", "--dask", address)
+    here, there = (json.loads((tmp_path / m / "manifest.json").read_text()) for m in ("here", "there"))
+    assert here["series"] == there["series"] and here["format_version"] == there["format_version"] == 2
+    assert {info["unit"] for info in here["series"].values()} == {1e-7}
