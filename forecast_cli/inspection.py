@@ -47,6 +47,8 @@ def describe(model_dir: str | Path) -> dict[str, Any]:
             "source": data.source if data else None,
             "sha256": data.sha256 if data else None,
             "series": len(manifest.series),
+            # Series of values below 1, counted in a larger unit before the log (`windows.log_unit`).
+            "series_in_units": sum(info.unit != 1.0 for info in manifest.series.values()),
             "time_kind": manifest.time_kind,
             "freq": manifest.freq,
             "season": manifest.season,
@@ -82,7 +84,8 @@ def lines(summary: dict[str, Any]) -> list[str]:
     out = [
         f"model      {summary['model_dir']} (format {summary['format_version']}, written {summary['created_at']})",
         f"trained on {on['source']} (sha256 {str(on['sha256'])[:12]}...): {on['series']} series; {when}; season {on['season']}"
-        + (f" (statistical partner: {fc['partner_season']})" if fc["partner_season"] != on["season"] else ""),
+        + (f" (statistical partner: {fc['partner_season']})" if fc["partner_season"] != on["season"] else "")
+        + (f"; {on['series_in_units']} of them counted in a larger unit (values below 1)" if on["series_in_units"] else ""),
         f"columns    {_columns(on['columns']).roles()}" + (" (wide: one column per series)" if on["columns"]["series"] else "")
         + {True: "; dates day first (31/12/2023)", False: "; dates month first (12/31/2023)"}.get(
             on["columns"].get("day_first"), "")

@@ -283,3 +283,6 @@ def test_a_series_of_small_values_gets_the_network_a_series_of_thousands_gets(tm
     for name, unit, version in (("units", 1.0, 1), ("millions", 1e-7, 2)):
         assert manifests[name]["format_version"] == version
         assert all(info.get("unit", 1.0) == unit for info in manifests[name]["series"].values())
+    shown = runner.invoke(app, ["inspect", str(tmp_path / "millions")])
+    assert "2 series; dates, frequency MS; season 12; 2 of them counted in a larger unit" in shown.stderr
+    assert "larger unit" not in runner.invoke(app, ["inspect", str(tmp_path / "units")]).stderr
