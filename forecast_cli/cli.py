@@ -12,7 +12,7 @@ import signal
 import sys
 import typing
 from pathlib import Path
-from typing import Callable, List, Optional
+from typing import Any, Callable, List, Optional
 
 import typer
 
@@ -434,11 +434,12 @@ def evaluate(
             + (f" (e.g. {', '.join(result.examples)})" if result.examples else "")
             + f"; {result.unmatched_actuals} actual row(s) have no forecast.", markup=False)
     if not quiet:
-        table = Table(title=f"{len(result.matched)} forecasts matched with actuals")
+        shown, caption = _worst_series(result.by_series, EVALUATE_SHOWN)
+        table = Table(title=f"{len(result.matched)} forecasts matched with actuals", caption=caption)
         for name in ("scope", "rows", "MAE", "RMSE", "sMAPE %", "MASE"):
             table.add_column(name, justify="right" if name != "scope" else "left")
         table.add_row("all", str(len(result.matched)), *(_fmt(result.overall.get(k)) for k in ("mae", "rmse", "smape", "mase")))
-        for row in result.by_series.head(20).to_dict("records"):
+        for row in shown.to_dict("records"):
             table.add_row(str(row["unique_id"]), str(row["rows"]), *(_fmt(row.get(k)) for k in ("mae", "rmse", "smape", "mase")))
         console.print(table)
         _print_interval(console, result.overall)
@@ -454,6 +455,28 @@ def evaluate(
                    "unmatched_actuals": result.unmatched_actuals, "overall": result.overall,
                    "by_series": json.loads(result.by_series.to_json(orient="records"))}
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")
+
+
+EVALUATE_SHOWN = 20  # series rows in evaluate's table; the JSON holds every series
+
+
+def _worst_series(by_series: Any, most: int) -> tuple[Any, str | None]:
+    """The series rows `evaluate` shows: all of them in id order when they are few, else the
+    `most` worst (by MASE when the history gave it, else sMAPE), so that a file of thousands of
+    series shows where its forecast failed rather than the first ids; and a caption saying so.
+
+    Example:
+        >>> import pandas as pd
+        >>> rows = pd.DataFrame({"unique_id": ["a", "b", "c"], "smape": [5.0, 20.0, 1.0], "mase": [None] * 3})
+        >>> shown, caption = _worst_series(rows, 2)
+        >>> list(shown["unique_id"]), caption
+        (['b', 'a'], 'the 2 series of 3 with the highest sMAPE (every series in --json)')
+    """
+    if len(by_series) <= most:
+        return by_series, None
+    key, label = ("mase", "MASE") if "mase" in by_series and by_series["mase"].notna().any() else ("smape", "sMAPE")
+    worst = by_series.sort_values(key, ascending=False, kind="stable", na_position="last").head(most)
+    return worst, f"the {most} series of {len(by_series)} with the highest {label} (every series in --json)"
 
 
 @app.command()

@@ -109,6 +109,27 @@ def test_evaluate_matches_forecasts_with_actuals(trained_model, tmp_path):
     assert (tmp_path / "ev.png").read_bytes().startswith(PNG)
 
 
+def test_evaluate_shows_the_worst_series_of_many(tmp_path):
+    """With more series than the table shows, the table lists the worst (by MASE), not the first
+    ids; the JSON still holds every series, in id order."""
+    full = make_long(25, 40)
+    history, actuals = full[full["ds"] <= "2017-12-01"], full[full["ds"] > "2017-12-01"]
+    forecast = actuals.rename(columns={"y": "yhat"}).assign(yhat=lambda f: f["yhat"] + 1.0)
+    forecast.loc[forecast["unique_id"] == "s17", "yhat"] += 40.0  # one series forecast badly
+    history.to_csv(tmp_path / "history.csv", index=False)
+    actuals.to_csv(tmp_path / "actuals.csv", index=False)
+    forecast.to_csv(tmp_path / "f.csv", index=False)
+    args = ["evaluate", str(tmp_path / "f.csv"), str(tmp_path / "actuals.csv"), "--history", str(tmp_path / "history.csv")]
+    shown = runner.invoke(app, args, terminal_width=200)
+    assert shown.exit_code == 0, shown.output
+    lines = shown.stderr.splitlines()
+    first = next(i for i, line in enumerate(lines) if "│ all" in line)
+    assert "│ s17" in lines[first + 1]  # the worst right after the overall row
+    assert "the 20 series of 25 with the highest MASE (every series in --json)" in shown.stderr
+    summary = json.loads(runner.invoke(app, [*args, "--json", "--quiet"]).stdout)
+    assert [row["unique_id"] for row in summary["by_series"]] == sorted(f"s{k}" for k in range(25))
+
+
 def test_evaluate_without_history_has_no_mase_and_refuses_foreign_files(tmp_path, long_csv):
     frame = make_long(1, 4)
     frame.rename(columns={"y": "yhat"}).to_csv(tmp_path / "f.csv", index=False)
