@@ -703,7 +703,7 @@ def detect(
     workers: Optional[int] = typer.Option(None, "--workers", help="Spread the Parquet parts of DATA over a Dask cluster of N worker processes on this machine (three rounds of one task per part); the same output as one process."),
     dask: Optional[str] = typer.Option(None, "--dask", help="Spread the Parquet parts over an existing Dask cluster: its scheduler's address (tcp://host:8786). Paths must be the same on every worker."),
     plot: Optional[Path] = typer.Option(None, "--plot", help="Write a PNG of each series' recent values, the forecasts and band of the checked ones, anomalies circled."),
-    plot_series: int = PLOT_SERIES,
+    plot_series: int = typer.Option(4, "--plot-series", help="Series drawn in --plot: those with anomalies first, the one farthest outside its band first, then the others (N in all)."),
     quiet: bool = QUIET,
 ) -> None:
     """Flag the latest values the model did not expect: each of the last --last values of every
@@ -785,12 +785,51 @@ def _print_detection(console, found, summary: dict) -> None:
     for name in ("series", "time", "actual", "forecast", "band", "score"):
         table.add_column(name, justify="left" if name in ("series", "time") else "right")
     rows = found.anomalies
-    for row in rows.head(20).to_dict("records"):
+    for row in _farthest(rows, ANOMALIES_SHOWN).to_dict("records"):
         table.add_row(str(row["unique_id"]), str(row["ds"]), _fmt(row["actual"]), _fmt(row["forecast"]),
                       f"{_fmt(row['lower'])} to {_fmt(row['upper'])}", f"{row['score']:+.2f}")
     console.print(table)
-    if len(rows) > 20:
-        console.print(f"... and {len(rows) - 20} more (all of them in the output).", markup=False)
+    if len(rows) > ANOMALIES_SHOWN:
+        console.print(f"... the {ANOMALIES_SHOWN} farthest outside their band are shown, and {len(rows) - ANOMALIES_SHOWN} "
+                      "more are in the output.", markup=False)
+
+
+ANOMALIES_SHOWN = 20  # rows of detect's table; the output holds every checked value
+
+
+def _farthest(anomalies: Any, most: int) -> Any:
+    """The anomalies `detect` shows: all of them in series and time order when they are few,
+    else the `most` farthest outside their band (largest |score|) first, so that a night of
+    hundreds of anomalies over thousands of series opens with the worst.
+
+    Example:
+        >>> import pandas as pd
+        >>> rows = pd.DataFrame({"unique_id": ["a", "b", "c"], "score": [1.5, -9.0, 3.0]})
+        >>> list(_farthest(rows, 3)["unique_id"]), list(_farthest(rows, 2)["unique_id"])
+        (['a', 'b', 'c'], ['b', 'c'])
+    """
+    if len(anomalies) <= most:
+        return anomalies
+    order = anomalies["score"].abs().sort_values(ascending=False, kind="stable").index
+    return anomalies.loc[order[:most]]
+
+
+def _plotted_series(table: Any, n: int) -> list[Any]:
+    """The series `detect --plot` draws: those with anomalies, the one farthest outside its band
+    first, then the others in their order, `n` in all.
+
+    Example:
+        >>> import pandas as pd
+        >>> table = pd.DataFrame({"unique_id": ["a", "a", "b", "c", "c"], "anomaly": [False, False, True, True, False],
+        ...                       "score": [0.2, 0.1, 1.5, -4.0, 0.3]})
+        >>> _plotted_series(table, 2), _plotted_series(table, 3)
+        (['c', 'b'], ['c', 'b', 'a'])
+    """
+    flagged = table[table["anomaly"]]
+    worst = flagged["score"].abs().groupby(flagged["unique_id"], sort=False).max().sort_values(ascending=False,
+                                                                                                  kind="stable")
+    first = list(worst.index)
+    return (first + [uid for uid in table["unique_id"].unique() if uid not in set(first)])[:n]
 
 
 def _plot_detection(found, plot: Path, n: int) -> None:
@@ -798,7 +837,8 @@ def _plot_detection(found, plot: Path, n: int) -> None:
 
     data = found.dataset.frame
     panels = []
-    for uid, rows in list(found.table.groupby("unique_id", sort=False))[:n]:
+    for uid in _plotted_series(found.table, n):
+        rows = found.table[found.table["unique_id"] == uid]
         keep = 3 * len(rows)
         hist = data[data["unique_id"] == uid].tail(keep)
         x = rows["ds"].to_numpy()

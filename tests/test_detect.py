@@ -214,3 +214,20 @@ def test_a_series_whose_data_ends_early_is_named(detect_model, tmp_path):
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["late"] == 1
     assert "series 's1' ends before the others: its last value is at " in result.stderr
+
+
+def test_the_plot_draws_the_series_farthest_outside_their_band_first(detect_model, tmp_path, monkeypatch):
+    """A spike in the last series by id: `--plot-series 1` draws that series, not the first id."""
+    from forecast_cli import plots
+
+    model_dir, data = detect_model
+    spiked = data.copy()
+    last = spiked.index[spiked["unique_id"] == "s2"][-1]
+    spiked.loc[last, "y"] *= 3
+    spiked.to_csv(tmp_path / "spiked.csv", index=False)
+    drawn = []
+    monkeypatch.setattr(plots, "save_panels", lambda panels, path, title: drawn.extend(p.title for p in panels))
+    result = runner.invoke(app, ["detect", str(model_dir), str(tmp_path / "spiked.csv"), "--output",
+                                 str(tmp_path / "a.csv"), "--plot", str(tmp_path / "a.png"), "--plot-series", "2"])
+    assert result.exit_code == 0, result.output
+    assert drawn[0] == "s2" and len(drawn) == 2
