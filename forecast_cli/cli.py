@@ -400,7 +400,7 @@ def evaluate(
     encoding: str = typer.Option("utf-8", "--encoding", help="The actuals' (and --history's) text encoding, as given to train (cp1252, latin-1, ...)."),
     json_summary: bool = typer.Option(False, "--json", help="Print the scores as JSON on stdout."),
     plot: Optional[Path] = PLOT,
-    plot_series: int = PLOT_SERIES,
+    plot_series: int = typer.Option(4, "--plot-series", help="Series drawn in --plot: with more series than N, the N worst (as the table lists them)."),
     quiet: bool = QUIET,
 ) -> None:
     """Score a forecast file once the actual values have arrived (matched on series and time).
@@ -446,9 +446,10 @@ def evaluate(
     if plot is not None:
         from forecast_cli.plots import Panel, save_panels
 
+        drawn = _worst_series(result.by_series, plot_series)[0]["unique_id"]  # the worst, as in the table
         panels = [Panel(str(uid), actual=(g["ds"].to_numpy(), g["y"].to_numpy()),
                         forecasts=[(g["ds"].to_numpy(), g["yhat"].to_numpy(), "forecast")])
-                  for uid, g in list(result.matched.groupby("unique_id", sort=True))[:plot_series]]
+                  for uid in drawn for g in [result.matched[result.matched["unique_id"] == uid]]]
         save_panels(panels, plot, "Forecasts against the actuals")
     if json_summary:
         summary = {"matched": len(result.matched), "unmatched_forecasts": result.unmatched_forecasts,

@@ -109,7 +109,7 @@ def test_evaluate_matches_forecasts_with_actuals(trained_model, tmp_path):
     assert (tmp_path / "ev.png").read_bytes().startswith(PNG)
 
 
-def test_evaluate_shows_the_worst_series_of_many(tmp_path):
+def test_evaluate_shows_the_worst_series_of_many(tmp_path, monkeypatch):
     """With more series than the table shows, the table lists the worst (by MASE), not the first
     ids; the JSON still holds every series, in id order."""
     full = make_long(25, 40)
@@ -128,6 +128,12 @@ def test_evaluate_shows_the_worst_series_of_many(tmp_path):
     assert "the 20 series of 25 with the highest MASE (every series in --json)" in shown.stderr
     summary = json.loads(runner.invoke(app, [*args, "--json", "--quiet"]).stdout)
     assert [row["unique_id"] for row in summary["by_series"]] == sorted(f"s{k}" for k in range(25))
+    from forecast_cli import plots
+
+    drawn = []
+    monkeypatch.setattr(plots, "save_panels", lambda panels, path, title: drawn.extend(p.title for p in panels))
+    runner.invoke(app, [*args, "--quiet", "--plot", str(tmp_path / "ev.png"), "--plot-series", "1"])
+    assert drawn == ["s17"]  # the worst drawn, as the table lists it
 
 
 def test_evaluate_without_history_has_no_mase_and_refuses_foreign_files(tmp_path, long_csv):
