@@ -12,7 +12,7 @@ import signal
 import sys
 import typing
 from pathlib import Path
-from typing import Any, Callable, List, Optional
+from typing import Callable, List, Optional
 
 import typer
 
@@ -410,6 +410,7 @@ def evaluate(
     from rich.table import Table
 
     from forecast_cli.output import err_console
+    from forecast_cli.scoring import EVALUATE_SHOWN, worst_series
     from forecast_cli.scoring import evaluate as run_evaluate
 
     if [str(p) for p in (forecasts, actuals, history)].count("-") > 1:
@@ -434,7 +435,7 @@ def evaluate(
             + (f" (e.g. {', '.join(result.examples)})" if result.examples else "")
             + f"; {result.unmatched_actuals} actual row(s) have no forecast.", markup=False)
     if not quiet:
-        shown, caption = _worst_series(result.by_series, EVALUATE_SHOWN)
+        shown, caption = worst_series(result.by_series, EVALUATE_SHOWN)
         table = Table(title=f"{len(result.matched)} forecasts matched with actuals", caption=caption)
         for name in ("scope", "rows", "MAE", "RMSE", "sMAPE %", "MASE"):
             table.add_column(name, justify="right" if name != "scope" else "left")
@@ -446,38 +447,17 @@ def evaluate(
     if plot is not None:
         from forecast_cli.plots import Panel, save_panels
 
-        drawn = _worst_series(result.by_series, plot_series)[0]["unique_id"]  # the worst, as in the table
-        panels = [Panel(str(uid), actual=(g["ds"].to_numpy(), g["y"].to_numpy()),
-                        forecasts=[(g["ds"].to_numpy(), g["yhat"].to_numpy(), "forecast")])
-                  for uid in drawn for g in [result.matched[result.matched["unique_id"] == uid]]]
+        panels = []
+        for uid in worst_series(result.by_series, plot_series)[0]["unique_id"]:  # the worst, as in the table
+            rows = result.matched[result.matched["unique_id"] == uid]
+            panels.append(Panel(str(uid), actual=(rows["ds"].to_numpy(), rows["y"].to_numpy()),
+                                forecasts=[(rows["ds"].to_numpy(), rows["yhat"].to_numpy(), "forecast")]))
         save_panels(panels, plot, "Forecasts against the actuals")
     if json_summary:
         summary = {"matched": len(result.matched), "unmatched_forecasts": result.unmatched_forecasts,
                    "unmatched_actuals": result.unmatched_actuals, "overall": result.overall,
                    "by_series": json.loads(result.by_series.to_json(orient="records"))}
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")
-
-
-EVALUATE_SHOWN = 20  # series rows in evaluate's table; the JSON holds every series
-
-
-def _worst_series(by_series: Any, most: int) -> tuple[Any, str | None]:
-    """The series rows `evaluate` shows: all of them in id order when they are few, else the
-    `most` worst (by MASE when the history gave it, else sMAPE), so that a file of thousands of
-    series shows where its forecast failed rather than the first ids; and a caption saying so.
-
-    Example:
-        >>> import pandas as pd
-        >>> rows = pd.DataFrame({"unique_id": ["a", "b", "c"], "smape": [5.0, 20.0, 1.0], "mase": [None] * 3})
-        >>> shown, caption = _worst_series(rows, 2)
-        >>> list(shown["unique_id"]), caption
-        (['b', 'a'], 'the 2 series of 3 with the highest sMAPE (every series in --json)')
-    """
-    if len(by_series) <= most:
-        return by_series, None
-    key, label = ("mase", "MASE") if "mase" in by_series and by_series["mase"].notna().any() else ("smape", "sMAPE")
-    worst = by_series.sort_values(key, ascending=False, kind="stable", na_position="last").head(most)
-    return worst, f"the {most} series of {len(by_series)} with the highest {label} (every series in --json)"
 
 
 @app.command()
@@ -776,6 +756,8 @@ def detect(
 def _print_detection(console, found, summary: dict) -> None:
     from rich.table import Table
 
+    from forecast_cli.detect import ANOMALIES_SHOWN, farthest
+
     console.print(f"Band: {found.describe_band()}.", markup=False)
     title = (f"{summary['anomalies']} anomal{'y' if summary['anomalies'] == 1 else 'ies'} in {summary['checked']} "
              f"values checked ({summary['series']} series, level {found.level:g})")
@@ -786,7 +768,7 @@ def _print_detection(console, found, summary: dict) -> None:
     for name in ("series", "time", "actual", "forecast", "band", "score"):
         table.add_column(name, justify="left" if name in ("series", "time") else "right")
     rows = found.anomalies
-    for row in _farthest(rows, ANOMALIES_SHOWN).to_dict("records"):
+    for row in farthest(rows, ANOMALIES_SHOWN).to_dict("records"):
         table.add_row(str(row["unique_id"]), str(row["ds"]), _fmt(row["actual"]), _fmt(row["forecast"]),
                       f"{_fmt(row['lower'])} to {_fmt(row['upper'])}", f"{row['score']:+.2f}")
     console.print(table)
@@ -795,50 +777,13 @@ def _print_detection(console, found, summary: dict) -> None:
                       "more are in the output.", markup=False)
 
 
-ANOMALIES_SHOWN = 20  # rows of detect's table; the output holds every checked value
-
-
-def _farthest(anomalies: Any, most: int) -> Any:
-    """The anomalies `detect` shows: all of them in series and time order when they are few,
-    else the `most` farthest outside their band (largest |score|) first, so that a night of
-    hundreds of anomalies over thousands of series opens with the worst.
-
-    Example:
-        >>> import pandas as pd
-        >>> rows = pd.DataFrame({"unique_id": ["a", "b", "c"], "score": [1.5, -9.0, 3.0]})
-        >>> list(_farthest(rows, 3)["unique_id"]), list(_farthest(rows, 2)["unique_id"])
-        (['a', 'b', 'c'], ['b', 'c'])
-    """
-    if len(anomalies) <= most:
-        return anomalies
-    order = anomalies["score"].abs().sort_values(ascending=False, kind="stable").index
-    return anomalies.loc[order[:most]]
-
-
-def _plotted_series(table: Any, n: int) -> list[Any]:
-    """The series `detect --plot` draws: those with anomalies, the one farthest outside its band
-    first, then the others in their order, `n` in all.
-
-    Example:
-        >>> import pandas as pd
-        >>> table = pd.DataFrame({"unique_id": ["a", "a", "b", "c", "c"], "anomaly": [False, False, True, True, False],
-        ...                       "score": [0.2, 0.1, 1.5, -4.0, 0.3]})
-        >>> _plotted_series(table, 2), _plotted_series(table, 3)
-        (['c', 'b'], ['c', 'b', 'a'])
-    """
-    flagged = table[table["anomaly"]]
-    worst = flagged["score"].abs().groupby(flagged["unique_id"], sort=False).max().sort_values(ascending=False,
-                                                                                                  kind="stable")
-    first = list(worst.index)
-    return (first + [uid for uid in table["unique_id"].unique() if uid not in set(first)])[:n]
-
-
 def _plot_detection(found, plot: Path, n: int) -> None:
+    from forecast_cli.detect import plotted_series
     from forecast_cli.plots import Panel, save_panels
 
     data = found.dataset.frame
     panels = []
-    for uid in _plotted_series(found.table, n):
+    for uid in plotted_series(found.table, n):
         rows = found.table[found.table["unique_id"] == uid]
         keep = 3 * len(rows)
         hist = data[data["unique_id"] == uid].tail(keep)

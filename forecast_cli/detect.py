@@ -27,6 +27,7 @@ them.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from pathlib import Path
 from typing import Any, Iterable
@@ -504,3 +505,41 @@ def _ets_params(predictor: Predictor, series: dict[str, np.ndarray], last: int) 
     log = config.transform == "log"
     fit = baselines.FITS[config.baseline]
     return {uid: fit(values[:-last], config.baseline_season, log) for uid, values in series.items()}
+
+
+ANOMALIES_SHOWN = 20  # rows of detect's table; the output holds every checked value
+
+
+def farthest(anomalies: pd.DataFrame, most: int) -> pd.DataFrame:
+    """The anomalies `detect` shows: all of them in series and time order when they are few,
+    else the `most` farthest outside their band (largest |score|) first, so that a night of
+    hundreds of anomalies over thousands of series opens with the worst.
+
+    Example:
+        >>> rows = pd.DataFrame({"unique_id": ["a", "b", "c"], "score": [1.5, -9.0, 3.0]})
+        >>> list(farthest(rows, 3)["unique_id"]), list(farthest(rows, 2)["unique_id"])
+        (['a', 'b', 'c'], ['b', 'c'])
+    """
+    if len(anomalies) <= most:
+        return anomalies
+    order = anomalies["score"].abs().sort_values(ascending=False, kind="stable").index
+    return anomalies.loc[order[:most]]
+
+
+def plotted_series(table: pd.DataFrame, n: int) -> list[str]:
+    """The series `detect --plot` draws: those with anomalies, the one farthest outside its band
+    first, then the others in their order, `n` in all.
+
+    Example:
+        >>> table = pd.DataFrame({"unique_id": ["a", "a", "b", "c", "c"], "anomaly": [False, False, True, True, False],
+        ...                       "score": [0.2, 0.1, 1.5, -4.0, 0.3]})
+        >>> plotted_series(table, 2), plotted_series(table, 3)
+        (['c', 'b'], ['c', 'b', 'a'])
+    """
+    flagged = table[table["anomaly"]]
+    worst = flagged["score"].abs().groupby(flagged["unique_id"], sort=False).max().sort_values(ascending=False,
+                                                                                                  kind="stable")
+    first = list(worst.index[:n])
+    taken = set(first)
+    others = (uid for uid in table["unique_id"].unique() if uid not in taken)
+    return first + list(itertools.islice(others, n - len(first)))

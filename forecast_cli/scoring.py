@@ -95,6 +95,27 @@ def evaluate(
                             examples=examples, overall=overall, by_series=by_series)
 
 
+EVALUATE_SHOWN = 20  # series rows in evaluate's table; the JSON holds every series
+
+
+def worst_series(by_series: pd.DataFrame, most: int) -> tuple[pd.DataFrame, str | None]:
+    """The series rows `evaluate` shows: all of them in id order when they are few, else the
+    `most` worst (by MASE when the history gave it, else sMAPE), so that a file of thousands of
+    series shows where its forecast failed rather than the first ids; and a caption saying so.
+
+    Example:
+        >>> rows = pd.DataFrame({"unique_id": ["a", "b", "c"], "smape": [5.0, 20.0, 1.0], "mase": [None] * 3})
+        >>> shown, caption = worst_series(rows, 2)
+        >>> list(shown["unique_id"]), caption
+        (['b', 'a'], 'the 2 series of 3 with the highest sMAPE (every series in --json)')
+    """
+    if len(by_series) <= most:
+        return by_series, None
+    key, label = ("mase", "MASE") if "mase" in by_series and by_series["mase"].notna().any() else ("smape", "sMAPE")
+    worst = by_series.sort_values(key, ascending=False, kind="stable", na_position="last").head(most)
+    return worst, f"the {most} series of {len(by_series)} with the highest {label} (every series in --json)"
+
+
 def _score_matched(rows: pd.DataFrame, with_mase: bool) -> dict[str, float | None]:
     scores = metrics.score(rows[TARGET].to_numpy()[:, None], rows["yhat"].to_numpy()[:, None],
                            rows["scale"].to_numpy())
