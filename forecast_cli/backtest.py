@@ -39,6 +39,23 @@ class BacktestResult:
     blend_weights: list[float] = dataclasses.field(default_factory=list)  # the LSTM's, fold by fold
 
 
+def worst_series(rows: pd.DataFrame, n: int) -> list[str]:
+    """The series `backtest --plot` draws: every series (in id order) when there are `n` or fewer,
+    else the `n` whose forecast scored the highest MASE over the folds, the worst first.
+
+    Example:
+        >>> rows = pd.DataFrame({"unique_id": ["a", "a", "b", "c"], "y": [10.0, 12.0, 5.0, 8.0],
+        ...                      "lstm": [11.0, 12.0, 9.0, 9.0], "scale": [1.0, 1.0, 2.0, 1.0]})
+        >>> worst_series(rows, 3), worst_series(rows, 2)
+        (['a', 'b', 'c'], ['b', 'c'])
+    """
+    ids = list(rows["unique_id"].unique())
+    if len(ids) <= n:
+        return ids
+    errors = ((rows["y"] - rows["lstm"]).abs() / rows["scale"]).groupby(rows["unique_id"], sort=False).mean()
+    return list(errors.sort_values(ascending=False, kind="stable", na_position="last").index[:n])
+
+
 def _score_rows(rows: pd.DataFrame, model: str) -> dict[str, float | None]:
     actual = rows["y"].to_numpy()[:, None]
     forecast = rows[model].to_numpy()[:, None]

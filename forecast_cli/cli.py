@@ -275,7 +275,7 @@ def backtest(
     step: Optional[int] = typer.Option(None, "--step", help="Steps between cut-offs [default: the horizon]."),
     output_dir: Path = typer.Option(Path("backtest"), "--output-dir", help="Folder for forecasts.csv, folds.csv, steps.csv and backtest.json."),
     plot: Optional[Path] = PLOT,
-    plot_series: int = PLOT_SERIES,
+    plot_series: int = typer.Option(4, "--plot-series", help="Series drawn in --plot: with more series than N, the N whose forecast scored worst over the folds."),
     **options,
 ) -> None:
     """Rolling-origin evaluation: train before each cut-off, forecast, score against the actuals.
@@ -288,9 +288,8 @@ def backtest(
     from forecast_cli.atomic import check_writable
     from forecast_cli.backtest import run, write_backtest
     from forecast_cli.baselines import LABELS
-    from forecast_cli.output import ConsoleReporter
-
     from forecast_cli.batch import check_outputs
+    from forecast_cli.output import ConsoleReporter
 
     options = _with_settings_file({**options, "horizon": horizon}, ctx)
     config = _config(options)
@@ -368,13 +367,12 @@ def _print_interval(console, scores: dict) -> None:
 def _plot_backtest(result, path: Path, n: int) -> None:
     import numpy as np
 
+    from forecast_cli.backtest import worst_series
     from forecast_cli.plots import Panel, save_panels
 
     panels = []
-    for uid in list(result.history)[:n]:
+    for uid in worst_series(result.rows, n):
         rows = result.rows[result.rows["unique_id"] == uid]
-        if rows.empty:
-            continue
         first = int(np.flatnonzero(result.times[uid] == rows["ds"].iloc[0])[0])
         start = max(0, first - 3 * result.config.horizon)
         panel = Panel(str(uid), history=(result.times[uid][start:first + 1], result.history[uid][start:first + 1]),

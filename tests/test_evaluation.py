@@ -51,6 +51,24 @@ def test_backtest_never_trains_on_the_fold_it_scores(tmp_path):
     assert (rows["y"] == 1e6).all() and (rows["lstm"] < 1e4).all()
 
 
+def test_backtest_plot_draws_the_series_forecast_worst(tmp_path, monkeypatch):
+    """With more series than --plot-series, the plot draws those the folds scored worst (here
+    the one that jumps after the cut-off), not the first ids."""
+    from forecast_cli import plots
+
+    frame = make_long(5, 48)
+    jumps = (frame["unique_id"] == "s3") & (frame.groupby("unique_id").cumcount() >= 44)
+    frame.loc[jumps, "y"] *= 3
+    frame.to_csv(tmp_path / "jump.csv", index=False)
+    drawn = []
+    monkeypatch.setattr(plots, "save_panels", lambda panels, path, title: drawn.extend(p.title for p in panels))
+    result = runner.invoke(app, ["backtest", str(tmp_path / "jump.csv"), "--horizon", "4", "--folds", "1",
+                                 "--output-dir", str(tmp_path / "bt"), "--plot", str(tmp_path / "bt.png"),
+                                 "--plot-series", "1", *TINY])
+    assert result.exit_code == 0, result.output
+    assert drawn == ["s3"]
+
+
 def test_backtest_warns_when_the_lstm_loses(tmp_path):
     frame = make_long(1, 48)
     frame["y"] = [100.0 + 50 * (i % 12 == 0) for i in range(48)]  # pure season: seasonal naive is exact
