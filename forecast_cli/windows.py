@@ -51,6 +51,7 @@ class Scaling:
 
 
 LOG_UNIT_SPAN = 3  # decades a small series' typical value is put above 1 (`log_unit`)
+SMALLEST_UNIT = 1e-300  # a unit far from float64's subnormal range, so that dividing by it stays exact and finite
 
 
 def log_unit(values: np.ndarray) -> float:
@@ -68,12 +69,14 @@ def log_unit(values: np.ndarray) -> float:
     Example:
         >>> log_unit(np.array([120.0, 0.0, 95.0])), log_unit(np.array([0.05, 0.0, 0.07]))
         (1.0, 1e-05)
+        >>> log_unit(np.array([5e-324, 1e-320]))  # no smaller than SMALLEST_UNIT
+        1e-300
     """
     nonzero = np.abs(values[values != 0])
     typical = float(np.median(nonzero)) if len(nonzero) else 1.0
     if not typical < 1.0:
         return 1.0
-    return 10.0 ** (math.floor(math.log10(typical)) - LOG_UNIT_SPAN)
+    return max(10.0 ** (math.floor(math.log10(typical)) - LOG_UNIT_SPAN), SMALLEST_UNIT)
 
 
 def fit_scaling(values: np.ndarray, log: bool = False, method: str = "std") -> Scaling:
