@@ -51,7 +51,7 @@ class Scaling:
 
 
 LOG_UNIT_SPAN = 3  # decades a small series' typical value is put above 1 (`log_unit`)
-SMALLEST_UNIT = 1e-300  # a unit far from float64's subnormal range, so that dividing by it stays exact and finite
+SMALLEST_UNIT = 1e-300  # a unit well above float64's subnormal numbers, so that dividing by it stays finite
 
 
 def log_unit(values: np.ndarray) -> float:
