@@ -10,15 +10,17 @@ import pytest
 from typer.testing import CliRunner
 
 from forecast_cli.cli import app
-from forecast_cli.manifest import read_manifest
+from forecast_cli.manifest import FORMAT_VERSION, read_manifest
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 RELEASES = sorted(p.name for p in FIXTURES.iterdir() if (p / "model").is_dir())
 runner = CliRunner()
 
 
-def test_there_is_a_fixture_for_the_first_release():
+def test_there_is_a_fixture_for_the_first_release_and_for_each_later_format():
     assert "model-0.1.0" in RELEASES
+    formats = {read_manifest(FIXTURES / release / "model").format_version for release in RELEASES}
+    assert formats == set(range(1, FORMAT_VERSION + 1))
 
 
 @pytest.mark.parametrize("release", RELEASES)
