@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
-from frozen import freeze, run
-from suite import SETS, holdout_split
+from frozen import freeze
+from suite import SETS, by_series, held_out, holdout_split, trained_forecast
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,33 +43,14 @@ def main() -> None:
         spec = SETS[name]
         history, held = holdout_split(name, Path(args.data_root))
         work = base / name
-        work.mkdir(parents=True, exist_ok=True)
-        history.to_csv(work / "train.csv", index=False)
-        run([sys.executable, "-m", "forecast_cli.cli", "train", "train.csv", "--horizon", str(spec.horizon),
-             "--quantiles", args.levels, "--out", "model", "--seed", str(args.seed), "--quiet", *spec.flags,
-             *args.flags], work)
-        run([sys.executable, "-m", "forecast_cli.cli", "predict", "model", "train.csv", "--output", "forecast.csv",
-             "--quiet"], work)
-        forecast = pd.read_csv(work / "forecast.csv")
-        by_id = {uid: g for uid, g in forecast.groupby("unique_id", sort=False)}
-        past = {uid: g["y"].to_numpy(dtype="float64") for uid, g in history.groupby("unique_id", sort=False)}
-        actual, lows, highs, medians, scales = [], [], [], [], []
-        for uid, g in held.groupby("unique_id", sort=False):
-            rows = by_id[uid].iloc[: spec.horizon]
-            actual.append(g["y"].to_numpy(dtype="float64"))
-            lows.append(rows[f"q{low:g}"].to_numpy())
-            highs.append(rows[f"q{high:g}"].to_numpy())
-            medians.append(rows["yhat"].to_numpy())
-            scales.append(metrics.mase_scale(past[uid], spec.mase_season))
-        actual, lows, highs, medians = map(np.stack, (actual, lows, highs, medians))
-        scales = np.array(scales)
-        ok = np.isfinite(scales) & (scales > 0)
+        forecast = trained_forecast(work, history, spec, ["--quantiles", args.levels, "--seed", str(args.seed),
+                                                          *args.flags])
+        order, actual, scales = held_out(history, held, spec)
+        columns = [by_series(forecast, column) for column in (f"q{low:g}", f"q{high:g}", "yhat")]
+        lows, highs, medians = (np.stack([values[uid][: spec.horizon] for uid in order]) for values in columns)
         below_low, below_high = float(np.mean(actual < lows)), float(np.mean(actual < highs))
-        inside = float(np.mean((actual >= lows) & (actual <= highs)))
-        pinball = 0.0
-        for q, pred in ((low, lows), (high, highs)):
-            error = actual - pred
-            pinball += float(np.mean(np.maximum(q * error, (q - 1) * error)[ok] / scales[ok, None])) / 2
+        scores = metrics.quantile_scores(actual, np.stack([lows, highs], axis=-1), (low, high), scales)
+        inside, pinball = scores["coverage"], scores["scaled_pinball"]
         validation = json.loads((work / "model" / "metrics.json").read_text())["lstm"]
         shown = validation.get("coverage")
         results[name] = {"below_low": below_low, "below_high": below_high, "inside": inside, "pinball": pinball,

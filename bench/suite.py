@@ -142,6 +142,29 @@ def by_series(frame: pd.DataFrame, column: str = "y") -> dict[str, np.ndarray]:
     return {str(uid): g[column].to_numpy(dtype="float64") for uid, g in frame.groupby("unique_id", sort=False)}
 
 
+def held_out(history: pd.DataFrame, held: pd.DataFrame, spec: Set) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The series of `held` (in its order), their values held out (a horizon each) and their
+    MASE scales, from `history`."""
+    from forecast_cli import metrics
+
+    past, actual_by = by_series(history), by_series(held)
+    order = list(actual_by)
+    actual = np.stack([actual_by[uid][: spec.horizon] for uid in order])
+    return order, actual, np.array([metrics.mase_scale(past[uid], spec.mase_season) for uid in order])
+
+
+def trained_forecast(work: Path, history: pd.DataFrame, spec: Set, flags: list[str]) -> pd.DataFrame:
+    """`forecast train` on `history` in `work` (the set's flags, then `flags`; the frozen code),
+    then its `forecast predict` of the same file: the forecast."""
+    work.mkdir(parents=True, exist_ok=True)
+    history.to_csv(work / "train.csv", index=False)
+    forecast = [sys.executable, "-m", "forecast_cli.cli"]
+    run([*forecast, "train", "train.csv", "--horizon", str(spec.horizon), "--out", "model", "--quiet", *spec.flags,
+         *flags], work)
+    run([*forecast, "predict", "model", "train.csv", "--output", "forecast.csv", "--quiet"], work)
+    return pd.read_csv(work / "forecast.csv")
+
+
 def lstm_alone(model: Path, train_csv: Path, order: list[str]) -> np.ndarray:
     """The model's network forecast without its statistical partner (blend weight 1)."""
     from forecast_cli.pipeline import Predictor, forecast_series
@@ -170,14 +193,12 @@ def method_forecasts(name: str, spec: Set, work: Path, train_csv: Path,
                      test: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray], Any]:
     """The actual values of one set, their MASE scales, every method's forecast of them (the
     model already trained and its forecast written) and the model's config."""
-    from forecast_cli import baselines, metrics
+    from forecast_cli import baselines
     from forecast_cli.manifest import read_manifest
 
-    history = by_series(pd.read_csv(train_csv))
-    actual_by = by_series(test)
-    order = list(actual_by)
-    actual = np.stack([actual_by[uid][: spec.horizon] for uid in order])
-    scales = np.array([metrics.mase_scale(history[uid], spec.mase_season) for uid in order])
+    train = pd.read_csv(train_csv)
+    order, actual, scales = held_out(train, test, spec)
+    history = by_series(train)
     default = by_series(pd.read_csv(work / "forecast.csv"), "yhat")
     config = read_manifest(work / "model").config
     histories = [history[uid] for uid in order]

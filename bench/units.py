@@ -14,13 +14,11 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
-from frozen import freeze, run
-from suite import SETS, holdout_split
+from frozen import freeze
+from suite import SETS, by_series, held_out, holdout_split, trained_forecast
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,25 +39,12 @@ def main() -> None:
     for name in args.sets.split(","):
         spec = SETS[name]
         history, held = holdout_split(name, Path(args.data_root))
+        order, actual, scales = held_out(history, held, spec)
         for factor in (float(f) for f in args.factors.split(",")):
-            work = base / f"{name}-x{factor:g}"
-            work.mkdir(parents=True, exist_ok=True)
-            history.assign(y=history["y"] * factor).to_csv(work / "train.csv", index=False)
-            run([sys.executable, "-m", "forecast_cli.cli", "train", "train.csv", "--horizon", str(spec.horizon),
-                 "--out", "model", "--seed", str(args.seed), "--quiet", *spec.flags], work)
-            run([sys.executable, "-m", "forecast_cli.cli", "predict", "model", "train.csv", "--output",
-                 "forecast.csv", "--quiet"], work)
-            forecast = pd.read_csv(work / "forecast.csv")
-            by_id = {uid: g["yhat"].to_numpy(dtype="float64") / factor
-                     for uid, g in forecast.groupby("unique_id", sort=False)}
-            past = {uid: g["y"].to_numpy(dtype="float64") for uid, g in history.groupby("unique_id", sort=False)}
-            actual, predicted, scales = [], [], []
-            for uid, g in held.groupby("unique_id", sort=False):
-                actual.append(g["y"].to_numpy(dtype="float64"))
-                predicted.append(by_id[uid][: spec.horizon])
-                scales.append(metrics.mase_scale(past[uid], spec.mase_season))
-            score = metrics.mase(np.stack(actual), np.stack(predicted), np.array(scales))
-            print(f"| {name} | {factor:g} | {score:.4f} |", flush=True)
+            forecast = by_series(trained_forecast(base / f"{name}-x{factor:g}", history.assign(y=history["y"] * factor),
+                                                  spec, ["--seed", str(args.seed)]), "yhat")
+            predicted = np.stack([forecast[uid][: spec.horizon] / factor for uid in order])
+            print(f"| {name} | {factor:g} | {metrics.mase(actual, predicted, scales):.4f} |", flush=True)
 
 
 if __name__ == "__main__":
