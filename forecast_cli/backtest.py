@@ -20,7 +20,7 @@ from forecast_cli.errors import DataError, OutputError, UsageError
 from forecast_cli.forecast_file import quantile_column
 from forecast_cli.output import Reporter, SilentReporter
 from forecast_cli.pipeline import ColumnOptions, fit, forecast_series, load_training
-from forecast_cli.scoring import quantile_row_scores
+from forecast_cli.scoring import quantile_row_scores, worst_series
 
 MODELS = ("lstm", "naive", "seasonal_naive")
 
@@ -39,21 +39,20 @@ class BacktestResult:
     blend_weights: list[float] = dataclasses.field(default_factory=list)  # the LSTM's, fold by fold
 
 
-def worst_series(rows: pd.DataFrame, n: int) -> list[str]:
+def plotted_series(rows: pd.DataFrame, n: int) -> list[str]:
     """The series `backtest --plot` draws: every series (in id order) when there are `n` or fewer,
-    else the `n` whose forecast scored the highest MASE over the folds, the worst first.
+    else the `n` whose forecast scored worst over the folds, as `evaluate` picks them
+    (`scoring.worst_series`: MASE, else sMAPE).
 
     Example:
         >>> rows = pd.DataFrame({"unique_id": ["a", "a", "b", "c"], "y": [10.0, 12.0, 5.0, 8.0],
         ...                      "lstm": [11.0, 12.0, 9.0, 9.0], "scale": [1.0, 1.0, 2.0, 1.0]})
-        >>> worst_series(rows, 3), worst_series(rows, 2)
+        >>> plotted_series(rows, 3), plotted_series(rows, 2)
         (['a', 'b', 'c'], ['b', 'c'])
     """
-    ids = list(rows["unique_id"].unique())
-    if len(ids) <= n:
-        return ids
-    errors = ((rows["y"] - rows["lstm"]).abs() / rows["scale"]).groupby(rows["unique_id"], sort=False).mean()
-    return list(errors.sort_values(ascending=False, kind="stable", na_position="last").index[:n])
+    by_series = pd.DataFrame([{ID: uid, **_score_rows(group, "lstm")}
+                              for uid, group in rows.groupby(ID, sort=False)])
+    return list(worst_series(by_series, n)[0][ID])
 
 
 def _score_rows(rows: pd.DataFrame, model: str) -> dict[str, float | None]:

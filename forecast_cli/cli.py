@@ -367,11 +367,11 @@ def _print_interval(console, scores: dict) -> None:
 def _plot_backtest(result, path: Path, n: int) -> None:
     import numpy as np
 
-    from forecast_cli.backtest import worst_series
+    from forecast_cli.backtest import plotted_series
     from forecast_cli.plots import Panel, save_panels
 
     panels = []
-    for uid in worst_series(result.rows, n):
+    for uid in plotted_series(result.rows, n):
         rows = result.rows[result.rows["unique_id"] == uid]
         first = int(np.flatnonzero(result.times[uid] == rows["ds"].iloc[0])[0])
         start = max(0, first - 3 * result.config.horizon)
