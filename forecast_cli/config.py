@@ -472,16 +472,22 @@ def offered_windows(lengths: np.ndarray, lookback: int, horizon: int) -> np.ndar
 
 def data_lookback(horizon: int, season: int, lengths: np.ndarray) -> int:
     """`fitting_lookback` for series of these lengths, the training windows they offer counted
-    at two seasons' lookback.
+    at two seasons' lookback. The third season only where the longest series still holds it with
+    a training and a validation horizon after it: 20,000 series of four years of months offer
+    20,000 windows at two years, and three years would leave them no room to train for a year
+    ahead, so they are read at two.
 
     Example:
         >>> data_lookback(12, 12, np.array([144])), data_lookback(12, 12, np.full(100, 144))
         (24, 36)
+        >>> data_lookback(12, 12, np.full(20_000, 48))
+        24
     """
-    shortest = int(lengths.min())
+    shortest, longest = int(lengths.min()), int(lengths.max())
     two_seasons = fitting_lookback(horizon, season, shortest)
     windows = int(offered_windows(lengths, two_seasons, horizon).sum())
-    return fitting_lookback(horizon, season, shortest, windows)
+    lookback = fitting_lookback(horizon, season, shortest, windows)
+    return lookback if lookback + 2 * horizon <= longest else two_seasons
 
 
 VALIDATION_TARGET = 64  # validation windows wanted in all when the data allow it

@@ -97,3 +97,18 @@ def test_resolved_config_caps_many_hourly_series_by_window_steps():
     # so 100, the least.
     config = resolve_settings(TrainConfig(horizon=48, season=24, lookback=168), np.full(300, 960), True, (24,), "hourly.csv")
     assert config.max_windows == 100
+
+
+def test_the_third_season_is_read_only_where_the_series_hold_it():
+    from forecast_cli.config import resolve_settings
+
+    # 20,000 series of four years of months offer 20,000 windows at two years' lookback, enough
+    # for a third year; but 36 + 12 + 12 > 48: three years would leave nothing to train on for a
+    # year ahead, so they read two (and train), as a one-series file of the same length does.
+    config = resolve_settings(TrainConfig(horizon=12), np.full(20_000, 48), True, (12,), "monthly.parquet")
+    assert config.lookback == 24
+    config = resolve_settings(TrainConfig(horizon=12), np.full(20_000, 60), True, (12,), "monthly.parquet")
+    assert config.lookback == 36  # five years hold three and a year ahead twice
+    # Many hourly series of four days, a day ahead: two days (three days and two more do not fit).
+    config = resolve_settings(TrainConfig(horizon=24), np.full(5_000, 96), True, (24,), "hourly.parquet")
+    assert config.lookback == 48
