@@ -120,7 +120,11 @@ def backtest(
                 f"series has {int(length.max())} rows). Use fewer --folds, a smaller --step or --horizon."
             )
         reporter.info(f"Fold {fold}/{folds}: training on data up to {back} steps before each series' end")
-        fitted = fit(dataclasses.replace(dataset, frame=train_frame), config, reporter)
+        try:
+            fitted = fit(dataclasses.replace(dataset, frame=train_frame), config, reporter)
+        except DataError as error:  # say which fold, and that its cut-off is what made the data short
+            raise DataError(f"{error} (In fold {fold} of {folds}, which trains on each series without its last "
+                            f"{back} values: fewer --folds or a smaller --step leave it more.)") from None
         resolved = fitted.config
         weights.append(resolved.blend)
         history = series_arrays(train_frame)

@@ -107,6 +107,15 @@ def test_backtest_with_too_many_folds_is_a_data_error(tmp_path, long_csv):
     assert not (tmp_path / "bt").exists()
 
 
+def test_backtest_names_the_fold_its_cut_off_left_too_short(tmp_path, long_csv):
+    # 48 values a series; the first of nine folds of 4 trains on 12, fewer than lookback 8 and
+    # two horizons need: the error names the fold and the flags that leave it more.
+    result = runner.invoke(app, ["backtest", str(long_csv), "--horizon", "4", "--folds", "9",
+                                 "--output-dir", str(tmp_path / "bt"), *TINY])
+    assert result.exit_code == ExitCode.DATA and "has 12 rows" in result.stderr
+    assert "fold 1 of 9" in result.stderr and "fewer --folds" in result.stderr
+
+
 def test_evaluate_matches_forecasts_with_actuals(trained_model, tmp_path):
     model_dir, data = trained_model
     full = make_long(3, 52)
