@@ -472,22 +472,40 @@ def offered_windows(lengths: np.ndarray, lookback: int, horizon: int) -> np.ndar
 
 def data_lookback(horizon: int, season: int, lengths: np.ndarray) -> int:
     """`fitting_lookback` for series of these lengths, the training windows they offer counted
-    at two seasons' lookback. The third season only where the longest series still holds it with
-    a training and a validation horizon after it: 20,000 series of four years of months offer
-    20,000 windows at two years, and three years would leave them no room to train for a year
-    ahead, so they are read at two.
+    at two seasons' lookback, and no longer than the longest series holds with a training and a
+    validation horizon after it, so that the defaults train wherever a lookback of a season or
+    more would:
+
+    - the third season only where it fits: 20,000 series of four years of months offer 20,000
+      windows at two years, but three years would leave no room to train for a year ahead, so
+      they read two;
+    - where two seasons do not fit either, what the longest series leaves, down to one season
+      (and 4 steps, the least `default_lookback` reads): 100 weeks of data forecast 13 weeks
+      ahead read 74 weeks (two years, 104, are longer than the data), where the defaults asked
+      for more history.
+
+    Below that the window would not hold the cycle, and `resolve_settings` says the data is too
+    short for the horizon.
 
     Example:
         >>> data_lookback(12, 12, np.array([144])), data_lookback(12, 12, np.full(100, 144))
         (24, 36)
-        >>> data_lookback(12, 12, np.full(20_000, 48))
-        24
+        >>> data_lookback(12, 12, np.full(20_000, 48)), data_lookback(13, 52, np.array([100]))
+        (24, 74)
     """
     shortest, longest = int(lengths.min()), int(lengths.max())
     two_seasons = fitting_lookback(horizon, season, shortest)
     windows = int(offered_windows(lengths, two_seasons, horizon).sum())
-    lookback = fitting_lookback(horizon, season, shortest, windows)
-    return lookback if lookback + 2 * horizon <= longest else two_seasons
+    room = longest - 2 * horizon  # the longest series' values before its training and validation horizons
+    for lookback in (fitting_lookback(horizon, season, shortest, windows), two_seasons):
+        if lookback <= room:
+            return lookback
+    return room if room >= least_lookback(season) else two_seasons
+
+
+def least_lookback(season: int) -> int:
+    """The shortest lookback the defaults read (`data_lookback`): a season, and at least 4 steps."""
+    return max(season, 4)
 
 
 VALIDATION_TARGET = 64  # validation windows wanted in all when the data allow it
@@ -683,11 +701,18 @@ def resolve_settings(config: TrainConfig, lengths: np.ndarray, nonnegative: bool
     offered = offered_windows(lengths, lookback, horizon).tolist()
     max_windows = config.max_windows or default_max_windows(offered, lookback)
     need = lookback + horizon * (1 + val_windows)
-    if longest < need:
+    if longest < need and config.lookback:
         raise DataError(
             f"{source}: the longest series has {longest} rows, but lookback {lookback} + "
             f"horizon {horizon} for training and {val_windows} x {horizon} for validation "
             f"need at least {need}. Use a smaller --lookback or --horizon (`forecast doctor` gives the largest)."
+        )
+    if longest < need:  # the default lookback already took what the longest series leaves
+        least = min(lookback, least_lookback(season)) + horizon * (1 + val_windows)
+        raise DataError(
+            f"{source}: the longest series has {longest} rows, but horizon {horizon} for training and "
+            f"{val_windows} x {horizon} for validation after a lookback of at least a season need at least "
+            f"{least}. Use a smaller --horizon (`forecast doctor` gives the largest) or add history."
         )
     transform = config.transform
     if transform == "auto":

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from forecast_cli.batch import warn_late
-from forecast_cli.config import data_lookback
+from forecast_cli.config import data_lookback, least_lookback
 from forecast_cli.data import ID, TARGET, TIME, Written, data_horizon, load_series, season_hint, series_arrays
 from forecast_cli.errors import DataError, ForecastError
 from forecast_cli.output import SilentReporter
@@ -146,7 +146,8 @@ def diagnose(
         named = f"--horizon {horizon}" if given else f"the default horizon for {what}, {horizon},"
         if lookback + 2 * horizon > longest:
             return _fails(findings, DataError(
-                f"{named} needs at least {lookback + 2 * horizon} rows in the longest series, which "
+                f"{named} needs at least {min(lookback, least_lookback(season)) + 2 * horizon} rows in the "
+                f"longest series, which "
                 f"has {longest}. Use --horizon {max_h} or less."))
         if not given:
             findings.append(Finding("note", f"--horizon defaults to {horizon} for {what}"))

@@ -112,3 +112,16 @@ def test_the_third_season_is_read_only_where_the_series_hold_it():
     # Many hourly series of four days, a day ahead: two days (three days and two more do not fit).
     config = resolve_settings(TrainConfig(horizon=24), np.full(5_000, 96), True, (24,), "hourly.parquet")
     assert config.lookback == 48
+
+
+def test_where_two_seasons_do_not_fit_the_lookback_is_what_the_series_leave_down_to_one_season():
+    from forecast_cli.config import resolve_settings
+    from forecast_cli.errors import DataError
+
+    # 100 weeks, 13 ahead: two years (104) are longer than the data; 100 - 2 x 13 = 74 weeks fit.
+    config = resolve_settings(TrainConfig(horizon=13), np.array([100]), True, (52,), "weekly.csv")
+    assert config.lookback == 74
+    # 30 months, a year ahead: 6 months would be left, less than a season: too short, as before.
+    # The error says how many rows would do with the shortest default lookback, a season: 36.
+    with pytest.raises(DataError, match=r"has 30 rows, but horizon 12 .* need at least 36\. Use a smaller --horizon"):
+        resolve_settings(TrainConfig(horizon=12), np.array([30]), True, (12,), "monthly.csv")

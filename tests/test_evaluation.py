@@ -246,14 +246,16 @@ def test_doctor_checks_the_default_horizon_when_none_is_given(tmp_path):
     (tmp_path / "short.csv").write_text("".join((SAMPLE / "airpassengers.csv").read_text().splitlines(True)[:31]))
     result = runner.invoke(app, ["doctor", str(tmp_path / "short.csv")])
     assert result.exit_code == ExitCode.DATA
-    assert "the default horizon for frequency MS, 18, needs at least 60 rows" in result.stderr and "Use --horizon 3" in result.stderr
+    assert "the default horizon for frequency MS, 18, needs at least 48 rows" in result.stderr and "Use --horizon 9" in result.stderr
 
 
 def test_largest_horizon():
-    assert largest_horizon(np.array([144]), 12) == 48  # lookback 48 + 2 x 48 = 144 rows
-    assert largest_horizon(np.array([10]), 1) == 3  # lookback 4 + 2 x 3 = 10; horizon 4 needs 12
-    # hundreds of monthly series read three years: horizon 36 would need 36 + 2 x 36 = 108 rows
-    assert largest_horizon(np.full(500, 100), 12) == 32  # lookback 36 + 2 x 32 = 100
+    # Past a lookback of the horizon, what the series leave, down to a season: 12 + 2 x 66 = 144 rows.
+    assert largest_horizon(np.array([144]), 12) == 66
+    assert largest_horizon(np.array([10]), 1) == 3  # lookback 4 (the least) + 2 x 3 = 10; horizon 4 needs 12
+    # hundreds of monthly series read three years where that fits (horizon 32: 36 + 2 x 32 = 100
+    # rows), then two seasons or the horizon, then what is left: 12 + 2 x 44 = 100
+    assert largest_horizon(np.full(500, 100), 12) == 44
 
 
 def test_backtest_takes_the_validation_windows_of_train(tmp_path):
