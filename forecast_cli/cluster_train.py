@@ -36,7 +36,7 @@ import pandas as pd
 
 from forecast_cli import baselines
 from forecast_cli.cluster import cluster_errors, spread
-from forecast_cli.config import TrainConfig, resolve_settings, validation_series, with_horizon
+from forecast_cli.config import TrainConfig, lookback_cut, resolve_settings, validation_series, with_horizon
 from forecast_cli.data import ID, TARGET, TIME, Columns, data_horizon, is_parquet, parquet_parts, series_arrays
 from forecast_cli.errors import DataError
 from forecast_cli.output import Reporter, SilentReporter
@@ -157,7 +157,11 @@ def fit_parts(client: Any, data_path: str | Path, config: TrainConfig, columns: 
     if note:
         reporter.info(note)
     lengths = np.concatenate([s.lengths for s in surveys])[order]
-    config = resolve_settings(config, lengths, all(s.nonnegative for s in surveys), first.seasons, str(path))
+    resolved = resolve_settings(config, lengths, all(s.nonnegative for s in surveys), first.seasons, str(path))
+    cut = lookback_cut(config, resolved, lengths, ids.tolist())
+    if cut:
+        reporter.warn(cut)
+    config = resolved
     chosen = validation_series(ids.tolist(), config.seed)
     validate = [None if chosen is None else [uid for uid in s.ids if uid in chosen] for s in surveys]
 

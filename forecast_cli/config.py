@@ -503,6 +503,34 @@ def data_lookback(horizon: int, season: int, lengths: np.ndarray) -> int:
     return room if room >= least_lookback(season) else two_seasons
 
 
+def lookback_cut(given: TrainConfig, resolved: TrainConfig, lengths: np.ndarray, ids: list[str]) -> str | None:
+    """A warning for a default lookback the shortest series cut to less than half of what the
+    defaults read (`default_lookback`), else None. The lookback is one for every series, and no
+    longer than the shortest, so that every series can be forecast: one new product of three
+    months among years-long series makes the network read three months of every series. The
+    warning names that series and the way out (the lookback given, the short series left out of
+    the forecast until they grow).
+
+    Example:
+        >>> lengths = np.array([60, 60, 3])
+        >>> resolved = dataclasses.replace(TrainConfig(horizon=18), lookback=3, season=12)
+        >>> print(lookback_cut(TrainConfig(horizon=18), resolved, lengths, ["a", "b", "new"]))
+        The default lookback, 24 steps, is cut to 3, the length of the shortest series ('new'), so that every series can be forecast: the network reads 3 steps of every series. To read 24, give --lookback 24 and forecast with --skip-short (series shorter than 24 are left out until they grow).
+    """
+    if given.lookback:
+        return None
+    wanted = default_lookback(resolved.horizon, resolved.season)
+    shortest = int(lengths.min())
+    if resolved.lookback != shortest or 2 * shortest >= wanted:
+        return None
+    short = [uid for uid, n in zip(ids, lengths) if n == shortest]
+    named = repr(short[0]) + (f" and {len(short) - 1} more as short" if len(short) > 1 else "")
+    return (f"The default lookback, {wanted} steps, is cut to {shortest}, the length of the shortest series "
+            f"({named}), so that every series can be forecast: the "
+            f"network reads {shortest} steps of every series. To read {wanted}, give --lookback {wanted} and "
+            f"forecast with --skip-short (series shorter than {wanted} are left out until they grow).")
+
+
 def least_lookback(season: int) -> int:
     """The shortest lookback the defaults read (`data_lookback`): a season, and at least 4 steps."""
     return max(season, 4)

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from forecast_cli.batch import warn_late
-from forecast_cli.config import data_lookback, least_lookback
+from forecast_cli.config import TrainConfig, data_lookback, least_lookback, lookback_cut
 from forecast_cli.data import ID, TARGET, TIME, Written, data_horizon, load_series, season_hint, series_arrays
 from forecast_cli.errors import DataError, ForecastError
 from forecast_cli.output import SilentReporter
@@ -151,6 +151,10 @@ def diagnose(
                 f"has {longest}. Use --horizon {max_h} or less."))
         if not given:
             findings.append(Finding("note", f"--horizon defaults to {horizon} for {what}"))
+        asked = TrainConfig(horizon=horizon)
+        cut = lookback_cut(asked, dataclasses.replace(asked, lookback=lookback, season=season), lengths, list(series))
+        if cut:
+            findings.append(Finding("warning", cut))
         short = int((lengths < lookback + horizon).sum())
         if short:
             findings.append(Finding("warning", f"{short} series shorter than lookback {lookback} + horizon {horizon} "

@@ -17,8 +17,8 @@ import pandas as pd
 from forecast_cli import __version__, baselines
 from forecast_cli.atomic import check_parent, staged_directory
 from forecast_cli.blend import blend, validation_metrics
-from forecast_cli.config import (TrainConfig, default_batch_size, default_patch, refit_epochs, resolve_config,
-                                 validation_series, with_horizon)
+from forecast_cli.config import (TrainConfig, default_batch_size, default_patch, lookback_cut, refit_epochs,
+                                 resolve_config, validation_series, with_horizon)
 from forecast_cli.covariates import covariate_values, from_file, future_rows, with_calendar
 from forecast_cli.data import (ID, TIME, Columns, Dataset, Written, calendar_columns, data_horizon, future_grid,
                                load_series, longer_season, season_hint, series_arrays)
@@ -191,7 +191,11 @@ def fit(dataset: Dataset, config: TrainConfig, reporter: Reporter | None = None,
     """
     reporter = reporter or SilentReporter()
     series = series_arrays(dataset.frame)
-    config = resolve_config(config, series, dataset.seasons, dataset.source)
+    resolved = resolve_config(config, series, dataset.seasons, dataset.source)
+    cut = lookback_cut(config, resolved, np.array([len(v) for v in series.values()]), list(series))
+    if cut:
+        reporter.warn(cut)
+    config = resolved
     covariates = covariate_values(dataset.frame, config)
     # The windows are handed over, not kept here, so that they are freed before the refit's.
     fitted = fit_windows(_with_ets_ahead(cut_windows(series, config, covariates,

@@ -402,3 +402,23 @@ def test_detect_skip_short_checks_the_series_long_enough(trained_model, tmp_path
     assert "left out 1 series too short to check (e.g. 'newer', 20 values of 22)" in result.stderr
     alone = runner.invoke(app, ["detect", str(model_dir), str(tmp_path / "with-new.csv"), "--skip-short", "--last", "40"])
     assert alone.exit_code == ExitCode.DATA and "every one left in the file" in alone.stderr
+
+
+def test_a_default_lookback_cut_by_one_short_series_is_named(tmp_path):
+    """Three series of 48 months and one of 5: the default lookback (24) is cut to 5 for every
+    series so that the short one can be forecast; train and doctor say so, name the series and
+    the way out. With --lookback given, nothing is said."""
+    frame = make_long(4, 48)
+    frame = frame[(frame["unique_id"] != frame["unique_id"].iloc[-1]) | (frame.groupby("unique_id").cumcount() < 5)]
+    frame.to_csv(tmp_path / "data.csv", index=False)
+    short = frame["unique_id"].iloc[-1]
+    tiny = ["--epochs", "1", "--units", "8", "--patience", "1", "--no-refit", "--horizon", "4"]
+    result = runner.invoke(app, ["train", str(tmp_path / "data.csv"), "--out", str(tmp_path / "m"), *tiny])
+    assert result.exit_code == 0, result.output
+    assert f"is cut to 5, the length of the shortest series ({short!r})" in result.stderr
+    assert "give --lookback 24 and forecast with --skip-short" in result.stderr
+    doctor = runner.invoke(app, ["doctor", str(tmp_path / "data.csv"), "--horizon", "4"])
+    assert f"is cut to 5, the length of the shortest series ({short!r})" in doctor.stderr
+    given = runner.invoke(app, ["train", str(tmp_path / "data.csv"), "--out", str(tmp_path / "m2"), *tiny,
+                                "--lookback", "5"])
+    assert given.exit_code == 0 and "is cut to" not in given.stderr

@@ -560,3 +560,15 @@ def test_parts_of_small_values_get_the_units_one_process_gives_them(parted, sche
     here, there = (json.loads((tmp_path / m / "manifest.json").read_text()) for m in ("here", "there"))
     assert here["series"] == there["series"] and here["format_version"] == there["format_version"] == 2
     assert {info["unit"] for info in here["series"].values()} == {1e-7}
+
+
+def test_train_on_parts_names_a_default_lookback_cut_by_one_short_series(parted, scheduler, tmp_path):
+    """The lengths come from the workers' survey; the warning is the one process's."""
+    parts = _copy_parts(parted, tmp_path / "parts")
+    frame = pd.read_parquet(parts / "part-1.parquet")
+    first = frame["unique_id"].iloc[0]
+    keep = (frame["unique_id"] != first) | (frame.groupby("unique_id").cumcount() < 5)
+    frame[keep].to_parquet(parts / "part-1.parquet", index=False)
+    result = _invoke("train", parts, "--horizon", 4, "--epochs", 1, "--units", 8, "--patience", 1, "--no-refit",
+                     "--out", tmp_path / "m", "--dask", scheduler[0])
+    assert f"is cut to 5, the length of the shortest series ({first!r})" in result.stderr
