@@ -536,6 +536,23 @@ def least_lookback(season: int) -> int:
     return max(season, 4)
 
 
+def season_too_long(season: int, longest: int) -> str | None:
+    """What to say when no horizon fits the default lookback because the season alone is longer
+    than the longest series holds with a horizon after it (500 minutes of data have no day of
+    1,440 minutes to read), with the fix: a shorter season or lookback. None otherwise: then a
+    smaller horizon fits.
+
+    Example:
+        >>> season_too_long(12, 30) is None, season_too_long(1, 1) is None, season_too_long(1440, 500)[:52]
+        (True, True, 'the longest series has 500 rows, fewer than a season')
+    """
+    if season <= least_lookback(1) or season + 2 <= longest:  # the data, not the season, is short
+        return None
+    return (f"the longest series has {longest} rows, fewer than a season of {season} steps with a training and a "
+            "validation horizon after it. Give a shorter cycle with --season (1 for none), or a --lookback "
+            "shorter than the season, or add history.")
+
+
 VALIDATION_TARGET = 64  # validation windows wanted in all when the data allow it
 ALL_WINDOWS = 100_000  # up to this many in all, every training window is used
 STEP_BUDGET = 5_000_000  # beyond that, window steps (windows x lookback) an epoch reads, about
@@ -737,11 +754,10 @@ def resolve_settings(config: TrainConfig, lengths: np.ndarray, nonnegative: bool
         )
     if longest < need:  # the default lookback already took what the longest series leaves
         least = min(lookback, least_lookback(season)) + horizon * (1 + val_windows)
-        raise DataError(
-            f"{source}: the longest series has {longest} rows, but horizon {horizon} for training and "
-            f"{val_windows} x {horizon} for validation after a lookback of at least a season need at least "
-            f"{least}. Use a smaller --horizon (`forecast doctor` gives the largest) or add history."
-        )
+        raise DataError(f"{source}: " + (season_too_long(season, longest) or (
+            f"the longest series has {longest} rows, but horizon {horizon} for training and {val_windows} x "
+            f"{horizon} for validation after a lookback of at least a season need at least {least}. Use a smaller "
+            "--horizon (`forecast doctor` gives the largest) or add history.")))
     transform = config.transform
     if transform == "auto":
         # Log where the training data has no negative value. The log is the signed one

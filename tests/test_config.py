@@ -125,3 +125,13 @@ def test_where_two_seasons_do_not_fit_the_lookback_is_what_the_series_leave_down
     # The error says how many rows would do with the shortest default lookback, a season: 36.
     with pytest.raises(DataError, match=r"has 30 rows, but horizon 12 .* need at least 36\. Use a smaller --horizon"):
         resolve_settings(TrainConfig(horizon=12), np.array([30]), True, (12,), "monthly.csv")
+
+
+def test_a_season_longer_than_the_data_names_the_flags_that_fit():
+    from forecast_cli.config import resolve_settings
+    from forecast_cli.errors import DataError
+
+    # 500 minutes hold no day of 1,440: no horizon fits, so a smaller one is not the fix.
+    with pytest.raises(DataError, match=r"has 500 rows, fewer than a season of 1440 steps.*--season.*--lookback"):
+        resolve_settings(TrainConfig(horizon=30), np.array([500]), True, (1440,), "minutes.csv")
+    assert resolve_settings(TrainConfig(horizon=30, lookback=60), np.array([500]), True, (1440,), "m.csv").lookback == 60

@@ -208,6 +208,16 @@ def test_doctor_reports_gaps_and_limits():
     assert "largest --horizon with the default lookback" in text
 
 
+def test_doctor_says_when_the_season_is_longer_than_the_data(tmp_path):
+    """500 minutes hold no day of them: doctor says so and names the flags that fit, rather than
+    asking for a smaller horizon that would not fit either."""
+    times = pd.date_range("2024-01-01", periods=500, freq="min")
+    pd.DataFrame({"ds": times.astype(str), "y": np.arange(500) % 17 + 10.0}).to_csv(tmp_path / "min.csv", index=False)
+    report = diagnose(tmp_path / "min.csv")
+    assert not report.ok and "fewer than a season of 1440 steps" in str(report.failure)
+    assert "--season" in str(report.failure) and "--lookback" in str(report.failure)
+
+
 def test_doctor_names_a_series_that_ends_before_the_others(tmp_path):
     """A series whose values stopped (a product discontinued, a feed that broke) is forecast
     from its own last time, before the others': doctor says so, and train still would run."""
