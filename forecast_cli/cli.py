@@ -79,7 +79,7 @@ def handle_errors(command: Callable) -> Callable:
 # Options shared by `train` and `backtest` (one definition: one name, one help text).
 HORIZON = typer.Option(None, "--horizon", "-H", help="Steps to forecast [default: from the frequency, the M4 competition's horizons: 6 yearly, 8 quarterly, 18 monthly, 13 weekly, 14 daily, 48 hourly; a day of finer steps; 6 for years counted in a column named year; else required for integer steps].")
 CONFIG_FILE = typer.Option(None, "--config", help="TOML file of training settings by flag name (horizon = 12, window-norm = \"last\", quantiles = [0.1, 0.9], ...); flags given on the command line win.")
-LOOKBACK = typer.Option(None, "--lookback", help="Past steps the network reads [default: max(horizon up to 336, 2 x season; 3 x season for seasons of 12 to 24 steps in data of 10,000 windows or more: three years of months, three days of hours), at most the shortest series, and no more than the longest leaves after two horizons (down to one season)].")
+LOOKBACK = typer.Option(None, "--lookback", help="Past steps the network reads [default: max(horizon up to 336, 2 x season; 3 x season for seasons of 12 to 24 steps in data of 10,000 windows or more: three years of months, three days of hours), at most the shortest series, and no more than the longest leaves after two horizons (else a season or the horizon, the shorter)].")
 TIME_COL = typer.Option(None, "--time-col", help="Time column [default: ds, date, timestamp, ... or the first].")
 TARGET_COL = typer.Option(None, "--target-col", help="Value column [default: y, or the only other column].")
 ID_COL = typer.Option(None, "--id-col", help="Series id column [default: unique_id if present].")

@@ -474,24 +474,29 @@ def data_lookback(horizon: int, season: int, lengths: np.ndarray) -> int:
     """`fitting_lookback` for series of these lengths, the training windows they offer counted
     at two seasons' lookback, and no longer than the longest series holds with a training and a
     validation horizon after it, so that the defaults train wherever a lookback of a season or
-    more would:
+    of the horizon would:
 
     - the third season only where it fits: 20,000 series of four years of months offer 20,000
       windows at two years, but three years would leave no room to train for a year ahead, so
       they read two;
-    - where two seasons do not fit either, what the longest series leaves, down to one season
-      (and 4 steps, the least `default_lookback` reads): 100 weeks of data forecast 13 weeks
-      ahead read 74 weeks (two years, 104, are longer than the data), where the defaults asked
-      for more history.
+    - where two seasons do not fit either, a season or the horizon, whichever is shorter
+      (`least_lookback`), if that fits: 100 weeks of data forecast 13 weeks ahead read 13
+      weeks (two years, 104, are longer than the data), 500 minutes forecast 30 ahead read 30
+      (a day is 1,440), where the defaults asked for more history. The least lookback leaves
+      the most training windows (62 of those 100 weeks; reading all that the series leaves, 74
+      weeks, would leave one), and the partners and seasonal naive, which the forecast is chosen
+      against on validation, carry the longer cycle.
 
-    Below that the window would not hold the cycle, and `resolve_settings` says the data is too
-    short for the horizon.
+    Below that the network would read less than it forecasts and less than a season, and
+    `resolve_settings` says the data is too short for the horizon.
 
     Example:
         >>> data_lookback(12, 12, np.array([144])), data_lookback(12, 12, np.full(100, 144))
         (24, 36)
         >>> data_lookback(12, 12, np.full(20_000, 48)), data_lookback(13, 52, np.array([100]))
-        (24, 74)
+        (24, 13)
+        >>> data_lookback(13, 52, np.array([60])), data_lookback(30, 1440, np.array([500]))
+        (13, 30)
     """
     shortest, longest = int(lengths.min()), int(lengths.max())
     two_seasons = fitting_lookback(horizon, season, shortest)
@@ -500,7 +505,8 @@ def data_lookback(horizon: int, season: int, lengths: np.ndarray) -> int:
     for lookback in (fitting_lookback(horizon, season, shortest, windows), two_seasons):
         if lookback <= room:
             return lookback
-    return room if room >= least_lookback(season) else two_seasons
+    least = least_lookback(season, horizon)
+    return least if least <= room else two_seasons
 
 
 def lookback_cut(given: TrainConfig, resolved: TrainConfig, lengths: np.ndarray, ids: list[str]) -> str | None:
@@ -531,26 +537,31 @@ def lookback_cut(given: TrainConfig, resolved: TrainConfig, lengths: np.ndarray,
             f"forecast with --skip-short (series shorter than {wanted} are left out until they grow).")
 
 
-def least_lookback(season: int) -> int:
-    """The shortest lookback the defaults read (`data_lookback`): a season, and at least 4 steps."""
-    return max(season, 4)
-
-
-def season_too_long(season: int, longest: int) -> str | None:
-    """What to say when no horizon fits the default lookback because the season alone is longer
-    than the longest series holds with a horizon after it (500 minutes of data have no day of
-    1,440 minutes to read), with the fix: a shorter season or lookback. None otherwise: then a
-    smaller horizon fits.
+def least_lookback(season: int, horizon: int) -> int:
+    """The shortest lookback the defaults read (`data_lookback`): a season or the horizon,
+    whichever is shorter, and at least 4 steps (the least `default_lookback` reads).
 
     Example:
-        >>> season_too_long(12, 30) is None, season_too_long(1, 1) is None, season_too_long(1440, 500)[:52]
-        (True, True, 'the longest series has 500 rows, fewer than a season')
+        >>> least_lookback(52, 13), least_lookback(12, 18), least_lookback(1, 6)
+        (13, 12, 4)
     """
-    if season <= least_lookback(1) or season + 2 <= longest:  # the data, not the season, is short
-        return None
-    return (f"the longest series has {longest} rows, fewer than a season of {season} steps with a training and a "
-            "validation horizon after it. Give a shorter cycle with --season (1 for none), or a --lookback "
-            "shorter than the season, or add history.")
+    return max(min(season, horizon), 4)
+
+
+def rows_needed(lookback: int, season: int, horizon: int, lengths: np.ndarray, val_windows: int = 1) -> int:
+    """The rows the longest series needs for `horizon` with the default lookback, given that the
+    data (`lengths`) has too few for `lookback`: `least_lookback` and the training and validation
+    horizons; with a shorter series beside it, that series' length may be the lookback (it caps
+    the lookback, and does not grow with the longest).
+
+    Example:
+        >>> rows_needed(500, 1440, 1440, np.array([500])), rows_needed(3, 12, 30, np.array([3, 60]))
+        (4320, 63)
+    """
+    least = least_lookback(season, horizon)
+    if int(lengths.min()) < int(lengths.max()):
+        least = min(lookback, least)
+    return least + horizon * (1 + val_windows)
 
 
 VALIDATION_TARGET = 64  # validation windows wanted in all when the data allow it
@@ -753,11 +764,12 @@ def resolve_settings(config: TrainConfig, lengths: np.ndarray, nonnegative: bool
             f"need at least {need}. Use a smaller --lookback or --horizon (`forecast doctor` gives the largest)."
         )
     if longest < need:  # the default lookback already took what the longest series leaves
-        least = min(lookback, least_lookback(season)) + horizon * (1 + val_windows)
-        raise DataError(f"{source}: " + (season_too_long(season, longest) or (
-            f"the longest series has {longest} rows, but horizon {horizon} for training and {val_windows} x "
-            f"{horizon} for validation after a lookback of at least a season need at least {least}. Use a smaller "
-            "--horizon (`forecast doctor` gives the largest) or add history.")))
+        least = rows_needed(lookback, season, horizon, lengths, val_windows)
+        raise DataError(
+            f"{source}: the longest series has {longest} rows, but horizon {horizon} for training and {val_windows} "
+            f"x {horizon} for validation after a lookback of at least {least - horizon * (1 + val_windows)} (a season "
+            f"or the horizon) need at least {least}. Use a smaller --horizon (`forecast doctor` gives the largest) or "
+            "add history.")
     transform = config.transform
     if transform == "auto":
         # Log where the training data has no negative value. The log is the signed one

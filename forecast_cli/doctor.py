@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from forecast_cli.batch import warn_late
-from forecast_cli.config import TrainConfig, data_lookback, least_lookback, lookback_cut, season_too_long
+from forecast_cli.config import TrainConfig, data_lookback, lookback_cut, rows_needed
 from forecast_cli.data import ID, TARGET, TIME, Written, data_horizon, load_series, season_hint, series_arrays
 from forecast_cli.errors import DataError, ForecastError
 from forecast_cli.output import SilentReporter
@@ -134,8 +134,7 @@ def diagnose(
     findings.append(Finding("ok", f"largest lookback that keeps every series forecastable: {shortest}; "
                                   f"largest --horizon with the default lookback: {max_h}"))
     if max_h == 0:
-        return _fails(findings, DataError(season_too_long(season, longest)
-                                          or "no series is long enough for a training and a validation window. Add history."))
+        return _fails(findings, DataError("no series is long enough for a training and a validation window. Add history."))
     given = horizon is not None
     if not given:
         horizon, what = data_horizon(dataset.time_kind, dataset.freq, dataset.columns.time_col, dataset.step,
@@ -147,9 +146,8 @@ def diagnose(
         named = f"--horizon {horizon}" if given else f"the default horizon for {what}, {horizon},"
         if lookback + 2 * horizon > longest:
             return _fails(findings, DataError(
-                f"{named} needs at least {min(lookback, least_lookback(season)) + 2 * horizon} rows in the "
-                f"longest series, which "
-                f"has {longest}. Use --horizon {max_h} or less."))
+                f"{named} needs at least {rows_needed(lookback, season, horizon, lengths)} rows in the longest "
+                f"series, which has {longest}. Use --horizon {max_h} or less."))
         if not given:
             findings.append(Finding("note", f"--horizon defaults to {horizon} for {what}"))
         asked = TrainConfig(horizon=horizon)

@@ -114,24 +114,23 @@ def test_the_third_season_is_read_only_where_the_series_hold_it():
     assert config.lookback == 48
 
 
-def test_where_two_seasons_do_not_fit_the_lookback_is_what_the_series_leave_down_to_one_season():
+def test_where_two_seasons_do_not_fit_the_lookback_is_a_season_or_the_horizon():
     from forecast_cli.config import resolve_settings
     from forecast_cli.errors import DataError
 
-    # 100 weeks, 13 ahead: two years (104) are longer than the data; 100 - 2 x 13 = 74 weeks fit.
+    # 100 weeks, 13 ahead: two years (104) are longer than the data; the horizon, 13, is read
+    # (the most training windows: 62), not all that fits (74 weeks, one window).
     config = resolve_settings(TrainConfig(horizon=13), np.array([100]), True, (52,), "weekly.csv")
-    assert config.lookback == 74
+    assert config.lookback == 13
     # 30 months, a year ahead: 6 months would be left, less than a season: too short, as before.
     # The error says how many rows would do with the shortest default lookback, a season: 36.
     with pytest.raises(DataError, match=r"has 30 rows, but horizon 12 .* need at least 36\. Use a smaller --horizon"):
         resolve_settings(TrainConfig(horizon=12), np.array([30]), True, (12,), "monthly.csv")
 
 
-def test_a_season_longer_than_the_data_names_the_flags_that_fit():
+def test_where_a_season_does_not_fit_the_lookback_goes_down_to_the_horizon():
     from forecast_cli.config import resolve_settings
-    from forecast_cli.errors import DataError
 
-    # 500 minutes hold no day of 1,440: no horizon fits, so a smaller one is not the fix.
-    with pytest.raises(DataError, match=r"has 500 rows, fewer than a season of 1440 steps.*--season.*--lookback"):
-        resolve_settings(TrainConfig(horizon=30), np.array([500]), True, (1440,), "minutes.csv")
-    assert resolve_settings(TrainConfig(horizon=30, lookback=60), np.array([500]), True, (1440,), "m.csv").lookback == 60
+    # 500 minutes hold no day of 1,440; 30 ahead, the network reads 30; 60 weeks, 13 ahead, 13.
+    assert resolve_settings(TrainConfig(horizon=30), np.array([500]), True, (1440,), "minutes.csv").lookback == 30
+    assert resolve_settings(TrainConfig(horizon=13), np.array([60]), True, (52,), "weekly.csv").lookback == 13

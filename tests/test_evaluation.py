@@ -208,14 +208,14 @@ def test_doctor_reports_gaps_and_limits():
     assert "largest --horizon with the default lookback" in text
 
 
-def test_doctor_says_when_the_season_is_longer_than_the_data(tmp_path):
-    """500 minutes hold no day of them: doctor says so and names the flags that fit, rather than
-    asking for a smaller horizon that would not fit either."""
+def test_doctor_gives_the_horizons_that_fit_data_shorter_than_its_season(tmp_path):
+    """500 minutes hold no day of them; the default horizon (a day) does not fit, but horizons
+    up to 166 do, the network reading as many minutes as it forecasts."""
     times = pd.date_range("2024-01-01", periods=500, freq="min")
     pd.DataFrame({"ds": times.astype(str), "y": np.arange(500) % 17 + 10.0}).to_csv(tmp_path / "min.csv", index=False)
     report = diagnose(tmp_path / "min.csv")
-    assert not report.ok and "fewer than a season of 1440 steps" in str(report.failure)
-    assert "--season" in str(report.failure) and "--lookback" in str(report.failure)
+    assert not report.ok and "Use --horizon 166 or less" in str(report.failure)
+    assert diagnose(tmp_path / "min.csv", horizon=166).ok and not diagnose(tmp_path / "min.csv", horizon=167).ok
 
 
 def test_doctor_names_a_series_that_ends_before_the_others(tmp_path):
@@ -256,15 +256,15 @@ def test_doctor_checks_the_default_horizon_when_none_is_given(tmp_path):
     (tmp_path / "short.csv").write_text("".join((SAMPLE / "airpassengers.csv").read_text().splitlines(True)[:31]))
     result = runner.invoke(app, ["doctor", str(tmp_path / "short.csv")])
     assert result.exit_code == ExitCode.DATA
-    assert "the default horizon for frequency MS, 18, needs at least 48 rows" in result.stderr and "Use --horizon 9" in result.stderr
+    assert "the default horizon for frequency MS, 18, needs at least 48 rows" in result.stderr and "Use --horizon 10" in result.stderr
 
 
 def test_largest_horizon():
-    # Past a lookback of the horizon, what the series leave, down to a season: 12 + 2 x 66 = 144 rows.
+    # Where two seasons or the horizon do not fit, a season: 12 + 2 x 66 = 144 rows.
     assert largest_horizon(np.array([144]), 12) == 66
     assert largest_horizon(np.array([10]), 1) == 3  # lookback 4 (the least) + 2 x 3 = 10; horizon 4 needs 12
     # hundreds of monthly series read three years where that fits (horizon 32: 36 + 2 x 32 = 100
-    # rows), then two seasons or the horizon, then what is left: 12 + 2 x 44 = 100
+    # rows), then two seasons or the horizon, then a season: 12 + 2 x 44 = 100
     assert largest_horizon(np.full(500, 100), 12) == 44
 
 
