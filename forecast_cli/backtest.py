@@ -71,7 +71,8 @@ def _table(rows: pd.DataFrame, key: str) -> pd.DataFrame:
 
 
 def backtest(
-    dataset: Dataset, config: TrainConfig, folds: int, step: int | None = None, reporter: Reporter | None = None
+    dataset: Dataset, config: TrainConfig, folds: int, step: int | None = None, reporter: Reporter | None = None,
+    mapper: baselines.Mapper | None = None,
 ) -> BacktestResult:
     """Rolling-origin evaluation: for each fold, train only on data before its cut-off (scaling
     fitted again), forecast `horizon` steps, and score the LSTM, naive and seasonal naive.
@@ -85,6 +86,8 @@ def backtest(
         folds: number of cut-offs.
         step: steps between cut-offs.
         reporter: receives progress.
+        mapper: spreads each fold's per-series statistical fits, as for `train` (`pool.local_mapper`
+            over this machine's cores, `cluster.spread` over Dask workers); None: one after another here.
 
     Returns:
         Per-row forecasts and the scores per fold, per horizon step and overall.
@@ -121,7 +124,7 @@ def backtest(
             )
         reporter.info(f"Fold {fold}/{folds}: training on data up to {back} steps before each series' end")
         try:
-            fitted = fit(dataclasses.replace(dataset, frame=train_frame), config, reporter)
+            fitted = fit(dataclasses.replace(dataset, frame=train_frame), config, reporter, mapper)
         except DataError as error:  # say which fold, and that its cut-off is what made the data short
             raise DataError(f"{error} (In fold {fold} of {folds}, which trains on each series without its last "
                             f"{back} values: fewer --folds or a smaller --step leave it more.)") from None
@@ -158,7 +161,8 @@ def backtest(
 
 
 def run(data_path: str | Path, config: TrainConfig, columns: ColumnOptions = ColumnOptions(), folds: int = 3,
-        step: int | None = None, reporter: Reporter | None = None) -> BacktestResult:
+        step: int | None = None, reporter: Reporter | None = None,
+        mapper: baselines.Mapper | None = None) -> BacktestResult:
     """Read a CSV as `train` does and backtest it (see `backtest`).
 
     Example:
@@ -166,7 +170,7 @@ def run(data_path: str | Path, config: TrainConfig, columns: ColumnOptions = Col
         True
     """
     dataset, config = load_training(data_path, config, columns, reporter)
-    return backtest(dataset, config, folds, step, reporter)
+    return backtest(dataset, config, folds, step, reporter, mapper)
 
 
 def _keras_predict(network: Any):

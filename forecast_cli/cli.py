@@ -12,7 +12,7 @@ import signal
 import sys
 import typing
 from pathlib import Path
-from typing import Callable, List, Optional
+from typing import Any, Callable, List, Optional
 
 import typer
 
@@ -247,21 +247,26 @@ def train(
     reporter = ConsoleReporter(quiet=options["quiet"])
     try:
         with contextlib.ExitStack() as stack:
-            client = None
-            if workers is not None or dask is not None:
-                from forecast_cli import cluster
-
-                client = stack.enter_context(cluster.open_client(workers, dask))
-                mapper = cluster.spread(client)
-            else:  # the per-series fits over this machine's cores, from 1,000 series
-                from forecast_cli.pool import local_mapper
-
-                mapper = stack.enter_context(local_mapper(reporter=reporter))
+            mapper, client = _fit_mapper(stack, workers, dask, reporter)
             result = run_train(data, config, out, _columns(options), reporter, mapper, client)
     finally:
         reporter.close()
     if not options["quiet"]:
         _print_summary(reporter.console, result)
+
+
+def _fit_mapper(stack: contextlib.ExitStack, workers: int | None, dask: str | None, reporter) -> tuple[Any, Any]:
+    """What spreads the per-series statistical fits of training, and the Dask client if any: a
+    cluster with --workers/--dask, else this machine's cores (from 1,000 series). Both are
+    closed with `stack`."""
+    if workers is not None or dask is not None:
+        from forecast_cli import cluster
+
+        client = stack.enter_context(cluster.open_client(workers, dask))
+        return cluster.spread(client), client
+    from forecast_cli.pool import local_mapper
+
+    return stack.enter_context(local_mapper(reporter=reporter)), None
 
 
 @app.command()
@@ -276,12 +281,16 @@ def backtest(
     output_dir: Path = typer.Option(Path("backtest"), "--output-dir", help="Folder for forecasts.csv, folds.csv, steps.csv and backtest.json."),
     plot: Optional[Path] = PLOT,
     plot_series: int = typer.Option(4, "--plot-series", help="Series drawn in --plot: with more series than N, the N whose forecast scored worst over the folds."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Fit each fold's per-series statistical forecasts (ETS+Theta, the most of a backtest's time on many series) on a Dask cluster of N worker processes on this machine; the data is read and the network trained here. The same scores as without it (which fits over this machine's cores from 1,000 series)."),
+    dask: Optional[str] = typer.Option(None, "--dask", help="As --workers, on an existing Dask cluster: its scheduler's address (tcp://host:8786)."),
     **options,
 ) -> None:
     """Rolling-origin evaluation: train before each cut-off, forecast, score against the actuals.
 
     Naive and seasonal naive are scored on the same folds. Scores per fold and per horizon step
     go to --output-dir as CSV and JSON; a table of the LSTM against the baselines is printed.
+    Each fold trains as `forecast train` does, its per-series fits spread over this machine's
+    cores, or with --workers/--dask over a Dask cluster.
 
     Example: forecast backtest sample_data/airpassengers.csv --horizon 12 --folds 3
     """
@@ -298,10 +307,13 @@ def backtest(
     check_writable(output_dir / "backtest.json" if output_dir.is_dir() else output_dir)
     if plot is not None:
         check_writable(plot)
+    _check_cluster_flags(workers, dask)
     quiet = options["quiet"]
     reporter = ConsoleReporter(quiet=quiet)
     try:
-        result = run(data, config, _columns(options), folds, step, reporter)
+        with contextlib.ExitStack() as stack:
+            mapper, _ = _fit_mapper(stack, workers, dask, reporter)
+            result = run(data, config, _columns(options), folds, step, reporter, mapper)
     finally:
         reporter.close()
     written = write_backtest(result, output_dir)

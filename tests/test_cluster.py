@@ -191,6 +191,22 @@ def test_train_fits_the_statistical_forecasts_on_workers_and_gives_the_same_mode
     assert forecasts[0] == forecasts[1]
 
 
+def test_backtest_fits_each_folds_statistical_forecasts_on_workers_with_the_same_scores(parted, scheduler, tmp_path):
+    from distributed import get_task_stream
+
+    address, client = scheduler
+    args = ["backtest", parted / "data.csv", "--horizon", 4, "--folds", 2, *TINY, "--quiet"]
+    _invoke(*args, "--output-dir", tmp_path / "here")
+    with get_task_stream(client) as stream:
+        _invoke(*args, "--output-dir", tmp_path / "there", "--dask", address)
+    assert any(str(task["key"]).startswith("starmap") for task in stream.data), "no fit ran on the workers"
+    summary = json.loads((tmp_path / "there" / "backtest.json").read_text())
+    assert summary["config"]["baseline"] == "ets+theta" and min(summary["blend_weights"]) < 1, "the fits unused"
+    for name in ("forecasts.csv", "backtest.json"):
+        assert (tmp_path / "here" / name).read_bytes() == (tmp_path / "there" / name).read_bytes(), name
+    _invoke(*args, "--output-dir", tmp_path / "x", "--workers", 2, "--dask", address, code=ExitCode.USAGE)
+
+
 def test_train_on_a_local_cluster(parted, tmp_path):
     result = _invoke("train", parted / "data.csv", "--horizon", 4, *TINY, "--out", tmp_path / "m", "--workers", 2)
     assert (tmp_path / "m" / "manifest.json").is_file()

@@ -1,4 +1,4 @@
-"""pool.py: train's per-series fits spread over this machine's cores give the same results, with progress."""
+"""pool.py: train's (and backtest's) per-series fits spread over this machine's cores give the same results, with progress."""
 
 from __future__ import annotations
 
@@ -64,21 +64,40 @@ def test_progress_without_a_terminal_is_a_line_a_quarter(capsys):
     assert capsys.readouterr().err == ""
 
 
+def _alone_then_spread(args: list[str], out_flag: str, tmp_path, monkeypatch) -> None:
+    """Run a command of 24 series into `alone` in one process, then into `spread` with its fits
+    in a pool of two (from 10 series, 5 a task), which must report them."""
+    assert runner.invoke(app, [*args, out_flag, str(tmp_path / "alone"), "--quiet"]).exit_code == 0
+    monkeypatch.setattr(pool, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(pool, "SERIES_PER_TASK", 5)
+    monkeypatch.setattr(pool, "cores", lambda: 2)
+    result = runner.invoke(app, [*args, out_flag, str(tmp_path / "spread")])
+    assert result.exit_code == 0, result.output
+    assert "series fitted: 24/24" in result.stderr
+
+
 @pytest.mark.slow
 def test_train_spreads_its_fits_over_the_cores_and_gives_the_same_model(tmp_path, monkeypatch):
     frame = make_long(24, 40, seed=8)
     frame.to_csv(tmp_path / "data.csv", index=False)
-    args = ["train", str(tmp_path / "data.csv"), "--horizon", "4", *TINY, "--baseline", "ets"]
-    assert runner.invoke(app, [*args, "--out", str(tmp_path / "alone"), "--quiet"]).exit_code == 0
-    monkeypatch.setattr(pool, "PARALLEL_FROM", 10)
-    monkeypatch.setattr(pool, "SERIES_PER_TASK", 5)
-    monkeypatch.setattr(pool, "cores", lambda: 2)
-    result = runner.invoke(app, [*args, "--out", str(tmp_path / "spread")])
-    assert result.exit_code == 0, result.output
-    assert "series fitted: 24/24" in result.stderr
+    _alone_then_spread(["train", str(tmp_path / "data.csv"), "--horizon", "4", *TINY, "--baseline", "ets"], "--out",
+                       tmp_path, monkeypatch)
     alone, spread = (json.loads((tmp_path / m / "manifest.json").read_text()) for m in ("alone", "spread"))
     assert all(entry.get("ets") for entry in spread["series"].values()), "no ETS fit: the test tested nothing"
     assert alone["config"] == spread["config"] and alone["series"] == spread["series"]
+
+
+@pytest.mark.slow
+def test_backtest_spreads_each_folds_fits_over_the_cores_and_gives_the_same_scores(tmp_path, monkeypatch):
+    """backtest trains each fold as train does, its per-series fits in the pool: the same
+    forecasts and scores, byte for byte, as one process."""
+    make_long(24, 44, seed=8).to_csv(tmp_path / "data.csv", index=False)
+    _alone_then_spread(["backtest", str(tmp_path / "data.csv"), "--horizon", "4", "--folds", "2", *TINY],
+                       "--output-dir", tmp_path, monkeypatch)
+    summary = json.loads((tmp_path / "spread" / "backtest.json").read_text())
+    assert summary["config"]["baseline"] == "ets+theta" and min(summary["blend_weights"]) < 1, "the fits unused"
+    for name in ("forecasts.csv", "backtest.json"):
+        assert (tmp_path / "alone" / name).read_bytes() == (tmp_path / "spread" / name).read_bytes(), name
 
 
 def test_the_pool_processes_run_one_numerical_thread_each(monkeypatch):
