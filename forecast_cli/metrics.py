@@ -13,15 +13,15 @@ import numpy as np
 
 
 def mae(actual: np.ndarray, forecast: np.ndarray, scale: np.ndarray | None = None) -> float:
-    from sklearn.metrics import mean_absolute_error
-
-    return float(mean_absolute_error(actual.reshape(-1), forecast.reshape(-1)))
+    """Mean |y−ŷ|. (scikit-learn's `mean_absolute_error` gives the same number, but its input
+    checks cost about 0.2 ms a call: `evaluate` scores every series, and 20,000 series spent
+    seconds in them; so do this and `rmse` in numpy, the arithmetic scikit-learn runs.)"""
+    return float(np.mean(np.abs(actual - forecast)))
 
 
 def rmse(actual: np.ndarray, forecast: np.ndarray, scale: np.ndarray | None = None) -> float:
-    from sklearn.metrics import root_mean_squared_error
-
-    return float(root_mean_squared_error(actual.reshape(-1), forecast.reshape(-1)))
+    """The square root of the mean (y−ŷ)²."""
+    return float(np.sqrt(np.mean((actual - forecast) ** 2)))
 
 
 def smape(actual: np.ndarray, forecast: np.ndarray, scale: np.ndarray | None = None) -> float:
