@@ -767,9 +767,9 @@ def resolve_settings(config: TrainConfig, lengths: np.ndarray, nonnegative: bool
         least = rows_needed(lookback, season, horizon, lengths, val_windows)
         raise DataError(
             f"{source}: the longest series has {longest} rows, but horizon {horizon} for training and {val_windows} "
-            f"x {horizon} for validation after a lookback of at least {least - horizon * (1 + val_windows)} (a season "
-            f"or the horizon) need at least {least}. Use a smaller --horizon (`forecast doctor` gives the largest) or "
-            "add history.")
+            f"x {horizon} for validation after the shortest lookback the defaults read here, "
+            f"{least - horizon * (1 + val_windows)}, need at least {least}. Use a smaller --horizon (`forecast doctor` "
+            "gives the largest) or add history.")
     transform = config.transform
     if transform == "auto":
         # Log where the training data has no negative value. The log is the signed one
