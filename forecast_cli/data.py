@@ -1393,10 +1393,13 @@ def _resolve_freq(frame: pd.DataFrame, source: str, freq: str | None) -> str:
                 "MS, QS or YS."
             ) from None
     by_series: dict[str, str | None] = {}
-    groups = [(uid, g) for uid, g in frame.groupby(ID, sort=False) if len(g) >= 3]
-    if len(groups) > 40:  # a sample is enough; the grid check later catches any series off it
-        groups = [groups[i] for i in np.linspace(0, len(groups) - 1, 40).astype(int)]
-    for uid, group in groups:
+    sizes = frame.groupby(ID, sort=False).size()
+    eligible = sizes.index[sizes.to_numpy() >= 3]
+    if len(eligible) > 40:  # a sample is enough; the grid check later catches any series off it
+        eligible = eligible[np.linspace(0, len(eligible) - 1, 40).astype(int)]
+    # Only the sampled series are cut out of the frame (cutting out every series cost 2 s for
+    # 20,000 of them); in the order they come in the file, as the sample was drawn.
+    for uid, group in frame[frame[ID].isin(eligible)].groupby(ID, sort=False):
         by_series[str(uid)] = _guess_freq(group[TIME])
     found = Counter(f for f in by_series.values() if f is not None)
     if not found:
