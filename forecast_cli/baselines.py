@@ -106,7 +106,7 @@ def _initial_states(values: np.ndarray, season: int, seasonal: bool) -> tuple[fl
     adjusted = values
     effects = np.zeros(0)
     if seasonal:
-        cycles = max(min(5, len(values) // season), math.ceil(_seasonal_min_values(season) / season))
+        cycles = _cycles(len(values), season)
         first = values[: season * cycles]
         means = np.convolve(first, np.full(season, 1.0 / season), mode="valid")  # x[j : j + season]
         if season % 2 == 0:  # a 2 x m average, centred on a value
@@ -157,15 +157,16 @@ def _smooth(columns: Iterable[Any], level: Any, trend: Any, effects: list[Any] |
 
 def ets_one_step(history: np.ndarray, params: dict[str, float] | None, season: int, log: bool = False) -> np.ndarray:
     """`ets_forecast(history[:k], params, 1, season, log)[0]` for every k from 0 to len(history),
-    from one run of the recursion instead of one run per k (for checking many values one step
-    ahead). NaN where that prefix would start from other initial states than the whole history
-    (fewer than five seasons, too short for a season or for ETS), where `params` is None or the
-    forecast is not finite: compute those with `ets_forecast`.
+    from a few runs of the recursion instead of one run per k (for checking many values one step
+    ahead): the prefixes that start from the same heuristic initial states (`_start`) share one
+    run, over the longest of them, which forecasts each of their ends before seeing it. NaN where
+    the prefix is too short for ETS, `params` is None or the forecast is not finite: compute
+    those with `ets_forecast` (its seasonal naive).
 
     Example:
         >>> y = np.tile([10.0, 20.0, 30.0, 20.0], 8)
         >>> p = {"alpha": 0.5, "beta": 0.1, "gamma": 0.1, "phi": 0.98}
-        >>> bool(np.isclose(ets_one_step(y, p, 4)[30], ets_forecast(y[:30], p, 1, 4)[0]))
+        >>> bool(ets_one_step(y, p, 4)[30] == ets_forecast(y[:30], p, 1, 4)[0])
         True
     """
     n = len(history)
@@ -173,21 +174,34 @@ def ets_one_step(history: np.ndarray, params: dict[str, float] | None, season: i
     values = _model_scale(history, log)
     if params is None or values is None:
         return out
-    seasonal = ets_seasonal(n, season)
-    steps: list[float] = []
+    groups: dict[tuple[bool, int], list[int]] = {}
+    for k in range(ETS_MIN_VALUES, n + 1):
+        groups.setdefault(_start(k, season), []).append(k)
     with np.errstate(all="ignore"):
-        level, trend, last = ets_states(values, params, season, steps)
-        steps.append(level + params["phi"] * trend + (last[0] if len(last) else 0.0))
-        forecast = np.asarray(steps)
-        if log:
-            forecast = signed_exp(forecast)
-    k = np.arange(n + 1)
-    same = k >= ETS_MIN_VALUES
-    if seasonal:
-        same &= (k >= max(2 * season, _seasonal_min_values(season))) & (np.minimum(5, k // season) == min(5, n // season))
-    out[same] = forecast[same]
+        for ends in groups.values():
+            steps: list[float] = []
+            level, trend, last = ets_states(values[: ends[-1]], params, season, steps)
+            steps.append(level + params["phi"] * trend + (last[0] if len(last) else 0.0))
+            forecast = np.asarray(steps)[ends]
+            out[ends] = signed_exp(forecast) if log else forecast
     out[~np.isfinite(out)] = np.nan
     return out
+
+
+def _start(length: int, season: int) -> tuple[bool, int]:
+    """What a history's heuristic initial states (`_initial_states`) depend on besides its first
+    values: whether it is seasonal, and how many of its first values the seasonal averages read
+    (none but the first 10 otherwise). Two prefixes of one history with the same start begin
+    their recursions alike."""
+    if not ets_seasonal(length, season):
+        return False, ETS_MIN_VALUES
+    return True, min(length, season * _cycles(length, season))
+
+
+def _cycles(length: int, season: int) -> int:
+    """Seasons of a seasonal history that its initial seasonal effects are averaged over: up to
+    five, and enough for the heuristic's values (`_seasonal_min_values`)."""
+    return max(min(5, length // season), math.ceil(_seasonal_min_values(season) / season))
 
 
 def ets_forecast(history: np.ndarray, params: dict[str, float] | None, horizon: int, season: int,

@@ -146,10 +146,10 @@ def test_saved_params_give_unseen_series_the_median():
     assert baselines.saved_params(["new"], {"c": None}) == [baselines.MISSING]  # none saved: fitted where used
 
 
-@pytest.mark.parametrize("season, log", [(12, True), (4, False), (1, False)])
+@pytest.mark.parametrize("season, log", [(12, True), (4, False), (1, False), (24, True), (7, False), (3, True)])
 def test_ets_one_step_is_ets_forecast_of_every_prefix(season, log):
-    """One run of the recursion gives what `ets_forecast` gives from each prefix, or NaN where the
-    prefix would start elsewhere (then the caller runs `ets_forecast` itself)."""
+    """A few runs of the recursion give what `ets_forecast` gives from each prefix of 10 values or
+    more, to the last bit (fewer: NaN, and the caller runs `ets_forecast`, seasonal naive)."""
     rng = np.random.default_rng(season)
     t = np.arange(90)
     y = 50 + 0.3 * t + 6 * np.sin(2 * np.pi * t / max(season, 2)) + rng.normal(0, 1, len(t))
@@ -158,8 +158,8 @@ def test_ets_one_step_is_ets_forecast_of_every_prefix(season, log):
     assert one_step.shape == (len(y) + 1,)
     exact = [baselines.ets_forecast(y[:k], params, 1, season, log)[0] if k >= 1 else np.nan for k in range(len(y) + 1)]
     known = ~np.isnan(one_step)
-    assert known[max(baselines.ETS_MIN_VALUES, 7 * season):].all()  # five seasons in: prefixes start like the whole
-    np.testing.assert_allclose(one_step[known], np.asarray(exact)[known], rtol=1e-10)
+    assert known[baselines.ETS_MIN_VALUES:].all() and not known[:baselines.ETS_MIN_VALUES].any()
+    assert (one_step[known] == np.asarray(exact)[known]).all()
     assert np.isnan(baselines.ets_one_step(y, None, season, log)).all()
 
 
