@@ -470,11 +470,12 @@ def offered_windows(lengths: np.ndarray, lookback: int, horizon: int) -> np.ndar
     return np.maximum(np.asarray(lengths) - lookback - horizon + 1, 0)
 
 
-def data_lookback(horizon: int, season: int, lengths: np.ndarray) -> int:
+def data_lookback(horizon: int, season: int, lengths: np.ndarray, val_windows: int = 1) -> int:
     """`fitting_lookback` for series of these lengths, the training windows they offer counted
-    at two seasons' lookback, and no longer than the longest series holds with a training and a
-    validation horizon after it, so that the defaults train wherever a lookback of a season or
-    of the horizon would:
+    at two seasons' lookback, and no longer than the longest series holds with a training horizon
+    and `val_windows` validation horizons after it (`--val-windows`; 1 unless given, as the
+    default takes more only from series long enough for any lookback), so that the defaults
+    train wherever a lookback of a season or of the horizon would:
 
     - the third season only where it fits: 20,000 series of four years of months offer 20,000
       windows at two years, but three years would leave no room to train for a year ahead, so
@@ -501,7 +502,7 @@ def data_lookback(horizon: int, season: int, lengths: np.ndarray) -> int:
     shortest, longest = int(lengths.min()), int(lengths.max())
     two_seasons = fitting_lookback(horizon, season, shortest)
     windows = int(offered_windows(lengths, two_seasons, horizon).sum())
-    room = longest - 2 * horizon  # the longest series' values before its training and validation horizons
+    room = longest - horizon * (1 + val_windows)  # the longest series' values before its training and validation
     for lookback in (fitting_lookback(horizon, season, shortest, windows), two_seasons):
         if lookback <= room:
             return lookback
@@ -746,7 +747,7 @@ def resolve_settings(config: TrainConfig, lengths: np.ndarray, nonnegative: bool
     else:
         candidates = partner_seasons(config.seasons or seasons, shortest, horizon)
     season = min(candidates)
-    lookback = config.lookback or data_lookback(horizon, season, lengths)
+    lookback = config.lookback or data_lookback(horizon, season, lengths, config.val_windows or 1)
     if config.patch is not None and config.patch > lookback:
         raise UsageError(
             f"--patch {config.patch} is longer than the window the network reads (lookback {lookback}). "

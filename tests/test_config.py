@@ -134,3 +134,12 @@ def test_where_a_season_does_not_fit_the_lookback_goes_down_to_the_horizon():
     # 500 minutes hold no day of 1,440; 30 ahead, the network reads 30; 60 weeks, 13 ahead, 13.
     assert resolve_settings(TrainConfig(horizon=30), np.array([500]), True, (1440,), "minutes.csv").lookback == 30
     assert resolve_settings(TrainConfig(horizon=13), np.array([60]), True, (52,), "weekly.csv").lookback == 13
+
+
+def test_the_default_lookback_leaves_room_for_the_validation_windows_asked_for():
+    from forecast_cli.config import resolve_settings
+
+    # 40 months, 6 ahead, --val-windows 3: two years (24) + 4 x 6 > 40; the horizon (6) fits.
+    config = resolve_settings(TrainConfig(horizon=6, val_windows=3), np.array([40]), True, (12,), "monthly.csv")
+    assert config.lookback == 6 and config.val_windows == 3
+    assert resolve_settings(TrainConfig(horizon=6), np.array([40]), True, (12,), "monthly.csv").lookback == 24
