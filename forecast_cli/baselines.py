@@ -99,27 +99,32 @@ def fit_ets(history: np.ndarray, season: int, log: bool = False) -> dict[str, fl
     return found if all(math.isfinite(v) for v in found.values()) else None
 
 
-def _initial_states(values: np.ndarray, season: int, seasonal: bool) -> tuple[float, float, np.ndarray]:
-    """Level, trend and seasonal effects before the first value, by statsmodels' heuristic
-    (Hyndman and Athanasopoulos, FPP3 2.6): a centred moving average over the first seasons gives
-    the seasonal effects; a line through its first 10 values, the level and trend."""
+def _initial_states(values: np.ndarray, season: int, seasonal: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Level, trend and seasonal effects before the first value of each row of `values` (histories
+    of one length, (n, length)), by statsmodels' heuristic (Hyndman and Athanasopoulos, FPP3 2.6):
+    a centred moving average over the first seasons gives the seasonal effects; a line through its
+    first 10 values, the level and trend. Returns (n,), (n,) and (n, season) arrays ((n, 0) when not
+    seasonal). Every row gets the numbers it gets alone, bit for bit: the operations across rows
+    are elementwise, and the moving average and the line run row by row."""
+    n = len(values)
     adjusted = values
-    effects = np.zeros(0)
+    effects = np.zeros((n, 0))
     if seasonal:
-        cycles = _cycles(len(values), season)
-        first = values[: season * cycles]
-        means = np.convolve(first, np.full(season, 1.0 / season), mode="valid")  # x[j : j + season]
+        cycles = _cycles(values.shape[1], season)
+        first = values[:, : season * cycles]
+        kernel = np.full(season, 1.0 / season)
+        means = np.stack([np.convolve(row, kernel, mode="valid") for row in first])  # x[j : j + season]
         if season % 2 == 0:  # a 2 x m average, centred on a value
-            means = (means[:-1] + means[1:]) / 2.0
-        trend = np.full(len(first), np.nan)
-        trend[season // 2 : season // 2 + len(means)] = means
-        padded = np.full(cycles * season, np.nan)
-        padded[: len(first)] = first - trend
-        effects = np.nanmean(padded.reshape(cycles, season), axis=0)
-        effects -= effects.mean()
+            means = (means[:, :-1] + means[:, 1:]) / 2.0
+        trend = np.full(first.shape, np.nan)
+        trend[:, season // 2 : season // 2 + means.shape[1]] = means
+        padded = np.full((n, cycles * season), np.nan)
+        padded[:, : first.shape[1]] = first - trend
+        effects = np.nanmean(padded.reshape(n, cycles, season), axis=1)
+        effects -= effects.mean(axis=1, keepdims=True)
         adjusted = means
-    level, slope = _LINE_FIT @ adjusted[:10]
-    return float(level), float(slope), effects
+    line = np.array([_LINE_FIT @ row for row in adjusted[:, :10]]).reshape(n, 2)
+    return line[:, 0], line[:, 1], effects
 
 
 def ets_states(values: np.ndarray, params: dict[str, float], season: int,
@@ -128,9 +133,10 @@ def ets_states(values: np.ndarray, params: dict[str, float], season: int,
     `values` (already on the model's scale) from the heuristic initial states. `one_step`, if
     given, receives the recursion's forecast of each value before seeing it."""
     seasonal = ets_seasonal(len(values), season)
-    level, trend, effects = _initial_states(values, season, seasonal)
-    states = list(effects) if seasonal else None
-    level, trend = _smooth(values.tolist(), level, trend, states, *(params[key] for key in ETS_KEYS), one_step)
+    level, trend, effects = _initial_states(values[None, :], season, seasonal)
+    states = list(effects[0]) if seasonal else None
+    level, trend = _smooth(values.tolist(), float(level[0]), float(trend[0]), states,
+                           *(params[key] for key in ETS_KEYS), one_step)
     return level, trend, np.array(states[-season:] if states is not None else [])
 
 
@@ -169,22 +175,43 @@ def ets_one_step(history: np.ndarray, params: dict[str, float] | None, season: i
         >>> bool(ets_one_step(y, p, 4)[30] == ets_forecast(y[:30], p, 1, 4)[0])
         True
     """
-    n = len(history)
-    out = np.full(n + 1, np.nan)
-    values = _model_scale(history, log)
-    if params is None or values is None:
-        return out
-    groups: dict[tuple[bool, int], list[int]] = {}
-    for k in range(ETS_MIN_VALUES, n + 1):
-        groups.setdefault(_start(k, season), []).append(k)
-    with np.errstate(all="ignore"):
-        for ends in groups.values():
-            steps: list[float] = []
-            level, trend, last = ets_states(values[: ends[-1]], params, season, steps)
-            steps.append(level + params["phi"] * trend + (last[0] if len(last) else 0.0))
-            forecast = np.asarray(steps)[ends]
-            out[ends] = signed_exp(forecast) if log else forecast
-    out[~np.isfinite(out)] = np.nan
+    return ets_one_steps([history], [params], season, log)[0]
+
+
+def ets_one_steps(histories: list[np.ndarray], params: Sequence[dict[str, float] | None], season: int,
+                  log: bool = False) -> list[np.ndarray]:
+    """`ets_one_step` of many histories, the same numbers bit for bit: the histories of one length
+    run each shared prefix's recursion together, each step an array operation over them (as
+    `ets_forecasts` does), where a run a series cost 0.4 ms in `detect`."""
+    out = [np.full(len(history) + 1, np.nan) for history in histories]
+    groups: dict[int, list[int]] = {}
+    scaled: dict[int, np.ndarray] = {}
+    for i, (history, p) in enumerate(zip(histories, params, strict=True)):
+        values = _model_scale(history, log)
+        if p is not None and values is not None:
+            scaled[i] = values
+            groups.setdefault(len(values), []).append(i)
+    for length, rows in groups.items():
+        values = np.stack([scaled[i] for i in rows])
+        alpha, beta, gamma, phi = (np.array([params[i][key] for i in rows]) for key in ETS_KEYS)
+        starts: dict[tuple[bool, int], list[int]] = {}
+        for k in range(ETS_MIN_VALUES, length + 1):
+            starts.setdefault(_start(k, season), []).append(k)
+        result = np.full((len(rows), length + 1), np.nan)
+        with np.errstate(all="ignore"):
+            for ends in starts.values():
+                prefix = values[:, : ends[-1]]
+                seasonal = ets_seasonal(ends[-1], season)
+                level, trend, first = _initial_states(prefix, season, seasonal)
+                effects = list(first.T) if seasonal else None  # a column per step
+                steps: list[np.ndarray] = []
+                level, trend = _smooth(prefix.T, level, trend, effects, alpha, beta, gamma, phi, steps)
+                steps.append(level + phi * trend + (effects[-season] if effects is not None else 0.0))
+                forecast = np.stack(steps, axis=1)[:, ends]
+                result[:, ends] = signed_exp(forecast) if log else forecast
+        result[~np.isfinite(result)] = np.nan
+        for j, i in enumerate(rows):
+            out[i] = result[j]
     return out
 
 
@@ -258,9 +285,8 @@ def ets_forecasts(histories: list[np.ndarray], params: Sequence[dict[str, float]
         values = np.stack([scaled[i] for i in rows])
         alpha, beta, gamma, phi = (np.array([params[i][key] for i in rows]) for key in ETS_KEYS)
         seasonal = ets_seasonal(length, season)
-        starts = [_initial_states(v, season, seasonal) for v in values]
-        level, trend = np.array([start[0] for start in starts]), np.array([start[1] for start in starts])
-        effects = list(np.stack([start[2] for start in starts], axis=1)) if seasonal else None  # a column per step
+        level, trend, first = _initial_states(values, season, seasonal)
+        effects = list(first.T) if seasonal else None  # a column per step
         with np.errstate(all="ignore"):
             level, trend = _smooth(values.T, level, trend, effects, alpha, beta, gamma, phi)
             forecast = level[:, None] + np.cumsum(phi[:, None] ** np.arange(1, horizon + 1), axis=1) * trend[:, None]

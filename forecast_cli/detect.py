@@ -178,7 +178,8 @@ class OneStep:
         for uid, history in pairs:
             if len(history) > len(longest.get(uid, ())):
                 longest[uid] = history
-        runs = {uid: baselines.ets_one_step(h, self.ets[uid], season, log) for uid, h in longest.items()}
+        runs = dict(zip(longest, baselines.ets_one_steps(list(longest.values()), [self.ets[uid] for uid in longest],
+                                                         season, log)))
         for i, (uid, history) in enumerate(pairs):
             result[i] = runs[uid][len(history)]
         missing = np.flatnonzero(np.isnan(result))  # a prefix the single run cannot stand for

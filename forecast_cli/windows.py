@@ -50,6 +50,41 @@ class Scaling:
         return signed_exp(restored) * self.unit if self.log else restored
 
 
+def _columns(scalings: list[Scaling], ndim: int) -> tuple[np.ndarray, ...]:
+    """Each scaling's mean, scale and unit as arrays shaped to broadcast over rows of `ndim`
+    dimensions (one row per scaling), and which rows are on the log scale."""
+    shape = (len(scalings),) + (1,) * (ndim - 1)
+    mean, scale, unit = (np.array([getattr(s, key) for s in scalings], dtype="float64").reshape(shape)
+                         for key in ("mean", "scale", "unit"))
+    return mean, scale, unit, np.array([s.log for s in scalings], dtype=bool)
+
+
+def apply_rows(scalings: list[Scaling], rows: np.ndarray) -> np.ndarray:
+    """`scalings[i].apply(rows[i])` for every row at once: the same numbers, element by element,
+    where a call a row cost more than the arithmetic on many series.
+
+    Example:
+        >>> s = [Scaling(2.0, 4.0), Scaling(0.5, 2.0, log=True, unit=0.1)]
+        >>> rows = np.array([[1.0, 3.0], [0.2, 5.0]])
+        >>> bool((apply_rows(s, rows) == np.stack([s[0].apply(rows[0]), s[1].apply(rows[1])])).all())
+        True
+    """
+    mean, scale, unit, log = _columns(scalings, rows.ndim)
+    values = np.array(rows, dtype="float64")
+    if log.any():
+        values[log] = signed_log(values[log] / unit[log])
+    return (values - mean) / scale
+
+
+def invert_rows(scalings: list[Scaling], rows: np.ndarray) -> np.ndarray:
+    """`scalings[i].invert(rows[i])` for every row at once, the same numbers (`apply_rows`)."""
+    mean, scale, unit, log = _columns(scalings, rows.ndim)
+    restored = rows * scale + mean
+    if log.any():
+        restored[log] = signed_exp(restored[log]) * unit[log]
+    return restored
+
+
 LOG_UNIT_SPAN = 3  # decades a small series' typical value is put above 1 (`log_unit`)
 SMALLEST_UNIT = 1e-300  # a unit well above float64's subnormal numbers, so that dividing by it stays finite
 
@@ -375,7 +410,7 @@ def prediction_inputs(
         Inputs of shape (n_series, steps, features) float32 and what the outputs are added
         to, shape (n_series, horizon).
     """
-    rows = np.stack([scalings[uid].apply(values[-lookback:]) for uid, values in series.items()])
+    rows = apply_rows([scalings[uid] for uid in series], np.stack([values[-lookback:] for values in series.values()]))
     cov, n_past = None, 0
     if covariates is not None:
         ahead = horizon if covariates.n_future else 0
@@ -406,5 +441,5 @@ def invert_outputs(
     else:
         restored = restored + base
     if len(scalings):
-        restored = np.stack([s.invert(row) for s, row in zip(scalings, restored)])
+        restored = invert_rows(scalings, restored)
     return np.sort(restored, axis=-1) if levels else restored

@@ -163,7 +163,34 @@ def test_ets_one_step_is_ets_forecast_of_every_prefix(season, log):
     assert np.isnan(baselines.ets_one_step(y, None, season, log)).all()
 
 
-@pytest.mark.parametrize("season,log", [(1, False), (4, True), (12, False), (24, True)])
+@pytest.mark.parametrize("season, log", [(12, True), (7, False), (1, True)])
+def test_ets_one_steps_of_many_series_are_each_prefix_forecast_bit_for_bit(season, log):
+    """detect runs the one-step recursions of all series of a length at once; each must still be
+    `ets_forecast` of each prefix, to the last bit, whatever runs beside it (lengths, no
+    parameters, a gap)."""
+    rng = np.random.default_rng(season + 100)
+    histories, params = [], []
+    for k in range(12):
+        n = int(rng.choice([9, 40, 61]))
+        t = np.arange(n)
+        history = 50 + 0.2 * t + 5 * np.sin(2 * np.pi * t / max(season, 2)) + rng.normal(0, 1, n)
+        if k == 5:
+            history[3] = np.nan
+        histories.append(history)
+        params.append(None if k == 7 else {"alpha": rng.uniform(0, 1), "beta": rng.uniform(0, 0.3),
+                                            "gamma": rng.uniform(0, 0.5), "phi": rng.uniform(0.8, 0.99)})
+    together = baselines.ets_one_steps(histories, params, season, log)
+    for history, p, one_step in zip(histories, params, together, strict=True):
+        assert one_step.shape == (len(history) + 1,)
+        usable = p is not None and len(history) >= baselines.ETS_MIN_VALUES and np.isfinite(history).all()
+        for k in range(len(history) + 1):
+            if usable and k >= baselines.ETS_MIN_VALUES:
+                assert one_step[k] == baselines.ets_forecast(history[:k], p, 1, season, log)[0]
+            else:
+                assert np.isnan(one_step[k])
+
+
+@pytest.mark.parametrize("season,log", [(1, False), (4, True), (7, True), (12, False), (24, True)])
 def test_ets_forecasts_of_many_series_are_each_series_forecast_bit_for_bit(season, log):
     """predict runs the ETS recursion over all series of a length at once; it must give exactly
     what one series at a time gives, fallbacks (no parameters, too short, a gap) included."""

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from forecast_cli.windows import (fit_scaling, invert_outputs, make_windows, merge_windows, output_base,
-                                 prediction_inputs, window_level)
+from forecast_cli.windows import (Scaling, apply_rows, fit_scaling, invert_outputs, invert_rows, make_windows,
+                                 merge_windows, output_base, prediction_inputs, window_level)
 
 
 def test_scaling_uses_only_the_training_part():
@@ -120,3 +120,18 @@ def test_small_values_are_counted_in_a_unit_that_makes_their_log_a_log():
     assert with_zeros.apply(np.zeros(1))[0] == -with_zeros.mean  # zero stays zero before the mean
     assert fit_scaling(np.r_[0.0, 1.5, 2.0], log=True).unit == 1.0  # counts keep log(1 + y)
     assert fit_scaling(np.zeros(5), log=True).unit == 1.0
+
+
+def test_scaling_rows_at_once_are_each_row_alone_bit_for_bit():
+    """predict and detect scale every series' inputs, and restore every output, in one array
+    operation; each row must get exactly what its own scaling gives it (log or not, a unit, a
+    quantile model's (horizon, levels) rows)."""
+    rng = np.random.default_rng(3)
+    scalings = [Scaling(rng.normal(), rng.uniform(0.1, 3), log=bool(k % 2), unit=[1.0, 1e-5, 0.01][k % 3])
+                for k in range(30)]
+    rows = rng.normal(0, 50, (30, 16)) ** 2 * np.where(np.arange(30) % 5 == 0, -1, 1)[:, None]
+    before = rows.copy()
+    assert np.array_equal(apply_rows(scalings, rows), np.stack([s.apply(r) for s, r in zip(scalings, rows)]))
+    assert np.array_equal(rows, before)  # the inputs are left as they were
+    for outputs in (rng.normal(size=(30, 6)), rng.normal(size=(30, 6, 3))):
+        assert np.array_equal(invert_rows(scalings, outputs), np.stack([s.invert(r) for s, r in zip(scalings, outputs)]))
