@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Callable
 
 import numpy as np
@@ -184,15 +184,7 @@ def ets_one_steps(histories: list[np.ndarray], params: Sequence[dict[str, float]
     run each shared prefix's recursion together, each step an array operation over them (as
     `ets_forecasts` does), where a run a series cost 0.4 ms in `detect`."""
     out = [np.full(len(history) + 1, np.nan) for history in histories]
-    groups: dict[int, list[int]] = {}
-    scaled: dict[int, np.ndarray] = {}
-    for i, (history, p) in enumerate(zip(histories, params, strict=True)):
-        values = _model_scale(history, log)
-        if p is not None and values is not None:
-            scaled[i] = values
-            groups.setdefault(len(values), []).append(i)
-    for length, rows in groups.items():
-        values = np.stack([scaled[i] for i in rows])
+    for length, rows, values in _scaled_groups(histories, params, log):
         alpha, beta, gamma, phi = (np.array([params[i][key] for i in rows]) for key in ETS_KEYS)
         starts: dict[tuple[bool, int], list[int]] = {}
         for k in range(ETS_MIN_VALUES, length + 1):
@@ -271,18 +263,10 @@ def ets_forecasts(histories: list[np.ndarray], params: Sequence[dict[str, float]
         >>> bool((ets_forecasts([y, y * 2], [p, p], 4, 4, True)[1] == ets_forecast(y * 2, p, 4, 4, True)).all())
         True
     """
-    out = np.empty((len(histories), horizon))
-    groups: dict[int, list[int]] = {}
-    scaled: dict[int, np.ndarray] = {}
-    for i, (history, p) in enumerate(zip(histories, params, strict=True)):
-        values = _model_scale(history, log)
-        if p is None or values is None:
-            out[i] = ets_forecast(history, p, horizon, season, log)
-        else:
-            scaled[i] = values
-            groups.setdefault(len(values), []).append(i)
-    for length, rows in groups.items():
-        values = np.stack([scaled[i] for i in rows])
+    out = np.full((len(histories), horizon), np.nan)
+    done = np.zeros(len(histories), dtype=bool)
+    for length, rows, values in _scaled_groups(histories, params, log):
+        done[rows] = True
         alpha, beta, gamma, phi = (np.array([params[i][key] for i in rows]) for key in ETS_KEYS)
         seasonal = ets_seasonal(length, season)
         level, trend, first = _initial_states(values, season, seasonal)
@@ -298,7 +282,27 @@ def ets_forecasts(histories: list[np.ndarray], params: Sequence[dict[str, float]
         for j, i in enumerate(rows):
             good = np.isfinite(forecast[j]).all()
             out[i] = forecast[j] if good else seasonal_naive(np.asarray(histories[i], dtype="float64"), horizon, season)
+    for i in np.flatnonzero(~done):  # no parameters, or a history ETS does not suit: its fallback
+        out[i] = ets_forecast(histories[i], params[i], horizon, season, log)
     return out
+
+
+def _scaled_groups(histories: list[np.ndarray], params: Sequence[dict[str, float] | None],
+                   log: bool) -> Iterator[tuple[int, list[int], np.ndarray]]:
+    """The histories that have parameters and suit ETS (`_model_scale`), by length: each length,
+    the histories' positions and their values on the model's scale as rows, computed a length at
+    a time (the same numbers as `_model_scale` of each, element by element)."""
+    groups: dict[int, list[int]] = {}
+    for i, (history, p) in enumerate(zip(histories, params, strict=True)):
+        if p is not None and len(history) >= ETS_MIN_VALUES:
+            groups.setdefault(len(history), []).append(i)
+    for length, rows in groups.items():
+        values = np.stack([np.asarray(histories[i], dtype="float64") for i in rows])
+        finite = np.isfinite(values).all(axis=1)
+        if not finite.all():
+            rows, values = [i for i, ok in zip(rows, finite) if ok], values[finite]
+        if rows:
+            yield length, rows, signed_log(values) if log else values
 
 
 def naive(history: np.ndarray, horizon: int, season: int = 1, log: bool = False, params: Any = MISSING) -> np.ndarray:
