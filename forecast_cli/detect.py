@@ -287,49 +287,67 @@ class Checking:
 
     def judge(self, one_step: OneStep, series: dict[str, np.ndarray], band: Band, dataset: Dataset) -> pd.DataFrame:
         """Each series' last values judged against their one-step forecasts and the band: one row
-        per checked value (COLUMNS), series by series, oldest first."""
-        config, last, quantiles = self.config, self.last, self.quantiles
+        per checked value (COLUMNS), series by series, oldest first. Every series is judged at
+        once, step by step: each series' last values, errors and forecasts are rows of arrays,
+        right-aligned (column c is position len - width + c of each series; NaN before a start)."""
+        config, last = self.config, self.last
+        uids = list(series)
+        lengths = np.array([len(series[uid]) for uid in uids])
+        width = last + max([1, *band.correction])  # the checked values and the steps the corrections look back
+        actual, errors, raw = (np.full((len(uids), width), np.nan) for _ in range(3))
+        for i, uid in enumerate(uids):
+            take = min(width, lengths[i])
+            actual[i, width - take:] = series[uid][-take:]
+            if uid in band.measured.errors:  # the calibration stretch's errors; NaN elsewhere (quantile bands: none)
+                for target, stretch in ((errors, band.measured.errors[uid]), (raw, band.measured.forecasts[uid])):
+                    at = band.measured.starts[uid] - (lengths[i] - width) + np.arange(len(stretch))  # its columns
+                    target[i, at[at >= 0]] = stretch[at >= 0]
+        half = None if self.quantiles else band.multiplier * np.array([band.typical[uid] for uid in uids])
         cleaned = {uid: values.copy() for uid, values in series.items()}
-        errors, raw = {}, {}
-        for uid, values in series.items():  # the calibration stretch's errors; NaN elsewhere (quantile bands: none)
-            errors[uid], raw[uid] = np.full(len(values), np.nan), np.full(len(values), np.nan)
-            if uid in band.measured.errors:
-                start, span_errors = band.measured.starts[uid], band.measured.errors[uid]
-                errors[uid][start:start + len(span_errors)] = span_errors
-                raw[uid][start:start + len(span_errors)] = band.measured.forecasts[uid]
-        times = {uid: g[TIME].to_numpy()[-last:] for uid, g in dataset.frame.groupby(ID, sort=True) if uid in series}
-        rows: dict[str, list[dict[str, Any]]] = {uid: [] for uid in series}
-        flagged_before: dict[str, bool] = {uid: False for uid in series}
+        flagged = np.zeros(len(uids), dtype=bool)
         lag_1 = band.correction.get(1, 0.0)
+        steps = []
         for k in range(last):
-            positions = {uid: len(v) - last + k for uid, v in series.items()}
-            pairs = [(uid, cleaned[uid][:t]) for uid, t in positions.items()]
+            c, ends = width - last + k, lengths - last + k  # the checked value's column and position
             # After a flagged value, also forecast from the history that keeps it: if the next value
             # agrees with that forecast, the change was real (a level shift, a ramp the model was late
             # for) and the history keeps it; otherwise it was a spike and stays replaced.
-            kept = [uid for uid in series if flagged_before[uid]]
-            pairs += [(uid, series[uid][:positions[uid]]) for uid in kept]
+            kept = np.flatnonzero(flagged)
+            pairs = [(uid, cleaned[uid][:t]) for uid, t in zip(uids, ends)]
+            pairs += [(uids[i], series[uids[i]][:ends[i]]) for i in kept]
             forecast = one_step(pairs)
-            alternative = dict(zip(kept, forecast[len(series):]))
-            for i, (uid, t) in enumerate(positions.items()):
-                value = float(series[uid][t])
-                shift = _correction(band.correction, errors[uid], t)
-                judged = _judge(forecast[i], value, shift, band, uid, config, quantiles)
-                if uid in alternative:
-                    kept_error = series[uid][t - 1] - raw[uid][t - 1]
-                    other = _judge(alternative[uid], value, shift + lag_1 * (kept_error - errors[uid][t - 1]), band,
-                                   uid, config, quantiles)
-                    if judged.anomaly and not other.anomaly:
-                        cleaned[uid][t - 1], errors[uid][t - 1], judged = series[uid][t - 1], kept_error, other
-                raw[uid][t] = judged.raw
-                flagged_before[uid] = judged.anomaly
-                if judged.anomaly:
-                    cleaned[uid][t] = judged.point  # its expectation, for the next origins
-                errors[uid][t] = cleaned[uid][t] - judged.raw
-                rows[uid].append({ID: uid, TIME: times[uid][k], "actual": value, "forecast": judged.point,
-                                  "lower": judged.lower, "upper": judged.upper, "score": judged.score,
-                                  "anomaly": judged.anomaly})
-        return pd.DataFrame([row for uid in series for row in rows[uid]], columns=list(COLUMNS))
+            value = actual[:, c]
+            shift = np.zeros(len(uids))
+            for lag, share in band.correction.items():  # the earlier one-step errors (an unknown one: 0)
+                before = errors[:, c - lag]
+                shift = shift + np.where(np.isfinite(before), share * before, 0.0)
+            judged = _judge(forecast[:len(uids)], value, shift, half, config, self.quantiles)
+            if len(kept):
+                kept_error = actual[kept, c - 1] - raw[kept, c - 1]
+                other = _judge(forecast[len(uids):], value[kept], shift[kept] + lag_1 * (kept_error - errors[kept, c - 1]),
+                               None if half is None else half[kept], config, self.quantiles)
+                better = judged["anomaly"][kept] & ~other["anomaly"]
+                for j in np.flatnonzero(better):
+                    i = kept[j]
+                    cleaned[uids[i]][ends[i] - 1], errors[i, c - 1] = actual[i, c - 1], kept_error[j]
+                for name, values in judged.items():
+                    values[kept[better]] = other[name][better]
+            raw[:, c] = judged["raw"]
+            flagged = judged["anomaly"]
+            for i in np.flatnonzero(flagged):
+                cleaned[uids[i]][ends[i]] = judged["point"][i]  # its expectation, for the next origins
+            errors[:, c] = np.where(flagged, judged["point"], value) - judged["raw"]
+            steps.append((value, judged))
+        at = dataset.frame.groupby(ID, sort=True).indices
+        rows = np.concatenate([at[uid][-last:] for uid in uids] + [np.zeros(0, dtype=int)])
+        named = {"actual": [value for value, _ in steps]}
+        for name, key in (("forecast", "point"), ("lower", "lower"), ("upper", "upper"), ("score", "score"),
+                          ("anomaly", "anomaly")):
+            named[name] = [judged[key] for _, judged in steps]
+        return pd.DataFrame({ID: np.repeat(np.array(uids, dtype=object), last),
+                             TIME: dataset.frame[TIME].iloc[rows].to_numpy(),
+                             **{name: np.stack(steps_of, axis=1).ravel() for name, steps_of in named.items()}},
+                            columns=list(COLUMNS))  # series by series, oldest first
 
 
 @dataclasses.dataclass(frozen=True)
@@ -412,16 +430,6 @@ class Band:
         return dataclasses.replace(self, typical={u: self.typical[u] for u in ids}, measured=self.measured.of(ids))
 
 
-@dataclasses.dataclass(frozen=True)
-class Judged:
-    raw: float  # the model's one-step forecast (its median for a quantile model)
-    point: float  # corrected by the earlier errors: the forecast written out
-    lower: float
-    upper: float
-    score: float
-    anomaly: bool
-
-
 def _correction(correction: dict[int, float], errors: np.ndarray, t: int) -> float:
     """What the earlier one-step errors add to the forecast of position `t` (an unknown error: 0)."""
     total = 0.0
@@ -431,19 +439,20 @@ def _correction(correction: dict[int, float], errors: np.ndarray, t: int) -> flo
     return total
 
 
-def _judge(forecast: np.ndarray, value: float, shift: float, band: Band, uid: str, config,
-           quantiles: tuple[float, float] | None) -> Judged:
-    """One value against one forecast, moved by `shift` (the error correction), and the band."""
-    raw = float(point_forecast(np.asarray(forecast)[None], config.quantiles)[0])
+def _judge(forecast: np.ndarray, value: np.ndarray, shift: np.ndarray, half: np.ndarray | None, config,
+           quantiles: tuple[float, float] | None) -> dict[str, np.ndarray]:
+    """Values against their one-step forecasts (a row each; a row of quantiles for a quantile
+    model), each moved by its `shift` (the error correction), and the band: its half-width
+    `half` around the point, or the model's `quantiles`. Arrays by name: raw (the model's point
+    forecast), point (corrected: the forecast written out), lower, upper, score, anomaly."""
+    raw = np.array(point_forecast(forecast, config.quantiles), dtype="float64")
     point = raw + shift
     if quantiles:
-        levels = config.quantiles
-        lower, upper = (float(forecast[levels.index(q)]) + shift for q in quantiles)
+        lower, upper = (forecast[:, config.quantiles.index(q)] + shift for q in quantiles)
     else:
-        half = band.multiplier * band.typical[uid]
         lower, upper = point - half, point + half
     score = _score(value, point, lower, upper)
-    return Judged(raw, point, lower, upper, score, bool(abs(score) > 1.0))
+    return {"raw": raw, "point": point, "lower": lower, "upper": upper, "score": score, "anomaly": np.abs(score) > 1.0}
 
 
 def fit_correction(errors: dict[str, np.ndarray], spans: dict[str, range], season: int) -> dict[int, float]:
@@ -484,13 +493,19 @@ def _typical_error(errors: np.ndarray, scale: float) -> float:
     return float(np.finfo("float64").eps * max(1.0, scale))
 
 
-def _score(value: float, point: float, lower: float, upper: float) -> float:
-    """How far outside the band a value is: (value - forecast) over the band's half-width on that
-    side; beyond 1 (or below -1) is outside. A band of width 0 gives +-inf for any other value."""
-    width = (upper - point) if value >= point else (point - lower)
-    if width > 0:
-        return (value - point) / width
-    return 0.0 if value == point else math.copysign(math.inf, value - point)
+def _score(value: np.ndarray, point: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """How far outside the band each value is: (value - forecast) over the band's half-width on
+    that side; beyond 1 (or below -1) is outside. A band of width 0 gives +-inf for any other value.
+
+    Example:
+        >>> _score(np.array([12.0, 9.0, 5.0, 6.0]), np.full(4, 10.0), np.array([8.0, 8.0, 10.0, 10.0]),
+        ...        np.array([14.0, 14.0, 10.0, 10.0]))
+        array([ 0.5, -0.5, -inf, -inf])
+    """
+    width = np.where(value >= point, upper - point, point - lower)
+    with np.errstate(all="ignore"):
+        outside = np.where(value == point, 0.0, np.copysign(np.inf, value - point))
+        return np.where(width > 0, (value - point) / width, outside)
 
 
 def _ets_params(predictor: Predictor, series: dict[str, np.ndarray], last: int) -> dict[str, Any] | None:
