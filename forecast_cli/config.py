@@ -538,6 +538,37 @@ def lookback_cut(given: TrainConfig, resolved: TrainConfig, lengths: np.ndarray,
             f"forecast with --skip-short (series shorter than {wanted} are left out until they grow).")
 
 
+INTERMITTENT_INTERVAL = 1.32  # Syntetos and Boylan's cut-off: a nonzero value every 1.32 steps or fewer on average
+INTERMITTENT_SHARE = 0.1  # said when at least this share of the series is intermittent
+
+
+def intermittent_note(series: dict[str, np.ndarray]) -> str | None:
+    """What the default forecast means for intermittent series (counts with many zeros: demand
+    for slow-moving items), when at least a tenth of the series are: their mean interval between
+    nonzero values exceeds 1.32 steps (Syntetos and Boylan), no value is negative and some is not
+    zero. The default aims at each step's typical value (the validation's MASE rewards the
+    median), which for such series lies below their mean, so forecasts summed over the horizon
+    fall short of the total to expect; `--transform none --loss mse` forecasts the mean. None
+    otherwise.
+
+    Example:
+        >>> series = {"slow": np.array([0.0, 0, 3, 0, 0, 1, 0, 2, 0, 0]), "fast": np.arange(1.0, 11.0)}
+        >>> print(intermittent_note(series))
+        1 of 2 series are intermittent (a nonzero value less often than every 1.32 steps on average; e.g. 'slow', 70% zeros). ...
+    """
+    zeros = {uid: float(np.mean(values == 0)) for uid, values in series.items()
+             if len(values) and (values >= 0).all() and (values != 0).any()}
+    intermittent = [uid for uid, share in zeros.items() if 1.0 / (1.0 - share) > INTERMITTENT_INTERVAL]
+    if not intermittent or len(intermittent) < INTERMITTENT_SHARE * len(series):
+        return None
+    example = max(intermittent, key=lambda uid: zeros[uid])
+    return (f"{len(intermittent)} of {len(series)} series are intermittent (a nonzero value less often than every "
+            f"{INTERMITTENT_INTERVAL} steps on average; e.g. {example!r}, {zeros[example]:.0%} zeros). The default "
+            "forecast aims at each step's typical value (the median, which MASE rewards); for such series that lies "
+            "below their mean, so summed over the horizon it falls short of the total to expect. For totals (stock, "
+            "orders), train with --transform none --loss mse, which forecasts the mean.")
+
+
 def least_lookback(season: int, horizon: int) -> int:
     """The shortest lookback the defaults read (`data_lookback`): a season or the horizon,
     whichever is shorter, and at least 4 steps (the least `default_lookback` reads).

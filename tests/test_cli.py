@@ -422,3 +422,26 @@ def test_a_default_lookback_cut_by_one_short_series_is_named(tmp_path):
     given = runner.invoke(app, ["train", str(tmp_path / "data.csv"), "--out", str(tmp_path / "m2"), *tiny,
                                 "--lookback", "5"])
     assert given.exit_code == 0 and "is cut to" not in given.stderr
+
+
+def test_intermittent_series_are_told_what_the_default_forecast_aims_at(tmp_path):
+    """Daily counts, most of them zero (demand for slow-moving items): the default forecast aims
+    at each step's typical value, below the mean, so train and doctor say so and give the flags
+    that forecast the mean. Those flags given, train says nothing; nor for series without zeros."""
+    rng = np.random.default_rng(3)
+    ds = pd.date_range("2024-01-01", periods=80, freq="D").strftime("%Y-%m-%d")
+    frame = pd.DataFrame({"unique_id": np.repeat(["a", "b", "c"], 80), "ds": np.tile(ds, 3),
+                          "y": rng.poisson(0.4, 240)})
+    frame.to_csv(tmp_path / "counts.csv", index=False)
+    tiny = ["--epochs", "1", "--units", "8", "--patience", "1", "--no-refit", "--horizon", "7", "--lookback", "14"]
+    said = "series are intermittent"
+    result = runner.invoke(app, ["train", str(tmp_path / "counts.csv"), "--out", str(tmp_path / "m"), *tiny])
+    assert result.exit_code == 0, result.output
+    assert said in result.stderr and "--transform none --loss mse, which forecasts the mean" in result.stderr
+    doctor = runner.invoke(app, ["doctor", str(tmp_path / "counts.csv")])
+    assert said in doctor.stderr
+    mean = runner.invoke(app, ["train", str(tmp_path / "counts.csv"), "--out", str(tmp_path / "m2"), *tiny,
+                               "--transform", "none", "--loss", "mse"])
+    assert mean.exit_code == 0 and said not in mean.stderr
+    make_long(3, 80, "D").to_csv(tmp_path / "busy.csv", index=False)
+    assert said not in runner.invoke(app, ["doctor", str(tmp_path / "busy.csv")]).stderr

@@ -143,3 +143,18 @@ def test_the_default_lookback_leaves_room_for_the_validation_windows_asked_for()
     config = resolve_settings(TrainConfig(horizon=6, val_windows=3), np.array([40]), True, (12,), "monthly.csv")
     assert config.lookback == 6 and config.val_windows == 3
     assert resolve_settings(TrainConfig(horizon=6), np.array([40]), True, (12,), "monthly.csv").lookback == 24
+
+
+def test_intermittent_note_needs_a_tenth_of_the_series_with_sparse_nonzero_values():
+    """Said where at least a tenth of the series have a nonzero value less often than every 1.32
+    steps (Syntetos and Boylan's cut-off); series with negative values or only zeros are not
+    counts of demand and do not count."""
+    from forecast_cli.config import intermittent_note
+
+    sparse = np.array([0.0, 0.0, 2.0, 0.0, 1.0, 0.0, 0.0, 3.0])  # 62% zeros: an interval of 2.7 steps
+    dense = np.array([1.0, 0.0, 2.0, 4.0, 1.0, 2.0, 3.0, 1.0])  # 12% zeros: 1.14 steps
+    assert intermittent_note({"s": sparse}) is not None
+    assert intermittent_note({"d": dense}) is None
+    assert intermittent_note({"s": sparse, **{f"d{k}": dense for k in range(9)}}) is not None  # one in ten
+    assert intermittent_note({"s": sparse, **{f"d{k}": dense for k in range(10)}}) is None  # one in eleven
+    assert intermittent_note({"n": sparse - 1.0}) is None and intermittent_note({"z": np.zeros(8)}) is None
