@@ -36,7 +36,8 @@ import pandas as pd
 
 from forecast_cli import baselines
 from forecast_cli.cluster import cluster_errors, spread
-from forecast_cli.config import TrainConfig, lookback_cut, resolve_settings, validation_series, with_horizon
+from forecast_cli.config import (TrainConfig, intermittent_note, lookback_cut, resolve_settings, validation_series,
+                                 with_horizon, zero_shares)
 from forecast_cli.data import ID, TARGET, TIME, Columns, data_horizon, is_parquet, parquet_parts, series_arrays
 from forecast_cli.errors import DataError
 from forecast_cli.output import Reporter, SilentReporter
@@ -71,6 +72,7 @@ class Survey:
     lengths: np.ndarray
     last: np.ndarray  # each series' last time
     nonnegative: bool
+    zeros: np.ndarray  # each series' share of zero values (`config.zero_shares`)
     rows: int
     filled: int
     warnings: list[str]
@@ -86,7 +88,8 @@ def survey_part(part: str, config: TrainConfig, columns: ColumnOptions) -> Surve
         part=part, columns=dataset.columns, time_kind=dataset.time_kind, freq=dataset.freq, step=dataset.step,
         seasons=dataset.seasons, covariates=resolved.covariates, ids=lengths.index.to_numpy(dtype=str),
         lengths=lengths.to_numpy(), last=last.to_numpy(), nonnegative=bool((dataset.frame[TARGET] >= 0).all()),
-        rows=len(dataset.frame), filled=dataset.filled, warnings=notes.warnings,
+        zeros=zero_shares(series_arrays(dataset.frame)), rows=len(dataset.frame), filled=dataset.filled,
+        warnings=notes.warnings,
     )
 
 
@@ -161,6 +164,10 @@ def fit_parts(client: Any, data_path: str | Path, config: TrainConfig, columns: 
     cut = lookback_cut(config, resolved, lengths, ids.tolist())
     if cut:
         reporter.warn(cut)
+    if config.loss == "auto" and config.transform == "auto" and not config.quantiles:  # what the defaults aim at
+        intermittent = intermittent_note(ids.tolist(), np.concatenate([s.zeros for s in surveys])[order])
+        if intermittent:
+            reporter.warn(intermittent)
     config = resolved
     chosen = validation_series(ids.tolist(), config.seed)
     validate = [None if chosen is None else [uid for uid in s.ids if uid in chosen] for s in surveys]

@@ -542,28 +542,42 @@ INTERMITTENT_INTERVAL = 1.32  # Syntetos and Boylan's cut-off: a nonzero value e
 INTERMITTENT_SHARE = 0.1  # said when at least this share of the series is intermittent
 
 
-def intermittent_note(series: dict[str, np.ndarray]) -> str | None:
+def zero_shares(series: dict[str, np.ndarray]) -> np.ndarray:
+    """Each series' share of zero values, NaN for a series that is not a count of anything
+    (`intermittent_note`): a negative value, or only zeros.
+
+    Example:
+        >>> zero_shares({"a": np.array([0.0, 2.0, 0.0, 1.0]), "b": np.array([-1.0, 0.0]), "c": np.zeros(3)})
+        array([0.5, nan, nan])
+    """
+    out = np.full(len(series), np.nan)
+    for i, values in enumerate(series.values()):
+        if len(values) and (values >= 0).all() and (values != 0).any():
+            out[i] = float(np.mean(values == 0))
+    return out
+
+
+def intermittent_note(ids: list[str], zeros: np.ndarray) -> str | None:
     """What the default forecast means for intermittent series (counts with many zeros: demand
     for slow-moving items), when at least a tenth of the series are: their mean interval between
-    nonzero values exceeds 1.32 steps (Syntetos and Boylan), no value is negative and some is not
-    zero. The default aims at each step's typical value (the validation's MASE rewards the
-    median), which for such series lies below their mean, so forecasts summed over the horizon
-    fall short of the total to expect; `--transform none --loss mse` forecasts the mean. None
-    otherwise.
+    nonzero values exceeds 1.32 steps (Syntetos and Boylan), from each series' share of zeros
+    (`zero_shares`, NaN for a series that is not a count). The default aims at each step's
+    typical value (the validation's MASE rewards the median), which for such series lies below
+    their mean, so forecasts summed over the horizon fall short of the total to expect;
+    `--transform none --loss mse` forecasts the mean. None otherwise.
 
     Example:
         >>> series = {"slow": np.array([0.0, 0, 3, 0, 0, 1, 0, 2, 0, 0]), "fast": np.arange(1.0, 11.0)}
-        >>> print(intermittent_note(series))
+        >>> print(intermittent_note(list(series), zero_shares(series)))
         1 of 2 series are intermittent (a nonzero value less often than every 1.32 steps on average; e.g. 'slow', 70% zeros). ...
     """
-    zeros = {uid: float(np.mean(values == 0)) for uid, values in series.items()
-             if len(values) and (values >= 0).all() and (values != 0).any()}
-    intermittent = [uid for uid, share in zeros.items() if 1.0 / (1.0 - share) > INTERMITTENT_INTERVAL]
-    if not intermittent or len(intermittent) < INTERMITTENT_SHARE * len(series):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sparse = np.flatnonzero(1.0 / (1.0 - zeros) > INTERMITTENT_INTERVAL)  # NaN compares False
+    if not len(sparse) or len(sparse) < INTERMITTENT_SHARE * len(ids):
         return None
-    example = max(intermittent, key=lambda uid: zeros[uid])
-    return (f"{len(intermittent)} of {len(series)} series are intermittent (a nonzero value less often than every "
-            f"{INTERMITTENT_INTERVAL} steps on average; e.g. {example!r}, {zeros[example]:.0%} zeros). The default "
+    example = sparse[np.argmax(zeros[sparse])]
+    return (f"{len(sparse)} of {len(ids)} series are intermittent (a nonzero value less often than every "
+            f"{INTERMITTENT_INTERVAL} steps on average; e.g. {ids[example]!r}, {zeros[example]:.0%} zeros). The default "
             "forecast aims at each step's typical value (the median, which MASE rewards); for such series that lies "
             "below their mean, so summed over the horizon it falls short of the total to expect. For totals (stock, "
             "orders), train with --transform none --loss mse, which forecasts the mean.")

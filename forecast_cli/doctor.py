@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from forecast_cli.batch import warn_late
-from forecast_cli.config import TrainConfig, data_lookback, intermittent_note, lookback_cut, rows_needed
+from forecast_cli.config import TrainConfig, data_lookback, intermittent_note, lookback_cut, rows_needed, zero_shares
 from forecast_cli.data import ID, TARGET, TIME, Written, data_horizon, load_series, season_hint, series_arrays
 from forecast_cli.errors import DataError, ForecastError
 from forecast_cli.output import SilentReporter
@@ -126,7 +126,7 @@ def diagnose(
                             else "no negative values: modelled on a log scale, log(1 + value) (--transform auto)"
                             + (f"; {len(small)} series of values below 1 (e.g. {small[0]!r}) first counted in a "
                                "power of ten that puts them in the thousands" if small else "")))
-    intermittent = intermittent_note(series)
+    intermittent = intermittent_note(list(series), zero_shares(series))
     if intermittent:
         findings.append(Finding("note", intermittent))
     hint = season_hint(dataset)

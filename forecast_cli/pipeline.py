@@ -18,7 +18,7 @@ from forecast_cli import __version__, baselines
 from forecast_cli.atomic import check_parent, staged_directory
 from forecast_cli.blend import blend, validation_metrics
 from forecast_cli.config import (TrainConfig, default_batch_size, default_patch, intermittent_note, lookback_cut,
-                                 refit_epochs, resolve_config, validation_series, with_horizon)
+                                 refit_epochs, resolve_config, validation_series, with_horizon, zero_shares)
 from forecast_cli.covariates import covariate_values, from_file, future_rows, with_calendar
 from forecast_cli.data import (ID, TIME, Columns, Dataset, Written, calendar_columns, data_horizon, future_grid,
                                load_series, longer_season, season_hint, series_arrays)
@@ -196,7 +196,7 @@ def fit(dataset: Dataset, config: TrainConfig, reporter: Reporter | None = None,
     if cut:
         reporter.warn(cut)
     if config.loss == "auto" and config.transform == "auto" and not config.quantiles:  # what the defaults aim at
-        intermittent = intermittent_note(series)
+        intermittent = intermittent_note(list(series), zero_shares(series))
         if intermittent:
             reporter.warn(intermittent)
     config = resolved

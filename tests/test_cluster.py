@@ -588,3 +588,22 @@ def test_train_on_parts_names_a_default_lookback_cut_by_one_short_series(parted,
     result = _invoke("train", parts, "--horizon", 4, "--epochs", 1, "--units", 8, "--patience", 1, "--no-refit",
                      "--out", tmp_path / "m", "--dask", scheduler[0])
     assert f"is cut to 5, the length of the shortest series ({first!r})" in result.stderr
+
+
+def test_train_on_parts_says_when_series_are_intermittent(scheduler, tmp_path):
+    """The zero shares come from the workers' survey; the note is the one process's, naming the
+    series with the most zeros of all the parts."""
+    rng = np.random.default_rng(5)
+    ds = pd.date_range("2024-01-01", periods=60, freq="D")
+    (tmp_path / "parts").mkdir()
+    for k in range(2):
+        ids = [f"p{k}{i}" for i in range(3)]
+        y = rng.poisson([[0.3], [0.4], [3.0]], (3, 60)).ravel()
+        pd.DataFrame({"unique_id": np.repeat(ids, 60), "ds": np.tile(ds, 3), "y": y}).to_parquet(
+            tmp_path / "parts" / f"part-{k}.parquet", index=False)
+    whole = pd.concat(pd.read_parquet(p) for p in sorted((tmp_path / "parts").glob("*.parquet")))
+    zeros = whole.groupby("unique_id")["y"].apply(lambda v: (v == 0).mean())
+    result = _invoke("train", tmp_path / "parts", "--horizon", 7, "--lookback", 14, "--epochs", 1, "--units", 8,
+                     "--patience", 1, "--no-refit", "--out", tmp_path / "m", "--dask", scheduler[0])
+    assert "4 of 6 series are intermittent" in result.stderr
+    assert f"e.g. {zeros.idxmax()!r}, {zeros.max():.0%} zeros" in result.stderr

@@ -149,7 +149,10 @@ def test_intermittent_note_needs_a_tenth_of_the_series_with_sparse_nonzero_value
     """Said where at least a tenth of the series have a nonzero value less often than every 1.32
     steps (Syntetos and Boylan's cut-off); series with negative values or only zeros are not
     counts of demand and do not count."""
-    from forecast_cli.config import intermittent_note
+    from forecast_cli.config import intermittent_note as note_of, zero_shares
+
+    def intermittent_note(series):
+        return note_of(list(series), zero_shares(series))
 
     sparse = np.array([0.0, 0.0, 2.0, 0.0, 1.0, 0.0, 0.0, 3.0])  # 62% zeros: an interval of 2.7 steps
     dense = np.array([1.0, 0.0, 2.0, 4.0, 1.0, 2.0, 3.0, 1.0])  # 12% zeros: 1.14 steps
