@@ -65,6 +65,7 @@ class ConsoleReporter:
         self._task = None
         self._bar: tuple[str, object] | None = None  # the current progress bar: what it counts, its task
         self._shown: dict[str, int] = {}  # plain lines: the count last printed per kind of work
+        self._warned: set[str] = set()
         self._started = time.monotonic()
 
     def info(self, message: str) -> None:
@@ -72,6 +73,11 @@ class ConsoleReporter:
             self.console.print(message, markup=False)
 
     def warn(self, message: str) -> None:
+        """A warning, said once: a backtest trains once per fold and would repeat what the data
+        gives rise to (a short series, intermittent series) as often."""
+        if message in self._warned:
+            return
+        self._warned.add(message)
         self.console.print(f"Warning: {message}", markup=False, style="yellow")
 
     def epoch(self, epoch: int, epochs: int, row: dict[str, float], seconds: float) -> None:

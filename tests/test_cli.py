@@ -445,3 +445,7 @@ def test_intermittent_series_are_told_what_the_default_forecast_aims_at(tmp_path
     assert mean.exit_code == 0 and said not in mean.stderr
     make_long(3, 80, "D").to_csv(tmp_path / "busy.csv", index=False)
     assert said not in runner.invoke(app, ["doctor", str(tmp_path / "busy.csv")]).stderr
+    folds = runner.invoke(app, ["backtest", str(tmp_path / "counts.csv"), "--folds", "2", "--output-dir",
+                                str(tmp_path / "bt"), *tiny])  # one training a fold: said once all the same
+    assert folds.exit_code == 0, folds.output
+    assert folds.stderr.count(said) == 1
