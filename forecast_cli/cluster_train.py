@@ -161,13 +161,10 @@ def fit_parts(client: Any, data_path: str | Path, config: TrainConfig, columns: 
         reporter.info(note)
     lengths = np.concatenate([s.lengths for s in surveys])[order]
     resolved = resolve_settings(config, lengths, all(s.nonnegative for s in surveys), first.seasons, str(path))
-    cut = lookback_cut(config, resolved, lengths, ids.tolist())
-    if cut:
-        reporter.warn(cut)
-    if config.loss == "auto" and config.transform == "auto" and not config.quantiles:  # what the defaults aim at
-        intermittent = intermittent_note(ids.tolist(), np.concatenate([s.zeros for s in surveys])[order])
-        if intermittent:
-            reporter.warn(intermittent)
+    for warning in (lookback_cut(config, resolved, lengths, ids.tolist()),
+                    intermittent_note(ids.tolist(), np.concatenate([s.zeros for s in surveys])[order], config)):
+        if warning:
+            reporter.warn(warning)
     config = resolved
     chosen = validation_series(ids.tolist(), config.seed)
     validate = [None if chosen is None else [uid for uid in s.ids if uid in chosen] for s in surveys]

@@ -557,20 +557,23 @@ def zero_shares(series: dict[str, np.ndarray]) -> np.ndarray:
     return out
 
 
-def intermittent_note(ids: list[str], zeros: np.ndarray) -> str | None:
+def intermittent_note(ids: list[str], zeros: np.ndarray, given: TrainConfig | None = None) -> str | None:
     """What the default forecast means for intermittent series (counts with many zeros: demand
     for slow-moving items), when at least a tenth of the series are: their mean interval between
     nonzero values exceeds 1.32 steps (Syntetos and Boylan), from each series' share of zeros
     (`zero_shares`, NaN for a series that is not a count). The default aims at each step's
     typical value (the validation's MASE rewards the median), which for such series lies below
     their mean, so forecasts summed over the horizon fall short of the total to expect;
-    `--transform none --loss mse` forecasts the mean. None otherwise.
+    `--transform none --loss mse` forecasts the mean. None otherwise, and for `train`'s `given`
+    settings where they name what the forecast aims at (a loss, a transform or quantiles).
 
     Example:
         >>> series = {"slow": np.array([0.0, 0, 3, 0, 0, 1, 0, 2, 0, 0]), "fast": np.arange(1.0, 11.0)}
         >>> print(intermittent_note(list(series), zero_shares(series)))
         1 of 2 series are intermittent (a nonzero value less often than every 1.32 steps on average; e.g. 'slow', 70% zeros). ...
     """
+    if given is not None and (given.loss != "auto" or given.transform != "auto" or given.quantiles):
+        return None
     with np.errstate(divide="ignore", invalid="ignore"):
         sparse = np.flatnonzero(1.0 / (1.0 - zeros) > INTERMITTENT_INTERVAL)  # NaN compares False
     if not len(sparse) or len(sparse) < INTERMITTENT_SHARE * len(ids):

@@ -192,13 +192,10 @@ def fit(dataset: Dataset, config: TrainConfig, reporter: Reporter | None = None,
     reporter = reporter or SilentReporter()
     series = series_arrays(dataset.frame)
     resolved = resolve_config(config, series, dataset.seasons, dataset.source)
-    cut = lookback_cut(config, resolved, np.array([len(v) for v in series.values()]), list(series))
-    if cut:
-        reporter.warn(cut)
-    if config.loss == "auto" and config.transform == "auto" and not config.quantiles:  # what the defaults aim at
-        intermittent = intermittent_note(list(series), zero_shares(series))
-        if intermittent:
-            reporter.warn(intermittent)
+    for warning in (lookback_cut(config, resolved, np.array([len(v) for v in series.values()]), list(series)),
+                    intermittent_note(list(series), zero_shares(series), config)):
+        if warning:
+            reporter.warn(warning)
     config = resolved
     covariates = covariate_values(dataset.frame, config)
     # The windows are handed over, not kept here, so that they are freed before the refit's.

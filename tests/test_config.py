@@ -161,3 +161,7 @@ def test_intermittent_note_needs_a_tenth_of_the_series_with_sparse_nonzero_value
     assert intermittent_note({"s": sparse, **{f"d{k}": dense for k in range(9)}}) is not None  # one in ten
     assert intermittent_note({"s": sparse, **{f"d{k}": dense for k in range(10)}}) is None  # one in eleven
     assert intermittent_note({"n": sparse - 1.0}) is None and intermittent_note({"z": np.zeros(8)}) is None
+    counts = {"s": sparse}
+    assert note_of(list(counts), zero_shares(counts), TrainConfig(horizon=4)) is not None  # train's defaults
+    for chosen in (TrainConfig(loss="mae"), TrainConfig(transform="none"), TrainConfig(quantiles=(0.1, 0.5, 0.9))):
+        assert note_of(list(counts), zero_shares(counts), chosen) is None  # the user chose what it aims at
