@@ -317,10 +317,7 @@ class Checking:
             pairs += [(uids[i], series[uids[i]][:ends[i]]) for i in kept]
             forecast = one_step(pairs)
             value = actual[:, c]
-            shift = np.zeros(len(uids))
-            for lag, share in band.correction.items():  # the earlier one-step errors (an unknown one: 0)
-                before = errors[:, c - lag]
-                shift = shift + np.where(np.isfinite(before), share * before, 0.0)
+            shift = _correction(band.correction, errors, c)
             judged = _judge(forecast[:len(uids)], value, shift, half, config, self.quantiles)
             if len(kept):
                 kept_error = actual[kept, c - 1] - raw[kept, c - 1]
@@ -398,9 +395,8 @@ def band_from(measured: Measured, season: int, level: float) -> Band:
     spans = {uid: range(len(e)) for uid, e in measured.errors.items()}
     correction = fit_correction(measured.errors, spans, season)
     typical, ratios = {}, []
-    for uid, span in spans.items():
-        errors = measured.errors[uid]
-        corrected = np.abs([errors[t] - _correction(correction, errors, t) for t in span[1:]])
+    for uid, errors in measured.errors.items():
+        corrected = np.abs(errors[1:] - _correction(correction, errors, np.arange(1, len(errors))))
         typical[uid] = _typical_error(corrected, measured.scales[uid])
         ratios.append(corrected / typical[uid])
     multiplier = float(np.quantile(np.concatenate(ratios), level))
@@ -430,13 +426,16 @@ class Band:
         return dataclasses.replace(self, typical={u: self.typical[u] for u in ids}, measured=self.measured.of(ids))
 
 
-def _correction(correction: dict[int, float], errors: np.ndarray, t: int) -> float:
-    """What the earlier one-step errors add to the forecast of position `t` (an unknown error: 0)."""
-    total = 0.0
+def _correction(correction: dict[int, float], errors: np.ndarray, t: int | np.ndarray) -> np.ndarray:
+    """What the earlier one-step errors add to the forecasts of positions `t` (one, or an array)
+    along the last axis of `errors` (one series, or rows of them): each lag's share of the error
+    that many steps back, an unknown one (before the start, or NaN) adding 0."""
+    t = np.asarray(t)
+    shift = np.zeros(errors[..., t].shape)
     for lag, share in correction.items():
-        if t - lag >= 0 and np.isfinite(errors[t - lag]):
-            total += share * float(errors[t - lag])
-    return total
+        before = np.where(t - lag >= 0, errors[..., np.maximum(t - lag, 0)], np.nan)
+        shift = shift + np.where(np.isfinite(before), share * before, 0.0)
+    return shift
 
 
 def _judge(forecast: np.ndarray, value: np.ndarray, shift: np.ndarray, half: np.ndarray | None, config,
