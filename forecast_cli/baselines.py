@@ -184,20 +184,16 @@ def ets_one_steps(histories: list[np.ndarray], params: Sequence[dict[str, float]
     run each shared prefix's recursion together, each step an array operation over them (as
     `ets_forecasts` does), where a run a series cost 0.4 ms in `detect`."""
     out = [np.full(len(history) + 1, np.nan) for history in histories]
-    for length, rows, values in _scaled_groups(histories, params, log):
-        alpha, beta, gamma, phi = (np.array([params[i][key] for i in rows]) for key in ETS_KEYS)
+    for length, rows, values, smoothing in _scaled_groups(histories, params, log):
+        phi = smoothing[-1]
         starts: dict[tuple[bool, int], list[int]] = {}
         for k in range(ETS_MIN_VALUES, length + 1):
             starts.setdefault(_start(k, season), []).append(k)
         result = np.full((len(rows), length + 1), np.nan)
         with np.errstate(all="ignore"):
             for ends in starts.values():
-                prefix = values[:, : ends[-1]]
-                seasonal = ets_seasonal(ends[-1], season)
-                level, trend, first = _initial_states(prefix, season, seasonal)
-                effects = list(first.T) if seasonal else None  # a column per step
                 steps: list[np.ndarray] = []
-                level, trend = _smooth(prefix.T, level, trend, effects, alpha, beta, gamma, phi, steps)
+                level, trend, effects = _smoothed(values[:, : ends[-1]], smoothing, season, steps)
                 steps.append(level + phi * trend + (effects[-season] if effects is not None else 0.0))
                 forecast = np.stack(steps, axis=1)[:, ends]
                 result[:, ends] = signed_exp(forecast) if log else forecast
@@ -265,14 +261,11 @@ def ets_forecasts(histories: list[np.ndarray], params: Sequence[dict[str, float]
     """
     out = np.full((len(histories), horizon), np.nan)
     done = np.zeros(len(histories), dtype=bool)
-    for length, rows, values in _scaled_groups(histories, params, log):
+    for _, rows, values, smoothing in _scaled_groups(histories, params, log):
         done[rows] = True
-        alpha, beta, gamma, phi = (np.array([params[i][key] for i in rows]) for key in ETS_KEYS)
-        seasonal = ets_seasonal(length, season)
-        level, trend, first = _initial_states(values, season, seasonal)
-        effects = list(first.T) if seasonal else None  # a column per step
+        phi = smoothing[-1]
         with np.errstate(all="ignore"):
-            level, trend = _smooth(values.T, level, trend, effects, alpha, beta, gamma, phi)
+            level, trend, effects = _smoothed(values, smoothing, season)
             forecast = level[:, None] + np.cumsum(phi[:, None] ** np.arange(1, horizon + 1), axis=1) * trend[:, None]
             if effects is not None:
                 last = np.stack(effects[-season:], axis=1)
@@ -287,11 +280,25 @@ def ets_forecasts(histories: list[np.ndarray], params: Sequence[dict[str, float]
     return out
 
 
+def _smoothed(values: np.ndarray, smoothing: tuple[np.ndarray, ...], season: int,
+              one_step: list[np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray, list[np.ndarray] | None]:
+    """The smoothing recursion over histories of one length at once (rows of `values`, on the
+    model's scale), from each one's heuristic initial states, with each one's parameters
+    (`smoothing`: arrays in ETS_KEYS order): the last level and trend, and the seasonal effects
+    a column per step (None without a season). `one_step` as for `_smooth`."""
+    seasonal = ets_seasonal(values.shape[1], season)
+    level, trend, first = _initial_states(values, season, seasonal)
+    effects = list(first.T) if seasonal else None
+    level, trend = _smooth(values.T, level, trend, effects, *smoothing, one_step)
+    return level, trend, effects
+
+
 def _scaled_groups(histories: list[np.ndarray], params: Sequence[dict[str, float] | None],
-                   log: bool) -> Iterator[tuple[int, list[int], np.ndarray]]:
+                   log: bool) -> Iterator[tuple[int, list[int], np.ndarray, tuple[np.ndarray, ...]]]:
     """The histories that have parameters and suit ETS (`_model_scale`), by length: each length,
-    the histories' positions and their values on the model's scale as rows, computed a length at
-    a time (the same numbers as `_model_scale` of each, element by element)."""
+    the histories' positions, their values on the model's scale as rows, computed a length at a
+    time (the same numbers as `_model_scale` of each, element by element), and their smoothing
+    parameters as arrays in ETS_KEYS order."""
     groups: dict[int, list[int]] = {}
     for i, (history, p) in enumerate(zip(histories, params, strict=True)):
         if p is not None and len(history) >= ETS_MIN_VALUES:
@@ -302,7 +309,8 @@ def _scaled_groups(histories: list[np.ndarray], params: Sequence[dict[str, float
         if not finite.all():
             rows, values = [i for i, ok in zip(rows, finite) if ok], values[finite]
         if rows:
-            yield length, rows, signed_log(values) if log else values
+            smoothing = tuple(np.array([params[i][key] for i in rows]) for key in ETS_KEYS)
+            yield length, rows, signed_log(values) if log else values, smoothing
 
 
 def naive(history: np.ndarray, horizon: int, season: int = 1, log: bool = False, params: Any = MISSING) -> np.ndarray:
