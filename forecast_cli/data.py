@@ -742,7 +742,8 @@ def load_series(
     columns: Columns | None = None,
     expect_time_kind: str | None = None,
     as_of: str | None = None,
-    covariates: tuple[str, ...] | str = (),
+    covariates: tuple[str, ...] = (),
+    auto_covariates: bool = False,
     split_future: bool = False,
     wide: bool = False,
     written: Written = Written(),
@@ -759,8 +760,8 @@ def load_series(
         expect_time_kind: `datetime` or `integer` when a trained model requires one.
         as_of: keep only rows at or before this time (a date, or an integer step); a series
             with no rows left is dropped.
-        covariates: numeric columns to keep beside the target (filled like it), or `auto`:
-            every other column whose cells are all numbers or empty.
+        covariates: numeric columns to keep beside the target (filled like it).
+        auto_covariates: also keep every other column whose cells are all numbers or empty.
         split_future: move each series' rows after its last value (empty target) to
             `Dataset.future` instead of filling them: they carry future covariates.
         wide: one column per series (`--wide`), each read from its first value to its last.
@@ -809,7 +810,7 @@ def load_series(
                 "Choose a later --as-of."
             )
         raw, times = raw[keep.to_numpy()], times[keep.to_numpy()]
-    names = _covariate_columns(raw, columns, covariates, source)
+    names = _covariate_columns(raw, columns, covariates, auto_covariates, source)
     if columns.series:
         raw, times = _melted(raw, times, columns, source)
     ids = (
@@ -920,38 +921,40 @@ def _several_series_hint(raw: pd.DataFrame, columns: Columns) -> str:
 
 
 def _covariate_columns(
-    raw: pd.DataFrame, columns: Columns, wanted: tuple[str, ...] | str, source: str
+    raw: pd.DataFrame, columns: Columns, wanted: tuple[str, ...], auto: bool, source: str
 ) -> tuple[str, ...]:
-    """The covariate columns to read: the named ones (each must exist and not play another
-    role), or with `auto` every other column whose cells are all numbers or empty."""
+    """The covariate columns to read: the named ones (each must exist and play no other role),
+    and with `auto` every other column whose cells are all numbers or empty, in the file's order."""
     if columns.series:
-        if wanted and wanted != "auto":
+        if wanted:
             raise UsageError(
                 f"{source} is read with --wide, where every column of numbers is a series, so none is left to "
                 f"be a covariate ({', '.join(wanted)}). Drop the covariate flags, or write the file in long "
                 "format with the covariates as columns beside y (docs/input.md shows how)."
             )
         return ()
-    if wanted == "auto":
-        found = []
-        for name in columns.ignored:
-            if name in (ID, TIME, TARGET):
-                continue
-            if _all_numbers(raw[name]):
-                found.append(name)
-        return tuple(found)
+    roles = {columns.id_col: "the series id", columns.time_col: "the time", columns.target_col: "the target"}
     for name in wanted:
         if name not in raw.columns:
             raise DataError(
                 f"{source} has no column {name!r}, a covariate of this model (or named on the command "
                 f"line); its columns are: {', '.join(map(str, raw.columns))}. Add the column."
             )
-        if name in columns.used or name in (ID, TIME, TARGET):
+        if name in roles:
             raise UsageError(
-                f"{source}: column {name!r} cannot be a covariate: it is the id, time or target column "
-                f"(or named {ID}, {TIME} or {TARGET}). Rename it."
+                f"{source}: column {name!r} is {roles[name]} column, so it cannot also be a covariate. Drop it "
+                "from --past-covariates/--future-covariates"
+                + (" (the target's own past values are always read)." if name == columns.target_col else ".")
             )
-    return tuple(wanted)
+        if name in (ID, TIME, TARGET):
+            raise UsageError(
+                f"{source}: column {name!r} cannot be a covariate: {ID}, {TIME} and {TARGET} name the id, time "
+                "and target columns. Rename it."
+            )
+    if not auto:
+        return tuple(wanted)
+    return tuple(name for name in columns.ignored
+                 if name in wanted or (name not in (ID, TIME, TARGET) and _all_numbers(raw[name])))
 
 
 def _as_of_mask(times: pd.Series, time_kind: str, as_of: str, source: str) -> pd.Series:

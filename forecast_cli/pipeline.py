@@ -76,15 +76,12 @@ def load_training(data_path: str | Path, config: TrainConfig, columns: ColumnOpt
     aside; the config's past covariates resolved (every other numeric column unless named)."""
     reporter = reporter or SilentReporter()
     future = config.future_covariates
-    wanted = "auto" if config.past_covariates is None else (*config.past_covariates, *future)
+    # Without --past-covariates every other column of numbers is one; the named future ones are
+    # checked as named (a column that is missing, plays another role, or holds text is refused).
     dataset = load_series(data_path, columns.time_col, columns.target_col, columns.id_col, columns.freq, config.fill,
-                          covariates=wanted, split_future=True, wide=columns.wide, written=Written.of(config))
-    absent = [c for c in future if c not in dataset.covariates]
-    if absent:
-        raise DataError(
-            f"{dataset.source}: --future-covariates names {', '.join(map(repr, absent))}, which is not a column of "
-            f"numbers there (columns: {', '.join(dataset.columns.all_columns)}). Name numeric columns of the file."
-        )
+                          covariates=(*(config.past_covariates or ()), *future),
+                          auto_covariates=config.past_covariates is None, split_future=True, wide=columns.wide,
+                          written=Written.of(config))
     past = tuple(c for c in dataset.covariates if c not in future)
     if config.calendar:
         names = calendar_columns(dataset.freq) if dataset.time_kind == "datetime" else ()
