@@ -370,10 +370,13 @@ def _print_scores(console, title: str, scores: dict, extra: str = "", quiet: boo
 
 
 def _print_interval(console, scores: dict) -> None:
-    """The quantile interval's coverage and pinball loss, when the scores have them."""
+    """The quantile interval's coverage and pinball loss, when the scores have them (the loss
+    alone for a single level, which makes no interval)."""
     if scores.get("coverage") is not None:
         console.print(f"Quantile interval: {scores['coverage']:.1%} of actuals inside (nominal "
                       f"{scores['nominal']:.0%}); pinball loss {_fmt(scores['pinball'])}", markup=False)
+    elif scores.get("pinball") is not None:
+        console.print(f"Quantile forecast: pinball loss {_fmt(scores['pinball'])}", markup=False)
 
 
 def _plot_backtest(result, path: Path, n: int) -> None:

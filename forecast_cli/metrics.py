@@ -90,7 +90,7 @@ def quantile_scores(
 
     Returns:
         `coverage`: the share of actuals inside [lowest, highest] quantile; `nominal`: that
-        interval's nominal coverage (highest − lowest level); `pinball`: mean pinball loss over
+        interval's nominal coverage (highest − lowest level); both None for one level; `pinball`: mean pinball loss over
         windows, steps and levels; `scaled_pinball` when `scale` is given.
 
     Example:
@@ -101,9 +101,10 @@ def quantile_scores(
     error = actual[..., None] - forecast
     loss = np.maximum(q * error, (q - 1.0) * error)
     inside = (actual >= forecast[..., 0]) & (actual <= forecast[..., -1])
+    interval = len(q) > 1  # one level (--quantiles 0.5) has a loss but no interval to be inside
     out: dict[str, float | None] = {
-        "coverage": float(np.mean(inside)),
-        "nominal": float(q[-1] - q[0]),
+        "coverage": float(np.mean(inside)) if interval else None,
+        "nominal": float(q[-1] - q[0]) if interval else None,
         "pinball": float(np.mean(loss)),
     }
     if scale is not None:

@@ -96,6 +96,10 @@ def test_quantile_scores_by_hand():
     expected = (0.1 + 0 + 0.1 + 0.5 + 2.0 + 2.7) / 6
     assert scores["pinball"] == pytest.approx(expected)
     assert scores["scaled_pinball"] == pytest.approx(expected / 2)
+    # One level (--quantiles 0.5) makes no interval: its loss, and no coverage ("0% inside, nominal 0%").
+    alone = quantile_scores(actual, forecast[..., 1:2], (0.5,))
+    assert alone["coverage"] is None and alone["nominal"] is None
+    assert alone["pinball"] == pytest.approx((0 + 0.5 * 4) / 2)
 
 
 def test_predict_writes_one_column_per_quantile(quantile_model, tmp_path):
