@@ -113,6 +113,7 @@ FUTURE_COVARIATES = typer.Option(None, "--future-covariates", help="Columns know
 CALENDAR = typer.Option(False, "--calendar", help="Add the position in the day, week or year (as the frequency allows) as future covariates computed from the timestamps; predict needs nothing more.")
 PATCH = typer.Option(None, "--patch", help="Window steps the LSTM reads at each of its steps (1: one by one) [default: 8 for windows of 48 steps or more, 4 for 24 to 47, else 1].")
 LR_SCHEDULE = typer.Option("none", "--lr-schedule", help="Learning rate: none (constant) or plateau (halved when the validation loss stalls for half the patience).")
+LOCK_TIMEOUT = typer.Option(60.0, "--lock-timeout", help="Seconds to wait for another run writing the same output, then exit 6 (0: do not wait).")
 BLEND = typer.Option("auto", "--blend", help="The LSTM's weight in the forecast, the rest going to the --baseline forecast: a number from 0 to 1 (1: the LSTM alone), or auto: weights in proportion to 1 / MASE^3 of the LSTM alone and the baseline alone on the validation windows (equal scores: 0.5; 1 with --future-covariates or --calendar, which the baseline cannot see).")
 BASELINE = typer.Option("ets+theta", "--baseline", help="The statistical forecast blended with the LSTM (--blend): ets+theta (the mean of ETS and the Theta method, each fitted per series), ets (damped-trend exponential smoothing with the season, fitted per series; on a log scale with --transform log) or snaive (seasonal naive: the last season repeated).")
 QUIET = typer.Option(False, "--quiet", "-q", help="Only warnings and errors on stderr (for cron).")
@@ -300,6 +301,7 @@ def backtest(
     from forecast_cli.batch import check_outputs
     from forecast_cli.output import ConsoleReporter
 
+    _check_output_flags(plot_series)
     options = _with_settings_file({**options, "horizon": horizon}, ctx)
     config = _config(options)
     check_outputs({"--output-dir": [output_dir / name for name in ("forecasts.csv", "folds.csv", "steps.csv",
@@ -426,6 +428,7 @@ def evaluate(
     from forecast_cli.scoring import EVALUATE_SHOWN, worst_series
     from forecast_cli.scoring import evaluate as run_evaluate
 
+    _check_output_flags(plot_series)
     if [str(p) for p in (forecasts, actuals, history)].count("-") > 1:
         from forecast_cli.errors import UsageError
 
@@ -567,7 +570,7 @@ def predict(
     as_of: Optional[str] = typer.Option(None, help="Forecast from this time: rows after it are ignored (a date, or an integer step)."),
     skip_short: bool = typer.Option(False, "--skip-short", help="Leave out series shorter than the model's lookback (a new product's first days) and forecast the others, with a warning and their count in --json, instead of failing the file."),
     json_summary: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout (per file: status, series, rows, series skipped as too short, series ending before the others (late), seconds, error)."),
-    lock_timeout: float = typer.Option(60.0, help="Seconds to wait for another run writing the same output, then exit 6."),
+    lock_timeout: float = LOCK_TIMEOUT,
     workers: Optional[int] = typer.Option(None, "--workers", help="Spread the Parquet parts of each input over a Dask cluster of N worker processes on this machine (one task per part; needs --output FILE or --output-dir)."),
     dask: Optional[str] = typer.Option(None, "--dask", help="Spread the Parquet parts over an existing Dask cluster: its scheduler's address (tcp://host:8786). Paths must be the same on every worker."),
     plot: Optional[Path] = PLOT,
@@ -590,6 +593,7 @@ def predict(
     from forecast_cli.output import ConsoleReporter
     from forecast_cli.pipeline import Predictor
 
+    _check_output_flags(plot_series, lock_timeout)
     inputs = batch.expand_inputs(data)
     if output is not None and output_dir is not None:
         raise UsageError("give either --output (one input) or --output-dir (any number of inputs), not both.")
@@ -659,6 +663,19 @@ def _check_cluster_flags(workers: int | None, dask: str | None) -> None:
         raise UsageError(f"--workers {workers}: expected at least 1 worker process.")
 
 
+def _check_output_flags(plot_series: int, lock_timeout: float | None = None) -> None:
+    """Flags of the commands that write outputs, checked before any work: --plot draws at least
+    one series, and --lock-timeout waits 0 seconds or more (filelock waits forever below 0,
+    which would hang a cron job behind a stuck run)."""
+    from forecast_cli.errors import UsageError
+
+    if plot_series < 1:
+        raise UsageError(f"--plot-series must be at least 1 (the series --plot draws). Received: plot_series={plot_series}.")
+    if lock_timeout is not None and not lock_timeout >= 0:
+        raise UsageError(f"--lock-timeout must be 0 or more seconds (0: do not wait). Received: "
+                         f"lock_timeout={lock_timeout:g}.")
+
+
 def _plot_forecast(predictor, frame, plot: Path, n: int) -> None:
     from forecast_cli.forecast_file import quantile_levels
     from forecast_cli.plots import Panel, save_panels
@@ -693,7 +710,7 @@ def detect(
     engine: str = typer.Option("auto", help="Run the network with onnx, keras, or auto (onnx when the model has it)."),
     as_of: Optional[str] = typer.Option(None, help="Check the values up to this time: rows after it are ignored (a date, or an integer step)."),
     skip_short: bool = typer.Option(False, "--skip-short", help="Leave out series too short to check (shorter than the lookback, the values checked and 10 to measure errors on) and check the others, with a warning and their count in --json, instead of failing."),
-    lock_timeout: float = typer.Option(60.0, help="Seconds to wait for another run writing the same output, then exit 6."),
+    lock_timeout: float = LOCK_TIMEOUT,
     workers: Optional[int] = typer.Option(None, "--workers", help="Spread the Parquet parts of DATA over a Dask cluster of N worker processes on this machine (three rounds of one task per part); the same output as one process."),
     dask: Optional[str] = typer.Option(None, "--dask", help="Spread the Parquet parts over an existing Dask cluster: its scheduler's address (tcp://host:8786). Paths must be the same on every worker."),
     plot: Optional[Path] = typer.Option(None, "--plot", help="Write a PNG of each series' recent values, the forecasts and band of the checked ones, anomalies circled."),
@@ -713,6 +730,7 @@ def detect(
     from forecast_cli.forecast_file import encode_table, forecasts_to_csv
     from forecast_cli.output import ConsoleReporter, err_console
 
+    _check_output_flags(plot_series, lock_timeout)
     if last is not None and last < 1:
         raise UsageError(f"--last {last}: expected at least 1 value to check per series.")
     if not 0.0 < level < 1.0:

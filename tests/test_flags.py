@@ -286,3 +286,22 @@ def test_a_series_of_small_values_gets_the_network_a_series_of_thousands_gets(tm
     shown = runner.invoke(app, ["inspect", str(tmp_path / "millions")])
     assert "2 series; dates, frequency MS; season 12; 2 of them counted in a larger unit" in shown.stderr
     assert "larger unit" not in runner.invoke(app, ["inspect", str(tmp_path / "units")]).stderr
+
+
+@pytest.mark.parametrize("command", [
+    ["predict", "model", "data.csv", "--output", "out.csv"],
+    ["detect", "model", "data.csv", "--output", "out.csv"],
+    ["evaluate", "forecast.csv", "actuals.csv"],
+    ["backtest", "data.csv"],
+])
+def test_plot_series_and_lock_timeout_are_refused_below_their_least(tmp_path, command):
+    """Checked before anything is read: detect drew no plot with --plot-series 0 but crashed after
+    writing its output, and a negative --lock-timeout made filelock wait without end."""
+    flags = [["--plot", str(tmp_path / "p.png"), "--plot-series", "0"]]
+    if command[0] in ("predict", "detect"):
+        flags.append(["--lock-timeout", "-1"])
+    for flag in flags:
+        result = runner.invoke(app, [*command, *flag])
+        assert result.exit_code == ExitCode.USAGE, result.output
+        assert f"{flag[-2]} must be" in result.stderr and "Received" in result.stderr
+        assert "Traceback" not in result.stderr
