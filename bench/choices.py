@@ -18,6 +18,9 @@ Rules (comma-separated in `--rules`):
                   the partner alone on the validation windows (P 1: a partner twice as good
                   takes two thirds; the weight rounded to two decimals: P 3 is the tool's rule
                   since 2026-12-02, `forecast_cli.blend.inverse_error_weight`)
+  geo:P           as `inverse:P` with each forecast's geometric mean of its window errors in
+                  place of their mean: a few windows of large MASE weigh less
+  median:P        as `inverse:P` with the median window error
   tilt:K          `inverse:3` with the LSTM's validation score multiplied by K first: the
                   validated network is scored, but the refit (the same network trained on
                   through the validation period) ships; K below 1 credits the refit with
@@ -61,6 +64,13 @@ def choose(errors: dict[float, np.ndarray], rule: str) -> float:
     scores = {w: float(errors[w][ok].mean()) for w in WEIGHTS}
     if rule.startswith("inverse:"):
         return inverse_error_weight(scores[1.0], scores[0.0], float(rule.split(":")[1]))
+    if rule.startswith(("geo:", "median:")):  # robust summaries of the window errors
+        both = ok & (errors[1.0] > 0) & (errors[0.0] > 0)
+        if rule.startswith("geo:"):
+            network, partner = (float(np.exp(np.log(errors[w][both]).mean())) for w in (1.0, 0.0))
+        else:
+            network, partner = (float(np.median(errors[w][both])) for w in (1.0, 0.0))
+        return inverse_error_weight(network, partner, float(rule.split(":")[1]))
     if rule.startswith("tilt:"):
         return inverse_error_weight(scores[1.0] * float(rule.split(":")[1]), scores[0.0])
     chosen = choose_blend(scores)
