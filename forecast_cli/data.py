@@ -867,7 +867,7 @@ def load_series(
                 "steps, not dates. Drop --freq, or give the column dates."
             )
         step = _integer_step(frame, source)
-    frame, filled = _regularise(frame, source, freq, step, fill)
+    frame, filled = _regularise(frame, source, freq, step, fill, for_model=not detected)
     season = season_of(freq) if time_kind == "datetime" else 1
     return Dataset(
         frame=frame.drop(columns="_line").reset_index(drop=True),
@@ -1445,9 +1445,10 @@ def _grid_positions(times: pd.Series, freq: str | None, step: int) -> np.ndarray
 
 
 def _regularise(
-    frame: pd.DataFrame, source: str, freq: str | None, step: int, fill: str
+    frame: pd.DataFrame, source: str, freq: str | None, step: int, fill: str, for_model: bool = False
 ) -> tuple[pd.DataFrame, int]:
-    """Put every series on its full time grid, then fill missing values by the `fill` policy."""
+    """Put every series on its full time grid, then fill missing values by the `fill` policy.
+    `for_model`: the grid is a trained model's (a later file has no --freq to give)."""
     value_cols = [c for c in frame.columns if c not in (ID, TIME, "_line")]  # y, then covariates
     pos = _grid_positions(frame[TIME], freq, step)
     if pos is not None:
@@ -1475,13 +1476,16 @@ def _regularise(
             what = f"frequency {freq}" if freq is not None else f"step {step}"
             raise DataError(
                 f"{source}, line {int(row['_line'])}: series {uid!r} has the timestamp {row[TIME]}, "
-                f"which is off the regular {what} grid (irregular or mixed frequencies). Resample "
-                "the series to one frequency, or give the right one with --freq."
+                f"which is off the regular {what} grid (irregular or mixed frequencies). "
+                + (f"The model was trained on that grid: resample the series to it, or train a model on this data."
+                   if for_model else "Resample the series to one frequency, or give the right one with --freq.")
             )
         if len(grid) > 10 * len(group) + 100:
             raise DataError(
                 f"{source}: series {uid!r} has {len(group)} rows spread over {len(grid)} steps of "
-                f"{freq or step}; it is mostly gaps. Check --freq, or resample the series."
+                f"{freq or step}; it is mostly gaps. "
+                + ("The model was trained on that step: resample the series to it, or train a model on this data."
+                   if for_model else "Check --freq, or resample the series.")
             )
         lines = pd.Series(group["_line"].to_numpy(), index=pd.Index(times)).reindex(grid)
         piece = {ID: uid, TIME: grid}

@@ -260,7 +260,11 @@ PREDICT_DATA_CASES = [
     ("missing-column", lambda f: f.drop(columns="y"), r"missing: y.*Expected unique_id, ds, y"),
     ("unexpected-column", lambda f: f.assign(extra=1), r"unexpected: extra"),
     ("integers-for-dates", lambda f: f.assign(ds=np.arange(len(f))), r"holds integer steps, but the model was trained on dates"),
-    ("off-grid-dates", lambda f: f.assign(ds=pd.to_datetime(f["ds"]) + pd.Timedelta(days=3)), r"off the regular frequency MS grid"),
+    # predict has no --freq: the fix is the model's grid or another model
+    ("off-grid-dates", lambda f: f.assign(ds=pd.to_datetime(f["ds"]) + pd.Timedelta(days=3)),
+     r"off the regular frequency MS grid.*The model was trained on that grid: resample the series to it, or train a model"),
+    ("weekly-for-monthly", lambda f: f.assign(ds=np.tile(pd.date_range("2020-01-05", periods=24, freq="W-SUN"), 3)),
+     r"off the regular frequency MS grid.*train a model on this data\.$"),
 ]
 
 
