@@ -1504,8 +1504,10 @@ def _regularise(
                     where = values.index[missing.to_numpy()][0]
                     raise DataError(
                         f"{source}: series {uid!r} has {n_missing} missing value(s){what} or missing "
-                        f"timestamp(s), the first at {where}. Fill them, or choose --fill interpolate, "
-                        "ffill or zero."
+                        f"timestamp(s), the first at {where}. "
+                        + ("The model was trained with --fill none, which refuses gaps in later files too: fill "
+                           "them, or train with --fill interpolate, ffill or zero." if for_model else
+                           "Fill them, or choose --fill interpolate, ffill or zero.")
                     )
                 values = _fill(values, fill)
             total_filled += n_missing

@@ -47,9 +47,16 @@ def test_fill_fills_missing_values_and_timestamps_as_named(tmp_path, fill):
 
 
 def test_fill_none_refuses_gaps(tmp_path):
-    path, _ = _with_gap(tmp_path)
+    path, whole = _with_gap(tmp_path)
     result = runner.invoke(app, ["train", str(path), "--horizon", "4", "--fill", "none", *TINY])
     assert result.exit_code == ExitCode.DATA and "series 's0' has 2 missing value(s)" in result.stderr
+    assert "choose --fill interpolate" in result.stderr
+    # A model trained so refuses a later file's gaps too, and predict has no --fill to choose.
+    whole.to_csv(tmp_path / "whole.csv", index=False)
+    _train(tmp_path / "whole.csv", tmp_path / "model", "--fill", "none")
+    result = runner.invoke(app, ["predict", str(tmp_path / "model"), str(path)])
+    assert result.exit_code == ExitCode.DATA and "series 's0' has 2 missing value(s)" in result.stderr
+    assert "The model was trained with --fill none" in result.stderr and "choose --fill" not in result.stderr
 
 
 @pytest.mark.parametrize("norm", ["none", "last", "snaive"])
