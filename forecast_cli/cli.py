@@ -489,19 +489,24 @@ def doctor(
     thousands_comma: bool = THOUSANDS_COMMA,
     encoding: str = ENCODING,
     freq: Optional[str] = FREQ,
+    season: Optional[str] = SEASON,
+    lookback: Optional[int] = LOOKBACK,
 ) -> None:
     """Say what was detected in DATA, what is wrong or risky, and the largest lookback and horizon
-    it supports. Exits non-zero (with the reason) when `train` would fail on it.
+    it supports. Exits non-zero (with the reason) when `train` would fail on it; --horizon,
+    --season and --lookback are checked as train would use them.
 
     Example: forecast doctor sample_data/co2_weekly_maunaloa.csv --horizon 52
     """
-    from forecast_cli.config import parse_encoding
+    from forecast_cli.config import TrainConfig, parse_encoding, parse_season
     from forecast_cli.data import Written
     from forecast_cli.doctor import diagnose
     from forecast_cli.output import err_console
 
+    one, several = parse_season(season)
+    TrainConfig(horizon=horizon, season=one, seasons=several, lookback=lookback)  # a bad value is refused as train refuses it
     report = diagnose(data, time_col, target_col, id_col, freq, horizon, wide,
-                      Written(decimal_comma, thousands_comma, parse_encoding(encoding)))
+                      Written(decimal_comma, thousands_comma, parse_encoding(encoding)), one, several, lookback)
     console = err_console()
     marks = {"ok": "ok     ", "note": "note   ", "warning": "warning", "error": "error  "}
     for finding in report.findings:

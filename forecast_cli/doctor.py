@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from forecast_cli.batch import warn_late
-from forecast_cli.config import TrainConfig, data_lookback, intermittent_note, lookback_cut, rows_needed, zero_shares
+from forecast_cli.config import (TrainConfig, data_lookback, intermittent_note, lookback_cut, resolve_settings,
+                                 rows_needed, zero_shares)
 from forecast_cli.data import ID, TARGET, TIME, Written, data_horizon, load_series, season_hint, series_arrays
 from forecast_cli.errors import DataError, ForecastError
 from forecast_cli.output import SilentReporter
@@ -72,8 +73,15 @@ def diagnose(
     horizon: int | None = None,
     wide: bool = False,
     written: Written = Written(),
+    season: int | None = None,
+    seasons: tuple[int, ...] = (),
+    lookback: int | None = None,
 ) -> Report:
     """Check a CSV the way `train` reads it, and list what is wrong or risky.
+
+    Args:
+        season, seasons, lookback: `train`'s `--season` (one, or several: `config.parse_season`)
+            and `--lookback`, checked as `train` would use them; None and () as train's defaults.
 
     Returns:
         Findings in reading order and the error `train` would meet, if any.
@@ -129,15 +137,23 @@ def diagnose(
     intermittent = intermittent_note(list(series), zero_shares(series))
     if intermittent:
         findings.append(Finding("note", intermittent))
-    hint = season_hint(dataset)
+    hint = season_hint(dataset, seasons or ((season,) if season else ()))
     if hint:
         findings.append(Finding("warning", hint))
-    season = dataset.season
-    max_h = largest_horizon(lengths, season)
-    findings.append(Finding("ok", f"largest lookback that keeps every series forecastable: {shortest}; "
-                                  f"largest --horizon with the default lookback: {max_h}"))
+    network_season = season or min(seasons or (dataset.season,))  # the network takes the shortest
+    if lookback is None:
+        max_h = largest_horizon(lengths, network_season)
+        findings.append(Finding("ok", f"largest lookback that keeps every series forecastable: {shortest}; "
+                                      f"largest --horizon with the default lookback: {max_h}"))
+    else:
+        max_h = max(0, (longest - lookback) // 2)  # a training and a validation horizon after the lookback
+        findings.append(Finding("ok", f"largest lookback that keeps every series forecastable: {shortest}; "
+                                      f"largest --horizon with --lookback {lookback}: {max_h}"))
     if max_h == 0:
-        return _fails(findings, DataError("no series is long enough for a training and a validation window. Add history."))
+        return _fails(findings, DataError(
+            "no series is long enough for a training and a validation window"
+            + (f" after --lookback {lookback}. Use a smaller --lookback, or add history." if lookback else
+               ". Add history.")))
     given = horizon is not None
     if not given:
         horizon, what = data_horizon(dataset.time_kind, dataset.freq, dataset.columns.time_col, dataset.step,
@@ -145,22 +161,31 @@ def diagnose(
     if horizon is None:
         findings.append(Finding("note", "integer steps carry no frequency, so train needs --horizon"))
     else:
-        lookback = data_lookback(horizon, season, lengths)
         named = f"--horizon {horizon}" if given else f"the default horizon for {what}, {horizon},"
-        if lookback + 2 * horizon > longest:
+        read = lookback or data_lookback(horizon, network_season, lengths)
+        if read + 2 * horizon > longest:
+            need = read + 2 * horizon if lookback else rows_needed(read, network_season, horizon, lengths)
             return _fails(findings, DataError(
-                f"{named} needs at least {rows_needed(lookback, season, horizon, lengths)} rows in the longest "
-                f"series, which has {longest}. Use --horizon {max_h} or less."))
+                f"{named} needs at least {need} rows in the longest series"
+                + (f" with --lookback {lookback}" if lookback else "")
+                + f", which has {longest}. Use --horizon {max_h} or less"
+                + (", or a smaller --lookback." if lookback else ".")))
         if not given:
             findings.append(Finding("note", f"--horizon defaults to {horizon} for {what}"))
-        asked = TrainConfig(horizon=horizon)
-        cut = lookback_cut(asked, dataclasses.replace(asked, lookback=lookback, season=season), lengths, list(series))
+        asked = TrainConfig(horizon=horizon, season=season, seasons=seasons, lookback=lookback)
+        try:  # what train makes of the settings: the lookback, and any setting the data cannot support
+            resolved = resolve_settings(asked, lengths, not negative, dataset.seasons, dataset.source)
+        except ForecastError as exc:
+            return _fails(findings, exc)
+        findings.append(Finding("ok", f"the network reads {resolved.lookback} steps (lookback) to forecast {horizon}; "
+                                      f"season {resolved.season}"))
+        cut = lookback_cut(asked, resolved, lengths, list(series))
         if cut:
             findings.append(Finding("warning", cut))
-        short = int((lengths < lookback + horizon).sum())
+        short = int((lengths < resolved.lookback + horizon).sum())
         if short:
-            findings.append(Finding("warning", f"{short} series shorter than lookback {lookback} + horizon {horizon} "
-                                               "give no training windows"))
+            findings.append(Finding("warning", f"{short} series shorter than lookback {resolved.lookback} + horizon "
+                                               f"{horizon} give no training windows"))
     if dataset.columns.id_col is not None:
         counts = dataset.frame[ID].value_counts()
         findings.append(Finding("note", f"{len(counts)} series; the smallest has {int(counts.min())} rows"))

@@ -275,3 +275,28 @@ def test_backtest_takes_the_validation_windows_of_train(tmp_path):
     assert result.exit_code == 0, result.output
     assert json.loads((tmp_path / "bt" / "backtest.json").read_text())["config"]["val_windows"] == 3
     assert "validating on 6 windows" in result.stderr  # 3 blocks of each of the 2 series
+
+
+def test_doctor_checks_season_and_lookback_as_train_uses_them(tmp_path):
+    """Integer steps: doctor suggests --season 12, and takes it (and --lookback) to say what
+    train would read, or why train would fail, before any training."""
+    t = np.arange(1, 121)
+    pd.DataFrame({"ds": t, "y": 100 + 10 * np.sin(t * 2 * np.pi / 12)}).to_csv(tmp_path / "steps.csv", index=False)
+    path = str(tmp_path / "steps.csv")
+    result = runner.invoke(app, ["doctor", path, "--horizon", "12"])
+    assert result.exit_code == 0 and "train with --season 12" in result.stderr
+    assert "the network reads 12 steps (lookback) to forecast 12; season 1" in result.stderr
+    result = runner.invoke(app, ["doctor", path, "--horizon", "12", "--season", "12"])
+    assert result.exit_code == 0 and "--season 12" not in result.stderr  # named: no hint left
+    assert "the network reads 24 steps (lookback) to forecast 12; season 12" in result.stderr
+    result = runner.invoke(app, ["doctor", path, "--horizon", "12", "--lookback", "90"])
+    assert result.exit_code == 0 and "largest --horizon with --lookback 90: 15" in result.stderr
+    assert "the network reads 90 steps" in result.stderr
+    result = runner.invoke(app, ["doctor", path, "--horizon", "16", "--lookback", "90"])
+    assert result.exit_code == ExitCode.DATA
+    assert "needs at least 122 rows in the longest series with --lookback 90, which has 120" in result.stderr
+    # what train says of the same settings: it fails too
+    result = runner.invoke(app, ["train", path, "--horizon", "16", "--lookback", "90", "--out", str(tmp_path / "m")])
+    assert result.exit_code == ExitCode.DATA and "need at least 122" in result.stderr
+    result = runner.invoke(app, ["doctor", path, "--season", "0"])
+    assert result.exit_code == ExitCode.USAGE and "--season must be a whole number of at least 1" in result.stderr
