@@ -445,11 +445,20 @@ def evaluate(
     result = run_evaluate(forecasts, actuals, history, time_col=time_col, target_col=target_col, id_col=id_col,
                           wide=wide, written=Written(decimal_comma, thousands_comma, parse_encoding(encoding)))
     console = err_console()
-    if result.unmatched_forecasts or result.unmatched_actuals:
-        console.print(
-            f"Note: {result.unmatched_forecasts} forecast row(s) have no actual yet"
-            + (f" (e.g. {', '.join(result.examples)})" if result.examples else "")
-            + f"; {result.unmatched_actuals} actual row(s) have no forecast.", markup=False)
+    # Actual rows before or after a series' forecasts (its history, values past the horizon) are
+    # what an actuals file of the whole data holds: not worth a note every night.
+    without = result.series_without_forecast
+    notes = []
+    if result.unmatched_forecasts:
+        notes.append(f"{result.unmatched_forecasts} forecast row(s) have no actual yet"
+                     + (f" (e.g. {', '.join(result.examples)})" if result.examples else ""))
+    if without:
+        notes.append(f"{len(without)} series of the actuals have no forecast (e.g. {without[0]!r})")
+    if result.actuals_within_forecasts:
+        notes.append(f"{result.actuals_within_forecasts} actual row(s) between a series' first and last forecast "
+                     "have no forecast")
+    if notes:
+        console.print("Note: " + "; ".join(notes) + ".", markup=False)
     if not quiet:
         shown, caption = worst_series(result.by_series, EVALUATE_SHOWN)
         table = Table(title=f"{len(result.matched)} forecasts matched with actuals", caption=caption)
@@ -471,7 +480,10 @@ def evaluate(
         save_panels(panels, plot, "Forecasts against the actuals")
     if json_summary:
         summary = {"matched": len(result.matched), "unmatched_forecasts": result.unmatched_forecasts,
-                   "unmatched_actuals": result.unmatched_actuals, "overall": result.overall,
+                   "unmatched_actuals": result.unmatched_actuals,
+                   "actuals_outside_forecasts": result.actuals_outside_forecasts,
+                   "actuals_within_forecasts": result.actuals_within_forecasts,
+                   "series_without_forecast": len(result.series_without_forecast), "overall": result.overall,
                    "by_series": json.loads(result.by_series.to_json(orient="records"))}
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -32,6 +33,12 @@ class EvaluationResult:
     matched: pd.DataFrame  # unique_id, ds, y, yhat (and scale with a history)
     unmatched_forecasts: int
     unmatched_actuals: int
+    # Of those: the rows of a forecast series before its first forecast time or after its last
+    # (its history, or values past the horizon: an actuals file is often the whole data), not
+    # forecasts that are missing; and the series of the actuals with no forecast at all.
+    actuals_outside_forecasts: int
+    actuals_within_forecasts: int  # rows of a forecast series between its first and last forecast that have none
+    series_without_forecast: list[str]
     examples: list[str]
     overall: dict[str, float | None]
     by_series: pd.DataFrame
@@ -80,7 +87,12 @@ def evaluate(
             f"no forecast in {forecasts_path} has an actual value in {actuals_path} (matched on "
             "unique_id and ds). Check that the actuals cover the forecast dates and use the same ids."
         )
-    examples = [f"{r[ID]} {r[TIME]}" for _, r in only_fc.head(3).iterrows()]
+    examples = [f"{r[ID]} {_when(r[TIME])}" for _, r in only_fc.head(3).iterrows()]
+    span = fc.groupby(ID)[TIME].agg(["min", "max"])
+    forecast_series = only_actual[ID].isin(span.index)
+    outside = forecast_series & ~only_actual[TIME].between(only_actual[ID].map(span["min"]),
+                                                           only_actual[ID].map(span["max"]))
+    without = sorted(only_actual.loc[~forecast_series, ID].astype(str).unique())
     if history_path is not None:
         history = read(history_path)
         scales = {uid: metrics.mase_scale(v, history.season) for uid, v in series_arrays(history.frame).items()}
@@ -92,7 +104,21 @@ def evaluate(
         [{ID: uid, "rows": len(g), **_score_matched(g, history_path is not None)} for uid, g in matched.groupby(ID, sort=True)]
     )
     return EvaluationResult(matched=matched, unmatched_forecasts=len(only_fc), unmatched_actuals=len(only_actual),
+                            actuals_outside_forecasts=int(outside.sum()),
+                            actuals_within_forecasts=int((forecast_series & ~outside).sum()), series_without_forecast=without,
                             examples=examples, overall=overall, by_series=by_series)
+
+
+def _when(time: Any) -> str:
+    """A time for a message: a date alone at midnight (2019-04-01, not 2019-04-01 00:00:00).
+
+    Example:
+        >>> _when(pd.Timestamp("2019-04-01")), _when(pd.Timestamp("2019-04-01 13:00")), _when(7)
+        ('2019-04-01', '2019-04-01 13:00:00', '7')
+    """
+    if isinstance(time, pd.Timestamp) and time.tzinfo is None and time == time.normalize():
+        return time.strftime("%Y-%m-%d")
+    return str(time)
 
 
 EVALUATE_SHOWN = 20  # series rows in evaluate's table; the JSON holds every series

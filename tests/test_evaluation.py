@@ -300,3 +300,30 @@ def test_doctor_checks_season_and_lookback_as_train_uses_them(tmp_path):
     assert result.exit_code == ExitCode.DATA and "need at least 122" in result.stderr
     result = runner.invoke(app, ["doctor", path, "--season", "0"])
     assert result.exit_code == ExitCode.USAGE and "--season must be a whole number of at least 1" in result.stderr
+
+
+def test_evaluate_notes_missing_forecasts_not_the_history(trained_model, tmp_path):
+    """An actuals file of the whole data holds each series' history and values past the horizon:
+    no note for those, every night. A series with no forecast, and a row missing between a
+    series' forecasts, are noted."""
+    model_dir, _ = trained_model
+    full = make_long(3, 56)
+    full[full["ds"] <= "2018-12-01"].to_csv(tmp_path / "history.csv", index=False)
+    full.to_csv(tmp_path / "all.csv", index=False)  # history, the 4 forecast months and 4 more
+    assert runner.invoke(app, ["predict", str(model_dir), str(tmp_path / "history.csv"),
+                               "--output", str(tmp_path / "f.csv")]).exit_code == 0
+    result = runner.invoke(app, ["evaluate", str(tmp_path / "f.csv"), str(tmp_path / "all.csv"), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["matched"] == 12 and summary["unmatched_actuals"] == 3 * 52 - 12 + 3 * 4
+    assert summary["actuals_outside_forecasts"] == summary["unmatched_actuals"]
+    assert "Note" not in result.stderr
+    forecast = pd.read_csv(tmp_path / "f.csv")
+    gone = (forecast["unique_id"] == "s2") | ((forecast["unique_id"] == "s0") & (forecast["ds"] == "2019-02-01"))
+    forecast[~gone].to_csv(tmp_path / "f2.csv", index=False)
+    result = runner.invoke(app, ["evaluate", str(tmp_path / "f2.csv"), str(tmp_path / "all.csv"), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["series_without_forecast"] == 1 and summary["actuals_within_forecasts"] == 1
+    assert ("Note: 1 series of the actuals have no forecast (e.g. 's2'); 1 actual row(s) between a series' "
+            "first and last forecast have no forecast.") in " ".join(result.stderr.split())
