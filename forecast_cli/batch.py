@@ -202,16 +202,14 @@ def warn_late(source: object, ids: np.ndarray, starts: np.ndarray, reporter: Rep
     only: integer steps often count each series from its own start, so that series of different
     lengths end at different steps."""
     import numpy as np
-    import pandas as pd
+
+    from forecast_cli.data import time_text as when
 
     if not len(starts) or np.issubdtype(starts.dtype, np.integer):
         return 0
     latest = starts.max()
     late = np.flatnonzero(starts < latest)
     if len(late):
-        def when(t: Any) -> str:
-            return str(pd.Timestamp(t)).removesuffix(" 00:00:00")
-
         uid, start = str(ids[late[0]]), when(starts[late[0]])
         if len(late) == 1:
             reporter.warn(f"{source}: series {uid!r} ends before the others: its {what} at {start}, the latest "

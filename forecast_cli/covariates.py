@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from forecast_cli.config import TrainConfig
-from forecast_cli.data import CALENDAR_PREFIX, ID, TIME, Dataset, calendar_features
+from forecast_cli.data import CALENDAR_PREFIX, ID, TIME, Dataset, calendar_features, time_text
 from forecast_cli.errors import DataError
 from forecast_cli.windows import Covariates, Scaling
 
@@ -55,8 +55,8 @@ def future_rows(dataset: Dataset, config: TrainConfig, last: pd.Series, times: n
         n_series = rows.loc[gaps, ID].nunique()
         raise DataError(
             f"{dataset.source}: series {uid!r} needs the future covariate(s) {', '.join(names)} for the "
-            f"{config.horizon} steps after its last value ({last[uid]}), but {int(gaps[rows[ID] == uid].sum())} "
-            f"of them are missing, the first at {first[TIME]} ({n_series} series lack some). Add a row for each "
+            f"{config.horizon} steps after its last value ({time_text(last[uid])}), but {int(gaps[rows[ID] == uid].sum())} "
+            f"of them are missing, the first at {time_text(first[TIME])} ({n_series} series lack some). Add a row for each "
             f"of those times with the covariate values and an empty {dataset.columns.target_col!r}."
         )
     for col in past_cols:

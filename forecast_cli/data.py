@@ -19,6 +19,7 @@ import zlib
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -698,6 +699,19 @@ def _wide_columns(frame: pd.DataFrame, source: str, time_col: str | None, target
     return Columns(time_col=time_col, target_col=TARGET, id_col=ID, all_columns=tuple(columns), series=series)
 
 
+def time_text(time: Any) -> str:
+    """A time for a message: a date alone at midnight (2019-04-01, not 2019-04-01 00:00:00), an
+    integer step as it is.
+
+    Example:
+        >>> time_text(pd.Timestamp("2019-04-01")), time_text(np.datetime64("2019-04-01T13:00")), time_text(7)
+        ('2019-04-01', '2019-04-01 13:00:00', '7')
+    """
+    if isinstance(time, (pd.Timestamp, np.datetime64)):
+        return str(pd.Timestamp(time)).removesuffix(" 00:00:00")
+    return str(time)
+
+
 def listed(names: tuple[str, ...], most: int = 6) -> str:
     """Names for a message: all of them, or the first few and how many more."""
     shown = ", ".join(names[:most])
@@ -806,7 +820,7 @@ def load_series(
         keep = _as_of_mask(times, time_kind, as_of, source)
         if not keep.any():
             raise DataError(
-                f"{source}: no row is at or before --as-of {as_of} (the first time is {times.min()}). "
+                f"{source}: no row is at or before --as-of {as_of} (the first time is {time_text(times.min())}). "
                 "Choose a later --as-of."
             )
         raw, times = raw[keep.to_numpy()], times[keep.to_numpy()]
@@ -849,7 +863,7 @@ def load_series(
         first = frame[dup].iloc[0]
         lines = frame.loc[dup & (frame[ID] == first[ID]) & (frame[TIME] == first[TIME]), "_line"].tolist()
         raise DataError(
-            f"{source}: series {first[ID]!r} has the timestamp {first[TIME]} more than once "
+            f"{source}: series {first[ID]!r} has the timestamp {time_text(first[TIME])} more than once "
             f"(lines {', '.join(map(str, lines[:5]))}); expected one row per series and time. "
             "Remove or aggregate the duplicates."
             + (" If they are a local clock's times, which repeat an hour when daylight saving ends, write "
@@ -1475,7 +1489,7 @@ def _regularise(
             row = group.iloc[int(np.flatnonzero(off)[0])]
             what = f"frequency {freq}" if freq is not None else f"step {step}"
             raise DataError(
-                f"{source}, line {int(row['_line'])}: series {uid!r} has the timestamp {row[TIME]}, "
+                f"{source}, line {int(row['_line'])}: series {uid!r} has the timestamp {time_text(row[TIME])}, "
                 f"which is off the regular {what} grid (irregular or mixed frequencies). "
                 + (f"The model was trained on that grid: resample the series to it, or train a model on this data."
                    if for_model else "Resample the series to one frequency, or give the right one with --freq.")

@@ -21,7 +21,7 @@ from forecast_cli.config import (TrainConfig, default_batch_size, default_patch,
                                  refit_epochs, resolve_config, validation_series, with_horizon, zero_shares)
 from forecast_cli.covariates import covariate_values, from_file, future_rows, with_calendar
 from forecast_cli.data import (ID, TIME, Columns, Dataset, Written, calendar_columns, data_horizon, future_grid,
-                               load_series, longer_season, season_hint, series_arrays)
+                               load_series, longer_season, season_hint, series_arrays, time_text)
 from forecast_cli.errors import DataError, OutputError, UsageError
 from forecast_cli.forecast_file import forecast_frame
 from forecast_cli.manifest import (HISTORY_FILE, KERAS_FILE, MANIFEST, METRICS_FILE, ONNX_FILE,
@@ -114,7 +114,7 @@ def warn_ignored_rows(dataset: Dataset, config: TrainConfig, reporter: Reporter)
     if rows is None or len(rows) == 0 or from_file(config.future_covariates):
         return
     first = rows.iloc[0]
-    when = first[TIME] if dataset.time_kind == "integer" else pd.Timestamp(first[TIME]).isoformat()
+    when = time_text(first[TIME])
     reporter.warn(
         f"{dataset.source}: {len(rows)} row(s) after the last value of their series have an empty "
         f"{dataset.columns.target_col!r} (e.g. series {first[ID]!r} at {when}); they were ignored, so each "

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from forecast_cli import metrics
-from forecast_cli.data import ID, TARGET, TIME, Written, load_series, series_arrays
+from forecast_cli.data import ID, TARGET, TIME, Written, load_series, series_arrays, time_text
 from forecast_cli.errors import DataError
 from forecast_cli.forecast_file import quantile_levels, read_forecasts
 
@@ -87,7 +86,7 @@ def evaluate(
             f"no forecast in {forecasts_path} has an actual value in {actuals_path} (matched on "
             "unique_id and ds). Check that the actuals cover the forecast dates and use the same ids."
         )
-    examples = [f"{r[ID]} {_when(r[TIME])}" for _, r in only_fc.head(3).iterrows()]
+    examples = [f"{r[ID]} {time_text(r[TIME])}" for _, r in only_fc.head(3).iterrows()]
     span = fc.groupby(ID)[TIME].agg(["min", "max"])
     forecast_series = only_actual[ID].isin(span.index)
     outside = forecast_series & ~only_actual[TIME].between(only_actual[ID].map(span["min"]),
@@ -107,18 +106,6 @@ def evaluate(
                             actuals_outside_forecasts=int(outside.sum()),
                             actuals_within_forecasts=int((forecast_series & ~outside).sum()), series_without_forecast=without,
                             examples=examples, overall=overall, by_series=by_series)
-
-
-def _when(time: Any) -> str:
-    """A time for a message: a date alone at midnight (2019-04-01, not 2019-04-01 00:00:00).
-
-    Example:
-        >>> _when(pd.Timestamp("2019-04-01")), _when(pd.Timestamp("2019-04-01 13:00")), _when(7)
-        ('2019-04-01', '2019-04-01 13:00:00', '7')
-    """
-    if isinstance(time, pd.Timestamp) and time.tzinfo is None and time == time.normalize():
-        return time.strftime("%Y-%m-%d")
-    return str(time)
 
 
 EVALUATE_SHOWN = 20  # series rows in evaluate's table; the JSON holds every series
