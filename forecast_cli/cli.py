@@ -552,6 +552,8 @@ def inspect_model(
 
 
 def _print_summary(console, result) -> None:
+    from forecast_cli.output import counted
+
     m = result.metrics
     skill = m.get("skill_vs_seasonal_naive")
     verdict = f"; skill vs seasonal naive {skill:+.1%}" if skill is not None else ""
@@ -564,8 +566,9 @@ def _print_summary(console, result) -> None:
                   f"{longer['autocorrelation']:.2f} of the seasonal differences): a candidate season for the "
                   f"statistical partner, which took {m['partner_season']}.\n") + chosen
     _print_scores(
-        console, f"Validation on the last {result.config.horizon} steps of each series ({m['windows']} windows)", m,
-        extra=f"{chosen}{result.n_series} series, {result.train_windows} training windows, {result.epochs_run} epochs "
+        console, f"Validation on the last {result.config.horizon} steps of each series ({counted(m['windows'], 'window')})", m,
+        extra=f"{chosen}{result.n_series} series, {counted(result.train_windows, 'training window')}, "
+              f"{counted(result.epochs_run, 'epoch')} "
               f"(best {result.best_epoch}){refit}, {result.seconds:.0f}s{verdict}.\nModel written to {result.out}/",
     )
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from forecast_cli.errors import ModelDirError, UsageError
 from forecast_cli.manifest import KERAS_FILE, ONNX_FILE, Manifest, verify_file
-from forecast_cli.output import Reporter
+from forecast_cli.output import Reporter, counted
 
 ENGINES = ("auto", "onnx", "keras")
 ONNX_BATCH = 2048  # windows per ONNX Runtime run (see OnnxNetwork.predict)
@@ -159,6 +159,6 @@ def export_checked(network: Any, folder: Path, x_check: np.ndarray, reporter: Re
         reason = f"ONNX and Keras outputs differ by up to {diff:.3g} (tolerance {ONNX_TOLERANCE})"
         reporter.warn(f"no model.onnx written: {reason}; predict will use Keras.")
         return {"file": None, "reason": reason, "max_abs_diff": diff}
-    reporter.info(f"Exported model.onnx (largest difference from Keras {diff:.2g} on {len(x_check)} windows)")
+    reporter.info(f"Exported model.onnx (largest difference from Keras {diff:.2g} on {counted(len(x_check), 'window')})")
     return {"file": ONNX_FILE, "max_abs_diff": diff, "checked_windows": int(len(x_check)),
             "tolerance": ONNX_TOLERANCE}

@@ -10,6 +10,7 @@ from forecast_cli.baselines import FITS, LABELS
 from forecast_cli.blend import blend_text
 from forecast_cli.data import Columns
 from forecast_cli.manifest import METRICS_FILE, read_manifest
+from forecast_cli.output import counted
 
 
 def describe(model_dir: str | Path) -> dict[str, Any]:
@@ -110,7 +111,9 @@ def lines(summary: dict[str, Any]) -> list[str]:
                   (("lstm", "forecast"), ("lstm_alone", "LSTM alone"), *((m, LABELS[m]) for m in FITS),
                    ("seasonal_naive", "seasonal naive"))
                   if isinstance(val.get(key), dict) and val[key].get("mase") is not None]
-        out.append(f"validation {val.get('windows')} windows: " + "; ".join(scores))
+        windows = val.get("windows")
+        out.append(f"validation {counted(windows, 'window') if isinstance(windows, int) else f'{windows} windows'}: "
+                   + "; ".join(scores))
         if isinstance(val.get("choice"), dict):
             out.append(f"chosen     {val['choice'].get('shipped')}: {val['choice'].get('reason')}")
     else:

@@ -36,6 +36,16 @@ class SilentReporter:
         pass
 
 
+def counted(n: int, noun: str) -> str:
+    """`n` and `noun`, plural (an s added) unless n is 1: for the summaries' counts.
+
+    Example:
+        >>> counted(1, "window"), counted(97, "window"), counted(0, "epoch")
+        ('1 window', '97 windows', '0 epochs')
+    """
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def error_line(message: str) -> None:
     """Write `Error: message` on stderr as one line (cron logs grep for it): the only writer of
     error lines."""

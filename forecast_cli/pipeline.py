@@ -26,7 +26,7 @@ from forecast_cli.errors import DataError, OutputError, UsageError
 from forecast_cli.forecast_file import forecast_frame
 from forecast_cli.manifest import (HISTORY_FILE, KERAS_FILE, MANIFEST, METRICS_FILE, ONNX_FILE,
                                    DataInfo, Manifest, ScalingEntry, SeriesInfo, file_digests, format_of, read_manifest)
-from forecast_cli.output import Reporter, SilentReporter
+from forecast_cli.output import Reporter, SilentReporter, counted
 from forecast_cli.windows import (Covariates, Scaling, WindowSet, fit_scaling, invert_outputs, make_windows,
                                  prediction_inputs)
 
@@ -269,9 +269,9 @@ def fit_windows(ws: WindowSet, refit_windows: Callable[[], WindowSet], config: T
         config = dataclasses.replace(config, patch=default_patch(config.input_steps))
     patches = f", read in patches of {config.patch}" if config.patch > 1 else ""
     reporter.info(
-        f"Training on {len(ws.x_train)} windows from {ws.train_series} series "
+        f"Training on {counted(len(ws.x_train), 'window')} from {ws.train_series} series "
         f"(lookback {config.lookback}{patches}, horizon {config.horizon}, season {config.season}); "
-        f"validating on {len(ws.x_val)} windows of {len(set(ws.val_ids))} series"
+        f"validating on {counted(len(ws.x_val), 'window')} of {len(set(ws.val_ids))} series"
     )
     from forecast_cli import model as lstm
 
@@ -303,7 +303,7 @@ def fit_windows(ws: WindowSet, refit_windows: Callable[[], WindowSet], config: T
         for member, best in enumerate(best_epochs):
             epochs = refit_epochs(best, config.refit_start)
             start = validated[member] if config.refit_start == "validated" else None
-            reporter.info(f"Refitting on all the data for {epochs} epochs"
+            reporter.info(f"Refitting on all the data for {counted(epochs, 'epoch')}"
                           + (" from the validated network" if start is not None else ""))
             member_config = dataclasses.replace(config, seed=config.seed + member)
             network, rows = lstm.fit(member_config, full.x_train, full.y_train, None, None,
