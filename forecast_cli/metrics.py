@@ -61,11 +61,20 @@ METRICS = {"mae": mae, "rmse": rmse, "smape": smape, "mase": mase}
 
 
 def mase_scale(history: np.ndarray, season: int) -> float:
-    """Mean |x_t − x_{t−m}| over a history (m = season, or 1 if the history is too short)."""
+    """Mean |x_t − x_{t−m}| over a history (m = season, or 1 if the history is too short); 0 (no
+    scale, as for a constant history) below 1e-10 of the history's largest value: that is the
+    rounding of values computed to repeat exactly each season, and MASE divided by it went to 1e20.
+
+    Example:
+        >>> waves = 100 + 10 * np.sin(np.arange(48) * 2 * np.pi / 12)  # exactly seasonal, up to rounding
+        >>> mase_scale(waves, 12), round(mase_scale(waves, 1), 3)
+        (0.0, 3.298)
+    """
     m = season if len(history) > season else 1
     if len(history) <= m:
         return math.nan
-    return float(np.mean(np.abs(history[m:] - history[:-m])))
+    scale = float(np.mean(np.abs(history[m:] - history[:-m])))
+    return 0.0 if scale <= 1e-10 * float(np.max(np.abs(history))) else scale
 
 
 def score(actual: np.ndarray, forecast: np.ndarray, scale: np.ndarray) -> dict[str, float | None]:

@@ -42,3 +42,15 @@ def test_mape_skips_a_window_of_zeros_without_a_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert math.isclose(metrics.mape(actual, forecast), 10.0)
+
+
+def test_mase_leaves_out_a_history_seasonal_up_to_rounding():
+    """Values computed to repeat each season differ by rounding (1e-14), not 0: as a MASE scale
+    that made one such series' validation MASE 1e20, and the guard shipped seasonal naive for a
+    whole file. Below 1e-10 of the series' values the scale is none, as for a constant series."""
+    waves = 100 + 10 * np.sin(np.arange(48) * 2 * np.pi / 12)
+    noisy = waves + np.random.default_rng(0).normal(0, 1, 48)
+    scales = np.array([metrics.mase_scale(waves[:36], 12), metrics.mase_scale(noisy[:36], 12)])
+    assert scales[0] == 0.0 and scales[1] > 0.5
+    actual = np.stack([waves[36:], noisy[36:]])
+    assert math.isclose(metrics.mase(actual, actual + 1.0, scales), 1.0 / scales[1])
