@@ -272,7 +272,7 @@ class Checking:
         errors = f" + {min(MIN_ERRORS, self.per_series)} to measure the model's one-step errors" if self.per_series else ""
         return DataError(
             f"{source}: series {uid!r} has {n} values; checking its last {self.last} needs {self.need} (the model's "
-            f"lookback {self.config.lookback}{errors} + {self.last}); {count} series are that short"
+            f"lookback {self.config.lookback}{errors} + {self.last}); {count} series {'is' if count == 1 else 'are'} that short"
             + (", every one left in the file" if skip_short else "") + ". Give more history, or check fewer "
             "values with --last" + ("." if skip_short else "; or pass --skip-short to check the others.")
         )

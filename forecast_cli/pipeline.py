@@ -456,7 +456,7 @@ def short_series_error(source: object, example: tuple[str, int], count: int, loo
     uid, n = example
     return DataError(
         f"{source}: series {uid!r} has {n} values but the model reads the last {lookback} (lookback); "
-        f"{count} series are that short" + (", every one in the file. " if skip_short else ". ")
+        f"{count} series {'is' if count == 1 else 'are'} that short" + (", every one in the file. " if skip_short else ". ")
         + "Give each series at least that much history, or retrain with a smaller --lookback"
         + ("." if skip_short else "; or pass --skip-short to leave these out and go on with the others.")
     )

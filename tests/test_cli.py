@@ -380,7 +380,7 @@ def test_skip_short_forecasts_the_series_long_enough(trained_model, tmp_path):
     assert "left out 1 series shorter than the model's lookback of 8 (e.g. 'new', 5 values)" in result.stderr
     short.to_csv(tmp_path / "only-new.csv", index=False)
     alone = runner.invoke(app, ["predict", str(model_dir), str(tmp_path / "only-new.csv"), "--skip-short"])
-    assert alone.exit_code == ExitCode.DATA and "1 series are that short, every one in the file" in alone.stderr
+    assert alone.exit_code == ExitCode.DATA and "1 series is that short, every one in the file" in alone.stderr
 
 
 def test_detect_skip_short_checks_the_series_long_enough(trained_model, tmp_path):
