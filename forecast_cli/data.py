@@ -1491,7 +1491,7 @@ def _regularise(
             raise DataError(
                 f"{source}, line {int(row['_line'])}: series {uid!r} has the timestamp {time_text(row[TIME])}, "
                 f"which is off the regular {what} grid (irregular or mixed frequencies). "
-                + (f"The model was trained on that grid: resample the series to it, or train a model on this data."
+                + ("The model was trained on that grid: resample the series to it, or train a model on this data."
                    if for_model else "Resample the series to one frequency, or give the right one with --freq.")
             )
         if len(grid) > 10 * len(group) + 100:

@@ -182,6 +182,10 @@ def diagnose(
         cut = lookback_cut(asked, resolved, lengths, list(series))
         if cut:
             findings.append(Finding("warning", cut))
+        unforecastable = int((lengths < resolved.lookback).sum())  # only with --lookback: the default fits
+        if unforecastable:
+            findings.append(Finding("warning", f"{unforecastable} series shorter than lookback {resolved.lookback} "
+                                               "cannot be forecast: predict refuses them (--skip-short leaves them out)"))
         short = int((lengths < resolved.lookback + horizon).sum())
         if short:
             findings.append(Finding("warning", f"{short} series shorter than lookback {resolved.lookback} + horizon "

@@ -291,7 +291,11 @@ def test_doctor_checks_season_and_lookback_as_train_uses_them(tmp_path):
     assert "the network reads 24 steps (lookback) to forecast 12; season 12" in result.stderr
     result = runner.invoke(app, ["doctor", path, "--horizon", "12", "--lookback", "90"])
     assert result.exit_code == 0 and "largest --horizon with --lookback 90: 15" in result.stderr
-    assert "the network reads 90 steps" in result.stderr
+    assert "the network reads 90 steps" in result.stderr and "cannot be forecast" not in result.stderr
+    pd.concat([pd.read_csv(path).assign(unique_id="long"),
+               pd.read_csv(path).tail(60).assign(unique_id="short")]).to_csv(tmp_path / "two.csv", index=False)
+    result = runner.invoke(app, ["doctor", str(tmp_path / "two.csv"), "--horizon", "12", "--lookback", "90"])
+    assert result.exit_code == 0 and "1 series shorter than lookback 90 cannot be forecast" in result.stderr
     result = runner.invoke(app, ["doctor", path, "--horizon", "16", "--lookback", "90"])
     assert result.exit_code == ExitCode.DATA
     assert "needs at least 122 rows in the longest series with --lookback 90, which has 120" in result.stderr
