@@ -99,8 +99,9 @@ def quantile_scores(
 
     Returns:
         `coverage`: the share of actuals inside [lowest, highest] quantile; `nominal`: that
-        interval's nominal coverage (highest − lowest level); both None for one level; `pinball`: mean pinball loss over
-        windows, steps and levels; `scaled_pinball` when `scale` is given.
+        interval's nominal coverage (highest − lowest level); both None for one level;
+        `pinball`: mean pinball loss over windows, steps and levels; `scaled_pinball` when
+        `scale` is given.
 
     Example:
         >>> quantile_scores(np.array([[1.0]]), np.array([[[0.0, 1.0, 2.0]]]), (0.1, 0.5, 0.9))["coverage"]
