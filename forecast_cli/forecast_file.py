@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import re
 from pathlib import Path
@@ -70,8 +71,12 @@ class CsvSink:
     equal forecasts give equal bytes, and dates shown to the detail `date_detail` found in the
     whole table (given up front), so the pieces join into the file one write would give."""
 
-    def __init__(self, fh: BinaryIO, detail: int) -> None:
-        self.fh, self.date_format, self.header = fh, CSV_DATE_FORMATS[detail], True
+    def __init__(self, fh: BinaryIO, detail: int, compress: bool = False) -> None:
+        # gzip for a `.gz` path, with no time or name in its header so that the same forecast
+        # gives the same bytes (the file is written under a temporary name first).
+        self.zipped = gzip.GzipFile(filename="", mode="wb", fileobj=fh, mtime=0) if compress else None
+        self.fh = self.zipped or fh
+        self.date_format, self.header = CSV_DATE_FORMATS[detail], True
 
     def write(self, table: Any) -> None:
         frame = table if isinstance(table, pd.DataFrame) else table.to_pandas()
@@ -82,7 +87,8 @@ class CsvSink:
         self.fh.write(buffer.getvalue().encode("utf-8"))
 
     def close(self) -> None:
-        pass
+        if self.zipped is not None:
+            self.zipped.close()  # the gzip trailer; the file itself stays open for its writer
 
 
 class ParquetSink:
@@ -122,10 +128,12 @@ class ParquetSink:
 
 def table_sink(fh: BinaryIO, target: str | Path, detail: int) -> CsvSink | ParquetSink:
     """The sink writing a result table to `fh` as the file `target` names it: Parquet for a
-    `.parquet` path, else CSV with dates to `detail` (see `date_detail`)."""
-    if str(target).lower().endswith(PARQUET_SUFFIX):
+    `.parquet` path, else CSV with dates to `detail` (see `date_detail`), gzipped for a `.gz`
+    path (`forecast.csv.gz`), as the inputs are read."""
+    name = str(target).lower()
+    if name.endswith(PARQUET_SUFFIX):
         return ParquetSink(fh)
-    return CsvSink(fh, detail)
+    return CsvSink(fh, detail, compress=name.endswith(".gz"))
 
 
 def encode_table(frame: pd.DataFrame, target: str | Path) -> bytes:

@@ -169,3 +169,21 @@ def test_an_output_that_would_replace_or_be_read_as_the_data_is_refused(trained_
         result = runner.invoke(app, args)
         assert result.exit_code == ExitCode.USAGE and message in result.stderr, (args, result.output)
     assert copy.read_bytes() == data.read_bytes()
+
+
+def test_an_output_ending_in_gz_is_gzipped_csv_the_same_bytes_each_run(trained_model, tmp_path):
+    """`--output forecast.csv.gz` wrote plain text under a .gz name; it is gzip now, with no time
+    or name in its header so that a rerun gives the same bytes, and evaluate reads it back."""
+    import gzip
+
+    model_dir, data = trained_model
+    runs = []
+    for name in ("plain.csv", "one.csv.gz", "two.csv.gz"):
+        result = runner.invoke(app, ["predict", str(model_dir), str(data), "--output", str(tmp_path / name), "--quiet"])
+        assert result.exit_code == 0, result.output
+        runs.append((tmp_path / name).read_bytes())
+    assert runs[1][:2] == b"\x1f\x8b" and runs[1] == runs[2]
+    assert gzip.decompress(runs[1]) == runs[0]
+    result = runner.invoke(app, ["detect", str(model_dir), str(data), "--output", str(tmp_path / "d.csv.gz"), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert gzip.decompress((tmp_path / "d.csv.gz").read_bytes()).startswith(b"unique_id,ds,actual,forecast")
