@@ -584,7 +584,7 @@ def _fmt(value) -> str:
 def predict(
     model_dir: Path = typer.Argument(..., help="Model directory written by `forecast train`."),
     data: List[str] = typer.Argument(..., help="CSV (plain or compressed) or Parquet file(s), folders of Parquet parts, or quoted glob patterns ('incoming/*.csv': each match forecast on its own), or - for a CSV on standard input; with the training columns."),
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="Forecast file for a single input (replaced whole): Parquet if it ends in .parquet, else CSV (gzipped if it ends in .gz); or - for stdout (CSV) [default: -]."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Forecast file for a single input (replaced whole): Parquet if it ends in .parquet, else CSV (compressed if it ends in .gz, .bz2 or .xz); or - for stdout (CSV) [default: -]."),
     output_dir: Optional[Path] = typer.Option(None, help="Folder for one forecast per input, named <input stem>.forecast.csv (.forecast.parquet for Parquet input; created if missing, as mkdir -p)."),
     engine: str = typer.Option("auto", help="Run the network with onnx (ONNX Runtime, no TensorFlow), keras, or auto (onnx when the model has it)."),
     as_of: Optional[str] = typer.Option(None, help="Forecast from this time: rows after it are ignored (a date, or an integer step)."),
@@ -724,7 +724,7 @@ def detect(
     last: Optional[int] = typer.Option(None, "--last", help="Values checked per series, the latest ones [default: the model's horizon]."),
     level: float = typer.Option(0.99, "--level", help="The band's level: a value outside it is an anomaly (0.99: 1 ordinary value in 100 falls outside)."),
     calibration: Optional[int] = typer.Option(None, "--calibration", help="Values before the checked ones whose one-step errors set the band [default: 2,000 over the series, 20 to 500 each]."),
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="File of every checked value (unique_id, ds, actual, forecast, lower, upper, score, anomaly): Parquet if it ends in .parquet, else CSV (gzipped if it ends in .gz); or - for stdout [default: -]."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="File of every checked value (unique_id, ds, actual, forecast, lower, upper, score, anomaly): Parquet if it ends in .parquet, else CSV (compressed if it ends in .gz, .bz2 or .xz); or - for stdout [default: -]."),
     json_summary: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout (counts, the band, each anomaly); needs --output FILE."),
     fail_on_anomaly: bool = typer.Option(False, "--fail-on-anomaly", help="Exit 8 when at least one anomaly was found (outputs are still written), for cron alerts."),
     engine: str = typer.Option("auto", help="Run the network with onnx, keras, or auto (onnx when the model has it)."),

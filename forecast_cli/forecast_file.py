@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import bz2
 import gzip
 import io
+import lzma
 import re
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -71,10 +73,12 @@ class CsvSink:
     equal forecasts give equal bytes, and dates shown to the detail `date_detail` found in the
     whole table (given up front), so the pieces join into the file one write would give."""
 
-    def __init__(self, fh: BinaryIO, detail: int, compress: bool = False) -> None:
-        # gzip for a `.gz` path, with no time or name in its header so that the same forecast
-        # gives the same bytes (the file is written under a temporary name first).
-        self.zipped = gzip.GzipFile(filename="", mode="wb", fileobj=fh, mtime=0) if compress else None
+    def __init__(self, fh: BinaryIO, detail: int, compression: str | None = None) -> None:
+        # gzip with no time or name in its header, so that the same forecast gives the same bytes
+        # (the file is written under a temporary name first); bzip2 and xz store neither.
+        openers = {"gz": lambda: gzip.GzipFile(filename="", mode="wb", fileobj=fh, mtime=0),
+                   "bz2": lambda: bz2.BZ2File(fh, mode="wb"), "xz": lambda: lzma.LZMAFile(fh, mode="wb")}
+        self.zipped = openers[compression]() if compression else None
         self.fh = self.zipped or fh
         self.date_format, self.header = CSV_DATE_FORMATS[detail], True
 
@@ -88,7 +92,7 @@ class CsvSink:
 
     def close(self) -> None:
         if self.zipped is not None:
-            self.zipped.close()  # the gzip trailer; the file itself stays open for its writer
+            self.zipped.close()  # the compressed stream's end; the file itself stays open for its writer
 
 
 class ParquetSink:
@@ -128,12 +132,12 @@ class ParquetSink:
 
 def table_sink(fh: BinaryIO, target: str | Path, detail: int) -> CsvSink | ParquetSink:
     """The sink writing a result table to `fh` as the file `target` names it: Parquet for a
-    `.parquet` path, else CSV with dates to `detail` (see `date_detail`), gzipped for a `.gz`
-    path (`forecast.csv.gz`), as the inputs are read."""
+    `.parquet` path, else CSV with dates to `detail` (see `date_detail`), compressed for a
+    `.gz`, `.bz2` or `.xz` path (`forecast.csv.gz`), as the inputs are read."""
     name = str(target).lower()
     if name.endswith(PARQUET_SUFFIX):
         return ParquetSink(fh)
-    return CsvSink(fh, detail, compress=name.endswith(".gz"))
+    return CsvSink(fh, detail, next((c for c in ("gz", "bz2", "xz") if name.endswith(f".{c}")), None))
 
 
 def encode_table(frame: pd.DataFrame, target: str | Path) -> bytes:

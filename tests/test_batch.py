@@ -173,8 +173,10 @@ def test_an_output_that_would_replace_or_be_read_as_the_data_is_refused(trained_
 
 def test_an_output_ending_in_gz_is_gzipped_csv_the_same_bytes_each_run(trained_model, tmp_path):
     """`--output forecast.csv.gz` wrote plain text under a .gz name; it is gzip now, with no time
-    or name in its header so that a rerun gives the same bytes, and evaluate reads it back."""
+    or name in its header so that a rerun gives the same bytes; .bz2 and .xz alike."""
+    import bz2
     import gzip
+    import lzma
 
     model_dir, data = trained_model
     runs = []
@@ -187,3 +189,7 @@ def test_an_output_ending_in_gz_is_gzipped_csv_the_same_bytes_each_run(trained_m
     result = runner.invoke(app, ["detect", str(model_dir), str(data), "--output", str(tmp_path / "d.csv.gz"), "--quiet"])
     assert result.exit_code == 0, result.output
     assert gzip.decompress((tmp_path / "d.csv.gz").read_bytes()).startswith(b"unique_id,ds,actual,forecast")
+    for suffix, decompress in ((".bz2", bz2.decompress), (".xz", lzma.decompress)):
+        result = runner.invoke(app, ["predict", str(model_dir), str(data), "--output", str(tmp_path / f"f.csv{suffix}")])
+        assert result.exit_code == 0, result.output
+        assert decompress((tmp_path / f"f.csv{suffix}").read_bytes()) == runs[0]
