@@ -9,6 +9,7 @@ import errno
 import os
 import secrets
 import shutil
+import stat
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
@@ -19,8 +20,21 @@ def temp_name(final: Path, kind: str) -> Path:
     return final.with_name(f".{final.name}.{kind}-{os.getpid()}-{secrets.token_hex(4)}")
 
 
+def is_stream(path: str | os.PathLike[str]) -> bool:
+    """Whether `path` is a device or pipe to write into (/dev/null, /dev/stdout, a named pipe)
+    rather than a file to replace: renaming a finished file over it would replace the device
+    itself (run as root, `--output /dev/null` left /dev/null a regular file)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode) or stat.S_ISBLK(mode) or stat.S_ISSOCK(mode)
+
+
 def check_writable(final: Path) -> None:
     """Refuse, before any work, an output path whose folder is missing or not writable."""
+    if is_stream(final):  # written into, not replaced: its folder (/dev) need not be writable
+        return
     check_parent(Path(final))
     if Path(final).is_dir():
         raise OutputError(f"cannot write {final}: it is a directory. Give a file path.")
@@ -63,6 +77,13 @@ def atomic_open(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
         'unique_id,ds,yhat\\n\'
     """
     final = Path(path)
+    if is_stream(final):  # a device or pipe has no whole-or-nothing: the bytes go straight in
+        try:
+            with open(final, "wb") as fh:
+                yield fh
+        except OSError as exc:
+            raise OutputError(f"cannot write {final}: {exc.strerror}. Choose another path.") from None
+        return
     check_parent(final)
     if final.is_dir():
         raise OutputError(f"cannot write {final}: it is a directory. Give a file path.")

@@ -81,6 +81,24 @@ def check_distinct(inputs: list[Path], targets: list[Path]) -> None:
         first[target] = source
 
 
+NOT_CSV = (".xlsx", ".xls", ".json", ".feather", ".arrow", ".pkl", ".pickle", ".h5")  # formats a table is not written in
+
+
+def _check_format(flag: str, output: Path) -> None:
+    """Refuse a plot or table path whose ending names a format the tool does not write: `--plot
+    forecast.jpg` had PNG bytes under that name, `--output forecast.xlsx` CSV text that Excel
+    then refused to open."""
+    from forecast_cli.plots import PLOT_FORMATS
+
+    suffix = output.suffix.lower()
+    if flag == "--plot" and suffix not in PLOT_FORMATS:
+        raise UsageError(f"--plot {output}: plots are written as PNG, SVG or PDF, by the name's ending. "
+                         "Name it .png, .svg or .pdf.")
+    if flag == "--output" and suffix in NOT_CSV:
+        raise UsageError(f"--output {output}: tables are written as CSV (compressed for .gz, .bz2 or .xz) or Parquet "
+                         f"(.parquet), not {suffix}. Name it .csv or .parquet.")
+
+
 def check_outputs(outputs: dict[str, list[Path | None]], inputs: list[Path], model_dir: Path | None = None,
                   patterns: Sequence[str] = ()) -> None:
     """Refuse an output (by the flag that names it; None: not written) that is one of the inputs
@@ -111,6 +129,7 @@ def check_outputs(outputs: dict[str, list[Path | None]], inputs: list[Path], mod
             raise UsageError(f"{output} ({flag}) is inside the model directory {model_dir}: it could replace the "
                              f"model's own files, and the next train replaces the folder whole. Give a {flag} "
                              "outside it.")
+        _check_format(flag, output)  # after the checks that keep data and models safe, which matter more
 
 
 def make_output_dir(folder: Path) -> None:
@@ -140,6 +159,11 @@ def exclusive_lock(output: Path, timeout: float) -> Iterator[None]:
     """
     from filelock import FileLock, Timeout
 
+    from forecast_cli.atomic import is_stream
+
+    if is_stream(output):  # /dev/null or a pipe: nothing is replaced, and no lock file goes beside it in /dev
+        yield
+        return
     path = lock_path_for(output)
     try:
         lock = FileLock(str(path), timeout=timeout)

@@ -117,7 +117,7 @@ LOCK_TIMEOUT = typer.Option(60.0, "--lock-timeout", help="Seconds to wait for an
 BLEND = typer.Option("auto", "--blend", help="The LSTM's weight in the forecast, the rest going to the --baseline forecast: a number from 0 to 1 (1: the LSTM alone), or auto: weights in proportion to 1 / MASE^3 of the LSTM alone and the baseline alone on the validation windows (equal scores: 0.5; 1 with --future-covariates or --calendar, which the baseline cannot see).")
 BASELINE = typer.Option("ets+theta", "--baseline", help="The statistical forecast blended with the LSTM (--blend): ets+theta (the mean of ETS and the Theta method, each fitted per series), ets (damped-trend exponential smoothing with the season, fitted per series; on a log scale with --transform log) or snaive (seasonal naive: the last season repeated).")
 QUIET = typer.Option(False, "--quiet", "-q", help="Only warnings and errors on stderr (for cron).")
-PLOT = typer.Option(None, "--plot", help="Write a PNG of the recent history, the forecast and any actuals, one panel per series.")
+PLOT = typer.Option(None, "--plot", help="Write a PNG (SVG or PDF for a name ending .svg or .pdf) of the recent history, the forecast and any actuals, one panel per series.")
 PLOT_SERIES = typer.Option(4, "--plot-series", help="Series drawn in --plot (the first N).")
 
 
@@ -733,7 +733,7 @@ def detect(
     lock_timeout: float = LOCK_TIMEOUT,
     workers: Optional[int] = typer.Option(None, "--workers", help="Spread the Parquet parts of DATA over a Dask cluster of N worker processes on this machine (three rounds of one task per part); the same output as one process."),
     dask: Optional[str] = typer.Option(None, "--dask", help="Spread the Parquet parts over an existing Dask cluster: its scheduler's address (tcp://host:8786). Paths must be the same on every worker."),
-    plot: Optional[Path] = typer.Option(None, "--plot", help="Write a PNG of each series' recent values, the forecasts and band of the checked ones, anomalies circled."),
+    plot: Optional[Path] = typer.Option(None, "--plot", help="Write a PNG (SVG or PDF for a name ending .svg or .pdf) of each series' recent values, the forecasts and band of the checked ones, anomalies circled."),
     plot_series: int = typer.Option(4, "--plot-series", help="Series drawn in --plot: those with anomalies first, the one farthest outside its band first, then the others (N in all)."),
     quiet: bool = QUIET,
 ) -> None:

@@ -24,8 +24,14 @@ class Panel:
     marks: tuple[Any, np.ndarray, str] | None = None  # x, y, label: points to single out (anomalies)
 
 
+PLOT_FORMATS = {"": "png", ".png": "png", ".svg": "svg", ".pdf": "pdf"}  # a plot file's ending: its format
+# No date (nor, in SVG, random element ids) in the file, so that the same plot gives the same bytes.
+_PLOT_METADATA = {"png": {}, "svg": {"Date": None}, "pdf": {"CreationDate": None, "ModDate": None}}
+
+
 def save_panels(panels: list[Panel], path: str | Path, title: str) -> None:
-    """Draw the panels in one column and write the PNG atomically.
+    """Draw the panels in one column and write the file atomically: PNG, or SVG or PDF where the
+    path ends so (`PLOT_FORMATS`).
 
     Example:
         >>> x, y = pd.date_range("2024-01-01", periods=24, freq="MS"), np.arange(24.0)
@@ -64,6 +70,8 @@ def save_panels(panels: list[Panel], path: str | Path, title: str) -> None:
     fig.autofmt_xdate()
     fig.tight_layout()
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
+    form = PLOT_FORMATS.get(Path(path).suffix.lower(), "png")
+    with matplotlib.rc_context({"svg.hashsalt": "forecast"}):
+        fig.savefig(buffer, format=form, dpi=100, metadata=_PLOT_METADATA[form])
     plt.close(fig)
     atomic_write_bytes(path, buffer.getvalue())

@@ -193,3 +193,47 @@ def test_an_output_ending_in_gz_is_gzipped_csv_the_same_bytes_each_run(trained_m
         result = runner.invoke(app, ["predict", str(model_dir), str(data), "--output", str(tmp_path / f"f.csv{suffix}")])
         assert result.exit_code == 0, result.output
         assert decompress((tmp_path / f"f.csv{suffix}").read_bytes()) == runs[0]
+
+
+def test_an_output_that_is_a_pipe_is_written_into_not_replaced(trained_model, tmp_path):
+    """A device or named pipe as --output (/dev/null for a cron job that wants only --json) is
+    written into: renaming the finished file over it replaced it (run as root, /dev/null became
+    a regular file), and the lock file went beside it. A FIFO stands in for /dev/null here."""
+    import os
+    import stat
+    import threading
+
+    model_dir, data = trained_model
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    result = runner.invoke(app, ["predict", str(model_dir), str(data), "--output", str(fifo), "--json", "--quiet"])
+    reader.join(timeout=60)
+    assert result.exit_code == 0, result.output
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert received and received[0].startswith(b"unique_id,ds,yhat\n")
+    assert json.loads(result.stdout)["files"][0]["status"] == "ok"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]  # no lock file, no temporary file
+
+
+def test_plots_and_tables_are_written_in_the_format_their_name_says(trained_model, tmp_path):
+    """--plot takes .png, .svg or .pdf (the same bytes on every run: no date inside); a name
+    ending in another format (--plot x.jpg held PNG bytes, --output x.xlsx CSV text) is refused
+    before any work."""
+    model_dir, data = trained_model
+    for suffix, magic in ((".svg", b"<?xml"), (".pdf", b"%PDF"), (".png", b"\x89PNG")):
+        runs = []
+        for name in ("a", "b"):
+            plot = tmp_path / f"{name}{suffix}"
+            result = runner.invoke(app, ["predict", str(model_dir), str(data), "--output", str(tmp_path / "f.csv"),
+                                         "--plot", str(plot), "--quiet"])
+            assert result.exit_code == 0, result.output
+            runs.append(plot.read_bytes())
+        assert runs[0].startswith(magic) and runs[0] == runs[1], suffix
+    for flags, message in ((["--plot", str(tmp_path / "p.jpg")], "plots are written as PNG, SVG or PDF"),
+                           (["--output", str(tmp_path / "f.xlsx")], "tables are written as CSV")):
+        result = runner.invoke(app, ["predict", str(model_dir), str(data), *flags])
+        assert result.exit_code == ExitCode.USAGE and message in result.stderr, result.output
+    assert not (tmp_path / "p.jpg").exists() and not (tmp_path / "f.xlsx").exists()
