@@ -16,6 +16,19 @@ from typing import BinaryIO, Iterator
 from forecast_cli.errors import OutputError
 
 
+def written_path(path: str | os.PathLike[str]) -> Path:
+    """Where writing `path` lands: the file or folder a symbolic link points to (a `current ->
+    model-2026-12-05` link keeps pointing there, at the new model), else `path` itself. A rename
+    onto the link replaced the link with a folder of its own and left its target as it was.
+
+    Example:
+        >>> written_path("forecast.csv") == Path("forecast.csv")
+        True
+    """
+    final = Path(path)
+    return final.resolve() if final.is_symlink() else final
+
+
 def temp_name(final: Path, kind: str) -> Path:
     return final.with_name(f".{final.name}.{kind}-{os.getpid()}-{secrets.token_hex(4)}")
 
@@ -42,7 +55,7 @@ def check_writable(final: Path) -> None:
 
 def check_parent(final: Path) -> None:
     """Refuse a path whose folder is missing, not a folder, or not writable."""
-    parent = final.parent
+    parent = written_path(final).parent
     if not parent.exists():
         raise OutputError(
             f"cannot write {final}: the folder {parent} does not exist. Create it first "
@@ -76,7 +89,7 @@ def atomic_open(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
         >>> Path("report.csv").read_text()
         'unique_id,ds,yhat\\n\'
     """
-    final = Path(path)
+    final = written_path(path)
     if is_stream(final):  # a device or pipe has no whole-or-nothing: the bytes go straight in
         try:
             with open(final, "wb") as fh:
@@ -153,7 +166,7 @@ def staged_directory(final: Path) -> Iterator[Path]:
     If the block raises (or the process dies), `final` is left exactly as it was and the
     temporary folder is removed (or, after a kill, removed by the next run).
     """
-    final = Path(final)
+    final = written_path(final)
     check_parent(final)
     if final.exists() and not final.is_dir():
         raise OutputError(f"cannot write the model directory {final}: a file of that name exists. Choose another --out.")

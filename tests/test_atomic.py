@@ -42,3 +42,20 @@ def test_stale_temp_of_a_dead_process_is_removed(tmp_path):
     stale.mkdir()
     atomic.remove_stale_temps(tmp_path / "model")
     assert not stale.exists()
+
+
+def test_a_symbolic_link_is_written_through_and_kept(tmp_path):
+    """`current -> model-v1` as --out, `latest.csv -> forecast-1.csv` as --output: the new model
+    and forecast land where the links point and the links stay links. A rename onto the link
+    replaced it with a folder (or file) of its own and left its target as it was."""
+    (tmp_path / "model-v1").mkdir()
+    (tmp_path / "model-v1" / "manifest.json").write_text("old")
+    (tmp_path / "current").symlink_to("model-v1")
+    with atomic.staged_directory(tmp_path / "current") as tmp:
+        (tmp / "manifest.json").write_text("new")
+    assert (tmp_path / "current").is_symlink() and (tmp_path / "model-v1" / "manifest.json").read_text() == "new"
+    (tmp_path / "forecast-1.csv").write_text("old")
+    (tmp_path / "latest.csv").symlink_to("forecast-1.csv")
+    atomic.atomic_write_bytes(tmp_path / "latest.csv", b"new")
+    assert (tmp_path / "latest.csv").is_symlink() and (tmp_path / "forecast-1.csv").read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["current", "forecast-1.csv", "latest.csv", "model-v1"]
