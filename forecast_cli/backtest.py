@@ -187,11 +187,6 @@ def write_backtest(result: BacktestResult, folder: Path) -> list[Path]:
         raise OutputError(f"cannot write {folder}: the folder {folder.parent} does not exist. Create it first.")
     if folder.exists() and not folder.is_dir():
         raise OutputError(f"cannot write {folder}: it is a file. Choose another --output-dir.")
-    folder.mkdir(exist_ok=True)
-    written = []
-    for name, table in (("forecasts.csv", result.rows), ("folds.csv", result.by_fold), ("steps.csv", result.by_step)):
-        atomic_write_text(folder / name, table.to_csv(index=False, float_format="%.8g", lineterminator="\n"))
-        written.append(folder / name)
     summary = {
         "config": result.config.to_dict(),
         "overall": result.overall,
@@ -199,8 +194,16 @@ def write_backtest(result: BacktestResult, folder: Path) -> list[Path]:
         "folds": _records(result.by_fold),
         "steps": _records(result.by_step),
     }
-    atomic_write_text(folder / "backtest.json", json.dumps(summary, indent=2) + "\n")
-    return [*written, folder / "backtest.json"]
+    # Every file's text first, then the four renames one after another: a run stopped while
+    # encoding (the forecasts of many series take seconds) leaves the previous four as they were.
+    texts = {name: table.to_csv(index=False, float_format="%.8g", lineterminator="\n")
+             for name, table in (("forecasts.csv", result.rows), ("folds.csv", result.by_fold),
+                                 ("steps.csv", result.by_step))}
+    texts["backtest.json"] = json.dumps(summary, indent=2) + "\n"
+    folder.mkdir(exist_ok=True)
+    for name, text in texts.items():
+        atomic_write_text(folder / name, text)
+    return [folder / name for name in texts]
 
 
 def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
