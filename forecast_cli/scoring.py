@@ -77,6 +77,16 @@ def evaluate(
         if fc[TIME].isna().any():
             raise DataError(f"{forecasts_path}: column 'ds' is not all integer steps, as in {actuals_path}.")
         fc[TIME] = fc[TIME].astype("int64")
+    repeated = fc.duplicated([ID, TIME], keep=False).to_numpy()
+    if repeated.any():  # two nights' forecasts joined in one file: each row would be scored twice
+        first = fc[repeated].iloc[0]
+        lines = (np.flatnonzero(repeated & (fc[ID] == first[ID]).to_numpy() & (fc[TIME] == first[TIME]).to_numpy())
+                 + 2).tolist()
+        raise DataError(
+            f"{forecasts_path}: series {first[ID]!r} has a forecast for {time_text(first[TIME])} more than once "
+            f"(lines {', '.join(map(str, lines[:5]))}); a forecast file holds one row per series and time, as "
+            "`forecast predict` writes it. Keep one of them (the latest run's), or score each run's file alone."
+        )
     merged = fc.merge(actuals.frame, on=[ID, TIME], how="outer", indicator=True)
     only_fc = merged[merged["_merge"] == "left_only"]
     only_actual = merged[merged["_merge"] == "right_only"]

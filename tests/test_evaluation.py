@@ -331,3 +331,17 @@ def test_evaluate_notes_missing_forecasts_not_the_history(trained_model, tmp_pat
     assert summary["series_without_forecast"] == 1 and summary["actuals_within_forecasts"] == 1
     assert ("Note: 1 series of the actuals have no forecast (e.g. 's2'); 1 actual row(s) between a series' "
             "first and last forecast have no forecast.") in " ".join(result.stderr.split())
+
+
+def test_evaluate_refuses_a_forecast_file_with_a_series_and_time_twice(trained_model, tmp_path):
+    """Two nights' forecasts joined in one file scored each overlapping row twice ("24 forecasts
+    matched" for 12): refused, naming the series, the time and the lines."""
+    model_dir, data = trained_model
+    assert runner.invoke(app, ["predict", str(model_dir), str(data), "--output", str(tmp_path / "f.csv")]).exit_code == 0
+    forecast = pd.read_csv(tmp_path / "f.csv")
+    pd.concat([forecast, forecast.head(2)]).to_csv(tmp_path / "twice.csv", index=False)
+    result = runner.invoke(app, ["evaluate", str(tmp_path / "twice.csv"), str(data)])
+    assert result.exit_code == ExitCode.DATA, result.output
+    first = forecast.iloc[0]
+    assert (f"series {first['unique_id']!r} has a forecast for {first['ds']} more than once (lines 2, "
+            f"{len(forecast) + 2})") in " ".join(result.stderr.split())
