@@ -107,19 +107,23 @@ def load_training(data_path: str | Path, config: TrainConfig, columns: ColumnOpt
     return dataset, config
 
 
-def warn_ignored_rows(dataset: Dataset, config: TrainConfig, reporter: Reporter) -> None:
+def warn_ignored_rows(dataset: Dataset, config: TrainConfig, reporter: Reporter, training: bool = True) -> None:
     """Say so when rows after a series' last value (empty target) are not read: without future
-    covariates from the file they carry nothing, and filling them would invent values."""
+    covariates from the file they carry nothing, and filling them would invent values. In
+    training they may be covariates not named; in a later file (`training` False) they are more
+    often values that have not arrived, and the forecast starts at the first of them."""
     rows = dataset.future
     if rows is None or len(rows) == 0 or from_file(config.future_covariates):
         return
     first = rows.iloc[0]
     when = time_text(first[TIME])
+    fix = ("Remove those rows, or name their columns with --future-covariates if they hold values known ahead."
+           if training else "Fill in the values (the latest may not have arrived), or remove those rows.")
     reporter.warn(
         f"{dataset.source}: {len(rows)} row(s) after the last value of their series have an empty "
         f"{dataset.columns.target_col!r} (e.g. series {first[ID]!r} at {when}); they were ignored, so each "
-        "series ends at its last value. Remove those rows, or name their columns with --future-covariates "
-        "if they hold values known ahead."
+        f"series ends at its last value" + ("" if training else f" and is forecast from there ({first[ID]!r} from "
+                                                                 f"{when})") + f". {fix}"
     )
 
 
@@ -509,7 +513,7 @@ class Predictor:
                               split_future=True, written=Written.of(cfg))
         dataset = dataclasses.replace(dataset, frame=with_calendar(dataset.frame, cfg.future_covariates))
         reporter.info(f"Read {dataset.describe()}")
-        warn_ignored_rows(dataset, cfg, reporter)
+        warn_ignored_rows(dataset, cfg, reporter, training=False)
         series = series_arrays(dataset.frame)
         short = {uid: len(v) for uid, v in series.items() if len(v) < cfg.lookback}
         if short and not (skip_short and (part or len(short) < len(series))):

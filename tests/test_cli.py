@@ -135,6 +135,13 @@ def test_rows_after_the_last_value_are_ignored_with_a_warning(trained_model, tmp
     assert result.exit_code == 0, result.output
     assert result.stdout == clean.stdout
     assert "2 row(s) after the last value of their series have an empty 'y' (e.g. series 's1' at 2019-01-01" in result.stderr
+    # predict has no --future-covariates: the way out it names is the data's
+    said = " ".join(result.stderr.split())
+    assert "is forecast from there ('s1' from 2019-01-01). Fill in the values" in said
+    assert "--future-covariates" not in said
+    result = runner.invoke(app, ["train", str(tmp_path / "ahead.csv"), "--horizon", "4", "--out", str(tmp_path / "m"),
+                                 *TINY])
+    assert result.exit_code == 0 and "name their columns with --future-covariates" in " ".join(result.stderr.split())
 
     from forecast_cli.config import TrainConfig
     from forecast_cli.pipeline import load_training
