@@ -79,7 +79,7 @@ def main() -> None:
     parser.add_argument("--data-root", default=str(suite.ROOT.parent / "shared" / "datasets"))
     args = parser.parse_args()
     base = suite.ROOT / "bench" / "runs" / args.label
-    code = freeze(base)
+    freeze(base)  # the children import this copy of the code (PYTHONPATH)
     forecast = [sys.executable, "-m", "forecast_cli.cli"]
     results = {}
     for name, lookback in zip(args.sets.split(","), (int(v) for v in args.lookbacks.split(","))):

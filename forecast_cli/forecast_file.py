@@ -8,7 +8,7 @@ import io
 import lzma
 import re
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Callable
 
 import numpy as np
 import pandas as pd
@@ -68,17 +68,23 @@ def date_detail(times: pd.Series) -> int:
 CSV_DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S.%f", None)
 
 
+# A CSV output's compression by its name's ending (`forecast.csv.gz`), as the inputs are read:
+# gzip with no time or name in its header, so that the same forecast gives the same bytes (the
+# file is written under a temporary name first); bzip2 and xz store neither.
+COMPRESSORS: dict[str, Callable[[BinaryIO], BinaryIO]] = {
+    "gz": lambda fh: gzip.GzipFile(filename="", mode="wb", fileobj=fh, mtime=0),
+    "bz2": lambda fh: bz2.BZ2File(fh, mode="wb"),
+    "xz": lambda fh: lzma.LZMAFile(fh, mode="wb"),
+}
+
+
 class CsvSink:
     """The forecast CSV written piece by piece: one header, fixed float formatting (`%.8g`) so
     equal forecasts give equal bytes, and dates shown to the detail `date_detail` found in the
     whole table (given up front), so the pieces join into the file one write would give."""
 
     def __init__(self, fh: BinaryIO, detail: int, compression: str | None = None) -> None:
-        # gzip with no time or name in its header, so that the same forecast gives the same bytes
-        # (the file is written under a temporary name first); bzip2 and xz store neither.
-        openers = {"gz": lambda: gzip.GzipFile(filename="", mode="wb", fileobj=fh, mtime=0),
-                   "bz2": lambda: bz2.BZ2File(fh, mode="wb"), "xz": lambda: lzma.LZMAFile(fh, mode="wb")}
-        self.zipped = openers[compression]() if compression else None
+        self.zipped = COMPRESSORS[compression](fh) if compression else None
         self.fh = self.zipped or fh
         self.date_format, self.header = CSV_DATE_FORMATS[detail], True
 
@@ -132,12 +138,12 @@ class ParquetSink:
 
 def table_sink(fh: BinaryIO, target: str | Path, detail: int) -> CsvSink | ParquetSink:
     """The sink writing a result table to `fh` as the file `target` names it: Parquet for a
-    `.parquet` path, else CSV with dates to `detail` (see `date_detail`), compressed for a
-    `.gz`, `.bz2` or `.xz` path (`forecast.csv.gz`), as the inputs are read."""
+    `.parquet` path, else CSV with dates to `detail` (see `date_detail`), compressed as its
+    ending says (`COMPRESSORS`)."""
     name = str(target).lower()
     if name.endswith(PARQUET_SUFFIX):
         return ParquetSink(fh)
-    return CsvSink(fh, detail, next((c for c in ("gz", "bz2", "xz") if name.endswith(f".{c}")), None))
+    return CsvSink(fh, detail, next((c for c in COMPRESSORS if name.endswith(f".{c}")), None))
 
 
 def encode_table(frame: pd.DataFrame, target: str | Path) -> bytes:
