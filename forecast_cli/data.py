@@ -712,6 +712,24 @@ def time_text(time: Any) -> str:
     return str(time)
 
 
+def repeated_row(frame: pd.DataFrame, lines: np.ndarray) -> tuple[str, Any, list[int]] | None:
+    """The first series and time that `frame` holds more than once, with the lines of its rows
+    (`lines`: each row's line in its file), or None: for the messages that name them.
+
+    Example:
+        >>> frame = pd.DataFrame({ID: ["a", "b", "a"], TIME: [1, 1, 1]})
+        >>> uid, when, lines = repeated_row(frame, np.arange(len(frame)) + 2)
+        >>> uid, int(when), lines
+        ('a', 1, [2, 4])
+    """
+    repeated = frame.duplicated([ID, TIME], keep=False).to_numpy()
+    if not repeated.any():
+        return None
+    first = frame[repeated].iloc[0]
+    same = repeated & (frame[ID] == first[ID]).to_numpy() & (frame[TIME] == first[TIME]).to_numpy()
+    return first[ID], first[TIME], np.asarray(lines)[same].tolist()
+
+
 def listed(names: tuple[str, ...], most: int = 6) -> str:
     """Names for a message: all of them, or the first few and how many more."""
     shown = ", ".join(names[:most])
@@ -858,17 +876,16 @@ def load_series(
                 f"{source}: series {empty[0]!r} has no values at all; expected numbers"
                 + (f" ({len(empty)} series have none)" if len(empty) > 1 else "") + ". Fill it in or remove its rows."
             )
-    dup = frame.duplicated([ID, TIME], keep=False)
-    if dup.any():
-        first = frame[dup].iloc[0]
-        lines = frame.loc[dup & (frame[ID] == first[ID]) & (frame[TIME] == first[TIME]), "_line"].tolist()
+    repeat = repeated_row(frame, frame["_line"].to_numpy())
+    if repeat is not None:
+        uid, when, lines = repeat
         raise DataError(
-            f"{source}: series {first[ID]!r} has the timestamp {time_text(first[TIME])} more than once "
+            f"{source}: series {uid!r} has the timestamp {time_text(when)} more than once "
             f"(lines {', '.join(map(str, lines[:5]))}); expected one row per series and time. "
             "Remove or aggregate the duplicates."
             + (" If they are a local clock's times, which repeat an hour when daylight saving ends, write "
                "each time with its UTC offset (02:00+02:00, then 02:00+01:00) or in UTC."
-               if time_kind == "datetime" and first[TIME] != first[TIME].normalize() else "")
+               if time_kind == "datetime" and when != when.normalize() else "")
             + _several_series_hint(raw, columns)
         )
     if time_kind == "datetime":

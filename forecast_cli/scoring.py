@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from forecast_cli import metrics
-from forecast_cli.data import ID, TARGET, TIME, Written, load_series, series_arrays, time_text
+from forecast_cli.data import ID, TARGET, TIME, Written, load_series, repeated_row, series_arrays, time_text
 from forecast_cli.errors import DataError
 from forecast_cli.forecast_file import quantile_levels, read_forecasts
 
@@ -77,13 +77,11 @@ def evaluate(
         if fc[TIME].isna().any():
             raise DataError(f"{forecasts_path}: column 'ds' is not all integer steps, as in {actuals_path}.")
         fc[TIME] = fc[TIME].astype("int64")
-    repeated = fc.duplicated([ID, TIME], keep=False).to_numpy()
-    if repeated.any():  # two nights' forecasts joined in one file: each row would be scored twice
-        first = fc[repeated].iloc[0]
-        lines = (np.flatnonzero(repeated & (fc[ID] == first[ID]).to_numpy() & (fc[TIME] == first[TIME]).to_numpy())
-                 + 2).tolist()
+    repeat = repeated_row(fc, np.arange(len(fc)) + 2)  # lines as a CSV counts them (the header is line 1)
+    if repeat is not None:  # two nights' forecasts joined in one file: each row would be scored twice
+        uid, when, lines = repeat
         raise DataError(
-            f"{forecasts_path}: series {first[ID]!r} has a forecast for {time_text(first[TIME])} more than once "
+            f"{forecasts_path}: series {uid!r} has a forecast for {time_text(when)} more than once "
             f"(lines {', '.join(map(str, lines[:5]))}); a forecast file holds one row per series and time, as "
             "`forecast predict` writes it. Keep one of them (the latest run's), or score each run's file alone."
         )
