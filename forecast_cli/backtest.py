@@ -131,7 +131,7 @@ def backtest(
         resolved = fitted.config
         weights.append(resolved.blend)
         history = series_arrays(train_frame)
-        usable = {u: v for u, v in history.items() if len(v) >= resolved.lookback and u in fitted.scalings}
+        usable = {u: v for u, v in history.items() if len(v) >= resolved.least_history and u in fitted.scalings}
         covariates = None
         if resolved.covariates:  # the held-out steps' future covariates are known by definition
             ahead = frame[(position >= length - back) & (position < length - back + horizon)]

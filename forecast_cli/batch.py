@@ -200,6 +200,9 @@ def local_forecaster(predictor: Any, reporter: Reporter, as_of: str | None = Non
 
     def run(path: Path, target: Path | None) -> FileResult:
         ready = predictor.prepare(path, reporter, as_of, skip_short)
+        padded = predictor.padded_note(ready)
+        if padded:
+            reporter.info(padded)
         frame = predictor.forecast_prepared(ready)
         horizon = predictor.manifest.config.horizon
         late = warn_late(path, frame["unique_id"].to_numpy()[::horizon], frame["ds"].to_numpy()[::horizon], reporter)

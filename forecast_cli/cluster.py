@@ -216,7 +216,7 @@ def predict_on_cluster(client: Any, model_dir: Path, engine: str, as_of: str | N
     `target` whole, warning as one process does of series left out or starting early. With
     `skip_short`, a part may hold only short series; a file with none long enough fails, as
     in one process."""
-    from forecast_cli.pipeline import short_series_error
+    from forecast_cli.pipeline import short_series_error, too_short
 
     from distributed import as_completed
 
@@ -244,12 +244,13 @@ def predict_on_cluster(client: Any, model_dir: Path, engine: str, as_of: str | N
         order = output_order(results)
         skipped = sum(r.skipped for r in results)
         if skip_short and not len(order):
-            raise short_series_error(path, first_example(r.short for r in results), skipped, config.lookback, True)
+            raise short_series_error(path, first_example(r.short for r in results), skipped, config.lookback, True,
+                                     config.least_history)
         with atomic_open(target) as fh:
             join_parts(results, outs, order, config.horizon, target, fh)
         if skipped:
-            reporter.warn(f"{path}: left out {skipped} series shorter than the model's lookback (--skip-short); "
-                          "they have no forecast.")
+            reporter.warn(f"{path}: left out {skipped} series {too_short(config.lookback, config.least_history)} "
+                          "(--skip-short); they have no forecast.")
         offsets = np.cumsum([0] + [len(r.ids) for r in results])[order["part"].to_numpy()]
         starts = np.concatenate([r.starts for r in results])[offsets + order["pos"].to_numpy()]
         late = warn_late(path, order[ID].to_numpy(), starts, reporter)

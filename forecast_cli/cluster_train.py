@@ -36,8 +36,8 @@ import pandas as pd
 
 from forecast_cli import baselines
 from forecast_cli.cluster import cluster_errors, spread
-from forecast_cli.config import (TrainConfig, intermittent_note, lookback_cut, resolve_settings, validation_series,
-                                 with_horizon, zero_shares)
+from forecast_cli.config import (TrainConfig, intermittent_note, lookback_cut, padded_note, resolve_settings,
+                                 validation_series, with_horizon, zero_shares)
 from forecast_cli.data import ID, TARGET, TIME, Columns, data_horizon, is_parquet, parquet_parts, series_arrays
 from forecast_cli.errors import DataError
 from forecast_cli.output import Reporter, SilentReporter
@@ -165,6 +165,8 @@ def fit_parts(client: Any, data_path: str | Path, config: TrainConfig, columns: 
                     intermittent_note(ids.tolist(), np.concatenate([s.zeros for s in surveys])[order], config)):
         if warning:
             reporter.warn(warning)
+    if resolved.min_history:
+        reporter.info(f"{path}: {padded_note(lengths, ids.tolist(), resolved.lookback, resolved.season)}")
     config = resolved
     chosen = validation_series(ids.tolist(), config.seed)
     validate = [None if chosen is None else [uid for uid in s.ids if uid in chosen] for s in surveys]

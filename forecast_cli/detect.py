@@ -39,7 +39,7 @@ from forecast_cli import baselines
 from forecast_cli.blend import blend, point_forecast
 from forecast_cli.data import ID, TIME, Dataset
 from forecast_cli.errors import DataError
-from forecast_cli.output import Reporter, SilentReporter
+from forecast_cli.output import Reporter, SilentReporter, counted
 from forecast_cli.pipeline import Predictor, Prepared, forecast_series, settled
 from forecast_cli.windows import Covariates, Scaling, fit_scaling
 
@@ -271,7 +271,7 @@ class Checking:
         uid, n = example
         errors = f" + {min(MIN_ERRORS, self.per_series)} to measure the model's one-step errors" if self.per_series else ""
         return DataError(
-            f"{source}: series {uid!r} has {n} values; checking its last {self.last} needs {self.need} (the model's "
+            f"{source}: series {uid!r} has {counted(n, 'value')}; checking its last {self.last} needs {self.need} (the model's "
             f"lookback {self.config.lookback}{errors} + {self.last}); {count} series {'is' if count == 1 else 'are'} that short"
             + (", every one left in the file" if skip_short else "") + ". Give more history, or check fewer "
             "values with --last" + ("." if skip_short else "; or pass --skip-short to check the others.")

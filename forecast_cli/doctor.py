@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from forecast_cli.batch import warn_late
-from forecast_cli.config import (TrainConfig, data_lookback, intermittent_note, lookback_cut, resolve_settings,
-                                 rows_needed, zero_shares)
+from forecast_cli.config import (TrainConfig, data_lookback, intermittent_note, lookback_cut, padded_note,
+                                 resolve_settings, rows_needed, zero_shares)
 from forecast_cli.data import ID, TARGET, TIME, Written, data_horizon, load_series, season_hint, series_arrays
 from forecast_cli.errors import DataError, ForecastError
 from forecast_cli.output import SilentReporter
@@ -182,7 +182,9 @@ def diagnose(
         cut = lookback_cut(asked, resolved, lengths, list(series))
         if cut:
             findings.append(Finding("warning", cut))
-        unforecastable = int((lengths < resolved.lookback).sum())  # only with --lookback: the default fits
+        if resolved.min_history:  # the default lookback, longer than the shortest series
+            findings.append(Finding("note", padded_note(lengths, list(series), resolved.lookback, resolved.season)))
+        unforecastable = int((lengths < resolved.least_history).sum())  # only with --lookback: the default fits
         if unforecastable:
             findings.append(Finding("warning", f"{unforecastable} series shorter than lookback {resolved.lookback} "
                                                "cannot be forecast: predict refuses them (--skip-short leaves them out)"))

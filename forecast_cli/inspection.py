@@ -61,6 +61,7 @@ def describe(model_dir: str | Path) -> dict[str, Any]:
         "forecast": {
             "horizon": cfg.horizon,
             "lookback": cfg.lookback,
+            "min_history": cfg.least_history,  # the fewest values a series needs (below the lookback: padded)
             "patch": cfg.patch or 1,
             "quantiles": list(cfg.quantiles),
             "blend_weight": cfg.blend,
@@ -96,6 +97,8 @@ def lines(summary: dict[str, Any]) -> list[str]:
         + (f"; covariates: {', '.join(on['covariates'])}" if on["covariates"] else ""),
         f"forecast   {fc['horizon']} steps from the last {fc['lookback']}"
         + (f" (read in patches of {fc['patch']})" if fc["patch"] > 1 else "")
+        + (f", series of {fc['min_history']} or more (shorter than {fc['lookback']}: padded by their first season)"
+           if fc["min_history"] < fc["lookback"] else "")
         + f"; {blend_text(fc['blend_weight'], fc['baseline'])}"
         + (f"; quantiles {', '.join(f'{q:g}' for q in fc['quantiles'])}" if fc["quantiles"] else "")
         + ("; ONNX" if fc["onnx"] else "; Keras only"),

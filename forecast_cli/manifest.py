@@ -30,8 +30,11 @@ from forecast_cli.windows import Scaling
 
 # The newest model format this reads. Format 2 adds a series' `unit`, written only by models
 # that have one (a series of values below 1 on a log scale): a release before it would read
-# such a model without the unit and forecast nonsense, so it must refuse it. Others stay 1.
-FORMAT_VERSION = 2
+# such a model without the unit and forecast nonsense, so it must refuse it. Format 3 adds the
+# config's `min_history`, written only by models that pad series shorter than the lookback: a
+# release before it would refuse the key as unknown and call the manifest damaged, where it
+# should say to upgrade. Others stay 1.
+FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
 KERAS_FILE = "model.keras"
 ONNX_FILE = "model.onnx"
@@ -99,9 +102,11 @@ class SeriesInfo:
     ets: dict[str, float] | None = _field(_ets, omit=MISSING)
 
 
-def format_of(series: dict[str, SeriesInfo]) -> int:
-    """The oldest format version that holds these series (1, which earlier releases read, unless
-    one has a unit)."""
+def format_of(series: dict[str, SeriesInfo], config: TrainConfig) -> int:
+    """The oldest format version that holds these series and settings (1, which earlier
+    releases read, unless a series has a unit or the model pads short series)."""
+    if config.min_history is not None:
+        return 3
     return 2 if any(info.unit != 1.0 for info in series.values()) else 1
 
 

@@ -18,7 +18,7 @@ from forecast_cli import __version__, baselines
 from forecast_cli.atomic import check_parent, staged_directory
 from forecast_cli.blend import blend, validation_metrics
 from forecast_cli.config import (TrainConfig, default_batch_size, default_patch, intermittent_note, lookback_cut,
-                                 refit_epochs, resolve_config, validation_series, with_horizon, zero_shares)
+                                 padded_note, refit_epochs, resolve_config, validation_series, with_horizon, zero_shares)
 from forecast_cli.covariates import covariate_values, from_file, future_rows, with_calendar
 from forecast_cli.data import (ID, TIME, Columns, Dataset, Written, calendar_columns, data_horizon, future_grid,
                                load_series, longer_season, season_hint, series_arrays, time_text)
@@ -193,10 +193,13 @@ def fit(dataset: Dataset, config: TrainConfig, reporter: Reporter | None = None,
     reporter = reporter or SilentReporter()
     series = series_arrays(dataset.frame)
     resolved = resolve_config(config, series, dataset.seasons, dataset.source)
-    for warning in (lookback_cut(config, resolved, np.array([len(v) for v in series.values()]), list(series)),
+    lengths = np.array([len(v) for v in series.values()])
+    for warning in (lookback_cut(config, resolved, lengths, list(series)),
                     intermittent_note(list(series), zero_shares(series), config)):
         if warning:
             reporter.warn(warning)
+    if resolved.min_history:
+        reporter.info(f"{dataset.source}: {padded_note(lengths, list(series), resolved.lookback, resolved.season)}")
     config = resolved
     covariates = covariate_values(dataset.frame, config)
     # The windows are handed over, not kept here, so that they are freed before the refit's.
@@ -258,7 +261,7 @@ def fit_windows(ws: WindowSet, refit_windows: Callable[[], WindowSet], config: T
         reporter.warn(
             f"{len(ws.short)} series shorter than lookback {config.lookback} + horizon {config.horizon} "
             f"were not used for training: {shown}. They can still be forecast if they have at least "
-            f"{config.lookback} values."
+            f"{config.least_history} values."
         )
     if len(ws.x_train) == 0 or len(ws.x_val) == 0:
         need = config.lookback + config.horizon * (1 + config.val_windows)
@@ -382,7 +385,7 @@ def train(
         for uid, last in data.last.items()
     }
     manifest = Manifest(
-        format_version=format_of(info), created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        format_version=format_of(info, config), created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         versions=package_versions(), config=config, columns=data.columns, time_kind=data.time_kind,
         freq=data.freq, step=data.step, season=config.season,
         data=DataInfo(source=Path(data.source).name, sha256=data.sha256, series=len(info)), series=info, files={},
@@ -454,23 +457,39 @@ def settled(forecast: np.ndarray, histories: Iterable[np.ndarray], config: Train
 
 
 def short_series_error(source: object, example: tuple[str, int], count: int, lookback: int,
-                       skip_short: bool) -> DataError:
-    """The error for `count` series shorter than the model's lookback, `example` one of them (id,
-    values); with `skip_short`, they are every series of the file."""
+                       skip_short: bool, least: int | None = None) -> DataError:
+    """The error for `count` series shorter than the model's lookback, or than `least` values
+    where the model pads series down to that (`TrainConfig.min_history`), `example` one of them
+    (id, values); with `skip_short`, they are every series of the file."""
     uid, n = example
+    if least is not None and least < lookback:
+        needs = (f"the model forecasts series of at least {least} values (the shortest it was trained on; it reads "
+                 f"the last {lookback}, a shorter series padded)")
+        fix = "Give each series at least that much history, or retrain with these series in the training data"
+    else:
+        needs = f"the model reads the last {lookback} (lookback)"
+        fix = "Give each series at least that much history, or retrain with a smaller --lookback"
     return DataError(
-        f"{source}: series {uid!r} has {n} values but the model reads the last {lookback} (lookback); "
+        f"{source}: series {uid!r} has {counted(n, 'value')} but {needs}; "
         f"{count} series {'is' if count == 1 else 'are'} that short" + (", every one in the file. " if skip_short else ". ")
-        + "Give each series at least that much history, or retrain with a smaller --lookback"
-        + ("." if skip_short else "; or pass --skip-short to leave these out and go on with the others.")
+        + fix + ("." if skip_short else "; or pass --skip-short to leave these out and go on with the others.")
     )
 
 
-def short_series_warning(source: object, example: tuple[str, int], count: int, lookback: int) -> str:
-    """The warning for `count` series left out as shorter than the lookback (`--skip-short`)."""
+def short_series_warning(source: object, example: tuple[str, int], count: int, lookback: int,
+                         least: int | None = None) -> str:
+    """The warning for `count` series left out as shorter than the lookback, or than `least`
+    (`short_series_error`), with `--skip-short`."""
     uid, n = example
-    return (f"{source}: left out {count} series shorter than the model's lookback of {lookback} (e.g. {uid!r}, "
-            f"{n} values): --skip-short.")
+    return f"{source}: left out {count} series {too_short(lookback, least)} (e.g. {uid!r}, {counted(n, 'value')}): --skip-short."
+
+
+def too_short(lookback: int, least: int | None = None) -> str:
+    """What the series left out by `--skip-short` are shorter than: the lookback, or the `least`
+    values a model that pads series forecasts from."""
+    if least is not None and least < lookback:
+        return f"shorter than the {least} values the model forecasts from"
+    return f"shorter than the model's lookback of {lookback}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -515,11 +534,13 @@ class Predictor:
         reporter.info(f"Read {dataset.describe()}")
         warn_ignored_rows(dataset, cfg, reporter, training=False)
         series = series_arrays(dataset.frame)
-        short = {uid: len(v) for uid, v in series.items() if len(v) < cfg.lookback}
+        short = {uid: len(v) for uid, v in series.items() if len(v) < cfg.least_history}
         if short and not (skip_short and (part or len(short) < len(series))):
-            raise short_series_error(dataset.source, next(iter(short.items())), len(short), cfg.lookback, skip_short)
+            raise short_series_error(dataset.source, next(iter(short.items())), len(short), cfg.lookback, skip_short,
+                                     cfg.least_history)
         if short:
-            reporter.warn(short_series_warning(dataset.source, next(iter(short.items())), len(short), cfg.lookback))
+            reporter.warn(short_series_warning(dataset.source, next(iter(short.items())), len(short), cfg.lookback,
+                                               cfg.least_history))
             series = {uid: values for uid, values in series.items() if uid not in short}
             keep = ~dataset.frame[ID].isin(list(short))
             future = None if dataset.future is None else dataset.future[~dataset.future[ID].isin(list(short))]
@@ -546,6 +567,16 @@ class Predictor:
             ahead = future_rows(dataset, cfg, last, times) if cfg.future_covariates else None
             covariates = covariate_values(dataset.frame, cfg, ahead, manifest.covariate_scalings())
         return Prepared(dataset, series, scalings, tuple(new), times, covariates, short)
+
+    def padded_note(self, ready: Prepared) -> str | None:
+        """A note naming the series of a prepared file that are forecast padded (shorter than the
+        lookback, as a model that pads takes them), or None."""
+        cfg = self.manifest.config
+        if not cfg.min_history:
+            return None
+        note = padded_note(np.array([len(v) for v in ready.series.values()]), list(ready.series), cfg.lookback,
+                           cfg.season)
+        return note and f"{ready.dataset.source}: {note}"
 
     def forecast(
         self, data_path: str | Path, reporter: Reporter | None = None, as_of: str | None = None,

@@ -394,6 +394,31 @@ def merge_windows(sets: list[WindowSet]) -> WindowSet:
     )
 
 
+def padded(values: np.ndarray, lookback: int, season: int) -> np.ndarray:
+    """The last `lookback` values of a series, a series shorter than that read as though its
+    first season had repeated before it began (each earlier step takes the value of its phase in
+    the first season), or its first value where it holds less than a season (or has none).
+
+    Why the season: new series of 6 quarters among M3's and tourism's quarterly series, read 8
+    quarters back, were forecast 11% worse than with 6 (MASE 2.14 against 1.93 on tourism's
+    holdout, three seeds) when padded by their first value, a flat past the network reads as a
+    jump into the season; padded by their first year, 1% better (1.91), and on M3 quarterly 1%
+    better than either (bench/RESULTS.md).
+
+    Example:
+        >>> padded(np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0]), 8, 4).tolist()
+        [3.0, 4.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+        >>> padded(np.array([5.0, 6.0, 7.0]), 5, 4).tolist(), padded(np.array([5.0, 6.0, 7.0]), 2, 4).tolist()
+        ([5.0, 5.0, 5.0, 6.0, 7.0], [6.0, 7.0])
+    """
+    if len(values) >= lookback:
+        return values[-lookback:]
+    before = np.arange(len(values) - lookback, 0)  # the steps before the first value: -k, ..., -1
+    if season > 1 and len(values) >= season:
+        return np.concatenate([values[before % season], values])
+    return np.concatenate([np.full(len(before), values[0]), values])
+
+
 def prediction_inputs(
     series: dict[str, np.ndarray],
     scalings: dict[str, Scaling],
@@ -404,15 +429,28 @@ def prediction_inputs(
     covariates: Covariates | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The network inputs for forecasting each series from its last `lookback` values (and,
-    with covariates, their last `lookback` rows and any future rows after them).
+    with covariates, their last `lookback` rows and any future rows after them). A series
+    shorter than the lookback is padded (`padded`; `TrainConfig.min_history`: the caller decides
+    which series may be); covariates have no rows to pad, so with them every series must be long
+    enough.
 
     Returns:
         Inputs of shape (n_series, steps, features) float32 and what the outputs are added
         to, shape (n_series, horizon).
+
+    Example:
+        >>> flat = {"a": np.array([5.0, 6.0, 7.0]), "b": np.array([2.0, 3.0])}
+        >>> inputs, base = prediction_inputs(flat, {u: Scaling(0.0, 1.0) for u in flat}, 3, "none", 1, 2)
+        >>> inputs[..., 0].tolist(), base.tolist()
+        ([[5.0, 6.0, 7.0], [2.0, 2.0, 3.0]], [[0.0, 0.0], [0.0, 0.0]])
     """
-    rows = apply_rows([scalings[uid] for uid in series], np.stack([values[-lookback:] for values in series.values()]))
+    last = np.stack([padded(values, lookback, season) for values in series.values()])
+    rows = apply_rows([scalings[uid] for uid in series], last)
     cov, n_past = None, 0
     if covariates is not None:
+        short = next((uid for uid, v in series.items() if len(v) < lookback), None)
+        if short is not None:
+            raise ValueError(f"series {short!r} is shorter than the lookback, and covariates cannot be padded")
         ahead = horizon if covariates.n_future else 0
         cov = np.stack([_scaled(covariates, uid)[len(v) - lookback : len(v) + ahead] for uid, v in series.items()])
         n_past = covariates.n_past

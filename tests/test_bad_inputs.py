@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from forecast_cli.cli import app
 from forecast_cli.errors import ExitCode
+from forecast_cli.manifest import FORMAT_VERSION
 from tests.conftest import TINY, make_long
 
 runner = CliRunner()
@@ -212,7 +213,7 @@ MODEL_CASES = [
     ("no-such-dir", lambda d: shutil.rmtree(d), r"no such model directory.*forecast train"),
     ("no-manifest", lambda d: (d / "manifest.json").unlink(), r"has no manifest.json; it is not a model directory"),
     ("manifest-not-json", lambda d: (d / "manifest.json").write_text("{not json"), r"manifest.json is not valid JSON"),
-    ("newer-format", _edit_manifest(lambda m: m.update(format_version=3)), r"format version 3 is newer than this forecast understands"),
+    ("newer-format", _edit_manifest(lambda m: m.update(format_version=FORMAT_VERSION + 1)), r"format version \d+ is newer than this forecast understands"),
     ("no-horizon", _edit_manifest(lambda m: m["config"].update(horizon=None)), r"config lacks horizon"),
     ("wrong-types", _edit_manifest(lambda m: m["config"].update(horizon="four")), r"manifest.config.horizon should be a whole number or null, got 'four'.*retrain the model"),
     ("truncated-keras", _truncate, r"model.keras does not match the digest.*truncated"),

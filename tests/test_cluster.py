@@ -607,3 +607,24 @@ def test_train_on_parts_says_when_series_are_intermittent(scheduler, tmp_path):
                      "--patience", 1, "--no-refit", "--out", tmp_path / "m", "--dask", scheduler[0])
     assert "4 of 6 series are intermittent" in result.stderr
     assert f"e.g. {zeros.idxmax()!r}, {zeros.max():.0%} zeros" in result.stderr
+
+
+def test_train_on_parts_pads_a_series_shorter_than_the_horizon_and_predict_forecasts_it_as_one_process(
+        parted, scheduler, tmp_path):
+    """A series of 3 months among series of 40, 4 months ahead: the workers' survey gives the
+    lengths, the network reads the horizon (4) and the short series is forecast padded, on the
+    workers as in one process."""
+    parts = _copy_parts(parted, tmp_path / "parts")
+    frame = pd.read_parquet(parts / "part-2.parquet")
+    first = frame["unique_id"].iloc[0]
+    frame[(frame["unique_id"] != first) | (frame.groupby("unique_id").cumcount() >= 37)].to_parquet(
+        parts / "part-2.parquet", index=False)
+    result = _invoke("train", parts, "--horizon", 4, "--epochs", 1, "--units", 8, "--patience", 1, "--no-refit",
+                     "--out", tmp_path / "m", "--dask", scheduler[0])
+    assert f"1 series shorter than the lookback of 4 ({first!r}, 3 values) is read with the first season (12 steps)" in result.stderr
+    config = json.loads((tmp_path / "m" / "manifest.json").read_text())["config"]
+    assert (config["lookback"], config["min_history"]) == (4, 3)
+    _invoke("predict", tmp_path / "m", parts, "--output", tmp_path / "here.csv", "--quiet")
+    _invoke("predict", tmp_path / "m", parts, "--output", tmp_path / "there.csv", "--dask", scheduler[0])
+    assert (tmp_path / "here.csv").read_bytes() == (tmp_path / "there.csv").read_bytes()
+    assert len(pd.read_csv(tmp_path / "there.csv").query("unique_id == @first")) == 4
