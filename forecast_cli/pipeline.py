@@ -522,9 +522,9 @@ class Predictor:
         """Read a CSV as the model expects it and gather what forecasting its series needs: the
         checks, each series' scaling (the training one, or its own history's for a new series),
         the forecast's timestamps and any covariates (see `predict`). A series shorter than the
-        lookback is an error, or with `skip_short` left out (`Prepared.skipped`); a file none of
-        whose series is long enough is an error still, unless it is one `part` of a file on a
-        cluster, whose driver judges the whole file."""
+        lookback (than `min_history`, for a model that pads) is an error, or with `skip_short`
+        left out (`Prepared.skipped`); a file none of whose series is long enough is an error
+        still, unless it is one `part` of a file on a cluster, whose driver judges the whole file."""
         reporter = reporter or SilentReporter()
         manifest, cfg = self.manifest, self.manifest.config
         dataset = load_series(data_path, freq=manifest.freq, fill=cfg.fill, columns=manifest.columns,
@@ -612,7 +612,7 @@ def predict(
     Args:
         model_dir: a directory written by `train`.
         data_path: CSV with the columns the model was trained on; each series needs at least
-            `lookback` values.
+            `lookback` values (`min_history` where the model pads shorter ones).
         reporter: receives notes.
         engine: `onnx` (ONNX Runtime, no TensorFlow), `keras`, or `auto` (ONNX when the model
             has a checked model.onnx).
