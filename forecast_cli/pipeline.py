@@ -258,10 +258,11 @@ def fit_windows(ws: WindowSet, refit_windows: Callable[[], WindowSet], config: T
     final model are left to the caller."""
     if ws.short:
         shown = ", ".join(repr(s) for s in ws.short[:5]) + (", ..." if len(ws.short) > 5 else "")
+        one = len(ws.short) == 1
         reporter.warn(
             f"{len(ws.short)} series shorter than lookback {config.lookback} + horizon {config.horizon} "
-            f"were not used for training: {shown}. They can still be forecast if they have at least "
-            f"{config.least_history} values."
+            f"{'was' if one else 'were'} not used for training: {shown}. {'It' if one else 'They'} can still be "
+            f"forecast with at least {counted(config.least_history, 'value')}."
         )
     if len(ws.x_train) == 0 or len(ws.x_val) == 0:
         need = config.lookback + config.horizon * (1 + config.val_windows)

@@ -174,7 +174,7 @@ def test_train_failure_leaves_the_previous_model_unchanged(trained_model, tmp_pa
         ("mixed-type-ids", _csv([f"{u},{d},{v}" for u in ("1", "a", "2.5") for d, v in zip(_monthly(40), GOOD)],
                                 header="unique_id,ds,y"), 0, "3 series"),
         ("one-series-too-short-skipped", _csv([f"a,{d},{v}" for d, v in zip(_monthly(40), GOOD)] + ["b,2015-01-01,3", "b,2015-02-01,4", "b,2015-03-01,5"],
-                                             header="unique_id,ds,y"), 0, "1 series shorter than lookback 8 \\+ horizon 4 were not used for training: 'b'"),
+                                             header="unique_id,ds,y"), 0, "1 series shorter than lookback 8 \\+ horizon 4 was not used for training: 'b'. It can still be forecast"),
         ("extra-column-ignored", _csv([f"a,{d},{v},x" for d, v in zip(_monthly(40), GOOD)], header="unique_id,ds,y,note"), 0, "ignored columns: note"),
     ],
 )
