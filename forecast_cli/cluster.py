@@ -36,7 +36,7 @@ import pandas as pd
 
 from forecast_cli.atomic import atomic_open, remove_stale_temps, temp_name
 from forecast_cli.batch import FileResult, warn_late
-from forecast_cli.config import TrainConfig
+from forecast_cli.config import TrainConfig, padded_text
 from forecast_cli.data import ID, PARQUET_SUFFIX, is_parquet, parquet_parts
 from forecast_cli.errors import ClusterError, DataError
 from forecast_cli.forecast_file import date_detail, table_sink
@@ -151,6 +151,8 @@ class PartResult:
     skipped: int = 0  # series left out as shorter than the lookback (--skip-short)
     short: tuple[str, int] | None = None  # one of them and its values, for the error if every part's were
     starts: np.ndarray | None = None  # each series' first forecast time, beside `ids` (`batch.warn_late`)
+    padded: int = 0  # series shorter than the lookback, read padded (a model with `min_history`)
+    padded_example: tuple[str, int] | None = None  # one of them and its values, for the note
 
 
 _PREDICTORS: dict[tuple[str, str, str], Any] = {}  # per worker process: each model loaded once
@@ -191,7 +193,10 @@ def forecast_part(model_dir: str, engine: str, as_of: str | None, skip_short: bo
     ids = np.array(frame[ID].to_numpy()[::horizon], dtype=object)
     starts = frame["ds"].to_numpy()[::horizon].copy()
     short = next(iter(ready.skipped.items()), None)
-    return PartResult(index, part, ids, len(frame), date_detail(frame["ds"]), len(ready.skipped), short, starts)
+    lookback = predictor.manifest.config.lookback
+    padded = [(uid, len(v)) for uid, v in ready.series.items() if len(v) < lookback]
+    return PartResult(index, part, ids, len(frame), date_detail(frame["ds"]), len(ready.skipped), short, starts,
+                      len(padded), padded[0] if padded else None)
 
 
 def data_parts(path: Path) -> list[Path]:
@@ -248,6 +253,10 @@ def predict_on_cluster(client: Any, model_dir: Path, engine: str, as_of: str | N
                                      config.least_history)
         with atomic_open(target) as fh:
             join_parts(results, outs, order, config.horizon, target, fh)
+        padded = sum(r.padded for r in results)
+        if padded:
+            example = first_example(r.padded_example for r in results)
+            reporter.info(f"{path}: {padded_text(padded, example, config.lookback, config.season)}")
         if skipped:
             reporter.warn(f"{path}: left out {skipped} series {too_short(config.lookback, config.least_history)} "
                           "(--skip-short); they have no forecast.")

@@ -597,9 +597,15 @@ def padded_note(lengths: np.ndarray, ids: list[str], lookback: int, season: int 
     short = np.flatnonzero(np.asarray(lengths) < lookback)
     if not len(short):
         return None
-    one = len(short) == 1
-    return (f"{len(short)} series shorter than the lookback of {lookback} ({'' if one else 'e.g. '}{ids[short[0]]!r}, "
-            f"{int(lengths[short[0]])} values) {'is' if one else 'are'} read with {padding_words(season)}.")
+    return padded_text(len(short), (ids[short[0]], int(lengths[short[0]])), lookback, season)
+
+
+def padded_text(count: int, example: tuple[str, int], lookback: int, season: int = 1) -> str:
+    """`padded_note`'s words for `count` series read padded, `example` one of them (id, values):
+    from the counts of a cluster's parts as from one file."""
+    one = count == 1
+    return (f"{count} series shorter than the lookback of {lookback} ({'' if one else 'e.g. '}{example[0]!r}, "
+            f"{example[1]} values) {'is' if one else 'are'} read with {padding_words(season)}.")
 
 
 INTERMITTENT_INTERVAL = 1.32  # Syntetos and Boylan's cut-off: a nonzero value every 1.32 steps or fewer on average

@@ -625,6 +625,7 @@ def test_train_on_parts_pads_a_series_shorter_than_the_horizon_and_predict_forec
     config = json.loads((tmp_path / "m" / "manifest.json").read_text())["config"]
     assert (config["lookback"], config["min_history"]) == (4, 3)
     _invoke("predict", tmp_path / "m", parts, "--output", tmp_path / "here.csv", "--quiet")
-    _invoke("predict", tmp_path / "m", parts, "--output", tmp_path / "there.csv", "--dask", scheduler[0])
+    there = _invoke("predict", tmp_path / "m", parts, "--output", tmp_path / "there.csv", "--dask", scheduler[0])
     assert (tmp_path / "here.csv").read_bytes() == (tmp_path / "there.csv").read_bytes()
+    assert f"1 series shorter than the lookback of 4 ({first!r}, 3 values) is read with the first" in there.stderr
     assert len(pd.read_csv(tmp_path / "there.csv").query("unique_id == @first")) == 4
