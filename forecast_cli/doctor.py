@@ -143,11 +143,11 @@ def diagnose(
     network_season = season or min(seasons or (dataset.season,))  # the network takes the shortest
     if lookback is None:
         max_h = largest_horizon(lengths, network_season)
-        findings.append(Finding("ok", f"largest lookback that keeps every series forecastable: {shortest}; "
+        findings.append(Finding("ok", f"largest --lookback that keeps every series forecastable: {shortest}; "
                                       f"largest --horizon with the default lookback: {max_h}"))
     else:
         max_h = max(0, (longest - lookback) // 2)  # a training and a validation horizon after the lookback
-        findings.append(Finding("ok", f"largest lookback that keeps every series forecastable: {shortest}; "
+        findings.append(Finding("ok", f"largest --lookback that keeps every series forecastable: {shortest}; "
                                       f"largest --horizon with --lookback {lookback}: {max_h}"))
     if max_h == 0:
         return _fails(findings, DataError(

@@ -114,6 +114,7 @@ def test_doctor_says_which_series_would_be_padded(tmp_path):
     assert "the network reads 4 steps (lookback) to forecast 4" in result.stderr
     assert "1 series shorter than the lookback of 4 ('r0', 3 values) is read with the first value" in result.stderr
     assert "cannot be forecast" not in result.stderr
+    assert "largest --lookback that keeps every series forecastable: 3" in result.stderr  # a given one pads nothing
 
 
 def test_a_lookback_cut_to_the_horizon_is_named_with_the_way_to_read_more(tmp_path):
