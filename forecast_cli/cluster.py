@@ -193,8 +193,7 @@ def forecast_part(model_dir: str, engine: str, as_of: str | None, skip_short: bo
     ids = np.array(frame[ID].to_numpy()[::horizon], dtype=object)
     starts = frame["ds"].to_numpy()[::horizon].copy()
     short = next(iter(ready.skipped.items()), None)
-    lookback = predictor.manifest.config.lookback
-    padded = [(uid, len(v)) for uid, v in ready.series.items() if len(v) < lookback]
+    padded = predictor.padded(ready)
     return PartResult(index, part, ids, len(frame), date_detail(frame["ds"]), len(ready.skipped), short, starts,
                       len(padded), padded[0] if padded else None)
 

@@ -18,7 +18,8 @@ from forecast_cli import __version__, baselines
 from forecast_cli.atomic import check_parent, staged_directory
 from forecast_cli.blend import blend, validation_metrics
 from forecast_cli.config import (TrainConfig, default_batch_size, default_patch, intermittent_note, lookback_cut,
-                                 padded_note, refit_epochs, resolve_config, validation_series, with_horizon, zero_shares)
+                                 padded_note, padded_text, refit_epochs, resolve_config, validation_series, with_horizon,
+                                 zero_shares)
 from forecast_cli.covariates import covariate_values, from_file, future_rows, with_calendar
 from forecast_cli.data import (ID, TIME, Columns, Dataset, Written, calendar_columns, data_horizon, future_grid,
                                load_series, longer_season, season_hint, series_arrays, time_text)
@@ -569,15 +570,18 @@ class Predictor:
             covariates = covariate_values(dataset.frame, cfg, ahead, manifest.covariate_scalings())
         return Prepared(dataset, series, scalings, tuple(new), times, covariates, short)
 
+    def padded(self, ready: Prepared) -> list[tuple[str, int]]:
+        """The series of a prepared file that are forecast padded (shorter than the lookback, as a
+        model with `min_history` takes them), each with its count of values, in the file's order."""
+        lookback = self.manifest.config.lookback
+        return [(uid, len(v)) for uid, v in ready.series.items() if len(v) < lookback]
+
     def padded_note(self, ready: Prepared) -> str | None:
-        """A note naming the series of a prepared file that are forecast padded (shorter than the
-        lookback, as a model that pads takes them), or None."""
-        cfg = self.manifest.config
-        if not cfg.min_history:
+        """A note naming the series of a prepared file that are forecast padded, or None."""
+        padded, cfg = self.padded(ready), self.manifest.config
+        if not padded:
             return None
-        note = padded_note(np.array([len(v) for v in ready.series.values()]), list(ready.series), cfg.lookback,
-                           cfg.season)
-        return note and f"{ready.dataset.source}: {note}"
+        return f"{ready.dataset.source}: {padded_text(len(padded), padded[0], cfg.lookback, cfg.season)}"
 
     def forecast(
         self, data_path: str | Path, reporter: Reporter | None = None, as_of: str | None = None,
