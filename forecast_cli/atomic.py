@@ -97,9 +97,7 @@ def atomic_open(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
         except OSError as exc:
             raise OutputError(f"cannot write {final}: {exc.strerror}. Choose another path.") from None
         return
-    check_parent(final)
-    if final.is_dir():
-        raise OutputError(f"cannot write {final}: it is a directory. Give a file path.")
+    check_writable(final)
     tmp = temp_name(final, "tmp")
     try:
         with open(tmp, "wb") as fh:

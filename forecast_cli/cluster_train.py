@@ -36,12 +36,12 @@ import pandas as pd
 
 from forecast_cli import baselines
 from forecast_cli.cluster import cluster_errors, spread
-from forecast_cli.config import (TrainConfig, intermittent_note, lookback_cut, padded_note, resolve_settings,
-                                 validation_series, with_horizon, zero_shares)
+from forecast_cli.config import TrainConfig, resolve_settings, validation_series, with_horizon, zero_shares
 from forecast_cli.data import ID, TARGET, TIME, Columns, data_horizon, is_parquet, parquet_parts, series_arrays
 from forecast_cli.errors import DataError
 from forecast_cli.output import Reporter, SilentReporter
-from forecast_cli.pipeline import ColumnOptions, Fitted, TrainingData, cut_windows, fit_windows, load_training
+from forecast_cli.pipeline import (ColumnOptions, Fitted, TrainingData, cut_windows, fit_windows, load_training,
+                                   report_settings)
 from forecast_cli.windows import WindowSet, merge_windows
 
 READ_CHUNK = 1 << 24  # bytes of a part hashed at a time
@@ -161,12 +161,8 @@ def fit_parts(client: Any, data_path: str | Path, config: TrainConfig, columns: 
         reporter.info(note)
     lengths = np.concatenate([s.lengths for s in surveys])[order]
     resolved = resolve_settings(config, lengths, all(s.nonnegative for s in surveys), first.seasons, str(path))
-    for warning in (lookback_cut(config, resolved, lengths, ids.tolist()),
-                    intermittent_note(ids.tolist(), np.concatenate([s.zeros for s in surveys])[order], config)):
-        if warning:
-            reporter.warn(warning)
-    if resolved.min_history:
-        reporter.info(f"{path}: {padded_note(lengths, ids.tolist(), resolved.lookback, resolved.season)}")
+    report_settings(config, resolved, lengths, ids.tolist(), np.concatenate([s.zeros for s in surveys])[order],
+                    path, reporter)
     config = resolved
     chosen = validation_series(ids.tolist(), config.seed)
     validate = [None if chosen is None else [uid for uid in s.ids if uid in chosen] for s in surveys]

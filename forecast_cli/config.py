@@ -87,8 +87,8 @@ class TrainConfig:
     # The fewest values a series needs to be forecast, where that is fewer than the lookback:
     # the default lookback is never cut below the horizon (`fitting_lookback`), so a series
     # shorter than it, down to the shortest series of the training data, is forecast padded by
-    # its first season (`windows.padded`). None: the lookback. Resolved
-    # from the data; left out of the manifest when None, as before it existed.
+    # its first season (`windows.padded`). None: the lookback. Resolved from the data; left out
+    # of the manifest when None, as before it existed.
     min_history: int | None = dataclasses.field(default=None, metadata={"omit": None})
 
     @property
@@ -865,10 +865,9 @@ def resolve_settings(config: TrainConfig, lengths: np.ndarray, nonnegative: bool
     else:
         candidates = partner_seasons(config.seasons or seasons, shortest, horizon)
     season = min(candidates)
-    # Covariates have no rows before a series starts, so a model that reads them pads nothing.
-    lookback = config.lookback or data_lookback(horizon, season, lengths, config.val_windows or 1,
-                                                pad=not config.covariates)
-    min_history = shortest if not (config.lookback or config.covariates) and shortest < lookback else None
+    pad = not config.covariates  # covariates have no rows before a series starts: nothing to pad with
+    lookback = config.lookback or data_lookback(horizon, season, lengths, config.val_windows or 1, pad=pad)
+    min_history = shortest if pad and not config.lookback and shortest < lookback else None
     if config.patch is not None and config.patch > lookback:
         raise UsageError(
             f"--patch {config.patch} is longer than the window the network reads (lookback {lookback}). "

@@ -194,13 +194,8 @@ def fit(dataset: Dataset, config: TrainConfig, reporter: Reporter | None = None,
     reporter = reporter or SilentReporter()
     series = series_arrays(dataset.frame)
     resolved = resolve_config(config, series, dataset.seasons, dataset.source)
-    lengths = np.array([len(v) for v in series.values()])
-    for warning in (lookback_cut(config, resolved, lengths, list(series)),
-                    intermittent_note(list(series), zero_shares(series), config)):
-        if warning:
-            reporter.warn(warning)
-    if resolved.min_history:
-        reporter.info(f"{dataset.source}: {padded_note(lengths, list(series), resolved.lookback, resolved.season)}")
+    report_settings(config, resolved, np.array([len(v) for v in series.values()]), list(series),
+                    zero_shares(series), dataset.source, reporter)
     config = resolved
     covariates = covariate_values(dataset.frame, config)
     # The windows are handed over, not kept here, so that they are freed before the refit's.
@@ -215,6 +210,18 @@ def fit(dataset: Dataset, config: TrainConfig, reporter: Reporter | None = None,
         fits = (mapper or map)(*_final_ets_call(series, fitted.config))
         fitted.ets_params = dict(zip(series, fits, strict=True))
     return fitted
+
+
+def report_settings(given: TrainConfig, resolved: TrainConfig, lengths: np.ndarray, ids: list[str],
+                    zeros: np.ndarray, source: object, reporter: Reporter) -> None:
+    """What training says of the settings it resolved from the data, in one process or from a
+    cluster's survey of its parts: a lookback the shortest series cut (`lookback_cut`), series
+    that are mostly zeros (`intermittent_note`), and the series read padded (`padded_note`)."""
+    for warning in (lookback_cut(given, resolved, lengths, ids), intermittent_note(ids, zeros, given)):
+        if warning:
+            reporter.warn(warning)
+    if resolved.min_history:
+        reporter.info(f"{source}: {padded_note(lengths, ids, resolved.lookback, resolved.season)}")
 
 
 def _final_ets_call(series: dict[str, np.ndarray], config: TrainConfig) -> tuple[Any, ...]:
