@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from forecast_cli.errors import DataError, UsageError
+from forecast_cli.output import counted
 
 LOSSES = ("auto", "mae", "mse", "huber", "ape", "pinball")
 WINDOW_NORMS = ("none", "last", "season", "snaive")
@@ -593,6 +594,8 @@ def padded_note(lengths: np.ndarray, ids: list[str], lookback: int, season: int 
         "2 series shorter than the lookback of 4 (e.g. 'new', 3 values) are read with the first value repeated before the series began."
         >>> padded_note(np.array([20, 6]), ["a", "new"], 8, 4)
         "1 series shorter than the lookback of 8 ('new', 6 values) is read with the first season (4 steps) repeated before the series began, or the first value where a series holds less than a season."
+        >>> padded_note(np.array([20, 1]), ["a", "new"], 4)
+        "1 series shorter than the lookback of 4 ('new', 1 value) is read with the first value repeated before the series began."
     """
     short = np.flatnonzero(np.asarray(lengths) < lookback)
     if not len(short):
@@ -605,7 +608,7 @@ def padded_text(count: int, example: tuple[str, int], lookback: int, season: int
     from the counts of a cluster's parts as from one file."""
     one = count == 1
     return (f"{count} series shorter than the lookback of {lookback} ({'' if one else 'e.g. '}{example[0]!r}, "
-            f"{example[1]} values) {'is' if one else 'are'} read with {padding_words(season)}.")
+            f"{counted(example[1], 'value')}) {'is' if one else 'are'} read with {padding_words(season)}.")
 
 
 INTERMITTENT_INTERVAL = 1.32  # Syntetos and Boylan's cut-off: a nonzero value every 1.32 steps or fewer on average
