@@ -11,8 +11,14 @@ mean of the log ratio (variant over default) per set and over every series. Scor
 after each series in `bench/runs/<label>/single.json`; running the same label again goes on
 from there (give a new label for other flags).
 
+`--keep-windows K` cuts each series to its last values such that the default lookback of two
+seasons (or the horizon) leaves K training windows beside one validation window: the short
+history of a new sensor or store, to compare the default lookback with a shorter one given as
+`--variant "--lookback N"`.
+
 Usage:
     python bench/single_series.py --label one-vw3 --sets tourism-quarterly,m3-other --every 20 --variant "--val-windows 3" [--seed 7] [--offset 10]
+    python bench/single_series.py --label few-k1-tm --sets tourism-monthly --every 8 --keep-windows 1 --variant "--lookback 12"
 """
 
 from __future__ import annotations
@@ -39,13 +45,15 @@ def main() -> None:
     parser.add_argument("--offset", type=int, default=0,
                         help="start from the series at this place (with --every 20, --offset 10 takes other series)")
     parser.add_argument("--variant", required=True, help="the flags trained beside the defaults, quoted")
+    parser.add_argument("--keep-windows", type=int, default=0,
+                        help="cut each series to leave this many training windows at two seasons' lookback (0: whole)")
     parser.add_argument("--seed", type=int, default=None, help="--seed for both runs (default: the tool's)")
     parser.add_argument("--data-root", default=str(suite.ROOT.parent / "shared" / "datasets"))
     args = parser.parse_args()
     base = suite.ROOT / "bench" / "runs" / args.label
     code = freeze(base)
     forecast = [sys.executable, "-m", "forecast_cli.cli"]
-    from forecast_cli import metrics
+    from forecast_cli import config, metrics
 
     seed = ["--seed", str(args.seed)] if args.seed is not None else []
     variants = {"default": seed, "variant": [*seed, *shlex.split(args.variant)]}
@@ -58,6 +66,8 @@ def main() -> None:
         # horizons of validation (`--val-windows 3`) and two more, so that some windows are left
         # to train on.
         need = max(spec.horizon, 2 * spec.mase_season) + 5 * spec.horizon
+        if args.keep_windows:  # the lookback of two seasons, a training and a validation horizon, K - 1 more
+            need = config.default_lookback(spec.horizon, spec.seasons[0]) + 2 * spec.horizon + args.keep_windows - 1
         lengths = train.groupby("unique_id", sort=False).size()
         ids = [uid for uid in lengths.index if lengths[uid] >= need][args.offset :: args.every]
         for uid in ids:
@@ -68,6 +78,8 @@ def main() -> None:
             work.mkdir(parents=True, exist_ok=True)
             train_csv = work / "train.csv"
             rows = train[train["unique_id"] == uid]
+            if args.keep_windows:
+                rows = rows.tail(need)
             rows.to_csv(train_csv, index=False)
             actual = holdout.loc[holdout["unique_id"] == uid, "y"].to_numpy(dtype="float64")[None, :]
             scale = np.array([metrics.mase_scale(rows["y"].to_numpy(dtype="float64"), spec.mase_season)])
