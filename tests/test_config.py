@@ -139,10 +139,28 @@ def test_where_a_season_does_not_fit_the_lookback_goes_down_to_the_horizon():
 def test_the_default_lookback_leaves_room_for_the_validation_windows_asked_for():
     from forecast_cli.config import resolve_settings
 
-    # 40 months, 6 ahead, --val-windows 3: two years (24) + 4 x 6 > 40; the horizon (6) fits.
-    config = resolve_settings(TrainConfig(horizon=6, val_windows=3), np.array([40]), True, (12,), "monthly.csv")
+    # 45 months, 6 ahead, --val-windows 3: two years (24) + 4 x 6 > 45; the horizon (6) fits.
+    config = resolve_settings(TrainConfig(horizon=6, val_windows=3), np.array([45]), True, (12,), "monthly.csv")
     assert config.lookback == 6 and config.val_windows == 3
-    assert resolve_settings(TrainConfig(horizon=6), np.array([40]), True, (12,), "monthly.csv").lookback == 24
+    assert resolve_settings(TrainConfig(horizon=6), np.array([45]), True, (12,), "monthly.csv").lookback == 24
+
+
+def test_two_seasons_that_leave_few_training_windows_give_way_to_a_season_or_the_horizon():
+    from forecast_cli.config import FEWEST_WINDOWS, resolve_settings
+
+    assert FEWEST_WINDOWS == 7
+    # One series of 73 months, two years ahead: a lookback of two years leaves 2 training windows
+    # before the validation horizon, one of a year 14; it reads a year.
+    assert resolve_settings(TrainConfig(horizon=24), np.array([73]), True, (12,), "monthly.csv").lookback == 12
+    # 78 months leave 7 windows at two years, and seven series of 73 months 14 between them.
+    assert resolve_settings(TrainConfig(horizon=24), np.array([78]), True, (12,), "monthly.csv").lookback == 24
+    assert resolve_settings(TrainConfig(horizon=24), np.full(7, 73), True, (12,), "monthly.csv").lookback == 24
+    # 3,000 minutes an hour ahead: two days (2,880) would train on one window; it reads an hour.
+    assert resolve_settings(TrainConfig(horizon=60), np.array([3000]), True, (1440,), "minutes.csv").lookback == 60
+    # --val-windows 3 takes its horizons from the windows too: 50 months, 6 ahead, read two years
+    # with one validation horizon (15 windows) and half a year with three (3 at two years).
+    assert resolve_settings(TrainConfig(horizon=6), np.array([50]), True, (12,), "monthly.csv").lookback == 24
+    assert resolve_settings(TrainConfig(horizon=6, val_windows=3), np.array([50]), True, (12,), "monthly.csv").lookback == 6
 
 
 def test_intermittent_note_needs_a_tenth_of_the_series_with_sparse_nonzero_values():
