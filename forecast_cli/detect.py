@@ -303,6 +303,12 @@ class Checking:
                     at = band.measured.starts[uid] - (lengths[i] - width) + np.arange(len(stretch))  # its columns
                     target[i, at[at >= 0]] = stretch[at >= 0]
         half = None if self.quantiles else band.multiplier * np.array([band.typical[uid] for uid in uids])
+        # A model on the log scale forecasts no negative value for a history with none (`settled`);
+        # so its band stops at zero there too, and a negative value in such a series (a count
+        # written as -1 by a broken feed) is outside it.
+        floor = None
+        if config.transform == "log":
+            floor = np.array([series[uid][:-last].min() >= 0 for uid in uids])
         cleaned = {uid: values.copy() for uid, values in series.items()}
         flagged = np.zeros(len(uids), dtype=bool)
         lag_1 = band.correction.get(1, 0.0)
@@ -318,11 +324,12 @@ class Checking:
             forecast = one_step(pairs)
             value = actual[:, c]
             shift = _correction(band.correction, errors, c)
-            judged = _judge(forecast[:len(uids)], value, shift, half, config, self.quantiles)
+            judged = _judge(forecast[:len(uids)], value, shift, half, config, self.quantiles, floor)
             if len(kept):
                 kept_error = actual[kept, c - 1] - raw[kept, c - 1]
                 other = _judge(forecast[len(uids):], value[kept], shift[kept] + lag_1 * (kept_error - errors[kept, c - 1]),
-                               None if half is None else half[kept], config, self.quantiles)
+                               None if half is None else half[kept], config, self.quantiles,
+                               None if floor is None else floor[kept])
                 better = judged["anomaly"][kept] & ~other["anomaly"]
                 for j in np.flatnonzero(better):
                     i = kept[j]
@@ -439,17 +446,20 @@ def _correction(correction: dict[int, float], errors: np.ndarray, t: int | np.nd
 
 
 def _judge(forecast: np.ndarray, value: np.ndarray, shift: np.ndarray, half: np.ndarray | None, config,
-           quantiles: tuple[float, float] | None) -> dict[str, np.ndarray]:
+           quantiles: tuple[float, float] | None, floor: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Values against their one-step forecasts (a row each; a row of quantiles for a quantile
     model), each moved by its `shift` (the error correction), and the band: its half-width
-    `half` around the point, or the model's `quantiles`. Arrays by name: raw (the model's point
-    forecast), point (corrected: the forecast written out), lower, upper, score, anomaly."""
+    `half` around the point, or the model's `quantiles`; in the rows where `floor` holds, the
+    point and the band no lower than zero. Arrays by name: raw (the model's point forecast),
+    point (corrected: the forecast written out), lower, upper, score, anomaly."""
     raw = np.array(point_forecast(forecast, config.quantiles), dtype="float64")
     point = raw + shift
     if quantiles:
         lower, upper = (forecast[:, config.quantiles.index(q)] + shift for q in quantiles)
     else:
         lower, upper = point - half, point + half
+    if floor is not None:
+        point, lower, upper = (np.where(floor, np.maximum(v, 0.0), v) for v in (point, lower, upper))
     score = _score(value, point, lower, upper)
     return {"raw": raw, "point": point, "lower": lower, "upper": upper, "score": score, "anomaly": np.abs(score) > 1.0}
 

@@ -231,3 +231,41 @@ def test_the_plot_draws_the_series_farthest_outside_their_band_first(detect_mode
                                  str(tmp_path / "a.csv"), "--plot", str(tmp_path / "a.png"), "--plot-series", "2"])
     assert result.exit_code == 0, result.output
     assert drawn[0] == "s2" and len(drawn) == 2
+
+
+def test_the_band_of_a_series_never_below_zero_stops_at_zero(tmp_path):
+    """Counts of a few a week (a log-scale model): the band would reach below zero, so it stops
+    there, as the forecasts do; a count written as -1 by a broken feed is flagged, a 0 is not.
+    A model of data that went below zero (raw scale) keeps its band as it is."""
+    rng = np.random.default_rng(5)
+    frames = [pd.DataFrame({"unique_id": f"c{k}", "ds": pd.date_range("2020-01-06", periods=LENGTH, freq="W-MON"),
+                            "y": rng.poisson(3.0, LENGTH).astype(float)}) for k in range(3)]
+    data = pd.concat(frames, ignore_index=True)
+    data.groupby("unique_id").head(LENGTH - CHECKED).to_csv(tmp_path / "train.csv", index=False)
+    result = runner.invoke(app, ["train", str(tmp_path / "train.csv"), "--horizon", "4", "--out", str(tmp_path / "m"),
+                                 *TINY])
+    assert result.exit_code == 0, result.output
+    checked = data.copy()
+    last = {uid: rows.index[-CHECKED:] for uid, rows in checked.groupby("unique_id")}
+    checked.loc[last["c0"][SPIKE_AT], "y"] = -1.0
+    checked.loc[last["c1"][SPIKE_AT], "y"] = 0.0
+    table = detect(tmp_path / "m", _csv(checked, tmp_path / "checked.csv"), last=CHECKED).table
+    assert (table["lower"] >= 0).all() and (table["forecast"] >= 0).all()
+    assert (table["lower"] == 0).sum() >= CHECKED  # the floor is what holds these bands up
+    flagged = table[table["anomaly"]]
+    assert ("c0", -1.0) in set(zip(flagged["unique_id"], flagged["actual"]))
+    assert not ((table["actual"] == 0) & table["anomaly"]).any()
+
+    shifted = data.assign(y=data["y"] - 1.0)  # the same counts less one: values of -1, a raw-scale model
+    shifted.groupby("unique_id").head(LENGTH - CHECKED).to_csv(tmp_path / "train-raw.csv", index=False)
+    result = runner.invoke(app, ["train", str(tmp_path / "train-raw.csv"), "--horizon", "4", "--out",
+                                 str(tmp_path / "raw"), *TINY])
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "raw" / "manifest.json").read_text())["config"]["transform"] == "none"
+    table = detect(tmp_path / "raw", _csv(shifted, tmp_path / "shifted.csv"), last=CHECKED).table
+    assert (table["lower"] < -1).any()
+
+
+def _csv(frame: pd.DataFrame, path: Path) -> Path:
+    frame.to_csv(path, index=False)
+    return path
