@@ -8,7 +8,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from forecast_cli.errors import ModelDirError, UsageError
-from forecast_cli.manifest import KERAS_FILE, ONNX_FILE, Manifest, verify_file
+from forecast_cli.manifest import KERAS_FILE, ONNX_FILE, Manifest, read_manifest, verified_bytes
 from forecast_cli.output import Reporter, counted
 
 ENGINES = ("auto", "onnx", "keras")
@@ -26,14 +26,16 @@ class OnnxNetwork:
 
     name = "onnx"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, data: bytes | None = None) -> None:
+        """The network of `path`, or of `data`, its bytes already read (`path` then names it)."""
         import onnxruntime as ort
 
         options = ort.SessionOptions()
         options.log_severity_level = 3
         options.intra_op_num_threads = 1  # one thread: the same sums in the same order every run
         try:
-            self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            self.session = ort.InferenceSession(str(path) if data is None else data, options,
+                                                providers=["CPUExecutionProvider"])
         except Exception as exc:  # ORT raises its own types for a damaged file
             raise ModelDirError(
                 f"{path} cannot be loaded by ONNX Runtime ({str(exc).splitlines()[0][:200]}). "
@@ -72,19 +74,26 @@ class KerasNetwork:
         return lstm.predict(self.model, inputs)
 
 
-def load_keras(model_dir: Path, manifest: Manifest) -> KerasNetwork:
-    """Load `model.keras` in safe mode and check it matches the manifest."""
+def load_keras(model_dir: Path, manifest: Manifest, data: bytes | None = None) -> KerasNetwork:
+    """Load `model.keras` in safe mode, from the bytes checked against the manifest (`data`, or
+    read now), and check it matches the manifest."""
+    import tempfile
+
     from forecast_cli import model as lstm
 
-    path = verify_file(model_dir, manifest, KERAS_FILE)
-    try:
-        network = lstm.load(path)
-    except Exception as exc:  # Keras raises many kinds for a damaged or unsafe file
-        reason = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
-        raise ModelDirError(
-            f"{path} cannot be loaded safely ({reason}). It is damaged, or holds code (such as a "
-            "Lambda layer) that forecast refuses to run. Retrain the model with `forecast train`."
-        ) from None
+    path = model_dir / KERAS_FILE
+    data = verified_bytes(model_dir, manifest, KERAS_FILE) if data is None else data
+    with tempfile.TemporaryDirectory(prefix="forecast-keras-") as folder:  # Keras loads from a file
+        checked = Path(folder) / KERAS_FILE
+        checked.write_bytes(data)
+        try:
+            network = lstm.load(checked)
+        except Exception as exc:  # Keras raises many kinds for a damaged or unsafe file
+            reason = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+            raise ModelDirError(
+                f"{path} cannot be loaded safely ({reason.replace(str(checked), str(path))}). It is damaged, or holds "
+                "code (such as a Lambda layer) that forecast refuses to run. Retrain the model with `forecast train`."
+            ) from None
     cfg = manifest.config
     expected_in, expected_out = (None, cfg.input_steps, cfg.n_features), (None, cfg.n_outputs)
     if tuple(network.input_shape) != expected_in or tuple(network.output_shape) != expected_out:
@@ -95,9 +104,11 @@ def load_keras(model_dir: Path, manifest: Manifest) -> KerasNetwork:
     return KerasNetwork(network)
 
 
-def load_onnx(model_dir: Path, manifest: Manifest) -> OnnxNetwork:
-    path = verify_file(model_dir, manifest, ONNX_FILE)
-    network = OnnxNetwork(path)
+def load_onnx(model_dir: Path, manifest: Manifest, data: bytes | None = None) -> OnnxNetwork:
+    """Load `model.onnx` from the bytes checked against the manifest (`data`, or read now), and
+    check it matches the manifest."""
+    path = model_dir / ONNX_FILE
+    network = OnnxNetwork(path, verified_bytes(model_dir, manifest, ONNX_FILE) if data is None else data)
     (_, lookback, features), (_, horizon) = network.io_shapes
     cfg = manifest.config
     if (lookback, features, horizon) != (cfg.input_steps, cfg.n_features, cfg.n_outputs):
@@ -124,16 +135,47 @@ def load_network(model_dir: Path, manifest: Manifest, engine: str = "auto") -> N
     """
     if engine not in ENGINES:
         raise UsageError(f"--engine must be one of {', '.join(ENGINES)}. Received: engine={engine!r}.")
-    for name in manifest.files:  # a damaged file is refused whichever engine runs
-        verify_file(model_dir, manifest, name)
+    # A damaged file is refused whichever engine runs; the network is loaded from the bytes checked.
+    files = {name: verified_bytes(model_dir, manifest, name) for name in manifest.files}
     if engine == "onnx" or (engine == "auto" and has_onnx(model_dir, manifest)):
         if not has_onnx(model_dir, manifest):
             reason = (manifest.onnx or {}).get("reason", "it was not exported")
             raise ModelDirError(
                 f"{model_dir} has no usable {ONNX_FILE} ({reason}). Use --engine keras or auto."
             )
-        return load_onnx(model_dir, manifest)
-    return load_keras(model_dir, manifest)
+        return load_onnx(model_dir, manifest, files[ONNX_FILE])
+    return load_keras(model_dir, manifest, files.get(KERAS_FILE))
+
+
+def load_model(model_dir: Path, engine: str = "auto", attempts: int = 3) -> tuple[Manifest, Network]:
+    """A model directory's manifest and network, read as one model. Each file is loaded from the
+    bytes matched against the manifest's digests, so a directory that `train` replaces meanwhile
+    (a nightly `predict` that overlaps a retraining) gives the old model or the new one, never the
+    one's network with the other's scalings. A file that fails its digest because the whole
+    directory was replaced after the manifest was read is read again from the new manifest.
+
+    Example:
+        >>> manifest, network = load_model(Path("model"))
+        >>> manifest.config.horizon, network.name
+        (12, 'onnx')
+    """
+    for attempt in range(1, attempts + 1):
+        manifest = read_manifest(model_dir)
+        try:
+            return manifest, load_network(model_dir, manifest, engine)
+        except ModelDirError:
+            if attempt == attempts or not _replaced(model_dir, manifest):
+                raise
+    raise AssertionError("unreachable")
+
+
+def _replaced(model_dir: Path, manifest: Manifest) -> bool:
+    """Whether `model_dir` now holds another model than `manifest` describes."""
+    try:
+        now = read_manifest(model_dir)
+    except ModelDirError:
+        return False
+    return (now.created_at, now.files) != (manifest.created_at, manifest.files)
 
 
 ONNX_TOLERANCE = 1e-4  # largest |ONNX - Keras| output accepted, on the network's scaled outputs

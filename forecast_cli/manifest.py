@@ -375,16 +375,20 @@ def file_digests(folder: Path, names: list[str]) -> dict[str, str]:
     return {name: hashlib.sha256((folder / name).read_bytes()).hexdigest() for name in names if (folder / name).is_file()}
 
 
-def verify_file(model_dir: Path, manifest: Manifest, name: str) -> Path:
-    """The path of a model file whose bytes match the manifest's digest (else ModelDirError)."""
+def verified_bytes(model_dir: Path, manifest: Manifest, name: str) -> bytes:
+    """A model file's bytes, read once and matched against the manifest's digest (else
+    ModelDirError): what is loaded is what was checked, even if the file is replaced after."""
     path = model_dir / name
     expected = manifest.files.get(name)
     if expected is None:
         raise ModelDirError(f"{model_dir} has no {name} recorded in its manifest. {RETRAIN}")
-    if not path.is_file():
-        raise ModelDirError(f"{path} is missing, though the manifest records it: the model directory is incomplete. {RETRAIN}")
-    if hashlib.sha256(path.read_bytes()).hexdigest() != expected:
+    try:
+        data = path.read_bytes()
+    except (FileNotFoundError, IsADirectoryError):
+        raise ModelDirError(f"{path} is missing, though the manifest records it: the model directory is incomplete. "
+                            f"{RETRAIN}") from None
+    if hashlib.sha256(data).hexdigest() != expected:
         raise ModelDirError(
             f"{path} does not match the digest in the manifest: it is truncated, damaged or was replaced. {RETRAIN}"
         )
-    return path
+    return data

@@ -26,7 +26,7 @@ from forecast_cli.data import (ID, TIME, Columns, Dataset, Written, calendar_col
 from forecast_cli.errors import DataError, OutputError, UsageError
 from forecast_cli.forecast_file import forecast_frame
 from forecast_cli.manifest import (HISTORY_FILE, KERAS_FILE, MANIFEST, METRICS_FILE, ONNX_FILE,
-                                   DataInfo, Manifest, ScalingEntry, SeriesInfo, file_digests, format_of, read_manifest)
+                                   DataInfo, Manifest, ScalingEntry, SeriesInfo, file_digests, format_of)
 from forecast_cli.output import Reporter, SilentReporter, counted
 from forecast_cli.windows import (Covariates, Scaling, WindowSet, fit_scaling, invert_outputs, make_windows,
                                  prediction_inputs)
@@ -519,11 +519,10 @@ class Predictor:
     """A loaded model directory, ready to forecast any number of files (loaded once per process)."""
 
     def __init__(self, model_dir: str | Path, engine: str = "auto") -> None:
-        from forecast_cli.engine import load_network
+        from forecast_cli.engine import load_model
 
         self.model_dir = Path(model_dir)
-        self.manifest = read_manifest(self.model_dir)
-        self.network = load_network(self.model_dir, self.manifest, engine)
+        self.manifest, self.network = load_model(self.model_dir, engine)
         self.last_dataset: Dataset | None = None  # the data of the latest `forecast` call
 
     def prepare(self, data_path: str | Path, reporter: Reporter | None = None, as_of: str | None = None,

@@ -154,3 +154,59 @@ def test_the_default_patch_follows_the_window(tmp_path, lookback, patch):
     assert f"lookback {lookback}, read in patches of {patch}" in result.stderr
     forecast = runner.invoke(app, ["predict", str(out), str(data)])
     assert forecast.exit_code == 0 and len(pd.read_csv(io.StringIO(forecast.stdout))) == 4
+
+
+@pytest.mark.parametrize("engine_name", ["onnx", "keras"])
+def test_a_model_directory_replaced_while_it_loads_gives_one_model_never_a_mix(trained_model, tmp_path, monkeypatch,
+                                                                               engine_name):
+    """A nightly predict that overlaps a retraining: `train` swaps the model directory whole, and
+    predict must forecast with the old model or the new one, never the one's network with the
+    other's scalings, and not fail as if the files were damaged."""
+    from forecast_cli import engine
+    from forecast_cli.pipeline import Predictor
+    from tests.conftest import TINY
+
+    _, data = trained_model
+    old, new = tmp_path / "model", tmp_path / "new"
+    for path, seed in ((old, "42"), (new, "7")):  # the network alone, so that the two forecasts differ
+        result = runner.invoke(app, ["train", str(data), "--horizon", "4", "--out", str(path), *TINY, "--seed", seed,
+                                     "--blend", "1"])
+        assert result.exit_code == 0, result.output
+    expected = {name: Predictor(path, engine_name).forecast(data) for name, path in (("old", old), ("new", new))}
+    assert not expected["old"]["yhat"].equals(expected["new"]["yhat"])
+
+    def swap() -> None:  # what `train` does with the directory it wrote: the two exchanged in one step
+        spare = tmp_path / "spare"
+        old.rename(spare)
+        new.rename(old)
+        spare.rename(new)
+
+    # The swap right after the manifest is read: its digests no longer match; the new model is read.
+    read_manifest_once = engine.read_manifest
+    calls = []
+
+    def read_then_swap(folder):
+        manifest = read_manifest_once(folder)
+        calls.append(folder)
+        if len(calls) == 1:
+            swap()
+        return manifest
+
+    monkeypatch.setattr(engine, "read_manifest", read_then_swap)
+    assert Predictor(old, engine_name).forecast(data).equals(expected["new"])
+    monkeypatch.undo()
+    swap()  # back as they were
+
+    # The swap right after the files were read and checked: the network is the checked bytes'.
+    read_once = engine.verified_bytes
+    read = []
+
+    def verified_then_swap(folder, manifest, name):
+        data_bytes = read_once(folder, manifest, name)
+        read.append(name)
+        if len(read) == len(manifest.files):
+            swap()
+        return data_bytes
+
+    monkeypatch.setattr(engine, "verified_bytes", verified_then_swap)
+    assert Predictor(old, engine_name).forecast(data).equals(expected["old"])
