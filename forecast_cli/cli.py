@@ -656,8 +656,9 @@ def predict(
             from forecast_cli import cluster
 
             with cluster.open_client(workers, dask) as client:
-                forecaster = cluster.cluster_forecaster(client, model_dir, engine, as_of, predictor.manifest.config,
-                                                        reporter, skip_short)
+                model = cluster.ModelRef.of(model_dir, engine, predictor.manifest)
+                forecaster = cluster.cluster_forecaster(client, model, as_of, predictor.manifest.config, reporter,
+                                                        skip_short)
                 results = batch.predict_files(forecaster, inputs, targets, reporter, keep_going)
         else:
             draw = None if plot is None else (lambda frame: _plot_forecast(predictor, frame, plot, plot_series))
@@ -780,10 +781,10 @@ def detect(
             from forecast_cli.cluster_detect import detect_on_cluster
             from forecast_cli.pipeline import Predictor
 
-            config = Predictor(model_dir, engine).manifest.config  # the model is checked before any worker starts
+            manifest = Predictor(model_dir, engine).manifest  # the model is checked before any worker starts
             with cluster.open_client(workers, dask) as client:
-                found = detect_on_cluster(client, model_dir, data, config, last, level, calibration, engine, as_of,
-                                          reporter, skip_short)
+                found = detect_on_cluster(client, cluster.ModelRef.of(model_dir, engine, manifest), data,
+                                          manifest.config, last, level, calibration, as_of, reporter, skip_short)
         else:
             found = run_detect(model_dir, data, last, level, calibration, engine, as_of, reporter, skip_short)
         if to_stdout:

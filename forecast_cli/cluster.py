@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 import logging
 import shutil
 import time
@@ -38,7 +37,7 @@ from forecast_cli.atomic import atomic_open, remove_stale_temps, temp_name
 from forecast_cli.batch import FileResult, warn_late
 from forecast_cli.config import TrainConfig, padded_text
 from forecast_cli.data import ID, PARQUET_SUFFIX, is_parquet, parquet_parts
-from forecast_cli.errors import ClusterError, DataError
+from forecast_cli.errors import ClusterError, DataError, ModelDirError
 from forecast_cli.forecast_file import date_detail, table_sink
 from forecast_cli.output import Reporter
 from forecast_cli.pool import chunks, starmap
@@ -155,33 +154,50 @@ class PartResult:
     padded_example: tuple[str, int] | None = None  # one of them and its values, for the note
 
 
-_PREDICTORS: dict[tuple[str, str, str], Any] = {}  # per worker process: each model loaded once
+@dataclasses.dataclass(frozen=True)
+class ModelRef:
+    """The model a cluster run forecasts with, as its workers are told of it: the folder (an
+    absolute path: a worker of an existing cluster does not run in the driver's folder), the
+    engine, and the identity of the manifest the driver loaded (`Manifest.identity`), so that
+    every part is forecast by that very model even if `train` replaces the folder meanwhile."""
+
+    folder: str
+    engine: str
+    identity: str
+
+    @classmethod
+    def of(cls, model_dir: Path, engine: str, manifest: Any) -> ModelRef:
+        return cls(str(model_dir.resolve()), engine, manifest.identity)
 
 
-def worker_predictor(model_dir: str, engine: str) -> Any:
-    """The worker's loaded model, kept for the process's life; a model directory trained again
-    (another manifest) is loaded again."""
-    from forecast_cli.manifest import MANIFEST
+_PREDICTORS: dict[ModelRef, Any] = {}  # per worker process: each model loaded once
+
+
+def worker_predictor(model: ModelRef) -> Any:
+    """The worker's loaded model, kept for the process's life. A folder that holds another model
+    than the driver's (trained again during the run) is an error: the parts forecast before would
+    be the old model's and the rest the new one's."""
     from forecast_cli.pipeline import Predictor
 
-    try:
-        stamp = hashlib.sha256((Path(model_dir) / MANIFEST).read_bytes()).hexdigest()
-    except OSError:
-        stamp = ""  # Predictor raises the model error naming what is missing
-    key = (model_dir, engine, stamp)
-    if key not in _PREDICTORS:
+    if model not in _PREDICTORS:
         _PREDICTORS.clear()
-        _PREDICTORS[key] = Predictor(model_dir, engine)
-    return _PREDICTORS[key]
+        predictor = Predictor(model.folder, model.engine)
+        if predictor.manifest.identity != model.identity:
+            raise ModelDirError(
+                f"{model.folder} was replaced by another model (written {predictor.manifest.created_at}) during this "
+                "run, which reads it on every worker: run again, so that every part is forecast by one model."
+            )
+        _PREDICTORS[model] = predictor
+    return _PREDICTORS[model]
 
 
-def forecast_part(model_dir: str, engine: str, as_of: str | None, skip_short: bool, index: int, part: str,
+def forecast_part(model: ModelRef, as_of: str | None, skip_short: bool, index: int, part: str,
                   out: str) -> PartResult:
     """Run on a worker: forecast every series of one part and write the forecast to `out` whole."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    predictor = worker_predictor(model_dir, engine)
+    predictor = worker_predictor(model)
     ready = predictor.prepare(part, None, as_of, skip_short, part=True)
     frame = predictor.forecast_prepared(ready)
     horizon = predictor.manifest.config.horizon
@@ -203,18 +219,18 @@ def data_parts(path: Path) -> list[Path]:
     return parquet_parts(path) if is_parquet(path) else [path]
 
 
-def cluster_forecaster(client: Any, model_dir: Path, engine: str, as_of: str | None, config: TrainConfig,
+def cluster_forecaster(client: Any, model: ModelRef, as_of: str | None, config: TrainConfig,
                        reporter: Reporter, skip_short: bool = False) -> Callable[[Path, Path | None], FileResult]:
     """`batch.predict_files`' forecaster on a cluster: each input's parts spread over the workers."""
 
     def run(path: Path, target: Path | None) -> FileResult:
         assert target is not None, "the command line requires an output file with --workers/--dask"
-        return predict_on_cluster(client, model_dir, engine, as_of, path, target, config, reporter, skip_short)
+        return predict_on_cluster(client, model, as_of, path, target, config, reporter, skip_short)
 
     return run
 
 
-def predict_on_cluster(client: Any, model_dir: Path, engine: str, as_of: str | None, path: Path, target: Path,
+def predict_on_cluster(client: Any, model: ModelRef, as_of: str | None, path: Path, target: Path,
                        config: TrainConfig, reporter: Reporter, skip_short: bool = False) -> FileResult:
     """Forecast the data at `path` with one task per part and write the joined forecast to
     `target` whole, warning as one process does of series left out or starting early. With
@@ -235,7 +251,7 @@ def predict_on_cluster(client: Any, model_dir: Path, engine: str, as_of: str | N
     try:
         outs = [staging / f"part-{i:05d}{PARQUET_SUFFIX}" for i in range(len(parts))]
         # Absolute paths: a worker of an existing cluster does not run in this process's folder.
-        futures = client.map(forecast_part, [str(model_dir.resolve())] * len(parts), [engine] * len(parts),
+        futures = client.map(forecast_part, [model] * len(parts),
                              [as_of] * len(parts), [skip_short] * len(parts), range(len(parts)),
                              [str(p.resolve()) for p in parts],
                              [str(o.resolve()) for o in outs], pure=False)

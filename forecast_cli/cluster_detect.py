@@ -26,7 +26,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from forecast_cli.cluster import cluster_errors, data_parts, first_example, output_order, worker_predictor
+from forecast_cli.cluster import ModelRef, cluster_errors, data_parts, first_example, output_order, worker_predictor
 from forecast_cli.data import ID, source_name
 from forecast_cli.detect import COLUMNS, Band, Checking, Detection, Measured, band_from, calibration_errors
 from forecast_cli.output import Reporter
@@ -46,41 +46,40 @@ class Survey:
     short_example: tuple[str, int] | None
 
 
-def survey_part(model_dir: str, engine: str, as_of: str | None, skip_short: bool, check: Checking, index: int,
+def survey_part(model: ModelRef, as_of: str | None, skip_short: bool, check: Checking, index: int,
                 part: str) -> Survey:
     """Run on a worker: round 1 (see the module's docstring)."""
-    ready = worker_predictor(model_dir, engine).prepare(part, None, as_of, skip_short, part=True)
+    ready = worker_predictor(model).prepare(part, None, as_of, skip_short, part=True)
     series, short = check.checkable(ready.series)
     return Survey(index, part, np.array(list(series), dtype=object), len(ready.skipped),
                   next(iter(ready.skipped.items()), None), len(short), next(iter(short.items()), None))
 
 
-def _checked(model_dir: str, engine: str, as_of: str | None, skip_short: bool, check: Checking, part: str):
+def _checked(model: ModelRef, as_of: str | None, skip_short: bool, check: Checking, part: str):
     """A part read and made ready to check, as in one process: its series long enough to check
     and their one-step forecaster."""
-    predictor = worker_predictor(model_dir, engine)
+    predictor = worker_predictor(model)
     ready = predictor.prepare(part, None, as_of, skip_short, part=True)
     series, _ = check.checkable(ready.series)
     return ready, series, check.one_step(predictor, ready, series)
 
 
-def measure_part(model_dir: str, engine: str, as_of: str | None, skip_short: bool, check: Checking,
-                 part: str) -> Measured:
+def measure_part(model: ModelRef, as_of: str | None, skip_short: bool, check: Checking, part: str) -> Measured:
     """Run on a worker: round 2, the part's calibration errors (none for a part whose every
     series was left out as short)."""
-    _, series, one_step = _checked(model_dir, engine, as_of, skip_short, check, part)
+    _, series, one_step = _checked(model, as_of, skip_short, check, part)
     return calibration_errors(one_step, series, check) if series else Measured()
 
 
-def judge_part(model_dir: str, engine: str, as_of: str | None, skip_short: bool, check: Checking, band: Band,
+def judge_part(model: ModelRef, as_of: str | None, skip_short: bool, check: Checking, band: Band,
                part: str) -> pd.DataFrame:
     """Run on a worker: round 3, the part's checked values judged against its share of the band."""
-    ready, series, one_step = _checked(model_dir, engine, as_of, skip_short, check, part)
+    ready, series, one_step = _checked(model, as_of, skip_short, check, part)
     return check.judge(one_step, series, band, ready.dataset) if series else pd.DataFrame(columns=list(COLUMNS))
 
 
-def detect_on_cluster(client: Any, model_dir: Path, data: Path, config: Any, last: int | None, level: float,
-                      calibration: int | None, engine: str, as_of: str | None, reporter: Reporter,
+def detect_on_cluster(client: Any, model: ModelRef, data: Path, config: Any, last: int | None, level: float,
+                      calibration: int | None, as_of: str | None, reporter: Reporter,
                       skip_short: bool = False) -> Detection:
     """`detect.detect` with one task per part of `data` in each round: the same rows and band."""
     from forecast_cli.pipeline import short_series_error, short_series_warning
@@ -90,7 +89,7 @@ def detect_on_cluster(client: Any, model_dir: Path, data: Path, config: Any, las
         reporter.info(f"{data} is one part, so one worker checks it all; write the data as several Parquet parts "
                       "(partitioned by series) to use every worker.")
     source = source_name(data)
-    common = [str(model_dir.resolve()), engine, as_of, skip_short]
+    common = [model, as_of, skip_short]
     paths = [str(p.resolve()) for p in parts]
     # The series that need checking do not depend on the file's count of series (a series needs
     # 10 calibration errors, or none with a quantile band), so the survey can use any count.

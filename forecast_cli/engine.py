@@ -175,7 +175,7 @@ def _replaced(model_dir: Path, manifest: Manifest) -> bool:
         now = read_manifest(model_dir)
     except ModelDirError:
         return False
-    return (now.created_at, now.files) != (manifest.created_at, manifest.files)
+    return now.identity != manifest.identity
 
 
 ONNX_TOLERANCE = 1e-4  # largest |ONNX - Keras| output accepted, on the network's scaled outputs

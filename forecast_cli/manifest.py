@@ -157,6 +157,12 @@ class Manifest:
     def to_json(self) -> str:
         return json.dumps(_dump(self), indent=1) + "\n"
 
+    @property
+    def identity(self) -> str:
+        """What tells this model from another written to the same folder: when it was written
+        and the digests of its files."""
+        return hashlib.sha256(json.dumps([self.created_at, self.files], sort_keys=True).encode()).hexdigest()
+
 
 # How a model saved before a setting existed behaves: before --blend, the LSTM alone; before
 # --baseline, blended with seasonal naive; before covariates, none; before --refit-start, a new

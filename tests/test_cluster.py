@@ -81,13 +81,30 @@ def test_workers_give_the_one_process_forecast_byte_for_byte(parted):
 def test_a_part_result_holds_its_own_ids_not_the_whole_forecast(parted, tmp_path):
     """A part's result waits on its worker until the join: it must not keep the forecast's id
     column (horizon x the series) alive through a view."""
-    from forecast_cli.cluster import forecast_part
+    from forecast_cli.cluster import ModelRef, forecast_part
+    from forecast_cli.manifest import read_manifest
 
-    result = forecast_part(str(parted / "model"), "onnx", None, False, 0, str(parted / "parts" / "part-0.parquet"),
-                           str(tmp_path / "out.parquet"))
+    model = ModelRef.of(parted / "model", "onnx", read_manifest(parted / "model"))
+    result = forecast_part(model, None, False, 0, str(parted / "parts" / "part-0.parquet"), str(tmp_path / "out.parquet"))
     assert result.ids.base is None
     assert list(result.ids) == sorted(pd.read_csv(parted / "data.csv")["unique_id"].unique())[0::4]
     assert result.rows == 40 and len(pd.read_parquet(tmp_path / "out.parquet")) == 40
+
+
+def test_a_worker_refuses_a_model_directory_trained_again_during_the_run(parted, tmp_path):
+    """The driver checked one model; a worker that finds another in the folder (a retraining
+    replaced it meanwhile) must not forecast its part with it: the parts would mix two models."""
+    import dataclasses
+
+    from forecast_cli.cluster import ModelRef, forecast_part
+    from forecast_cli.errors import ModelDirError
+    from forecast_cli.manifest import read_manifest
+
+    checked = ModelRef.of(parted / "model", "onnx", read_manifest(parted / "model"))
+    earlier = dataclasses.replace(checked, identity="0" * 64)  # what the driver had read before the retraining
+    with pytest.raises(ModelDirError, match=r"was replaced by another model .* during this run.*run again"):
+        forecast_part(earlier, None, False, 0, str(parted / "parts" / "part-0.parquet"), str(tmp_path / "out.parquet"))
+    assert not (tmp_path / "out.parquet").exists()
 
 
 @contextlib.contextmanager
