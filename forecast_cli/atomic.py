@@ -67,6 +67,21 @@ def check_parent(final: Path) -> None:
         raise OutputError(f"cannot write {final}: the folder {parent} is not writable. Choose another path.")
 
 
+def write_error(final: Path, exc: OSError, what: str = "", fix: str = "choose another path",
+                whole: bool = True) -> OutputError:
+    """The error for an output that could not be written: what the system said and the fix (a
+    full disk or quota is freed, not only avoided); with `whole`, that the previous output is as
+    it was (written whole or not at all).
+
+    Example:
+        >>> print(write_error(Path("out.csv"), OSError(errno.ENOSPC, "No space left on device")))
+        cannot write out.csv: No space left on device. Free some space, or choose another path; any previous out.csv is unchanged.
+    """
+    advice = f"Free some space, or {fix}" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else fix[0].upper() + fix[1:]
+    kept = f"; any previous {final.name} is unchanged" if whole else ""
+    return OutputError(f"cannot write {what}{final}: {exc.strerror}. {advice}{kept}.")
+
+
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     """Write `data` to `path` whole or not at all (temporary file in the same folder, then rename).
 
@@ -95,7 +110,7 @@ def atomic_open(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
             with open(final, "wb") as fh:
                 yield fh
         except OSError as exc:
-            raise OutputError(f"cannot write {final}: {exc.strerror}. Choose another path.") from None
+            raise write_error(final, exc, whole=False) from None
         return
     check_writable(final)
     tmp = temp_name(final, "tmp")
@@ -106,7 +121,7 @@ def atomic_open(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
             os.fsync(fh.fileno())
         os.replace(tmp, final)
     except OSError as exc:
-        raise OutputError(f"cannot write {final}: {exc.strerror}. Choose another path.") from None
+        raise write_error(final, exc) from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
@@ -170,9 +185,15 @@ def staged_directory(final: Path) -> Iterator[Path]:
         raise OutputError(f"cannot write the model directory {final}: a file of that name exists. Choose another --out.")
     remove_stale_temps(final)
     tmp = temp_name(final, "tmp")
-    tmp.mkdir()
     try:
-        yield tmp
+        tmp.mkdir()
+    except OSError as exc:
+        raise write_error(final, exc, "the model directory ", "choose another --out") from None
+    try:
+        try:
+            yield tmp
+        except OSError as exc:  # writing the files: a full disk, a folder made read-only meanwhile
+            raise write_error(final, exc, "the model directory ", "choose another --out") from None
         _fsync_dir(tmp)
         if final.exists():
             if _exchange(tmp, final):

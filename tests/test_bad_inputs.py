@@ -161,6 +161,30 @@ def test_train_failure_leaves_the_previous_model_unchanged(trained_model, tmp_pa
     assert result.exit_code == DATA and _snapshot(out) == before
 
 
+def test_a_full_disk_while_the_model_is_written_is_an_output_error(trained_model, tmp_path, monkeypatch):
+    """No space left (or a quota) while the model directory is written: exit 5, saying so and to
+    free space, no traceback, the previous model as it was and no temporary folder left."""
+    import errno
+
+    from forecast_cli import model as lstm
+
+    model_dir, data = trained_model
+    out = tmp_path / "model"
+    shutil.copytree(model_dir, out)
+    before = _snapshot(out)
+
+    def full(*_args, **_kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(lstm, "save", full)
+    result = runner.invoke(app, ["train", str(data), "--horizon", "4", "--out", str(out), *TINY])
+    assert result.exit_code == OUTPUT, result.output
+    assert (f"\nError: cannot write the model directory {out}: No space left on device. "
+            "Free some space, or choose another --out; any previous model is unchanged.\n") in result.stderr
+    assert "Traceback" not in result.output
+    assert _snapshot(out) == before and sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+
+
 @pytest.mark.parametrize(
     ("name", "content", "code", "message"),
     [
