@@ -114,6 +114,25 @@ def test_unseen_series_is_scaled_from_its_own_history(trained_model, tmp_path):
     assert yhat.between(50_000, 250_000).all()
 
 
+def test_ids_written_as_decimal_numbers_are_named_in_a_warning(tmp_path):
+    """A later export that stores whole-number ids as decimal numbers (Parquet doubles: 101.0)
+    names no series the model knows; predict says so, with the pair, instead of a quiet note."""
+    frame = make_long(3, 48).assign(unique_id=lambda f: f["unique_id"].str[1:].astype(int) + 101)
+    frame.to_csv(tmp_path / "train.csv", index=False)
+    result = runner.invoke(app, ["train", str(tmp_path / "train.csv"), "--horizon", "4", "--out", str(tmp_path / "m"),
+                                 *TINY])
+    assert result.exit_code == 0, result.output
+    later = frame.assign(unique_id=frame["unique_id"].astype(float), ds=pd.to_datetime(frame["ds"]))
+    later.to_parquet(tmp_path / "later.parquet")
+    result = runner.invoke(app, ["predict", str(tmp_path / "m"), str(tmp_path / "later.parquet")])
+    assert result.exit_code == 0, result.output
+    assert ("Warning: " + str(tmp_path / "later.parquet") + ": 3 of its 3 series are not ones the model was trained "
+            "on, and 3 of those are the model's ids written another way ('101.0' here, '101' in training)"
+            ) in " ".join(result.stderr.split())
+    same = runner.invoke(app, ["predict", str(tmp_path / "m"), str(tmp_path / "train.csv")])
+    assert same.exit_code == 0 and "not seen in training" not in same.stderr and "Warning" not in same.stderr
+
+
 def test_short_series_in_predict_is_named(trained_model, tmp_path):
     model_dir, _ = trained_model
     make_long(2, 20).groupby("unique_id").tail(5).to_csv(tmp_path / "short.csv", index=False)
