@@ -30,6 +30,7 @@ from forecast_cli.errors import DataError, UsageError
 ID, TIME, TARGET = "unique_id", "ds", "y"
 TIME_NAMES = ("ds", "date", "datetime", "timestamp", "time", "month", "week", "year", "period")
 FILLS = ("interpolate", "ffill", "zero", "none")
+KEEP = "keep"  # no fill, for values to score (`evaluate`'s actuals): no row added, an empty value left out
 DELIMITERS = ",;\t|"
 MISSING_MARKERS = ("", "NA", "NaN", "nan", "NULL", "null")  # read as missing values; others must be numbers
 # Compressed CSV files, known by their first bytes rather than their names (a nightly export
@@ -787,7 +788,8 @@ def load_series(
         time_col, target_col, id_col: explicit column roles (detected when None).
         freq: a pandas frequency alias (`D`, `h`, `MS`, `W-SUN`, ...) overriding the inferred one.
         fill: how missing values and missing timestamps are filled: `interpolate` (linear),
-            `ffill`, `zero`, or `none` to refuse them.
+            `ffill`, `zero`, or `none` to refuse them; `KEEP` adds no row and leaves out the rows
+            whose value is empty (actual values to score a forecast against: none made up).
         columns: the column roles of a trained model; the file must have exactly its columns.
         expect_time_kind: `datetime` or `integer` when a trained model requires one.
         as_of: keep only rows at or before this time (a date, or an integer step); a series
@@ -808,7 +810,7 @@ def load_series(
         >>> ds.freq, ds.season
         ('MS', 12)
     """
-    if fill not in FILLS:
+    if fill not in FILLS and fill != KEEP:
         raise UsageError(f"--fill must be one of {', '.join(FILLS)}. Received: fill={fill!r}.")
     source = source_name(path)
     raw, digest = read_table(path, written.encoding)
@@ -1479,7 +1481,10 @@ def _regularise(
     frame: pd.DataFrame, source: str, freq: str | None, step: int, fill: str, for_model: bool = False
 ) -> tuple[pd.DataFrame, int]:
     """Put every series on its full time grid, then fill missing values by the `fill` policy.
-    `for_model`: the grid is a trained model's (a later file has no --freq to give)."""
+    `for_model`: the grid is a trained model's (a later file has no --freq to give). `KEEP`:
+    the rows as read, less those whose value is empty."""
+    if fill == KEEP:
+        return frame[frame[TARGET].notna()], 0
     value_cols = [c for c in frame.columns if c not in (ID, TIME, "_line")]  # y, then covariates
     pos = _grid_positions(frame[TIME], freq, step)
     if pos is not None:

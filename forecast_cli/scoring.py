@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from forecast_cli import metrics
-from forecast_cli.data import ID, TARGET, TIME, Written, load_series, repeated_row, series_arrays, time_text
+from forecast_cli.data import ID, KEEP, TARGET, TIME, Written, load_series, repeated_row, series_arrays, time_text
 from forecast_cli.errors import DataError
 from forecast_cli.forecast_file import quantile_levels, read_forecasts
 
@@ -61,10 +61,12 @@ def evaluate(
     """
     fc = read_forecasts(forecasts_path)
 
-    def read(path: str | Path):
-        return load_series(path, time_col, target_col, id_col, wide=wide, written=written)
+    def read(path: str | Path, fill: str = "interpolate"):
+        return load_series(path, time_col, target_col, id_col, fill=fill, wide=wide, written=written)
 
-    actuals = read(actuals_path)
+    # The actuals as they are: a missing value or row is a forecast with no actual yet, not one
+    # to score against a value filled in. (The history is filled as `train` filled it.)
+    actuals = read(actuals_path, KEEP)
     if actuals.time_kind == "datetime":
         try:
             fc[TIME] = pd.to_datetime(fc[TIME], format="ISO8601")

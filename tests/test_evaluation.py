@@ -345,3 +345,22 @@ def test_evaluate_refuses_a_forecast_file_with_a_series_and_time_twice(trained_m
     first = forecast.iloc[0]
     assert (f"series {first['unique_id']!r} has a forecast for {first['ds']} more than once (lines 2, "
             f"{len(forecast) + 2})") in " ".join(result.stderr.split())
+
+
+def test_evaluate_scores_only_the_actual_values_there_are(tmp_path):
+    """An actuals file with an empty value and a missing row: neither is filled in and scored (as
+    `train` fills its data); both are forecasts with no actual yet. Scored by hand: |errors| 1 and 3."""
+    dates = pd.date_range("2024-01-01", periods=4, freq="MS").strftime("%Y-%m-%d")
+    history = pd.DataFrame({"ds": pd.date_range("2022-01-01", periods=24, freq="MS").strftime("%Y-%m-%d"),
+                            "y": np.arange(24.0) + 50})
+    history.to_csv(tmp_path / "history.csv", index=False)
+    pd.DataFrame({"unique_id": "y", "ds": dates, "yhat": [100.0, 100.0, 100.0, 100.0]}).to_csv(
+        tmp_path / "forecast.csv", index=False)
+    # 2024-02: empty; 2024-03: no row; the filled values (interpolated 102, 102) would add two errors of 2
+    (tmp_path / "actuals.csv").write_text(history.to_csv(index=False) + f"{dates[0]},101\n{dates[1]},\n{dates[3]},103\n")
+    result = runner.invoke(app, ["evaluate", str(tmp_path / "forecast.csv"), str(tmp_path / "actuals.csv"),
+                                 "--history", str(tmp_path / "history.csv"), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["matched"] == 2 and summary["overall"]["mae"] == pytest.approx(2.0)
+    assert "2 forecast row(s) have no actual yet (e.g. y 2024-02-01, y 2024-03-01)" in result.stderr
