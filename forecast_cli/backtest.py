@@ -18,7 +18,7 @@ from forecast_cli.covariates import covariate_values
 from forecast_cli.data import ID, TARGET, TIME, Dataset, series_arrays
 from forecast_cli.errors import DataError, OutputError, UsageError
 from forecast_cli.forecast_file import quantile_column
-from forecast_cli.output import Reporter, SilentReporter
+from forecast_cli.output import Reporter, SilentReporter, counted
 from forecast_cli.pipeline import ColumnOptions, fit, forecast_series, load_training
 from forecast_cli.scoring import quantile_row_scores, worst_series
 
@@ -56,6 +56,9 @@ def plotted_series(rows: pd.DataFrame, n: int) -> list[str]:
 
 
 def _score_rows(rows: pd.DataFrame, model: str) -> dict[str, float | None]:
+    rows = rows[rows["y"].notna()]  # a value the data did not have (filled in for training) is not scored
+    if rows.empty:
+        return dict.fromkeys(metrics.METRICS)
     actual = rows["y"].to_numpy()[:, None]
     forecast = rows[model].to_numpy()[:, None]
     scores = metrics.score(actual, forecast, rows["scale"].to_numpy())
@@ -111,6 +114,8 @@ def backtest(
     length = frame.groupby(ID, sort=False)[TARGET].transform("size")
     all_series = series_arrays(frame)
     all_times = {str(uid): g[TIME].to_numpy() for uid, g in frame.groupby(ID, sort=True)}
+    if dataset.made is not None:  # a value filled in is trained on, as `train` does, but not scored: NaN here
+        all_series = series_arrays(frame.assign(**{TARGET: frame[TARGET].mask(dataset.made)}))
     rows = []
     resolved = config
     weights = []
@@ -156,6 +161,10 @@ def backtest(
     table = pd.DataFrame({name: np.concatenate([r[name] for r in rows]) for name in rows[0]} if rows else {})
     if table.empty:
         raise DataError(f"{dataset.source}: no series is long enough for a backtest fold. Use fewer --folds.")
+    missing = int(table["y"].isna().sum())
+    if missing:
+        reporter.info(f"{counted(missing, 'value')} of the folds {'was' if missing == 1 else 'were'} missing in "
+                      f"{dataset.source} (filled in for training, left empty in forecasts.csv): not scored.")
     overall = {model: _score_rows(table, model) for model in MODELS}
     return BacktestResult(rows=table, by_fold=_table(table, "fold"), by_step=_table(table, "step"),
                           overall=overall, config=resolved, history=all_series, times=all_times,

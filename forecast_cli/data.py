@@ -30,6 +30,7 @@ from forecast_cli.errors import DataError, UsageError
 ID, TIME, TARGET = "unique_id", "ds", "y"
 TIME_NAMES = ("ds", "date", "datetime", "timestamp", "time", "month", "week", "year", "period")
 FILLS = ("interpolate", "ffill", "zero", "none")
+MADE = "_made"  # `_regularise`'s column of the target values it filled in (`Dataset.made`)
 KEEP = "keep"  # no fill, for values to score (`evaluate`'s actuals): no row added, an empty value left out
 DELIMITERS = ",;\t|"
 MISSING_MARKERS = ("", "NA", "NaN", "nan", "NULL", "null")  # read as missing values; others must be numbers
@@ -139,6 +140,7 @@ class Dataset:
     missing_values: int = 0  # empty cells in the target column as read (before filling)
     seasons: tuple[int, ...] = ()  # every cycle of the frequency, shortest first (`seasons_of`)
     time_note: str = ""  # how times with UTC offsets, day-month dates or ISO weeks were read, else empty
+    made: np.ndarray | None = None  # by row of `frame`: the value was filled in, not read (None: none was)
 
     @property
     def n_series(self) -> int:
@@ -902,6 +904,7 @@ def load_series(
         step = _integer_step(frame, source)
     frame, filled = _regularise(frame, source, freq, step, fill, for_model=not detected)
     season = season_of(freq) if time_kind == "datetime" else 1
+    made = frame.pop(MADE).fillna(False).to_numpy(dtype=bool) if MADE in frame else None
     return Dataset(
         frame=frame.drop(columns="_line").reset_index(drop=True),
         columns=columns,
@@ -917,6 +920,7 @@ def load_series(
         missing_values=missing_values,
         seasons=seasons_of(freq) if time_kind == "datetime" else (1,),
         time_note=time_note,
+        made=made,
     )
 
 
@@ -1548,6 +1552,8 @@ def _regularise(
                 values = _fill(values, fill)
             total_filled += n_missing
             piece[col] = values.to_numpy(dtype="float64")
+            if col == TARGET:
+                piece[MADE] = missing.to_numpy()
         piece["_line"] = lines.to_numpy()
         pieces.append(pd.DataFrame(piece))
     out = pd.concat(pieces, ignore_index=True).sort_values([ID, TIME], kind="stable")

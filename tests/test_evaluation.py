@@ -364,3 +364,21 @@ def test_evaluate_scores_only_the_actual_values_there_are(tmp_path):
     summary = json.loads(result.stdout)
     assert summary["matched"] == 2 and summary["overall"]["mae"] == pytest.approx(2.0)
     assert "2 forecast row(s) have no actual yet (e.g. y 2024-02-01, y 2024-03-01)" in result.stderr
+
+
+def test_backtest_scores_only_the_values_the_data_has(tmp_path):
+    """A value missing from the data is filled in for training, as `train` does, but it is no
+    actual: backtest leaves it empty in forecasts.csv and out of every score."""
+    frame = make_long(2, 48)
+    gaps = (frame["unique_id"] == "s1") & frame.groupby("unique_id").cumcount().isin([45, 46])
+    frame.loc[gaps, "y"] = np.nan
+    frame.to_csv(tmp_path / "gappy.csv", index=False)
+    result = runner.invoke(app, ["backtest", str(tmp_path / "gappy.csv"), "--horizon", "4", "--folds", "1",
+                                 "--output-dir", str(tmp_path / "bt"), *TINY])
+    assert result.exit_code == 0, result.output
+    assert "2 values of the folds were missing in" in result.stderr
+    rows = pd.read_csv(tmp_path / "bt" / "forecasts.csv")
+    assert rows["y"].isna().sum() == 2 and rows.loc[rows["y"].isna(), "ds"].tolist() == ["2018-10-01", "2018-11-01"]
+    scored = rows.dropna(subset=["y"])
+    summary = json.loads((tmp_path / "bt" / "backtest.json").read_text())
+    assert summary["overall"]["lstm"]["mae"] == pytest.approx((scored["y"] - scored["lstm"]).abs().mean())
