@@ -811,8 +811,9 @@ def _print_detection(console, found, summary: dict) -> None:
     from forecast_cli.detect import ANOMALIES_SHOWN, farthest
 
     console.print(f"Band: {found.describe_band()}.", markup=False)
+    missing = f"; {summary['missing']} missing in the data, not checked" if summary["missing"] else ""
     title = (f"{summary['anomalies']} anomal{'y' if summary['anomalies'] == 1 else 'ies'} in {summary['checked']} "
-             f"values checked ({summary['series']} series, level {found.level:g})")
+             f"values checked ({summary['series']} series, level {found.level:g}{missing})")
     if not summary["anomalies"]:
         console.print(title + ".", markup=False)
         return

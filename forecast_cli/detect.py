@@ -93,7 +93,8 @@ class Detection:
         return {
             "series": int(self.table[ID].nunique()),
             "skipped": self.skipped,
-            "checked": int(len(self.table)),
+            "checked": int(self.table["actual"].notna().sum()),
+            "missing": int(self.table["actual"].isna().sum()),  # values the data did not have: not judged
             "anomalies": int(len(found)),
             "series_with_anomalies": sorted(found[ID].astype(str).unique().tolist()),
             "level": self.level,
@@ -289,15 +290,20 @@ class Checking:
         """Each series' last values judged against their one-step forecasts and the band: one row
         per checked value (COLUMNS), series by series, oldest first. Every series is judged at
         once, step by step: each series' last values, errors and forecasts are rows of arrays,
-        right-aligned (column c is position len - width + c of each series; NaN before a start)."""
+        right-aligned (column c is position len - width + c of each series; NaN before a start).
+        A checked value the data did not have (filled in as the model's `--fill` fills it) is not
+        judged: its row has no actual value, score or flag."""
         config, last = self.config, self.last
         uids = list(series)
         lengths = np.array([len(series[uid]) for uid in uids])
         width = last + max([1, *band.correction])  # the checked values and the steps the corrections look back
         actual, errors, raw = (np.full((len(uids), width), np.nan) for _ in range(3))
+        rows_of = dataset.frame.groupby(ID, sort=True).indices  # each series' rows of the frame
         for i, uid in enumerate(uids):
             take = min(width, lengths[i])
             actual[i, width - take:] = series[uid][-take:]
+            if dataset.made is not None:
+                actual[i, width - last:][dataset.made[rows_of[uid][-last:]]] = np.nan
             if uid in band.measured.errors:  # the calibration stretch's errors; NaN elsewhere (quantile bands: none)
                 for target, stretch in ((errors, band.measured.errors[uid]), (raw, band.measured.forecasts[uid])):
                     at = band.measured.starts[uid] - (lengths[i] - width) + np.arange(len(stretch))  # its columns
@@ -342,8 +348,7 @@ class Checking:
                 cleaned[uids[i]][ends[i]] = judged["point"][i]  # its expectation, for the next origins
             errors[:, c] = np.where(flagged, judged["point"], value) - judged["raw"]
             steps.append((value, judged))
-        at = dataset.frame.groupby(ID, sort=True).indices
-        rows = np.concatenate([at[uid][-last:] for uid in uids] + [np.zeros(0, dtype=int)])
+        rows = np.concatenate([rows_of[uid][-last:] for uid in uids] + [np.zeros(0, dtype=int)])
         named = {"actual": [value for value, _ in steps]}
         for name, key in (("forecast", "point"), ("lower", "lower"), ("upper", "upper"), ("score", "score"),
                           ("anomaly", "anomaly")):

@@ -581,7 +581,8 @@ class Predictor:
             series = {uid: values for uid, values in series.items() if uid not in short}
             keep = ~dataset.frame[ID].isin(list(short))
             future = None if dataset.future is None else dataset.future[~dataset.future[ID].isin(list(short))]
-            dataset = dataclasses.replace(dataset, frame=dataset.frame[keep].reset_index(drop=True), future=future)
+            dataset = dataclasses.replace(dataset, frame=dataset.frame[keep].reset_index(drop=True), future=future,
+                                          made=None if dataset.made is None else dataset.made[keep.to_numpy()])
         self.last_dataset = dataset
         log = cfg.transform == "log"
         scalings: dict[str, Scaling] = {}

@@ -269,3 +269,23 @@ def test_the_band_of_a_series_never_below_zero_stops_at_zero(tmp_path):
 def _csv(frame: pd.DataFrame, path: Path) -> Path:
     frame.to_csv(path, index=False)
     return path
+
+
+def test_a_checked_value_missing_from_the_data_is_not_judged(detect_model, tmp_path):
+    """A value the night's file lacks is filled in for the forecasts after it (the model's --fill),
+    but it is no actual value: its row has none, no score and no flag, and the count says so."""
+    model_dir, data = detect_model
+    gappy = planted(data)
+    last = {uid: rows.index[-CHECKED:] for uid, rows in gappy.groupby("unique_id")}
+    gappy.loc[last["s2"][[3, 4]], "y"] = np.nan
+    gappy.loc[last["s0"][SPIKE_AT], "y"] = np.nan  # the spike is gone: the feed lost that value
+    result = runner.invoke(app, ["detect", str(model_dir), str(_csv(gappy, tmp_path / "gappy.csv")), "--last",
+                                 str(CHECKED), "--output", str(tmp_path / "out.csv"), "--json"])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(tmp_path / "out.csv")
+    empty = table[table["actual"].isna()]
+    assert sorted(zip(empty["unique_id"], empty.index % CHECKED)) == [("s0", SPIKE_AT), ("s2", 3), ("s2", 4)]
+    assert empty["score"].isna().all() and not empty["anomaly"].any() and empty["forecast"].notna().all()
+    summary = json.loads(result.stdout)
+    assert (summary["checked"], summary["missing"]) == (3 * CHECKED - 3, 3)
+    assert "s0" not in summary["series_with_anomalies"] and "s1" in summary["series_with_anomalies"]
