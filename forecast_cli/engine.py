@@ -143,7 +143,7 @@ def load_network(model_dir: Path, manifest: Manifest, engine: str = "auto") -> N
             raise ModelDirError(
                 f"{model_dir} has no usable {ONNX_FILE} ({reason}). Use --engine keras or auto."
             )
-        return load_onnx(model_dir, manifest, files[ONNX_FILE])
+        return load_onnx(model_dir, manifest, files.get(ONNX_FILE))
     return load_keras(model_dir, manifest, files.get(KERAS_FILE))
 
 

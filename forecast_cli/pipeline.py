@@ -465,16 +465,17 @@ def settled(forecast: np.ndarray, histories: Iterable[np.ndarray], config: Train
     return forecast
 
 
-def new_series_note(new: list[str], count: int, known: list[str], source: object) -> str:
+def new_series_note(new: list[str], count: int, known: list[str], source: object) -> tuple[str, bool]:
     """What `predict` says of the series of a file that the model was not trained on (`new`, of
-    `count`; `known`: the model's): a note, as new products are ordinary; but a warning naming the
-    file when their ids are the model's written another way (101.0 for 101: a changed export that
-    stores the id column as decimal numbers), since each is then forecast as a new series.
+    `count`; `known`: the model's), and whether it is a warning: a note, as new products are
+    ordinary; but a warning naming the file when their ids are the model's written another way
+    (101.0 for 101: a changed export that stores the id column as decimal numbers), since each is
+    then forecast as a new series.
 
     Example:
         >>> new_series_note(["d"], 4, ["a", "b", "c"], "f.csv")
-        "1 series not seen in training (e.g. 'd') are scaled from their own history."
-        >>> print(new_series_note(["101.0", "102.0"], 2, ["101", "102"], "f.csv"))
+        ("1 series not seen in training (e.g. 'd') are scaled from their own history.", False)
+        >>> print(new_series_note(["101.0", "102.0"], 2, ["101", "102"], "f.csv")[0])
         f.csv: 2 of its 2 series are not ones the model was trained on, and 2 of those are the model's ids written another way ('101.0' here, '101' in training): an id column stored as decimal numbers? Each is scaled from its own history and forecast as a new series; write the ids as in training.
     """
     def plain(uid: str) -> str:  # an id that is a whole number, however it is written (101, 101.0, 1.01e2)
@@ -487,11 +488,11 @@ def new_series_note(new: list[str], count: int, known: list[str], source: object
     trained = {plain(uid): uid for uid in known}
     alike = [(uid, trained[plain(uid)]) for uid in new if plain(uid) in trained]
     if not alike:
-        return f"{len(new)} series not seen in training (e.g. {new[0]!r}) are scaled from their own history."
+        return f"{len(new)} series not seen in training (e.g. {new[0]!r}) are scaled from their own history.", False
     return (f"{source}: {len(new)} of its {count} series are not ones the model was trained on, and {len(alike)} "
             f"of those are the model's ids written another way ({alike[0][0]!r} here, {alike[0][1]!r} in training): "
             "an id column stored as decimal numbers? Each is scaled from its own history and forecast as a new "
-            "series; write the ids as in training.")
+            "series; write the ids as in training."), True
 
 
 def short_series_error(source: object, example: tuple[str, int], count: int, lookback: int,
@@ -595,8 +596,8 @@ class Predictor:
                 scalings[uid] = fit_scaling(values, log, cfg.scaling)
                 new.append(uid)
         if new:
-            note = new_series_note(new, len(series), list(manifest.series), dataset.source)
-            (reporter.warn if note.startswith(str(dataset.source)) else reporter.info)(note)
+            note, warning = new_series_note(new, len(series), list(manifest.series), dataset.source)
+            (reporter.warn if warning else reporter.info)(note)
         last = dataset.frame.groupby(ID, sort=True)[TIME].max()
         times = future_grid(last.to_numpy(), cfg.horizon, manifest.time_kind, manifest.freq, manifest.step)
         covariates = None
