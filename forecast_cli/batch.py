@@ -281,6 +281,7 @@ def predict_files(forecast: Callable[[Path, Path | None], FileResult], inputs: l
             if not keep_going:
                 raise
             result = failed(FileResult(input=str(path), output=str(target) if target else "-"), exc)
-            error_line(f"{path}: {result.error}")
+            # Name the file, unless the message already does (most data errors begin with it).
+            error_line(result.error if str(path) in result.error else f"{path}: {result.error}")
         results.append(timed(result, started))
     return results
