@@ -137,7 +137,7 @@ class Dataset:
     sha256: str
     covariates: tuple[str, ...] = ()  # numeric columns kept in `frame` beside y, by their own names
     future: pd.DataFrame | None = None  # rows after each series' last value (unique_id, ds, covariates)
-    missing_values: int = 0  # empty cells in the target column as read (before filling)
+    missing_values: int = 0  # empty cells in the target column as read (before filling; not future rows)
     seasons: tuple[int, ...] = ()  # every cycle of the frequency, shortest first (`seasons_of`)
     time_note: str = ""  # how times with UTC offsets, day-month dates or ISO weeks were read, else empty
     made: np.ndarray | None = None  # by row of `frame`: the value was filled in, not read (None: none was)
@@ -861,7 +861,6 @@ def load_series(
             f"{source}, line {_line(ids, row)}: column {columns.id_col!r} is empty; every row needs a series id."
         )
     values = _parse_target(raw[columns.target_col], source, columns.target_col)
-    missing_values = int(np.isnan(values).sum())
     frame = pd.DataFrame({ID: ids.astype(str).to_numpy(), TIME: times.to_numpy(), TARGET: values})
     for name in names:
         frame[name] = _parse_target(raw[name], source, name)
@@ -880,6 +879,7 @@ def load_series(
                 f"{source}: series {empty[0]!r} has no values at all; expected numbers"
                 + (f" ({len(empty)} series have none)" if len(empty) > 1 else "") + ". Fill it in or remove its rows."
             )
+    missing_values = int(frame[TARGET].isna().sum())  # the rows set aside above are not missing values
     repeat = repeated_row(frame, frame["_line"].to_numpy())
     if repeat is not None:
         uid, when, lines = repeat

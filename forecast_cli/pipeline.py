@@ -109,18 +109,26 @@ def load_training(data_path: str | Path, config: TrainConfig, columns: ColumnOpt
 
 
 def warn_ignored_rows(dataset: Dataset, config: TrainConfig, reporter: Reporter, training: bool = True) -> None:
-    """Say so when rows after a series' last value (empty target) are not read: without future
-    covariates from the file they carry nothing, and filling them would invent values. In
-    training they may be covariates not named; in a later file (`training` False) they are more
-    often values that have not arrived, and the forecast starts at the first of them."""
+    """Say so when rows after a series' last value (empty target) are not read (`ignored_rows`)."""
+    warning = ignored_rows(dataset, config, training)
+    if warning:
+        reporter.warn(warning)
+
+
+def ignored_rows(dataset: Dataset, config: TrainConfig, training: bool = True) -> str | None:
+    """The warning for rows after a series' last value (empty target), which are not read:
+    without future covariates from the file they carry nothing, and filling them would invent
+    values. In training they may be covariates not named; in a later file (`training` False)
+    they are more often values that have not arrived, and the forecast starts at the first of
+    them. None when there are none, or when they carry the future covariates."""
     rows = dataset.future
     if rows is None or len(rows) == 0 or from_file(config.future_covariates):
-        return
+        return None
     first = rows.iloc[0]
     when = time_text(first[TIME])
     fix = ("Remove those rows, or name their columns with --future-covariates if they hold values known ahead."
            if training else "Fill in the values (the latest may not have arrived), or remove those rows.")
-    reporter.warn(
+    return (
         f"{dataset.source}: {len(rows)} row(s) after the last value of their series have an empty "
         f"{dataset.columns.target_col!r} (e.g. series {first[ID]!r} at {when}); they were ignored, so each "
         f"series ends at its last value" + ("" if training else f" and is forecast from there ({first[ID]!r} from "

@@ -230,6 +230,25 @@ def test_doctor_names_a_series_that_ends_before_the_others(tmp_path):
     assert not any("ends before" in f.text for f in diagnose(tmp_path / "even.csv", horizon=4).findings)
 
 
+def test_doctor_reads_a_file_as_train_does_its_covariates_and_rows_after_the_last_values(tmp_path):
+    """A file with a column of prices, one empty value and the next two days' rows left empty
+    (to be filled by the next export): doctor describes it as train does (the prices a covariate,
+    the empty rows at the end set aside, one value filled), not as seven values to fill."""
+    frame = make_long(3, 40, freq="D").assign(price=lambda f: np.arange(len(f)) % 7 + 1.0)
+    frame.loc[5, "y"] = np.nan
+    frame.loc[frame.groupby("unique_id").cumcount() >= 38, "y"] = np.nan
+    frame.to_csv(tmp_path / "sales.csv", index=False)
+    texts = [f.text for f in diagnose(tmp_path / "sales.csv", horizon=4).findings]
+    assert "covariates: price; 6 future row(s) after the last values; filled 1 missing value(s)" in texts[0]
+    assert any("6 row(s) after the last value of their series have an empty 'y'" in t for t in texts)
+    assert any(t.startswith("1 missing value(s) in 'y'; train fills them") for t in texts)
+    assert any(t.startswith("series lengths 38 to 38") for t in texts)
+    result = runner.invoke(app, ["train", str(tmp_path / "sales.csv"), "--horizon", "4", "--out", str(tmp_path / "m"),
+                                 *TINY])
+    assert result.exit_code == 0, result.output
+    assert texts[0].removeprefix("detected ") in result.stderr  # the same words as train's "Detected ..."
+
+
 def test_doctor_says_which_series_are_counted_in_a_larger_unit(tmp_path):
     frame = make_long(3, 40)
     frame.loc[frame["unique_id"] == "s1", "y"] *= 1e-4  # a rate around 0.01
