@@ -62,10 +62,12 @@ def evaluate(
     fc = read_forecasts(forecasts_path)
 
     def read(path: str | Path, fill: str = "interpolate"):
-        return load_series(path, time_col, target_col, id_col, fill=fill, wide=wide, written=written)
+        return load_series(path, time_col, target_col, id_col, fill=fill, split_future=True, wide=wide,
+                           written=written)
 
     # The actuals as they are: a missing value or row is a forecast with no actual yet, not one
-    # to score against a value filled in. (The history is filled as `train` filled it.)
+    # to score against a value filled in. (The history is read as `train` read it: gaps filled,
+    # the empty rows after each series' last value set aside.)
     actuals = read(actuals_path, KEEP)
     if actuals.time_kind == "datetime":
         try:

@@ -383,6 +383,12 @@ def test_evaluate_scores_only_the_actual_values_there_are(tmp_path):
     summary = json.loads(result.stdout)
     assert summary["matched"] == 2 and summary["overall"]["mae"] == pytest.approx(2.0)
     assert "2 forecast row(s) have no actual yet (e.g. y 2024-02-01, y 2024-03-01)" in result.stderr
+    # The training file with the next months' empty rows at its end, as train reads it: they are
+    # set aside, not filled into the history that scales MASE.
+    (tmp_path / "history-ahead.csv").write_text(history.to_csv(index=False) + f"{dates[0]},\n{dates[1]},\n")
+    ahead = runner.invoke(app, ["evaluate", str(tmp_path / "forecast.csv"), str(tmp_path / "actuals.csv"),
+                                "--history", str(tmp_path / "history-ahead.csv"), "--json"])
+    assert json.loads(ahead.stdout)["overall"]["mase"] == summary["overall"]["mase"]
 
 
 def test_backtest_scores_only_the_values_the_data_has(tmp_path):
