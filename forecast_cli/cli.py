@@ -835,6 +835,8 @@ def _plot_detection(found, plot: Path, n: int) -> None:
     from forecast_cli.plots import Panel, save_panels
 
     data = found.dataset.frame
+    if found.dataset.made is not None:  # a value the file lacked is drawn as a gap, as the table leaves it empty
+        data = data.assign(y=data["y"].mask(found.dataset.made))
     panels = []
     for uid in plotted_series(found.table, n):
         rows = found.table[found.table["unique_id"] == uid]

@@ -271,17 +271,25 @@ def _csv(frame: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-def test_a_checked_value_missing_from_the_data_is_not_judged(detect_model, tmp_path):
+def test_a_checked_value_missing_from_the_data_is_not_judged(detect_model, tmp_path, monkeypatch):
     """A value the night's file lacks is filled in for the forecasts after it (the model's --fill),
-    but it is no actual value: its row has none, no score and no flag, and the count says so."""
+    but it is no actual value: its row has none, no score and no flag, the count says so, and the
+    plot draws a gap there."""
+    from forecast_cli import plots
+
+    drawn = {}
+    monkeypatch.setattr(plots, "save_panels",
+                        lambda panels, path, title: drawn.update({p.title: p.history[1] for p in panels}))
     model_dir, data = detect_model
     gappy = planted(data)
     last = {uid: rows.index[-CHECKED:] for uid, rows in gappy.groupby("unique_id")}
     gappy.loc[last["s2"][[3, 4]], "y"] = np.nan
     gappy.loc[last["s0"][SPIKE_AT], "y"] = np.nan  # the spike is gone: the feed lost that value
     result = runner.invoke(app, ["detect", str(model_dir), str(_csv(gappy, tmp_path / "gappy.csv")), "--last",
-                                 str(CHECKED), "--output", str(tmp_path / "out.csv"), "--json"])
+                                 str(CHECKED), "--output", str(tmp_path / "out.csv"), "--json", "--plot",
+                                 str(tmp_path / "out.png"), "--plot-series", "3"])
     assert result.exit_code == 0, result.output
+    assert np.isnan(drawn["s2"][-CHECKED:][[3, 4]]).all() and np.isnan(drawn["s2"]).sum() == 2
     table = pd.read_csv(tmp_path / "out.csv")
     empty = table[table["actual"].isna()]
     assert sorted(zip(empty["unique_id"], empty.index % CHECKED)) == [("s0", SPIKE_AT), ("s2", 3), ("s2", 4)]
