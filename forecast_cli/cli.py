@@ -697,12 +697,20 @@ def _check_output_flags(plot_series: int, lock_timeout: float | None = None) -> 
                          f"lock_timeout={lock_timeout:g}.")
 
 
+def _as_read(dataset):
+    """A dataset's frame as its file gave it, for a plot: a value it lacked (filled in for the
+    forecast) is empty, a gap in the line rather than a value that was never there."""
+    if dataset.made is None:
+        return dataset.frame
+    return dataset.frame.assign(y=dataset.frame["y"].mask(dataset.made))
+
+
 def _plot_forecast(predictor, frame, plot: Path, n: int) -> None:
     from forecast_cli.forecast_file import quantile_levels
     from forecast_cli.plots import Panel, save_panels
 
     manifest = predictor.manifest
-    data = predictor.last_dataset.frame  # the history the forecast was made from
+    data = _as_read(predictor.last_dataset)  # the history the forecast was made from
     keep = 3 * max(manifest.config.horizon, manifest.season)
     levels = quantile_levels(frame)
     panels = []
@@ -834,9 +842,7 @@ def _plot_detection(found, plot: Path, n: int) -> None:
     from forecast_cli.detect import plotted_series
     from forecast_cli.plots import Panel, save_panels
 
-    data = found.dataset.frame
-    if found.dataset.made is not None:  # a value the file lacked is drawn as a gap, as the table leaves it empty
-        data = data.assign(y=data["y"].mask(found.dataset.made))
+    data = _as_read(found.dataset)
     panels = []
     for uid in plotted_series(found.table, n):
         rows = found.table[found.table["unique_id"] == uid]

@@ -201,6 +201,23 @@ def test_predict_plot(trained_model, tmp_path):
     assert (tmp_path / "p.png").read_bytes().startswith(PNG)
 
 
+def test_predict_plot_draws_a_gap_where_the_file_has_no_value(trained_model, tmp_path, monkeypatch):
+    """The forecast reads the gap filled in; the plot shows the history as the file gave it."""
+    from forecast_cli import plots
+
+    model_dir, data = trained_model
+    frame = pd.read_csv(data)
+    frame.loc[frame.index[frame["unique_id"] == "s1"][-5], "y"] = np.nan
+    frame.to_csv(tmp_path / "gappy.csv", index=False)
+    drawn = {}
+    monkeypatch.setattr(plots, "save_panels",
+                        lambda panels, path, title: drawn.update({p.title: p.history[1] for p in panels}))
+    result = runner.invoke(app, ["predict", str(model_dir), str(tmp_path / "gappy.csv"), "--output",
+                                 str(tmp_path / "f.csv"), "--plot", str(tmp_path / "p.png")])
+    assert result.exit_code == 0, result.output
+    assert np.isnan(drawn["s1"][-5]) and np.isnan(drawn["s1"]).sum() == 1 and not np.isnan(drawn["s0"]).any()
+
+
 def test_doctor_reports_gaps_and_limits():
     report = diagnose(SAMPLE / "co2_weekly_maunaloa.csv")
     text = "\n".join(f.text for f in report.findings)
