@@ -56,7 +56,9 @@ def _on_sigterm(signum, frame):  # a cron `timeout` or kill: stop like Ctrl-C, l
 
 def handle_errors(command: Callable) -> Callable:
     """Turn the tool's own errors into `Error: ...` on stderr and their exit code; a bug keeps
-    its traceback (exit 1)."""
+    its traceback (exit 1). With `--json`, whose stdout holds nothing but the summary, a run that
+    fails as a whole prints `{"error": ..., "exit_code": ...}` there instead, so that a cron job's
+    `> summary.json` is never left empty."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
@@ -64,16 +66,24 @@ def handle_errors(command: Callable) -> Callable:
         try:
             return command(*args, **kwargs)
         except ForecastError as exc:
+            _json_failure(kwargs, str(exc), int(exc.exit_code))
             _fail(str(exc), int(exc.exit_code))
         except KeyboardInterrupt:
             from forecast_cli.output import note_line
 
+            _json_failure(kwargs, "interrupted", int(ExitCode.INTERRUPTED))
             note_line("Interrupted; earlier outputs are unchanged.")
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
         finally:
             signal.signal(signal.SIGTERM, previous)
 
     return wrapper
+
+
+def _json_failure(options: dict[str, Any], message: str, code: int) -> None:
+    if options.get("json_summary"):
+        sys.stdout.write(json.dumps({"error": message, "exit_code": code}, indent=2) + "\n")
+        sys.stdout.flush()
 
 
 # Options shared by `train` and `backtest` (one definition: one name, one help text).

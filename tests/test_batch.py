@@ -238,3 +238,23 @@ def test_plots_and_tables_are_written_in_the_format_their_name_says(trained_mode
         result = runner.invoke(app, ["predict", str(model_dir), str(data), *flags])
         assert result.exit_code == ExitCode.USAGE and message in result.stderr, result.output
     assert not (tmp_path / "p.jpg").exists() and not (tmp_path / "f.xlsx").exists()
+
+
+def test_json_summary_is_never_empty_when_a_run_fails_as_a_whole(trained_model, tmp_path):
+    """A cron job writes `--json` to a file: an empty incoming folder, a missing model or an
+    unreadable file still leave one JSON object there, with the error and the exit code."""
+    model_dir, data = trained_model
+    (tmp_path / "incoming").mkdir()
+    runs = [
+        (["predict", str(model_dir), str(tmp_path / "incoming" / "*.csv"), "--output-dir", str(tmp_path / "out"),
+          "--json"], ExitCode.DATA, "no file matches"),
+        (["detect", str(tmp_path / "nomodel"), str(data), "--output", str(tmp_path / "a.csv"), "--json"],
+         ExitCode.MODEL, "no such model directory"),
+        (["evaluate", str(tmp_path / "none.csv"), str(data), "--json"], ExitCode.DATA, "none.csv"),
+    ]
+    for args, code, words in runs:
+        result = runner.invoke(app, args)
+        assert result.exit_code == code, result.output
+        summary = json.loads(result.stdout)
+        assert summary["exit_code"] == code and words in summary["error"]
+        assert f"Error: {summary['error']}" in result.stderr
