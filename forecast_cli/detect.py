@@ -214,7 +214,7 @@ def detect(model_dir: str | Path | Predictor, data_path: str | Path, last: int |
     """
     reporter = reporter or SilentReporter()
     predictor = model_dir if isinstance(model_dir, Predictor) else Predictor(model_dir, engine)
-    ready = predictor.prepare(data_path, reporter, as_of, skip_short)
+    ready = predictor.prepare(data_path, reporter, as_of, skip_short, checking=True)
     check = Checking.of(predictor.manifest.config, last, level, calibration, len(ready.series))
     series, short = check.checkable(ready.series)
     if short:

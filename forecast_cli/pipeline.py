@@ -108,31 +108,33 @@ def load_training(data_path: str | Path, config: TrainConfig, columns: ColumnOpt
     return dataset, config
 
 
-def warn_ignored_rows(dataset: Dataset, config: TrainConfig, reporter: Reporter, training: bool = True) -> None:
+def warn_ignored_rows(dataset: Dataset, config: TrainConfig, reporter: Reporter, use: str = "train") -> None:
     """Say so when rows after a series' last value (empty target) are not read (`ignored_rows`)."""
-    warning = ignored_rows(dataset, config, training)
+    warning = ignored_rows(dataset, config, use)
     if warning:
         reporter.warn(warning)
 
 
-def ignored_rows(dataset: Dataset, config: TrainConfig, training: bool = True) -> str | None:
+def ignored_rows(dataset: Dataset, config: TrainConfig, use: str = "train") -> str | None:
     """The warning for rows after a series' last value (empty target), which are not read:
     without future covariates from the file they carry nothing, and filling them would invent
-    values. In training they may be covariates not named; in a later file (`training` False)
-    they are more often values that have not arrived, and the forecast starts at the first of
-    them. None when there are none, or when they carry the future covariates."""
+    values. To `train` they may be covariates not named; in a later file (`use` "forecast", or
+    "check" for `detect`) they are more often values that have not arrived, and the forecast
+    starts at the first of them, or the values checked end before it. None when there are none,
+    or when they carry the future covariates."""
     rows = dataset.future
     if rows is None or len(rows) == 0 or from_file(config.future_covariates):
         return None
     first = rows.iloc[0]
     when = time_text(first[TIME])
     fix = ("Remove those rows, or name their columns with --future-covariates if they hold values known ahead."
-           if training else "Fill in the values (the latest may not have arrived), or remove those rows.")
+           if use == "train" else "Fill in the values (the latest may not have arrived), or remove those rows.")
+    then = {"train": "", "forecast": f" and is forecast from there ({first[ID]!r} from {when})",
+            "check": f", and the values checked end there ({first[ID]!r} before {when})"}[use]
     return (
         f"{dataset.source}: {len(rows)} row(s) after the last value of their series have an empty "
         f"{dataset.columns.target_col!r} (e.g. series {first[ID]!r} at {when}); they were ignored, so each "
-        f"series ends at its last value" + ("" if training else f" and is forecast from there ({first[ID]!r} from "
-                                                                 f"{when})") + f". {fix}"
+        f"series ends at its last value{then}. {fix}"
     )
 
 
@@ -564,13 +566,15 @@ class Predictor:
         self.last_dataset: Dataset | None = None  # the data of the latest `forecast` call
 
     def prepare(self, data_path: str | Path, reporter: Reporter | None = None, as_of: str | None = None,
-                skip_short: bool = False, part: bool = False) -> Prepared:
+                skip_short: bool = False, part: bool = False, checking: bool = False) -> Prepared:
         """Read a CSV as the model expects it and gather what forecasting its series needs: the
         checks, each series' scaling (the training one, or its own history's for a new series),
         the forecast's timestamps and any covariates (see `predict`). A series shorter than the
         lookback (than `min_history`, for a model that pads) is an error, or with `skip_short`
         left out (`Prepared.skipped`); a file none of whose series is long enough is an error
-        still, unless it is one `part` of a file on a cluster, whose driver judges the whole file."""
+        still, unless it is one `part` of a file on a cluster, whose driver judges the whole file.
+        `checking`: for `detect`, which checks the latest values rather than forecasting from them
+        (only the words of a warning differ)."""
         reporter = reporter or SilentReporter()
         manifest, cfg = self.manifest, self.manifest.config
         dataset = load_series(data_path, freq=manifest.freq, fill=cfg.fill, columns=manifest.columns,
@@ -578,7 +582,7 @@ class Predictor:
                               split_future=True, written=Written.of(cfg))
         dataset = dataclasses.replace(dataset, frame=with_calendar(dataset.frame, cfg.future_covariates))
         reporter.info(f"Read {dataset.describe()}")
-        warn_ignored_rows(dataset, cfg, reporter, training=False)
+        warn_ignored_rows(dataset, cfg, reporter, "check" if checking else "forecast")
         series = series_arrays(dataset.frame)
         short = {uid: len(v) for uid, v in series.items() if len(v) < cfg.least_history}
         if short and not (skip_short and (part or len(short) < len(series))):

@@ -158,6 +158,11 @@ def test_rows_after_the_last_value_are_ignored_with_a_warning(trained_model, tmp
     said = " ".join(result.stderr.split())
     assert "is forecast from there ('s1' from 2019-01-01). Fill in the values" in said
     assert "--future-covariates" not in said
+    # detect checks the values before them; it forecasts nothing from there
+    checked = runner.invoke(app, ["detect", str(model_dir), str(tmp_path / "ahead.csv"), "--last", "2"])
+    said = " ".join(checked.stderr.split())
+    assert checked.exit_code == 0 and "the values checked end there ('s1' before 2019-01-01). Fill in" in said
+    assert "forecast from there" not in said
     result = runner.invoke(app, ["train", str(tmp_path / "ahead.csv"), "--horizon", "4", "--out", str(tmp_path / "m"),
                                  *TINY])
     assert result.exit_code == 0 and "name their columns with --future-covariates" in " ".join(result.stderr.split())
