@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -83,9 +84,12 @@ def load_keras(model_dir: Path, manifest: Manifest, data: bytes | None = None) -
 
     path = model_dir / KERAS_FILE
     data = verified_bytes(model_dir, manifest, KERAS_FILE) if data is None else data
-    with tempfile.TemporaryDirectory(prefix="forecast-keras-") as folder:  # Keras loads from a file
-        checked = Path(folder) / KERAS_FILE
-        checked.write_bytes(data)
+    with contextlib.ExitStack() as stack:
+        try:  # Keras loads from a file: a private copy of the bytes checked
+            checked = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="forecast-keras-"))) / KERAS_FILE
+            checked.write_bytes(data)
+        except OSError:  # no room for the copy: the file itself, checked again once loaded
+            checked = path
         try:
             network = lstm.load(checked)
         except Exception as exc:  # Keras raises many kinds for a damaged or unsafe file
@@ -94,6 +98,8 @@ def load_keras(model_dir: Path, manifest: Manifest, data: bytes | None = None) -
                 f"{path} cannot be loaded safely ({reason.replace(str(checked), str(path))}). It is damaged, or holds "
                 "code (such as a Lambda layer) that forecast refuses to run. Retrain the model with `forecast train`."
             ) from None
+        if checked == path and verified_bytes(model_dir, manifest, KERAS_FILE) != data:
+            raise ModelDirError(f"{path} changed while it was read: run again.")
     cfg = manifest.config
     expected_in, expected_out = (None, cfg.input_steps, cfg.n_features), (None, cfg.n_outputs)
     if tuple(network.input_shape) != expected_in or tuple(network.output_shape) != expected_out:

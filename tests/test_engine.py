@@ -210,3 +210,19 @@ def test_a_model_directory_replaced_while_it_loads_gives_one_model_never_a_mix(t
 
     monkeypatch.setattr(engine, "verified_bytes", verified_then_swap)
     assert Predictor(old, engine_name).forecast(data).equals(expected["old"])
+
+
+def test_keras_loads_its_checked_bytes_even_with_no_room_for_a_copy(trained_model, monkeypatch):
+    """The Keras engine loads a private copy of the bytes checked against the manifest; where the
+    temporary folder cannot take it (a full /tmp), it loads the file itself and checks it again."""
+    import errno
+    import tempfile
+
+    model_dir, data = trained_model
+    expected = _predict(model_dir, data, "keras")
+
+    def full(*_args, **_kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(tempfile, "TemporaryDirectory", full)
+    assert _predict(model_dir, data, "keras").equals(expected)
