@@ -893,7 +893,12 @@ def load_series(
             + _several_series_hint(raw, columns)
         )
     if time_kind == "datetime":
-        freq = _resolve_freq(frame, source, freq)
+        try:
+            freq = _resolve_freq(frame, source, freq)
+        except DataError:
+            if fill != KEEP:
+                raise
+            freq = None  # values to score are matched on their times: a night's few need no frequency
         step = 1
     else:
         if freq is not None:

@@ -424,3 +424,18 @@ def test_backtest_scores_only_the_values_the_data_has(tmp_path):
     scored = rows.dropna(subset=["y"])
     summary = json.loads((tmp_path / "bt" / "backtest.json").read_text())
     assert summary["overall"]["lstm"]["mae"] == pytest.approx((scored["y"] - scored["lstm"]).abs().mean())
+
+
+def test_evaluate_scores_a_night_of_actuals_alone(tmp_path):
+    """A nightly job scores yesterday's forecast against the one value per series that arrived:
+    too few times to infer a frequency, which scoring does not need (the rows are matched on
+    series and time). It was refused with advice to give --freq, a flag evaluate does not have."""
+    dates = pd.date_range("2024-01-01", periods=3, freq="D").strftime("%Y-%m-%d")
+    pd.DataFrame({"unique_id": ["a"] * 3 + ["b"] * 3, "ds": [*dates, *dates], "yhat": [10.0, 11, 12, 20, 21, 22]}).to_csv(
+        tmp_path / "forecast.csv", index=False)
+    (tmp_path / "night.csv").write_text(f"unique_id,ds,y\na,{dates[0]},12\nb,{dates[0]},19\n")
+    result = runner.invoke(app, ["evaluate", str(tmp_path / "forecast.csv"), str(tmp_path / "night.csv"), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["matched"] == 2 and summary["overall"]["mae"] == pytest.approx(1.5)
+    assert "4 forecast row(s) have no actual yet" in result.stderr
