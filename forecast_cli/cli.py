@@ -420,6 +420,7 @@ def evaluate(
     target_col: Optional[str] = typer.Option(None, "--target-col", help="Value column of the actuals (and --history), as given to train [default: y, or the only other column]."),
     id_col: Optional[str] = typer.Option(None, "--id-col", help="Series id column of the actuals (and --history), as given to train [default: unique_id if present]."),
     wide: bool = typer.Option(False, "--wide", help="The actuals (and --history) have one column per series, as the model was trained with --wide."),
+    freq: Optional[str] = typer.Option(None, "--freq", help="Pandas frequency of the --history (h, D, W-SUN, MS, ...), as given to train [default: inferred]."),
     decimal_comma: bool = typer.Option(False, "--decimal-comma", help="The actuals (and --history) write numbers with a decimal comma (1.234,5)."),
     thousands_comma: bool = typer.Option(False, "--thousands-comma", help="The actuals (and --history) write numbers with commas between thousands (1,234.5)."),
     encoding: str = typer.Option("utf-8", "--encoding", help="The actuals' (and --history's) text encoding, as given to train (cp1252, latin-1, ...)."),
@@ -453,7 +454,8 @@ def evaluate(
     from forecast_cli.data import Written
 
     result = run_evaluate(forecasts, actuals, history, time_col=time_col, target_col=target_col, id_col=id_col,
-                          wide=wide, written=Written(decimal_comma, thousands_comma, parse_encoding(encoding)))
+                          wide=wide, written=Written(decimal_comma, thousands_comma, parse_encoding(encoding)),
+                          freq=freq)
     console = err_console()
     # Actual rows before or after a series' forecasts (its history, values past the horizon) are
     # what an actuals file of the whole data holds: not worth a note every night.

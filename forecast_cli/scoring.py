@@ -46,14 +46,14 @@ class EvaluationResult:
 def evaluate(
     forecasts_path: str | Path, actuals_path: str | Path, history_path: str | Path | None = None,
     time_col: str | None = None, target_col: str | None = None, id_col: str | None = None, wide: bool = False,
-    written: Written = Written(),
+    written: Written = Written(), freq: str | None = None,
 ) -> EvaluationResult:
     """Score a forecast file written by `predict` against actual values that arrived later.
 
     Rows are matched on series and timestamp; rows of either file without a partner are counted
     and reported. With the training history, MASE is computed too (in-sample seasonal naive MAE of
     each series' history as the scale). The actuals and history are read with the column roles,
-    `wide` and `written` given (as `train` was told them), else detected.
+    `wide`, `written` and `freq` given (as `train` was told them), else detected.
 
     Example:
         >>> evaluate("forecast.csv", "actuals.csv").overall["mae"] > 0
@@ -62,7 +62,7 @@ def evaluate(
     fc = read_forecasts(forecasts_path)
 
     def read(path: str | Path, fill: str = "interpolate"):
-        return load_series(path, time_col, target_col, id_col, fill=fill, split_future=True, wide=wide,
+        return load_series(path, time_col, target_col, id_col, freq, fill=fill, split_future=True, wide=wide,
                            written=written)
 
     # The actuals as they are: a missing value or row is a forecast with no actual yet, not one

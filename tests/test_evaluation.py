@@ -439,3 +439,23 @@ def test_evaluate_scores_a_night_of_actuals_alone(tmp_path):
     summary = json.loads(result.stdout)
     assert summary["matched"] == 2 and summary["overall"]["mae"] == pytest.approx(1.5)
     assert "4 forecast row(s) have no actual yet" in result.stderr
+
+
+def test_evaluate_reads_the_history_with_the_frequency_train_was_given(tmp_path):
+    """Weekly values on a few odd days (a holiday moved the count): train needed --freq W-MON, and
+    evaluate's --history needs it too to scale MASE; it had no such flag."""
+    ds = pd.date_range("2023-01-02", periods=40, freq="W-MON")
+    odd = ds.to_series().reset_index(drop=True)
+    history = pd.DataFrame({"ds": odd.dt.strftime("%Y-%m-%d"), "y": np.arange(40.0) + 10})
+    history = history.drop(index=range(2, 40, 3))  # no four weeks in a row: nothing to infer a frequency from
+    history.to_csv(tmp_path / "history.csv", index=False)
+    ahead = pd.date_range(ds[-1] + pd.Timedelta(weeks=1), periods=2, freq="W-MON").strftime("%Y-%m-%d")
+    pd.DataFrame({"unique_id": "y", "ds": ahead, "yhat": [50.0, 51.0]}).to_csv(tmp_path / "forecast.csv", index=False)
+    (tmp_path / "actuals.csv").write_text(f"ds,y\n{ahead[0]},52\n{ahead[1]},51\n")
+    args = ["evaluate", str(tmp_path / "forecast.csv"), str(tmp_path / "actuals.csv"), "--history",
+            str(tmp_path / "history.csv"), "--json"]
+    refused = runner.invoke(app, args)
+    assert refused.exit_code == ExitCode.DATA and "Give it with --freq" in refused.stderr
+    result = runner.invoke(app, [*args, "--freq", "W-MON"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["overall"]["mase"] == pytest.approx(1.0 / 1.0)
