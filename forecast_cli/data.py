@@ -141,6 +141,7 @@ class Dataset:
     seasons: tuple[int, ...] = ()  # every cycle of the frequency, shortest first (`seasons_of`)
     time_note: str = ""  # how times with UTC offsets, day-month dates or ISO weeks were read, else empty
     made: np.ndarray | None = None  # by row of `frame`: the value was filled in, not read (None: none was)
+    before: int = 0  # empty rows before a series' first value, left out (nothing recorded yet)
 
     @property
     def n_series(self) -> int:
@@ -160,6 +161,8 @@ class Dataset:
         ignored = sorted(set(self.columns.ignored) - set(self.covariates))
         if ignored:
             text += f"; ignored columns: {', '.join(ignored)}"
+        if self.before:
+            text += f"; {self.before} empty row(s) before the first values left out"
         if self.future is not None and len(self.future):
             text += f"; {len(self.future)} future row(s) after the last values"
         if self.filled:
@@ -879,6 +882,16 @@ def load_series(
                 f"{source}: series {empty[0]!r} has no values at all; expected numbers"
                 + (f" ({len(empty)} series have none)" if len(empty) > 1 else "") + ". Fill it in or remove its rows."
             )
+    # Rows before a series' first value (a shop not yet open, in a long export of every date):
+    # nothing was recorded yet, so they are left out, as a wide file's empty cells before a
+    # column's first value are; filling them would invent a flat history. (A series with no value
+    # at all keeps its rows, for the error that names it.)
+    present = frame[TARGET].notna()
+    by_series = present.groupby(frame[ID], sort=False)
+    started = by_series.cummax() | ~by_series.transform("any")
+    before = int((~started).sum())
+    if before:
+        frame = frame[started.to_numpy()].reset_index(drop=True)
     missing_values = int(frame[TARGET].isna().sum())  # the rows set aside above are not missing values
     repeat = repeated_row(frame, frame["_line"].to_numpy())
     if repeat is not None:
@@ -926,6 +939,7 @@ def load_series(
         seasons=seasons_of(freq) if time_kind == "datetime" else (1,),
         time_note=time_note,
         made=made,
+        before=before,
     )
 
 

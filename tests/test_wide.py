@@ -49,6 +49,16 @@ def test_a_wide_file_reads_as_the_long_file_it_stands_for(tmp_path):
     described = ds.describe()
     assert "3 series (wide: one column each)" in described and "series=north, south, east" in described
     assert "ignored columns: note" in described
+    # Its long form, every date a row, the empty cells empty values: the same series, the empty
+    # rows before 'east' opened left out (they were filled back from its first value, a flat
+    # history that never was) and those after 'south' last reported set aside.
+    long = wide.drop(columns="note").melt(id_vars="date", var_name="unique_id", value_name="y")
+    long.to_csv(tmp_path / "long.csv", index=False)
+    from_long = load_series(tmp_path / "long.csv", split_future=True)
+    assert from_long.frame.groupby("unique_id").size().to_dict() == lengths
+    pd.testing.assert_frame_equal(from_long.frame.sort_values(["unique_id", "ds"]).reset_index(drop=True),
+                                  ds.frame.sort_values(["unique_id", "ds"]).reset_index(drop=True))
+    assert "6 empty row(s) before the first values left out" in from_long.describe()
 
 
 def test_train_and_predict_on_a_wide_file_forecast_each_column(tmp_path):
