@@ -142,6 +142,7 @@ class Dataset:
     time_note: str = ""  # how times with UTC offsets, day-month dates or ISO weeks were read, else empty
     made: np.ndarray | None = None  # by row of `frame`: the value was filled in, not read (None: none was)
     before: int = 0  # empty rows before a series' first value, left out (nothing recorded yet)
+    empty: tuple[str, ...] = ()  # series with no value at all, left out (`load_series`'s `empty_ok`)
 
     @property
     def n_series(self) -> int:
@@ -785,6 +786,7 @@ def load_series(
     split_future: bool = False,
     wide: bool = False,
     written: Written = Written(),
+    empty_ok: bool = False,
 ) -> Dataset:
     """Read, validate and regularise a CSV of one or many series.
 
@@ -802,7 +804,9 @@ def load_series(
         covariates: numeric columns to keep beside the target (filled like it).
         auto_covariates: also keep every other column whose cells are all numbers or empty.
         split_future: move each series' rows after its last value (empty target) to
-            `Dataset.future` instead of filling them: they carry future covariates.
+            `Dataset.future` instead of filling them: they carry future covariates. A series
+            with no value at all is then an error, or with `empty_ok` left out and named in
+            `Dataset.empty` (a later file's new series, whose values have not arrived).
         wide: one column per series (`--wide`), each read from its first value to its last.
         written: how the file writes its numbers and text (`Written`: `with_decimal_points`,
             `without_thousands_commas`, a CSV's encoding).
@@ -869,7 +873,7 @@ def load_series(
         frame[name] = _parse_target(raw[name], source, name)
     frame["_line"] = raw.index.to_numpy() + 2
     frame = frame.sort_values([ID, TIME], kind="stable").reset_index(drop=True)
-    future = None
+    future, empty = None, []
     if split_future:
         # Rows after a series' last value: none of them has a value, nor any row after them.
         reverse = frame.iloc[::-1]
@@ -877,7 +881,9 @@ def load_series(
         future = frame.loc[~seen, [ID, TIME, *names]].reset_index(drop=True)
         frame = frame[seen].reset_index(drop=True)  # never empty: _parse_target refuses a column of no values
         empty = sorted(set(future[ID]) - set(frame[ID]))
-        if empty:
+        if empty and empty_ok:  # for the caller to leave out (`Dataset.empty`)
+            future = future[~future[ID].isin(empty)].reset_index(drop=True)
+        elif empty:
             raise DataError(
                 f"{source}: series {empty[0]!r} has no values at all; expected numbers"
                 + (f" ({len(empty)} series have none)" if len(empty) > 1 else "") + ". Fill it in or remove its rows."
@@ -940,6 +946,7 @@ def load_series(
         time_note=time_note,
         made=made,
         before=before,
+        empty=tuple(empty),
     )
 
 

@@ -579,13 +579,16 @@ class Predictor:
         manifest, cfg = self.manifest, self.manifest.config
         dataset = load_series(data_path, freq=manifest.freq, fill=cfg.fill, columns=manifest.columns,
                               expect_time_kind=manifest.time_kind, as_of=as_of, covariates=from_file(cfg.covariates),
-                              split_future=True, written=Written.of(cfg))
+                              split_future=True, written=Written.of(cfg), empty_ok=True)
         dataset = dataclasses.replace(dataset, frame=with_calendar(dataset.frame, cfg.future_covariates))
         reporter.info(f"Read {dataset.describe()}")
         warn_ignored_rows(dataset, cfg, reporter, "check" if checking else "forecast")
         series = series_arrays(dataset.frame)
+        # A series with no value yet (a new product listed before its first sale) is the
+        # shortest of the short: left out with --skip-short, else it fails the file.
         short = {uid: len(v) for uid, v in series.items() if len(v) < cfg.least_history}
-        if short and not (skip_short and (part or len(short) < len(series))):
+        short.update(dict.fromkeys(dataset.empty, 0))
+        if short and not (skip_short and (part or len(short) < len(series) + len(dataset.empty))):
             raise short_series_error(dataset.source, next(iter(short.items())), len(short), cfg.lookback, skip_short,
                                      cfg.least_history)
         if short:

@@ -412,6 +412,18 @@ def test_skip_short_forecasts_the_series_long_enough(trained_model, tmp_path):
     short.to_csv(tmp_path / "only-new.csv", index=False)
     alone = runner.invoke(app, ["predict", str(model_dir), str(tmp_path / "only-new.csv"), "--skip-short"])
     assert alone.exit_code == ExitCode.DATA and "1 series is that short, every one in the file" in alone.stderr
+    # A new product listed before its first value (rows with the value empty) is the shortest of
+    # the short: it failed the file, --skip-short or not ("has no values at all").
+    listed = short.assign(unique_id="launch", y=np.nan)
+    pd.concat([frame, listed]).to_csv(tmp_path / "with-launch.csv", index=False)
+    refused = runner.invoke(app, ["predict", str(model_dir), str(tmp_path / "with-launch.csv")])
+    assert refused.exit_code == ExitCode.DATA and "series 'launch' has 0 values" in refused.stderr
+    result = runner.invoke(app, ["predict", str(model_dir), str(tmp_path / "with-launch.csv"), "--skip-short",
+                                 "--output", str(tmp_path / "f.csv"), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["files"][0]["skipped"] == 1
+    assert (tmp_path / "f.csv").read_text() == runner.invoke(app, ["predict", str(model_dir), str(data)]).stdout
+    assert "left out 1 series shorter than the model's lookback of 8 (e.g. 'launch', 0 values)" in result.stderr
 
 
 def test_detect_skip_short_checks_the_series_long_enough(trained_model, tmp_path):
