@@ -186,13 +186,10 @@ def staged_directory(final: Path) -> Iterator[Path]:
     remove_stale_temps(final)
     tmp = temp_name(final, "tmp")
     try:
-        tmp.mkdir()
-    except OSError as exc:
-        raise write_error(final, exc, "the model directory ", "choose another --out") from None
-    try:
         try:
+            tmp.mkdir()
             yield tmp
-        except OSError as exc:  # writing the files: a full disk, a folder made read-only meanwhile
+        except OSError as exc:  # making the folder or writing its files: a full disk, a read-only folder
             raise write_error(final, exc, "the model directory ", "choose another --out") from None
         _fsync_dir(tmp)
         if final.exists():

@@ -112,10 +112,9 @@ def backtest(
     frame = dataset.frame
     position = frame.groupby(ID, sort=False).cumcount()
     length = frame.groupby(ID, sort=False)[TARGET].transform("size")
-    all_series = series_arrays(frame)
+    # A value filled in is trained on, as `train` does, but not scored: NaN here.
+    all_series = series_arrays(dataset.as_read())
     all_times = {str(uid): g[TIME].to_numpy() for uid, g in frame.groupby(ID, sort=True)}
-    if dataset.made is not None:  # a value filled in is trained on, as `train` does, but not scored: NaN here
-        all_series = series_arrays(frame.assign(**{TARGET: frame[TARGET].mask(dataset.made)}))
     rows = []
     resolved = config
     weights = []

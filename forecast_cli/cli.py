@@ -709,20 +709,12 @@ def _check_output_flags(plot_series: int, lock_timeout: float | None = None) -> 
                          f"lock_timeout={lock_timeout:g}.")
 
 
-def _as_read(dataset):
-    """A dataset's frame as its file gave it, for a plot: a value it lacked (filled in for the
-    forecast) is empty, a gap in the line rather than a value that was never there."""
-    if dataset.made is None:
-        return dataset.frame
-    return dataset.frame.assign(y=dataset.frame["y"].mask(dataset.made))
-
-
 def _plot_forecast(predictor, frame, plot: Path, n: int) -> None:
     from forecast_cli.forecast_file import quantile_levels
     from forecast_cli.plots import Panel, save_panels
 
     manifest = predictor.manifest
-    data = _as_read(predictor.last_dataset)  # the history the forecast was made from
+    data = predictor.last_dataset.as_read()  # the history the forecast was made from, a gap where filled in
     keep = 3 * max(manifest.config.horizon, manifest.season)
     levels = quantile_levels(frame)
     panels = []
@@ -854,7 +846,7 @@ def _plot_detection(found, plot: Path, n: int) -> None:
     from forecast_cli.detect import plotted_series
     from forecast_cli.plots import Panel, save_panels
 
-    data = _as_read(found.dataset)
+    data = found.dataset.as_read()  # a gap where a value was filled in
     panels = []
     for uid in plotted_series(found.table, n):
         rows = found.table[found.table["unique_id"] == uid]

@@ -148,6 +148,13 @@ class Dataset:
     def n_series(self) -> int:
         return int(self.frame[ID].nunique())
 
+    def as_read(self) -> pd.DataFrame:
+        """The frame with the values its file gave: a value filled in (`made`) is empty again,
+        for what is scored against the data or drawn from it."""
+        if self.made is None:
+            return self.frame
+        return self.frame.assign(**{TARGET: self.frame[TARGET].mask(self.made)})
+
     def describe(self) -> str:
         shape = "one series" if self.columns.id_col is None else f"{self.n_series} series (long format)"
         time = f"dates, frequency {self.freq}" if self.time_kind == "datetime" else f"integer steps of {self.step}"
