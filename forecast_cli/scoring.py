@@ -62,8 +62,9 @@ def evaluate(
     fc = read_forecasts(forecasts_path)
 
     def read(path: str | Path, fill: str = "interpolate"):
-        return load_series(path, time_col, target_col, id_col, freq, fill=fill, split_future=True, wide=wide,
-                           written=written)
+        # KEEP leaves every empty value out, so nothing is set aside: a series of none has no actual yet.
+        return load_series(path, time_col, target_col, id_col, freq, fill=fill, split_future=fill != KEEP,
+                           wide=wide, written=written)
 
     # The actuals as they are: a missing value or row is a forecast with no actual yet, not one
     # to score against a value filled in. (The history is read as `train` read it: gaps filled,
