@@ -13,7 +13,7 @@ from forecast_cli.config import (TrainConfig, data_lookback, intermittent_note, 
 from forecast_cli.data import ID, TARGET, TIME, Written, data_horizon, load_series, season_hint, series_arrays
 from forecast_cli.errors import DataError, ForecastError
 from forecast_cli.output import SilentReporter
-from forecast_cli.pipeline import ignored_rows
+from forecast_cli.pipeline import ignored_rows, no_values_note
 from forecast_cli.windows import log_unit
 
 
@@ -96,13 +96,15 @@ def diagnose(
         # As `train` reads it with its defaults: every other column of numbers a past covariate,
         # the rows after a series' last value set aside.
         dataset = load_series(path, time_col, target_col, id_col, freq, fill="interpolate", auto_covariates=True,
-                              split_future=True, wide=wide, written=written)
+                              split_future=True, wide=wide, written=written, empty_ok=True)
     except ForecastError as exc:
         return _fails(findings, exc)
     findings.append(Finding("ok", f"detected {dataset.describe()}"))
     set_aside = ignored_rows(dataset, TrainConfig(horizon=1))
     if set_aside:
         findings.append(Finding("warning", set_aside))
+    if dataset.empty:
+        findings.append(Finding("warning", no_values_note(dataset)))
     missing_cells = dataset.missing_values
     gaps = dataset.filled - missing_cells
     if missing_cells:

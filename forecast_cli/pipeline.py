@@ -82,7 +82,7 @@ def load_training(data_path: str | Path, config: TrainConfig, columns: ColumnOpt
     dataset = load_series(data_path, columns.time_col, columns.target_col, columns.id_col, columns.freq, config.fill,
                           covariates=(*(config.past_covariates or ()), *future),
                           auto_covariates=config.past_covariates is None, split_future=True, wide=columns.wide,
-                          written=Written.of(config))
+                          written=Written.of(config), empty_ok=True)
     past = tuple(c for c in dataset.covariates if c not in future)
     if config.calendar:
         names = calendar_columns(dataset.freq) if dataset.time_kind == "datetime" else ()
@@ -102,10 +102,24 @@ def load_training(data_path: str | Path, config: TrainConfig, columns: ColumnOpt
     if note:
         reporter.info(note)
     warn_ignored_rows(dataset, config, reporter)
+    if dataset.empty:
+        reporter.warn(no_values_note(dataset))
     hint = season_hint(dataset, config.seasons or ((config.season,) if config.season else ()))
     if hint:
         reporter.warn(hint)
     return dataset, config
+
+
+def no_values_note(dataset: Dataset) -> str:
+    """The warning for series listed with no value at all (a product listed before its first
+    sale, in a nightly export), which training leaves out as it does series too short to give a
+    window: nothing about them can be learnt, and the other series need not wait for them."""
+    empty = dataset.empty
+    one = len(empty) == 1
+    shown = ", ".join(repr(s) for s in empty[:5]) + (", ..." if len(empty) > 5 else "")
+    return (f"{dataset.source}: {len(empty)} series with no value at all {'was' if one else 'were'} left out of "
+            f"training: {shown}. Once {'it has' if one else 'they have'} values, predict forecasts "
+            f"{'it' if one else 'them'} as {'a series' if one else 'series'} new to the model.")
 
 
 def warn_ignored_rows(dataset: Dataset, config: TrainConfig, reporter: Reporter, use: str = "train") -> None:

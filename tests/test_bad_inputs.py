@@ -64,8 +64,6 @@ TRAIN_CASES = [
     ("percent", _series([*GOOD[:5], "12%", *GOOD[6:]]), [], DATA, r"line 7: '12%' in column 'y' is not a number \(a currency or"),
     ("n/a-text", _series([*GOOD[:3], "n/a", *GOOD[4:]]), [], DATA, r"line 5: 'n/a' in column 'y' is not a number.*leave a cell empty"),
     ("all-missing", _series([""] * 40), [], DATA, r"column 'y' has no values at all"),
-    ("series-without-values", _csv([*(f"a,{d},{v}" for d, v in zip(_monthly(40), GOOD)), *(f"b,{d}," for d in _monthly(40))],
-                                   header="unique_id,ds,y"), [], DATA, r"series 'b' has no values at all"),
     ("gaps-refused", _series([*GOOD[:10], "", "", *GOOD[12:]]), ["--fill", "none"], DATA,
      r"series 'y' has 2 missing value\(s\).*first at 2015-11-01.*--fill interpolate"),
     ("inf", _series([*GOOD[:8], "inf", *GOOD[9:]]), [], DATA, r"line 10: column 'y' holds an infinite value"),

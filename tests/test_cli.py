@@ -426,6 +426,26 @@ def test_skip_short_forecasts_the_series_long_enough(trained_model, tmp_path):
     assert "left out 1 series shorter than the model's lookback of 8 (e.g. 'launch', 0 values)" in result.stderr
 
 
+def test_train_leaves_out_a_series_with_no_value_yet(tmp_path, long_csv):
+    """A nightly export listing a new product before its first sale (its rows with the value
+    empty) failed the whole training ("has no values at all"); now that series is left out with a
+    warning, as series too short to give a window are, and the model is the one trained without
+    its rows. doctor says the same, not that train would fail."""
+    frame = pd.read_csv(long_csv)
+    listed = frame[frame["unique_id"] == "s0"].tail(6).assign(unique_id="launch", y=np.nan)
+    pd.concat([frame, listed]).to_csv(tmp_path / "with-launch.csv", index=False)
+    args = ["--horizon", "4", *TINY]
+    result = runner.invoke(app, ["train", str(tmp_path / "with-launch.csv"), "--out", str(tmp_path / "m"), *args])
+    assert result.exit_code == 0, result.output
+    assert "1 series with no value at all was left out of training: 'launch'" in result.stderr
+    alone = runner.invoke(app, ["train", str(long_csv), "--out", str(tmp_path / "m0"), *args])
+    assert alone.exit_code == 0, alone.output
+    forecasts = [runner.invoke(app, ["predict", str(tmp_path / m), str(long_csv)]) for m in ("m", "m0")]
+    assert forecasts[0].exit_code == 0 and forecasts[0].stdout == forecasts[1].stdout
+    doctor = runner.invoke(app, ["doctor", str(tmp_path / "with-launch.csv"), "--horizon", "4"])
+    assert doctor.exit_code == 0 and "with-launch.csv: 1 series with no value at all was left out" in doctor.stderr
+
+
 def test_detect_skip_short_checks_the_series_long_enough(trained_model, tmp_path):
     """Checking the last 4 values needs the lookback (8), 10 values to measure errors on and the
     4: a series of 5 and one of 20 fail the run, or with --skip-short are left out."""
