@@ -748,6 +748,7 @@ def detect(
     dask: Optional[str] = typer.Option(None, "--dask", help="Spread the Parquet parts over an existing Dask cluster: its scheduler's address (tcp://host:8786). Paths must be the same on every worker."),
     plot: Optional[Path] = typer.Option(None, "--plot", help="Write a PNG (SVG or PDF for a name ending .svg or .pdf) of each series' recent values, the forecasts and band of the checked ones, anomalies circled."),
     plot_series: int = typer.Option(4, "--plot-series", help="Series drawn in --plot: those with anomalies first, the one farthest outside its band first, then the others (N in all)."),
+    state: Optional[Path] = typer.Option(None, "--state", help="JSON file of each series' latest value checked, kept from run to run: only the values after it are reported (in the output, the counts, --json and --fail-on-anomaly), so that a nightly run reports each value once, the night it arrives; created when missing, updated after the outputs are written."),
     quiet: bool = QUIET,
 ) -> None:
     """Flag the latest values the model did not expect: each of the last --last values of every
@@ -762,6 +763,7 @@ def detect(
     from forecast_cli.errors import UsageError
     from forecast_cli.forecast_file import encode_table, forecasts_to_csv
     from forecast_cli.output import ConsoleReporter, err_console
+    from forecast_cli.reported import Reported
 
     _check_output_flags(plot_series, lock_timeout)
     if last is not None and last < 1:
@@ -781,33 +783,46 @@ def detect(
                              "or drop --workers/--dask.")
         if plot is not None:
             raise UsageError("--plot draws from the whole data in one process; drop --workers/--dask to plot.")
-    batch.check_outputs({"--output": [None if to_stdout else Path(output)], "--plot": [plot]}, [data], model_dir)
-    for target in (None if to_stdout else Path(output), plot):
+    batch.check_outputs({"--output": [None if to_stdout else Path(output)], "--plot": [plot], "--state": [state]},
+                        [data], model_dir)
+    for target in (None if to_stdout else Path(output), plot, state):
         if target is not None:
             check_writable(target)
     reporter = ConsoleReporter(quiet=quiet)
-    lock = contextlib.nullcontext() if to_stdout else batch.exclusive_lock(Path(output), lock_timeout)
-    with lock:
+    with contextlib.ExitStack() as locks:
+        for target in (None if to_stdout else Path(output), state):
+            if target is not None:
+                locks.enter_context(batch.exclusive_lock(target, lock_timeout))
+        from forecast_cli.pipeline import Predictor
+
+        predictor = Predictor(model_dir, engine)  # the model is checked before any work (or worker) starts
+        manifest = predictor.manifest
+        reported = None if state is None else Reported.read(state, manifest.time_kind)
         if on_cluster:
             from forecast_cli import cluster
             from forecast_cli.cluster_detect import detect_on_cluster
-            from forecast_cli.pipeline import Predictor
 
-            manifest = Predictor(model_dir, engine).manifest  # the model is checked before any worker starts
             with cluster.open_client(workers, dask) as client:
                 found = detect_on_cluster(client, cluster.ModelRef.of(model_dir, engine, manifest), data,
                                           manifest.config, last, level, calibration, as_of, reporter, skip_short)
         else:
-            found = run_detect(model_dir, data, last, level, calibration, engine, as_of, reporter, skip_short)
+            found = run_detect(predictor, data, last, level, calibration, engine, as_of, reporter, skip_short)
+        lasts = found.table.groupby(ID, sort=True)[TIME].max()  # before the values reported earlier are taken out
+        earlier = 0
+        if reported is not None:
+            found, earlier = _unreported(found, reported, manifest, last, reporter)
         if to_stdout:
             sys.stdout.write(forecasts_to_csv(found.table))
         else:
             atomic_write_bytes(output, encode_table(found.table, output))
+        if reported is not None:  # after the outputs: a run that fails before them reports the values again
+            atomic_write_bytes(state, reported.to_bytes(found.table))
     if plot is not None:
         _plot_detection(found, plot, plot_series)
-    lasts = found.table.groupby(ID, sort=True)[TIME].max()
     summary = {**found.summary(), "late": batch.warn_late(data, lasts.index.to_numpy(), lasts.to_numpy(), reporter,
                                                           "last value is")}
+    if reported is not None:
+        summary["reported_before"] = earlier
     if not quiet:
         _print_detection(err_console(), found, summary)
     if json_summary:
@@ -817,6 +832,21 @@ def detect(
         raise typer.Exit(int(ExitCode.ANOMALY))
 
 
+def _unreported(found, reported, manifest, last: int | None, reporter):
+    """The detection without the values an earlier run with the same --state reported, and how
+    many those were; a warning when values arrived since the last run that are older than the
+    --last checked (runs were missed), which no run will check."""
+    missed, example = reported.skipped(found.table, manifest.freq, manifest.step)
+    if missed:
+        uid, mark, start = example
+        checked = manifest.config.horizon if last is None else last
+        reporter.warn(f"{missed} series had more values since the last check than the {checked} checked "
+                      f"(e.g. {uid!r}: checked up to {mark} by an earlier run, from {start} by this one); the values "
+                      "between were not checked. Raise --last to check them.")
+    new = reported.new(found.table)
+    return dataclasses.replace(found, table=found.table[new].reset_index(drop=True)), int((~new).sum())
+
+
 def _print_detection(console, found, summary: dict) -> None:
     from rich.table import Table
 
@@ -824,6 +854,8 @@ def _print_detection(console, found, summary: dict) -> None:
 
     console.print(f"Band: {found.describe_band()}.", markup=False)
     missing = f"; {summary['missing']} missing in the data, not checked" if summary["missing"] else ""
+    if summary.get("reported_before"):
+        missing += f"; {summary['reported_before']} reported by earlier runs, not again"
     title = (f"{summary['anomalies']} anomal{'y' if summary['anomalies'] == 1 else 'ies'} in {summary['checked']} "
              f"values checked ({summary['series']} series, level {found.level:g}{missing})")
     if not summary["anomalies"]:

@@ -297,3 +297,54 @@ def test_a_checked_value_missing_from_the_data_is_not_judged(detect_model, tmp_p
     summary = json.loads(result.stdout)
     assert (summary["checked"], summary["missing"]) == (3 * CHECKED - 3, 3)
     assert "s0" not in summary["series_with_anomalies"] and "s1" in summary["series_with_anomalies"]
+
+
+def test_a_state_file_reports_each_value_once_the_night_it_arrives(detect_model, tmp_path):
+    """Nightly runs checking the last 4 values: without --state the spike of night 1 is reported
+    again on night 2 (it is still among the last 4); with it, night 2 reports only the value that
+    arrived, a night with nothing new reports nothing (exit 0 with --fail-on-anomaly), a run that
+    fails leaves the state as it was, and nights missed beyond --last are named."""
+    model_dir, data = detect_model
+    spiked = data.copy()
+    spike_at = spiked.groupby("unique_id").cumcount() == LENGTH - 7
+    spiked.loc[spike_at & (spiked["unique_id"] == "s0"), "y"] += 60.0
+    spike_time = pd.Timestamp(spiked.loc[spike_at, "ds"].iloc[0]).strftime("%Y-%m-%d")
+    nights = []
+    for n, drop in enumerate((6, 5)):
+        nights.append(tmp_path / f"night{n + 1}.csv")
+        spiked.groupby("unique_id").head(LENGTH - drop).to_csv(nights[-1], index=False)
+    state, out = tmp_path / "state.json", tmp_path / "anomalies.csv"
+
+    def run(night: Path, *flags: str):
+        result = runner.invoke(app, ["detect", str(model_dir), str(night), "--last", "4", "--output", str(out),
+                                     "--json", "--fail-on-anomaly", *flags])
+        return result, (json.loads(result.stdout) if result.stdout.startswith("{") else None)
+
+    first, summary = run(nights[0], "--state", str(state))
+    assert first.exit_code == ExitCode.ANOMALY, first.output
+    assert summary["checked"] == 12 and summary["reported_before"] == 0 and spike_time in {f["ds"] for f in summary["found"]}
+    marks = json.loads(state.read_text())
+    assert marks["format"] == 1 and set(marks["series"]) == {"s0", "s1", "s2"}
+    assert marks["series"]["s0"].startswith(spike_time)
+    again, summary = run(nights[1])  # no state: the spike is reported a second night
+    assert spike_time in {f["ds"] for f in summary["found"]}
+    second, summary = run(nights[1], "--state", str(state))
+    assert second.exit_code in (0, ExitCode.ANOMALY), second.output
+    assert summary["checked"] == 3 and summary["reported_before"] == 9
+    assert spike_time not in {f["ds"] for f in summary["found"]} and len(pd.read_csv(out)) == 3
+    assert "9 reported by earlier runs, not again" in second.stderr
+    kept = state.read_bytes()
+    third, summary = run(nights[1], "--state", str(state))
+    assert third.exit_code == 0 and summary["checked"] == 0 and summary["anomalies"] == 0, third.output
+    failed, _ = run(nights[1], "--state", str(state), "--last", "200")
+    assert failed.exit_code == ExitCode.DATA and state.read_bytes() == kept
+    state.write_text(json.dumps({"format": 1, "series": {"s0": spike_time}}))
+    data.to_csv(tmp_path / "later.csv", index=False)
+    missed = runner.invoke(app, ["detect", str(model_dir), str(tmp_path / "later.csv"), "--last", "2", "--state",
+                                 str(state)])
+    assert missed.exit_code == 0, missed.output
+    assert f"1 series had more values since the last check than the 2 checked (e.g. 's0': checked up to {spike_time}" \
+        in missed.stderr
+    state.write_text("{}")
+    broken = runner.invoke(app, ["detect", str(model_dir), str(tmp_path / "later.csv"), "--state", str(state)])
+    assert broken.exit_code == ExitCode.DATA and "is not a state file of this version of detect" in broken.stderr
