@@ -15,10 +15,44 @@ from pathlib import Path
 from typing import Any, Callable, List, Optional
 
 import typer
+from typer.core import TyperGroup
 
 from forecast_cli.errors import ExitCode, ForecastError
 
+class _Commands(TyperGroup):
+    """The commands' group. With `--json`, a command line that Typer refuses before the command
+    runs (a misspelt flag, a missing argument, a flag value of the wrong type) never reaches
+    `handle_errors`; this prints its JSON failure on stdout too, so that a cron job's
+    `> summary.json` is never left empty. The usage and `Error:` lines on stderr are Typer's."""
+
+    json_summary = False
+
+    def main(self, args: Any = None, *rest: Any, **extra: Any) -> Any:
+        self.json_summary = "--json" in (sys.argv[1:] if args is None else list(args))
+        return super().main(args, *rest, **extra)
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:  # the command's name refused
+        try:
+            return super().make_context(*args, **kwargs)
+        except Exception as exc:
+            self._refused(exc)
+            raise
+
+    def invoke(self, ctx: Any) -> Any:  # the command's flags and arguments refused
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            self._refused(exc)
+            raise
+
+    def _refused(self, exc: Exception) -> None:
+        # Click's usage errors, by their shape: Typer ships its own copy of Click's exceptions.
+        if getattr(exc, "exit_code", None) == ExitCode.USAGE and callable(getattr(exc, "format_message", None)):
+            _json_failure({"json_summary": self.json_summary}, exc.format_message(), int(ExitCode.USAGE))
+
+
 app = typer.Typer(
+    cls=_Commands,
     name="forecast",
     help="Train an LSTM on CSV time series and write forecasts. Exit codes: see the README.",
     no_args_is_help=True,

@@ -258,3 +258,19 @@ def test_json_summary_is_never_empty_when_a_run_fails_as_a_whole(trained_model, 
         summary = json.loads(result.stdout)
         assert summary["exit_code"] == code and words in summary["error"]
         assert f"Error: {summary['error']}" in result.stderr
+    # A command line refused before the command runs (Typer's own usage errors) alike; and
+    # without --json, stdout stays empty.
+    refused = [
+        (["predict", str(model_dir), str(data), "--json", "--lock-timout", "300"], "No such option: --lock-timout"),
+        (["detect", str(model_dir), "--json"], "Missing argument"),
+        (["predict", str(model_dir), str(data), "--json", "--lock-timeout", "soon"], "Invalid value for '--lock-timeout'"),
+        (["predcit", str(model_dir), str(data), "--json"], "No such command 'predcit'"),
+    ]
+    for args, words in refused:
+        result = runner.invoke(app, args)
+        assert result.exit_code == ExitCode.USAGE, result.output
+        summary = json.loads(result.stdout)
+        assert summary["exit_code"] == ExitCode.USAGE and words in summary["error"], summary
+        assert words in result.stderr
+    quiet = runner.invoke(app, ["predict", str(model_dir), str(data), "--lock-timout", "300"])
+    assert quiet.exit_code == ExitCode.USAGE and quiet.stdout == ""
