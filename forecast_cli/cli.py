@@ -19,6 +19,7 @@ from typer.core import TyperGroup
 
 from forecast_cli.errors import ExitCode, ForecastError
 
+
 class _Commands(TyperGroup):
     """The commands' group. With `--json`, a command line that Typer refuses before the command
     runs (a misspelt flag, a missing argument, a flag value of the wrong type) never reaches

@@ -33,14 +33,13 @@ FORMAT = 1
 class Reported:
     """Each series' latest value checked by the earlier runs that kept this state file."""
 
-    path: Path
     marks: dict[str, Any]  # id -> pd.Timestamp, or an int for integer steps
 
     @classmethod
     def read(cls, path: Path, time_kind: str) -> Reported:
         """The state at `path` (none yet: every value is new); `time_kind` the model's."""
         if not path.exists():
-            return cls(path, {})
+            return cls({})
         fix = f"Delete {path} to report every checked value once more, or give another --state file."
         try:
             doc = json.loads(path.read_text(encoding="utf-8"))
@@ -59,7 +58,7 @@ class Reported:
                 kind = "an integer step" if time_kind == "integer" else "a time"
                 raise DataError(f"--state {path}: series {uid!r} has {mark!r:.40} where {kind} was expected: "
                                 f"was it kept for a model of another kind of time? {fix}") from None
-        return cls(path, marks)
+        return cls(marks)
 
     def new(self, table: pd.DataFrame) -> np.ndarray:
         """Which rows of a detection table (`detect.COLUMNS`) come after their series' mark."""
