@@ -106,13 +106,19 @@ def check_outputs(outputs: dict[str, list[Path | None]], inputs: list[Path], mod
     an input folder of Parquet parts, or matches an input glob pattern (`'incoming/*.csv'
     --output-dir incoming`), where the next run would read it as data; or that lies inside the
     model directory, where it could replace one of the model's files (`--output
-    model/manifest.json`) and the next `train` replaces the folder whole."""
+    model/manifest.json`) and the next `train` replaces the folder whole; or that another flag
+    names too (`detect --output x.csv --state x.csv`)."""
     import fnmatch
     import os
 
     from forecast_cli.data import STDIN
 
+    named: dict[Path, str] = {}  # each output's path: the flag that named it first
     for flag, output in ((f, o) for f, paths in outputs.items() for o in paths if o is not None):
+        other = named.setdefault(output.resolve(), flag)
+        if other != flag:  # one would replace the other (and the second lock waits for the first)
+            raise UsageError(f"{output} is named by both {other} and {flag}: each needs a file of its own. "
+                             f"Give another {flag}.")
         for pattern in patterns:
             if fnmatch.fnmatch(os.path.normpath(output), os.path.normpath(pattern)):
                 raise UsageError(f"{output} ({flag}) matches the input pattern {pattern!r}: the next run would read it "

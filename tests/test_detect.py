@@ -348,3 +348,7 @@ def test_a_state_file_reports_each_value_once_the_night_it_arrives(detect_model,
     state.write_text("{}")
     broken = runner.invoke(app, ["detect", str(model_dir), str(tmp_path / "later.csv"), "--state", str(state)])
     assert broken.exit_code == ExitCode.DATA and "is not a state file of this version of detect" in broken.stderr
+    # One file for both: each write would replace the other (and the second lock waited for the first, 60 s).
+    same = runner.invoke(app, ["detect", str(model_dir), str(tmp_path / "later.csv"), "--output", str(out), "--state",
+                               str(out), "--lock-timeout", "1"])
+    assert same.exit_code == ExitCode.USAGE and "is named by both --output and --state" in same.stderr
