@@ -530,7 +530,8 @@ def evaluate(
                    "unmatched_actuals": result.unmatched_actuals,
                    "actuals_outside_forecasts": result.actuals_outside_forecasts,
                    "actuals_within_forecasts": result.actuals_within_forecasts,
-                   "series_without_forecast": len(result.series_without_forecast), "overall": result.overall,
+                   "series_without_forecast": len(result.series_without_forecast), "mase_scale_from": result.scale_from,
+                   "overall": result.overall,
                    "by_series": json.loads(result.by_series.to_json(orient="records"))}
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")
 

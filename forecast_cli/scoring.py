@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
 
 from forecast_cli import metrics
-from forecast_cli.data import ID, KEEP, TARGET, TIME, Written, load_series, repeated_row, series_arrays, time_text
+from forecast_cli.data import (ID, KEEP, STDIN, TARGET, TIME, Dataset, Written, load_series, repeated_row, series_arrays,
+                               time_text)
 from forecast_cli.errors import DataError
 from forecast_cli.forecast_file import quantile_levels, read_forecasts
 
@@ -41,6 +43,9 @@ class EvaluationResult:
     examples: list[str]
     overall: dict[str, float | None]
     by_series: pd.DataFrame
+    # MASE's scale, each series' in-sample seasonal naive error: from `--history` (HISTORY), from
+    # its values before its forecasts in the actuals (ACTUALS), or None (no MASE)
+    scale_from: str | None = None
 
 
 def evaluate(
@@ -51,8 +56,9 @@ def evaluate(
     """Score a forecast file written by `predict` against actual values that arrived later.
 
     Rows are matched on series and timestamp; rows of either file without a partner are counted
-    and reported. With the training history, MASE is computed too (in-sample seasonal naive MAE of
-    each series' history as the scale). The actuals and history are read with the column roles,
+    and reported. MASE is computed too (in-sample seasonal naive MAE of each series' history as
+    the scale) with the training history, or without it when the actuals hold every forecast
+    series' values before its forecasts (an actuals file of the whole data). The actuals and history are read with the column roles,
     `wide`, `written` and `freq` given (as `train` was told them), else detected.
 
     Example:
@@ -105,20 +111,49 @@ def evaluate(
     outside = forecast_series & ~only_actual[TIME].between(only_actual[ID].map(span["min"]),
                                                            only_actual[ID].map(span["max"]))
     without = sorted(only_actual.loc[~forecast_series, ID].astype(str).unique())
+    scale_from = None
     if history_path is not None:
         history = read(history_path)
-        scales = {uid: metrics.mase_scale(v, history.season) for uid, v in series_arrays(history.frame).items()}
-        matched["scale"] = matched[ID].map(scales).astype("float64")
-    else:
+        season, series = history.season, series_arrays(history.frame)
+        scale_from = HISTORY
+    else:  # an actuals file of the whole data holds each series' history before its forecasts
+        found = None if str(actuals_path) == STDIN else _history_before(read, actuals_path, actuals, span["min"])
+        season, series = found or (1, {})
+    scales = {uid: metrics.mase_scale(v, season) for uid, v in series.items()}
+    matched["scale"] = matched[ID].map(scales).astype("float64")
+    if scale_from is None and series and matched["scale"].notna().all():
+        scale_from = ACTUALS
+    elif scale_from is None:
         matched["scale"] = np.nan
-    overall = _score_matched(matched, history_path is not None)
+    with_mase = scale_from is not None
+    overall = _score_matched(matched, with_mase)
     by_series = pd.DataFrame(
-        [{ID: uid, "rows": len(g), **_score_matched(g, history_path is not None)} for uid, g in matched.groupby(ID, sort=True)]
+        [{ID: uid, "rows": len(g), **_score_matched(g, with_mase)} for uid, g in matched.groupby(ID, sort=True)]
     )
     return EvaluationResult(matched=matched, unmatched_forecasts=len(only_fc), unmatched_actuals=len(only_actual),
                             actuals_outside_forecasts=int(outside.sum()),
                             actuals_within_forecasts=int((forecast_series & ~outside).sum()), series_without_forecast=without,
-                            examples=examples, overall=overall, by_series=by_series)
+                            examples=examples, overall=overall, by_series=by_series, scale_from=scale_from)
+
+
+HISTORY, ACTUALS = "history", "actuals"  # where MASE's scale came from (`EvaluationResult.scale_from`)
+
+
+def _history_before(read: Callable[..., Dataset], actuals_path: str | Path, actuals: Dataset,
+                    first: pd.Series) -> tuple[int, dict[str, np.ndarray]] | None:
+    """Each forecast series' values before its first forecast in the actuals file, read as
+    `train` reads data (gaps filled), with the data's season: the history MASE is scaled by when
+    no `--history` is given; None when the file holds no such values or cannot be read so (the
+    night's values alone, too few to find a frequency in)."""
+    frame = actuals.frame
+    if not (frame[TIME] < frame[ID].map(first)).any():
+        return None
+    try:
+        whole = read(actuals_path)
+    except DataError:
+        return None
+    frame = whole.frame
+    return whole.season, series_arrays(frame[(frame[TIME] < frame[ID].map(first)).to_numpy()])
 
 
 EVALUATE_SHOWN = 20  # series rows in evaluate's table; the JSON holds every series

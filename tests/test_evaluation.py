@@ -169,6 +169,7 @@ def test_evaluate_without_history_has_no_mase_and_refuses_foreign_files(tmp_path
     make_long(1, 4).to_csv(tmp_path / "a.csv", index=False)
     result = runner.invoke(app, ["evaluate", str(tmp_path / "f.csv"), str(tmp_path / "a.csv"), "--json"])
     assert result.exit_code == 0 and "mase" not in json.loads(result.stdout)["overall"]
+    assert json.loads(result.stdout)["mase_scale_from"] is None
     result = runner.invoke(app, ["evaluate", str(long_csv), str(tmp_path / "a.csv")])
     assert result.exit_code == ExitCode.DATA and "missing column(s) yhat" in result.stderr
 
@@ -358,6 +359,12 @@ def test_evaluate_notes_missing_forecasts_not_the_history(trained_model, tmp_pat
     assert summary["matched"] == 12 and summary["unmatched_actuals"] == 3 * 52 - 12 + 3 * 4
     assert summary["actuals_outside_forecasts"] == summary["unmatched_actuals"]
     assert "Note" not in result.stderr
+    # The history those rows hold scales MASE, as --history with the training data does (there was no MASE).
+    given = runner.invoke(app, ["evaluate", str(tmp_path / "f.csv"), str(tmp_path / "all.csv"), "--json",
+                                "--history", str(tmp_path / "history.csv")])
+    assert summary["mase_scale_from"] == "actuals" and json.loads(given.stdout)["mase_scale_from"] == "history"
+    assert summary["overall"]["mase"] == pytest.approx(json.loads(given.stdout)["overall"]["mase"], rel=1e-12)
+    assert summary["overall"]["mase"] is not None
     forecast = pd.read_csv(tmp_path / "f.csv")
     gone = (forecast["unique_id"] == "s2") | ((forecast["unique_id"] == "s0") & (forecast["ds"] == "2019-02-01"))
     forecast[~gone].to_csv(tmp_path / "f2.csv", index=False)
