@@ -440,7 +440,10 @@ def _theta_group(values: np.ndarray, alpha: np.ndarray, horizon: int, season: in
             adjusted = np.where(multiplicative[:, None], values / position, values - position)
             values = np.where(seasonal[:, None], adjusted, values)
         t = np.arange(n, dtype="float64") - (n - 1) / 2.0
-        slope = (values @ t) / (t @ t)
+        # Row by row, not `values @ t`: a matrix product's sums depend on how many rows it is
+        # given, so a series' forecast changed with the other series of its length (a part on
+        # a cluster against the whole file).
+        slope = np.einsum("ij,j->i", values, t) / (t @ t)
         decay = (1.0 - alpha[:, None]) ** np.arange(n - 1, -1, -1)  # each value's weight in the last level
         level = (1.0 - alpha) ** n * values[:, 0] + alpha * np.einsum("ij,ij->i", decay, values)
         ahead = np.arange(horizon) + (1.0 / alpha - (1.0 - alpha) ** n / alpha)[:, None]
