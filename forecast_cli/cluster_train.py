@@ -37,7 +37,8 @@ import pandas as pd
 from forecast_cli import baselines
 from forecast_cli.cluster import cluster_errors, spread
 from forecast_cli.config import TrainConfig, resolve_settings, validation_series, with_horizon, zero_shares
-from forecast_cli.data import ID, TARGET, TIME, Columns, data_horizon, is_parquet, parquet_parts, series_arrays
+from forecast_cli.data import (ID, TARGET, TIME, Columns, data_horizon, is_parquet, parquet_parts, part_label,
+                               series_arrays)
 from forecast_cli.errors import DataError
 from forecast_cli.output import Reporter, SilentReporter
 from forecast_cli.pipeline import (ColumnOptions, Fitted, TrainingData, cut_windows, fit_windows, load_training,
@@ -265,7 +266,7 @@ def parts_digest(parts: list[Path]) -> str:
     reads them whole, read here a piece at a time."""
     digest = hashlib.sha256()
     for part in parts:
-        digest.update(part.name.encode() + b"\0")
+        digest.update(part_label(part).encode() + b"\0")
         with open(part, "rb") as fh:
             while chunk := fh.read(READ_CHUNK):
                 digest.update(chunk)

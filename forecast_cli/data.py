@@ -17,7 +17,7 @@ import warnings
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -181,6 +181,7 @@ class Dataset:
 
 
 PARQUET_SUFFIX = ".parquet"
+PARTITIONS = "partition_columns"  # a frame read from hive-partitioned Parquet: its partition columns (in `attrs`)
 
 
 def is_parquet(path: str | os.PathLike[str]) -> bool:
@@ -189,7 +190,47 @@ def is_parquet(path: str | os.PathLike[str]) -> bool:
     text = str(path)
     p = Path(text)
     return (text.lower().endswith(PARQUET_SUFFIX) or glob.has_magic(text)
-            or (p.is_dir() and any(p.glob(f"*{PARQUET_SUFFIX}"))))
+            or (p.is_dir() and (any(p.glob(f"*{PARQUET_SUFFIX}")) or any(_partitioned_parts(p)))))
+
+
+def _partitioned_parts(root: Path) -> Iterator[Path]:
+    """The Parquet parts of a folder partitioned by column values (the hive layout that Spark's
+    `partitionBy`, pandas' `partition_cols`, pyarrow and Dask write: root/unique_id=a/part-0.parquet),
+    each under folders all named column=value; hidden and bookkeeping entries (`.crc` files,
+    `_SUCCESS`, `_temporary`) are not parts."""
+    for part in root.rglob(f"*{PARQUET_SUFFIX}"):
+        inner = part.relative_to(root).parts
+        if all(_partition(folder) for folder in inner[:-1]) and not inner[-1].startswith((".", "_")):
+            yield part
+
+
+def _partition(name: str) -> tuple[str, str] | None:
+    """A partition folder's column and value (`unique_id=a`, URL-quoted as pyarrow writes them),
+    or None for a folder named otherwise."""
+    from urllib.parse import unquote
+
+    key, equals, value = name.partition("=")
+    return (unquote(key), unquote(value)) if equals and key and not name.startswith((".", "_")) else None
+
+
+def partition_values(part: Path) -> dict[str, str]:
+    """The column values a part's folders name in the hive layout (`_partitioned_parts`), outermost
+    first: {} for a part in a plain folder. They are the part's values of those columns, which the
+    file itself leaves out."""
+    found = []
+    for folder in part.parents:
+        pair = _partition(folder.name)
+        if pair is None:
+            break
+        found.append(pair)
+    return dict(reversed(found))
+
+
+def part_label(part: Path) -> str:
+    """A part's name in the data's digest: its partition folders and file name
+    (`unique_id=a/part-0.parquet`; the file name alone in a plain folder), so that two parts of one
+    name in different partitions differ."""
+    return "/".join([*(f"{key}={value}" for key, value in partition_values(part).items()), part.name])
 
 
 STDIN = "-"  # the data argument that reads standard input: a CSV, plain or compressed
@@ -280,7 +321,7 @@ def parquet_parts(path: str | os.PathLike[str]) -> list[Path]:
         return glob_files(text)
     p = Path(text)
     if p.is_dir():
-        parts = sorted(p.glob(f"*{PARQUET_SUFFIX}"))
+        parts = sorted(p.glob(f"*{PARQUET_SUFFIX}")) or sorted(_partitioned_parts(p))
         if not parts:
             raise DataError(f"{p} is a directory with no {PARQUET_SUFFIX} files; expected a CSV file or Parquet parts.")
         return parts
@@ -316,16 +357,25 @@ def read_parquet(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, str]:
             detail = " ".join(str(exc).split())
             raise DataError(f"{part}: not a readable Parquet file ({detail}). Write it again, or pass a CSV.") from None
         frame = table.to_pandas()
+        partitions = partition_values(part)
+        for key, value in partitions.items():
+            if key in frame.columns:
+                raise DataError(f"{part}: column {key!r} is both in the file and in its folder's name ({key}={value}); "
+                                "expected it in one of them. Write the parts again partitioned by another column.")
+            frame[key] = pd.Series([value] * len(frame), dtype="string")
         if frames and list(frame.columns) != list(frames[0].columns):
             raise DataError(
                 f"{part}: its columns ({', '.join(map(str, frame.columns))}) differ from the first part's "
                 f"({', '.join(map(str, frames[0].columns))}). Every part needs the same columns."
             )
-        digest.update(part.name.encode() + b"\0" + data)
+        digest.update(part_label(part).encode() + b"\0" + data)
         frames.append(frame)
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     frame = pd.DataFrame({str(name).strip(): frame[name] if _typed(frame[name]) else as_text(frame[name])
                           for name in frame.columns})
+    # The partition columns say where a part lies (a bucket, a date, the series), not what was
+    # recorded: never a series of a wide file, and left out unless a role needs them (`_without_layout`).
+    frame.attrs[PARTITIONS] = tuple(partitions)
     if frame.empty:
         raise DataError(f"{path} has columns ({', '.join(frame.columns)}) but no rows of data.")
     return frame, digest.hexdigest()
@@ -703,7 +753,7 @@ def _wide_columns(frame: pd.DataFrame, source: str, time_col: str | None, target
         )
     if time_col is None:
         time_col = _time_by_name(columns) or columns[0]
-    rest = [c for c in columns if c != time_col]
+    rest = [c for c in columns if c != time_col and c not in frame.attrs.get(PARTITIONS, ())]
     series = tuple(c for c in rest if _as_numbers(frame[c])[1].notna().any())
     if not series:
         raise DataError(
@@ -835,11 +885,12 @@ def load_series(
     if written.thousands_comma:
         raw = without_thousands_commas(raw)
     detected = columns is None
-    if columns is None:
+    if detected:
         columns = detect_columns(raw, source, time_col, target_col, id_col, wide)
-    elif columns.series:
+    raw, columns = _without_layout(raw, columns, (*(columns.used if detected else columns.all_columns), *covariates))
+    if not detected and columns.series:
         columns = _later_wide_columns(raw, columns, source)
-    else:
+    elif not detected:
         check_columns(raw, columns, source)
     times, time_kind, time_note = _parse_time(raw[columns.time_col], source, columns.time_col, columns.day_first)
     if detected:  # the order day-month dates were read in, for the files read by this file's model
@@ -955,6 +1006,17 @@ def load_series(
         before=before,
         empty=tuple(empty),
     )
+
+
+def _without_layout(raw: pd.DataFrame, columns: Columns, kept: tuple[str, ...]) -> tuple[pd.DataFrame, Columns]:
+    """The frame and its roles without the partition columns of hive-partitioned Parquet that are
+    not `kept` (a role, a covariate, a column of the model): they say where a part lies (a bucket,
+    a date range), not what was recorded, so a model and its later files need not share a layout."""
+    layout = [c for c in raw.attrs.get(PARTITIONS, ()) if c not in kept]
+    if not layout:
+        return raw, columns
+    return raw.drop(columns=layout), dataclasses.replace(
+        columns, all_columns=tuple(c for c in columns.all_columns if c not in layout))
 
 
 def _melted(raw: pd.DataFrame, times: pd.Series, columns: Columns, source: str) -> tuple[pd.DataFrame, pd.Series]:

@@ -646,3 +646,23 @@ def test_train_on_parts_pads_a_series_shorter_than_the_horizon_and_predict_forec
     assert (tmp_path / "here.csv").read_bytes() == (tmp_path / "there.csv").read_bytes()
     assert f"1 series shorter than the lookback of 4 ({first!r}, 3 values) is read with the first" in there.stderr
     assert len(pd.read_csv(tmp_path / "there.csv").query("unique_id == @first")) == 4
+
+
+def test_parts_partitioned_by_column_values_are_forecast_and_trained_on_workers(parted, scheduler, tmp_path):
+    """Parts in folders named by a column's values (bucket=0/part.parquet, as Spark's partitionBy
+    writes them): each worker reads its part's column values from the folder names, so the
+    cluster forecasts them as one process forecasts the plain parts, byte for byte, and trains
+    the model one process trains."""
+    typed = pd.read_parquet(parted / "parts")
+    ids = sorted(typed["unique_id"].unique())
+    bucket = typed["unique_id"].map({uid: k % 4 for k, uid in enumerate(ids)})
+    typed.assign(bucket=bucket).to_parquet(tmp_path / "lake", partition_cols=["bucket"], index=False)
+    _invoke("predict", parted / "model", tmp_path / "lake", "--output", tmp_path / "out.csv", "--workers", 2)
+    assert (tmp_path / "out.csv").read_bytes() == (parted / "plain.csv").read_bytes()
+    address, _ = scheduler
+    args = ["train", tmp_path / "lake", "--horizon", 4, *TINY]
+    _invoke(*args, "--quiet", "--out", tmp_path / "here")
+    result = _invoke(*args, "--out", tmp_path / "there", "--dask", address)
+    assert "40 series in 4 Parquet parts" in result.stderr
+    here, there = (json.loads((tmp_path / m / "manifest.json").read_text()) for m in ("here", "there"))
+    assert here["series"] == there["series"] and here["data"] == there["data"]

@@ -123,3 +123,33 @@ def test_typed_parquet_columns_are_read_as_their_csv_text_would_be(tmp_path):
         bad.to_parquet(tmp_path / "bad.parquet", index=False)
         result = runner.invoke(app, ["train", str(tmp_path / "bad.parquet"), "--horizon", "4"])
         assert result.exit_code == ExitCode.DATA and expected in result.stderr, result.stderr
+
+
+def test_a_folder_partitioned_by_column_values_is_read_as_its_parts(copies, tmp_path):
+    """Parquet partitioned as Spark's partitionBy and pandas' partition_cols write it
+    (unique_id=s0/part.parquet: the column's values in the folder names, not in the files) was
+    refused ("a directory with no .parquet files"). Now it reads as the same data: the same
+    forecast as the CSV's, and a model trained on it is the CSV's. A bucket column in the folder
+    names is not a covariate; bookkeeping files (_SUCCESS, .crc) are not parts."""
+    typed = pd.read_parquet(copies / "data.parquet")
+    typed.to_parquet(tmp_path / "by-id", partition_cols=["unique_id"], index=False)
+    (tmp_path / "by-id" / "_SUCCESS").write_text("")
+    assert sorted(p.name for p in (tmp_path / "by-id").iterdir()) == ["_SUCCESS", "unique_id=s0", "unique_id=s1",
+                                                                     "unique_id=s2"]
+    csv = _invoke("predict", copies / "model-csv", copies / "data.csv").stdout
+    assert _invoke("predict", copies / "model-csv", tmp_path / "by-id").stdout == csv
+    _invoke("train", tmp_path / "by-id", "--horizon", 4, "--out", tmp_path / "model", *TINY, "--quiet")
+    assert _invoke("predict", tmp_path / "model", copies / "data.csv").stdout == csv
+    typed.assign(bucket=typed["unique_id"].map({"s0": 0, "s1": 1, "s2": 1})).to_parquet(
+        tmp_path / "by-bucket", partition_cols=["bucket"], index=False)
+    doctor = runner.invoke(app, ["doctor", str(tmp_path / "by-bucket"), "--horizon", "4"])
+    assert doctor.exit_code == 0 and "3 series (long format)" in doctor.stderr and "ignored columns" not in doctor.stderr
+    trained = _invoke("train", tmp_path / "by-bucket", "--horizon", 4, "--out", tmp_path / "model-b", *TINY)
+    assert "covariates" not in trained.stderr
+    assert _invoke("predict", tmp_path / "model-b", tmp_path / "by-bucket").stdout == csv
+    clash = tmp_path / "clash" / "unique_id=s0"
+    clash.mkdir(parents=True)
+    typed[typed["unique_id"] == "s0"].to_parquet(clash / "part.parquet", index=False)
+    result = runner.invoke(app, ["train", str(tmp_path / "clash"), "--horizon", "4"])
+    assert result.exit_code == ExitCode.DATA and "column 'unique_id' is both in the file and in its folder's name" \
+        in result.stderr
