@@ -181,6 +181,7 @@ class Dataset:
 
 
 PARQUET_SUFFIX = ".parquet"
+HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
 PARTITIONS = "partition_columns"  # a frame read from hive-partitioned Parquet: its partition columns (in `attrs`)
 
 
@@ -362,7 +363,8 @@ def read_parquet(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, str]:
             if key in frame.columns:
                 raise DataError(f"{part}: column {key!r} is both in the file and in its folder's name ({key}={value}); "
                                 "expected it in one of them. Write the parts again partitioned by another column.")
-            frame[key] = pd.Series([value] * len(frame), dtype="string")
+            # Spark and pyarrow name a partition of nulls __HIVE_DEFAULT_PARTITION__: empty cells here.
+            frame[key] = pd.Series([None if value == HIVE_NULL else value] * len(frame), dtype="string")
         if frames and list(frame.columns) != list(frames[0].columns):
             raise DataError(
                 f"{part}: its columns ({', '.join(map(str, frame.columns))}) differ from the first part's "

@@ -147,6 +147,11 @@ def test_a_folder_partitioned_by_column_values_is_read_as_its_parts(copies, tmp_
     trained = _invoke("train", tmp_path / "by-bucket", "--horizon", 4, "--out", tmp_path / "model-b", *TINY)
     assert "covariates" not in trained.stderr
     assert _invoke("predict", tmp_path / "model-b", tmp_path / "by-bucket").stdout == csv
+    nulls = typed.astype({"unique_id": object})
+    nulls.loc[nulls.index[:3], "unique_id"] = None  # a partition of nulls: __HIVE_DEFAULT_PARTITION__
+    nulls.to_parquet(tmp_path / "nulls", partition_cols=["unique_id"], index=False)
+    result = runner.invoke(app, ["train", str(tmp_path / "nulls"), "--horizon", "4"])
+    assert result.exit_code == ExitCode.DATA and "column 'unique_id' is empty; every row needs a series id" in result.stderr
     clash = tmp_path / "clash" / "unique_id=s0"
     clash.mkdir(parents=True)
     typed[typed["unique_id"] == "s0"].to_parquet(clash / "part.parquet", index=False)
