@@ -199,10 +199,11 @@ def _partitioned_parts(root: Path) -> Iterator[Path]:
     `partitionBy`, pandas' `partition_cols`, pyarrow and Dask write: root/unique_id=a/part-0.parquet),
     each under folders all named column=value; hidden and bookkeeping entries (`.crc` files,
     `_SUCCESS`, `_temporary`) are not parts."""
-    for part in root.rglob(f"*{PARQUET_SUFFIX}"):
-        inner = part.relative_to(root).parts
-        if all(_partition(folder) for folder in inner[:-1]) and not inner[-1].startswith((".", "_")):
-            yield part
+    for folder, subfolders, files in os.walk(root):
+        subfolders[:] = [name for name in subfolders if _partition(name)]  # nowhere else (a home folder given by mistake)
+        if Path(folder) != root:
+            yield from (Path(folder) / name for name in files
+                        if name.endswith(PARQUET_SUFFIX) and not name.startswith((".", "_")))
 
 
 def _partition(name: str) -> tuple[str, str] | None:
