@@ -58,8 +58,9 @@ def evaluate(
     Rows are matched on series and timestamp; rows of either file without a partner are counted
     and reported. MASE is computed too (in-sample seasonal naive MAE of each series' history as
     the scale) with the training history, or without it when the actuals hold every forecast
-    series' values before its forecasts (an actuals file of the whole data). The actuals and history are read with the column roles,
-    `wide`, `written` and `freq` given (as `train` was told them), else detected.
+    series' values before its forecasts (an actuals file of the whole data). The actuals and
+    history are read with the column roles, `wide`, `written` and `freq` given (as `train` was
+    told them), else detected.
 
     Example:
         >>> evaluate("forecast.csv", "actuals.csv").overall["mae"] > 0
