@@ -62,29 +62,27 @@ class Reported:
 
     def new(self, table: pd.DataFrame) -> np.ndarray:
         """Which rows of a detection table (`detect.COLUMNS`) come after their series' mark."""
-        marks = table[ID].map(self.marks)
-        known = marks.notna().to_numpy()
-        new = np.ones(len(table), dtype=bool)
-        if known.any():
-            times = table[TIME].to_numpy()[known]
-            new[known] = times > np.asarray(marks[known].tolist(), dtype=times.dtype)
-        return new
+        if not self.marks:
+            return np.ones(len(table), dtype=bool)
+        # A series without a mark compares as NaT or NaN: never at or before it, so new.
+        return ~(table[TIME] <= table[ID].map(self.marks)).to_numpy()
 
     def skipped(self, table: pd.DataFrame, freq: str | None, step: int) -> tuple[int, tuple[str, str, str] | None]:
         """The series whose values after their mark begin before the first one checked (runs
         missed while more than `--last` values arrived): their count, and one of them (id, its
         mark, the first time checked)."""
-        first = table.groupby(ID, sort=False)[TIME].min()
-        count, example = 0, None
-        for uid, start in first.items():
-            if uid not in self.marks:
-                continue
-            mark = self.marks[uid]
-            after = mark + pd.tseries.frequencies.to_offset(freq) if freq is not None else mark + step
-            if start > after:
-                count += 1
-                example = example or (str(uid), time_text(mark), time_text(start))
-        return count, example
+        first = table.groupby(ID, sort=True)[TIME].min()
+        marks = first.index.to_series().map(self.marks)
+        known = marks.notna()
+        first, marks = first[known], marks[known]
+        if not len(first):
+            return 0, None
+        after = marks + (pd.tseries.frequencies.to_offset(freq) if freq is not None else step)
+        missed = first > after
+        if not missed.any():
+            return 0, None
+        uid = missed.idxmax()
+        return int(missed.sum()), (str(uid), time_text(marks[uid]), time_text(first[uid]))
 
     def to_bytes(self, table: pd.DataFrame) -> bytes:
         """The state after this run: each checked series marked at its latest value checked, the
