@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 from pathlib import Path
@@ -11,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from forecast_cli import baselines, metrics
-from forecast_cli.atomic import atomic_write_text
+from forecast_cli.atomic import atomic_open
 from forecast_cli.blend import point_forecast
 from forecast_cli.config import TrainConfig
 from forecast_cli.covariates import covariate_values
@@ -202,15 +203,18 @@ def write_backtest(result: BacktestResult, folder: Path) -> list[Path]:
         "folds": _records(result.by_fold),
         "steps": _records(result.by_step),
     }
-    # Every file's text first, then the four renames one after another: a run stopped while
-    # encoding (the forecasts of many series take seconds) leaves the previous four as they were.
+    # Every file's text first, then every file written to its temporary file, and only then the
+    # four renames, one after another: a run stopped while encoding (the forecasts of many series
+    # take seconds) or a write that fails (a full disk) leaves the previous four as they were,
+    # not two new files beside two old ones.
     texts = {name: table.to_csv(index=False, float_format="%.8g", lineterminator="\n")
              for name, table in (("forecasts.csv", result.rows), ("folds.csv", result.by_fold),
                                  ("steps.csv", result.by_step))}
     texts["backtest.json"] = json.dumps(summary, indent=2) + "\n"
     folder.mkdir(exist_ok=True)
-    for name, text in texts.items():
-        atomic_write_text(folder / name, text)
+    with contextlib.ExitStack() as renames:  # each file is renamed into place as its context closes
+        for name, text in texts.items():
+            renames.enter_context(atomic_open(folder / name)).write(text.encode("utf-8"))
     return [folder / name for name in texts]
 
 

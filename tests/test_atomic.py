@@ -59,3 +59,30 @@ def test_a_symbolic_link_is_written_through_and_kept(tmp_path):
     atomic.atomic_write_bytes(tmp_path / "latest.csv", b"new")
     assert (tmp_path / "latest.csv").is_symlink() and (tmp_path / "forecast-1.csv").read_text() == "new"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["current", "forecast-1.csv", "latest.csv", "model-v1"]
+
+
+def test_a_backtest_that_cannot_write_one_of_its_files_leaves_the_previous_four(tmp_path):
+    """backtest writes four files; each was renamed into place as soon as it was written, so a
+    write failing on the third (a full disk; here a folder in its way) left two new files beside
+    two old ones. Now every file is written before any is renamed."""
+    import pandas as pd
+
+    from forecast_cli.backtest import BacktestResult, write_backtest
+    from forecast_cli.config import TrainConfig
+
+    def result(value: float) -> BacktestResult:
+        table = pd.DataFrame({"fold": [1], "model": ["lstm"], "mae": [value]})
+        return BacktestResult(rows=table, by_fold=table, by_step=table, overall={"lstm": {"mae": value}},
+                              config=TrainConfig(horizon=1), history={}, times={})
+
+    folder = tmp_path / "backtest"
+    write_backtest(result(1.0), folder)
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    assert sorted(before) == ["backtest.json", "folds.csv", "forecasts.csv", "steps.csv"]
+    (folder / "steps.csv").unlink()
+    (folder / "steps.csv").mkdir()  # the third file cannot be written
+    with pytest.raises(OutputError):
+        write_backtest(result(2.0), folder)
+    assert {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()} == {
+        name: data for name, data in before.items() if name != "steps.csv"}
+    assert sorted(p.name for p in folder.iterdir()) == sorted(before)  # no temporary file left
