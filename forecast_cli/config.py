@@ -636,9 +636,18 @@ def zero_shares(series: dict[str, np.ndarray]) -> np.ndarray:
         array([0.5, nan, nan])
     """
     out = np.full(len(series), np.nan)
-    for i, values in enumerate(series.values()):
-        if len(values) and (values >= 0).all() and (values != 0).any():
-            out[i] = float(np.mean(values == 0))
+    lengths = np.fromiter((len(v) for v in series.values()), dtype=np.int64, count=len(series))
+    some = np.flatnonzero(lengths > 0)
+    if not len(some):
+        return out
+    # Counted over all the values at once, series by series (a loop cost 8 us a series: 2.4 s
+    # for 300,000); reduceat's segments start where each series with values does.
+    values = np.concatenate([v for v in series.values() if len(v)])
+    starts = np.concatenate([[0], np.cumsum(lengths[some])[:-1]])
+    negative = np.add.reduceat((~(values >= 0)).astype(np.int64), starts)  # NaN counts as not a count too
+    zeros = np.add.reduceat((values == 0).astype(np.int64), starts)
+    counts = (negative == 0) & (zeros < lengths[some])
+    out[some[counts]] = zeros[counts] / lengths[some][counts]
     return out
 
 

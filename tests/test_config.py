@@ -183,3 +183,17 @@ def test_intermittent_note_needs_a_tenth_of_the_series_with_sparse_nonzero_value
     assert note_of(list(counts), zero_shares(counts), TrainConfig(horizon=4)) is not None  # train's defaults
     for chosen in (TrainConfig(loss="mae"), TrainConfig(transform="none"), TrainConfig(quantiles=(0.1, 0.5, 0.9))):
         assert note_of(list(counts), zero_shares(counts), chosen) is None  # the user chose what it aims at
+
+
+def test_zero_shares_counted_at_once_are_each_series_share():
+    """zero_shares counts over every series' values at once: the same numbers as a series at a
+    time, with empty, all-zero, negative and empty-value series among them."""
+    from forecast_cli.config import zero_shares
+
+    rng = np.random.default_rng(5)
+    series = {str(i): rng.poisson(rng.uniform(0.01, 2.0), rng.integers(0, 30)) * (1.0 if i % 7 else -1.0)
+              for i in range(2000)}
+    series.update({"zeros": np.zeros(4), "none": np.array([]), "gap": np.array([0.0, np.nan, 1.0])})
+    alone = [float(np.mean(v == 0)) if len(v) and (v >= 0).all() and (v != 0).any() else np.nan
+             for v in series.values()]
+    np.testing.assert_array_equal(zero_shares(series), np.array(alone))
