@@ -76,9 +76,21 @@ def check_distinct(inputs: list[Path], targets: list[Path]) -> None:
     first: dict[Path, Path] = {}
     for source, target in zip(inputs, targets):
         if target in first:
-            raise UsageError(f"{first[target]} and {source} would both write {target}. "
-                             "Forecast them with separate --output-dir folders, or rename one.")
+            root = _partitioned_root(source)
+            fix = (f"They are parts of the partitioned folder {root}: pass {root} to forecast its parts as one input."
+                   if root is not None and root == _partitioned_root(first[target])
+                   else "Forecast them with separate --output-dir folders, or rename one.")
+            raise UsageError(f"{first[target]} and {source} would both write {target}. {fix}")
         first[target] = source
+
+
+def _partitioned_root(part: Path) -> Path | None:
+    """The folder a part of hive-partitioned Parquet lies in (above its column=value folders),
+    or None for a file in a plain folder."""
+    from forecast_cli.data import partition_values
+
+    depth = len(partition_values(part))
+    return part.parents[depth] if depth else None
 
 
 NOT_CSV = (".xlsx", ".xls", ".json", ".feather", ".arrow", ".pkl", ".pickle", ".h5")  # formats a table is not written in

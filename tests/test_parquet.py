@@ -147,6 +147,11 @@ def test_a_folder_partitioned_by_column_values_is_read_as_its_parts(copies, tmp_
     trained = _invoke("train", tmp_path / "by-bucket", "--horizon", 4, "--out", tmp_path / "model-b", *TINY)
     assert "covariates" not in trained.stderr
     assert _invoke("predict", tmp_path / "model-b", tmp_path / "by-bucket").stdout == csv
+    # Its parts one by one (a glob) share file names across partitions: the advice is the folder.
+    parts = runner.invoke(app, ["predict", str(copies / "model-csv"), str(tmp_path / "by-bucket" / "*" / "*.parquet"),
+                                "--output-dir", str(tmp_path / "out")])
+    assert parts.exit_code == ExitCode.USAGE, parts.output
+    assert f"They are parts of the partitioned folder {tmp_path / 'by-bucket'}: pass" in parts.stderr
     nulls = typed.astype({"unique_id": object})
     nulls.loc[nulls.index[:3], "unique_id"] = None  # a partition of nulls: __HIVE_DEFAULT_PARTITION__
     nulls.to_parquet(tmp_path / "nulls", partition_cols=["unique_id"], index=False)
