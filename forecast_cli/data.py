@@ -142,7 +142,7 @@ class Dataset:
     time_note: str = ""  # how times with UTC offsets, day-month dates or ISO weeks were read, else empty
     made: np.ndarray | None = None  # by row of `frame`: the value was filled in, not read (None: none was)
     before: int = 0  # empty rows before a series' first value, left out (nothing recorded yet)
-    empty: tuple[str, ...] = ()  # series with no value at all, left out (`load_series`'s `empty_ok`)
+    empty: tuple[str, ...] = ()  # series with no value at all, left out (`load_series`'s `split_future`)
 
     @property
     def n_series(self) -> int:
@@ -846,7 +846,6 @@ def load_series(
     split_future: bool = False,
     wide: bool = False,
     written: Written = Written(),
-    empty_ok: bool = False,
 ) -> Dataset:
     """Read, validate and regularise a CSV of one or many series.
 
@@ -865,8 +864,8 @@ def load_series(
         auto_covariates: also keep every other column whose cells are all numbers or empty.
         split_future: move each series' rows after its last value (empty target) to
             `Dataset.future` instead of filling them: they carry future covariates. A series
-            with no value at all is then an error, or with `empty_ok` left out and named in
-            `Dataset.empty` (a later file's new series, whose values have not arrived).
+            with no value at all is then left out and named in `Dataset.empty` (a product
+            listed before its first sale): training leaves it out, a forecast counts it short.
         wide: one column per series (`--wide`), each read from its first value to its last.
         written: how the file writes its numbers and text (`Written`: `with_decimal_points`,
             `without_thousands_commas`, a CSV's encoding).
@@ -942,13 +941,8 @@ def load_series(
         future = frame.loc[~seen, [ID, TIME, *names]].reset_index(drop=True)
         frame = frame[seen].reset_index(drop=True)  # never empty: _parse_target refuses a column of no values
         empty = sorted(set(future[ID]) - set(frame[ID]))
-        if empty and empty_ok:  # for the caller to leave out (`Dataset.empty`)
+        if empty:  # for the caller to leave out (`Dataset.empty`)
             future = future[~future[ID].isin(empty)].reset_index(drop=True)
-        elif empty:
-            raise DataError(
-                f"{source}: series {empty[0]!r} has no values at all; expected numbers"
-                + (f" ({len(empty)} series have none)" if len(empty) > 1 else "") + ". Fill it in or remove its rows."
-            )
     # Rows before a series' first value (a shop not yet open, in a long export of every date):
     # nothing was recorded yet, so they are left out, as a wide file's empty cells before a
     # column's first value are; filling them would invent a flat history. (A series with no value

@@ -96,7 +96,7 @@ def diagnose(
         # As `train` reads it with its defaults: every other column of numbers a past covariate,
         # the rows after a series' last value set aside.
         dataset = load_series(path, time_col, target_col, id_col, freq, fill="interpolate", auto_covariates=True,
-                              split_future=True, wide=wide, written=written, empty_ok=True)
+                              split_future=True, wide=wide, written=written)
     except ForecastError as exc:
         return _fails(findings, exc)
     findings.append(Finding("ok", f"detected {dataset.describe()}"))

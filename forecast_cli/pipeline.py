@@ -82,7 +82,7 @@ def load_training(data_path: str | Path, config: TrainConfig, columns: ColumnOpt
     dataset = load_series(data_path, columns.time_col, columns.target_col, columns.id_col, columns.freq, config.fill,
                           covariates=(*(config.past_covariates or ()), *future),
                           auto_covariates=config.past_covariates is None, split_future=True, wide=columns.wide,
-                          written=Written.of(config), empty_ok=True)
+                          written=Written.of(config))
     past = tuple(c for c in dataset.covariates if c not in future)
     if config.calendar:
         names = calendar_columns(dataset.freq) if dataset.time_kind == "datetime" else ()
@@ -593,7 +593,7 @@ class Predictor:
         manifest, cfg = self.manifest, self.manifest.config
         dataset = load_series(data_path, freq=manifest.freq, fill=cfg.fill, columns=manifest.columns,
                               expect_time_kind=manifest.time_kind, as_of=as_of, covariates=from_file(cfg.covariates),
-                              split_future=True, written=Written.of(cfg), empty_ok=True)
+                              split_future=True, written=Written.of(cfg))
         dataset = dataclasses.replace(dataset, frame=with_calendar(dataset.frame, cfg.future_covariates))
         reporter.info(f"Read {dataset.describe()}")
         warn_ignored_rows(dataset, cfg, reporter, "check" if checking else "forecast")

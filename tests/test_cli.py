@@ -444,6 +444,13 @@ def test_train_leaves_out_a_series_with_no_value_yet(tmp_path, long_csv):
     assert forecasts[0].exit_code == 0 and forecasts[0].stdout == forecasts[1].stdout
     doctor = runner.invoke(app, ["doctor", str(tmp_path / "with-launch.csv"), "--horizon", "4"])
     assert doctor.exit_code == 0 and "with-launch.csv: 1 series with no value at all was left out" in doctor.stderr
+    # The same file as evaluate's --history: it was refused there ("has no values at all").
+    (tmp_path / "f.csv").write_text(forecasts[0].stdout)
+    pd.read_csv(tmp_path / "f.csv").rename(columns={"yhat": "y"}).to_csv(tmp_path / "actuals.csv", index=False)
+    scored = runner.invoke(app, ["evaluate", str(tmp_path / "f.csv"), str(tmp_path / "actuals.csv"), "--history",
+                                 str(tmp_path / "with-launch.csv"), "--json"])
+    assert scored.exit_code == 0, scored.output
+    assert json.loads(scored.stdout)["overall"]["mase"] == 0.0
 
 
 def test_detect_skip_short_checks_the_series_long_enough(trained_model, tmp_path):
