@@ -146,15 +146,16 @@ def _history_before(read: Callable[..., Dataset], actuals_path: str | Path, actu
     `train` reads data (gaps filled), with the data's season: the history MASE is scaled by when
     no `--history` is given; None when the file holds no such values or cannot be read so (the
     night's values alone, too few to find a frequency in)."""
-    frame = actuals.frame
-    if not (frame[TIME] < frame[ID].map(first)).any():
+    def before(frame: pd.DataFrame) -> np.ndarray:
+        return (frame[TIME] < frame[ID].map(first)).to_numpy()
+
+    if not before(actuals.frame).any():
         return None
     try:
         whole = read(actuals_path)
     except DataError:
         return None
-    frame = whole.frame
-    return whole.season, series_arrays(frame[(frame[TIME] < frame[ID].map(first)).to_numpy()])
+    return whole.season, series_arrays(whole.frame[before(whole.frame)])
 
 
 EVALUATE_SHOWN = 20  # series rows in evaluate's table; the JSON holds every series
