@@ -894,7 +894,8 @@ def load_series(
         columns = _later_wide_columns(raw, columns, source)
     elif not detected:
         check_columns(raw, columns, source)
-    times, time_kind, time_note = _parse_time(raw[columns.time_col], source, columns.time_col, columns.day_first)
+    times, time_kind, time_note = _parse_time(raw[columns.time_col], source, columns.time_col, columns.day_first,
+                                              expect_time_kind)
     if detected:  # the order day-month dates were read in, for the files read by this file's model
         columns = dataclasses.replace(columns, day_first=day_first_of(time_note))
     if expect_time_kind is not None and time_kind != expect_time_kind:
@@ -1139,12 +1140,15 @@ def check_columns(raw: pd.DataFrame, columns: Columns, source: str) -> None:
         )
 
 
-def _parse_time(col: pd.Series, source: str, name: str, day_first: bool | None = None) -> tuple[pd.Series, str, str]:
+def _parse_time(col: pd.Series, source: str, name: str, day_first: bool | None = None,
+                expect: str | None = None) -> tuple[pd.Series, str, str]:
     """The time column parsed: (times, "datetime" or "integer", a note on how times with UTC
-    offsets, dates with the day and month first, or ISO weeks were read, else "")."""
+    offsets, dates with the day and month first, ISO weeks or Unix times were read, else "").
+    `expect`: the kind a trained model was trained on (None in training): a model of integer
+    steps reads Unix times as the steps they were to it, a model of dates reads them as times."""
     if _numbers(col) and pd.api.types.is_integer_dtype(col.dtype):
         # A Parquet column of integers: steps, as in a CSV, or dates written as numbers.
-        return _compact_dates(col) or (col.astype("int64"), "integer", "")
+        return _compact_dates(col) or _integer_times(col.astype("int64"), expect)
     if _naive_times(col):
         return _timestamps(col, source, name), "datetime", ""
     if _numbers(col):
@@ -1155,7 +1159,7 @@ def _parse_time(col: pd.Series, source: str, name: str, day_first: bool | None =
         raise DataError(f"{source}, line {_line(col, row)}: the time column {name!r} is empty. Every row needs a time.")
     is_int = text.str.fullmatch(r"[+-]?\d+")
     if is_int.all():
-        return _compact_dates(text) or (text.astype("int64"), "integer", "")
+        return _compact_dates(text) or _integer_times(text.astype("int64"), expect)
     if is_int.any():  # some integers, some not
         looks_like_date = text.str.contains(r"[-/:T ]", regex=True)
         if looks_like_date.any():
@@ -1243,6 +1247,37 @@ def _compact_dates(values: pd.Series) -> tuple[pd.Series, str, str] | None:
 
 
 COMPACT_NOTE = "dates written as numbers read as dates"
+
+# Unix times as logs, metrics stores and message queues export them, told apart by their size:
+# seconds, milliseconds, microseconds or nanoseconds since 1970-01-01 UTC, between 1990 and 2100.
+_UNIX_UNITS = (("s", "seconds", 1), ("ms", "milliseconds", 10**3), ("us", "microseconds", 10**6),
+               ("ns", "nanoseconds", 10**9))
+_UNIX_FROM, _UNIX_TO = 631_152_000, 4_102_444_800  # 1990-01-01 and 2100-01-01 in seconds
+
+
+def _integer_times(values: pd.Series, expect: str | None = None) -> tuple[pd.Series, str, str]:
+    """A column of integers (int64) as Unix times where they are ones, else as integer steps.
+
+    They are Unix times when every value lies between 1990 and 2100 in one unit and falls on a
+    whole second (a model trained on such times reads them in any case; one trained on integer
+    steps, as earlier versions read them, keeps reading steps). As steps they carried no
+    frequency: no horizon or season by default, and the hours' day and week unseen.
+
+    Example:
+        >>> _integer_times(pd.Series([1711000800, 1711004400]))[0].tolist()
+        [Timestamp('2024-03-21 06:00:00+0000', tz='UTC'), Timestamp('2024-03-21 07:00:00+0000', tz='UTC')]
+        >>> _integer_times(pd.Series([1, 2]))[1:]
+        ('integer', '')
+    """
+    ints = values.to_numpy()
+    if expect != "integer" and len(ints):
+        for unit, name, scale in _UNIX_UNITS:
+            if _UNIX_FROM * scale <= ints.min() and ints.max() < _UNIX_TO * scale:
+                if expect is None and (ints % scale).any():
+                    break  # not on whole seconds: steps
+                times = pd.Series(pd.to_datetime(ints, unit=unit, utc=True), index=values.index)
+                return times, "datetime", f"Unix times ({name} since 1970) read as UTC times (forecasts in UTC)"
+    return values, "integer", ""
 
 
 # Quarters and months named the way spreadsheets and reports write them: Q1 2024 (Q1-2024,

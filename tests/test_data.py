@@ -467,3 +467,40 @@ def test_a_longer_cycle_on_top_of_a_named_season_is_found_where_the_seasonal_dif
     assert longer_season(walk, 24, 336)[0] is None  # random walks: no cycle at all
     assert longer_season([values("airpassengers")], 12, 400) == longer_season([values("airpassengers")], 12, 400)
     assert longer_season([np.arange(30.0)], 12, 48) == (None, 0.0)  # shorter than two of any multiple
+
+
+@pytest.mark.parametrize("unit, scale", [("seconds", 1), ("milliseconds", 10**3), ("nanoseconds", 10**9)])
+def test_unix_times_are_read_as_utc_times(tmp_path, unit, scale):
+    """Logs and metrics stores export times as seconds (or milliseconds) since 1970: read as
+    integer steps they had no frequency, so no default horizon or season, and the hours' day unseen."""
+    hours = pd.date_range("2024-03-20 00:00:17", periods=72, freq="h", tz="UTC")  # any second, as a query's start
+    seconds = (hours - pd.Timestamp("1970-01-01", tz="UTC")) // pd.Timedelta("1s")
+    frame = pd.DataFrame({"timestamp": np.asarray(seconds, dtype="int64") * scale, "y": np.arange(72.0)})
+    frame.to_csv(tmp_path / "unix.csv", index=False)
+    frame.to_parquet(tmp_path / "unix.parquet")
+    for path in (tmp_path / "unix.csv", tmp_path / "unix.parquet"):
+        dataset = load_series(path)
+        assert dataset.time_kind == "datetime" and dataset.freq == "h" and dataset.season == 24
+        assert dataset.frame["ds"].tolist() == list(hours)
+        assert f"Unix times ({unit} since 1970) read as UTC times (forecasts in UTC)" in dataset.describe()
+
+
+def test_integers_that_are_not_unix_times_and_a_model_of_integer_steps_keep_steps(tmp_path):
+    from forecast_cli.data import Columns
+
+    start = 1_711_000_800
+    for steps in (np.arange(start * 1000, start * 1000 + 40),  # milliseconds, but not on whole seconds
+                  np.arange(8_000_000, 8_000_040) * 60, np.arange(42_000_000, 42_000_040) * 10**11):  # 1985, 2103
+        path = tmp_path / "steps.csv"
+        pd.DataFrame({"t": steps, "y": np.arange(40.0)}).to_csv(path, index=False)
+        dataset = load_series(path)
+        assert dataset.time_kind == "integer" and dataset.frame["ds"].tolist() == list(steps)
+    # A model trained on Unix times as integer steps (as earlier versions read them) reads them so again,
+    # and one trained on them as times reads a later file's times off the whole second as times.
+    pd.DataFrame({"t": np.arange(start, start + 40 * 3600, 3600), "y": np.arange(40.0)}).to_csv(path, index=False)
+    columns = Columns("t", "y", None, ("t", "y"))
+    assert load_series(path, columns=columns, expect_time_kind="integer").time_kind == "integer"
+    later = np.arange(start, start + 40 * 3600, 3600) * 1000 + 500
+    pd.DataFrame({"t": later, "y": np.arange(40.0)}).to_csv(path, index=False)
+    dataset = load_series(path, columns=columns, expect_time_kind="datetime")
+    assert dataset.frame["ds"].iloc[0] == pd.Timestamp("2024-03-21 06:00:00.5", tz="UTC")
