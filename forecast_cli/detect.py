@@ -143,10 +143,12 @@ class OneStep:
         self.predictor, self.scalings, self.covariates, self.ets = predictor, scalings, covariates, ets
         self.config = predictor.manifest.config
 
-    def __call__(self, pairs: list[tuple[str, np.ndarray]], prefixes: bool = False) -> np.ndarray:
+    def __call__(self, pairs: list[tuple[str, np.ndarray]], prefixes: bool = False,
+                 ets: np.ndarray | None = None) -> np.ndarray:
         """(n,) point forecasts, or (n, quantiles) for a quantile model, of the value after each
         history. `prefixes`: every history is the start of its series' values, so that ETS can
-        forecast them all from one run of its recursion per series."""
+        forecast them all from one run of its recursion per series. `ets`: ETS's one-step
+        forecast of each history, known already (`EtsSteps`; NaN where not known)."""
         config = self.config
         network = dataclasses.replace(config, blend=1.0)
         out = []
@@ -162,27 +164,41 @@ class OneStep:
             forecast = forecast_series(self.predictor.network.predict, network, series, scalings, covariates,
                                        settle=False)[:, :1]
             if config.blend < 1.0:
-                forecast = blend(forecast, self._baseline(chunk, prefixes)[:, None], config.blend, config.quantiles)
+                known = None if ets is None else ets[start:start + CHUNK]
+                forecast = blend(forecast, self._baseline(chunk, prefixes, known)[:, None], config.blend,
+                                 config.quantiles)
             out.append(settled(forecast, series.values(), config)[:, 0])
         return np.concatenate(out)
 
-    def _baseline(self, pairs: list[tuple[str, np.ndarray]], prefixes: bool) -> np.ndarray:
+    def steps(self, histories: dict[str, np.ndarray], end: Iterable[int]) -> baselines.EtsSteps | None:
+        """ETS's one-step forecasts of these histories as they grow to `end` values (by series),
+        a step at a time; None when the forecast has no ETS in it."""
+        config = self.config
+        if config.blend >= 1.0 or config.baseline not in baselines.FITS:
+            return None
+        return baselines.EtsSteps(list(histories.values()), [self.ets[uid] for uid in histories],
+                                  config.baseline_season, config.transform == "log", list(end))
+
+    def _baseline(self, pairs: list[tuple[str, np.ndarray]], prefixes: bool, ets: np.ndarray | None = None) -> np.ndarray:
         """The baseline's one-step forecast from each history (the first step of what `predict`
-        blends with)."""
+        blends with); `prefixes` and `ets` as for the call."""
         config = self.config
         log, season = config.transform == "log", config.baseline_season
         params = None if self.ets is None else [self.ets[uid] for uid, _ in pairs]
-        if config.baseline not in baselines.FITS or not prefixes:
+        if config.baseline not in baselines.FITS or not (prefixes or ets is not None):
             return baselines.forecasts([h for _, h in pairs], 1, season, config.baseline, log, params)[:, 0]
-        result = np.full(len(pairs), np.nan)
-        longest: dict[str, np.ndarray] = {}
-        for uid, history in pairs:
-            if len(history) > len(longest.get(uid, ())):
-                longest[uid] = history
-        runs = dict(zip(longest, baselines.ets_one_steps(list(longest.values()), [self.ets[uid] for uid in longest],
-                                                         season, log)))
-        for i, (uid, history) in enumerate(pairs):
-            result[i] = runs[uid][len(history)]
+        if ets is not None:
+            result = np.array(ets, dtype="float64")
+        else:
+            result = np.full(len(pairs), np.nan)
+            longest: dict[str, np.ndarray] = {}
+            for uid, history in pairs:
+                if len(history) > len(longest.get(uid, ())):
+                    longest[uid] = history
+            runs = dict(zip(longest, baselines.ets_one_steps(list(longest.values()),
+                                                             [self.ets[uid] for uid in longest], season, log)))
+            for i, (uid, history) in enumerate(pairs):
+                result[i] = runs[uid][len(history)]
         missing = np.flatnonzero(np.isnan(result))  # a prefix the single run cannot stand for
         for i in missing:
             uid, history = pairs[i]
@@ -315,7 +331,19 @@ class Checking:
         floor = None
         if config.transform == "log":
             floor = np.array([series[uid][:-last].min() >= 0 for uid in uids])
+        # The forecasts from each series' own values at every checked position, all at once (one
+        # run of ETS's recursion a series, where a run a step cost as much again as the rest of a
+        # check of 5-minute data): they stand for each history with no value replaced, and for
+        # each history that keeps a flagged value. Only a history with a replaced value (the
+        # series' `replaced` count above 0) is forecast step by step.
+        own = one_step([(uid, series[uid][:t]) for uid, n in zip(uids, lengths) for t in range(n - last, n)],
+                       prefixes=True)
+        own = own.reshape(len(uids), last, *own.shape[1:])
         cleaned = {uid: values.copy() for uid, values in series.items()}
+        replaced = np.zeros(len(uids), dtype=int)
+        # ETS's part of those forecasts, a step of its recursion a value (the rest, the network's
+        # and Theta's, are each a single computation from the history)
+        ets = one_step.steps({uid: series[uid][:n - last] for uid, n in zip(uids, lengths)}, lengths)
         flagged = np.zeros(len(uids), dtype=bool)
         lag_1 = band.correction.get(1, 0.0)
         steps = []
@@ -325,9 +353,15 @@ class Checking:
             # agrees with that forecast, the change was real (a level shift, a ramp the model was late
             # for) and the history keeps it; otherwise it was a spike and stays replaced.
             kept = np.flatnonzero(flagged)
-            pairs = [(uid, cleaned[uid][:t]) for uid, t in zip(uids, ends)]
-            pairs += [(uids[i], series[uids[i]][:ends[i]]) for i in kept]
-            forecast = one_step(pairs)
+            forecast = own[:, k].copy()
+            changed = np.flatnonzero(replaced)
+            if len(changed):
+                known = None
+                if ets is not None:  # one more value than the state holds: the newest, as replaced or not
+                    known = ets.forecast(None if k == 0 else np.array([cleaned[u][t - 1] for u, t in zip(uids, ends)]))
+                forecast[changed] = one_step([(uids[i], cleaned[uids[i]][:ends[i]]) for i in changed],
+                                             ets=None if known is None else known[changed])
+            forecast = np.concatenate([forecast, own[kept, k]])
             value = actual[:, c]
             shift = _correction(band.correction, errors, c)
             judged = _judge(forecast[:len(uids)], value, shift, half, config, self.quantiles, floor)
@@ -340,12 +374,16 @@ class Checking:
                 for j in np.flatnonzero(better):
                     i = kept[j]
                     cleaned[uids[i]][ends[i] - 1], errors[i, c - 1] = actual[i, c - 1], kept_error[j]
+                    replaced[i] -= 1
                 for name, values in judged.items():
                     values[kept[better]] = other[name][better]
             raw[:, c] = judged["raw"]
             flagged = judged["anomaly"]
             for i in np.flatnonzero(flagged):
                 cleaned[uids[i]][ends[i]] = judged["point"][i]  # its expectation, for the next origins
+            replaced += flagged
+            if ets is not None and k > 0:  # the value before the checked one is settled now: the state takes it
+                ets.append(np.array([cleaned[u][t - 1] for u, t in zip(uids, ends)]))
             errors[:, c] = np.where(flagged, judged["point"], value) - judged["raw"]
             steps.append((value, judged))
         rows = np.concatenate([rows_of[uid][-last:] for uid in uids] + [np.zeros(0, dtype=int)])

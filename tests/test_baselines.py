@@ -270,3 +270,37 @@ def test_theta_forecasts_of_many_series_are_each_series_forecast(season):
     np.testing.assert_array_equal(baselines.theta_forecasts(histories, alphas, 9, season), alone)
     half = slice(None, None, 2)
     np.testing.assert_array_equal(baselines.theta_forecasts(histories[half], alphas[half], 9, season), alone[half])
+
+
+@pytest.mark.parametrize("season, log", [(12, True), (7, False), (1, True), (4, True)])
+def test_ets_a_step_at_a_time_is_ets_forecast_of_the_history_so_far_bit_for_bit(season, log):
+    """detect grows each history a value at a time (a value it flagged replaced by its forecast):
+    one step of the recursion a value must give what a run over the whole history gives, to the
+    last bit, with or without the newest value kept in the state; NaN where ETS does not follow
+    the history (no parameters, too short at the start, a gap), where the caller runs `ets_forecast`."""
+    rng = np.random.default_rng(season)
+    starts, params = [], []
+    for k in range(15):
+        n = int(rng.choice([9, 40, 61, 130]))
+        t = np.arange(n)
+        history = 50 + 0.2 * t + 5 * np.sin(2 * np.pi * t / max(season, 2)) + rng.normal(0, 1, n)
+        if k == 5:
+            history[3] = np.nan
+        starts.append(history)
+        params.append(None if k == 7 else {"alpha": rng.uniform(0, 1), "beta": rng.uniform(0, 0.3),
+                                            "gamma": rng.uniform(0, 0.5), "phi": rng.uniform(0.8, 0.99)})
+    grown = [np.r_[h, 50 + rng.normal(0, 3, 25)] for h in starts]
+    steps = baselines.EtsSteps(starts, params, season, log, [len(g) for g in grown])
+    followed = 0
+    for j in range(26):
+        if j:
+            newest = np.array([g[len(h) + j - 1] for g, h in zip(grown, starts)])
+            ahead = steps.forecast(newest)
+            steps.append(newest)
+            assert np.array_equal(ahead, steps.forecast(), equal_nan=True)
+        forecast = steps.forecast()
+        for i, g in enumerate(grown):
+            if not np.isnan(forecast[i]):
+                followed += 1
+                assert forecast[i] == baselines.ets_forecast(g[:len(starts[i]) + j], params[i], 1, season, log)[0]
+    assert not steps.followed[[5, 7]].any() and followed >= 100

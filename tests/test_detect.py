@@ -352,3 +352,17 @@ def test_a_state_file_reports_each_value_once_the_night_it_arrives(detect_model,
     same = runner.invoke(app, ["detect", str(model_dir), str(tmp_path / "later.csv"), "--output", str(out), "--state",
                                str(out), "--lock-timeout", "1"])
     assert same.exit_code == ExitCode.USAGE and "is named by both --output and --state" in same.stderr
+
+
+def test_the_partners_one_step_forecasts_a_step_at_a_time_are_the_whole_runs(blended_model, tmp_path, monkeypatch):
+    """After a flagged value is replaced, ETS's one-step forecasts come from its recursion a step
+    at a time (`EtsSteps`), the replaced and restored values included: the table is the one that
+    running ETS over each whole history gives, to the last bit."""
+    from forecast_cli.detect import OneStep
+
+    model_dir, data = blended_model
+    path = _csv(planted(data), tmp_path / "planted.csv")
+    stepped = detect(model_dir, path, last=CHECKED).table
+    assert stepped["anomaly"].sum() >= 2  # a spike replaced and a level shift: histories that differ from the data
+    monkeypatch.setattr(OneStep, "steps", lambda self, histories, end: None)
+    pd.testing.assert_frame_equal(stepped, detect(model_dir, path, last=CHECKED).table, check_exact=True)
