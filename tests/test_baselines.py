@@ -163,15 +163,13 @@ def test_ets_one_step_is_ets_forecast_of_every_prefix(season, log):
     assert np.isnan(baselines.ets_one_step(y, None, season, log)).all()
 
 
-@pytest.mark.parametrize("season, log", [(12, True), (7, False), (1, True)])
-def test_ets_one_steps_of_many_series_are_each_prefix_forecast_bit_for_bit(season, log):
-    """detect runs the one-step recursions of all series of a length at once; each must still be
-    `ets_forecast` of each prefix, to the last bit, whatever runs beside it (lengths, no
-    parameters, a gap)."""
-    rng = np.random.default_rng(season + 100)
+def _seasonal_histories(rng: np.random.Generator, season: int, count: int,
+                        lengths: list[int]) -> tuple[list[np.ndarray], list[dict[str, float] | None]]:
+    """`count` seasonal histories of the given lengths with ETS parameters drawn at random; the
+    sixth has a gap and the eighth no parameters."""
     histories, params = [], []
-    for k in range(12):
-        n = int(rng.choice([9, 40, 61]))
+    for k in range(count):
+        n = int(rng.choice(lengths))
         t = np.arange(n)
         history = 50 + 0.2 * t + 5 * np.sin(2 * np.pi * t / max(season, 2)) + rng.normal(0, 1, n)
         if k == 5:
@@ -179,6 +177,16 @@ def test_ets_one_steps_of_many_series_are_each_prefix_forecast_bit_for_bit(seaso
         histories.append(history)
         params.append(None if k == 7 else {"alpha": rng.uniform(0, 1), "beta": rng.uniform(0, 0.3),
                                             "gamma": rng.uniform(0, 0.5), "phi": rng.uniform(0.8, 0.99)})
+    return histories, params
+
+
+@pytest.mark.parametrize("season, log", [(12, True), (7, False), (1, True)])
+def test_ets_one_steps_of_many_series_are_each_prefix_forecast_bit_for_bit(season, log):
+    """detect runs the one-step recursions of all series of a length at once; each must still be
+    `ets_forecast` of each prefix, to the last bit, whatever runs beside it (lengths, no
+    parameters, a gap)."""
+    rng = np.random.default_rng(season + 100)
+    histories, params = _seasonal_histories(rng, season, 12, [9, 40, 61])
     together = baselines.ets_one_steps(histories, params, season, log)
     for history, p, one_step in zip(histories, params, together, strict=True):
         assert one_step.shape == (len(history) + 1,)
@@ -279,16 +287,7 @@ def test_ets_a_step_at_a_time_is_ets_forecast_of_the_history_so_far_bit_for_bit(
     last bit, with or without the newest value kept in the state; NaN where ETS does not follow
     the history (no parameters, too short at the start, a gap), where the caller runs `ets_forecast`."""
     rng = np.random.default_rng(season)
-    starts, params = [], []
-    for k in range(15):
-        n = int(rng.choice([9, 40, 61, 130]))
-        t = np.arange(n)
-        history = 50 + 0.2 * t + 5 * np.sin(2 * np.pi * t / max(season, 2)) + rng.normal(0, 1, n)
-        if k == 5:
-            history[3] = np.nan
-        starts.append(history)
-        params.append(None if k == 7 else {"alpha": rng.uniform(0, 1), "beta": rng.uniform(0, 0.3),
-                                            "gamma": rng.uniform(0, 0.5), "phi": rng.uniform(0.8, 0.99)})
+    starts, params = _seasonal_histories(rng, season, 15, [9, 40, 61, 130])
     grown = [np.r_[h, 50 + rng.normal(0, 3, 25)] for h in starts]
     steps = baselines.EtsSteps(starts, params, season, log, [len(g) for g in grown])
     followed = 0
