@@ -457,7 +457,10 @@ def _season_indices(values: np.ndarray, season: int, multiplicative: np.ndarray)
     rows, n = values.shape
     half = len(weights) // 2
     trend = np.full((rows, n), np.nan)
-    trend[:, half: n - half] = sum(w * values[:, j: n - len(weights) + 1 + j] for j, w in enumerate(weights))
+    # Row by row in C (the weights are symmetric: convolution is the moving average): a sum over
+    # the weights, an array operation each, cost 8 ms a 5-minute series of three weeks, and
+    # `detect` computes it once for each value it checks.
+    trend[:, half: n - half] = np.array([np.convolve(row, weights, mode="valid") for row in values]).reshape(rows, -1)
     detrended = np.where(multiplicative[:, None], values / trend, values - trend)
     padded = np.full((rows, -(-n // season) * season), np.nan)
     padded[:, :n] = detrended
@@ -468,11 +471,18 @@ def _season_indices(values: np.ndarray, season: int, multiplicative: np.ndarray)
 
 def _has_season(values: np.ndarray, season: int) -> np.ndarray:
     """statsmodels' Theta test for a season, by row: the autocorrelation at the season's lag,
-    squared and scaled by the sum of the squares below it, against chi-squared(1) at 10%."""
+    squared and scaled by the sum of the squares below it, against chi-squared(1) at 10%.
+
+    The autocovariances at every lag up to the season come from one Fourier transform a row
+    (zero-padded past the season, so that they do not wrap round), where a sum a lag cost
+    O(season x length): 8 ms a 5-minute series of three weeks, once for each value `detect`
+    checks. They differ from the sums in the last bits only, and the test is a yes or no."""
     n = values.shape[1]
     centred = values - values.mean(axis=1, keepdims=True)
     denominator = np.einsum("ij,ij->i", centred, centred)
-    rho = np.stack([np.einsum("ij,ij->i", centred[:, : n - k], centred[:, k:]) for k in range(season + 1)], axis=1)
+    size = 1 << (n + season).bit_length()  # a power of two past n + season
+    spectrum = np.fft.rfft(centred, size, axis=1)
+    rho = np.fft.irfft(spectrum.real ** 2 + spectrum.imag ** 2, size, axis=1)[:, : season + 1]
     with np.errstate(all="ignore"):
         rho = rho / denominator[:, None]
         return (denominator > 0) & (n * rho[:, -1] ** 2 / np.sum(rho[:, :-1] ** 2, axis=1) > 2.705543454095404)

@@ -303,3 +303,28 @@ def test_ets_a_step_at_a_time_is_ets_forecast_of_the_history_so_far_bit_for_bit(
                 followed += 1
                 assert forecast[i] == baselines.ets_forecast(g[:len(starts[i]) + j], params[i], 1, season, log)[0]
     assert not steps.followed[[5, 7]].any() and followed >= 100
+
+
+@pytest.mark.parametrize("season", [2, 4, 7, 12, 24, 168])
+def test_theta_season_test_and_indices_are_the_direct_sums(season):
+    """Theta's seasonal test takes its autocorrelations from a Fourier transform and its moving
+    average from a convolution, for speed: the same yes or no as the sum at each lag, and the
+    seasonal indices of statsmodels' classical decomposition, for strong, weak and no seasons."""
+    rng = np.random.default_rng(season)
+    n = 3 * season + 17
+    t = np.arange(n)
+    amplitudes = np.repeat([0.0, 0.05, 0.2, 1.0, 5.0], 8)
+    values = 20 + amplitudes[:, None] * np.sin(2 * np.pi * t / season) + rng.normal(0, 1, (len(amplitudes), n))
+    centred = values - values.mean(axis=1, keepdims=True)
+    rho = np.stack([(centred[:, : n - k] * centred[:, k:]).sum(axis=1) for k in range(season + 1)], axis=1)
+    rho /= rho[:, :1]
+    direct = n * rho[:, -1] ** 2 / (rho[:, :-1] ** 2).sum(axis=1) > 2.705543454095404
+    assert direct.any() and not direct.all()
+    np.testing.assert_array_equal(baselines._has_season(values, season), direct)
+    from statsmodels.tsa.seasonal import seasonal_decompose
+
+    for multiplicative in (np.ones(len(values), dtype=bool), np.zeros(len(values), dtype=bool)):
+        expected = [seasonal_decompose(row, "multiplicative" if multiplicative[0] else "additive",
+                                       period=season).seasonal[:season] for row in values]
+        np.testing.assert_allclose(baselines._season_indices(values, season, multiplicative), expected,
+                                   rtol=1e-12, atol=1e-12)
