@@ -30,7 +30,7 @@ import dataclasses
 import itertools
 import math
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -52,6 +52,9 @@ CALIBRATION_MIN = 20
 CALIBRATION_MAX = 500
 MIN_ERRORS = 10  # fewer one-step errors than this cannot give a series its typical error
 CHUNK = 20_000  # forecasts per call of the network
+# and history values per call: the histories of a call are put side by side once (`settled`), and
+# a day of checked 1-minute values is 1,440 histories of two weeks each (29 million values)
+CHUNK_VALUES = 4_000_000
 COLUMNS = (ID, TIME, "actual", "forecast", "lower", "upper", "score", "anomaly")
 
 
@@ -152,8 +155,8 @@ class OneStep:
         config = self.config
         network = dataclasses.replace(config, blend=1.0)
         out = []
-        for start in range(0, len(pairs), CHUNK):
-            chunk = pairs[start:start + CHUNK]
+        for start, stop in _chunks([len(history) for _, history in pairs]):
+            chunk = pairs[start:stop]
             keys = [str(k) for k in range(len(chunk))]  # a history per key: one series may appear many times
             series = {key: history for key, (_, history) in zip(keys, chunk)}
             scalings = {key: self.scalings[uid] for key, (uid, _) in zip(keys, chunk)}
@@ -164,7 +167,7 @@ class OneStep:
             forecast = forecast_series(self.predictor.network.predict, network, series, scalings, covariates,
                                        settle=False)[:, :1]
             if config.blend < 1.0:
-                known = None if ets is None else ets[start:start + CHUNK]
+                known = None if ets is None else ets[start:stop]
                 forecast = blend(forecast, self._baseline(chunk, prefixes, known)[:, None], config.blend,
                                  config.quantiles)
             out.append(settled(forecast, series.values(), config)[:, 0])
@@ -206,6 +209,24 @@ class OneStep:
         if config.baseline == "ets+theta":  # Theta from each prefix, prefixes of one length at once
             result = baselines.with_theta(result[:, None], [h for _, h in pairs], params, 1, season)[:, 0]
         return result
+
+
+def _chunks(lengths: list[int]) -> Iterator[tuple[int, int]]:
+    """(start, stop) of consecutive histories of these lengths, at most CHUNK of them and
+    CHUNK_VALUES values in all (one at least).
+
+    Example:
+        >>> list(_chunks([3_000_000, 2_000_000, 10, 10]))
+        [(0, 1), (1, 4)]
+    """
+    start, total = 0, 0
+    for i, length in enumerate(lengths):
+        if i > start and (i - start == CHUNK or total + length > CHUNK_VALUES):
+            yield start, i
+            start, total = i, 0
+        total += length
+    if start < len(lengths):
+        yield start, len(lengths)
 
 
 def detect(model_dir: str | Path | Predictor, data_path: str | Path, last: int | None = None,

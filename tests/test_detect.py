@@ -366,3 +366,15 @@ def test_the_partners_one_step_forecasts_a_step_at_a_time_are_the_whole_runs(ble
     assert stepped["anomaly"].sum() >= 2  # a spike replaced and a level shift: histories that differ from the data
     monkeypatch.setattr(OneStep, "steps", lambda self, histories, end: None)
     pd.testing.assert_frame_equal(stepped, detect(model_dir, path, last=CHECKED).table, check_exact=True)
+
+
+def test_histories_forecast_in_calls_of_a_bounded_size_give_the_same_table(blended_model, tmp_path, monkeypatch):
+    """The one-step forecasts are made a bounded number of history values at a time (a day of
+    1-minute values checked is 1,440 histories of two weeks): calls of any size, the same table."""
+    from forecast_cli import detect as detect_module
+
+    model_dir, data = blended_model
+    path = _csv(planted(data), tmp_path / "planted.csv")
+    whole = detect(model_dir, path, last=CHECKED).table
+    monkeypatch.setattr(detect_module, "CHUNK_VALUES", 1000)  # a few histories of about 110 values a call
+    pd.testing.assert_frame_equal(whole, detect(model_dir, path, last=CHECKED).table, check_exact=True)
