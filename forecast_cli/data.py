@@ -1096,10 +1096,14 @@ def _as_of_mask(times: pd.Series, time_kind: str, as_of: str, source: str) -> pd
                 f"--as-of {as_of!r} is not an integer step, but {source}'s time column holds integer steps."
             ) from None
         return times <= cutoff
+    unix = None
+    if times.dt.tz is not None and re.fullmatch(r"\d+", as_of.strip()):  # a Unix time, for times read from them
+        unix, kind, _ = _integer_times(pd.Series([int(as_of)]), "datetime")
     try:
-        cutoff = pd.Timestamp(as_of)
+        cutoff = unix.iloc[0] if unix is not None and kind == "datetime" else pd.Timestamp(as_of)
     except ValueError:
-        raise UsageError(f"--as-of {as_of!r} is not a date or time; expected e.g. 2024-01-31 or 2024-01-31T13:00.") from None
+        raise UsageError(f"--as-of {as_of!r} is not a date or time; expected e.g. 2024-01-31 or 2024-01-31T13:00"
+                         + (", or a Unix time (1711000800)." if times.dt.tz is not None else ".")) from None
     if (cutoff.tzinfo is None) != (times.dt.tz is None):
         raise UsageError(
             f"--as-of {as_of!r} and {source}'s times differ in having a time zone; give --as-of "

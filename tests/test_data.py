@@ -483,6 +483,8 @@ def test_unix_times_are_read_as_utc_times(tmp_path, unit, scale):
         assert dataset.time_kind == "datetime" and dataset.freq == "h" and dataset.season == 24
         assert dataset.frame["ds"].tolist() == list(hours)
         assert f"Unix times ({unit} since 1970) read as UTC times (forecasts in UTC)" in dataset.describe()
+        cut = load_series(path, as_of=str(frame["timestamp"].iloc[9] + scale))  # --as-of as a Unix time too
+        assert cut.frame["ds"].tolist() == list(hours[:10])
 
 
 def test_integers_that_are_not_unix_times_and_a_model_of_integer_steps_keep_steps(tmp_path):
