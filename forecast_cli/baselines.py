@@ -206,10 +206,10 @@ def ets_one_steps(histories: list[np.ndarray], params: Sequence[dict[str, float]
 class EtsSteps:
     """ETS's one-step forecasts of histories that grow a value at a time, each the same numbers
     bit for bit as `ets_forecast(history, params, 1, season, log)[0]` of the history so far, from
-    one step of the recursion a value instead of a run over the whole history: `detect` checks
-    the values after each series' start one by one, from histories whose newest values it may
-    replace, and a run a value cost it half its time on 5-minute data (a day of checked values,
-    three weeks of history).
+    one step of the recursion a value instead of a run over the whole history: `detect`
+    forecasts each checked value from the history before it, whose newest values it may replace,
+    and a run for each cost it half its time on 5-minute data (a day of checked values, three
+    weeks of history).
 
     It holds the state after each history's values so far (level, trend, the season's effects
     ahead in a ring), for every history at once. A history ETS does not follow to `end` values

@@ -353,10 +353,9 @@ class Checking:
         if config.transform == "log":
             floor = np.array([series[uid][:-last].min() >= 0 for uid in uids])
         # The forecasts from each series' own values at every checked position, all at once (one
-        # run of ETS's recursion a series, where a run a step cost as much again as the rest of a
-        # check of 5-minute data): they stand for each history with no value replaced, and for
-        # each history that keeps a flagged value. Only a history with a replaced value (the
-        # series' `replaced` count above 0) is forecast step by step.
+        # run of ETS's recursion a series, not one a position): they stand for each history with
+        # no value replaced, and for each history that keeps a flagged value. Only a history with
+        # a replaced value (the series' `replaced` count above 0) is forecast step by step.
         own = one_step([(uid, series[uid][:t]) for uid, n in zip(uids, lengths) for t in range(n - last, n)],
                        prefixes=True)
         own = own.reshape(len(uids), last, *own.shape[1:])
