@@ -446,6 +446,21 @@ def _theta_seasonal(length: int, season: int) -> bool:
     return season > 1 and length >= 2 * season
 
 
+def _long_season(length: int, season: int) -> bool:
+    """Whether Theta's seasonal test and moving average over a history of `length` values go by a
+    Fourier transform and a convolution a row rather than by a sum a lag (or weight) over every
+    row: where the season is long against the transform's cost (5-minute and 1-minute data's
+    day), the sums cost season x length, 8 ms a 5-minute series of three weeks, which `detect`
+    pays for each value it checks; for short seasons the sums are the faster. By the history's
+    shape alone, so that a series gets the same numbers whichever series are beside it.
+
+    Example:
+        >>> _long_season(120, 24), _long_season(4000, 24), _long_season(2000, 168), _long_season(6048, 288)
+        (False, False, True, True)
+    """
+    return season + 1 > 5 * (length + season).bit_length()
+
+
 def _season_indices(values: np.ndarray, season: int, multiplicative: np.ndarray) -> np.ndarray:
     """Each row's seasonal index by position (rows, season) by classical decomposition, as
     statsmodels' `seasonal_decompose` computes it: the values against their centred moving average
@@ -457,10 +472,10 @@ def _season_indices(values: np.ndarray, season: int, multiplicative: np.ndarray)
     rows, n = values.shape
     half = len(weights) // 2
     trend = np.full((rows, n), np.nan)
-    # Row by row in C (the weights are symmetric: convolution is the moving average): a sum over
-    # the weights, an array operation each, cost 8 ms a 5-minute series of three weeks, and
-    # `detect` computes it once for each value it checks.
-    trend[:, half: n - half] = np.array([np.convolve(row, weights, mode="valid") for row in values]).reshape(rows, -1)
+    if _long_season(n, season):  # row by row in C (symmetric weights: the convolution is the average)
+        trend[:, half: n - half] = np.array([np.convolve(row, weights, mode="valid") for row in values]).reshape(rows, -1)
+    else:  # a weight at a time over every row
+        trend[:, half: n - half] = sum(w * values[:, j: n - len(weights) + 1 + j] for j, w in enumerate(weights))
     detrended = np.where(multiplicative[:, None], values / trend, values - trend)
     padded = np.full((rows, -(-n // season) * season), np.nan)
     padded[:, :n] = detrended
@@ -473,16 +488,18 @@ def _has_season(values: np.ndarray, season: int) -> np.ndarray:
     """statsmodels' Theta test for a season, by row: the autocorrelation at the season's lag,
     squared and scaled by the sum of the squares below it, against chi-squared(1) at 10%.
 
-    The autocovariances at every lag up to the season come from one Fourier transform a row
-    (zero-padded past the season, so that they do not wrap round), where a sum a lag cost
-    O(season x length): 8 ms a 5-minute series of three weeks, once for each value `detect`
-    checks. They differ from the sums in the last bits only, and the test is a yes or no."""
+    For a long season (`_long_season`) the autocovariances at every lag up to it come from one
+    Fourier transform a row (zero-padded past the season, so that they do not wrap round): they
+    differ from the sums in the last bits only, and the test is a yes or no."""
     n = values.shape[1]
     centred = values - values.mean(axis=1, keepdims=True)
     denominator = np.einsum("ij,ij->i", centred, centred)
-    size = 1 << (n + season).bit_length()  # a power of two past n + season
-    spectrum = np.fft.rfft(centred, size, axis=1)
-    rho = np.fft.irfft(spectrum.real ** 2 + spectrum.imag ** 2, size, axis=1)[:, : season + 1]
+    if _long_season(n, season):
+        size = 1 << (n + season).bit_length()  # a power of two past n + season
+        spectrum = np.fft.rfft(centred, size, axis=1)
+        rho = np.fft.irfft(spectrum.real ** 2 + spectrum.imag ** 2, size, axis=1)[:, : season + 1]
+    else:
+        rho = np.stack([np.einsum("ij,ij->i", centred[:, : n - k], centred[:, k:]) for k in range(season + 1)], axis=1)
     with np.errstate(all="ignore"):
         rho = rho / denominator[:, None]
         return (denominator > 0) & (n * rho[:, -1] ** 2 / np.sum(rho[:, :-1] ** 2, axis=1) > 2.705543454095404)

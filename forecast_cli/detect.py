@@ -202,10 +202,10 @@ class OneStep:
                                                              [self.ets[uid] for uid in longest], season, log)))
             for i, (uid, history) in enumerate(pairs):
                 result[i] = runs[uid][len(history)]
-        missing = np.flatnonzero(np.isnan(result))  # a prefix the single run cannot stand for
-        for i in missing:
-            uid, history = pairs[i]
-            result[i] = baselines.ets_forecast(history, self.ets[uid], 1, season, log)[0]
+        missing = np.flatnonzero(np.isnan(result))  # histories no run or step stands for: a run each,
+        if len(missing):                                # those of a length at once
+            result[missing] = baselines.ets_forecasts([pairs[i][1] for i in missing],
+                                                      [self.ets[pairs[i][0]] for i in missing], 1, season, log)[:, 0]
         if config.baseline == "ets+theta":  # Theta from each prefix, prefixes of one length at once
             result = baselines.with_theta(result[:, None], [h for _, h in pairs], params, 1, season)[:, 0]
         return result
@@ -352,17 +352,10 @@ class Checking:
         floor = None
         if config.transform == "log":
             floor = np.array([series[uid][:-last].min() >= 0 for uid in uids])
-        # The forecasts from each series' own values at every checked position, all at once (one
-        # run of ETS's recursion a series, not one a position): they stand for each history with
-        # no value replaced, and for each history that keeps a flagged value. Only a history with
-        # a replaced value (the series' `replaced` count above 0) is forecast step by step.
-        own = one_step([(uid, series[uid][:t]) for uid, n in zip(uids, lengths) for t in range(n - last, n)],
-                       prefixes=True)
-        own = own.reshape(len(uids), last, *own.shape[1:])
         cleaned = {uid: values.copy() for uid, values in series.items()}
-        replaced = np.zeros(len(uids), dtype=int)
-        # ETS's part of those forecasts, a step of its recursion a value (the rest, the network's
-        # and Theta's, are each a single computation from the history)
+        # ETS's part of the forecasts from the cleaned histories, a step of its recursion a value
+        # rather than a run over the whole history a value (the network's and Theta's parts are
+        # each one computation from the history's values)
         ets = one_step.steps({uid: series[uid][:n - last] for uid, n in zip(uids, lengths)}, lengths)
         flagged = np.zeros(len(uids), dtype=bool)
         lag_1 = band.correction.get(1, 0.0)
@@ -373,15 +366,14 @@ class Checking:
             # agrees with that forecast, the change was real (a level shift, a ramp the model was late
             # for) and the history keeps it; otherwise it was a spike and stays replaced.
             kept = np.flatnonzero(flagged)
-            forecast = own[:, k].copy()
-            changed = np.flatnonzero(replaced)
-            if len(changed):
-                known = None
-                if ets is not None:  # one more value than the state holds: the newest, as replaced or not
-                    known = ets.forecast(None if k == 0 else np.array([cleaned[u][t - 1] for u, t in zip(uids, ends)]))
-                forecast[changed] = one_step([(uids[i], cleaned[uids[i]][:ends[i]]) for i in changed],
-                                             ets=None if known is None else known[changed])
-            forecast = np.concatenate([forecast, own[kept, k]])
+            pairs = [(uid, cleaned[uid][:t]) for uid, t in zip(uids, ends)]
+            pairs += [(uids[i], series[uids[i]][:ends[i]]) for i in kept]
+            known = None
+            if ets is not None:  # one more value than the state holds: the newest, as replaced or not;
+                # the histories that keep a flagged value (NaN) run the recursion over their values
+                newest = None if k == 0 else np.array([cleaned[u][t - 1] for u, t in zip(uids, ends)])
+                known = np.concatenate([ets.forecast(newest), np.full(len(kept), np.nan)])
+            forecast = one_step(pairs, ets=known)
             value = actual[:, c]
             shift = _correction(band.correction, errors, c)
             judged = _judge(forecast[:len(uids)], value, shift, half, config, self.quantiles, floor)
@@ -394,14 +386,12 @@ class Checking:
                 for j in np.flatnonzero(better):
                     i = kept[j]
                     cleaned[uids[i]][ends[i] - 1], errors[i, c - 1] = actual[i, c - 1], kept_error[j]
-                    replaced[i] -= 1
                 for name, values in judged.items():
                     values[kept[better]] = other[name][better]
             raw[:, c] = judged["raw"]
             flagged = judged["anomaly"]
             for i in np.flatnonzero(flagged):
                 cleaned[uids[i]][ends[i]] = judged["point"][i]  # its expectation, for the next origins
-            replaced += flagged
             if ets is not None and k > 0:  # the value before the checked one is settled now: the state takes it
                 ets.append(np.array([cleaned[u][t - 1] for u, t in zip(uids, ends)]))
             errors[:, c] = np.where(flagged, judged["point"], value) - judged["raw"]

@@ -305,7 +305,7 @@ def test_ets_a_step_at_a_time_is_ets_forecast_of_the_history_so_far_bit_for_bit(
     assert not steps.followed[[5, 7]].any() and followed >= 100
 
 
-@pytest.mark.parametrize("season", [2, 4, 7, 12, 24, 168])
+@pytest.mark.parametrize("season", [2, 4, 7, 12, 24, 168, 288])
 def test_theta_season_test_and_indices_are_the_direct_sums(season):
     """Theta's seasonal test takes its autocorrelations from a Fourier transform and its moving
     average from a convolution, for speed: the same yes or no as the sum at each lag, and the
