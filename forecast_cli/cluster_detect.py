@@ -9,7 +9,10 @@ same rules as one process (`Predictor.prepare`):
    check; the file's count of series sets the calibration stretch (`detect.default_calibration`),
    and a short series fails the run, or is left out, as in one process;
 2. calibration: each part's one-step errors on the values before the checked ones, pooled by the
-   driver in the order of the file's series into the band one process makes (`detect.band_from`);
+   driver in the order of the file's series into the band one process makes (`detect.band_from`).
+   A part whose own count of series already sets the stretch the file's count will (the fewest
+   values a series, from `CALIBRATION_TOTAL / CALIBRATION_MIN` series a part on; or a stretch
+   given with `--calibration`) is measured in the survey, and so read twice, not three times;
 3. judging: each part's checked values against its share of the band; the driver puts the rows
    in the order one process writes them (by series), so the output is the same, byte for byte.
 
@@ -28,7 +31,8 @@ import pandas as pd
 
 from forecast_cli.cluster import ModelRef, cluster_errors, data_parts, first_example, output_order, worker_predictor
 from forecast_cli.data import ID, source_name
-from forecast_cli.detect import COLUMNS, Band, Checking, Detection, Measured, band_from, calibration_errors
+from forecast_cli.detect import (CALIBRATION_MIN, COLUMNS, Band, Checking, Detection, Measured, band_from,
+                                 calibration_errors, default_calibration)
 from forecast_cli.output import Reporter
 
 
@@ -44,15 +48,27 @@ class Survey:
     skipped_example: tuple[str, int] | None
     short: int
     short_example: tuple[str, int] | None
+    measured: Measured | None = None  # the calibration errors, where the part's count already set their stretch
+    per_series: int = 0  # ... of this many values a series
 
 
-def survey_part(model: ModelRef, as_of: str | None, skip_short: bool, check: Checking, index: int,
-                part: str) -> Survey:
-    """Run on a worker: round 1 (see the module's docstring)."""
-    ready = worker_predictor(model).prepare(part, None, as_of, skip_short, part=True)
+def survey_part(model: ModelRef, as_of: str | None, skip_short: bool, check: Checking, calibration: int | None,
+                index: int, part: str) -> Survey:
+    """Run on a worker: round 1, and round 2 where the part's count of series already sets the
+    calibration stretch (see the module's docstring)."""
+    predictor = worker_predictor(model)
+    ready = predictor.prepare(part, None, as_of, skip_short, part=True)
     series, short = check.checkable(ready.series)
+    measured, per_series = None, 0
+    if not check.quantiles:
+        per_series = calibration or default_calibration(len(series) + len(short))
+        if per_series == (calibration or CALIBRATION_MIN):  # no larger file of series lowers it
+            stretch = dataclasses.replace(check, per_series=per_series)
+            measured = calibration_errors(stretch.one_step(predictor, ready, series), series, stretch) if series \
+                else Measured()
     return Survey(index, part, np.array(list(series), dtype=object), len(ready.skipped),
-                  next(iter(ready.skipped.items()), None), len(short), next(iter(short.items()), None))
+                  next(iter(ready.skipped.items()), None), len(short), next(iter(short.items()), None),
+                  measured, per_series)
 
 
 def _checked(model: ModelRef, as_of: str | None, skip_short: bool, check: Checking, part: str):
@@ -94,7 +110,8 @@ def detect_on_cluster(client: Any, model: ModelRef, data: Path, config: Any, las
     # The series that need checking do not depend on the file's count of series (a series needs
     # 10 calibration errors, or none with a quantile band), so the survey can use any count.
     surveyed = Checking.of(config, last, level, calibration, 1)
-    surveys = _each_part(client, "the survey of the parts", survey_part, common, [surveyed], range(len(parts)), paths)
+    surveys = _each_part(client, "the survey of the parts", survey_part, common, [surveyed], [calibration],
+                         range(len(parts)), paths)
     output_order(surveys)  # a series in two parts is refused before anything is measured
     counted = sum(len(s.ids) + s.short for s in surveys)
     skipped = sum(s.skipped for s in surveys)
@@ -109,7 +126,13 @@ def detect_on_cluster(client: Any, model: ModelRef, data: Path, config: Any, las
         check.leave_out(source, first_example(s.short_example for s in surveys), short, counted, skip_short, reporter)
     band = Band()
     if not check.quantiles:
-        measured = _each_part(client, "the calibration of the parts", measure_part, common, [check], paths)
+        measured = [s.measured if s.per_series == check.per_series else None for s in surveys]
+        again = [i for i, m in enumerate(measured) if m is None]
+        if again:
+            found = _each_part(client, "the calibration of the parts", measure_part, common, [check],
+                               [paths[i] for i in again])
+            for i, m in zip(again, found):
+                measured[i] = m
         merged = _merged(measured)
         reporter.info(f"Measuring the model's one-step errors on {merged.count} values before the checked ones")
         band = band_from(merged, config.season, level)

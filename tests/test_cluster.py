@@ -666,3 +666,28 @@ def test_parts_partitioned_by_column_values_are_forecast_and_trained_on_workers(
     assert "40 series in 4 Parquet parts" in result.stderr
     here, there = (json.loads((tmp_path / m / "manifest.json").read_text()) for m in ("here", "there"))
     assert here["series"] == there["series"] and here["data"] == there["data"]
+
+
+def test_detect_on_the_cluster_measures_in_the_survey_what_a_part_alone_already_sets(parted, scheduler, tmp_path,
+                                                                                      monkeypatch):
+    """Where a part's own count of series already sets the calibration stretch the whole file's
+    count will (the fewest values a series from 100 series a part; here a stretch given with
+    --calibration), the survey measures it and no calibration round reads the parts again: the
+    same bytes as one process. With the default stretch these parts of 10 series need the round."""
+    from forecast_cli import cluster_detect
+
+    rounds = []
+    each_part = cluster_detect._each_part
+    monkeypatch.setattr(cluster_detect, "_each_part",
+                        lambda client, what, *rest: rounds.append(what) or each_part(client, what, *rest))
+    for flags in (["--calibration", 15], []):
+        out = {}
+        for where in ("one", "dask"):
+            cluster = ["--dask", scheduler[0]] if where == "dask" else []
+            _invoke("detect", parted / "model", parted / "parts", "--output", tmp_path / f"{where}.csv", "--last", 2,
+                    "--quiet", *flags, *cluster)
+            out[where] = (tmp_path / f"{where}.csv").read_bytes()
+        assert out["one"] == out["dask"]
+        assert ("the calibration of the parts" in rounds) == (not flags), rounds
+        assert rounds[-1] == "the parts"
+        rounds.clear()
