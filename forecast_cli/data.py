@@ -1156,7 +1156,10 @@ def _parse_time(col: pd.Series, source: str, name: str, day_first: bool | None =
     if _naive_times(col):
         return _timestamps(col, source, name), "datetime", ""
     if _numbers(col):
-        col = as_text(col)  # floats as a CSV writes them: refused below as neither steps nor dates
+        unix = _unix_times(col.astype("float64")) if expect != "integer" else None
+        if unix is not None:  # seconds as floats (a Parquet column of doubles)
+            return unix
+        col = as_text(col)  # other floats as a CSV writes them: refused below as neither steps nor dates
     text = col.astype("string").str.strip()
     if text.isna().any():
         row = int(np.flatnonzero(text.isna().to_numpy())[0])
@@ -1164,6 +1167,10 @@ def _parse_time(col: pd.Series, source: str, name: str, day_first: bool | None =
     is_int = text.str.fullmatch(r"[+-]?\d+")
     if is_int.all():
         return _compact_dates(text) or _integer_times(text.astype("int64"), expect)
+    if expect != "integer" and text.str.fullmatch(r"\d+\.\d*").all():  # seconds as floats: 1711000800.0
+        unix = _unix_times(text.astype("float64"))
+        if unix is not None:
+            return unix
     if is_int.any():  # some integers, some not
         looks_like_date = text.str.contains(r"[-/:T ]", regex=True)
         if looks_like_date.any():
@@ -1273,15 +1280,31 @@ def _integer_times(values: pd.Series, expect: str | None = None) -> tuple[pd.Ser
         >>> _integer_times(pd.Series([1, 2]))[1:]
         ('integer', '')
     """
-    ints = values.to_numpy()
-    if expect != "integer" and len(ints):
-        for unit, name, scale in _UNIX_UNITS:
-            if _UNIX_FROM * scale <= ints.min() and ints.max() < _UNIX_TO * scale:
-                if expect is None and (ints % scale).any():
-                    break  # not on whole seconds: steps
-                times = pd.Series(pd.to_datetime(ints, unit=unit, utc=True), index=values.index)
-                return times, "datetime", f"Unix times ({name} since 1970) read as UTC times (forecasts in UTC)"
+    if expect != "integer":
+        found = _unix_times(values, whole_seconds=expect is None)
+        if found is not None:
+            return found
     return values, "integer", ""
+
+
+def _unix_times(values: pd.Series, whole_seconds: bool = False) -> tuple[pd.Series, str, str] | None:
+    """Numbers (integers, or floats as `time.time()` and some exports write seconds:
+    1711000800.0, 1711000800.5) as Unix times in UTC when every one lies between 1990 and 2100 in
+    one unit (and, with `whole_seconds`, falls on a whole second), else None. Floats are read to
+    the microsecond, below which their digits are rounding."""
+    numbers = values.to_numpy()
+    if not len(numbers) or (numbers.dtype.kind == "f" and not np.isfinite(numbers).all()):
+        return None
+    for unit, name, scale in _UNIX_UNITS:
+        if _UNIX_FROM * scale <= numbers.min() and numbers.max() < _UNIX_TO * scale:
+            if whole_seconds and (numbers % scale).any():
+                return None
+            times = pd.to_datetime(numbers, unit=unit, utc=True)
+            if numbers.dtype.kind == "f":
+                times = times.round("us")
+            return (pd.Series(times, index=values.index), "datetime",
+                    f"Unix times ({name} since 1970) read as UTC times (forecasts in UTC)")
+    return None
 
 
 # Quarters and months named the way spreadsheets and reports write them: Q1 2024 (Q1-2024,

@@ -506,3 +506,20 @@ def test_integers_that_are_not_unix_times_and_a_model_of_integer_steps_keep_step
     pd.DataFrame({"t": later, "y": np.arange(40.0)}).to_csv(path, index=False)
     dataset = load_series(path, columns=columns, expect_time_kind="datetime")
     assert dataset.frame["ds"].iloc[0] == pd.Timestamp("2024-03-21 06:00:00.5", tz="UTC")
+
+
+def test_unix_times_written_as_floats_are_read_as_utc_times(tmp_path):
+    """Seconds as floats, as `time.time()`, a column with a gap in pandas and some exports write
+    them (1711000800.0, or with a fraction every row shares): times, to the microsecond."""
+    hours = pd.date_range("2024-03-20 00:00:00.5", periods=48, freq="h", tz="UTC")
+    seconds = np.asarray((hours - pd.Timestamp("1970-01-01", tz="UTC")) / pd.Timedelta("1s"))
+    for shift, name in ((0.0, "half.csv"), (-0.5, "whole.csv")):
+        pd.DataFrame({"t": seconds + shift, "y": np.arange(48.0)}).to_csv(tmp_path / name, index=False)
+        dataset = load_series(tmp_path / name)
+        assert dataset.freq == "h" and dataset.frame["ds"].tolist() == list(hours + pd.Timedelta(seconds=shift))
+        assert "Unix times (seconds since 1970) read as UTC times" in dataset.describe()
+    pd.DataFrame({"t": seconds, "y": np.arange(48.0)}).to_parquet(tmp_path / "doubles.parquet")
+    assert load_series(tmp_path / "doubles.parquet").frame["ds"].tolist() == list(hours)
+    (tmp_path / "steps.csv").write_text("t,y\n1.0,1\n2.0,2\n3.0,3\n")  # floats that are no times: refused as before
+    with pytest.raises(DataError, match=r"'1\.0' in column 't' is not a date or time"):
+        load_series(tmp_path / "steps.csv")
