@@ -894,8 +894,15 @@ def load_series(
         columns = _later_wide_columns(raw, columns, source)
     elif not detected:
         check_columns(raw, columns, source)
-    times, time_kind, time_note = _parse_time(raw[columns.time_col], source, columns.time_col, columns.day_first,
-                                              expect_time_kind)
+    try:
+        times, time_kind, time_note = _parse_time(raw[columns.time_col], source, columns.time_col, columns.day_first,
+                                                  expect_time_kind)
+    except DataError as error:
+        if detected and time_col is None and _time_by_name([columns.time_col]) is None:  # taken as the first column
+            raise DataError(f"{error} The time column was taken to be {columns.time_col!r}, the first column, as no "
+                            "column has a usual time name (ds, date, time, timestamp, ...); if the time is in "
+                            "another column, name it with --time-col.") from None
+        raise
     if detected:  # the order day-month dates were read in, for the files read by this file's model
         columns = dataclasses.replace(columns, day_first=day_first_of(time_note))
     if expect_time_kind is not None and time_kind != expect_time_kind:

@@ -523,3 +523,14 @@ def test_unix_times_written_as_floats_are_read_as_utc_times(tmp_path):
     (tmp_path / "steps.csv").write_text("t,y\n1.0,1\n2.0,2\n3.0,3\n")  # floats that are no times: refused as before
     with pytest.raises(DataError, match=r"'1\.0' in column 't' is not a date or time"):
         load_series(tmp_path / "steps.csv")
+
+
+def test_a_time_column_taken_as_the_first_column_says_so_and_names_the_flag(tmp_path):
+    """No column has a usual time name, so the first one is the time: when it holds no time, the
+    error says which column was taken and why, and that --time-col names the right one."""
+    path = tmp_path / "values-first.csv"
+    pd.DataFrame({"load": [1.5, 2.5, 3.5], "t": ["2024-01-01", "2024-01-02", "2024-01-03"]}).to_csv(path, index=False)
+    with pytest.raises(DataError, match=r"'1\.5' in column 'load' is not a date or time.* taken to be 'load', the "
+                                        r"first column.*name it with --time-col"):
+        load_series(path)
+    assert load_series(path, time_col="t").frame["y"].tolist() == [1.5, 2.5, 3.5]
