@@ -485,6 +485,12 @@ def read_csv(path: str | os.PathLike[str], encoding: str = "utf-8") -> tuple[pd.
     while len(frame.columns) > 1 and frame.columns[-1].startswith("Unnamed: ") and frame.iloc[:, -1].isna().all():
         frame = frame.iloc[:, :-1]
     _check_header(frame.columns, header, p)
+    # pandas' `to_csv` without `index=False` writes the row index first: a column with no name
+    # and whole numbers (0, 1, 2, ...; any order after a sort or filter). No data: left out.
+    index = frame.iloc[:, 0]
+    if len(frame.columns) > 1 and frame.columns[0] == "Unnamed: 0" and index.notna().all() \
+            and index.str.fullmatch(r"\d+").all():
+        frame = frame.iloc[:, 1:]
     duplicated = sorted(c for c, n in Counter(frame.columns).items() if n > 1)
     if duplicated or any(c.startswith("Unnamed: ") for c in frame.columns):
         raise DataError(

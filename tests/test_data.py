@@ -534,3 +534,20 @@ def test_a_time_column_taken_as_the_first_column_says_so_and_names_the_flag(tmp_
                                         r"first column.*name it with --time-col"):
         load_series(path)
     assert load_series(path, time_col="t").frame["y"].tolist() == [1.5, 2.5, 3.5]
+
+
+def test_the_row_index_pandas_writes_first_is_left_out(tmp_path):
+    """`frame.to_csv(path)` without `index=False` writes the row numbers first, under no name: the
+    file reads as the one without them (training, and later files of a model trained on either);
+    a column without a name that holds data is still refused."""
+    from tests.conftest import make_long
+
+    frame = make_long(3, 30, seed=2)
+    frame.to_csv(tmp_path / "plain.csv", index=False)
+    frame.sample(frac=1.0, random_state=0).to_csv(tmp_path / "indexed.csv")  # shuffled: the numbers in any order
+    plain, indexed = load_series(tmp_path / "plain.csv"), load_series(tmp_path / "indexed.csv")
+    pd.testing.assert_frame_equal(plain.frame, indexed.frame)
+    assert load_series(tmp_path / "indexed.csv", columns=plain.columns).frame.equals(plain.frame)
+    (tmp_path / "unnamed.csv").write_text(",ds,y\nx,2024-01-01,1\ny,2024-01-02,2\n")
+    with pytest.raises(DataError, match=r"empty or repeated column names \(Unnamed: 0, ds, y\)"):
+        load_series(tmp_path / "unnamed.csv")
