@@ -251,8 +251,11 @@ def read_table(path: str | os.PathLike[str], encoding: str = "utf-8") -> tuple[p
 
 
 # A number as written where the comma marks the decimals and points group the thousands
-# (1.234,5; 12,5; -3; 1,2e3), as spreadsheets in much of Europe save CSV files.
-_DECIMAL_COMMA = r"[-+]?(?:\d{1,3}(?:\.\d{3})+|\d*)(?:,\d*)?(?:[eE][-+]?\d+)?"
+# (1.234,5; 12,5; -3; 1,2e3), as spreadsheets in much of Europe save CSV files; or spaces group
+# them (1 234,5), as in France, Scandinavia and Eastern Europe: a space, a no-break space or a
+# narrow one, as the locale's spreadsheet writes it.
+_GROUPS = ".\u0020\u00a0\u202f"
+_DECIMAL_COMMA = rf"[-+]?(?:\d{{1,3}}(?:[{_GROUPS}]\d{{3}})+|\d*)(?:,\d*)?(?:[eE][-+]?\d+)?"
 
 
 def _written_as(col: pd.Series, pattern: str) -> bool:
@@ -278,7 +281,7 @@ def with_decimal_points(raw: pd.DataFrame) -> pd.DataFrame:
     (`1.234,5` -> `1234.5`), so that the usual rules read it; other cells (dates, text, a number
     written with a point that is not a thousands group, such as `1.5`) stay as they are."""
     return _rewritten_numbers(raw, _DECIMAL_COMMA,
-                              lambda text: text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
+                              lambda text: text.str.replace(f"[{_GROUPS}]", "", regex=True).str.replace(",", ".", regex=False))
 
 
 def without_thousands_commas(raw: pd.DataFrame) -> pd.DataFrame:

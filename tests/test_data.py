@@ -551,3 +551,15 @@ def test_the_row_index_pandas_writes_first_is_left_out(tmp_path):
     (tmp_path / "unnamed.csv").write_text(",ds,y\nx,2024-01-01,1\ny,2024-01-02,2\n")
     with pytest.raises(DataError, match=r"empty or repeated column names \(Unnamed: 0, ds, y\)"):
         load_series(tmp_path / "unnamed.csv")
+
+
+@pytest.mark.parametrize("space", [" ", "\u00a0", "\u202f"])
+def test_decimal_commas_with_spaces_between_thousands(tmp_path, space):
+    """France, Scandinavia and Eastern Europe group thousands with a space (a no-break or narrow
+    one, as the spreadsheet writes it): read with --decimal-comma as with points between them."""
+    from forecast_cli.data import Written
+
+    path = tmp_path / "fr.csv"
+    path.write_text(f"date;ventes\n2024-01-01;1{space}234,5\n2024-01-02;12{space}300\n2024-01-03;980,25\n",
+                    encoding="utf-8")
+    assert load_series(path, written=Written(decimal_comma=True)).frame["y"].tolist() == [1234.5, 12300.0, 980.25]
