@@ -494,6 +494,13 @@ def read_csv(path: str | os.PathLike[str], encoding: str = "utf-8") -> tuple[pd.
     if len(frame.columns) > 1 and frame.columns[0] == "Unnamed: 0" and index.notna().all() \
             and index.str.fullmatch(r"\d+").all():
         frame = frame.iloc[:, 1:]
+    # Files joined one after the other (`cat monday.csv tuesday.csv`), each with its header: the
+    # repeated header lines are no data.
+    repeats = (frame.iloc[:, 0].str.strip() == frame.columns[0]).to_numpy(dtype=bool, na_value=False)
+    if repeats.any():
+        for name in frame.columns[1:]:
+            repeats = repeats & (frame[name].str.strip() == name).to_numpy(dtype=bool, na_value=False)
+        frame = frame[~repeats]
     duplicated = sorted(c for c, n in Counter(frame.columns).items() if n > 1)
     if duplicated or any(c.startswith("Unnamed: ") for c in frame.columns):
         raise DataError(

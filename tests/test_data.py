@@ -563,3 +563,20 @@ def test_decimal_commas_with_spaces_between_thousands(tmp_path, space):
     path.write_text(f"date;ventes\n2024-01-01;1{space}234,5\n2024-01-02;12{space}300\n2024-01-03;980,25\n",
                     encoding="utf-8")
     assert load_series(path, written=Written(decimal_comma=True)).frame["y"].tolist() == [1234.5, 12300.0, 980.25]
+
+
+def test_files_joined_with_their_headers_read_as_one(tmp_path):
+    """`cat monday.csv tuesday.csv > week.csv` repeats the header line between the days: it is no
+    data, so the joined file reads as the days' rows together (it was a time that is no date, or
+    a file with "no value column")."""
+    from tests.conftest import make_long
+
+    frame = make_long(2, 20, seed=4)
+    days = [frame.iloc[:15], frame.iloc[15:]]
+    joined = "".join(part.to_csv(index=False) for part in days)
+    (tmp_path / "joined.csv").write_text(joined)
+    frame.to_csv(tmp_path / "whole.csv", index=False)
+    pd.testing.assert_frame_equal(load_series(tmp_path / "joined.csv").frame, load_series(tmp_path / "whole.csv").frame)
+    single = "month,passengers\n2024-01,1\n2024-02,2\nmonth,passengers\n2024-03,3\n"
+    (tmp_path / "single.csv").write_text(single)
+    assert load_series(tmp_path / "single.csv").frame["y"].tolist() == [1.0, 2.0, 3.0]
