@@ -1559,6 +1559,8 @@ def _parse_target(col: pd.Series, source: str, name: str) -> np.ndarray:
             hint += "; a model trained with it reads later files so)"
         elif "," in value:
             hint = " (a decimal comma? --decimal-comma reads 1,5 as 1.5, and a model trained with it reads later files so)"
+        elif re.fullmatch(r"#(N/A|DIV/0!|VALUE!|REF!|NAME\?|NUM!|NULL!)", value.strip(), flags=re.IGNORECASE):
+            hint = " (a spreadsheet's error value: mend the formula, or write an empty cell where no value is known)"
         raise DataError(
             f"{source}, line {_line(col, row)}: {value!r} in column {name!r} is not a number{hint}; "
             f"{int(bad.sum())} such value(s) in all. Expected numbers; leave a cell empty for a "

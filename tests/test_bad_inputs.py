@@ -63,6 +63,8 @@ TRAIN_CASES = [
      r"line 7: '\$1,234.50' in column 'y' is not a number \(a currency or percent sign\? write the number alone"),
     ("percent", _series([*GOOD[:5], "12%", *GOOD[6:]]), [], DATA, r"line 7: '12%' in column 'y' is not a number \(a currency or"),
     ("n/a-text", _series([*GOOD[:3], "n/a", *GOOD[4:]]), [], DATA, r"line 5: 'n/a' in column 'y' is not a number.*leave a cell empty"),
+    ("spreadsheet-error", _series([*GOOD[:3], "#N/A", *GOOD[4:]]), [], DATA,
+     r"line 5: '#N/A' in column 'y' is not a number \(a spreadsheet's error value: mend the formula"),
     ("all-missing", _series([""] * 40), [], DATA, r"column 'y' has no values at all"),
     ("gaps-refused", _series([*GOOD[:10], "", "", *GOOD[12:]]), ["--fill", "none"], DATA,
      r"series 'y' has 2 missing value\(s\).*first at 2015-11-01.*--fill interpolate"),
