@@ -1119,14 +1119,17 @@ def _as_of_mask(times: pd.Series, time_kind: str, as_of: str, source: str) -> pd
                 f"--as-of {as_of!r} is not an integer step, but {source}'s time column holds integer steps."
             ) from None
         return times <= cutoff
-    unix = None
-    if times.dt.tz is not None and re.fullmatch(r"\d+", as_of.strip()):  # a Unix time, for times read from them
-        unix, kind, _ = _integer_times(pd.Series([int(as_of)]), "datetime")
+    cutoff = None
+    unix = _unix_times(pd.Series([int(as_of)])) if re.fullmatch(r"\d+", as_of.strip()) else None
+    if unix is not None:  # a Unix time (1711000800), on the times' clock: UTC, or the dates of UTC midnights
+        cutoff = pd.Timestamp(unix[0].iloc[0])
+        cutoff = cutoff.tz_localize("UTC") if cutoff.tzinfo is None else cutoff
+        cutoff = cutoff if times.dt.tz is not None else cutoff.tz_localize(None)
     try:
-        cutoff = unix.iloc[0] if unix is not None and kind == "datetime" else pd.Timestamp(as_of)
+        cutoff = pd.Timestamp(as_of) if cutoff is None else cutoff
     except ValueError:
-        raise UsageError(f"--as-of {as_of!r} is not a date or time; expected e.g. 2024-01-31 or 2024-01-31T13:00"
-                         + (", or a Unix time (1711000800)." if times.dt.tz is not None else ".")) from None
+        raise UsageError(f"--as-of {as_of!r} is not a date or time; expected e.g. 2024-01-31 or 2024-01-31T13:00, "
+                         "or a Unix time (1711000800).") from None
     if (cutoff.tzinfo is None) != (times.dt.tz is None):
         raise UsageError(
             f"--as-of {as_of!r} and {source}'s times differ in having a time zone; give --as-of "
@@ -1325,6 +1328,9 @@ def _unix_times(values: pd.Series, whole_seconds: bool = False) -> tuple[pd.Seri
             times = pd.to_datetime(numbers, unit=unit, utc=True)
             if numbers.dtype.kind == "f":
                 times = times.round("us")
+            if (times == times.normalize()).all():  # days (or months, years) written as their midnights:
+                return (pd.Series(times.tz_localize(None), index=values.index), "datetime",  # the dates, as
+                        f"Unix times ({name} since 1970) at midnight UTC read as the dates")  # midnights with offsets
             return (pd.Series(times, index=values.index), "datetime",
                     f"Unix times ({name} since 1970) read as UTC times (forecasts in UTC)")
     return None

@@ -580,3 +580,17 @@ def test_files_joined_with_their_headers_read_as_one(tmp_path):
     single = "month,passengers\n2024-01,1\n2024-02,2\nmonth,passengers\n2024-03,3\n"
     (tmp_path / "single.csv").write_text(single)
     assert load_series(tmp_path / "single.csv").frame["y"].tolist() == [1.0, 2.0, 3.0]
+
+
+def test_unix_times_at_midnight_utc_are_the_dates(tmp_path):
+    """Daily (or monthly) values exported as Unix times are midnights UTC: read as the dates, as
+    midnights with UTC offsets are, so a model of them writes 2024-03-21, not 2024-03-21 00:00:00+00:00;
+    --as-of takes a Unix time there too."""
+    days = pd.date_range("2024-03-01", periods=40, freq="D")
+    seconds = np.asarray((days - pd.Timestamp("1970-01-01")) // pd.Timedelta("1s"), dtype="int64")
+    path = tmp_path / "daily.csv"
+    pd.DataFrame({"t": seconds, "y": np.arange(40.0)}).to_csv(path, index=False)
+    dataset = load_series(path)
+    assert dataset.freq == "D" and dataset.frame["ds"].tolist() == list(days)
+    assert "Unix times (seconds since 1970) at midnight UTC read as the dates" in dataset.describe()
+    assert load_series(path, as_of=str(seconds[9])).frame["ds"].tolist() == list(days[:10])
