@@ -1328,9 +1328,10 @@ def _unix_times(values: pd.Series, whole_seconds: bool = False) -> tuple[pd.Seri
             times = pd.to_datetime(numbers, unit=unit, utc=True)
             if numbers.dtype.kind == "f":
                 times = times.round("us")
-            if (times == times.normalize()).all():  # days (or months, years) written as their midnights:
-                return (pd.Series(times.tz_localize(None), index=values.index), "datetime",  # the dates, as
-                        f"Unix times ({name} since 1970) at midnight UTC read as the dates")  # midnights with offsets
+            if (times == times.normalize()).all():
+                # Days (months, years) written as their midnights: the dates, as for midnights with offsets.
+                return (pd.Series(times.tz_localize(None), index=values.index), "datetime",
+                        f"Unix times ({name} since 1970) at midnight UTC read as the dates")
             return (pd.Series(times, index=values.index), "datetime",
                     f"Unix times ({name} since 1970) read as UTC times (forecasts in UTC)")
     return None
