@@ -939,7 +939,7 @@ def load_series(
         raw, times = raw[keep.to_numpy()], times[keep.to_numpy()]
     names = _covariate_columns(raw, columns, covariates, auto_covariates, source)
     if columns.series:
-        raw, times = _melted(raw, times, columns, source)
+        raw, times = _melted(raw, times, columns, source, written.decimal_comma)
     ids = (
         raw[columns.id_col].astype("string").str.strip()
         if columns.id_col is not None
@@ -951,10 +951,10 @@ def load_series(
         raise DataError(
             f"{source}, line {_line(ids, row)}: column {columns.id_col!r} is empty; every row needs a series id."
         )
-    values = _parse_target(raw[columns.target_col], source, columns.target_col)
+    values = _parse_target(raw[columns.target_col], source, columns.target_col, written.decimal_comma)
     frame = pd.DataFrame({ID: ids.astype(str).to_numpy(), TIME: times.to_numpy(), TARGET: values})
     for name in names:
-        frame[name] = _parse_target(raw[name], source, name)
+        frame[name] = _parse_target(raw[name], source, name, written.decimal_comma)
     frame["_line"] = raw.index.to_numpy() + 2
     frame = frame.sort_values([ID, TIME], kind="stable").reset_index(drop=True)
     future, empty = None, []
@@ -1040,7 +1040,8 @@ def _without_layout(raw: pd.DataFrame, columns: Columns, kept: tuple[str, ...]) 
         columns, all_columns=tuple(c for c in columns.all_columns if c not in layout))
 
 
-def _melted(raw: pd.DataFrame, times: pd.Series, columns: Columns, source: str) -> tuple[pd.DataFrame, pd.Series]:
+def _melted(raw: pd.DataFrame, times: pd.Series, columns: Columns, source: str,
+            decimal_comma: bool = False) -> tuple[pd.DataFrame, pd.Series]:
     """A wide file's series columns as long rows (unique_id, y) and their times, each row labelled
     with its line in the file. A series spans its first value to its last: the empty cells before
     and after are times it was not recorded (a store not yet open, a sensor not yet read), not
@@ -1050,7 +1051,7 @@ def _melted(raw: pd.DataFrame, times: pd.Series, columns: Columns, source: str) 
     if not names:
         raise DataError(f"{source}: none of the series columns ({listed(columns.series)}) has a value; expected "
                         "numbers in at least one.")
-    parsed = [_parse_target(raw[name], source, name) for name in names]
+    parsed = [_parse_target(raw[name], source, name, decimal_comma) for name in names]
     taken = np.tile(np.arange(len(raw)), len(parsed))
     long_times = times.iloc[taken]
     long = pd.DataFrame({ID: np.repeat(np.array(names, dtype=object), len(raw)),
@@ -1547,7 +1548,9 @@ def _line(col: pd.Series, row: int) -> int:
     return int(col.index[row]) + 2
 
 
-def _parse_target(col: pd.Series, source: str, name: str) -> np.ndarray:
+def _parse_target(col: pd.Series, source: str, name: str, decimal_comma: bool = False) -> np.ndarray:
+    """A column of numbers as floats (NaN where empty), refused where a cell is no number, with a
+    hint at what it may be (`decimal_comma`: the file was read with --decimal-comma)."""
     if _numbers(col):
         # A Parquet column of numbers: the values as they are, their text only for a message.
         array = col.to_numpy(dtype="float64", na_value=np.nan)
@@ -1564,6 +1567,9 @@ def _parse_target(col: pd.Series, source: str, name: str) -> np.ndarray:
             hint = " (commas between thousands? --thousands-comma reads 1,234.5 as 1234.5" + (
                 "; a decimal comma? --decimal-comma reads 1,5 as 1.5" if "." not in value else "")
             hint += "; a model trained with it reads later files so)"
+        elif "," in value and decimal_comma:
+            hint = (" (read with --decimal-comma: a comma for the decimals and points or spaces between groups of "
+                    "three digits, as in 1.234,5 or 1 234,5)")
         elif "," in value:
             hint = " (a decimal comma? --decimal-comma reads 1,5 as 1.5, and a model trained with it reads later files so)"
         elif re.fullmatch(r"#(N/A|DIV/0!|VALUE!|REF!|NAME\?|NUM!|NULL!)", value.strip(), flags=re.IGNORECASE):

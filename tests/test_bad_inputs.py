@@ -337,3 +337,13 @@ def test_existing_output_is_replaced_only_on_success(trained_model, tmp_path):
     result = runner.invoke(app, ["predict", str(model_dir), str(data), "--output", str(out)])
     assert result.exit_code == 0 and out.read_text().startswith("unique_id,ds,yhat\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == [".forecast.csv.lock", "bad.csv", "forecast.csv"]
+
+
+def test_a_number_still_unread_with_decimal_comma_is_not_told_to_pass_the_flag(tmp_path):
+    """With --decimal-comma given, a cell it cannot read either (two commas) gets the flag's rule,
+    not the advice to pass the flag."""
+    path = tmp_path / "fr.csv"
+    path.write_text("date;ventes\n2024-01-01;1,234,5\n2024-01-02;13,0\n2024-01-03;9,5\n")
+    result = runner.invoke(app, ["doctor", str(path), "--decimal-comma"])
+    assert "read with --decimal-comma: a comma for the decimals" in result.output
+    assert "a decimal comma? --decimal-comma reads" not in result.output
