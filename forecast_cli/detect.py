@@ -202,8 +202,9 @@ class OneStep:
                                                              [self.ets[uid] for uid in longest], season, log)))
             for i, (uid, history) in enumerate(pairs):
                 result[i] = runs[uid][len(history)]
-        missing = np.flatnonzero(np.isnan(result))  # histories no run or step stands for: a run each,
-        if len(missing):                                # those of a length at once
+        # The histories no shared run or step stands for: a run each, those of one length at once.
+        missing = np.flatnonzero(np.isnan(result))
+        if len(missing):
             result[missing] = baselines.ets_forecasts([pairs[i][1] for i in missing],
                                                       [self.ets[pairs[i][0]] for i in missing], 1, season, log)[:, 0]
         if config.baseline == "ets+theta":  # Theta from each prefix, prefixes of one length at once
