@@ -490,10 +490,14 @@ def read_csv(path: str | os.PathLike[str], encoding: str = "utf-8") -> tuple[pd.
     _check_header(frame.columns, header, p)
     # pandas' `to_csv` without `index=False` writes the row index first: a column with no name
     # and whole numbers (0, 1, 2, ...; any order after a sort or filter). No data: left out.
+    # A frame whose index is its dates (`pd.DataFrame(values, index=pd.date_range(...))`) writes
+    # them first under no name: they are the time, read as a column named ds.
     index = frame.iloc[:, 0]
-    if len(frame.columns) > 1 and frame.columns[0] == "Unnamed: 0" and index.notna().all() \
-            and index.str.fullmatch(r"\d+").all():
-        frame = frame.iloc[:, 1:]
+    if len(frame.columns) > 1 and frame.columns[0] == "Unnamed: 0" and index.notna().all():
+        if index.str.fullmatch(r"\d+").all():
+            frame = frame.iloc[:, 1:]
+        elif TIME not in frame.columns and _a_time(index.iloc[0]):
+            frame = frame.rename(columns={"Unnamed: 0": TIME})
     # Files joined one after the other (`cat monday.csv tuesday.csv`), each with its header: the
     # repeated header lines are no data.
     repeats = (frame.iloc[:, 0].str.strip() == frame.columns[0]).to_numpy(dtype=bool, na_value=False)
@@ -510,6 +514,24 @@ def read_csv(path: str | os.PathLike[str], encoding: str = "utf-8") -> tuple[pd.
     if frame.empty:
         raise DataError(f"{p} has a header ({', '.join(frame.columns)}) but no rows of data.")
     return frame, digest
+
+
+def _a_time(cell: str) -> bool:
+    """Whether a cell reads as a date or time (2024-01-31, 2024-01-31 13:00, 31/01/2024).
+
+    Example:
+        >>> _a_time("2024-01-31 13:00"), _a_time("store 7"), _a_time("12.5")
+        (True, False, False)
+    """
+    if not re.search(r"\d[-/:.T ]\d", cell.strip()) or re.fullmatch(r"[-+]?\d+\.\d+", cell.strip()):
+        return False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            pd.Timestamp(cell.strip())
+        except (ValueError, TypeError):
+            return False
+    return True
 
 
 def _encoding_error(path: Path, data: bytes, exc: UnicodeDecodeError, encoding: str) -> DataError:

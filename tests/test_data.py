@@ -594,3 +594,19 @@ def test_unix_times_at_midnight_utc_are_the_dates(tmp_path):
     assert dataset.freq == "D" and dataset.frame["ds"].tolist() == list(days)
     assert "Unix times (seconds since 1970) at midnight UTC read as the dates" in dataset.describe()
     assert load_series(path, as_of=str(seconds[9])).frame["ds"].tolist() == list(days[:10])
+
+
+def test_dates_pandas_writes_first_as_the_index_are_the_time(tmp_path):
+    """A frame or series indexed by its dates writes them first under no name (`,a,b`): they are
+    the time (named ds), where the file was refused for an empty column name. A first column with
+    no name that holds neither row numbers nor dates is still refused."""
+    days = pd.date_range("2024-01-01", periods=30, freq="D")
+    pd.DataFrame({"a": np.arange(30.0), "b": 2 * np.arange(30.0)}, index=days).to_csv(tmp_path / "frame.csv")
+    wide = load_series(tmp_path / "frame.csv", wide=True)
+    assert wide.columns.time_col == "ds" and sorted(wide.frame["unique_id"].unique()) == ["a", "b"]
+    assert wide.frame["ds"].tolist()[:30] == list(days)
+    pd.Series(np.arange(30.0), index=days).to_csv(tmp_path / "series.csv")
+    assert load_series(tmp_path / "series.csv").frame["y"].tolist() == list(np.arange(30.0))
+    (tmp_path / "text.csv").write_text(",y\nstore 7,1\nstore 8,2\n")
+    with pytest.raises(DataError, match=r"empty or repeated column names \(Unnamed: 0, y\)"):
+        load_series(tmp_path / "text.csv")
