@@ -218,7 +218,7 @@ class EtsSteps:
 
     def __init__(self, histories: list[np.ndarray], params: Sequence[dict[str, float] | None], season: int,
                  log: bool, end: Sequence[int]) -> None:
-        n, self.season, self.log = len(histories), season, log
+        n, self.log = len(histories), log
         self.followed = np.zeros(n, dtype=bool)
         self.seasonal = np.zeros(n, dtype=bool)
         self.level, self.trend = np.full(n, np.nan), np.full(n, np.nan)
@@ -249,9 +249,8 @@ class EtsSteps:
             level, trend, _, count = self._stepped(after)
         phi = self.smoothing[3]
         # The next step's effect: not the slot a step `after` writes, as a seasonal model's season is 2 or more.
-        effect = np.where(self.seasonal, self.ring[np.arange(len(count)), count % self.ring.shape[1]], 0.0)
         with np.errstate(all="ignore"):
-            forecast = level + phi * trend + effect
+            forecast = level + phi * trend + self._effect(count)
             if self.log:
                 forecast = signed_exp(forecast)
         return np.where(self.followed & np.isfinite(forecast), forecast, np.nan)
@@ -270,13 +269,17 @@ class EtsSteps:
         if self.log:
             y = signed_log(y)
         alpha, beta, gamma, phi = self.smoothing
+        effect = self._effect(self.count)
         with np.errstate(all="ignore"):
-            effect = np.where(self.seasonal, self.ring[np.arange(len(y)), self.count % self.ring.shape[1]], 0.0)
             expected = self.level + phi * self.trend
             new_level = alpha * (y - effect) + (1 - alpha) * expected
             written = gamma * (y - expected) + (1 - gamma) * effect
             trend = beta * (new_level - self.level) + (1 - beta) * phi * self.trend
         return new_level, trend, written, self.count + 1
+
+    def _effect(self, count: np.ndarray) -> np.ndarray:
+        """Each history's seasonal effect for the step after `count` values (0 without a season)."""
+        return np.where(self.seasonal, self.ring[np.arange(len(count)), count % self.ring.shape[1]], 0.0)
 
 
 def _start(length: int, season: int) -> tuple[bool, int]:
