@@ -362,6 +362,9 @@ def read_parquet(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, str]:
             detail = " ".join(str(exc).split())
             raise DataError(f"{part}: not a readable Parquet file ({detail}). Write it again, or pass a CSV.") from None
         frame = table.to_pandas()
+        if not isinstance(frame.index, pd.RangeIndex):  # a frame's index, kept in pandas' metadata: its columns
+            frame = _pandas_index(frame.reset_index(names=[name if name is not None else UNNAMED
+                                                           for name in frame.index.names]))
         partitions = partition_values(part)
         for key, value in partitions.items():
             if key in frame.columns:
@@ -488,16 +491,7 @@ def read_csv(path: str | os.PathLike[str], encoding: str = "utf-8") -> tuple[pd.
     while len(frame.columns) > 1 and frame.columns[-1].startswith("Unnamed: ") and frame.iloc[:, -1].isna().all():
         frame = frame.iloc[:, :-1]
     _check_header(frame.columns, header, p)
-    # pandas' `to_csv` without `index=False` writes the row index first: a column with no name
-    # and whole numbers (0, 1, 2, ...; any order after a sort or filter). No data: left out.
-    # A frame whose index is its dates (`pd.DataFrame(values, index=pd.date_range(...))`) writes
-    # them first under no name: they are the time, read as a column named ds.
-    index = frame.iloc[:, 0]
-    if len(frame.columns) > 1 and frame.columns[0] == "Unnamed: 0" and index.notna().all():
-        if index.str.fullmatch(r"\d+").all():
-            frame = frame.iloc[:, 1:]
-        elif TIME not in frame.columns and _a_time(index.iloc[0]):
-            frame = frame.rename(columns={"Unnamed: 0": TIME})
+    frame = _pandas_index(frame)
     # Files joined one after the other (`cat monday.csv tuesday.csv`), each with its header: the
     # repeated header lines are no data.
     repeats = (frame.iloc[:, 0].str.strip() == frame.columns[0]).to_numpy(dtype=bool, na_value=False)
@@ -514,6 +508,28 @@ def read_csv(path: str | os.PathLike[str], encoding: str = "utf-8") -> tuple[pd.
     if frame.empty:
         raise DataError(f"{p} has a header ({', '.join(frame.columns)}) but no rows of data.")
     return frame, digest
+
+
+UNNAMED = "Unnamed: 0"  # pandas' name for a first column whose header cell is empty
+
+
+def _pandas_index(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame without the row numbers pandas writes first under no name (`to_csv` without
+    `index=False`, or a Parquet file of a sorted or filtered frame: whole numbers in any order,
+    no data), and with the dates a frame indexed by them writes there (`pd.DataFrame(values,
+    index=pd.date_range(...))`) as its time, named ds. Other first columns are left as they are."""
+    index = frame.iloc[:, 0] if len(frame.columns) > 1 and frame.columns[0] == UNNAMED else None
+    if index is None or index.isna().any():
+        return frame
+    if _numbers(index):
+        numbers = pd.api.types.is_integer_dtype(index.dtype)
+    else:
+        numbers = not _naive_times(index) and bool(index.astype("string").str.fullmatch(r"\d+").all())
+    if numbers:
+        return frame.iloc[:, 1:]
+    if TIME not in frame.columns and (pd.api.types.is_datetime64_any_dtype(index.dtype) or _a_time(str(index.iloc[0]))):
+        return frame.rename(columns={UNNAMED: TIME})
+    return frame
 
 
 def _a_time(cell: str) -> bool:

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from forecast_cli.cli import app
-from forecast_cli.data import read_table
+from forecast_cli.data import load_series, read_table
 from forecast_cli.errors import ExitCode
 from tests.conftest import TINY, make_long
 
@@ -163,3 +163,26 @@ def test_a_folder_partitioned_by_column_values_is_read_as_its_parts(copies, tmp_
     result = runner.invoke(app, ["train", str(tmp_path / "clash"), "--horizon", "4"])
     assert result.exit_code == ExitCode.DATA and "column 'unique_id' is both in the file and in its folder's name" \
         in result.stderr
+
+
+def test_a_frame_index_pandas_keeps_in_parquet_reads_as_its_csv_does(tmp_path):
+    """pandas stores a frame's index in the Parquet file's metadata, out of its columns: a frame
+    indexed by its dates (the time, ds), by its series and times (a groupby's result), or a
+    filtered frame's row numbers (no data). Each reads as the CSV pandas writes of it; the first
+    failed with a traceback, the second lost its id and time columns."""
+    from tests.conftest import make_long
+
+    days = pd.date_range("2024-01-01", periods=30, freq="D")
+    dated = pd.DataFrame({"a": np.arange(30.0), "b": 2 * np.arange(30.0)}, index=days)
+    long = make_long(3, 30, seed=5).assign(ds=lambda f: pd.to_datetime(f["ds"]))
+    frames = {"dated": dated, "indexed": long.set_index(["unique_id", "ds"]),
+              "filtered": long[long["unique_id"] != "s1"]}
+    for name, frame in frames.items():
+        frame.to_parquet(tmp_path / f"{name}.parquet")
+        frame.to_csv(tmp_path / f"{name}.csv")
+        wide = name == "dated"
+        from_parquet = load_series(tmp_path / f"{name}.parquet", wide=wide)
+        from_csv = load_series(tmp_path / f"{name}.csv", wide=wide)
+        assert from_parquet.columns.time_col == from_csv.columns.time_col == "ds", name
+        pd.testing.assert_frame_equal(from_parquet.frame.drop(columns="_line", errors="ignore"),
+                                      from_csv.frame.drop(columns="_line", errors="ignore"), check_dtype=False)
