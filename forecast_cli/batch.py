@@ -223,7 +223,8 @@ def local_forecaster(predictor: Any, reporter: Reporter, as_of: str | None = Non
             reporter.info(padded)
         frame = predictor.forecast_prepared(ready)
         horizon = predictor.manifest.config.horizon
-        late = warn_late(path, frame["unique_id"].to_numpy()[::horizon], frame["ds"].to_numpy()[::horizon], reporter)
+        late = warn_late(path, frame["unique_id"].to_numpy()[::horizon], frame["ds"].to_numpy()[::horizon], reporter,
+                         freq=predictor.manifest.freq)
         if on_forecast is not None:
             on_forecast(frame)
         if target is None:
@@ -239,21 +240,27 @@ def local_forecaster(predictor: Any, reporter: Reporter, as_of: str | None = Non
 
 
 def warn_late(source: object, ids: np.ndarray, starts: np.ndarray, reporter: Reporter,
-              what: str = "forecast starts") -> int:
+              what: str = "forecast starts", freq: str | None = None) -> int:
     """Warn when some series' data ends before the others' (`starts`: each series' first forecast
     time, or with `what="last value is"` its last checked time, beside its id), as when a feed
     stopped or last night's values have not arrived: a nightly forecast of them would cover times
     already past, a nightly check their old values. Returns how many series end early. Dates
     only: integer steps often count each series from its own start, so that series of different
-    lengths end at different steps."""
+    lengths end at different steps. With the data's frequency `freq`, a series is early only when
+    a whole step of it is missing: weekly series on different weekdays end on different days of
+    one week."""
     import numpy as np
+    import pandas as pd
 
     from forecast_cli.data import time_text as when
 
     if not len(starts) or np.issubdtype(starts.dtype, np.integer):
         return 0
     latest = starts.max()
-    late = np.flatnonzero(starts < latest)
+    if freq is None:
+        late = np.flatnonzero(starts < latest)
+    else:
+        late = np.flatnonzero((pd.DatetimeIndex(starts) + pd.tseries.frequencies.to_offset(freq)) <= latest)
     if len(late):
         uid, start = str(ids[late[0]]), when(starts[late[0]])
         if len(late) == 1:

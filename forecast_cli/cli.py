@@ -705,8 +705,8 @@ def predict(
 
             with cluster.open_client(workers, dask) as client:
                 model = cluster.ModelRef.of(model_dir, engine, predictor.manifest)
-                forecaster = cluster.cluster_forecaster(client, model, as_of, predictor.manifest.config, reporter,
-                                                        skip_short)
+                forecaster = cluster.cluster_forecaster(client, model, as_of, predictor.manifest.config,
+                                                        predictor.manifest.freq, reporter, skip_short)
                 results = batch.predict_files(forecaster, inputs, targets, reporter, keep_going)
         else:
             draw = None if plot is None else (lambda frame: _plot_forecast(predictor, frame, plot, plot_series))
@@ -856,7 +856,7 @@ def detect(
     if plot is not None:
         _plot_detection(found, plot, plot_series)
     summary = {**found.summary(), "late": batch.warn_late(data, lasts.index.to_numpy(), lasts.to_numpy(), reporter,
-                                                          "last value is")}
+                                                          "last value is", manifest.freq)}
     if reported is not None:
         summary["reported_before"] = earlier
     if not quiet:

@@ -219,19 +219,21 @@ def data_parts(path: Path) -> list[Path]:
     return parquet_parts(path) if is_parquet(path) else [path]
 
 
-def cluster_forecaster(client: Any, model: ModelRef, as_of: str | None, config: TrainConfig,
+def cluster_forecaster(client: Any, model: ModelRef, as_of: str | None, config: TrainConfig, freq: str | None,
                        reporter: Reporter, skip_short: bool = False) -> Callable[[Path, Path | None], FileResult]:
-    """`batch.predict_files`' forecaster on a cluster: each input's parts spread over the workers."""
+    """`batch.predict_files`' forecaster on a cluster: each input's parts spread over the workers
+    (`config` and `freq`: the model's)."""
 
     def run(path: Path, target: Path | None) -> FileResult:
         assert target is not None, "the command line requires an output file with --workers/--dask"
-        return predict_on_cluster(client, model, as_of, path, target, config, reporter, skip_short)
+        return predict_on_cluster(client, model, as_of, path, target, config, freq, reporter, skip_short)
 
     return run
 
 
 def predict_on_cluster(client: Any, model: ModelRef, as_of: str | None, path: Path, target: Path,
-                       config: TrainConfig, reporter: Reporter, skip_short: bool = False) -> FileResult:
+                       config: TrainConfig, freq: str | None, reporter: Reporter,
+                       skip_short: bool = False) -> FileResult:
     """Forecast the data at `path` with one task per part and write the joined forecast to
     `target` whole, warning as one process does of series left out or starting early. With
     `skip_short`, a part may hold only short series; a file with none long enough fails, as
@@ -277,7 +279,7 @@ def predict_on_cluster(client: Any, model: ModelRef, as_of: str | None, path: Pa
                           "(--skip-short); they have no forecast.")
         offsets = np.cumsum([0] + [len(r.ids) for r in results])[order["part"].to_numpy()]
         starts = np.concatenate([r.starts for r in results])[offsets + order["pos"].to_numpy()]
-        late = warn_late(path, order[ID].to_numpy(), starts, reporter)
+        late = warn_late(path, order[ID].to_numpy(), starts, reporter, freq=freq)
         return FileResult(input=str(path), output=str(target), series=len(order), rows=sum(r.rows for r in results),
                           parts=len(parts), skipped=skipped, late=late)
     except BaseException:

@@ -37,8 +37,8 @@ import pandas as pd
 from forecast_cli import baselines
 from forecast_cli.cluster import cluster_errors, spread
 from forecast_cli.config import TrainConfig, resolve_settings, validation_series, with_horizon, zero_shares
-from forecast_cli.data import (ID, TARGET, TIME, Columns, data_horizon, is_parquet, parquet_parts, part_label,
-                               series_arrays)
+from forecast_cli.data import (ID, TARGET, TIME, WEEKS, Columns, data_horizon, is_parquet, is_weekly, parquet_parts,
+                               part_label, series_arrays)
 from forecast_cli.errors import DataError
 from forecast_cli.output import Reporter, SilentReporter
 from forecast_cli.pipeline import (ColumnOptions, Fitted, TrainingData, cut_windows, fit_windows, load_training,
@@ -206,8 +206,13 @@ _WIDE_PARTS = ("Write the parts in long format (unique_id, ds, y) partitioned by
 
 
 def check_agree(surveys: list[Survey]) -> Survey:
-    """The first part's survey, once every part has its columns, kind of time and frequency."""
+    """The first part's survey, once every part has its columns, kind of time and frequency.
+    Weekly parts on different weekdays are weekly data of `WEEKS`, as the file of all of them
+    reads in one process (each part's series read the same either way)."""
     first = surveys[0]
+    if len({s.freq for s in surveys}) > 1 and all(s.time_kind == "datetime" and is_weekly(s.freq) for s in surveys):
+        surveys = [dataclasses.replace(s, freq=WEEKS) for s in surveys]
+        first = surveys[0]
     for s in surveys[1:]:
         if s.columns.all_columns != first.columns.all_columns:
             raise DataError(

@@ -50,6 +50,11 @@ _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an Excel 97-2003 workbook (.xls)
 _EXCEL_FIX = "Save the sheet as CSV (UTF-8) or Parquet and pass that file."
 _PARQUET_MAGIC = b"PAR1"  # the first bytes of a Parquet file
 
+# The frequency of weekly series on different weekdays in one file (shops whose weeks end on a
+# Saturday beside others ending on a Sunday): no weekly alias anchors them all, so each series is
+# read every seven days from its own first day, and taken as weekly data (`_base`).
+WEEKS = "7D"
+
 # The longest week taken as a second season (ten-minute data): the statistical partner's seasonal
 # states and seasonal naive's memory grow with it, and finer data rarely spans enough weeks.
 WEEK_LONGEST = 1008
@@ -1030,7 +1035,8 @@ def load_series(
         )
     if time_kind == "datetime":
         try:
-            freq = _resolve_freq(frame, source, freq)
+            freq, weeks_note = _resolve_freq(frame, source, freq)
+            time_note = "; ".join(n for n in (time_note, weeks_note) if n)
         except DataError:
             if fill != KEEP:
                 raise
@@ -1665,15 +1671,42 @@ def _guess_freq(times: pd.Series) -> str | None:
     return found.most_common(1)[0][0] if found else None
 
 
-def _resolve_freq(frame: pd.DataFrame, source: str, freq: str | None) -> str:
-    if freq is not None:
+# Aliases pandas renamed (2.2) and then refused (3.0), as years of pandas habit still type them:
+# each for what it meant (M: month ends, now ME; H: hours, now h).
+_RENAMED_FREQS = {"M": "ME", "BM": "BME", "SM": "SME", "Q": "QE", "BQ": "BQE", "Y": "YE", "A": "YE",
+                  "BY": "BYE", "BA": "BYE", "AS": "YS", "BAS": "BYS", "H": "h", "BH": "bh", "T": "min",
+                  "S": "s", "L": "ms", "U": "us", "N": "ns"}
+
+
+def parse_freq(freq: str) -> str:
+    """The pandas frequency a `--freq` names, as pandas spells it: an alias pandas knows, or one
+    it renamed, read as it was meant (`M` month ends, `Q-DEC`, `H` hours, `15T` minutes).
+
+    Example:
+        >>> parse_freq("MS"), parse_freq("W"), parse_freq("M"), parse_freq("2H"), parse_freq("Q-JUN")
+        ('MS', 'W-SUN', 'ME', '2h', 'QE-JUN')
+    """
+    old = re.fullmatch(r"(\d*)([A-Za-z]+)(-[A-Za-z]+)?", freq.strip())
+    for alias in (freq.strip(), f"{old[1]}{_RENAMED_FREQS[old[2]]}{old[3] or ''}" if old and old[2] in _RENAMED_FREQS
+                  else None):
+        if alias is None:
+            continue
         try:
-            return pd.tseries.frequencies.to_offset(freq).freqstr
+            return pd.tseries.frequencies.to_offset(alias).freqstr
         except ValueError:
-            raise UsageError(
-                f"--freq {freq!r} is not a pandas frequency; expected an alias such as h, D, W-SUN, "
-                "MS, QS or YS."
-            ) from None
+            pass
+    raise UsageError(
+        f"--freq {freq!r} is not a pandas frequency; expected an alias such as h, D, W-SUN, MS (month "
+        "starts), ME (month ends), QS or YS."
+    )
+
+
+def _resolve_freq(frame: pd.DataFrame, source: str, freq: str | None) -> tuple[str, str]:
+    """The data's frequency (`freq`: the one given, else inferred from a sample of the series),
+    and a note for the detected line when weekly series fall on different weekdays (then
+    `WEEKS`), else empty."""
+    if freq is not None:
+        return parse_freq(freq), ""
     by_series: dict[str, str | None] = {}
     sizes = frame.groupby(ID, sort=False).size()
     eligible = sizes.index[sizes.to_numpy() >= 3]
@@ -1689,14 +1722,36 @@ def _resolve_freq(frame: pd.DataFrame, source: str, freq: str | None) -> str:
             f"{source}: cannot infer the frequency of the time column (too few or irregular "
             "timestamps). Give it with --freq (e.g. --freq D, --freq MS, --freq h)."
         )
+    if all(is_weekly(f) for f in found):
+        return _weekdays(frame, next(iter(found)))
     if len(found) > 1:
         (common, _), (other, _) = found.most_common(2)
         example = next(u for u, f in by_series.items() if f == other)
+        if (season_of(common), default_horizon(common)) == (season_of(other), default_horizon(other)):
+            raise DataError(
+                f"{source}: series have one period but are dated differently ({common} for most, {other} for "
+                f"series {example!r}). Write every series' dates one way, e.g. as each period's first day."
+            )
         raise DataError(
             f"{source}: series have different frequencies ({common} for most, {other} for "
             f"series {example!r}). Put series of one frequency per file, or force one with --freq."
         )
-    return next(iter(found))
+    return next(iter(found)), ""
+
+
+def _weekdays(frame: pd.DataFrame, found: str) -> tuple[str, str]:
+    """Weekly data's frequency: `found` (W-SUN, ...) when every row falls on its weekday, else
+    `WEEKS`, each series every seven days from its own first day, with a note naming two of the
+    days. Every row is looked at, not the sample the frequency was found from: one shop in a
+    thousand that ends its week on a Monday would otherwise be off the grid."""
+    days = frame[TIME].dt.dayofweek.to_numpy()
+    other = np.flatnonzero(days != days[0])
+    if not len(other):
+        return found, ""
+    names = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+    first, then = frame[ID].iloc[0], frame[ID].iloc[int(other[0])]
+    return WEEKS, (f"weeks ending on different days (W-{names[days[0]]} for series {str(first)!r}, "
+                   f"W-{names[days[other[0]]]} for {str(then)!r}): each series every 7 days from its own day")
 
 
 def _integer_step(frame: pd.DataFrame, source: str) -> int:
@@ -1706,8 +1761,13 @@ def _integer_step(frame: pd.DataFrame, source: str) -> int:
     return int(diffs.mode().iloc[0])
 
 
-def _grid_positions(times: pd.Series, freq: str | None, step: int) -> np.ndarray | None:
-    """Each time's index on one regular grid shared by all series, or None if some are off it."""
+def _grid_positions(times: pd.Series, freq: str | None, step: int, ids: pd.Series) -> np.ndarray | None:
+    """Each time's index on one regular grid shared by all series (`WEEKS`: on its own series'
+    grid, from the series' first time), or None if some are off it."""
+    if freq == WEEKS:
+        week = pd.Timedelta(days=7)
+        since = times - times.groupby(ids.to_numpy(), sort=False).transform("min")
+        return (since // week).to_numpy(dtype="int64") if (since % week == pd.Timedelta(0)).all() else None
     if freq is None:
         origin = int(times.min())
         offsets = times.to_numpy(dtype="int64") - origin
@@ -1732,7 +1792,7 @@ def _regularise(
     if fill == KEEP:
         return frame[frame[TARGET].notna()], 0
     value_cols = [c for c in frame.columns if c not in (ID, TIME, "_line")]  # y, then covariates
-    pos = _grid_positions(frame[TIME], freq, step)
+    pos = _grid_positions(frame[TIME], freq, step, frame[ID])
     if pos is not None:
         spans = pd.DataFrame({ID: frame[ID], "p": pos}).groupby(ID, sort=False)["p"].agg(["min", "max", "size"])
         gappy = set(spans.index[(spans["max"] - spans["min"] + 1) != spans["size"]])
@@ -1829,10 +1889,8 @@ def season_of(freq: str | None) -> int:
     """
     if freq is None:
         return 1
-    offset = pd.tseries.frequencies.to_offset(freq)
-    base = offset.rule_code.split("-")[0]
+    base, n = _base(freq)
     cycle = _SEASON_BY_BASE.get(base, 1)
-    n = _multiple(offset)
     if cycle % n != 0:
         return 1
     return max(1, cycle // n)
@@ -1841,6 +1899,31 @@ def season_of(freq: str | None) -> int:
 def _multiple(offset: pd.DateOffset) -> int:
     """How many of its base unit a pandas offset spans (`2MS`: 2), at least 1."""
     return max(1, int(getattr(offset, "n", 1) or 1))
+
+
+def is_weekly(freq: str | None) -> bool:
+    """Whether a frequency is one week a step, on any weekday (`W-SUN`, `W-MON`, `WEEKS`).
+
+    Example:
+        >>> is_weekly("W-MON"), is_weekly(WEEKS), is_weekly("2W-SUN"), is_weekly("D"), is_weekly(None)
+        (True, True, False, False, False)
+    """
+    return freq is not None and _base(freq) == ("W", 1)
+
+
+def _base(freq: str) -> tuple[str, int]:
+    """A pandas frequency's base alias, as the season and horizon tables know it, and how many of
+    that base one step spans; a multiple of seven days is a multiple of a week (`WEEKS`).
+
+    Example:
+        >>> _base("W-MON"), _base("2MS"), _base("7D"), _base("14D"), _base("3D")
+        (('W', 1), ('MS', 2), ('W', 1), ('W', 2), ('D', 3))
+    """
+    offset = pd.tseries.frequencies.to_offset(freq)
+    base, n = offset.rule_code.split("-")[0], _multiple(offset)
+    if base == "D" and n % 7 == 0:
+        return "W", n // 7
+    return base, n
 
 
 def default_horizon(freq: str | None) -> int | None:
@@ -1854,13 +1937,12 @@ def default_horizon(freq: str | None) -> int | None:
     """
     if freq is None:
         return None
-    offset = pd.tseries.frequencies.to_offset(freq)
-    base = offset.rule_code.split("-")[0]
+    base, n = _base(freq)
     if base in ("min", "s"):
         day = season_of(freq)
         return day if day > 1 else None
     steps = _HORIZON_BY_BASE.get(base)
-    return None if steps is None else max(1, steps // _multiple(offset))
+    return None if steps is None else max(1, steps // n)
 
 
 def data_horizon(time_kind: str, freq: str | None, time_col: str, step: int,
@@ -1909,7 +1991,7 @@ def seasons_of(freq: str | None) -> tuple[int, ...]:
     day = season_of(freq)
     if freq is None or day <= 1:
         return (day,)
-    base = pd.tseries.frequencies.to_offset(freq).rule_code.split("-")[0]
+    base, _ = _base(freq)
     if base in ("h", "min") and 7 * day <= WEEK_LONGEST:
         return (day, 7 * day)
     return (day,)
@@ -2084,7 +2166,7 @@ def calendar_columns(freq: str | None) -> tuple[str, ...]:
     """
     if freq is None:
         return ()
-    base = pd.tseries.frequencies.to_offset(freq).rule_code.split("-")[0]
+    base, _ = _base(freq)
     cycles = {"min": ("day", "week"), "s": ("day", "week"), "h": ("day", "week"), "D": ("week", "year"),
               "B": ("week", "year"), "W": ("year",), "ME": ("year",), "MS": ("year",), "BME": ("year",),
               "BMS": ("year",), "QE": ("year",), "QS": ("year",), "BQE": ("year",), "BQS": ("year",)}

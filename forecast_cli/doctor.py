@@ -118,7 +118,8 @@ def diagnose(
     shortest, longest = int(lengths.min()), int(lengths.max())
     findings.append(Finding("ok", f"series lengths {shortest} to {longest} (median {int(np.median(lengths))})"))
     lasts = dataset.frame.groupby(ID, sort=True)[TIME].max()
-    warn_late(dataset.source, lasts.index.to_numpy(), lasts.to_numpy(), _AsFindings(findings), "last value is")
+    warn_late(dataset.source, lasts.index.to_numpy(), lasts.to_numpy(), _AsFindings(findings), "last value is",
+              dataset.freq)
     constant = [u for u, v in series.items() if np.ptp(v) == 0]
     if constant:
         findings.append(Finding("warning", f"{len(constant)} constant series (e.g. {constant[0]!r}): nothing to learn; "

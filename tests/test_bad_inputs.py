@@ -78,6 +78,12 @@ TRAIN_CASES = [
         [f"a,{d},{v}" for d, v in zip(_monthly(40), GOOD)]
         + [f"b,{d.strftime('%Y-%m-%d')},{v}" for d, v in zip(pd.date_range("2015-01-01", periods=40, freq="D"), GOOD)],
         header="unique_id,ds,y"), [], DATA, r"series have different frequencies \(MS for most, D for series 'b'\)|off the regular"),
+    ("month-starts-and-month-ends", _csv(
+        [f"a,{d},{v}" for d, v in zip(_monthly(40), GOOD)]
+        + [f"b,{d.strftime('%Y-%m-%d')},{v}" for d, v in zip(pd.date_range("2015-01-31", periods=40, freq="ME"), GOOD)],
+        header="unique_id,ds,y"), [], DATA,
+     r"series have one period but are dated differently \(MS for most, ME for series 'b'\)\. Write every series' "
+     r"dates one way"),
     ("tz-mixed", _csv([f"2020-01-01T{h:02d}:00{'+01:00' if h % 2 else ''},{h}" for h in range(24)]), [], DATA,
      r"mixes times with a UTC offset \(line 3: '2020-01-01T01:00\+01:00'\) and times without one \(line 2"),
     ("local-clock-repeats-an-hour", _csv(["2024-10-27 01:00,1", "2024-10-27 02:00,2", "2024-10-27 02:00,3",

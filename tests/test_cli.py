@@ -272,6 +272,41 @@ def test_train_without_a_horizon_takes_the_frequency_s_default(tmp_path):
     assert "Horizon 6 steps, the default for yearly data (integer years)" in result.stderr
 
 
+def test_shops_whose_weeks_end_on_different_days_are_trained_and_forecast_on_their_own_days(tmp_path):
+    """One weekly model for series on a Sunday, a Monday and a Wednesday: each forecast goes on
+    on its own day, weekly data's horizon (13) and season (52). A series is late only when a
+    whole week of it is missing, not because its week ends before another's."""
+    frame = pd.concat([make_long(1, 60, freq=f"W-{day}", seed=k).assign(unique_id=f"shop{k}")
+                       for k, day in enumerate(["SUN", "MON", "WED"])], ignore_index=True)
+    frame.to_csv(tmp_path / "shops.csv", index=False)
+    result = runner.invoke(app, ["train", str(tmp_path / "shops.csv"), "--out", str(tmp_path / "model"), *TINY])
+    assert result.exit_code == 0, result.output
+    assert "frequency 7D; season 52; weeks ending on different days" in result.stderr
+    assert "Horizon 13 steps" in result.stderr
+    result = runner.invoke(app, ["predict", str(tmp_path / "model"), str(tmp_path / "shops.csv"), "--json",
+                                 "--output", str(tmp_path / "f.csv")])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["files"][0]["late"] == 0 and "Warning" not in result.stderr
+    forecast = pd.read_csv(tmp_path / "f.csv", parse_dates=["ds"])
+    for k, day in enumerate([6, 0, 2]):  # Sunday, Monday, Wednesday
+        shop = forecast[forecast["unique_id"] == f"shop{k}"]["ds"]
+        last = pd.Timestamp(frame[frame["unique_id"] == f"shop{k}"]["ds"].max())
+        assert shop.tolist() == list(pd.date_range(last, periods=14, freq="7D")[1:]) and set(shop.dt.dayofweek) == {day}
+    frame.drop(index=[59]).to_csv(tmp_path / "stale.csv", index=False)  # the Sunday shop's last week missing
+    result = runner.invoke(app, ["predict", str(tmp_path / "model"), str(tmp_path / "stale.csv"), "--json",
+                                 "--output", str(tmp_path / "g.csv")])
+    assert json.loads(result.stdout)["files"][0]["late"] == 1 and "series 'shop0' ends before the others" in result.stderr
+
+
+def test_freq_as_older_pandas_wrote_it(tmp_path):
+    """`--freq M` (month ends before pandas 2.2 renamed it ME) trains a model of month ends."""
+    make_long(2, 40, freq="ME").to_csv(tmp_path / "ends.csv", index=False)
+    result = runner.invoke(app, ["train", str(tmp_path / "ends.csv"), "--freq", "M", "--horizon", "4", "--out",
+                                 str(tmp_path / "model"), *TINY])
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "model" / "manifest.json").read_text())["freq"] == "ME"
+
+
 def test_predict_reads_a_csv_on_standard_input_as_the_file(trained_model, tmp_path):
     model_dir, data = trained_model
     from_file = runner.invoke(app, ["predict", str(model_dir), str(data), "--quiet"])

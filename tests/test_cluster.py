@@ -303,6 +303,25 @@ def test_train_on_parts_refuses_parts_of_different_frequencies(parted, scheduler
     assert "part-9.parquet has frequency D" in result.stderr and "frequency MS" in result.stderr
 
 
+def test_parts_of_weekly_series_on_different_weekdays_train_the_one_process_model(scheduler, tmp_path):
+    """A part of Sunday shops reads as W-SUN and a part of Monday shops as W-MON, which were
+    refused as different frequencies: together they are weekly data on several days, as the
+    file of both reads in one process, and the model and its forecast are that process's."""
+    shops = pd.concat([make_long(1, 40, freq=f"W-{day}", seed=k).assign(unique_id=f"shop{k}")
+                       for k, day in enumerate(["SUN", "SUN", "MON", "MON"])], ignore_index=True)
+    (tmp_path / "parts").mkdir()
+    for k, pair in enumerate([["shop0", "shop1"], ["shop2", "shop3"]]):
+        shops[shops["unique_id"].isin(pair)].to_parquet(tmp_path / "parts" / f"part-{k}.parquet", index=False)
+    args = ["train", tmp_path / "parts", "--horizon", 4, *TINY, "--quiet"]
+    _invoke(*args, "--out", tmp_path / "here")
+    _invoke(*args, "--out", tmp_path / "there", "--dask", scheduler[0])
+    here, there = (json.loads((tmp_path / m / "manifest.json").read_text()) for m in ("here", "there"))
+    assert here["freq"] == there["freq"] == "7D" and here["config"] == there["config"]
+    assert here["series"] == there["series"]
+    forecasts = [_invoke("predict", tmp_path / m, tmp_path / "parts").stdout for m in ("here", "there")]
+    assert forecasts[0] == forecasts[1]
+
+
 def test_train_on_parts_names_the_roles_when_a_part_of_one_series_finds_no_id(scheduler, tmp_path):
     """The id of `Date,Store,Sales` is found where the times repeat: in a part of two stores, not
     in a part of one. The roles differ by part, and the error gives the flags that settle them."""

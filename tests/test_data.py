@@ -16,7 +16,8 @@ import pytest
 
 import numpy as np
 
-from forecast_cli.data import Written, future_grid, load_series, season_of
+from forecast_cli.data import (WEEKS, Written, calendar_columns, default_horizon, future_grid, load_series,
+                               parse_freq, season_of)
 from forecast_cli.errors import DataError, UsageError
 from tests.conftest import ROOT, SAMPLE, make_long
 
@@ -67,10 +68,57 @@ def test_half_hourly_season_is_a_day():
 
 
 @pytest.mark.parametrize(
-    ("freq", "season"), [("h", 24), ("D", 7), ("W-SUN", 52), ("MS", 12), ("QS-OCT", 4), ("YS", 1), ("2h", 12)]
+    ("freq", "season"), [("h", 24), ("D", 7), ("W-SUN", 52), ("MS", 12), ("QS-OCT", 4), ("YS", 1), ("2h", 12),
+                         ("7D", 52), ("14D", 26), ("3D", 1)]
 )
 def test_season_of(freq, season):
     assert season_of(freq) == season
+
+
+def _shops(days: list[str], length: int = 30) -> pd.DataFrame:
+    """Weekly series, one per weekday named (`SUN`, `MON`, ...), each on its own day."""
+    return pd.concat([make_long(1, length, freq=f"W-{day}", seed=k).assign(unique_id=f"shop{k:02d}")
+                      for k, day in enumerate(days)], ignore_index=True)
+
+
+def test_weekly_series_on_different_weekdays_are_weekly_data(tmp_path):
+    """Shops whose weeks end on different days were refused as of different frequencies, and
+    --freq, which the error advised, put every shop but one off its grid. Also when the one shop
+    of another day is not among the series the frequency is inferred from (40 of 45 here)."""
+    frame = _shops(["SUN", "MON", "WED"]).drop(index=[40])  # a missing week of the Monday shop
+    frame.to_csv(tmp_path / "shops.csv", index=False)
+    dataset = load_series(tmp_path / "shops.csv")
+    assert dataset.freq == WEEKS and dataset.season == 52 and dataset.seasons == (52,) and dataset.filled == 1
+    assert ("weeks ending on different days (W-SUN for series 'shop00', W-MON for 'shop01'): each series every 7 "
+            "days from its own day") in dataset.describe()
+    for k, group in dataset.frame.groupby("unique_id"):
+        expected = pd.date_range(group["ds"].iloc[0], periods=30, freq="7D")
+        assert group["ds"].tolist() == list(expected) and group["ds"].dt.dayofweek.nunique() == 1
+    assert default_horizon(WEEKS) == 13 and calendar_columns(WEEKS) == calendar_columns("W-SUN")
+    one_off = _shops(["SUN"] * 17 + ["MON"] + ["SUN"] * 27)
+    one_off.to_csv(tmp_path / "one_off.csv", index=False)
+    assert load_series(tmp_path / "one_off.csv").freq == WEEKS
+    _shops(["SAT", "SAT"]).to_csv(tmp_path / "saturdays.csv", index=False)
+    assert load_series(tmp_path / "saturdays.csv").freq == "W-SAT"
+    moved = _shops(["SUN", "MON"])
+    moved.loc[35, "ds"] += pd.Timedelta(days=1)  # the Monday shop's sixth week on a Tuesday
+    moved.to_csv(tmp_path / "moved.csv", index=False)
+    with pytest.raises(DataError, match=r"series 'shop01' has the timestamp 2015-02-10, which is off the regular "
+                                        r"frequency 7D grid"):
+        load_series(tmp_path / "moved.csv")
+
+
+@pytest.mark.parametrize("given, read", [("M", "ME"), ("H", "h"), ("2H", "2h"), ("15T", "15min"), ("Q-JUN", "QE-JUN"),
+                                         ("A", "YE-DEC"), ("MS", "MS"), ("W", "W-SUN")])
+def test_freq_takes_the_aliases_pandas_renamed(given, read):
+    """pandas 3 refuses M, H, T, Q and A, which years of pandas code and answers still write."""
+    assert parse_freq(given) == read
+
+
+def test_freq_that_is_no_alias_is_a_usage_error():
+    with pytest.raises(UsageError, match=r"--freq 'monthly' is not a pandas frequency; expected an alias such as h, D, "
+                                         r"W-SUN, MS \(month starts\), ME \(month ends\)"):
+        parse_freq("monthly")
 
 
 def test_future_grid_datetime_and_integer():
