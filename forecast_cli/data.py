@@ -483,13 +483,14 @@ def read_csv(path: str | os.PathLike[str], encoding: str = "utf-8") -> tuple[pd.
             # every value one column to the left without a word.
             frame = pd.read_csv(
                 io.BytesIO(data), sep=delimiter, dtype=str, encoding=codec, skipinitialspace=True,
-                keep_default_na=False, na_values=list(MISSING_MARKERS), index_col=False, skiprows=skip,
+                keep_default_na=False, na_values=[""], index_col=False, skiprows=skip,
             )
     except pd.errors.ParserError as exc:
         detail = " ".join(str(exc).split())
         raise DataError(f"{p}: not a well-formed CSV ({detail}). Each row needs as many fields as the header.") from None
     if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
         _check_longer_rows(text, delimiter, skip, p)
+    frame = _markers_as_missing(frame)
     frame.index = frame.index + skip  # "line N" counts the file's lines, the `sep=` line too
     frame.columns = [str(c).strip() for c in frame.columns]
     # A delimiter after the last header name too: a last column with no name and no values.
@@ -513,6 +514,24 @@ def read_csv(path: str | os.PathLike[str], encoding: str = "utf-8") -> tuple[pd.
     if frame.empty:
         raise DataError(f"{p} has a header ({', '.join(frame.columns)}) but no rows of data.")
     return frame, digest
+
+
+def _markers_as_missing(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with the words for a missing value (`MISSING_MARKERS`: NA, NaN, NULL) as missing
+    values in its columns of numbers. In a column of text they stay text, as in Parquet, where a
+    missing value is no word: a series id NA (Namibia, North America) is an id, not an empty
+    cell; a time or value column that holds text besides takes them for empty cells where it is
+    read (`_parse_time`, `_parse_target`)."""
+    words = [m for m in MISSING_MARKERS if m]
+    for name in frame.columns:
+        col = frame[name]
+        marked = col.isin(words).to_numpy(dtype=bool)
+        if not marked.any():
+            continue
+        rest = col[~marked].dropna()
+        if pd.to_numeric(rest.str.strip(), errors="coerce").notna().all():
+            frame[name] = col.mask(marked)
+    return frame
 
 
 UNNAMED = "Unnamed: 0"  # pandas' name for a first column whose header cell is empty
@@ -1232,8 +1251,9 @@ def _parse_time(col: pd.Series, source: str, name: str, day_first: bool | None =
             return unix
         col = as_text(col)  # other floats as a CSV writes them: refused below as neither steps nor dates
     text = col.astype("string").str.strip()
-    if text.isna().any():
-        row = int(np.flatnonzero(text.isna().to_numpy())[0])
+    empty = (text.isna() | text.isin(MISSING_MARKERS)).to_numpy(dtype=bool)
+    if empty.any():
+        row = int(np.flatnonzero(empty)[0])
         raise DataError(f"{source}, line {_line(col, row)}: the time column {name!r} is empty. Every row needs a time.")
     is_int = text.str.fullmatch(r"[+-]?\d+")
     if is_int.all():
@@ -1600,7 +1620,7 @@ def _parse_target(col: pd.Series, source: str, name: str, decimal_comma: bool = 
         array = col.to_numpy(dtype="float64", na_value=np.nan)
         return _finite(array, col, lambda row: str(col.iloc[row]), source, name)
     text, values = _as_numbers(col)
-    bad = values.isna() & text.notna()
+    bad = values.isna() & text.notna() & ~text.isin(MISSING_MARKERS)
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         value = text.iloc[row]

@@ -121,6 +121,22 @@ def test_freq_that_is_no_alias_is_a_usage_error():
         parse_freq("monthly")
 
 
+def test_a_series_id_that_is_a_word_for_missing_is_an_id(tmp_path):
+    """Namibia's code NA (or a product `null`) was read as an empty id and the file refused; in a
+    column of numbers NA is still a missing value, and in the time column an empty time."""
+    frame = pd.concat([make_long(1, 30, seed=k).assign(unique_id=uid) for k, uid in enumerate(["NA", "DE", "null"])])
+    frame = frame.astype({"ds": str, "y": str})
+    frame.iloc[[5, 40], frame.columns.get_loc("y")] = ["NA", "NULL"]
+    frame.to_csv(tmp_path / "countries.csv", index=False)
+    dataset = load_series(tmp_path / "countries.csv")
+    assert sorted(dataset.frame["unique_id"].unique()) == ["DE", "NA", "null"]
+    assert dataset.missing_values == 2 and dataset.frame["y"].notna().all()
+    frame.iloc[7, frame.columns.get_loc("ds")] = "NA"
+    frame.to_csv(tmp_path / "no_time.csv", index=False)
+    with pytest.raises(DataError, match=r"line 9: the time column 'ds' is empty"):
+        load_series(tmp_path / "no_time.csv")
+
+
 def test_future_grid_datetime_and_integer():
     got = future_grid(np.array([pd.Timestamp("1960-12-01"), pd.Timestamp("2000-01-31")], dtype="datetime64[ns]"), 2, "datetime", "MS", 1)
     assert list(pd.DatetimeIndex(got)) == [pd.Timestamp("1961-01-01"), pd.Timestamp("1961-02-01"),
