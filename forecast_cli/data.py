@@ -1402,19 +1402,35 @@ def _unix_times(values: pd.Series, whole_seconds: bool = False) -> tuple[pd.Seri
     return None
 
 
-# Quarters and months named the way spreadsheets and reports write them: Q1 2024 (Q1-2024,
-# Q1/2024) and Jan-24 (Jan 24, January-24: a month and a two-digit year, which pandas would
-# otherwise read as the 24th of January of no year).
+# Quarters and months named the way spreadsheets, reports and statistical offices write them:
+# Q1 2024 (Q1-2024, Q1/2024) and 2024 Q1 (2024:Q1, as national statistics offices publish
+# quarters); 2024M01 and 2024m1 (the IMF's months, and Stata's %tm); Jan-24 (Jan 24, January-24:
+# a month and a two-digit year, which pandas would otherwise read as the 24th of January of no
+# year).
 _QUARTER_YEAR = r"[Qq]([1-4])[ ./-]?(\d{4})"
+_YEAR_QUARTER = r"(\d{4}) ?[.:/-]? ?[Qq]([1-4])"
+_YEAR_MONTH = r"(\d{4})[.:-]?[Mm](0?[1-9]|1[0-2])"
 _MONTH_SHORT_YEAR = r"([A-Za-z]{3,9})[ ./-](\d{2})"
 
 
 def _named_periods(text: pd.Series) -> tuple[pd.Series, str, str] | None:
-    """`Q1 2024` as the quarter's first day and `Jan-24` as the month's, else None."""
-    quarters = text.str.extract(f"^{_QUARTER_YEAR}$")
-    if quarters[0].notna().all():
-        starts = pd.PeriodIndex(quarters[1] + "Q" + quarters[0], freq="Q").to_timestamp()
-        return pd.Series(starts, index=text.index), "datetime", "quarters (Q1 2024) read as their first days"
+    """`Q1 2024` and `2024 Q1` as the quarter's first day, `2024M01` and `Jan-24` as the month's,
+    else None.
+
+    Example:
+        >>> [_named_periods(pd.Series(t))[0].dt.strftime("%Y-%m-%d").tolist()
+        ...  for t in (["Q4 2023", "Q1 2024"], ["2023 Q4", "2024:Q1"], ["2023M12", "2024m1"])]
+        [['2023-10-01', '2024-01-01'], ['2023-10-01', '2024-01-01'], ['2023-12-01', '2024-01-01']]
+    """
+    for pattern, year, quarter in ((_QUARTER_YEAR, 1, 0), (_YEAR_QUARTER, 0, 1)):
+        quarters = text.str.extract(f"^{pattern}$")
+        if quarters[0].notna().all():
+            starts = pd.PeriodIndex(quarters[year] + "Q" + quarters[quarter], freq="Q").to_timestamp()
+            return pd.Series(starts, index=text.index), "datetime", "quarters (Q1 2024) read as their first days"
+    numbered = text.str.extract(f"^{_YEAR_MONTH}$")
+    if numbered[0].notna().all():
+        starts = pd.to_datetime(numbered[0] + "-" + numbered[1].str.zfill(2) + "-01", format="%Y-%m-%d")
+        return starts, "datetime", "months written 2024M01 read as their first days"
     months = text.str.extract(f"^{_MONTH_SHORT_YEAR}$")
     if months[0].notna().all():
         for fmt in ("%b %y", "%B %y"):

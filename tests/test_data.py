@@ -225,12 +225,17 @@ def test_iso_weeks_are_read_as_their_mondays(tmp_path):
     ("MS", 30, lambda t: t.strftime("%Y%m"), "MS", "dates written as numbers read as dates (YYYYMM, months)"),
     ("QS", 16, lambda t: [f"Q{d.quarter} {d.year}" for d in t], "QS-JAN", "quarters (Q1 2024) read as their first days"),
     ("QS", 16, lambda t: [f"Q{d.quarter}-{d.year}" for d in t], "QS-JAN", "quarters (Q1 2024) read as their first days"),
+    ("QS", 16, lambda t: [f"{d.year} Q{d.quarter}" for d in t], "QS-JAN", "quarters (Q1 2024) read as their first days"),
+    ("QS", 16, lambda t: [f"{d.year}:Q{d.quarter}" for d in t], "QS-JAN", "quarters (Q1 2024) read as their first days"),
+    ("MS", 30, lambda t: t.strftime("%YM%m"), "MS", "months written 2024M01 read as their first days"),
+    ("MS", 30, lambda t: [f"{d.year}m{d.month}" for d in t], "MS", "months written 2024M01 read as their first days"),
     ("MS", 30, lambda t: t.strftime("%b-%y"), "MS", "months with two-digit years (Jan-24) read as their first days"),
     ("MS", 30, lambda t: t.strftime("%B %y"), "MS", "months with two-digit years (Jan-24) read as their first days"),
 ])
 def test_dates_as_reports_and_databases_write_them(tmp_path, freq, periods, write, freq_read, note):
     """20240131 and 202401 were integer steps (a series mostly of gaps, filled without a word);
-    Jan-24 was the 24th of January of the year 1; Q1 2024 was not a date."""
+    Jan-24 was the 24th of January of the year 1; Q1 2024, 2024 Q1 (national statistics
+    offices), 2024M01 (the IMF) and 2024m1 (Stata) were not dates."""
     times = pd.date_range("2017-11-01", periods=periods, freq=freq)
     path = tmp_path / "dates.csv"
     pd.DataFrame({"period": write(times), "y": np.arange(periods, dtype=float)}).to_csv(path, index=False)
