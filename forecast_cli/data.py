@@ -323,17 +323,40 @@ def glob_files(pattern: str) -> list[Path]:
     return matches
 
 
+_CSV_NAME = re.compile(r"(?i).+\.(csv|tsv|txt)(\.(gz|bz2|xz|zip))?")
+
+
+def _csv_parts_error(where: str, files: list[Path]) -> DataError | None:
+    """The error for CSV files given where one table is read (a folder of them, as Spark and Dask
+    write CSV parts, or a glob pattern): None when `files` holds none."""
+    found = [f for f in files if f.is_file() and _CSV_NAME.fullmatch(f.name) and not f.name.startswith((".", "_"))]
+    if not found:
+        return None
+    joined = f"{where.rstrip('/')}/*.csv" if Path(where).is_dir() else where
+    return DataError(
+        f"{where} names {len(found)} CSV file(s) (e.g. {found[0].name}), read as one table only from Parquet "
+        f"parts. Read them as one CSV: pipe them joined to the command with - as the data, e.g. cat {joined} | "
+        "forecast train - (or predict MODEL -; each file's repeated header line is left out); or write them as "
+        "Parquet parts."
+    )
+
+
 def parquet_parts(path: str | os.PathLike[str]) -> list[Path]:
     """The Parquet files of a `.parquet` file, a folder of parts (`*.parquet`, sorted by name, as
     Spark, Dask and pyarrow write them) or a glob pattern (its matches, sorted)."""
     text = str(path)
     if glob.has_magic(text):
-        return glob_files(text)
+        matches = glob_files(text)
+        csv = _csv_parts_error(text, matches) if not any(m.name.endswith(PARQUET_SUFFIX) for m in matches) else None
+        if csv is not None:
+            raise csv
+        return matches
     p = Path(text)
     if p.is_dir():
         parts = sorted(p.glob(f"*{PARQUET_SUFFIX}")) or sorted(_partitioned_parts(p))
         if not parts:
-            raise DataError(f"{p} is a directory with no {PARQUET_SUFFIX} files; expected a CSV file or Parquet parts.")
+            raise (_csv_parts_error(text, sorted(p.iterdir())) or
+                   DataError(f"{p} is a directory with no {PARQUET_SUFFIX} files; expected a CSV file or Parquet parts."))
         return parts
     if not p.exists():
         raise DataError(f"{p}: no such file. Check the path, or pass the file to read.")
@@ -449,8 +472,9 @@ def read_csv(path: str | os.PathLike[str], encoding: str = "utf-8") -> tuple[pd.
         if not p.exists():
             raise DataError(f"{p}: no such file. Check the path, or pass the CSV file to read.")
         if p.is_dir():
-            raise DataError(f"{p} is a directory with no {PARQUET_SUFFIX} files; expected a CSV file or a folder of "
-                            "Parquet parts. Pass the file inside it.")
+            raise (_csv_parts_error(str(path), sorted(p.iterdir())) or
+                   DataError(f"{p} is a directory with no {PARQUET_SUFFIX} files; expected a CSV file or a folder of "
+                             "Parquet parts. Pass the file inside it."))
         try:
             data = p.read_bytes()
         except OSError as exc:

@@ -186,3 +186,24 @@ def test_a_frame_index_pandas_keeps_in_parquet_reads_as_its_csv_does(tmp_path):
         assert from_parquet.columns.time_col == from_csv.columns.time_col == "ds", name
         pd.testing.assert_frame_equal(from_parquet.frame.drop(columns="_line", errors="ignore"),
                                       from_csv.frame.drop(columns="_line", errors="ignore"), check_dtype=False)
+
+
+def test_csv_parts_where_one_table_is_read_get_the_command_that_reads_them(tmp_path):
+    """Spark and Dask write CSV as a folder of parts (beside _SUCCESS and hidden .crc files); a
+    folder or glob of them was "a directory with no .parquet files" or "not a readable Parquet
+    file". The error gives the pipe that reads them, and that pipe reads the joined data."""
+    frame = make_long(3, 30)
+    (tmp_path / "out").mkdir()
+    for k, uid in enumerate(["s0", "s1", "s2"]):
+        frame[frame["unique_id"] == uid].to_csv(tmp_path / "out" / f"part-0000{k}-c000.csv", index=False)
+    (tmp_path / "out" / "_SUCCESS").write_text("")
+    (tmp_path / "out" / ".part-00000-c000.csv.crc").write_text("x")
+    for given in (tmp_path / "out", f"{tmp_path / 'out'}/*.csv"):
+        result = runner.invoke(app, ["train", str(given), "--horizon", "4", "--out", str(tmp_path / "m"), *TINY])
+        assert result.exit_code == ExitCode.DATA, result.output
+        assert (f"names 3 CSV file(s) (e.g. part-00000-c000.csv), read as one table only from Parquet parts. Read "
+                f"them as one CSV: pipe them joined to the command with - as the data, e.g. cat {tmp_path}/out/*.csv "
+                "| forecast train -") in " ".join(result.stderr.split())
+    joined = b"".join(p.read_bytes() for p in sorted((tmp_path / "out").glob("*.csv")))
+    result = runner.invoke(app, ["doctor", "-", "--horizon", "4"], input=joined)
+    assert result.exit_code == 0 and "3 series (long format), 90 rows" in result.stderr
