@@ -1266,7 +1266,7 @@ def _parse_time(col: pd.Series, source: str, name: str, day_first: bool | None =
     steps reads Unix times as the steps they were to it, a model of dates reads them as times."""
     if _numbers(col) and pd.api.types.is_integer_dtype(col.dtype):
         # A Parquet column of integers: steps, as in a CSV, or dates written as numbers.
-        return _compact_dates(col) or _integer_times(col.astype("int64"), expect)
+        return _compact_dates(col) or _excel_days(col, name, expect) or _integer_times(col.astype("int64"), expect)
     if _naive_times(col):
         return _timestamps(col, source, name), "datetime", ""
     if _numbers(col):
@@ -1281,9 +1281,9 @@ def _parse_time(col: pd.Series, source: str, name: str, day_first: bool | None =
         raise DataError(f"{source}, line {_line(col, row)}: the time column {name!r} is empty. Every row needs a time.")
     is_int = text.str.fullmatch(r"[+-]?\d+")
     if is_int.all():
-        return _compact_dates(text) or _integer_times(text.astype("int64"), expect)
+        return _compact_dates(text) or _excel_days(text, name, expect) or _integer_times(text.astype("int64"), expect)
     if expect != "integer" and text.str.fullmatch(r"\d+\.\d*").all():  # seconds as floats: 1711000800.0
-        unix = _unix_times(text.astype("float64"))
+        unix = _unix_times(text.astype("float64")) or _excel_days(text, name, expect)
         if unix is not None:
             return unix
     if is_int.any():  # some integers, some not
@@ -1373,6 +1373,36 @@ def _compact_dates(values: pd.Series) -> tuple[pd.Series, str, str] | None:
 
 
 COMPACT_NOTE = "dates written as numbers read as dates"
+
+# Excel's day numbers, as a sheet saves a date column formatted as a number (General): day 0 is
+# 1899-12-30 (Excel's 1900 system, which counts a 29 February 1900 that never was), a fraction
+# the time of day. Read as dates only from a column whose name says dates, between 1990 and 2100.
+_EXCEL_NAME = re.compile(r"(?i).*(date|datum|day|fecha).*")
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+_EXCEL_FROM, _EXCEL_TO = 32_874, 73_051  # 1990-01-01 and 2100-01-01 as Excel day numbers
+EXCEL_NOTE = "Excel day numbers read as dates (45292 is 2024-01-01)"
+
+
+def _excel_days(values: pd.Series, name: str, expect: str | None) -> tuple[pd.Series, str, str] | None:
+    """Excel's day numbers (45292 is 2024-01-01, 45292.5 its noon) as times, when the column's
+    name says dates (`Date`, `OrderDate`, `day`) and every value lies between 1990 and 2100;
+    else None, as for a model trained on integer steps (`expect`). As integer steps daily data had
+    no frequency (its week unseen, no default horizon), and months, 28 to 31 days apart, were
+    refused as irregular.
+
+    Example:
+        >>> _excel_days(pd.Series([45292, 45293.75]), "Date", None)[0].tolist()
+        [Timestamp('2024-01-01 00:00:00'), Timestamp('2024-01-02 18:00:00')]
+        >>> _excel_days(pd.Series([45292]), "t", None), _excel_days(pd.Series([7, 8]), "day", None)
+        (None, None)
+    """
+    if expect == "integer" or not _EXCEL_NAME.fullmatch(name) or not len(values):
+        return None
+    numbers = values.to_numpy(dtype="float64")
+    if not np.isfinite(numbers).all() or numbers.min() < _EXCEL_FROM or numbers.max() >= _EXCEL_TO:
+        return None
+    times = (_EXCEL_EPOCH + pd.to_timedelta(numbers, unit="D")).round("s")
+    return pd.Series(times, index=values.index), "datetime", EXCEL_NOTE
 
 # Unix times as logs, metrics stores and message queues export them, told apart by their size:
 # seconds, milliseconds, microseconds or nanoseconds since 1970-01-01 UTC, between 1990 and 2100.

@@ -244,6 +244,33 @@ def test_dates_as_reports_and_databases_write_them(tmp_path, freq, periods, writ
     assert note in dataset.describe()
 
 
+@pytest.mark.parametrize("freq, periods", [("D", 60), ("MS", 40), ("h", 100)])
+@pytest.mark.parametrize("form", ["csv", "parquet"])
+def test_excel_day_numbers_in_a_date_column_are_dates(tmp_path, freq, periods, form):
+    """A sheet saves a date column formatted as a number as Excel's day numbers (45292 is
+    2024-01-01; hours as fractions). They were integer steps: daily data without its week or a
+    default horizon, and months, 28 to 31 days apart, refused as off the grid of a step of 31."""
+    times = pd.date_range("2023-11-01", periods=periods, freq=freq)
+    days = (times - pd.Timestamp("1899-12-30")) / pd.Timedelta(days=1)
+    frame = pd.DataFrame({"Order Date": days.astype("int64") if freq != "h" else days.round(9),
+                          "Sales": np.arange(periods, dtype=float)})
+    path = tmp_path / f"sheet.{form}"
+    frame.to_csv(path, index=False) if form == "csv" else frame.to_parquet(path, index=False)
+    dataset = load_series(path)
+    assert dataset.freq == freq and dataset.frame["ds"].tolist() == list(times) and dataset.filled == 0
+    assert "Excel day numbers read as dates (45292 is 2024-01-01)" in dataset.describe()
+
+
+def test_excel_day_numbers_stay_steps_without_a_date_name_or_for_a_model_of_steps(tmp_path):
+    from forecast_cli.data import Columns
+
+    pd.DataFrame({"t": np.arange(45292, 45352), "y": np.arange(60.0)}).to_csv(tmp_path / "t.csv", index=False)
+    assert load_series(tmp_path / "t.csv").time_kind == "integer"
+    pd.DataFrame({"date": np.arange(45292, 45352), "y": np.arange(60.0)}).to_csv(tmp_path / "d.csv", index=False)
+    later = load_series(tmp_path / "d.csv", columns=Columns("date", "y", None, ("date", "y")), expect_time_kind="integer")
+    assert later.time_kind == "integer" and later.frame["ds"].tolist() == list(range(45292, 45352))
+
+
 def test_dates_written_as_integers_in_parquet_and_integers_that_are_not_dates(tmp_path):
     days = pd.date_range("2023-12-20", periods=20, freq="D")
     pd.DataFrame({"ds": days.strftime("%Y%m%d").astype("int64"), "y": np.arange(20.0)}).to_parquet(tmp_path / "d.parquet")
