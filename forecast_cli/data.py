@@ -498,6 +498,8 @@ def read_csv(path: str | os.PathLike[str], encoding: str = "utf-8") -> tuple[pd.
     excel_sep = re.fullmatch(r"sep=([,;\t|])", lines[0].strip("\r\n"))
     skip = 1 if excel_sep and len(lines) > 1 else 0
     header = lines[skip]
+    if not any(d in header for d in DELIMITERS):
+        _check_title(text, skip, p)
     delimiter = excel_sep.group(1) if excel_sep else _sniff_delimiter(header)
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -626,6 +628,28 @@ def _first_lines(text: str) -> list[str]:
     if first.group(2) is None or first.end() == len(text):
         return [first.group(1)]
     return [first.group(1), _LINE.match(text, first.end()).group(1)]
+
+
+def _check_title(text: str, skip: int, p: Path) -> None:
+    """Refuse a first line without a delimiter above lines with them: a title (and blank lines)
+    above the table, as reports exported from a spreadsheet carry; the table's header would be
+    read as its first row. Only the first lines are looked at."""
+    lines, at = [], 0
+    while at < len(text) and len(lines) < 12:
+        line = _LINE.match(text, at)
+        lines.append(line.group(1))
+        at = line.end()
+    start = next((i for i in range(skip + 1, len(lines)) if any(d in lines[i] for d in DELIMITERS)), None)
+    if start is None or start + 1 >= len(lines) or not any(d in lines[start + 1] for d in DELIMITERS):
+        return
+    names = lines[start].split(_sniff_delimiter(lines[start]))
+    if any(re.fullmatch(_DATA_CELL, name.strip()) for name in names):  # a row of data, not a header
+        return
+    raise DataError(
+        f"{p}: line {skip + 1} ({lines[skip][:60]!r}) holds no delimiter, but the lines from {start + 1} do "
+        f"({lines[start][:60]!r}): a title above the table? Remove the lines above its header, or read the file "
+        f"from there: tail -n +{start + 1} {p} | forecast train - (or predict MODEL -)."
+    )
 
 
 def _check_longer_rows(text: str, delimiter: str, skip: int, p: Path) -> None:

@@ -78,6 +78,9 @@ TRAIN_CASES = [
         [f"a,{d},{v}" for d, v in zip(_monthly(40), GOOD)]
         + [f"b,{d.strftime('%Y-%m-%d')},{v}" for d, v in zip(pd.date_range("2015-01-01", periods=40, freq="D"), GOOD)],
         header="unique_id,ds,y"), [], DATA, r"series have different frequencies \(MS for most, D for series 'b'\)|off the regular"),
+    ("title-above-the-table", "Monthly sales report\n\n" + _series(GOOD), [], DATA,
+     r"data\.csv: line 1 \('Monthly sales report'\) holds no delimiter, but the lines from 3 do \('ds,y'\): a title "
+     r"above the table\? .*tail -n \+3 .*data\.csv \| forecast train -"),
     ("month-starts-and-month-ends", _csv(
         [f"a,{d},{v}" for d, v in zip(_monthly(40), GOOD)]
         + [f"b,{d.strftime('%Y-%m-%d')},{v}" for d, v in zip(pd.date_range("2015-01-31", periods=40, freq="ME"), GOOD)],
