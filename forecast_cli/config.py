@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import tomllib
 import typing
 from pathlib import Path
@@ -235,10 +236,15 @@ def read_settings(path: str | Path, options: dict[str, Any]) -> dict[str, Any]:
     for key, value in doc.items():
         name = key.replace("-", "_")
         if name not in options:
-            raise UsageError(
-                f"--config {p}: {key!r} is not a training setting. Expected flag names such as "
-                f"{', '.join(sorted(n.replace('_', '-') for n in options)[:8])}, ... (see forecast train --help)."
-            )
+            flags = sorted(n.replace("_", "-") for n in options)
+            close = difflib.get_close_matches(key.replace("_", "-").lower(), flags, n=1)
+            if isinstance(value, dict):
+                fix = f" Settings are top-level lines (lookback = 48), not a [{key}] table: drop the table's header."
+            elif close:
+                fix = f" Did you mean {close[0]!r}?"
+            else:
+                fix = f" Expected flag names such as {', '.join(flags[:8])}, ... (see forecast train --help)."
+            raise UsageError(f"--config {p}: {key!r} is not a training setting.{fix}")
         settings[name] = _setting(value, options[name], f"--config {p}: {key}")
     return settings
 

@@ -99,7 +99,10 @@ def test_column_roles_from_a_config_file(tmp_path):
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("horizon = 4\ncolour = 'red'\n", r"'colour' is not a training setting"),
+    ("horizon = 4\ncolour = 'red'\n", r"'colour' is not a training setting\. Expected flag names such as baseline"),
+    ("horizon = 4\nepoch = 3\n", r"'epoch' is not a training setting\. Did you mean 'epochs'\?"),
+    ("[train]\nhorizon = 4\n", r"'train' is not a training setting\. Settings are top-level lines \(lookback = 48\), "
+                               r"not a \[train\] table"),
     ("horizon = 4\nlookback = 'long'\n", r"lookback should be a whole number. Received: 'long'"),
     ("horizon = 4\nrefit = 1\n", r"refit should be true or false"),
     ("horizon = = 4\n", r"is not valid TOML"),
