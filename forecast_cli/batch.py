@@ -224,7 +224,7 @@ def local_forecaster(predictor: Any, reporter: Reporter, as_of: str | None = Non
         frame = predictor.forecast_prepared(ready)
         horizon = predictor.manifest.config.horizon
         late = warn_late(path, frame["unique_id"].to_numpy()[::horizon], frame["ds"].to_numpy()[::horizon], reporter,
-                         freq=predictor.manifest.freq)
+                         freq=predictor.manifest.grid_freq)
         if on_forecast is not None:
             on_forecast(frame)
         if target is None:

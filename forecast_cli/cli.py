@@ -706,7 +706,7 @@ def predict(
             with cluster.open_client(workers, dask) as client:
                 model = cluster.ModelRef.of(model_dir, engine, predictor.manifest)
                 forecaster = cluster.cluster_forecaster(client, model, as_of, predictor.manifest.config,
-                                                        predictor.manifest.freq, reporter, skip_short)
+                                                        predictor.manifest.grid_freq, reporter, skip_short)
                 results = batch.predict_files(forecaster, inputs, targets, reporter, keep_going)
         else:
             draw = None if plot is None else (lambda frame: _plot_forecast(predictor, frame, plot, plot_series))
@@ -856,7 +856,7 @@ def detect(
     if plot is not None:
         _plot_detection(found, plot, plot_series)
     summary = {**found.summary(), "late": batch.warn_late(data, lasts.index.to_numpy(), lasts.to_numpy(), reporter,
-                                                          "last value is", manifest.freq)}
+                                                          "last value is", manifest.grid_freq)}
     if reported is not None:
         summary["reported_before"] = earlier
     if not quiet:
@@ -872,7 +872,7 @@ def _unreported(found, reported, manifest, last: int | None, reporter):
     """The detection without the values an earlier run with the same --state reported, and how
     many those were; a warning when values arrived since the last run that are older than the
     --last checked (runs were missed), which no run will check."""
-    missed, example = reported.skipped(found.table, manifest.freq, manifest.step)
+    missed, example = reported.skipped(found.table, manifest.grid_freq, manifest.step)
     if missed:
         uid, mark, start = example
         checked = manifest.config.horizon if last is None else last

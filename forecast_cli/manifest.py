@@ -24,7 +24,7 @@ import pandas as pd
 
 from forecast_cli.baselines import ETS_KEYS, MISSING, THETA_KEY
 from forecast_cli.config import TrainConfig, omitted
-from forecast_cli.data import Columns
+from forecast_cli.data import WEEKS, Columns, is_weekly
 from forecast_cli.errors import ModelDirError, UsageError
 from forecast_cli.windows import Scaling
 
@@ -141,6 +141,13 @@ class Manifest:
     @property
     def log(self) -> bool:
         return self.config.transform == "log"
+
+    @property
+    def grid_freq(self) -> str | None:
+        """The frequency later files are read and forecast on: the model's, but any weekday for a
+        weekly model (`WEEKS`): a shop that reports on a Monday beside a model of Sunday shops is
+        forecast on its own day, and a nightly file is not refused for it."""
+        return WEEKS if is_weekly(self.freq) else self.freq
 
     def scaling(self, uid: str) -> Scaling | None:
         """The training scaling of series `uid`, or None for a series the model never saw."""

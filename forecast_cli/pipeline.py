@@ -591,7 +591,7 @@ class Predictor:
         (only the words of a warning differ)."""
         reporter = reporter or SilentReporter()
         manifest, cfg = self.manifest, self.manifest.config
-        dataset = load_series(data_path, freq=manifest.freq, fill=cfg.fill, columns=manifest.columns,
+        dataset = load_series(data_path, freq=manifest.grid_freq, fill=cfg.fill, columns=manifest.columns,
                               expect_time_kind=manifest.time_kind, as_of=as_of, covariates=from_file(cfg.covariates),
                               split_future=True, written=Written.of(cfg))
         dataset = dataclasses.replace(dataset, frame=with_calendar(dataset.frame, cfg.future_covariates))
@@ -628,7 +628,7 @@ class Predictor:
             note, warning = new_series_note(new, len(series), list(manifest.series), dataset.source)
             (reporter.warn if warning else reporter.info)(note)
         last = dataset.frame.groupby(ID, sort=True)[TIME].max()
-        times = future_grid(last.to_numpy(), cfg.horizon, manifest.time_kind, manifest.freq, manifest.step)
+        times = future_grid(last.to_numpy(), cfg.horizon, manifest.time_kind, manifest.grid_freq, manifest.step)
         covariates = None
         if cfg.covariates:
             ahead = future_rows(dataset, cfg, last, times) if cfg.future_covariates else None

@@ -298,6 +298,28 @@ def test_shops_whose_weeks_end_on_different_days_are_trained_and_forecast_on_the
     assert json.loads(result.stdout)["files"][0]["late"] == 1 and "series 'shop0' ends before the others" in result.stderr
 
 
+def test_a_model_of_sunday_shops_forecasts_a_new_shop_that_reports_on_mondays(tmp_path):
+    """A weekly model reads later files on any weekday: a new shop reporting on Mondays failed the
+    nightly file (off the W-SUN grid), and every shop lost its forecast. The Sunday shops'
+    forecasts are the ones the file without it gives."""
+    sundays = make_long(2, 60, freq="W-SUN")
+    sundays.to_csv(tmp_path / "sundays.csv", index=False)
+    result = runner.invoke(app, ["train", str(tmp_path / "sundays.csv"), "--horizon", "4", "--out",
+                                 str(tmp_path / "model"), *TINY])
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "model" / "manifest.json").read_text())["freq"] == "W-SUN"
+    monday = make_long(1, 30, freq="W-MON", seed=5).assign(unique_id="new")
+    pd.concat([sundays, monday]).to_csv(tmp_path / "tonight.csv", index=False)
+    alone = runner.invoke(app, ["predict", str(tmp_path / "model"), str(tmp_path / "sundays.csv"), "--quiet"])
+    both = runner.invoke(app, ["predict", str(tmp_path / "model"), str(tmp_path / "tonight.csv"), "--quiet"])
+    assert both.exit_code == 0, both.output
+    forecast = pd.read_csv(io.StringIO(both.stdout), parse_dates=["ds"])
+    new = forecast[forecast["unique_id"] == "new"]["ds"]
+    assert new.tolist() == list(pd.date_range(monday["ds"].max(), periods=5, freq="7D")[1:])
+    assert both.stdout.replace("".join(line + "\n" for line in both.stdout.splitlines() if line.startswith("new,")), "") \
+        == alone.stdout
+
+
 def test_freq_as_older_pandas_wrote_it(tmp_path):
     """`--freq M` (month ends before pandas 2.2 renamed it ME) trains a model of month ends."""
     make_long(2, 40, freq="ME").to_csv(tmp_path / "ends.csv", index=False)
