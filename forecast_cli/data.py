@@ -332,7 +332,8 @@ def _csv_parts_error(where: str, files: list[Path]) -> DataError | None:
     found = [f for f in files if f.is_file() and _CSV_NAME.fullmatch(f.name) and not f.name.startswith((".", "_"))]
     if not found:
         return None
-    joined = f"{where.rstrip('/')}/*.csv" if Path(where).is_dir() else where
+    suffix = _CSV_NAME.fullmatch(found[0].name).group(1, 2)
+    joined = f"{where.rstrip('/')}/*.{suffix[0]}{suffix[1] or ''}" if Path(where).is_dir() else where
     return DataError(
         f"{where} names {len(found)} CSV file(s) (e.g. {found[0].name}), read as one table only from Parquet "
         f"parts. Read them as one CSV: pipe them joined to the command with - as the data, e.g. cat {joined} | "
@@ -1307,9 +1308,9 @@ def _parse_time(col: pd.Series, source: str, name: str, day_first: bool | None =
     if is_int.all():
         return _compact_dates(text) or _excel_days(text, name, expect) or _integer_times(text.astype("int64"), expect)
     if expect != "integer" and text.str.fullmatch(r"\d+\.\d*").all():  # seconds as floats: 1711000800.0
-        unix = _unix_times(text.astype("float64")) or _excel_days(text, name, expect)
-        if unix is not None:
-            return unix
+        found = _unix_times(text.astype("float64")) or _excel_days(text, name, expect)
+        if found is not None:
+            return found
     if is_int.any():  # some integers, some not
         looks_like_date = text.str.contains(r"[-/:T ]", regex=True)
         if looks_like_date.any():
@@ -1404,7 +1405,7 @@ COMPACT_NOTE = "dates written as numbers read as dates"
 _EXCEL_NAME = re.compile(r"(?i).*(date|datum|day|fecha).*")
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 _EXCEL_FROM, _EXCEL_TO = 32_874, 73_051  # 1990-01-01 and 2100-01-01 as Excel day numbers
-EXCEL_NOTE = "Excel day numbers read as dates (45292 is 2024-01-01)"
+_EXCEL_NOTE = "Excel day numbers read as dates (45292 is 2024-01-01)"
 
 
 def _excel_days(values: pd.Series, name: str, expect: str | None) -> tuple[pd.Series, str, str] | None:
@@ -1426,7 +1427,7 @@ def _excel_days(values: pd.Series, name: str, expect: str | None) -> tuple[pd.Se
     if not np.isfinite(numbers).all() or numbers.min() < _EXCEL_FROM or numbers.max() >= _EXCEL_TO:
         return None
     times = (_EXCEL_EPOCH + pd.to_timedelta(numbers, unit="D")).round("s")
-    return pd.Series(times, index=values.index), "datetime", EXCEL_NOTE
+    return pd.Series(times, index=values.index), "datetime", _EXCEL_NOTE
 
 # Unix times as logs, metrics stores and message queues export them, told apart by their size:
 # seconds, milliseconds, microseconds or nanoseconds since 1970-01-01 UTC, between 1990 and 2100.
@@ -1820,7 +1821,9 @@ def _resolve_freq(frame: pd.DataFrame, source: str, freq: str | None) -> tuple[s
     and a note for the detected line when weekly series fall on different weekdays (then
     `WEEKS`), else empty."""
     if freq is not None:
-        return parse_freq(freq), ""
+        given = parse_freq(freq)
+        # `--freq W` of shops on several weekdays: weekly data, as a weekly model reads later files.
+        return _weekdays(frame, given) if is_weekly(given) else (given, "")
     by_series: dict[str, str | None] = {}
     sizes = frame.groupby(ID, sort=False).size()
     eligible = sizes.index[sizes.to_numpy() >= 3]

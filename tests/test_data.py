@@ -95,6 +95,7 @@ def test_weekly_series_on_different_weekdays_are_weekly_data(tmp_path):
         expected = pd.date_range(group["ds"].iloc[0], periods=30, freq="7D")
         assert group["ds"].tolist() == list(expected) and group["ds"].dt.dayofweek.nunique() == 1
     assert default_horizon(WEEKS) == 13 and calendar_columns(WEEKS) == calendar_columns("W-SUN")
+    assert load_series(tmp_path / "shops.csv", freq="W").freq == WEEKS  # weekly, any day
     one_off = _shops(["SUN"] * 17 + ["MON"] + ["SUN"] * 27)
     one_off.to_csv(tmp_path / "one_off.csv", index=False)
     assert load_series(tmp_path / "one_off.csv").freq == WEEKS
