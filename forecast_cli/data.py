@@ -148,6 +148,7 @@ class Dataset:
     made: np.ndarray | None = None  # by row of `frame`: the value was filled in, not read (None: none was)
     before: int = 0  # empty rows before a series' first value, left out (nothing recorded yet)
     empty: tuple[str, ...] = ()  # series with no value at all, left out (`load_series`'s `split_future`)
+    found_written: Written | None = None  # numbers found written with commas (`_comma_numbers`), no flag given
 
     @property
     def n_series(self) -> int:
@@ -182,6 +183,10 @@ class Dataset:
             text += f"; filled {self.filled} missing value(s)"
         if self.time_note:
             text += f"; {self.time_note}"
+        if self.found_written is not None:
+            text += ("; numbers with a decimal comma (12,5) read as --decimal-comma reads them"
+                     if self.found_written.decimal_comma else
+                     "; numbers with commas between thousands (1,234.5) read as --thousands-comma reads them")
         return text
 
 
@@ -279,6 +284,53 @@ def _written_as(col: pd.Series, pattern: str) -> bool:
 # A number with commas between groups of three digits and a point for the decimals (1,234.5;
 # 12,345,678), as spreadsheets in the US and UK save cells formatted with thousands separators.
 _THOUSANDS_COMMA = r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d*)?"
+
+
+def _comma_numbers(raw: pd.DataFrame, written: Written) -> Written | None:
+    """How the numbers of a file given neither --decimal-comma nor --thousands-comma are written,
+    where its cells leave no doubt: `written` with the flag that reads them, else None.
+
+    A decimal comma: a column of numbers holds one that only it reads (`12,5`, `1.234,5`), no
+    cell anywhere is one only commas between thousands read (`1,234.5`), and no cell is a number
+    with a point for its decimals (`100.5`; in a column of decimal commas `1.234` groups
+    thousands): a file that mixes the two is left to the flags, since reading it one way would
+    change the other's numbers a thousandfold. Commas between thousands: a column holds one only
+    they read, and no cell is one only a decimal comma reads. `1,234` alone could be either, and
+    is left to the flags. Only columns whose first 1,000 cells are mostly numbers are looked at,
+    and only where one of them shows a comma between digits."""
+    looks = r"[-+]?[\d.,\u0020\u00a0\u202f]*\d(?:[eE][-+]?\d+)?"
+    texts = {}
+    for name in raw.columns:
+        col = raw[name]
+        if _numbers(col) or pd.api.types.is_datetime64_any_dtype(col.dtype):
+            continue
+        head = col.head(1000).dropna().astype("string").str.strip()
+        if len(head) and head.str.fullmatch(looks).mean() >= 0.5:
+            texts[name] = col.astype("string").str.strip()
+    if not any(text.head(1000).str.contains(r"\d,\d", regex=True).any() for text in texts.values()):
+        return None
+    decimal_cols, only_decimal, only_thousands = set(), False, False
+    thousands_cols = set()
+    for name, text in texts.items():
+        decimal = text.str.fullmatch(_DECIMAL_COMMA).fillna(False) & text.str.contains(",").fillna(False)
+        thousands = text.str.fullmatch(_THOUSANDS_COMMA).fillna(False)
+        only_decimal |= bool((decimal & ~thousands).any())
+        only_thousands |= bool((thousands & ~decimal).any())
+        if (decimal & ~thousands).any() and _written_as(raw[name], _DECIMAL_COMMA):
+            decimal_cols.add(name)
+        if (thousands & ~decimal).any() and _written_as(raw[name], _THOUSANDS_COMMA):
+            thousands_cols.add(name)
+    if decimal_cols and not only_thousands:
+        for name, text in texts.items():
+            points = text.str.fullmatch(r"[-+]?\d*\.\d+").fillna(False)
+            if name in decimal_cols:
+                points &= ~text.str.fullmatch(r"[-+]?\d{1,3}(?:\.\d{3})+").fillna(False)
+            if points.any():
+                return None
+        return dataclasses.replace(written, decimal_comma=True)
+    if thousands_cols and not only_decimal:
+        return dataclasses.replace(written, thousands_comma=True)
+    return None
 
 
 def with_decimal_points(raw: pd.DataFrame) -> pd.DataFrame:
@@ -1009,11 +1061,14 @@ def load_series(
         raise UsageError(f"--fill must be one of {', '.join(FILLS)}. Received: fill={fill!r}.")
     source = source_name(path)
     raw, digest = read_table(path, written.encoding)
+    detected = columns is None
+    found_written = _comma_numbers(raw, written) if detected and not (written.decimal_comma or written.thousands_comma) \
+        else None
+    written = found_written or written
     if written.decimal_comma:
         raw = with_decimal_points(raw)
     if written.thousands_comma:
         raw = without_thousands_commas(raw)
-    detected = columns is None
     if detected:
         columns = detect_columns(raw, source, time_col, target_col, id_col, wide)
     raw, columns = _without_layout(raw, columns, (*(columns.used if detected else columns.all_columns), *covariates))
@@ -1138,6 +1193,7 @@ def load_series(
         made=made,
         before=before,
         empty=tuple(empty),
+        found_written=found_written,
     )
 
 

@@ -84,6 +84,9 @@ def load_training(data_path: str | Path, config: TrainConfig, columns: ColumnOpt
                           auto_covariates=config.past_covariates is None, split_future=True, wide=columns.wide,
                           written=Written.of(config))
     past = tuple(c for c in dataset.covariates if c not in future)
+    if dataset.found_written is not None:  # the model reads later files as this one was read
+        config = dataclasses.replace(config, decimal_comma=dataset.found_written.decimal_comma,
+                                     thousands_comma=dataset.found_written.thousands_comma)
     if config.calendar:
         names = calendar_columns(dataset.freq) if dataset.time_kind == "datetime" else ()
         if not names:

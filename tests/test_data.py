@@ -359,19 +359,42 @@ def test_a_decimal_comma_is_named_as_such_and_read_with_the_flag(tmp_path):
     assert dataset.frame["ds"].iloc[1] == pd.Timestamp("2020-01-02") and dataset.columns.target_col == "Umsatz"
 
 
+@pytest.mark.parametrize("cells, found", [
+    (["1.234,5", "12,25", "-3", "1.000"], Written(decimal_comma=True)),  # 1.000 groups thousands here
+    (["12,5", "13,5", "100.5", "7"], None),  # a point decimal beside decimal commas: the flags decide
+    (["12,5", "1,234.5", "7", "8"], None),  # both kinds
+    (["1,500", "2,250", "3,000", "7"], None),  # either kind
+    (["1,234.5", "2,000", "12,345,678", "7.25"], Written(thousands_comma=True)),
+])
+def test_numbers_written_with_commas_are_read_without_a_flag_where_no_doubt_remains(tmp_path, cells, found):
+    """The cells that only one flag reads decide it, as that flag would: a nightly file from a
+    European spreadsheet trains without --decimal-comma; a file that mixes the two ways is left
+    to the flags, since reading it one way would change the other's numbers a thousandfold."""
+    path = tmp_path / "sheet.csv"
+    pd.DataFrame({"ds": pd.date_range("2020-01-01", periods=len(cells), freq="MS"), "y": cells}).to_csv(
+        path, index=False, sep=";")
+    if found is None:
+        with pytest.raises(DataError, match=r"is not a number"):
+            load_series(path)
+        return
+    dataset = load_series(path)
+    assert dataset.found_written == found
+    assert dataset.frame["y"].tolist() == load_series(path, written=found).frame["y"].tolist()
+
+
 def test_commas_between_thousands_are_named_as_such_and_read_with_the_flag(tmp_path):
     """Excel in the US and UK saves cells formatted with thousands separators as `"1,234.50"`:
-    read with --thousands-comma; without it the error names the flag, and names both flags where
-    the comma could mark decimals as well (`1,500`)."""
+    read with --thousands-comma, and so without it where a cell leaves no doubt; where the comma
+    could mark decimals as well (`1,500` alone) the error names both flags."""
     path = tmp_path / "us.csv"
     path.write_text('Date,Sales,Store\n01/01/2020,"1,234.50",North\n01/02/2020,"12,345,678",North\n'
                     '01/03/2020,-2,North\n01/04/2020,,North\n01/05/2020,"1,500",North\n01/06/2020,7.25,North\n')
-    with pytest.raises(UsageError, match=r"'Sales' hold numbers written with commas between thousands \(1,234.5\)\. "
-                                         r"Pass --thousands-comma"):
-        load_series(path)  # Store is text, so which column is the target is known only with the flag
     dataset = load_series(path, written=Written(thousands_comma=True))
     assert dataset.frame["y"].tolist() == [1234.5, 12345678.0, -2.0, pytest.approx(-2 + 1502 / 2), 1500.0, 7.25]
     assert dataset.columns.target_col == "Sales" and dataset.frame["ds"].iloc[1] == pd.Timestamp("2020-01-02")
+    found = load_series(path)  # 1,234.50 leaves no doubt: read as the flag reads it
+    assert found.frame["y"].tolist() == dataset.frame["y"].tolist() and found.found_written == Written(thousands_comma=True)
+    assert "numbers with commas between thousands (1,234.5) read as --thousands-comma reads them" in found.describe()
     path.write_text('Date,Sales,Store\n2020-01-01,"1,500",North\n2020-01-02,"2,250",North\n')
     with pytest.raises(UsageError, match=r"'Sales' hold numbers written with commas\. Pass --decimal-comma if the comma "
                                          r"marks the decimals \(1.234,5\), or --thousands-comma if it separates"):
