@@ -562,14 +562,17 @@ def read_csv(path: str | os.PathLike[str], encoding: str = "utf-8") -> tuple[pd.
             # every value one column to the left without a word.
             frame = pd.read_csv(
                 io.BytesIO(data), sep=delimiter, dtype=str, encoding=codec, skipinitialspace=True,
-                keep_default_na=False, na_values=[""], index_col=False, skiprows=skip,
+                keep_default_na=False, na_values=[""], index_col=False, skiprows=skip, skip_blank_lines=False,
             )
     except pd.errors.ParserError as exc:
         detail = " ".join(str(exc).split())
         raise DataError(f"{p}: not a well-formed CSV ({detail}). Each row needs as many fields as the header.") from None
     if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
         _check_longer_rows(text, delimiter, skip, p)
-    frame = _markers_as_missing(frame)
+    # Blank lines, and lines of delimiters alone (the rows Excel writes below a table whose empty
+    # cells were once formatted), hold no data; dropped after reading, so that the other rows keep
+    # their line numbers.
+    frame = _markers_as_missing(frame.dropna(how="all"))
     frame.index = frame.index + skip  # "line N" counts the file's lines, the `sep=` line too
     frame.columns = [str(c).strip() for c in frame.columns]
     # A delimiter after the last header name too: a last column with no name and no values.
@@ -1407,12 +1410,16 @@ def _parse_time(col: pd.Series, source: str, name: str, day_first: bool | None =
         except (ValueError, TypeError):
             bad = _first_bad_time(text)
             if bad is not None:
-                # Reports and spreadsheet exports often end with a row of totals.
+                # Reports and spreadsheet exports often end with a row of totals, or a note.
                 total = re.fullmatch(r"(?i)(grand\s+)?(total|sum|summe|gesamt|totaal|totale?)\b.*", text.iloc[bad])
+                last = len(text) - bad <= 3 and all(_first_bad_time(text.iloc[i:i + 1]) == 0 for i in range(bad, len(text)))
+                hint = (" A row of totals: drop it from the file (every row is a value at a time)." if total and not last
+                        else f" {'A row of totals' if total else 'A note'} below the table: drop the rows from line "
+                             f"{_line(text, bad)} on, or read the file without them: head -n {_line(text, bad) - 1} "
+                             f"{source} | forecast train - (or predict MODEL -)." if last else "")
                 raise DataError(
                     f"{source}, line {_line(text, bad)}: {text.iloc[bad]!r} in column {name!r} is not a date "
-                    "or time; expected ISO dates like 2024-01-31 or 2024-01-31 13:00."
-                    + (" A row of totals: drop it from the file (every row is a value at a time)." if total else "")
+                    "or time; expected ISO dates like 2024-01-31 or 2024-01-31 13:00." + hint
                 ) from None
             parsed = None
     if parsed is None or parsed.dtype == object:

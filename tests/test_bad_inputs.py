@@ -56,7 +56,15 @@ TRAIN_CASES = [
     ("unknown-encoding", _series(GOOD), ["--encoding", "latin-9000"], USAGE,
      r"--encoding 'latin-9000' is not a text encoding Python knows"),
     ("totals-row", _series(GOOD) + "Grand Total,5000\n", [], DATA,
-     r"line 42: 'Grand Total' in column 'ds' is not a date or time.*A row of totals: drop it"),
+     r"line 42: 'Grand Total' in column 'ds' is not a date or time.*A row of totals below the table: drop the rows "
+     r"from line 42 on, or read the file without them: head -n 41 .*data\.csv \| forecast train -"),
+    ("totals-row-inside", _series(GOOD[:20]) + "Total,5000\n" + _series(GOOD[20:], _monthly(20, "2016-09-01"))[5:],
+     [], DATA, r"line 22: 'Total' in column 'ds' is not a date or time.*A row of totals: drop it from the file"),
+    ("note-below-a-blank-line", _series(GOOD) + "\n\nSource: ERP export\n", [], DATA,
+     r"line 44: 'Source: ERP export' in column 'ds' is not a date.*A note below the table: drop the rows from line 44 "
+     r"on, or read the file without them: head -n 43 "),
+    ("value-after-a-blank-line", _series(GOOD[:10]) + "\n" + _series(["x", *GOOD[11:]], _monthly(30, "2015-11-01"))[5:],
+     [], DATA, r"line 13: 'x' in column 'y' is not a number"),
     ("thousands-separator", _series([*GOOD[:5], '"1,234"', *GOOD[6:]]), [], DATA,
      r"line 7: '1,234' in column 'y' is not a number \(commas between thousands\? --thousands-comma reads"),
     ("currency", _series([*GOOD[:5], '"$1,234.50"', *GOOD[6:]]), [], DATA,

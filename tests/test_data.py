@@ -730,3 +730,12 @@ def test_dates_pandas_writes_first_as_the_index_are_the_time(tmp_path):
     (tmp_path / "text.csv").write_text(",y\nstore 7,1\nstore 8,2\n")
     with pytest.raises(DataError, match=r"empty or repeated column names \(Unnamed: 0, y\)"):
         load_series(tmp_path / "text.csv")
+
+
+def test_rows_of_delimiters_alone_below_a_table_are_no_data(tmp_path):
+    """Excel writes `,,` rows below a table whose empty cells were once formatted: they were read
+    as rows without a time, and the file refused."""
+    path = tmp_path / "sheet.csv"
+    make_long(1, 30)[["ds", "y"]].to_csv(path, index=False)
+    path.write_text(path.read_text() + ",\n,\n\n,\n")
+    assert len(load_series(path).frame) == 30
