@@ -1796,6 +1796,12 @@ def _parse_target(col: pd.Series, source: str, name: str, decimal_comma: bool = 
             hint = " (a decimal comma? --decimal-comma reads 1,5 as 1.5, and a model trained with it reads later files so)"
         elif re.fullmatch(r"#(N/A|DIV/0!|VALUE!|REF!|NAME\?|NUM!|NULL!)", value.strip(), flags=re.IGNORECASE):
             hint = " (a spreadsheet's error value: mend the formula, or write an empty cell where no value is known)"
+        elif re.fullmatch(r"\(\s*[$€£¥]?\s*[\d.,]*\d[\d.,]*\s*\)", value.strip()):
+            hint = (f" (an accountant's negative number? write it with a minus sign, -{value.strip()[1:-1].strip()} "
+                    f"for {value.strip()}: save the column formatted as plain numbers)")
+        elif re.fullmatch(r"[-\u2013\u2014]", value.strip()):
+            hint = (" (an accounting format's zero? write 0, saving the column formatted as plain numbers; or leave "
+                    "the cell empty for a missing value)")
         raise DataError(
             f"{source}, line {_line(col, row)}: {value!r} in column {name!r} is not a number{hint}; "
             f"{int(bad.sum())} such value(s) in all. Expected numbers; leave a cell empty for a "

@@ -55,6 +55,11 @@ TRAIN_CASES = [
      r"line 3 is not cp1252 \(byte 0x81\)\. The file is in another encoding than --encoding cp1252"),
     ("unknown-encoding", _series(GOOD), ["--encoding", "latin-9000"], USAGE,
      r"--encoding 'latin-9000' is not a text encoding Python knows"),
+    ("accounting-negative", _series([*GOOD[:5], "(12.5)", *GOOD[6:]]), [], DATA,
+     r"line 7: '\(12\.5\)' in column 'y' is not a number \(an accountant's negative number\? write it with a minus "
+     r"sign, -12\.5 for \(12\.5\)"),
+    ("accounting-zero", _series([*GOOD[:5], " - ", *GOOD[6:]]), [], DATA,
+     r"line 7: '-' in column 'y' is not a number \(an accounting format's zero\? write 0"),
     ("totals-row", _series(GOOD) + "Grand Total,5000\n", [], DATA,
      r"line 42: 'Grand Total' in column 'ds' is not a date or time.*A row of totals below the table: drop the rows "
      r"from line 42 on, or read the file without them: head -n 41 .*data\.csv \| forecast train -"),
