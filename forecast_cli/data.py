@@ -1150,13 +1150,13 @@ def load_series(
     repeat = repeated_row(frame, frame["_line"].to_numpy())
     if repeat is not None:
         uid, when, lines = repeat
+        clock = time_kind == "datetime" and when != when.normalize()
         raise DataError(
             f"{source}: series {uid!r} has the timestamp {time_text(when)} more than once "
             f"(lines {', '.join(map(str, lines[:5]))}); expected one row per series and time. "
-            "Remove or aggregate the duplicates."
+            "Remove or aggregate the duplicates" + ("" if clock or columns.series else _aggregate_hint(columns)) + "."
             + (" If they are a local clock's times, which repeat an hour when daylight saving ends, write "
-               "each time with its UTC offset (02:00+02:00, then 02:00+01:00) or in UTC."
-               if time_kind == "datetime" and when != when.normalize() else "")
+               "each time with its UTC offset (02:00+02:00, then 02:00+01:00) or in UTC." if clock else "")
             + _several_series_hint(raw, columns)
         )
     if time_kind == "datetime":
@@ -1231,6 +1231,14 @@ def _melted(raw: pd.DataFrame, times: pd.Series, columns: Columns, source: str,
     span = long_times[present].groupby(long.loc[present, ID]).agg(["min", "max"])
     keep = ((long_times >= long[ID].map(span["min"])) & (long_times <= long[ID].map(span["max"]))).to_numpy()
     return long[keep], long_times[keep]
+
+
+def _aggregate_hint(columns: Columns) -> str:
+    """The pandas line that sums the rows of one series and time (a day's transactions into its
+    total), with the file's column names."""
+    keys = [c for c in (columns.id_col, columns.time_col) if c is not None]
+    return (f" (to sum rows of transactions into one: df.groupby({keys!r}, as_index=False)[{columns.target_col!r}]"
+            ".sum() in pandas; .mean() for readings)")
 
 
 def _several_series_hint(raw: pd.DataFrame, columns: Columns) -> str:

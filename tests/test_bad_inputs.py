@@ -83,7 +83,8 @@ TRAIN_CASES = [
      r"series 'y' has 2 missing value\(s\).*first at 2015-11-01.*--fill interpolate"),
     ("inf", _series([*GOOD[:8], "inf", *GOOD[9:]]), [], DATA, r"line 10: column 'y' holds an infinite value"),
     ("duplicate-timestamp", _series(GOOD, [*_monthly(39), _monthly(39)[-1]]), [], DATA,
-     r"series 'y' has the timestamp 2018-03-01 more than once \(lines 40, 41\)"),
+     r"series 'y' has the timestamp 2018-03-01 more than once \(lines 40, 41\).*Remove or aggregate the duplicates "
+     r"\(to sum rows of transactions into one: df\.groupby\(\['ds'\], as_index=False\)\['y'\]\.sum\(\) in pandas"),
     ("irregular-times", _csv([f"2020-01-01 {h:02d}:{m:02d},{i}" for i, (h, m) in enumerate(
         [(0, 0), (0, 7), (1, 13), (1, 59), (3, 2), (3, 11), (5, 40), (6, 1), (8, 30), (9, 9)] * 1)]), [], DATA,
      r"cannot infer the frequency.*--freq"),
