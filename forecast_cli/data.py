@@ -1654,12 +1654,12 @@ def _day_month_order(text: pd.Series, source: str = "", name: str = "",
                 "retrain, or give them in the model's order."
             )
         why = "as the model's training dates"
-        read = {day_first: _in_order(text, day_first)}
+        read = {day_first: _in_order(text, day_first, source, name)}
     elif (first > 12).any() or (second > 12).any():
         day_first, why = bool((first > 12).any()), "the only order every value allows"
-        read = {day_first: _in_order(text, day_first)}
+        read = {day_first: _in_order(text, day_first, source, name)}
     else:
-        read = {order: _in_order(text, order) for order in (True, False)}
+        read = {order: _in_order(text, order, source, name) for order in (True, False)}
         regular = {order: _regular(times) for order, times in read.items()}
         if regular[True] != regular[False]:
             day_first, why = regular[True], "the order that gives a regular series"
@@ -1683,9 +1683,10 @@ def _regular(times: pd.Series) -> bool:
     return len(distinct) > 2 and pd.infer_freq(distinct) is not None
 
 
-def _in_order(text: pd.Series, day_first: bool) -> pd.Series:
+def _in_order(text: pd.Series, day_first: bool, source: str = "", name: str = "") -> pd.Series:
     """Day-month dates read in one order: by the format of the first (pandas' guess; 20 times
-    faster than reading value by value), else value by value."""
+    faster than reading value by value), else value by value; a date that is none in that order
+    (`61.01.2018`, `31.02.2018`) is refused, naming its line."""
     from pandas.tseries.api import guess_datetime_format
 
     form = guess_datetime_format(text.iloc[0], dayfirst=day_first)
@@ -1694,7 +1695,17 @@ def _in_order(text: pd.Series, day_first: bool) -> pd.Series:
             return pd.to_datetime(text, format=form)
         except ValueError:
             pass  # a later value written otherwise (no seconds, say)
-    return pd.to_datetime(text, dayfirst=day_first, format="mixed")
+    try:
+        return pd.to_datetime(text, dayfirst=day_first, format="mixed")
+    except ValueError:
+        each = (pd.to_datetime(text.iloc[i:i + 1], dayfirst=day_first, format="mixed", errors="coerce").iloc[0]
+                for i in range(len(text)))  # lazily: stops at the first that is no date
+        row = next(i for i, when in enumerate(each) if pd.isna(when))
+        raise DataError(
+            f"{source}, line {_line(text, row)}: {text.iloc[row]!r} in column {name!r} is no date with the "
+            f"{'day' if day_first else 'month'} first, the order of the column's other dates (a day or month out "
+            "of range). Correct the date."
+        ) from None
 
 
 # A time's UTC offset at its end: Z, +01:00, -0500, +01; and a time of day that carries one (a

@@ -60,6 +60,9 @@ TRAIN_CASES = [
      r"sign, -12\.5 for \(12\.5\)"),
     ("accounting-zero", _series([*GOOD[:5], " - ", *GOOD[6:]]), [], DATA,
      r"line 7: '-' in column 'y' is not a number \(an accounting format's zero\? write 0"),
+    ("day-out-of-range", _csv([f"{d:%d.%m.%Y},{v}" for d, v in zip(pd.date_range("2015-01-01", periods=40, freq="MS"),
+                                                                    GOOD)][:5] + ["31.02.2018,5"]), [], DATA,
+     r"line 7: '31\.02\.2018' in column 'ds' is no date with the day first"),
     ("totals-row", _series(GOOD) + "Grand Total,5000\n", [], DATA,
      r"line 42: 'Grand Total' in column 'ds' is not a date or time.*A row of totals below the table: drop the rows "
      r"from line 42 on, or read the file without them: head -n 41 .*data\.csv \| forecast train -"),
