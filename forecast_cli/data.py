@@ -1161,7 +1161,7 @@ def load_series(
         )
     if time_kind == "datetime":
         try:
-            freq, weeks_note = _resolve_freq(frame, source, freq)
+            freq, weeks_note = _resolve_freq(frame, source, freq, _resample_hint(columns))
             time_note = "; ".join(n for n in (time_note, weeks_note) if n)
         except DataError:
             if fill != KEEP:
@@ -1175,7 +1175,8 @@ def load_series(
                 "steps, not dates. Drop --freq, or give the column dates."
             )
         step = _integer_step(frame, source)
-    frame, filled = _regularise(frame, source, freq, step, fill, for_model=not detected)
+    frame, filled = _regularise(frame, source, freq, step, fill, for_model=not detected,
+                                hint=_resample_hint(columns, freq) if time_kind == "datetime" and detected else "")
     season = season_of(freq) if time_kind == "datetime" else 1
     made = frame.pop(MADE).fillna(False).to_numpy(dtype=bool) if MADE in frame else None
     return Dataset(
@@ -1231,6 +1232,20 @@ def _melted(raw: pd.DataFrame, times: pd.Series, columns: Columns, source: str,
     span = long_times[present].groupby(long.loc[present, ID]).agg(["min", "max"])
     keep = ((long_times >= long[ID].map(span["min"])) & (long_times <= long[ID].map(span["max"]))).to_numpy()
     return long[keep], long_times[keep]
+
+
+def _resample_hint(columns: Columns, freq: str | None = None) -> str:
+    """For times that lie on no grid (transactions, readings at odd times): the pandas line that
+    sums them per period, with the file's column names; empty for a wide file."""
+    if columns.series:
+        return ""
+    keys = [repr(columns.id_col)] if columns.id_col is not None else []
+    period = freq or "D"
+    return (f" Events at irregular times (transactions) are summed per period first, e.g. per {period!r}: "
+            f"df.groupby([{', '.join([*keys, f'pd.Grouper(key={columns.time_col!r}, freq={period!r})'])}], "
+            f"as_index=False)[{columns.target_col!r}].sum() in pandas, the time column read with pd.to_datetime"
+            + ("; several series: their id column first in the list" if not keys and columns.ignored else "")
+            + ". Periods without events are then missing: --fill zero counts them as 0.")
 
 
 def _aggregate_hint(columns: Columns) -> str:
@@ -1904,10 +1919,10 @@ def parse_freq(freq: str) -> str:
     )
 
 
-def _resolve_freq(frame: pd.DataFrame, source: str, freq: str | None) -> tuple[str, str]:
+def _resolve_freq(frame: pd.DataFrame, source: str, freq: str | None, hint: str = "") -> tuple[str, str]:
     """The data's frequency (`freq`: the one given, else inferred from a sample of the series),
     and a note for the detected line when weekly series fall on different weekdays (then
-    `WEEKS`), else empty."""
+    `WEEKS`), else empty. `hint` ends the error for times that give no frequency."""
     if freq is not None:
         given = parse_freq(freq)
         # `--freq W` of shops on several weekdays: weekly data, as a weekly model reads later files.
@@ -1925,7 +1940,7 @@ def _resolve_freq(frame: pd.DataFrame, source: str, freq: str | None) -> tuple[s
     if not found:
         raise DataError(
             f"{source}: cannot infer the frequency of the time column (too few or irregular "
-            "timestamps). Give it with --freq (e.g. --freq D, --freq MS, --freq h)."
+            "timestamps). Give it with --freq (e.g. --freq D, --freq MS, --freq h)." + hint
         )
     if all(is_weekly(f) for f in found):
         return _weekdays(frame, next(iter(found)))
@@ -1989,7 +2004,8 @@ def _grid_positions(times: pd.Series, freq: str | None, step: int, ids: pd.Serie
 
 
 def _regularise(
-    frame: pd.DataFrame, source: str, freq: str | None, step: int, fill: str, for_model: bool = False
+    frame: pd.DataFrame, source: str, freq: str | None, step: int, fill: str, for_model: bool = False,
+    hint: str = "",
 ) -> tuple[pd.DataFrame, int]:
     """Put every series on its full time grid, then fill missing values by the `fill` policy.
     `for_model`: the grid is a trained model's (a later file has no --freq to give). `KEEP`:
@@ -2025,7 +2041,7 @@ def _regularise(
                 f"{source}, line {int(row['_line'])}: series {uid!r} has the timestamp {time_text(row[TIME])}, "
                 f"which is off the regular {what} grid (irregular or mixed frequencies). "
                 + ("The model was trained on that grid: resample the series to it, or train a model on this data."
-                   if for_model else "Resample the series to one frequency, or give the right one with --freq.")
+                   if for_model else "Resample the series to one frequency, or give the right one with --freq.") + hint
             )
         if len(grid) > 10 * len(group) + 100:
             raise DataError(
