@@ -1925,8 +1925,8 @@ def _resolve_freq(frame: pd.DataFrame, source: str, freq: str | None, hint: str 
     `WEEKS`), else empty. `hint` ends the error for times that give no frequency."""
     if freq is not None:
         given = parse_freq(freq)
-        # `--freq W` of shops on several weekdays: weekly data, as a weekly model reads later files.
-        return _weekdays(frame, given) if is_weekly(given) else (given, "")
+        # `--freq W`, no day named: weekly data on the data's days, as a weekly model reads later files.
+        return _weekdays(frame) if is_weekly(given) and "-" not in freq else (given, "")
     by_series: dict[str, str | None] = {}
     sizes = frame.groupby(ID, sort=False).size()
     eligible = sizes.index[sizes.to_numpy() >= 3]
@@ -1943,7 +1943,7 @@ def _resolve_freq(frame: pd.DataFrame, source: str, freq: str | None, hint: str 
             "timestamps). Give it with --freq (e.g. --freq D, --freq MS, --freq h)." + hint
         )
     if all(is_weekly(f) for f in found):
-        return _weekdays(frame, next(iter(found)))
+        return _weekdays(frame)
     if len(found) > 1:
         (common, _), (other, _) = found.most_common(2)
         example = next(u for u, f in by_series.items() if f == other)
@@ -1959,16 +1959,16 @@ def _resolve_freq(frame: pd.DataFrame, source: str, freq: str | None, hint: str 
     return next(iter(found)), ""
 
 
-def _weekdays(frame: pd.DataFrame, found: str) -> tuple[str, str]:
-    """Weekly data's frequency: `found` (W-SUN, ...) when every row falls on its weekday, else
+def _weekdays(frame: pd.DataFrame) -> tuple[str, str]:
+    """Weekly data's frequency: the weekday's (W-SUN, ...) when every row falls on one, else
     `WEEKS`, each series every seven days from its own first day, with a note naming two of the
-    days. Every row is looked at, not the sample the frequency was found from: one shop in a
+    days. Every row is looked at, not the sample a frequency is found from: one shop in a
     thousand that ends its week on a Monday would otherwise be off the grid."""
     days = frame[TIME].dt.dayofweek.to_numpy()
     other = np.flatnonzero(days != days[0])
-    if not len(other):
-        return found, ""
     names = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+    if not len(other):
+        return f"W-{names[days[0]]}", ""
     first, then = frame[ID].iloc[0], frame[ID].iloc[int(other[0])]
     return WEEKS, (f"weeks ending on different days (W-{names[days[0]]} for series {str(first)!r}, "
                    f"W-{names[days[other[0]]]} for {str(then)!r}): each series every 7 days from its own day")

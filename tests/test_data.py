@@ -101,6 +101,9 @@ def test_weekly_series_on_different_weekdays_are_weekly_data(tmp_path):
     assert load_series(tmp_path / "one_off.csv").freq == WEEKS
     _shops(["SAT", "SAT"]).to_csv(tmp_path / "saturdays.csv", index=False)
     assert load_series(tmp_path / "saturdays.csv").freq == "W-SAT"
+    assert load_series(tmp_path / "saturdays.csv", freq="W").freq == "W-SAT"  # W names no day: the data's
+    with pytest.raises(DataError, match=r"off the regular frequency W-SUN grid"):
+        load_series(tmp_path / "saturdays.csv", freq="W-SUN")  # a day named is kept to
     moved = _shops(["SUN", "MON"])
     moved.loc[35, "ds"] += pd.Timedelta(days=1)  # the Monday shop's sixth week on a Tuesday
     moved.to_csv(tmp_path / "moved.csv", index=False)
