@@ -551,6 +551,7 @@ def doctor(
     freq: Optional[str] = FREQ,
     season: Optional[str] = SEASON,
     lookback: Optional[int] = LOOKBACK,
+    json_summary: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout too (data, ok, exit_code, findings: level and text), for a pipeline that checks files before training."),
 ) -> None:
     """Say what was detected in DATA, what is wrong or risky, and the largest lookback and horizon
     it supports. Exits non-zero (with the reason) when `train` would fail on it; --horizon,
@@ -572,8 +573,13 @@ def doctor(
     for finding in report.findings:
         console.print(f"{marks[finding.level]}  {finding.text}", markup=False,
                       style={"warning": "yellow", "error": "red"}.get(finding.level))
-    if report.failure is not None:  # already shown among the findings
-        raise typer.Exit(int(report.failure.exit_code))
+    code = 0 if report.failure is None else int(report.failure.exit_code)
+    if json_summary:
+        sys.stdout.write(json.dumps({"data": str(data), "ok": report.ok, "exit_code": code,
+                                     "findings": [{"level": f.level, "text": f.text} for f in report.findings]},
+                                    indent=2) + "\n")
+    if code:  # the failure is already shown among the findings
+        raise typer.Exit(code)
 
 
 @app.command("inspect")

@@ -236,6 +236,21 @@ def test_doctor_gives_the_horizons_that_fit_data_shorter_than_its_season(tmp_pat
     assert diagnose(tmp_path / "min.csv", horizon=166).ok and not diagnose(tmp_path / "min.csv", horizon=167).ok
 
 
+def test_doctor_json_gives_a_pipeline_the_verdict_and_the_findings(tmp_path):
+    """A platform checking files before training reads stdout: the findings as printed on stderr,
+    whether train would run, and its exit code; a file train would refuse exits with that code."""
+    result = runner.invoke(app, ["doctor", str(SAMPLE / "co2_weekly_maunaloa.csv"), "--json"])
+    report = json.loads(result.stdout)
+    assert result.exit_code == 0 and report["ok"] and report["exit_code"] == 0
+    assert report["findings"][0]["level"] == "ok" and "frequency W-SAT" in report["findings"][0]["text"]
+    assert [f["text"] for f in report["findings"]][1] in result.stderr
+    (tmp_path / "bad.csv").write_text("ds,y\n2020-01-01,1\n2020-02-01,x\n")
+    result = runner.invoke(app, ["doctor", str(tmp_path / "bad.csv"), "--json"])
+    report = json.loads(result.stdout)
+    assert result.exit_code == ExitCode.DATA and report["exit_code"] == ExitCode.DATA and not report["ok"]
+    assert report["findings"][-1]["level"] == "error" and "'x' in column 'y' is not a number" in report["findings"][-1]["text"]
+
+
 def test_doctor_names_a_series_that_ends_before_the_others(tmp_path):
     """A series whose values stopped (a product discontinued, a feed that broke) is forecast
     from its own last time, before the others': doctor says so, and train still would run."""
