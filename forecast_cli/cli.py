@@ -278,6 +278,7 @@ def train(
     out: Path = typer.Option(Path("model"), "--out", "-o", help="Model directory to write (replaced whole on success)."),
     workers: Optional[int] = typer.Option(None, "--workers", help="Spread the per-series work over a Dask cluster of N worker processes on this machine: with Parquet parts, reading, checking, windowing and the statistical (ETS) fits, so that this process holds the windows, not the data; else the ETS fits. The network trains here. The same model as without it (which fits ETS over this machine's cores from 1,000 series)."),
     dask: Optional[str] = typer.Option(None, "--dask", help="As --workers, on an existing Dask cluster: its scheduler's address (tcp://host:8786). Paths must be the same on every worker."),
+    json_summary: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout (the model directory, series, training windows, epochs, seconds, and the validation scores and blend choice of metrics.json), for a job that retrains unattended."),
     **options,
 ) -> None:
     """Train one global LSTM on every series in DATA and write a model directory.
@@ -299,6 +300,11 @@ def train(
         reporter.close()
     if not options["quiet"]:
         _print_summary(reporter.console, result)
+    if json_summary:
+        sys.stdout.write(json.dumps({"model": str(result.out), "data": str(data), "series": result.n_series,
+                                     "training_windows": result.train_windows, "epochs": result.epochs_run,
+                                     "best_epoch": result.best_epoch, "seconds": round(result.seconds, 1),
+                                     "metrics": result.metrics}, indent=2) + "\n")
 
 
 def _fit_mapper(stack: contextlib.ExitStack, workers: int | None, dask: str | None, reporter) -> tuple[Any, Any]:

@@ -320,6 +320,20 @@ def test_a_model_of_sunday_shops_forecasts_a_new_shop_that_reports_on_mondays(tm
         == alone.stdout
 
 
+def test_train_json_gives_an_unattended_job_the_model_and_its_scores(tmp_path):
+    """stdout holds the JSON alone (the summary table and progress are on stderr); a failure
+    gives the error and exit code as JSON, as predict's --json does."""
+    make_long(2, 40).to_csv(tmp_path / "d.csv", index=False)
+    result = runner.invoke(app, ["train", str(tmp_path / "d.csv"), "--horizon", "4", *TINY, "--out",
+                                 str(tmp_path / "m"), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["model"] == str(tmp_path / "m") and summary["series"] == 2 and summary["epochs"] == 2
+    assert summary["metrics"] == json.loads((tmp_path / "m" / "metrics.json").read_text())
+    failed = runner.invoke(app, ["train", str(tmp_path / "none.csv"), "--out", str(tmp_path / "m2"), "--json"])
+    assert failed.exit_code == ExitCode.DATA and json.loads(failed.stdout)["exit_code"] == ExitCode.DATA
+
+
 def test_freq_as_older_pandas_wrote_it(tmp_path):
     """`--freq M` (month ends before pandas 2.2 renamed it ME) trains a model of month ends."""
     make_long(2, 40, freq="ME").to_csv(tmp_path / "ends.csv", index=False)
