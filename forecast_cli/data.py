@@ -309,8 +309,7 @@ def _comma_numbers(raw: pd.DataFrame, written: Written) -> Written | None:
             texts[name] = col.astype("string").str.strip()
     if not any(text.head(1000).str.contains(r"\d,\d", regex=True).any() for text in texts.values()):
         return None
-    decimal_cols, only_decimal, only_thousands = set(), False, False
-    thousands_cols = set()
+    decimal_cols, thousands_cols, only_decimal, only_thousands = set(), set(), False, False
     for name, text in texts.items():
         decimal = text.str.fullmatch(_DECIMAL_COMMA).fillna(False) & text.str.contains(",").fillna(False)
         thousands = text.str.fullmatch(_THOUSANDS_COMMA).fillna(False)
@@ -1435,7 +1434,8 @@ def _parse_time(col: pd.Series, source: str, name: str, day_first: bool | None =
             if bad is not None:
                 # Reports and spreadsheet exports often end with a row of totals, or a note.
                 total = re.fullmatch(r"(?i)(grand\s+)?(total|sum|summe|gesamt|totaal|totale?)\b.*", text.iloc[bad])
-                last = len(text) - bad <= 3 and all(_first_bad_time(text.iloc[i:i + 1]) == 0 for i in range(bad, len(text)))
+                last = len(text) - bad <= 3 and all(_first_bad_time(text.iloc[i:i + 1]) == 0
+                                                    for i in range(bad, len(text)))
                 hint = (" A row of totals: drop it from the file (every row is a value at a time)." if total and not last
                         else f" {'A row of totals' if total else 'A note'} below the table: drop the rows from line "
                              f"{_line(text, bad)} on, or read the file without them: head -n {_line(text, bad) - 1} "
