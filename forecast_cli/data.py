@@ -1098,7 +1098,7 @@ def load_series(
                "of gaps: retrain the model." if time_note.startswith(COMPACT_NOTE) else "")
         )
     if as_of is not None:
-        keep = _as_of_mask(times, time_kind, as_of, source)
+        keep = _as_of_mask(times, time_kind, as_of, source, columns.day_first)
         if not keep.any():
             raise DataError(
                 f"{source}: no row is at or before --as-of {as_of} (the first time is {time_text(times.min())}). "
@@ -1304,7 +1304,11 @@ def _covariate_columns(
                  if name in wanted or (name not in (ID, TIME, TARGET) and _all_numbers(raw[name])))
 
 
-def _as_of_mask(times: pd.Series, time_kind: str, as_of: str, source: str) -> pd.Series:
+def _as_of_mask(times: pd.Series, time_kind: str, as_of: str, source: str, day_first: bool | None = None) -> pd.Series:
+    """The rows at or before `--as-of`: an integer step, a Unix time, or a date written as the
+    time column may write it (`01.02.2024` in the column's order of day and month, `2023 Q4`,
+    `2023M12`, `Dec-23`), which pandas alone would read otherwise (2 January; the 23rd of December
+    of the year 1) or not at all."""
     if time_kind == "integer":
         try:
             cutoff = int(as_of)
@@ -1319,6 +1323,12 @@ def _as_of_mask(times: pd.Series, time_kind: str, as_of: str, source: str) -> pd
         cutoff = pd.Timestamp(unix[0].iloc[0])
         cutoff = cutoff.tz_localize("UTC") if cutoff.tzinfo is None else cutoff
         cutoff = cutoff if times.dt.tz is not None else cutoff.tz_localize(None)
+    if cutoff is None:
+        try:
+            parsed, kind, _ = _parse_time(pd.Series([as_of.strip()]), source, "--as-of", day_first, "datetime")
+            cutoff = pd.Timestamp(parsed.iloc[0]) if kind == "datetime" else None
+        except (DataError, ValueError, TypeError):
+            pass  # read by pandas below, or refused there
     try:
         cutoff = pd.Timestamp(as_of) if cutoff is None else cutoff
     except ValueError:

@@ -742,3 +742,18 @@ def test_rows_of_delimiters_alone_below_a_table_are_no_data(tmp_path):
     make_long(1, 30)[["ds", "y"]].to_csv(path, index=False)
     path.write_text(path.read_text() + ",\n,\n\n,\n")
     assert len(load_series(path).frame) == 30
+
+
+@pytest.mark.parametrize("written, as_of, last", [
+    (lambda t: t.strftime("%d.%m.%Y"), "01.02.2020", "2020-02-01"),  # pandas alone: 2 January
+    (lambda t: [f"{d.year} Q{(d.month - 1) // 3 + 1}" for d in t], "2019 Q4", "2019-10-01"),  # pandas: no date
+    (lambda t: t.strftime("%YM%m"), "2019M12", "2019-12-01"),
+    (lambda t: t.strftime("%b-%y"), "Dec-19", "2019-12-01"),  # pandas: the 23rd... of the year 1
+])
+def test_as_of_is_read_as_the_time_column_writes_dates(tmp_path, written, as_of, last):
+    """`--as-of` in the form of the file's dates, day and month in the column's order."""
+    times = pd.date_range("2018-01-01", periods=30, freq="QS" if "Q" in as_of else "MS")
+    path = tmp_path / "d.csv"
+    pd.DataFrame({"period": written(times), "y": np.arange(30.0)}).to_csv(path, index=False)
+    dataset = load_series(path, as_of=as_of)
+    assert dataset.frame["ds"].max() == pd.Timestamp(last)
