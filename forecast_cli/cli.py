@@ -717,8 +717,7 @@ def predict(
 
             with cluster.open_client(workers, dask) as client:
                 model = cluster.ModelRef.of(model_dir, engine, predictor.manifest)
-                forecaster = cluster.cluster_forecaster(client, model, as_of, predictor.manifest.config,
-                                                        predictor.manifest.grid_freq, reporter, skip_short)
+                forecaster = cluster.cluster_forecaster(client, model, as_of, predictor.manifest, reporter, skip_short)
                 results = batch.predict_files(forecaster, inputs, targets, reporter, keep_going)
         else:
             draw = None if plot is None else (lambda frame: _plot_forecast(predictor, frame, plot, plot_series))

@@ -35,10 +35,11 @@ import pandas as pd
 
 from forecast_cli.atomic import atomic_open, remove_stale_temps, temp_name
 from forecast_cli.batch import FileResult, warn_late
-from forecast_cli.config import TrainConfig, padded_text
+from forecast_cli.config import padded_text
 from forecast_cli.data import ID, PARQUET_SUFFIX, is_parquet, parquet_parts
 from forecast_cli.errors import ClusterError, DataError, ModelDirError
 from forecast_cli.forecast_file import date_detail, table_sink
+from forecast_cli.manifest import Manifest
 from forecast_cli.output import Reporter
 from forecast_cli.pool import chunks, starmap
 
@@ -219,26 +220,27 @@ def data_parts(path: Path) -> list[Path]:
     return parquet_parts(path) if is_parquet(path) else [path]
 
 
-def cluster_forecaster(client: Any, model: ModelRef, as_of: str | None, config: TrainConfig, freq: str | None,
+def cluster_forecaster(client: Any, model: ModelRef, as_of: str | None, manifest: Manifest,
                        reporter: Reporter, skip_short: bool = False) -> Callable[[Path, Path | None], FileResult]:
     """`batch.predict_files`' forecaster on a cluster: each input's parts spread over the workers
-    (`config` and `freq`: the model's)."""
+    (`manifest`: the model's, as the driver loaded it)."""
 
     def run(path: Path, target: Path | None) -> FileResult:
         assert target is not None, "the command line requires an output file with --workers/--dask"
-        return predict_on_cluster(client, model, as_of, path, target, config, freq, reporter, skip_short)
+        return predict_on_cluster(client, model, as_of, path, target, manifest, reporter, skip_short)
 
     return run
 
 
 def predict_on_cluster(client: Any, model: ModelRef, as_of: str | None, path: Path, target: Path,
-                       config: TrainConfig, freq: str | None, reporter: Reporter,
-                       skip_short: bool = False) -> FileResult:
+                       manifest: Manifest, reporter: Reporter, skip_short: bool = False) -> FileResult:
     """Forecast the data at `path` with one task per part and write the joined forecast to
     `target` whole, warning as one process does of series left out or starting early. With
     `skip_short`, a part may hold only short series; a file with none long enough fails, as
     in one process."""
     from forecast_cli.pipeline import short_series_error, too_short
+
+    config = manifest.config
 
     from distributed import as_completed
 
@@ -279,7 +281,7 @@ def predict_on_cluster(client: Any, model: ModelRef, as_of: str | None, path: Pa
                           "(--skip-short); they have no forecast.")
         offsets = np.cumsum([0] + [len(r.ids) for r in results])[order["part"].to_numpy()]
         starts = np.concatenate([r.starts for r in results])[offsets + order["pos"].to_numpy()]
-        late = warn_late(path, order[ID].to_numpy(), starts, reporter, freq=freq)
+        late = warn_late(path, order[ID].to_numpy(), starts, reporter, freq=manifest.grid_freq)
         return FileResult(input=str(path), output=str(target), series=len(order), rows=sum(r.rows for r in results),
                           parts=len(parts), skipped=skipped, late=late)
     except BaseException:

@@ -298,7 +298,7 @@ def _comma_numbers(raw: pd.DataFrame, written: Written) -> Written | None:
     they read, and no cell is one only a decimal comma reads. `1,234` alone could be either, and
     is left to the flags. Only columns whose first 1,000 cells are mostly numbers are looked at,
     and only where one of them shows a comma between digits."""
-    looks = r"[-+]?[\d.,\u0020\u00a0\u202f]*\d(?:[eE][-+]?\d+)?"
+    looks = rf"[-+]?[\d,{_GROUPS}]*\d(?:[eE][-+]?\d+)?"  # digits, commas and the groups' marks
     texts = {}
     for name in raw.columns:
         col = raw[name]
@@ -313,11 +313,12 @@ def _comma_numbers(raw: pd.DataFrame, written: Written) -> Written | None:
     for name, text in texts.items():
         decimal = text.str.fullmatch(_DECIMAL_COMMA).fillna(False) & text.str.contains(",").fillna(False)
         thousands = text.str.fullmatch(_THOUSANDS_COMMA).fillna(False)
-        only_decimal |= bool((decimal & ~thousands).any())
-        only_thousands |= bool((thousands & ~decimal).any())
-        if (decimal & ~thousands).any() and _written_as(raw[name], _DECIMAL_COMMA):
+        decimal_alone, thousands_alone = bool((decimal & ~thousands).any()), bool((thousands & ~decimal).any())
+        only_decimal |= decimal_alone
+        only_thousands |= thousands_alone
+        if decimal_alone and _written_as(raw[name], _DECIMAL_COMMA):
             decimal_cols.add(name)
-        if (thousands & ~decimal).any() and _written_as(raw[name], _THOUSANDS_COMMA):
+        if thousands_alone and _written_as(raw[name], _THOUSANDS_COMMA):
             thousands_cols.add(name)
     if decimal_cols and not only_thousands:
         for name, text in texts.items():
@@ -1064,8 +1065,9 @@ def load_series(
     source = source_name(path)
     raw, digest = read_table(path, written.encoding)
     detected = columns is None
-    found_written = _comma_numbers(raw, written) if detected and not (written.decimal_comma or written.thousands_comma) \
-        else None
+    found_written = None  # how numbers are written, found in the cells where no flag says
+    if detected and not (written.decimal_comma or written.thousands_comma):
+        found_written = _comma_numbers(raw, written)
     written = found_written or written
     if written.decimal_comma:
         raw = with_decimal_points(raw)
@@ -1524,6 +1526,7 @@ def _excel_days(values: pd.Series, name: str, expect: str | None) -> tuple[pd.Se
         return None
     times = (_EXCEL_EPOCH + pd.to_timedelta(numbers, unit="D")).round("s")
     return pd.Series(times, index=values.index), "datetime", _EXCEL_NOTE
+
 
 # Unix times as logs, metrics stores and message queues export them, told apart by their size:
 # seconds, milliseconds, microseconds or nanoseconds since 1970-01-01 UTC, between 1990 and 2100.
