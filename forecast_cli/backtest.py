@@ -190,19 +190,23 @@ def _keras_predict(network: Any):
     return lambda inputs: lstm.predict(network, inputs)
 
 
-def write_backtest(result: BacktestResult, folder: Path) -> list[Path]:
-    """Write forecasts.csv, folds.csv, steps.csv and backtest.json into `folder` (each whole)."""
-    if not folder.parent.is_dir():
-        raise OutputError(f"cannot write {folder}: the folder {folder.parent} does not exist. Create it first.")
-    if folder.exists() and not folder.is_dir():
-        raise OutputError(f"cannot write {folder}: it is a file. Choose another --output-dir.")
-    summary = {
+def summary(result: BacktestResult) -> dict[str, Any]:
+    """backtest.json: the settings, the scores over all folds, by fold and by horizon step."""
+    return {
         "config": result.config.to_dict(),
         "overall": result.overall,
         "blend_weights": result.blend_weights,
         "folds": _records(result.by_fold),
         "steps": _records(result.by_step),
     }
+
+
+def write_backtest(result: BacktestResult, folder: Path) -> list[Path]:
+    """Write forecasts.csv, folds.csv, steps.csv and backtest.json into `folder` (each whole)."""
+    if not folder.parent.is_dir():
+        raise OutputError(f"cannot write {folder}: the folder {folder.parent} does not exist. Create it first.")
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"cannot write {folder}: it is a file. Choose another --output-dir.")
     # Every file's text first, then every file written to its temporary file, and only then the
     # four renames, one after another: a run stopped while encoding (the forecasts of many series
     # take seconds) or a write that fails (a full disk) leaves the previous four as they were,
@@ -210,7 +214,7 @@ def write_backtest(result: BacktestResult, folder: Path) -> list[Path]:
     texts = {name: table.to_csv(index=False, float_format="%.8g", lineterminator="\n")
              for name, table in (("forecasts.csv", result.rows), ("folds.csv", result.by_fold),
                                  ("steps.csv", result.by_step))}
-    texts["backtest.json"] = json.dumps(summary, indent=2) + "\n"
+    texts["backtest.json"] = json.dumps(summary(result), indent=2) + "\n"
     folder.mkdir(exist_ok=True)
     with contextlib.ExitStack() as renames:  # each file is renamed into place as its context closes
         for name, text in texts.items():

@@ -335,6 +335,7 @@ def backtest(
     plot_series: int = typer.Option(4, "--plot-series", help="Series drawn in --plot: with more series than N, the N whose forecast scored worst over the folds."),
     workers: Optional[int] = typer.Option(None, "--workers", help="Fit each fold's per-series statistical forecasts (ETS+Theta, the most of a backtest's time on many series) on a Dask cluster of N worker processes on this machine; the data is read and the network trained here. The same scores as without it (which fits over this machine's cores from 1,000 series)."),
     dask: Optional[str] = typer.Option(None, "--dask", help="As --workers, on an existing Dask cluster: its scheduler's address (tcp://host:8786)."),
+    json_summary: bool = typer.Option(False, "--json", help="Print backtest.json's scores on stdout too (with the data, the output folder and the files written), for a job that compares settings unattended."),
     **options,
 ) -> None:
     """Rolling-origin evaluation: train before each cut-off, forecast, score against the actuals.
@@ -347,7 +348,7 @@ def backtest(
     Example: forecast backtest sample_data/airpassengers.csv --horizon 12 --folds 3
     """
     from forecast_cli.atomic import check_writable
-    from forecast_cli.backtest import run, write_backtest
+    from forecast_cli.backtest import run, summary, write_backtest
     from forecast_cli.baselines import LABELS
     from forecast_cli.batch import check_outputs
     from forecast_cli.output import ConsoleReporter
@@ -372,6 +373,9 @@ def backtest(
     written = write_backtest(result, output_dir)
     if plot is not None:
         _plot_backtest(result, plot, plot_series)
+    if json_summary:
+        sys.stdout.write(json.dumps({"data": str(data), "output_dir": str(output_dir),
+                                     "files": [str(p) for p in written], **summary(result)}, indent=2) + "\n")
     weights = ", ".join(f"{w:g}" for w in result.blend_weights)
     overall = {**result.overall, "baseline": result.config.baseline}  # the weights vary by fold
     if all(w >= 1.0 for w in result.blend_weights):

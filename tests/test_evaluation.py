@@ -39,6 +39,21 @@ def test_backtest_scores_every_fold_and_step(tmp_path, long_csv):
     assert (tmp_path / "bt.png").read_bytes().startswith(PNG)
 
 
+def test_backtest_json_prints_the_scores_it_wrote(tmp_path, long_csv):
+    """stdout holds the JSON alone (the table is on stderr): backtest.json's scores and where
+    they were written; a failure gives the error and exit code as JSON, as train's --json does."""
+    out = tmp_path / "bt"
+    result = runner.invoke(app, ["backtest", str(long_csv), "--horizon", "4", "--folds", "2", "--output-dir",
+                                 str(out), "--json", *TINY])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["output_dir"] == str(out) and summary["files"][-1] == str(out / "backtest.json")
+    written = json.loads((out / "backtest.json").read_text())
+    assert {key: summary[key] for key in written} == written and len(summary["folds"]) == 6
+    failed = runner.invoke(app, ["backtest", str(tmp_path / "none.csv"), "--horizon", "4", "--json"])
+    assert failed.exit_code == ExitCode.DATA and json.loads(failed.stdout)["exit_code"] == ExitCode.DATA
+
+
 def test_backtest_never_trains_on_the_fold_it_scores(tmp_path):
     """A series that jumps after the cut-off: the fold's forecast cannot have seen the jump."""
     frame = make_long(2, 48)
