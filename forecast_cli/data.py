@@ -1028,6 +1028,7 @@ def load_series(
     split_future: bool = False,
     wide: bool = False,
     written: Written = Written(),
+    expected_times: pd.DatetimeIndex | None = None,
 ) -> Dataset:
     """Read, validate and regularise a CSV of one or many series.
 
@@ -1051,6 +1052,8 @@ def load_series(
         wide: one column per series (`--wide`), each read from its first value to its last.
         written: how the file writes its numbers and text (`Written`: `with_decimal_points`,
             `without_thousands_commas`, a CSV's encoding).
+        expected_times: where day-month dates allow both orders (01/02/2024), the order that
+            puts more of them among these times is taken (the forecasts actual values are for).
 
     Returns:
         A `Dataset` whose frame is sorted by series and time, on a regular grid, with no gaps.
@@ -1082,7 +1085,7 @@ def load_series(
         check_columns(raw, columns, source)
     try:
         times, time_kind, time_note = _parse_time(raw[columns.time_col], source, columns.time_col, columns.day_first,
-                                                  expect_time_kind)
+                                                  expect_time_kind, expected_times)
     except DataError as error:
         if detected and time_col is None and _time_by_name([columns.time_col]) is None:  # taken as the first column
             raise DataError(f"{error} The time column was taken to be {columns.time_col!r}, the first column, as no "
@@ -1377,7 +1380,7 @@ def check_columns(raw: pd.DataFrame, columns: Columns, source: str) -> None:
 
 
 def _parse_time(col: pd.Series, source: str, name: str, day_first: bool | None = None,
-                expect: str | None = None) -> tuple[pd.Series, str, str]:
+                expect: str | None = None, expected_times: pd.DatetimeIndex | None = None) -> tuple[pd.Series, str, str]:
     """The time column parsed: (times, "datetime" or "integer", a note on how times with UTC
     offsets, dates with the day and month first, ISO weeks or Unix times were read, else "").
     `expect`: the kind a trained model was trained on (None in training): a model of integer
@@ -1436,7 +1439,7 @@ def _parse_time(col: pd.Series, source: str, name: str, day_first: bool | None =
         named = _named_periods(text)
         if named is not None:
             return named
-        ordered = _day_month_order(text, source, name, day_first)
+        ordered = _day_month_order(text, source, name, day_first, expected_times)
         if ordered is not None:
             return ordered
         try:
@@ -1647,14 +1650,16 @@ def _iso_week_error(value: str) -> bool:
 _DAY_MONTH_YEAR = r"^(\d{1,2})([./-])(\d{1,2})[./-](?:\d{4}|\d{2})(?:[ T]\d.*)?$"
 
 
-def _day_month_order(text: pd.Series, source: str = "", name: str = "",
-                     day_first: bool | None = None) -> tuple[pd.Series, str, str] | None:
+def _day_month_order(text: pd.Series, source: str = "", name: str = "", day_first: bool | None = None,
+                     expected: pd.DatetimeIndex | None = None) -> tuple[pd.Series, str, str] | None:
     """Dates with the day and month before the year, read in one order for the whole column
     (None for other dates). The order is `day_first` where a model gives it (the order its
     training file was read in: a later file of the first days of a month allows both), else the
     one the values allow (a first field above 12 is a day; a second one, a month), else the one
-    that gives a regular series of one frequency, else the custom of the separator: the day
-    first with `.` and `-` (31.12.2023, 31-12-2023), the month first with `/` (12/31/2023).
+    that puts more of them among the `expected` times (the forecasts a file of actual values is
+    scored against), else the one that gives a regular series of one frequency, else the custom
+    of the separator: the day first with `.` and `-` (31.12.2023, 31-12-2023), the month first
+    with `/` (12/31/2023).
     Parsed value by value, each date could take its own order, and a year of monthly dates
     become days in January.
 
@@ -1689,7 +1694,10 @@ def _day_month_order(text: pd.Series, source: str = "", name: str = "",
     else:
         read = {order: _in_order(text, order, source, name) for order in (True, False)}
         regular = {order: _regular(times) for order, times in read.items()}
-        if regular[True] != regular[False]:
+        among = {order: int(times.isin(expected).sum()) if expected is not None else 0 for order, times in read.items()}
+        if among[True] != among[False]:
+            day_first, why = among[True] > among[False], "the order that matches the forecasts' dates"
+        elif regular[True] != regular[False]:
             day_first, why = regular[True], "the order that gives a regular series"
         else:
             day_first = fields[1].iloc[0] != "/"

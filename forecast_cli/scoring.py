@@ -67,11 +67,18 @@ def evaluate(
         True
     """
     fc = read_forecasts(forecasts_path)
+    # The forecasts' dates (as `predict` writes them, YYYY-MM-DD) decide the order of the actuals'
+    # day-month dates where those allow both: a week of 01/02/2024 .. 07/02/2024 from a day-first
+    # source is the first week of February, which the custom of `/` would read as seven months.
+    try:
+        expected = pd.DatetimeIndex(pd.to_datetime(fc[TIME], format="ISO8601")).tz_localize(None)
+    except (ValueError, TypeError):  # integer steps, or UTC offsets that vary: no day-month dates to match
+        expected = None
 
     def read(path: str | Path, fill: str = "interpolate"):
         # KEEP leaves every empty value out, so nothing is set aside: a series of none has no actual yet.
         return load_series(path, time_col, target_col, id_col, freq, fill=fill, split_future=fill != KEEP,
-                           wide=wide, written=written)
+                           wide=wide, written=written, expected_times=expected)
 
     # The actuals as they are: a missing value or row is a forecast with no actual yet, not one
     # to score against a value filled in. (The history is read as `train` read it: gaps filled,

@@ -479,6 +479,20 @@ def test_evaluate_scores_a_night_of_actuals_alone(tmp_path):
     assert "'c'" not in result.stderr  # a series whose value has not arrived is no error either
 
 
+def test_evaluate_reads_day_month_dates_in_the_order_of_the_forecasts(tmp_path):
+    """Two nights of actuals from a day-first source (03/02/2024: 3 February) allow both orders;
+    the custom of `/` read 3 March and 2 April, and nothing matched the forecasts. The forecasts'
+    own dates decide it."""
+    dates = pd.date_range("2024-02-01", periods=7, freq="D")
+    pd.DataFrame({"unique_id": "a", "ds": dates.strftime("%Y-%m-%d"), "yhat": np.arange(7.0) + 10}).to_csv(
+        tmp_path / "forecast.csv", index=False)
+    (tmp_path / "night.csv").write_text("unique_id,ds,y\na,03/02/2024,13\na,04/02/2024,14\n")
+    result = runner.invoke(app, ["evaluate", str(tmp_path / "forecast.csv"), str(tmp_path / "night.csv"), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["matched"] == 2 and summary["overall"]["mae"] == pytest.approx(1.0)
+
+
 def test_evaluate_reads_the_history_with_the_frequency_train_was_given(tmp_path):
     """Weekly values on a few odd days (a holiday moved the count): train needed --freq W-MON, and
     evaluate's --history needs it too to scale MASE; it had no such flag."""
