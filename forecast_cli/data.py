@@ -768,6 +768,8 @@ def _decompressed(p: Path, data: bytes) -> bytes:
             files = [info.filename for info in archive.infolist() if not info.is_dir()]
             if "[Content_Types].xml" in files or any(f.startswith("xl/") for f in files):
                 raise DataError(f"{p} is an Excel workbook, not a CSV file. {_EXCEL_FIX}")
+            if "mimetype" in files and b"opendocument.spreadsheet" in archive.read("mimetype"):
+                raise DataError(f"{p} is an OpenDocument spreadsheet (LibreOffice Calc), not a CSV file. {_EXCEL_FIX}")
             if len(files) != 1:
                 raise DataError(f"{p} is a zip archive of {len(files)} files ({', '.join(files[:5])}); "
                                 "expected one CSV file in it. Unzip it and pass the CSV file.")

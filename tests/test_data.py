@@ -452,9 +452,16 @@ def _zip(path, names):
             archive.writestr(name, "ds,y\n1,2\n")
 
 
+def _ods(path):  # LibreOffice's spreadsheet: a zip whose first file names its kind
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", "<office:document-content/>")
+
+
 @pytest.mark.parametrize(("make", "message"), [
     (lambda p: p.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64), r"book\.xlsx is an Excel 97-2003 workbook.*Save the sheet as CSV"),
     (lambda p: _zip(p, ["[Content_Types].xml", "xl/workbook.xml"]), r"book\.xlsx is an Excel workbook, not a CSV file"),
+    (_ods, r"book\.xlsx is an OpenDocument spreadsheet"),
     (lambda p: _zip(p, ["a.csv", "b.csv"]), r"book\.xlsx is a zip archive of 2 files \(a\.csv, b\.csv\).*Unzip it"),
     (lambda p: p.write_bytes(gzip.compress(b"ds,y\n" * 500)[:40]), r"book\.xlsx: a gzip file that cannot be decompressed.*cut short"),
 ])
