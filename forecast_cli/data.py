@@ -403,17 +403,37 @@ def parquet_parts(path: str | os.PathLike[str]) -> list[Path]:
         csv = _csv_parts_error(text, matches) if not any(m.name.endswith(PARQUET_SUFFIX) for m in matches) else None
         if csv is not None:
             raise csv
-        return matches
+        return _with_rows(matches)
     p = Path(text)
     if p.is_dir():
         parts = sorted(p.glob(f"*{PARQUET_SUFFIX}")) or sorted(_partitioned_parts(p))
         if not parts:
             raise (_csv_parts_error(text, sorted(p.iterdir())) or
                    DataError(f"{p} is a directory with no {PARQUET_SUFFIX} files; expected a CSV file or Parquet parts."))
-        return parts
+        return _with_rows(parts)
     if not p.exists():
         raise DataError(f"{p}: no such file. Check the path, or pass the file to read.")
     return [p]
+
+
+_SMALL_PART = 64 * 1024  # bytes: a Parquet part with no rows is its schema alone, a few kilobytes
+
+
+def _with_rows(parts: list[Path]) -> list[Path]:
+    """The parts that hold rows, where some do. Spark and Dask write a part for every partition,
+    empty ones too (a filter that emptied a partition); one holds nothing to read, and on a
+    cluster, where each part is a unit of work, it was refused as data with no rows. Only small
+    files are opened, their footers alone."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    def empty(part: Path) -> bool:
+        try:
+            return part.stat().st_size < _SMALL_PART and pq.read_metadata(part).num_rows == 0
+        except (OSError, pa.ArrowException, ValueError):  # not readable: `read_parquet` names it
+            return False
+
+    return [part for part in parts if not empty(part)] or parts
 
 
 def read_parquet(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, str]:

@@ -710,3 +710,21 @@ def test_detect_on_the_cluster_measures_in_the_survey_what_a_part_alone_already_
         assert ("the calibration of the parts" in rounds) == (not flags), rounds
         assert rounds[-1] == "the parts"
         rounds.clear()
+
+
+def test_empty_parts_as_spark_and_dask_write_them_are_left_out_on_the_cluster(parted, scheduler, tmp_path):
+    """A part with the schema and no rows (a partition a filter emptied) was refused on the
+    cluster, where each part is a unit of work, though one process read the folder: now predict,
+    detect and train leave it out, and give what they give on the parts with rows."""
+    shutil.copytree(parted / "parts", tmp_path / "lake")
+    pd.read_parquet(parted / "parts" / "part-0.parquet").iloc[:0].to_parquet(tmp_path / "lake" / "part-9.parquet")
+    _invoke("predict", parted / "model", tmp_path / "lake", "--output", tmp_path / "out.csv", "--workers", 2)
+    assert (tmp_path / "out.csv").read_bytes() == (parted / "plain.csv").read_bytes()
+    _invoke("detect", parted / "model", tmp_path / "lake", "--output", tmp_path / "found.csv", "--workers", 2)
+    address, _ = scheduler
+    args = ["train", tmp_path / "lake", "--horizon", 4, *TINY]
+    result = _invoke(*args, "--out", tmp_path / "there", "--dask", address)
+    assert "40 series in 4 Parquet parts" in result.stderr
+    _invoke(*args, "--quiet", "--out", tmp_path / "here")
+    here, there = (json.loads((tmp_path / m / "manifest.json").read_text()) for m in ("here", "there"))
+    assert here["series"] == there["series"] and here["data"] == there["data"]
