@@ -67,6 +67,7 @@ class Survey:
     time_kind: str
     freq: str | None
     step: int
+    zoned: bool  # times read with UTC offsets (or a zone), as UTC: a file mixing them with local times is refused
     seasons: tuple[int, ...]
     covariates: tuple[str, ...]
     ids: np.ndarray  # sorted
@@ -87,7 +88,7 @@ def survey_part(part: str, config: TrainConfig, columns: ColumnOptions) -> Surve
     lengths, last = groups.size(), groups[TIME].max()
     return Survey(
         part=part, columns=dataset.columns, time_kind=dataset.time_kind, freq=dataset.freq, step=dataset.step,
-        seasons=dataset.seasons, covariates=resolved.covariates, ids=lengths.index.to_numpy(dtype=str),
+        zoned=dataset.time_kind == "datetime" and dataset.frame[TIME].dt.tz is not None, seasons=dataset.seasons, covariates=resolved.covariates, ids=lengths.index.to_numpy(dtype=str),
         lengths=lengths.to_numpy(), last=last.to_numpy(), nonnegative=bool((dataset.frame[TARGET] >= 0).all()),
         zeros=zero_shares(series_arrays(dataset.frame)), rows=len(dataset.frame), filled=dataset.filled,
         warnings=notes.warnings,
@@ -239,6 +240,12 @@ def check_agree(surveys: list[Survey]) -> Survey:
                 f"{s.part} reads as {s.columns.roles()} but {first.part} as {first.columns.roles()}: the columns' "
                 "roles are found part by part, and a part of one series has no repeated times to find an id by. "
                 f"Name them, e.g. {flags}."
+            )
+        if s.zoned != first.zoned:
+            zoned, local = (s, first) if s.zoned else (first, s)
+            raise DataError(
+                f"{zoned.part} has times with a UTC offset but {local.part} times without one: read as one file, "
+                "the times mix the two. Give every time an offset (e.g. +00:00), or none."
             )
         if (s.time_kind, s.freq, s.step) != (first.time_kind, first.freq, first.step):
             def said(x: Survey) -> str:

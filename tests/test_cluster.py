@@ -303,6 +303,23 @@ def test_train_on_parts_refuses_parts_of_different_frequencies(parted, scheduler
     assert "part-9.parquet has frequency D" in result.stderr and "frequency MS" in result.stderr
 
 
+def test_train_on_parts_refuses_times_with_an_offset_beside_times_without(parted, scheduler, tmp_path):
+    """One process refuses a file whose times mix UTC offsets with local times; the cluster read
+    each part alone and trained a model one process could not (times of day: dates at midnight
+    with an offset are read as the dates either way)."""
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    hourly = make_long(8, 60, freq="h", seed=2)
+    hourly = hourly.assign(ds=pd.to_datetime(hourly["ds"]))
+    for k, ids in enumerate((["s0", "s1", "s2", "s3"], ["s4", "s5", "s6", "s7"])):
+        part = hourly[hourly["unique_id"].isin(ids)]
+        part.assign(ds=part["ds"].dt.tz_localize("UTC") if k else part["ds"]).to_parquet(parts / f"part-{k}.parquet")
+    _invoke("train", parts, "--horizon", 4, *TINY, "--out", tmp_path / "here", code=ExitCode.DATA)
+    result = _invoke("train", parts, "--horizon", 4, *TINY, "--out", tmp_path / "m", "--dask", scheduler[0],
+                     code=ExitCode.DATA)
+    assert "part-1.parquet has times with a UTC offset but" in result.stderr and "part-0.parquet" in result.stderr
+
+
 def test_parts_of_weekly_series_on_different_weekdays_train_the_one_process_model(scheduler, tmp_path):
     """A part of Sunday shops reads as W-SUN and a part of Monday shops as W-MON, which were
     refused as different frequencies: together they are weekly data on several days, as the
