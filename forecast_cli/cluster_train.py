@@ -88,7 +88,8 @@ def survey_part(part: str, config: TrainConfig, columns: ColumnOptions) -> Surve
     lengths, last = groups.size(), groups[TIME].max()
     return Survey(
         part=part, columns=dataset.columns, time_kind=dataset.time_kind, freq=dataset.freq, step=dataset.step,
-        zoned=dataset.time_kind == "datetime" and dataset.frame[TIME].dt.tz is not None, seasons=dataset.seasons, covariates=resolved.covariates, ids=lengths.index.to_numpy(dtype=str),
+        zoned=dataset.time_kind == "datetime" and dataset.frame[TIME].dt.tz is not None, seasons=dataset.seasons,
+        covariates=resolved.covariates, ids=lengths.index.to_numpy(dtype=str),
         lengths=lengths.to_numpy(), last=last.to_numpy(), nonnegative=bool((dataset.frame[TARGET] >= 0).all()),
         zeros=zero_shares(series_arrays(dataset.frame)), rows=len(dataset.frame), filled=dataset.filled,
         warnings=notes.warnings,
