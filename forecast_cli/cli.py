@@ -184,8 +184,8 @@ def _with_settings_file(params: dict, context: typer.Context | None) -> dict:
 def _config(params: dict):
     """The training config from a command's parameters (merged with its --config file by
     `_with_settings_file`): each TrainConfig field by its own name."""
-    from forecast_cli.config import (TrainConfig, parse_blend, parse_columns, parse_encoding, parse_quantiles,
-                                     parse_season)
+    from forecast_cli.config import (TrainConfig, check_network_size, parse_blend, parse_columns, parse_encoding,
+                                     parse_quantiles, parse_season)
 
     names = {field.name for field in dataclasses.fields(TrainConfig)}
     values = {name: value for name, value in params.items() if name in names}
@@ -195,7 +195,9 @@ def _config(params: dict):
     values["blend"] = parse_blend(values.get("blend"))
     values["encoding"] = parse_encoding(values.get("encoding", "utf-8"))
     values["season"], values["seasons"] = parse_season(values.get("season"))
-    return TrainConfig(**values)
+    config = TrainConfig(**values)
+    check_network_size(config)
+    return config
 
 
 def _training_options(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import os
 import tomllib
 import typing
 from pathlib import Path
@@ -21,6 +22,7 @@ SCALINGS = ("auto", "std", "mean")
 LR_SCHEDULES = ("none", "plateau")
 REFIT_STARTS = ("new", "validated")
 BASELINES = ("ets+theta", "ets", "snaive")  # the forecast blended with the LSTM (forecast_cli.baselines)
+FILLS = ("interpolate", "ffill", "zero", "none")  # missing values and timestamps (`data.load_series`)
 
 
 def omitted(f: dataclasses.Field, value: Any) -> bool:
@@ -148,7 +150,7 @@ class TrainConfig:
         if self.seed < 0:
             raise UsageError(f"--seed must be 0 or more. Received: seed={self.seed!r}.")
         choices = {"loss": LOSSES, "window_norm": WINDOW_NORMS, "transform": TRANSFORMS, "scaling": SCALINGS,
-                   "lr_schedule": LR_SCHEDULES, "baseline": BASELINES, "refit_start": REFIT_STARTS}
+                   "lr_schedule": LR_SCHEDULES, "baseline": BASELINES, "refit_start": REFIT_STARTS, "fill": FILLS}
         for name, allowed in choices.items():
             value = getattr(self, name)
             if value not in allowed:
@@ -202,6 +204,38 @@ class TrainConfig:
             if omitted(f, out[f.name]):
                 del out[f.name]
         return out
+
+
+def network_bytes(config: TrainConfig) -> int:
+    """Memory training holds for the LSTM layers alone: their float32 weights (four gates of
+    `units`, each reading `units` and the layer's input), the gradients and Adam's two moments,
+    four copies in all. The patches' map and the output layer (the horizon may be known only
+    from the data) are small beside them; the windows and activations come on top.
+
+    Example:
+        >>> network_bytes(TrainConfig(units=64)) // 1024  # kilobytes
+        264
+    """
+    units, layers = config.units, config.layers
+    first_input = units if (config.patch or 1) > 1 else config.n_features
+    weights = 4 * units * (units + first_input + 1) + (layers - 1) * 4 * units * (2 * units + 1)
+    return 4 * 4 * weights
+
+
+def check_network_size(config: TrainConfig) -> None:
+    """Refuse a network whose weights alone would not fit in this machine's memory (a mistyped
+    `--units 64000000`): TensorFlow would fail with a traceback after the data was read."""
+    try:
+        memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):  # a system that does not say: no check
+        return
+    need = network_bytes(config)
+    if need > memory:
+        raise UsageError(
+            f"--units {config.units} with --layers {config.layers} makes a network whose weights and optimizer "
+            f"state alone take {need / 2**30:,.0f} GiB, more than this machine's {memory / 2**30:,.0f} GiB of "
+            "memory. Forecasting LSTMs have tens to hundreds of units (the default is 64)."
+        )
 
 
 def read_settings(path: str | Path, options: dict[str, Any]) -> dict[str, Any]:
@@ -896,6 +930,14 @@ def resolve_settings(config: TrainConfig, lengths: np.ndarray, nonnegative: bool
     else:
         candidates = partner_seasons(config.seasons or seasons, shortest, horizon)
     season = min(candidates)
+    given = config.season or min(config.seasons, default=0)
+    if given > longest:  # no series holds one cycle: nothing repeats it (and a mistyped 10**12 would fill memory)
+        named = [str(s) for s in seasons if 1 < s <= longest]
+        raise DataError(
+            f"{source}: --season {given} is longer than the longest series ({longest} rows); a season is a cycle the "
+            "values repeat, and no series holds one. Give a shorter --season"
+            + (f" (this data's frequency has {' and '.join(named)})." if named else ", or leave it out.")
+        )
     pad = not config.covariates  # covariates have no rows before a series starts: nothing to pad with
     lookback = config.lookback or data_lookback(horizon, season, lengths, config.val_windows or 1, pad=pad)
     min_history = shortest if pad and not config.lookback and shortest < lookback else None

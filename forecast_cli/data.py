@@ -24,12 +24,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecast_cli.config import SEASON_LONGEST, TrainConfig
+from forecast_cli.config import FILLS, SEASON_LONGEST, TrainConfig
 from forecast_cli.errors import DataError, UsageError
 
 ID, TIME, TARGET = "unique_id", "ds", "y"
 TIME_NAMES = ("ds", "date", "datetime", "timestamp", "time", "month", "week", "year", "period")
-FILLS = ("interpolate", "ffill", "zero", "none")
 MADE = "_made"  # `_regularise`'s column of the target values it filled in (`Dataset.made`)
 KEEP = "keep"  # no fill, for values to score (`evaluate`'s actuals): no row added, an empty value left out
 DELIMITERS = ",;\t|"

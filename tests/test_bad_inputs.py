@@ -128,6 +128,13 @@ TRAIN_CASES = [
     ("horizon-zero", _series(GOOD), ["--horizon", "0"], USAGE, r"--horizon must be a whole number of at least 1. Received: horizon=0"),
     ("horizon-negative", _series(GOOD), ["--horizon", "-2"], USAGE, r"Received: horizon=-2"),
     ("bad-fill", _series(GOOD), ["--fill", "mean"], USAGE, r"--fill must be one of interpolate, ffill, zero, none"),
+    # A season no series holds once: a mistyped 12000000000000 filled memory (a traceback).
+    ("season-longer-than-data", _series(GOOD), ["--season", "12000000000000"], DATA,
+     r"--season 12000000000000 is longer than the longest series \(40 rows\).*shorter --season \(this data's frequency has 12\)"),
+    # TensorFlow's out-of-memory traceback came after the data was read.
+    ("units-beyond-memory", _series(GOOD), ["--units", "100000000"], USAGE,
+     r"--units 100000000 with --layers 1 makes a network whose weights .* more than this machine's [\d,]+ GiB of memory"),
+    ("seasons-longer-than-data", _series(GOOD), ["--season", "41,82"], DATA, r"--season 41 is longer than the longest"),
     ("bad-freq", _series(GOOD), ["--freq", "fortnightly"], USAGE, r"--freq 'fortnightly' is not a pandas frequency"),
     ("unknown-target-col", _series(GOOD), ["--target-col", "sales"], USAGE, r"has no column --target-col 'sales'; its columns are: ds, y"),
     ("ambiguous-target", _csv([f"{d},1,2" for d in _monthly(40)], header="ds,a,b"), [], USAGE,
@@ -271,6 +278,7 @@ MODEL_CASES = [
     ("manifest-not-json", lambda d: (d / "manifest.json").write_text("{not json"), r"manifest.json is not valid JSON"),
     ("newer-format", _edit_manifest(lambda m: m.update(format_version=FORMAT_VERSION + 1)), r"format version \d+ is newer than this forecast understands"),
     ("no-horizon", _edit_manifest(lambda m: m["config"].update(horizon=None)), r"config lacks horizon"),
+    ("unknown-fill", _edit_manifest(lambda m: m["config"].update(fill="mean")), r"manifest.config is not valid \(--fill must be one of"),
     ("wrong-types", _edit_manifest(lambda m: m["config"].update(horizon="four")), r"manifest.config.horizon should be a whole number or null, got 'four'.*retrain the model"),
     ("truncated-keras", _truncate, r"model.keras does not match the digest.*truncated"),
     ("a-file-not-a-dir", lambda d: (shutil.rmtree(d), d.write_text("x")), r"is a file; expected a model directory"),
