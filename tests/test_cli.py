@@ -195,6 +195,15 @@ def test_help_works_and_has_an_example(command):
         assert "Example: forecast " + command[0] in result.stdout
 
 
+def test_every_option_and_argument_says_what_it_is_for():
+    import typer
+
+    commands = typer.main.get_command(app).commands
+    silent = [f"{name} {param.name}" for name, command in commands.items() for param in command.params
+              if not getattr(param, "help", None)]
+    assert silent == []
+
+
 def test_every_command_is_in_the_readme():
     from tests.conftest import ROOT
 
