@@ -387,6 +387,18 @@ def backtest(
                         f"Wrote {', '.join(str(p) for p in written)}", quiet=quiet)
 
 
+def _check_argument_order(command: str, model_dir: Path, data: list[str]) -> None:
+    """The data given first and the model directory after it (`train` takes the data first):
+    say to swap them, rather than that the data file is no model directory."""
+    from forecast_cli.data import MANIFEST
+    from forecast_cli.errors import UsageError
+
+    model = next((d for d in data if (Path(d) / MANIFEST).is_file()), None)
+    if model is not None and not (model_dir / MANIFEST).is_file():
+        raise UsageError(f"{model} is a model directory and {model_dir} is not: the model directory comes first. "
+                         f"Run forecast {command} {model} {model_dir} ...")
+
+
 def _print_scores(console, title: str, scores: dict, extra: str = "", quiet: bool = False) -> None:
     """A table of the LSTM against the baselines, and a clear warning when it loses."""
     from rich.table import Table
@@ -680,6 +692,7 @@ def predict(
     from forecast_cli.pipeline import Predictor
 
     _check_output_flags(plot_series, lock_timeout)
+    _check_argument_order("predict", model_dir, data)
     inputs = batch.expand_inputs(data)
     if output is not None and output_dir is not None:
         raise UsageError("give either --output (one input) or --output-dir (any number of inputs), not both.")
@@ -819,6 +832,7 @@ def detect(
     from forecast_cli.reported import Reported
 
     _check_output_flags(plot_series, lock_timeout)
+    _check_argument_order("detect", model_dir, [str(data)])
     if last is not None and last < 1:
         raise UsageError(f"--last {last}: expected at least 1 value to check per series.")
     if not 0.0 < level < 1.0:

@@ -405,6 +405,7 @@ def parquet_parts(path: str | os.PathLike[str]) -> list[Path]:
         return _with_rows(matches)
     p = Path(text)
     if p.is_dir():
+        _not_a_model(p)
         parts = sorted(p.glob(f"*{PARQUET_SUFFIX}")) or sorted(_partitioned_parts(p))
         if not parts:
             raise (_csv_parts_error(text, sorted(p.iterdir())) or
@@ -413,6 +414,17 @@ def parquet_parts(path: str | os.PathLike[str]) -> list[Path]:
     if not p.exists():
         raise DataError(f"{p}: no such file. Check the path, or pass the file to read.")
     return [p]
+
+
+MANIFEST = "manifest.json"  # the file that makes a folder a model directory (its schema: `manifest.py`)
+
+
+def _not_a_model(folder: Path) -> None:
+    """Refuse a model directory given as data (its history.csv made it look like CSV parts)."""
+    if (folder / MANIFEST).is_file():
+        raise DataError(f"{folder} is a model directory written by `forecast train`, not data. Give a CSV or Parquet "
+                        f"file of the series here; a model directory is the first argument of predict and detect "
+                        f"(forecast predict {folder} DATA).")
 
 
 _SMALL_PART = 64 * 1024  # bytes: a Parquet part with no rows is its schema alone, a few kilobytes
@@ -544,6 +556,7 @@ def read_csv(path: str | os.PathLike[str], encoding: str = "utf-8") -> tuple[pd.
         if not p.exists():
             raise DataError(f"{p}: no such file. Check the path, or pass the CSV file to read.")
         if p.is_dir():
+            _not_a_model(p)
             raise (_csv_parts_error(str(path), sorted(p.iterdir())) or
                    DataError(f"{p} is a directory with no {PARQUET_SUFFIX} files; expected a CSV file or a folder of "
                              "Parquet parts. Pass the file inside it."))

@@ -24,7 +24,7 @@ import pandas as pd
 
 from forecast_cli.baselines import ETS_KEYS, MISSING, THETA_KEY
 from forecast_cli.config import TrainConfig, omitted
-from forecast_cli.data import WEEKS, Columns, is_weekly
+from forecast_cli.data import MANIFEST, WEEKS, Columns, is_weekly
 from forecast_cli.errors import ModelDirError, UsageError
 from forecast_cli.windows import Scaling
 
@@ -35,7 +35,6 @@ from forecast_cli.windows import Scaling
 # release before it would refuse the key as unknown and call the manifest damaged, where it
 # should say to upgrade. Others stay 1.
 FORMAT_VERSION = 3
-MANIFEST = "manifest.json"
 KERAS_FILE = "model.keras"
 ONNX_FILE = "model.onnx"
 METRICS_FILE = "metrics.json"

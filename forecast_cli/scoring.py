@@ -12,7 +12,7 @@ import pandas as pd
 from forecast_cli import metrics
 from forecast_cli.data import (ID, KEEP, STDIN, TARGET, TIME, Dataset, Written, load_series, repeated_row, series_arrays,
                                time_text)
-from forecast_cli.errors import DataError
+from forecast_cli.errors import DataError, UsageError
 from forecast_cli.forecast_file import quantile_levels, read_forecasts
 
 
@@ -66,7 +66,13 @@ def evaluate(
         >>> evaluate("forecast.csv", "actuals.csv").overall["mae"] > 0
         True
     """
-    fc = read_forecasts(forecasts_path)
+    try:
+        fc = read_forecasts(forecasts_path)
+    except DataError:
+        if str(actuals_path) != STDIN and _reads_as_forecasts(actuals_path):
+            raise UsageError(f"{actuals_path} is a forecast file and {forecasts_path} is not: the forecasts come first. "
+                             f"Run forecast evaluate {actuals_path} {forecasts_path} ...") from None
+        raise
     # The forecasts' dates (as `predict` writes them, YYYY-MM-DD) decide the order of the actuals'
     # day-month dates where those allow both: a week of 01/02/2024 .. 07/02/2024 from a day-first
     # source is the first week of February, which the custom of `/` would read as seven months.
@@ -142,6 +148,14 @@ def evaluate(
                             actuals_outside_forecasts=int(outside.sum()),
                             actuals_within_forecasts=int((forecast_series & ~outside).sum()), series_without_forecast=without,
                             examples=examples, overall=overall, by_series=by_series, scale_from=scale_from)
+
+
+def _reads_as_forecasts(path: str | Path) -> bool:
+    try:
+        read_forecasts(path)
+    except DataError:
+        return False
+    return True
 
 
 HISTORY, ACTUALS = "history", "actuals"  # where MASE's scale came from (`EvaluationResult.scale_from`)

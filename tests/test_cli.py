@@ -604,3 +604,19 @@ def test_intermittent_series_are_told_what_the_default_forecast_aims_at(tmp_path
                                 str(tmp_path / "bt"), *tiny])  # one training a fold: said once all the same
     assert folds.exit_code == 0, folds.output
     assert folds.stderr.count(said) == 1
+
+
+def test_arguments_in_the_wrong_order_are_told_to_swap(trained_model, tmp_path):
+    """The data before the model directory (train's order carried over), the actuals before the
+    forecasts, or a model directory given as data: each error says so, where it said the data
+    was no model directory, or (from the model's history.csv) that CSV parts need joining."""
+    model_dir, data = trained_model
+    for command in ("predict", "detect"):
+        swapped = runner.invoke(app, [command, str(data), str(model_dir)])
+        assert swapped.exit_code == ExitCode.USAGE
+        assert f"the model directory comes first. Run forecast {command} {model_dir} {data}" in swapped.stderr
+    as_data = runner.invoke(app, ["train", str(model_dir), "--out", str(tmp_path / "m")])
+    assert as_data.exit_code == ExitCode.DATA and f"{model_dir} is a model directory written by" in as_data.stderr
+    runner.invoke(app, ["predict", str(model_dir), str(data), "--output", str(tmp_path / "f.csv")])
+    scored = runner.invoke(app, ["evaluate", str(data), str(tmp_path / "f.csv")])
+    assert scored.exit_code == ExitCode.USAGE and "the forecasts come first" in scored.stderr
