@@ -49,6 +49,10 @@ class _Commands(TyperGroup):
     def _refused(self, exc: Exception) -> None:
         # Click's usage errors, by their shape: Typer ships its own copy of Click's exceptions.
         if getattr(exc, "exit_code", None) == ExitCode.USAGE and callable(getattr(exc, "format_message", None)):
+            command = getattr(getattr(exc, "ctx", None), "command", None)
+            out = {"train": "--out DIR (the model directory)", "backtest": "--output-dir DIR"}.get(getattr(command, "name", None))
+            if out and str(getattr(exc, "message", "")).startswith("Got unexpected extra argument"):
+                exc.message += f". {command.name} reads one DATA file; name where it writes with {out}."
             _json_failure({"json_summary": self.json_summary}, exc.format_message(), int(ExitCode.USAGE))
 
 
@@ -696,6 +700,11 @@ def predict(
     inputs = batch.expand_inputs(data)
     if output is not None and output_dir is not None:
         raise UsageError("give either --output (one input) or --output-dir (any number of inputs), not both.")
+    last = data[-1]  # the output file given as one more input, where it names no file
+    if (output is None and output_dir is None and len(data) > 1 and last != STDIN and not glob.has_magic(last)
+            and not Path(last).exists()):
+        raise UsageError(f"{last}: no such input file. To write the forecast there, name it with --output: "
+                         f"forecast predict {model_dir} {' '.join(data[:-1])} --output {last}")
     if output_dir is None and len(inputs) > 1:
         raise UsageError(
             f"{len(inputs)} input files were given; one forecast file each needs --output-dir FOLDER."

@@ -620,3 +620,16 @@ def test_arguments_in_the_wrong_order_are_told_to_swap(trained_model, tmp_path):
     runner.invoke(app, ["predict", str(model_dir), str(data), "--output", str(tmp_path / "f.csv")])
     scored = runner.invoke(app, ["evaluate", str(data), str(tmp_path / "f.csv")])
     assert scored.exit_code == ExitCode.USAGE and "the forecasts come first" in scored.stderr
+
+
+def test_an_output_given_as_one_more_argument_is_told_its_flag(trained_model, tmp_path):
+    """`forecast predict model data.csv out.csv` and `forecast train data.csv model`: the output
+    named where an argument goes gets the flag that names it (predict said that two inputs need
+    --output-dir; train that the argument was unexpected, and no more)."""
+    model_dir, data = trained_model
+    out = tmp_path / "out.csv"
+    result = runner.invoke(app, ["predict", str(model_dir), str(data), str(out)])
+    assert result.exit_code == ExitCode.USAGE and f"--output {out}" in result.stderr and not out.exists()
+    result = runner.invoke(app, ["train", str(data), str(tmp_path / "m"), "--json"])
+    assert result.exit_code == ExitCode.USAGE and "name where it writes with --out DIR" in result.stderr
+    assert "--out DIR" in json.loads(result.stdout)["error"]
