@@ -222,7 +222,7 @@ def local_forecaster(predictor: Any, reporter: Reporter, as_of: str | None = Non
         if padded:
             reporter.info(padded)
         frame = predictor.forecast_prepared(ready)
-        horizon = predictor.manifest.config.horizon
+        horizon = predictor.steps
         late = warn_late(path, frame["unique_id"].to_numpy()[::horizon], frame["ds"].to_numpy()[::horizon], reporter,
                          freq=predictor.manifest.grid_freq)
         if on_forecast is not None:

@@ -667,6 +667,7 @@ def predict(
     model_dir: Path = typer.Argument(..., help="Model directory written by `forecast train`."),
     data: List[str] = typer.Argument(..., help="CSV (plain or compressed) or Parquet file(s), folders of Parquet parts, or quoted glob patterns ('incoming/*.csv': each match forecast on its own), or - for a CSV on standard input; with the training columns."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Forecast file for a single input (replaced whole): Parquet if it ends in .parquet, else CSV (compressed if it ends in .gz, .bz2 or .xz); or - for stdout (CSV) [default: -]."),
+    steps: Optional[int] = typer.Option(None, "--horizon", "-H", help="Write only the first N steps of the forecast (the model forecasts the horizon it was trained for; at most that) [default: all of them]."),
     output_dir: Optional[Path] = typer.Option(None, help="Folder for one forecast per input, named <input stem>.forecast.csv (.forecast.parquet for Parquet input; created if missing, as mkdir -p)."),
     engine: str = typer.Option("auto", help="Run the network with onnx (ONNX Runtime, no TensorFlow), keras, or auto (onnx when the model has it)."),
     as_of: Optional[str] = typer.Option(None, help="Forecast from this time: rows after it are ignored (a date, as the file writes them or ISO, or an integer step)."),
@@ -739,12 +740,12 @@ def predict(
     lock = contextlib.nullcontext() if to_stdout else batch.exclusive_lock(output_dir or Path(output), lock_timeout)
     keep_going = len(inputs) > 1 or json_summary
     with lock:
-        predictor = Predictor(model_dir, engine)  # on a cluster too: the model is checked before any worker starts
+        predictor = Predictor(model_dir, engine, steps)  # on a cluster too: the model is checked before any worker starts
         if on_cluster:
             from forecast_cli import cluster
 
             with cluster.open_client(workers, dask) as client:
-                model = cluster.ModelRef.of(model_dir, engine, predictor.manifest)
+                model = cluster.ModelRef.of(model_dir, engine, predictor.manifest, steps)
                 forecaster = cluster.cluster_forecaster(client, model, as_of, predictor.manifest, reporter, skip_short)
                 results = batch.predict_files(forecaster, inputs, targets, reporter, keep_going)
         else:
@@ -790,7 +791,7 @@ def _plot_forecast(predictor, frame, plot: Path, n: int) -> None:
 
     manifest = predictor.manifest
     data = predictor.last_dataset.as_read()  # the history the forecast was made from, a gap where filled in
-    keep = 3 * max(manifest.config.horizon, manifest.season)
+    keep = 3 * max(predictor.steps, manifest.season)
     levels = quantile_levels(frame)
     panels = []
     for uid, fc in list(frame.groupby("unique_id", sort=True))[:n]:
@@ -801,7 +802,7 @@ def _plot_forecast(predictor, frame, plot: Path, n: int) -> None:
             (low, lo_q), (high, hi_q) = list(levels.items())[0], list(levels.items())[-1]
             panel.band = (fc["ds"].to_numpy(), fc[low].to_numpy(), fc[high].to_numpy(), f"{lo_q:g}-{hi_q:g} quantiles")
         panels.append(panel)
-    save_panels(panels, plot, f"Forecast of the next {manifest.config.horizon} steps")
+    save_panels(panels, plot, f"Forecast of the next {predictor.steps} steps")
 
 
 @app.command()

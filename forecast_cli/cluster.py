@@ -165,10 +165,11 @@ class ModelRef:
     folder: str
     engine: str
     identity: str
+    steps: int | None = None  # the forecast's first steps written (`predict --horizon`); None: all
 
     @classmethod
-    def of(cls, model_dir: Path, engine: str, manifest: Any) -> ModelRef:
-        return cls(str(model_dir.resolve()), engine, manifest.identity)
+    def of(cls, model_dir: Path, engine: str, manifest: Any, steps: int | None = None) -> ModelRef:
+        return cls(str(model_dir.resolve()), engine, manifest.identity, steps)
 
 
 _PREDICTORS: dict[ModelRef, Any] = {}  # per worker process: each model loaded once
@@ -182,7 +183,7 @@ def worker_predictor(model: ModelRef) -> Any:
 
     if model not in _PREDICTORS:
         _PREDICTORS.clear()
-        predictor = Predictor(model.folder, model.engine)
+        predictor = Predictor(model.folder, model.engine, model.steps)
         if predictor.manifest.identity != model.identity:
             raise ModelDirError(
                 f"{model.folder} was replaced by another model (written {predictor.manifest.created_at}) during this "
@@ -201,7 +202,7 @@ def forecast_part(model: ModelRef, as_of: str | None, skip_short: bool, index: i
     predictor = worker_predictor(model)
     ready = predictor.prepare(part, None, as_of, skip_short, part=True)
     frame = predictor.forecast_prepared(ready)
-    horizon = predictor.manifest.config.horizon
+    horizon = predictor.steps
     with atomic_open(out) as fh:
         pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), fh,
                        row_group_size=PART_ROW_GROUP_SERIES * horizon)
@@ -271,7 +272,7 @@ def predict_on_cluster(client: Any, model: ModelRef, as_of: str | None, path: Pa
             raise short_series_error(path, first_example(r.short for r in results), skipped, config.lookback, True,
                                      config.least_history)
         with atomic_open(target) as fh:
-            join_parts(results, outs, order, config.horizon, target, fh)
+            join_parts(results, outs, order, model.steps or config.horizon, target, fh)
         padded = sum(r.padded for r in results)
         if padded:
             example = first_example(r.padded_example for r in results)

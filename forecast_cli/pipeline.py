@@ -575,11 +575,20 @@ class Prepared:
 class Predictor:
     """A loaded model directory, ready to forecast any number of files (loaded once per process)."""
 
-    def __init__(self, model_dir: str | Path, engine: str = "auto") -> None:
+    def __init__(self, model_dir: str | Path, engine: str = "auto", steps: int | None = None) -> None:
+        """`steps`: the forecast's first steps written (`predict --horizon`), at most the model's
+        horizon; None: all of them."""
         from forecast_cli.engine import load_model
 
         self.model_dir = Path(model_dir)
         self.manifest, self.network = load_model(self.model_dir, engine)
+        horizon = self.manifest.config.horizon
+        if steps is not None and not 1 <= steps <= horizon:
+            raise UsageError(
+                f"--horizon {steps}: the model {self.model_dir} forecasts {horizon} steps, so predict writes 1 to "
+                f"{horizon} of them." + (f" For more, train again with --horizon {steps}." if steps > horizon else "")
+            )
+        self.steps = steps or horizon
         self.last_dataset: Dataset | None = None  # the data of the latest `forecast` call
 
     def prepare(self, data_path: str | Path, reporter: Reporter | None = None, as_of: str | None = None,
@@ -661,13 +670,17 @@ class Predictor:
     def forecast_prepared(self, ready: Prepared) -> pd.DataFrame:
         """The forecast frame of a prepared file (`prepare`): no rows for a cluster part whose
         every series was left out as short."""
-        if not ready.series:
-            config = self.manifest.config
-            shape = (0, config.horizon) + ((len(config.quantiles),) if config.quantiles else ())
-            return forecast_frame([], ready.times, np.empty(shape), config)
-        forecasts = forecast_series(self.network.predict, self.manifest.config, ready.series, ready.scalings,
-                                    ready.covariates, self.manifest.ets_params())
-        return forecast_frame(list(ready.series), ready.times, forecasts, self.manifest.config)
+        config = self.manifest.config
+        if ready.series:
+            forecasts = forecast_series(self.network.predict, config, ready.series, ready.scalings,
+                                        ready.covariates, self.manifest.ets_params())
+        else:
+            forecasts = np.empty((0, config.horizon) + ((len(config.quantiles),) if config.quantiles else ()))
+        if self.steps == config.horizon:
+            return forecast_frame(list(ready.series), ready.times, forecasts, config)
+        times = np.asarray(ready.times).reshape(-1, config.horizon)[:, :self.steps].reshape(-1)
+        return forecast_frame(list(ready.series), times, forecasts[:, :self.steps],
+                              dataclasses.replace(config, horizon=self.steps))
 
 
 def predict(

@@ -633,3 +633,17 @@ def test_an_output_given_as_one_more_argument_is_told_its_flag(trained_model, tm
     result = runner.invoke(app, ["train", str(data), str(tmp_path / "m"), "--json"])
     assert result.exit_code == ExitCode.USAGE and "name where it writes with --out DIR" in result.stderr
     assert "--out DIR" in json.loads(result.stdout)["error"]
+
+
+def test_predict_horizon_writes_the_first_steps_of_the_forecast(trained_model, tmp_path):
+    """A report that needs the next 2 steps of a model trained for 4: the first two rows of
+    each series, as the whole forecast has them; more steps than the model forecasts is refused."""
+    model_dir, data = trained_model
+    whole = pd.read_csv(io.StringIO(runner.invoke(app, ["predict", str(model_dir), str(data)]).stdout))
+    result = runner.invoke(app, ["predict", str(model_dir), str(data), "--horizon", "2", "--plot", str(tmp_path / "p.png")])
+    assert result.exit_code == 0, result.output
+    first = pd.read_csv(io.StringIO(result.stdout))
+    pd.testing.assert_frame_equal(first, whole.groupby("unique_id", sort=False).head(2).reset_index(drop=True))
+    refused = runner.invoke(app, ["predict", str(model_dir), str(data), "-H", "5"])
+    assert refused.exit_code == ExitCode.USAGE and "forecasts 4 steps" in refused.stderr
+    assert "train again with --horizon 5" in refused.stderr

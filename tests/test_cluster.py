@@ -78,6 +78,14 @@ def test_workers_give_the_one_process_forecast_byte_for_byte(parted):
     assert forecast["unique_id"].is_monotonic_increasing and len(forecast) == 160
 
 
+def test_workers_write_the_first_steps_as_one_process_does(parted, tmp_path):
+    for where in ("here", "there"):
+        _invoke("predict", parted / "model", parted / "parts", "--horizon", 2, "--output", tmp_path / f"{where}.parquet",
+                *(("--workers", 2) if where == "there" else ()))
+    assert (tmp_path / "here.parquet").read_bytes() == (tmp_path / "there.parquet").read_bytes()
+    assert len(pd.read_parquet(tmp_path / "there.parquet")) == 40 * 2
+
+
 def test_a_part_result_holds_its_own_ids_not_the_whole_forecast(parted, tmp_path):
     """A part's result waits on its worker until the join: it must not keep the forecast's id
     column (horizon x the series) alive through a view."""
