@@ -49,8 +49,10 @@ class _Commands(TyperGroup):
     def _refused(self, exc: Exception) -> None:
         # Click's usage errors, by their shape: Typer ships its own copy of Click's exceptions.
         if getattr(exc, "exit_code", None) == ExitCode.USAGE and callable(getattr(exc, "format_message", None)):
+            # An output named where an argument goes (`forecast train data.csv model`): name its flag.
             command = getattr(getattr(exc, "ctx", None), "command", None)
-            out = {"train": "--out DIR (the model directory)", "backtest": "--output-dir DIR"}.get(getattr(command, "name", None))
+            outs = {"train": "--out DIR (the model directory)", "backtest": "--output-dir DIR"}
+            out = outs.get(getattr(command, "name", None))
             if out and str(getattr(exc, "message", "")).startswith("Got unexpected extra argument"):
                 exc.message += f". {command.name} reads one DATA file; name where it writes with {out}."
             _json_failure({"json_summary": self.json_summary}, exc.format_message(), int(ExitCode.USAGE))

@@ -77,9 +77,10 @@ def evaluate(
     # day-month dates where those allow both: a week of 01/02/2024 .. 07/02/2024 from a day-first
     # source is the first week of February, which the custom of `/` would read as seven months.
     try:
-        expected = pd.DatetimeIndex(pd.to_datetime(fc[TIME], format="ISO8601")).tz_localize(None)
-    except (ValueError, TypeError):  # integer steps, or UTC offsets that vary: no day-month dates to match
-        expected = None
+        forecast_times = pd.to_datetime(fc[TIME], format="ISO8601")
+    except (ValueError, TypeError):  # integer steps (or no dates: refused below where the actuals have dates)
+        forecast_times = None
+    expected = None if forecast_times is None else pd.DatetimeIndex(forecast_times).tz_localize(None)
 
     def read(path: str | Path, fill: str = "interpolate"):
         # KEEP leaves every empty value out, so nothing is set aside: a series of none has no actual yet.
@@ -91,10 +92,9 @@ def evaluate(
     # the empty rows after each series' last value set aside.)
     actuals = read(actuals_path, KEEP)
     if actuals.time_kind == "datetime":
-        try:
-            fc[TIME] = pd.to_datetime(fc[TIME], format="ISO8601")
-        except (ValueError, TypeError):
-            raise DataError(f"{forecasts_path}: column 'ds' is not all dates, but {actuals_path} has dates.") from None
+        if forecast_times is None:
+            raise DataError(f"{forecasts_path}: column 'ds' is not all dates, but {actuals_path} has dates.")
+        fc[TIME] = forecast_times
         if fc[TIME].dt.tz is not None and actuals.frame[TIME].dt.tz is None:
             fc[TIME] = fc[TIME].dt.tz_localize(None)
     else:
