@@ -1727,12 +1727,11 @@ def _day_month_order(text: pd.Series, source: str = "", name: str = "", day_firs
         read = {day_first: _in_order(text, day_first, source, name)}
     else:
         read = {order: _in_order(text, order, source, name) for order in (True, False)}
-        regular = {order: _regular(times) for order, times in read.items()}
         among = {order: int(times.isin(expected).sum()) if expected is not None else 0 for order, times in read.items()}
         if among[True] != among[False]:
             day_first, why = among[True] > among[False], "the order that matches the forecasts' dates"
-        elif regular[True] != regular[False]:
-            day_first, why = regular[True], "the order that gives a regular series"
+        elif (regular := _regular(read[True])) != _regular(read[False]):
+            day_first, why = regular, "the order that gives a regular series"
         else:
             day_first = fields[1].iloc[0] != "/"
             why = f"the custom with '{fields[1].iloc[0]}'; write YYYY-MM-DD dates if that is wrong"

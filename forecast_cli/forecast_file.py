@@ -39,8 +39,9 @@ def quantile_levels(frame: pd.DataFrame) -> dict[str, float]:
 
 
 def forecast_frame(ids: list[str], times: np.ndarray, forecasts: np.ndarray, config: TrainConfig) -> pd.DataFrame:
-    """The forecast file's rows: unique_id, ds, yhat, and one column per quantile (q0.1, ...)."""
-    columns = {ID: np.repeat(ids, config.horizon), TIME: times,
+    """The forecast file's rows: unique_id, ds, yhat, and one column per quantile (q0.1, ...); as
+    many steps a series as `forecasts` holds (the model's horizon, or the first of them)."""
+    columns = {ID: np.repeat(ids, forecasts.shape[1]), TIME: times,
                "yhat": point_forecast(forecasts, config.quantiles).reshape(-1)}
     for k, level in enumerate(config.quantiles):
         columns[quantile_column(level)] = forecasts[..., k].reshape(-1)

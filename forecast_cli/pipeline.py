@@ -676,11 +676,8 @@ class Predictor:
                                         ready.covariates, self.manifest.ets_params())
         else:
             forecasts = np.empty((0, config.horizon) + ((len(config.quantiles),) if config.quantiles else ()))
-        if self.steps == config.horizon:
-            return forecast_frame(list(ready.series), ready.times, forecasts, config)
-        times = np.asarray(ready.times).reshape(-1, config.horizon)[:, :self.steps].reshape(-1)
-        return forecast_frame(list(ready.series), times, forecasts[:, :self.steps],
-                              dataclasses.replace(config, horizon=self.steps))
+        times = ready.times.reshape(-1, config.horizon)[:, :self.steps].reshape(-1)  # each series' first steps
+        return forecast_frame(list(ready.series), times, forecasts[:, :self.steps], config)
 
 
 def predict(
