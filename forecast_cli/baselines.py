@@ -223,7 +223,10 @@ class EtsSteps:
         self.seasonal = np.zeros(n, dtype=bool)
         self.level, self.trend = np.full(n, np.nan), np.full(n, np.nan)
         self.smoothing = np.full((len(ETS_KEYS), n), np.nan)
-        self.ring = np.zeros((n, max(season, 1)))
+        # a slot per step of the season where some history is long enough for a seasonal ETS
+        # (a season longer than the histories, a hand-edited manifest's, allocates one)
+        width = season if any(ets_seasonal(len(h), season) for h in histories) else 1
+        self.ring = np.zeros((n, width))
         self.count = np.array([len(h) for h in histories], dtype=int)
         for length, rows, values, smoothing in _scaled_groups(histories, params, log):
             # The start depends on the length only up to five seasons (`_cycles`), growing with it:
@@ -529,11 +532,12 @@ def _theta_group(values: np.ndarray, alpha: np.ndarray, horizon: int, season: in
     each step an array operation over the rows, where a loop over the series cost 0.5 ms a series."""
     rows, n = values.shape
     multiplicative = values.min(axis=1) > 0
-    steps = (n + np.arange(horizon)) % season if season > 1 else None
+    # the season's indices only where the histories are long enough to test for it: a season
+    # longer than the histories (a hand-edited manifest's) allocates nothing
+    steps = (n + np.arange(horizon)) % season if _theta_seasonal(n, season) else None
     seasonal = np.zeros(rows, dtype=bool)
-    indices = np.zeros((rows, max(season, 1)))
     with np.errstate(all="ignore"):
-        if _theta_seasonal(n, season):
+        if steps is not None:
             seasonal = _has_season(values, season)
             indices = _season_indices(values, season, multiplicative)
             # a multiplicative index at or below zero: statsmodels turns to the additive decomposition

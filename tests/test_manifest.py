@@ -83,3 +83,23 @@ def test_configs_of_older_releases_keep_their_behaviour():
     assert (old.blend, old.baseline, old.past_covariates, old.refit_start) == (1.0, "snaive", (), "new")
     assert old.patch == 1
     assert schema.config_from_json({"horizon": 4, "blend": 0.5}).baseline == "snaive"
+
+
+def test_a_season_longer_than_the_data_allocates_nothing_for_it(trained_model, tmp_path):
+    """A manifest edited to a season far longer than any history (10**12 steps) forecasts and
+    checks as a model without a season: Theta and ETS sized arrays by the season (7 TiB) before
+    finding that no history holds two of them (a MemoryError traceback)."""
+    import shutil
+
+    model_dir, data = trained_model
+    edited = tmp_path / "model"
+    shutil.copytree(model_dir, edited)
+    doc = json.loads((edited / "manifest.json").read_text())
+    doc["season"] = doc["config"]["season"] = 10**12
+    (edited / "manifest.json").write_text(json.dumps(doc))
+    runner = CliRunner()
+    for command in (["predict", str(edited), str(data)],
+                    ["detect", str(edited), str(data), "--output", str(tmp_path / "checked.csv")]):
+        result = runner.invoke(app, command)
+        assert result.exit_code == 0, (command[0], result.output, result.exception)
+    assert "s2" in runner.invoke(app, ["predict", str(edited), str(data)]).stdout
