@@ -65,14 +65,14 @@ class Reported:
         if not self.marks:
             return np.ones(len(table), dtype=bool)
         # A series without a mark compares as NaT or NaN: never at or before it, so new.
-        return ~(table[TIME] <= table[ID].map(self.marks)).to_numpy()
+        return ~(table[TIME] <= table[ID].map(self._on_clock(table))).to_numpy()
 
     def skipped(self, table: pd.DataFrame, freq: str | None, step: int) -> tuple[int, tuple[str, str, str] | None]:
         """The series whose values after their mark begin before the first one checked (runs
         missed while more than `--last` values arrived): their count, and one of them (id, its
         mark, the first time checked)."""
         first = table.groupby(ID, sort=True)[TIME].min()
-        marks = first.index.to_series().map(self.marks)
+        marks = first.index.to_series().map(self._on_clock(table))
         known = marks.notna()
         first, marks = first[known], marks[known]
         if not len(first):
@@ -83,6 +83,23 @@ class Reported:
             return 0, None
         uid = missed.idxmax()
         return int(missed.sum()), (str(uid), time_text(marks[uid]), time_text(first[uid]))
+
+    def _on_clock(self, table: pd.DataFrame) -> dict[str, Any]:
+        """The marks as the table's times are written: in UTC where they carry a zone, else
+        without one. A model reads a night's file whether or not its times carry an offset (times
+        with one are read in UTC), so a state kept from a feed with offsets meets one without
+        (and the other way round) when the feed changes; a time without a zone is taken as UTC."""
+        if not pd.api.types.is_datetime64_any_dtype(table[TIME]):
+            return self.marks
+        zoned = table[TIME].dt.tz is not None
+        marks = {}
+        for uid, mark in self.marks.items():
+            if zoned:
+                mark = mark.tz_convert("UTC") if mark.tzinfo is not None else mark.tz_localize("UTC")
+            elif mark.tzinfo is not None:
+                mark = mark.tz_convert("UTC").tz_localize(None)
+            marks[uid] = mark
+        return marks
 
     def to_bytes(self, table: pd.DataFrame) -> bytes:
         """The state after this run: each checked series marked at its latest value checked, the

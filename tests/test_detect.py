@@ -354,6 +354,28 @@ def test_a_state_file_reports_each_value_once_the_night_it_arrives(detect_model,
     assert same.exit_code == ExitCode.USAGE and "is named by both --output and --state" in same.stderr
 
 
+@pytest.mark.parametrize("zoned_data", [False, True])
+def test_a_state_kept_with_offsets_meets_times_without_and_the_other_way_round(tmp_path, zoned_data):
+    """A model reads a night's file whether or not its times carry an offset (those with one in
+    UTC), so a feed that drops or gains its offsets meets a state file kept the other way: each
+    mark is compared on the night's clock, a time without a zone taken as UTC (it was a
+    TypeError traceback). Marks of both kinds can sit in one file."""
+    from forecast_cli.data import ID, TIME
+    from forecast_cli.reported import Reported
+
+    times = pd.date_range("2024-03-01 20:00", periods=6, freq="h", tz="UTC" if zoned_data else None)
+    table = pd.DataFrame({ID: ["a"] * 6 + ["b"] * 6, TIME: list(times) * 2})
+    state = tmp_path / "state.json"
+    # a: checked up to 21:00 UTC (written at +02:00); b: up to 22:00, written without a zone
+    state.write_text(json.dumps({"format": 1, "series": {"a": "2024-03-01T23:00:00+02:00", "b": "2024-03-01T22:00:00"}}))
+    reported = Reported.read(state, "datetime")
+    assert reported.new(table).tolist() == [False, False, True, True, True, True] + [False] * 3 + [True] * 3
+    assert reported.skipped(table, "h", 1) == (0, None)
+    later = table[table[TIME] > times[4]]
+    missed, (uid, mark, first) = reported.skipped(later, "h", 1)
+    assert (missed, uid, first[:19]) == (2, "a", "2024-03-02 01:00:00")
+
+
 def test_the_partners_one_step_forecasts_a_step_at_a_time_are_the_whole_runs(blended_model, tmp_path, monkeypatch):
     """After a flagged value is replaced, ETS's one-step forecasts come from its recursion a step
     at a time (`EtsSteps`), the replaced and restored values included: the table is the one that
