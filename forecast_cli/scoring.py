@@ -76,8 +76,12 @@ def evaluate(
     # The forecasts' dates (as `predict` writes them, YYYY-MM-DD) decide the order of the actuals'
     # day-month dates where those allow both: a week of 01/02/2024 .. 07/02/2024 from a day-first
     # source is the first week of February, which the custom of `/` would read as seven months.
+    # Read in UTC, and matched so, as the model reads a file with offsets or without: the
+    # forecasts of a file without offsets meet actuals with them (a feed that gained its
+    # offsets), and the other way round; a time without a zone is taken as UTC, and a file of
+    # several offsets (summer and winter time) is read too.
     try:
-        forecast_times = pd.to_datetime(fc[TIME], format="ISO8601")
+        forecast_times = pd.to_datetime(fc[TIME], format="ISO8601", utc=True)
     except (ValueError, TypeError):  # integer steps (or no dates: refused below where the actuals have dates)
         forecast_times = None
     expected = None if forecast_times is None else pd.DatetimeIndex(forecast_times).tz_localize(None)
@@ -94,9 +98,8 @@ def evaluate(
     if actuals.time_kind == "datetime":
         if forecast_times is None:
             raise DataError(f"{forecasts_path}: column 'ds' is not all dates, but {actuals_path} has dates.")
-        fc[TIME] = forecast_times
-        if fc[TIME].dt.tz is not None and actuals.frame[TIME].dt.tz is None:
-            fc[TIME] = fc[TIME].dt.tz_localize(None)
+        zoned = actuals.frame[TIME].dt.tz is not None
+        fc[TIME] = forecast_times if zoned else forecast_times.dt.tz_localize(None)
     else:
         fc[TIME] = pd.to_numeric(fc[TIME], errors="coerce")
         if fc[TIME].isna().any():

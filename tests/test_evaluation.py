@@ -209,6 +209,27 @@ def test_evaluate_reads_the_actuals_with_the_columns_train_was_told(tmp_path):
     assert summary["matched"] == 7 and summary["overall"]["mae"] == pytest.approx(2.0)
 
 
+def test_evaluate_matches_times_with_offsets_and_without_in_utc(tmp_path):
+    """A model reads a file whether or not its times carry UTC offsets, so forecasts of a file
+    without offsets meet actuals with them (a feed that gained its offsets; a merge
+    ValueError traceback) and the other way round; a forecast file written in summer and winter
+    offsets (another tool's, Europe/Paris) is matched by instant (it was "not all dates")."""
+    hours = pd.date_range("2024-03-30 20:00", periods=12, freq="h", tz="UTC")  # across the clocks' change
+    values = np.arange(12.0) + 100
+    paris = [t.isoformat() for t in hours.tz_convert("Europe/Paris")]
+    texts = {"naive": list(hours.strftime("%Y-%m-%d %H:%M:%S")), "utc": [t.isoformat() for t in hours], "paris": paris}
+    for name, times in texts.items():
+        pd.DataFrame({"unique_id": "a", "ds": times, "yhat": values + 1}).to_csv(tmp_path / f"f_{name}.csv", index=False)
+        pd.DataFrame({"unique_id": "a", "ds": times, "y": values}).to_csv(tmp_path / f"a_{name}.csv", index=False)
+    for forecasts in texts:
+        for actuals in texts:
+            result = runner.invoke(app, ["evaluate", str(tmp_path / f"f_{forecasts}.csv"),
+                                         str(tmp_path / f"a_{actuals}.csv"), "--json"])
+            assert result.exit_code == 0, (forecasts, actuals, result.output)
+            summary = json.loads(result.stdout)
+            assert (summary["matched"], summary["overall"]["mae"]) == (12, 1.0), (forecasts, actuals)
+
+
 def test_predict_plot(trained_model, tmp_path):
     model_dir, data = trained_model
     result = runner.invoke(app, ["predict", str(model_dir), str(data), "--output", str(tmp_path / "f.csv"),
