@@ -471,6 +471,11 @@ def read_parquet(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, str]:
         except OSError as exc:
             raise DataError(f"{part}: cannot be read ({exc.strerror or exc}). Check its permissions.") from None
         except (pa.ArrowException, ValueError) as exc:
+            try:
+                names = pq.read_schema(pa.BufferReader(data)).names
+            except (pa.ArrowException, ValueError):
+                names = []
+            _check_repeated_names(names, part)
             detail = " ".join(str(exc).split())
             raise DataError(f"{part}: not a readable Parquet file ({detail}). Write it again, or pass a CSV.") from None
         frame = table.to_pandas()
@@ -619,6 +624,7 @@ def read_csv(path: str | os.PathLike[str], encoding: str = "utf-8") -> tuple[pd.
         for name in frame.columns[1:]:
             repeats = repeats & (frame[name].str.strip() == name).to_numpy(dtype=bool, na_value=False)
         frame = frame[~repeats]
+    _check_repeated_names(next(csv.reader([header.strip("\r\n")], delimiter=delimiter)), p)
     duplicated = sorted(c for c, n in Counter(frame.columns).items() if n > 1)
     if duplicated or any(c.startswith("Unnamed: ") for c in frame.columns):
         raise DataError(
@@ -765,6 +771,21 @@ _DATE_NAME = (r"\d{4}-\d{1,2}(?:-\d{1,2})?|\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{4}/\
 
 # A header cell that is data: a number, or something written like a date (2024-01-31, 31.01.2024).
 _DATA_CELL = r"[-+]?\d+(?:[.,]\d+)?|\d{1,4}[-./]\d{1,2}(?:[-./]\d{1,4})?(?:[ T][\d:.]+)?"
+
+
+def _check_repeated_names(names: list[str], p: Path | str) -> None:
+    """Refuse columns that name one twice (a CSV header `ds,y,y`, a join gone wrong): pandas reads
+    the second as `y.1`, which became a covariate of its own (a series in a wide file) without a
+    word; pyarrow refuses to read such a Parquet file with its own words."""
+    names = [str(name).strip() for name in names]
+    seen: dict[str, int] = {}
+    for position, name in enumerate(names, start=1):
+        if name and name in seen:
+            raise DataError(
+                f"{p} has two columns named {name!r} (columns {seen[name]} and {position}); each would be read "
+                "as a column of its own. Rename or drop one of them."
+            )
+        seen.setdefault(name, position)
 
 
 def _check_header(columns: list[str], header: str, p: Path) -> None:

@@ -48,6 +48,11 @@ TRAIN_CASES = [
     ("a-field-more-than-the-header", _csv([f"{d},{v},{v}" for d, v in zip(_monthly(), GOOD)]), [], DATA,
      r"data\.csv, line 2: 3 fields where the header names 2 \('2015-01-01,100,100'\)"),
     ("header-only", "ds,y\n", [], DATA, r"has a header \(ds, y\) but no rows"),
+    # pandas reads a repeated name as y.1: a covariate (a series with --wide) the user never named
+    ("a-column-named-twice", _csv([f"{d},{v},{v + 1}" for d, v in zip(_monthly(), GOOD)], "ds,y, y"), [], DATA,
+     r"data\.csv has two columns named 'y' \(columns 2 and 3\).*Rename or drop one of them"),
+    ("a-wide-column-named-twice", _csv([f"{d},{v},{v + 1}" for d, v in zip(_monthly(), GOOD)], "month,north,north"),
+     ["--wide"], DATA, r"has two columns named 'north' \(columns 2 and 3\)"),
     ("not-utf8", b"ds,y\n2020-01-01,1\n2020-02-01,\xe9\n", [], DATA,
      r"line 3 is not UTF-8 \(byte 0xe9\)\. A CSV saved by Excel on Windows is cp1252.*pass --encoding cp1252.*iconv"),
     ("utf-16", _series(GOOD).encode("utf-16"), [], DATA, r"data\.csv is UTF-16 text .*Pass --encoding utf-16"),

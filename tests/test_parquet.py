@@ -88,6 +88,14 @@ def test_bad_parquet_data_names_the_file_and_the_fix(copies, tmp_path):
     make_long(1, 40).rename(columns={"y": "value"}).to_parquet(parts / "b.parquet", index=False)
     result = runner.invoke(app, ["train", str(parts), "--horizon", "4"])
     assert result.exit_code == ExitCode.DATA and "b.parquet: its columns (unique_id, ds, value) differ" in result.stderr
+    # pyarrow writes a table naming a column twice, and refuses to read it in its own words
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frame = make_long(1, 40)
+    pq.write_table(pa.table([frame["ds"], frame["y"], frame["y"]], names=["ds", "y", "y"]), tmp_path / "twice.parquet")
+    result = runner.invoke(app, ["train", str(tmp_path / "twice.parquet"), "--horizon", "4"])
+    assert result.exit_code == ExitCode.DATA and "twice.parquet has two columns named 'y' (columns 2 and 3)" in result.stderr
     empty = tmp_path / "empty"
     empty.mkdir()
     result = runner.invoke(app, ["train", str(empty), "--horizon", "4"])
