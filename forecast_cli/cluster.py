@@ -36,7 +36,7 @@ import pandas as pd
 from forecast_cli.atomic import atomic_open, remove_stale_temps, temp_name
 from forecast_cli.batch import FileResult, warn_late
 from forecast_cli.config import padded_text
-from forecast_cli.data import ID, PARQUET_SUFFIX, is_parquet, parquet_parts
+from forecast_cli.data import ID, PARQUET_SUFFIX, TIME, is_parquet, parquet_parts
 from forecast_cli.errors import ClusterError, DataError, ModelDirError
 from forecast_cli.forecast_file import date_detail, table_sink
 from forecast_cli.manifest import Manifest
@@ -153,6 +153,7 @@ class PartResult:
     starts: np.ndarray | None = None  # each series' first forecast time, beside `ids` (`batch.warn_late`)
     padded: int = 0  # series shorter than the lookback, read padded (a model with `min_history`)
     padded_example: tuple[str, int] | None = None  # one of them and its values, for the note
+    zoned: bool = False  # times read with UTC offsets, as UTC (`check_zones`)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -213,7 +214,26 @@ def forecast_part(model: ModelRef, as_of: str | None, skip_short: bool, index: i
     short = next(iter(ready.skipped.items()), None)
     padded = predictor.padded(ready)
     return PartResult(index, part, ids, len(frame), date_detail(frame["ds"]), len(ready.skipped), short, starts,
-                      len(padded), padded[0] if padded else None)
+                      len(padded), padded[0] if padded else None, zoned(ready.dataset))
+
+
+def zoned(dataset: Any) -> bool:
+    """Whether a part's times were read with UTC offsets (or a zone), as UTC."""
+    return dataset.time_kind == "datetime" and dataset.frame[TIME].dt.tz is not None
+
+
+def check_zones(parts: Iterable[tuple[str, bool]]) -> None:
+    """Refuse parts of times with UTC offsets beside parts of times without (`zoned`, by part
+    in the file's order): one process reads the parts as one file and refuses the mix, where
+    each part alone reads."""
+    parts = list(parts)
+    with_zone = next((part for part, z in parts if z), None)
+    without = next((part for part, z in parts if not z), None)
+    if with_zone is not None and without is not None:
+        raise DataError(
+            f"{with_zone} has times with a UTC offset but {without} times without one: read as one file, "
+            "the times mix the two. Give every time an offset (e.g. +00:00), or none."
+        )
 
 
 def data_parts(path: Path) -> list[Path]:
@@ -266,6 +286,7 @@ def predict_on_cluster(client: Any, model: ModelRef, as_of: str | None, path: Pa
                 result = future.result()
                 results[result.index] = result
                 reporter.info(f"Forecast part {done}/{len(parts)}: {result.part} ({len(result.ids)} series)")
+        check_zones((r.part, r.zoned) for r in results)
         order = output_order(results)
         skipped = sum(r.skipped for r in results)
         if skip_short and not len(order):

@@ -29,7 +29,8 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from forecast_cli.cluster import ModelRef, cluster_errors, data_parts, first_example, output_order, worker_predictor
+from forecast_cli.cluster import (ModelRef, check_zones, cluster_errors, data_parts, first_example, output_order,
+                                  worker_predictor, zoned)
 from forecast_cli.data import ID, source_name
 from forecast_cli.detect import (CALIBRATION_MIN, COLUMNS, Band, Checking, Detection, Measured, band_from,
                                  calibration_errors, default_calibration)
@@ -50,6 +51,7 @@ class Survey:
     short_example: tuple[str, int] | None
     measured: Measured | None = None  # the calibration errors, where the part's count already set their stretch
     per_series: int = 0  # ... of this many values a series
+    zoned: bool = False  # times read with UTC offsets, as UTC (`check_zones`)
 
 
 def survey_part(model: ModelRef, as_of: str | None, skip_short: bool, check: Checking, calibration: int | None,
@@ -68,7 +70,7 @@ def survey_part(model: ModelRef, as_of: str | None, skip_short: bool, check: Che
                 else Measured()
     return Survey(index, part, np.array(list(series), dtype=object), len(ready.skipped),
                   next(iter(ready.skipped.items()), None), len(short), next(iter(short.items()), None),
-                  measured, per_series)
+                  measured, per_series, zoned(ready.dataset))
 
 
 def _checked(model: ModelRef, as_of: str | None, skip_short: bool, check: Checking, part: str):
@@ -112,6 +114,7 @@ def detect_on_cluster(client: Any, model: ModelRef, data: Path, config: Any, las
     surveyed = Checking.of(config, last, level, calibration, 1)
     surveys = _each_part(client, "the survey of the parts", survey_part, common, [surveyed], [calibration],
                          range(len(parts)), paths)
+    check_zones((s.part, s.zoned) for s in surveys)
     output_order(surveys)  # a series in two parts is refused before anything is measured
     counted = sum(len(s.ids) + s.short for s in surveys)
     skipped = sum(s.skipped for s in surveys)

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from forecast_cli import baselines
-from forecast_cli.cluster import cluster_errors, spread
+from forecast_cli.cluster import check_zones, cluster_errors, spread, zoned
 from forecast_cli.config import TrainConfig, resolve_settings, validation_series, with_horizon, zero_shares
 from forecast_cli.data import (ID, TARGET, TIME, WEEKS, Columns, data_horizon, is_parquet, is_weekly, parquet_parts,
                                part_label, series_arrays)
@@ -88,7 +88,7 @@ def survey_part(part: str, config: TrainConfig, columns: ColumnOptions) -> Surve
     lengths, last = groups.size(), groups[TIME].max()
     return Survey(
         part=part, columns=dataset.columns, time_kind=dataset.time_kind, freq=dataset.freq, step=dataset.step,
-        zoned=dataset.time_kind == "datetime" and dataset.frame[TIME].dt.tz is not None, seasons=dataset.seasons,
+        zoned=zoned(dataset), seasons=dataset.seasons,
         covariates=resolved.covariates, ids=lengths.index.to_numpy(dtype=str),
         lengths=lengths.to_numpy(), last=last.to_numpy(), nonnegative=bool((dataset.frame[TARGET] >= 0).all()),
         zeros=zero_shares(series_arrays(dataset.frame)), rows=len(dataset.frame), filled=dataset.filled,
@@ -215,6 +215,7 @@ def check_agree(surveys: list[Survey]) -> Survey:
     if len({s.freq for s in surveys}) > 1 and all(s.time_kind == "datetime" and is_weekly(s.freq) for s in surveys):
         surveys = [dataclasses.replace(s, freq=WEEKS) for s in surveys]
         first = surveys[0]
+    check_zones((s.part, s.zoned) for s in surveys)
     for s in surveys[1:]:
         if s.columns.all_columns != first.columns.all_columns:
             raise DataError(
@@ -241,12 +242,6 @@ def check_agree(surveys: list[Survey]) -> Survey:
                 f"{s.part} reads as {s.columns.roles()} but {first.part} as {first.columns.roles()}: the columns' "
                 "roles are found part by part, and a part of one series has no repeated times to find an id by. "
                 f"Name them, e.g. {flags}."
-            )
-        if s.zoned != first.zoned:
-            zoned, local = (s, first) if s.zoned else (first, s)
-            raise DataError(
-                f"{zoned.part} has times with a UTC offset but {local.part} times without one: read as one file, "
-                "the times mix the two. Give every time an offset (e.g. +00:00), or none."
             )
         if (s.time_kind, s.freq, s.step) != (first.time_kind, first.freq, first.step):
             def said(x: Survey) -> str:

@@ -311,10 +311,11 @@ def test_train_on_parts_refuses_parts_of_different_frequencies(parted, scheduler
     assert "part-9.parquet has frequency D" in result.stderr and "frequency MS" in result.stderr
 
 
-def test_train_on_parts_refuses_times_with_an_offset_beside_times_without(parted, scheduler, tmp_path):
+def test_parts_of_times_with_an_offset_beside_times_without_are_refused_on_a_cluster(parted, scheduler, tmp_path):
     """One process refuses a file whose times mix UTC offsets with local times; the cluster read
-    each part alone and trained a model one process could not (times of day: dates at midnight
-    with an offset are read as the dates either way)."""
+    each part alone and trained a model one process could not, and predict and detect failed
+    with tracebacks (times of day: dates at midnight with an offset are read as the dates either
+    way)."""
     parts = tmp_path / "parts"
     parts.mkdir()
     hourly = make_long(8, 60, freq="h", seed=2)
@@ -326,6 +327,14 @@ def test_train_on_parts_refuses_times_with_an_offset_beside_times_without(parted
     result = _invoke("train", parts, "--horizon", 4, *TINY, "--out", tmp_path / "m", "--dask", scheduler[0],
                      code=ExitCode.DATA)
     assert "part-1.parquet has times with a UTC offset but" in result.stderr and "part-0.parquet" in result.stderr
+    # predict and detect too: the forecasts' join was an ArrowInvalid traceback, detect's a TypeError
+    _invoke("train", parts / "part-0.parquet", "--horizon", 4, *TINY, "--out", tmp_path / "m")
+    for command in ("predict", "detect"):
+        _invoke(command, tmp_path / "m", parts, "--output", tmp_path / "here.csv", code=ExitCode.DATA)
+        result = _invoke(command, tmp_path / "m", parts, "--output", tmp_path / "out.csv", "--dask", scheduler[0],
+                         code=ExitCode.DATA)
+        assert "part-1.parquet has times with a UTC offset but" in result.stderr and "part-0.parquet" in result.stderr
+        assert not (tmp_path / "out.csv").exists()
 
 
 def test_parts_of_weekly_series_on_different_weekdays_train_the_one_process_model(scheduler, tmp_path):
