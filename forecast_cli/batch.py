@@ -93,7 +93,9 @@ def _partitioned_root(part: Path) -> Path | None:
     return part.parents[depth] if depth else None
 
 
-NOT_CSV = (".xlsx", ".xls", ".json", ".feather", ".arrow", ".pkl", ".pickle", ".h5")  # formats a table is not written in
+# Formats a table is not written in (a .tsv would have held commas, not tabs).
+NOT_CSV = (".xlsx", ".xls", ".xlsm", ".ods", ".json", ".feather", ".arrow", ".pkl", ".pickle", ".h5", ".tsv", ".tab",
+           ".orc", ".avro")
 
 
 def _check_format(flag: str, output: Path) -> None:

@@ -221,7 +221,7 @@ def test_an_output_that_is_a_pipe_is_written_into_not_replaced(trained_model, tm
 
 def test_plots_and_tables_are_written_in_the_format_their_name_says(trained_model, tmp_path):
     """--plot takes .png, .svg or .pdf (the same bytes on every run: no date inside); a name
-    ending in another format (--plot x.jpg held PNG bytes, --output x.xlsx CSV text) is refused
+    ending in another format (--plot x.jpg held PNG bytes, --output x.xlsx CSV text, x.tsv commas) is refused
     before any work."""
     model_dir, data = trained_model
     for suffix, magic in ((".svg", b"<?xml"), (".pdf", b"%PDF"), (".png", b"\x89PNG")):
@@ -234,7 +234,8 @@ def test_plots_and_tables_are_written_in_the_format_their_name_says(trained_mode
             runs.append(plot.read_bytes())
         assert runs[0].startswith(magic) and runs[0] == runs[1], suffix
     for flags, message in ((["--plot", str(tmp_path / "p.jpg")], "plots are written as PNG, SVG or PDF"),
-                           (["--output", str(tmp_path / "f.xlsx")], "tables are written as CSV")):
+                           (["--output", str(tmp_path / "f.xlsx")], "tables are written as CSV"),
+                           (["--output", str(tmp_path / "f.tsv")], "tables are written as CSV")):
         result = runner.invoke(app, ["predict", str(model_dir), str(data), *flags])
         assert result.exit_code == ExitCode.USAGE and message in result.stderr, result.output
     assert not (tmp_path / "p.jpg").exists() and not (tmp_path / "f.xlsx").exists()
