@@ -916,6 +916,14 @@ def detect_columns(
                 "split over two columns. Join them into one (2024-01-31 13:00) and pass that file; "
                 "docs/input.md shows a pandas line that does it."
             )
+        hours = [c for c in rest if c != target_col and _hours_of_day(c, frame[c])]
+        if hours:
+            raise UsageError(
+                f"{source}: the dates in {time_col!r} repeat and {hours[0]!r} holds hours of the day: the time is "
+                "split over two columns. Join them into one (2024-01-31 13:00) and pass that file, e.g. in pandas: "
+                f"d.insert(0, 'ds', pd.to_datetime(d.pop({time_col!r})) + pd.to_timedelta(d.pop({hours[0]!r}), "
+                "unit='h')) (docs/input.md has the whole line)."
+            )
         if len(text) == 1:
             id_col = text[0]
             rest.remove(id_col)
@@ -1528,6 +1536,21 @@ def _parse_time(col: pd.Series, source: str, name: str, day_first: bool | None =
     if parsed.dt.tz is not None:  # a zone by name (2024-01-31 13:00 UTC): read in UTC, as offsets are
         return parsed.dt.tz_convert("UTC"), "datetime", "times with a time zone, read in UTC (forecasts in UTC)"
     return parsed, "datetime", ""
+
+
+def _hours_of_day(name: str, col: pd.Series) -> bool:
+    """Whether a column named as an hour (hour, hr, HE for "hour ending", hour_of_day, ...) holds
+    whole numbers of 0 to 24 only: the other half of a date split over two columns, as energy
+    markets and meters export readings (`date,hour,load`).
+
+    Example:
+        >>> _hours_of_day("Hour", pd.Series(["0", "1", "23"])), _hours_of_day("store", pd.Series(["1", "2"]))
+        (True, False)
+    """
+    if not re.fullmatch(r"(?i)\s*(?:hours?|hr|he|hour[ _]?(?:ending|of[ _]?(?:the[ _]?)?day|beginning))\s*", name):
+        return False
+    values = pd.to_numeric(col.astype("string").str.strip(), errors="coerce")
+    return bool(values.notna().all() and (values % 1 == 0).all() and values.between(0, 24).all())
 
 
 # A time of day alone (13:00, 1:00:30, 1:00 PM): the other half of a date split over two columns.

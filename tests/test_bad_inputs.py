@@ -48,6 +48,10 @@ TRAIN_CASES = [
     ("a-field-more-than-the-header", _csv([f"{d},{v},{v}" for d, v in zip(_monthly(), GOOD)]), [], DATA,
      r"data\.csv, line 2: 3 fields where the header names 2 \('2015-01-01,100,100'\)"),
     ("header-only", "ds,y\n", [], DATA, r"has a header \(ds, y\) but no rows"),
+    ("date-and-hour-in-two-columns",
+     _csv([f"2024-01-{1 + k // 24:02d},{k % 24},{100 + k % 7}" for k in range(72)], "date,hour,load"), [], USAGE,
+     r"the dates in 'date' repeat and 'hour' holds hours of the day: the time is split over two columns.*"
+     r"pd\.to_timedelta\(d\.pop\('hour'\), unit='h'\)"),
     # pandas reads a repeated name as y.1: a covariate (a series with --wide) the user never named
     ("a-column-named-twice", _csv([f"{d},{v},{v + 1}" for d, v in zip(_monthly(), GOOD)], "ds,y, y"), [], DATA,
      r"data\.csv has two columns named 'y' \(columns 2 and 3\).*Rename or drop one of them"),
