@@ -924,6 +924,13 @@ def detect_columns(
                 f"d.insert(0, 'ds', pd.to_datetime(d.pop({time_col!r})) + pd.to_timedelta(d.pop({hours[0]!r}), "
                 "unit='h')) (docs/input.md has the whole line)."
             )
+        split = _split_year(frame, [c for c in [time_col, *rest] if c != target_col])
+        if split is not None:
+            year, period, joined = split
+            raise UsageError(
+                f"{source}: the time is split over the columns {year!r} and {period!r}. Join them into one date "
+                f"and pass that file, e.g. in pandas: d.insert(0, 'ds', {joined}) (docs/input.md has the whole line)."
+            )
         if len(text) == 1:
             id_col = text[0]
             rest.remove(id_col)
@@ -1547,10 +1554,56 @@ def _hours_of_day(name: str, col: pd.Series) -> bool:
         >>> _hours_of_day("Hour", pd.Series(["0", "1", "23"])), _hours_of_day("store", pd.Series(["1", "2"]))
         (True, False)
     """
-    if not re.fullmatch(r"(?i)\s*(?:hours?|hr|he|hour[ _]?(?:ending|of[ _]?(?:the[ _]?)?day|beginning))\s*", name):
-        return False
+    pattern = r"(?i)\s*(?:hours?|hr|he|hour[ _]?(?:ending|of[ _]?(?:the[ _]?)?day|beginning))\s*"
+    return bool(re.fullmatch(pattern, name)) and _whole_numbers(col, 0, 24)
+
+
+def _whole_numbers(col: pd.Series, low: int, high: int) -> bool:
+    """Whether every cell of a column is a whole number from `low` to `high`."""
     values = pd.to_numeric(col.astype("string").str.strip(), errors="coerce")
-    return bool(values.notna().all() and (values % 1 == 0).all() and values.between(0, 24).all())
+    return bool(values.notna().all() and (values % 1 == 0).all() and values.between(low, high).all())
+
+
+_YEAR_NAME = r"(?i)\s*(?:year|yr|yyyy|jahr|ann[ée]e|a[ñn]o)\s*"
+_PERIOD_NAMES = {"month": r"(?i)\s*(?:month|mon|mm|monat|mois|mes)\s*", "quarter": r"(?i)\s*(?:quarter|qtr|q)\s*",
+                 "week": r"(?i)\s*(?:week|wk|iso[ _]?week|week[ _]?(?:no|nr|number))\s*"}
+
+
+def _split_year(frame: pd.DataFrame, names: list[str]) -> tuple[str, str, str] | None:
+    """A year column and a month, quarter or week column among `names` that together are the
+    time (`year,month,sales`, as statistical offices export tables), with the pandas expression
+    that joins them into one date; else None.
+
+    Example:
+        >>> frame = pd.DataFrame({"Year": ["2024", "2024"], "Month": ["Jan", "Feb"], "sales": ["1", "2"]})
+        >>> _split_year(frame, ["Year", "Month"])
+        ('Year', 'Month', "pd.to_datetime(d.pop('Year').astype(str) + ' ' + d.pop('Month'), format='%Y %b')")
+    """
+    year = next((c for c in names if re.fullmatch(_YEAR_NAME, c) and _whole_numbers(frame[c], 1800, 2200)), None)
+    if year is None:
+        return None
+    fields = f"year=d.pop({year!r}), "
+    for kind, pattern in _PERIOD_NAMES.items():
+        period = next((c for c in names if c != year and re.fullmatch(pattern, c)), None)
+        if period is None:
+            continue
+        text = frame[period].astype("string").str.strip()
+        named = f"pd.to_datetime(d.pop({year!r}).astype(str) + ' ' + d.pop({period!r}), format="
+        if kind == "month" and _whole_numbers(text, 1, 12):
+            return year, period, f"pd.PeriodIndex.from_fields({fields}month=d.pop({period!r}), freq='M').to_timestamp()"
+        if kind == "month" and text.str.fullmatch(r"[A-Za-z]{3}").all():
+            return year, period, named + "'%Y %b')"
+        if kind == "month" and text.str.fullmatch(r"[A-Za-z]{3,9}").all():
+            return year, period, named + "'%Y %B')"
+        if kind == "quarter" and _whole_numbers(text, 1, 4):
+            return year, period, f"pd.PeriodIndex.from_fields({fields}quarter=d.pop({period!r}), freq='Q').to_timestamp()"
+        if kind == "quarter" and text.str.fullmatch(r"[Qq][1-4]").all():
+            return year, period, (f"pd.PeriodIndex.from_fields({fields}quarter=d.pop({period!r}).str[-1].astype(int), "
+                                  "freq='Q').to_timestamp()")
+        if kind == "week" and _whole_numbers(text, 1, 53):
+            return year, period, (f"pd.to_datetime(d.pop({year!r}).astype(str) + '-W' + d.pop({period!r}).astype(str) "
+                                  "+ '-1', format='%G-W%V-%u')")
+    return None
 
 
 # A time of day alone (13:00, 1:00:30, 1:00 PM): the other half of a date split over two columns.

@@ -52,6 +52,13 @@ TRAIN_CASES = [
      _csv([f"2024-01-{1 + k // 24:02d},{k % 24},{100 + k % 7}" for k in range(72)], "date,hour,load"), [], USAGE,
      r"the dates in 'date' repeat and 'hour' holds hours of the day: the time is split over two columns.*"
      r"pd\.to_timedelta\(d\.pop\('hour'\), unit='h'\)"),
+    ("year-and-month-in-two-columns", _csv([f"{2015 + k // 12},{1 + k % 12},{v}" for k, v in enumerate(GOOD)],
+                                           "year,month,sales"), [], USAGE,
+     r"the time is split over the columns 'year' and 'month'.*pd\.PeriodIndex\.from_fields\(year=d\.pop\('year'\), "
+     r"month=d\.pop\('month'\), freq='M'\)"),
+    ("year-and-quarter-name-in-two-columns",
+     _csv([f"{2015 + k // 4},Q{1 + k % 4},{v}" for k, v in enumerate(GOOD)], "Year,Qtr,sales"), [], USAGE,
+     r"split over the columns 'Year' and 'Qtr'.*quarter=d\.pop\('Qtr'\)\.str\[-1\]\.astype\(int\)"),
     # pandas reads a repeated name as y.1: a covariate (a series with --wide) the user never named
     ("a-column-named-twice", _csv([f"{d},{v},{v + 1}" for d, v in zip(_monthly(), GOOD)], "ds,y, y"), [], DATA,
      r"data\.csv has two columns named 'y' \(columns 2 and 3\).*Rename or drop one of them"),
