@@ -192,6 +192,7 @@ class Dataset:
 PARQUET_SUFFIX = ".parquet"
 HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
 PARTITIONS = "partition_columns"  # a frame read from hive-partitioned Parquet: its partition columns (in `attrs`)
+DELIMITER = "delimiter"  # a frame read from a CSV: its delimiter (in `attrs`)
 
 
 def is_parquet(path: str | os.PathLike[str]) -> bool:
@@ -633,6 +634,7 @@ def read_csv(path: str | os.PathLike[str], encoding: str = "utf-8") -> tuple[pd.
         )
     if frame.empty:
         raise DataError(f"{p} has a header ({', '.join(frame.columns)}) but no rows of data.")
+    frame.attrs[DELIMITER] = delimiter
     return frame, digest
 
 
@@ -1137,6 +1139,9 @@ def load_series(
         raise UsageError(f"--fill must be one of {', '.join(FILLS)}. Received: fill={fill!r}.")
     source = source_name(path)
     raw, digest = read_table(path, written.encoding)
+    # Excel saves CSV with `;` where the comma is the decimal mark: the day-first places
+    # (`_day_month_order`), as a decimal comma is.
+    semicolons = raw.attrs.get(DELIMITER) == ";"
     detected = columns is None
     found_written = None  # how numbers are written, found in the cells where no flag says
     if detected and not (written.decimal_comma or written.thousands_comma):
@@ -1155,7 +1160,7 @@ def load_series(
         check_columns(raw, columns, source)
     try:
         times, time_kind, time_note = _parse_time(raw[columns.time_col], source, columns.time_col, columns.day_first,
-                                                  expect_time_kind, expected_times)
+                                                  expect_time_kind, expected_times, written.decimal_comma or semicolons)
     except DataError as error:
         if detected and time_col is None and _time_by_name([columns.time_col]) is None:  # taken as the first column
             raise DataError(f"{error} The time column was taken to be {columns.time_col!r}, the first column, as no "
@@ -1450,11 +1455,13 @@ def check_columns(raw: pd.DataFrame, columns: Columns, source: str) -> None:
 
 
 def _parse_time(col: pd.Series, source: str, name: str, day_first: bool | None = None,
-                expect: str | None = None, expected_times: pd.DatetimeIndex | None = None) -> tuple[pd.Series, str, str]:
+                expect: str | None = None, expected_times: pd.DatetimeIndex | None = None,
+                decimal_comma: bool = False) -> tuple[pd.Series, str, str]:
     """The time column parsed: (times, "datetime" or "integer", a note on how times with UTC
     offsets, dates with the day and month first, ISO weeks or Unix times were read, else "").
     `expect`: the kind a trained model was trained on (None in training): a model of integer
-    steps reads Unix times as the steps they were to it, a model of dates reads them as times."""
+    steps reads Unix times as the steps they were to it, a model of dates reads them as times.
+    `decimal_comma`: the file writes its numbers so (`_day_month_order`)."""
     if _numbers(col) and pd.api.types.is_integer_dtype(col.dtype):
         # A Parquet column of integers: steps, as in a CSV, or dates written as numbers.
         return _compact_dates(col) or _excel_days(col, name, expect) or _integer_times(col.astype("int64"), expect)
@@ -1509,7 +1516,7 @@ def _parse_time(col: pd.Series, source: str, name: str, day_first: bool | None =
         named = _named_periods(text)
         if named is not None:
             return named
-        ordered = _day_month_order(text, source, name, day_first, expected_times)
+        ordered = _day_month_order(text, source, name, day_first, expected_times, decimal_comma)
         if ordered is not None:
             return ordered
         try:
@@ -1782,15 +1789,18 @@ _DAY_MONTH_YEAR = r"^(\d{1,2})([./-])(\d{1,2})[./-](?:\d{4}|\d{2})(?:[ T]\d.*)?$
 
 
 def _day_month_order(text: pd.Series, source: str = "", name: str = "", day_first: bool | None = None,
-                     expected: pd.DatetimeIndex | None = None) -> tuple[pd.Series, str, str] | None:
+                     expected: pd.DatetimeIndex | None = None,
+                     decimal_comma: bool = False) -> tuple[pd.Series, str, str] | None:
     """Dates with the day and month before the year, read in one order for the whole column
     (None for other dates). The order is `day_first` where a model gives it (the order its
     training file was read in: a later file of the first days of a month allows both), else the
     one the values allow (a first field above 12 is a day; a second one, a month), else the one
     that puts more of them among the `expected` times (the forecasts a file of actual values is
-    scored against), else the one that gives a regular series of one frequency, else the custom
-    of the separator: the day first with `.` and `-` (31.12.2023, 31-12-2023), the month first
-    with `/` (12/31/2023).
+    scored against), else the one that gives a regular series of one frequency, else the day
+    first in a file of numbers with a decimal comma or of `;` between its fields
+    (`decimal_comma`: Europe and Latin America, where dates are written day first, 01/02/2020
+    for 1 February, and Excel saves CSV so), else the custom of the separator: the day first
+    with `.` and `-` (31.12.2023, 31-12-2023), the month first with `/` (12/31/2023).
     Parsed value by value, each date could take its own order, and a year of monthly dates
     become days in January.
 
@@ -1829,6 +1839,9 @@ def _day_month_order(text: pd.Series, source: str = "", name: str = "", day_firs
             day_first, why = among[True] > among[False], "the order that matches the forecasts' dates"
         elif (regular := _regular(read[True])) != _regular(read[False]):
             day_first, why = regular, "the order that gives a regular series"
+        elif decimal_comma:
+            day_first, why = True, ("as in files of decimal commas or ';' between fields; write YYYY-MM-DD dates if "
+                                    "that is wrong")
         else:
             day_first = fields[1].iloc[0] != "/"
             why = f"the custom with '{fields[1].iloc[0]}'; write YYYY-MM-DD dates if that is wrong"

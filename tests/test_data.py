@@ -307,6 +307,22 @@ def test_day_month_dates_that_no_order_settles_follow_the_separator():
     assert "the custom with '/'" in _day_month_order(slashes)[2]
 
 
+def test_day_month_dates_that_no_order_settles_are_day_first_in_a_european_file(tmp_path):
+    """01/01/2020, 01/02/2020, 01/03/2020 read regularly both ways (three days, or three months);
+    in a file whose numbers have a decimal comma, or whose fields Excel separated with `;` (both
+    where dates are written day first), they are three months; with commas and points, as in the
+    US, still three days."""
+    rows = [("01/01/2020", "1,5"), ("01/02/2020", "2,5"), ("01/03/2020", "3,25")]
+    files = {"semicolons.csv": "date;value\n" + "".join(f"{d};{v[0]}\n" for d, v in rows),
+             "decimal-commas.csv": "date\tvalue\n" + "".join(f"{d}\t{v}\n" for d, v in rows),
+             "us.csv": "date,value\n" + "".join(f"{d},{v[0]}\n" for d, v in rows)}
+    read = {}
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+        dataset = load_series(tmp_path / name)
+        read[name] = (dataset.freq, dataset.columns.day_first)
+    assert read == {"semicolons.csv": ("MS", True), "decimal-commas.csv": ("MS", True), "us.csv": ("D", False)}
+
 
 def test_day_month_dates_in_both_orders_are_refused_naming_one_of_each(tmp_path):
     path = tmp_path / "mixed.csv"
