@@ -1178,7 +1178,7 @@ def load_series(
                "of gaps: retrain the model." if time_note.startswith(COMPACT_NOTE) else "")
         )
     if as_of is not None:
-        keep = _as_of_mask(times, time_kind, as_of, source, columns.day_first)
+        keep = _as_of_mask(times, time_kind, as_of, source, columns.day_first, time_note.startswith(COMPACT_NOTE))
         if not keep.any():
             raise DataError(
                 f"{source}: no row is at or before --as-of {as_of} (the first time is {time_text(times.min())}). "
@@ -1384,11 +1384,14 @@ def _covariate_columns(
                  if name in wanted or (name not in (ID, TIME, TARGET) and _all_numbers(raw[name])))
 
 
-def _as_of_mask(times: pd.Series, time_kind: str, as_of: str, source: str, day_first: bool | None = None) -> pd.Series:
+def _as_of_mask(times: pd.Series, time_kind: str, as_of: str, source: str, day_first: bool | None = None,
+                compact: bool = False) -> pd.Series:
     """The rows at or before `--as-of`: an integer step, a Unix time, or a date written as the
     time column may write it (`01.02.2024` in the column's order of day and month, `2023 Q4`,
     `2023M12`, `Dec-23`), which pandas alone would read otherwise (2 January; the 23rd of December
-    of the year 1) or not at all."""
+    of the year 1) or not at all. With `compact` (the column writes its times as numbers,
+    `_compact_dates`), a number that reads so is such a time before a Unix time (2024013113 is
+    13:00 on 31 January 2024 there, not a second of 2034)."""
     if time_kind == "integer":
         try:
             cutoff = int(as_of)
@@ -1398,7 +1401,10 @@ def _as_of_mask(times: pd.Series, time_kind: str, as_of: str, source: str, day_f
             ) from None
         return times <= cutoff
     cutoff = None
-    unix = _unix_times(pd.Series([int(as_of)])) if re.fullmatch(r"\d+", as_of.strip()) else None
+    written = _compact_dates(pd.Series([as_of.strip()])) if compact else None
+    if written is not None:
+        cutoff = pd.Timestamp(written[0].iloc[0])
+    unix = _unix_times(pd.Series([int(as_of)])) if cutoff is None and re.fullmatch(r"\d+", as_of.strip()) else None
     if unix is not None:  # a Unix time (1711000800), on the times' clock: UTC, or the dates of UTC midnights
         cutoff = pd.Timestamp(unix[0].iloc[0])
         cutoff = cutoff.tz_localize("UTC") if cutoff.tzinfo is None else cutoff
@@ -1617,13 +1623,26 @@ def _split_year(frame: pd.DataFrame, names: list[str]) -> tuple[str, str, str] |
 _TIME_OF_DAY = r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s?[AaPp][Mm])?"
 
 
+# Dates and times written as numbers: digits, format, what the note calls them.
+_COMPACT = ((14, "%Y%m%d%H%M%S", "YYYYMMDDHHMMSS"), (12, "%Y%m%d%H%M", "YYYYMMDDHHMM"), (10, "%Y%m%d%H", "YYYYMMDDHH, hours"),
+            (8, "%Y%m%d", "YYYYMMDD"), (6, "%Y%m", "YYYYMM, months"))
+
+
 def _compact_dates(values: pd.Series) -> tuple[pd.Series, str, str] | None:
-    """Dates written as numbers, as databases export them: YYYYMMDD (20240131) or YYYYMM (202401,
-    a month), else None. Read as integer steps they would be a series mostly of gaps (20240131 to
-    20240201 is 70 steps). Every value must be such a date between the years 1800 and 2199.
-    `values`: integers, or their text; the first value alone rules out integer steps (1, 2, ...)
-    before any pass over the column."""
-    for digits, fmt, note in ((8, "%Y%m%d", COMPACT_NOTE + " (YYYYMMDD)"), (6, "%Y%m", COMPACT_NOTE + " (YYYYMM, months)")):
+    """Dates written as numbers, as databases and loggers export them: YYYYMMDD (20240131) or
+    YYYYMM (202401, a month), and times as YYYYMMDDHH (2024013113, as weather services write
+    hours), YYYYMMDDHHMM or YYYYMMDDHHMMSS; else None. Read as integer steps they would be a
+    series mostly of gaps (20240131 to 20240201 is 70 steps; 202401312300 to 202402010000, 7,700).
+    Every value must be such a date between the years 1800 and 2199. `values`: integers, or
+    their text; the first value alone rules out integer steps (1, 2, ...) before any pass over
+    the column.
+
+    Example:
+        >>> _compact_dates(pd.Series(["202401312300", "202402010000"]))[0].tolist()
+        [Timestamp('2024-01-31 23:00:00'), Timestamp('2024-02-01 00:00:00')]
+    """
+    for digits, fmt, called in _COMPACT:
+        note = f"{COMPACT_NOTE} ({called})"
         pattern = rf"(?:18|19|20|21)\d{{{digits - 2}}}"
         if not len(values) or not re.fullmatch(pattern, str(values.iloc[0]).strip()):
             continue

@@ -227,6 +227,10 @@ def test_iso_weeks_are_read_as_their_mondays(tmp_path):
 @pytest.mark.parametrize("freq, periods, write, freq_read, note", [
     ("D", 40, lambda t: t.strftime("%Y%m%d"), "D", "dates written as numbers read as dates (YYYYMMDD)"),
     ("MS", 30, lambda t: t.strftime("%Y%m"), "MS", "dates written as numbers read as dates (YYYYMM, months)"),
+    ("h", 60, lambda t: t.strftime("%Y%m%d%H"), "h", "dates written as numbers read as dates (YYYYMMDDHH, hours)"),
+    ("15min", 120, lambda t: t.strftime("%Y%m%d%H%M"), "15min", "dates written as numbers read as dates (YYYYMMDDHHMM)"),
+    ("h", 60, lambda t: t.strftime("%Y%m%d%H%M%S").astype("int64"), "h",
+     "dates written as numbers read as dates (YYYYMMDDHHMMSS)"),
     ("QS", 16, lambda t: [f"Q{d.quarter} {d.year}" for d in t], "QS-JAN", "quarters (Q1 2024) read as their first days"),
     ("QS", 16, lambda t: [f"Q{d.quarter}-{d.year}" for d in t], "QS-JAN", "quarters (Q1 2024) read as their first days"),
     ("QS", 16, lambda t: [f"{d.year} Q{d.quarter}" for d in t], "QS-JAN", "quarters (Q1 2024) read as their first days"),
@@ -237,7 +241,8 @@ def test_iso_weeks_are_read_as_their_mondays(tmp_path):
     ("MS", 30, lambda t: t.strftime("%B %y"), "MS", "months with two-digit years (Jan-24) read as their first days"),
 ])
 def test_dates_as_reports_and_databases_write_them(tmp_path, freq, periods, write, freq_read, note):
-    """20240131 and 202401 were integer steps (a series mostly of gaps, filled without a word);
+    """20240131 and 202401 were integer steps (a series mostly of gaps, filled without a word), as
+    were 2024013113 (hours, as weather services write them) and 202401311300 until they were read;
     Jan-24 was the 24th of January of the year 1; Q1 2024, 2024 Q1 (national statistics
     offices), 2024M01 (the IMF) and 2024m1 (Stata) were not dates."""
     times = pd.date_range("2017-11-01", periods=periods, freq=freq)
@@ -246,6 +251,9 @@ def test_dates_as_reports_and_databases_write_them(tmp_path, freq, periods, writ
     dataset = load_series(path)
     assert dataset.freq == freq_read and dataset.frame["ds"].tolist() == list(times) and dataset.filled == 0
     assert note in dataset.describe()
+    if "(YYYYMMDDHH" in note:  # --as-of written as the column writes times: not a Unix time of 2034
+        cut = load_series(path, as_of=str(write(times[[9]])[0]))
+        assert cut.frame["ds"].max() == times[9]
 
 
 @pytest.mark.parametrize("freq, periods", [("D", 60), ("MS", 40), ("h", 100)])
