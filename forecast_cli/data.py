@@ -2019,6 +2019,12 @@ def _parse_target(col: pd.Series, source: str, name: str, decimal_comma: bool = 
         elif re.fullmatch(r"[-\u2013\u2014]", value.strip()):
             hint = (" (an accounting format's zero? write 0, saving the column formatted as plain numbers; or leave "
                     "the cell empty for a missing value)")
+        elif re.fullmatch(r"(?i):|\.\.|n\.?\s?a\.?|n/a|x", value.strip()):
+            hint = (" (a mark for a value not available, as Eurostat writes ':' and the World Bank and the OECD '..'? "
+                    "leave those cells empty: they are missing values, filled as --fill says)")
+        elif re.fullmatch(r"[-+]?[\d.,]*\d\s*[a-z]{1,3}", value.strip()):
+            hint = (" (a number with a unit, or with a flag, as Eurostat marks provisional (p) and estimated (e) "
+                    "values? write the number alone)")
         raise DataError(
             f"{source}, line {_line(col, row)}: {value!r} in column {name!r} is not a number{hint}; "
             f"{int(bad.sum())} such value(s) in all. Expected numbers; leave a cell empty for a "

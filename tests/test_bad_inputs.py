@@ -59,6 +59,12 @@ TRAIN_CASES = [
     ("year-and-quarter-name-in-two-columns",
      _csv([f"{2015 + k // 4},Q{1 + k % 4},{v}" for k, v in enumerate(GOOD)], "Year,Qtr,sales"), [], USAGE,
      r"split over the columns 'Year' and 'Qtr'.*quarter=d\.pop\('Qtr'\)\.str\[-1\]\.astype\(int\)"),
+    ("eurostat-not-available", _series([*GOOD[:5], ":", *GOOD[6:]]), [], DATA,
+     r"line 7: ':' in column 'y' is not a number \(a mark for a value not available, as Eurostat writes ':' and the "
+     r"World Bank and the OECD '\.\.'\? leave those cells empty"),
+    ("eurostat-flag", _series([*GOOD[:5], "105 p", *GOOD[6:]]), [], DATA,
+     r"line 7: '105 p' in column 'y' is not a number \(a number with a unit, or with a flag, as Eurostat marks "
+     r"provisional \(p\)"),
     # pandas reads a repeated name as y.1: a covariate (a series with --wide) the user never named
     ("a-column-named-twice", _csv([f"{d},{v},{v + 1}" for d, v in zip(_monthly(), GOOD)], "ds,y, y"), [], DATA,
      r"data\.csv has two columns named 'y' \(columns 2 and 3\).*Rename or drop one of them"),
