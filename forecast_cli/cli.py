@@ -17,7 +17,7 @@ from typing import Any, Callable, List, Optional
 import typer
 from typer.core import TyperGroup
 
-from forecast_cli.errors import ExitCode, ForecastError
+from forecast_cli.errors import MEANINGS, ExitCode, ForecastError
 
 
 class _Commands(TyperGroup):
@@ -61,7 +61,9 @@ class _Commands(TyperGroup):
 app = typer.Typer(
     cls=_Commands,
     name="forecast",
-    help="Train an LSTM on CSV time series and write forecasts. Exit codes: see the README.",
+    help="Train an LSTM on CSV time series and write forecasts.",
+    # \b keeps Click from joining the lines into one paragraph
+    epilog="Exit codes:\n\n\b\n" + "\n".join(f"{int(code):>4}  {meaning}" for code, meaning in MEANINGS.items()),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,

@@ -21,6 +21,22 @@ class ExitCode(enum.IntEnum):
     INTERRUPTED = 130  # Ctrl-C or SIGTERM
 
 
+# Each code in a few words, for `forecast --help` (the README's table says more).
+MEANINGS = {
+    ExitCode.OK: "success",
+    ExitCode.INTERNAL: "a bug (its traceback is shown): report it",
+    ExitCode.USAGE: "bad usage: an unknown flag or a bad flag value",
+    ExitCode.DATA: "bad input data",
+    ExitCode.MODEL: "the model directory is missing, damaged, unsafe or newer",
+    ExitCode.OUTPUT: "an output cannot be written",
+    ExitCode.LOCKED: "another run holds the lock (--lock-timeout ran out)",
+    ExitCode.PARTIAL: "several inputs: some failed, the others were written",
+    ExitCode.ANOMALY: "detect --fail-on-anomaly found anomalies (outputs written)",
+    ExitCode.CLUSTER: "--workers/--dask: the cluster failed",
+    ExitCode.INTERRUPTED: "interrupted (Ctrl-C, SIGTERM)",
+}
+
+
 class ForecastError(Exception):
     """A user-facing error: its message says what was received, what was expected and the fix."""
 

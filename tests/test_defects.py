@@ -56,6 +56,17 @@ def test_readme_exit_codes_match_the_code():
     assert documented == {int(code) for code in ExitCode}
 
 
+def test_help_lists_every_exit_code():
+    """`forecast --help` lists the exit codes, each in a few words, for a terminal without the
+    README (it said "see the README")."""
+    from forecast_cli.errors import MEANINGS
+
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0 and set(MEANINGS) == set(ExitCode)
+    for code, meaning in MEANINGS.items():
+        assert re.search(rf"^ +{int(code)}  {re.escape(meaning)}$", result.output, flags=re.M), code
+
+
 def test_package_versions_name_every_package_that_shapes_a_model(trained_model):
     from forecast_cli.manifest import read_manifest
 
