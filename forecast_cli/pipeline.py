@@ -496,14 +496,16 @@ def new_series_note(new: list[str], count: int, known: list[str], source: object
     """What `predict` says of the series of a file that the model was not trained on (`new`, of
     `count`; `known`: the model's), and whether it is a warning: a note, as new products are
     ordinary; but a warning naming the file when their ids are the model's written another way
-    (101.0 for 101: a changed export that stores the id column as decimal numbers), since each is
-    then forecast as a new series.
+    (101.0 for 101: a changed export that stores the id column as decimal numbers; 7 for 007: a
+    spreadsheet that dropped the leading zeros), since each is then forecast as a new series.
 
     Example:
         >>> new_series_note(["d"], 4, ["a", "b", "c"], "f.csv")
         ("1 series not seen in training (e.g. 'd') are scaled from their own history.", False)
         >>> print(new_series_note(["101.0", "102.0"], 2, ["101", "102"], "f.csv")[0])
         f.csv: 2 of its 2 series are not ones the model was trained on, and 2 of those are the model's ids written another way ('101.0' here, '101' in training): an id column stored as decimal numbers? Each is scaled from its own history and forecast as a new series; write the ids as in training.
+        >>> new_series_note(["7"], 1, ["007"], "f.csv")[0]
+        "f.csv: ... ('7' here, '007' in training): their leading zeros dropped, as a spreadsheet or a column of numbers drops them? ..."
     """
     def plain(uid: str) -> str:  # an id that is a whole number, however it is written (101, 101.0, 1.01e2)
         try:
@@ -516,10 +518,12 @@ def new_series_note(new: list[str], count: int, known: list[str], source: object
     alike = [(uid, trained[plain(uid)]) for uid in new if plain(uid) in trained]
     if not alike:
         return f"{len(new)} series not seen in training (e.g. {new[0]!r}) are scaled from their own history.", False
+    here, before = alike[0]
+    why = ("their leading zeros dropped, as a spreadsheet or a column of numbers drops them?"
+           if before.startswith("0") and not here.startswith("0") else "an id column stored as decimal numbers?")
     return (f"{source}: {len(new)} of its {count} series are not ones the model was trained on, and {len(alike)} "
-            f"of those are the model's ids written another way ({alike[0][0]!r} here, {alike[0][1]!r} in training): "
-            "an id column stored as decimal numbers? Each is scaled from its own history and forecast as a new "
-            "series; write the ids as in training."), True
+            f"of those are the model's ids written another way ({here!r} here, {before!r} in training): {why} "
+            "Each is scaled from its own history and forecast as a new series; write the ids as in training."), True
 
 
 def short_series_error(source: object, example: tuple[str, int], count: int, lookback: int,
