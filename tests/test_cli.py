@@ -133,6 +133,16 @@ def test_ids_written_as_decimal_numbers_are_named_in_a_warning(tmp_path):
     assert same.exit_code == 0 and "not seen in training" not in same.stderr and "Warning" not in same.stderr
 
 
+def test_ids_that_lost_their_leading_zeros_are_named_so():
+    """A spreadsheet drops an id's leading zeros (007 becomes 7): the warning says so, where it
+    asked whether the ids were stored as decimal numbers."""
+    from forecast_cli.pipeline import new_series_note
+
+    note, warning = new_series_note(["7", "8"], 2, ["007", "008"], "f.csv")
+    assert warning and "('7' here, '007' in training): their leading zeros dropped" in note
+    assert "decimal numbers" in new_series_note(["101.0"], 1, ["101"], "f.csv")[0]
+
+
 def test_short_series_in_predict_is_named(trained_model, tmp_path):
     model_dir, _ = trained_model
     make_long(2, 20).groupby("unique_id").tail(5).to_csv(tmp_path / "short.csv", index=False)
