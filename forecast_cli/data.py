@@ -1401,9 +1401,9 @@ def _as_of_mask(times: pd.Series, time_kind: str, as_of: str, source: str, day_f
             ) from None
         return times <= cutoff
     cutoff = None
-    written = _compact_dates(pd.Series([as_of.strip()])) if compact else None
-    if written is not None:
-        cutoff = pd.Timestamp(written[0].iloc[0])
+    numbered = _compact_dates(pd.Series([as_of.strip()])) if compact else None
+    if numbered is not None:
+        cutoff = pd.Timestamp(numbered[0].iloc[0])
     unix = _unix_times(pd.Series([int(as_of)])) if cutoff is None and re.fullmatch(r"\d+", as_of.strip()) else None
     if unix is not None:  # a Unix time (1711000800), on the times' clock: UTC, or the dates of UTC midnights
         cutoff = pd.Timestamp(unix[0].iloc[0])
@@ -1462,12 +1462,12 @@ def check_columns(raw: pd.DataFrame, columns: Columns, source: str) -> None:
 
 def _parse_time(col: pd.Series, source: str, name: str, day_first: bool | None = None,
                 expect: str | None = None, expected_times: pd.DatetimeIndex | None = None,
-                decimal_comma: bool = False) -> tuple[pd.Series, str, str]:
+                day_first_likely: bool = False) -> tuple[pd.Series, str, str]:
     """The time column parsed: (times, "datetime" or "integer", a note on how times with UTC
     offsets, dates with the day and month first, ISO weeks or Unix times were read, else "").
     `expect`: the kind a trained model was trained on (None in training): a model of integer
     steps reads Unix times as the steps they were to it, a model of dates reads them as times.
-    `decimal_comma`: the file writes its numbers so (`_day_month_order`)."""
+    `day_first_likely`: the file is written as where dates are written day first (`_day_month_order`)."""
     if _numbers(col) and pd.api.types.is_integer_dtype(col.dtype):
         # A Parquet column of integers: steps, as in a CSV, or dates written as numbers.
         return _compact_dates(col) or _excel_days(col, name, expect) or _integer_times(col.astype("int64"), expect)
@@ -1522,7 +1522,7 @@ def _parse_time(col: pd.Series, source: str, name: str, day_first: bool | None =
         named = _named_periods(text)
         if named is not None:
             return named
-        ordered = _day_month_order(text, source, name, day_first, expected_times, decimal_comma)
+        ordered = _day_month_order(text, source, name, day_first, expected_times, day_first_likely)
         if ordered is not None:
             return ordered
         try:
@@ -1609,7 +1609,8 @@ def _split_year(frame: pd.DataFrame, names: list[str]) -> tuple[str, str, str] |
         if kind == "month" and text.str.fullmatch(r"[A-Za-z]{3,9}").all():
             return year, period, named + "'%Y %B')"
         if kind == "quarter" and _whole_numbers(text, 1, 4):
-            return year, period, f"pd.PeriodIndex.from_fields({fields}quarter=d.pop({period!r}), freq='Q').to_timestamp()"
+            return year, period, (f"pd.PeriodIndex.from_fields({fields}quarter=d.pop({period!r}), "
+                                  "freq='Q').to_timestamp()")
         if kind == "quarter" and text.str.fullmatch(r"[Qq][1-4]").all():
             return year, period, (f"pd.PeriodIndex.from_fields({fields}quarter=d.pop({period!r}).str[-1].astype(int), "
                                   "freq='Q').to_timestamp()")
@@ -1624,8 +1625,8 @@ _TIME_OF_DAY = r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s?[AaPp][Mm])?"
 
 
 # Dates and times written as numbers: digits, format, what the note calls them.
-_COMPACT = ((14, "%Y%m%d%H%M%S", "YYYYMMDDHHMMSS"), (12, "%Y%m%d%H%M", "YYYYMMDDHHMM"), (10, "%Y%m%d%H", "YYYYMMDDHH, hours"),
-            (8, "%Y%m%d", "YYYYMMDD"), (6, "%Y%m", "YYYYMM, months"))
+_COMPACT = ((14, "%Y%m%d%H%M%S", "YYYYMMDDHHMMSS"), (12, "%Y%m%d%H%M", "YYYYMMDDHHMM"),
+            (10, "%Y%m%d%H", "YYYYMMDDHH, hours"), (8, "%Y%m%d", "YYYYMMDD"), (6, "%Y%m", "YYYYMM, months"))
 
 
 def _compact_dates(values: pd.Series) -> tuple[pd.Series, str, str] | None:
@@ -1809,7 +1810,7 @@ _DAY_MONTH_YEAR = r"^(\d{1,2})([./-])(\d{1,2})[./-](?:\d{4}|\d{2})(?:[ T]\d.*)?$
 
 def _day_month_order(text: pd.Series, source: str = "", name: str = "", day_first: bool | None = None,
                      expected: pd.DatetimeIndex | None = None,
-                     decimal_comma: bool = False) -> tuple[pd.Series, str, str] | None:
+                     day_first_likely: bool = False) -> tuple[pd.Series, str, str] | None:
     """Dates with the day and month before the year, read in one order for the whole column
     (None for other dates). The order is `day_first` where a model gives it (the order its
     training file was read in: a later file of the first days of a month allows both), else the
@@ -1817,7 +1818,7 @@ def _day_month_order(text: pd.Series, source: str = "", name: str = "", day_firs
     that puts more of them among the `expected` times (the forecasts a file of actual values is
     scored against), else the one that gives a regular series of one frequency, else the day
     first in a file of numbers with a decimal comma or of `;` between its fields
-    (`decimal_comma`: Europe and Latin America, where dates are written day first, 01/02/2020
+    (`day_first_likely`: Europe and Latin America, where dates are written day first, 01/02/2020
     for 1 February, and Excel saves CSV so), else the custom of the separator: the day first
     with `.` and `-` (31.12.2023, 31-12-2023), the month first with `/` (12/31/2023).
     Parsed value by value, each date could take its own order, and a year of monthly dates
@@ -1858,7 +1859,7 @@ def _day_month_order(text: pd.Series, source: str = "", name: str = "", day_firs
             day_first, why = among[True] > among[False], "the order that matches the forecasts' dates"
         elif (regular := _regular(read[True])) != _regular(read[False]):
             day_first, why = regular, "the order that gives a regular series"
-        elif decimal_comma:
+        elif day_first_likely:
             day_first, why = True, ("as in files of decimal commas or ';' between fields; write YYYY-MM-DD dates if "
                                     "that is wrong")
         else:

@@ -505,7 +505,7 @@ def new_series_note(new: list[str], count: int, known: list[str], source: object
         >>> print(new_series_note(["101.0", "102.0"], 2, ["101", "102"], "f.csv")[0])
         f.csv: 2 of its 2 series are not ones the model was trained on, and 2 of those are the model's ids written another way ('101.0' here, '101' in training): an id column stored as decimal numbers? Each is scaled from its own history and forecast as a new series; write the ids as in training.
         >>> new_series_note(["7"], 1, ["007"], "f.csv")[0]
-        "f.csv: ... ('7' here, '007' in training): their leading zeros dropped, as a spreadsheet or a column of numbers drops them? ..."
+        "f.csv: ... ('7' here, '007' in training): their leading zeros dropped, as a spreadsheet or ..."
     """
     def plain(uid: str) -> str:  # an id that is a whole number, however it is written (101, 101.0, 1.01e2)
         try:
