@@ -308,7 +308,7 @@ def _comma_numbers(raw: pd.DataFrame, written: Written) -> Written | None:
         if len(head) and head.str.fullmatch(looks).mean() >= 0.5:
             texts[name] = col.astype("string").str.strip()
     if not any(text.head(1000).str.contains(r"\d,\d", regex=True).any() for text in texts.values()):
-        return None
+        return _space_groups(texts, written)
     decimal_cols, thousands_cols, only_decimal, only_thousands = set(), set(), False, False
     for name, text in texts.items():
         decimal = text.str.fullmatch(_DECIMAL_COMMA).fillna(False) & text.str.contains(",").fillna(False)
@@ -330,6 +330,20 @@ def _comma_numbers(raw: pd.DataFrame, written: Written) -> Written | None:
         return dataclasses.replace(written, decimal_comma=True)
     if thousands_cols and not only_decimal:
         return dataclasses.replace(written, thousands_comma=True)
+    return None
+
+
+def _space_groups(texts: dict[str, pd.Series], written: Written) -> Written | None:
+    """Whole numbers with spaces between groups of three digits (1 234; a no-break or narrow
+    space too), as spreadsheets in France, Scandinavia and Eastern Europe write them, in a file
+    with no comma between digits and no number with a decimal point (1 234.5 may be either
+    custom): `written` read as --decimal-comma reads them, the custom of those places (a later
+    file's 1 234,5 is then 1234.5); else None. `texts`: the columns that look like numbers."""
+    spaced = rf"[-+]?\d{{1,3}}(?:[{_GROUPS[1:]}]\d{{3}})+"
+    if any(text.str.fullmatch(r"[-+]?\d*\.\d+").any() for text in texts.values()):
+        return None
+    if any(text.str.fullmatch(spaced).any() and _written_as(text, _DECIMAL_COMMA) for text in texts.values()):
+        return dataclasses.replace(written, decimal_comma=True)
     return None
 
 
@@ -2007,6 +2021,10 @@ def _parse_target(col: pd.Series, source: str, name: str, decimal_comma: bool = 
             hint = " (commas between thousands? --thousands-comma reads 1,234.5 as 1234.5" + (
                 "; a decimal comma? --decimal-comma reads 1,5 as 1.5" if "." not in value else "")
             hint += "; a model trained with it reads later files so)"
+        elif re.fullmatch(rf"[-+]?\d{{1,3}}(?:[{_GROUPS[1:]}]\d{{3}})+(?:\.\d*)?", value.strip()):
+            hint = (" (spaces between groups of three digits? --decimal-comma reads 1 234 and 1 234,5, as French and "
+                    "Scandinavian spreadsheets write them; with a decimal point, 1 234.5, write the number without "
+                    "spaces)")
         elif "," in value and decimal_comma:
             hint = (" (read with --decimal-comma: a comma for the decimals and points or spaces between groups of "
                     "three digits, as in 1.234,5 or 1 234,5)")

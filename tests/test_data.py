@@ -392,6 +392,9 @@ def test_a_decimal_comma_is_named_as_such_and_read_with_the_flag(tmp_path):
     (["12,5", "1,234.5", "7", "8"], None),  # both kinds
     (["1,500", "2,250", "3,000", "7"], None),  # either kind
     (["1,234.5", "2,000", "12,345,678", "7.25"], Written(thousands_comma=True)),
+    # whole numbers with spaces between thousands, as in France or Sweden: read as --decimal-comma does
+    (["1 234", "12\u00a0300", "980", "1\u202f000\u202f000"], Written(decimal_comma=True)),
+    (["1 234.5", "12 300", "980", "7"], None),  # a decimal point: the custom is unknown, the number refused
 ])
 def test_numbers_written_with_commas_are_read_without_a_flag_where_no_doubt_remains(tmp_path, cells, found):
     """The cells that only one flag reads decide it, as that flag would: a nightly file from a
@@ -403,6 +406,9 @@ def test_numbers_written_with_commas_are_read_without_a_flag_where_no_doubt_rema
     if found is None:
         with pytest.raises(DataError, match=r"is not a number"):
             load_series(path)
+        if " " in cells[0]:
+            with pytest.raises(DataError, match=r"\(spaces between groups of three digits\? --decimal-comma reads"):
+                load_series(path)
         return
     dataset = load_series(path)
     assert dataset.found_written == found
