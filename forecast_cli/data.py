@@ -2025,6 +2025,9 @@ def _parse_target(col: pd.Series, source: str, name: str, decimal_comma: bool = 
             hint = (" (spaces between groups of three digits? --decimal-comma reads 1 234 and 1 234,5, as French and "
                     "Scandinavian spreadsheets write them; with a decimal point, 1 234.5, write the number without "
                     "spaces)")
+        elif re.fullmatch(r"[-+]?\d{1,3}(?:['\u2019]\d{3})+(?:\.\d*)?", value.strip()):
+            hint = (" (apostrophes between groups of three digits, as Swiss spreadsheets write 1'234.5? write the "
+                    "number without them: 1234.5, saving the column formatted as plain numbers)")
         elif "," in value and decimal_comma:
             hint = (" (read with --decimal-comma: a comma for the decimals and points or spaces between groups of "
                     "three digits, as in 1.234,5 or 1 234,5)")

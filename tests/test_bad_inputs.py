@@ -65,6 +65,8 @@ TRAIN_CASES = [
     ("eurostat-flag", _series([*GOOD[:5], "105 p", *GOOD[6:]]), [], DATA,
      r"line 7: '105 p' in column 'y' is not a number \(a number with a unit, or with a flag, as Eurostat marks "
      r"provisional \(p\)"),
+    ("swiss-apostrophes", _series([*GOOD[:5], "1'234.5", *GOOD[6:]]), [], DATA,
+     r"line 7: \"1'234\.5\" in column 'y' is not a number \(apostrophes between groups of three digits"),
     # pandas reads a repeated name as y.1: a covariate (a series with --wide) the user never named
     ("a-column-named-twice", _csv([f"{d},{v},{v + 1}" for d, v in zip(_monthly(), GOOD)], "ds,y, y"), [], DATA,
      r"data\.csv has two columns named 'y' \(columns 2 and 3\).*Rename or drop one of them"),
