@@ -105,6 +105,9 @@ def load_training(data_path: str | Path, config: TrainConfig, columns: ColumnOpt
     if note:
         reporter.info(note)
     warn_ignored_rows(dataset, config, reporter)
+    filled = mostly_filled_note(dataset, config.fill, model_freq=False)
+    if filled:
+        reporter.warn(filled)
     if dataset.empty:
         reporter.warn(no_values_note(dataset))
     hint = season_hint(dataset, config.seasons or ((config.season,) if config.season else ()))
@@ -123,6 +126,27 @@ def no_values_note(dataset: Dataset) -> str:
     return (f"{dataset.source}: {len(empty)} series with no value at all {'was' if one else 'were'} left out of "
             f"training: {shown}. Once {'it has' if one else 'they have'} values, predict forecasts "
             f"{'it' if one else 'them'} as {'a series' if one else 'series'} new to the model.")
+
+
+def mostly_filled_note(dataset: Dataset, fill: str, model_freq: bool) -> str | None:
+    """The warning for series with more values filled in than read (`Dataset.made`): weekly
+    values in a file for a daily model are read on the daily grid, six days in seven made up by
+    --fill, and forecast from those with no more than a note; or `None`. `model_freq`: the grid
+    is a model's (a later file), else the training file's own."""
+    if dataset.made is None or not dataset.made.any():
+        return None
+    made = pd.Series(dataset.made).groupby(dataset.frame[ID].to_numpy(), sort=True).agg(["sum", "size"])
+    mostly = made[made["sum"] > made["size"] / 2]
+    if mostly.empty:
+        return None
+    uid, row = next(iter(mostly.iterrows()))
+    grid = f"{dataset.freq} grid" if dataset.freq else f"grid of steps of {dataset.step}"
+    whose = "the model's " if model_freq else "the "
+    fix = ("if its times are further apart (weekly values for a daily model), forecast them with a model of their "
+           "own frequency" if model_freq else "if the times are further apart, give --freq with their frequency")
+    return (f"{dataset.source}: {len(mostly)} series {'has' if len(mostly) == 1 else 'have'} more values filled in "
+            f"(--fill {fill}) than read on {whose}{grid} (e.g. {uid!r}: {int(row['sum'])} of {int(row['size'])}); "
+            f"{fix}.")
 
 
 def warn_ignored_rows(dataset: Dataset, config: TrainConfig, reporter: Reporter, use: str = "train") -> None:
@@ -613,6 +637,9 @@ class Predictor:
         dataset = dataclasses.replace(dataset, frame=with_calendar(dataset.frame, cfg.future_covariates))
         reporter.info(f"Read {dataset.describe()}")
         warn_ignored_rows(dataset, cfg, reporter, "check" if checking else "forecast")
+        filled = mostly_filled_note(dataset, cfg.fill, model_freq=True)
+        if filled:
+            reporter.warn(filled)
         series = series_arrays(dataset.frame)
         # A series with no value yet (a new product listed before its first sale) is the
         # shortest of the short: left out with --skip-short, else it fails the file.

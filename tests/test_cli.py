@@ -133,6 +133,33 @@ def test_ids_written_as_decimal_numbers_are_named_in_a_warning(tmp_path):
     assert same.exit_code == 0 and "not seen in training" not in same.stderr and "Warning" not in same.stderr
 
 
+def test_a_file_mostly_filled_in_on_the_grid_is_warned_of(tmp_path):
+    """Weekly values given to a daily model are read on the daily grid, six days in seven made up
+    by --fill, and were forecast with a note only ("filled 72 missing value(s)", silent with
+    --quiet): a warning says so, naming a series, as does training on a grid finer than the
+    data's (--freq D for weekly values)."""
+    days = pd.date_range("2024-01-01", periods=60, freq="D")
+    daily = pd.DataFrame({"ds": days.strftime("%Y-%m-%d"), "y": (100 + 5 * np.sin(np.arange(60) / 3)).round(3)})
+    daily.to_csv(tmp_path / "daily.csv", index=False)
+    weekly = daily.iloc[::7]
+    weekly.to_csv(tmp_path / "weekly.csv", index=False)
+    model = tmp_path / "m"
+    result = runner.invoke(app, ["train", str(tmp_path / "daily.csv"), "--horizon", "7", "--out", str(model), *TINY])
+    assert result.exit_code == 0 and "filled in" not in result.stderr, result.output
+    for command in ("predict", "detect"):
+        result = runner.invoke(app, [command, str(model), str(tmp_path / "weekly.csv"), "--quiet", "--output",
+                                     str(tmp_path / f"{command}.csv")])
+        assert result.exit_code == 0, result.output
+        assert ("weekly.csv: 1 series has more values filled in (--fill interpolate) than read on the model's D grid "
+                "(e.g. 'y': 48 of 57)") in " ".join(result.stderr.split()), command
+    clean = runner.invoke(app, ["predict", str(model), str(tmp_path / "daily.csv"), "--quiet"])
+    assert clean.exit_code == 0 and clean.stderr == ""
+    result = runner.invoke(app, ["train", str(tmp_path / "weekly.csv"), "--freq", "D", "--horizon", "7", "--out",
+                                 str(tmp_path / "m2"), *TINY])
+    assert "than read on the D grid (e.g. 'y': 48 of 57); if the times are further apart, give --freq" in \
+        " ".join(result.stderr.split())
+
+
 def test_ids_that_lost_their_leading_zeros_are_named_so():
     """A spreadsheet drops an id's leading zeros (007 becomes 7): the warning says so, where it
     asked whether the ids were stored as decimal numbers."""
