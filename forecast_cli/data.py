@@ -2203,8 +2203,10 @@ def _grid_positions(times: pd.Series, freq: str | None, step: int, ids: pd.Serie
         origin = int(times.min())
         offsets = times.to_numpy(dtype="int64") - origin
         return offsets // step if (offsets % step == 0).all() else None
+    if _grid_size(times.min(), times.max(), freq) > 50_000_000:
+        return None
     grid = pd.date_range(times.min(), times.max(), freq=freq)
-    if len(grid) == 0 or len(grid) > 50_000_000:
+    if len(grid) == 0:
         return None
     values = pd.DatetimeIndex(times)
     pos = grid.searchsorted(values)
@@ -2212,6 +2214,21 @@ def _grid_positions(times: pd.Series, freq: str | None, step: int, ids: pd.Serie
     if not inside.all() or not (grid[pos] == values).all():
         return None
     return pos.astype("int64")
+
+
+def _grid_size(start: pd.Timestamp, end: pd.Timestamp, freq: str) -> int:
+    """How many times a grid of `freq` from `start` to `end` holds, counted without making it
+    where the step is a fixed length (times a nanosecond apart over two days are 1.7e14 steps,
+    whose grid would take a petabyte); 0 for calendar steps (months, weeks), whose grids are short.
+
+    Example:
+        >>> _grid_size(pd.Timestamp("2024-01-01"), pd.Timestamp("2024-01-02"), "h")
+        25
+    """
+    offset = pd.tseries.frequencies.to_offset(freq)
+    if not isinstance(offset, pd.offsets.Tick):
+        return 0
+    return int((end - start).value // offset.nanos) + 1
 
 
 def _regularise(
@@ -2239,6 +2256,9 @@ def _regularise(
     for uid, group in frame[frame[ID].isin(gappy)].groupby(ID, sort=False):
         times = group[TIME]
         if freq is not None:
+            steps = _grid_size(times.iloc[0], times.iloc[-1], freq)  # before a grid too large to make
+            if steps > 10 * len(group) + 100:
+                _mostly_gaps(source, uid, len(group), steps, freq, for_model)
             grid = pd.date_range(times.iloc[0], times.iloc[-1], freq=freq)
             if len(grid) == 0 or grid[0] != times.iloc[0]:
                 grid = pd.DatetimeIndex([])
@@ -2255,12 +2275,7 @@ def _regularise(
                    if for_model else "Resample the series to one frequency, or give the right one with --freq.") + hint
             )
         if len(grid) > 10 * len(group) + 100:
-            raise DataError(
-                f"{source}: series {uid!r} has {len(group)} rows spread over {len(grid)} steps of "
-                f"{freq or step}; it is mostly gaps. "
-                + ("The model was trained on that step: resample the series to it, or train a model on this data."
-                   if for_model else "Check --freq, or resample the series.")
-            )
+            _mostly_gaps(source, uid, len(group), len(grid), freq or step, for_model)
         lines = pd.Series(group["_line"].to_numpy(), index=pd.Index(times)).reindex(grid)
         piece = {ID: uid, TIME: grid}
         for col in value_cols:
@@ -2292,6 +2307,15 @@ def _regularise(
         pieces.append(pd.DataFrame(piece))
     out = pd.concat(pieces, ignore_index=True).sort_values([ID, TIME], kind="stable")
     return out.reset_index(drop=True), total_filled
+
+
+def _mostly_gaps(source: str, uid: Any, rows: int, steps: int, freq: str | int, for_model: bool) -> None:
+    """Refuse a series whose rows are spread over more than ten times as many steps of the grid."""
+    raise DataError(
+        f"{source}: series {uid!r} has {rows} rows spread over {steps} steps of {freq}; it is mostly gaps. "
+        + ("The model was trained on that step: resample the series to it, or train a model on this data."
+           if for_model else "Check --freq, or resample the series.")
+    )
 
 
 def _fill(values: pd.Series, fill: str) -> pd.Series:

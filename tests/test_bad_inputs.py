@@ -67,6 +67,11 @@ TRAIN_CASES = [
      r"provisional \(p\)"),
     ("swiss-apostrophes", _series([*GOOD[:5], "1'234.5", *GOOD[6:]]), [], DATA,
      r"line 7: \"1'234\.5\" in column 'y' is not a number \(apostrophes between groups of three digits"),
+    # nanoseconds apart, then two days later: the grid of a nanosecond step (1.7e14 times) was made
+    # before the check that refuses it (a MemoryError traceback)
+    ("a-grid-too-large-to-make", _csv([f"1970-01-01 00:00:00.{k:09d},{v}" for k, v in enumerate(GOOD[:-1], start=1)]
+                                      + [f"1970-01-03 00:00:00.000000001,{GOOD[-1]}"]), [], DATA,
+     r"series 'y' has 40 rows spread over 172800000000001 steps of ns; it is mostly gaps"),
     # pandas reads a repeated name as y.1: a covariate (a series with --wide) the user never named
     ("a-column-named-twice", _csv([f"{d},{v},{v + 1}" for d, v in zip(_monthly(), GOOD)], "ds,y, y"), [], DATA,
      r"data\.csv has two columns named 'y' \(columns 2 and 3\).*Rename or drop one of them"),
