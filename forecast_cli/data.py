@@ -2055,6 +2055,9 @@ def _parse_target(col: pd.Series, source: str, name: str, decimal_comma: bool = 
     return _finite(values.to_numpy(dtype="float64"), col, lambda row: text.iloc[row], source, name)
 
 
+TOO_LARGE = 1e100  # the largest magnitude a value may have (`_finite`)
+
+
 def _finite(array: np.ndarray, col: pd.Series, text_at: Callable[[int], str], source: str, name: str) -> np.ndarray:
     """A column's numbers, refused when infinite, too large or all missing (`text_at(row)`: the
     cell as written, for the message)."""
@@ -2067,12 +2070,14 @@ def _finite(array: np.ndarray, col: pd.Series, text_at: Callable[[int], str], so
         )
     if np.isnan(array).all():
         raise DataError(f"{source}: column {name!r} has no values at all; expected numbers.")
-    big = np.abs(array) > 1e300
+    # Squares of differences (variances, squared errors) must stay finite summed over millions of
+    # values: ±1e154 in one series overflowed them, and the blend's weights came out NaN.
+    big = np.abs(array) > TOO_LARGE
     if big.any():
         row = int(np.flatnonzero(big)[0])
         raise DataError(
             f"{source}, line {_line(col, row)}: column {name!r} holds {text_at(row)}, too large to scale "
-            "safely (limit 1e300). Rescale the column."
+            f"safely (limit {TOO_LARGE:g}). Rescale the column."
         )
     return array
 

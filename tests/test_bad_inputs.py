@@ -72,6 +72,10 @@ TRAIN_CASES = [
     ("a-grid-too-large-to-make", _csv([f"1970-01-01 00:00:00.{k:09d},{v}" for k, v in enumerate(GOOD[:-1], start=1)]
                                       + [f"1970-01-03 00:00:00.000000001,{GOOD[-1]}"]), [], DATA,
      r"series 'y' has 40 rows spread over 172800000000001 steps of ns; it is mostly gaps"),
+    # +-1e154 in one series overflowed squared differences, and the blend's weight came out NaN
+    # (reported as a bad --blend, exit 2)
+    ("values-too-large-to-square", _series([*GOOD[:-2], "1e154", "-1e154"]), [], DATA,
+     r"line 40: column 'y' holds 1e154, too large to scale safely \(limit 1e\+100\)\. Rescale the column"),
     # pandas reads a repeated name as y.1: a covariate (a series with --wide) the user never named
     ("a-column-named-twice", _csv([f"{d},{v},{v + 1}" for d, v in zip(_monthly(), GOOD)], "ds,y, y"), [], DATA,
      r"data\.csv has two columns named 'y' \(columns 2 and 3\).*Rename or drop one of them"),
