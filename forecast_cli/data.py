@@ -2261,9 +2261,9 @@ def _regularise(
     for uid, group in frame[frame[ID].isin(gappy)].groupby(ID, sort=False):
         times = group[TIME]
         if freq is not None:
-            steps = _grid_size(times.iloc[0], times.iloc[-1], freq)  # before a grid too large to make
-            if steps > 10 * len(group) + 100:
-                _mostly_gaps(source, uid, len(group), steps, freq, for_model)
+            size = _grid_size(times.iloc[0], times.iloc[-1], freq)  # before a grid too large to make
+            if size > 10 * len(group) + 100:
+                _mostly_gaps(source, uid, len(group), size, freq, for_model)
             grid = pd.date_range(times.iloc[0], times.iloc[-1], freq=freq)
             if len(grid) == 0 or grid[0] != times.iloc[0]:
                 grid = pd.DatetimeIndex([])
