@@ -2208,7 +2208,7 @@ def _grid_positions(times: pd.Series, freq: str | None, step: int, ids: pd.Serie
         origin = int(times.min())
         offsets = times.to_numpy(dtype="int64") - origin
         return offsets // step if (offsets % step == 0).all() else None
-    if _grid_size(times.min(), times.max(), freq) > 50_000_000:
+    if _grid_size(times.min(), times.max(), freq, step) > GRID_LIMIT:
         return None
     grid = pd.date_range(times.min(), times.max(), freq=freq)
     if len(grid) == 0:
@@ -2221,15 +2221,21 @@ def _grid_positions(times: pd.Series, freq: str | None, step: int, ids: pd.Serie
     return pos.astype("int64")
 
 
-def _grid_size(start: pd.Timestamp, end: pd.Timestamp, freq: str) -> int:
-    """How many times a grid of `freq` from `start` to `end` holds, counted without making it
-    where the step is a fixed length (times a nanosecond apart over two days are 1.7e14 steps,
-    whose grid would take a petabyte); 0 for calendar steps (months, weeks), whose grids are short.
+GRID_LIMIT = 50_000_000  # times on one grid made at most; past it, positions are not computed, a series is refused
+
+
+def _grid_size(start: Any, end: Any, freq: str | None, step: int) -> int:
+    """How many times a grid of `freq` (None: integer steps of `step`) from `start` to `end`
+    holds, counted without making it where the step is a fixed length (times a nanosecond apart
+    over two days are 1.7e14 steps, whose grid would take a petabyte; so would steps 1 to 40 and
+    then 10**13); 0 for calendar steps (months, weeks), whose grids are short.
 
     Example:
-        >>> _grid_size(pd.Timestamp("2024-01-01"), pd.Timestamp("2024-01-02"), "h")
-        25
+        >>> _grid_size(pd.Timestamp("2024-01-01"), pd.Timestamp("2024-01-02"), "h", 1), _grid_size(1, 41, None, 2)
+        (25, 21)
     """
+    if freq is None:
+        return int(end - start) // step + 1
     offset = pd.tseries.frequencies.to_offset(freq)
     if not isinstance(offset, pd.offsets.Tick):
         return 0
@@ -2260,10 +2266,11 @@ def _regularise(
     total_filled = 0
     for uid, group in frame[frame[ID].isin(gappy)].groupby(ID, sort=False):
         times = group[TIME]
+        most = 10 * len(group) + 100  # steps a series may spread over
+        size = _grid_size(times.iloc[0], times.iloc[-1], freq, step)
+        if size > max(most, GRID_LIMIT):  # a grid too large to make, refused before it is made
+            _mostly_gaps(source, uid, len(group), size, freq or step, for_model)
         if freq is not None:
-            size = _grid_size(times.iloc[0], times.iloc[-1], freq)  # before a grid too large to make
-            if size > 10 * len(group) + 100:
-                _mostly_gaps(source, uid, len(group), size, freq, for_model)
             grid = pd.date_range(times.iloc[0], times.iloc[-1], freq=freq)
             if len(grid) == 0 or grid[0] != times.iloc[0]:
                 grid = pd.DatetimeIndex([])
@@ -2279,7 +2286,7 @@ def _regularise(
                 + ("The model was trained on that grid: resample the series to it, or train a model on this data."
                    if for_model else "Resample the series to one frequency, or give the right one with --freq.") + hint
             )
-        if len(grid) > 10 * len(group) + 100:
+        if len(grid) > most:  # calendar steps, counted by their grid
             _mostly_gaps(source, uid, len(group), len(grid), freq or step, for_model)
         lines = pd.Series(group["_line"].to_numpy(), index=pd.Index(times)).reindex(grid)
         piece = {ID: uid, TIME: grid}

@@ -72,6 +72,8 @@ TRAIN_CASES = [
     ("a-grid-too-large-to-make", _csv([f"1970-01-01 00:00:00.{k:09d},{v}" for k, v in enumerate(GOOD[:-1], start=1)]
                                       + [f"1970-01-03 00:00:00.000000001,{GOOD[-1]}"]), [], DATA,
      r"series 'y' has 40 rows spread over 172800000000001 steps of ns; it is mostly gaps"),
+    ("integer-steps-too-far-apart", _csv([f"{k},{v}" for k, v in enumerate(GOOD[:-1], start=1)] + [f"{10**13},{GOOD[-1]}"]),
+     ["--horizon", "4"], DATA, r"series 'y' has 40 rows spread over 10000000000000 steps of 1; it is mostly gaps"),
     # +-1e154 in one series overflowed squared differences, and the blend's weight came out NaN
     # (reported as a bad --blend, exit 2)
     ("values-too-large-to-square", _series([*GOOD[:-2], "1e154", "-1e154"]), [], DATA,
