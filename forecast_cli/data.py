@@ -926,19 +926,15 @@ def detect_columns(
         # (`Date, Store, Sales`), as `unique_id` would be.
         text = [c for c in rest if c != target_col and not _all_numbers(frame[c])]
         clock = [c for c in text if frame[c].astype("string").str.strip().str.fullmatch(_TIME_OF_DAY).all()]
-        if clock:
+        hours = [] if clock else [c for c in rest if c != target_col and _hours_of_day(c, frame[c])]
+        if clock or hours:
+            other, what, how = (
+                (clock[0], "times of day", "docs/input.md shows a pandas line that does it") if clock else
+                (hours[0], "hours of the day", f"e.g. in pandas: d.insert(0, 'ds', pd.to_datetime(d.pop({time_col!r})) "
+                 f"+ pd.to_timedelta(d.pop({hours[0]!r}), unit='h')) (docs/input.md has the whole line)"))
             raise UsageError(
-                f"{source}: the dates in {time_col!r} repeat and {clock[0]!r} holds times of day: the time is "
-                "split over two columns. Join them into one (2024-01-31 13:00) and pass that file; "
-                "docs/input.md shows a pandas line that does it."
-            )
-        hours = [c for c in rest if c != target_col and _hours_of_day(c, frame[c])]
-        if hours:
-            raise UsageError(
-                f"{source}: the dates in {time_col!r} repeat and {hours[0]!r} holds hours of the day: the time is "
-                "split over two columns. Join them into one (2024-01-31 13:00) and pass that file, e.g. in pandas: "
-                f"d.insert(0, 'ds', pd.to_datetime(d.pop({time_col!r})) + pd.to_timedelta(d.pop({hours[0]!r}), "
-                "unit='h')) (docs/input.md has the whole line)."
+                f"{source}: the dates in {time_col!r} repeat and {other!r} holds {what}: the time is split over two "
+                f"columns. Join them into one (2024-01-31 13:00) and pass that file; {how}."
             )
         split = _split_year(frame, [c for c in [time_col, *rest] if c != target_col])
         if split is not None:
@@ -1420,9 +1416,7 @@ def _as_of_mask(times: pd.Series, time_kind: str, as_of: str, source: str, day_f
         cutoff = pd.Timestamp(numbered[0].iloc[0])
     unix = _unix_times(pd.Series([int(as_of)])) if cutoff is None and re.fullmatch(r"\d+", as_of.strip()) else None
     if unix is not None:  # a Unix time (1711000800), on the times' clock: UTC, or the dates of UTC midnights
-        cutoff = pd.Timestamp(unix[0].iloc[0])
-        cutoff = cutoff.tz_localize("UTC") if cutoff.tzinfo is None else cutoff
-        cutoff = cutoff if times.dt.tz is not None else cutoff.tz_localize(None)
+        cutoff = on_clock(pd.Timestamp(unix[0].iloc[0]), times.dt.tz is not None)
     if cutoff is None:
         try:
             parsed, kind, _ = _parse_time(pd.Series([as_of.strip()]), source, "--as-of", day_first, "datetime")
@@ -1440,6 +1434,18 @@ def _as_of_mask(times: pd.Series, time_kind: str, as_of: str, source: str, day_f
             "the same way (e.g. 2024-01-31T00:00+00:00 for times with a zone)."
         )
     return times <= cutoff
+
+
+def on_clock(time: pd.Timestamp, zoned: bool) -> pd.Timestamp:
+    """A time on the clock of times with a zone (`zoned`: in UTC) or without one, as a model
+    reads a file either way: times with a zone in UTC, a time without one taken as UTC.
+
+    Example:
+        >>> on_clock(pd.Timestamp("2024-03-01 23:00+02:00"), False), on_clock(pd.Timestamp("2024-03-01 21:00"), True)
+        (Timestamp('2024-03-01 21:00:00'), Timestamp('2024-03-01 21:00:00+0000', tz='UTC'))
+    """
+    time = time.tz_convert("UTC") if time.tzinfo is not None else time.tz_localize("UTC")
+    return time if zoned else time.tz_localize(None)
 
 
 def _later_wide_columns(raw: pd.DataFrame, columns: Columns, source: str) -> Columns:
@@ -1587,7 +1593,7 @@ def _hours_of_day(name: str, col: pd.Series) -> bool:
 
 def _whole_numbers(col: pd.Series, low: int, high: int) -> bool:
     """Whether every cell of a column is a whole number from `low` to `high`."""
-    values = pd.to_numeric(col.astype("string").str.strip(), errors="coerce")
+    values = _as_numbers(col)[1]
     return bool(values.notna().all() and (values % 1 == 0).all() and values.between(low, high).all())
 
 
@@ -2286,7 +2292,7 @@ def _regularise(
                 + ("The model was trained on that grid: resample the series to it, or train a model on this data."
                    if for_model else "Resample the series to one frequency, or give the right one with --freq.") + hint
             )
-        if len(grid) > most:  # calendar steps, counted by their grid
+        if len(grid) > most:  # spread over more steps than it may: mostly gaps
             _mostly_gaps(source, uid, len(group), len(grid), freq or step, for_model)
         lines = pd.Series(group["_line"].to_numpy(), index=pd.Index(times)).reindex(grid)
         piece = {ID: uid, TIME: grid}

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecast_cli.data import ID, TIME, time_text
+from forecast_cli.data import ID, TIME, on_clock, time_text
 from forecast_cli.errors import DataError
 
 FORMAT = 1
@@ -92,14 +92,7 @@ class Reported:
         if not pd.api.types.is_datetime64_any_dtype(table[TIME]):
             return self.marks
         zoned = table[TIME].dt.tz is not None
-        marks = {}
-        for uid, mark in self.marks.items():
-            if zoned:
-                mark = mark.tz_convert("UTC") if mark.tzinfo is not None else mark.tz_localize("UTC")
-            elif mark.tzinfo is not None:
-                mark = mark.tz_convert("UTC").tz_localize(None)
-            marks[uid] = mark
-        return marks
+        return {uid: on_clock(mark, zoned) for uid, mark in self.marks.items()}
 
     def to_bytes(self, table: pd.DataFrame) -> bytes:
         """The state after this run: each checked series marked at its latest value checked, the
