@@ -1503,6 +1503,15 @@ def _parse_time(col: pd.Series, source: str, name: str, day_first: bool | None =
     if empty.any():
         row = int(np.flatnonzero(empty)[0])
         raise DataError(f"{source}, line {_line(col, row)}: the time column {name!r} is empty. Every row needs a time.")
+    clock = text.str.fullmatch(_TIME_OF_DAY).to_numpy(dtype=bool)
+    if clock.any():
+        # pandas reads `13:00` as today at 13:00: the forecast's dates would be made up, and move every day.
+        row = int(np.flatnonzero(clock)[0])
+        raise DataError(
+            f"{source}, line {_line(text, row)}: {text.iloc[row]!r} in the time column {name!r} is a time of day "
+            "without a date; expected dates or date-times like 2024-01-31 13:00. Write the date with each time; "
+            "where the dates are in another column, join the two into one (docs/input.md shows a pandas line)."
+        )
     is_int = text.str.fullmatch(r"[+-]?\d+")
     if is_int.all():
         return _compact_dates(text) or _excel_days(text, name, expect) or _integer_times(text.astype("int64"), expect)

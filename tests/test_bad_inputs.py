@@ -59,6 +59,11 @@ TRAIN_CASES = [
     ("year-and-quarter-name-in-two-columns",
      _csv([f"{2015 + k // 4},Q{1 + k % 4},{v}" for k, v in enumerate(GOOD)], "Year,Qtr,sales"), [], USAGE,
      r"split over the columns 'Year' and 'Qtr'.*quarter=d\.pop\('Qtr'\)\.str\[-1\]\.astype\(int\)"),
+    # pandas read a time of day as today at that time: made-up dates that moved every day
+    ("times-of-day-without-dates", _csv([f"{k // 60:02d}:{k % 60:02d},{v}" for k, v in enumerate(GOOD)], "time,load"),
+     [], DATA, r"line 2: '00:00' in the time column 'time' is a time of day without a date; expected dates"),
+    ("a-time-of-day-among-dates", _csv([f"{d},{v}" for d, v in zip([*_monthly()[:3], "1:00 PM", *_monthly()[4:]], GOOD)]),
+     [], DATA, r"line 5: '1:00 PM' in the time column 'ds' is a time of day without a date"),
     ("eurostat-not-available", _series([*GOOD[:5], ":", *GOOD[6:]]), [], DATA,
      r"line 7: ':' in column 'y' is not a number \(a mark for a value not available, as Eurostat writes ':' and the "
      r"World Bank and the OECD '\.\.'\? leave those cells empty"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import io
 import json
 
@@ -106,6 +107,12 @@ def test_bad_parquet_data_names_the_file_and_the_fix(copies, tmp_path):
     words.to_parquet(tmp_path / "words.parquet", index=False)
     result = runner.invoke(app, ["train", str(tmp_path / "words.parquet"), "--horizon", "4"])
     assert result.exit_code == ExitCode.DATA and "'y'" in result.stderr and "oops" in result.stderr
+    # a column of times of day (pyarrow's time64) read as today at those times: made-up dates
+    clock = make_long(1, 40).assign(ds=[datetime.time(k % 24) for k in range(40)])
+    clock.to_parquet(tmp_path / "clock.parquet", index=False)
+    result = runner.invoke(app, ["train", str(tmp_path / "clock.parquet"), "--horizon", "4"])
+    assert result.exit_code == ExitCode.DATA, result.stderr
+    assert "'00:00:00' in the time column 'ds' is a time of day without a date" in result.stderr
 
 
 def test_typed_parquet_columns_are_read_as_their_csv_text_would_be(tmp_path):
