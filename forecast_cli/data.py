@@ -1582,6 +1582,16 @@ def _parse_time(col: pd.Series, source: str, name: str, day_first: bool | None =
             f"{text.iloc[with_zone]!r}) and times without one (line {_line(text, without)}: {text.iloc[without]!r}). "
             "Give every time an offset (e.g. +00:00), or none."
         )
+    # pandas fills a year left out (`Jan`, `Jan 31`, `01/20`) with the year 1: made-up dates.
+    yearless = ((parsed.dt.year == 1) & ~text.str.contains(r"\d{4}")).to_numpy(dtype=bool)
+    if yearless.any():
+        row = int(np.flatnonzero(yearless)[0])
+        hint = (f" If {text.iloc[row]!r} is a month and a two-digit year, write it as YYYY-MM (2020-01 for 01/20)."
+                if re.fullmatch(r"\d{1,2}[/.-]\d{2}", text.iloc[row]) else "")
+        raise DataError(
+            f"{source}, line {_line(text, row)}: {text.iloc[row]!r} in the time column {name!r} has no year; "
+            "expected dates like 2024-01-31 (pandas read it as in the year 1). Write the year in every date." + hint
+        )
     if parsed.dt.tz is not None:  # a zone by name (2024-01-31 13:00 UTC): read in UTC, as offsets are
         return parsed.dt.tz_convert("UTC"), "datetime", "times with a time zone, read in UTC (forecasts in UTC)"
     return parsed, "datetime", ""

@@ -64,6 +64,11 @@ TRAIN_CASES = [
      [], DATA, r"line 2: '00:00' in the time column 'time' is a time of day without a date; expected dates"),
     ("a-time-of-day-among-dates", _csv([f"{d},{v}" for d, v in zip([*_monthly()[:3], "1:00 PM", *_monthly()[4:]], GOOD)]),
      [], DATA, r"line 5: '1:00 PM' in the time column 'ds' is a time of day without a date"),
+    # pandas gave a date without a year the year 1: forecasts dated 0001-12-24
+    ("dates-without-a-year", _csv([f"{d[5:7]}/{d[8:]},{v}" for d, v in zip(_monthly(), GOOD)]), [], DATA,
+     r"line 2: '01/01' in the time column 'ds' has no year; expected dates like 2024-01-31"),
+    ("a-month-and-a-two-digit-year", _csv([f"{d[5:7]}/{d[2:4]},{v}" for d, v in zip(_monthly(), GOOD)]), [], DATA,
+     r"'01/15' in the time column 'ds' has no year.* If '01/15' is a month and a two-digit year, write it as YYYY-MM"),
     ("eurostat-not-available", _series([*GOOD[:5], ":", *GOOD[6:]]), [], DATA,
      r"line 7: ':' in column 'y' is not a number \(a mark for a value not available, as Eurostat writes ':' and the "
      r"World Bank and the OECD '\.\.'\? leave those cells empty"),
