@@ -1212,7 +1212,7 @@ def load_series(
     values = _parse_target(raw[columns.target_col], source, columns.target_col, written.decimal_comma)
     frame = pd.DataFrame({ID: ids.astype(str).to_numpy(), TIME: times.to_numpy(), TARGET: values})
     for name in names:
-        frame[name] = _parse_target(raw[name], source, name, written.decimal_comma)
+        frame[name] = _parse_target(raw[name], source, name, written.decimal_comma, flags=True)
     frame["_line"] = raw.index.to_numpy() + 2
     frame = frame.sort_values([ID, TIME], kind="stable").reset_index(drop=True)
     future, empty = None, []
@@ -2027,20 +2027,30 @@ def _line(col: pd.Series, row: int) -> int:
     return int(col.index[row]) + 2
 
 
-def _parse_target(col: pd.Series, source: str, name: str, decimal_comma: bool = False) -> np.ndarray:
+def _parse_target(col: pd.Series, source: str, name: str, decimal_comma: bool = False,
+                  flags: bool = False) -> np.ndarray:
     """A column of numbers as floats (NaN where empty), refused where a cell is no number, with a
-    hint at what it may be (`decimal_comma`: the file was read with --decimal-comma)."""
+    hint at what it may be (`decimal_comma`: the file was read with --decimal-comma). `flags`: a
+    covariate, which may also be a column of True and False (a holiday, a promotion), read as 1
+    and 0."""
     if _numbers(col):
         # A Parquet column of numbers: the values as they are, their text only for a message.
         array = col.to_numpy(dtype="float64", na_value=np.nan)
         return _finite(array, col, lambda row: str(col.iloc[row]), source, name)
     text, values = _as_numbers(col)
     bad = values.isna() & text.notna() & ~text.isin(MISSING_MARKERS)
+    words = text.str.lower()
+    truth = words.isin(["true", "false"])  # as pandas, Excel and Spark write booleans, and a Parquet boolean reads
+    if flags and bad.any() and truth[bad].all():
+        values, bad = values.mask(truth, words.eq("true").astype("float64")), bad & ~truth
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         value = text.iloc[row]
         hint = ""
-        if re.fullmatch(r"[-+]?\s*[$€£¥]?\s*[-+]?[\d.,]*\d[\d.,]*\s*[$€£¥%]?", value.strip()) and re.search(r"[$€£¥%]", value):
+        if truth.iloc[row] and not flags:
+            hint = (" (True and False: a covariate may hold them, read as 1 and 0, but the values forecast must be "
+                    "numbers; write 1 and 0 to forecast the share of True)")
+        elif re.fullmatch(r"[-+]?\s*[$€£¥]?\s*[-+]?[\d.,]*\d[\d.,]*\s*[$€£¥%]?", value.strip()) and re.search(r"[$€£¥%]", value):
             hint = " (a currency or percent sign? write the number alone: 1234.5, not $1,234.50 or 12%)"
         elif re.fullmatch(_THOUSANDS_COMMA, value.strip()):
             hint = " (commas between thousands? --thousands-comma reads 1,234.5 as 1234.5" + (

@@ -88,6 +88,27 @@ def test_predict_uses_the_future_rows(future_model, tmp_path):
     assert not np.allclose(fc["yhat"], pd.read_csv(__import__("io").StringIO(other.stdout))["yhat"])
 
 
+def test_a_covariate_of_true_and_false_reads_as_one_and_zero(future_model, tmp_path):
+    """A flag written as pandas, Excel and Spark write booleans (True/FALSE/true), or a Parquet
+    boolean, is the 1 and 0 it stands for: the same forecast as the file of numbers."""
+    frame = pd.read_csv(future_model / "data.csv")
+    expected = runner.invoke(app, ["predict", str(future_model / "model"), str(future_model / "data.csv")])
+    assert expected.exit_code == 0, expected.output
+    words = frame.assign(promo=frame["promo"].map({1: "True", 0: "FALSE"}))
+    words.loc[::7, "promo"] = words.loc[::7, "promo"].str.lower()
+    words.to_csv(tmp_path / "words.csv", index=False)
+    frame.assign(promo=frame["promo"].astype(bool)).to_parquet(tmp_path / "flags.parquet", index=False)
+    for path in (tmp_path / "words.csv", tmp_path / "flags.parquet"):
+        result = runner.invoke(app, ["predict", str(future_model / "model"), str(path)])
+        assert result.exit_code == 0, result.output
+        assert result.stdout == expected.stdout
+    # the values forecast are numbers still: a column of True and False there is refused, with the fix
+    frame.assign(y=frame["y"] > 100).to_csv(tmp_path / "target.csv", index=False)
+    result = runner.invoke(app, ["train", str(tmp_path / "target.csv"), "-H", str(H), *TINY])
+    assert result.exit_code == ExitCode.DATA
+    assert "in column 'y' is not a number (True and False: a covariate may hold them" in result.stderr
+
+
 @pytest.mark.parametrize("change, message", [
     (lambda f: f[f["y"].notna()], "series 's0' needs the future covariate(s) promo for the 4 steps after its last value"),
     (lambda f: f.assign(promo=f["promo"].where(~(f["y"].isna() & (f["unique_id"] == "s1")) | (f["ds"] != "2019-03-01"))),
