@@ -48,6 +48,20 @@ COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz", ".zip")
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an Excel 97-2003 workbook (.xls)
 _EXCEL_FIX = "Save the sheet as CSV (UTF-8) or Parquet and pass that file."
 _PARQUET_MAGIC = b"PAR1"  # the first bytes of a Parquet file
+# Other formats of tables, known by their first bytes where the first 4 KB hold a NUL byte, as no
+# text does (a header may begin "ORC..."): (signature, what it is, how to pass it). A pickle is
+# never loaded: reading one can run any code it holds.
+_TO_PARQUET = "convert it to Parquet or CSV, e.g. python -c \"import pandas as pd; pd.{}('{}').to_parquet('data.parquet')\""
+_OTHER_FORMATS = (
+    (re.compile(rb"ARROW1|FEA1"), "Arrow IPC (Feather) data", _TO_PARQUET.format("read_feather", "{}")),
+    (re.compile(rb"ORC"), "ORC data", _TO_PARQUET.format("read_orc", "{}")),
+    (re.compile(rb"Obj\x01"), "Avro data", "export it as Parquet or CSV"),
+    (re.compile(rb"\x89HDF\r\n\x1a\n"), "an HDF5 file", _TO_PARQUET.format("read_hdf", "{}")),
+    (re.compile(rb"SQLite format 3\x00"), "an SQLite database",
+     "export the table as CSV, e.g. sqlite3 -header -csv {} 'SELECT * FROM sales' > data.csv"),
+    (re.compile(rb"\x80[\x02-\x05]"), "a Python pickle, never loaded (reading one can run any code it holds)",
+     "save the frame with df.to_parquet('data.parquet') or df.to_csv('data.csv', index=False)"),
+)
 
 # The frequency of weekly series on different weekdays in one file (shops whose weeks end on a
 # Saturday beside others ending on a Sunday): no weekly alias anchors them all, so each series is
@@ -589,6 +603,9 @@ def read_csv(path: str | os.PathLike[str], encoding: str = "utf-8") -> tuple[pd.
     if data.startswith(_PARQUET_MAGIC):
         raise DataError(f"{p} is Parquet data, read only from a file or folder whose name ends in {PARQUET_SUFFIX}. "
                         f"Pass it as such a file{'' if stdin else ' (rename it)'}.")
+    for magic, what, fix in _OTHER_FORMATS if b"\x00" in data[:4096] else ():
+        if magic.match(data):
+            raise DataError(f"{p} is {what}, not a CSV file; expected CSV or Parquet. To pass it, {fix.format(p)}.")
     digest = hashlib.sha256(data).hexdigest()  # of the file as stored, compressed or not
     data = _decompressed(p, data)
     if not data.strip():
@@ -598,6 +615,12 @@ def read_csv(path: str | os.PathLike[str], encoding: str = "utf-8") -> tuple[pd.
         text = data.decode(codec)
     except UnicodeDecodeError as exc:
         raise _encoding_error(p, data, exc, encoding) from None
+    if re.match(r'\s*(?:\[\s*[\[{]|\{\s*")', text):  # records as JSON: an array of them, or one a line
+        raise DataError(
+            f"{p} is JSON, not a CSV file; expected CSV or Parquet. To pass it, convert it, e.g. python -c \"import "
+            f"pandas as pd; pd.read_json('{p}').to_csv('data.csv', index=False)\" (with lines=True for one "
+            "record a line)."
+        )
     lines = _first_lines(text)
     # Excel writes `sep=;` above the header of a CSV it saves for a locale whose delimiter differs.
     excel_sep = re.fullmatch(r"sep=([,;\t|])", lines[0].strip("\r\n"))

@@ -502,6 +502,36 @@ def test_workbooks_archives_and_cut_files_are_named(tmp_path, make, message):
         load_series(path)
 
 
+def test_other_table_formats_are_named_and_the_line_given_converts_them(tmp_path):
+    """Feather, ORC, pickles, SQLite and JSON, known by their first bytes whatever their names:
+    each is named (a pickle is never loaded), and the pandas line given makes a file that reads."""
+    import sqlite3
+
+    frame = make_long(2, 30)
+    writers = {"feather": frame.to_feather, "orc": frame.to_orc, "pickle": frame.to_pickle,
+               "json": lambda p: frame.to_json(p, orient="records", date_format="iso"),
+               "jsonl": lambda p: frame.to_json(p, orient="records", lines=True, date_format="iso")}
+    for kind, message in (("feather", r"is Arrow IPC \(Feather\) data, not a CSV file"), ("orc", "is ORC data"),
+                          ("pickle", "is a Python pickle, never loaded"), ("json", "is JSON, not a CSV file"),
+                          ("jsonl", "is JSON, not a CSV file"), ("sqlite", "is an SQLite database")):
+        path = tmp_path / f"{kind}.csv"
+        if kind == "sqlite":
+            with sqlite3.connect(path) as db:
+                frame.to_sql("sales", db)
+        else:
+            writers[kind](path)
+        with pytest.raises(DataError, match=message) as raised:
+            load_series(path)
+        if kind in ("feather", "json"):
+            line = re.search(r'python -c "(.*?)"', str(raised.value)).group(1)
+            subprocess.run([sys.executable, "-c", line], cwd=tmp_path, check=True)
+            converted = tmp_path / ("data.parquet" if kind == "feather" else "data.csv")
+            assert len(load_series(converted).frame) == len(frame)
+    # a header that starts as ORC's signature does is text still
+    (tmp_path / "orcid.csv").write_text("ORCID,ds\n" + "".join(f"{i},2020-0{i}-01\n" for i in range(1, 6)))
+    assert len(load_series(tmp_path / "orcid.csv", target_col="ORCID").frame) == 5
+
+
 def test_the_reshape_in_the_input_docs_makes_a_wide_file_long(tmp_path):
     docs = (ROOT / "docs" / "input.md").read_text()
     command = shlex.split(re.search(r"^\s*(python -c .*melt.*)$", docs, re.MULTILINE).group(1))
