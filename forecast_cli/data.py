@@ -1451,6 +1451,9 @@ def _as_of_mask(times: pd.Series, time_kind: str, as_of: str, source: str, day_f
     except ValueError:
         raise UsageError(f"--as-of {as_of!r} is not a date or time; expected e.g. 2024-01-31 or 2024-01-31T13:00, "
                          "or a Unix time (1711000800).") from None
+    if cutoff.year == 1 or re.fullmatch(_TIME_OF_DAY, as_of.strip()):  # pandas' year 1, or today at that time
+        raise UsageError(f"--as-of {as_of!r} has no {'year' if cutoff.year == 1 else 'date'}; expected e.g. "
+                         "2024-01-31 or 2024-01-31T13:00, or a Unix time (1711000800).")
     if (cutoff.tzinfo is None) != (times.dt.tz is None):
         raise UsageError(
             f"--as-of {as_of!r} and {source}'s times differ in having a time zone; give --as-of "

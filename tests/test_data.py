@@ -161,6 +161,10 @@ def test_as_of_ignores_later_rows(tmp_path):
         load_series(path, as_of="1990-01-01")
     with pytest.raises(UsageError, match="--as-of 'soon' is not a date"):
         load_series(path, as_of="soon")
+    # pandas reads these as in the year 1, and as today at that time: no cut-off anyone meant
+    for written, missing in (("Jun 1", "year"), ("Jun", "year"), ("13:00", "date"), ("1:00 PM", "date")):
+        with pytest.raises(UsageError, match=f"--as-of '{written}' has no {missing}; expected e.g. 2024-01-31"):
+            load_series(path, as_of=written)
 
 
 def test_explicit_columns_and_unknown_column(tmp_path):
