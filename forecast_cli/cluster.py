@@ -40,9 +40,10 @@ from forecast_cli.data import ID, PARQUET_SUFFIX, TIME, is_parquet, parquet_part
 from forecast_cli.errors import ClusterError, DataError, ModelDirError
 from forecast_cli.forecast_file import date_detail, table_sink
 from forecast_cli.manifest import Manifest
-from forecast_cli.output import Reporter
+from forecast_cli.output import Reporter, SilentReporter
 from forecast_cli.pool import chunks, starmap
 
+RELAYED = 5  # the parts' warnings shown in full; of more, a count
 SERIES_PER_PIECE = 50_000  # series joined per step in the driver: its memory is bounded by this, not the data
 PART_ROW_GROUP_SERIES = 4_096  # series per row group in a forecast part, so the driver reads a part a little at a time
 CONNECT_SECONDS = 20  # how long to keep trying to reach a scheduler given by --dask (a busy one may answer late)
@@ -139,6 +140,27 @@ def settle(client: Any, futures: list[Any], timeout: float = SETTLE_SECONDS) -> 
         time.sleep(0.05)
 
 
+class Notes(SilentReporter):
+    """A reporter on a worker: keeps the warnings for the driver to show (`relay`)."""
+
+    def __init__(self) -> None:
+        self.warnings: list[str] = []
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+
+
+def relay(warnings: Iterable[Iterable[str]], reporter: Reporter) -> None:
+    """The warnings the parts' workers kept, each said once, as one process says them of a file
+    (a series filled in more than read, ids that lost their leading zeros, rows not read): the
+    first `RELAYED` in full, then how many more, since a thousand parts may each warn alike."""
+    unique = list(dict.fromkeys(w for part in warnings for w in part))
+    for message in unique[:RELAYED]:
+        reporter.warn(message)
+    if len(unique) > RELAYED:
+        reporter.warn(f"... and {len(unique) - RELAYED} more warning(s) of the same kinds about other parts.")
+
+
 @dataclasses.dataclass(frozen=True)
 class PartResult:
     """What a worker sends back for one part: its series in output order, and the forecast's rows."""
@@ -154,6 +176,7 @@ class PartResult:
     padded: int = 0  # series shorter than the lookback, read padded (a model with `min_history`)
     padded_example: tuple[str, int] | None = None  # one of them and its values, for the note
     zoned: bool = False  # times read with UTC offsets, as UTC (`check_zones`)
+    warnings: tuple[str, ...] = ()  # what reading the part warned of, for the driver to show (`relay`)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -201,7 +224,8 @@ def forecast_part(model: ModelRef, as_of: str | None, skip_short: bool, index: i
     import pyarrow.parquet as pq
 
     predictor = worker_predictor(model)
-    ready = predictor.prepare(part, None, as_of, skip_short, part=True)
+    notes = Notes()
+    ready = predictor.prepare(part, notes, as_of, skip_short, part=True)
     frame = predictor.forecast_prepared(ready)
     horizon = predictor.steps
     with atomic_open(out) as fh:
@@ -214,7 +238,7 @@ def forecast_part(model: ModelRef, as_of: str | None, skip_short: bool, index: i
     short = next(iter(ready.skipped.items()), None)
     padded = predictor.padded(ready)
     return PartResult(index, part, ids, len(frame), date_detail(frame["ds"]), len(ready.skipped), short, starts,
-                      len(padded), padded[0] if padded else None, zoned(ready.dataset))
+                      len(padded), padded[0] if padded else None, zoned(ready.dataset), tuple(notes.warnings))
 
 
 def zoned(dataset: Any) -> bool:
@@ -287,6 +311,7 @@ def predict_on_cluster(client: Any, model: ModelRef, as_of: str | None, path: Pa
                 results[result.index] = result
                 reporter.info(f"Forecast part {done}/{len(parts)}: {result.part} ({len(result.ids)} series)")
         check_zones((r.part, r.zoned) for r in results)
+        relay((r.warnings for r in results), reporter)
         order = output_order(results)
         skipped = sum(r.skipped for r in results)
         if skip_short and not len(order):

@@ -29,8 +29,8 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from forecast_cli.cluster import (ModelRef, check_zones, cluster_errors, data_parts, first_example, output_order,
-                                  worker_predictor, zoned)
+from forecast_cli.cluster import (ModelRef, Notes, check_zones, cluster_errors, data_parts, first_example, output_order,
+                                  relay, worker_predictor, zoned)
 from forecast_cli.data import ID, source_name
 from forecast_cli.detect import (CALIBRATION_MIN, COLUMNS, Band, Checking, Detection, Measured, band_from,
                                  calibration_errors, default_calibration)
@@ -52,6 +52,7 @@ class Survey:
     measured: Measured | None = None  # the calibration errors, where the part's count already set their stretch
     per_series: int = 0  # ... of this many values a series
     zoned: bool = False  # times read with UTC offsets, as UTC (`check_zones`)
+    warnings: tuple[str, ...] = ()  # what reading the part warned of, for the driver to show (`relay`)
 
 
 def survey_part(model: ModelRef, as_of: str | None, skip_short: bool, check: Checking, calibration: int | None,
@@ -59,7 +60,8 @@ def survey_part(model: ModelRef, as_of: str | None, skip_short: bool, check: Che
     """Run on a worker: round 1, and round 2 where the part's count of series already sets the
     calibration stretch (see the module's docstring)."""
     predictor = worker_predictor(model)
-    ready = predictor.prepare(part, None, as_of, skip_short, part=True)
+    notes = Notes()
+    ready = predictor.prepare(part, notes, as_of, skip_short, part=True, checking=True)
     series, short = check.checkable(ready.series)
     measured, per_series = None, 0
     if not check.quantiles:
@@ -70,7 +72,7 @@ def survey_part(model: ModelRef, as_of: str | None, skip_short: bool, check: Che
                 else Measured()
     return Survey(index, part, np.array(list(series), dtype=object), len(ready.skipped),
                   next(iter(ready.skipped.items()), None), len(short), next(iter(short.items()), None),
-                  measured, per_series, zoned(ready.dataset))
+                  measured, per_series, zoned(ready.dataset), tuple(notes.warnings))
 
 
 def _checked(model: ModelRef, as_of: str | None, skip_short: bool, check: Checking, part: str):
@@ -115,6 +117,7 @@ def detect_on_cluster(client: Any, model: ModelRef, data: Path, config: Any, las
     surveys = _each_part(client, "the survey of the parts", survey_part, common, [surveyed], [calibration],
                          range(len(parts)), paths)
     check_zones((s.part, s.zoned) for s in surveys)
+    relay((s.warnings for s in surveys), reporter)
     output_order(surveys)  # a series in two parts is refused before anything is measured
     counted = sum(len(s.ids) + s.short for s in surveys)
     skipped = sum(s.skipped for s in surveys)

@@ -35,27 +35,17 @@ import numpy as np
 import pandas as pd
 
 from forecast_cli import baselines
-from forecast_cli.cluster import check_zones, cluster_errors, spread, zoned
+from forecast_cli.cluster import Notes, check_zones, cluster_errors, relay, spread, zoned
 from forecast_cli.config import TrainConfig, resolve_settings, validation_series, with_horizon, zero_shares
 from forecast_cli.data import (ID, TARGET, TIME, WEEKS, Columns, data_horizon, is_parquet, is_weekly, parquet_parts,
                                part_label, series_arrays)
 from forecast_cli.errors import DataError
-from forecast_cli.output import Reporter, SilentReporter
+from forecast_cli.output import Reporter
 from forecast_cli.pipeline import (ColumnOptions, Fitted, TrainingData, cut_windows, fit_windows, load_training,
                                    report_settings)
 from forecast_cli.windows import WindowSet, merge_windows
 
 READ_CHUNK = 1 << 24  # bytes of a part hashed at a time
-
-
-class _Notes(SilentReporter):
-    """A reporter on a worker: keeps the warnings for the driver to show."""
-
-    def __init__(self) -> None:
-        self.warnings: list[str] = []
-
-    def warn(self, message: str) -> None:
-        self.warnings.append(message)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,7 +72,7 @@ class Survey:
 
 def survey_part(part: str, config: TrainConfig, columns: ColumnOptions) -> Survey:
     """Run on a worker: read and check one part; its series' lengths and last times."""
-    notes = _Notes()
+    notes = Notes()
     dataset, resolved = load_training(part, config, columns, notes)
     groups = dataset.frame.groupby(ID, sort=True)
     lengths, last = groups.size(), groups[TIME].max()
@@ -138,8 +128,7 @@ def fit_parts(client: Any, data_path: str | Path, config: TrainConfig, columns: 
     names = [str(p.resolve()) for p in parts]  # a worker of an existing cluster does not run in this folder
     n = len(names)
     surveys: list[Survey] = run_parts(client, "parts read", survey_part, reporter, names, [config] * n, [columns] * n)
-    for message in dict.fromkeys(w for s in surveys for w in s.warnings):
-        reporter.warn(message)
+    relay((s.warnings for s in surveys), reporter)
     if any(s.covariates for s in surveys):
         found = next(s for s in surveys if s.covariates)
         reporter.info(f"{found.part} has covariate columns ({', '.join(found.covariates)}), which are scaled over "

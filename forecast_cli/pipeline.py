@@ -648,9 +648,10 @@ class Predictor:
         if short and not (skip_short and (part or len(short) < len(series) + len(dataset.empty))):
             raise short_series_error(dataset.source, next(iter(short.items())), len(short), cfg.lookback, skip_short,
                                      cfg.least_history)
-        if short:
+        if short and not part:  # a part's driver says it once of the whole file
             reporter.warn(short_series_warning(dataset.source, next(iter(short.items())), len(short), cfg.lookback,
                                                cfg.least_history))
+        if short:
             series = {uid: values for uid, values in series.items() if uid not in short}
             keep = ~dataset.frame[ID].isin(list(short))
             future = None if dataset.future is None else dataset.future[~dataset.future[ID].isin(list(short))]

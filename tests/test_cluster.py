@@ -513,6 +513,36 @@ def test_series_whose_data_ends_early_are_named_on_the_cluster_as_in_one_process
     assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "cluster.csv").read_bytes()
 
 
+def test_what_reading_a_part_warns_of_is_said_by_the_driver_once(parted, scheduler, tmp_path):
+    """A part's series read every third month by a monthly model (two values in three filled in)
+    is warned of by predict and detect on the cluster, naming the part and the series, as one
+    process warns of the folder; a short series left out (--skip-short) is said once, of the
+    whole folder, not again by its part."""
+    parts = _spiked_parts(parted, tmp_path)
+    second = pd.read_parquet(parts / "part-1.parquet")
+    position = second.groupby("unique_id").cumcount()
+    sparse = (second["unique_id"] != "s13") | (position % 3 == 0) | (position == position.max())
+    second[sparse].to_parquet(parts / "part-1.parquet", index=False)
+    for command in ("predict", "detect"):
+        for flags in ([], ["--dask", scheduler[0]]):
+            result = _invoke(command, parted / "model", parts, "--output", tmp_path / f"{command}.csv", "--skip-short",
+                             "--quiet", *flags)
+            warnings = [line for line in result.stderr.splitlines() if line.startswith("Warning:")]
+            filled = [w for w in warnings if "more values filled in" in w]
+            assert len(filled) == 1 and "'s13'" in filled[0], result.stderr
+            assert ("part-1.parquet" if flags else f"{parts.name}:") in filled[0]
+            assert len([w for w in warnings if "left out 1 series" in w]) == 1, result.stderr
+
+
+def test_the_parts_warnings_beyond_a_few_are_counted():
+    from forecast_cli.cluster import RELAYED, Notes, relay
+
+    said = Notes()
+    relay([[f"part-{k}: a warning" for k in range(RELAYED + 2)], ["part-0: a warning"]], said)
+    assert said.warnings == [f"part-{k}: a warning" for k in range(RELAYED)] + [
+        "... and 2 more warning(s) of the same kinds about other parts."]
+
+
 def test_skip_short_takes_a_part_of_only_new_series_and_fails_a_file_of_only_short_ones(parted, scheduler, tmp_path):
     """Parts are often cut by when a series began, so one part can hold only series newer than
     the lookback: with --skip-short that part has no forecast and the file the others' (the bytes
