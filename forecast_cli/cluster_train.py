@@ -206,11 +206,13 @@ def check_agree(surveys: list[Survey]) -> Survey:
         first = surveys[0]
     check_zones((s.part, s.zoned) for s in surveys)
     for s in surveys[1:]:
-        if s.columns.all_columns != first.columns.all_columns:
+        if sorted(s.columns.all_columns) != sorted(first.columns.all_columns):
             raise DataError(
                 f"{s.part}: its columns ({', '.join(s.columns.all_columns)}) differ from the first part's "
                 f"({', '.join(first.columns.all_columns)}). Every part needs the same columns."
             )
+        # The same columns in another order (parts written apart) are read alike, as in one process.
+        s = dataclasses.replace(s, columns=dataclasses.replace(s.columns, all_columns=first.columns.all_columns))
         if s.columns.day_first != first.columns.day_first:
             orders = {True: "the day first", False: "the month first", None: "no day-month dates"}
             raise DataError(

@@ -519,6 +519,9 @@ def read_parquet(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, str]:
             # Spark and pyarrow name a partition of nulls __HIVE_DEFAULT_PARTITION__: empty cells here.
             frame[key] = pd.Series([None if value == HIVE_NULL else value] * len(frame), dtype="string")
         if frames and list(frame.columns) != list(frames[0].columns):
+            if sorted(map(str, frame.columns)) == sorted(map(str, frames[0].columns)):
+                frame = frame[frames[0].columns]  # the same columns in another order, as parts written apart may be
+        if frames and list(frame.columns) != list(frames[0].columns):
             raise DataError(
                 f"{part}: its columns ({', '.join(map(str, frame.columns))}) differ from the first part's "
                 f"({', '.join(map(str, frames[0].columns))}). Every part needs the same columns."

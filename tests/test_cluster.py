@@ -275,6 +275,22 @@ def test_train_reads_and_windows_the_parts_on_workers_and_gives_the_one_process_
     assert forecasts[0] == forecasts[1]
 
 
+def test_parts_of_the_same_columns_in_another_order_read_as_the_parts_in_order(parted, scheduler, tmp_path):
+    """Parts written apart may order their columns differently: read in one process and trained
+    on the cluster, they give the model and forecast of the parts in one order."""
+    parts = _copy_parts(parted, tmp_path / "parts")
+    third = pd.read_parquet(parts / "part-2.parquet")
+    third[["y", "ds", "unique_id"]].to_parquet(parts / "part-2.parquet", index=False)
+    args = ["--horizon", 4, *TINY, "--blend", "1"]
+    _invoke("train", parted / "parts", *args, "--out", tmp_path / "ordered")
+    _invoke("train", parts, *args, "--out", tmp_path / "here")
+    _invoke("train", parts, *args, "--out", tmp_path / "there", "--dask", scheduler[0])
+    manifests = [json.loads((tmp_path / m / "manifest.json").read_text()) for m in ("ordered", "here", "there")]
+    assert manifests[0]["columns"] == manifests[1]["columns"] == manifests[2]["columns"]
+    forecasts = [_invoke("predict", tmp_path / m, parts).stdout for m in ("ordered", "here", "there")]
+    assert forecasts[0] == forecasts[1] == forecasts[2]
+
+
 def test_train_on_parts_names_a_bad_part_and_keeps_the_previous_model(parted, scheduler, tmp_path):
     parts = _copy_parts(parted, tmp_path / "parts")
     bad = pd.read_parquet(parts / "part-1.parquet").astype({"y": "string"})
