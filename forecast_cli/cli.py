@@ -135,7 +135,7 @@ CONFIG_FILE = typer.Option(None, "--config", help="TOML file of training setting
 LOOKBACK = typer.Option(None, "--lookback", help="Past steps the network reads [default: max(horizon up to 336, 2 x season; 3 x season for seasons of 12 to 24 steps in data of 10,000 windows or more: three years of months, three days of hours), at most the shortest series unless that is below the horizon (then the horizon, shorter series padded by their first season), and no more than the longest leaves after two horizons (else a season or the horizon, the shorter, as where two seasons leave fewer than 7 training windows)].")
 TIME_COL = typer.Option(None, "--time-col", help="Time column [default: ds, date, timestamp, ... or the first].")
 TARGET_COL = typer.Option(None, "--target-col", help="Value column [default: y, or the only other column].")
-ID_COL = typer.Option(None, "--id-col", help="Series id column [default: unique_id if present].")
+ID_COL = typer.Option(None, "--id-col", help="Series id column [default: unique_id if present]; several between commas (store,family) are joined into one id (1/BREAD).")
 WIDE = typer.Option(False, "--wide", help="One column per series (date,north,south,...): every column of numbers beside the time is forecast as a series of its own, named after its column.")
 DECIMAL_COMMA = typer.Option(False, "--decimal-comma", help="Numbers are written with a decimal comma and points between thousands (1.234,5), as spreadsheets save CSV in much of Europe; a model trained so reads later files so [default: found by itself where a cell such as 12,5 or 1 234 leaves no doubt].")
 THOUSANDS_COMMA = typer.Option(False, "--thousands-comma", help="Numbers are written with commas between thousands (1,234.5), as spreadsheets in the US and UK save cells formatted so; a model trained so reads later files so [default: found by itself where a cell such as 1,234.5 leaves no doubt].")
@@ -485,7 +485,7 @@ def evaluate(
     history: Optional[Path] = typer.Option(None, "--history", help="The training data, to compute MASE."),
     time_col: Optional[str] = typer.Option(None, "--time-col", help="Time column of the actuals (and --history), as given to train [default: ds, date, timestamp, ... or the first]."),
     target_col: Optional[str] = typer.Option(None, "--target-col", help="Value column of the actuals (and --history), as given to train [default: y, or the only other column]."),
-    id_col: Optional[str] = typer.Option(None, "--id-col", help="Series id column of the actuals (and --history), as given to train [default: unique_id if present]."),
+    id_col: Optional[str] = typer.Option(None, "--id-col", help="Series id column(s) of the actuals (and --history), as given to train [default: unique_id if present]."),
     wide: bool = typer.Option(False, "--wide", help="The actuals (and --history) have one column per series, as the model was trained with --wide."),
     freq: Optional[str] = typer.Option(None, "--freq", help="Pandas frequency of the --history (h, D, W-SUN, MS, ...), as given to train [default: inferred]."),
     decimal_comma: bool = typer.Option(False, "--decimal-comma", help="The actuals (and --history) write numbers with a decimal comma (1.234,5)."),

@@ -9,6 +9,7 @@ import glob
 import gzip
 import hashlib
 import io
+import itertools
 import lzma
 import os
 import re
@@ -1001,6 +1002,12 @@ def detect_columns(
             numeric = numeric or rest
             if id_col is not None:
                 series = f" The series are told apart by {id_col!r}."
+                # a store number beside a product name: a second key, not a value to forecast
+                if frame[[id_col, time_col]].duplicated().any():
+                    key = next((c for c in numeric if not frame[[id_col, c, time_col]].duplicated().any()), None)
+                    if key is not None:
+                        series = (f" The series are told apart by {id_col!r} and {key!r} together: name both with "
+                                  f"--id-col {key},{id_col} and the values with --target-col.")
             elif repeated.any():
                 time = frame[time_col].iloc[int(np.flatnonzero(repeated.to_numpy())[0])]
                 series = (f" The times repeat ({time!r} on {int((frame[time_col] == time).sum())} rows), so the "
@@ -1187,6 +1194,7 @@ def load_series(
         raw = with_decimal_points(raw)
     if written.thousands_comma:
         raw = without_thousands_commas(raw)
+    raw = _joined_ids(raw, id_col if detected else columns.id_col, source, model=not detected)
     if detected:
         columns = detect_columns(raw, source, time_col, target_col, id_col, wide)
     raw, columns = _without_layout(raw, columns, (*(columns.used if detected else columns.all_columns), *covariates))
@@ -1371,16 +1379,56 @@ def _aggregate_hint(columns: Columns) -> str:
             ".sum() in pandas; .mean() for readings)")
 
 
+ID_JOIN = "/"  # between the values of several id columns (`--id-col store,family`) in the one id
+
+
+def _joined_ids(raw: pd.DataFrame, name: str | None, source: str, model: bool = False) -> pd.DataFrame:
+    """A file whose series are told apart by several columns (`--id-col store,family`, as a
+    retailer's export keys its series by store and product) with those columns joined into one
+    id column of that name, in the first one's place (`1/BREAD`); other files as they are.
+    `model`: the columns are a trained model's, not this run's flag."""
+    if name is None or "," not in name or name in raw.columns:
+        return raw
+    keys = [key.strip() for key in name.split(",")]
+    missing = [key for key in keys if key not in raw.columns]
+    if missing and model:
+        raise DataError(f"{source} does not have the columns the model was trained on: its series are told apart by "
+                        f"{', '.join(keys)} together, and {source} has no column {missing[0]!r} (its columns: "
+                        f"{', '.join(map(str, raw.columns))}). Rename the columns to match.")
+    if missing:
+        raise UsageError(f"--id-col {name!r}: {source} has no column {missing[0]!r}; expected the columns that tell "
+                         f"its series apart, between commas. Its columns: {', '.join(map(str, raw.columns))}.")
+    if len(set(keys)) < len(keys):
+        raise UsageError(f"--id-col {name!r} names a column twice; name each column that tells the series apart once.")
+    parts = raw[keys].astype("string")
+    joined = parts[keys[0]].str.strip().str.cat([parts[k].str.strip() for k in keys[1:]], sep=ID_JOIN)
+    if joined.nunique() < len(parts.drop_duplicates()):
+        raise UsageError(f"--id-col {name!r}: joined with {ID_JOIN!r} between them, two different rows of {source}'s "
+                         f"columns {', '.join(keys)} give one id; rename the values that hold {ID_JOIN!r}.")
+    at = list(raw.columns).index(keys[0])
+    out = raw.drop(columns=keys)
+    out.insert(min(at, len(out.columns)), name, joined)
+    out.attrs = dict(raw.attrs)
+    if PARTITIONS in out.attrs:  # a key read from the folders' names is in the id now
+        out.attrs[PARTITIONS] = tuple(c for c in out.attrs[PARTITIONS] if c not in keys)
+    return out
+
+
 def _several_series_hint(raw: pd.DataFrame, columns: Columns) -> str:
-    """For times that repeat in a file read as one series: the columns of text that could tell
-    its series apart (two or more, so none was taken as the id), and how to name them."""
-    if columns.id_col is not None:
+    """For times that repeat: the other columns (one or two) that with the id, if any, tell the
+    rows apart (a store and a product, read as one series, or as the product's alone), and the
+    `--id-col` that names them all."""
+    if columns.series:
         return ""
-    text = [c for c in columns.ignored if not _all_numbers(raw[c])]
-    if len(text) < 2:
-        return ""
-    return (f" If the rows hold several series told apart by {', '.join(map(repr, text))}, join those into one "
-            "column named unique_id, the series id.")
+    roles = [c for c in (columns.id_col, columns.time_col) if c is not None]
+    others = [c for c in columns.all_columns if c not in (*roles, columns.target_col) and c in raw.columns][:6]
+    for size in (1, 2):
+        for extra in itertools.combinations(others, size):
+            if not raw[[*roles, *extra]].duplicated().any():
+                keys = [*(columns.id_col.split(",") if columns.id_col else []), *extra]
+                return (f" If the rows hold several series told apart by {', '.join(map(repr, keys))}, name them "
+                        f"all: --id-col {','.join(keys)} (one id, their values joined with {ID_JOIN!r}).")
+    return ""
 
 
 def _covariate_columns(

@@ -193,7 +193,8 @@ TRAIN_CASES = [
      r"name their id column with --id-col"),
     ("series-told-apart-by-two-columns", _csv([f"{d},{region},{product},1" for d in _monthly(40) for region in "NS"
                                                for product in "ab"], header="ds,region,product,sales"), [], DATA,
-     r"more than once \(lines 2, 3, 4, 5\).*told apart by 'region', 'product', join those into one column named unique_id"),
+     r"more than once \(lines 2, 3, 4, 5\).*told apart by 'region', 'product', name them all: --id-col region,product "
+     r"\(one id, their values joined with '/'\)"),
     ("one-column", _csv([str(v) for v in GOOD], header="y"), [], DATA, r"has only the column\(s\) y; expected a time column"),
     ("empty-id", _csv([f"{'' if i == 3 else 'a'},{d},{v}" for i, (d, v) in enumerate(zip(_monthly(40), GOOD))],
                       header="unique_id,ds,y"), [], DATA, r"line 5: column 'unique_id' is empty"),

@@ -119,3 +119,59 @@ def test_bad_config_files_are_usage_errors(long_csv, tmp_path, text, message):
 def test_a_missing_config_file_is_named(long_csv, tmp_path):
     result = runner.invoke(app, ["train", str(long_csv), "--config", str(tmp_path / "nope.toml")])
     assert result.exit_code == ExitCode.USAGE and "nope.toml: no such file" in result.stderr
+
+
+def _stores_and_products(length: int = 40):
+    """A retailer's export: each series is a store and a product together (store 1's bread,
+    store 2's bread, ...), the store a number, the product a name."""
+    import pandas as pd
+
+    from tests.conftest import make_long
+
+    frame = make_long(4, length)
+    return pd.DataFrame({"date": frame["ds"], "store_nbr": frame["unique_id"].str[1:].astype(int) % 2 + 1,
+                         "family": ["BREAD" if int(u[1:]) < 2 else "MILK" for u in frame["unique_id"]],
+                         "sales": frame["y"]})
+
+
+def test_series_told_apart_by_several_columns_are_named_with_one_id_col(tmp_path):
+    """`--id-col store_nbr,family` joins the columns into one id (1/BREAD) in train, in predict
+    (the model reads later files so) and in evaluate's actuals; without it the errors say to
+    name both, and a column it names that the file lacks is named."""
+    import pandas as pd
+
+    frame = _stores_and_products()
+    frame.to_csv(tmp_path / "sales.csv", index=False)
+    refused = runner.invoke(app, ["train", str(tmp_path / "sales.csv"), "--horizon", "4", *TINY])
+    assert refused.exit_code == ExitCode.USAGE
+    assert ("told apart by 'family' and 'store_nbr' together: name both with --id-col store_nbr,family"
+            in refused.stderr)
+    refused = runner.invoke(app, ["train", str(tmp_path / "sales.csv"), "--horizon", "4", "--id-col", "store_nbr",
+                                  *TINY])
+    assert refused.exit_code == ExitCode.DATA and "name them all: --id-col store_nbr,family" in refused.stderr
+    model = tmp_path / "model"
+    trained = runner.invoke(app, ["train", str(tmp_path / "sales.csv"), "--horizon", "4", "--id-col",
+                                  "store_nbr,family", "--out", str(model), *TINY])
+    assert trained.exit_code == 0, trained.output
+    assert "4 series (long format)" in trained.stderr and "id='store_nbr,family'" in trained.stderr
+    forecast = runner.invoke(app, ["predict", str(model), str(tmp_path / "sales.csv"), "--output",
+                                   str(tmp_path / "f.csv")])
+    assert forecast.exit_code == 0, forecast.output
+    written = pd.read_csv(tmp_path / "f.csv")
+    assert sorted(written["unique_id"].unique()) == ["1/BREAD", "1/MILK", "2/BREAD", "2/MILK"]
+    later = _stores_and_products(44)
+    later.groupby(["store_nbr", "family"]).tail(4).to_csv(tmp_path / "actuals.csv", index=False)
+    scored = runner.invoke(app, ["evaluate", str(tmp_path / "f.csv"), str(tmp_path / "actuals.csv"), "--id-col",
+                                 "store_nbr,family", "--json"])
+    assert scored.exit_code == 0, scored.output
+    summary = json.loads(scored.stdout)
+    assert summary["matched"] == 16 and summary["unmatched_forecasts"] == 0
+    assert sorted(row["unique_id"] for row in summary["by_series"]) == ["1/BREAD", "1/MILK", "2/BREAD", "2/MILK"]
+    frame.rename(columns={"family": "product"}).to_csv(tmp_path / "other.csv", index=False)
+    missing = runner.invoke(app, ["predict", str(model), str(tmp_path / "other.csv")])
+    assert missing.exit_code == ExitCode.DATA
+    assert "its series are told apart by store_nbr, family together, and" in missing.stderr
+    assert "other.csv has no column 'family'" in missing.stderr
+    missing = runner.invoke(app, ["train", str(tmp_path / "other.csv"), "--id-col", "store_nbr,family", *TINY])
+    assert missing.exit_code == ExitCode.USAGE
+    assert "--id-col 'store_nbr,family': " in missing.stderr and "has no column 'family'" in missing.stderr
