@@ -158,7 +158,7 @@ def relay(warnings: Iterable[Iterable[str]], reporter: Reporter) -> None:
     for message in unique[:RELAYED]:
         reporter.warn(message)
     if len(unique) > RELAYED:
-        reporter.warn(f"... and {len(unique) - RELAYED} more warning(s) of the same kinds about other parts.")
+        reporter.warn(f"... and {len(unique) - RELAYED} more warning(s) from reading the parts.")
 
 
 @dataclasses.dataclass(frozen=True)

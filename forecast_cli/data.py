@@ -1426,6 +1426,8 @@ def _several_series_hint(raw: pd.DataFrame, columns: Columns) -> str:
         for extra in itertools.combinations(others, size):
             if not raw[[*roles, *extra]].duplicated().any():
                 keys = [*(columns.id_col.split(",") if columns.id_col else []), *extra]
+                if len(keys) == 1:
+                    return f" If the rows hold several series told apart by {keys[0]!r}, name it: --id-col {keys[0]}."
                 return (f" If the rows hold several series told apart by {', '.join(map(repr, keys))}, name them "
                         f"all: --id-col {','.join(keys)} (one id, their values joined with {ID_JOIN!r}).")
     return ""

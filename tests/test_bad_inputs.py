@@ -195,6 +195,9 @@ TRAIN_CASES = [
                                                for product in "ab"], header="ds,region,product,sales"), [], DATA,
      r"more than once \(lines 2, 3, 4, 5\).*told apart by 'region', 'product', name them all: --id-col region,product "
      r"\(one id, their values joined with '/'\)"),
+    ("series-told-apart-by-a-column-of-numbers", _csv([f"{d},{store},1" for d in _monthly(40) for store in (1, 2)],
+                                                      header="ds,store,sales"), ["--target-col", "sales"], DATA,
+     r"more than once \(lines 2, 3\).*told apart by 'store', name it: --id-col store\.$"),
     ("one-column", _csv([str(v) for v in GOOD], header="y"), [], DATA, r"has only the column\(s\) y; expected a time column"),
     ("empty-id", _csv([f"{'' if i == 3 else 'a'},{d},{v}" for i, (d, v) in enumerate(zip(_monthly(40), GOOD))],
                       header="unique_id,ds,y"), [], DATA, r"line 5: column 'unique_id' is empty"),

@@ -556,7 +556,7 @@ def test_the_parts_warnings_beyond_a_few_are_counted():
     said = Notes()
     relay([[f"part-{k}: a warning" for k in range(RELAYED + 2)], ["part-0: a warning"]], said)
     assert said.warnings == [f"part-{k}: a warning" for k in range(RELAYED)] + [
-        "... and 2 more warning(s) of the same kinds about other parts."]
+        "... and 2 more warning(s) from reading the parts."]
 
 
 def test_skip_short_takes_a_part_of_only_new_series_and_fails_a_file_of_only_short_ones(parted, scheduler, tmp_path):
