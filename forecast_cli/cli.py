@@ -142,6 +142,7 @@ THOUSANDS_COMMA = typer.Option(False, "--thousands-comma", help="Numbers are wri
 ENCODING = typer.Option("utf-8", "--encoding", help="The CSV's text encoding: cp1252 for a CSV saved by Excel on Windows in Western Europe and the Americas (cp1250 Central Europe), latin-1, utf-16, ... [default: UTF-8, with or without a byte order mark]; a model trained so reads later files so.")
 FREQ = typer.Option(None, "--freq", help="Pandas frequency (h, D, W-SUN, MS, QS, ...; W: weekly on each series' own weekday) [default: inferred].")
 SEASON = typer.Option(None, "--season", help="Season length in steps, or several separated by commas (e.g. 24,168: the network takes the shortest; ETS and seasonal naive the one that validates best among those every series holds twice over plus a horizon) [default: from the frequency, a day and a week for hourly and finer dates; 1 for integer steps].")
+AGGREGATE = typer.Option(None, "--aggregate", help="Make each series' rows per period of --freq one value first: sum (events at any time, such as transactions: a period without one is 0) or mean (readings at odd times); a model trained so reads later files so [default: the rows are the periods].")
 FILL = typer.Option("interpolate", "--fill", help="Missing values and timestamps: interpolate, ffill, zero or none (refuse).")
 EPOCHS = typer.Option(60, "--epochs", help="Most epochs to train (early stopping usually ends sooner).")
 BATCH_SIZE = typer.Option(None, "--batch-size", help="Windows per gradient step [default: about 16 steps an epoch, 16 to 256].")
@@ -215,6 +216,7 @@ def _training_options(
     id_col: Optional[str] = ID_COL,
     wide: bool = WIDE,
     freq: Optional[str] = FREQ,
+    aggregate: Optional[str] = AGGREGATE,
     season: Optional[str] = SEASON,
     fill: str = FILL,
     decimal_comma: bool = DECIMAL_COMMA,
@@ -488,6 +490,7 @@ def evaluate(
     id_col: Optional[str] = typer.Option(None, "--id-col", help="Series id column(s) of the actuals (and --history), as given to train [default: unique_id if present]."),
     wide: bool = typer.Option(False, "--wide", help="The actuals (and --history) have one column per series, as the model was trained with --wide."),
     freq: Optional[str] = typer.Option(None, "--freq", help="Pandas frequency of the --history (h, D, W-SUN, MS, ...), as given to train [default: inferred]."),
+    aggregate: Optional[str] = typer.Option(None, "--aggregate", help="As given to train: the actuals' (and --history's) rows per period of --freq summed (sum) or averaged (mean) first."),
     decimal_comma: bool = typer.Option(False, "--decimal-comma", help="The actuals (and --history) write numbers with a decimal comma (1.234,5)."),
     thousands_comma: bool = typer.Option(False, "--thousands-comma", help="The actuals (and --history) write numbers with commas between thousands (1,234.5)."),
     encoding: str = typer.Option("utf-8", "--encoding", help="The actuals' (and --history's) text encoding, as given to train (cp1252, latin-1, ...)."),
@@ -522,7 +525,7 @@ def evaluate(
 
     result = run_evaluate(forecasts, actuals, history, time_col=time_col, target_col=target_col, id_col=id_col,
                           wide=wide, written=Written(decimal_comma, thousands_comma, parse_encoding(encoding)),
-                          freq=freq)
+                          freq=freq, aggregate=aggregate)
     console = err_console()
     # Actual rows before or after a series' forecasts (its history, values past the horizon) are
     # what an actuals file of the whole data holds: not worth a note every night.
@@ -581,6 +584,7 @@ def doctor(
     thousands_comma: bool = THOUSANDS_COMMA,
     encoding: str = ENCODING,
     freq: Optional[str] = FREQ,
+    aggregate: Optional[str] = AGGREGATE,
     season: Optional[str] = SEASON,
     lookback: Optional[int] = LOOKBACK,
     json_summary: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout too (data, ok, exit_code, findings: level and text), for a pipeline that checks files before training."),
@@ -599,7 +603,8 @@ def doctor(
     one, several = parse_season(season)
     TrainConfig(horizon=horizon, season=one, seasons=several, lookback=lookback)  # a bad value is refused as train refuses it
     report = diagnose(data, time_col, target_col, id_col, freq, horizon, wide,
-                      Written(decimal_comma, thousands_comma, parse_encoding(encoding)), one, several, lookback)
+                      Written(decimal_comma, thousands_comma, parse_encoding(encoding)), one, several, lookback,
+                      aggregate)
     console = err_console()
     marks = {"ok": "ok     ", "note": "note   ", "warning": "warning", "error": "error  "}
     for finding in report.findings:

@@ -23,6 +23,7 @@ LR_SCHEDULES = ("none", "plateau")
 REFIT_STARTS = ("new", "validated")
 BASELINES = ("ets+theta", "ets", "snaive")  # the forecast blended with the LSTM (forecast_cli.baselines)
 FILLS = ("interpolate", "ffill", "zero", "none")  # missing values and timestamps (`data.load_series`)
+AGGREGATES = ("sum", "mean")  # how `--aggregate` makes a period's value of its rows (`data.load_series`)
 
 
 def omitted(f: dataclasses.Field, value: Any) -> bool:
@@ -94,6 +95,9 @@ class TrainConfig:
     # its first season (`windows.padded`). None: the lookback. Resolved from the data; left out
     # of the manifest when None, as before it existed.
     min_history: int | None = dataclasses.field(default=None, metadata={"omit": None})
+    # Rows made one per period of --freq first: "sum" (events, such as transactions) or "mean"
+    # (readings at odd times); later files are read so. Left out of the manifest when None.
+    aggregate: str | None = dataclasses.field(default=None, metadata={"omit": None})
 
     @property
     def least_history(self) -> int:
@@ -156,6 +160,8 @@ class TrainConfig:
             if value not in allowed:
                 flag = "--" + name.replace("_", "-")
                 raise UsageError(f"{flag} must be one of {', '.join(allowed)}. Received: {name}={value!r}.")
+        if self.aggregate is not None and self.aggregate not in AGGREGATES:
+            raise UsageError(f"--aggregate must be one of {', '.join(AGGREGATES)}. Received: {self.aggregate!r}.")
 
         if self.blend is not None and not (isinstance(self.blend, float) and 0.0 <= self.blend <= 1.0):
             raise UsageError(

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecast_cli.config import FILLS, SEASON_LONGEST, TrainConfig
+from forecast_cli.config import AGGREGATES, FILLS, SEASON_LONGEST, TrainConfig
 from forecast_cli.errors import DataError, UsageError
 
 ID, TIME, TARGET = "unique_id", "ds", "y"
@@ -1144,6 +1144,7 @@ def load_series(
     wide: bool = False,
     written: Written = Written(),
     expected_times: pd.DatetimeIndex | None = None,
+    aggregate: str | None = None,
 ) -> Dataset:
     """Read, validate and regularise a CSV of one or many series.
 
@@ -1169,6 +1170,9 @@ def load_series(
             `without_thousands_commas`, a CSV's encoding).
         expected_times: where day-month dates allow both orders (01/02/2024), the order that
             puts more of them among these times is taken (the forecasts actual values are for).
+        aggregate: `sum` or `mean`: each series' rows per period of `freq` (which must be given)
+            summed or averaged first (`_aggregated`): events at any time (transactions), or
+            readings at odd times, as a series of periods.
 
     Returns:
         A `Dataset` whose frame is sorted by series and time, on a regular grid, with no gaps.
@@ -1180,6 +1184,11 @@ def load_series(
     """
     if fill not in FILLS and fill != KEEP:
         raise UsageError(f"--fill must be one of {', '.join(FILLS)}. Received: fill={fill!r}.")
+    if aggregate is not None and aggregate not in AGGREGATES:
+        raise UsageError(f"--aggregate must be one of {', '.join(AGGREGATES)}. Received: {aggregate!r}.")
+    if aggregate is not None and freq is None:
+        raise UsageError(f"--aggregate {aggregate} needs --freq, the period to {aggregate} the rows over "
+                         "(e.g. --freq D for days, h for hours, W-SUN for weeks ending Sunday, MS for months).")
     source = source_name(path)
     raw, digest = read_table(path, written.encoding)
     # Excel saves CSV with `;` where the comma is the decimal mark: the day-first places
@@ -1222,7 +1231,9 @@ def load_series(
                "of gaps: retrain the model." if time_note.startswith(COMPACT_NOTE) else "")
         )
     if as_of is not None:
-        keep = _as_of_mask(times, time_kind, as_of, source, columns.day_first, time_note.startswith(COMPACT_NOTE))
+        # Rows summed per period are cut by their period: --as-of 2024-02-29 keeps that whole day.
+        cut = _period_labels(times, parse_freq(freq)) if aggregate is not None and time_kind == "datetime" else times
+        keep = _as_of_mask(cut, time_kind, as_of, source, columns.day_first, time_note.startswith(COMPACT_NOTE))
         if not keep.any():
             raise DataError(
                 f"{source}: no row is at or before --as-of {as_of} (the first time is {time_text(times.min())}). "
@@ -1269,6 +1280,15 @@ def load_series(
     before = int((~started).sum())
     if before:
         frame = frame[started.to_numpy()].reset_index(drop=True)
+    if aggregate is not None:
+        if time_kind != "datetime":
+            raise UsageError(f"--aggregate {aggregate} sums or averages the rows of each period of dates, but "
+                             f"{source}'s column {columns.time_col!r} holds integer steps. Drop --aggregate.")
+        freq = parse_freq(freq)  # `W` is a week ending on Sunday here: the periods are made, not found
+        rows = len(frame)
+        frame = _aggregated(frame, freq, aggregate, names)
+        time_note = "; ".join(n for n in (time_note, f"{rows} rows {'summed' if aggregate == 'sum' else 'averaged'} "
+                                          f"into {len(frame)} periods of {freq}") if n)
     missing_values = int(frame[TARGET].isna().sum())  # the rows set aside above are not missing values
     repeat = repeated_row(frame, frame["_line"].to_numpy())
     if repeat is not None:
@@ -1277,7 +1297,7 @@ def load_series(
         raise DataError(
             f"{source}: series {uid!r} has the timestamp {time_text(when)} more than once "
             f"(lines {', '.join(map(str, lines[:5]))}); expected one row per series and time. "
-            "Remove or aggregate the duplicates" + ("" if clock or columns.series else _aggregate_hint(columns)) + "."
+            "Remove or aggregate the duplicates" + ("" if columns.series else _AGGREGATE_HINT) + "."
             + (" If they are a local clock's times, which repeat an hour when daylight saving ends, write "
                "each time with its UTC offset (02:00+02:00, then 02:00+01:00) or in UTC." if clock else "")
             + _several_series_hint(raw, columns)
@@ -1357,26 +1377,63 @@ def _melted(raw: pd.DataFrame, times: pd.Series, columns: Columns, source: str,
     return long[keep], long_times[keep]
 
 
+def _aggregated(frame: pd.DataFrame, period: str, how: str, names: tuple[str, ...]) -> pd.DataFrame:
+    """Each series' rows per `period` made one: summed (`how` "sum": events such as sales, so a
+    period without a row is 0) or averaged ("mean": readings, so a period without one is a
+    missing value, filled as --fill says), from its first period to its last, each labelled as
+    pandas labels a period of that frequency (a day by its date, MS by the month's first day, W-SUN
+    by the Sunday it ends on). Covariates are averaged; a period's line is its first row's.
+
+    Example:
+        >>> rows = pd.DataFrame({ID: ["a"] * 3, TIME: pd.to_datetime(["2024-01-01 09:00", "2024-01-01 17:00",
+        ...                      "2024-01-03 10:00"]), TARGET: [2.0, 3.0, 4.0], "_line": [2, 3, 4]})
+        >>> _aggregated(rows, "D", "sum", ())[[TIME, TARGET]].to_numpy().tolist()
+        [[Timestamp('2024-01-01 00:00:00'), 5.0], [Timestamp('2024-01-02 00:00:00'), 0.0], [Timestamp('2024-01-03 00:00:00'), 4.0]]
+    """
+    periods = frame.set_index(TIME).groupby(ID, sort=True).resample(period)
+    if how == "sum":  # a period of rows whose values are all empty stays empty; one of no rows is 0
+        values = periods[TARGET].sum(min_count=1).mask(periods[TARGET].size() == 0, 0.0)
+    else:
+        values = periods[TARGET].mean()
+    out = values.rename(TARGET).reset_index()
+    for name in names:
+        out[name] = periods[name].mean().to_numpy()
+    # A series' first period holds its first row, so every empty period after it takes a line before it.
+    out["_line"] = periods["_line"].min().ffill().to_numpy().astype("int64")
+    return out
+
+
+def _period_labels(times: pd.Series, period: str) -> pd.Series:
+    """Each time's period of `period` as `_aggregated` labels it (the day of a time of that day,
+    the Sunday that ends its week for W-SUN).
+
+    Example:
+        >>> times = pd.Series(pd.to_datetime(["2024-01-08 01:00", "2024-01-03 10:00", "2024-01-07 23:00"]))
+        >>> _period_labels(times, "W-SUN").dt.strftime("%a %d").tolist()
+        ['Sun 14', 'Sun 07', 'Sun 07']
+    """
+    order = np.argsort(times.to_numpy(), kind="stable")  # a Grouper numbers the rows in time order
+    grouped = pd.DataFrame({TIME: times.iloc[order].reset_index(drop=True)}).groupby(pd.Grouper(key=TIME, freq=period))
+    # Group numbers count every period from the first, empty ones too, as `size` lists them.
+    codes = np.empty(len(times), dtype="int64")
+    codes[order] = grouped.ngroup().to_numpy()
+    return pd.Series(grouped.size().index[codes], index=times.index)
+
+
 def _resample_hint(columns: Columns, freq: str | None = None) -> str:
-    """For times that lie on no grid (transactions, readings at odd times): the pandas line that
-    sums them per period, with the file's column names; empty for a wide file."""
+    """For times that lie on no grid (transactions, readings at odd times): the flags that sum or
+    average them per period; empty for a wide file."""
     if columns.series:
         return ""
-    keys = [repr(columns.id_col)] if columns.id_col is not None else []
     period = freq or "D"
-    return (f" Events at irregular times (transactions) are summed per period first, e.g. per {period!r}: "
-            f"df.groupby([{', '.join([*keys, f'pd.Grouper(key={columns.time_col!r}, freq={period!r})'])}], "
-            f"as_index=False)[{columns.target_col!r}].sum() in pandas, the time column read with pd.to_datetime"
-            + ("; several series: their id column first in the list" if not keys and columns.ignored else "")
-            + ". Periods without events are then missing: --fill zero counts them as 0.")
+    return (f" Events at irregular times (transactions) are summed per period with --freq {period} --aggregate sum "
+            "(readings at odd times averaged with --aggregate mean)"
+            + ("; several series: name their id column with --id-col" if columns.id_col is None and columns.ignored
+               else "") + ".")
 
 
-def _aggregate_hint(columns: Columns) -> str:
-    """The pandas line that sums the rows of one series and time (a day's transactions into its
-    total), with the file's column names."""
-    keys = [c for c in (columns.id_col, columns.time_col) if c is not None]
-    return (f" (to sum rows of transactions into one: df.groupby({keys!r}, as_index=False)[{columns.target_col!r}]"
-            ".sum() in pandas; .mean() for readings)")
+# How rows of one series and time (a day's transactions) become one: the end of the duplicates error.
+_AGGREGATE_HINT = " (to sum the rows of each period into one: --freq with the period and --aggregate sum; mean for readings)"
 
 
 ID_JOIN = "/"  # between the values of several id columns (`--id-col store,family`) in the one id
@@ -1507,6 +1564,8 @@ def _as_of_mask(times: pd.Series, time_kind: str, as_of: str, source: str, day_f
     if cutoff.year == 1 or re.fullmatch(_TIME_OF_DAY, as_of.strip()):  # pandas' year 1, or today at that time
         raise UsageError(f"--as-of {as_of!r} has no {'year' if cutoff.year == 1 else 'date'}; expected e.g. "
                          "2024-01-31 or 2024-01-31T13:00, or a Unix time (1711000800).")
+    if times.dt.tz is not None and cutoff.tzinfo is None and re.search(_UTC_OFFSET, as_of.strip()):
+        cutoff = pd.Timestamp(as_of.strip()).tz_convert("UTC")  # a midnight with its offset, read above as a date
     if (cutoff.tzinfo is None) != (times.dt.tz is None):
         raise UsageError(
             f"--as-of {as_of!r} and {source}'s times differ in having a time zone; give --as-of "

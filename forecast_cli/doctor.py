@@ -13,7 +13,7 @@ from forecast_cli.config import (TrainConfig, data_lookback, intermittent_note, 
 from forecast_cli.data import ID, TARGET, TIME, Written, data_horizon, load_series, season_hint, series_arrays
 from forecast_cli.errors import DataError, ForecastError
 from forecast_cli.output import SilentReporter
-from forecast_cli.pipeline import ignored_rows, no_values_note
+from forecast_cli.pipeline import ignored_rows, no_values_note, summed_as_one_note
 from forecast_cli.windows import log_unit
 
 
@@ -77,10 +77,12 @@ def diagnose(
     season: int | None = None,
     seasons: tuple[int, ...] = (),
     lookback: int | None = None,
+    aggregate: str | None = None,
 ) -> Report:
     """Check a CSV the way `train` reads it, and list what is wrong or risky.
 
     Args:
+        aggregate: `train`'s `--aggregate` (the rows of each period of `freq` made one).
         season, seasons, lookback: `train`'s `--season` (one, or several: `config.parse_season`)
             and `--lookback`, checked as `train` would use them; None and () as train's defaults.
 
@@ -96,10 +98,13 @@ def diagnose(
         # As `train` reads it with its defaults: every other column of numbers a past covariate,
         # the rows after a series' last value set aside.
         dataset = load_series(path, time_col, target_col, id_col, freq, fill="interpolate", auto_covariates=True,
-                              split_future=True, wide=wide, written=written)
+                              split_future=True, wide=wide, written=written, aggregate=aggregate)
     except ForecastError as exc:
         return _fails(findings, exc)
     findings.append(Finding("ok", f"detected {dataset.describe()}"))
+    summed = summed_as_one_note(dataset, aggregate)
+    if summed:
+        findings.append(Finding("warning", summed))
     set_aside = ignored_rows(dataset, TrainConfig(horizon=1))
     if set_aside:
         findings.append(Finding("warning", set_aside))

@@ -83,6 +83,9 @@ def lines(summary: dict[str, Any]) -> list[str]:
     """`describe`'s summary as lines for a person to read."""
     on, fc = summary["trained_on"], summary["forecast"]
     when = f"dates, frequency {on['freq']}" if on["time_kind"] == "datetime" else "integer steps"
+    aggregate = summary["config"].get("aggregate")
+    if aggregate:
+        when += f" ({'summed' if aggregate == 'sum' else 'averaged'} per period: --aggregate {aggregate})"
     out = [
         f"model      {summary['model_dir']} (format {summary['format_version']}, written {summary['created_at']})",
         f"trained on {on['source']} (sha256 {str(on['sha256'])[:12]}...): {on['series']} series; {when}; season {on['season']}"

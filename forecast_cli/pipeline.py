@@ -82,7 +82,7 @@ def load_training(data_path: str | Path, config: TrainConfig, columns: ColumnOpt
     dataset = load_series(data_path, columns.time_col, columns.target_col, columns.id_col, columns.freq, config.fill,
                           covariates=(*(config.past_covariates or ()), *future),
                           auto_covariates=config.past_covariates is None, split_future=True, wide=columns.wide,
-                          written=Written.of(config))
+                          written=Written.of(config), aggregate=config.aggregate)
     past = tuple(c for c in dataset.covariates if c not in future)
     if dataset.found_written is not None:  # the model reads later files as this one was read
         config = dataclasses.replace(config, decimal_comma=dataset.found_written.decimal_comma,
@@ -105,9 +105,10 @@ def load_training(data_path: str | Path, config: TrainConfig, columns: ColumnOpt
     if note:
         reporter.info(note)
     warn_ignored_rows(dataset, config, reporter)
-    filled = mostly_filled_note(dataset, config.fill, model_freq=False)
-    if filled:
-        reporter.warn(filled)
+    summed, filled = summed_as_one_note(dataset, config.aggregate), mostly_filled_note(dataset, config.fill, model_freq=False)
+    for warning in (summed, filled):
+        if warning:
+            reporter.warn(warning)
     if dataset.empty:
         reporter.warn(no_values_note(dataset))
     hint = season_hint(dataset, config.seasons or ((config.season,) if config.season else ()))
@@ -126,6 +127,19 @@ def no_values_note(dataset: Dataset) -> str:
     return (f"{dataset.source}: {len(empty)} series with no value at all {'was' if one else 'were'} left out of "
             f"training: {shown}. Once {'it has' if one else 'they have'} values, predict forecasts "
             f"{'it' if one else 'them'} as {'a series' if one else 'series'} new to the model.")
+
+
+def summed_as_one_note(dataset: Dataset, aggregate: str | None) -> str | None:
+    """The warning for rows made one per period (`--aggregate`) as one series while columns
+    beside them are not read: a shop or product column is found as the id only where the times
+    repeat, and events at any time seldom share one. None where it does not apply."""
+    columns = dataset.columns
+    if aggregate is None or columns.id_col is not None or columns.series or not columns.ignored:
+        return None
+    named = ", ".join(map(repr, columns.ignored))
+    return (f"{dataset.source}: the rows of each period were {'summed' if aggregate == 'sum' else 'averaged'} as one "
+            f"series, and {named} not read; if they tell series apart, name them with --id-col "
+            f"{','.join(columns.ignored)}.")
 
 
 def mostly_filled_note(dataset: Dataset, fill: str, model_freq: bool) -> str | None:
@@ -633,7 +647,7 @@ class Predictor:
         manifest, cfg = self.manifest, self.manifest.config
         dataset = load_series(data_path, freq=manifest.grid_freq, fill=cfg.fill, columns=manifest.columns,
                               expect_time_kind=manifest.time_kind, as_of=as_of, covariates=from_file(cfg.covariates),
-                              split_future=True, written=Written.of(cfg))
+                              split_future=True, written=Written.of(cfg), aggregate=cfg.aggregate)
         dataset = dataclasses.replace(dataset, frame=with_calendar(dataset.frame, cfg.future_covariates))
         reporter.info(f"Read {dataset.describe()}")
         warn_ignored_rows(dataset, cfg, reporter, "check" if checking else "forecast")

@@ -51,7 +51,7 @@ class EvaluationResult:
 def evaluate(
     forecasts_path: str | Path, actuals_path: str | Path, history_path: str | Path | None = None,
     time_col: str | None = None, target_col: str | None = None, id_col: str | None = None, wide: bool = False,
-    written: Written = Written(), freq: str | None = None,
+    written: Written = Written(), freq: str | None = None, aggregate: str | None = None,
 ) -> EvaluationResult:
     """Score a forecast file written by `predict` against actual values that arrived later.
 
@@ -59,8 +59,8 @@ def evaluate(
     and reported. MASE is computed too (in-sample seasonal naive MAE of each series' history as
     the scale) with the training history, or without it when the actuals hold every forecast
     series' values before its forecasts (an actuals file of the whole data). The actuals and
-    history are read with the column roles, `wide`, `written` and `freq` given (as `train` was
-    told them), else detected.
+    history are read with the column roles, `wide`, `written`, `freq` and `aggregate` given (as
+    `train` was told them), else detected.
 
     Example:
         >>> evaluate("forecast.csv", "actuals.csv").overall["mae"] > 0
@@ -89,7 +89,7 @@ def evaluate(
     def read(path: str | Path, fill: str = "interpolate"):
         # KEEP leaves every empty value out, so nothing is set aside: a series of none has no actual yet.
         return load_series(path, time_col, target_col, id_col, freq, fill=fill, split_future=fill != KEEP,
-                           wide=wide, written=written, expected_times=expected)
+                           wide=wide, written=written, expected_times=expected, aggregate=aggregate)
 
     # The actuals as they are: a missing value or row is a forecast with no actual yet, not one
     # to score against a value filled in. (The history is read as `train` read it: gaps filled,

@@ -132,16 +132,15 @@ TRAIN_CASES = [
     ("inf", _series([*GOOD[:8], "inf", *GOOD[9:]]), [], DATA, r"line 10: column 'y' holds an infinite value"),
     ("duplicate-timestamp", _series(GOOD, [*_monthly(39), _monthly(39)[-1]]), [], DATA,
      r"series 'y' has the timestamp 2018-03-01 more than once \(lines 40, 41\).*Remove or aggregate the duplicates "
-     r"\(to sum rows of transactions into one: df\.groupby\(\['ds'\], as_index=False\)\['y'\]\.sum\(\) in pandas"),
+     r"\(to sum the rows of each period into one: --freq with the period and --aggregate sum; mean for readings\)"),
     ("irregular-times", _csv([f"2020-01-01 {h:02d}:{m:02d},{i}" for i, (h, m) in enumerate(
         [(0, 0), (0, 7), (1, 13), (1, 59), (3, 2), (3, 11), (5, 40), (6, 1), (8, 30), (9, 9)] * 1)]), [], DATA,
-     r"cannot infer the frequency.*--freq.*Events at irregular times \(transactions\) are summed per period first, "
-     r"e\.g\. per 'D': df\.groupby\(\[pd\.Grouper\(key='ds', freq='D'\)\], as_index=False\)\['y'\]\.sum\(\).*"
-     r"--fill zero counts them as 0"),
+     r"cannot infer the frequency.*--freq.*Events at irregular times \(transactions\) are summed per period with "
+     r"--freq D --aggregate sum \(readings at odd times averaged with --aggregate mean\)\.$"),
     ("irregular-times-with-freq", _csv([f"s,2020-01-0{d} {h:02d}:{m:02d},{i}" for i, (d, h, m) in enumerate(
         [(1, 0, 0), (1, 7, 3), (2, 1, 13), (2, 11, 59), (3, 3, 2), (4, 3, 11), (5, 5, 40), (6, 6, 1)])],
         header="store,ds,y"), ["--freq", "h"], DATA,
-     r"off the regular frequency h grid.*e\.g\. per 'h': df\.groupby\(\[pd\.Grouper\(key='ds', freq='h'\)\]"),
+     r"off the regular frequency h grid.*summed per period with --freq h --aggregate sum"),
     ("mixed-frequencies", _csv(
         [f"a,{d},{v}" for d, v in zip(_monthly(40), GOOD)]
         + [f"b,{d.strftime('%Y-%m-%d')},{v}" for d, v in zip(pd.date_range("2015-01-01", periods=40, freq="D"), GOOD)],

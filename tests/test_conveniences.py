@@ -175,3 +175,51 @@ def test_series_told_apart_by_several_columns_are_named_with_one_id_col(tmp_path
     missing = runner.invoke(app, ["train", str(tmp_path / "other.csv"), "--id-col", "store_nbr,family", *TINY])
     assert missing.exit_code == ExitCode.USAGE
     assert "--id-col 'store_nbr,family': " in missing.stderr and "has no column 'family'" in missing.stderr
+
+
+def _sales_at_any_time(days: int, seed: int = 0):
+    """Two shops' sales at any time of day, several a day, in no order (a till's export)."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    for shop in ("north", "south"):
+        for day in range(days):
+            for _ in range(int(rng.integers(3, 8))):
+                t = pd.Timestamp("2024-01-01") + pd.Timedelta(days=day, seconds=int(rng.integers(8 * 3600, 20 * 3600)))
+                rows.append((shop, t.strftime("%Y-%m-%d %H:%M:%S"), round(float(rng.gamma(2, 10)), 2)))
+    return pd.DataFrame(rows, columns=["shop", "time", "amount"]).sample(frac=1, random_state=seed)
+
+
+def test_sales_at_any_time_are_summed_per_day_by_train_predict_and_evaluate(tmp_path):
+    """`--freq D --aggregate sum` trains on each shop's daily totals; the model sums a later
+    file's sales the same way (recorded in its manifest), and evaluate sums the actual sales."""
+    import pandas as pd
+
+    _sales_at_any_time(60).to_csv(tmp_path / "sales.csv", index=False)
+    flags = ["--freq", "D", "--aggregate", "sum", "--horizon", "7", *TINY]
+    alone = runner.invoke(app, ["train", str(tmp_path / "sales.csv"), "--out", str(tmp_path / "one"), *flags])
+    assert alone.exit_code == 0, alone.output  # the shops summed together, with the fix said
+    assert "summed as one series, and 'shop' not read; if they tell series apart, name them with --id-col shop" \
+        in alone.stderr
+    model = tmp_path / "model"
+    trained = runner.invoke(app, ["train", str(tmp_path / "sales.csv"), "--id-col", "shop", "--out", str(model), *flags])
+    assert trained.exit_code == 0, trained.output
+    assert "2 series (long format), 120 rows" in trained.stderr and "rows summed into 120 periods of D" in trained.stderr
+    assert json.loads((model / "manifest.json").read_text())["config"]["aggregate"] == "sum"
+    inspected = runner.invoke(app, ["inspect", str(model)])
+    assert "dates, frequency D (summed per period: --aggregate sum)" in inspected.output
+    later = _sales_at_any_time(67)  # a week more of sales
+    later[pd.to_datetime(later["time"]) < "2024-03-01"].to_csv(tmp_path / "later.csv", index=False)
+    forecast = runner.invoke(app, ["predict", str(model), str(tmp_path / "later.csv"), "--output", str(tmp_path / "f.csv")])
+    assert forecast.exit_code == 0, forecast.output
+    written = pd.read_csv(tmp_path / "f.csv")
+    assert written.groupby("unique_id")["ds"].first().tolist() == ["2024-03-01", "2024-03-01"]
+    later.to_csv(tmp_path / "actuals.csv", index=False)
+    scored = runner.invoke(app, ["evaluate", str(tmp_path / "f.csv"), str(tmp_path / "actuals.csv"), "--id-col", "shop",
+                                 "--freq", "D", "--aggregate", "sum", "--json"])
+    assert scored.exit_code == 0, scored.output
+    assert json.loads(scored.stdout)["matched"] == 14
+    refused = runner.invoke(app, ["doctor", str(tmp_path / "sales.csv"), "--aggregate", "sum"])
+    assert refused.exit_code == ExitCode.USAGE and "--aggregate sum needs --freq" in refused.stderr

@@ -167,6 +167,48 @@ def test_as_of_ignores_later_rows(tmp_path):
             load_series(path, as_of=written)
 
 
+def _transactions(path, zone: str = ""):
+    """Sales at any time of day, in no order: shop a sells on days 1, 1, 3 (none on day 2) and
+    a last sale on day 5; shop b on days 1 to 5, one empty amount on day 4."""
+    rows = [("a", "2024-01-03 10:00", "4"), ("b", "2024-01-02 09:30", "1"), ("a", "2024-01-01 17:45", "3"),
+            ("b", "2024-01-01 08:00", "2"), ("a", "2024-01-01 09:15", "2"), ("b", "2024-01-03 12:00", "3"),
+            ("b", "2024-01-04 12:00", ""), ("b", "2024-01-05 23:59", "5"), ("a", "2024-01-05 00:00", "6"),
+            ("b", "2024-01-04 18:00", "2")]
+    path.write_text("shop,time,amount\n" + "".join(f"{s},{t}{zone},{v}\n" for s, t, v in rows))
+    return path
+
+
+def test_aggregate_makes_the_rows_of_each_period_one(tmp_path):
+    """--aggregate sum: a day's sales summed, a day without one 0 (not filled in), an empty
+    amount beside others left out; mean: a day without a reading missing, filled as --fill says;
+    --as-of cuts whole periods; the period is needed, and dates."""
+    path = _transactions(tmp_path / "sales.csv")
+    summed = load_series(path, freq="D", aggregate="sum", id_col="shop")
+    by_shop = {uid: g.set_index("ds")["y"].tolist() for uid, g in summed.frame.groupby("unique_id")}
+    assert by_shop == {"a": [5.0, 0.0, 4.0, 0.0, 6.0], "b": [2.0, 1.0, 3.0, 2.0, 5.0]}
+    assert summed.freq == "D" and summed.filled == 0 and "10 rows summed into 10 periods of D" in summed.time_note
+    averaged = load_series(path, freq="D", aggregate="mean", id_col="shop")
+    assert averaged.frame[averaged.frame["unique_id"] == "a"]["y"].tolist() == [2.5, 3.25, 4.0, 5.0, 6.0]
+    assert averaged.filled == 2  # shop a's days 2 and 4, interpolated
+    cut = load_series(path, freq="D", aggregate="sum", as_of="2024-01-04", id_col="shop")  # the whole of day 4, not its midnight
+    assert cut.frame[cut.frame["unique_id"] == "b"]["y"].tolist() == [2.0, 1.0, 3.0, 2.0]
+    weekly = load_series(path, freq="W", aggregate="sum", id_col="shop")  # weeks ending Sunday: all in the week to 7 January
+    assert weekly.freq == "W-SUN" and weekly.frame["y"].tolist() == [15.0, 13.0]
+    zoned = load_series(_transactions(tmp_path / "zoned.csv", "+00:00"), freq="D", aggregate="sum",
+                        as_of="2024-01-04T00:00Z", id_col="shop")
+    assert zoned.frame.groupby("unique_id")["y"].sum().to_dict() == {"a": 9.0, "b": 8.0}
+    with pytest.raises(UsageError, match="--aggregate sum needs --freq, the period to sum the rows over"):
+        load_series(path, aggregate="sum")
+    with pytest.raises(UsageError, match="--aggregate must be one of sum, mean"):
+        load_series(path, freq="D", aggregate="max")
+    (tmp_path / "steps.csv").write_text("t,y\n" + "".join(f"{i},{i}\n" for i in range(1, 20)))
+    with pytest.raises(UsageError, match="holds integer steps. Drop --aggregate"):
+        load_series(tmp_path / "steps.csv", freq="D", aggregate="sum")
+    with pytest.raises(DataError, match="cannot infer the frequency.*summed per period with --freq D --aggregate sum.*"
+                                        "several series: name their id column with --id-col"):
+        load_series(path)
+
+
 def test_explicit_columns_and_unknown_column(tmp_path):
     path = tmp_path / "wide.csv"
     pd.DataFrame({"when": pd.date_range("2020-01-01", periods=10, freq="D"), "a": range(10), "b": range(10)}).to_csv(path, index=False)

@@ -136,6 +136,11 @@ def test_as_of_with_time_zones(tmp_path):
     assert pd.Timestamp(first) == pd.Timestamp("2015-01-02T11:00:00+00:00")
     naive = runner.invoke(app, ["predict", str(tmp_path / "model"), str(path), "--as-of", "2015-01-02T10:00"])
     assert naive.exit_code == ExitCode.USAGE and "differ in having a time zone" in naive.stderr
+    # a midnight with its offset is that instant too (it was read as a date, and refused as without a zone)
+    midnight = runner.invoke(app, ["predict", str(tmp_path / "model"), str(path), "--as-of", "2015-01-03T00:00Z"])
+    assert midnight.exit_code == 0, midnight.output
+    first = pd.read_csv(pd.io.common.StringIO(midnight.stdout))["ds"].iloc[0]
+    assert pd.Timestamp(first) == pd.Timestamp("2015-01-03T01:00:00+00:00")
 
 
 def test_log_model_forecasts_a_later_file_that_goes_below_zero(tmp_path):
