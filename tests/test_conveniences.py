@@ -99,7 +99,7 @@ def test_column_roles_from_a_config_file(tmp_path):
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("horizon = 4\ncolour = 'red'\n", r"'colour' is not a training setting\. Expected flag names such as baseline"),
+    ("horizon = 4\ncolour = 'red'\n", r"'colour' is not a training setting\. Expected flag names such as aggregate, baseline"),
     ("horizon = 4\nepoch = 3\n", r"'epoch' is not a training setting\. Did you mean 'epochs'\?"),
     ("[train]\nhorizon = 4\n", r"'train' is not a training setting\. Settings are top-level lines \(lookback = 48\), "
                                r"not a \[train\] table"),
