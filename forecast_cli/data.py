@@ -1798,7 +1798,8 @@ def _split_year(frame: pd.DataFrame, names: list[str]) -> tuple[str, str, str] |
 
 
 # A time of day alone (13:00, 1:00:30, 1:00 PM): the other half of a date split over two columns.
-_TIME_OF_DAY = r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s?[AaPp][Mm])?"
+# A time of day alone: 13:00, 13:00:00.5, 1:00 PM, 1pm, 1 p.m., T13:00 (ISO's time), 13h00 (French).
+_TIME_OF_DAY = (r"T?\d{1,2}(?::\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s?[AaPp]\.?[Mm]\.?)?|\s?[AaPp]\.?[Mm]\.?|[hH]\d{2})")
 
 
 # Dates and times written as numbers: digits, format, what the note calls them.

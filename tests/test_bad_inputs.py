@@ -62,6 +62,9 @@ TRAIN_CASES = [
     # pandas read a time of day as today at that time: made-up dates that moved every day
     ("times-of-day-without-dates", _csv([f"{k // 60:02d}:{k % 60:02d},{v}" for k, v in enumerate(GOOD)], "time,load"),
      [], DATA, r"line 2: '00:00' in the time column 'time' is a time of day without a date; expected dates"),
+    ("times-of-day-as-hours", _csv([f"{1 + k % 12}{'am' if k % 24 < 12 else 'pm'},{v}" for k, v in enumerate(GOOD)],
+                                   "time,load"),
+     [], DATA, r"line 2: '1am' in the time column 'time' is a time of day without a date"),
     ("a-time-of-day-among-dates", _csv([f"{d},{v}" for d, v in zip([*_monthly()[:3], "1:00 PM", *_monthly()[4:]], GOOD)]),
      [], DATA, r"line 5: '1:00 PM' in the time column 'ds' is a time of day without a date"),
     # pandas gave a date without a year the year 1: forecasts dated 0001-12-24
