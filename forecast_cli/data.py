@@ -1457,11 +1457,15 @@ def _joined_ids(raw: pd.DataFrame, name: str | None, source: str, model: bool = 
                          f"its series apart, between commas. Its columns: {', '.join(map(str, raw.columns))}.")
     if len(set(keys)) < len(keys):
         raise UsageError(f"--id-col {name!r} names a column twice; name each column that tells the series apart once.")
-    parts = raw[keys].astype("string")
-    joined = parts[keys[0]].str.strip().str.cat([parts[k].str.strip() for k in keys[1:]], sep=ID_JOIN)
-    if joined.nunique() < len(parts.drop_duplicates()):
-        raise UsageError(f"--id-col {name!r}: joined with {ID_JOIN!r} between them, two different rows of {source}'s "
-                         f"columns {', '.join(keys)} give one id; rename the values that hold {ID_JOIN!r}.")
+    parts = raw[keys].astype("string").apply(lambda col: col.str.strip())
+    joined = parts[keys[0]].str.cat([parts[k] for k in keys[1:]], sep=ID_JOIN)  # empty where a part is
+    whole = parts[joined.notna().to_numpy()]  # a row with an empty part is refused later, naming its line
+    if joined.nunique() < len(whole.drop_duplicates()):
+        pair = whole.assign(id=joined).drop_duplicates().loc[lambda d: d["id"].duplicated(keep=False)].head(2)
+        shown = " and ".join("(" + ", ".join(map(repr, row[keys])) + ")" for _, row in pair.iterrows())
+        raise UsageError(f"--id-col {name!r}: joined with {ID_JOIN!r} between them, the values {shown} of {source}'s "
+                         f"columns {', '.join(keys)} give one id, {pair['id'].iloc[0]!r}; rename the values that hold "
+                         f"{ID_JOIN!r}.")
     at = list(raw.columns).index(keys[0])
     out = raw.drop(columns=keys)
     out.insert(min(at, len(out.columns)), name, joined)

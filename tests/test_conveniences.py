@@ -175,6 +175,17 @@ def test_series_told_apart_by_several_columns_are_named_with_one_id_col(tmp_path
     missing = runner.invoke(app, ["train", str(tmp_path / "other.csv"), "--id-col", "store_nbr,family", *TINY])
     assert missing.exit_code == ExitCode.USAGE
     assert "--id-col 'store_nbr,family': " in missing.stderr and "has no column 'family'" in missing.stderr
+    # a row with an empty part is named by its line; values that join alike are named
+    frame.astype({"store_nbr": object}).assign(store_nbr=lambda f: f["store_nbr"].mask(f.index == 5)).to_csv(
+        tmp_path / "empty.csv", index=False)
+    empty = runner.invoke(app, ["train", str(tmp_path / "empty.csv"), "--id-col", "store_nbr,family", *TINY])
+    assert empty.exit_code == ExitCode.DATA and "line 7: column 'store_nbr,family' is empty" in empty.stderr
+    frame.assign(store_nbr=frame["store_nbr"].map({1: "x", 2: "x/MILK"}),
+                 family=frame["family"].where(frame["store_nbr"] == 1, "B").replace("MILK", "MILK/B")).to_csv(
+        tmp_path / "alike.csv", index=False)
+    alike = runner.invoke(app, ["train", str(tmp_path / "alike.csv"), "--id-col", "store_nbr,family", *TINY])
+    assert alike.exit_code == ExitCode.USAGE, alike.output
+    assert "the values ('x/MILK', 'B') and ('x', 'MILK/B')" in alike.stderr and "give one id, 'x/MILK/B'" in alike.stderr
 
 
 def _sales_at_any_time(days: int, seed: int = 0):
