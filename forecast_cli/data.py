@@ -2182,15 +2182,16 @@ def _parse_target(col: pd.Series, source: str, name: str, decimal_comma: bool = 
         return _finite(array, col, lambda row: str(col.iloc[row]), source, name)
     text, values = _as_numbers(col)
     bad = values.isna() & text.notna() & ~text.isin(MISSING_MARKERS)
-    words = text.str.lower()
-    truth = words.isin(["true", "false"])  # as pandas, Excel and Spark write booleans, and a Parquet boolean reads
-    if flags and bad.any() and truth[bad].all():
-        values, bad = values.mask(truth, words.eq("true").astype("float64")), bad & ~truth
+    if flags and bad.any():  # True and False, as pandas, Excel and Spark write booleans, and a Parquet boolean reads
+        words = text.str.lower()
+        truth = words.isin(["true", "false"])
+        if truth[bad].all():
+            values, bad = values.mask(truth, words.eq("true").astype("float64")), bad & ~truth
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         value = text.iloc[row]
         hint = ""
-        if truth.iloc[row] and not flags:
+        if value.lower() in ("true", "false") and not flags:
             hint = (" (True and False: a covariate may hold them, read as 1 and 0, but the values forecast must be "
                     "numbers; write 1 and 0 to forecast the share of True)")
         elif re.fullmatch(r"[-+]?\s*[$€£¥]?\s*[-+]?[\d.,]*\d[\d.,]*\s*[$€£¥%]?", value.strip()) and re.search(r"[$€£¥%]", value):
