@@ -206,6 +206,9 @@ def check_agree(surveys: list[Survey]) -> Survey:
         first = surveys[0]
     check_zones((s.part, s.zoned) for s in surveys)
     for s in surveys[1:]:
+        if (s.columns.id_col is None) != (first.columns.id_col is None) and not (s.columns.series or first.columns.series):
+            # One part found its id where times repeat and another did not (its partition column, unused, left out).
+            raise _roles_differ(s, first)
         if sorted(s.columns.all_columns) != sorted(first.columns.all_columns):
             raise DataError(
                 f"{s.part}: its columns ({', '.join(s.columns.all_columns)}) differ from the first part's "
@@ -226,14 +229,7 @@ def check_agree(surveys: list[Survey]) -> Survey:
                 f"part's series are its columns of numbers, and they differ. {_WIDE_PARTS}"
             )
         if s.columns != first.columns:
-            named = first.columns if first.columns.id_col is not None else s.columns
-            flags = " ".join(f"--{role}-col {name}" for role, name in
-                             (("id", named.id_col), ("time", named.time_col), ("target", named.target_col)) if name)
-            raise DataError(
-                f"{s.part} reads as {s.columns.roles()} but {first.part} as {first.columns.roles()}: the columns' "
-                "roles are found part by part, and a part of one series has no repeated times to find an id by. "
-                f"Name them, e.g. {flags}."
-            )
+            raise _roles_differ(s, first)
         if (s.time_kind, s.freq, s.step) != (first.time_kind, first.freq, first.step):
             def said(x: Survey) -> str:
                 return f"frequency {x.freq}" if x.time_kind == "datetime" else f"integer steps of {x.step}"
@@ -243,6 +239,19 @@ def check_agree(surveys: list[Survey]) -> Survey:
                 "same frequency. Pass --freq if the detection is wrong, or train the parts separately."
             )
     return first
+
+
+def _roles_differ(s: Survey, first: Survey) -> DataError:
+    """The error for a part whose columns' roles differ from the first part's, with the flags
+    that name them."""
+    named = first.columns if first.columns.id_col is not None else s.columns
+    flags = " ".join(f"--{role}-col {name}" for role, name in
+                     (("id", named.id_col), ("time", named.time_col), ("target", named.target_col)) if name)
+    return DataError(
+        f"{s.part} reads as {s.columns.roles()} but {first.part} as {first.columns.roles()}: the columns' roles are "
+        "found part by part, and a part of one series has no repeated times to find an id by. "
+        f"Name them, e.g. {flags}."
+    )
 
 
 def check_disjoint(ids: np.ndarray, order: np.ndarray, surveys: list[Survey]) -> None:

@@ -383,6 +383,15 @@ def test_train_on_parts_names_the_roles_when_a_part_of_one_series_finds_no_id(sc
                      code=ExitCode.DATA)
     assert "b.parquet reads as time='Date'" in result.stderr and "a.parquet as id='Store'" in result.stderr
     assert "--id-col Store --time-col Date --target-col Sales" in result.stderr and not (tmp_path / "m").exists()
+    # Sales summed per month, the stores as the folders' names (Store=s0/...): one store's part
+    # has two sales at one time, so its constant partition column is found as the id; the other's
+    # is left out, unused, and the columns differed (a message without the fix).
+    sales = pd.concat([stores, stores[stores["Store"] == "s0"].head(1)])
+    sales.assign(Date=pd.to_datetime(sales["Date"])).to_parquet(tmp_path / "hive", partition_cols=["Store"], index=False)
+    result = _invoke("train", tmp_path / "hive", "--horizon", 4, "--freq", "MS", "--aggregate", "sum", *TINY, "--out",
+                     tmp_path / "m", "--dask", scheduler[0], code=ExitCode.DATA)
+    assert "reads as time='Date'" in result.stderr and "as id='Store'" in result.stderr, result.stderr
+    assert "--id-col Store --time-col Date --target-col Sales" in result.stderr
 
 
 def test_spread_sends_large_arguments_without_dask_advice_on_stderr(scheduler):
