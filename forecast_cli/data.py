@@ -163,6 +163,7 @@ class Dataset:
     before: int = 0  # empty rows before a series' first value, left out (nothing recorded yet)
     empty: tuple[str, ...] = ()  # series with no value at all, left out (`load_series`'s `split_future`)
     found_written: Written | None = None  # numbers found written with commas (`_comma_numbers`), no flag given
+    layout: tuple[str, ...] = ()  # partition columns (hive folders' names) left out as playing no role
 
     @property
     def n_series(self) -> int:
@@ -1206,7 +1207,9 @@ def load_series(
     raw = _joined_ids(raw, id_col if detected else columns.id_col, source, model=not detected)
     if detected:
         columns = detect_columns(raw, source, time_col, target_col, id_col, wide)
-    raw, columns = _without_layout(raw, columns, (*(columns.used if detected else columns.all_columns), *covariates))
+    layout = tuple(c for c in raw.attrs.get(PARTITIONS, ()) if c not in (*(columns.used if detected else
+                                                                           columns.all_columns), *covariates))
+    raw, columns = _without_layout(raw, columns, layout)
     if not detected and columns.series:
         columns = _later_wide_columns(raw, columns, source)
     elif not detected:
@@ -1341,17 +1344,18 @@ def load_series(
         before=before,
         empty=tuple(empty),
         found_written=found_written,
+        layout=layout,
     )
 
 
-def _without_layout(raw: pd.DataFrame, columns: Columns, kept: tuple[str, ...]) -> tuple[pd.DataFrame, Columns]:
-    """The frame and its roles without the partition columns of hive-partitioned Parquet that are
-    not `kept` (a role, a covariate, a column of the model): they say where a part lies (a bucket,
-    a date range), not what was recorded, so a model and its later files need not share a layout."""
-    layout = [c for c in raw.attrs.get(PARTITIONS, ()) if c not in kept]
+def _without_layout(raw: pd.DataFrame, columns: Columns, layout: tuple[str, ...]) -> tuple[pd.DataFrame, Columns]:
+    """The frame and its roles without the `layout` columns: the partition columns of
+    hive-partitioned Parquet that play no role (a role, a covariate, a column of the model). They
+    say where a part lies (a bucket, a date range), not what was recorded, so a model and its later
+    files need not share a layout."""
     if not layout:
         return raw, columns
-    return raw.drop(columns=layout), dataclasses.replace(
+    return raw.drop(columns=list(layout)), dataclasses.replace(
         columns, all_columns=tuple(c for c in columns.all_columns if c not in layout))
 
 

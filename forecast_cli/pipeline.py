@@ -131,15 +131,16 @@ def no_values_note(dataset: Dataset) -> str:
 
 def summed_as_one_note(dataset: Dataset, aggregate: str | None) -> str | None:
     """The warning for rows made one per period (`--aggregate`) as one series while columns
-    beside them are not read: a shop or product column is found as the id only where the times
-    repeat, and events at any time seldom share one. None where it does not apply."""
+    beside them, or the partition columns of its folders, are not read: a shop or product column
+    is found as the id only where the times repeat, and events at any time seldom share one. None
+    where it does not apply."""
     columns = dataset.columns
-    if aggregate is None or columns.id_col is not None or columns.series or not columns.ignored:
+    unread = (*columns.ignored, *dataset.layout)  # the folders' names (shop=north/) too
+    if aggregate is None or columns.id_col is not None or columns.series or not unread:
         return None
-    named = ", ".join(map(repr, columns.ignored))
     return (f"{dataset.source}: the rows of each period were {'summed' if aggregate == 'sum' else 'averaged'} as one "
-            f"series, and {named} not read; if they tell series apart, name them with --id-col "
-            f"{','.join(columns.ignored)}.")
+            f"series, and {', '.join(map(repr, unread))} not read; if they tell series apart, name them with "
+            f"--id-col {','.join(unread)}.")
 
 
 def mostly_filled_note(dataset: Dataset, fill: str, model_freq: bool) -> str | None:

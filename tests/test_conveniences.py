@@ -234,3 +234,9 @@ def test_sales_at_any_time_are_summed_per_day_by_train_predict_and_evaluate(tmp_
     assert json.loads(scored.stdout)["matched"] == 14
     refused = runner.invoke(app, ["doctor", str(tmp_path / "sales.csv"), "--aggregate", "sum"])
     assert refused.exit_code == ExitCode.USAGE and "--aggregate sum needs --freq" in refused.stderr
+    # the shops as the folders' names (shop=north/): the partition column, left out, is named too
+    sales = pd.read_csv(tmp_path / "sales.csv")
+    sales.assign(time=pd.to_datetime(sales["time"])).to_parquet(tmp_path / "parts", partition_cols=["shop"], index=False)
+    checked = runner.invoke(app, ["doctor", str(tmp_path / "parts"), "--freq", "D", "--aggregate", "sum"])
+    assert "summed as one series, and 'shop' not read; if they tell series apart, name them with --id-col shop" \
+        in checked.stderr, checked.stderr
