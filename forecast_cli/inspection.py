@@ -113,10 +113,13 @@ def lines(summary: dict[str, Any]) -> list[str]:
     out.append("versions   " + ", ".join(f"{k} {v}" for k, v in summary["versions"].items()))
     val = summary["validation"]
     if val:
-        scores = [f"{name} MASE {val[key]['mase']:.4g}" for key, name in
+        # MASE where the histories vary from season to season; else (a series that repeats its
+        # season exactly has no seasonal naive error to scale by) MAE.
+        scores = [f"{name} MASE {val[key]['mase']:.4g}" if val[key].get("mase") is not None
+                  else f"{name} MAE {val[key]['mae']:.4g}" for key, name in
                   (("lstm", "forecast"), ("lstm_alone", "LSTM alone"), *((m, LABELS[m]) for m in FITS),
                    ("seasonal_naive", "seasonal naive"))
-                  if isinstance(val.get(key), dict) and val[key].get("mase") is not None]
+                  if isinstance(val.get(key), dict) and (val[key].get("mase"), val[key].get("mae")) != (None, None)]
         windows = val.get("windows")
         out.append(f"validation {counted(windows, 'window') if isinstance(windows, int) else f'{windows} windows'}: "
                    + "; ".join(scores))

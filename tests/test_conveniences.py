@@ -61,6 +61,21 @@ def test_inspect_says_what_a_model_is(trained_model):
     assert "validation 3 windows: forecast MASE" in text.stderr
 
 
+def test_inspect_gives_mae_where_a_series_repeats_its_season_exactly(tmp_path):
+    """Seasonal naive has no error on the history of a series that repeats its season exactly, so
+    there is no MASE: the validation line gave no score at all; it gives the MAE."""
+    import pandas as pd
+
+    pd.DataFrame({"ds": pd.date_range("2020-01-01", periods=60, freq="D"),
+                  "y": [10, 12, 15, 11, 9, 20, 25] * 8 + [10, 12, 15, 11]}).to_csv(tmp_path / "week.csv", index=False)
+    trained = runner.invoke(app, ["train", str(tmp_path / "week.csv"), "--horizon", "7", "--out", str(tmp_path / "m"),
+                                  *TINY])
+    assert trained.exit_code == 0, trained.output
+    text = runner.invoke(app, ["inspect", str(tmp_path / "m")])
+    assert re.search(r"validation 1 window: forecast MAE [\d.e-]+; LSTM alone MAE .*; seasonal naive MAE 0\n",
+                     text.stderr), text.stderr
+
+
 def test_inspect_refuses_what_is_not_a_model(tmp_path):
     result = runner.invoke(app, ["inspect", str(tmp_path)])
     assert result.exit_code == ExitCode.MODEL and "has no manifest.json" in result.stderr
