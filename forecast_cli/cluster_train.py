@@ -206,7 +206,8 @@ def check_agree(surveys: list[Survey]) -> Survey:
         first = surveys[0]
     check_zones((s.part, s.zoned) for s in surveys)
     for s in surveys[1:]:
-        if (s.columns.id_col is None) != (first.columns.id_col is None) and not (s.columns.series or first.columns.series):
+        wide = bool(s.columns.series or first.columns.series)
+        if (s.columns.id_col is None) != (first.columns.id_col is None) and not wide:
             # One part found its id where times repeat and another did not (its partition column, unused, left out).
             raise _roles_differ(s, first)
         if sorted(s.columns.all_columns) != sorted(first.columns.all_columns):
@@ -223,7 +224,7 @@ def check_agree(surveys: list[Survey]) -> Survey:
                 f"{orders[first.columns.day_first]}: each part's order is found from its own values. Write the "
                 "dates as YYYY-MM-DD (or as dates in Parquet), or train without --workers/--dask."
             )
-        if s.columns != first.columns and (s.columns.series or first.columns.series):
+        if s.columns != first.columns and wide:
             raise DataError(
                 f"{s.part} reads as {s.columns.roles()} but {first.part} as {first.columns.roles()}: with --wide each "
                 f"part's series are its columns of numbers, and they differ. {_WIDE_PARTS}"

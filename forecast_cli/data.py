@@ -52,7 +52,8 @@ _PARQUET_MAGIC = b"PAR1"  # the first bytes of a Parquet file
 # Other formats of tables, known by their first bytes where the first 4 KB hold a NUL byte, as no
 # text does (a header may begin "ORC..."): (signature, what it is, how to pass it). A pickle is
 # never loaded: reading one can run any code it holds.
-_TO_PARQUET = "convert it to Parquet or CSV, e.g. python -c \"import pandas as pd; pd.{}('{}').to_parquet('data.parquet')\""
+_TO_PARQUET = ("convert it to Parquet or CSV, e.g. python -c \"import pandas as pd; "
+               "pd.{}('{}').to_parquet('data.parquet')\"")
 _OTHER_FORMATS = (
     (re.compile(rb"ARROW1|FEA1"), "Arrow IPC (Feather) data", _TO_PARQUET.format("read_feather", "{}")),
     (re.compile(rb"ORC"), "ORC data", _TO_PARQUET.format("read_orc", "{}")),
@@ -1207,8 +1208,8 @@ def load_series(
     raw = _joined_ids(raw, id_col if detected else columns.id_col, source, model=not detected)
     if detected:
         columns = detect_columns(raw, source, time_col, target_col, id_col, wide)
-    layout = tuple(c for c in raw.attrs.get(PARTITIONS, ()) if c not in (*(columns.used if detected else
-                                                                           columns.all_columns), *covariates))
+    kept = (*(columns.used if detected else columns.all_columns), *covariates)
+    layout = tuple(c for c in raw.attrs.get(PARTITIONS, ()) if c not in kept)
     raw, columns = _without_layout(raw, columns, layout)
     if not detected and columns.series:
         columns = _later_wide_columns(raw, columns, source)
@@ -1391,8 +1392,8 @@ def _aggregated(frame: pd.DataFrame, period: str, how: str, names: tuple[str, ..
     Example:
         >>> rows = pd.DataFrame({ID: ["a"] * 3, TIME: pd.to_datetime(["2024-01-01 09:00", "2024-01-01 17:00",
         ...                      "2024-01-03 10:00"]), TARGET: [2.0, 3.0, 4.0], "_line": [2, 3, 4]})
-        >>> _aggregated(rows, "D", "sum", ())[[TIME, TARGET]].to_numpy().tolist()
-        [[Timestamp('2024-01-01 00:00:00'), 5.0], [Timestamp('2024-01-02 00:00:00'), 0.0], [Timestamp('2024-01-03 00:00:00'), 4.0]]
+        >>> _aggregated(rows, "D", "sum", ()).set_index(TIME)[TARGET].to_dict()
+        {Timestamp('2024-01-01 00:00:00'): 5.0, Timestamp('2024-01-02 00:00:00'): 0.0, Timestamp('2024-01-03 00:00:00'): 4.0}
     """
     periods = frame.set_index(TIME).groupby(ID, sort=True).resample(period)
     if how == "sum":  # a period of rows whose values are all empty stays empty; one of no rows is 0
@@ -1437,7 +1438,8 @@ def _resample_hint(columns: Columns, freq: str | None = None) -> str:
 
 
 # How rows of one series and time (a day's transactions) become one: the end of the duplicates error.
-_AGGREGATE_HINT = " (to sum the rows of each period into one: --freq with the period and --aggregate sum; mean for readings)"
+_AGGREGATE_HINT = (" (to sum the rows of each period into one: --freq with the period and --aggregate sum; mean "
+                   "for readings)")
 
 
 ID_JOIN = "/"  # between the values of several id columns (`--id-col store,family`) in the one id

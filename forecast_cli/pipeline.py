@@ -105,8 +105,8 @@ def load_training(data_path: str | Path, config: TrainConfig, columns: ColumnOpt
     if note:
         reporter.info(note)
     warn_ignored_rows(dataset, config, reporter)
-    summed, filled = summed_as_one_note(dataset, config.aggregate), mostly_filled_note(dataset, config.fill, model_freq=False)
-    for warning in (summed, filled):
+    for warning in (summed_as_one_note(dataset, config.aggregate),
+                    mostly_filled_note(dataset, config.fill, model_freq=False)):
         if warning:
             reporter.warn(warning)
     if dataset.empty:
