@@ -1959,12 +1959,28 @@ def _named_periods(text: pd.Series) -> tuple[pd.Series, str, str] | None:
         starts = pd.to_datetime(numbered[0] + "-" + numbered[1].str.zfill(2) + "-01", format="%Y-%m-%d")
         return starts, "datetime", "months written 2024M01 read as their first days"
     months = text.str.extract(f"^{_MONTH_SHORT_YEAR}$")
-    if months[0].notna().all():
+    if months[0].notna().all() and not _days_of_months(months[0].str.lower(), months[1].astype(int)):
         for fmt in ("%b %y", "%B %y"):
             parsed = pd.to_datetime(months[0] + " " + months[1], format=fmt, errors="coerce")
             if parsed.notna().all():
                 return parsed, "datetime", "months with two-digit years (Jan-24) read as their first days"
     return None
+
+
+def _days_of_months(month: pd.Series, number: pd.Series) -> bool:
+    """Whether `Jan 01, Jan 02, ..., Jan 31, Feb 01` in file order are days without a year rather
+    than months of two-digit years (`Jan-24, Feb-24`): mostly the next number in the same month,
+    and starting again at 1 with the next month.
+
+    Example:
+        >>> days = pd.Series(["jan"] * 31 + ["feb"] * 3), pd.Series([*range(1, 32), 1, 2, 3])
+        >>> _days_of_months(*days), _days_of_months(pd.Series(["jan", "feb", "mar"]), pd.Series([24, 24, 24]))
+        (True, False)
+    """
+    same = month.eq(month.shift()).to_numpy()
+    step = (number.diff() == 1).to_numpy()
+    again = (~same & (number == 1).to_numpy() & (number.shift() >= 28).to_numpy())[1:]
+    return bool((same & step)[1:].mean() > 0.5 and again.any()) if len(month) > 1 else False
 
 
 # An ISO 8601 week (2024-W05, 2024W05), perhaps with its day (2024-W05-3, Monday = 1).

@@ -70,6 +70,10 @@ TRAIN_CASES = [
     # pandas gave a date without a year the year 1: forecasts dated 0001-12-24
     ("dates-without-a-year", _csv([f"{d[5:7]}/{d[8:]},{v}" for d, v in zip(_monthly(), GOOD)]), [], DATA,
      r"line 2: '01/01' in the time column 'ds' has no year; expected dates like 2024-01-31"),
+    # days of months, Jan 01 to Feb 09, were read as months of the years 2001 to 2031
+    ("days-of-months-without-a-year", _csv([f"{d:%b %d},{v}" for d, v in zip(pd.date_range("2015-01-01", periods=40),
+                                                                             GOOD)]), [], DATA,
+     r"line 2: 'Jan 01' in the time column 'ds' has no year"),
     ("a-month-and-a-two-digit-year", _csv([f"{d[5:7]}/{d[2:4]},{v}" for d, v in zip(_monthly(), GOOD)]), [], DATA,
      r"'01/15' in the time column 'ds' has no year.* If '01/15' is a month and a two-digit year, write it as YYYY-MM"),
     ("eurostat-not-available", _series([*GOOD[:5], ":", *GOOD[6:]]), [], DATA,
