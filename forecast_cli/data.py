@@ -1006,10 +1006,10 @@ def detect_columns(
                 series = f" The series are told apart by {id_col!r}."
                 # a store number beside a product name: a second key, not a value to forecast
                 if frame[[id_col, time_col]].duplicated().any():
-                    key = next((c for c in numeric if not frame[[id_col, c, time_col]].duplicated().any()), None)
-                    if key is not None:
-                        series = (f" The series are told apart by {id_col!r} and {key!r} together: name both with "
-                                  f"--id-col {key},{id_col} and the values with --target-col.")
+                    apart = _telling_apart(frame, [id_col, time_col], numeric, most=1)
+                    if apart:
+                        series = (f" The series are told apart by {id_col!r} and {apart[0]!r} together: name both "
+                                  f"with --id-col {apart[0]},{id_col} and the values with --target-col.")
             elif repeated.any():
                 time = frame[time_col].iloc[int(np.flatnonzero(repeated.to_numpy())[0])]
                 series = (f" The times repeat ({time!r} on {int((frame[time_col] == time).sum())} rows), so the "
@@ -1191,6 +1191,8 @@ def load_series(
     if aggregate is not None and freq is None:
         raise UsageError(f"--aggregate {aggregate} needs --freq, the period to {aggregate} the rows over "
                          "(e.g. --freq D for days, h for hours, W-SUN for weeks ending Sunday, MS for months).")
+    if aggregate is not None:
+        freq = parse_freq(freq)  # `W` is a week ending on Sunday here: the periods are made, not found
     source = source_name(path)
     raw, digest = read_table(path, written.encoding)
     # Excel saves CSV with `;` where the comma is the decimal mark: the day-first places
@@ -1236,7 +1238,7 @@ def load_series(
         )
     if as_of is not None:
         # Rows summed per period are cut by their period: --as-of 2024-02-29 keeps that whole day.
-        cut = _period_labels(times, parse_freq(freq)) if aggregate is not None and time_kind == "datetime" else times
+        cut = _period_labels(times, freq) if aggregate is not None and time_kind == "datetime" else times
         keep = _as_of_mask(cut, time_kind, as_of, source, columns.day_first, time_note.startswith(COMPACT_NOTE))
         if not keep.any():
             raise DataError(
@@ -1288,7 +1290,6 @@ def load_series(
         if time_kind != "datetime":
             raise UsageError(f"--aggregate {aggregate} sums or averages the rows of each period of dates, but "
                              f"{source}'s column {columns.time_col!r} holds integer steps. Drop --aggregate.")
-        freq = parse_freq(freq)  # `W` is a week ending on Sunday here: the periods are made, not found
         rows = len(frame)
         frame = _aggregated(frame, freq, aggregate, names)
         time_note = "; ".join(n for n in (time_note, f"{rows} rows {'summed' if aggregate == 'sum' else 'averaged'} "
@@ -1489,15 +1490,26 @@ def _several_series_hint(raw: pd.DataFrame, columns: Columns) -> str:
         return ""
     roles = [c for c in (columns.id_col, columns.time_col) if c is not None]
     others = [c for c in columns.all_columns if c not in (*roles, columns.target_col) and c in raw.columns][:6]
-    for size in (1, 2):
-        for extra in itertools.combinations(others, size):
-            if not raw[[*roles, *extra]].duplicated().any():
-                keys = [*(columns.id_col.split(",") if columns.id_col else []), *extra]
-                if len(keys) == 1:
-                    return f" If the rows hold several series told apart by {keys[0]!r}, name it: --id-col {keys[0]}."
-                return (f" If the rows hold several series told apart by {', '.join(map(repr, keys))}, name them "
-                        f"all: --id-col {','.join(keys)} (one id, their values joined with {ID_JOIN!r}).")
-    return ""
+    extra = _telling_apart(raw, roles, others, most=2)
+    if extra is None:
+        return ""
+    keys = [*(columns.id_col.split(",") if columns.id_col else []), *extra]
+    if len(keys) == 1:
+        return f" If the rows hold several series told apart by {keys[0]!r}, name it: --id-col {keys[0]}."
+    return (f" If the rows hold several series told apart by {', '.join(map(repr, keys))}, name them "
+            f"all: --id-col {','.join(keys)} (one id, their values joined with {ID_JOIN!r}).")
+
+
+def _telling_apart(frame: pd.DataFrame, roles: list[str], candidates: list[str],
+                   most: int) -> tuple[str, ...] | None:
+    """The first of `candidates`, or pair of them up to `most`, whose values beside the `roles`
+    columns (the id and the time) leave no two rows alike: the columns that, with the id, tell the
+    series apart. None if none does."""
+    for size in range(1, most + 1):
+        for extra in itertools.combinations(candidates, size):
+            if not frame[[*roles, *extra]].duplicated().any():
+                return extra
+    return None
 
 
 def _covariate_columns(
@@ -1575,7 +1587,7 @@ def _as_of_mask(times: pd.Series, time_kind: str, as_of: str, source: str, day_f
         raise UsageError(f"--as-of {as_of!r} has no {'year' if cutoff.year == 1 else 'date'}; expected e.g. "
                          "2024-01-31 or 2024-01-31T13:00, or a Unix time (1711000800).")
     if times.dt.tz is not None and cutoff.tzinfo is None and re.search(_UTC_OFFSET, as_of.strip()):
-        cutoff = pd.Timestamp(as_of.strip()).tz_convert("UTC")  # a midnight with its offset, read above as a date
+        cutoff = on_clock(pd.Timestamp(as_of.strip()), zoned=True)  # a midnight with its offset, read above as a date
     if (cutoff.tzinfo is None) != (times.dt.tz is None):
         raise UsageError(
             f"--as-of {as_of!r} and {source}'s times differ in having a time zone; give --as-of "
