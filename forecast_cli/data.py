@@ -5,6 +5,7 @@ from __future__ import annotations
 import bz2
 import csv
 import dataclasses
+import difflib
 import glob
 import gzip
 import hashlib
@@ -888,6 +889,20 @@ def _sniff_delimiter(header: str) -> str:
         return best
 
 
+def _spelt_like(name: str, columns: list[Any]) -> str:
+    """" Did you mean 'price'?" where a column is the name in another case or nearly it (a flag
+    misspelt), else nothing.
+
+    Example:
+        >>> _spelt_like("Price", ["unique_id", "ds", "y", "price"]), _spelt_like("cost", ["ds", "y"])
+        (" Did you mean 'price'?", '')
+    """
+    names = [str(c) for c in columns]
+    same = [c for c in names if c.casefold() == name.casefold()]
+    close = same or difflib.get_close_matches(name, names, n=1, cutoff=0.75)
+    return f" Did you mean {close[0]!r}?" if close else ""
+
+
 def detect_columns(
     frame: pd.DataFrame,
     source: str,
@@ -922,7 +937,8 @@ def detect_columns(
     absent = {flag: col for flag, col in named.items() if col is not None and col not in columns}
     if absent:
         said = ", ".join(f"{flag} {col!r}" for flag, col in absent.items())
-        raise UsageError(f"{source} has no column {said}; its columns are: {', '.join(columns)}.")
+        raise UsageError(f"{source} has no column {said}; its columns are: {', '.join(map(str, columns))}."
+                         + "".join(_spelt_like(col, columns) for col in absent.values()))
     # Dates as column names, and no column named as a time column is: the dates run across.
     across = [c for c in columns if re.fullmatch(_DATE_NAME, str(c))]
     if time_col is None and _time_by_name(columns) is None and len(across) >= 2 and len(across) * 2 >= len(columns):
@@ -1246,7 +1262,7 @@ def load_series(
                 "Choose a later --as-of."
             )
         raw, times = raw[keep.to_numpy()], times[keep.to_numpy()]
-    names = _covariate_columns(raw, columns, covariates, auto_covariates, source)
+    names = _covariate_columns(raw, columns, covariates, auto_covariates, source, model=not detected)
     if columns.series:
         raw, times = _melted(raw, times, columns, source, written.decimal_comma)
     ids = (
@@ -1461,7 +1477,8 @@ def _joined_ids(raw: pd.DataFrame, name: str | None, source: str, model: bool = 
                         f"{', '.join(map(str, raw.columns))}). Rename the columns to match.")
     if missing:
         raise UsageError(f"--id-col {name!r}: {source} has no column {missing[0]!r}; expected the columns that tell "
-                         f"its series apart, between commas. Its columns: {', '.join(map(str, raw.columns))}.")
+                         f"its series apart, between commas. Its columns: {', '.join(map(str, raw.columns))}."
+                         + _spelt_like(missing[0], list(raw.columns)))
     if len(set(keys)) < len(keys):
         raise UsageError(f"--id-col {name!r} names a column twice; name each column that tells the series apart once.")
     parts = raw[keys].astype("string").apply(lambda col: col.str.strip())
@@ -1513,10 +1530,11 @@ def _telling_apart(frame: pd.DataFrame, roles: list[str], candidates: list[str],
 
 
 def _covariate_columns(
-    raw: pd.DataFrame, columns: Columns, wanted: tuple[str, ...], auto: bool, source: str
+    raw: pd.DataFrame, columns: Columns, wanted: tuple[str, ...], auto: bool, source: str, model: bool
 ) -> tuple[str, ...]:
     """The covariate columns to read: the named ones (each must exist and play no other role),
-    and with `auto` every other column whose cells are all numbers or empty, in the file's order."""
+    and with `auto` every other column whose cells are all numbers or empty, in the file's order.
+    `model`: the names are a trained model's covariates, not this run's flags."""
     if columns.series:
         if wanted:
             raise UsageError(
@@ -1527,10 +1545,15 @@ def _covariate_columns(
         return ()
     roles = {columns.id_col: "the series id", columns.time_col: "the time", columns.target_col: "the target"}
     for name in wanted:
-        if name not in raw.columns:
+        if name not in raw.columns and model:
             raise DataError(
-                f"{source} has no column {name!r}, a covariate of this model (or named on the command "
-                f"line); its columns are: {', '.join(map(str, raw.columns))}. Add the column."
+                f"{source} has no column {name!r}, a covariate of this model; its columns are: "
+                f"{', '.join(map(str, raw.columns))}. Add the column."
+            )
+        if name not in raw.columns:  # this run's --past-covariates or --future-covariates
+            raise UsageError(
+                f"{source} has no column {name!r}, named by --past-covariates or --future-covariates; its columns "
+                f"are: {', '.join(map(str, raw.columns))}." + _spelt_like(name, list(raw.columns))
             )
         if name in roles:
             raise UsageError(

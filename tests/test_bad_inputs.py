@@ -188,6 +188,11 @@ TRAIN_CASES = [
     ("seasons-longer-than-data", _series(GOOD), ["--season", "41,82"], DATA, r"--season 41 is longer than the longest"),
     ("bad-freq", _series(GOOD), ["--freq", "fortnightly"], USAGE, r"--freq 'fortnightly' is not a pandas frequency"),
     ("unknown-target-col", _series(GOOD), ["--target-col", "sales"], USAGE, r"has no column --target-col 'sales'; its columns are: ds, y"),
+    # A flag that names a column in another case or nearly (a typo) is told the column meant.
+    ("target-col-in-another-case", _series(GOOD), ["--target-col", "Y"], USAGE, r"has no column --target-col 'Y'; .* Did you mean 'y'\?$"),
+    ("misspelt-covariate", _csv([f"{d},{v},1.5" for d, v in zip(_monthly(40), GOOD)], header="ds,y,price"),
+     ["--future-covariates", "prise"], USAGE, r"has no column 'prise', named by --past-covariates or --future-covariates; "
+     r"its columns are: ds, y, price\. Did you mean 'price'\?$"),
     ("ambiguous-target", _csv([f"{d},1,2" for d in _monthly(40)], header="ds,a,b"), [], USAGE,
      r"several candidate target columns \(a, b\)\. Choose one with --target-col.*; or, to forecast each column as a "
      r"series of its own, pass --wide\.$"),

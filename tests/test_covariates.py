@@ -139,7 +139,9 @@ def test_future_covariates_must_be_numeric_columns(tmp_path):
     # Named without --past-covariates (every other column of numbers is then a past one), each is
     # checked as a named one: the message says what is wrong with that column.
     for name, code, message in (("note", ExitCode.DATA, "'x' in column 'note' is not a number"),
-                                ("price", ExitCode.DATA, "has no column 'price'"),
+                                ("price", ExitCode.USAGE, "has no column 'price', named by --past-covariates or "
+                                                          "--future-covariates"),
+                                ("Promo", ExitCode.USAGE, "Did you mean 'promo'?"),
                                 ("y", ExitCode.USAGE, "column 'y' is the target column, so it cannot also be a covariate"),
                                 ("ds", ExitCode.USAGE, "column 'ds' is the time column")):
         result = runner.invoke(app, ["train", str(tmp_path / "data.csv"), "-H", str(H), "--out", str(tmp_path / "m"),
