@@ -142,6 +142,7 @@ THOUSANDS_COMMA = typer.Option(False, "--thousands-comma", help="Numbers are wri
 ENCODING = typer.Option("utf-8", "--encoding", help="The CSV's text encoding: cp1252 for a CSV saved by Excel on Windows in Western Europe and the Americas (cp1250 Central Europe), latin-1, utf-16, ... [default: UTF-8, with or without a byte order mark]; a model trained so reads later files so.")
 FREQ = typer.Option(None, "--freq", help="Pandas frequency (h, D, W-SUN, MS, QS, ...; W: weekly on each series' own weekday) [default: inferred].")
 SEASON = typer.Option(None, "--season", help="Season length in steps, or several separated by commas (e.g. 24,168: the network takes the shortest; ETS and seasonal naive the one that validates best among those every series holds twice over plus a horizon) [default: from the frequency, a day and a week for hourly and finer dates; 1 for integer steps].")
+AS_OF = typer.Option(None, "--as-of", help="Use the data up to this time only: rows after it are left out, as predict --as-of leaves them (a date, as the file writes them or ISO, or an integer step) [default: every row].")
 AGGREGATE = typer.Option(None, "--aggregate", help="Make each series' rows per period of --freq one value first: sum (events at any time, such as transactions: a period without one is 0) or mean (readings at odd times); a model trained so reads later files so [default: the rows are the periods].")
 FILL = typer.Option("interpolate", "--fill", help="Missing values and timestamps: interpolate, ffill, zero or none (refuse).")
 EPOCHS = typer.Option(60, "--epochs", help="Most epochs to train (early stopping usually ends sooner).")
@@ -184,7 +185,9 @@ def _with_settings_file(params: dict, context: typer.Context | None) -> dict:
     if path is None or context is None:
         return params
     hints = typing.get_type_hints(_training_options)
-    options = {"horizon": Optional[int], **{k: v for k, v in hints.items() if k not in ("config_file", "quiet", "return")}}
+    # The cut-off is this run's data, not a setting of the model: not from the file.
+    options = {"horizon": Optional[int],
+               **{k: v for k, v in hints.items() if k not in ("config_file", "quiet", "as_of", "return")}}
     settings = read_settings(path, options)
     given = {name for name in params if getattr(context.get_parameter_source(name), "name", None) == "COMMANDLINE"}
     return {**params, **{name: value for name, value in settings.items() if name not in given}}
@@ -217,6 +220,7 @@ def _training_options(
     wide: bool = WIDE,
     freq: Optional[str] = FREQ,
     aggregate: Optional[str] = AGGREGATE,
+    as_of: Optional[str] = AS_OF,
     season: Optional[str] = SEASON,
     fill: str = FILL,
     decimal_comma: bool = DECIMAL_COMMA,
@@ -277,7 +281,8 @@ def with_training_options(command: Callable) -> Callable:
 def _columns(options: dict):
     from forecast_cli.pipeline import ColumnOptions
 
-    return ColumnOptions(options["time_col"], options["target_col"], options["id_col"], options["freq"], options["wide"])
+    return ColumnOptions(options["time_col"], options["target_col"], options["id_col"], options["freq"], options["wide"],
+                         options["as_of"])
 
 
 @app.command()
@@ -313,7 +318,8 @@ def train(
     if not options["quiet"]:
         _print_summary(reporter.console, result)
     if json_summary:
-        sys.stdout.write(json.dumps({"model": str(result.out), "data": str(data), "series": result.n_series,
+        sys.stdout.write(json.dumps({"model": str(result.out), "data": str(data), "as_of": options["as_of"],
+                                     "series": result.n_series,
                                      "training_windows": result.train_windows, "epochs": result.epochs_run,
                                      "best_epoch": result.best_epoch, "seconds": round(result.seconds, 1),
                                      "metrics": result.metrics}, indent=2) + "\n")
@@ -386,7 +392,7 @@ def backtest(
     if plot is not None:
         _plot_backtest(result, plot, plot_series)
     if json_summary:
-        sys.stdout.write(json.dumps({"data": str(data), "output_dir": str(output_dir),
+        sys.stdout.write(json.dumps({"data": str(data), "as_of": options["as_of"], "output_dir": str(output_dir),
                                      "files": [str(p) for p in written], **summary(result)}, indent=2) + "\n")
     weights = ", ".join(f"{w:g}" for w in result.blend_weights)
     overall = {**result.overall, "baseline": result.config.baseline}  # the weights vary by fold
@@ -585,6 +591,7 @@ def doctor(
     encoding: str = ENCODING,
     freq: Optional[str] = FREQ,
     aggregate: Optional[str] = AGGREGATE,
+    as_of: Optional[str] = AS_OF,
     season: Optional[str] = SEASON,
     lookback: Optional[int] = LOOKBACK,
     json_summary: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout too (data, ok, exit_code, findings: level and text), for a pipeline that checks files before training."),
@@ -604,7 +611,7 @@ def doctor(
     TrainConfig(horizon=horizon, season=one, seasons=several, lookback=lookback)  # a bad value is refused as train refuses it
     report = diagnose(data, time_col, target_col, id_col, freq, horizon, wide,
                       Written(decimal_comma, thousands_comma, parse_encoding(encoding)), one, several, lookback,
-                      aggregate)
+                      aggregate, as_of)
     console = err_console()
     marks = {"ok": "ok     ", "note": "note   ", "warning": "warning", "error": "error  "}
     for finding in report.findings:

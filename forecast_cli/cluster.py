@@ -36,7 +36,7 @@ import pandas as pd
 from forecast_cli.atomic import atomic_open, remove_stale_temps, temp_name
 from forecast_cli.batch import FileResult, warn_late
 from forecast_cli.config import padded_text
-from forecast_cli.data import ID, PARQUET_SUFFIX, TIME, is_parquet, parquet_parts
+from forecast_cli.data import ID, PARQUET_SUFFIX, TIME, NothingAsOf, is_parquet, parquet_parts
 from forecast_cli.errors import ClusterError, DataError, ModelDirError
 from forecast_cli.forecast_file import date_detail, table_sink
 from forecast_cli.manifest import Manifest
@@ -218,14 +218,18 @@ def worker_predictor(model: ModelRef) -> Any:
 
 
 def forecast_part(model: ModelRef, as_of: str | None, skip_short: bool, index: int, part: str,
-                  out: str) -> PartResult:
-    """Run on a worker: forecast every series of one part and write the forecast to `out` whole."""
+                  out: str) -> PartResult | Later:
+    """Run on a worker: forecast every series of one part and write the forecast to `out` whole
+    (nothing for a part with no row as of `as_of`)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     predictor = worker_predictor(model)
     notes = Notes()
-    ready = predictor.prepare(part, notes, as_of, skip_short, part=True)
+    try:
+        ready = predictor.prepare(part, notes, as_of, skip_short, part=True)
+    except NothingAsOf as error:
+        return Later.of(part, error)
     frame = predictor.forecast_prepared(ready)
     horizon = predictor.steps
     with atomic_open(out) as fh:
@@ -239,6 +243,31 @@ def forecast_part(model: ModelRef, as_of: str | None, skip_short: bool, index: i
     padded = predictor.padded(ready)
     return PartResult(index, part, ids, len(frame), date_detail(frame["ds"]), len(ready.skipped), short, starts,
                       len(padded), padded[0] if padded else None, zoned(ready.dataset), tuple(notes.warnings))
+
+
+@dataclasses.dataclass(frozen=True)
+class Later:
+    """What a worker sends back for a part none of whose rows is at or before `--as-of` (series
+    that began after it, in data partitioned by series): the part holds nothing yet. One process
+    reading the whole folder leaves such series out; so does the driver, unless every part is
+    later (`with_rows`)."""
+
+    part: str
+    first: Any  # the part's first time
+    rows: int  # its rows, every one after --as-of
+
+    @classmethod
+    def of(cls, part: str, error: NothingAsOf) -> Later:
+        return cls(part, error.first, error.rows)
+
+
+def with_rows(results: list[Any], source: str, as_of: str | None) -> list[Any]:
+    """The parts' results without the parts that hold nothing as of `as_of` (`Later`); when no
+    part holds a row, the error one process gives of the whole input."""
+    kept = [r for r in results if not isinstance(r, Later)]
+    if results and not kept:
+        raise NothingAsOf(source, str(as_of), min(r.first for r in results), sum(r.rows for r in results))
+    return kept
 
 
 def zoned(dataset: Any) -> bool:
@@ -304,12 +333,15 @@ def predict_on_cluster(client: Any, model: ModelRef, as_of: str | None, path: Pa
                              [as_of] * len(parts), [skip_short] * len(parts), range(len(parts)),
                              [str(p.resolve()) for p in parts],
                              [str(o.resolve()) for o in outs], pure=False)
-        results: list[PartResult] = [None] * len(parts)  # type: ignore[list-item]  # every slot filled below
+        results: list[PartResult | Later] = [None] * len(parts)  # type: ignore[list-item]  # every slot filled below
+        position = {future.key: i for i, future in enumerate(futures)}
         with cluster_errors(f"the parts of {path}", futures, client):
             for done, future in enumerate(as_completed(futures), start=1):
                 result = future.result()
-                results[result.index] = result
-                reporter.info(f"Forecast part {done}/{len(parts)}: {result.part} ({len(result.ids)} series)")
+                results[position[future.key]] = result
+                got = f"no row as of {as_of}" if isinstance(result, Later) else f"{len(result.ids)} series"
+                reporter.info(f"Forecast part {done}/{len(parts)}: {result.part} ({got})")
+        results = with_rows(results, str(path), as_of)
         check_zones((r.part, r.zoned) for r in results)
         relay((r.warnings for r in results), reporter)
         order = output_order(results)

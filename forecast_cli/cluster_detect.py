@@ -29,9 +29,9 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from forecast_cli.cluster import (ModelRef, Notes, check_zones, cluster_errors, data_parts, first_example, output_order,
-                                  relay, worker_predictor, zoned)
-from forecast_cli.data import ID, source_name
+from forecast_cli.cluster import (Later, ModelRef, Notes, check_zones, cluster_errors, data_parts, first_example,
+                                  output_order, relay, with_rows, worker_predictor, zoned)
+from forecast_cli.data import ID, NothingAsOf, source_name
 from forecast_cli.detect import (CALIBRATION_MIN, COLUMNS, Band, Checking, Detection, Measured, band_from,
                                  calibration_errors, default_calibration)
 from forecast_cli.output import Reporter
@@ -56,12 +56,16 @@ class Survey:
 
 
 def survey_part(model: ModelRef, as_of: str | None, skip_short: bool, check: Checking, calibration: int | None,
-                index: int, part: str) -> Survey:
+                index: int, part: str) -> Survey | Later:
     """Run on a worker: round 1, and round 2 where the part's count of series already sets the
-    calibration stretch (see the module's docstring)."""
+    calibration stretch (see the module's docstring). A part with no row as of `as_of` holds
+    nothing to check (`Later`), and no later round reads it."""
     predictor = worker_predictor(model)
     notes = Notes()
-    ready = predictor.prepare(part, notes, as_of, skip_short, part=True, checking=True)
+    try:
+        ready = predictor.prepare(part, notes, as_of, skip_short, part=True, checking=True)
+    except NothingAsOf as error:
+        return Later.of(part, error)
     series, short = check.checkable(ready.series)
     measured, per_series = None, 0
     if not check.quantiles:
@@ -116,6 +120,8 @@ def detect_on_cluster(client: Any, model: ModelRef, data: Path, config: Any, las
     surveyed = Checking.of(config, last, level, calibration, 1)
     surveys = _each_part(client, "the survey of the parts", survey_part, common, [surveyed], [calibration],
                          range(len(parts)), paths)
+    surveys = with_rows(surveys, source, as_of)
+    paths = [paths[s.index] for s in surveys]
     check_zones((s.part, s.zoned) for s in surveys)
     relay((s.warnings for s in surveys), reporter)
     output_order(surveys)  # a series in two parts is refused before anything is measured

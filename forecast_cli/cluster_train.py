@@ -35,10 +35,10 @@ import numpy as np
 import pandas as pd
 
 from forecast_cli import baselines
-from forecast_cli.cluster import Notes, check_zones, cluster_errors, relay, spread, zoned
+from forecast_cli.cluster import Later, Notes, check_zones, cluster_errors, relay, spread, with_rows, zoned
 from forecast_cli.config import TrainConfig, resolve_settings, validation_series, with_horizon, zero_shares
-from forecast_cli.data import (ID, TARGET, TIME, WEEKS, Columns, data_horizon, is_parquet, is_weekly, parquet_parts,
-                               part_label, series_arrays)
+from forecast_cli.data import (ID, TARGET, TIME, WEEKS, Columns, NothingAsOf, data_horizon, is_parquet, is_weekly,
+                               parquet_parts, part_label, series_arrays)
 from forecast_cli.errors import DataError
 from forecast_cli.output import Reporter
 from forecast_cli.pipeline import (ColumnOptions, Fitted, TrainingData, cut_windows, fit_windows, load_training,
@@ -68,12 +68,17 @@ class Survey:
     rows: int
     filled: int
     warnings: list[str]
+    after: int  # rows after --as-of, left out
 
 
-def survey_part(part: str, config: TrainConfig, columns: ColumnOptions) -> Survey:
-    """Run on a worker: read and check one part; its series' lengths and last times."""
+def survey_part(part: str, config: TrainConfig, columns: ColumnOptions) -> Survey | Later:
+    """Run on a worker: read and check one part; its series' lengths and last times (`Later`
+    for a part with no row as of `--as-of`, which training then leaves out)."""
     notes = Notes()
-    dataset, resolved = load_training(part, config, columns, notes)
+    try:
+        dataset, resolved = load_training(part, config, columns, notes)
+    except NothingAsOf as error:
+        return Later.of(part, error)
     groups = dataset.frame.groupby(ID, sort=True)
     lengths, last = groups.size(), groups[TIME].max()
     return Survey(
@@ -82,7 +87,7 @@ def survey_part(part: str, config: TrainConfig, columns: ColumnOptions) -> Surve
         covariates=resolved.covariates, ids=lengths.index.to_numpy(dtype=str),
         lengths=lengths.to_numpy(), last=last.to_numpy(), nonnegative=bool((dataset.frame[TARGET] >= 0).all()),
         zeros=zero_shares(series_arrays(dataset.frame)), rows=len(dataset.frame), filled=dataset.filled,
-        warnings=notes.warnings,
+        warnings=notes.warnings, after=dataset.after,
     )
 
 
@@ -127,7 +132,11 @@ def fit_parts(client: Any, data_path: str | Path, config: TrainConfig, columns: 
         return None
     names = [str(p.resolve()) for p in parts]  # a worker of an existing cluster does not run in this folder
     n = len(names)
-    surveys: list[Survey] = run_parts(client, "parts read", survey_part, reporter, names, [config] * n, [columns] * n)
+    read = run_parts(client, "parts read", survey_part, reporter, names, [config] * n, [columns] * n)
+    surveys: list[Survey] = with_rows(read, str(path), columns.as_of)
+    after = sum(s.rows if isinstance(s, Later) else s.after for s in read)  # as one process counts them
+    names = [s.part for s in surveys]
+    n = len(names)
     relay((s.warnings for s in surveys), reporter)
     if any(s.covariates for s in surveys):
         found = next(s for s in surveys if s.covariates)
@@ -145,6 +154,8 @@ def fit_parts(client: Any, data_path: str | Path, config: TrainConfig, columns: 
         + (f"dates, frequency {first.freq}" if first.time_kind == "datetime" else f"integer steps of {first.step}")
         + (f"; filled {sum(s.filled for s in surveys)} missing value(s)" if any(s.filled for s in surveys) else "")
     )
+    if columns.as_of is not None:
+        reporter.info(f"Data as of {columns.as_of}: {after} row(s) after it left out")
     config = dataclasses.replace(config, past_covariates=(), future_covariates=())
     default = data_horizon(first.time_kind, first.freq, first.columns.time_col, first.step,
                            np.concatenate([s.last for s in surveys]))

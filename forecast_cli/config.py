@@ -280,6 +280,8 @@ def read_settings(path: str | Path, options: dict[str, Any]) -> dict[str, Any]:
             close = difflib.get_close_matches(key.replace("_", "-").lower(), flags, n=1)
             if isinstance(value, dict):
                 fix = f" Settings are top-level lines (lookback = 48), not a [{key}] table: drop the table's header."
+            elif name == "as_of":  # which data a run reads, not how a model is trained
+                fix = " The data's cut-off changes from run to run: give it on the command line, --as-of."
             elif close:
                 fix = f" Did you mean {close[0]!r}?"
             else:

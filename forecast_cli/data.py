@@ -166,6 +166,7 @@ class Dataset:
     empty: tuple[str, ...] = ()  # series with no value at all, left out (`load_series`'s `split_future`)
     found_written: Written | None = None  # numbers found written with commas (`_comma_numbers`), no flag given
     layout: tuple[str, ...] = ()  # partition columns (hive folders' names) left out as playing no role
+    after: int = 0  # rows after `--as-of`, left out
 
     @property
     def n_series(self) -> int:
@@ -1252,16 +1253,14 @@ def load_series(
             + (" Earlier versions of forecast read dates written as numbers (20240131) as integer steps, a series mostly "
                "of gaps: retrain the model." if time_note.startswith(COMPACT_NOTE) else "")
         )
+    after = 0
     if as_of is not None:
         # Rows summed per period are cut by their period: --as-of 2024-02-29 keeps that whole day.
         cut = _period_labels(times, freq) if aggregate is not None and time_kind == "datetime" else times
         keep = _as_of_mask(cut, time_kind, as_of, source, columns.day_first, time_note.startswith(COMPACT_NOTE))
         if not keep.any():
-            raise DataError(
-                f"{source}: no row is at or before --as-of {as_of} (the first time is {time_text(times.min())}). "
-                "Choose a later --as-of."
-            )
-        raw, times = raw[keep.to_numpy()], times[keep.to_numpy()]
+            raise NothingAsOf(source, as_of, times.min(), len(times))
+        raw, times, after = raw[keep.to_numpy()], times[keep.to_numpy()], int((~keep).sum())
     names = _covariate_columns(raw, columns, covariates, auto_covariates, source, model=not detected)
     if columns.series:
         raw, times = _melted(raw, times, columns, source, written.decimal_comma)
@@ -1363,7 +1362,19 @@ def load_series(
         empty=tuple(empty),
         found_written=found_written,
         layout=layout,
+        after=after,
     )
+
+
+class NothingAsOf(DataError):
+    """No row of a file is at or before `--as-of`. Of one file, an error; of one Parquet part
+    read on a cluster, a part of series that began later, which holds nothing yet (the driver
+    fails the run only when no part has a row: `cluster.with_rows`)."""
+
+    def __init__(self, source: str, as_of: str, first: Any, rows: int) -> None:
+        super().__init__(f"{source}: no row is at or before --as-of {as_of} (the first time is {time_text(first)}). "
+                         "Choose a later --as-of.")
+        self.first, self.rows = first, rows  # the file's first time, and its rows (all after --as-of)
 
 
 def _without_layout(raw: pd.DataFrame, columns: Columns, layout: tuple[str, ...]) -> tuple[pd.DataFrame, Columns]:

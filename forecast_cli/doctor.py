@@ -78,11 +78,13 @@ def diagnose(
     seasons: tuple[int, ...] = (),
     lookback: int | None = None,
     aggregate: str | None = None,
+    as_of: str | None = None,
 ) -> Report:
     """Check a CSV the way `train` reads it, and list what is wrong or risky.
 
     Args:
         aggregate: `train`'s `--aggregate` (the rows of each period of `freq` made one).
+        as_of: `train`'s `--as-of` (the rows up to this time only).
         season, seasons, lookback: `train`'s `--season` (one, or several: `config.parse_season`)
             and `--lookback`, checked as `train` would use them; None and () as train's defaults.
 
@@ -98,10 +100,12 @@ def diagnose(
         # As `train` reads it with its defaults: every other column of numbers a past covariate,
         # the rows after a series' last value set aside.
         dataset = load_series(path, time_col, target_col, id_col, freq, fill="interpolate", auto_covariates=True,
-                              split_future=True, wide=wide, written=written, aggregate=aggregate)
+                              split_future=True, wide=wide, written=written, aggregate=aggregate, as_of=as_of)
     except ForecastError as exc:
         return _fails(findings, exc)
     findings.append(Finding("ok", f"detected {dataset.describe()}"))
+    if as_of is not None:
+        findings.append(Finding("ok", f"data as of {as_of}: {dataset.after} row(s) after it left out"))
     summed = summed_as_one_note(dataset, aggregate)
     if summed:
         findings.append(Finding("warning", summed))

@@ -47,6 +47,7 @@ def describe(model_dir: str | Path) -> dict[str, Any]:
         "trained_on": {
             "source": data.source if data else None,
             "sha256": data.sha256 if data else None,
+            "as_of": data.as_of if data else None,  # the rows up to this time only (`train --as-of`)
             "series": len(manifest.series),
             # Series of values below 1, counted in a larger unit before the log (`windows.log_unit`).
             "series_in_units": sum(info.unit != 1.0 for info in manifest.series.values()),
@@ -88,7 +89,9 @@ def lines(summary: dict[str, Any]) -> list[str]:
         when += f" ({'summed' if aggregate == 'sum' else 'averaged'} per period: --aggregate {aggregate})"
     out = [
         f"model      {summary['model_dir']} (format {summary['format_version']}, written {summary['created_at']})",
-        f"trained on {on['source']} (sha256 {str(on['sha256'])[:12]}...): {on['series']} series; {when}; season {on['season']}"
+        f"trained on {on['source']} (sha256 {str(on['sha256'])[:12]}...)"
+        + (f" as of {on['as_of']}" if on.get("as_of") else "")
+        + f": {on['series']} series; {when}; season {on['season']}"
         + (f" (statistical partner: {fc['partner_season']})" if fc["partner_season"] != on["season"] else "")
         + (f"; {on['series_in_units']} of them counted in a larger unit (values below 1)" if on["series_in_units"] else ""),
         f"columns    {_columns(on['columns']).roles()}" + (" (wide: one column per series)" if on["columns"]["series"] else "")

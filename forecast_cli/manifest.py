@@ -111,11 +111,13 @@ def format_of(series: dict[str, SeriesInfo], config: TrainConfig) -> int:
 
 @dataclasses.dataclass(frozen=True)
 class DataInfo:
-    """The training file: its name, the SHA-256 of its bytes, and how many series it held."""
+    """The training file: its name, the SHA-256 of its bytes, how many series it held, and the
+    `--as-of` it was read up to (None: all of it)."""
 
     source: str
     sha256: str
     series: int
+    as_of: str | None = _field(omit=None)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -41,6 +41,7 @@ class ColumnOptions:
     id_col: str | None = None
     freq: str | None = None
     wide: bool = False  # one column per series
+    as_of: str | None = None  # the data up to this time only (`--as-of`), as `predict --as-of` reads it
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,7 +83,7 @@ def load_training(data_path: str | Path, config: TrainConfig, columns: ColumnOpt
     dataset = load_series(data_path, columns.time_col, columns.target_col, columns.id_col, columns.freq, config.fill,
                           covariates=(*(config.past_covariates or ()), *future),
                           auto_covariates=config.past_covariates is None, split_future=True, wide=columns.wide,
-                          written=Written.of(config), aggregate=config.aggregate)
+                          written=Written.of(config), aggregate=config.aggregate, as_of=columns.as_of)
     past = tuple(c for c in dataset.covariates if c not in future)
     if dataset.found_written is not None:  # the model reads later files as this one was read
         config = dataclasses.replace(config, decimal_comma=dataset.found_written.decimal_comma,
@@ -99,6 +100,8 @@ def load_training(data_path: str | Path, config: TrainConfig, columns: ColumnOpt
         dataset = dataclasses.replace(dataset, frame=with_calendar(dataset.frame, names))
     config = dataclasses.replace(config, past_covariates=past, future_covariates=future)
     reporter.info(f"Detected {dataset.describe()}")
+    if columns.as_of is not None:
+        reporter.info(f"Data as of {columns.as_of}: {dataset.after} row(s) after it left out")
     default = data_horizon(dataset.time_kind, dataset.freq, dataset.columns.time_col, dataset.step,
                            dataset.frame[TIME].to_numpy())
     config, note = with_horizon(config, default, dataset.source)
@@ -463,7 +466,8 @@ def train(
         format_version=format_of(info, config), created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         versions=package_versions(), config=config, columns=data.columns, time_kind=data.time_kind,
         freq=data.freq, step=data.step, season=config.season,
-        data=DataInfo(source=Path(data.source).name, sha256=data.sha256, series=len(info)), series=info, files={},
+        data=DataInfo(source=Path(data.source).name, sha256=data.sha256, series=len(info), as_of=columns.as_of),
+        series=info, files={},
         covariates={name: ScalingEntry(s.mean, s.scale)
                     for name, s in zip(config.covariates, fitted.covariate_scalings or [])},
     )

@@ -817,3 +817,49 @@ def test_empty_parts_as_spark_and_dask_write_them_are_left_out_on_the_cluster(pa
     _invoke(*args, "--quiet", "--out", tmp_path / "here")
     here, there = (json.loads((tmp_path / m / "manifest.json").read_text()) for m in ("here", "there"))
     assert here["series"] == there["series"] and here["data"] == there["data"]
+
+
+def test_as_of_leaves_out_a_part_of_series_that_began_later_on_the_cluster_as_in_one_process(
+        parted, scheduler, tmp_path):
+    """Parts cut by when a series began: with --as-of before a new part's first row, that part
+    holds nothing yet. One process reading the folder leaves its series out; predict, detect and
+    train on the cluster do too (they failed with "no row is at or before --as-of", naming the
+    part), and fail with the one process's message only when no part has a row that early."""
+    parts = tmp_path / "parts"
+    shutil.copytree(parted / "parts", parts)
+    first = pd.read_parquet(parts / "part-0.parquet")
+    first.groupby("unique_id").tail(3).assign(unique_id=lambda f: "new-" + f["unique_id"]).to_parquet(
+        parts / "part-4.parquet", index=False)
+    as_of = "2018-01-01"  # the last month of the new part's series is 2018-04, their first 2018-02
+    for command, flags in (("predict", []), ("detect", ["--last", 2])):
+        out = {}
+        for where in ("one", "cluster"):
+            cluster = ["--dask", scheduler[0]] if where == "cluster" else []
+            _invoke(command, parted / "model", parts, "--as-of", as_of, "--output", tmp_path / f"{where}.csv",
+                    "--quiet", *flags, *cluster)
+            out[where] = (tmp_path / f"{where}.csv").read_bytes()
+        _invoke(command, parted / "model", parted / "parts", "--as-of", as_of, "--output", tmp_path / "old.csv",
+                "--quiet", *flags)
+        assert out["one"] == out["cluster"] == (tmp_path / "old.csv").read_bytes(), command
+        assert b"new-" not in out["cluster"]
+    args = ["train", parts, "--horizon", 4, *TINY, "--as-of", as_of]
+    _invoke(*args, "--quiet", "--out", tmp_path / "here")
+    result = _invoke(*args, "--out", tmp_path / "there", "--dask", scheduler[0])
+    assert "40 series in 4 Parquet parts" in result.stderr
+    assert "Data as of 2018-01-01: 150 row(s) after it left out" in result.stderr  # 3 of 40 series and 10 new
+    here, there = (json.loads((tmp_path / m / "manifest.json").read_text()) for m in ("here", "there"))
+    for key in ("config", "series", "data"):
+        assert here[key] == there[key], key
+    assert there["data"]["as_of"] == as_of and len(there["series"]) == 40
+    errors = {}
+    for where in ("one", "cluster"):
+        cluster = ["--dask", scheduler[0]] if where == "cluster" else []
+        for command in ("predict", "detect"):
+            result = _invoke(command, parted / "model", parts, "--as-of", "2014-01-01", "--output",
+                             tmp_path / "none.csv", *cluster, code=ExitCode.DATA)
+            errors[where, command] = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+        result = _invoke("train", parts, "--horizon", 4, *TINY, "--as-of", "2014-01-01", "--out", tmp_path / "none",
+                         *cluster, code=ExitCode.DATA)
+        errors[where, "train"] = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(set(map(tuple, errors.values()))) == 1, errors
+    assert "no row is at or before --as-of 2014-01-01 (the first time is 2015-01-01)" in errors["one", "predict"][0]

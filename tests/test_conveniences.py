@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -121,6 +122,7 @@ def test_column_roles_from_a_config_file(tmp_path):
     ("horizon = 4\nlookback = 'long'\n", r"lookback should be a whole number. Received: 'long'"),
     ("horizon = 4\nrefit = 1\n", r"refit should be true or false"),
     ("horizon = = 4\n", r"is not valid TOML"),
+    ("horizon = 4\nas-of = '2018-01-01'\n", r"'as-of' is not a training setting\. The data's cut-off .* --as-of\."),
     ("horizon = 0\n", r"--horizon must be a whole number of at least 1. Received: horizon=0"),
 ])
 def test_bad_config_files_are_usage_errors(long_csv, tmp_path, text, message):
@@ -255,3 +257,42 @@ def test_sales_at_any_time_are_summed_per_day_by_train_predict_and_evaluate(tmp_
     checked = runner.invoke(app, ["doctor", str(tmp_path / "parts"), "--freq", "D", "--aggregate", "sum"])
     assert "summed as one series, and 'shop' not read; if they tell series apart, name them with --id-col shop" \
         in checked.stderr, checked.stderr
+
+
+def test_train_backtest_and_doctor_read_the_data_as_of_a_time(tmp_path):
+    """`--as-of` on train, backtest and doctor reads the rows up to that time only, as predict's
+    does: a model trained on a growing file as of a day is the model of the file cut there (and
+    says so in the manifest, `inspect` and --json), a backtest's last fold ends there."""
+    from tests.conftest import make_long
+
+    frame = make_long(3, 40)  # months 2015-01 to 2018-04
+    frame.to_csv(tmp_path / "all.csv", index=False)
+    frame[frame["ds"] <= "2017-12-01"].to_csv(tmp_path / "cut.csv", index=False)
+    args = ["--horizon", "4", *TINY]
+    result = runner.invoke(app, ["train", str(tmp_path / "all.csv"), "--as-of", "2017-12", "--out", str(tmp_path / "a"),
+                                 "--json", *args])
+    assert result.exit_code == 0, result.output
+    assert "Data as of 2017-12: 12 row(s) after it left out" in result.stderr
+    assert json.loads(result.stdout)["as_of"] == "2017-12"
+    assert runner.invoke(app, ["train", str(tmp_path / "cut.csv"), "--out", str(tmp_path / "c"), "--quiet",
+                               *args]).exit_code == 0
+    manifests = [json.loads((tmp_path / m / "manifest.json").read_text()) for m in ("a", "c")]
+    assert manifests[0]["series"] == manifests[1]["series"] and manifests[0]["config"] == manifests[1]["config"]
+    assert manifests[0]["data"]["as_of"] == "2017-12" and "as_of" not in manifests[1]["data"]
+    forecasts = [runner.invoke(app, ["predict", str(tmp_path / m), str(tmp_path / "cut.csv")]).stdout for m in "ac"]
+    assert forecasts[0] == forecasts[1] and "2018-01-01" in forecasts[0]
+    shown = runner.invoke(app, ["inspect", str(tmp_path / "a")]).stderr
+    assert "trained on all.csv (sha256 " in shown and "...) as of 2017-12: 3 series" in shown
+
+    result = runner.invoke(app, ["backtest", str(tmp_path / "all.csv"), "--as-of", "2017-12-01", "--folds", "2",
+                                 "--output-dir", str(tmp_path / "bt"), "--json", "--quiet", *args])
+    assert result.exit_code == 0, result.output
+    folds = json.loads(result.stdout)
+    assert folds["as_of"] == "2017-12-01"
+    scored = pd.read_csv(tmp_path / "bt" / "forecasts.csv")
+    assert scored["ds"].max() == "2017-12-01" and scored["ds"].min() == "2017-05-01"
+
+    result = runner.invoke(app, ["doctor", str(tmp_path / "all.csv"), "--as-of", "2017-12", "--horizon", "4"])
+    assert result.exit_code == 0, result.output
+    assert "data as of 2017-12: 12 row(s) after it left out" in result.stderr
+    assert "series lengths 36 to 36" in result.stderr
