@@ -1164,6 +1164,7 @@ def load_series(
     written: Written = Written(),
     expected_times: pd.DatetimeIndex | None = None,
     aggregate: str | None = None,
+    known_ahead: bool = False,
 ) -> Dataset:
     """Read, validate and regularise a CSV of one or many series.
 
@@ -1178,6 +1179,10 @@ def load_series(
         expect_time_kind: `datetime` or `integer` when a trained model requires one.
         as_of: keep only rows at or before this time (a date, or an integer step); a series
             with no rows left is dropped.
+        known_ahead: with `as_of` and `split_future`, a series' rows after the cut are kept as
+            future rows, their values not read: they carry the known-ahead covariates of the
+            forecast from the cut (a promotion planned then), as the rows after a series' last
+            value do in a nightly file.
         covariates: numeric columns to keep beside the target (filled like it).
         auto_covariates: also keep every other column whose cells are all numbers or empty.
         split_future: move each series' rows after its last value (empty target) to
@@ -1260,7 +1265,14 @@ def load_series(
         keep = _as_of_mask(cut, time_kind, as_of, source, columns.day_first, time_note.startswith(COMPACT_NOTE))
         if not keep.any():
             raise NothingAsOf(source, as_of, times.min(), len(times))
-        raw, times, after = raw[keep.to_numpy()], times[keep.to_numpy()], int((~keep).sum())
+        after = int((~keep).sum())
+        if known_ahead and split_future and not columns.series:
+            ids = raw[columns.id_col].astype("string").str.strip() if columns.id_col is not None else None
+            began = keep if ids is None else ids.isin(ids[keep.to_numpy()]).to_numpy()
+            ahead = ~keep.to_numpy() & began  # a series begun by the cut: its later rows' covariates, not values
+            raw = raw.assign(**{columns.target_col: raw[columns.target_col].mask(ahead)})
+            keep = keep | ahead
+        raw, times = raw[keep.to_numpy()], times[keep.to_numpy()]
     names = _covariate_columns(raw, columns, covariates, auto_covariates, source, model=not detected)
     if columns.series:
         raw, times = _melted(raw, times, columns, source, written.decimal_comma)

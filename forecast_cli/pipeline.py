@@ -652,7 +652,8 @@ class Predictor:
         manifest, cfg = self.manifest, self.manifest.config
         dataset = load_series(data_path, freq=manifest.grid_freq, fill=cfg.fill, columns=manifest.columns,
                               expect_time_kind=manifest.time_kind, as_of=as_of, covariates=from_file(cfg.covariates),
-                              split_future=True, written=Written.of(cfg), aggregate=cfg.aggregate)
+                              split_future=True, written=Written.of(cfg), aggregate=cfg.aggregate,
+                              known_ahead=bool(from_file(cfg.future_covariates)))
         dataset = dataclasses.replace(dataset, frame=with_calendar(dataset.frame, cfg.future_covariates))
         reporter.info(f"Read {dataset.describe()}")
         warn_ignored_rows(dataset, cfg, reporter, "check" if checking else "forecast")

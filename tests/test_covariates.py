@@ -88,6 +88,31 @@ def test_predict_uses_the_future_rows(future_model, tmp_path):
     assert not np.allclose(fc["yhat"], pd.read_csv(__import__("io").StringIO(other.stdout))["yhat"])
 
 
+def test_predict_as_of_reads_the_known_ahead_covariates_of_the_rows_after_the_cut(future_model, tmp_path):
+    """A forecast replayed from a past day (`--as-of`) on the whole file: the promotions planned
+    after that day are in the file's later rows, beside their actual values. They are read as a
+    nightly file's planned rows are, the values not; it was an error asking for rows with the
+    covariates and an empty y, which the file had. A series that began after the cut is left
+    out, as without covariates."""
+    frame = pd.read_csv(future_model / "data.csv").dropna(subset=["y"])  # 48 months of values each
+    frame = pd.concat([frame, frame[frame["unique_id"] == "s0"].tail(3).assign(unique_id="late")])
+    frame.to_csv(tmp_path / "whole.csv", index=False)
+    position = frame.groupby("unique_id").cumcount()
+    # As the nightly file of the cut's day looked: 36 values, then the next 4 months' promotions.
+    planned = frame[(position >= 36) & (position < 40) & (frame["unique_id"] != "late")].copy()
+    planned["y"], planned["temp"] = np.nan, np.nan
+    day = frame[(position < 36) & (frame["unique_id"] != "late")]
+    pd.concat([day, planned]).to_csv(tmp_path / "day.csv", index=False)
+    as_of = day["ds"].max()
+    model = str(future_model / "model")
+    replayed = runner.invoke(app, ["predict", model, str(tmp_path / "whole.csv"), "--as-of", as_of])
+    assert replayed.exit_code == 0, replayed.output
+    nightly = runner.invoke(app, ["predict", model, str(tmp_path / "day.csv")])
+    assert nightly.exit_code == 0, nightly.output
+    assert replayed.stdout == nightly.stdout and "late" not in replayed.stdout
+    assert pd.read_csv(__import__("io").StringIO(replayed.stdout))["ds"].min() > as_of
+
+
 def test_a_covariate_of_true_and_false_reads_as_one_and_zero(future_model, tmp_path):
     """A flag written as pandas, Excel and Spark write booleans (True/FALSE/true), or a Parquet
     boolean, is the 1 and 0 it stands for: the same forecast as the file of numbers."""
