@@ -98,7 +98,10 @@ class ConsoleReporter:
         if row["val_loss"] == row["val_loss"]:  # not NaN: a refit has no validation loss
             text += f"  val_loss {row['val_loss']:.4f}"
         if self.interactive:
-            if self._progress is None:
+            if self._progress is None or self._bar is not None or epoch == 1:
+                # A fit's first epoch (the refit's, an ensemble's next network) starts a bar of its own
+                # epochs; the one before stays as it ended.
+                self.close()
                 self._progress = Progress(
                     TextColumn("epoch"), MofNCompleteColumn(), BarColumn(), TextColumn("{task.fields[text]}"),
                     TimeElapsedColumn(), TextColumn("at most {task.fields[left]} left"),

@@ -684,3 +684,23 @@ def test_predict_horizon_writes_the_first_steps_of_the_forecast(trained_model, t
     refused = runner.invoke(app, ["predict", str(model_dir), str(data), "-H", "5"])
     assert refused.exit_code == ExitCode.USAGE and "forecasts 4 steps" in refused.stderr
     assert "train again with --horizon 5" in refused.stderr
+
+
+def test_the_refit_on_a_terminal_gets_a_bar_of_its_own_epochs():
+    """On a terminal the refit's epochs were counted on the validation run's bar: a refit of one
+    epoch after three showed "epoch 1/3"."""
+    import io
+
+    from rich.console import Console
+
+    from forecast_cli.output import ConsoleReporter
+
+    reporter = ConsoleReporter()
+    reporter.interactive, reporter.console = True, Console(file=io.StringIO(), force_terminal=True, width=120)
+    for epoch in (1, 2, 3):
+        reporter.epoch(epoch, 3, {"loss": 0.5, "val_loss": 0.4}, seconds=epoch)
+    reporter.epoch(1, 1, {"loss": 0.3, "val_loss": float("nan")}, seconds=1)
+    reporter.close()
+    shown = reporter.console.file.getvalue()
+    assert "3/3" in shown and "1/1" in shown  # each bar ends as its fit ended
+    assert "1/3" not in shown[shown.index("3/3"):]  # the validation run's bar is not counted on
