@@ -225,8 +225,8 @@ def local_forecaster(predictor: Any, reporter: Reporter, as_of: str | None = Non
             reporter.info(padded)
         frame = predictor.forecast_prepared(ready)
         horizon = predictor.steps
-        late = warn_late(path, frame["unique_id"].to_numpy()[::horizon], frame["ds"].to_numpy()[::horizon], reporter,
-                         freq=predictor.manifest.grid_freq)
+        late = len(warn_late(path, frame["unique_id"].to_numpy()[::horizon], frame["ds"].to_numpy()[::horizon],
+                             reporter, freq=predictor.manifest.grid_freq))
         if on_forecast is not None:
             on_forecast(frame)
         if target is None:
@@ -242,7 +242,7 @@ def local_forecaster(predictor: Any, reporter: Reporter, as_of: str | None = Non
 
 
 def warn_late(source: object, ids: np.ndarray, starts: np.ndarray, reporter: Reporter,
-              what: str = "forecast starts", freq: str | None = None) -> int:
+              what: str = "forecast starts", freq: str | None = None) -> list[str]:
     """Warn when some series' data ends before the others' (`starts`: each series' first forecast
     time, or with `what="last value is"` its last checked time, beside its id), as when a feed
     stopped or last night's values have not arrived: a nightly forecast of them would cover times
@@ -250,14 +250,14 @@ def warn_late(source: object, ids: np.ndarray, starts: np.ndarray, reporter: Rep
     only: integer steps often count each series from its own start, so that series of different
     lengths end at different steps. With the data's frequency `freq`, a series is early only when
     a whole step of it is missing: weekly series on different weekdays end on different days of
-    one week."""
+    one week. Returns the ids of the series that end early."""
     import numpy as np
     import pandas as pd
 
     from forecast_cli.data import time_text as when
 
     if not len(starts) or np.issubdtype(starts.dtype, np.integer):
-        return 0
+        return []
     latest = starts.max()
     if freq is None:
         late = np.flatnonzero(starts < latest)
@@ -271,7 +271,7 @@ def warn_late(source: object, ids: np.ndarray, starts: np.ndarray, reporter: Rep
         else:
             reporter.warn(f"{source}: {len(late)} series end before the others (e.g. {uid!r}, whose {what} at "
                           f"{start}; the latest at {when(latest)}). Their latest values may not have arrived.")
-    return len(late)
+    return [str(uid) for uid in ids[late]]
 
 
 def predict_files(forecast: Callable[[Path, Path | None], FileResult], inputs: list[Path],

@@ -839,6 +839,7 @@ def detect(
     output: Optional[str] = typer.Option(None, "--output", "-o", help="File of every checked value (unique_id, ds, actual, forecast, lower, upper, score, anomaly): Parquet if it ends in .parquet, else CSV (compressed if it ends in .gz, .bz2 or .xz); or - for stdout [default: -]."),
     json_summary: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout (counts, the band, each anomaly); needs --output FILE."),
     fail_on_anomaly: bool = typer.Option(False, "--fail-on-anomaly", help="Exit 8 when at least one anomaly was found (outputs are still written), for cron alerts."),
+    fail_on_late: bool = typer.Option(False, "--fail-on-late", help="Exit 8 also when a series ends before the others (its latest values have not arrived: a feed that stopped), every run until they arrive; the series are late_series in --json."),
     engine: str = typer.Option("auto", help="Run the network with onnx, keras, or auto (onnx when the model has it)."),
     as_of: Optional[str] = typer.Option(None, help="Check the values up to this time: rows after it are ignored (a date, as the file writes them or ISO, or an integer step)."),
     skip_short: bool = typer.Option(False, "--skip-short", help="Leave out series too short to check (shorter than the lookback, the values checked and 10 to measure errors on) and check the others, with a warning and their count in --json, instead of failing."),
@@ -919,8 +920,8 @@ def detect(
             atomic_write_bytes(state, reported.to_bytes(found.table))
     if plot is not None:
         _plot_detection(found, plot, plot_series)
-    summary = {**found.summary(), "late": batch.warn_late(data, lasts.index.to_numpy(), lasts.to_numpy(), reporter,
-                                                          "last value is", manifest.grid_freq)}
+    late = batch.warn_late(data, lasts.index.to_numpy(), lasts.to_numpy(), reporter, "last value is", manifest.grid_freq)
+    summary = {**found.summary(), "late": len(late), "late_series": late}
     if reported is not None:
         summary["reported_before"] = earlier
     if not quiet:
@@ -928,7 +929,7 @@ def detect(
     if json_summary:
         where = {"cluster": {"workers": workers} if dask is None else {"scheduler": dask}} if on_cluster else {}
         sys.stdout.write(json.dumps({"model_dir": str(model_dir), "data": str(data), **summary, **where}, indent=2) + "\n")
-    if fail_on_anomaly and summary["anomalies"]:
+    if (fail_on_anomaly and summary["anomalies"]) or (fail_on_late and late):
         raise typer.Exit(int(ExitCode.ANOMALY))
 
 

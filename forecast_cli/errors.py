@@ -16,7 +16,7 @@ class ExitCode(enum.IntEnum):
     OUTPUT = 5  # an output path cannot be written
     LOCKED = 6  # another run holds the lock and --lock-timeout ran out
     PARTIAL = 7  # several input files: at least one failed, the others were written
-    ANOMALY = 8  # detect --fail-on-anomaly: at least one anomaly found (the outputs were written)
+    ANOMALY = 8  # detect --fail-on-anomaly found an anomaly (or --fail-on-late a late series); outputs written
     CLUSTER = 9  # --workers/--dask: the scheduler cannot be reached, or Dask gave a task up after its workers kept dying
     INTERRUPTED = 130  # Ctrl-C or SIGTERM
 
@@ -31,7 +31,7 @@ MEANINGS = {
     ExitCode.OUTPUT: "an output cannot be written",
     ExitCode.LOCKED: "another run holds the lock (--lock-timeout ran out)",
     ExitCode.PARTIAL: "several inputs: some failed, the others were written",
-    ExitCode.ANOMALY: "detect --fail-on-anomaly found anomalies (outputs written)",
+    ExitCode.ANOMALY: "detect --fail-on-anomaly found anomalies, or --fail-on-late a late series (outputs written)",
     ExitCode.CLUSTER: "--workers/--dask: the cluster failed",
     ExitCode.INTERRUPTED: "interrupted (Ctrl-C, SIGTERM)",
 }

@@ -136,11 +136,11 @@ def test_series_that_end_early_are_named_with_how_many_and_integer_steps_are_not
     ids = np.array(["a", "b", "c", "d"], dtype=object)
     starts = pd.to_datetime(["2024-03-01", "2024-01-01", "2024-03-01", "2024-02-01 06:00"], format="ISO8601").to_numpy()
     reporter = _Warnings()
-    assert warn_late("sales.csv", ids, starts, reporter) == 2
+    assert warn_late("sales.csv", ids, starts, reporter) == ["b", "d"]
     assert reporter.seen == ["sales.csv: 2 series end before the others (e.g. 'b', whose forecast starts at 2024-01-01; "
                              "the latest at 2024-03-01). Their latest values may not have arrived."]
-    assert warn_late("sales.csv", ids[:1], starts[:1], reporter) == 0
-    assert warn_late("steps.csv", ids, np.array([40, 12, 40, 7]), reporter) == 0 and len(reporter.seen) == 1
+    assert warn_late("sales.csv", ids[:1], starts[:1], reporter) == []
+    assert warn_late("steps.csv", ids, np.array([40, 12, 40, 7]), reporter) == [] and len(reporter.seen) == 1
 
 
 def test_an_output_that_would_replace_or_be_read_as_the_data_is_refused(trained_model, tmp_path):

@@ -212,8 +212,24 @@ def test_a_series_whose_data_ends_early_is_named(detect_model, tmp_path):
     result = runner.invoke(app, ["detect", str(model_dir), str(path), "--last", "2", "--output",
                                  str(tmp_path / "checked.csv"), "--json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["late"] == 1
+    summary = json.loads(result.stdout)
+    assert summary["late"] == 1 and summary["late_series"] == ["s1"]
     assert "series 's1' ends before the others: its last value is at " in result.stderr
+    # An operator hears of a feed that stopped as of an anomaly: --fail-on-late exits 8 (the
+    # outputs written), every run until the values arrive; --fail-on-anomaly alone does not.
+    for flags, code in ((["--fail-on-anomaly"], 0), (["--fail-on-late"], ExitCode.ANOMALY)):
+        checked = tmp_path / f"checked{code}.csv"
+        result = runner.invoke(app, ["detect", str(model_dir), str(path), "--last", "2", "--output", str(checked),
+                                     "--json", "--state", str(tmp_path / f"state{code}.json"), *flags])
+        assert result.exit_code == code, result.output
+        assert checked.is_file() and json.loads(result.stdout)["late_series"] == ["s1"]
+    result = runner.invoke(app, ["detect", str(model_dir), str(path), "--last", "2", "--output", str(checked),
+                                 "--state", str(tmp_path / f"state{code}.json"), "--fail-on-late", "--quiet"])
+    assert result.exit_code == ExitCode.ANOMALY, result.output  # nothing new is checked, and s1 is late still
+    data.to_csv(tmp_path / "whole.csv", index=False)
+    result = runner.invoke(app, ["detect", str(model_dir), str(tmp_path / "whole.csv"), "--last", "2",
+                                 "--output", str(checked), "--fail-on-late", "--quiet"])
+    assert result.exit_code == 0, result.output  # every series up to date
 
 
 def test_the_plot_draws_the_series_farthest_outside_their_band_first(detect_model, tmp_path, monkeypatch):
