@@ -266,7 +266,12 @@ def with_rows(results: list[Any], source: str, as_of: str | None) -> list[Any]:
     part holds a row, the error one process gives of the whole input."""
     kept = [r for r in results if not isinstance(r, Later)]
     if results and not kept:
-        raise NothingAsOf(source, str(as_of), min(r.first for r in results), sum(r.rows for r in results))
+        firsts = [r.first for r in results]
+        try:
+            first = min(firsts)
+        except TypeError:  # parts with UTC offsets beside parts without: one process refuses the mix
+            first = firsts[0]
+        raise NothingAsOf(source, str(as_of), first, sum(r.rows for r in results))
     return kept
 
 
