@@ -8,6 +8,7 @@ import functools
 import glob
 import inspect
 import json
+import re
 import signal
 import sys
 import typing
@@ -107,6 +108,7 @@ def handle_errors(command: Callable) -> Callable:
     def wrapper(*args, **kwargs):
         previous = signal.signal(signal.SIGTERM, _on_sigterm)
         try:
+            _check_local_paths(kwargs)
             return command(*args, **kwargs)
         except ForecastError as exc:
             _json_failure(kwargs, str(exc), int(exc.exit_code))
@@ -121,6 +123,37 @@ def handle_errors(command: Callable) -> Callable:
             signal.signal(signal.SIGTERM, previous)
 
     return wrapper
+
+
+# A URL's scheme (s3://, gs://, https://: a Path keeps one of its slashes), not a Windows drive (C:/).
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+:/+")
+
+
+def _check_local_paths(params: dict[str, Any]) -> None:
+    """Refuse a URL given as a path (`--output-dir s3://bucket/out`): read as a path, it named a
+    folder `s3:` here, and a forecast written into it left the bucket as it was with exit 0.
+
+    Example:
+        >>> _check_local_paths({"data": ["sales.csv"], "output_dir": Path("C:/out"), "dask": "tcp://host:8786"})
+        >>> _check_local_paths({"output_dir": Path("s3://bucket/out")})
+        Traceback (most recent call last):
+        ...
+        forecast_cli.errors.UsageError: s3://bucket/out is a URL, but forecast reads and writes paths of this ...
+    """
+    from forecast_cli.errors import UsageError
+
+    for name, value in params.items():
+        values = value if isinstance(value, list) else [value]
+        for v in values:
+            # Path parameters, and the two that take a path or - as text; not --dask's scheduler address.
+            path = isinstance(v, Path) or (name in ("data", "output") and isinstance(v, str))
+            if path and _URL.match(str(v)):
+                url = _URL.sub(lambda m: m.group(0).rstrip("/") + "//", str(v), count=1)
+                raise UsageError(
+                    f"{url} is a URL, but forecast reads and writes paths of this machine's file system. Mount the "
+                    "storage at a path (s3fs, gcsfuse, NFS) and give that path, or copy the files down and back "
+                    "(aws s3 cp, gsutil cp)."
+                )
 
 
 def _json_failure(options: dict[str, Any], message: str, code: int) -> None:

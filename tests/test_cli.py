@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -704,3 +705,27 @@ def test_the_refit_on_a_terminal_gets_a_bar_of_its_own_epochs():
     shown = reporter.console.file.getvalue()
     assert "3/3" in shown and "1/1" in shown  # each bar ends as its fit ended
     assert "1/3" not in shown[shown.index("3/3"):]  # the validation run's bar is not counted on
+
+
+@pytest.mark.parametrize("args", [
+    ["predict", "{model}", "{data}", "--output-dir", "s3://bucket/out"],
+    ["predict", "{model}", "gs://bucket/incoming/*.csv", "--output-dir", "out"],
+    ["predict", "{model}", "{data}", "--output", "abfs://container/forecast.csv"],
+    ["detect", "{model}", "{data}", "--output", "checked.csv", "--state", "s3://bucket/state.json"],
+    ["train", "s3://bucket/history.parquet", "--horizon", "4"],
+    ["train", "{data}", "--out", "gs://bucket/model", "--horizon", "4"],
+    ["backtest", "{data}", "--output-dir", "https://example.com/backtest"],
+    ["evaluate", "forecast.csv", "s3://bucket/actuals.csv"],
+    ["doctor", "hdfs://namenode/data.csv"],
+    ["inspect", "s3://bucket/model"],
+])
+def test_a_url_given_as_a_path_is_refused_before_anything_is_written(trained_model, tmp_path, monkeypatch, args):
+    """A path is read by this machine's file system: `--output-dir s3://bucket/out` made a local
+    folder `s3:` and wrote the forecast there, exit 0, the bucket untouched."""
+    model_dir, data = trained_model
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, [a.format(model=model_dir, data=data) for a in args] + ["--json"])
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert re.search(r"^Error: [a-z0-9]+://\S+ is a URL, but forecast reads and writes paths of this machine's file "
+                     r"system\. Mount the storage", result.stderr), result.stderr
+    assert list(tmp_path.iterdir()) == []
