@@ -19,6 +19,7 @@ import typer
 from typer.core import TyperGroup
 
 from forecast_cli.errors import MEANINGS, ExitCode, ForecastError
+from forecast_cli.output import number
 
 
 class _Commands(TyperGroup):
@@ -478,7 +479,7 @@ def _print_scores(console, title: str, scores: dict, extra: str = "", quiet: boo
         rows = [(label, "lstm"), ("LSTM alone", "lstm_alone"), *partners, *naives]
         for label, name in rows:
             if name in scores:
-                table.add_row(label, *(_fmt(scores[name].get(k)) for k in ("mae", "rmse", "smape", "mase")))
+                table.add_row(label, *(number(scores[name].get(k)) for k in ("mae", "rmse", "smape", "mase")))
         console.print(table)
         _print_interval(console, lstm)
         if extra:
@@ -494,9 +495,9 @@ def _print_interval(console, scores: dict) -> None:
     alone for a single level, which makes no interval)."""
     if scores.get("coverage") is not None:
         console.print(f"Quantile interval: {scores['coverage']:.1%} of actuals inside (nominal "
-                      f"{scores['nominal']:.0%}); pinball loss {_fmt(scores['pinball'])}", markup=False)
+                      f"{scores['nominal']:.0%}); pinball loss {number(scores['pinball'])}", markup=False)
     elif scores.get("pinball") is not None:
-        console.print(f"Quantile forecast: pinball loss {_fmt(scores['pinball'])}", markup=False)
+        console.print(f"Quantile forecast: pinball loss {number(scores['pinball'])}", markup=False)
 
 
 def _plot_backtest(result, path: Path, n: int) -> None:
@@ -585,9 +586,9 @@ def evaluate(
         table = Table(title=f"{len(result.matched)} forecasts matched with actuals", caption=caption)
         for name in ("scope", "rows", "MAE", "RMSE", "sMAPE %", "MASE"):
             table.add_column(name, justify="right" if name != "scope" else "left")
-        table.add_row("all", str(len(result.matched)), *(_fmt(result.overall.get(k)) for k in ("mae", "rmse", "smape", "mase")))
+        table.add_row("all", str(len(result.matched)), *(number(result.overall.get(k)) for k in ("mae", "rmse", "smape", "mase")))
         for row in shown.to_dict("records"):
-            table.add_row(str(row["unique_id"]), str(row["rows"]), *(_fmt(row.get(k)) for k in ("mae", "rmse", "smape", "mase")))
+            table.add_row(str(row["unique_id"]), str(row["rows"]), *(number(row.get(k)) for k in ("mae", "rmse", "smape", "mase")))
         console.print(table)
         _print_interval(console, result.overall)
     if plot is not None:
@@ -702,19 +703,6 @@ def _print_summary(console, result) -> None:
               f"{counted(result.epochs_run, 'epoch')} "
               f"(best {result.best_epoch}){refit}, {result.seconds:.0f}s{verdict}.\nModel written to {result.out}/",
     )
-
-
-def _fmt(value) -> str:
-    """A score or value in a table: four significant digits, and a large one in whole numbers with
-    commas between thousands (tourism's MAE of 10,750 nights read as 1.075e+04).
-
-    Example:
-        >>> [_fmt(v) for v in (None, 0.31918, 14.912, 9719.4, 10750.2, 80437.9, 2.5e7, 3e16, 1.2e-5)]
-        ['-', '0.3192', '14.91', '9719', '10,750', '80,438', '25,000,000', '3e+16', '1.2e-05']
-    """
-    if value is None:
-        return "-"
-    return f"{value:,.0f}" if 1e4 <= abs(value) < 1e15 else f"{value:.4g}"
 
 
 @app.command()
@@ -1000,8 +988,8 @@ def _print_detection(console, found, summary: dict) -> None:
         table.add_column(name, justify="left" if name in ("series", "time") else "right")
     rows = found.anomalies
     for row in farthest(rows, ANOMALIES_SHOWN).to_dict("records"):
-        table.add_row(str(row["unique_id"]), str(row["ds"]), _fmt(row["actual"]), _fmt(row["forecast"]),
-                      f"{_fmt(row['lower'])} to {_fmt(row['upper'])}", f"{row['score']:+.2f}")
+        table.add_row(str(row["unique_id"]), str(row["ds"]), number(row["actual"]), number(row["forecast"]),
+                      f"{number(row['lower'])} to {number(row['upper'])}", f"{row['score']:+.2f}")
     console.print(table)
     if len(rows) > ANOMALIES_SHOWN:
         console.print(f"... the {ANOMALIES_SHOWN} farthest outside their band are shown, and {len(rows) - ANOMALIES_SHOWN} "

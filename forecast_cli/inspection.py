@@ -10,7 +10,7 @@ from forecast_cli.baselines import FITS, LABELS
 from forecast_cli.blend import blend_text
 from forecast_cli.data import Columns
 from forecast_cli.manifest import METRICS_FILE, read_manifest
-from forecast_cli.output import counted
+from forecast_cli.output import counted, number
 
 
 def describe(model_dir: str | Path) -> dict[str, Any]:
@@ -119,7 +119,7 @@ def lines(summary: dict[str, Any]) -> list[str]:
         # MASE where the histories vary from season to season; else (a series that repeats its
         # season exactly has no seasonal naive error to scale by) MAE.
         scores = [f"{name} MASE {val[key]['mase']:.4g}" if val[key].get("mase") is not None
-                  else f"{name} MAE {val[key]['mae']:.4g}" for key, name in
+                  else f"{name} MAE {number(val[key]['mae'])}" for key, name in
                   (("lstm", "forecast"), ("lstm_alone", "LSTM alone"), *((m, LABELS[m]) for m in FITS),
                    ("seasonal_naive", "seasonal naive"))
                   if isinstance(val.get(key), dict) and (val[key].get("mase"), val[key].get("mae")) != (None, None)]

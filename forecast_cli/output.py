@@ -46,6 +46,19 @@ def counted(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
+def number(value: float | None) -> str:
+    """A score or value for a person: four significant digits, and a large one in whole numbers
+    with commas between thousands (tourism's MAE of 10,750 nights read as 1.075e+04).
+
+    Example:
+        >>> [number(v) for v in (None, 0.31918, 14.912, 9719.4, 10750.2, 80437.9, 2.5e7, 3e16, 1.2e-5)]
+        ['-', '0.3192', '14.91', '9719', '10,750', '80,438', '25,000,000', '3e+16', '1.2e-05']
+    """
+    if value is None:
+        return "-"
+    return f"{value:,.0f}" if 1e4 <= abs(value) < 1e15 else f"{value:.4g}"
+
+
 def error_line(message: str) -> None:
     """Write `Error: message` on stderr as one line (cron logs grep for it): the only writer of
     error lines."""
