@@ -672,7 +672,18 @@ def read_csv(path: str | os.PathLike[str], encoding: str = "utf-8") -> tuple[pd.
         frame = frame[~repeats]
     _check_repeated_names(next(csv.reader([header.strip("\r\n")], delimiter=delimiter)), p)
     duplicated = sorted(c for c, n in Counter(frame.columns).items() if n > 1)
-    if duplicated or any(c.startswith("Unnamed: ") for c in frame.columns):
+    unnamed = duplicated or any(c.startswith("Unnamed: ") for c in frame.columns)
+    # A title above the table in the table's own delimiters (`Sales report,,,` as a spreadsheet
+    # exports it, or a title with a comma in it): the table's header is read as a row of data.
+    below = _header_below(frame) if unnamed or _time_by_name(list(frame.columns)) is None else None
+    if below is not None and (unnamed or _time_by_name(list(frame.loc[below])) is not None):
+        line = below + 2
+        raise DataError(
+            f"{p}: line {line} ({delimiter.join(frame.loc[below])!r}) reads as the table's header, below "
+            f"{header.strip()[:60]!r}: a title above the table? Remove the lines above its header, or read the file "
+            f"from there: tail -n +{line} {p} | forecast train - (or predict MODEL -)."
+        )
+    if unnamed:
         raise DataError(
             f"{p}: the header has empty or repeated column names ({', '.join(frame.columns)}). "
             "Give every column a unique name."
@@ -791,6 +802,21 @@ def _check_title(text: str, skip: int, p: Path) -> None:
         f"({lines[start][:60]!r}): a title above the table? Remove the lines above its header, or read the file "
         f"from there: tail -n +{start + 1} {p} | forecast train - (or predict MODEL -)."
     )
+
+
+def _header_below(frame: pd.DataFrame) -> Any:
+    """The index of the first of the top rows that reads as a header (a name in every cell, none
+    of them a number or date) above a row of data, else None."""
+    top = frame.head(12)
+    for k in range(len(top) - 1):
+        cells, after = top.iloc[k], top.iloc[k + 1]
+        if cells.isna().any() or len(cells) < 2:
+            continue
+        if any(re.fullmatch(_DATA_CELL, str(c).strip()) for c in cells):
+            continue
+        if any(re.fullmatch(_DATA_CELL, str(c).strip()) for c in after.dropna()):
+            return top.index[k]
+    return None
 
 
 def _check_longer_rows(text: str, delimiter: str, skip: int, p: Path) -> None:

@@ -155,6 +155,14 @@ TRAIN_CASES = [
     ("title-above-the-table", "Monthly sales report\n\n" + _series(GOOD), [], DATA,
      r"data\.csv: line 1 \('Monthly sales report'\) holds no delimiter, but the lines from 3 do \('ds,y'\): a title "
      r"above the table\? .*tail -n \+3 .*data\.csv \| forecast train -"),
+    # The title in the table's delimiters, as a spreadsheet exports it (`Title,` and a line of
+    # commas), or with a comma in it: the table's header was read as a row of data ("empty column
+    # names", or its time name "is not a date").
+    ("title-with-the-tables-delimiters", "Monthly sales report,\n,\n" + _series(GOOD), [], DATA,
+     r"data\.csv: line 3 \('ds,y'\) reads as the table's header, below 'Monthly sales report,': a title above the "
+     r"table\? .*tail -n \+3 .*data\.csv \| forecast train -"),
+    ("title-with-a-comma", "Sales, by month\n" + _series(GOOD), [], DATA,
+     r"line 2 \('ds,y'\) reads as the table's header, below 'Sales, by month'.*tail -n \+2 "),
     ("month-starts-and-month-ends", _csv(
         [f"a,{d},{v}" for d, v in zip(_monthly(40), GOOD)]
         + [f"b,{d.strftime('%Y-%m-%d')},{v}" for d, v in zip(pd.date_range("2015-01-31", periods=40, freq="ME"), GOOD)],
