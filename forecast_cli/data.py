@@ -1312,6 +1312,7 @@ def load_series(
         row = int(np.flatnonzero(missing_id.to_numpy())[0])
         raise DataError(
             f"{source}, line {_line(ids, row)}: column {columns.id_col!r} is empty; every row needs a series id."
+            + _empty_cells_hint(missing_id.to_numpy(), columns.id_col)
         )
     values = _parse_target(raw[columns.target_col], source, columns.target_col, written.decimal_comma)
     frame = pd.DataFrame({ID: ids.astype(str).to_numpy(), TIME: times.to_numpy(), TARGET: values})
@@ -1734,7 +1735,8 @@ def _parse_time(col: pd.Series, source: str, name: str, day_first: bool | None =
     empty = (text.isna() | text.isin(MISSING_MARKERS)).to_numpy(dtype=bool)
     if empty.any():
         row = int(np.flatnonzero(empty)[0])
-        raise DataError(f"{source}, line {_line(col, row)}: the time column {name!r} is empty. Every row needs a time.")
+        raise DataError(f"{source}, line {_line(col, row)}: the time column {name!r} is empty. Every row needs a time."
+                        + _empty_cells_hint(empty, name))
     clock = text.str.fullmatch(_TIME_OF_DAY).to_numpy(dtype=bool)
     if clock.any():
         # pandas reads `13:00` as today at 13:00: the forecast's dates would be made up, and move every day.
@@ -2220,6 +2222,28 @@ def _with_offsets(text: pd.Series) -> tuple[pd.Series, str, str]:
         return clock, "datetime", "dates at midnight with UTC offsets, read as the dates"
     instants = pd.to_datetime(text, format="ISO8601", utc=True)
     return instants, "datetime", "times with UTC offsets, read in UTC (forecasts in UTC)"
+
+
+def _empty_cells_hint(empty: np.ndarray, name: str) -> str:
+    """What the empty cells of a time or id column suggest: the first row alone (a row of units
+    or notes under the header), or many, each group's first cell filled (a spreadsheet's merged
+    or grouped cells, exported with only the first of each group written); else nothing.
+
+    Example:
+        >>> _empty_cells_hint(np.array([True] + [False] * 9), "date")
+        ' The first row under the header alone has none: a row of units or notes? Remove it.'
+        >>> _empty_cells_hint(np.array([False, True, True, False, True, True]), "shop")[:62]
+        ' 4 of 6 rows have none, below rows that have: cells merged or '
+        >>> _empty_cells_hint(np.array([False] * 50 + [True] + [False] * 49), "date")
+        ''
+    """
+    if empty[0] and empty.sum() == 1 and len(empty) > 2:
+        return " The first row under the header alone has none: a row of units or notes? Remove it."
+    if not empty[0] and empty.sum() >= 2 and empty.mean() >= 0.1:
+        return (f" {int(empty.sum())} of {len(empty)} rows have none, below rows that have: cells merged or left empty "
+                "below the first of each group, as a spreadsheet exports grouped rows? Fill each empty cell with "
+                f"the one above first (pandas: df[{name!r}] = df[{name!r}].ffill()).")
+    return ""
 
 
 def _timestamps(col: pd.Series, source: str, name: str) -> pd.Series:

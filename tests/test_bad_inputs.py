@@ -161,6 +161,19 @@ TRAIN_CASES = [
     ("title-with-the-tables-delimiters", "Monthly sales report,\n,\n" + _series(GOOD), [], DATA,
      r"data\.csv: line 3 \('ds,y'\) reads as the table's header, below 'Monthly sales report,': a title above the "
      r"table\? .*tail -n \+3 .*data\.csv \| forecast train -"),
+    # Cells a spreadsheet leaves empty: a row of units under the header, a group's id or time
+    # written on its first row only (merged or grouped cells).
+    ("units-row-under-the-header", "ds,y\n,EUR\n" + _series(GOOD).split("\n", 1)[1], [], DATA,
+     r"line 2: the time column 'ds' is empty\. Every row needs a time\. The first row under the header alone has none: "
+     r"a row of units or notes\? Remove it\.$"),
+    ("ids-on-each-groups-first-row", _csv([f"{'ab'[k] if i == 0 else ''},{d},{v}" for k in range(2)
+                                           for i, (d, v) in enumerate(zip(_monthly(40), GOOD))], header="shop,ds,y"),
+     ["--id-col", "shop"], DATA, r"line 3: column 'shop' is empty; every row needs a series id\. 78 of 80 rows have "
+     r"none, below rows that have: cells merged .* df\['shop'\] = df\['shop'\]\.ffill\(\)\)\.$"),
+    ("times-on-each-groups-first-row", _csv([f"{d if k == 0 else ''},{'ab'[k]},{v}" for d, v in zip(_monthly(40), GOOD)
+                                             for k in range(2)], header="ds,shop,y"),
+     [], DATA, r"line 3: the time column 'ds' is empty\. Every row needs a time\. 40 of 80 rows have none, below rows "
+     r"that have: cells merged"),
     ("title-with-a-comma", "Sales, by month\n" + _series(GOOD), [], DATA,
      r"line 2 \('ds,y'\) reads as the table's header, below 'Sales, by month'.*tail -n \+2 "),
     ("month-starts-and-month-ends", _csv(
