@@ -804,7 +804,7 @@ def _check_title(text: str, skip: int, p: Path) -> None:
     )
 
 
-def _header_below(frame: pd.DataFrame) -> Any:
+def _header_below(frame: pd.DataFrame) -> int | None:
     """The index of the first of the top rows that reads as a header (a name in every cell, none
     of them a number or date) above a row of data, else None."""
     top = frame.head(12)
@@ -815,7 +815,7 @@ def _header_below(frame: pd.DataFrame) -> Any:
         if any(re.fullmatch(_DATA_CELL, str(c).strip()) for c in cells):
             continue
         if any(re.fullmatch(_DATA_CELL, str(c).strip()) for c in after.dropna()):
-            return top.index[k]
+            return int(top.index[k])
     return None
 
 
@@ -1294,7 +1294,7 @@ def load_series(
         after = int((~keep).sum())
         if known_ahead and split_future and not columns.series:
             ids = raw[columns.id_col].astype("string").str.strip() if columns.id_col is not None else None
-            began = keep if ids is None else ids.isin(ids[keep.to_numpy()]).to_numpy()
+            began = keep.to_numpy() if ids is None else ids.isin(ids[keep.to_numpy()]).to_numpy()
             ahead = ~keep.to_numpy() & began  # a series begun by the cut: its later rows' covariates, not values
             raw = raw.assign(**{columns.target_col: raw[columns.target_col].mask(ahead)})
             keep = keep | ahead
