@@ -123,9 +123,13 @@ def backtest(
         back = horizon + (folds - fold) * step  # steps held out after this fold's cut-off
         train_frame = frame[position < length - back].reset_index(drop=True)
         if train_frame.empty:
+            longest = int(length.max())
+            most = max(0, (longest - horizon - 1) // step + 1)  # the folds whose first cut-off leaves a row
             raise DataError(
                 f"{dataset.source}: fold {fold} of {folds} would leave no training data (the longest "
-                f"series has {int(length.max())} rows). Use fewer --folds, a smaller --step or --horizon."
+                f"series has {longest} rows, and the fold holds out its last {back}). Use "
+                + (f"at most {most} --folds here (training needs far more than a row: fewer leave it more), "
+                   "a smaller --step or --horizon." if most else "a smaller --horizon.")
             )
         reporter.info(f"Fold {fold}/{folds}: training on data up to {back} steps before each series' end")
         try:

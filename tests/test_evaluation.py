@@ -119,6 +119,9 @@ def test_backtest_with_too_many_folds_is_a_data_error(tmp_path, long_csv):
     result = runner.invoke(app, ["backtest", str(long_csv), "--horizon", "4", "--folds", "20",
                                  "--output-dir", str(tmp_path / "bt"), *TINY])
     assert result.exit_code == ExitCode.DATA and "Error:" in result.stderr
+    # 48 values a series: folds of 4 past the eleventh hold out all of them; the error says so.
+    assert ("the longest series has 48 rows, and the fold holds out its last 80). Use at most 11 --folds here"
+            in result.stderr)
     assert not (tmp_path / "bt").exists()
 
 
