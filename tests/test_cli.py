@@ -729,3 +729,58 @@ def test_a_url_given_as_a_path_is_refused_before_anything_is_written(trained_mod
     assert re.search(r"^Error: [a-z0-9]+://\S+ is a URL, but forecast reads and writes paths of this machine's file "
                      r"system\. Mount the storage", result.stderr), result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow  # runs the README's crontab lines in a shell, as cron runs them
+def test_the_readmes_crontab_lines_work_in_a_new_folder(tmp_path):
+    """A new user copies the README's crontab lines: in a folder holding only the history, the
+    night's files and the virtual environment, the Sunday training, the nightly forecast and the
+    nightly check run, and the check mails when a value is off. The forecast's line wrote its
+    summary into `out/` before the tool could make that folder (the shell opens the file first),
+    so its first run failed."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    blocks = re.findall(r"```cron\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    lines = [line for block in blocks for line in block.splitlines() if line.strip()]
+    commands = {re.search(r"forecast (\w+) ", line).group(1): line.split(None, 5)[5] for line in lines}
+    assert sorted(commands) == ["detect", "predict", "train"]
+    srv = tmp_path / "srv"
+    (srv / "incoming").mkdir(parents=True)
+    (srv / ".venv" / "bin").mkdir(parents=True)
+    forecast = Path(sys.executable).parent / "forecast"  # the README's install puts it beside python
+    assert forecast.is_file(), forecast
+    (srv / ".venv" / "bin" / "forecast").symlink_to(forecast)
+    history = make_long(2, 120, freq="D")
+    history.to_csv(srv / "history.csv", index=False)
+    history.to_csv(srv / "incoming" / "today.csv", index=False)
+    tools = tmp_path / "bin"  # a `mail` that keeps what it was given
+    tools.mkdir()
+    (tools / "mail").write_text(f"#!/bin/sh\ncat > {tmp_path / 'mailed.json'}\n")
+    (tools / "mail").chmod(0o755)
+    env = {**os.environ, "PATH": f"{tools}{os.pathsep}{os.environ['PATH']}"}
+
+    def cron(name: str) -> None:
+        subprocess.run(["sh", "-c", commands[name].replace("/srv/forecast", str(srv))], env=env, timeout=900)
+
+    for name in ("train", "predict", "detect"):
+        cron(name)
+    log = (srv / "forecast.log").read_text() if (srv / "forecast.log").exists() else ""
+    assert "exit" not in log and "Error" not in log, log
+    assert (srv / "model" / "manifest.json").is_file()
+    summary = json.loads((srv / "out" / "summary.json").read_text())
+    assert summary["files"][0]["status"] == "ok" and (srv / "out" / "today.forecast.csv").is_file()
+    assert json.loads((srv / "out" / "anomalies.json").read_text())["checked"] > 0
+    (tmp_path / "mailed.json").unlink(missing_ok=True)
+    # The next night: each series as `make_long` goes on (without its noise), s1's value far off.
+    night = history.groupby("unique_id").tail(1).assign(ds=lambda f: f["ds"] + pd.Timedelta(days=1))
+    night["y"] = [100 + 10 * k + 0.5 * 120 + 8 * np.sin(2 * np.pi * 120 / 12) for k in range(2)]
+    night.loc[night["unique_id"] == "s1", "y"] *= 5
+    pd.concat([history, night]).to_csv(srv / "history.csv", index=False)
+    cron("detect")
+    mailed = json.loads((tmp_path / "mailed.json").read_text())
+    assert mailed["checked"] == 2  # the new night alone (--state)
+    assert [(a["unique_id"], a["ds"]) for a in mailed["found"]] == [("s1", night["ds"].iloc[-1].strftime("%Y-%m-%d"))]
