@@ -1654,8 +1654,13 @@ def _as_of_mask(times: pd.Series, time_kind: str, as_of: str, source: str, day_f
     try:
         cutoff = pd.Timestamp(as_of) if cutoff is None else cutoff
     except ValueError:
-        raise UsageError(f"--as-of {as_of!r} is not a date or time; expected e.g. 2024-01-31 or 2024-01-31T13:00, "
-                         "or a Unix time (1711000800).") from None
+        cutoff = pd.NaT
+    # pandas reads "" (an unset variable in `--as-of "$CUTOFF"`), "NaT" and "nan" as no time, "-5" as a year
+    # before the Common Era: none is a cut-off.
+    if pd.isna(cutoff) or cutoff.year < 1:
+        raise UsageError(f"--as-of {as_of!r} is " + ("empty (an unset variable in --as-of \"$CUTOFF\"?)" if not as_of.strip()
+                                                    else "not a date or time")
+                         + "; expected e.g. 2024-01-31 or 2024-01-31T13:00, or a Unix time (1711000800).") from None
     if cutoff.year == 1 or re.fullmatch(_TIME_OF_DAY, as_of.strip()):  # pandas' year 1, or today at that time
         raise UsageError(f"--as-of {as_of!r} has no {'year' if cutoff.year == 1 else 'date'}; expected e.g. "
                          "2024-01-31 or 2024-01-31T13:00, or a Unix time (1711000800).")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
+import pytest
 from filelock import FileLock
 from typer.testing import CliRunner
 
@@ -275,3 +277,19 @@ def test_json_summary_is_never_empty_when_a_run_fails_as_a_whole(trained_model, 
         assert words in result.stderr
     quiet = runner.invoke(app, ["predict", str(model_dir), str(data), "--lock-timout", "300"])
     assert quiet.exit_code == ExitCode.USAGE and quiet.stdout == ""
+
+
+@pytest.mark.parametrize(("as_of", "message"), [
+    ("", r"--as-of '' is empty \(an unset variable in --as-of \"\$CUTOFF\"\?\)"),
+    ("NaT", r"--as-of 'NaT' is not a date or time"),
+    ("nan", r"--as-of 'nan' is not a date or time"),
+    ("-5", r"--as-of '-5' is not a date or time"),
+])
+def test_an_as_of_that_is_no_time_is_a_usage_error(trained_model, as_of, message):
+    """pandas reads "" (a cron line's unset variable), "NaT" and "nan" as no time and "-5" as a
+    year before the Common Era: each cut every row, exit 3 "no row is at or before"."""
+    model_dir, data = trained_model
+    for command in (["predict", str(model_dir), str(data)], ["doctor", str(data)]):
+        result = runner.invoke(app, [*command, "--as-of", as_of])
+        assert result.exit_code == ExitCode.USAGE, result.output
+        assert re.search(message, result.stderr), result.stderr
