@@ -35,6 +35,7 @@ class FileResult:
     parts: int | None = None  # on a cluster: the input's parts, one task each
     skipped: int = 0  # series left out as shorter than the lookback (--skip-short)
     late: int = 0  # series whose forecast starts before the others' (`warn_late`)
+    late_series: list[str] = dataclasses.field(default_factory=list)  # ... their ids
 
 
 def expand_inputs(patterns: list[str]) -> list[Path]:
@@ -225,8 +226,8 @@ def local_forecaster(predictor: Any, reporter: Reporter, as_of: str | None = Non
             reporter.info(padded)
         frame = predictor.forecast_prepared(ready)
         horizon = predictor.steps
-        late = len(warn_late(path, frame["unique_id"].to_numpy()[::horizon], frame["ds"].to_numpy()[::horizon],
-                             reporter, freq=predictor.manifest.grid_freq))
+        late = warn_late(path, frame["unique_id"].to_numpy()[::horizon], frame["ds"].to_numpy()[::horizon],
+                         reporter, freq=predictor.manifest.grid_freq)
         if on_forecast is not None:
             on_forecast(frame)
         if target is None:
@@ -236,7 +237,7 @@ def local_forecaster(predictor: Any, reporter: Reporter, as_of: str | None = Non
             atomic_write_bytes(target, encode_table(frame, target))
         return FileResult(input=str(path), output=str(target) if target else "-",
                           series=int(frame["unique_id"].nunique()), rows=len(frame), skipped=len(ready.skipped),
-                          late=late)
+                          late=len(late), late_series=late)
 
     return run
 

@@ -365,9 +365,9 @@ def predict_on_cluster(client: Any, model: ModelRef, as_of: str | None, path: Pa
                           "(--skip-short); they have no forecast.")
         offsets = np.cumsum([0] + [len(r.ids) for r in results])[order["part"].to_numpy()]
         starts = np.concatenate([r.starts for r in results])[offsets + order["pos"].to_numpy()]
-        late = len(warn_late(path, order[ID].to_numpy(), starts, reporter, freq=manifest.grid_freq))
+        late = warn_late(path, order[ID].to_numpy(), starts, reporter, freq=manifest.grid_freq)
         return FileResult(input=str(path), output=str(target), series=len(order), rows=sum(r.rows for r in results),
-                          parts=len(parts), skipped=skipped, late=late)
+                          parts=len(parts), skipped=skipped, late=len(late), late_series=late)
     except BaseException:
         settle(client, futures)  # the parts still being written, before their folder goes
         raise

@@ -342,7 +342,9 @@ def test_shops_whose_weeks_end_on_different_days_are_trained_and_forecast_on_the
     frame.drop(index=[59]).to_csv(tmp_path / "stale.csv", index=False)  # the Sunday shop's last week missing
     result = runner.invoke(app, ["predict", str(tmp_path / "model"), str(tmp_path / "stale.csv"), "--json",
                                  "--output", str(tmp_path / "g.csv")])
-    assert json.loads(result.stdout)["files"][0]["late"] == 1 and "series 'shop0' ends before the others" in result.stderr
+    file = json.loads(result.stdout)["files"][0]
+    assert file["late"] == 1 and file["late_series"] == ["shop0"]
+    assert "series 'shop0' ends before the others" in result.stderr
 
 
 def test_a_model_of_sunday_shops_forecasts_a_new_shop_that_reports_on_mondays(tmp_path):

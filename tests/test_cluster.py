@@ -71,7 +71,7 @@ def test_workers_give_the_one_process_forecast_byte_for_byte(parted):
         assert summary["cluster"] == {"workers": 2}
         assert summary["files"][0] | {"seconds": 0} == {
             "input": str(parted / "parts"), "output": str(out), "status": "ok", "series": 40, "rows": 160,
-            "seconds": 0, "error": None, "exit_code": 0, "parts": 4, "skipped": 0, "late": 0}
+            "seconds": 0, "error": None, "exit_code": 0, "parts": 4, "skipped": 0, "late": 0, "late_series": []}
     assert "Forecast part 4/4" in result.stderr
     assert _leftovers(parted) == []
     forecast = pd.read_csv(parted / "workers.csv")
@@ -531,7 +531,7 @@ def test_series_whose_data_ends_early_are_named_on_the_cluster_as_in_one_process
     for where in ("one", "cluster"):
         flags = ["--dask", scheduler[0]] if where == "cluster" else []
         result = _invoke("predict", parted / "model", parts, "--output", tmp_path / f"{where}.csv", "--json", *flags)
-        assert json.loads(result.stdout)["files"][0]["late"] == 1
+        assert {"late": 1, "late_series": ["s14"]}.items() <= json.loads(result.stdout)["files"][0].items()
         warnings[where] = [line for line in result.stderr.splitlines() if line.startswith("Warning:")]
     assert warnings["one"] == warnings["cluster"] and len(warnings["one"]) == 1
     assert "series 's14' ends before the others: its forecast starts at " in warnings["one"][0]
