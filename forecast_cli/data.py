@@ -1293,8 +1293,8 @@ def load_series(
             raise NothingAsOf(source, as_of, times.min(), len(times))
         after = int((~keep).sum())
         if known_ahead and split_future and not columns.series:
-            ids = raw[columns.id_col].astype("string").str.strip() if columns.id_col is not None else None
-            began = keep.to_numpy() if ids is None else ids.isin(ids[keep.to_numpy()]).to_numpy()
+            ids = _series_ids(raw, columns)
+            began = ids.isin(ids[keep.to_numpy()]).to_numpy()
             ahead = ~keep.to_numpy() & began  # a series begun by the cut: its later rows' covariates, not values
             raw = raw.assign(**{columns.target_col: raw[columns.target_col].mask(ahead)})
             keep = keep | ahead
@@ -1302,11 +1302,7 @@ def load_series(
     names = _covariate_columns(raw, columns, covariates, auto_covariates, source, model=not detected)
     if columns.series:
         raw, times = _melted(raw, times, columns, source, written.decimal_comma)
-    ids = (
-        raw[columns.id_col].astype("string").str.strip()
-        if columns.id_col is not None
-        else pd.Series(columns.target_col, index=raw.index, dtype="string")
-    )
+    ids = _series_ids(raw, columns)
     missing_id = ids.isna()
     if missing_id.any():
         row = int(np.flatnonzero(missing_id.to_numpy())[0])
@@ -1403,6 +1399,13 @@ def load_series(
         layout=layout,
         after=after,
     )
+
+
+def _series_ids(raw: pd.DataFrame, columns: Columns) -> pd.Series:
+    """Each row's series id as text, or for a file of one series the target's name."""
+    if columns.id_col is not None:
+        return raw[columns.id_col].astype("string").str.strip()
+    return pd.Series(columns.target_col, index=raw.index, dtype="string")
 
 
 class NothingAsOf(DataError):

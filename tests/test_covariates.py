@@ -113,6 +113,25 @@ def test_predict_as_of_reads_the_known_ahead_covariates_of_the_rows_after_the_cu
     assert pd.read_csv(__import__("io").StringIO(replayed.stdout))["ds"].min() > as_of
 
 
+def test_predict_as_of_reads_the_known_ahead_covariates_of_a_file_of_one_series(tmp_path):
+    """The same for a file of one series, with no id column: its rows after the cut were cut
+    with the rest, and the replay failed asking for them."""
+    frame = _with_covariates(n_series=1).drop(columns=["unique_id", "note"])
+    frame.to_csv(tmp_path / "whole.csv", index=False)
+    result = runner.invoke(app, ["train", str(tmp_path / "whole.csv"), "-H", str(H), "--out", str(tmp_path / "m"),
+                                 "--future-covariates", "promo", "--blend", "1", *TINY])
+    assert result.exit_code == 0, result.output
+    day = frame.head(44).copy()
+    day.loc[day.index[40:], ["y", "temp"]] = np.nan  # as the file of the cut's day: 40 values, then the plans
+    day.to_csv(tmp_path / "day.csv", index=False)
+    replayed = runner.invoke(app, ["predict", str(tmp_path / "m"), str(tmp_path / "whole.csv"), "--as-of",
+                                   frame["ds"].iloc[39]])
+    assert replayed.exit_code == 0, replayed.output
+    nightly = runner.invoke(app, ["predict", str(tmp_path / "m"), str(tmp_path / "day.csv")])
+    assert nightly.exit_code == 0, nightly.output
+    assert replayed.stdout == nightly.stdout
+
+
 def test_a_covariate_of_true_and_false_reads_as_one_and_zero(future_model, tmp_path):
     """A flag written as pandas, Excel and Spark write booleans (True/FALSE/true), or a Parquet
     boolean, is the 1 and 0 it stands for: the same forecast as the file of numbers."""
