@@ -680,8 +680,7 @@ def read_csv(path: str | os.PathLike[str], encoding: str = "utf-8") -> tuple[pd.
         line = below + 2
         raise DataError(
             f"{p}: line {line} ({delimiter.join(frame.loc[below])!r}) reads as the table's header, below "
-            f"{header.strip()[:60]!r}: a title above the table? Remove the lines above its header, or read the file "
-            f"from there: tail -n +{line} {p} | forecast train - (or predict MODEL -)."
+            f"{header.strip()[:60]!r}" + _title_fix(line, p)
         )
     if unnamed:
         raise DataError(
@@ -799,9 +798,14 @@ def _check_title(text: str, skip: int, p: Path) -> None:
         return
     raise DataError(
         f"{p}: line {skip + 1} ({lines[skip][:60]!r}) holds no delimiter, but the lines from {start + 1} do "
-        f"({lines[start][:60]!r}): a title above the table? Remove the lines above its header, or read the file "
-        f"from there: tail -n +{start + 1} {p} | forecast train - (or predict MODEL -)."
+        f"({lines[start][:60]!r})" + _title_fix(start + 1, p)
     )
+
+
+def _title_fix(header_line: int, p: Path) -> str:
+    """The end of the errors for a title above a table whose header is at `header_line`."""
+    return (": a title above the table? Remove the lines above its header, or read the file from there: "
+            f"tail -n +{header_line} {p} | forecast train - (or predict MODEL -).")
 
 
 def _header_below(frame: pd.DataFrame) -> int | None:
@@ -1663,7 +1667,7 @@ def _as_of_mask(times: pd.Series, time_kind: str, as_of: str, source: str, day_f
     if pd.isna(cutoff) or cutoff.year < 1:
         raise UsageError(f"--as-of {as_of!r} is " + ("empty (an unset variable in --as-of \"$CUTOFF\"?)" if not as_of.strip()
                                                     else "not a date or time")
-                         + "; expected e.g. 2024-01-31 or 2024-01-31T13:00, or a Unix time (1711000800).") from None
+                         + "; expected e.g. 2024-01-31 or 2024-01-31T13:00, or a Unix time (1711000800).")
     if cutoff.year == 1 or re.fullmatch(_TIME_OF_DAY, as_of.strip()):  # pandas' year 1, or today at that time
         raise UsageError(f"--as-of {as_of!r} has no {'year' if cutoff.year == 1 else 'date'}; expected e.g. "
                          "2024-01-31 or 2024-01-31T13:00, or a Unix time (1711000800).")
@@ -1901,8 +1905,8 @@ def _split_year(frame: pd.DataFrame, names: list[str]) -> tuple[str, str, str] |
     return None
 
 
-# A time of day alone (13:00, 1:00:30, 1:00 PM): the other half of a date split over two columns.
-# A time of day alone: 13:00, 13:00:00.5, 1:00 PM, 1pm, 1 p.m., T13:00 (ISO's time), 13h00 (French).
+# A time of day alone: 13:00, 13:00:00.5, 1:00 PM, 1pm, 1 p.m., T13:00 (ISO's time), 13h00 (French); the
+# other half of a date split over two columns.
 _TIME_OF_DAY = (r"T?\d{1,2}(?::\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s?[AaPp]\.?[Mm]\.?)?|\s?[AaPp]\.?[Mm]\.?|[hH]\d{2})")
 
 
