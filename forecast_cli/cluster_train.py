@@ -41,8 +41,8 @@ from forecast_cli.data import (ID, TARGET, TIME, WEEKS, Columns, NothingAsOf, da
                                parquet_parts, part_label, series_arrays)
 from forecast_cli.errors import DataError
 from forecast_cli.output import Reporter
-from forecast_cli.pipeline import (ColumnOptions, Fitted, TrainingData, cut_windows, fit_windows, load_training,
-                                   report_settings)
+from forecast_cli.pipeline import (ColumnOptions, Fitted, TrainingData, as_of_note, cut_windows, fit_windows,
+                                   load_training, report_settings)
 from forecast_cli.windows import WindowSet, merge_windows
 
 READ_CHUNK = 1 << 24  # bytes of a part hashed at a time
@@ -155,7 +155,7 @@ def fit_parts(client: Any, data_path: str | Path, config: TrainConfig, columns: 
         + (f"; filled {sum(s.filled for s in surveys)} missing value(s)" if any(s.filled for s in surveys) else "")
     )
     if columns.as_of is not None:
-        reporter.info(f"Data as of {columns.as_of}: {after} row(s) after it left out")
+        reporter.info(as_of_note(columns.as_of, after))
     config = dataclasses.replace(config, past_covariates=(), future_covariates=())
     default = data_horizon(first.time_kind, first.freq, first.columns.time_col, first.step,
                            np.concatenate([s.last for s in surveys]))

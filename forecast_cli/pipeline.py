@@ -101,7 +101,7 @@ def load_training(data_path: str | Path, config: TrainConfig, columns: ColumnOpt
     config = dataclasses.replace(config, past_covariates=past, future_covariates=future)
     reporter.info(f"Detected {dataset.describe()}")
     if columns.as_of is not None:
-        reporter.info(f"Data as of {columns.as_of}: {dataset.after} row(s) after it left out")
+        reporter.info(as_of_note(columns.as_of, dataset.after))
     default = data_horizon(dataset.time_kind, dataset.freq, dataset.columns.time_col, dataset.step,
                            dataset.frame[TIME].to_numpy())
     config, note = with_horizon(config, default, dataset.source)
@@ -118,6 +118,11 @@ def load_training(data_path: str | Path, config: TrainConfig, columns: ColumnOpt
     if hint:
         reporter.warn(hint)
     return dataset, config
+
+
+def as_of_note(as_of: str, after: int) -> str:
+    """What training read of data cut at `--as-of` (one process, or the parts on a cluster)."""
+    return f"Data as of {as_of}: {after} row(s) after it left out"
 
 
 def no_values_note(dataset: Dataset) -> str:
