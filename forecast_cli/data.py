@@ -1311,7 +1311,7 @@ def load_series(
     if missing_id.any():
         row = int(np.flatnonzero(missing_id.to_numpy())[0])
         raise DataError(
-            f"{source}, line {_line(ids, row)}: column {columns.id_col!r} is empty; every row needs a series id."
+            f"{source}, {_place(source, _line(ids, row))}: column {columns.id_col!r} is empty; every row needs a series id."
             + _empty_cells_hint(missing_id.to_numpy(), columns.id_col)
         )
     values = _parse_target(raw[columns.target_col], source, columns.target_col, written.decimal_comma)
@@ -1355,7 +1355,7 @@ def load_series(
         clock = time_kind == "datetime" and when != when.normalize()
         raise DataError(
             f"{source}: series {uid!r} has the timestamp {time_text(when)} more than once "
-            f"(lines {', '.join(map(str, lines[:5]))}); expected one row per series and time. "
+            f"({_place(source, *lines[:5])}); expected one row per series and time. "
             "Remove or aggregate the duplicates" + ("" if columns.series else _AGGREGATE_HINT) + "."
             + (" If they are a local clock's times, which repeat an hour when daylight saving ends, write "
                "each time with its UTC offset (02:00+02:00, then 02:00+01:00) or in UTC." if clock else "")
@@ -1747,14 +1747,14 @@ def _parse_time(col: pd.Series, source: str, name: str, day_first: bool | None =
     empty = (text.isna() | text.isin(MISSING_MARKERS)).to_numpy(dtype=bool)
     if empty.any():
         row = int(np.flatnonzero(empty)[0])
-        raise DataError(f"{source}, line {_line(col, row)}: the time column {name!r} is empty. Every row needs a time."
+        raise DataError(f"{source}, {_place(source, _line(col, row))}: the time column {name!r} is empty. Every row needs a time."
                         + _empty_cells_hint(empty, name))
     clock = text.str.fullmatch(_TIME_OF_DAY).to_numpy(dtype=bool)
     if clock.any():
         # pandas reads `13:00` as today at 13:00: the forecast's dates would be made up, and move every day.
         row = int(np.flatnonzero(clock)[0])
         raise DataError(
-            f"{source}, line {_line(text, row)}: {text.iloc[row]!r} in the time column {name!r} is a time of day "
+            f"{source}, {_place(source, _line(text, row))}: {text.iloc[row]!r} in the time column {name!r} is a time of day "
             "without a date; expected dates or date-times like 2024-01-31 13:00. Write the date with each time; "
             "where the dates are in another column, join the two into one (docs/input.md shows a pandas line)."
         )
@@ -1770,7 +1770,7 @@ def _parse_time(col: pd.Series, source: str, name: str, day_first: bool | None =
         if looks_like_date.any():
             row = int(np.flatnonzero(is_int.to_numpy())[0])
             raise DataError(
-                f"{source}, line {_line(text, row)}: the time column {name!r} mixes integers ({text.iloc[row]!r}) "
+                f"{source}, {_place(source, _line(text, row))}: the time column {name!r} mixes integers ({text.iloc[row]!r}) "
                 "with dates. Use one kind throughout."
             )
     with warnings.catch_warnings():
@@ -1792,7 +1792,7 @@ def _parse_time(col: pd.Series, source: str, name: str, day_first: bool | None =
                 return _iso_weeks(text), "datetime", "ISO weeks read as their Mondays"
             except ValueError:
                 row = next(i for i in range(len(text)) if _iso_week_error(text.iloc[i]))
-                raise DataError(f"{source}, line {_line(text, row)}: {text.iloc[row]!r} in column {name!r} is not a week "
+                raise DataError(f"{source}, {_place(source, _line(text, row))}: {text.iloc[row]!r} in column {name!r} is not a week "
                                 "of that year (a year has 52 ISO weeks, some 53). Check the week.") from None
         named = _named_periods(text)
         if named is not None:
@@ -1814,7 +1814,7 @@ def _parse_time(col: pd.Series, source: str, name: str, day_first: bool | None =
                              f"{_line(text, bad)} on, or read the file without them: head -n {_line(text, bad) - 1} "
                              f"{source} | forecast train - (or predict MODEL -)." if last else "")
                 raise DataError(
-                    f"{source}, line {_line(text, bad)}: {text.iloc[bad]!r} in column {name!r} is not a date "
+                    f"{source}, {_place(source, _line(text, bad))}: {text.iloc[bad]!r} in column {name!r} is not a date "
                     "or time; expected ISO dates like 2024-01-31 or 2024-01-31 13:00." + hint
                 ) from None
             parsed = None
@@ -1824,8 +1824,8 @@ def _parse_time(col: pd.Series, source: str, name: str, day_first: bool | None =
                             "expected ISO dates like 2024-01-31 or 2024-01-31 13:00, in one form throughout.")
         with_zone, without = int(np.flatnonzero(zoned.to_numpy())[0]), int(np.flatnonzero(~zoned.to_numpy())[0])
         raise DataError(
-            f"{source}: the time column {name!r} mixes times with a UTC offset (line {_line(text, with_zone)}: "
-            f"{text.iloc[with_zone]!r}) and times without one (line {_line(text, without)}: {text.iloc[without]!r}). "
+            f"{source}: the time column {name!r} mixes times with a UTC offset ({_place(source, _line(text, with_zone))}: "
+            f"{text.iloc[with_zone]!r}) and times without one ({_place(source, _line(text, without))}: {text.iloc[without]!r}). "
             "Give every time an offset (e.g. +00:00), or none."
         )
     # pandas fills a year left out (`Jan`, `Jan 31`, `01/20`) with the year 1: made-up dates.
@@ -1835,7 +1835,7 @@ def _parse_time(col: pd.Series, source: str, name: str, day_first: bool | None =
         hint = (f" If {text.iloc[row]!r} is a month and a two-digit year, write it as YYYY-MM (2020-01 for 01/20)."
                 if re.fullmatch(r"\d{1,2}[/.-]\d{2}", text.iloc[row]) else "")
         raise DataError(
-            f"{source}, line {_line(text, row)}: {text.iloc[row]!r} in the time column {name!r} has no year; "
+            f"{source}, {_place(source, _line(text, row))}: {text.iloc[row]!r} in the time column {name!r} has no year; "
             "expected dates like 2024-01-31 (pandas read it as in the year 1). Write the year in every date." + hint
         )
     if parsed.dt.tz is not None:  # a zone by name (2024-01-31 13:00 UTC): read in UTC, as offsets are
@@ -2136,15 +2136,15 @@ def _day_month_order(text: pd.Series, source: str = "", name: str = "", day_firs
     first, second = fields[0].astype(int), fields[2].astype(int)
     if (first > 12).any() and (second > 12).any():
         day, month = int(np.argmax((first > 12).to_numpy())), int(np.argmax((second > 12).to_numpy()))
-        raise DataError(f"{source}: the time column {name!r} has dates with the day first (line {_line(text, day)}: "
-                        f"{text.iloc[day]!r}) and with the month first (line {_line(text, month)}: {text.iloc[month]!r}). "
+        raise DataError(f"{source}: the time column {name!r} has dates with the day first ({_place(source, _line(text, day))}: "
+                        f"{text.iloc[day]!r}) and with the month first ({_place(source, _line(text, month))}: {text.iloc[month]!r}). "
                         "Write them in one order, best as YYYY-MM-DD.")
     if day_first is not None:
         other = (second if day_first else first) > 12
         if other.any():
             row = int(np.argmax(other.to_numpy()))
             raise DataError(
-                f"{source}, line {_line(text, row)}: {text.iloc[row]!r} in the time column {name!r} has the "
+                f"{source}, {_place(source, _line(text, row))}: {text.iloc[row]!r} in the time column {name!r} has the "
                 f"{'month' if day_first else 'day'} first, but the model read its training dates with the "
                 f"{'day' if day_first else 'month'} first. Write the dates in one order (best YYYY-MM-DD) and "
                 "retrain, or give them in the model's order."
@@ -2203,7 +2203,7 @@ def _in_order(text: pd.Series, day_first: bool, source: str = "", name: str = ""
                 for i in range(len(text)))  # lazily: stops at the first that is no date
         row = next(i for i, when in enumerate(each) if pd.isna(when))
         raise DataError(
-            f"{source}, line {_line(text, row)}: {text.iloc[row]!r} in column {name!r} is no date with the "
+            f"{source}, {_place(source, _line(text, row))}: {text.iloc[row]!r} in column {name!r} is no date with the "
             f"{'day' if day_first else 'month'} first, the order of the column's other dates (a day or month out "
             "of range). Correct the date."
         ) from None
@@ -2264,7 +2264,7 @@ def _timestamps(col: pd.Series, source: str, name: str) -> pd.Series:
     missing = col.isna().to_numpy()
     if missing.any():
         row = int(np.flatnonzero(missing)[0])
-        raise DataError(f"{source}, line {_line(col, row)}: the time column {name!r} is empty. Every row needs a time.")
+        raise DataError(f"{source}, {_place(source, _line(col, row))}: the time column {name!r} is empty. Every row needs a time.")
     as_ns = col.astype("datetime64[ns]")
     fine = (as_ns.to_numpy().view("int64") % 1000 != 0).any()
     return as_ns if fine else col.astype("datetime64[us]")
@@ -2310,6 +2310,21 @@ def _line(col: pd.Series, row: int) -> int:
     """The file line of a column's `row`-th cell: its label counts the file's data rows from 0
     (rows dropped by --as-of keep their labels), after the header line."""
     return int(col.index[row]) + 2
+
+
+def _place(source: str, *lines: int) -> str:
+    """Where cells are, as the reader of `source` finds them: the lines of a CSV file (header on
+    line 1), or the rows of Parquet data, which has no lines, counted from 1 over its parts in
+    order.
+
+    Example:
+        >>> _place("sales.csv", 7), _place("sales.csv", 5, 50), _place("sales.parquet", 7)
+        ('line 7', 'lines 5, 50', 'row 6')
+    """
+    parquet = source != "stdin" and is_parquet(source)
+    numbers = [line - 1 for line in lines] if parquet else list(lines)
+    word = "row" if parquet else "line"
+    return f"{word}{'s' if len(numbers) > 1 else ''} {', '.join(map(str, numbers))}"
 
 
 def _parse_target(col: pd.Series, source: str, name: str, decimal_comma: bool = False,
@@ -2369,7 +2384,7 @@ def _parse_target(col: pd.Series, source: str, name: str, decimal_comma: bool = 
             hint = (" (a number with a unit, or with a flag, as Eurostat marks provisional (p) and estimated (e) "
                     "values? write the number alone)")
         raise DataError(
-            f"{source}, line {_line(col, row)}: {value!r} in column {name!r} is not a number{hint}; "
+            f"{source}, {_place(source, _line(col, row))}: {value!r} in column {name!r} is not a number{hint}; "
             f"{int(bad.sum())} such value(s) in all. Expected numbers; leave a cell empty for a "
             "missing value."
         )
@@ -2386,7 +2401,7 @@ def _finite(array: np.ndarray, col: pd.Series, text_at: Callable[[int], str], so
     if inf.any():
         row = int(np.flatnonzero(inf)[0])
         raise DataError(
-            f"{source}, line {_line(col, row)}: column {name!r} holds an infinite value ({text_at(row)}). "
+            f"{source}, {_place(source, _line(col, row))}: column {name!r} holds an infinite value ({text_at(row)}). "
             "Replace it with a finite number or leave the cell empty."
         )
     if np.isnan(array).all():
@@ -2397,7 +2412,7 @@ def _finite(array: np.ndarray, col: pd.Series, text_at: Callable[[int], str], so
     if big.any():
         row = int(np.flatnonzero(big)[0])
         raise DataError(
-            f"{source}, line {_line(col, row)}: column {name!r} holds {text_at(row)}, too large to scale "
+            f"{source}, {_place(source, _line(col, row))}: column {name!r} holds {text_at(row)}, too large to scale "
             f"safely (limit {TOO_LARGE:g}). Rescale the column."
         )
     return array
@@ -2602,7 +2617,7 @@ def _regularise(
             row = group.iloc[int(np.flatnonzero(off)[0])]
             what = f"frequency {freq}" if freq is not None else f"step {step}"
             raise DataError(
-                f"{source}, line {int(row['_line'])}: series {uid!r} has the timestamp {time_text(row[TIME])}, "
+                f"{source}, {_place(source, int(row['_line']))}: series {uid!r} has the timestamp {time_text(row[TIME])}, "
                 f"which is off the regular {what} grid (irregular or mixed frequencies). "
                 + ("The model was trained on that grid: resample the series to it, or train a model on this data."
                    if for_model else "Resample the series to one frequency, or give the right one with --freq.") + hint

@@ -107,6 +107,14 @@ def test_bad_parquet_data_names_the_file_and_the_fix(copies, tmp_path):
     words.to_parquet(tmp_path / "words.parquet", index=False)
     result = runner.invoke(app, ["train", str(tmp_path / "words.parquet"), "--horizon", "4"])
     assert result.exit_code == ExitCode.DATA and "'y'" in result.stderr and "oops" in result.stderr
+    # Parquet has no lines: a cell is named by its row, counted from 1 (the sixth row here)
+    assert "words.parquet, row 6: 'oops'" in result.stderr and "line" not in result.stderr
+    words.to_csv(tmp_path / "words.csv", index=False)
+    result = runner.invoke(app, ["train", str(tmp_path / "words.csv"), "--horizon", "4"])
+    assert result.exit_code == ExitCode.DATA and "words.csv, line 7: 'oops'" in result.stderr
+    pd.concat([frame, frame.iloc[[3]]]).to_parquet(tmp_path / "twice_a_time.parquet", index=False)
+    result = runner.invoke(app, ["train", str(tmp_path / "twice_a_time.parquet"), "--horizon", "4"])
+    assert result.exit_code == ExitCode.DATA and "more than once (rows 4, 41)" in result.stderr, result.stderr
     # a column of times of day (pyarrow's time64) read as today at those times: made-up dates
     clock = make_long(1, 40).assign(ds=[datetime.time(k % 24) for k in range(40)])
     clock.to_parquet(tmp_path / "clock.parquet", index=False)
@@ -129,9 +137,9 @@ def test_typed_parquet_columns_are_read_as_their_csv_text_would_be(tmp_path):
     _invoke("train", tmp_path / "steps.csv", "--horizon", 3, "--season", 1, "--out", tmp_path / "model", *TINY, "--quiet")
     csv = _invoke("predict", tmp_path / "model", tmp_path / "steps.csv").stdout
     assert _invoke("predict", tmp_path / "model", tmp_path / "steps.parquet").stdout == csv
-    for column, value, expected in (("y", np.inf, "line 7: column 'y' holds an infinite value (inf)"),
-                                    ("y", 1e301, "line 7: column 'y' holds 1e+301, too large"),
-                                    ("ds", None, "line 7: the time column 'ds' is empty")):
+    for column, value, expected in (("y", np.inf, "row 6: column 'y' holds an infinite value (inf)"),
+                                    ("y", 1e301, "row 6: column 'y' holds 1e+301, too large"),
+                                    ("ds", None, "row 6: the time column 'ds' is empty")):
         bad = make_long(1, 30).assign(ds=lambda f: pd.to_datetime(f["ds"]))
         bad[column] = bad[column].astype("datetime64[us]" if column == "ds" else float)
         bad.loc[5, column] = value
