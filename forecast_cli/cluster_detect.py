@@ -83,7 +83,7 @@ def _checked(model: ModelRef, as_of: str | None, skip_short: bool, check: Checki
     """A part read and made ready to check, as in one process: its series long enough to check
     and their one-step forecaster."""
     predictor = worker_predictor(model)
-    ready = predictor.prepare(part, None, as_of, skip_short, part=True)
+    ready = predictor.prepare(part, None, as_of, skip_short, part=True, checking=True)
     series, _ = check.checkable(ready.series)
     return ready, series, check.one_step(predictor, ready, series)
 

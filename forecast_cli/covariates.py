@@ -37,10 +37,12 @@ def covariate_values(frame: pd.DataFrame, config: TrainConfig, future: pd.DataFr
     return Covariates(values, len(config.past_covariates or ()), len(config.future_covariates), scalings)
 
 
-def future_rows(dataset: Dataset, config: TrainConfig, last: pd.Series, times: np.ndarray) -> pd.DataFrame:
+def future_rows(dataset: Dataset, config: TrainConfig, last: pd.Series, times: np.ndarray,
+                checking: bool = False) -> pd.DataFrame:
     """The `horizon` rows after each series' last value (`last`, by id; `times`, the forecast's
     timestamps), with their future covariates, from the rows the file gives after its values; a
-    missing row or value is an error that names them."""
+    missing row or value is an error that names them (`checking`: for `detect`, which says why
+    checking past values needs them)."""
     names = list(from_file(config.future_covariates))
     expected = pd.DataFrame({ID: np.repeat(last.index.to_numpy(), config.horizon), TIME: times})
     given = dataset.future if dataset.future is not None else pd.DataFrame(columns=[ID, TIME, *names])
@@ -58,6 +60,9 @@ def future_rows(dataset: Dataset, config: TrainConfig, last: pd.Series, times: n
             f"{config.horizon} steps after its last value ({time_text(last[uid])}), but {int(gaps[rows[ID] == uid].sum())} "
             f"of them are missing, the first at {time_text(first[TIME])} ({n_series} series lack some). Add a row for each "
             f"of those times with the covariate values and an empty {dataset.columns.target_col!r}."
+            + (" Checking values needs them too: each is compared with the forecast made the step before it, "
+               "and the model reads the future covariates of that forecast's whole horizon (the rows a nightly "
+               "file for predict has)." if checking else "")
         )
     for col in past_cols:
         rows[col] = 0.0  # not read by the network over the horizon

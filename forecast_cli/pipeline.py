@@ -700,7 +700,7 @@ class Predictor:
         times = future_grid(last.to_numpy(), cfg.horizon, manifest.time_kind, manifest.grid_freq, manifest.step)
         covariates = None
         if cfg.covariates:
-            ahead = future_rows(dataset, cfg, last, times) if cfg.future_covariates else None
+            ahead = future_rows(dataset, cfg, last, times, checking) if cfg.future_covariates else None
             covariates = covariate_values(dataset.frame, cfg, ahead, manifest.covariate_scalings())
         return Prepared(dataset, series, scalings, tuple(new), times, covariates, short)
 

@@ -178,6 +178,19 @@ def test_the_missing_step_is_named(future_model, tmp_path):
     assert "1 of them are missing, the first at 2019-03-01" in result.stderr
 
 
+def test_detect_says_why_checking_past_values_needs_the_planned_rows(future_model, tmp_path):
+    """A file of actual values only: predict and detect both need the planned rows, and detect says
+    why, since it checks values the file has."""
+    frame = pd.read_csv(future_model / "data.csv")
+    frame[frame["y"].notna()].to_csv(tmp_path / "actuals.csv", index=False)
+    result = runner.invoke(app, ["detect", str(future_model / "model"), str(tmp_path / "actuals.csv"), "--last", "2"])
+    assert result.exit_code == ExitCode.DATA, result.output
+    assert "series 's0' needs the future covariate(s) promo for the 4 steps" in result.stderr
+    assert "Checking values needs them too" in result.stderr and "Traceback" not in result.stderr
+    result = runner.invoke(app, ["detect", str(future_model / "model"), str(future_model / "data.csv"), "--last", "2"])
+    assert result.exit_code == 0, result.output
+
+
 def test_future_covariates_must_be_numeric_columns(tmp_path):
     _with_covariates().to_csv(tmp_path / "data.csv", index=False)
     # Named without --past-covariates (every other column of numbers is then a past one), each is
