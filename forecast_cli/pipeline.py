@@ -315,7 +315,7 @@ def _with_ets_ahead(ws: WindowSet, series: dict[str, np.ndarray], config: TrainC
     the refit's)."""
     ahead = getattr(mapper, "ahead", None)
     blended = config.blend is None or config.blend < 1.0
-    if (ahead is None or config.baseline not in baselines.FITS or not blended or config.future_covariates
+    if (ahead is None or config.baseline not in baselines.FITS or not blended or from_file(config.future_covariates)
             or len(config.seasons) > 1 or _longer_season_found(ws, config)):
         return ws
     ahead(*baselines.calls(ws.val_history, config.horizon, config.baseline_season, config.baseline,

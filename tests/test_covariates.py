@@ -284,9 +284,16 @@ def test_calendar_features_need_no_extra_input(tmp_path):
     assert result.exit_code == 0, result.output
     manifest = json.loads((tmp_path / "m" / "manifest.json").read_text())
     assert manifest["config"]["future_covariates"] == ["calendar:year_sin", "calendar:year_cos"]
+    # The time of year is what the partner's season carries: the partner and the weighted blend
+    # are candidates as without --calendar (only covariates read from the file keep the LSTM alone).
+    candidates = json.loads((tmp_path / "m" / "metrics.json").read_text())["choice"]["candidates"]
+    assert {"LSTM alone", "ETS+Theta alone", "seasonal naive alone"} <= set(candidates), candidates
     result = runner.invoke(app, ["predict", str(tmp_path / "m"), str(tmp_path / "data.csv")])
     assert result.exit_code == 0, result.output
     assert len(result.stdout.splitlines()) == 1 + 2 * H
+    result = runner.invoke(app, ["detect", str(tmp_path / "m"), str(tmp_path / "data.csv"), "--last", "2"])
+    assert result.exit_code == 0, result.output
+    assert len(result.stdout.splitlines()) == 1 + 2 * 2
 
 
 def test_calendar_needs_dates(tmp_path):
