@@ -30,6 +30,7 @@ from forecast_cli.config import AGGREGATES, FILLS, SEASON_LONGEST, TrainConfig
 from forecast_cli.errors import DataError, UsageError
 
 ID, TIME, TARGET = "unique_id", "ds", "y"
+_TIME_SAMPLE = 1000  # cells tried when the time column is found by what it holds (`_time_by_content`)
 TIME_NAMES = ("ds", "date", "datetime", "timestamp", "time", "month", "week", "year", "period")
 MADE = "_made"  # `_regularise`'s column of the target values it filled in (`Dataset.made`)
 KEEP = "keep"  # no fill, for values to score (`evaluate`'s actuals): no row added, an empty value left out
@@ -946,7 +947,8 @@ def detect_columns(
 
     Long format is detected by a `unique_id` column (or `--id-col`); otherwise the file holds one
     series. The time column is `--time-col`, else one with a usual name (ds, date, timestamp, ...),
-    else the first column. The target is `--target-col`, else `y`, else the one column left.
+    else the first column, or a column of dates where that holds no time (`_time_by_content`).
+    The target is `--target-col`, else `y`, else the one column left.
     With `wide`, every other column that holds a number is a series of its own.
 
     Args:
@@ -988,7 +990,7 @@ def detect_columns(
     if time_col is None:
         time_col = _time_by_name([c for c in rest if c != target_col])
         if time_col is None:
-            time_col = next(c for c in rest if c != target_col) if len(rest) > 1 else None
+            time_col = _time_by_content(frame, [c for c in rest if c != target_col]) if len(rest) > 1 else None
     if time_col is None:
         raise DataError(
             f"{source} has only the column(s) {', '.join(columns)}; expected a time column and a "
@@ -1074,6 +1076,32 @@ def detect_columns(
             f"id={id_col!r}). Give each role its own column."
         )
     return Columns(time_col=time_col, target_col=target_col, id_col=id_col, all_columns=tuple(columns))
+
+
+def _time_by_content(frame: pd.DataFrame, candidates: list[str]) -> str:
+    """The time column where no column has a usual time name (`Stadt, Monat, Umsatz`): the first
+    candidate, unless its first cells hold no time and another's, text rather than numbers, read
+    as dates; then that one. Only the first `_TIME_SAMPLE` cells are tried: the column chosen is
+    parsed whole afterwards, and one that fails there is named as the first column would be.
+
+    Example:
+        >>> raw = pd.DataFrame({"Stadt": ["Bern", "Basel"], "Monat": ["2024-01", "2024-01"], "Umsatz": ["5", "6"]})
+        >>> _time_by_content(raw, ["Stadt", "Monat", "Umsatz"])
+        'Monat'
+    """
+    first = candidates[0]
+    if _reads_as_time(frame[first]):
+        return first
+    return next((c for c in candidates[1:] if not _all_numbers(frame[c]) and _reads_as_time(frame[c])), first)
+
+
+def _reads_as_time(col: pd.Series) -> bool:
+    """Whether a column's first `_TIME_SAMPLE` cells parse as the time column would."""
+    try:
+        _parse_time(col.head(_TIME_SAMPLE), "", str(col.name))
+    except (DataError, UsageError):
+        return False
+    return True
 
 
 def _time_by_name(columns: list[str]) -> str | None:

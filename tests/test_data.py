@@ -762,14 +762,35 @@ def test_unix_times_written_as_floats_are_read_as_utc_times(tmp_path):
 
 
 def test_a_time_column_taken_as_the_first_column_says_so_and_names_the_flag(tmp_path):
-    """No column has a usual time name, so the first one is the time: when it holds no time, the
-    error says which column was taken and why, and that --time-col names the right one."""
+    """No column has a usual time name, so the first one is the time: when it holds no time and no
+    other column holds dates, the error says which column was taken and why, and that --time-col
+    names the right one."""
     path = tmp_path / "values-first.csv"
-    pd.DataFrame({"load": [1.5, 2.5, 3.5], "t": ["2024-01-01", "2024-01-02", "2024-01-03"]}).to_csv(path, index=False)
+    pd.DataFrame({"load": [1.5, 2.5, 3.5], "t": ["soon", "later", "never"]}).to_csv(path, index=False)
     with pytest.raises(DataError, match=r"'1\.5' in column 'load' is not a date or time.* taken to be 'load', the "
                                         r"first column.*name it with --time-col"):
         load_series(path)
-    assert load_series(path, time_col="t").frame["y"].tolist() == [1.5, 2.5, 3.5]
+
+
+def test_a_time_column_with_no_usual_name_is_found_by_its_dates(tmp_path):
+    """No column has a usual time name (a German export: Stadt, Monat, Umsatz) and the first holds
+    no time: the column whose cells are dates is the time, as --time-col would name it, and the
+    text column beside the repeating times is the series id. Integer steps in the first column
+    stay the time."""
+    months = pd.date_range("2022-01-01", periods=30, freq="MS").strftime("%Y-%m").tolist()
+    german = pd.DataFrame({"Stadt": np.repeat(["Zürich", "Bern"], 30), "Monat": months * 2,
+                           "Umsatz": np.arange(60, dtype=float) + 100})
+    german.to_csv(tmp_path / "staedte.csv", index=False)
+    found = load_series(tmp_path / "staedte.csv")
+    named = load_series(tmp_path / "staedte.csv", time_col="Monat", id_col="Stadt")
+    assert (found.columns.time_col, found.columns.id_col, found.columns.target_col) == ("Monat", "Stadt", "Umsatz")
+    pd.testing.assert_frame_equal(found.frame, named.frame)
+    path = tmp_path / "values-first.csv"
+    pd.DataFrame({"load": [1.5, 2.5, 3.5], "t": ["2024-01-01", "2024-01-02", "2024-01-03"]}).to_csv(path, index=False)
+    assert load_series(path).frame["y"].tolist() == [1.5, 2.5, 3.5]
+    steps = pd.DataFrame({"step": range(1, 31), "when": months, "load": np.arange(30.0)})
+    steps.to_csv(tmp_path / "steps.csv", index=False)
+    assert load_series(tmp_path / "steps.csv", target_col="load").columns.time_col == "step"
 
 
 def test_the_row_index_pandas_writes_first_is_left_out(tmp_path):
