@@ -167,7 +167,7 @@ def _json_failure(options: dict[str, Any], message: str, code: int) -> None:
 HORIZON = typer.Option(None, "--horizon", "-H", help="Steps to forecast [default: from the frequency, the M4 competition's horizons: 6 yearly, 8 quarterly, 18 monthly, 13 weekly, 14 daily, 48 hourly; a day of finer steps; 6 for years counted in a column named year; else required for integer steps].")
 CONFIG_FILE = typer.Option(None, "--config", help="TOML file of training settings by flag name (horizon = 12, window-norm = \"last\", quantiles = [0.1, 0.9], ...); flags given on the command line win.")
 LOOKBACK = typer.Option(None, "--lookback", help="Past steps the network reads [default: max(horizon up to 336, 2 x season; 3 x season for seasons of 12 to 24 steps in data of 10,000 windows or more: three years of months, three days of hours), at most the shortest series unless that is below the horizon (then the horizon, shorter series padded by their first season), and no more than the longest leaves after two horizons (else a season or the horizon, the shorter, as where two seasons leave fewer than 7 training windows)].")
-TIME_COL = typer.Option(None, "--time-col", help="Time column [default: ds, date, timestamp, ... else the first column, or one of dates where that holds no time].")
+TIME_COL = typer.Option(None, "--time-col", help="Time column [default: ds, date, timestamp, ... else the first column, or one of dates where that holds none].")
 TARGET_COL = typer.Option(None, "--target-col", help="Value column [default: y, or the only other column].")
 ID_COL = typer.Option(None, "--id-col", help="Series id column [default: unique_id if present]; several between commas (store,family) are joined into one id (1/BREAD).")
 WIDE = typer.Option(False, "--wide", help="One column per series (date,north,south,...): every column of numbers beside the time is forecast as a series of its own, named after its column.")
@@ -525,7 +525,7 @@ def evaluate(
     forecasts: Path = typer.Argument(..., help="Forecast file (CSV or Parquet) written by `forecast predict` (unique_id, ds, yhat)."),
     actuals: Path = typer.Argument(..., help="CSV or Parquet of the actual values, in the training data's shape."),
     history: Optional[Path] = typer.Option(None, "--history", help="The training data, to compute MASE."),
-    time_col: Optional[str] = typer.Option(None, "--time-col", help="Time column of the actuals (and --history), as given to train [default: ds, date, timestamp, ... else the first column, or one of dates where that holds no time]."),
+    time_col: Optional[str] = typer.Option(None, "--time-col", help="Time column of the actuals (and --history), as given to train [default: ds, date, timestamp, ... else the first column, or one of dates where that holds none]."),
     target_col: Optional[str] = typer.Option(None, "--target-col", help="Value column of the actuals (and --history), as given to train [default: y, or the only other column]."),
     id_col: Optional[str] = typer.Option(None, "--id-col", help="Series id column(s) of the actuals (and --history), as given to train [default: unique_id if present]."),
     wide: bool = typer.Option(False, "--wide", help="The actuals (and --history) have one column per series, as the model was trained with --wide."),

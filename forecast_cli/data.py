@@ -947,7 +947,7 @@ def detect_columns(
 
     Long format is detected by a `unique_id` column (or `--id-col`); otherwise the file holds one
     series. The time column is `--time-col`, else one with a usual name (ds, date, timestamp, ...),
-    else the first column, or a column of dates where that holds no time (`_time_by_content`).
+    else the first column, or a column of dates where that holds none (`_time_by_content`).
     The target is `--target-col`, else `y`, else the one column left.
     With `wide`, every other column that holds a number is a series of its own.
 
@@ -1079,29 +1079,33 @@ def detect_columns(
 
 
 def _time_by_content(frame: pd.DataFrame, candidates: list[str]) -> str:
-    """The time column where no column has a usual time name (`Stadt, Monat, Umsatz`): the first
-    candidate, unless its first cells hold no time and another's, text rather than numbers, read
-    as dates; then that one. Only the first `_TIME_SAMPLE` cells are tried: the column chosen is
+    """The time column where no column has a usual time name: the first candidate, unless its
+    first cells hold no dates (no time at all: `Stadt,Monat,Umsatz`; or whole numbers, which read
+    as integer steps: `StoreID,OrderDate,Amount`) and another column's, text rather than numbers,
+    are dates; then that one. Only the first `_TIME_SAMPLE` cells are tried: the column chosen is
     parsed whole afterwards, and one that fails there is named as the first column would be.
 
     Example:
         >>> raw = pd.DataFrame({"Stadt": ["Bern", "Basel"], "Monat": ["2024-01", "2024-01"], "Umsatz": ["5", "6"]})
         >>> _time_by_content(raw, ["Stadt", "Monat", "Umsatz"])
         'Monat'
+        >>> _time_by_content(raw.assign(Stadt=["101", "102"]), ["Stadt", "Monat", "Umsatz"])
+        'Monat'
     """
     first = candidates[0]
-    if _reads_as_time(frame[first]):
+    if _time_kind(frame[first]) == "datetime":
         return first
-    return next((c for c in candidates[1:] if not _all_numbers(frame[c]) and _reads_as_time(frame[c])), first)
+    dates = (c for c in candidates[1:] if not _all_numbers(frame[c]) and _time_kind(frame[c]) == "datetime")
+    return next(dates, first)
 
 
-def _reads_as_time(col: pd.Series) -> bool:
-    """Whether a column's first `_TIME_SAMPLE` cells parse as the time column would."""
+def _time_kind(col: pd.Series) -> str | None:
+    """What a column's first `_TIME_SAMPLE` cells read as, parsed as the time column would be:
+    "datetime", "integer" (steps), or None (no time)."""
     try:
-        _parse_time(col.head(_TIME_SAMPLE), "", str(col.name))
+        return _parse_time(col.head(_TIME_SAMPLE), "", str(col.name))[1]
     except (DataError, UsageError):
-        return False
-    return True
+        return None
 
 
 def _time_by_name(columns: list[str]) -> str | None:

@@ -775,8 +775,9 @@ def test_a_time_column_taken_as_the_first_column_says_so_and_names_the_flag(tmp_
 def test_a_time_column_with_no_usual_name_is_found_by_its_dates(tmp_path):
     """No column has a usual time name (a German export: Stadt, Monat, Umsatz) and the first holds
     no time: the column whose cells are dates is the time, as --time-col would name it, and the
-    text column beside the repeating times is the series id. Integer steps in the first column
-    stay the time."""
+    text column beside the repeating times is the series id. Whole numbers first (a store number,
+    a row number) read as integer steps, but a column of dates is the time before them; with no
+    column of dates they stay the time."""
     months = pd.date_range("2022-01-01", periods=30, freq="MS").strftime("%Y-%m").tolist()
     german = pd.DataFrame({"Stadt": np.repeat(["Zürich", "Bern"], 30), "Monat": months * 2,
                            "Umsatz": np.arange(60, dtype=float) + 100})
@@ -788,9 +789,17 @@ def test_a_time_column_with_no_usual_name_is_found_by_its_dates(tmp_path):
     path = tmp_path / "values-first.csv"
     pd.DataFrame({"load": [1.5, 2.5, 3.5], "t": ["2024-01-01", "2024-01-02", "2024-01-03"]}).to_csv(path, index=False)
     assert load_series(path).frame["y"].tolist() == [1.5, 2.5, 3.5]
-    steps = pd.DataFrame({"step": range(1, 31), "when": months, "load": np.arange(30.0)})
-    steps.to_csv(tmp_path / "steps.csv", index=False)
-    assert load_series(tmp_path / "steps.csv", target_col="load").columns.time_col == "step"
+    numbered = pd.DataFrame({"row": range(1, 31), "when": months, "load": np.arange(30.0)})
+    numbered.to_csv(tmp_path / "numbered.csv", index=False)
+    assert load_series(tmp_path / "numbered.csv", target_col="load").columns.time_col == "when"
+    numbered.drop(columns="when").to_csv(tmp_path / "steps.csv", index=False)
+    assert load_series(tmp_path / "steps.csv", target_col="load").columns.time_col == "row"
+    # store numbers first: they were read as 30 steps of series named by the dates, without a word
+    stores = german.assign(Stadt=np.repeat([101, 102], 30))
+    stores.to_csv(tmp_path / "stores.csv", index=False)
+    with pytest.raises(UsageError, match=r"several candidate target columns \(Stadt, Umsatz\)\. The times repeat"):
+        load_series(tmp_path / "stores.csv")
+    assert load_series(tmp_path / "stores.csv", id_col="Stadt").columns.time_col == "Monat"
 
 
 def test_the_row_index_pandas_writes_first_is_left_out(tmp_path):
