@@ -1021,6 +1021,7 @@ def detect_columns(
                 f"{source}: the time is split over the columns {year!r} and {period!r}. Join them into one date "
                 f"and pass that file, e.g. in pandas: d.insert(0, 'ds', {joined}) (docs/input.md has the whole line)."
             )
+        text = [c for c in text if frame[c].nunique() > 1]  # one text throughout (a note, a unit) tells none apart
         if len(text) == 1:
             id_col = text[0]
             rest.remove(id_col)
@@ -1061,8 +1062,16 @@ def detect_columns(
                                   f"with --id-col {apart[0]},{id_col} and the values with --target-col.")
             elif repeated.any():
                 time = frame[time_col].iloc[int(np.flatnonzero(repeated.to_numpy())[0])]
-                series = (f" The times repeat ({time!r} on {int((frame[time_col] == time).sum())} rows), so the "
-                          "file holds several series: name their id column with --id-col.")
+                # whole numbers that repeat over the times and tell the rows apart: a store number
+                key = _telling_apart(frame, [time_col], numeric, most=1)
+                key = key[0] if key and frame[key[0]].nunique() * 2 <= len(frame) else None
+                repeat = (f"repeat ({time!r} on {int((frame[time_col] == time).sum())} rows), so the file holds "
+                          "several series: name their id column with --id-col"
+                          + (f" ({key!r} tells them apart: --id-col {key})." if key else "."))
+                if key and len(numeric) == 2:  # the id named, the one column left is the value
+                    value = next(c for c in numeric if c != key)
+                    raise UsageError(f"{source}: the times {repeat} The values are then {value!r}.")
+                series = f" The times {repeat}"
             else:
                 series = ""
             raise UsageError(
@@ -1081,8 +1090,8 @@ def detect_columns(
 def _time_by_content(frame: pd.DataFrame, candidates: list[str]) -> str:
     """The time column where no column has a usual time name: the first candidate, unless its
     first cells hold no dates (no time at all: `Stadt,Monat,Umsatz`; or whole numbers, which read
-    as integer steps: `StoreID,OrderDate,Amount`) and another column's, text rather than numbers,
-    are dates; then that one. Only the first `_TIME_SAMPLE` cells are tried: the column chosen is
+    as integer steps: `StoreID,OrderDate,Amount`) and another column's are dates (compact ones,
+    20240131, too); then that one. Only the first `_TIME_SAMPLE` cells are tried: the column chosen is
     parsed whole afterwards, and one that fails there is named as the first column would be.
 
     Example:
@@ -1095,8 +1104,7 @@ def _time_by_content(frame: pd.DataFrame, candidates: list[str]) -> str:
     first = candidates[0]
     if _time_kind(frame[first]) == "datetime":
         return first
-    dates = (c for c in candidates[1:] if not _all_numbers(frame[c]) and _time_kind(frame[c]) == "datetime")
-    return next(dates, first)
+    return next((c for c in candidates[1:] if _time_kind(frame[c]) == "datetime"), first)
 
 
 def _time_kind(col: pd.Series) -> str | None:
@@ -1610,7 +1618,9 @@ def _telling_apart(frame: pd.DataFrame, roles: list[str], candidates: list[str],
                    most: int) -> tuple[str, ...] | None:
     """The first of `candidates`, or pair of them up to `most`, whose values beside the `roles`
     columns (the id and the time) leave no two rows alike: the columns that, with the id, tell the
-    series apart. None if none does."""
+    series apart. None if none does. Those of fewest distinct values are tried first: a key
+    repeats over the times, where a column of values (sales, a price) tells every row apart."""
+    candidates = sorted(candidates, key=lambda c: frame[c].nunique())
     for size in range(1, most + 1):
         for extra in itertools.combinations(candidates, size):
             if not frame[[*roles, *extra]].duplicated().any():

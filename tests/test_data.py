@@ -797,9 +797,31 @@ def test_a_time_column_with_no_usual_name_is_found_by_its_dates(tmp_path):
     # store numbers first: they were read as 30 steps of series named by the dates, without a word
     stores = german.assign(Stadt=np.repeat([101, 102], 30))
     stores.to_csv(tmp_path / "stores.csv", index=False)
-    with pytest.raises(UsageError, match=r"several candidate target columns \(Stadt, Umsatz\)\. The times repeat"):
+    with pytest.raises(UsageError, match=r"stores.csv: the times repeat \('2022-01' on 2 rows\), so the file holds "
+                                         r"several series: name their id column with --id-col \('Stadt' tells them "
+                                         r"apart: --id-col Stadt\)\. The values are then 'Umsatz'\."):
         load_series(tmp_path / "stores.csv")
     assert load_series(tmp_path / "stores.csv", id_col="Stadt").columns.time_col == "Monat"
+    # dates written as numbers (20220101) after a column of values; a note of one text throughout
+    # beside the cities, which tells no series apart
+    compact = german.assign(Monat=np.tile(pd.date_range("2022-01-01", periods=30, freq="D").strftime("%Y%m%d"), 2),
+                            Notiz="x")[["Umsatz", "Notiz", "Monat", "Stadt"]]
+    compact.to_csv(tmp_path / "compact.csv", index=False)
+    found = load_series(tmp_path / "compact.csv")
+    assert (found.columns.time_col, found.columns.id_col, found.columns.target_col) == ("Monat", "Stadt", "Umsatz")
+
+
+def test_the_key_beside_the_id_is_told_from_the_values(tmp_path):
+    """A city and a product number tell the rows apart; the sales, before the product in the file,
+    tell every row apart too, but are the values: the hint names the product, which repeats over
+    the times."""
+    months = pd.date_range("2022-01-01", periods=20, freq="MS").strftime("%Y-%m-%d").tolist()
+    frame = pd.DataFrame({"date": months * 4, "city": np.repeat(["Bern", "Basel"], 40),
+                          "sales": np.arange(80, dtype=float) + 0.5, "product": np.tile(np.repeat([7, 8], 20), 2)})
+    frame.to_csv(tmp_path / "sales.csv", index=False)
+    with pytest.raises(UsageError, match=r"told apart by 'city' and 'product' together: name both with --id-col "
+                                         r"product,city"):
+        load_series(tmp_path / "sales.csv")
 
 
 def test_the_row_index_pandas_writes_first_is_left_out(tmp_path):
