@@ -168,6 +168,8 @@ class Dataset:
     found_written: Written | None = None  # numbers found written with commas (`_comma_numbers`), no flag given
     layout: tuple[str, ...] = ()  # partition columns (hive folders' names) left out as playing no role
     after: int = 0  # rows after `--as-of`, left out
+    first_gap: tuple[str, Any] | None = None  # the first timestamp missing from the grid (filled in): id, time
+    gaps_skipped_hour: bool = False  # every missing timestamp is in the hour a local clock skips (`_skipped_hour`)
 
     @property
     def n_series(self) -> int:
@@ -1087,6 +1089,23 @@ def detect_columns(
     return Columns(time_col=time_col, target_col=target_col, id_col=id_col, all_columns=tuple(columns))
 
 
+def _skipped_hour(times: pd.Series, freq: str | None) -> bool:
+    """Whether missing timestamps of times without a UTC offset are all in the hour a local clock
+    skips when daylight saving starts: 02:00 to 02:59 on a Sunday (Europe, North America,
+    Australia), in data of steps shorter than an hour or of an hour.
+
+    Example:
+        >>> _skipped_hour(pd.Series(pd.to_datetime(["2026-03-29 02:00", "2026-03-29 02:30"])), "30min")
+        True
+        >>> _skipped_hour(pd.Series(pd.to_datetime(["2026-03-30 02:00"])), "h")
+        False
+    """
+    step = pd.tseries.frequencies.to_offset(freq) if freq is not None else None
+    if not isinstance(step, pd.offsets.Tick) or step.nanos > pd.Timedelta(hours=1).value or times.dt.tz is not None:
+        return False
+    return bool(((times.dt.hour == 2) & (times.dt.day_of_week == 6)).all())
+
+
 def _time_by_content(frame: pd.DataFrame, candidates: list[str]) -> str:
     """The time column where no column has a usual time name: the first candidate, unless its
     first cells hold no dates (no time at all: `Stadt,Monat,Umsatz`; or whole numbers, which read
@@ -1421,6 +1440,8 @@ def load_series(
                                 hint=_resample_hint(columns, freq) if time_kind == "datetime" and detected else "")
     season = season_of(freq) if time_kind == "datetime" else 1
     made = frame.pop(MADE).fillna(False).to_numpy(dtype=bool) if MADE in frame else None
+    gap_rows = frame["_line"].isna().to_numpy()  # on the grid, not in the file
+    first_gap = (str(frame[ID].iloc[gap_rows.argmax()]), frame[TIME].iloc[gap_rows.argmax()]) if gap_rows.any() else None
     return Dataset(
         frame=frame.drop(columns="_line").reset_index(drop=True),
         columns=columns,
@@ -1437,6 +1458,8 @@ def load_series(
         seasons=seasons_of(freq) if time_kind == "datetime" else (1,),
         time_note=time_note,
         made=made,
+        first_gap=first_gap,
+        gaps_skipped_hour=bool(gap_rows.any()) and _skipped_hour(frame[TIME][gap_rows], freq),
         before=before,
         empty=tuple(empty),
         found_written=found_written,

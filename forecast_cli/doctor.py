@@ -10,7 +10,7 @@ import numpy as np
 from forecast_cli.batch import warn_late
 from forecast_cli.config import (TrainConfig, data_lookback, intermittent_note, lookback_cut, padded_note,
                                  resolve_settings, rows_needed, zero_shares)
-from forecast_cli.data import ID, TARGET, TIME, Written, data_horizon, load_series, season_hint, series_arrays
+from forecast_cli.data import ID, TARGET, TIME, Written, data_horizon, load_series, season_hint, series_arrays, time_text
 from forecast_cli.errors import DataError, ForecastError
 from forecast_cli.output import SilentReporter
 from forecast_cli.pipeline import ignored_rows, no_values_note, summed_as_one_note
@@ -121,7 +121,14 @@ def diagnose(
         findings.append(Finding("warning", f"{missing_cells} missing value(s) in {where}; "
                                            "train fills them (--fill interpolate by default, --fill none refuses)"))
     if gaps > 0:
-        findings.append(Finding("warning", f"{gaps} missing timestamp(s) on the regular grid; train fills them the same way"))
+        text = f"{gaps} missing timestamp(s) on the regular grid; train fills them the same way"
+        if dataset.first_gap is not None:
+            uid, when = dataset.first_gap
+            text += f" (the first: {time_text(when)}" + ("" if dataset.columns.id_col is None else f" in {uid!r}") + ")"
+        if dataset.gaps_skipped_hour:
+            text += (". Every one is at 02:00 on a Sunday: the hour a local clock skips when daylight saving starts. "
+                     "Write the times with their UTC offset (03:00+02:00 in Central Europe) or in UTC to have none")
+        findings.append(Finding("warning", text))
     series = series_arrays(dataset.frame)
     lengths = np.array([len(v) for v in series.values()])
     shortest, longest = int(lengths.min()), int(lengths.max())

@@ -134,6 +134,22 @@ def test_ids_written_as_decimal_numbers_are_named_in_a_warning(tmp_path):
     assert same.exit_code == 0 and "not seen in training" not in same.stderr and "Warning" not in same.stderr
 
 
+def test_doctor_names_the_first_missing_timestamp_and_the_hour_daylight_saving_skips(tmp_path):
+    """A meter's half-hourly readings in local time lack 02:00 and 02:30 on the Sunday daylight
+    saving starts: doctor names the first and says why; a gap on another day is named alone."""
+    local = pd.date_range("2026-03-20", "2026-04-05", freq="30min", tz="Europe/Berlin").tz_localize(None)
+    frame = pd.DataFrame({"ds": local.strftime("%Y-%m-%d %H:%M"), "y": np.arange(len(local)) % 48 + 10.0})
+    frame.to_csv(tmp_path / "meter.csv", index=False)
+    said = " ".join(runner.invoke(app, ["doctor", str(tmp_path / "meter.csv")]).stderr.split())
+    assert ("2 missing timestamp(s) on the regular grid; train fills them the same way (the first: 2026-03-29 "
+            "02:00:00). Every one is at 02:00 on a Sunday: the hour a local clock skips when daylight saving starts."
+            ) in said, said
+    frame.drop(index=[7]).to_csv(tmp_path / "gap.csv", index=False)  # 2026-03-20 03:30, a Friday
+    said = " ".join(runner.invoke(app, ["doctor", str(tmp_path / "gap.csv")]).stderr.split())
+    assert "3 missing timestamp(s) on the regular grid; train fills them the same way (the first: 2026-03-20 " \
+           "03:30:00)" in said and "daylight" not in said, said
+
+
 def test_a_file_mostly_filled_in_on_the_grid_is_warned_of(tmp_path):
     """Weekly values given to a daily model are read on the daily grid, six days in seven made up
     by --fill, and were forecast with a note only ("filled 72 missing value(s)", silent with
