@@ -1110,8 +1110,9 @@ def _time_by_content(frame: pd.DataFrame, candidates: list[str]) -> str:
     """The time column where no column has a usual time name: the first candidate, unless its
     first cells hold no dates (no time at all: `Stadt,Monat,Umsatz`; or whole numbers, which read
     as integer steps: `StoreID,OrderDate,Amount`) and another column's are dates (compact ones,
-    20240131, too); then that one. Only the first `_TIME_SAMPLE` cells are tried: the column chosen is
-    parsed whole afterwards, and one that fails there is named as the first column would be.
+    20240131, too); then that one. Only the first `_TIME_SAMPLE` cells are tried: the column
+    chosen is parsed whole afterwards, and one that fails there is named as the first column would
+    be.
 
     Example:
         >>> raw = pd.DataFrame({"Stadt": ["Bern", "Basel"], "Monat": ["2024-01", "2024-01"], "Umsatz": ["5", "6"]})
@@ -1370,7 +1371,8 @@ def load_series(
     if missing_id.any():
         row = int(np.flatnonzero(missing_id.to_numpy())[0])
         raise DataError(
-            f"{source}, {_place(source, _line(ids, row))}: column {columns.id_col!r} is empty; every row needs a series id."
+            f"{source}, {_place(source, _line(ids, row))}: column {columns.id_col!r} is empty; every row needs a "
+            "series id."
             + _empty_cells_hint(missing_id.to_numpy(), columns.id_col)
         )
     values = _parse_target(raw[columns.target_col], source, columns.target_col, written.decimal_comma)
@@ -1441,7 +1443,8 @@ def load_series(
     season = season_of(freq) if time_kind == "datetime" else 1
     made = frame.pop(MADE).fillna(False).to_numpy(dtype=bool) if MADE in frame else None
     gap_rows = frame["_line"].isna().to_numpy()  # on the grid, not in the file
-    first_gap = (str(frame[ID].iloc[gap_rows.argmax()]), frame[TIME].iloc[gap_rows.argmax()]) if gap_rows.any() else None
+    first = int(gap_rows.argmax())
+    first_gap = (str(frame[ID].iloc[first]), frame[TIME].iloc[first]) if gap_rows.any() else None
     return Dataset(
         frame=frame.drop(columns="_line").reset_index(drop=True),
         columns=columns,
@@ -1812,15 +1815,15 @@ def _parse_time(col: pd.Series, source: str, name: str, day_first: bool | None =
     empty = (text.isna() | text.isin(MISSING_MARKERS)).to_numpy(dtype=bool)
     if empty.any():
         row = int(np.flatnonzero(empty)[0])
-        raise DataError(f"{source}, {_place(source, _line(col, row))}: the time column {name!r} is empty. Every row needs a time."
-                        + _empty_cells_hint(empty, name))
+        raise DataError(f"{source}, {_place(source, _line(col, row))}: the time column {name!r} is empty. Every row "
+                        "needs a time." + _empty_cells_hint(empty, name))
     clock = text.str.fullmatch(_TIME_OF_DAY).to_numpy(dtype=bool)
     if clock.any():
         # pandas reads `13:00` as today at 13:00: the forecast's dates would be made up, and move every day.
         row = int(np.flatnonzero(clock)[0])
         raise DataError(
-            f"{source}, {_place(source, _line(text, row))}: {text.iloc[row]!r} in the time column {name!r} is a time of day "
-            "without a date; expected dates or date-times like 2024-01-31 13:00. Write the date with each time; "
+            f"{source}, {_place(source, _line(text, row))}: {text.iloc[row]!r} in the time column {name!r} is a time of "
+            "day without a date; expected dates or date-times like 2024-01-31 13:00. Write the date with each time; "
             "where the dates are in another column, join the two into one (docs/input.md shows a pandas line)."
         )
     is_int = text.str.fullmatch(r"[+-]?\d+")
@@ -1835,8 +1838,8 @@ def _parse_time(col: pd.Series, source: str, name: str, day_first: bool | None =
         if looks_like_date.any():
             row = int(np.flatnonzero(is_int.to_numpy())[0])
             raise DataError(
-                f"{source}, {_place(source, _line(text, row))}: the time column {name!r} mixes integers ({text.iloc[row]!r}) "
-                "with dates. Use one kind throughout."
+                f"{source}, {_place(source, _line(text, row))}: the time column {name!r} mixes integers "
+                f"({text.iloc[row]!r}) with dates. Use one kind throughout."
             )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -1857,8 +1860,8 @@ def _parse_time(col: pd.Series, source: str, name: str, day_first: bool | None =
                 return _iso_weeks(text), "datetime", "ISO weeks read as their Mondays"
             except ValueError:
                 row = next(i for i in range(len(text)) if _iso_week_error(text.iloc[i]))
-                raise DataError(f"{source}, {_place(source, _line(text, row))}: {text.iloc[row]!r} in column {name!r} is not a week "
-                                "of that year (a year has 52 ISO weeks, some 53). Check the week.") from None
+                raise DataError(f"{source}, {_place(source, _line(text, row))}: {text.iloc[row]!r} in column {name!r} "
+                                "is not a week of that year (a year has 52 ISO weeks, some 53). Check the week.") from None
         named = _named_periods(text)
         if named is not None:
             return named
@@ -1889,8 +1892,9 @@ def _parse_time(col: pd.Series, source: str, name: str, day_first: bool | None =
                             "expected ISO dates like 2024-01-31 or 2024-01-31 13:00, in one form throughout.")
         with_zone, without = int(np.flatnonzero(zoned.to_numpy())[0]), int(np.flatnonzero(~zoned.to_numpy())[0])
         raise DataError(
-            f"{source}: the time column {name!r} mixes times with a UTC offset ({_place(source, _line(text, with_zone))}: "
-            f"{text.iloc[with_zone]!r}) and times without one ({_place(source, _line(text, without))}: {text.iloc[without]!r}). "
+            f"{source}: the time column {name!r} mixes times with a UTC offset "
+            f"({_place(source, _line(text, with_zone))}: {text.iloc[with_zone]!r}) and times without one "
+            f"({_place(source, _line(text, without))}: {text.iloc[without]!r}). "
             "Give every time an offset (e.g. +00:00), or none."
         )
     # pandas fills a year left out (`Jan`, `Jan 31`, `01/20`) with the year 1: made-up dates.
@@ -2201,8 +2205,9 @@ def _day_month_order(text: pd.Series, source: str = "", name: str = "", day_firs
     first, second = fields[0].astype(int), fields[2].astype(int)
     if (first > 12).any() and (second > 12).any():
         day, month = int(np.argmax((first > 12).to_numpy())), int(np.argmax((second > 12).to_numpy()))
-        raise DataError(f"{source}: the time column {name!r} has dates with the day first ({_place(source, _line(text, day))}: "
-                        f"{text.iloc[day]!r}) and with the month first ({_place(source, _line(text, month))}: {text.iloc[month]!r}). "
+        raise DataError(f"{source}: the time column {name!r} has dates with the day first "
+                        f"({_place(source, _line(text, day))}: {text.iloc[day]!r}) and with the month first "
+                        f"({_place(source, _line(text, month))}: {text.iloc[month]!r}). "
                         "Write them in one order, best as YYYY-MM-DD.")
     if day_first is not None:
         other = (second if day_first else first) > 12
@@ -2329,7 +2334,8 @@ def _timestamps(col: pd.Series, source: str, name: str) -> pd.Series:
     missing = col.isna().to_numpy()
     if missing.any():
         row = int(np.flatnonzero(missing)[0])
-        raise DataError(f"{source}, {_place(source, _line(col, row))}: the time column {name!r} is empty. Every row needs a time.")
+        raise DataError(f"{source}, {_place(source, _line(col, row))}: the time column {name!r} is empty. Every row "
+                        "needs a time.")
     as_ns = col.astype("datetime64[ns]")
     fine = (as_ns.to_numpy().view("int64") % 1000 != 0).any()
     return as_ns if fine else col.astype("datetime64[us]")
@@ -2386,7 +2392,7 @@ def _place(source: str, *lines: int) -> str:
         >>> _place("sales.csv", 7), _place("sales.csv", 5, 50), _place("sales.parquet", 7)
         ('line 7', 'lines 5, 50', 'row 6')
     """
-    parquet = source != "stdin" and is_parquet(source)
+    parquet = source not in ("", "stdin") and is_parquet(source)  # "": a trial parse's discarded message
     numbers = [line - 1 for line in lines] if parquet else list(lines)
     word = "row" if parquet else "line"
     return f"{word}{'s' if len(numbers) > 1 else ''} {', '.join(map(str, numbers))}"
@@ -2682,7 +2688,8 @@ def _regularise(
             row = group.iloc[int(np.flatnonzero(off)[0])]
             what = f"frequency {freq}" if freq is not None else f"step {step}"
             raise DataError(
-                f"{source}, {_place(source, int(row['_line']))}: series {uid!r} has the timestamp {time_text(row[TIME])}, "
+                f"{source}, {_place(source, int(row['_line']))}: series {uid!r} has the timestamp "
+                f"{time_text(row[TIME])}, "
                 f"which is off the regular {what} grid (irregular or mixed frequencies). "
                 + ("The model was trained on that grid: resample the series to it, or train a model on this data."
                    if for_model else "Resample the series to one frequency, or give the right one with --freq.") + hint
