@@ -1023,7 +1023,9 @@ def detect_columns(
                 f"{source}: the time is split over the columns {year!r} and {period!r}. Join them into one date "
                 f"and pass that file, e.g. in pandas: d.insert(0, 'ds', {joined}) (docs/input.md has the whole line)."
             )
-        text = [c for c in text if frame[c].nunique() > 1]  # one text throughout (a note, a unit) tells none apart
+        if len(text) > 1:  # beside another, a column of one text throughout (a note, a unit) tells none apart;
+            # alone it may be a Parquet part's partition column, one store's part of many (`cluster_train`)
+            text = [c for c in text if frame[c].nunique() > 1] or text
         if len(text) == 1:
             id_col = text[0]
             rest.remove(id_col)
