@@ -1444,9 +1444,12 @@ def load_series(
                                 hint=_resample_hint(columns, freq) if time_kind == "datetime" and detected else "")
     season = season_of(freq) if time_kind == "datetime" else 1
     made = frame.pop(MADE).fillna(False).to_numpy(dtype=bool) if MADE in frame else None
-    gap_rows = frame["_line"].isna().to_numpy()  # on the grid, not in the file
-    first = int(gap_rows.argmax())
-    first_gap = (str(frame[ID].iloc[first]), frame[TIME].iloc[first]) if gap_rows.any() else None
+    first_gap, skipped_hour = None, False
+    if filled > missing_values:  # values filled in beyond the empty cells: rows on the grid, not in the file
+        gap_rows = frame["_line"].isna().to_numpy()
+        first = int(gap_rows.argmax())
+        first_gap = (str(frame[ID].iloc[first]), frame[TIME].iloc[first])
+        skipped_hour = _skipped_hour(frame[TIME][gap_rows], freq)
     return Dataset(
         frame=frame.drop(columns="_line").reset_index(drop=True),
         columns=columns,
@@ -1464,7 +1467,7 @@ def load_series(
         time_note=time_note,
         made=made,
         first_gap=first_gap,
-        gaps_skipped_hour=bool(gap_rows.any()) and _skipped_hour(frame[TIME][gap_rows], freq),
+        gaps_skipped_hour=skipped_hour,
         before=before,
         empty=tuple(empty),
         found_written=found_written,
