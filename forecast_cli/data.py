@@ -1674,16 +1674,19 @@ def _covariate_columns(
             )
         return ()
     roles = {columns.id_col: "the series id", columns.time_col: "the time", columns.target_col: "the target"}
+    # The file's own columns: several id columns (--id-col shop,family) are one joined column by now.
+    shown = [part for column in map(str, raw.columns)
+             for part in (column.split(",") if column == columns.id_col else [column])]
     for name in wanted:
         if name not in raw.columns and model:
             raise DataError(
                 f"{source} has no column {name!r}, a covariate of this model; its columns are: "
-                f"{', '.join(map(str, raw.columns))}. Add the column."
+                f"{', '.join(shown)}. Add the column."
             )
         if name not in raw.columns:  # this run's --past-covariates or --future-covariates
             raise UsageError(
                 f"{source} has no column {name!r}, named by --past-covariates or --future-covariates; its columns "
-                f"are: {', '.join(map(str, raw.columns))}." + _spelt_like(name, list(raw.columns))
+                f"are: {', '.join(shown)}." + _spelt_like(name, shown)
             )
         if name in roles:
             raise UsageError(

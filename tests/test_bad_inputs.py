@@ -214,6 +214,12 @@ TRAIN_CASES = [
     ("misspelt-covariate", _csv([f"{d},{v},1.5" for d, v in zip(_monthly(40), GOOD)], header="ds,y,price"),
      ["--future-covariates", "prise"], USAGE, r"has no column 'prise', named by --past-covariates or --future-covariates; "
      r"its columns are: ds, y, price\. Did you mean 'price'\?$"),
+    # Several id columns are one joined column when the covariates are read: the list named 'shop,family'.
+    ("misspelt-covariate-beside-two-id-columns",
+     _csv([f"{shop},{fam},{d},{v},1.5" for d, v in zip(_monthly(40), GOOD) for shop in "nm" for fam in "AB"],
+          header="shop,family,ds,y,price"),
+     ["--id-col", "shop,family", "--past-covariates", "prise"], USAGE,
+     r"its columns are: shop, family, ds, y, price\. Did you mean 'price'\?$"),
     ("ambiguous-target", _csv([f"{d},1,2" for d in _monthly(40)], header="ds,a,b"), [], USAGE,
      r"several candidate target columns \(a, b\)\. Choose one with --target-col.*; or, to forecast each column as a "
      r"series of its own, pass --wide\.$"),
