@@ -504,7 +504,7 @@ def _plot_backtest(result, path: Path, n: int) -> None:
     import numpy as np
 
     from forecast_cli.backtest import plotted_series
-    from forecast_cli.plots import Panel, save_panels
+    from forecast_cli.plots import Panel, left_out, save_panels
 
     panels = []
     for uid in plotted_series(result.rows, n):
@@ -516,7 +516,8 @@ def _plot_backtest(result, path: Path, n: int) -> None:
         for fold, group in rows.groupby("fold"):
             panel.forecasts.append((group["ds"].to_numpy(), group["lstm"].to_numpy(), "forecast, fold by fold"))
         panels.append(panel)
-    save_panels(panels, path, "Backtest: the forecasts from each cut-off against the actuals")
+    save_panels(panels, path, "Backtest: the forecasts from each cut-off against the actuals"
+                + left_out(len(panels), result.rows["unique_id"].nunique(), "those forecast worst"))
 
 
 @app.command()
@@ -592,14 +593,15 @@ def evaluate(
         console.print(table)
         _print_interval(console, result.overall)
     if plot is not None:
-        from forecast_cli.plots import Panel, save_panels
+        from forecast_cli.plots import Panel, left_out, save_panels
 
         panels = []
         for uid in worst_series(result.by_series, plot_series)[0]["unique_id"]:  # the worst, as in the table
             rows = result.matched[result.matched["unique_id"] == uid]
             panels.append(Panel(str(uid), actual=(rows["ds"].to_numpy(), rows["y"].to_numpy()),
                                 forecasts=[(rows["ds"].to_numpy(), rows["yhat"].to_numpy(), "forecast")]))
-        save_panels(panels, plot, "Forecasts against the actuals")
+        save_panels(panels, plot, "Forecasts against the actuals"
+                    + left_out(len(panels), len(result.by_series), "those forecast worst"))
     if json_summary:
         summary = {"matched": len(result.matched), "unmatched_forecasts": result.unmatched_forecasts,
                    "unmatched_actuals": result.unmatched_actuals,
@@ -830,15 +832,19 @@ def _check_output_flags(plot_series: int, lock_timeout: float | None = None) -> 
 
 
 def _plot_forecast(predictor, frame, plot: Path, n: int) -> None:
+    import numpy as np
+
     from forecast_cli.forecast_file import quantile_levels
-    from forecast_cli.plots import Panel, save_panels
+    from forecast_cli.plots import Panel, left_out, save_panels
 
     manifest = predictor.manifest
     data = predictor.last_dataset.as_read()  # the history the forecast was made from, a gap where filled in
     keep = 3 * max(predictor.steps, manifest.season)
     levels = quantile_levels(frame)
+    ids = frame["unique_id"].unique()
+    first = np.sort(ids)[:n]  # not the groups of every series: a million of them took a minute
     panels = []
-    for uid, fc in list(frame.groupby("unique_id", sort=True))[:n]:
+    for uid, fc in frame[frame["unique_id"].isin(first)].groupby("unique_id", sort=True):
         hist = data[data["unique_id"] == uid].tail(keep)
         panel = Panel(str(uid), history=(hist["ds"].to_numpy(), hist["y"].to_numpy()),
                       forecasts=[(fc["ds"].to_numpy(), fc["yhat"].to_numpy(), "forecast")])
@@ -846,7 +852,7 @@ def _plot_forecast(predictor, frame, plot: Path, n: int) -> None:
             (low, lo_q), (high, hi_q) = list(levels.items())[0], list(levels.items())[-1]
             panel.band = (fc["ds"].to_numpy(), fc[low].to_numpy(), fc[high].to_numpy(), f"{lo_q:g}-{hi_q:g} quantiles")
         panels.append(panel)
-    save_panels(panels, plot, f"Forecast of the next {predictor.steps} steps")
+    save_panels(panels, plot, f"Forecast of the next {predictor.steps} steps" + left_out(len(panels), len(ids), "the first by id"))
 
 
 @app.command()
@@ -998,7 +1004,7 @@ def _print_detection(console, found, summary: dict) -> None:
 
 def _plot_detection(found, plot: Path, n: int) -> None:
     from forecast_cli.detect import plotted_series
-    from forecast_cli.plots import Panel, save_panels
+    from forecast_cli.plots import Panel, left_out, save_panels
 
     data = found.dataset.as_read()  # a gap where a value was filled in
     panels = []
@@ -1014,7 +1020,8 @@ def _plot_detection(found, plot: Path, n: int) -> None:
             band=(x, rows["lower"].to_numpy(), rows["upper"].to_numpy(), f"{found.level:g} band"),
             marks=(flagged["ds"].to_numpy(), flagged["actual"].to_numpy(), "anomaly"),
         ))
-    save_panels(panels, plot, f"Anomalies: the last {len(rows)} values of each series against the model's forecasts")
+    save_panels(panels, plot, f"Anomalies: the last {len(rows)} values of each series against the model's forecasts"
+                + left_out(len(panels), found.table["unique_id"].nunique(), "those with anomalies first"))
 
 
 def main() -> None:

@@ -24,6 +24,17 @@ class Panel:
     marks: tuple[Any, np.ndarray, str] | None = None  # x, y, label: points to single out (anomalies)
 
 
+def left_out(drawn: int, total: int, which: str) -> str:
+    """A second line for a plot's title when it draws fewer series than there are (a file of
+    thousands of series draws a few): how many of how many, and which; nothing when it draws them all.
+
+    Example:
+        >>> left_out(4, 4, "the first by id"), left_out(4, 2000, "the first by id")
+        ('', '\\n4 of 2000 series: the first by id (--plot-series draws more)')
+    """
+    return "" if drawn >= total else f"\n{drawn} of {total} series: {which} (--plot-series draws more)"
+
+
 PLOT_FORMATS = {"": "png", ".png": "png", ".svg": "svg", ".pdf": "pdf"}  # a plot file's ending: its format
 # No date (nor, in SVG, random element ids) in the file, so that the same plot gives the same bytes.
 _PLOT_METADATA = {"png": {}, "svg": {"Date": None}, "pdf": {"CreationDate": None, "ModDate": None}}

@@ -241,12 +241,14 @@ def test_the_plot_draws_the_series_farthest_outside_their_band_first(detect_mode
     last = spiked.index[spiked["unique_id"] == "s2"][-1]
     spiked.loc[last, "y"] *= 3
     spiked.to_csv(tmp_path / "spiked.csv", index=False)
-    drawn = []
-    monkeypatch.setattr(plots, "save_panels", lambda panels, path, title: drawn.extend(p.title for p in panels))
+    drawn, titles = [], []
+    monkeypatch.setattr(plots, "save_panels",
+                        lambda panels, path, title: (drawn.extend(p.title for p in panels), titles.append(title)))
     result = runner.invoke(app, ["detect", str(model_dir), str(tmp_path / "spiked.csv"), "--output",
                                  str(tmp_path / "a.csv"), "--plot", str(tmp_path / "a.png"), "--plot-series", "2"])
     assert result.exit_code == 0, result.output
     assert drawn[0] == "s2" and len(drawn) == 2
+    assert titles[0].endswith("\n2 of 3 series: those with anomalies first (--plot-series draws more)")
 
 
 def test_the_band_of_a_series_never_below_zero_stops_at_zero(tmp_path):

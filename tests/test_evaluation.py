@@ -75,13 +75,15 @@ def test_backtest_plot_draws_the_series_forecast_worst(tmp_path, monkeypatch):
     jumps = (frame["unique_id"] == "s3") & (frame.groupby("unique_id").cumcount() >= 44)
     frame.loc[jumps, "y"] *= 3
     frame.to_csv(tmp_path / "jump.csv", index=False)
-    drawn = []
-    monkeypatch.setattr(plots, "save_panels", lambda panels, path, title: drawn.extend(p.title for p in panels))
+    drawn, titles = [], []
+    monkeypatch.setattr(plots, "save_panels",
+                        lambda panels, path, title: (drawn.extend(p.title for p in panels), titles.append(title)))
     result = runner.invoke(app, ["backtest", str(tmp_path / "jump.csv"), "--horizon", "4", "--folds", "1",
                                  "--output-dir", str(tmp_path / "bt"), "--plot", str(tmp_path / "bt.png"),
                                  "--plot-series", "1", *TINY])
     assert result.exit_code == 0, result.output
     assert drawn == ["s3"]
+    assert titles[0].endswith("\n1 of 5 series: those forecast worst (--plot-series draws more)")
 
 
 def test_backtest_warns_when_the_lstm_loses(tmp_path):
@@ -175,10 +177,12 @@ def test_evaluate_shows_the_worst_series_of_many(tmp_path, monkeypatch):
     assert [row["unique_id"] for row in summary["by_series"]] == sorted(f"s{k}" for k in range(25))
     from forecast_cli import plots
 
-    drawn = []
-    monkeypatch.setattr(plots, "save_panels", lambda panels, path, title: drawn.extend(p.title for p in panels))
+    drawn, titles = [], []
+    monkeypatch.setattr(plots, "save_panels",
+                        lambda panels, path, title: (drawn.extend(p.title for p in panels), titles.append(title)))
     runner.invoke(app, [*args, "--quiet", "--plot", str(tmp_path / "ev.png"), "--plot-series", "1"])
     assert drawn == ["s17"]  # the worst drawn, as the table lists it
+    assert titles == ["Forecasts against the actuals\n1 of 25 series: those forecast worst (--plot-series draws more)"]
 
 
 def test_evaluate_without_history_has_no_mase_and_refuses_foreign_files(tmp_path, long_csv):
@@ -239,6 +243,24 @@ def test_predict_plot(trained_model, tmp_path):
                                  "--plot", str(tmp_path / "p.png"), "--plot-series", "2"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "p.png").read_bytes().startswith(PNG)
+
+
+def test_predict_plot_says_which_series_it_draws_when_not_all(trained_model, tmp_path, monkeypatch):
+    """A file of thousands of series draws a few: the title says how many of how many, and
+    which (the first by id); drawing every series adds nothing to the title."""
+    from forecast_cli import plots
+
+    model_dir, data = trained_model
+    drawn = []
+    monkeypatch.setattr(plots, "save_panels", lambda panels, path, title: drawn.append(([p.title for p in panels], title)))
+    for n in ("1", "50"):
+        result = runner.invoke(app, ["predict", str(model_dir), str(data), "--output", str(tmp_path / "f.csv"),
+                                     "--plot", str(tmp_path / "p.png"), "--plot-series", n, "--quiet"])
+        assert result.exit_code == 0, result.output
+    series = sorted(pd.read_csv(data)["unique_id"].astype(str).unique())
+    assert drawn[0] == ([series[0]], f"Forecast of the next 4 steps\n1 of {len(series)} series: the first by id "
+                                     "(--plot-series draws more)")
+    assert drawn[1] == (series, "Forecast of the next 4 steps")
 
 
 def test_predict_plot_draws_a_gap_where_the_file_has_no_value(trained_model, tmp_path, monkeypatch):
