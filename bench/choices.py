@@ -29,6 +29,11 @@ Rules (comma-separated in `--rules`):
                   steps, ..., the last), each block its own weight from its own steps'
                   errors; with L, fewer blocks where the horizon is short, so that each block
                   holds L steps or more (one block, today's rule, below 2 L)
+  shrink:K        `inverse:3` apart for each series, from its own validation errors pulled
+                  toward the file's: each forecast's score is the mean of the series' window
+                  errors and K windows at the file's mean error (K 0: each series on its own
+                  windows; K large: today's rule); a series with no validation window takes
+                  the file's weight
 
 Prints each run's holdout MASE under each rule, then per set the MASE relative to the run's own
 default (averaged over the seeds in log terms) and their geometric mean over the sets.
@@ -116,6 +121,15 @@ def run_scores(work: Path, name: str, test, rules: list[str]) -> tuple[float, li
             forecast = by_steps(saved, lstm, partner, *(int(part) for part in rule.split(":")[1:]))
         else:
             forecast = blend.blend(lstm, partner, choose(errors, rule)).copy()  # rows change below
+        if rule.startswith("shrink:"):
+            strength = float(rule.split(":")[1])
+            ok = np.isfinite(errors[0.5])
+            pooled = {w: float(errors[w][ok].mean()) for w in (1.0, 0.0)}
+            for row, uid in enumerate(order):
+                mine = (saved["ids"] == uid) & ok
+                own = {w: (float(errors[w][mine].sum()) + strength * pooled[w]) / (mine.sum() + strength)
+                       if mine.sum() + strength > 0 else pooled[w] for w in (1.0, 0.0)}
+                forecast[row] = blend.blend(lstm[row], partner[row], blend.inverse_error_weight(own[1.0], own[0.0]))
         if rule.startswith("per-series:"):
             for row, uid in enumerate(order):
                 mine = saved["ids"] == uid
