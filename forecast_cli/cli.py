@@ -852,7 +852,8 @@ def _plot_forecast(predictor, frame, plot: Path, n: int) -> None:
             (low, lo_q), (high, hi_q) = list(levels.items())[0], list(levels.items())[-1]
             panel.band = (fc["ds"].to_numpy(), fc[low].to_numpy(), fc[high].to_numpy(), f"{lo_q:g}-{hi_q:g} quantiles")
         panels.append(panel)
-    save_panels(panels, plot, f"Forecast of the next {predictor.steps} steps" + left_out(len(panels), len(ids), "the first by id"))
+    save_panels(panels, plot, f"Forecast of the next {predictor.steps} steps"
+                + left_out(len(panels), len(ids), "the first by id"))
 
 
 @app.command()
@@ -930,7 +931,8 @@ def detect(
             from forecast_cli import cluster
             from forecast_cli.cluster_detect import detect_on_cluster
 
-            with cluster.open_client(workers, dask) as client:
+            with cluster.whole_series(cluster.data_parts(data), manifest.columns.time_col, manifest.columns.id_col), \
+                    cluster.open_client(workers, dask) as client:
                 found = detect_on_cluster(client, cluster.ModelRef.of(model_dir, engine, manifest), data,
                                           manifest.config, last, level, calibration, as_of, reporter, skip_short)
         else:

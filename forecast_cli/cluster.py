@@ -36,8 +36,9 @@ import pandas as pd
 from forecast_cli.atomic import atomic_open, remove_stale_temps, temp_name
 from forecast_cli.batch import FileResult, warn_late
 from forecast_cli.config import padded_text
-from forecast_cli.data import ID, PARQUET_SUFFIX, TIME, NothingAsOf, is_parquet, parquet_parts
-from forecast_cli.errors import ClusterError, DataError, ModelDirError
+from forecast_cli.data import (ID, PARQUET_SUFFIX, TIME, NothingAsOf, _time_by_name, is_parquet, parquet_parts,
+                               partition_values)
+from forecast_cli.errors import ClusterError, DataError, ModelDirError, ShortSeriesError, UnknownFrequencyError
 from forecast_cli.forecast_file import date_detail, table_sink
 from forecast_cli.manifest import Manifest
 from forecast_cli.output import Reporter, SilentReporter
@@ -299,6 +300,58 @@ def data_parts(path: Path) -> list[Path]:
     return parquet_parts(path) if is_parquet(path) else [path]
 
 
+WHOLE = "On a cluster each part is read alone and must hold whole series"
+SPLIT = "write the data partitioned by series (unique_id), or run without --workers/--dask."
+
+
+@contextlib.contextmanager
+def whole_series(parts: list[Path], time_col: str | None, id_col: str | None) -> Iterator[None]:
+    """Around a cluster run on `parts`: parts in folders named by the time column (`ds=2024-01-01/`,
+    as a table partitioned by day is written) are refused before any task runs; and a part's
+    series too short or of no frequency, as parts cut by time otherwise give, is said to come of
+    that where the first two parts hold a series in common. `time_col`, `id_col`: the model's, or
+    the flags'; None: the time column a usual time name names among the first part's columns and
+    its folders' (as one process finds it by name), the id column unique_id."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    keys = partition_values(parts[0]) if len(parts) > 1 else {}
+    if keys and time_col is None:
+        with contextlib.suppress(OSError, ValueError, pa.ArrowException):  # a bad part: named when a worker reads it
+            time_col = _time_by_name([*pq.read_schema(parts[0]).names, *keys])
+    if time_col in keys:
+        raise DataError(f"{parts[0]}: the time column {time_col!r} names the parts' folders "
+                        f"({time_col}={keys[time_col]}): the data is cut by time. {WHOLE}: {SPLIT}")
+    try:
+        yield
+    except (ShortSeriesError, UnknownFrequencyError) as error:
+        if len(parts) < 2 or not _series_in_common(parts[:2], id_col or ID):
+            raise
+        raise type(error)(f"{error} {WHOLE}, and {parts[0].name} and {parts[1].name} hold the same series: if the "
+                          f"parts are cut by time (a file a day), {SPLIT}") from None
+
+
+def _series_in_common(parts: list[Path], id_col: str) -> bool:
+    """Whether the parts hold a series in common, by the id columns' values as written (a
+    partition column's from the folders' names); False where a part lacks an id column."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    keys = [key.strip() for key in id_col.split(",")]
+    seen = []
+    try:
+        for part in parts:
+            folders, names = partition_values(part), pq.read_schema(part).names
+            if not all(key in names or key in folders for key in keys):
+                return False
+            ids = pq.read_table(part, columns=[key for key in keys if key in names]).to_pandas()
+            ids = ids.assign(**{key: folders[key] for key in keys if key in folders})[keys].astype(str)
+            seen.append(set(ids.itertuples(index=False, name=None)))
+    except (OSError, ValueError, pa.ArrowException):
+        return False
+    return bool(seen[0] & seen[1])
+
+
 def cluster_forecaster(client: Any, model: ModelRef, as_of: str | None, manifest: Manifest,
                        reporter: Reporter, skip_short: bool = False) -> Callable[[Path, Path | None], FileResult]:
     """`batch.predict_files`' forecaster on a cluster: each input's parts spread over the workers
@@ -306,7 +359,8 @@ def cluster_forecaster(client: Any, model: ModelRef, as_of: str | None, manifest
 
     def run(path: Path, target: Path | None) -> FileResult:
         assert target is not None, "the command line requires an output file with --workers/--dask"
-        return predict_on_cluster(client, model, as_of, path, target, manifest, reporter, skip_short)
+        with whole_series(data_parts(path), manifest.columns.time_col, manifest.columns.id_col):
+            return predict_on_cluster(client, model, as_of, path, target, manifest, reporter, skip_short)
 
     return run
 

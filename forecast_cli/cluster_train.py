@@ -35,7 +35,8 @@ import numpy as np
 import pandas as pd
 
 from forecast_cli import baselines
-from forecast_cli.cluster import Later, Notes, check_zones, cluster_errors, relay, spread, with_rows, zoned
+from forecast_cli.cluster import (Later, Notes, check_zones, cluster_errors, relay, spread, whole_series, with_rows,
+                                  zoned)
 from forecast_cli.config import TrainConfig, resolve_settings, validation_series, with_horizon, zero_shares
 from forecast_cli.data import (ID, TARGET, TIME, WEEKS, Columns, NothingAsOf, data_horizon, is_parquet, is_weekly,
                                parquet_parts, part_label, series_arrays)
@@ -132,7 +133,8 @@ def fit_parts(client: Any, data_path: str | Path, config: TrainConfig, columns: 
         return None
     names = [str(p.resolve()) for p in parts]  # a worker of an existing cluster does not run in this folder
     n = len(names)
-    read = run_parts(client, "parts read", survey_part, reporter, names, [config] * n, [columns] * n)
+    with whole_series(parts, columns.time_col, columns.id_col):
+        read = run_parts(client, "parts read", survey_part, reporter, names, [config] * n, [columns] * n)
     surveys: list[Survey] = with_rows(read, str(path), columns.as_of)
     after = sum(s.rows if isinstance(s, Later) else s.after for s in read)  # as one process counts them
     names = [s.part for s in surveys]

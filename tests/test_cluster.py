@@ -863,3 +863,43 @@ def test_as_of_leaves_out_a_part_of_series_that_began_later_on_the_cluster_as_in
         errors[where, "train"] = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
     assert len(set(map(tuple, errors.values()))) == 1, errors
     assert "no row is at or before --as-of 2014-01-01 (the first time is 2015-01-01)" in errors["one", "predict"][0]
+
+
+def test_parts_cut_by_time_are_refused_on_the_cluster_saying_so(parted, scheduler, tmp_path):
+    """A table partitioned by day (ds=2015-01-01/ folders, as warehouses write them) holds a
+    piece of every series in each part, where a cluster reads each part alone: predict, detect
+    and train refuse it before any task runs, saying why (they had said a series held one value,
+    or no frequency was found). One process reads the same folder whole and forecasts it."""
+    address, _ = scheduler
+    typed = pd.read_parquet(parted / "parts")
+    typed.assign(ds=typed["ds"].dt.strftime("%Y-%m-%d")).to_parquet(tmp_path / "lake", partition_cols=["ds"],
+                                                                      index=False)
+    said = ("the time column 'ds' names the parts' folders (ds=2015-01-01): the data is cut by time. On a cluster "
+            "each part is read alone and must hold whole series: write the data partitioned by series (unique_id), "
+            "or run without --workers/--dask.")
+    for args in (["predict", parted / "model", tmp_path / "lake", "--output", tmp_path / "f.csv"],
+                 ["detect", parted / "model", tmp_path / "lake", "--output", tmp_path / "a.csv"],
+                 ["train", tmp_path / "lake", "--horizon", 4, "--out", tmp_path / "m", *TINY]):
+        result = _invoke(*args, "--dask", address, code=ExitCode.DATA)
+        assert said in " ".join(result.stderr.split()), result.stderr
+    _invoke("predict", parted / "model", tmp_path / "lake", "--output", tmp_path / "f.csv", "--quiet")
+    assert (tmp_path / "f.csv").read_bytes() == (parted / "plain.csv").read_bytes()
+
+
+def test_files_a_day_on_the_cluster_are_said_to_be_maybe_cut_by_time(parted, scheduler, tmp_path):
+    """Plain files of one time each (a file a month here): predict finds a series of one value in a
+    part, train no frequency; each error adds that parts cut by time give it, and the fix."""
+    address, _ = scheduler
+    typed = pd.read_parquet(parted / "parts")
+    (tmp_path / "files").mkdir()
+    for k, (_, rows) in enumerate(typed.groupby("ds")):
+        rows.to_parquet(tmp_path / "files" / f"{k:03d}.parquet", index=False)
+    hint = ("On a cluster each part is read alone and must hold whole series, and 000.parquet and 001.parquet hold "
+            "the same series: if the parts are cut by time (a file a day), write the data partitioned by series "
+            "(unique_id), or run without --workers/--dask.")
+    result = _invoke("predict", parted / "model", tmp_path / "files", "--output", tmp_path / "f.csv", "--dask", address,
+                     code=ExitCode.DATA)
+    assert "has 1 value but the model reads" in result.stderr and hint in " ".join(result.stderr.split())
+    result = _invoke("train", tmp_path / "files", "--horizon", 4, "--out", tmp_path / "m", *TINY, "--dask", address,
+                     code=ExitCode.DATA)
+    assert "cannot infer the frequency" in result.stderr and hint in " ".join(result.stderr.split())
