@@ -517,7 +517,7 @@ def read_parquet(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, str]:
             raise DataError(f"{part}: not a readable Parquet file ({detail}). Write it again, or pass a CSV.") from None
         frame = table.to_pandas()
         if not isinstance(frame.index, pd.RangeIndex):  # a frame's index, kept in pandas' metadata: its columns
-            frame = _pandas_index(frame.reset_index(names=[name if name is not None else UNNAMED
+            frame = _pandas_index(frame.reset_index(names=[UNNAMED if name in (None, DASK_NO_INDEX) else name
                                                            for name in frame.index.names]))
         partitions = partition_values(part)
         for key, value in partitions.items():
@@ -715,6 +715,7 @@ def _markers_as_missing(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 UNNAMED = "Unnamed: 0"  # pandas' name for a first column whose header cell is empty
+DASK_NO_INDEX = "__null_dask_index__"  # Dask's `to_parquet` name for a frame's unnamed index: row numbers
 
 
 def _pandas_index(frame: pd.DataFrame) -> pd.DataFrame:

@@ -211,6 +211,28 @@ def test_a_frame_index_pandas_keeps_in_parquet_reads_as_its_csv_does(tmp_path):
                                       from_csv.frame.drop(columns="_line", errors="ignore"), check_dtype=False)
 
 
+def test_parts_dask_writes_with_its_row_numbers_read_as_the_data_alone(tmp_path):
+    """Dask's `to_parquet` keeps a frame's unnamed index as a column `__null_dask_index__` (the
+    row numbers, noted as the index in the file's metadata): it had been read as a column of
+    data, a covariate in `train` and an unexpected column in `predict`."""
+    import dask.dataframe as dd
+
+    long = make_long(3, 30, seed=5).assign(ds=lambda f: pd.to_datetime(f["ds"]))
+    long.to_parquet(tmp_path / "plain.parquet", index=False)
+    dd.from_pandas(long, npartitions=2).shuffle("unique_id").to_parquet(tmp_path / "by-dask")
+    assert "__null_dask_index__" in pd.read_parquet(tmp_path / "by-dask").reset_index().columns
+    pd.testing.assert_frame_equal(load_series(tmp_path / "by-dask").frame, load_series(tmp_path / "plain.parquet").frame)
+    runner = CliRunner()
+    result = runner.invoke(app, ["train", str(tmp_path / "by-dask"), "--horizon", "4", "--out", str(tmp_path / "m"), *TINY])
+    assert result.exit_code == 0, result.output
+    assert "covariates" not in result.stderr  # the row numbers had been taken as one
+    for data in ("by-dask", "plain.parquet"):
+        result = runner.invoke(app, ["predict", str(tmp_path / "m"), str(tmp_path / data), "--output",
+                                     str(tmp_path / f"{data}.csv"), "--quiet"])
+        assert result.exit_code == 0, result.output
+    assert (tmp_path / "by-dask.csv").read_bytes() == (tmp_path / "plain.parquet.csv").read_bytes()
+
+
 def test_csv_parts_where_one_table_is_read_get_the_command_that_reads_them(tmp_path):
     """Spark and Dask write CSV as a folder of parts (beside _SUCCESS and hidden .crc files); a
     folder or glob of them was "a directory with no .parquet files" or "not a readable Parquet
