@@ -321,7 +321,8 @@ def whole_series(parts: list[Path], time_col: str | None, id_col: str | None) ->
             time_col = _time_by_name([*pq.read_schema(parts[0]).names, *keys])
     if time_col in keys:
         raise DataError(f"{parts[0]}: the time column {time_col!r} names the parts' folders "
-                        f"({time_col}={keys[time_col]}): the data is cut by time. {WHOLE}: {SPLIT}")
+                        f"({time_col}={keys[time_col]}): the data is cut by time. {WHOLE}: {SPLIT} (Dask rewrites "
+                        "it so: dd.read_parquet(FOLDER).shuffle('unique_id').to_parquet(NEW_FOLDER).)")
     try:
         yield
     except (ShortSeriesError, UnknownFrequencyError) as error:

@@ -884,6 +884,12 @@ def test_parts_cut_by_time_are_refused_on_the_cluster_saying_so(parted, schedule
         assert said in " ".join(result.stderr.split()), result.stderr
     _invoke("predict", parted / "model", tmp_path / "lake", "--output", tmp_path / "f.csv", "--quiet")
     assert (tmp_path / "f.csv").read_bytes() == (parted / "plain.csv").read_bytes()
+    # The README's one line of Dask that rewrites the table by series: the cluster forecasts that.
+    import dask.dataframe as dd
+
+    dd.read_parquet(tmp_path / "lake").shuffle("unique_id").to_parquet(tmp_path / "by-series")
+    _invoke("predict", parted / "model", tmp_path / "by-series", "--output", tmp_path / "g.csv", "--dask", address)
+    assert (tmp_path / "g.csv").read_bytes() == (parted / "plain.csv").read_bytes()
 
 
 def test_files_a_day_on_the_cluster_are_said_to_be_maybe_cut_by_time(parted, scheduler, tmp_path):
