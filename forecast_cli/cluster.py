@@ -312,11 +312,11 @@ def whole_series(parts: list[Path], time_col: str | None, id_col: str | None) ->
     that where the first two parts hold a series in common. `time_col`, `id_col`: the model's, or
     the flags'; None: the time column a usual time name names among the first part's columns and
     its folders' (as one process finds it by name), the id column unique_id."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     keys = partition_values(parts[0]) if len(parts) > 1 else {}
     if keys and time_col is None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
         with contextlib.suppress(OSError, ValueError, pa.ArrowException):  # a bad part: named when a worker reads it
             time_col = _time_by_name([*pq.read_schema(parts[0]).names, *keys])
     if time_col in keys:
