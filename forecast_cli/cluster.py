@@ -39,7 +39,7 @@ from forecast_cli.config import padded_text
 from forecast_cli.data import (ID, PARQUET_SUFFIX, TIME, NothingAsOf, _time_by_name, is_parquet, parquet_parts,
                                partition_values)
 from forecast_cli.errors import ClusterError, DataError, ModelDirError, ShortSeriesError, UnknownFrequencyError
-from forecast_cli.forecast_file import date_detail, table_sink
+from forecast_cli.forecast_file import date_detail, source_time_type, table_sink
 from forecast_cli.manifest import Manifest
 from forecast_cli.output import Reporter, SilentReporter
 from forecast_cli.pool import chunks, starmap
@@ -410,7 +410,8 @@ def predict_on_cluster(client: Any, model: ModelRef, as_of: str | None, path: Pa
             raise short_series_error(path, first_example(r.short for r in results), skipped, config.lookback, True,
                                      config.least_history)
         with atomic_open(target) as fh:
-            join_parts(results, outs, order, model.steps or config.horizon, target, fh)
+            join_parts(results, outs, order, model.steps or config.horizon, target, fh,
+                       source_time_type(path, manifest.columns.time_col, target))
         padded = sum(r.padded for r in results)
         if padded:
             example = first_example(r.padded_example for r in results)
@@ -481,12 +482,13 @@ class _PartReader:
 
 
 def join_parts(results: list[PartResult], outs: list[Path], order: pd.DataFrame, horizon: int, target: Path,
-               fh: Any) -> None:
-    """Write the parts' forecasts to `fh` in `order`, `SERIES_PER_PIECE` series at a time."""
+               fh: Any, time_type: Any | None = None) -> None:
+    """Write the parts' forecasts to `fh` in `order`, `SERIES_PER_PIECE` series at a time (the
+    times as `time_type` in a Parquet target, see `forecast_file.ParquetSink`)."""
     import pyarrow as pa
 
     readers = [_PartReader(outs[r.index]) for r in results]
-    sink = table_sink(fh, target, max(r.date_detail for r in results))
+    sink = table_sink(fh, target, max(r.date_detail for r in results), time_type)
     part, pos = order["part"].to_numpy(), order["pos"].to_numpy()
     for first in range(0, len(order), SERIES_PER_PIECE):
         chunk_part, chunk_pos = part[first:first + SERIES_PER_PIECE], pos[first:first + SERIES_PER_PIECE]

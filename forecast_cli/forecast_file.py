@@ -15,7 +15,7 @@ import pandas as pd
 
 from forecast_cli.blend import point_forecast
 from forecast_cli.config import TrainConfig
-from forecast_cli.data import ID, PARQUET_SUFFIX, TIME, as_text, read_table, source_name
+from forecast_cli.data import ID, PARQUET_SUFFIX, TIME, as_text, is_parquet, parquet_parts, read_table, source_name
 from forecast_cli.errors import DataError
 
 
@@ -102,19 +102,81 @@ class CsvSink:
             self.zipped.close()  # the compressed stream's end; the file itself stays open for its writer
 
 
+def source_time_type(source: str | Path | None, time_col: str, target: str | Path | None) -> Any | None:
+    """The Arrow type of the time column `time_col` in Parquet data `source`, where a Parquet
+    output `target` can keep it: dates (date32), timestamps of any unit and zone, integer steps.
+    A table of `ds date` then takes the forecasts as they are, with no cast before a join or an
+    append. None for a CSV (in or out), standard input, a time read from the folders' names, or text.
+
+    Example:
+        >>> source_time_type("data/", "month", "out.parquet"), source_time_type("data/", "month", "out.csv")
+        (TimestampType(timestamp[...]), None)
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if target is None or not str(target).lower().endswith(PARQUET_SUFFIX):
+        return None
+    if source is None or str(source) == "-" or not is_parquet(source):
+        return None
+    parts = parquet_parts(source)
+    if not parts:
+        return None
+    schema = pq.read_schema(parts[0])
+    found = next((field.type for field in schema if str(field.name).strip() == time_col), None)
+    if found is not None and (pa.types.is_date(found) or pa.types.is_timestamp(found) or pa.types.is_integer(found)):
+        return found
+    return None
+
+
+def _as_type(table: Any, time_type: Any) -> Any | None:
+    """`table` with its time column cast to `time_type`, or None where that would change a time
+    (a time of day in a date, a fraction of a second in seconds, a step past int32, a midnight
+    the zone's clock skips): the forecast times are read back from the cast and compared.
+    Times with a zone are forecast in UTC and keep their instants; midnights with a zone, read
+    as the dates (`data._with_offsets`), are forecast as dates and become midnights in that zone."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    column = table.column(TIME)
+    if column.type == time_type:
+        return table
+    try:
+        if (pa.types.is_timestamp(time_type) and time_type.tz is not None
+                and pa.types.is_timestamp(column.type) and column.type.tz is None):
+            cast = pc.assume_timezone(column, time_type.tz).cast(time_type)
+            same = pc.local_timestamp(cast).cast(column.type).equals(column)
+        else:
+            cast = column.cast(time_type)
+            same = cast.cast(column.type).equals(column)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return table.set_column(table.schema.get_field_index(TIME), TIME, cast) if same else None
+
+
 class ParquetSink:
     """The forecast Parquet file written piece by piece: row groups of exactly `ROW_GROUP_ROWS`
     rows (the last one shorter) whatever the pieces, each from contiguous arrays, so the pieces
-    give the bytes one write of the whole table would (Parquet stores no write time)."""
+    give the bytes one write of the whole table would (Parquet stores no write time). With
+    `time_type` (`source_time_type`) the times keep the input's type where every time fits it;
+    else they are timestamps (or integers), as pandas gives them."""
 
-    def __init__(self, fh: BinaryIO) -> None:
+    def __init__(self, fh: BinaryIO, time_type: Any | None = None) -> None:
         self.fh, self.writer, self.pending, self.rows = fh, None, [], 0
+        self.time_type, self.kept = time_type, None  # `kept`: whether the first piece fitted the type
 
     def write(self, table: Any) -> None:
         import pyarrow as pa
 
         if isinstance(table, pd.DataFrame):
             table = pa.Table.from_pandas(table, preserve_index=False)
+        if self.time_type is not None and self.kept is not False:
+            cast = _as_type(table, self.time_type)
+            if self.kept is None:
+                self.kept = cast is not None
+            elif cast is None:  # pieces of one forecast share its time grid: this is a bug
+                raise AssertionError(f"the forecast times of a later piece do not fit {self.time_type}")
+            table = cast if cast is not None else table
         self.pending.append(table)
         self.rows += table.num_rows
         while self.rows >= ROW_GROUP_ROWS:
@@ -137,21 +199,22 @@ class ParquetSink:
         self.writer.close()
 
 
-def table_sink(fh: BinaryIO, target: str | Path, detail: int) -> CsvSink | ParquetSink:
+def table_sink(fh: BinaryIO, target: str | Path, detail: int, time_type: Any | None = None) -> CsvSink | ParquetSink:
     """The sink writing a result table to `fh` as the file `target` names it: Parquet for a
-    `.parquet` path, else CSV with dates to `detail` (see `date_detail`), compressed as its
-    ending says (`COMPRESSORS`)."""
+    `.parquet` path (times as `time_type` where they fit it, see `ParquetSink`), else CSV with
+    dates to `detail` (see `date_detail`), compressed as its ending says (`COMPRESSORS`)."""
     name = str(target).lower()
     if name.endswith(PARQUET_SUFFIX):
-        return ParquetSink(fh)
+        return ParquetSink(fh, time_type)
     return CsvSink(fh, detail, next((c for c in COMPRESSORS if name.endswith(f".{c}")), None))
 
 
-def encode_table(frame: pd.DataFrame, target: str | Path) -> bytes:
+def encode_table(frame: pd.DataFrame, target: str | Path, time_type: Any | None = None) -> bytes:
     """A result table (forecasts, detections) as the bytes of the file `target` names (see
-    `table_sink`): Parquet keeps full float64 precision and dates as timestamps, no index."""
+    `table_sink`): Parquet keeps full float64 precision and the times as `time_type` where they
+    fit it (else timestamps), no index."""
     buffer = io.BytesIO()
-    sink = table_sink(buffer, target, date_detail(frame[TIME]))
+    sink = table_sink(buffer, target, date_detail(frame[TIME]), time_type)
     sink.write(frame)
     sink.close()
     return buffer.getvalue()

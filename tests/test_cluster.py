@@ -86,6 +86,24 @@ def test_workers_write_the_first_steps_as_one_process_does(parted, tmp_path):
     assert len(pd.read_parquet(tmp_path / "there.parquet")) == 40 * 2
 
 
+def test_workers_keep_the_parts_date_type_as_one_process_does(parted, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    (tmp_path / "dates").mkdir()
+    for part in sorted((parted / "parts").iterdir()):
+        table = pq.read_table(part)
+        pq.write_table(table.set_column(1, "ds", table.column("ds").cast(pa.date32())), tmp_path / "dates" / part.name)
+    for where in ("here", "there"):
+        _invoke("predict", parted / "model", tmp_path / "dates", "--output", tmp_path / f"{where}.parquet",
+                *(("--workers", 2) if where == "there" else ()))
+    assert (tmp_path / "here.parquet").read_bytes() == (tmp_path / "there.parquet").read_bytes()
+    assert pq.read_schema(tmp_path / "there.parquet").field("ds").type == pa.date32()
+    plain = pd.read_parquet(parted / "plain.parquet")
+    dates = pd.read_parquet(tmp_path / "there.parquet")
+    assert (pd.to_datetime(dates["ds"]) == plain["ds"]).all() and dates["yhat"].equals(plain["yhat"])
+
+
 def test_a_part_result_holds_its_own_ids_not_the_whole_forecast(parted, tmp_path):
     """A part's result waits on its worker until the join: it must not keep the forecast's id
     column (horizon x the series) alive through a view."""

@@ -252,3 +252,77 @@ def test_csv_parts_where_one_table_is_read_get_the_command_that_reads_them(tmp_p
     joined = b"".join(p.read_bytes() for p in sorted((tmp_path / "out").glob("*.csv")))
     result = runner.invoke(app, ["doctor", "-", "--horizon", "4"], input=joined)
     assert result.exit_code == 0 and "3 series (long format), 90 rows" in result.stderr
+
+
+def _time_type(path):
+    import pyarrow.parquet as pq
+
+    return pq.read_schema(path).field("ds").type
+
+
+def test_forecasts_and_checks_keep_the_time_type_of_parquet_input(copies, tmp_path):
+    """A warehouse table of `ds date` (or timestamps in ms, or with a zone, or int32 steps) takes
+    the forecasts back without a cast: a Parquet output keeps the input's time type, times unchanged."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    frame = pd.read_parquet(copies / "data.parquet")
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    kinds = {"date32": pa.date32(), "ms": pa.timestamp("ms"), "berlin": pa.timestamp("us", tz="Europe/Berlin")}
+    csv = _invoke("predict", copies / "model-csv", copies / "data.csv").stdout
+    for name, kind in kinds.items():
+        # Berlin's midnights (read as the dates, forecast as dates) become Berlin's midnights again
+        times = pc.assume_timezone(table.column("ds"), kind.tz) if name == "berlin" else table.column("ds")
+        pq.write_table(table.set_column(1, "ds", times.cast(kind)), tmp_path / f"{name}.parquet")
+        out = tmp_path / f"{name}-fc.parquet"
+        _invoke("predict", copies / "model-csv", tmp_path / f"{name}.parquet", "--output", out)
+        assert _time_type(out) == kind, name
+        back = pd.to_datetime(pd.read_parquet(out)["ds"])
+        local = back.dt.tz_localize(None) if name == "berlin" else back
+        assert (local.dt.strftime("%Y-%m-%d %H:%M") == pd.read_csv(io.StringIO(csv))["ds"] + " 00:00").all(), name
+        # and a CSV output of that input is the CSV input's forecast, byte for byte
+        assert _invoke("predict", copies / "model-csv", tmp_path / f"{name}.parquet").stdout == csv, name
+    _invoke("detect", copies / "model-csv", tmp_path / "date32.parquet", "--output", tmp_path / "checked.parquet")
+    assert _time_type(tmp_path / "checked.parquet") == pa.date32()
+    # evaluate reads a date32 forecast against date32 actuals
+    as_of = sorted(pd.read_csv(copies / "data.csv")["ds"].unique())[-5]
+    _invoke("predict", copies / "model-csv", tmp_path / "date32.parquet", "--as-of", as_of,
+            "--output", tmp_path / "back.parquet")
+    scores = json.loads(_invoke("evaluate", tmp_path / "back.parquet", tmp_path / "date32.parquet", "--json").stdout)
+    assert scores["matched"] == 12
+
+
+def test_integer_steps_keep_their_integer_type_in_a_parquet_forecast(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frame = make_long(2, 40, freq=None)
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    pq.write_table(table.set_column(1, "ds", table.column("ds").cast(pa.int32())), tmp_path / "steps.parquet")
+    _invoke("train", tmp_path / "steps.parquet", "--horizon", 3, "--season", 12, "--out", tmp_path / "m", *TINY, "--quiet")
+    _invoke("predict", tmp_path / "m", tmp_path / "steps.parquet", "--output", tmp_path / "fc.parquet")
+    assert _time_type(tmp_path / "fc.parquet") == pa.int32()
+    assert pd.read_parquet(tmp_path / "fc.parquet")["ds"].tolist() == [41, 42, 43] * 2
+
+
+def test_a_time_that_does_not_fit_the_input_type_keeps_the_timestamp():
+    """A time of day does not fit a date, nor a millisecond a timestamp in seconds: the output
+    keeps pandas' timestamps rather than change a time."""
+    import pyarrow as pa
+
+    from forecast_cli.forecast_file import _as_type
+
+    hours = pa.table({"ds": pa.array(pd.to_datetime(["2024-01-01 00:00", "2024-01-01 13:00"]))})
+    assert _as_type(hours, pa.date32()) is None
+    assert _as_type(hours, pa.timestamp("s")).column("ds").type == pa.timestamp("s")
+    fine = pa.table({"ds": pa.array(pd.to_datetime(["2024-01-01 00:00:00.5"]))})
+    assert _as_type(fine, pa.timestamp("s")) is None
+    assert _as_type(pa.table({"ds": pa.array([2 ** 40])}), pa.int32()) is None
+    # times with a zone, forecast in UTC, keep their instants in the input's zone
+    utc = pa.table({"ds": pa.array(pd.to_datetime(["2024-03-31 01:00"]).tz_localize("UTC"))})
+    berlin = _as_type(utc, pa.timestamp("us", tz="Europe/Berlin")).column("ds")
+    assert berlin.type.tz == "Europe/Berlin" and berlin.cast(pa.timestamp("us", tz="UTC")).equals(utc.column("ds"))
+    # a midnight that a zone's clock skips (Sao Paulo, 2018-11-04, clocks went from 00:00 to 01:00) stays a timestamp
+    skipped = pa.table({"ds": pa.array(pd.to_datetime(["2018-11-04"]))})
+    assert _as_type(skipped, pa.timestamp("us", tz="America/Sao_Paulo")) is None
