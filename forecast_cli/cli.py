@@ -846,11 +846,19 @@ def _plot_forecast(predictor, frame, plot: Path, n: int) -> None:
     panels = []
     for uid, fc in frame[frame["unique_id"].isin(first)].groupby("unique_id", sort=True):
         hist = data[data["unique_id"] == uid].tail(keep)
-        panel = Panel(str(uid), history=(hist["ds"].to_numpy(), hist["y"].to_numpy()),
-                      forecasts=[(fc["ds"].to_numpy(), fc["yhat"].to_numpy(), "forecast")])
+        x, y = hist["ds"].to_numpy(), hist["y"].to_numpy()
+        # The forecast line (and band) go on from the last value, where the file has it, so that
+        # the picture reads as one series and not as two lines with a step missing between them.
+        joined = slice(-1, None) if len(y) and np.isfinite(y[-1]) else slice(0, 0)
+
+        def on(column: str):
+            return np.concatenate([y[joined], fc[column].to_numpy()])
+
+        times = np.concatenate([x[joined], fc["ds"].to_numpy()])
+        panel = Panel(str(uid), history=(x, y), forecasts=[(times, on("yhat"), "forecast")])
         if len(levels) >= 2:
             (low, lo_q), (high, hi_q) = list(levels.items())[0], list(levels.items())[-1]
-            panel.band = (fc["ds"].to_numpy(), fc[low].to_numpy(), fc[high].to_numpy(), f"{lo_q:g}-{hi_q:g} quantiles")
+            panel.band = (times, on(low), on(high), f"{lo_q:g}-{hi_q:g} quantiles")
         panels.append(panel)
     save_panels(panels, plot, f"Forecast of the next {predictor.steps} steps"
                 + left_out(len(panels), len(ids), "the first by id"))

@@ -557,3 +557,27 @@ def test_evaluate_reads_the_history_with_the_frequency_train_was_given(tmp_path)
     result = runner.invoke(app, [*args, "--freq", "W-MON"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["overall"]["mase"] == pytest.approx(1.0 / 1.0)
+
+
+def test_predict_plot_joins_the_forecast_to_the_last_value(trained_model, tmp_path, monkeypatch):
+    """The forecast line (and its band) starts at the series' last value, not a step after it;
+    a series whose last row is empty ends a value sooner and is joined there."""
+    from forecast_cli import plots
+
+    model_dir, data = trained_model
+    frame = pd.read_csv(data)
+    last = frame.index[frame["unique_id"] == "s1"][-1]
+    frame.loc[last, "y"] = np.nan
+    frame.to_csv(tmp_path / "last.csv", index=False)
+    drawn = {}
+    monkeypatch.setattr(plots, "save_panels", lambda panels, path, title: drawn.update({p.title: p for p in panels}))
+    result = runner.invoke(app, ["predict", str(model_dir), str(tmp_path / "last.csv"), "--output",
+                                 str(tmp_path / "f.csv"), "--plot", str(tmp_path / "p.png")])
+    assert result.exit_code == 0, result.output
+    forecast = pd.read_csv(tmp_path / "f.csv")
+    for uid, ends in (("s0", frame.loc[frame["unique_id"] == "s0", "y"].iloc[-1]), ("s1", frame.loc[last - 1, "y"])):
+        panel = drawn[uid]
+        times, values, label = panel.forecasts[0]
+        assert label == "forecast" and len(times) == 4 + 1, uid
+        assert times[0] == panel.history[0][-1] and values[0] == panel.history[1][-1] == ends, uid
+        assert np.allclose(values[1:], forecast.loc[forecast["unique_id"] == uid, "yhat"], rtol=1e-7), uid
