@@ -942,7 +942,8 @@ def detect(
             with cluster.whole_series(cluster.data_parts(data), manifest.columns.time_col, manifest.columns.id_col), \
                     cluster.open_client(workers, dask) as client:
                 found = detect_on_cluster(client, cluster.ModelRef.of(model_dir, engine, manifest), data,
-                                          manifest.config, last, level, calibration, as_of, reporter, skip_short)
+                                          manifest.config, last, level, calibration, as_of, reporter, skip_short,
+                                          manifest.columns.id_col)
         else:
             found = run_detect(predictor, data, last, level, calibration, engine, as_of, reporter, skip_short)
         lasts = found.table.groupby(ID, sort=True)[TIME].max()  # before the values reported earlier are taken out

@@ -178,6 +178,7 @@ class PartResult:
     padded_example: tuple[str, int] | None = None  # one of them and its values, for the note
     zoned: bool = False  # times read with UTC offsets, as UTC (`check_zones`)
     warnings: tuple[str, ...] = ()  # what reading the part warned of, for the driver to show (`relay`)
+    left: np.ndarray = dataclasses.field(default_factory=lambda: np.array([], dtype=object))  # ids of `skipped`
 
 
 @dataclasses.dataclass(frozen=True)
@@ -243,7 +244,8 @@ def forecast_part(model: ModelRef, as_of: str | None, skip_short: bool, index: i
     short = next(iter(ready.skipped.items()), None)
     padded = predictor.padded(ready)
     return PartResult(index, part, ids, len(frame), date_detail(frame["ds"]), len(ready.skipped), short, starts,
-                      len(padded), padded[0] if padded else None, zoned(ready.dataset), tuple(notes.warnings))
+                      len(padded), padded[0] if padded else None, zoned(ready.dataset), tuple(notes.warnings),
+                      np.array(list(ready.skipped), dtype=object))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -304,6 +306,21 @@ WHOLE = "On a cluster each part is read alone and must hold whole series"
 SPLIT = "write the data partitioned by series (unique_id), or run without --workers/--dask."
 
 
+def regroup(id_col: str | None) -> str:
+    """The line of Dask that rewrites a table into parts of whole series (a shuffle by the id
+    column, or columns), for the errors that refuse parts sharing a series.
+
+    Example:
+        >>> regroup(None)
+        "Dask rewrites it so: dd.read_parquet(FOLDER).shuffle('unique_id').to_parquet(NEW_FOLDER)."
+        >>> regroup("shop,family")
+        "Dask rewrites it so: dd.read_parquet(FOLDER).shuffle(['shop', 'family']).to_parquet(NEW_FOLDER)."
+    """
+    keys = [key.strip() for key in (id_col or ID).split(",")]
+    key = repr(keys[0]) if len(keys) == 1 else repr(keys)
+    return f"Dask rewrites it so: dd.read_parquet(FOLDER).shuffle({key}).to_parquet(NEW_FOLDER)."
+
+
 @contextlib.contextmanager
 def whole_series(parts: list[Path], time_col: str | None, id_col: str | None) -> Iterator[None]:
     """Around a cluster run on `parts`: parts in folders named by the time column (`ds=2024-01-01/`,
@@ -321,8 +338,8 @@ def whole_series(parts: list[Path], time_col: str | None, id_col: str | None) ->
             time_col = _time_by_name([*pq.read_schema(parts[0]).names, *keys])
     if time_col in keys:
         raise DataError(f"{parts[0]}: the time column {time_col!r} names the parts' folders "
-                        f"({time_col}={keys[time_col]}): the data is cut by time. {WHOLE}: {SPLIT} (Dask rewrites "
-                        "it so: dd.read_parquet(FOLDER).shuffle('unique_id').to_parquet(NEW_FOLDER).)")
+                        f"({time_col}={keys[time_col]}): the data is cut by time. {WHOLE}: {SPLIT} "
+                        f"({regroup(id_col)})")
     try:
         yield
     except (ShortSeriesError, UnknownFrequencyError) as error:
@@ -404,7 +421,7 @@ def predict_on_cluster(client: Any, model: ModelRef, as_of: str | None, path: Pa
         results = with_rows(results, str(path), as_of)
         check_zones((r.part, r.zoned) for r in results)
         relay((r.warnings for r in results), reporter)
-        order = output_order(results)
+        order = output_order(results, manifest.columns.id_col)
         skipped = sum(r.skipped for r in results)
         if skip_short and not len(order):
             raise short_series_error(path, first_example(r.short for r in results), skipped, config.lookback, True,
@@ -437,23 +454,30 @@ def first_example(examples: Iterable[tuple[str, int] | None]) -> tuple[str, int]
     return min((e for e in examples if e is not None), key=lambda e: str(e[0]))
 
 
-def output_order(results: list[PartResult]) -> pd.DataFrame:
+def output_order(results: list[PartResult], id_col: str | None = None) -> pd.DataFrame:
     """Every series with the part and position its forecast is at, in the order a one-process
-    predict writes them (sorted by id); a series in two parts is a data error."""
+    predict writes them (sorted by id); a series in two parts is a data error, among the series
+    left out as short (`left`) too, as one process reads the two pieces as one series (`id_col`:
+    the model's id column, for the fix the error gives)."""
+    every = pd.DataFrame({
+        ID: np.concatenate([np.concatenate([r.ids, r.left]) for r in results]).astype(str),
+        "part": np.concatenate([np.full(len(r.ids) + len(r.left), k) for k, r in enumerate(results)]),
+    })
+    twice = every[ID].duplicated(keep=False)
+    if twice.any():
+        uid = every.loc[twice, ID].iloc[0]
+        found = [results[k].part for k in every.loc[every[ID] == uid, "part"]]
+        raise DataError(
+            f"series {uid!r} is in more than one part ({found[0]} and {found[1]}; "
+            f"{int(twice.sum())} rows of the order in all): a series must lie in one part to be "
+            f"read on a cluster. Write the data partitioned by {id_col or ID}, or run without --workers/--dask "
+            f"({regroup(id_col)})"
+        )
     order = pd.DataFrame({
         ID: np.concatenate([r.ids for r in results]).astype(str),
         "part": np.concatenate([np.full(len(r.ids), k) for k, r in enumerate(results)]),
         "pos": np.concatenate([np.arange(len(r.ids)) for r in results]),
     })
-    twice = order[ID].duplicated(keep=False)
-    if twice.any():
-        uid = order.loc[twice, ID].iloc[0]
-        found = [results[k].part for k in order.loc[order[ID] == uid, "part"]]
-        raise DataError(
-            f"series {uid!r} is in more than one part ({found[0]} and {found[1]}; "
-            f"{int(twice.sum())} rows of the order in all): a series must lie in one part to be "
-            "read on a cluster. Write the data partitioned by unique_id, or run without --workers/--dask."
-        )
     return order.sort_values(ID, kind="stable").reset_index(drop=True)
 
 

@@ -53,6 +53,7 @@ class Survey:
     per_series: int = 0  # ... of this many values a series
     zoned: bool = False  # times read with UTC offsets, as UTC (`check_zones`)
     warnings: tuple[str, ...] = ()  # what reading the part warned of, for the driver to show (`relay`)
+    left: np.ndarray = dataclasses.field(default_factory=lambda: np.array([], dtype=object))  # ids: skipped, short
 
 
 def survey_part(model: ModelRef, as_of: str | None, skip_short: bool, check: Checking, calibration: int | None,
@@ -76,7 +77,8 @@ def survey_part(model: ModelRef, as_of: str | None, skip_short: bool, check: Che
                 else Measured()
     return Survey(index, part, np.array(list(series), dtype=object), len(ready.skipped),
                   next(iter(ready.skipped.items()), None), len(short), next(iter(short.items()), None),
-                  measured, per_series, zoned(ready.dataset), tuple(notes.warnings))
+                  measured, per_series, zoned(ready.dataset), tuple(notes.warnings),
+                  np.array([*ready.skipped, *short], dtype=object))
 
 
 def _checked(model: ModelRef, as_of: str | None, skip_short: bool, check: Checking, part: str):
@@ -104,8 +106,9 @@ def judge_part(model: ModelRef, as_of: str | None, skip_short: bool, check: Chec
 
 def detect_on_cluster(client: Any, model: ModelRef, data: Path, config: Any, last: int | None, level: float,
                       calibration: int | None, as_of: str | None, reporter: Reporter,
-                      skip_short: bool = False) -> Detection:
-    """`detect.detect` with one task per part of `data` in each round: the same rows and band."""
+                      skip_short: bool = False, id_col: str | None = None) -> Detection:
+    """`detect.detect` with one task per part of `data` in each round: the same rows and band
+    (`id_col`: the model's id column, for the fix a series in two parts is given)."""
     from forecast_cli.pipeline import short_series_error, short_series_warning
 
     parts = data_parts(data)
@@ -124,7 +127,7 @@ def detect_on_cluster(client: Any, model: ModelRef, data: Path, config: Any, las
     paths = [paths[s.index] for s in surveys]
     check_zones((s.part, s.zoned) for s in surveys)
     relay((s.warnings for s in surveys), reporter)
-    output_order(surveys)  # a series in two parts is refused before anything is measured
+    output_order(surveys, id_col)  # a series in two parts is refused before anything is measured
     counted = sum(len(s.ids) + s.short for s in surveys)
     skipped = sum(s.skipped for s in surveys)
     if skipped:  # as `Predictor.prepare` says it of a whole file

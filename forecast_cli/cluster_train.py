@@ -35,8 +35,8 @@ import numpy as np
 import pandas as pd
 
 from forecast_cli import baselines
-from forecast_cli.cluster import (Later, Notes, check_zones, cluster_errors, relay, spread, whole_series, with_rows,
-                                  zoned)
+from forecast_cli.cluster import (Later, Notes, check_zones, cluster_errors, regroup, relay, spread, whole_series,
+                                  with_rows, zoned)
 from forecast_cli.config import TrainConfig, resolve_settings, validation_series, with_horizon, zero_shares
 from forecast_cli.data import (ID, TARGET, TIME, WEEKS, Columns, NothingAsOf, data_horizon, is_parquet, is_weekly,
                                parquet_parts, part_label, series_arrays)
@@ -275,7 +275,9 @@ def check_disjoint(ids: np.ndarray, order: np.ndarray, surveys: list[Survey]) ->
         return
     part_of = np.concatenate([np.full(len(s.ids), k) for k, s in enumerate(surveys)])[order]
     k = int(twice[0])
-    fix = ("Write the data partitioned by unique_id, or train without --workers/--dask." if not surveys[0].columns.series
+    id_col = surveys[0].columns.id_col
+    fix = (f"Write the data partitioned by {id_col or ID}, or train without --workers/--dask ({regroup(id_col)})"
+           if not surveys[0].columns.series
            else f"Parts read with --wide split the rows, so each holds every column's series. {_WIDE_PARTS}")
     raise DataError(
         f"series {str(ids[k])!r} is in more than one part ({surveys[part_of[k]].part} and "

@@ -192,6 +192,18 @@ def test_a_series_split_across_parts_is_refused(parted, tmp_path):
     assert "series 's0' is in more than one part" in result.stderr
     assert "a.parquet" in result.stderr and "b.parquet" in result.stderr
     assert not (tmp_path / "f.csv").exists()
+    # the fix comes with the line of Dask that makes it, as detect gives it too
+    fix = "dd.read_parquet(FOLDER).shuffle('unique_id').to_parquet(NEW_FOLDER)"
+    assert fix in " ".join(result.stderr.split())
+    result = _invoke("detect", parted / "model", parts, "--output", tmp_path / "d.csv", "--workers", 2,
+                     code=ExitCode.DATA)
+    assert "series 's0' is in more than one part" in result.stderr and fix in " ".join(result.stderr.split())
+    # a piece too short to read (5 values, the lookback 8), left out by --skip-short, is still a piece
+    frame.iloc[:5].to_parquet(parts / "a.parquet", index=False)
+    frame.iloc[5:].to_parquet(parts / "b.parquet", index=False)
+    result = _invoke("predict", parted / "model", parts, "--output", tmp_path / "f.csv", "--workers", 2,
+                     "--skip-short", code=ExitCode.DATA)
+    assert "series 's0' is in more than one part" in result.stderr
 
 
 @pytest.mark.parametrize("flags, message", [
@@ -324,15 +336,17 @@ def test_train_on_parts_names_a_bad_part_and_keeps_the_previous_model(parted, sc
 
 
 def test_train_on_parts_refuses_a_series_split_across_parts(parted, scheduler, tmp_path):
-    frame = pd.read_parquet(parted / "parts" / "part-0.parquet")
+    frame = pd.read_parquet(parted / "parts" / "part-0.parquet").rename(columns={"unique_id": "store"})
     parts = tmp_path / "parts"
     parts.mkdir()
     frame.iloc[:20].to_parquet(parts / "a.parquet", index=False)  # s0's first half ...
     frame.iloc[20:].to_parquet(parts / "b.parquet", index=False)  # ... and its second half
     result = _invoke("train", parts, "--horizon", 4, *TINY, "--out", tmp_path / "m", "--dask", scheduler[0],
-                     code=ExitCode.DATA)
+                     "--id-col", "store", code=ExitCode.DATA)
     assert "series 's0' is in more than one part" in result.stderr
     assert "a.parquet" in result.stderr and "b.parquet" in result.stderr
+    message = " ".join(result.stderr.split())
+    assert "partitioned by store" in message and "dd.read_parquet(FOLDER).shuffle('store')" in message
     assert not (tmp_path / "m").exists()
 
 
