@@ -132,7 +132,8 @@ def source_time_type(source: str | Path | None, time_col: str, target: str | Pat
 def _as_type(table: Any, time_type: Any) -> Any | None:
     """`table` with its time column cast to `time_type`, or None where that would change a time
     (a time of day in a date, a fraction of a second in seconds, a step past int32, a midnight
-    the zone's clock skips): the forecast times are read back from the cast and compared.
+    the zone's clock skips, a date as a count): the forecast times are read back from the cast
+    and compared.
     Times with a zone are forecast in UTC and keep their instants; midnights with a zone, read
     as the dates (`data._with_offsets`), are forecast as dates and become midnights in that zone."""
     import pyarrow as pa
@@ -141,6 +142,8 @@ def _as_type(table: Any, time_type: Any) -> Any | None:
     column = table.column(TIME)
     if column.type == time_type:
         return table
+    if pa.types.is_integer(column.type) != pa.types.is_integer(time_type):
+        return None  # Unix times read as dates: their forecasts are dates, not counts in another unit
     try:
         if (pa.types.is_timestamp(time_type) and time_type.tz is not None
                 and pa.types.is_timestamp(column.type) and column.type.tz is None):

@@ -304,6 +304,14 @@ def test_integer_steps_keep_their_integer_type_in_a_parquet_forecast(tmp_path):
     _invoke("predict", tmp_path / "m", tmp_path / "steps.parquet", "--output", tmp_path / "fc.parquet")
     assert _time_type(tmp_path / "fc.parquet") == pa.int32()
     assert pd.read_parquet(tmp_path / "fc.parquet")["ds"].tolist() == [41, 42, 43] * 2
+    # Unix times in seconds are read as dates, and forecast as timestamps
+    hours = pd.date_range("2024-01-01", periods=60, freq="h")
+    unix = (hours - pd.Timestamp("1970-01-01")) // pd.Timedelta("1s")
+    pd.DataFrame({"ds": unix, "y": np.arange(60.0) % 24 + 5}).to_parquet(tmp_path / "unix.parquet", index=False)
+    _invoke("train", tmp_path / "unix.parquet", "--horizon", 2, "--out", tmp_path / "mu", *TINY, "--quiet")
+    _invoke("predict", tmp_path / "mu", tmp_path / "unix.parquet", "--output", tmp_path / "fu.parquet")
+    after = pd.date_range(hours[-1], periods=3, freq="h", tz="UTC")[1:]  # Unix times are instants: read in UTC
+    assert pd.read_parquet(tmp_path / "fu.parquet")["ds"].tolist() == list(after)
 
 
 def test_a_time_that_does_not_fit_the_input_type_keeps_the_timestamp():
@@ -319,6 +327,8 @@ def test_a_time_that_does_not_fit_the_input_type_keeps_the_timestamp():
     fine = pa.table({"ds": pa.array(pd.to_datetime(["2024-01-01 00:00:00.5"]))})
     assert _as_type(fine, pa.timestamp("s")) is None
     assert _as_type(pa.table({"ds": pa.array([2 ** 40])}), pa.int32()) is None
+    # Unix times (int64 seconds) are read as dates: their forecast stays timestamps, not microseconds
+    assert _as_type(fine, pa.int64()) is None and _as_type(pa.table({"ds": pa.array([7])}), pa.date32()) is None
     # times with a zone, forecast in UTC, keep their instants in the input's zone
     utc = pa.table({"ds": pa.array(pd.to_datetime(["2024-03-31 01:00"]).tz_localize("UTC"))})
     berlin = _as_type(utc, pa.timestamp("us", tz="Europe/Berlin")).column("ds")
