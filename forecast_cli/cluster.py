@@ -39,7 +39,7 @@ from forecast_cli.config import padded_text
 from forecast_cli.data import (ID, PARQUET_SUFFIX, TIME, NothingAsOf, _time_by_name, is_parquet, parquet_parts,
                                partition_values)
 from forecast_cli.errors import ClusterError, DataError, ModelDirError, ShortSeriesError, UnknownFrequencyError
-from forecast_cli.forecast_file import date_detail, source_time_type, table_sink
+from forecast_cli.forecast_file import date_detail, fits_type, source_time_type, table_sink
 from forecast_cli.manifest import Manifest
 from forecast_cli.output import Reporter, SilentReporter
 from forecast_cli.pool import chunks, starmap
@@ -179,6 +179,7 @@ class PartResult:
     zoned: bool = False  # times read with UTC offsets, as UTC (`check_zones`)
     warnings: tuple[str, ...] = ()  # what reading the part warned of, for the driver to show (`relay`)
     left: np.ndarray = dataclasses.field(default_factory=lambda: np.array([], dtype=object))  # ids of `skipped`
+    time_type: Any = None  # the part's Parquet time type, where every forecast time fits it (`source_time_type`)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -234,6 +235,11 @@ def forecast_part(model: ModelRef, as_of: str | None, skip_short: bool, index: i
         return Later.of(part, error)
     frame = predictor.forecast_prepared(ready)
     horizon = predictor.steps
+    # Decided on the whole part, so that the driver keeps the type only where every part's times
+    # fit it (a later piece of the joined file that did not fit could not change the file's type)
+    time_type = source_time_type(part, predictor.manifest.columns.time_col, out)
+    if time_type is not None and fits_type(pa.Table.from_pandas(frame[[TIME]], preserve_index=False), time_type) is None:
+        time_type = None
     with atomic_open(out) as fh:
         pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), fh,
                        row_group_size=PART_ROW_GROUP_SERIES * horizon)
@@ -245,7 +251,7 @@ def forecast_part(model: ModelRef, as_of: str | None, skip_short: bool, index: i
     padded = predictor.padded(ready)
     return PartResult(index, part, ids, len(frame), date_detail(frame["ds"]), len(ready.skipped), short, starts,
                       len(padded), padded[0] if padded else None, zoned(ready.dataset), tuple(notes.warnings),
-                      np.array(list(ready.skipped), dtype=object))
+                      np.array(list(ready.skipped), dtype=object), time_type)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -427,8 +433,9 @@ def predict_on_cluster(client: Any, model: ModelRef, as_of: str | None, path: Pa
             raise short_series_error(path, first_example(r.short for r in results), skipped, config.lookback, True,
                                      config.least_history)
         with atomic_open(target) as fh:
+            types = {r.time_type for r in results}  # one type that every part's times fit, or none
             join_parts(results, outs, order, model.steps or config.horizon, target, fh,
-                       source_time_type(path, manifest.columns.time_col, target))
+                       types.pop() if len(types) == 1 else None)
         padded = sum(r.padded for r in results)
         if padded:
             example = first_example(r.padded_example for r in results)

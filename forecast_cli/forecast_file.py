@@ -129,7 +129,7 @@ def source_time_type(source: str | Path | None, time_col: str, target: str | Pat
     return None
 
 
-def _as_type(table: Any, time_type: Any) -> Any | None:
+def fits_type(table: Any, time_type: Any) -> Any | None:
     """`table` with its time column cast to `time_type`, or None where that would change a time
     (a time of day in a date, a fraction of a second in seconds, a step past int32, a midnight
     the zone's clock skips, a date as a count): the forecast times are read back from the cast
@@ -174,7 +174,7 @@ class ParquetSink:
         if isinstance(table, pd.DataFrame):
             table = pa.Table.from_pandas(table, preserve_index=False)
         if self.time_type is not None and self.kept is not False:
-            cast = _as_type(table, self.time_type)
+            cast = fits_type(table, self.time_type)
             if self.kept is None:
                 self.kept = cast is not None
             elif cast is None:  # pieces of one forecast share its time grid: this is a bug

@@ -319,20 +319,20 @@ def test_a_time_that_does_not_fit_the_input_type_keeps_the_timestamp():
     keeps pandas' timestamps rather than change a time."""
     import pyarrow as pa
 
-    from forecast_cli.forecast_file import _as_type
+    from forecast_cli.forecast_file import fits_type
 
     hours = pa.table({"ds": pa.array(pd.to_datetime(["2024-01-01 00:00", "2024-01-01 13:00"]))})
-    assert _as_type(hours, pa.date32()) is None
-    assert _as_type(hours, pa.timestamp("s")).column("ds").type == pa.timestamp("s")
+    assert fits_type(hours, pa.date32()) is None
+    assert fits_type(hours, pa.timestamp("s")).column("ds").type == pa.timestamp("s")
     fine = pa.table({"ds": pa.array(pd.to_datetime(["2024-01-01 00:00:00.5"]))})
-    assert _as_type(fine, pa.timestamp("s")) is None
-    assert _as_type(pa.table({"ds": pa.array([2 ** 40])}), pa.int32()) is None
+    assert fits_type(fine, pa.timestamp("s")) is None
+    assert fits_type(pa.table({"ds": pa.array([2 ** 40])}), pa.int32()) is None
     # Unix times (int64 seconds) are read as dates: their forecast stays timestamps, not microseconds
-    assert _as_type(fine, pa.int64()) is None and _as_type(pa.table({"ds": pa.array([7])}), pa.date32()) is None
+    assert fits_type(fine, pa.int64()) is None and fits_type(pa.table({"ds": pa.array([7])}), pa.date32()) is None
     # times with a zone, forecast in UTC, keep their instants in the input's zone
     utc = pa.table({"ds": pa.array(pd.to_datetime(["2024-03-31 01:00"]).tz_localize("UTC"))})
-    berlin = _as_type(utc, pa.timestamp("us", tz="Europe/Berlin")).column("ds")
+    berlin = fits_type(utc, pa.timestamp("us", tz="Europe/Berlin")).column("ds")
     assert berlin.type.tz == "Europe/Berlin" and berlin.cast(pa.timestamp("us", tz="UTC")).equals(utc.column("ds"))
     # a midnight that a zone's clock skips (Sao Paulo, 2018-11-04, clocks went from 00:00 to 01:00) stays a timestamp
     skipped = pa.table({"ds": pa.array(pd.to_datetime(["2018-11-04"]))})
-    assert _as_type(skipped, pa.timestamp("us", tz="America/Sao_Paulo")) is None
+    assert fits_type(skipped, pa.timestamp("us", tz="America/Sao_Paulo")) is None
