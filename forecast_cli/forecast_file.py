@@ -131,27 +131,23 @@ def source_time_type(source: str | Path | None, time_col: str, target: str | Pat
 
 def fits_type(table: Any, time_type: Any) -> Any | None:
     """`table` with its time column cast to `time_type`, or None where that would change a time
-    (a time of day in a date, a fraction of a second in seconds, a step past int32, a midnight
-    the zone's clock skips, a date as a count): the forecast times are read back from the cast
-    and compared.
-    Times with a zone are forecast in UTC and keep their instants; midnights with a zone, read
-    as the dates (`data._with_offsets`), are forecast as dates and become midnights in that zone."""
+    (a time of day in a date, a fraction of a second in seconds, a step past int32, a date as a
+    count): the forecast times are read back from the cast and compared. Times with a zone are
+    forecast in UTC and keep their instants in the input's zone; midnights with a zone, read as
+    the dates (`data._with_offsets`), are forecast as dates and stay so, as the CSV shows them
+    and `evaluate` reads them."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     column = table.column(TIME)
     if column.type == time_type:
         return table
     if pa.types.is_integer(column.type) != pa.types.is_integer(time_type):
         return None  # Unix times read as dates: their forecasts are dates, not counts in another unit
+    if pa.types.is_timestamp(time_type) and (time_type.tz is None) != (column.type.tz is None):
+        return None
     try:
-        if (pa.types.is_timestamp(time_type) and time_type.tz is not None
-                and pa.types.is_timestamp(column.type) and column.type.tz is None):
-            cast = pc.assume_timezone(column, time_type.tz).cast(time_type)
-            same = pc.local_timestamp(cast).cast(column.type).equals(column)
-        else:
-            cast = column.cast(time_type)
-            same = cast.cast(column.type).equals(column)
+        cast = column.cast(time_type)
+        same = cast.cast(column.type).equals(column)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
     return table.set_column(table.schema.get_field_index(TIME), TIME, cast) if same else None

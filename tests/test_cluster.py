@@ -105,34 +105,32 @@ def test_workers_keep_the_parts_date_type_as_one_process_does(parted, tmp_path):
 
 
 def test_workers_keep_a_time_type_only_where_every_parts_times_fit_it(tmp_path, monkeypatch):
-    """Midnights in Sao Paulo's zone, read as the dates: a forecast over 2018-11-04, whose
-    midnight the clocks skipped, cannot keep the zone's type. Where one part's forecast can and
-    another's cannot, the file takes timestamps throughout, as one process writes it, however
-    the joined file is cut into pieces."""
+    """Integer steps stored as int32: a series counted up to near int32's largest value has
+    forecast steps past it. Where one part's forecast fits the type and another's does not, the
+    file takes int64 throughout, as one process writes it, however the joined file is cut into
+    pieces; a part whose steps fit alone keeps int32."""
     import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     from forecast_cli import cluster
 
     (tmp_path / "parts").mkdir()
-    zone = pa.timestamp("us", tz="America/Sao_Paulo")
-    for k, (uid, end) in enumerate((("a", "2018-10-20"), ("b", "2018-11-02"))):  # b's forecast covers 2018-11-04
-        days = pd.date_range(end=end, periods=40, freq="D")
-        y = 50 + 5 * np.sin(np.arange(40) * 2 * np.pi / 7) + k
-        table = pa.table({"unique_id": [uid] * 40, "ds": pa.array(days), "y": y})
-        table = table.set_column(1, "ds", pc.assume_timezone(table.column("ds"), zone.tz).cast(zone))
+    for k, (uid, end) in enumerate((("a", 100), ("b", 2 ** 31 - 3))):  # b's forecast steps pass 2**31 - 1
+        steps = np.arange(end - 39, end + 1)
+        y = 50 + 5 * np.sin(steps % 7 * 2 * np.pi / 7) + k
+        table = pa.table({"unique_id": [uid] * 40, "ds": pa.array(steps, pa.int32()), "y": y})
         pq.write_table(table, tmp_path / "parts" / f"part-{k}.parquet")
-    _invoke("train", tmp_path / "parts", "--horizon", 4, "--out", tmp_path / "m", *TINY, "--quiet")
+    _invoke("train", tmp_path / "parts", "--horizon", 4, "--season", 7, "--out", tmp_path / "m", *TINY, "--quiet")
     monkeypatch.setattr(cluster, "SERIES_PER_PIECE", 1)  # a's forecast, which fits, is written first alone
     for where in ("here", "there"):
         _invoke("predict", tmp_path / "m", tmp_path / "parts", "--output", tmp_path / f"{where}.parquet", "--quiet",
                 *(("--workers", 2) if where == "there" else ()))
     assert (tmp_path / "here.parquet").read_bytes() == (tmp_path / "there.parquet").read_bytes()
-    assert pq.read_schema(tmp_path / "there.parquet").field("ds").type == pa.timestamp("us")
-    pq.write_table(pq.read_table(tmp_path / "parts" / "part-0.parquet"), tmp_path / "a.parquet")
-    _invoke("predict", tmp_path / "m", tmp_path / "a.parquet", "--output", tmp_path / "a-fc.parquet", "--quiet")
-    assert pq.read_schema(tmp_path / "a-fc.parquet").field("ds").type == zone  # a alone keeps it
+    assert pq.read_schema(tmp_path / "there.parquet").field("ds").type == pa.int64()
+    assert pd.read_parquet(tmp_path / "there.parquet")["ds"].max() == 2 ** 31 + 1
+    _invoke("predict", tmp_path / "m", tmp_path / "parts" / "part-0.parquet", "--output", tmp_path / "a.parquet",
+            "--quiet")
+    assert pq.read_schema(tmp_path / "a.parquet").field("ds").type == pa.int32()  # a alone keeps it
 
 
 def test_a_part_result_holds_its_own_ids_not_the_whole_forecast(parted, tmp_path):
