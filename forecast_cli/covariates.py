@@ -8,6 +8,7 @@ import pandas as pd
 from forecast_cli.config import TrainConfig
 from forecast_cli.data import CALENDAR_PREFIX, ID, TIME, Dataset, calendar_features, time_text
 from forecast_cli.errors import DataError
+from forecast_cli.output import counted
 from forecast_cli.windows import Covariates, Scaling
 
 
@@ -41,8 +42,10 @@ def future_rows(dataset: Dataset, config: TrainConfig, last: pd.Series, times: n
                 checking: bool = False) -> pd.DataFrame:
     """The `horizon` rows after each series' last value (`last`, by id; `times`, the forecast's
     timestamps), with their future covariates, from the rows the file gives after its values; a
-    missing row or value is an error that names them (`checking`: for `detect`, which says why
-    checking past values needs them)."""
+    missing row or value is an error that names them. `checking`: for `detect`, which checks
+    the last value against the forecast made the step before it, whose horizon ends a step
+    sooner: the last row is never read there (empty, read as 0), and the error says why the
+    others are needed."""
     names = list(from_file(config.future_covariates))
     expected = pd.DataFrame({ID: np.repeat(last.index.to_numpy(), config.horizon), TIME: times})
     given = dataset.future if dataset.future is not None else pd.DataFrame(columns=[ID, TIME, *names])
@@ -50,19 +53,21 @@ def future_rows(dataset: Dataset, config: TrainConfig, last: pd.Series, times: n
     expected[TIME] = expected[TIME].astype(dataset.frame[TIME].dtype)
     past_cols = [c for c in config.covariates if c not in config.future_covariates]
     rows = expected.merge(given[[ID, TIME, *names]], on=[ID, TIME], how="left")
-    gaps = rows[names].isna().any(axis=1).to_numpy()
+    needed = config.horizon - 1 if checking else config.horizon
+    read = np.tile(np.arange(config.horizon) < needed, len(last))
+    gaps = rows[names].isna().any(axis=1).to_numpy() & read
     if gaps.any():
         first = rows[gaps].iloc[0]
         uid = first[ID]
         n_series = rows.loc[gaps, ID].nunique()
         raise DataError(
             f"{dataset.source}: series {uid!r} needs the future covariate(s) {', '.join(names)} for the "
-            f"{config.horizon} steps after its last value ({time_text(last[uid])}), but {int(gaps[rows[ID] == uid].sum())} "
+            f"{counted(needed, 'step')} after its last value ({time_text(last[uid])}), but {int(gaps[rows[ID] == uid].sum())} "
             f"of them are missing, the first at {time_text(first[TIME])} ({n_series} series lack some). Add a row for each "
             f"of those times with the covariate values and an empty {dataset.columns.target_col!r}."
             + (" Checking values needs them too: each is compared with the forecast made the step before it, "
                "and the model reads the future covariates of that forecast's whole horizon (the rows a nightly "
-               "file for predict has)." if checking else "")
+               "file for predict has, but its last)." if checking else "")
         )
     for col in past_cols:
         rows[col] = 0.0  # not read by the network over the horizon

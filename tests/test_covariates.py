@@ -185,10 +185,22 @@ def test_detect_says_why_checking_past_values_needs_the_planned_rows(future_mode
     frame[frame["y"].notna()].to_csv(tmp_path / "actuals.csv", index=False)
     result = runner.invoke(app, ["detect", str(future_model / "model"), str(tmp_path / "actuals.csv"), "--last", "2"])
     assert result.exit_code == ExitCode.DATA, result.output
-    assert "series 's0' needs the future covariate(s) promo for the 4 steps" in result.stderr
+    assert "series 's0' needs the future covariate(s) promo for the 3 steps" in result.stderr
     assert "Checking values needs them too" in result.stderr and "Traceback" not in result.stderr
-    result = runner.invoke(app, ["detect", str(future_model / "model"), str(future_model / "data.csv"), "--last", "2"])
+    full = runner.invoke(app, ["detect", str(future_model / "model"), str(future_model / "data.csv"), "--last", "2"])
+    assert full.exit_code == 0, full.output
+    # the forecast made the step before the last value ends a step before the horizon's last
+    # row: a file without that row is checked the same, one without two more is refused
+    planned = frame[frame["y"].isna()].groupby("unique_id")["ds"].transform("rank")
+    frame[planned.reindex(frame.index).fillna(0) < 4].to_csv(tmp_path / "three.csv", index=False)
+    result = runner.invoke(app, ["detect", str(future_model / "model"), str(tmp_path / "three.csv"), "--last", "2"])
     assert result.exit_code == 0, result.output
+    assert result.stdout == full.stdout
+    frame[planned.reindex(frame.index).fillna(0) < 3].to_csv(tmp_path / "two.csv", index=False)
+    result = runner.invoke(app, ["detect", str(future_model / "model"), str(tmp_path / "two.csv"), "--last", "2"])
+    assert result.exit_code == ExitCode.DATA, result.output
+    assert "needs the future covariate(s) promo for the 3 steps after its last value" in result.stderr
+    assert "1 of them are missing" in result.stderr
 
 
 def test_future_covariates_must_be_numeric_columns(tmp_path):
