@@ -35,7 +35,7 @@ import pandas as pd
 
 from forecast_cli.atomic import atomic_open, remove_stale_temps, temp_name
 from forecast_cli.batch import FileResult, warn_late
-from forecast_cli.config import padded_text
+from forecast_cli.config import padded_text, parse_columns
 from forecast_cli.data import (ID, PARQUET_SUFFIX, TIME, NothingAsOf, _time_by_name, is_parquet, parquet_parts,
                                partition_values)
 from forecast_cli.errors import ClusterError, DataError, ModelDirError, ShortSeriesError, UnknownFrequencyError
@@ -237,12 +237,12 @@ def forecast_part(model: ModelRef, as_of: str | None, skip_short: bool, index: i
     horizon = predictor.steps
     # Decided on the whole part, so that the driver keeps the type only where every part's times
     # fit it (a later piece of the joined file that did not fit could not change the file's type)
+    table = pa.Table.from_pandas(frame, preserve_index=False)
     time_type = source_time_type(part, predictor.manifest.columns.time_col, out)
-    if time_type is not None and fits_type(pa.Table.from_pandas(frame[[TIME]], preserve_index=False), time_type) is None:
+    if time_type is not None and fits_type(table, time_type) is None:
         time_type = None
     with atomic_open(out) as fh:
-        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), fh,
-                       row_group_size=PART_ROW_GROUP_SERIES * horizon)
+        pq.write_table(table, fh, row_group_size=PART_ROW_GROUP_SERIES * horizon)
     # A copy, not a view of the column: the result stays on the worker until the join, and a view
     # would keep every row's id alive with it (80 MB a part of 25,000 series).
     ids = np.array(frame[ID].to_numpy()[::horizon], dtype=object)
@@ -322,8 +322,8 @@ def regroup(id_col: str | None) -> str:
         >>> regroup("shop,family")
         "Dask rewrites it so: dd.read_parquet(FOLDER).shuffle(['shop', 'family']).to_parquet(NEW_FOLDER)."
     """
-    keys = [key.strip() for key in (id_col or ID).split(",")]
-    key = repr(keys[0]) if len(keys) == 1 else repr(keys)
+    keys = parse_columns(id_col or ID)
+    key = repr(keys[0]) if len(keys) == 1 else repr(list(keys))
     return f"Dask rewrites it so: dd.read_parquet(FOLDER).shuffle({key}).to_parquet(NEW_FOLDER)."
 
 
@@ -361,7 +361,7 @@ def _series_in_common(parts: list[Path], id_col: str) -> bool:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    keys = [key.strip() for key in id_col.split(",")]
+    keys = list(parse_columns(id_col))
     seen = []
     try:
         for part in parts:
@@ -469,7 +469,9 @@ def output_order(results: list[PartResult], id_col: str | None = None) -> pd.Dat
     every = pd.DataFrame({
         ID: np.concatenate([np.concatenate([r.ids, r.left]) for r in results]).astype(str),
         "part": np.concatenate([np.full(len(r.ids) + len(r.left), k) for k, r in enumerate(results)]),
+        "pos": np.concatenate([np.arange(len(r.ids) + len(r.left)) for r in results]),
     })
+    forecast = np.concatenate([np.arange(len(r.ids) + len(r.left)) < len(r.ids) for r in results])
     twice = every[ID].duplicated(keep=False)
     if twice.any():
         uid = every.loc[twice, ID].iloc[0]
@@ -480,12 +482,7 @@ def output_order(results: list[PartResult], id_col: str | None = None) -> pd.Dat
             f"read on a cluster. Write the data partitioned by {id_col or ID}, or run without --workers/--dask "
             f"({regroup(id_col)})"
         )
-    order = pd.DataFrame({
-        ID: np.concatenate([r.ids for r in results]).astype(str),
-        "part": np.concatenate([np.full(len(r.ids), k) for k, r in enumerate(results)]),
-        "pos": np.concatenate([np.arange(len(r.ids)) for r in results]),
-    })
-    return order.sort_values(ID, kind="stable").reset_index(drop=True)
+    return every[forecast].sort_values(ID, kind="stable").reset_index(drop=True)
 
 
 class _PartReader:
