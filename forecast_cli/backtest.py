@@ -16,7 +16,7 @@ from forecast_cli.atomic import atomic_open
 from forecast_cli.blend import point_forecast
 from forecast_cli.config import TrainConfig
 from forecast_cli.covariates import covariate_values
-from forecast_cli.data import ID, TARGET, TIME, Dataset, series_arrays
+from forecast_cli.data import ID, TARGET, TIME, Dataset, series_arrays, with_keys
 from forecast_cli.errors import DataError, OutputError, UsageError
 from forecast_cli.forecast_file import quantile_column
 from forecast_cli.output import Reporter, SilentReporter, counted
@@ -170,7 +170,7 @@ def backtest(
         reporter.info(f"{counted(missing, 'value')} of the folds {'was' if missing == 1 else 'were'} missing in "
                       f"{dataset.source} (filled in for training, left empty in forecasts.csv): not scored.")
     overall = {model: _score_rows(table, model) for model in MODELS}
-    return BacktestResult(rows=table, by_fold=_table(table, "fold"), by_step=_table(table, "step"),
+    return BacktestResult(rows=with_keys(table, dataset.keys), by_fold=_table(table, "fold"), by_step=_table(table, "step"),
                           overall=overall, config=resolved, history=all_series, times=all_times,
                           blend_weights=weights)
 

@@ -36,8 +36,8 @@ import pandas as pd
 from forecast_cli.atomic import atomic_open, remove_stale_temps, temp_name
 from forecast_cli.batch import FileResult, warn_late
 from forecast_cli.config import padded_text, parse_columns
-from forecast_cli.data import (ID, PARQUET_SUFFIX, TIME, NothingAsOf, _time_by_name, is_parquet, parquet_parts,
-                               partition_values)
+from forecast_cli.data import (ID, PARQUET_SUFFIX, TIME, NothingAsOf, _time_by_name, common_keys, is_parquet,
+                               parquet_parts, partition_values)
 from forecast_cli.errors import ClusterError, DataError, ModelDirError, ShortSeriesError, UnknownFrequencyError
 from forecast_cli.forecast_file import date_detail, fits_type, source_time_type, table_sink
 from forecast_cli.manifest import Manifest
@@ -435,7 +435,7 @@ def predict_on_cluster(client: Any, model: ModelRef, as_of: str | None, path: Pa
         with atomic_open(target) as fh:
             types = {r.time_type for r in results}  # one type that every part's times fit, or none
             join_parts(results, outs, order, model.steps or config.horizon, target, fh,
-                       types.pop() if len(types) == 1 else None)
+                       types.pop() if len(types) == 1 else None, manifest.columns.id_col)
         padded = sum(r.padded for r in results)
         if padded:
             example = first_example(r.padded_example for r in results)
@@ -509,13 +509,29 @@ class _PartReader:
         return pa.concat_tables(pieces)
 
 
+def joined_schema(schemas: list[Any], id_col: str | None) -> Any | None:
+    """The one schema of the parts' forecasts where they differ (the key columns of a model with
+    several id columns, each of its part's type: `data.common_keys` decides, as one process's
+    reading of the parts joined would); None where they agree."""
+    import pyarrow as pa
+
+    if all(schema.equals(schemas[0]) for schema in schemas[1:]):
+        return None
+    empty = pd.concat([schema.empty_table().to_pandas() for schema in schemas], ignore_index=True)
+    return pa.Schema.from_pandas(common_keys(empty, id_col), preserve_index=False)
+
+
 def join_parts(results: list[PartResult], outs: list[Path], order: pd.DataFrame, horizon: int, target: Path,
-               fh: Any, time_type: Any | None = None) -> None:
+               fh: Any, time_type: Any | None = None, id_col: str | None = None) -> None:
     """Write the parts' forecasts to `fh` in `order`, `SERIES_PER_PIECE` series at a time (the
-    times as `time_type` in a Parquet target, see `forecast_file.ParquetSink`)."""
+    times as `time_type` in a Parquet target, see `forecast_file.ParquetSink`; the columns of
+    one type, `joined_schema`)."""
     import pyarrow as pa
 
     readers = [_PartReader(outs[r.index]) for r in results]
+    # a part whose every series was left out (--skip-short) has no rows to join, and no column types
+    forecast = [reader.file.schema_arrow for reader, r in zip(readers, results) if len(r.ids)]
+    schema = joined_schema(forecast, id_col) if forecast else None
     sink = table_sink(fh, target, max(r.date_detail for r in results), time_type)
     part, pos = order["part"].to_numpy(), order["pos"].to_numpy()
     for first in range(0, len(order), SERIES_PER_PIECE):
@@ -523,7 +539,8 @@ def join_parts(results: list[PartResult], outs: list[Path], order: pd.DataFrame,
         tables, offsets, base = [], {}, 0
         for k in np.unique(chunk_part):  # within a part, the chunk's series are consecutive
             lo, hi = int(chunk_pos[chunk_part == k].min()), int(chunk_pos[chunk_part == k].max()) + 1
-            tables.append(readers[k].rows(lo * horizon, hi * horizon))
+            rows = readers[k].rows(lo * horizon, hi * horizon)
+            tables.append(rows if schema is None else rows.cast(schema))
             offsets[k] = base - lo * horizon
             base += (hi - lo) * horizon
         starts = np.array([offsets[k] for k in chunk_part]) + chunk_pos * horizon

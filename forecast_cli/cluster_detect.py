@@ -31,7 +31,7 @@ import pandas as pd
 
 from forecast_cli.cluster import (Later, ModelRef, Notes, check_zones, cluster_errors, data_parts, first_example,
                                   output_order, relay, with_rows, worker_predictor, zoned)
-from forecast_cli.data import ID, NothingAsOf, source_name
+from forecast_cli.data import ID, NothingAsOf, common_keys, source_name
 from forecast_cli.detect import (CALIBRATION_MIN, COLUMNS, Band, Checking, Detection, Measured, band_from,
                                  calibration_errors, default_calibration)
 from forecast_cli.output import Reporter
@@ -108,7 +108,8 @@ def detect_on_cluster(client: Any, model: ModelRef, data: Path, config: Any, las
                       calibration: int | None, as_of: str | None, reporter: Reporter,
                       skip_short: bool = False, id_col: str | None = None) -> Detection:
     """`detect.detect` with one task per part of `data` in each round: the same rows and band
-    (`id_col`: the model's id column, for the fix a series in two parts is given)."""
+    (`id_col`: the model's id column, for the fix a series in two parts is given and the key
+    columns' one type)."""
     from forecast_cli.pipeline import short_series_error, short_series_warning
 
     parts = data_parts(data)
@@ -153,7 +154,7 @@ def detect_on_cluster(client: Any, model: ModelRef, data: Path, config: Any, las
         band = band_from(merged, config.season, level)
     shares = [band.of(s.ids) for s in surveys]
     tables = _each_part(client, "the parts", judge_part, common, [check], shares, paths)
-    table = pd.concat([t for t in tables if len(t)], ignore_index=True)
+    table = common_keys(pd.concat([t for t in tables if len(t)], ignore_index=True), id_col)
     table = table.sort_values(ID, kind="stable").reset_index(drop=True)
     return Detection(table=table, level=level, quantiles=check.quantiles, multiplier=band.multiplier,
                      calibration=band.errors, correction=band.correction, dataset=None, skipped=skipped + short)

@@ -170,6 +170,7 @@ class Dataset:
     after: int = 0  # rows after `--as-of`, left out
     first_gap: tuple[str, Any] | None = None  # the first timestamp missing from the grid (filled in): id, time
     gaps_skipped_hour: bool = False  # every missing timestamp is in the hour a local clock skips (`_skipped_hour`)
+    keys: pd.DataFrame | None = None  # several id columns (`_joined_ids`): each id's values of them, by id
 
     @property
     def n_series(self) -> int:
@@ -1322,7 +1323,7 @@ def load_series(
         raw = with_decimal_points(raw)
     if written.thousands_comma:
         raw = without_thousands_commas(raw)
-    raw = _joined_ids(raw, id_col if detected else columns.id_col, source, model=not detected)
+    raw, keys = _joined_ids(raw, id_col if detected else columns.id_col, source, model=not detected)
     if detected:
         columns = detect_columns(raw, source, time_col, target_col, id_col, wide)
     kept = (*(columns.used if detected else columns.all_columns), *covariates)
@@ -1474,6 +1475,7 @@ def load_series(
         found_written=found_written,
         layout=layout,
         after=after,
+        keys=keys,
     )
 
 
@@ -1591,13 +1593,16 @@ _AGGREGATE_HINT = (" (to sum the rows of each period into one: --freq with the p
 ID_JOIN = "/"  # between the values of several id columns (`--id-col store,family`) in the one id
 
 
-def _joined_ids(raw: pd.DataFrame, name: str | None, source: str, model: bool = False) -> pd.DataFrame:
+def _joined_ids(raw: pd.DataFrame, name: str | None, source: str,
+                model: bool = False) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """A file whose series are told apart by several columns (`--id-col store,family`, as a
     retailer's export keys its series by store and product) with those columns joined into one
-    id column of that name, in the first one's place (`1/BREAD`); other files as they are.
-    `model`: the columns are a trained model's, not this run's flag."""
+    id column of that name, in the first one's place (`1/BREAD`); other files as they are. Also
+    each id's values of those columns (`key_values`), by id, for the outputs to carry
+    (`with_keys`): a value may hold the `/` (`BREAD/BAKERY`), so the id cannot be split back.
+    None for one id column. `model`: the columns are a trained model's, not this run's flag."""
     if name is None or "," not in name or name in raw.columns:
-        return raw
+        return raw, None
     keys = [key.strip() for key in name.split(",")]
     missing = [key for key in keys if key not in raw.columns]
     if missing and model:
@@ -1625,6 +1630,62 @@ def _joined_ids(raw: pd.DataFrame, name: str | None, source: str, model: bool = 
     out.attrs = dict(raw.attrs)
     if PARTITIONS in out.attrs:  # a key read from the folders' names is in the id now
         out.attrs[PARTITIONS] = tuple(c for c in out.attrs[PARTITIONS] if c not in keys)
+    values = pd.DataFrame({key: key_values(raw[key], parts[key]) for key in keys}).assign(**{ID: joined.to_numpy()})
+    return out, values.dropna(subset=[ID]).drop_duplicates(ID).set_index(ID)
+
+
+def key_values(column: pd.Series, text: pd.Series | None = None) -> pd.Series:
+    """An id column's values as the outputs carry them: numbers (a store number), booleans and
+    times as they are, so that a Parquet table joins them back to its own without a cast; anything
+    else as text without the spaces around it (`text`, when the caller has it), as the id holds it.
+
+    Example:
+        >>> key_values(pd.Series([1, 2])).tolist(), key_values(pd.Series([" a", 3], dtype=object)).tolist()
+        ([1, 2], ['a', '3'])
+    """
+    kind = column.dtype
+    if (pd.api.types.is_numeric_dtype(kind) or pd.api.types.is_bool_dtype(kind)
+            or pd.api.types.is_datetime64_any_dtype(kind)) and not pd.api.types.is_object_dtype(kind):
+        return column
+    return text if text is not None else column.astype("string").str.strip()
+
+
+def common_keys(table: pd.DataFrame, id_col: str | None) -> pd.DataFrame:
+    """A table joined from the tables of parts read apart (a cluster's), each with the key columns
+    (`with_keys`) of its own part's type, with those columns as one process gives them: a store
+    number of int32 in one part and int64 in another is int64, of numbers in one and text in
+    another is text (`key_values` of the joined column)."""
+    names = [name.strip() for name in id_col.split(",")] if id_col and "," in id_col else []
+    found = [name for name in names if name in table.columns and name not in (ID, TIME)]
+    return table.assign(**{name: key_values(table[name]) for name in found}) if found else table
+
+
+def with_keys(table: pd.DataFrame, keys: pd.DataFrame | None) -> pd.DataFrame:
+    """A result table (forecasts, detections) with the id columns a model with several of them
+    reads (`Dataset.keys`) after its unique_id, each row given its series' values: the table then
+    joins back to the data by those columns. A column whose name the table already has (a key
+    named ds) is left out; the table as it is for one id column.
+
+    Example:
+        >>> keys = pd.DataFrame({"store": [1, 2], "family": ["BREAD/BAKERY", "EGGS"]}, index=["1/BREAD/BAKERY", "2/EGGS"])
+        >>> with_keys(pd.DataFrame({ID: ["2/EGGS", "1/BREAD/BAKERY"], "yhat": [3.0, 4.0]}), keys)
+                unique_id  store        family  yhat
+        0          2/EGGS      2          EGGS   3.0
+        1  1/BREAD/BAKERY      1  BREAD/BAKERY   4.0
+    """
+    if keys is None:
+        return table
+    extra = [key for key in keys.columns if key not in table.columns]
+    ids = table[ID].to_numpy()
+    # A series' rows lie together: its values looked up once and repeated (a lookup a row took
+    # seconds on a million series' forecasts)
+    starts = np.flatnonzero(np.concatenate([[len(ids) > 0], ids[1:] != ids[:-1]]))
+    found = keys[extra].reindex(ids[starts])
+    lengths = np.diff(np.append(starts, len(ids)))
+    at = list(table.columns).index(ID) + 1
+    out = table.copy() if extra else table
+    for k, key in enumerate(extra):
+        out.insert(at + k, key, found[key].array.take(np.repeat(np.arange(len(starts)), lengths)))
     return out
 
 

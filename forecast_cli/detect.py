@@ -37,7 +37,7 @@ import pandas as pd
 
 from forecast_cli import baselines
 from forecast_cli.blend import blend, point_forecast
-from forecast_cli.data import ID, TIME, Dataset
+from forecast_cli.data import ID, TIME, Dataset, with_keys
 from forecast_cli.errors import DataError
 from forecast_cli.output import Reporter, SilentReporter, counted
 from forecast_cli.pipeline import Predictor, Prepared, forecast_series, settled
@@ -402,10 +402,11 @@ class Checking:
         for name, key in (("forecast", "point"), ("lower", "lower"), ("upper", "upper"), ("score", "score"),
                           ("anomaly", "anomaly")):
             named[name] = [judged[key] for _, judged in steps]
-        return pd.DataFrame({ID: np.repeat(np.array(uids, dtype=object), last),
-                             TIME: dataset.frame[TIME].iloc[rows].to_numpy(),
-                             **{name: np.stack(steps_of, axis=1).ravel() for name, steps_of in named.items()}},
-                            columns=list(COLUMNS))  # series by series, oldest first
+        table = pd.DataFrame({ID: np.repeat(np.array(uids, dtype=object), last),
+                              TIME: dataset.frame[TIME].iloc[rows].to_numpy(),
+                              **{name: np.stack(steps_of, axis=1).ravel() for name, steps_of in named.items()}},
+                             columns=list(COLUMNS))  # series by series, oldest first
+        return with_keys(table, dataset.keys)
 
 
 @dataclasses.dataclass(frozen=True)

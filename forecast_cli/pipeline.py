@@ -22,7 +22,7 @@ from forecast_cli.config import (TrainConfig, default_batch_size, default_patch,
                                  zero_shares)
 from forecast_cli.covariates import covariate_values, from_file, future_rows, with_calendar
 from forecast_cli.data import (ID, TIME, Columns, Dataset, Written, calendar_columns, data_horizon, future_grid,
-                               load_series, longer_season, season_hint, series_arrays, time_text)
+                               load_series, longer_season, season_hint, series_arrays, time_text, with_keys)
 from forecast_cli.errors import DataError, OutputError, ShortSeriesError, UsageError
 from forecast_cli.forecast_file import forecast_frame
 from forecast_cli.manifest import (HISTORY_FILE, KERAS_FILE, MANIFEST, METRICS_FILE, ONNX_FILE,
@@ -734,7 +734,8 @@ class Predictor:
         else:
             forecasts = np.empty((0, config.horizon) + ((len(config.quantiles),) if config.quantiles else ()))
         times = ready.times.reshape(-1, config.horizon)[:, :self.steps].reshape(-1)  # each series' first steps
-        return forecast_frame(list(ready.series), times, forecasts[:, :self.steps], config)
+        return with_keys(forecast_frame(list(ready.series), times, forecasts[:, :self.steps], config),
+                         ready.dataset.keys)
 
 
 def predict(

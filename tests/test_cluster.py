@@ -104,6 +104,45 @@ def test_workers_keep_the_parts_date_type_as_one_process_does(parted, tmp_path):
     assert (pd.to_datetime(dates["ds"]) == plain["ds"]).all() and dates["yhat"].equals(plain["yhat"])
 
 
+def test_workers_carry_several_id_columns_of_the_parts_types_as_one_process_does(tmp_path):
+    """A model with `--id-col store,family` writes both columns beside unique_id. Parts written
+    apart may type a store number differently (int32 in one, int64 in another, text in a third):
+    the joined file takes one type as one process's reading of the parts does (text here), and
+    the forecasts and detections are the one-process files byte for byte."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frame = make_long(6, 40, seed=5)
+    number = frame["unique_id"].str[1:].astype(int)
+    typed = pd.DataFrame({"store": number // 2 + 1, "family": np.where(number % 2, "BREAD/BAKERY", "EGGS"),
+                          "ds": pd.to_datetime(frame["ds"]), "y": frame["y"]})
+    typed.to_parquet(tmp_path / "all.parquet", index=False)
+    _invoke("train", tmp_path / "all.parquet", "--id-col", "store,family", "--horizon", 4, "--out", tmp_path / "model",
+            *TINY, "--quiet")
+    (tmp_path / "parts").mkdir()
+    for store, cast in ((1, "int32"), (2, "int64"), (3, "str")):
+        typed[typed["store"] == store].astype({"store": cast}).to_parquet(
+            tmp_path / "parts" / f"part-{store}.parquet", index=False)
+    for command, flags in (("predict", ()), ("detect", ("--last", 2))):
+        for where in ("here", "there"):
+            _invoke(command, tmp_path / "model", tmp_path / "parts", *flags, "--output",
+                    tmp_path / f"{command}-{where}.parquet", *(("--workers", 2) if where == "there" else ()))
+        there = tmp_path / f"{command}-there.parquet"
+        assert (tmp_path / f"{command}-here.parquet").read_bytes() == there.read_bytes(), command
+        assert pq.read_schema(there).names[:4] == ["unique_id", "store", "family", "ds"]
+        assert pa.types.is_string(pq.read_schema(there).field("store").type) or pa.types.is_large_string(
+            pq.read_schema(there).field("store").type)
+        written = pd.read_parquet(there)
+        assert (written["unique_id"] == written["store"] + "/" + written["family"]).all()
+        assert written["store"].nunique() == 3
+    # parts of one type keep it (store numbers stay numbers)
+    (tmp_path / "same").mkdir()
+    for store in (1, 2, 3):
+        typed[typed["store"] == store].to_parquet(tmp_path / "same" / f"part-{store}.parquet", index=False)
+    _invoke("predict", tmp_path / "model", tmp_path / "same", "--output", tmp_path / "same.parquet", "--workers", 2)
+    assert pq.read_schema(tmp_path / "same.parquet").field("store").type == pa.int64()
+
+
 def test_workers_keep_a_time_type_only_where_every_parts_times_fit_it(tmp_path, monkeypatch):
     """Integer steps stored as int32: a series counted up to near int32's largest value has
     forecast steps past it. Where one part's forecast fits the type and another's does not, the

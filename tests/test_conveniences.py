@@ -205,6 +205,46 @@ def test_series_told_apart_by_several_columns_are_named_with_one_id_col(tmp_path
     assert "the values ('x/MILK', 'B') and ('x', 'MILK/B')" in alike.stderr and "give one id, 'x/MILK/B'" in alike.stderr
 
 
+def test_forecasts_of_several_id_columns_carry_those_columns_to_join_back(tmp_path):
+    """The outputs of a model with `--id-col store_nbr,family` hold store_nbr and family beside
+    the joined unique_id, each with the series' own values (a family holding the `/` of the id,
+    BREAD/BAKERY, cannot be split back out of `1/BREAD/BAKERY`), so they join to the data by
+    those columns; a Parquet table's store numbers stay numbers. Predict, detect and backtest."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frame = _stores_and_products().replace({"family": {"BREAD": "BREAD/BAKERY"}})
+    frame.to_csv(tmp_path / "sales.csv", index=False)
+    frame.assign(date=pd.to_datetime(frame["date"])).to_parquet(tmp_path / "sales.parquet", index=False)
+    model = tmp_path / "model"
+    trained = runner.invoke(app, ["train", str(tmp_path / "sales.parquet"), "--horizon", "4", "--id-col",
+                                  "store_nbr,family", "--out", str(model), *TINY])
+    assert trained.exit_code == 0, trained.output
+    pairs = frame[["store_nbr", "family"]].drop_duplicates()
+    for name in ("f.csv", "f.parquet"):
+        source = tmp_path / ("sales.parquet" if name.endswith("parquet") else "sales.csv")
+        done = runner.invoke(app, ["predict", str(model), str(source), "--output", str(tmp_path / name)])
+        assert done.exit_code == 0, done.output
+        written = pd.read_csv(tmp_path / name) if name.endswith("csv") else pd.read_parquet(tmp_path / name)
+        assert list(written.columns) == ["unique_id", "store_nbr", "family", "ds", "yhat"]
+        assert (written["unique_id"] == written["store_nbr"].astype(str) + "/" + written["family"]).all()
+        joined = written.merge(pairs, on=["store_nbr", "family"], validate="many_to_one")
+        assert len(joined) == len(written) == 16 and set(written["family"]) == {"BREAD/BAKERY", "MILK"}
+    assert pq.read_schema(tmp_path / "f.parquet").field("store_nbr").type == pa.int64()
+    found = runner.invoke(app, ["detect", str(model), str(tmp_path / "sales.csv"), "--last", "2", "--output",
+                                str(tmp_path / "d.csv")])
+    assert found.exit_code == 0, found.output
+    checked = pd.read_csv(tmp_path / "d.csv")
+    assert list(checked.columns[:4]) == ["unique_id", "store_nbr", "family", "ds"] and len(checked) == 8
+    assert (checked["unique_id"] == checked["store_nbr"].astype(str) + "/" + checked["family"]).all()
+    tested = runner.invoke(app, ["backtest", str(tmp_path / "sales.csv"), "--id-col", "store_nbr,family",
+                                 "--horizon", "4", "--folds", "1", "--output-dir", str(tmp_path / "bt"), *TINY])
+    assert tested.exit_code == 0, tested.output
+    folds = pd.read_csv(tmp_path / "bt" / "forecasts.csv")
+    assert list(folds.columns[:4]) == ["fold", "unique_id", "store_nbr", "family"]
+    assert (folds["unique_id"] == folds["store_nbr"].astype(str) + "/" + folds["family"]).all()
+
+
 def _sales_at_any_time(days: int, seed: int = 0):
     """Two shops' sales at any time of day, several a day, in no order (a till's export)."""
     import numpy as np
