@@ -91,8 +91,10 @@ class Detection:
                 f"{self.level:g} quantile of {self.calibration} one-step errors before the checked values")
 
     def summary(self) -> dict[str, Any]:
-        """A JSON-ready summary: counts, the band, and every anomaly."""
+        """A JSON-ready summary: counts, the band, and every anomaly (with the id columns of a
+        model of several, `data.with_keys`, as the table has them)."""
         found = self.anomalies
+        keys = [column for column in self.table.columns if column not in COLUMNS]
         return {
             "series": int(self.table[ID].nunique()),
             "skipped": self.skipped,
@@ -107,11 +109,23 @@ class Detection:
             "calibration_errors": self.calibration,
             "error_correction": {str(lag): share for lag, share in self.correction.items()},
             "found": [
-                {ID: str(row[ID]), TIME: row[TIME], "actual": float(row["actual"]),
-                 "forecast": float(row["forecast"]), "score": float(row["score"])}
+                {ID: str(row[ID]), **{key: _plain(row[key]) for key in keys}, TIME: row[TIME],
+                 "actual": float(row["actual"]), "forecast": float(row["forecast"]), "score": float(row["score"])}
                 for _, row in found.iterrows()
             ],
         }
+
+
+def _plain(value: Any) -> Any:
+    """A cell as JSON writes it: a NumPy number as a Python one, a time as its text.
+
+    Example:
+        >>> _plain(np.int64(3)), _plain("BREAD/BAKERY"), _plain(pd.Timestamp("2024-01-01"))
+        (3, 'BREAD/BAKERY', '2024-01-01 00:00:00')
+    """
+    if isinstance(value, np.generic):
+        return value.item()
+    return value if isinstance(value, (str, int, float, bool)) else str(value)
 
 
 def default_calibration(n_series: int) -> int:

@@ -231,12 +231,18 @@ def test_forecasts_of_several_id_columns_carry_those_columns_to_join_back(tmp_pa
         joined = written.merge(pairs, on=["store_nbr", "family"], validate="many_to_one")
         assert len(joined) == len(written) == 16 and set(written["family"]) == {"BREAD/BAKERY", "MILK"}
     assert pq.read_schema(tmp_path / "f.parquet").field("store_nbr").type == pa.int64()
-    found = runner.invoke(app, ["detect", str(model), str(tmp_path / "sales.csv"), "--last", "2", "--output",
-                                str(tmp_path / "d.csv")])
+    spiked = frame.copy()
+    last = spiked.index[(spiked["store_nbr"] == 2) & (spiked["family"] == "BREAD/BAKERY")][-1]
+    spiked.loc[last, "sales"] *= 10  # an anomaly, for detect to name by its columns too
+    spiked.assign(date=pd.to_datetime(spiked["date"])).to_parquet(tmp_path / "spiked.parquet", index=False)
+    found = runner.invoke(app, ["detect", str(model), str(tmp_path / "spiked.parquet"), "--last", "2", "--output",
+                                str(tmp_path / "d.csv"), "--json"])
     assert found.exit_code == 0, found.output
     checked = pd.read_csv(tmp_path / "d.csv")
     assert list(checked.columns[:4]) == ["unique_id", "store_nbr", "family", "ds"] and len(checked) == 8
     assert (checked["unique_id"] == checked["store_nbr"].astype(str) + "/" + checked["family"]).all()
+    told = json.loads(found.stdout)["found"]
+    assert {"unique_id": "2/BREAD/BAKERY", "store_nbr": 2, "family": "BREAD/BAKERY"}.items() <= told[0].items()
     tested = runner.invoke(app, ["backtest", str(tmp_path / "sales.csv"), "--id-col", "store_nbr,family",
                                  "--horizon", "4", "--folds", "1", "--output-dir", str(tmp_path / "bt"), *TINY])
     assert tested.exit_code == 0, tested.output
