@@ -309,7 +309,18 @@ def data_parts(path: Path) -> list[Path]:
 
 
 WHOLE = "On a cluster each part is read alone and must hold whole series"
-SPLIT = "write the data partitioned by series (unique_id), or run without --workers/--dask."
+
+
+def split(id_col: str | None) -> str:
+    """The fix for parts cut by time: whole series in each part, by the model's id column(s), with
+    the line of Dask that does it (`regroup`).
+
+    Example:
+        >>> split("shop,family")
+        "write the data partitioned by series (shop, family), or run without --workers/--dask (Dask rewrites it ...)"
+    """
+    return (f"write the data partitioned by series ({', '.join(parse_columns(id_col or ID))}), or run without "
+            f"--workers/--dask ({regroup(id_col)})")
 
 
 def regroup(id_col: str | None) -> str:
@@ -344,15 +355,14 @@ def whole_series(parts: list[Path], time_col: str | None, id_col: str | None) ->
             time_col = _time_by_name([*pq.read_schema(parts[0]).names, *keys])
     if time_col in keys:
         raise DataError(f"{parts[0]}: the time column {time_col!r} names the parts' folders "
-                        f"({time_col}={keys[time_col]}): the data is cut by time. {WHOLE}: {SPLIT} "
-                        f"({regroup(id_col)})")
+                        f"({time_col}={keys[time_col]}): the data is cut by time. {WHOLE}: {split(id_col)}")
     try:
         yield
     except (ShortSeriesError, UnknownFrequencyError) as error:
         if len(parts) < 2 or not _series_in_common(parts[:2], id_col or ID):
             raise
         raise type(error)(f"{error} {WHOLE}, and {parts[0].name} and {parts[1].name} hold the same series: if the "
-                          f"parts are cut by time (a file a day), {SPLIT}") from None
+                          f"parts are cut by time (a file a day), {split(id_col)}") from None
 
 
 def _series_in_common(parts: list[Path], id_col: str) -> bool:

@@ -141,6 +141,13 @@ def test_workers_carry_several_id_columns_of_the_parts_types_as_one_process_does
         typed[typed["store"] == store].to_parquet(tmp_path / "same" / f"part-{store}.parquet", index=False)
     _invoke("predict", tmp_path / "model", tmp_path / "same", "--output", tmp_path / "same.parquet", "--workers", 2)
     assert pq.read_schema(tmp_path / "same.parquet").field("store").type == pa.int64()
+    # a table cut by day is refused with the fix by this model's id columns
+    typed.assign(ds=typed["ds"].dt.strftime("%Y-%m-%d")).to_parquet(tmp_path / "lake", partition_cols=["ds"],
+                                                                      index=False)
+    refused = _invoke("predict", tmp_path / "model", tmp_path / "lake", "--output", tmp_path / "f.csv", "--workers", 2,
+                      code=ExitCode.DATA)
+    assert ("write the data partitioned by series (store, family), or run without --workers/--dask (Dask rewrites it "
+            "so: dd.read_parquet(FOLDER).shuffle(['store', 'family'])") in " ".join(refused.stderr.split())
 
 
 def test_workers_keep_a_time_type_only_where_every_parts_times_fit_it(tmp_path, monkeypatch):
@@ -976,7 +983,8 @@ def test_parts_cut_by_time_are_refused_on_the_cluster_saying_so(parted, schedule
                                                                       index=False)
     said = ("the time column 'ds' names the parts' folders (ds=2015-01-01): the data is cut by time. On a cluster "
             "each part is read alone and must hold whole series: write the data partitioned by series (unique_id), "
-            "or run without --workers/--dask.")
+            "or run without --workers/--dask (Dask rewrites it so: "
+            "dd.read_parquet(FOLDER).shuffle('unique_id').to_parquet(NEW_FOLDER).)")
     for args in (["predict", parted / "model", tmp_path / "lake", "--output", tmp_path / "f.csv"],
                  ["detect", parted / "model", tmp_path / "lake", "--output", tmp_path / "a.csv"],
                  ["train", tmp_path / "lake", "--horizon", 4, "--out", tmp_path / "m", *TINY]):
@@ -1002,7 +1010,7 @@ def test_files_a_day_on_the_cluster_are_said_to_be_maybe_cut_by_time(parted, sch
         rows.to_parquet(tmp_path / "files" / f"{k:03d}.parquet", index=False)
     hint = ("On a cluster each part is read alone and must hold whole series, and 000.parquet and 001.parquet hold "
             "the same series: if the parts are cut by time (a file a day), write the data partitioned by series "
-            "(unique_id), or run without --workers/--dask.")
+            "(unique_id), or run without --workers/--dask (Dask rewrites it so: ")
     result = _invoke("predict", parted / "model", tmp_path / "files", "--output", tmp_path / "f.csv", "--dask", address,
                      code=ExitCode.DATA)
     assert "has 1 value but the model reads" in result.stderr and hint in " ".join(result.stderr.split())
