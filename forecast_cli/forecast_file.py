@@ -15,7 +15,7 @@ import pandas as pd
 
 from forecast_cli.blend import point_forecast
 from forecast_cli.config import TrainConfig
-from forecast_cli.data import ID, PARQUET_SUFFIX, TIME, as_text, is_parquet, parquet_parts, read_table, source_name
+from forecast_cli.data import ID, ID_JOIN, PARQUET_SUFFIX, TIME, as_text, is_parquet, parquet_parts, read_table, source_name
 from forecast_cli.errors import DataError
 
 
@@ -252,4 +252,29 @@ def read_forecasts(path: str | Path) -> pd.DataFrame:
             )
     frame[ID] = frame[ID].astype(str)
     frame[TIME] = as_text(frame[TIME])  # a Parquet file's timestamps, written as the CSV has them
+    frame.attrs[ID_COLUMNS] = id_columns(raw)
     return frame
+
+
+ID_COLUMNS = "id_columns"  # a forecast frame read back (`read_forecasts`): the id columns it carries (in `attrs`)
+
+
+def id_columns(raw: pd.DataFrame) -> tuple[str, ...]:
+    """The id columns a forecast file of a model with several carries after its unique_id
+    (`data.with_keys`: `unique_id,store_nbr,family,ds,...`), where their values joined give the
+    unique_id (checked on the first rows); () for any other file.
+
+    Example:
+        >>> id_columns(pd.DataFrame({"unique_id": ["1/BREAD"], "store": [1], "family": ["BREAD"], "ds": ["2024-01-01"]}))
+        ('store', 'family')
+        >>> id_columns(pd.DataFrame({"unique_id": ["a"], "store": [1], "family": ["BREAD"], "ds": ["2024-01-01"]}))
+        ()
+    """
+    names = list(raw.columns)
+    between = names[names.index(ID) + 1:names.index(TIME)] if names.index(ID) < names.index(TIME) else []
+    if len(between) < 2:
+        return ()
+    head = raw.head(1000)
+    parts = head[between].astype(str).apply(lambda col: col.str.strip())
+    joined = parts[between[0]].str.cat([parts[name] for name in between[1:]], sep=ID_JOIN)
+    return tuple(between) if (joined == head[ID].astype(str)).all() else ()

@@ -13,7 +13,7 @@ from forecast_cli import metrics
 from forecast_cli.data import (ID, KEEP, STDIN, TARGET, TIME, Dataset, Written, load_series, repeated_row, series_arrays,
                                time_text)
 from forecast_cli.errors import DataError, UsageError
-from forecast_cli.forecast_file import quantile_levels, read_forecasts
+from forecast_cli.forecast_file import ID_COLUMNS, quantile_levels, read_forecasts
 
 
 def quantile_row_scores(rows: pd.DataFrame, actual_col: str, with_scale: bool) -> dict[str, float | None]:
@@ -73,6 +73,12 @@ def evaluate(
             raise UsageError(f"{actuals_path} is a forecast file and {forecasts_path} is not: the forecasts come first. "
                              f"Run forecast evaluate {actuals_path} {forecasts_path} ...") from None
         raise
+    # A model of several id columns writes them in its forecasts: actuals that have them are read
+    # by them, as `train --id-col store_nbr,family` read its data (others as the flags say).
+    carried = fc.attrs.get(ID_COLUMNS, ())
+    inferred = id_col is None and not wide and bool(carried) and str(actuals_path) != STDIN  # read once only
+    if inferred:
+        id_col = ",".join(carried)
     # The forecasts' dates (as `predict` writes them, YYYY-MM-DD) decide the order of the actuals'
     # day-month dates where those allow both: a week of 01/02/2024 .. 07/02/2024 from a day-first
     # source is the first week of February, which the custom of `/` would read as seven months.
@@ -94,7 +100,13 @@ def evaluate(
     # The actuals as they are: a missing value or row is a forecast with no actual yet, not one
     # to score against a value filled in. (The history is read as `train` read it: gaps filled,
     # the empty rows after each series' last value set aside.)
-    actuals = read(actuals_path, KEEP)
+    try:
+        actuals = read(actuals_path, KEEP)
+    except UsageError as error:
+        if not (inferred and str(error).startswith(f"--id-col {id_col!r}: ") and "has no column" in str(error)):
+            raise
+        id_col = None  # actuals without those columns (their ids joined already): read as before
+        actuals = read(actuals_path, KEEP)
     if actuals.time_kind == "datetime":
         if forecast_times is None:
             raise DataError(f"{forecasts_path}: column 'ds' is not all dates, but {actuals_path} has dates.")
