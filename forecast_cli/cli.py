@@ -513,8 +513,14 @@ def _plot_backtest(result, path: Path, n: int) -> None:
         start = max(0, first - 3 * result.config.horizon)
         panel = Panel(str(uid), history=(result.times[uid][start:first + 1], result.history[uid][start:first + 1]),
                       actual=(result.times[uid][first:], result.history[uid][first:]))
+        times, values = result.times[uid], result.history[uid]
         for fold, group in rows.groupby("fold"):
-            panel.forecasts.append((group["ds"].to_numpy(), group["lstm"].to_numpy(), "forecast, fold by fold"))
+            # each fold's line starts at the last value before its cut-off, as predict's plot joins its own
+            cut = int(np.flatnonzero(times == group["ds"].iloc[0])[0])
+            before = slice(max(0, cut - 1), cut)
+            panel.forecasts.append((np.concatenate([times[before], group["ds"].to_numpy()]),
+                                    np.concatenate([values[before], group["lstm"].to_numpy()]),
+                                    "forecast, fold by fold"))
         panels.append(panel)
     save_panels(panels, path, "Backtest: the forecasts from each cut-off against the actuals"
                 + left_out(len(panels), result.rows["unique_id"].nunique(), "those forecast worst"))

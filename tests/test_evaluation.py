@@ -86,6 +86,28 @@ def test_backtest_plot_draws_the_series_forecast_worst(tmp_path, monkeypatch):
     assert titles[0].endswith("\n1 of 5 series: those forecast worst (--plot-series draws more)")
 
 
+def test_backtest_plot_joins_each_folds_forecast_to_the_value_before_its_cut_off(tmp_path, monkeypatch):
+    """Each fold's forecast line starts at the last value before its cut-off, as predict's plot
+    starts at the series' last value: a line a fold, not a gap before each."""
+    from forecast_cli import plots
+
+    frame = make_long(1, 48)
+    frame.to_csv(tmp_path / "one.csv", index=False)
+    drawn = []
+    monkeypatch.setattr(plots, "save_panels", lambda panels, path, title: drawn.extend(panels))
+    result = runner.invoke(app, ["backtest", str(tmp_path / "one.csv"), "--horizon", "4", "--folds", "2",
+                                 "--output-dir", str(tmp_path / "bt"), "--plot", str(tmp_path / "bt.png"), *TINY])
+    assert result.exit_code == 0, result.output
+    rows = pd.read_csv(tmp_path / "bt" / "forecasts.csv", parse_dates=["ds"])
+    values = frame.assign(ds=pd.to_datetime(frame["ds"])).set_index("ds")["y"]
+    (panel,) = drawn
+    assert len(panel.forecasts) == 2
+    for (x, y, _), (fold, group) in zip(panel.forecasts, rows.groupby("fold")):
+        before = values.index[values.index.get_loc(group["ds"].iloc[0]) - 1]
+        assert pd.Timestamp(x[0]) == before and y[0] == pytest.approx(values[before])
+        assert list(pd.to_datetime(x[1:])) == list(group["ds"]) and np.allclose(y[1:], group["lstm"], rtol=1e-6)
+
+
 def test_backtest_warns_when_the_lstm_loses(tmp_path):
     frame = make_long(1, 48)
     frame["y"] = [100.0 + 50 * (i % 12 == 0) for i in range(48)]  # pure season: seasonal naive is exact
