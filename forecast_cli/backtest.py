@@ -170,8 +170,8 @@ def backtest(
         reporter.info(f"{counted(missing, 'value')} of the folds {'was' if missing == 1 else 'were'} missing in "
                       f"{dataset.source} (filled in for training, left empty in forecasts.csv): not scored.")
     overall = {model: _score_rows(table, model) for model in MODELS}
-    return BacktestResult(rows=with_keys(table, dataset.keys), by_fold=_table(table, "fold"), by_step=_table(table, "step"),
-                          overall=overall, config=resolved, history=all_series, times=all_times,
+    return BacktestResult(rows=with_keys(table, dataset.keys), by_fold=_table(table, "fold"),
+                          by_step=_table(table, "step"), overall=overall, config=resolved, history=all_series, times=all_times,
                           blend_weights=weights)
 
 

@@ -1643,9 +1643,8 @@ def key_values(column: pd.Series, text: pd.Series | None = None) -> pd.Series:
         >>> key_values(pd.Series([1, 2])).tolist(), key_values(pd.Series([" a", 3], dtype=object)).tolist()
         ([1, 2], ['a', '3'])
     """
-    kind = column.dtype
-    if (pd.api.types.is_numeric_dtype(kind) or pd.api.types.is_bool_dtype(kind)
-            or pd.api.types.is_datetime64_any_dtype(kind)) and not pd.api.types.is_object_dtype(kind):
+    kind = column.dtype  # booleans count as numbers; an object column (types mixed) does not
+    if pd.api.types.is_numeric_dtype(kind) or pd.api.types.is_datetime64_any_dtype(kind):
         return column
     return text if text is not None else column.astype("string").str.strip()
 
@@ -1667,7 +1666,8 @@ def with_keys(table: pd.DataFrame, keys: pd.DataFrame | None) -> pd.DataFrame:
     named ds) is left out; the table as it is for one id column.
 
     Example:
-        >>> keys = pd.DataFrame({"store": [1, 2], "family": ["BREAD/BAKERY", "EGGS"]}, index=["1/BREAD/BAKERY", "2/EGGS"])
+        >>> keys = pd.DataFrame({"store": [1, 2], "family": ["BREAD/BAKERY", "EGGS"]},
+        ...                     index=["1/BREAD/BAKERY", "2/EGGS"])
         >>> with_keys(pd.DataFrame({ID: ["2/EGGS", "1/BREAD/BAKERY"], "yhat": [3.0, 4.0]}), keys)
                 unique_id  store        family  yhat
         0          2/EGGS      2          EGGS   3.0

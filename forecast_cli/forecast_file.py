@@ -15,7 +15,8 @@ import pandas as pd
 
 from forecast_cli.blend import point_forecast
 from forecast_cli.config import TrainConfig
-from forecast_cli.data import ID, ID_JOIN, PARQUET_SUFFIX, TIME, as_text, is_parquet, parquet_parts, read_table, source_name
+from forecast_cli.data import (ID, ID_JOIN, PARQUET_SUFFIX, TIME, as_text, is_parquet, parquet_parts, read_table,
+                               source_name)
 from forecast_cli.errors import DataError
 
 
@@ -265,10 +266,9 @@ def id_columns(raw: pd.DataFrame) -> tuple[str, ...]:
     unique_id (checked on the first rows); () for any other file.
 
     Example:
-        >>> id_columns(pd.DataFrame({"unique_id": ["1/BREAD"], "store": [1], "family": ["BREAD"], "ds": ["2024-01-01"]}))
-        ('store', 'family')
-        >>> id_columns(pd.DataFrame({"unique_id": ["a"], "store": [1], "family": ["BREAD"], "ds": ["2024-01-01"]}))
-        ()
+        >>> row = {"unique_id": ["1/BREAD"], "store": [1], "family": ["BREAD"], "ds": ["2024-01-01"]}
+        >>> id_columns(pd.DataFrame(row)), id_columns(pd.DataFrame(row | {"unique_id": ["a"]}))
+        (('store', 'family'), ())
     """
     names = list(raw.columns)
     between = names[names.index(ID) + 1:names.index(TIME)] if names.index(ID) < names.index(TIME) else []
