@@ -1857,9 +1857,11 @@ def check_columns(raw: pd.DataFrame, columns: Columns, source: str) -> None:
             parts.append(f"missing: {', '.join(missing)}")
         if unexpected:
             parts.append(f"unexpected: {', '.join(unexpected)}")
+        # a model of several id columns (`store_nbr,family`) names each of them
+        expected = [name.strip() for column in columns.all_columns for name in str(column).split(",")]
         raise DataError(
             f"{source} does not have the columns the model was trained on ({'; '.join(parts)}). "
-            f"Expected {', '.join(columns.all_columns)}; rename or drop columns to match."
+            f"Expected {', '.join(expected)}; rename or drop columns to match."
         )
 
 

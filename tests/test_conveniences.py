@@ -184,6 +184,10 @@ def test_series_told_apart_by_several_columns_are_named_with_one_id_col(tmp_path
     summary = json.loads(scored.stdout)
     assert summary["matched"] == 16 and summary["unmatched_forecasts"] == 0
     assert sorted(row["unique_id"] for row in summary["by_series"]) == ["1/BREAD", "1/MILK", "2/BREAD", "2/MILK"]
+    frame.assign(note="x").to_csv(tmp_path / "noted.csv", index=False)
+    noted = runner.invoke(app, ["predict", str(model), str(tmp_path / "noted.csv")])
+    assert noted.exit_code == ExitCode.DATA
+    assert "(unexpected: note). Expected date, store_nbr, family, sales;" in noted.stderr
     frame.rename(columns={"family": "product"}).to_csv(tmp_path / "other.csv", index=False)
     missing = runner.invoke(app, ["predict", str(model), str(tmp_path / "other.csv")])
     assert missing.exit_code == ExitCode.DATA
