@@ -11,7 +11,7 @@ import pandas as pd
 
 from forecast_cli import metrics
 from forecast_cli.data import (ID, KEEP, STDIN, TARGET, TIME, Dataset, Written, load_series, repeated_row, series_arrays,
-                               time_text)
+                               time_text, with_keys)
 from forecast_cli.errors import DataError, UsageError
 from forecast_cli.forecast_file import ID_COLUMNS, quantile_levels, read_forecasts
 
@@ -159,6 +159,7 @@ def evaluate(
     by_series = pd.DataFrame(
         [{ID: uid, "rows": len(g), **_score_matched(g, with_mase)} for uid, g in matched.groupby(ID, sort=True)]
     )
+    by_series = with_keys(by_series, actuals.keys)  # a model's several id columns, to join the scores by
     return EvaluationResult(matched=matched, unmatched_forecasts=len(only_fc), unmatched_actuals=len(only_actual),
                             actuals_outside_forecasts=int(outside.sum()),
                             actuals_within_forecasts=int((forecast_series & ~outside).sum()), series_without_forecast=without,

@@ -235,8 +235,9 @@ def test_forecasts_of_several_id_columns_carry_those_columns_to_join_back(tmp_pa
         joined = written.merge(pairs, on=["store_nbr", "family"], validate="many_to_one")
         assert len(joined) == len(written) == 16 and set(written["family"]) == {"BREAD/BAKERY", "MILK"}
     assert pq.read_schema(tmp_path / "f.parquet").field("store_nbr").type == pa.int64()
-    # evaluate reads the actuals by the columns the forecasts carry, with no --id-col; actuals
-    # whose ids were joined already are read by their unique_id as before
+    # evaluate reads the actuals by the columns the forecasts carry, with no --id-col, and its
+    # scores carry them (as a CSV writes them: text); actuals whose ids were joined already are
+    # read by their unique_id as before
     later = _stores_and_products(44).replace({"family": {"BREAD": "BREAD/BAKERY"}})
     later.to_csv(tmp_path / "actuals.csv", index=False)
     later.assign(unique_id=later["store_nbr"].astype(str) + "/" + later["family"]).drop(
@@ -245,6 +246,9 @@ def test_forecasts_of_several_id_columns_carry_those_columns_to_join_back(tmp_pa
         scored = runner.invoke(app, ["evaluate", str(tmp_path / name), str(tmp_path / actuals), "--json"])
         assert scored.exit_code == 0, scored.output
         assert json.loads(scored.stdout)["matched"] == 16, (name, actuals)
+        first = json.loads(scored.stdout)["by_series"][0]
+        assert (first["unique_id"], first.get("store_nbr"), first.get("family")) == (
+            ("1/BREAD/BAKERY", "1", "BREAD/BAKERY") if actuals == "actuals.csv" else ("1/BREAD/BAKERY", None, None))
     spiked = frame.copy()
     last = spiked.index[(spiked["store_nbr"] == 2) & (spiked["family"] == "BREAD/BAKERY")][-1]
     spiked.loc[last, "sales"] *= 10  # an anomaly, for detect to name by its columns too
