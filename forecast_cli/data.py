@@ -1618,7 +1618,8 @@ def _joined_ids(raw: pd.DataFrame, name: str | None, source: str,
     parts = raw[keys].astype("string").apply(lambda col: col.str.strip())
     joined = parts[keys[0]].str.cat([parts[k] for k in keys[1:]], sep=ID_JOIN)  # empty where a part is
     whole = parts[joined.notna().to_numpy()]  # a row with an empty part is refused later, naming its line
-    if joined.nunique() < len(whole.drop_duplicates()):
+    firsts = whole.drop_duplicates()  # each series' first row
+    if joined.nunique() < len(firsts):
         pair = whole.assign(id=joined).drop_duplicates().loc[lambda d: d["id"].duplicated(keep=False)].head(2)
         shown = " and ".join("(" + ", ".join(map(repr, row[keys])) + ")" for _, row in pair.iterrows())
         raise UsageError(f"--id-col {name!r}: joined with {ID_JOIN!r} between them, the values {shown} of {source}'s "
@@ -1630,8 +1631,9 @@ def _joined_ids(raw: pd.DataFrame, name: str | None, source: str,
     out.attrs = dict(raw.attrs)
     if PARTITIONS in out.attrs:  # a key read from the folders' names is in the id now
         out.attrs[PARTITIONS] = tuple(c for c in out.attrs[PARTITIONS] if c not in keys)
-    values = pd.DataFrame({key: key_values(raw[key], parts[key]) for key in keys}).assign(**{ID: joined.to_numpy()})
-    return out, values.dropna(subset=[ID]).drop_duplicates(ID).set_index(ID)
+    rows = firsts.index
+    values = pd.DataFrame({key: key_values(raw[key].loc[rows], firsts[key]) for key in keys})
+    return out, values.set_index(pd.Index(joined.loc[rows].to_numpy(), name=ID))
 
 
 def key_values(column: pd.Series, text: pd.Series | None = None) -> pd.Series:
