@@ -476,12 +476,13 @@ def output_order(results: list[PartResult], id_col: str | None = None) -> pd.Dat
     predict writes them (sorted by id); a series in two parts is a data error, among the series
     left out as short (`left`) too, as one process reads the two pieces as one series (`id_col`:
     the model's id column, for the fix the error gives)."""
+    positions = [np.arange(len(r.ids) + len(r.left)) for r in results]
     every = pd.DataFrame({
         ID: np.concatenate([np.concatenate([r.ids, r.left]) for r in results]).astype(str),
-        "part": np.concatenate([np.full(len(r.ids) + len(r.left), k) for k, r in enumerate(results)]),
-        "pos": np.concatenate([np.arange(len(r.ids) + len(r.left)) for r in results]),
+        "part": np.concatenate([np.full(len(pos), k) for k, pos in enumerate(positions)]),
+        "pos": np.concatenate(positions),
     })
-    forecast = np.concatenate([np.arange(len(r.ids) + len(r.left)) < len(r.ids) for r in results])
+    forecast = np.concatenate([pos < len(r.ids) for pos, r in zip(positions, results)])
     twice = every[ID].duplicated(keep=False)
     if twice.any():
         uid = every.loc[twice, ID].iloc[0]

@@ -19,14 +19,14 @@ import warnings
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from forecast_cli.config import AGGREGATES, FILLS, SEASON_LONGEST, TrainConfig
+from forecast_cli.config import AGGREGATES, FILLS, SEASON_LONGEST, TrainConfig, parse_columns
 from forecast_cli.errors import DataError, UnknownFrequencyError, UsageError
 
 ID, TIME, TARGET = "unique_id", "ds", "y"
@@ -1616,7 +1616,7 @@ def _joined_ids(raw: pd.DataFrame, name: str | None, source: str,
     if len(set(keys)) < len(keys):
         raise UsageError(f"--id-col {name!r} names a column twice; name each column that tells the series apart once.")
     parts = raw[keys].astype("string").apply(lambda col: col.str.strip())
-    joined = parts[keys[0]].str.cat([parts[k] for k in keys[1:]], sep=ID_JOIN)  # empty where a part is
+    joined = join_ids(parts, keys)  # empty where a part is
     whole = parts[joined.notna().to_numpy()]  # a row with an empty part is refused later, naming its line
     firsts = whole.drop_duplicates()  # each series' first row
     if joined.nunique() < len(firsts):
@@ -1634,6 +1634,18 @@ def _joined_ids(raw: pd.DataFrame, name: str | None, source: str,
     rows = firsts.index
     values = pd.DataFrame({key: key_values(raw[key].loc[rows], firsts[key]) for key in keys})
     return out, values.set_index(pd.Index(joined.loc[rows].to_numpy(), name=ID))
+
+
+def join_ids(parts: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """The one id of each row from the text of its id columns `keys` in `parts` (stripped):
+    joined with `ID_JOIN` (`1/BREAD`); empty where a part is.
+
+    Example:
+        >>> join_ids(pd.DataFrame({"store": ["1", "2"], "family": ["BREAD/BAKERY", None]}, dtype="string"),
+        ...          ["store", "family"]).tolist()
+        ['1/BREAD/BAKERY', <NA>]
+    """
+    return parts[keys[0]].str.cat([parts[key] for key in keys[1:]], sep=ID_JOIN)
 
 
 def key_values(column: pd.Series, text: pd.Series | None = None) -> pd.Series:
@@ -1656,7 +1668,7 @@ def common_keys(table: pd.DataFrame, id_col: str | None) -> pd.DataFrame:
     (`with_keys`) of its own part's type, with those columns as one process gives them: a store
     number of int32 in one part and int64 in another is int64, of numbers in one and text in
     another is text (`key_values` of the joined column)."""
-    names = [name.strip() for name in id_col.split(",")] if id_col and "," in id_col else []
+    names = parse_columns(id_col) if id_col and "," in id_col else ()
     found = [name for name in names if name in table.columns and name not in (ID, TIME)]
     return table.assign(**{name: key_values(table[name]) for name in found}) if found else table
 
@@ -1738,9 +1750,7 @@ def _covariate_columns(
             )
         return ()
     roles = {columns.id_col: "the series id", columns.time_col: "the time", columns.target_col: "the target"}
-    # The file's own columns: several id columns (--id-col shop,family) are one joined column by now.
-    shown = [part for column in map(str, raw.columns)
-             for part in (column.split(",") if column == columns.id_col else [column])]
+    shown = each_column(raw.columns, columns.id_col)  # the file's own columns
     for name in wanted:
         if name not in raw.columns and model:
             raise DataError(
@@ -1848,6 +1858,18 @@ def _later_wide_columns(raw: pd.DataFrame, columns: Columns, source: str) -> Col
     return dataclasses.replace(_wide_columns(raw, source, columns.time_col, None, None), day_first=columns.day_first)
 
 
+def each_column(names: Iterable[Any], id_col: str | None) -> list[str]:
+    """Column names as a person reads them: several id columns (`--id-col shop,family`), one
+    joined column once read, named one by one.
+
+    Example:
+        >>> each_column(["date", "shop,family", "sales"], "shop,family")
+        ['date', 'shop', 'family', 'sales']
+    """
+    return [part for column in map(str, names)
+            for part in (parse_columns(column) if column == id_col else (column,))]
+
+
 def check_columns(raw: pd.DataFrame, columns: Columns, source: str) -> None:
     """Refuse a file whose columns differ from the ones a model was trained on."""
     have = set(raw.columns)
@@ -1859,11 +1881,9 @@ def check_columns(raw: pd.DataFrame, columns: Columns, source: str) -> None:
             parts.append(f"missing: {', '.join(missing)}")
         if unexpected:
             parts.append(f"unexpected: {', '.join(unexpected)}")
-        # a model of several id columns (`store_nbr,family`) names each of them
-        expected = [name.strip() for column in columns.all_columns for name in str(column).split(",")]
         raise DataError(
             f"{source} does not have the columns the model was trained on ({'; '.join(parts)}). "
-            f"Expected {', '.join(expected)}; rename or drop columns to match."
+            f"Expected {', '.join(each_column(columns.all_columns, columns.id_col))}; rename or drop columns to match."
         )
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 
 from forecast_cli.blend import point_forecast
 from forecast_cli.config import TrainConfig
-from forecast_cli.data import (ID, ID_JOIN, PARQUET_SUFFIX, TIME, as_text, is_parquet, parquet_parts, read_table,
+from forecast_cli.data import (ID, PARQUET_SUFFIX, TIME, as_text, is_parquet, join_ids, parquet_parts, read_table,
                                source_name)
 from forecast_cli.errors import DataError
 
@@ -275,6 +275,5 @@ def id_columns(raw: pd.DataFrame) -> tuple[str, ...]:
     if len(between) < 2:
         return ()
     head = raw.head(1000)
-    parts = head[between].astype(str).apply(lambda col: col.str.strip())
-    joined = parts[between[0]].str.cat([parts[name] for name in between[1:]], sep=ID_JOIN)
+    joined = join_ids(head[between].astype(str).apply(lambda col: col.str.strip()), between)
     return tuple(between) if (joined == head[ID].astype(str)).all() else ()
