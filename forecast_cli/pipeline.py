@@ -545,7 +545,8 @@ def new_series_note(new: list[str], count: int, known: list[str], source: object
     `count`; `known`: the model's), and whether it is a warning: a note, as new products are
     ordinary; but a warning naming the file when their ids are the model's written another way
     (101.0 for 101: a changed export that stores the id column as decimal numbers; 7 for 007: a
-    spreadsheet that dropped the leading zeros), since each is then forecast as a new series.
+    spreadsheet that dropped the leading zeros), since each is then forecast as a new series. The
+    ids of a model of several id columns are compared column by column (`1.0/EGGS` for `1/EGGS`).
 
     Example:
         >>> new_series_note(["d"], 4, ["a", "b", "c"], "f.csv")
@@ -554,21 +555,27 @@ def new_series_note(new: list[str], count: int, known: list[str], source: object
         f.csv: 2 of its 2 series are not ones the model was trained on, and 2 of those are the model's ids written another way ('101.0' here, '101' in training): an id column stored as decimal numbers? Each is scaled from its own history and forecast as a new series; write the ids as in training.
         >>> new_series_note(["7"], 1, ["007"], "f.csv")[0]
         "f.csv: ... ('7' here, '007' in training): their leading zeros dropped, as a spreadsheet or ..."
+        >>> new_series_note(["1.0/BREAD/BAKERY"], 1, ["1/BREAD/BAKERY"], "f.csv")[0]
+        "f.csv: ... ('1.0/BREAD/BAKERY' here, '1/BREAD/BAKERY' in training): an id column stored as decimal ..."
     """
-    def plain(uid: str) -> str:  # an id that is a whole number, however it is written (101, 101.0, 1.01e2)
+    def whole(part: str) -> str:  # a whole number, however it is written (101, 101.0, 1.01e2), as one text
         try:
-            number = float(uid)
+            number = float(part)
         except ValueError:
-            return uid
-        return str(int(number)) if np.isfinite(number) and number == int(number) else uid
+            return part
+        return str(int(number)) if np.isfinite(number) and number == int(number) else part
+
+    def plain(uid: str) -> str:  # each of the joined id columns' values (`join_ids`) so, or the one id
+        return "/".join(whole(part) for part in uid.split("/"))
 
     trained = {plain(uid): uid for uid in known}
     alike = [(uid, trained[plain(uid)]) for uid in new if plain(uid) in trained]
     if not alike:
         return f"{len(new)} series not seen in training (e.g. {new[0]!r}) are scaled from their own history.", False
     here, before = alike[0]
+    zeros = any(was.startswith("0") and not now.startswith("0") for now, was in zip(here.split("/"), before.split("/")))
     why = ("their leading zeros dropped, as a spreadsheet or a column of numbers drops them?"
-           if before.startswith("0") and not here.startswith("0") else "an id column stored as decimal numbers?")
+           if zeros else "an id column stored as decimal numbers?")
     return (f"{source}: {len(new)} of its {count} series are not ones the model was trained on, and {len(alike)} "
             f"of those are the model's ids written another way ({here!r} here, {before!r} in training): {why} "
             "Each is scaled from its own history and forecast as a new series; write the ids as in training."), True

@@ -176,6 +176,14 @@ def test_series_told_apart_by_several_columns_are_named_with_one_id_col(tmp_path
     assert forecast.exit_code == 0, forecast.output
     written = pd.read_csv(tmp_path / "f.csv")
     assert sorted(written["unique_id"].unique()) == ["1/BREAD", "1/MILK", "2/BREAD", "2/MILK"]
+    # an export that now writes the store numbers as decimals names no series the model knows: a warning, as with one id
+    frame.astype({"store_nbr": float}).to_csv(tmp_path / "decimal.csv", index=False)
+    decimal = runner.invoke(app, ["predict", str(model), str(tmp_path / "decimal.csv"), "--output",
+                                  str(tmp_path / "d.csv")])
+    assert decimal.exit_code == 0, decimal.output
+    assert ("decimal.csv: 4 of its 4 series are not ones the model was trained on, and 4 of those are the model's ids "
+            "written another way ('1.0/BREAD' here, '1/BREAD' in training): an id column stored as decimal numbers?"
+            ) in " ".join(decimal.stderr.split())
     later = _stores_and_products(44)
     later.groupby(["store_nbr", "family"]).tail(4).to_csv(tmp_path / "actuals.csv", index=False)
     scored = runner.invoke(app, ["evaluate", str(tmp_path / "f.csv"), str(tmp_path / "actuals.csv"), "--id-col",
