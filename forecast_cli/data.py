@@ -1648,6 +1648,41 @@ def join_ids(parts: pd.DataFrame, keys: list[str]) -> pd.Series:
     return parts[keys[0]].str.cat([parts[key] for key in keys[1:]], sep=ID_JOIN)
 
 
+def plain_id(uid: str) -> str:
+    """An id with each of its joined columns' values (`join_ids`; one id has one) that is a whole
+    number written one way, however the file wrote it (101, 101.0, 1.01e2, 007): two ids alike
+    so are the same series written another way (an export that stored an id column as decimal
+    numbers, a spreadsheet that dropped leading zeros).
+
+    Example:
+        >>> plain_id("101.0"), plain_id("007/BREAD/BAKERY"), plain_id("1.5/x")
+        ('101', '7/BREAD/BAKERY', '1.5/x')
+    """
+    def whole(part: str) -> str:
+        try:
+            number = float(part)
+        except ValueError:
+            return part
+        return str(int(number)) if np.isfinite(number) and number == int(number) else part
+
+    return ID_JOIN.join(whole(part) for part in uid.split(ID_JOIN))
+
+
+def written_why(here: str, before: str) -> str:
+    """Why an id reads `here` where it read `before` (alike by `plain_id`), as a question.
+
+    Example:
+        >>> written_why("1/7", "1/007")
+        'their leading zeros dropped, as a spreadsheet or a column of numbers drops them?'
+        >>> written_why("1.0/BREAD", "1/BREAD")
+        'an id column stored as decimal numbers?'
+    """
+    zeros = any(was.startswith("0") and not now.startswith("0")
+                for now, was in zip(here.split(ID_JOIN), before.split(ID_JOIN)))
+    return ("their leading zeros dropped, as a spreadsheet or a column of numbers drops them?" if zeros
+            else "an id column stored as decimal numbers?")
+
+
 def key_values(column: pd.Series, text: pd.Series | None = None) -> pd.Series:
     """An id column's values as the outputs carry them: numbers (a store number), booleans and
     times as they are, so that a Parquet table joins them back to its own without a cast; anything

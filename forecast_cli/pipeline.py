@@ -22,7 +22,8 @@ from forecast_cli.config import (TrainConfig, default_batch_size, default_patch,
                                  zero_shares)
 from forecast_cli.covariates import covariate_values, from_file, future_rows, with_calendar
 from forecast_cli.data import (ID, TIME, Columns, Dataset, Written, calendar_columns, data_horizon, future_grid,
-                               load_series, longer_season, season_hint, series_arrays, time_text, with_keys)
+                               load_series, longer_season, plain_id, season_hint, series_arrays, time_text, with_keys,
+                               written_why)
 from forecast_cli.errors import DataError, OutputError, ShortSeriesError, UsageError
 from forecast_cli.forecast_file import forecast_frame
 from forecast_cli.manifest import (HISTORY_FILE, KERAS_FILE, MANIFEST, METRICS_FILE, ONNX_FILE,
@@ -558,24 +559,12 @@ def new_series_note(new: list[str], count: int, known: list[str], source: object
         >>> new_series_note(["1.0/BREAD/BAKERY"], 1, ["1/BREAD/BAKERY"], "f.csv")[0]
         "f.csv: ... ('1.0/BREAD/BAKERY' here, '1/BREAD/BAKERY' in training): an id column stored as decimal ..."
     """
-    def whole(part: str) -> str:  # a whole number, however it is written (101, 101.0, 1.01e2), as one text
-        try:
-            number = float(part)
-        except ValueError:
-            return part
-        return str(int(number)) if np.isfinite(number) and number == int(number) else part
-
-    def plain(uid: str) -> str:  # each of the joined id columns' values (`join_ids`) so, or the one id
-        return "/".join(whole(part) for part in uid.split("/"))
-
-    trained = {plain(uid): uid for uid in known}
-    alike = [(uid, trained[plain(uid)]) for uid in new if plain(uid) in trained]
+    trained = {plain_id(uid): uid for uid in known}
+    alike = [(uid, trained[plain_id(uid)]) for uid in new if plain_id(uid) in trained]
     if not alike:
         return f"{len(new)} series not seen in training (e.g. {new[0]!r}) are scaled from their own history.", False
     here, before = alike[0]
-    zeros = any(was.startswith("0") and not now.startswith("0") for now, was in zip(here.split("/"), before.split("/")))
-    why = ("their leading zeros dropped, as a spreadsheet or a column of numbers drops them?"
-           if zeros else "an id column stored as decimal numbers?")
+    why = written_why(here, before)
     return (f"{source}: {len(new)} of its {count} series are not ones the model was trained on, and {len(alike)} "
             f"of those are the model's ids written another way ({here!r} here, {before!r} in training): {why} "
             "Each is scaled from its own history and forecast as a new series; write the ids as in training."), True

@@ -11,7 +11,7 @@ import pandas as pd
 
 from forecast_cli import metrics
 from forecast_cli.data import (ID, KEEP, STDIN, TARGET, TIME, Dataset, Written, load_series, repeated_row, series_arrays,
-                               time_text, with_keys)
+                               plain_id, time_text, with_keys, written_why)
 from forecast_cli.errors import DataError, UsageError
 from forecast_cli.forecast_file import ID_COLUMNS, quantile_levels, read_forecasts
 
@@ -130,10 +130,8 @@ def evaluate(
     only_actual = merged[merged["_merge"] == "right_only"]
     matched = merged[merged["_merge"] == "both"].drop(columns="_merge").reset_index(drop=True)
     if matched.empty:
-        raise DataError(
-            f"no forecast in {forecasts_path} has an actual value in {actuals_path} (matched on "
-            "unique_id and ds). Check that the actuals cover the forecast dates and use the same ids."
-        )
+        raise DataError(f"no forecast in {forecasts_path} has an actual value in {actuals_path} (matched on "
+                        f"unique_id and ds): {_why_unmatched(fc, actuals.frame.dropna(subset=[TARGET]))}")
     examples = [f"{r[ID]} {time_text(r[TIME])}" for _, r in only_fc.head(3).iterrows()]
     span = fc.groupby(ID)[TIME].agg(["min", "max"])
     forecast_series = only_actual[ID].isin(span.index)
@@ -164,6 +162,43 @@ def evaluate(
                             actuals_outside_forecasts=int(outside.sum()),
                             actuals_within_forecasts=int((forecast_series & ~outside).sum()), series_without_forecast=without,
                             examples=examples, overall=overall, by_series=by_series, scale_from=scale_from)
+
+
+def _why_unmatched(fc: pd.DataFrame, actual: pd.DataFrame) -> str:
+    """Why no forecast row met an actual value, and the fix: the two files name other series
+    (or the same ids written another way: `1.0` for `1`), or the actuals of the forecast series
+    end before the forecasts begin (a nightly job that scores before the night's values arrived).
+
+    Example:
+        >>> fc = pd.DataFrame({ID: ["1/A"], TIME: [5]})
+        >>> _why_unmatched(fc, pd.DataFrame({ID: ["1.0/A"], TIME: [5], TARGET: [1.0]}))
+        "... ('1.0/A' in the actuals, '1/A' in the forecasts): an id column stored as decimal numbers? ..."
+        >>> _why_unmatched(fc, pd.DataFrame({ID: ["1/A"], TIME: [4], TARGET: [1.0]}))
+        'the actual values of the forecast series end at 4, before the first forecast (5): ...'
+    """
+    forecast_ids = fc[ID].astype(str).unique()
+    actual_ids = actual[ID].astype(str).unique()
+    shared = actual[ID].astype(str).isin(forecast_ids)
+    if not shared.any():
+        plain = {plain_id(uid): uid for uid in forecast_ids}
+        alike = [(uid, plain[plain_id(uid)]) for uid in actual_ids if plain_id(uid) in plain]
+        if alike:
+            here, before = alike[0]
+            return (f"its series are the forecasts' ids written another way ({here!r} in the actuals, {before!r} in "
+                    f"the forecasts): {written_why(here, before)} Write the ids as the forecasts do.")
+        if not len(actual_ids):
+            return "the actuals hold no value. Give the file of the values that arrived after the forecasts were made."
+        return (f"none of the {len(forecast_ids)} forecast series is in the actuals (forecasts: "
+                f"{forecast_ids[0]!r}, ...; actuals: {actual_ids[0]!r}, ...). Give the actuals of the series forecast, "
+                "read with the id column the model was trained with (--id-col).")
+    last, first = actual.loc[shared, TIME].max(), fc[TIME].min()
+    if last < first:
+        return (f"the actual values of the forecast series end at {time_text(last)}, before the first forecast "
+                f"({time_text(first)}): they have not arrived yet? Score the forecasts once they have.")
+    return (f"the actual values of the forecast series run from {time_text(actual.loc[shared, TIME].min())} to "
+            f"{time_text(last)} and the forecasts from {time_text(first)} to {time_text(fc[TIME].max())}, but no "
+            "series has an actual value at a time it was forecast for. Check that the actuals are the values "
+            "of the forecast times.")
 
 
 def _reads_as_forecasts(path: str | Path) -> bool:

@@ -488,6 +488,37 @@ def test_evaluate_refuses_a_forecast_file_with_a_series_and_time_twice(trained_m
             f"{len(forecast) + 2})") in " ".join(result.stderr.split())
 
 
+def test_evaluate_says_why_no_forecast_met_an_actual(trained_model, tmp_path):
+    """A nightly job that scores before the night's values arrived, an export that wrote the ids
+    as decimals, a file of other series: each said so, with the fix, where every case read "check
+    that the actuals cover the forecast dates and use the same ids"."""
+    model_dir, data = trained_model
+    full = make_long(3, 52)
+    history, actuals = full[full["ds"] <= "2018-12-01"], full[full["ds"] > "2018-12-01"]
+    history.to_csv(tmp_path / "history.csv", index=False)
+    assert runner.invoke(app, ["predict", str(model_dir), str(tmp_path / "history.csv"), "--output",
+                               str(tmp_path / "f.csv")]).exit_code == 0
+
+    def refusal(frame: pd.DataFrame) -> str:
+        frame.to_csv(tmp_path / "actuals.csv", index=False)
+        result = runner.invoke(app, ["evaluate", str(tmp_path / "f.csv"), str(tmp_path / "actuals.csv")])
+        assert result.exit_code == ExitCode.DATA and "Traceback" not in result.output, result.output
+        said = " ".join(result.stderr.split())
+        assert said.startswith(f"Error: no forecast in {tmp_path / 'f.csv'} has an actual value in "), said
+        return said
+
+    assert ("the actual values of the forecast series end at 2018-12-01, before the first forecast (2019-01-01): "
+            "they have not arrived yet? Score the forecasts once they have.") in refusal(history)
+    numbered = actuals.assign(unique_id=actuals["unique_id"].str[1:].astype(int) + 7)
+    history.assign(unique_id=history["unique_id"].str[1:].astype(int) + 7).to_csv(tmp_path / "h7.csv", index=False)
+    assert runner.invoke(app, ["predict", str(model_dir), str(tmp_path / "h7.csv"), "--output",
+                               str(tmp_path / "f.csv")]).exit_code == 0
+    assert ("its series are the forecasts' ids written another way ('7.0' in the actuals, '7' in the forecasts): "
+            "an id column stored as decimal numbers?") in refusal(numbered.astype({"unique_id": float}))
+    assert ("none of the 3 forecast series is in the actuals (forecasts: '7', ...; actuals: 's0', ...)"
+            in refusal(actuals))
+
+
 def test_evaluate_scores_only_the_actual_values_there_are(tmp_path):
     """An actuals file with an empty value and a missing row: neither is filled in and scored (as
     `train` fills its data); both are forecasts with no actual yet. Scored by hand: |errors| 1 and 3."""
