@@ -5,6 +5,7 @@ from __future__ import annotations
 import bz2
 import csv
 import dataclasses
+import decimal
 import difflib
 import glob
 import gzip
@@ -1654,16 +1655,19 @@ def plain_id(uid: str) -> str:
     so are the same series written another way (an export that stored an id column as decimal
     numbers, a spreadsheet that dropped leading zeros).
 
+    Read as decimals, exactly: ids of twenty digits that a float would round alike stay apart.
+
     Example:
-        >>> plain_id("101.0"), plain_id("007/BREAD/BAKERY"), plain_id("1.5/x")
-        ('101', '7/BREAD/BAKERY', '1.5/x')
+        >>> plain_id("101.0"), plain_id("007/BREAD/BAKERY"), plain_id("1.5/x"), plain_id("12345678901234567891")
+        ('101', '7/BREAD/BAKERY', '1.5/x', '12345678901234567891')
     """
     def whole(part: str) -> str:
         try:
-            number = float(part)
-        except ValueError:
+            number = decimal.Decimal(part)
+        except decimal.InvalidOperation:
             return part
-        return str(int(number)) if np.isfinite(number) and number == int(number) else part
+        integral = number.is_finite() and number.adjusted() < 40 and number == number.to_integral_value()
+        return str(int(number)) if integral else part  # (not 1e999999999: an int of a billion digits)
 
     return ID_JOIN.join(whole(part) for part in uid.split(ID_JOIN))
 
