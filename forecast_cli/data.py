@@ -1672,6 +1672,18 @@ def plain_id(uid: str) -> str:
     return ID_JOIN.join(whole(part) for part in uid.split(ID_JOIN))
 
 
+def written_otherwise(ids: Iterable[str], known: Iterable[str]) -> list[tuple[str, str]]:
+    """Each of `ids` (none of them in `known`) that is one of `known` written another way
+    (`plain_id`), with that one.
+
+    Example:
+        >>> written_otherwise(["101.0", "7", "y"], ["101", "x"])
+        [('101.0', '101')]
+    """
+    plain = {plain_id(uid): uid for uid in known}
+    return [(uid, plain[key]) for uid in ids if (key := plain_id(uid)) in plain]
+
+
 def written_why(here: str, before: str) -> str:
     """Why an id reads `here` where it read `before` (alike by `plain_id`), as a question.
 

@@ -22,8 +22,8 @@ from forecast_cli.config import (TrainConfig, default_batch_size, default_patch,
                                  zero_shares)
 from forecast_cli.covariates import covariate_values, from_file, future_rows, with_calendar
 from forecast_cli.data import (ID, TIME, Columns, Dataset, Written, calendar_columns, data_horizon, future_grid,
-                               load_series, longer_season, plain_id, season_hint, series_arrays, time_text, with_keys,
-                               written_why)
+                               load_series, longer_season, season_hint, series_arrays, time_text, with_keys,
+                               written_otherwise, written_why)
 from forecast_cli.errors import DataError, OutputError, ShortSeriesError, UsageError
 from forecast_cli.forecast_file import forecast_frame
 from forecast_cli.manifest import (HISTORY_FILE, KERAS_FILE, MANIFEST, METRICS_FILE, ONNX_FILE,
@@ -559,8 +559,7 @@ def new_series_note(new: list[str], count: int, known: list[str], source: object
         >>> new_series_note(["1.0/BREAD/BAKERY"], 1, ["1/BREAD/BAKERY"], "f.csv")[0]
         "f.csv: ... ('1.0/BREAD/BAKERY' here, '1/BREAD/BAKERY' in training): an id column stored as decimal ..."
     """
-    trained = {plain_id(uid): uid for uid in known}
-    alike = [(uid, trained[plain_id(uid)]) for uid in new if plain_id(uid) in trained]
+    alike = written_otherwise(new, known)
     if not alike:
         return f"{len(new)} series not seen in training (e.g. {new[0]!r}) are scaled from their own history.", False
     here, before = alike[0]

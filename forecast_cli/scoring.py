@@ -11,7 +11,7 @@ import pandas as pd
 
 from forecast_cli import metrics
 from forecast_cli.data import (ID, KEEP, STDIN, TARGET, TIME, Dataset, Written, load_series, repeated_row, series_arrays,
-                               plain_id, time_text, with_keys, written_why)
+                               time_text, with_keys, written_otherwise, written_why)
 from forecast_cli.errors import DataError, UsageError
 from forecast_cli.forecast_file import ID_COLUMNS, quantile_levels, read_forecasts
 
@@ -177,11 +177,10 @@ def _why_unmatched(fc: pd.DataFrame, actual: pd.DataFrame) -> str:
         'the actual values of the forecast series end at 4, before the first forecast (5): ...'
     """
     forecast_ids = fc[ID].astype(str).unique()
-    actual_ids = actual[ID].astype(str).unique()
-    shared = actual[ID].astype(str).isin(forecast_ids)
+    ids = actual[ID].astype(str)
+    actual_ids, shared = ids.unique(), ids.isin(forecast_ids)
     if not shared.any():
-        plain = {plain_id(uid): uid for uid in forecast_ids}
-        alike = [(uid, plain[plain_id(uid)]) for uid in actual_ids if plain_id(uid) in plain]
+        alike = written_otherwise(actual_ids, forecast_ids)
         if alike:
             here, before = alike[0]
             return (f"its series are the forecasts' ids written another way ({here!r} in the actuals, {before!r} in "
