@@ -246,10 +246,15 @@ def read_forecasts(path: str | Path) -> pd.DataFrame:
     frame = raw[[ID, TIME, *numbers]].copy()
     for column in numbers:
         frame[column] = pd.to_numeric(frame[column], errors="coerce")
-        if frame[column].isna().any():
-            line = int(np.flatnonzero(frame[column].isna().to_numpy())[0]) + 2
+        # predict never writes an infinity: one (a forecast edited by hand, or another tool's) would
+        # make every score of its series inf or NaN, so it is refused as an empty cell is.
+        bad = ~np.isfinite(frame[column].to_numpy(dtype="float64", na_value=np.nan))
+        if bad.any():
+            line = int(np.flatnonzero(bad)[0])
+            value = frame[column].iloc[line]
+            what = "is not a number" if pd.isna(value) else f"is {value} (not a finite number)"
             raise DataError(
-                f"{path}, line {line}: {column} is not a number. Expected the file as `forecast predict` wrote it."
+                f"{path}, line {line + 2}: {column} {what}. Expected the file as `forecast predict` wrote it."
             )
     frame[ID] = frame[ID].astype(str)
     frame[TIME] = as_text(frame[TIME])  # a Parquet file's timestamps, written as the CSV has them

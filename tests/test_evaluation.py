@@ -488,6 +488,22 @@ def test_evaluate_refuses_a_forecast_file_with_a_series_and_time_twice(trained_m
             f"{len(forecast) + 2})") in " ".join(result.stderr.split())
 
 
+def test_evaluate_refuses_a_forecast_that_is_not_a_finite_number(trained_model, tmp_path):
+    """An empty forecast was refused, naming its line; an infinite one (a file edited by hand, or
+    another tool's) was scored: its series' scores came out NaN, the overall row empty, and numpy
+    warned on stderr. Refused the same way, with the value."""
+    model_dir, data = trained_model
+    assert runner.invoke(app, ["predict", str(model_dir), str(data), "--output", str(tmp_path / "f.csv")]).exit_code == 0
+    forecast = pd.read_csv(tmp_path / "f.csv")
+    for value, said in (("inf", "line 4: yhat is inf (not a finite number)"),
+                        ("-inf", "line 4: yhat is -inf (not a finite number)"), ("", "line 4: yhat is not a number")):
+        forecast.astype({"yhat": object}).assign(yhat=lambda f: f["yhat"].where(f.index != 2, value)).to_csv(
+            tmp_path / "edited.csv", index=False)
+        result = runner.invoke(app, ["evaluate", str(tmp_path / "edited.csv"), str(data)])
+        assert result.exit_code == ExitCode.DATA, result.output
+        assert said in result.stderr and "Warning" not in result.stderr, result.stderr
+
+
 def test_evaluate_says_why_no_forecast_met_an_actual(trained_model, tmp_path):
     """A nightly job that scores before the night's values arrived, an export that wrote the ids
     as decimals, a file of other series: each said so, with the fix, where every case read "check
