@@ -586,6 +586,10 @@ def evaluate(
     if result.actuals_within_forecasts:
         notes.append(f"{result.actuals_within_forecasts} actual row(s) between a series' first and last forecast "
                      "have no forecast")
+    unscaled = result.by_series.loc[result.by_series["mase"].isna(), "unique_id"] if result.scale_from else []
+    if len(unscaled):  # MASE divides by the history's seasonal-naive error: none for a constant history
+        notes.append(f"MASE leaves out {len(unscaled)} series whose history gives no scale to divide the errors by "
+                     f"(a constant history, or none; e.g. {str(unscaled.iloc[0])!r})")
     if notes:
         console.print("Note: " + "; ".join(notes) + ".", markup=False)
     if not quiet:

@@ -51,10 +51,10 @@ def number(value: float | None) -> str:
     with commas between thousands (tourism's MAE of 10,750 nights read as 1.075e+04).
 
     Example:
-        >>> [number(v) for v in (None, 0.31918, 14.912, 9719.4, 10750.2, 80437.9, 2.5e7, 3e16, 1.2e-5)]
-        ['-', '0.3192', '14.91', '9719', '10,750', '80,438', '25,000,000', '3e+16', '1.2e-05']
+        >>> [number(v) for v in (None, float("nan"), 0.31918, 14.912, 9719.4, 10750.2, 80437.9, 2.5e7, 3e16, 1.2e-5)]
+        ['-', '-', '0.3192', '14.91', '9719', '10,750', '80,438', '25,000,000', '3e+16', '1.2e-05']
     """
-    if value is None:
+    if value is None or value != value:  # no score (NaN where a table of scores holds None)
         return "-"
     return f"{value:,.0f}" if 1e4 <= abs(value) < 1e15 else f"{value:.4g}"
 

@@ -594,6 +594,28 @@ def test_evaluate_scores_a_night_of_actuals_alone(tmp_path):
     assert "'c'" not in result.stderr  # a series whose value has not arrived is no error either
 
 
+def test_evaluate_says_which_series_its_mase_leaves_out(tmp_path):
+    """MASE divides each series' errors by its history's seasonal-naive error, which a constant
+    history does not have: that series was left out of the overall MASE without a word, and the
+    table showed 'nan' for it where the overall row shows '-'. A note names it now. (Integer
+    steps whose every actual met a forecast, as here, ended in a traceback comparing them.)"""
+    history = pd.DataFrame({"unique_id": ["a"] * 6 + ["b"] * 6, "ds": list(range(1, 7)) * 2,
+                            "y": [1.0, 3, 2, 4, 3, 5, 7, 7, 7, 7, 7, 7]})
+    history.to_csv(tmp_path / "history.csv", index=False)
+    pd.DataFrame({"unique_id": ["a", "b"], "ds": [7, 7], "yhat": [6.0, 7.0]}).to_csv(tmp_path / "f.csv", index=False)
+    pd.DataFrame({"unique_id": ["a", "b"], "ds": [7, 7], "y": [4.0, 8.0]}).to_csv(tmp_path / "actual.csv", index=False)
+    result = runner.invoke(app, ["evaluate", str(tmp_path / "f.csv"), str(tmp_path / "actual.csv"), "--history",
+                                 str(tmp_path / "history.csv"), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    scales = {row["unique_id"]: row["mase"] for row in summary["by_series"]}
+    assert scales == {"a": pytest.approx(2 / 1.6), "b": None} and summary["overall"]["mase"] == pytest.approx(2 / 1.6)
+    assert ("MASE leaves out 1 series whose history gives no scale to divide the errors by (a constant history, or "
+            "none; e.g. 'b')") in " ".join(result.stderr.split())
+    table_row_b = next(line for line in result.stderr.splitlines() if "│ b " in line)
+    assert "nan" not in table_row_b and table_row_b.rstrip(" │").endswith("-"), table_row_b
+
+
 def test_evaluate_reads_day_month_dates_in_the_order_of_the_forecasts(tmp_path):
     """Two nights of actuals from a day-first source (03/02/2024: 3 February) allow both orders;
     the custom of `/` read 3 March and 2 April, and nothing matched the forecasts. The forecasts'
