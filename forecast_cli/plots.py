@@ -77,6 +77,8 @@ def save_panels(panels: list[Panel], path: str | Path, title: str) -> None:
         ax.set_title(panel.title, fontsize=10, loc="left")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, loc="upper left")
+    for ax in axes[len(panels):, 0]:  # nothing to draw: the title says why, above no empty axes
+        ax.axis("off")
     fig.suptitle(title, fontsize=11)
     fig.autofmt_xdate()
     fig.tight_layout()

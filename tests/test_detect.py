@@ -320,8 +320,8 @@ def test_a_checked_value_missing_from_the_data_is_not_judged(detect_model, tmp_p
 def test_a_state_file_reports_each_value_once_the_night_it_arrives(detect_model, tmp_path):
     """Nightly runs checking the last 4 values: without --state the spike of night 1 is reported
     again on night 2 (it is still among the last 4); with it, night 2 reports only the value that
-    arrived, a night with nothing new reports nothing (exit 0 with --fail-on-anomaly), a run that
-    fails leaves the state as it was, and nights missed beyond --last are named."""
+    arrived, a night with nothing new reports nothing (exit 0 with --fail-on-anomaly) and plots
+    nothing, a run that fails leaves the state as it was, and nights missed beyond --last are named."""
     model_dir, data = detect_model
     spiked = data.copy()
     spike_at = spiked.groupby("unique_id").cumcount() == LENGTH - 7
@@ -352,8 +352,9 @@ def test_a_state_file_reports_each_value_once_the_night_it_arrives(detect_model,
     assert spike_time not in {f["ds"] for f in summary["found"]} and len(pd.read_csv(out)) == 3
     assert "9 reported by earlier runs, not again" in second.stderr
     kept = state.read_bytes()
-    third, summary = run(nights[1], "--state", str(state))
+    third, summary = run(nights[1], "--state", str(state), "--plot", str(tmp_path / "nothing.png"))
     assert third.exit_code == 0 and summary["checked"] == 0 and summary["anomalies"] == 0, third.output
+    assert (tmp_path / "nothing.png").read_bytes().startswith(b"\x89PNG")  # drawn, saying so (it was a traceback)
     failed, _ = run(nights[1], "--state", str(state), "--last", "200")
     assert failed.exit_code == ExitCode.DATA and state.read_bytes() == kept
     state.write_text(json.dumps({"format": 1, "series": {"s0": spike_time}}))
