@@ -110,7 +110,14 @@ def handle_errors(command: Callable) -> Callable:
         previous = signal.signal(signal.SIGTERM, _on_sigterm)
         try:
             _check_local_paths(kwargs)
-            return command(*args, **kwargs)
+            result = command(*args, **kwargs)
+            sys.stdout.flush()  # here, where a reader that went away is answered, not at exit
+            return result
+        except BrokenPipeError:  # stdout's reader went away (`forecast predict ... | head`); stderr's never
+            from forecast_cli.output import silence  # raises (output.py)
+
+            silence(sys.stdout)  # nothing more to write there: no JSON failure, no flush at exit
+            raise typer.Exit(int(ExitCode.CLOSED)) from None
         except ForecastError as exc:
             _json_failure(kwargs, str(exc), int(exc.exit_code))
             _fail(str(exc), int(exc.exit_code))
@@ -159,8 +166,13 @@ def _check_local_paths(params: dict[str, Any]) -> None:
 
 def _json_failure(options: dict[str, Any], message: str, code: int) -> None:
     if options.get("json_summary"):
-        sys.stdout.write(json.dumps({"error": message, "exit_code": code}, indent=2) + "\n")
-        sys.stdout.flush()
+        try:
+            sys.stdout.write(json.dumps({"error": message, "exit_code": code}, indent=2) + "\n")
+            sys.stdout.flush()
+        except BrokenPipeError:  # stdout's reader went away: the failure's own exit code and stderr line stand
+            from forecast_cli.output import silence
+
+            silence(sys.stdout)
 
 
 # Options shared by `train` and `backtest` (one definition: one name, one help text).

@@ -19,6 +19,7 @@ class ExitCode(enum.IntEnum):
     ANOMALY = 8  # detect --fail-on-anomaly found an anomaly (or --fail-on-late a late series); outputs written
     CLUSTER = 9  # --workers/--dask: the scheduler cannot be reached, or Dask gave a task up after its workers kept dying
     INTERRUPTED = 130  # Ctrl-C or SIGTERM
+    CLOSED = 141  # stdout's reader went away (`| head`): the data was cut short, as a shell reports SIGPIPE
 
 
 # Each code in a few words, for `forecast --help` (the README's table says more).
@@ -34,6 +35,7 @@ MEANINGS = {
     ExitCode.ANOMALY: "detect --fail-on-anomaly found anomalies, or --fail-on-late a late series (outputs written)",
     ExitCode.CLUSTER: "--workers/--dask: the cluster failed",
     ExitCode.INTERRUPTED: "interrupted (Ctrl-C, SIGTERM)",
+    ExitCode.CLOSED: "stdout closed by its reader (| head): the data was cut short",
 }
 
 

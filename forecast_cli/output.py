@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from typing import Protocol
@@ -59,21 +60,48 @@ def number(value: float | None) -> str:
     return f"{value:,.0f}" if 1e4 <= abs(value) < 1e15 else f"{value:.4g}"
 
 
+def silence(stream) -> None:
+    """Point a standard stream whose reader went away (`| head` closed the pipe) at /dev/null:
+    what is still written to it, and Python's flush at exit, then go nowhere instead of failing."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, stream.fileno())
+    finally:
+        os.close(devnull)
+
+
+def _to_stderr(text: str) -> None:
+    try:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+    except BrokenPipeError:  # stderr's reader went away: the run goes on without its log (`_StderrConsole`)
+        silence(sys.stderr)
+
+
 def error_line(message: str) -> None:
     """Write `Error: message` on stderr as one line (cron logs grep for it): the only writer of
     error lines."""
-    sys.stderr.write("Error: " + " ".join(message.split()) + "\n")
-    sys.stderr.flush()
+    _to_stderr("Error: " + " ".join(message.split()) + "\n")
 
 
 def note_line(message: str) -> None:
     """Write a plain line on stderr, even with --quiet (for what must be seen, such as an interrupt)."""
-    sys.stderr.write(message + "\n")
-    sys.stderr.flush()
+    _to_stderr(message + "\n")
+
+
+class _StderrConsole(Console):
+    """The console of everything shown on stderr. When stderr's reader goes away (`forecast
+    train data.csv 2>&1 | head`, a log pipe that died), the run goes on without its log: a
+    night's model or forecast matters more than lines nobody reads any more. (rich's own
+    handling exits 1, the code of a bug, and points stdout, where the data goes, at /dev/null.)"""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        silence(sys.stderr)
 
 
 def err_console() -> Console:
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+    return _StderrConsole(stderr=True, highlight=False, soft_wrap=True)
 
 
 class ConsoleReporter:

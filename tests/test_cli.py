@@ -802,3 +802,35 @@ def test_the_readmes_crontab_lines_work_in_a_new_folder(tmp_path):
     mailed = json.loads((tmp_path / "mailed.json").read_text())
     assert mailed["checked"] == 2  # the new night alone (--state)
     assert [(a["unique_id"], a["ds"]) for a in mailed["found"]] == [("s1", night["ds"].iloc[-1].strftime("%Y-%m-%d"))]
+
+
+@pytest.mark.slow  # real pipes, closed by their reader: other processes
+def test_a_reader_that_goes_away_cuts_stdout_short_and_leaves_stderr_behind(trained_model, tmp_path):
+    """`forecast train data.csv 2>&1 | head` stopped the training at its next line of log (rich's
+    handling of a closed pipe exits 1, the code of a bug), and no model was written. The log is
+    dropped and the run ends as it would have. A closed stdout cuts the data short: exit 141, as
+    a shell reports a process that SIGPIPE ended, without a traceback."""
+    import subprocess
+    import sys
+
+    forecast = str(Path(sys.executable).parent / "forecast")
+    model_dir, data = trained_model
+
+    def closed(stream: str, *args: object) -> tuple[int, str]:
+        """Run forecast with `stream` a pipe its reader closes at once; the other stream to a file."""
+        other = tmp_path / "other.txt"
+        with open(other, "w") as fh:
+            pipe = {"stdout": subprocess.PIPE, "stderr": fh} if stream == "stdout" else {"stderr": subprocess.PIPE,
+                                                                                          "stdout": fh}
+            process = subprocess.Popen([forecast, *map(str, args)], **pipe)
+            getattr(process, stream).close()
+            code = process.wait(timeout=600)
+        return code, other.read_text()
+
+    code, out = closed("stderr", "train", data, "--horizon", "4", *TINY, "--out", tmp_path / "m", "--json")
+    assert code == 0 and json.loads(out)["model"] == str(tmp_path / "m")
+    assert (tmp_path / "m" / "manifest.json").is_file()
+    code, err = closed("stdout", "predict", model_dir, data)
+    assert code == ExitCode.CLOSED and "Traceback" not in err, err
+    code, out = closed("stderr", "predict", model_dir, data)
+    assert code == 0 and out.startswith("unique_id,ds,yhat\n")
