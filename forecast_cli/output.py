@@ -63,9 +63,13 @@ def number(value: float | None) -> str:
 def silence(stream) -> None:
     """Point a standard stream whose reader went away (`| head` closed the pipe) at /dev/null:
     what is still written to it, and Python's flush at exit, then go nowhere instead of failing."""
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):  # not a file (a test's capture): nothing to point elsewhere
+        return
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
-        os.dup2(devnull, stream.fileno())
+        os.dup2(devnull, fd)
     finally:
         os.close(devnull)
 
