@@ -113,9 +113,11 @@ def handle_errors(command: Callable) -> Callable:
             result = command(*args, **kwargs)
             sys.stdout.flush()  # here, where a reader that went away is answered, not at exit
             return result
-        except BrokenPipeError:  # stdout's reader went away (`forecast predict ... | head`); stderr's never
-            from forecast_cli.output import silence  # raises (output.py)
+        except BrokenPipeError as exc:  # stdout's reader went away (`forecast predict ... | head`); stderr's
+            from forecast_cli.output import reader_gone, silence  # never raises (output.py)
 
+            if not reader_gone(sys.stdout):  # a pipe of the tool's own (a worker process's): a bug, shown as one
+                raise RuntimeError("a pipe between the tool's own processes broke") from exc
             silence(sys.stdout)  # nothing more to write there: no JSON failure, no flush at exit
             raise typer.Exit(int(ExitCode.CLOSED)) from None
         except ForecastError as exc:

@@ -60,6 +60,19 @@ def number(value: float | None) -> str:
     return f"{value:,.0f}" if 1e4 <= abs(value) < 1e15 else f"{value:.4g}"
 
 
+def reader_gone(stream) -> bool:
+    """Whether a standard stream is a pipe whose reader has closed it (poll reports an error on
+    the writing end): a BrokenPipeError then came from it, not from a pipe of the tool's own."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(stream.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (AttributeError, OSError, ValueError):  # not a file (a test's capture), or no poll here
+        return False
+
+
 def silence(stream) -> None:
     """Point a standard stream whose reader went away (`| head` closed the pipe) at /dev/null:
     what is still written to it, and Python's flush at exit, then go nowhere instead of failing."""
