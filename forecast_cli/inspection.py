@@ -33,12 +33,12 @@ def describe(model_dir: str | Path) -> dict[str, Any]:
     manifest = read_manifest(root)
     cfg = manifest.config
     metrics_path = root / METRICS_FILE
-    validation = None
+    validation, unreadable = None, None
     if metrics_path.is_file():
         try:
             validation = json.loads(metrics_path.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            validation = None  # informational only: predict never reads it
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            unreadable = str(exc)  # informational only: predict never reads it, so not an error
     data = manifest.data
     return {
         "model_dir": str(root),
@@ -73,6 +73,7 @@ def describe(model_dir: str | Path) -> dict[str, Any]:
         "versions": manifest.versions,
         "config": cfg.to_dict(),
         "validation": validation,
+        "validation_unreadable": unreadable,  # why metrics.json, there, could not be read; None otherwise
     }
 
 
@@ -128,6 +129,9 @@ def lines(summary: dict[str, Any]) -> list[str]:
                    + "; ".join(scores))
         if isinstance(val.get("choice"), dict):
             out.append(f"chosen     {val['choice'].get('shipped')}: {val['choice'].get('reason')}")
+    elif summary.get("validation_unreadable"):
+        out.append(f"validation {METRICS_FILE} cannot be read ({summary['validation_unreadable']}); predict does not "
+                   "need it, and the next training writes it again")
     else:
         out.append(f"validation no {METRICS_FILE} in the model directory")
     return out

@@ -77,6 +77,21 @@ def test_inspect_gives_mae_where_a_series_repeats_its_season_exactly(tmp_path):
                      text.stderr), text.stderr
 
 
+def test_inspect_says_when_metrics_json_cannot_be_read(trained_model, tmp_path):
+    """A metrics.json that is not JSON was reported as "no metrics.json in the model directory",
+    as though it were missing. It says what is wrong with it (predict never reads it)."""
+    import shutil
+
+    model_dir, _ = trained_model
+    shutil.copytree(model_dir, tmp_path / "m")
+    (tmp_path / "m" / "metrics.json").write_text("{broken")
+    result = runner.invoke(app, ["inspect", str(tmp_path / "m")])
+    assert result.exit_code == 0, result.output
+    assert "validation metrics.json cannot be read (Expecting property name" in result.stderr
+    summary = json.loads(runner.invoke(app, ["inspect", str(tmp_path / "m"), "--json"]).stdout)
+    assert summary["validation"] is None and summary["validation_unreadable"].startswith("Expecting property name")
+
+
 def test_inspect_refuses_what_is_not_a_model(tmp_path):
     result = runner.invoke(app, ["inspect", str(tmp_path)])
     assert result.exit_code == ExitCode.MODEL and "has no manifest.json" in result.stderr
