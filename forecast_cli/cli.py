@@ -1056,12 +1056,12 @@ def _plot_detection(found, plot: Path, n: int) -> None:
             band=(x, rows["lower"].to_numpy(), rows["upper"].to_numpy(), f"{found.level:g} band"),
             marks=(flagged["ds"].to_numpy(), flagged["actual"].to_numpy(), "anomaly"),
         ))
-    if not panels:  # --state: every value was reported by an earlier run; the plot says so rather than go missing
-        save_panels(panels, plot, "Anomalies: no new values to check (each series' latest values were reported by "
-                                  "an earlier run, --state)")
-        return
-    save_panels(panels, plot, f"Anomalies: the last {len(rows)} values of each series against the model's forecasts"
-                + left_out(len(panels), found.table["unique_id"].nunique(), "those with anomalies first"))
+    title = (f"Anomalies: the last {len(rows)} values of each series against the model's forecasts"
+             + left_out(len(panels), found.table["unique_id"].nunique(), "those with anomalies first") if panels
+             # --state: every value was reported by an earlier run; the plot says so rather than go missing
+             else "Anomalies: no new values to check (each series' latest values were reported by an earlier run, "
+                  "--state)")
+    save_panels(panels, plot, title)
 
 
 def main() -> None:

@@ -135,9 +135,10 @@ def evaluate(
     examples = [f"{r[ID]} {time_text(r[TIME])}" for _, r in only_fc.head(3).iterrows()]
     span = fc.groupby(ID)[TIME].agg(["min", "max"])
     forecast_series = only_actual[ID].isin(span.index)
-    outside = forecast_series.copy()  # none when every actual met a forecast:
-    if len(only_actual):  # mapping no ids gives an empty column of text, which integer steps cannot be compared with
-        outside &= ~only_actual[TIME].between(only_actual[ID].map(span["min"]), only_actual[ID].map(span["max"]))
+    # Each actual row's series' forecast span, of the times' own type even with no rows (mapping no
+    # ids gave an empty column of text, which integer steps could not be compared with).
+    bounds = only_actual[[ID]].join(span, on=ID)
+    outside = forecast_series & ~only_actual[TIME].between(bounds["min"], bounds["max"])
     without = sorted(only_actual.loc[~forecast_series, ID].astype(str).unique())
     scale_from = None
     if history_path is not None:
