@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 from forecast_cli.atomic import atomic_write_bytes
 from forecast_cli.errors import ForecastError, LockTimeoutError, OutputError, UsageError
 from forecast_cli.data import COMPRESSED_SUFFIXES, glob_files, is_parquet
-from forecast_cli.forecast_file import encode_table, forecasts_to_csv, source_time_type
+from forecast_cli.forecast_file import encode_table, forecasts_to_csv, source_types
 from forecast_cli.output import Reporter, error_line
 
 if TYPE_CHECKING:
@@ -234,8 +234,8 @@ def local_forecaster(predictor: Any, reporter: Reporter, as_of: str | None = Non
             sys.stdout.write(forecasts_to_csv(frame))
             sys.stdout.flush()
         else:
-            time_type = source_time_type(path, predictor.manifest.columns.time_col, target)
-            atomic_write_bytes(target, encode_table(frame, target, time_type))
+            types = source_types(path, predictor.manifest.columns, target)
+            atomic_write_bytes(target, encode_table(frame, target, types))
         return FileResult(input=str(path), output=str(target) if target else "-",
                           series=int(frame["unique_id"].nunique()), rows=len(frame), skipped=len(ready.skipped),
                           late=len(late), late_series=late)

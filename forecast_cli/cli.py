@@ -921,7 +921,7 @@ def detect(
     from forecast_cli.data import ID, TIME
     from forecast_cli.detect import detect as run_detect
     from forecast_cli.errors import UsageError
-    from forecast_cli.forecast_file import encode_table, forecasts_to_csv, source_time_type
+    from forecast_cli.forecast_file import encode_table, forecasts_to_csv, source_types
     from forecast_cli.output import ConsoleReporter, err_console
     from forecast_cli.reported import Reported
 
@@ -977,8 +977,7 @@ def detect(
         if to_stdout:
             sys.stdout.write(forecasts_to_csv(found.table))
         else:
-            time_type = source_time_type(data, manifest.columns.time_col, output)
-            atomic_write_bytes(output, encode_table(found.table, output, time_type))
+            atomic_write_bytes(output, encode_table(found.table, output, source_types(data, manifest.columns, output)))
         if reported is not None:  # after the outputs: a run that fails before them reports the values again
             atomic_write_bytes(state, reported.to_bytes(found.table))
     if plot is not None:

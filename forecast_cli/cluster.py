@@ -39,7 +39,7 @@ from forecast_cli.config import padded_text, parse_columns
 from forecast_cli.data import (ID, PARQUET_SUFFIX, TIME, NothingAsOf, _time_by_name, common_keys, is_parquet,
                                parquet_parts, partition_values)
 from forecast_cli.errors import ClusterError, DataError, ModelDirError, ShortSeriesError, UnknownFrequencyError
-from forecast_cli.forecast_file import date_detail, fits_type, source_time_type, table_sink
+from forecast_cli.forecast_file import date_detail, fitted, source_types, table_sink
 from forecast_cli.manifest import Manifest
 from forecast_cli.output import Reporter, SilentReporter
 from forecast_cli.pool import chunks, starmap
@@ -179,7 +179,8 @@ class PartResult:
     zoned: bool = False  # times read with UTC offsets, as UTC (`check_zones`)
     warnings: tuple[str, ...] = ()  # what reading the part warned of, for the driver to show (`relay`)
     left: np.ndarray = dataclasses.field(default_factory=lambda: np.array([], dtype=object))  # ids of `skipped`
-    time_type: Any = None  # the part's Parquet time type, where every forecast time fits it (`source_time_type`)
+    # the part's Parquet time and id types that every forecast time and id fits (`source_types`)
+    types: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -238,9 +239,7 @@ def forecast_part(model: ModelRef, as_of: str | None, skip_short: bool, index: i
     # Decided on the whole part, so that the driver keeps the type only where every part's times
     # fit it (a later piece of the joined file that did not fit could not change the file's type)
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    time_type = source_time_type(part, predictor.manifest.columns.time_col, out)
-    if time_type is not None and fits_type(table, time_type) is None:
-        time_type = None
+    types = fitted(table, source_types(part, predictor.manifest.columns, out))[1]
     with atomic_open(out) as fh:
         pq.write_table(table, fh, row_group_size=PART_ROW_GROUP_SERIES * horizon)
     # A copy, not a view of the column: the result stays on the worker until the join, and a view
@@ -251,7 +250,7 @@ def forecast_part(model: ModelRef, as_of: str | None, skip_short: bool, index: i
     padded = predictor.padded(ready)
     return PartResult(index, part, ids, len(frame), date_detail(frame["ds"]), len(ready.skipped), short, starts,
                       len(padded), padded[0] if padded else None, zoned(ready.dataset), tuple(notes.warnings),
-                      np.array(list(ready.skipped), dtype=object), time_type)
+                      np.array(list(ready.skipped), dtype=object), types)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -443,9 +442,8 @@ def predict_on_cluster(client: Any, model: ModelRef, as_of: str | None, path: Pa
             raise short_series_error(path, first_example(r.short for r in results), skipped, config.lookback, True,
                                      config.least_history)
         with atomic_open(target) as fh:
-            types = {r.time_type for r in results}  # one type that every part's times fit, or none
-            join_parts(results, outs, order, model.steps or config.horizon, target, fh,
-                       types.pop() if len(types) == 1 else None, manifest.columns.id_col)
+            join_parts(results, outs, order, model.steps or config.horizon, target, fh, common_types(results),
+                       manifest.columns.id_col)
         padded = sum(r.padded for r in results)
         if padded:
             example = first_example(r.padded_example for r in results)
@@ -463,6 +461,16 @@ def predict_on_cluster(client: Any, model: ModelRef, as_of: str | None, path: Pa
         raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def common_types(results: list[PartResult]) -> dict[str, Any]:
+    """The Parquet types every part's forecast fits (`PartResult.types`), each the same in every
+    part: a type that one part's forecast does not fit, or that parts give differently (a store
+    number of int32 in one and int64 in another), is left to pandas' own (timestamps, text)."""
+    found = [r.types for r in results]
+    if not found:
+        return {}
+    return {column: kind for column, kind in found[0].items() if all(f.get(column) == kind for f in found)}
 
 
 def first_example(examples: Iterable[tuple[str, int] | None]) -> tuple[str, int]:
@@ -533,9 +541,9 @@ def joined_schema(schemas: list[Any], id_col: str | None) -> Any | None:
 
 
 def join_parts(results: list[PartResult], outs: list[Path], order: pd.DataFrame, horizon: int, target: Path,
-               fh: Any, time_type: Any | None = None, id_col: str | None = None) -> None:
+               fh: Any, types: dict[str, Any] | None = None, id_col: str | None = None) -> None:
     """Write the parts' forecasts to `fh` in `order`, `SERIES_PER_PIECE` series at a time (the
-    times as `time_type` in a Parquet target, see `forecast_file.ParquetSink`; the columns of
+    times and ids as `types` in a Parquet target, see `forecast_file.ParquetSink`; the columns of
     one type, `joined_schema`)."""
     import pyarrow as pa
 
@@ -543,7 +551,7 @@ def join_parts(results: list[PartResult], outs: list[Path], order: pd.DataFrame,
     # a part whose every series was left out (--skip-short) has no rows to join, and no column types
     forecast = [reader.file.schema_arrow for reader, r in zip(readers, results) if len(r.ids)]
     schema = joined_schema(forecast, id_col) if forecast else None
-    sink = table_sink(fh, target, max(r.date_detail for r in results), time_type)
+    sink = table_sink(fh, target, max(r.date_detail for r in results), types)
     part, pos = order["part"].to_numpy(), order["pos"].to_numpy()
     for first in range(0, len(order), SERIES_PER_PIECE):
         chunk_part, chunk_pos = part[first:first + SERIES_PER_PIECE], pos[first:first + SERIES_PER_PIECE]

@@ -15,8 +15,8 @@ import pandas as pd
 
 from forecast_cli.blend import point_forecast
 from forecast_cli.config import TrainConfig
-from forecast_cli.data import (ID, PARQUET_SUFFIX, TIME, as_text, is_parquet, join_ids, parquet_parts, read_table,
-                               source_name)
+from forecast_cli.data import (ID, PARQUET_SUFFIX, TIME, Columns, as_text, is_parquet, join_ids, parquet_parts,
+                               read_table, source_name)
 from forecast_cli.errors import DataError
 
 
@@ -103,31 +103,61 @@ class CsvSink:
             self.zipped.close()  # the compressed stream's end; the file itself stays open for its writer
 
 
-def source_time_type(source: str | Path | None, time_col: str, target: str | Path | None) -> Any | None:
-    """The Arrow type of the time column `time_col` in Parquet data `source`, where a Parquet
-    output `target` can keep it: dates (date32), timestamps of any unit and zone, integer steps.
-    A table of `ds date` then takes the forecasts as they are, with no cast before a join or an
-    append. None for a CSV (in or out), standard input, a time read from the folders' names, or text.
+def source_types(source: str | Path | None, columns: Columns, target: str | Path | None) -> dict[str, Any]:
+    """The Arrow types of Parquet data `source` that a Parquet output `target` keeps, by the
+    output's column: the time column's (`columns.time_col`) where it holds dates (date32),
+    timestamps of any unit and zone, or integer steps; and a single id column's
+    (`columns.id_col`) where it holds whole numbers (store numbers). A table of `ds date, store
+    bigint` then takes the forecasts as they are, with no cast before a join or an append; a type
+    that the parts of a folder give differently (int32 in one, int64 in another) is not kept. Empty
+    for a CSV (in or out), standard input, a time read from the folders' names, or text; and for
+    several id columns (`with_keys` carries those, typed) or a wide file's columns.
 
     Example:
-        >>> source_time_type("data/", "month", "out.parquet"), source_time_type("data/", "month", "out.csv")
-        (TimestampType(timestamp[...]), None)
+        >>> source_types("data/", Columns("month", "passengers", None, ()), "out.parquet")
+        {'ds': TimestampType(timestamp[...])}
+        >>> source_types("data/", Columns("month", "passengers", None, ()), "out.csv")
+        {}
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     if target is None or not str(target).lower().endswith(PARQUET_SUFFIX):
-        return None
+        return {}
     if source is None or str(source) == "-" or not is_parquet(source):
-        return None
+        return {}
     parts = parquet_parts(source)
     if not parts:
+        return {}
+    # a column's type where every part gives it alike: a cluster's workers each see one part
+    # (`cluster.common_types`), and the forecast is the same there as here
+    schemas = [{str(field.name).strip(): field.type for field in pq.read_schema(part)} for part in parts]
+    schema = {name: kind for name, kind in schemas[0].items() if all(s.get(name) == kind for s in schemas)}
+    found = {}
+    time = schema.get(columns.time_col)
+    if time is not None and (pa.types.is_date(time) or pa.types.is_timestamp(time) or pa.types.is_integer(time)):
+        found[TIME] = time
+    single = columns.id_col is not None and "," not in columns.id_col and not columns.series
+    uid = schema.get(columns.id_col) if single else None
+    if uid is not None and pa.types.is_integer(uid):
+        found[ID] = uid
+    return found
+
+
+def _cast_unchanged(table: Any, name: str, kind: Any) -> Any | None:
+    """`table` with its column `name` cast to `kind`, or None where the cast changes a value (it
+    is read back and compared) or cannot be made."""
+    import pyarrow as pa
+
+    column = table.column(name)
+    if column.type == kind:
+        return table
+    try:
+        cast = column.cast(kind)
+        same = cast.cast(column.type).equals(column)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    schema = pq.read_schema(parts[0])
-    found = next((field.type for field in schema if str(field.name).strip() == time_col), None)
-    if found is not None and (pa.types.is_date(found) or pa.types.is_timestamp(found) or pa.types.is_integer(found)):
-        return found
-    return None
+    return table.set_column(table.schema.get_field_index(name), name, cast) if same else None
 
 
 def fits_type(table: Any, time_type: Any) -> Any | None:
@@ -146,37 +176,65 @@ def fits_type(table: Any, time_type: Any) -> Any | None:
         return None  # Unix times read as dates: their forecasts are dates, not counts in another unit
     if pa.types.is_timestamp(time_type) and (time_type.tz is None) != (column.type.tz is None):
         return None
-    try:
-        cast = column.cast(time_type)
-        same = cast.cast(column.type).equals(column)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return None
-    return table.set_column(table.schema.get_field_index(TIME), TIME, cast) if same else None
+    return _cast_unchanged(table, TIME, time_type)
+
+
+def fits_id_type(table: Any, id_type: Any) -> Any | None:
+    """`table` with its id column (text, as every table of the tool holds ids) cast to the whole
+    numbers `id_type`, or None where that would change an id (`07` is not 7, `1e3` not 1000).
+
+    Example:
+        >>> import pyarrow as pa
+        >>> fits_id_type(pa.table({"unique_id": ["7", "12"]}), pa.int32()).column("unique_id").to_pylist()
+        [7, 12]
+        >>> fits_id_type(pa.table({"unique_id": ["07"]}), pa.int64()) is None
+        True
+    """
+    if table.column(ID).type == id_type:
+        return table
+    cast = _cast_unchanged(table, ID, id_type)
+    # pandas' own note of the columns' types (the schema's metadata) still says text, and pandas
+    # would read the numbers back as text by it: without it the Arrow types decide, alike for the rest
+    return None if cast is None else cast.replace_schema_metadata(None)
+
+
+FITS = {TIME: fits_type, ID: fits_id_type}  # how a table is cast to a source's type, by column (`source_types`)
+
+
+def fitted(table: Any, types: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """`table` cast to every type of `types` (`source_types`) that it fits, and those types."""
+    kept = {}
+    for column, kind in types.items():
+        cast = FITS[column](table, kind)
+        if cast is not None:
+            table, kept[column] = cast, kind
+    return table, kept
 
 
 class ParquetSink:
     """The forecast Parquet file written piece by piece: row groups of exactly `ROW_GROUP_ROWS`
     rows (the last one shorter) whatever the pieces, each from contiguous arrays, so the pieces
     give the bytes one write of the whole table would (Parquet stores no write time). With
-    `time_type` (`source_time_type`) the times keep the input's type where every time fits it;
-    else they are timestamps (or integers), as pandas gives them."""
+    `types` (`source_types`) the times and ids keep the input's types where every value fits
+    them; else the times are timestamps (or integers), as pandas gives them, and the ids text."""
 
-    def __init__(self, fh: BinaryIO, time_type: Any | None = None) -> None:
+    def __init__(self, fh: BinaryIO, types: dict[str, Any] | None = None) -> None:
         self.fh, self.writer, self.pending, self.rows = fh, None, [], 0
-        self.time_type, self.kept = time_type, None  # `kept`: whether the first piece fitted the type
+        self.types = types or {}
+        self.kept: dict[str, Any] | None = None  # the types the first piece fitted
 
     def write(self, table: Any) -> None:
         import pyarrow as pa
 
         if isinstance(table, pd.DataFrame):
             table = pa.Table.from_pandas(table, preserve_index=False)
-        if self.time_type is not None and self.kept is not False:
-            cast = fits_type(table, self.time_type)
+        if self.types:
+            cast, kept = fitted(table, self.types if self.kept is None else self.kept)
             if self.kept is None:
-                self.kept = cast is not None
-            elif cast is None:  # pieces of one forecast share its time grid: this is a bug
-                raise AssertionError(f"the forecast times of a later piece do not fit {self.time_type}")
-            table = cast if cast is not None else table
+                self.kept = kept
+            elif kept != self.kept:  # pieces of one forecast share its time grid and the input's ids: a bug
+                raise AssertionError(f"a later piece of the forecast does not fit {self.kept}")
+            table = cast
         self.pending.append(table)
         self.rows += table.num_rows
         while self.rows >= ROW_GROUP_ROWS:
@@ -199,22 +257,23 @@ class ParquetSink:
         self.writer.close()
 
 
-def table_sink(fh: BinaryIO, target: str | Path, detail: int, time_type: Any | None = None) -> CsvSink | ParquetSink:
+def table_sink(fh: BinaryIO, target: str | Path, detail: int,
+               types: dict[str, Any] | None = None) -> CsvSink | ParquetSink:
     """The sink writing a result table to `fh` as the file `target` names it: Parquet for a
-    `.parquet` path (times as `time_type` where they fit it, see `ParquetSink`), else CSV with
+    `.parquet` path (times and ids as `types` where they fit them, see `ParquetSink`), else CSV with
     dates to `detail` (see `date_detail`), compressed as its ending says (`COMPRESSORS`)."""
     name = str(target).lower()
     if name.endswith(PARQUET_SUFFIX):
-        return ParquetSink(fh, time_type)
+        return ParquetSink(fh, types)
     return CsvSink(fh, detail, next((c for c in COMPRESSORS if name.endswith(f".{c}")), None))
 
 
-def encode_table(frame: pd.DataFrame, target: str | Path, time_type: Any | None = None) -> bytes:
+def encode_table(frame: pd.DataFrame, target: str | Path, types: dict[str, Any] | None = None) -> bytes:
     """A result table (forecasts, detections) as the bytes of the file `target` names (see
-    `table_sink`): Parquet keeps full float64 precision and the times as `time_type` where they
-    fit it (else timestamps), no index."""
+    `table_sink`): Parquet keeps full float64 precision and the times and ids as `types` where
+    they fit them (else timestamps and text), no index."""
     buffer = io.BytesIO()
-    sink = table_sink(buffer, target, date_detail(frame[TIME]), time_type)
+    sink = table_sink(buffer, target, date_detail(frame[TIME]), types)
     sink.write(frame)
     sink.close()
     return buffer.getvalue()

@@ -179,6 +179,35 @@ def test_workers_keep_a_time_type_only_where_every_parts_times_fit_it(tmp_path, 
     assert pq.read_schema(tmp_path / "a.parquet").field("ds").type == pa.int32()  # a alone keeps it
 
 
+def test_workers_keep_the_store_numbers_type_where_every_part_gives_it_alike(tmp_path):
+    """Parts keyed by integer store numbers: the forecast's unique_id keeps their type, on the
+    cluster as in one process (the same bytes); parts that type them differently (int32 in one,
+    int64 in another) give text in both, as they give no one type to keep."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frame = make_long(4, 40, seed=5)
+    frame = frame.assign(store=frame["unique_id"].str[1:].astype("int64") + 100, ds=pd.to_datetime(frame["ds"]))
+    frame = frame.drop(columns="unique_id")
+    frame.to_csv(tmp_path / "data.csv", index=False)
+    _invoke("train", tmp_path / "data.csv", "--id-col", "store", "--horizon", 4, "--out", tmp_path / "m", *TINY,
+            "--quiet")
+    for name, kinds in (("alike", ("int64", "int64")), ("mixed", ("int32", "int64"))):
+        (tmp_path / name).mkdir()
+        for k, kind in enumerate(kinds):
+            part = frame[frame["store"] % 2 == k]
+            part = part.assign(store=part["store"].astype(kind))
+            part.to_parquet(tmp_path / name / f"part-{k}.parquet", index=False)
+        for where in ("here", "there"):
+            _invoke("predict", tmp_path / "m", tmp_path / name, "--output", tmp_path / f"{name}-{where}.parquet",
+                    "--quiet", *(("--workers", 2) if where == "there" else ()))
+        assert (tmp_path / f"{name}-here.parquet").read_bytes() == (tmp_path / f"{name}-there.parquet").read_bytes()
+        kind = pq.read_schema(tmp_path / f"{name}-there.parquet").field("unique_id").type
+        assert kind == pa.int64() if name == "alike" else pa.types.is_large_string(kind) or pa.types.is_string(kind)
+        assert pd.read_parquet(tmp_path / f"{name}-there.parquet")["unique_id"].astype(int).unique().tolist() == [
+            100, 101, 102, 103]
+
+
 def test_a_part_result_holds_its_own_ids_not_the_whole_forecast(parted, tmp_path):
     """A part's result waits on its worker until the join: it must not keep the forecast's id
     column (horizon x the series) alive through a view."""

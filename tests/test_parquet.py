@@ -324,6 +324,44 @@ def test_integer_steps_keep_their_integer_type_in_a_parquet_forecast(tmp_path):
     assert pd.read_parquet(tmp_path / "fu.parquet")["ds"].tolist() == list(after)
 
 
+def test_store_numbers_come_back_as_numbers_in_a_parquet_forecast(tmp_path):
+    """A table keyed by an integer store number (`store bigint`) joins the forecasts and checks
+    back without a cast: a Parquet output keeps a single id column's whole numbers in its
+    unique_id (pandas read it back as text, and a merge on the store refused the two types). A
+    CSV output is as before, and evaluate reads the typed forecast."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frame = make_long(3, 40, seed=2)
+    frame["unique_id"] = frame["unique_id"].map({"s0": 7, "s1": 12, "s2": 250})
+    frame = frame.rename(columns={"unique_id": "store"}).assign(ds=pd.to_datetime(frame["ds"]))
+    frame.to_parquet(tmp_path / "data.parquet", index=False)
+    frame.assign(store=frame["store"].astype("int32")).to_parquet(tmp_path / "data32.parquet", index=False)
+    _invoke("train", tmp_path / "data.parquet", "--id-col", "store", "--horizon", 4, "--out", tmp_path / "m", *TINY,
+            "--quiet")
+    csv = pd.read_csv(io.StringIO(_invoke("predict", tmp_path / "m", tmp_path / "data.parquet").stdout))
+    for data, kind in (("data", pa.int64()), ("data32", pa.int32())):
+        _invoke("predict", tmp_path / "m", tmp_path / f"{data}.parquet", "--output", tmp_path / f"{data}-fc.parquet")
+        assert pq.read_schema(tmp_path / f"{data}-fc.parquet").field("unique_id").type == kind, data
+        back = pd.read_parquet(tmp_path / f"{data}-fc.parquet")
+        assert back["unique_id"].tolist() == csv["unique_id"].tolist() == [12] * 4 + [250] * 4 + [7] * 4
+        assert np.allclose(back["yhat"], csv["yhat"], rtol=1e-6)
+        joined = back.merge(frame, left_on="unique_id", right_on="store")  # refused before: int64 and str
+        assert len(joined) == 12 * 40
+    _invoke("detect", tmp_path / "m", tmp_path / "data.parquet", "--output", tmp_path / "checked.parquet")
+    assert pd.read_parquet(tmp_path / "checked.parquet")["unique_id"].dtype == np.int64
+    as_of = str(frame["ds"].iloc[-5].date())
+    _invoke("predict", tmp_path / "m", tmp_path / "data.parquet", "--as-of", as_of,
+            "--output", tmp_path / "back.parquet")
+    scores = json.loads(_invoke("evaluate", tmp_path / "back.parquet", tmp_path / "data.parquet", "--id-col", "store",
+                                "--json").stdout)
+    assert scores["matched"] == 12
+    # ids written with a leading zero are text in the data, and stay so
+    from forecast_cli.forecast_file import fits_id_type
+
+    assert fits_id_type(pa.table({"unique_id": ["007"]}), pa.int64()) is None
+
+
 def test_a_time_that_does_not_fit_the_input_type_keeps_the_timestamp():
     """A time of day does not fit a date, nor a millisecond a timestamp in seconds: the output
     keeps pandas' timestamps rather than change a time."""
