@@ -137,8 +137,21 @@ def guard(scores: dict[float, float], chosen: float, snaive_score: float, margin
                        f"(best {scores[best]:.4g} against {snaive_score:.4g})")
 
 
+@dataclasses.dataclass(frozen=True)
+class ValidationView:
+    """The validation windows as `validation_metrics` scores them, to draw (`train --plot`): each
+    window's series, actual values, the forecast shipped on them (the validated network blended as
+    chosen) and seasonal naive's, and the MASE scale of the history before it."""
+
+    ids: list[str]
+    actual: np.ndarray  # (windows, horizon)
+    shipped: np.ndarray
+    snaive: np.ndarray
+    scales: np.ndarray  # (windows,)
+
+
 def validation_metrics(ws, forecast: np.ndarray, config: TrainConfig,
-                       mapper: baselines.Mapper | None = None) -> dict[str, Any]:
+                       mapper: baselines.Mapper | None = None) -> tuple[dict[str, Any], ValidationView]:
     """Scores of the forecast, of the network alone and of the naive and seasonal-naive
     baselines on validation windows (with quantiles, the median is scored as the point forecast,
     and interval coverage and pinball loss are added). `forecast` is the network's; it is blended
@@ -149,7 +162,8 @@ def validation_metrics(ws, forecast: np.ndarray, config: TrainConfig,
     future covariates read from the file, which the baseline cannot see), then `guard`, which
     ships seasonal naive instead when every candidate scores worse than it. `blend_weight` and
     `baseline` say what was chosen, `choice` what and why, `blend_scores` each weight's score.
-    `mapper` spreads the per-series ETS fits (see `baselines.forecasts`)."""
+    `mapper` spreads the per-series ETS fits (see `baselines.forecasts`). Returns the scores (as
+    metrics.json keeps them) and the forecasts scored (`ValidationView`)."""
     season, horizon = config.season, config.horizon
     actual = ws.val_actual
     scales = np.array([metrics.mase_scale(h, season) for h in ws.val_history])
@@ -249,4 +263,5 @@ def validation_metrics(ws, forecast: np.ndarray, config: TrainConfig,
         result["blend_scores"] = {f"{w:g}": value for w, value in weights.items()}
     if choice:
         result["choice"] = choice
-    return result
+    view = ValidationView(list(ws.val_ids), actual, point_forecast(blended, config.quantiles), snaive, scales)
+    return result, view

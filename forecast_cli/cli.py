@@ -344,6 +344,8 @@ def train(
     workers: Optional[int] = typer.Option(None, "--workers", help="Spread the per-series work over a Dask cluster of N worker processes on this machine: with Parquet parts, reading, checking, windowing and the statistical (ETS) fits, so that this process holds the windows, not the data; else the ETS fits. The network trains here. The same model as without it (which fits ETS over this machine's cores from 1,000 series)."),
     dask: Optional[str] = typer.Option(None, "--dask", help="As --workers, on an existing Dask cluster: its scheduler's address (tcp://host:8786). Paths must be the same on every worker."),
     json_summary: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout (the model directory, series, training windows, epochs, seconds, and the validation scores and blend choice of metrics.json), for a job that retrains unattended."),
+    plot: Optional[Path] = typer.Option(None, "--plot", help="Write a PNG (SVG or PDF for a name ending .svg or .pdf) of the validation: each series' last values held out, the forecast chosen on them and seasonal naive's, one panel per series."),
+    plot_series: int = typer.Option(4, "--plot-series", help="Series drawn in --plot: with more series than N, the N whose validation forecast scored worst."),
     **options,
 ) -> None:
     """Train one global LSTM on every series in DATA and write a model directory.
@@ -356,11 +358,24 @@ def train(
     options = _with_settings_file({**options, "horizon": horizon}, ctx)
     config = _config(options)
     _check_cluster_flags(workers, dask)
+    _check_output_flags(plot_series)
+    draw = None
+    if plot is not None:
+        from forecast_cli.atomic import check_writable
+        from forecast_cli.batch import check_outputs
+        from forecast_cli.errors import UsageError
+
+        if workers is not None or dask is not None:
+            raise UsageError("--plot draws the validation from the data in this process; "
+                             "drop --workers/--dask to plot.")
+        check_outputs({"--plot": [plot]}, [data], out)
+        check_writable(plot)
+        draw = functools.partial(_plot_validation, path=plot, n=plot_series)
     reporter = ConsoleReporter(quiet=options["quiet"])
     try:
         with contextlib.ExitStack() as stack:
             mapper, client = _fit_mapper(stack, workers, dask, reporter)
-            result = run_train(data, config, out, _columns(options), reporter, mapper, client)
+            result = run_train(data, config, out, _columns(options), reporter, mapper, client, draw)
     finally:
         reporter.close()
     if not options["quiet"]:
@@ -371,6 +386,45 @@ def train(
                                      "training_windows": result.train_windows, "epochs": result.epochs_run,
                                      "best_epoch": result.best_epoch, "seconds": round(result.seconds, 1),
                                      "metrics": result.metrics}, indent=2) + "\n")
+
+
+def _plot_validation(view, dataset, path: Path, n: int) -> None:
+    """Each series' last validation window, as the summary scores it: the values before it, the
+    held-out values, the forecast chosen on them (the validated network blended with its partner
+    as chosen) and seasonal naive's; the `n` series whose forecast scored worst where there are more."""
+    import numpy as np
+    import pandas as pd
+
+    from forecast_cli.backtest import plotted_series
+    from forecast_cli.plots import Panel, left_out, save_panels
+
+    ids = np.array(view.ids, dtype=object)
+    horizon = view.actual.shape[1]
+    latest = pd.Series(np.arange(len(ids))).groupby(ids, sort=True).last()  # windows run in time order
+    windows = latest.to_numpy()
+    rows = pd.DataFrame({"unique_id": np.repeat(latest.index.to_numpy(), horizon),
+                         "y": view.actual[windows].reshape(-1), "lstm": view.shipped[windows].reshape(-1),
+                         "scale": np.repeat(view.scales[windows], horizon)})
+    data = dataset.as_read()  # a value filled in for training is drawn as the gap it was
+    keep = 3 * max(horizon, dataset.season)
+    panels = []
+    for uid in plotted_series(rows, n):
+        k = latest[uid]
+        hist = data[data["unique_id"] == uid]
+        x, y = hist["ds"].to_numpy(), hist["y"].to_numpy()
+        cut = len(x) - horizon  # the window is the series' last values
+        # the held-out values and the forecasts go on from the last value before them, as one series
+        start = cut - 1 if np.isfinite(y[cut - 1]) else cut
+
+        def on(values):
+            return np.concatenate([y[start:cut], values])
+
+        panels.append(Panel(str(uid), history=(x[max(0, cut - keep):cut], y[max(0, cut - keep):cut]),
+                            actual=(x[start:], y[start:]),
+                            forecasts=[(x[start:], on(view.shipped[k]), "forecast"),
+                                       (x[start:], on(view.snaive[k]), "seasonal naive")]))
+    save_panels(panels, path, f"Validation: the last {horizon} values of each series held out, and their forecasts"
+                + left_out(len(panels), len(latest), "those forecast worst"))
 
 
 def _fit_mapper(stack: contextlib.ExitStack, workers: int | None, dask: str | None, reporter) -> tuple[Any, Any]:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from forecast_cli import __version__, baselines
 from forecast_cli.atomic import check_parent, staged_directory
-from forecast_cli.blend import blend, validation_metrics
+from forecast_cli.blend import ValidationView, blend, validation_metrics
 from forecast_cli.config import (TrainConfig, default_batch_size, default_patch, intermittent_note, lookback_cut,
                                  padded_note, padded_text, refit_epochs, resolve_config, validation_series, with_horizon,
                                  zero_shares)
@@ -217,6 +217,7 @@ class Fitted:
     x_val: np.ndarray
     covariate_scalings: list[Scaling] | None = None  # one per covariate column, in config order
     ets_params: dict[str, dict[str, float] | None] | None = None  # per series, for a fitted partner
+    validation: ValidationView | None = None  # the validation forecasts the metrics score, to draw
 
     @property
     def keeps_ets(self) -> bool:
@@ -378,7 +379,7 @@ def fit_windows(ws: WindowSet, refit_windows: Callable[[], WindowSet], config: T
     network = lstm.average(members)
     val_scaled = lstm.predict(network, ws.x_val)
     val_forecast = invert_outputs(val_scaled, ws.val_base, [ws.scalings[uid] for uid in ws.val_ids], config.quantiles)
-    scores = validation_metrics(ws, val_forecast, config, mapper)  # chooses the blend weight and partner if auto
+    scores, validation = validation_metrics(ws, val_forecast, config, mapper)  # chooses the blend weight, partner
     config = dataclasses.replace(config, blend=scores["blend_weight"], baseline=scores["baseline"],
                                  partner_season=scores.get("partner_season", config.partner_season))
     best_epoch = best_epochs[0]
@@ -406,7 +407,8 @@ def fit_windows(ws: WindowSet, refit_windows: Callable[[], WindowSet], config: T
         covariate_scalings = full.covariate_scalings
         scores["refit_epochs"] = [refit_epochs(best, config.refit_start) for best in best_epochs]
     return Fitted(network=network, config=config, scalings=scalings, history=history, best_epoch=best_epoch,
-                  metrics=scores, train_windows=train_windows, x_val=x_val, covariate_scalings=covariate_scalings)
+                  metrics=scores, train_windows=train_windows, x_val=x_val, covariate_scalings=covariate_scalings,
+                  validation=validation)
 
 
 def train(
@@ -417,6 +419,7 @@ def train(
     reporter: Reporter | None = None,
     mapper: baselines.Mapper | None = None,
     client: Any = None,
+    on_validation: Callable[[ValidationView, Dataset], None] | None = None,
 ) -> TrainResult:
     """Train one global LSTM on every series of a CSV and write the model directory.
 
@@ -430,6 +433,8 @@ def train(
         client: a Dask client. With Parquet data in several parts and no covariates, the workers
             read, check and window the parts and fit the per-series ETS; this process holds
             the windows, not the data (`cluster_train`). Else the data is read here.
+        on_validation: called, once the model directory is written, with the validation
+            forecasts and the data read here (`train --plot`); not with a client.
 
     Returns:
         A `TrainResult` with the validation metrics.
@@ -455,6 +460,7 @@ def train(
         from forecast_cli.cluster_train import fit_parts
 
         trained = fit_parts(client, data_path, config, columns, reporter)
+    dataset = None
     if trained is None:
         dataset, config = load_training(data_path, config, columns, reporter)
         trained = fit(dataset, config, reporter, mapper), TrainingData.of(dataset)
@@ -488,6 +494,8 @@ def train(
         (tmp / METRICS_FILE).write_text(json.dumps(fitted.metrics, indent=2) + "\n")
         # The manifest goes last: a folder without one is never taken for a model.
         (tmp / MANIFEST).write_text(manifest.to_json())
+    if on_validation is not None and dataset is not None and fitted.validation is not None:
+        on_validation(fitted.validation, dataset)
     return TrainResult(
         out=out, config=config, n_series=len(info), train_windows=fitted.train_windows,
         epochs_run=sum(1 for h in fitted.history if not h.get("refit")), best_epoch=fitted.best_epoch,

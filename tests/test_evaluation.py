@@ -86,6 +86,41 @@ def test_backtest_plot_draws_the_series_forecast_worst(tmp_path, monkeypatch):
     assert titles[0].endswith("\n1 of 5 series: those forecast worst (--plot-series draws more)")
 
 
+def test_train_plot_draws_the_validation_its_summary_scores(tmp_path, monkeypatch):
+    """`train --plot` draws each series' validation window: the held-out values, the forecast
+    chosen on them and seasonal naive's, the errors metrics.json reports; with more series than
+    --plot-series, those forecast worst (the one that jumps in its last values)."""
+    from forecast_cli import plots
+
+    frame = make_long(5, 48)
+    jumps = (frame["unique_id"] == "s3") & (frame.groupby("unique_id").cumcount() >= 44)
+    frame.loc[jumps, "y"] *= 3
+    frame.to_csv(tmp_path / "jump.csv", index=False)
+    drawn, titles = [], []
+    monkeypatch.setattr(plots, "save_panels", lambda panels, path, title: (drawn.extend(panels), titles.append(title)))
+    for n in (1, 5):
+        result = runner.invoke(app, ["train", str(tmp_path / "jump.csv"), "--horizon", "4", "--out",
+                                     str(tmp_path / "m"), "--plot", str(tmp_path / "val.png"), "--plot-series", str(n),
+                                     *TINY])
+        assert result.exit_code == 0, result.output
+    assert [p.title for p in drawn] == ["s3", "s0", "s1", "s2", "s3", "s4"]
+    assert titles[0].endswith("\n1 of 5 series: those forecast worst (--plot-series draws more)")
+    assert titles[1] == "Validation: the last 4 values of each series held out, and their forecasts"
+    scores = json.loads((tmp_path / "m" / "metrics.json").read_text())
+    assert scores["windows"] == 5
+    values = frame.assign(ds=pd.to_datetime(frame["ds"]))
+    errors = {"forecast": [], "seasonal naive": []}
+    for panel in drawn[1:]:
+        held = values[values["unique_id"] == panel.title].tail(5)  # the last value before the window, then it
+        assert list(pd.to_datetime(panel.actual[0])) == list(held["ds"]) and np.allclose(panel.actual[1], held["y"])
+        assert pd.Timestamp(panel.history[0][-1]) == held["ds"].iloc[0]
+        for x, y, label in panel.forecasts:  # each line joined to the last value before the window
+            assert y[0] == held["y"].iloc[0] and list(x) == list(panel.actual[0])
+            errors[label] += list(np.abs(y[1:] - held["y"].to_numpy()[1:]))
+    assert np.mean(errors["forecast"]) == pytest.approx(scores["lstm"]["mae"], rel=1e-6)
+    assert np.mean(errors["seasonal naive"]) == pytest.approx(scores["seasonal_naive"]["mae"], rel=1e-6)
+
+
 def test_backtest_plot_joins_each_folds_forecast_to_the_value_before_its_cut_off(tmp_path, monkeypatch):
     """Each fold's forecast line starts at the last value before its cut-off, as predict's plot
     starts at the series' last value: a line a fold, not a gap before each."""

@@ -305,6 +305,7 @@ def test_a_series_of_small_values_gets_the_network_a_series_of_thousands_gets(tm
     ["detect", "model", "data.csv", "--output", "out.csv"],
     ["evaluate", "forecast.csv", "actuals.csv"],
     ["backtest", "data.csv"],
+    ["train", "data.csv"],
 ])
 def test_plot_series_and_lock_timeout_are_refused_below_their_least(tmp_path, command):
     """Checked before anything is read: detect drew no plot with --plot-series 0 but crashed after
