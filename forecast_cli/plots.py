@@ -79,8 +79,12 @@ def save_panels(panels: list[Panel], path: str | Path, title: str) -> None:
         ax.legend(fontsize=8, loc="upper left")
     for ax in axes[len(panels):, 0]:  # nothing to draw: the title says why, above no empty axes
         ax.axis("off")
+    for ax in axes[:len(panels), 0]:
+        # Each panel's own dates, slanted to fit: series of one file may cover different years (a
+        # product launched last spring), and matplotlib's `autofmt_xdate` kept only the bottom
+        # panel's labels, as though every panel shared its axis.
+        plt.setp(ax.get_xticklabels(), rotation=30, ha="right")
     fig.suptitle(title, fontsize=11)
-    fig.autofmt_xdate()
     fig.tight_layout()
     buffer = io.BytesIO()
     form = PLOT_FORMATS.get(Path(path).suffix.lower(), "png")

@@ -302,6 +302,20 @@ def test_predict_plot(trained_model, tmp_path):
     assert (tmp_path / "p.png").read_bytes().startswith(PNG)
 
 
+def test_every_panel_shows_its_own_dates(tmp_path):
+    """Series of one file can cover different years (a product launched later): each panel keeps
+    its date labels, where only the bottom panel's were shown, as though all shared its axis."""
+    import re
+
+    from forecast_cli.plots import Panel, save_panels
+
+    new, old = pd.date_range("2021-01-01", periods=24, freq="MS"), pd.date_range("2015-01-01", periods=24, freq="MS")
+    save_panels([Panel("new", history=(new, np.arange(24.0))), Panel("old", history=(old, np.arange(24.0)))],
+                tmp_path / "two.svg", "Forecast")
+    labels = re.findall(r"<!-- (\d{4}-\d\d) -->", (tmp_path / "two.svg").read_text())  # the SVG names each text
+    assert "2021-07" in labels and "2015-07" in labels
+
+
 def test_predict_plot_says_which_series_it_draws_when_not_all(trained_model, tmp_path, monkeypatch):
     """A file of thousands of series draws a few: the title says how many of how many, and
     which (the first by id); drawing every series adds nothing to the title."""
