@@ -20,7 +20,7 @@ import warnings
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -126,6 +126,12 @@ class Columns:
     # Dates written with the day and month before the year: True if read with the day first, as
     # later files are read then (`_day_month_order`); None for other times (and left out).
     day_first: bool | None = dataclasses.field(default=None, metadata={"omit": None})
+
+    @property
+    def id_names(self) -> tuple[str, ...]:
+        """The file's id columns, whose values make each series' id (none for one series, or
+        for a wide file, whose ids are its column names)."""
+        return () if self.id_col is None or self.series else tuple(self.id_col.split(","))
 
     @property
     def used(self) -> tuple[str, ...]:
@@ -1684,19 +1690,26 @@ def written_otherwise(ids: Iterable[str], known: Iterable[str]) -> list[tuple[st
     return [(uid, plain[key]) for uid in ids if (key := plain_id(uid)) in plain]
 
 
-def written_why(here: str, before: str) -> str:
-    """Why an id reads `here` where it read `before` (alike by `plain_id`), as a question.
+def written_why(here: str, before: str, names: Sequence[str] = ()) -> str:
+    """Why an id reads `here` where it read `before` (alike by `plain_id`), as a question. With
+    the id columns' `names` (`store_nbr,family` split), it names the column whose values differ,
+    where each id splits into a value per column (a value holding the `/` leaves it unnamed).
 
     Example:
         >>> written_why("1/7", "1/007")
         'their leading zeros dropped, as a spreadsheet or a column of numbers drops them?'
-        >>> written_why("1.0/BREAD", "1/BREAD")
+        >>> written_why("1.0/BREAD", "1/BREAD", ["store_nbr", "family"])
+        "column 'store_nbr' stored as decimal numbers?"
+        >>> written_why("1.0/BREAD/BAKERY", "1/BREAD/BAKERY", ["store_nbr", "family"])
         'an id column stored as decimal numbers?'
     """
-    zeros = any(was.startswith("0") and not now.startswith("0")
-                for now, was in zip(here.split(ID_JOIN), before.split(ID_JOIN)))
-    return ("their leading zeros dropped, as a spreadsheet or a column of numbers drops them?" if zeros
-            else "an id column stored as decimal numbers?")
+    now, was = here.split(ID_JOIN), before.split(ID_JOIN)
+    changed = [k for k, (a, b) in enumerate(zip(now, was)) if a != b]
+    which = " and ".join(repr(names[k]) for k in changed) if len(names) == len(now) == len(was) else ""
+    if any(was[k].startswith("0") and not now[k].startswith("0") for k in changed):
+        where = f" in {which}" if which else ""
+        return f"their leading zeros dropped{where}, as a spreadsheet or a column of numbers drops them?"
+    return f"{f'column {which}' if which else 'an id column'} stored as decimal numbers?"
 
 
 def key_values(column: pd.Series, text: pd.Series | None = None) -> pd.Series:

@@ -549,13 +549,15 @@ def settled(forecast: np.ndarray, histories: Iterable[np.ndarray], config: Train
     return forecast
 
 
-def new_series_note(new: list[str], count: int, known: list[str], source: object) -> tuple[str, bool]:
+def new_series_note(new: list[str], count: int, known: list[str], source: object,
+                    names: tuple[str, ...] = ()) -> tuple[str, bool]:
     """What `predict` says of the series of a file that the model was not trained on (`new`, of
     `count`; `known`: the model's), and whether it is a warning: a note, as new products are
     ordinary; but a warning naming the file when their ids are the model's written another way
     (101.0 for 101: a changed export that stores the id column as decimal numbers; 7 for 007: a
     spreadsheet that dropped the leading zeros), since each is then forecast as a new series. The
-    ids of a model of several id columns are compared column by column (`1.0/EGGS` for `1/EGGS`).
+    ids of a model of several id columns are compared column by column (`1.0/EGGS` for `1/EGGS`),
+    and the warning names the column (of `names`, the id columns) that differs.
 
     Example:
         >>> new_series_note(["d"], 4, ["a", "b", "c"], "f.csv")
@@ -571,7 +573,7 @@ def new_series_note(new: list[str], count: int, known: list[str], source: object
     if not alike:
         return f"{len(new)} series not seen in training (e.g. {new[0]!r}) are scaled from their own history.", False
     here, before = alike[0]
-    why = written_why(here, before)
+    why = written_why(here, before, names)
     return (f"{source}: {len(new)} of its {count} series are not ones the model was trained on, and {len(alike)} "
             f"of those are the model's ids written another way ({here!r} here, {before!r} in training): {why} "
             "Each is scaled from its own history and forecast as a new series; write the ids as in training."), True
@@ -697,7 +699,8 @@ class Predictor:
                 scalings[uid] = fit_scaling(values, log, cfg.scaling)
                 new.append(uid)
         if new:
-            note, warning = new_series_note(new, len(series), list(manifest.series), dataset.source)
+            note, warning = new_series_note(new, len(series), list(manifest.series), dataset.source,
+                                            manifest.columns.id_names)
             (reporter.warn if warning else reporter.info)(note)
         last = dataset.frame.groupby(ID, sort=True)[TIME].max()
         times = future_grid(last.to_numpy(), cfg.horizon, manifest.time_kind, manifest.grid_freq, manifest.step)

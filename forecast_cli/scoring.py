@@ -131,7 +131,7 @@ def evaluate(
     matched = merged[merged["_merge"] == "both"].drop(columns="_merge").reset_index(drop=True)
     if matched.empty:
         raise DataError(f"no forecast in {forecasts_path} has an actual value in {actuals_path} (matched on "
-                        f"unique_id and ds): {_why_unmatched(fc, actuals.frame.dropna(subset=[TARGET]))}")
+                        f"unique_id and ds): {_why_unmatched(fc, actuals.frame.dropna(subset=[TARGET]), actuals.columns.id_names)}")
     examples = [f"{r[ID]} {time_text(r[TIME])}" for _, r in only_fc.head(3).iterrows()]
     span = fc.groupby(ID)[TIME].agg(["min", "max"])
     forecast_series = only_actual[ID].isin(span.index)
@@ -166,10 +166,11 @@ def evaluate(
                             examples=examples, overall=overall, by_series=by_series, scale_from=scale_from)
 
 
-def _why_unmatched(fc: pd.DataFrame, actual: pd.DataFrame) -> str:
+def _why_unmatched(fc: pd.DataFrame, actual: pd.DataFrame, names: tuple[str, ...] = ()) -> str:
     """Why no forecast row met an actual value, and the fix: the two files name other series
     (or the same ids written another way: `1.0` for `1`), or the actuals of the forecast series
     end before the forecasts begin (a nightly job that scores before the night's values arrived).
+    `names`: the actuals' id columns, one of which the message names where the ids differ in it.
 
     Example:
         >>> fc = pd.DataFrame({ID: ["1/A"], TIME: [5]})
@@ -186,7 +187,7 @@ def _why_unmatched(fc: pd.DataFrame, actual: pd.DataFrame) -> str:
         if alike:
             here, before = alike[0]
             return (f"its series are the forecasts' ids written another way ({here!r} in the actuals, {before!r} in "
-                    f"the forecasts): {written_why(here, before)} Write the ids as the forecasts do.")
+                    f"the forecasts): {written_why(here, before, names)} Write the ids as the forecasts do.")
         if not len(actual_ids):
             return "the actuals hold no value. Give the file of the values that arrived after the forecasts were made."
         return (f"none of the {len(forecast_ids)} forecast series is in the actuals (forecasts: "

@@ -185,6 +185,9 @@ def test_ids_that_lost_their_leading_zeros_are_named_so():
     note, warning = new_series_note(["7", "8"], 2, ["007", "008"], "f.csv")
     assert warning and "('7' here, '007' in training): their leading zeros dropped" in note
     assert "decimal numbers" in new_series_note(["101.0"], 1, ["101"], "f.csv")[0]
+    # the warning names the id column that differs, among several
+    note = new_series_note(["5/007"], 1, ["05/007"], "f.csv", ("shop", "sku"))[0]
+    assert "('5/007' here, '05/007' in training): their leading zeros dropped in 'shop', as a spreadsheet" in note
 
 
 def test_short_series_in_predict_is_named(trained_model, tmp_path):

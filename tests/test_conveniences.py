@@ -197,7 +197,8 @@ def test_series_told_apart_by_several_columns_are_named_with_one_id_col(tmp_path
                                   str(tmp_path / "d.csv")])
     assert decimal.exit_code == 0, decimal.output
     assert ("decimal.csv: 4 of its 4 series are not ones the model was trained on, and 4 of those are the model's ids "
-            "written another way ('1.0/BREAD' here, '1/BREAD' in training): an id column stored as decimal numbers?"
+            "written another way ('1.0/BREAD' here, '1/BREAD' in training): column 'store_nbr' stored as decimal "
+            "numbers?"
             ) in " ".join(decimal.stderr.split())
     later = _stores_and_products(44)
     later.groupby(["store_nbr", "family"]).tail(4).to_csv(tmp_path / "actuals.csv", index=False)

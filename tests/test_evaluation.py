@@ -579,7 +579,7 @@ def test_evaluate_says_why_no_forecast_met_an_actual(trained_model, tmp_path):
     assert runner.invoke(app, ["predict", str(model_dir), str(tmp_path / "h7.csv"), "--output",
                                str(tmp_path / "f.csv")]).exit_code == 0
     assert ("its series are the forecasts' ids written another way ('7.0' in the actuals, '7' in the forecasts): "
-            "an id column stored as decimal numbers?") in refusal(numbered.astype({"unique_id": float}))
+            "column 'unique_id' stored as decimal numbers?") in refusal(numbered.astype({"unique_id": float}))
     assert ("none of the 3 forecast series is in the actuals (forecasts: '7', ...; actuals: 's0', ...)"
             in refusal(actuals))
 
