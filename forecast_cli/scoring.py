@@ -130,8 +130,9 @@ def evaluate(
     only_actual = merged[merged["_merge"] == "right_only"]
     matched = merged[merged["_merge"] == "both"].drop(columns="_merge").reset_index(drop=True)
     if matched.empty:
+        why = _why_unmatched(fc, actuals.frame.dropna(subset=[TARGET]), actuals.columns.id_names)
         raise DataError(f"no forecast in {forecasts_path} has an actual value in {actuals_path} (matched on "
-                        f"unique_id and ds): {_why_unmatched(fc, actuals.frame.dropna(subset=[TARGET]), actuals.columns.id_names)}")
+                        f"unique_id and ds): {why}")
     examples = [f"{r[ID]} {time_text(r[TIME])}" for _, r in only_fc.head(3).iterrows()]
     span = fc.groupby(ID)[TIME].agg(["min", "max"])
     forecast_series = only_actual[ID].isin(span.index)
