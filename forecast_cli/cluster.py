@@ -404,7 +404,7 @@ def predict_on_cluster(client: Any, model: ModelRef, as_of: str | None, path: Pa
     `target` whole, warning as one process does of series left out or starting early. With
     `skip_short`, a part may hold only short series; a file with none long enough fails, as
     in one process."""
-    from forecast_cli.pipeline import short_series_error, too_short
+    from forecast_cli.pipeline import short_series_error, short_series_warning
 
     config = manifest.config
 
@@ -448,9 +448,9 @@ def predict_on_cluster(client: Any, model: ModelRef, as_of: str | None, path: Pa
         if padded:
             example = first_example(r.padded_example for r in results)
             reporter.info(f"{path}: {padded_text(padded, example, config.lookback, config.season)}")
-        if skipped:
-            reporter.warn(f"{path}: left out {skipped} series {too_short(config.lookback, config.least_history)} "
-                          "(--skip-short); they have no forecast.")
+        if skipped:  # as one process says it, naming the first of them
+            reporter.warn(short_series_warning(path, first_example(r.short for r in results), skipped,
+                                               config.lookback, config.least_history))
         offsets = np.cumsum([0] + [len(r.ids) for r in results])[order["part"].to_numpy()]
         starts = np.concatenate([r.starts for r in results])[offsets + order["pos"].to_numpy()]
         late = warn_late(path, order[ID].to_numpy(), starts, reporter, freq=manifest.grid_freq)

@@ -643,14 +643,17 @@ def test_skip_short_leaves_a_new_series_out_on_the_cluster_as_in_one_process(par
     failed = _invoke("predict", parted / "model", parts, "--output", tmp_path / "f.csv", "--dask", scheduler[0],
                      code=ExitCode.DATA)
     assert "series 'new' has 5 values" in failed.stderr and "--skip-short" in failed.stderr
-    out = {}
+    out, said = {}, {}
     for where in ("one", "cluster"):
         flags = ["--dask", scheduler[0]] if where == "cluster" else []
         result = _invoke("predict", parted / "model", parts, "--output", tmp_path / f"{where}.csv", "--skip-short",
                          "--json", *flags)
         assert json.loads(result.stdout)["files"][0]["skipped"] == 1 and "left out 1 series" in result.stderr
         out[where] = (tmp_path / f"{where}.csv").read_bytes()
+        said[where] = [line for line in result.stderr.splitlines() if "left out" in line]
     assert out["one"] == out["cluster"] == (parted / "plain.csv").read_bytes()
+    # the warning names the series left out, on the cluster as in one process
+    assert said["one"] == said["cluster"] and "(e.g. 'new', 5 values): --skip-short." in said["one"][0]
 
 
 def test_series_whose_data_ends_early_are_named_on_the_cluster_as_in_one_process(parted, scheduler, tmp_path):
