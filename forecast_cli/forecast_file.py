@@ -190,8 +190,6 @@ def fits_id_type(table: Any, id_type: Any) -> Any | None:
         >>> fits_id_type(pa.table({"unique_id": ["07"]}), pa.int64()) is None
         True
     """
-    if table.column(ID).type == id_type:
-        return table
     cast = _cast_unchanged(table, ID, id_type)
     # pandas' own note of the columns' types (the schema's metadata) still says text, and pandas
     # would read the numbers back as text by it: without it the Arrow types decide, alike for the rest

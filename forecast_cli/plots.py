@@ -77,13 +77,12 @@ def save_panels(panels: list[Panel], path: str | Path, title: str) -> None:
         ax.set_title(panel.title, fontsize=10, loc="left")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, loc="upper left")
-    for ax in axes[len(panels):, 0]:  # nothing to draw: the title says why, above no empty axes
-        ax.axis("off")
-    for ax in axes[:len(panels), 0]:
         # Each panel's own dates, slanted to fit: series of one file may cover different years (a
         # product launched last spring), and matplotlib's `autofmt_xdate` kept only the bottom
         # panel's labels, as though every panel shared its axis.
         plt.setp(ax.get_xticklabels(), rotation=30, ha="right")
+    for ax in axes[len(panels):, 0]:  # nothing to draw: the title says why, above no empty axes
+        ax.axis("off")
     fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     buffer = io.BytesIO()
