@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import signal
 import threading
 import time
@@ -159,11 +160,20 @@ def _pinball(levels: tuple[float, ...], horizon: int):
 
 
 def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy and TensorFlow and make TensorFlow's ops deterministic."""
+    """Seed Python, NumPy and TensorFlow and make TensorFlow's ops deterministic.
+
+    Keras draws each layer's starting weights' seed from Python's shared `random`, which other
+    threads of this process draw from too: a Dask client's, gathering the parts' windows, did so
+    while a network was built, and training on a cluster gave other weights run to run. Keras
+    draws them from a generator of its own here, seeded as `random` is (the same draws, so the
+    same network as before where nothing else drew)."""
     keras = keras_module()
     import tensorflow as tf
+    from keras.src.random import seed_generator
 
     keras.utils.set_random_seed(seed)
+    if hasattr(seed_generator, "python_random"):  # Keras 3.3 to 3.15 at least; a test says if it moves
+        seed_generator.python_random = random.Random(seed)
     tf.config.experimental.enable_op_determinism()
 
 

@@ -52,3 +52,21 @@ def test_several_batches_per_call_train_the_same_network(monkeypatch):
     for steps in (4, 16):
         assert runs[steps][0] == runs[1][0]
         np.testing.assert_array_equal(runs[steps][1], runs[1][1])
+
+
+def test_a_networks_starting_weights_are_its_seeds_whatever_else_draws_from_random():
+    """Keras draws each layer's seed from Python's shared `random`; a Dask client's thread draws
+    from it too (picking a worker to gather from) and, drawing while the network was built, made
+    training on a cluster give other weights run to run. Draws from `random` between seeding and
+    building change nothing now, and the seed still does."""
+    import random
+
+    config = TrainConfig(horizon=3, lookback=4, units=2, seed=5)
+    lstm.seed_everything(5)
+    quiet = lstm.build_model(config).get_weights()
+    lstm.seed_everything(5)
+    random.random(), random.randint(1, 10)  # another thread's draws
+    busy = lstm.build_model(config).get_weights()
+    assert all(np.array_equal(a, b) for a, b in zip(quiet, busy))
+    lstm.seed_everything(6)
+    assert not all(np.array_equal(a, b) for a, b in zip(quiet, lstm.build_model(config).get_weights()))
