@@ -1017,11 +1017,12 @@ def detect(
             from forecast_cli import cluster
             from forecast_cli.cluster_detect import detect_on_cluster
 
-            with cluster.whole_series(cluster.data_parts(data), manifest.columns.time_col, manifest.columns.id_col), \
-                    cluster.open_client(workers, dask) as client:
+            with cluster.open_client(workers, dask) as client, \
+                    cluster.whole_series(client, Path(data), manifest.columns.time_col, manifest.columns.id_names,
+                                         Path(data) if to_stdout else Path(output), reporter, "checks") as parts:
                 found = detect_on_cluster(client, cluster.ModelRef.of(model_dir, engine, manifest), data,
                                           manifest.config, last, level, calibration, as_of, reporter, skip_short,
-                                          manifest.columns.id_col)
+                                          manifest.columns.id_col, parts)
         else:
             found = run_detect(predictor, data, last, level, calibration, engine, as_of, reporter, skip_short)
         lasts = found.table.groupby(ID, sort=True)[TIME].max()  # before the values reported earlier are taken out

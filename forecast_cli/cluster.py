@@ -9,8 +9,9 @@ What runs where:
   all, as one Parquet part in a staging folder beside the output.
 
 A part is the unit of work, so a series must lie in one part (data written partitioned by
-series, as Spark, Dask and most warehouses can); a series found in two parts is refused before
-anything is written. A worker that dies mid-run has its parts rerun by Dask; a part file is
+series, as Spark, Dask and most warehouses can). Data cut by time (a folder or file a day) is
+regrouped by series on the cluster first (`whole_series`); a series found in two parts
+otherwise is refused before anything is written. A worker that dies mid-run has its parts rerun by Dask; a part file is
 named by its index and replaced whole, so a rerun never leaves a partial or duplicate part. The
 staging folder is removed when the run ends, and the output is renamed into place only once
 every part is in.
@@ -37,8 +38,8 @@ from forecast_cli.atomic import atomic_open, remove_stale_temps, temp_name
 from forecast_cli.batch import FileResult, warn_late
 from forecast_cli.config import padded_text, parse_columns
 from forecast_cli.data import (ID, PARQUET_SUFFIX, TIME, NothingAsOf, _time_by_name, common_keys, is_parquet,
-                               parquet_parts, partition_values)
-from forecast_cli.errors import ClusterError, DataError, ModelDirError, ShortSeriesError, UnknownFrequencyError
+                               in_first_order, parquet_parts, part_frame, partition_values, read_part)
+from forecast_cli.errors import ClusterError, DataError, ModelDirError
 from forecast_cli.forecast_file import date_detail, fitted, source_types, table_sink
 from forecast_cli.manifest import Manifest
 from forecast_cli.output import Reporter, SilentReporter
@@ -307,12 +308,9 @@ def data_parts(path: Path) -> list[Path]:
     return parquet_parts(path) if is_parquet(path) else [path]
 
 
-WHOLE = "On a cluster each part is read alone and must hold whole series"
-
-
 def split(id_col: str | None) -> str:
-    """The fix for parts cut by time: whole series in each part, by the model's id column(s), with
-    the line of Dask that does it (`regroup`).
+    """The fix for parts that share a series: whole series in each part, by the model's id
+    column(s), with the line of Dask that does it (`regroup`).
 
     Example:
         >>> split("shop,family")
@@ -338,30 +336,100 @@ def regroup(id_col: str | None) -> str:
 
 
 @contextlib.contextmanager
-def whole_series(parts: list[Path], time_col: str | None, id_col: str | None) -> Iterator[None]:
-    """Around a cluster run on `parts`: parts in folders named by the time column (`ds=2024-01-01/`,
-    as a table partitioned by day is written) are refused before any task runs; and a part's
-    series too short or of no frequency, as parts cut by time otherwise give, is said to come of
-    that where the first two parts hold a series in common. `time_col`, `id_col`: the model's, or
-    the flags'; None: the time column a usual time name names among the first part's columns and
-    its folders' (as one process finds it by name), the id column unique_id."""
-    keys = partition_values(parts[0]) if len(parts) > 1 else {}
-    if keys and time_col is None:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        with contextlib.suppress(OSError, ValueError, pa.ArrowException):  # a bad part: named when a worker reads it
-            time_col = _time_by_name([*pq.read_schema(parts[0]).names, *keys])
-    if time_col in keys:
-        raise DataError(f"{parts[0]}: the time column {time_col!r} names the parts' folders "
-                        f"({time_col}={keys[time_col]}): the data is cut by time. {WHOLE}: {split(id_col)}")
+def whole_series(client: Any, path: Path, time_col: str | None, id_names: tuple[str, ...] | None, beside: Path,
+                 reporter: Reporter, work: str = "reads") -> Iterator[list[Path]]:
+    """The parts of `path` as a cluster's units of work, each read alone and so each holding
+    whole series. Parts cut by time (`cut_by_time`: a table partitioned by day, a file a day, a
+    series without an id cut into files) are first regrouped by series on the cluster, as Dask's
+    shuffle does it, into a folder beside `beside` (the output) that is removed when the block
+    ends; the same rows and columns, so the forecast is one process's. `time_col`, `id_names`:
+    as `cut_by_time` takes them. `work`: what a worker does with a part, for the note that one
+    part leaves the other workers idle."""
+    parts = data_parts(path)
+    why, time_col, keys = cut_by_time(parts, time_col, id_names)
+    if why is None:
+        if len(parts) == 1:
+            reporter.info(f"{path} is one part, so one worker {work} it all; write the data as several Parquet "
+                          "parts (partitioned by series) to use every worker.")
+        yield parts
+        return
+    remove_stale_temps(beside)
+    staging = temp_name(beside, "regrouped")
+    grouped = (f"regrouping them by series ({', '.join(keys)}) on the cluster first, each row moved once" if keys
+               else "joining them into one part on the cluster first, which one worker then reads")
+    reporter.info(f"{path}: {why}; {grouped}")
     try:
-        yield
-    except (ShortSeriesError, UnknownFrequencyError) as error:
-        if len(parts) < 2 or not _series_in_common(parts[:2], id_col or ID):
-            raise
-        raise type(error)(f"{error} {WHOLE}, and {parts[0].name} and {parts[1].name} hold the same series: if the "
-                          f"parts are cut by time (a file a day), {split(id_col)}") from None
+        yield regrouped(client, parts, keys, [key for key in partition_values(parts[0]) if key != time_col], staging)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def cut_by_time(parts: list[Path], time_col: str | None,
+                id_names: tuple[str, ...] | None) -> tuple[str | None, str | None, tuple[str, ...]]:
+    """Why several parts hold pieces of the same series (None where nothing says so), the time
+    column's name as found, and the columns that tell the series apart (none: one series, or a
+    wide file's). The reasons: the time column names the parts' folders (`ds=2024-01-01/`, as a
+    table partitioned by day is written), the first two parts hold a series in common (a file a
+    day), or the data has no id (`id_names` ()) and comes in several parts.
+
+    Args:
+        parts: the data's Parquet parts.
+        time_col: the time column; None: the one a usual time name names among the first part's
+            columns and its folders' (as one process finds it by name).
+        id_names: the id columns; () for data without (one series, a wide file); None where not
+            known (`train` without --id-col or --wide): unique_id if the data has it.
+
+    A part that cannot be read is left for a worker to name; data cut by time whose id is not
+    known is refused, asking for it.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if len(parts) < 2:
+        return None, time_col, ()
+    folders = partition_values(parts[0])
+    try:
+        names = [*pq.read_schema(parts[0]).names, *folders]
+    except (OSError, ValueError, pa.ArrowException):
+        return None, time_col, ()
+    time_col = time_col or _time_by_name(names)
+    keys = (ID,) if id_names is None and ID in names else id_names
+    if keys == ():
+        return f"its {len(parts)} parts have no id column: each holds a piece of the same series", time_col, ()
+    if time_col in folders:
+        if keys is None:
+            raise DataError(f"{parts[0]}: the time column {time_col!r} names the parts' folders "
+                            f"({time_col}={folders[time_col]}): the data is cut by time, and a cluster reads each part "
+                            "alone. Name the id column(s) with --id-col to have the cluster regroup the parts by "
+                            "series (--wide for a column per series), or train without --workers/--dask.")
+        return f"the time column {time_col!r} names the parts' folders ({time_col}={folders[time_col]})", time_col, keys
+    if keys is not None and _series_in_common(parts[:2], ",".join(keys)):
+        return f"{parts[0].name} and {parts[1].name} hold the same series", time_col, keys
+    return None, time_col, ()
+
+
+def regrouped(client: Any, parts: list[Path], keys: tuple[str, ...], folders: list[str], staging: Path) -> list[Path]:
+    """`parts` rewritten by Dask on the cluster into `staging` as parts of whole series: shuffled
+    by the id columns `keys` (each series' rows in one part), or into one part where the data has
+    none. Each part is read as one process reads it (`part_frame`: its folders' values as
+    columns of text, so a date folder stays a text time as it was); the columns that named
+    folders other than the time's (`folders`: a bucket, a region) name the new parts' folders
+    again, so that they stay where the parts lie, never data."""
+    import dask.dataframe as dd
+    import pyarrow.parquet as pq
+
+    meta = part_frame(pq.read_schema(parts[0]).empty_table(), parts[0])
+    frame = dd.from_map(_part_rows, [str(p.resolve()) for p in parts], args=[list(meta.columns)], meta=meta,
+                        enforce_metadata=False)
+    frame = frame.shuffle(list(keys)) if all(key in meta.columns for key in keys) else frame.repartition(npartitions=1)
+    client.compute(frame.to_parquet(str(staging.resolve()), write_index=False, partition_on=folders or None,
+                                    compute=False)).result()
+    return parquet_parts(staging)
+
+
+def _part_rows(part: str, names: list[str]) -> pd.DataFrame:
+    """Run on a worker: one part's rows for `regrouped`, in the first part's columns `names`."""
+    return in_first_order(read_part(Path(part))[0], names, Path(part))
 
 
 def _series_in_common(parts: list[Path], id_col: str) -> bool:
@@ -392,28 +460,27 @@ def cluster_forecaster(client: Any, model: ModelRef, as_of: str | None, manifest
 
     def run(path: Path, target: Path | None) -> FileResult:
         assert target is not None, "the command line requires an output file with --workers/--dask"
-        with whole_series(data_parts(path), manifest.columns.time_col, manifest.columns.id_col):
-            return predict_on_cluster(client, model, as_of, path, target, manifest, reporter, skip_short)
+        with whole_series(client, path, manifest.columns.time_col, manifest.columns.id_names, target, reporter,
+                          "forecasts") as parts:
+            return predict_on_cluster(client, model, as_of, path, target, manifest, reporter, skip_short, parts)
 
     return run
 
 
 def predict_on_cluster(client: Any, model: ModelRef, as_of: str | None, path: Path, target: Path,
-                       manifest: Manifest, reporter: Reporter, skip_short: bool = False) -> FileResult:
+                       manifest: Manifest, reporter: Reporter, skip_short: bool = False,
+                       parts: list[Path] | None = None) -> FileResult:
     """Forecast the data at `path` with one task per part and write the joined forecast to
     `target` whole, warning as one process does of series left out or starting early. With
     `skip_short`, a part may hold only short series; a file with none long enough fails, as
-    in one process."""
+    in one process. `parts`: the units of work (`whole_series`); None: the parts of `path`."""
     from forecast_cli.pipeline import short_series_error, short_series_warning
 
     config = manifest.config
 
     from distributed import as_completed
 
-    parts = data_parts(path)
-    if len(parts) == 1:
-        reporter.info(f"{path} is one part, so one worker forecasts it all; write the data as several "
-                      "Parquet parts (partitioned by series) to use every worker.")
+    parts = parts or data_parts(path)
     remove_stale_temps(target)
     staging = temp_name(target, "parts")
     staging.mkdir()

@@ -106,16 +106,13 @@ def judge_part(model: ModelRef, as_of: str | None, skip_short: bool, check: Chec
 
 def detect_on_cluster(client: Any, model: ModelRef, data: Path, config: Any, last: int | None, level: float,
                       calibration: int | None, as_of: str | None, reporter: Reporter,
-                      skip_short: bool = False, id_col: str | None = None) -> Detection:
+                      skip_short: bool = False, id_col: str | None = None, parts: list[Path] | None = None) -> Detection:
     """`detect.detect` with one task per part of `data` in each round: the same rows and band
     (`id_col`: the model's id column, for the fix a series in two parts is given and the key
-    columns' one type)."""
+    columns' one type; `parts`: the units of work, `cluster.whole_series`'; None: `data`'s parts)."""
     from forecast_cli.pipeline import short_series_error, short_series_warning
 
-    parts = data_parts(data)
-    if len(parts) == 1:
-        reporter.info(f"{data} is one part, so one worker checks it all; write the data as several Parquet parts "
-                      "(partitioned by series) to use every worker.")
+    parts = parts or data_parts(data)
     source = source_name(data)
     common = [model, as_of, skip_short]
     paths = [str(p.resolve()) for p in parts]

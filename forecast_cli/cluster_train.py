@@ -37,7 +37,8 @@ import pandas as pd
 from forecast_cli import baselines
 from forecast_cli.cluster import (Later, Notes, check_zones, cluster_errors, regroup, relay, spread, whole_series,
                                   with_rows, zoned)
-from forecast_cli.config import TrainConfig, resolve_settings, validation_series, with_horizon, zero_shares
+from forecast_cli.config import (TrainConfig, parse_columns, resolve_settings, validation_series, with_horizon,
+                                 zero_shares)
 from forecast_cli.data import (ID, TARGET, TIME, WEEKS, Columns, NothingAsOf, data_horizon, is_parquet, is_weekly,
                                parquet_parts, part_label, series_arrays)
 from forecast_cli.errors import DataError
@@ -113,8 +114,10 @@ def ets_part(part: str, config: TrainConfig, columns: ColumnOptions) -> dict[str
 
 
 def fit_parts(client: Any, data_path: str | Path, config: TrainConfig, columns: ColumnOptions,
-              reporter: Reporter) -> tuple[Fitted, TrainingData] | None:
-    """Train from the parts of Parquet data on the cluster (see the module's description).
+              reporter: Reporter, out: Path) -> tuple[Fitted, TrainingData] | None:
+    """Train from the parts of Parquet data on the cluster (see the module's description); parts
+    cut by time are regrouped by series first, beside the model directory `out`
+    (`cluster.whole_series`).
 
     Returns:
         The fitted network and what the manifest records about the data; None when the data is
@@ -131,10 +134,18 @@ def fit_parts(client: Any, data_path: str | Path, config: TrainConfig, columns: 
         reporter.info("Covariates are scaled over all series at once, so the data is read here; "
                       "the per-series fits run on the workers.")
         return None
-    names = [str(p.resolve()) for p in parts]  # a worker of an existing cluster does not run in this folder
+    known = parse_columns(columns.id_col) if columns.id_col else () if columns.wide else None
+    with whole_series(client, path, columns.time_col, known, out, reporter) as units:
+        return _fit_units(client, path, parts, units, config, columns, reporter)
+
+
+def _fit_units(client: Any, path: Path, parts: list[Path], units: list[Path], config: TrainConfig,
+               columns: ColumnOptions, reporter: Reporter) -> tuple[Fitted, TrainingData] | None:
+    """`fit_parts` on the parts of whole series `units` (`parts` themselves, or those regrouped
+    from them); the digest is of `parts`, the data as given."""
+    names = [str(p.resolve()) for p in units]  # a worker of an existing cluster does not run in this folder
     n = len(names)
-    with whole_series(parts, columns.time_col, columns.id_col):
-        read = run_parts(client, "parts read", survey_part, reporter, names, [config] * n, [columns] * n)
+    read = run_parts(client, "parts read", survey_part, reporter, names, [config] * n, [columns] * n)
     surveys: list[Survey] = with_rows(read, str(path), columns.as_of)
     after = sum(s.rows if isinstance(s, Later) else s.after for s in read)  # as one process counts them
     names = [s.part for s in surveys]
@@ -204,11 +215,6 @@ def run_parts(client: Any, what: str, fn: Callable[..., Any], reporter: Reporter
     return results
 
 
-# What a cluster needs instead of Parquet parts read with --wide.
-_WIDE_PARTS = ("Write the parts in long format (unique_id, ds, y) partitioned by unique_id (docs/input.md has a pandas "
-               "line that writes a wide file long), or train without --workers/--dask.")
-
-
 def check_agree(surveys: list[Survey]) -> Survey:
     """The first part's survey, once every part has its columns, kind of time and frequency.
     Weekly parts on different weekdays are weekly data of `WEEKS`, as the file of all of them
@@ -218,9 +224,8 @@ def check_agree(surveys: list[Survey]) -> Survey:
         surveys = [dataclasses.replace(s, freq=WEEKS) for s in surveys]
         first = surveys[0]
     check_zones((s.part, s.zoned) for s in surveys)
-    for s in surveys[1:]:
-        wide = bool(s.columns.series or first.columns.series)
-        if (s.columns.id_col is None) != (first.columns.id_col is None) and not wide:
+    for s in surveys[1:]:  # never parts of a wide file: those are joined into one first (`whole_series`)
+        if (s.columns.id_col is None) != (first.columns.id_col is None):
             # One part found its id where times repeat and another did not (its partition column, unused, left out).
             raise _roles_differ(s, first)
         if sorted(s.columns.all_columns) != sorted(first.columns.all_columns):
@@ -236,11 +241,6 @@ def check_agree(surveys: list[Survey]) -> Survey:
                 f"{s.part} reads its dates with {orders[s.columns.day_first]} but {first.part} with "
                 f"{orders[first.columns.day_first]}: each part's order is found from its own values. Write the "
                 "dates as YYYY-MM-DD (or as dates in Parquet), or train without --workers/--dask."
-            )
-        if s.columns != first.columns and wide:
-            raise DataError(
-                f"{s.part} reads as {s.columns.roles()} but {first.part} as {first.columns.roles()}: with --wide each "
-                f"part's series are its columns of numbers, and they differ. {_WIDE_PARTS}"
             )
         if s.columns != first.columns:
             raise _roles_differ(s, first)
@@ -276,12 +276,10 @@ def check_disjoint(ids: np.ndarray, order: np.ndarray, surveys: list[Survey]) ->
     part_of = np.concatenate([np.full(len(s.ids), k) for k, s in enumerate(surveys)])[order]
     k = int(twice[0])
     id_col = surveys[0].columns.id_col
-    fix = (f"Write the data partitioned by {id_col or ID}, or train without --workers/--dask ({regroup(id_col)})"
-           if not surveys[0].columns.series
-           else f"Parts read with --wide split the rows, so each holds every column's series. {_WIDE_PARTS}")
     raise DataError(
         f"series {str(ids[k])!r} is in more than one part ({surveys[part_of[k]].part} and "
-        f"{surveys[part_of[k + 1]].part}): a series must lie in one part to be trained on a cluster. {fix}"
+        f"{surveys[part_of[k + 1]].part}): a series must lie in one part to be trained on a cluster. Write the data "
+        f"partitioned by {id_col or ID}, or train without --workers/--dask ({regroup(id_col)})"
     )
 
 

@@ -504,44 +504,13 @@ def read_parquet(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, str]:
         >>> len(raw), len(digest)
         (132, 64)
     """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     digest = hashlib.sha256()
     frames: list[pd.DataFrame] = []
     for part in parquet_parts(path):
-        try:
-            data = part.read_bytes()
-            table = pq.read_table(pa.BufferReader(data))
-        except OSError as exc:
-            raise DataError(f"{part}: cannot be read ({exc.strerror or exc}). Check its permissions.") from None
-        except (pa.ArrowException, ValueError) as exc:
-            try:
-                names = pq.read_schema(pa.BufferReader(data)).names
-            except (pa.ArrowException, ValueError):
-                names = []
-            _check_repeated_names(names, part)
-            detail = " ".join(str(exc).split())
-            raise DataError(f"{part}: not a readable Parquet file ({detail}). Write it again, or pass a CSV.") from None
-        frame = table.to_pandas()
-        if not isinstance(frame.index, pd.RangeIndex):  # a frame's index, kept in pandas' metadata: its columns
-            frame = _pandas_index(frame.reset_index(names=[UNNAMED if name in (None, DASK_NO_INDEX) else name
-                                                           for name in frame.index.names]))
+        frame, data = read_part(part)
         partitions = partition_values(part)
-        for key, value in partitions.items():
-            if key in frame.columns:
-                raise DataError(f"{part}: column {key!r} is both in the file and in its folder's name ({key}={value}); "
-                                "expected it in one of them. Write the parts again partitioned by another column.")
-            # Spark and pyarrow name a partition of nulls __HIVE_DEFAULT_PARTITION__: empty cells here.
-            frame[key] = pd.Series([None if value == HIVE_NULL else value] * len(frame), dtype="string")
-        if frames and list(frame.columns) != list(frames[0].columns):
-            if sorted(map(str, frame.columns)) == sorted(map(str, frames[0].columns)):
-                frame = frame[frames[0].columns]  # the same columns in another order, as parts written apart may be
-        if frames and list(frame.columns) != list(frames[0].columns):
-            raise DataError(
-                f"{part}: its columns ({', '.join(map(str, frame.columns))}) differ from the first part's "
-                f"({', '.join(map(str, frames[0].columns))}). Every part needs the same columns."
-            )
+        if frames:
+            frame = in_first_order(frame, list(frames[0].columns), part)
         digest.update(part_label(part).encode() + b"\0" + data)
         frames.append(frame)
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
@@ -553,6 +522,55 @@ def read_parquet(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, str]:
     if frame.empty:
         raise DataError(f"{path} has columns ({', '.join(frame.columns)}) but no rows of data.")
     return frame, digest.hexdigest()
+
+
+def read_part(part: Path) -> tuple[pd.DataFrame, bytes]:
+    """One Parquet part as a frame (`part_frame`), and its bytes; a part that cannot be read is
+    refused naming it."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        data = part.read_bytes()
+        table = pq.read_table(pa.BufferReader(data))
+    except OSError as exc:
+        raise DataError(f"{part}: cannot be read ({exc.strerror or exc}). Check its permissions.") from None
+    except (pa.ArrowException, ValueError) as exc:
+        try:
+            names = pq.read_schema(pa.BufferReader(data)).names
+        except (pa.ArrowException, ValueError):
+            names = []
+        _check_repeated_names(names, part)
+        detail = " ".join(str(exc).split())
+        raise DataError(f"{part}: not a readable Parquet file ({detail}). Write it again, or pass a CSV.") from None
+    return part_frame(table, part), data
+
+
+def part_frame(table: Any, part: Path) -> pd.DataFrame:
+    """One Parquet part's table as a frame: an index kept in pandas' metadata as columns, and
+    the values its folders name (`partition_values`) as columns of text."""
+    frame = table.to_pandas()
+    if not isinstance(frame.index, pd.RangeIndex):  # a frame's index, kept in pandas' metadata: its columns
+        frame = _pandas_index(frame.reset_index(names=[UNNAMED if name in (None, DASK_NO_INDEX) else name
+                                                       for name in frame.index.names]))
+    for key, value in partition_values(part).items():
+        if key in frame.columns:
+            raise DataError(f"{part}: column {key!r} is both in the file and in its folder's name ({key}={value}); "
+                            "expected it in one of them. Write the parts again partitioned by another column.")
+        # Spark and pyarrow name a partition of nulls __HIVE_DEFAULT_PARTITION__: empty cells here.
+        frame[key] = pd.Series([None if value == HIVE_NULL else value] * len(frame), dtype="string")
+    return frame
+
+
+def in_first_order(frame: pd.DataFrame, first: list[Any], part: Path) -> pd.DataFrame:
+    """A part's frame with the first part's columns, `first`, in their order (parts written apart
+    may order the same columns differently); a part of other columns is refused."""
+    if list(frame.columns) != first and sorted(map(str, frame.columns)) == sorted(map(str, first)):
+        frame = frame[first]
+    if list(frame.columns) != first:
+        raise DataError(f"{part}: its columns ({', '.join(map(str, frame.columns))}) differ from the first part's "
+                        f"({', '.join(map(str, first))}). Every part needs the same columns.")
+    return frame
 
 
 def _typed(col: pd.Series) -> bool:

@@ -459,7 +459,7 @@ def train(
     if client is not None:
         from forecast_cli.cluster_train import fit_parts
 
-        trained = fit_parts(client, data_path, config, columns, reporter)
+        trained = fit_parts(client, data_path, config, columns, reporter, out)
     dataset = None
     if trained is None:
         dataset, config = load_training(data_path, config, columns, reporter)

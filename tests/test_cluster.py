@@ -141,13 +141,14 @@ def test_workers_carry_several_id_columns_of_the_parts_types_as_one_process_does
         typed[typed["store"] == store].to_parquet(tmp_path / "same" / f"part-{store}.parquet", index=False)
     _invoke("predict", tmp_path / "model", tmp_path / "same", "--output", tmp_path / "same.parquet", "--workers", 2)
     assert pq.read_schema(tmp_path / "same.parquet").field("store").type == pa.int64()
-    # a table cut by day is refused with the fix by this model's id columns
+    # a table cut by day is regrouped by this model's id columns: one process's forecast
     typed.assign(ds=typed["ds"].dt.strftime("%Y-%m-%d")).to_parquet(tmp_path / "lake", partition_cols=["ds"],
                                                                       index=False)
-    refused = _invoke("predict", tmp_path / "model", tmp_path / "lake", "--output", tmp_path / "f.csv", "--workers", 2,
-                      code=ExitCode.DATA)
-    assert ("write the data partitioned by series (store, family), or run without --workers/--dask (Dask rewrites it "
-            "so: dd.read_parquet(FOLDER).shuffle(['store', 'family'])") in " ".join(refused.stderr.split())
+    for where in ("here", "there"):
+        result = _invoke("predict", tmp_path / "model", tmp_path / "lake", "--output", tmp_path / f"lake-{where}.csv",
+                         *(("--workers", 2) if where == "there" else ()))
+    assert "regrouping them by series (store, family) on the cluster first" in " ".join(result.stderr.split())
+    assert (tmp_path / "lake-here.csv").read_bytes() == (tmp_path / "lake-there.csv").read_bytes()
 
 
 def test_workers_keep_a_time_type_only_where_every_parts_times_fit_it(tmp_path, monkeypatch):
@@ -286,15 +287,18 @@ def test_a_bad_part_is_named_and_the_previous_output_is_kept(parted, tmp_path):
 
 
 def test_a_series_split_across_parts_is_refused(parted, tmp_path):
+    """A series in two parts other than the first two (which would have been regrouped, as
+    parts cut by time are) is refused, naming both, with the fix."""
     frame = pd.read_parquet(parted / "parts" / "part-0.parquet")
     parts = tmp_path / "parts"
     parts.mkdir()
-    frame.iloc[:20].to_parquet(parts / "a.parquet", index=False)  # s0's first half ...
-    frame.iloc[20:].to_parquet(parts / "b.parquet", index=False)  # ... and its second half
+    shutil.copy(parted / "parts" / "part-1.parquet", parts / "a.parquet")  # other series
+    frame.iloc[:20].to_parquet(parts / "b.parquet", index=False)  # s0's first half ...
+    frame.iloc[20:].to_parquet(parts / "c.parquet", index=False)  # ... and its second half
     result = _invoke("predict", parted / "model", parts, "--output", tmp_path / "f.csv", "--workers", 2,
                      code=ExitCode.DATA)
     assert "series 's0' is in more than one part" in result.stderr
-    assert "a.parquet" in result.stderr and "b.parquet" in result.stderr
+    assert "b.parquet" in result.stderr and "c.parquet" in result.stderr
     assert not (tmp_path / "f.csv").exists()
     # the fix comes with the line of Dask that makes it, as detect gives it too
     fix = "dd.read_parquet(FOLDER).shuffle('unique_id').to_parquet(NEW_FOLDER)"
@@ -303,8 +307,8 @@ def test_a_series_split_across_parts_is_refused(parted, tmp_path):
                      code=ExitCode.DATA)
     assert "series 's0' is in more than one part" in result.stderr and fix in " ".join(result.stderr.split())
     # a piece too short to read (5 values, the lookback 8), left out by --skip-short, is still a piece
-    frame.iloc[:5].to_parquet(parts / "a.parquet", index=False)
-    frame.iloc[5:].to_parquet(parts / "b.parquet", index=False)
+    frame.iloc[:5].to_parquet(parts / "b.parquet", index=False)
+    frame.iloc[5:].to_parquet(parts / "c.parquet", index=False)
     result = _invoke("predict", parted / "model", parts, "--output", tmp_path / "f.csv", "--workers", 2,
                      "--skip-short", code=ExitCode.DATA)
     assert "series 's0' is in more than one part" in result.stderr
@@ -443,12 +447,14 @@ def test_train_on_parts_refuses_a_series_split_across_parts(parted, scheduler, t
     frame = pd.read_parquet(parted / "parts" / "part-0.parquet").rename(columns={"unique_id": "store"})
     parts = tmp_path / "parts"
     parts.mkdir()
-    frame.iloc[:20].to_parquet(parts / "a.parquet", index=False)  # s0's first half ...
-    frame.iloc[20:].to_parquet(parts / "b.parquet", index=False)  # ... and its second half
+    pd.read_parquet(parted / "parts" / "part-1.parquet").rename(columns={"unique_id": "store"}).to_parquet(
+        parts / "a.parquet", index=False)  # other series: the first two parts hold none in common
+    frame.iloc[:20].to_parquet(parts / "b.parquet", index=False)  # s0's first half ...
+    frame.iloc[20:].to_parquet(parts / "c.parquet", index=False)  # ... and its second half
     result = _invoke("train", parts, "--horizon", 4, *TINY, "--out", tmp_path / "m", "--dask", scheduler[0],
                      "--id-col", "store", code=ExitCode.DATA)
     assert "series 's0' is in more than one part" in result.stderr
-    assert "a.parquet" in result.stderr and "b.parquet" in result.stderr
+    assert "b.parquet" in result.stderr and "c.parquet" in result.stderr
     message = " ".join(result.stderr.split())
     assert "partitioned by store" in message and "dd.read_parquet(FOLDER).shuffle('store')" in message
     assert not (tmp_path / "m").exists()
@@ -611,24 +617,18 @@ def test_train_on_parts_finds_the_week_of_integer_hours_as_one_process_does(sche
     assert metrics[0] == metrics[1] and metrics[0]["longer_season"]["season"] == 168
 
 
-def test_train_on_wide_parts_split_by_rows_says_to_write_them_long(scheduler, tmp_path):
-    """Parts of a wide file cut by rows each hold every series: the error says how to write
-    parts a cluster can train on, not to partition by a unique_id the file does not have."""
+def test_wide_parts_split_by_rows_are_joined_and_train_the_one_process_model(scheduler, tmp_path):
+    """Parts of a wide file cut by rows each hold a piece of every series: the cluster joins them
+    into one part first (they were refused) and trains the model one process trains on them,
+    a column with no number in one part included."""
     wide = make_long(3, 40).pivot(index="ds", columns="unique_id", values="y").reset_index()
     (tmp_path / "parts").mkdir()
-    wide.iloc[:20].to_parquet(tmp_path / "parts" / "a.parquet", index=False)
-    wide.iloc[20:].to_parquet(tmp_path / "parts" / "b.parquet", index=False)
-    result = _invoke("train", tmp_path / "parts", "--wide", "--horizon", 4, *TINY, "--out", tmp_path / "m",
-                     "--dask", scheduler[0], code=ExitCode.DATA)
-    assert "series 's0' is in more than one part" in result.stderr
-    assert "Parts read with --wide split the rows" in result.stderr and not (tmp_path / "m").exists()
-    # A column with no number in one part is no series there: the parts' series differ.
     wide.iloc[:20].assign(s2=np.nan).to_parquet(tmp_path / "parts" / "a.parquet", index=False)
-    result = _invoke("train", tmp_path / "parts", "--wide", "--horizon", 4, *TINY, "--out", tmp_path / "m",
-                     "--dask", scheduler[0], code=ExitCode.DATA)
-    assert "b.parquet reads as time='ds', series=s0, s1, s2 but" in result.stderr
-    assert "a.parquet as time='ds', series=s0, s1: with --wide" in result.stderr
-    assert "--id-col" not in result.stderr and "Write the parts in long format" in result.stderr
+    wide.iloc[20:].to_parquet(tmp_path / "parts" / "b.parquet", index=False)
+    for where, flags in (("here", []), ("there", ["--dask", scheduler[0]])):
+        _invoke("train", tmp_path / "parts", "--wide", "--horizon", 4, *TINY, "--out", tmp_path / where, *flags)
+    forecasts = [_invoke("predict", tmp_path / m, tmp_path / "parts").stdout for m in ("here", "there")]
+    assert forecasts[0] == forecasts[1] and "s2" in forecasts[0]
 
 
 def test_skip_short_leaves_a_new_series_out_on_the_cluster_as_in_one_process(parted, scheduler, tmp_path):
@@ -1004,48 +1004,87 @@ def test_as_of_leaves_out_a_part_of_series_that_began_later_on_the_cluster_as_in
     assert "no row is at or before --as-of 2014-01-01 (the first time is 2015-01-01)" in errors["one", "predict"][0]
 
 
-def test_parts_cut_by_time_are_refused_on_the_cluster_saying_so(parted, scheduler, tmp_path):
+def test_parts_cut_by_time_are_regrouped_by_series_on_the_cluster(parted, scheduler, tmp_path):
     """A table partitioned by day (ds=2015-01-01/ folders, as warehouses write them) holds a
     piece of every series in each part, where a cluster reads each part alone: predict, detect
-    and train refuse it before any task runs, saying why (they had said a series held one value,
-    or no frequency was found). One process reads the same folder whole and forecasts it."""
+    and train regroup it by series on the cluster first (they had refused it), and give what one
+    process gives reading the table whole; the regrouped copy is gone afterwards. A bucket
+    folder above the day's stays a folder, never data."""
     address, _ = scheduler
     typed = pd.read_parquet(parted / "parts")
-    typed.assign(ds=typed["ds"].dt.strftime("%Y-%m-%d")).to_parquet(tmp_path / "lake", partition_cols=["ds"],
-                                                                      index=False)
-    said = ("the time column 'ds' names the parts' folders (ds=2015-01-01): the data is cut by time. On a cluster "
-            "each part is read alone and must hold whole series: write the data partitioned by series (unique_id), "
-            "or run without --workers/--dask (Dask rewrites it so: "
-            "dd.read_parquet(FOLDER).shuffle('unique_id').to_parquet(NEW_FOLDER).)")
-    for args in (["predict", parted / "model", tmp_path / "lake", "--output", tmp_path / "f.csv"],
-                 ["detect", parted / "model", tmp_path / "lake", "--output", tmp_path / "a.csv"],
-                 ["train", tmp_path / "lake", "--horizon", 4, "--out", tmp_path / "m", *TINY]):
-        result = _invoke(*args, "--dask", address, code=ExitCode.DATA)
+    lake, buckets = tmp_path / "lake", tmp_path / "buckets"
+    typed.assign(ds=typed["ds"].dt.strftime("%Y-%m-%d")).to_parquet(lake, partition_cols=["ds"], index=False)
+    typed.assign(ds=typed["ds"].dt.strftime("%Y-%m-%d"), bucket=typed["unique_id"].str[-1:]).to_parquet(
+        buckets, partition_cols=["bucket", "ds"], index=False)
+    said = ("lake: the time column 'ds' names the parts' folders (ds=2015-01-01); regrouping them by series "
+            "(unique_id) on the cluster first, each row moved once")
+    out = tmp_path / "out"
+    out.mkdir()
+    for command, suffix in (("predict", "csv"), ("predict", "parquet"), ("detect", "csv")):
+        here, there = out / f"{command}-here.{suffix}", out / f"{command}-there.{suffix}"
+        _invoke(command, parted / "model", lake, "--output", here, "--quiet")
+        result = _invoke(command, parted / "model", lake, "--output", there, "--dask", address)
         assert said in " ".join(result.stderr.split()), result.stderr
-    _invoke("predict", parted / "model", tmp_path / "lake", "--output", tmp_path / "f.csv", "--quiet")
-    assert (tmp_path / "f.csv").read_bytes() == (parted / "plain.csv").read_bytes()
-    # The README's one line of Dask that rewrites the table by series: the cluster forecasts that.
-    import dask.dataframe as dd
+        assert there.read_bytes() == here.read_bytes(), (command, suffix)
+    assert (out / "predict-there.csv").read_bytes() == (parted / "plain.csv").read_bytes()
+    _invoke("predict", parted / "model", buckets, "--output", out / "buckets.csv", "--dask", address)
+    assert (out / "buckets.csv").read_bytes() == (parted / "plain.csv").read_bytes()
+    # train: the network one process trains on the table (the same forecast)
+    _invoke("train", lake, "--horizon", 4, *TINY, "--out", tmp_path / "here", "--quiet")
+    _invoke("train", lake, "--horizon", 4, *TINY, "--out", tmp_path / "there", "--dask", address)
+    for model in ("here", "there"):
+        _invoke("predict", tmp_path / model, parted / "data.csv", "--output", out / f"{model}.csv", "--quiet")
+    assert (out / "there.csv").read_bytes() == (out / "here.csv").read_bytes()
+    assert _leftovers(out) == [] and _leftovers(tmp_path) == []
 
-    dd.read_parquet(tmp_path / "lake").shuffle("unique_id").to_parquet(tmp_path / "by-series")
-    _invoke("predict", parted / "model", tmp_path / "by-series", "--output", tmp_path / "g.csv", "--dask", address)
-    assert (tmp_path / "g.csv").read_bytes() == (parted / "plain.csv").read_bytes()
 
-
-def test_files_a_day_on_the_cluster_are_said_to_be_maybe_cut_by_time(parted, scheduler, tmp_path):
-    """Plain files of one time each (a file a month here): predict finds a series of one value in a
-    part, train no frequency; each error adds that parts cut by time give it, and the fix."""
+def test_files_a_day_or_of_one_series_are_regrouped_on_the_cluster(parted, scheduler, tmp_path):
+    """Plain files of one time each (a file a month here; the first two hold the same series),
+    and a series without an id column cut into files of a few years: each file alone was a
+    series too short, or of no frequency (predict and train failed). Regrouped on the cluster
+    first (one part for the id-less series), they are forecast as one process forecasts them."""
     address, _ = scheduler
     typed = pd.read_parquet(parted / "parts")
     (tmp_path / "files").mkdir()
     for k, (_, rows) in enumerate(typed.groupby("ds")):
         rows.to_parquet(tmp_path / "files" / f"{k:03d}.parquet", index=False)
-    hint = ("On a cluster each part is read alone and must hold whole series, and 000.parquet and 001.parquet hold "
-            "the same series: if the parts are cut by time (a file a day), write the data partitioned by series "
-            "(unique_id), or run without --workers/--dask (Dask rewrites it so: ")
-    result = _invoke("predict", parted / "model", tmp_path / "files", "--output", tmp_path / "f.csv", "--dask", address,
+    result = _invoke("predict", parted / "model", tmp_path / "files", "--output", tmp_path / "f.csv", "--dask", address)
+    assert "000.parquet and 001.parquet hold the same series; regrouping them by series" in " ".join(
+        result.stderr.split())
+    assert (tmp_path / "f.csv").read_bytes() == (parted / "plain.csv").read_bytes()
+    _invoke("train", tmp_path / "files", "--horizon", 4, *TINY, "--out", tmp_path / "m", "--dask", address)
+    _invoke("predict", tmp_path / "m", parted / "data.csv", "--output", tmp_path / "there.csv", "--quiet")
+    _invoke("train", parted / "parts", "--horizon", 4, *TINY, "--out", tmp_path / "m1", "--quiet")
+    _invoke("predict", tmp_path / "m1", parted / "data.csv", "--output", tmp_path / "here.csv", "--quiet")
+    assert (tmp_path / "there.csv").read_bytes() == (tmp_path / "here.csv").read_bytes()
+    # one series, no id column, in three files
+    one = typed[typed["unique_id"] == "s0"].drop(columns="unique_id")
+    (tmp_path / "one").mkdir()
+    for k in range(3):
+        one.iloc[k * 14:(k + 1) * 14].to_parquet(tmp_path / "one" / f"y{k}.parquet", index=False)
+    _invoke("train", tmp_path / "one", "--horizon", 4, *TINY, "--out", tmp_path / "m2", "--quiet")
+    _invoke("predict", tmp_path / "m2", tmp_path / "one", "--output", tmp_path / "one-here.csv", "--quiet")
+    result = _invoke("predict", tmp_path / "m2", tmp_path / "one", "--output", tmp_path / "one-there.csv",
+                     "--dask", address)
+    assert "its 3 parts have no id column: each holds a piece of the same series; joining them" in (
+        " ".join(result.stderr.split()))
+    assert (tmp_path / "one-there.csv").read_bytes() == (tmp_path / "one-here.csv").read_bytes()
+    assert _leftovers(tmp_path) == []
+
+
+def test_train_on_a_table_cut_by_time_asks_for_an_id_it_cannot_know(scheduler, tmp_path):
+    """`Date,Store,Sales` partitioned by day, trained without --id-col: no unique_id column to
+    regroup the days by, and an id found from the values is found part by part. The error asks
+    for --id-col; given it, the parts are regrouped and the one-process model trained."""
+    stores = make_long(3, 40).rename(columns={"unique_id": "Store", "ds": "Date", "y": "Sales"})
+    stores.assign(Date=stores["Date"].dt.strftime("%Y-%m-%d")).to_parquet(tmp_path / "lake", partition_cols=["Date"],
+                                                                          index=False)
+    result = _invoke("train", tmp_path / "lake", "--horizon", 4, *TINY, "--out", tmp_path / "m", "--dask", scheduler[0],
                      code=ExitCode.DATA)
-    assert "has 1 value but the model reads" in result.stderr and hint in " ".join(result.stderr.split())
-    result = _invoke("train", tmp_path / "files", "--horizon", 4, "--out", tmp_path / "m", *TINY, "--dask", address,
-                     code=ExitCode.DATA)
-    assert "cannot infer the frequency" in result.stderr and hint in " ".join(result.stderr.split())
+    assert "the time column 'Date' names the parts' folders (Date=2015-01-01)" in result.stderr
+    assert "Name the id column(s) with --id-col" in " ".join(result.stderr.split()) and not (tmp_path / "m").exists()
+    for where, flags in (("here", []), ("there", ["--dask", scheduler[0]])):
+        _invoke("train", tmp_path / "lake", "--id-col", "Store", "--horizon", 4, *TINY, "--out", tmp_path / where,
+                *flags)
+    forecasts = [_invoke("predict", tmp_path / m, tmp_path / "lake").stdout for m in ("here", "there")]
+    assert forecasts[0] == forecasts[1] and forecasts[0].count("\n") == 13
