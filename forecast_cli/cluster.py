@@ -422,8 +422,10 @@ def regrouped(client: Any, parts: list[Path], keys: tuple[str, ...], folders: li
     frame = dd.from_map(_part_rows, [str(p.resolve()) for p in parts], args=[list(meta.columns)], meta=meta,
                         enforce_metadata=False)
     frame = frame.shuffle(list(keys)) if all(key in meta.columns for key in keys) else frame.repartition(npartitions=1)
-    client.compute(frame.to_parquet(str(staging.resolve()), write_index=False, partition_on=folders or None,
-                                    compute=False)).result()
+    written = client.compute(frame.to_parquet(str(staging.resolve()), write_index=False, partition_on=folders or None,
+                                              compute=False))
+    with cluster_errors("the regrouping of the parts", [written], client):  # cancelled if this run stops
+        written.result()
     return parquet_parts(staging)
 
 
