@@ -1019,7 +1019,8 @@ def detect(
 
             with cluster.open_client(workers, dask) as client, \
                     cluster.whole_series(client, Path(data), manifest.columns.time_col, manifest.columns.id_names,
-                                         Path(data) if to_stdout else Path(output), reporter, "checks") as parts:
+                                         Path(data) if to_stdout else Path(output), reporter, "checks",
+                                         manifest.columns.all_columns) as parts:
                 found = detect_on_cluster(client, cluster.ModelRef.of(model_dir, engine, manifest), data,
                                           manifest.config, last, level, calibration, as_of, reporter, skip_short,
                                           manifest.columns.id_col, parts)

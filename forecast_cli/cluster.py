@@ -38,7 +38,8 @@ from forecast_cli.atomic import atomic_open, remove_stale_temps, temp_name
 from forecast_cli.batch import FileResult, warn_late
 from forecast_cli.config import padded_text, parse_columns
 from forecast_cli.data import (ID, PARQUET_SUFFIX, TIME, NothingAsOf, _time_by_name, common_keys, is_parquet,
-                               in_first_order, parquet_parts, part_frame, partition_values, read_part)
+                               in_first_order, parquet_parts, part_frame, part_label, partition_values,
+                               read_part)
 from forecast_cli.errors import ClusterError, DataError, ModelDirError
 from forecast_cli.forecast_file import date_detail, fitted, source_types, table_sink
 from forecast_cli.manifest import Manifest
@@ -337,14 +338,16 @@ def regroup(id_col: str | None) -> str:
 
 @contextlib.contextmanager
 def whole_series(client: Any, path: Path, time_col: str | None, id_names: tuple[str, ...] | None, beside: Path,
-                 reporter: Reporter, work: str = "reads") -> Iterator[list[Path]]:
+                 reporter: Reporter, work: str = "reads", needed: Iterable[str] = ()) -> Iterator[list[Path]]:
     """The parts of `path` as a cluster's units of work, each read alone and so each holding
     whole series. Parts cut by time (`cut_by_time`: a table partitioned by day, a file a day, a
     series without an id cut into files) are first regrouped by series on the cluster, as Dask's
     shuffle does it, into a folder beside `beside` (the output) that is removed when the block
     ends; the same rows and columns, so the forecast is one process's. `time_col`, `id_names`:
     as `cut_by_time` takes them. `work`: what a worker does with a part, for the note that one
-    part leaves the other workers idle."""
+    part leaves the other workers idle. `needed`: the columns besides the time, id and target
+    that a role needs (the model's); a column the folders name that is none of those (a bucket,
+    the day a row was loaded) is left out, as one process leaves it out of the data."""
     parts = data_parts(path)
     why, time_col, keys = cut_by_time(parts, time_col, id_names)
     if why is None:
@@ -359,7 +362,8 @@ def whole_series(client: Any, path: Path, time_col: str | None, id_names: tuple[
                else "joining them into one part on the cluster first, which one worker then reads")
     reporter.info(f"{path}: {why}; {grouped}")
     try:
-        yield regrouped(client, parts, keys, [key for key in partition_values(parts[0]) if key != time_col], staging)
+        kept = {time_col, *keys, *needed} if time_col is not None else set(partition_values(parts[0]))
+        yield regrouped(client, parts, keys, [key for key in partition_values(parts[0]) if key not in kept], staging)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -404,34 +408,34 @@ def cut_by_time(parts: list[Path], time_col: str | None,
                             "series (--wide for a column per series), or train without --workers/--dask.")
         return f"the time column {time_col!r} names the parts' folders ({time_col}={folders[time_col]})", time_col, keys
     if keys is not None and _series_in_common(parts[:2], ",".join(keys)):
-        return f"{parts[0].name} and {parts[1].name} hold the same series", time_col, keys
+        return f"{part_label(parts[0])} and {part_label(parts[1])} hold the same series", time_col, keys
     return None, time_col, ()
 
 
-def regrouped(client: Any, parts: list[Path], keys: tuple[str, ...], folders: list[str], staging: Path) -> list[Path]:
+def regrouped(client: Any, parts: list[Path], keys: tuple[str, ...], dropped: list[str], staging: Path) -> list[Path]:
     """`parts` rewritten by Dask on the cluster into `staging` as parts of whole series: shuffled
     by the id columns `keys` (each series' rows in one part), or into one part where the data has
     none. Each part is read as one process reads it (`part_frame`: its folders' values as
-    columns of text, so a date folder stays a text time as it was); the columns that named
-    folders other than the time's (`folders`: a bucket, a region) name the new parts' folders
-    again, so that they stay where the parts lie, never data."""
+    columns of text, so a date folder stays a text time as it was), less the folders' columns
+    `dropped`, which say where a part lay (a bucket, the day it was loaded), not what was
+    recorded; they would not say it of the new parts."""
     import dask.dataframe as dd
     import pyarrow.parquet as pq
 
     meta = part_frame(pq.read_schema(parts[0]).empty_table(), parts[0])
-    frame = dd.from_map(_part_rows, [str(p.resolve()) for p in parts], args=[list(meta.columns)], meta=meta,
-                        enforce_metadata=False)
-    frame = frame.shuffle(list(keys)) if all(key in meta.columns for key in keys) else frame.repartition(npartitions=1)
-    written = client.compute(frame.to_parquet(str(staging.resolve()), write_index=False, partition_on=folders or None,
-                                              compute=False))
+    frame = dd.from_map(_part_rows, [str(p.resolve()) for p in parts], args=[list(meta.columns), dropped],
+                        meta=meta.drop(columns=dropped), enforce_metadata=False)
+    frame = frame.shuffle(list(keys)) if keys else frame.repartition(npartitions=1)
+    written = client.compute(frame.to_parquet(str(staging.resolve()), write_index=False, compute=False))
     with cluster_errors("the regrouping of the parts", [written], client):  # cancelled if this run stops
         written.result()
     return parquet_parts(staging)
 
 
-def _part_rows(part: str, names: list[str]) -> pd.DataFrame:
-    """Run on a worker: one part's rows for `regrouped`, in the first part's columns `names`."""
-    return in_first_order(read_part(Path(part))[0], names, Path(part))
+def _part_rows(part: str, names: list[str], dropped: list[str]) -> pd.DataFrame:
+    """Run on a worker: one part's rows for `regrouped`, in the first part's columns `names`,
+    less those `dropped`."""
+    return in_first_order(read_part(Path(part))[0], names, Path(part)).drop(columns=dropped)
 
 
 def _series_in_common(parts: list[Path], id_col: str) -> bool:
@@ -463,7 +467,7 @@ def cluster_forecaster(client: Any, model: ModelRef, as_of: str | None, manifest
     def run(path: Path, target: Path | None) -> FileResult:
         assert target is not None, "the command line requires an output file with --workers/--dask"
         with whole_series(client, path, manifest.columns.time_col, manifest.columns.id_names, target, reporter,
-                          "forecasts") as parts:
+                          "forecasts", manifest.columns.all_columns) as parts:
             return predict_on_cluster(client, model, as_of, path, target, manifest, reporter, skip_short, parts)
 
     return run

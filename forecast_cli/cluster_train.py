@@ -135,7 +135,8 @@ def fit_parts(client: Any, data_path: str | Path, config: TrainConfig, columns: 
                       "the per-series fits run on the workers.")
         return None
     known = parse_columns(columns.id_col) if columns.id_col else () if columns.wide else None
-    with whole_series(client, path, columns.time_col, known, out, reporter) as units:
+    needed = [columns.target_col] if columns.target_col else []
+    with whole_series(client, path, columns.time_col, known, out, reporter, needed=needed) as units:
         return _fit_units(client, path, parts, units, config, columns, reporter)
 
 

@@ -1008,8 +1008,9 @@ def test_parts_cut_by_time_are_regrouped_by_series_on_the_cluster(parted, schedu
     """A table partitioned by day (ds=2015-01-01/ folders, as warehouses write them) holds a
     piece of every series in each part, where a cluster reads each part alone: predict, detect
     and train regroup it by series on the cluster first (they had refused it), and give what one
-    process gives reading the table whole; the regrouped copy is gone afterwards. A bucket
-    folder above the day's stays a folder, never data."""
+    process gives reading the table whole; the regrouped copy is gone afterwards. Folders of
+    other columns, a bucket above the day or the year a row was loaded, say where a part lay,
+    not what was recorded: left out, as one process leaves them out."""
     address, _ = scheduler
     typed = pd.read_parquet(parted / "parts")
     lake, buckets = tmp_path / "lake", tmp_path / "buckets"
@@ -1029,6 +1030,11 @@ def test_parts_cut_by_time_are_regrouped_by_series_on_the_cluster(parted, schedu
     assert (out / "predict-there.csv").read_bytes() == (parted / "plain.csv").read_bytes()
     _invoke("predict", parted / "model", buckets, "--output", out / "buckets.csv", "--dask", address)
     assert (out / "buckets.csv").read_bytes() == (parted / "plain.csv").read_bytes()
+    typed.assign(loaded=typed["ds"].dt.year.astype(str)).to_parquet(tmp_path / "loads", partition_cols=["loaded"],
+                                                                       index=False)
+    result = _invoke("predict", parted / "model", tmp_path / "loads", "--output", out / "loads.csv", "--dask", address)
+    assert "loaded=2015/" in result.stderr and "loaded=2016/" in result.stderr
+    assert (out / "loads.csv").read_bytes() == (parted / "plain.csv").read_bytes()
     # train: the network one process trains on the table (the same forecast)
     _invoke("train", lake, "--horizon", 4, *TINY, "--out", tmp_path / "here", "--quiet")
     _invoke("train", lake, "--horizon", 4, *TINY, "--out", tmp_path / "there", "--dask", address)
