@@ -11,10 +11,10 @@ What runs where:
 A part is the unit of work, so a series must lie in one part (data written partitioned by
 series, as Spark, Dask and most warehouses can). Data cut by time (a folder or file a day) is
 regrouped by series on the cluster first (`whole_series`); a series found in two parts
-otherwise is refused before anything is written. A worker that dies mid-run has its parts rerun by Dask; a part file is
-named by its index and replaced whole, so a rerun never leaves a partial or duplicate part. The
-staging folder is removed when the run ends, and the output is renamed into place only once
-every part is in.
+otherwise is refused before anything is written. A worker that dies mid-run has its parts
+rerun by Dask; a part file is named by its index and replaced whole, so a rerun never leaves a
+partial or duplicate part. The staging folder is removed when the run ends, and the output is
+renamed into place only once every part is in.
 
 Paths are passed to the workers made absolute: on a real cluster the model directory, the data
 and the output folder must be on storage every worker sees at the same path.
@@ -309,18 +309,6 @@ def data_parts(path: Path) -> list[Path]:
     return parquet_parts(path) if is_parquet(path) else [path]
 
 
-def split(id_col: str | None) -> str:
-    """The fix for parts that share a series: whole series in each part, by the model's id
-    column(s), with the line of Dask that does it (`regroup`).
-
-    Example:
-        >>> split("shop,family")
-        "write the data partitioned by series (shop, family), or run without --workers/--dask (Dask rewrites it ...)"
-    """
-    return (f"write the data partitioned by series ({', '.join(parse_columns(id_col or ID))}), or run without "
-            f"--workers/--dask ({regroup(id_col)})")
-
-
 def regroup(id_col: str | None) -> str:
     """The line of Dask that rewrites a table into parts of whole series (a shuffle by the id
     column, or columns), for the errors that refuse parts sharing a series.
@@ -468,25 +456,23 @@ def cluster_forecaster(client: Any, model: ModelRef, as_of: str | None, manifest
         assert target is not None, "the command line requires an output file with --workers/--dask"
         with whole_series(client, path, manifest.columns.time_col, manifest.columns.id_names, target, reporter,
                           "forecasts", manifest.columns.all_columns) as parts:
-            return predict_on_cluster(client, model, as_of, path, target, manifest, reporter, skip_short, parts)
+            return predict_on_cluster(client, model, as_of, path, parts, target, manifest, reporter, skip_short)
 
     return run
 
 
-def predict_on_cluster(client: Any, model: ModelRef, as_of: str | None, path: Path, target: Path,
-                       manifest: Manifest, reporter: Reporter, skip_short: bool = False,
-                       parts: list[Path] | None = None) -> FileResult:
-    """Forecast the data at `path` with one task per part and write the joined forecast to
-    `target` whole, warning as one process does of series left out or starting early. With
-    `skip_short`, a part may hold only short series; a file with none long enough fails, as
-    in one process. `parts`: the units of work (`whole_series`); None: the parts of `path`."""
+def predict_on_cluster(client: Any, model: ModelRef, as_of: str | None, path: Path, parts: list[Path], target: Path,
+                       manifest: Manifest, reporter: Reporter, skip_short: bool = False) -> FileResult:
+    """Forecast the data at `path` with one task per part (`parts`: its units of work, from
+    `whole_series`) and write the joined forecast to `target` whole, warning as one process does
+    of series left out or starting early. With `skip_short`, a part may hold only short series;
+    a file with none long enough fails, as in one process."""
     from forecast_cli.pipeline import short_series_error, short_series_warning
 
     config = manifest.config
 
     from distributed import as_completed
 
-    parts = parts or data_parts(path)
     remove_stale_temps(target)
     staging = temp_name(target, "parts")
     staging.mkdir()

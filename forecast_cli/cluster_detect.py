@@ -29,7 +29,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from forecast_cli.cluster import (Later, ModelRef, Notes, check_zones, cluster_errors, data_parts, first_example,
+from forecast_cli.cluster import (Later, ModelRef, Notes, check_zones, cluster_errors, first_example,
                                   output_order, relay, with_rows, worker_predictor, zoned)
 from forecast_cli.data import ID, NothingAsOf, common_keys, source_name
 from forecast_cli.detect import (CALIBRATION_MIN, COLUMNS, Band, Checking, Detection, Measured, band_from,
@@ -104,15 +104,14 @@ def judge_part(model: ModelRef, as_of: str | None, skip_short: bool, check: Chec
     return check.judge(one_step, series, band, ready.dataset) if series else pd.DataFrame(columns=list(COLUMNS))
 
 
-def detect_on_cluster(client: Any, model: ModelRef, data: Path, config: Any, last: int | None, level: float,
-                      calibration: int | None, as_of: str | None, reporter: Reporter,
-                      skip_short: bool = False, id_col: str | None = None, parts: list[Path] | None = None) -> Detection:
-    """`detect.detect` with one task per part of `data` in each round: the same rows and band
-    (`id_col`: the model's id column, for the fix a series in two parts is given and the key
-    columns' one type; `parts`: the units of work, `cluster.whole_series`'; None: `data`'s parts)."""
+def detect_on_cluster(client: Any, model: ModelRef, data: Path, parts: list[Path], config: Any, last: int | None,
+                      level: float, calibration: int | None, as_of: str | None, reporter: Reporter,
+                      skip_short: bool = False, id_col: str | None = None) -> Detection:
+    """`detect.detect` with one task per part of `data` (`parts`: its units of work, from
+    `cluster.whole_series`) in each round: the same rows and band (`id_col`: the model's id
+    column, for the fix a series in two parts is given and the key columns' one type)."""
     from forecast_cli.pipeline import short_series_error, short_series_warning
 
-    parts = parts or data_parts(data)
     source = source_name(data)
     common = [model, as_of, skip_short]
     paths = [str(p.resolve()) for p in parts]
