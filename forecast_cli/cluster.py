@@ -406,15 +406,21 @@ def regrouped(client: Any, parts: list[Path], keys: tuple[str, ...], dropped: li
     none. Each part is read as one process reads it (`part_frame`: its folders' values as
     columns of text, so a date folder stays a text time as it was), less the folders' columns
     `dropped`, which say where a part lay (a bucket, the day it was loaded), not what was
-    recorded; they would not say it of the new parts."""
+    recorded; they would not say it of the new parts. Dates keep their Parquet type (pandas
+    holds them as objects, which Dask would write as timestamps), so that a forecast in Parquet
+    keeps it as one process's does."""
     import dask.dataframe as dd
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    meta = part_frame(pq.read_schema(parts[0]).empty_table(), parts[0])
+    schema = pq.read_schema(parts[0])
+    meta = part_frame(schema.empty_table(), parts[0])
     frame = dd.from_map(_part_rows, [str(p.resolve()) for p in parts], args=[list(meta.columns), dropped],
                         meta=meta.drop(columns=dropped), enforce_metadata=False)
     frame = frame.shuffle(list(keys)) if keys else frame.repartition(npartitions=1)
-    written = client.compute(frame.to_parquet(str(staging.resolve()), write_index=False, compute=False))
+    dates = {field.name: field.type for field in schema if pa.types.is_date(field.type)}
+    written = client.compute(frame.to_parquet(str(staging.resolve()), write_index=False, schema=dates or "infer",
+                                              compute=False))
     with cluster_errors("the regrouping of the parts", [written], client):  # cancelled if this run stops
         written.result()
     return parquet_parts(staging)

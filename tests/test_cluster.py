@@ -1058,6 +1058,13 @@ def test_files_a_day_or_of_one_series_are_regrouped_on_the_cluster(parted, sched
     assert "000.parquet and 001.parquet hold the same series; regrouping them by series" in " ".join(
         result.stderr.split())
     assert (tmp_path / "f.csv").read_bytes() == (parted / "plain.csv").read_bytes()
+    # dates stored as Parquet dates stay dates in a Parquet forecast, as one process writes it
+    (tmp_path / "dates").mkdir()
+    for k, (_, rows) in enumerate(typed.groupby("ds")):
+        rows.assign(ds=rows["ds"].dt.date).to_parquet(tmp_path / "dates" / f"{k:03d}.parquet", index=False)
+    for where, flags in (("here", []), ("there", ["--dask", address])):
+        _invoke("predict", parted / "model", tmp_path / "dates", "--output", tmp_path / f"dates-{where}.parquet", *flags)
+    assert (tmp_path / "dates-there.parquet").read_bytes() == (tmp_path / "dates-here.parquet").read_bytes()
     _invoke("train", tmp_path / "files", "--horizon", 4, *TINY, "--out", tmp_path / "m", "--dask", address)
     _invoke("predict", tmp_path / "m", parted / "data.csv", "--output", tmp_path / "there.csv", "--quiet")
     _invoke("train", parted / "parts", "--horizon", 4, *TINY, "--out", tmp_path / "m1", "--quiet")
