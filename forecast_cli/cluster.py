@@ -349,9 +349,11 @@ def whole_series(client: Any, path: Path, time_col: str | None, id_names: tuple[
     grouped = (f"regrouping them by series ({', '.join(keys)}) on the cluster first, each row moved once" if keys
                else "joining them into one part on the cluster first, which one worker then reads")
     reporter.info(f"{path}: {why}; {grouped}")
+    # With no time column found by name, every folder's column stays: one of them may be the time.
+    dropped = [] if time_col is None else [key for key in partition_values(parts[0])
+                                           if key not in {time_col, *keys, *needed}]
     try:
-        kept = {time_col, *keys, *needed} if time_col is not None else set(partition_values(parts[0]))
-        yield regrouped(client, parts, keys, [key for key in partition_values(parts[0]) if key not in kept], staging)
+        yield regrouped(client, parts, keys, dropped, staging)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
