@@ -1017,13 +1017,13 @@ def detect(
             from forecast_cli import cluster
             from forecast_cli.cluster_detect import detect_on_cluster
 
-            with cluster.open_client(workers, dask) as client, \
-                    cluster.whole_series(client, Path(data), manifest.columns.time_col, manifest.columns.id_names,
-                                         Path(data) if to_stdout else Path(output), reporter, "checks",
-                                         manifest.columns.all_columns) as parts:
-                found = detect_on_cluster(client, cluster.ModelRef.of(model_dir, engine, manifest), data, parts,
-                                          manifest.config, last, level, calibration, as_of, reporter, skip_short,
-                                          manifest.columns.id_col)
+            with cluster.open_client(workers, dask) as client:
+                found = cluster.over_whole_series(
+                    lambda parts: detect_on_cluster(client, cluster.ModelRef.of(model_dir, engine, manifest), data,
+                                                    parts, manifest.config, last, level, calibration, as_of, reporter,
+                                                    skip_short, manifest.columns.id_col),
+                    client, Path(data), manifest.columns.time_col, manifest.columns.id_names,
+                    Path(data) if to_stdout else Path(output), reporter, "checks", manifest.columns.all_columns)
         else:
             found = run_detect(predictor, data, last, level, calibration, engine, as_of, reporter, skip_short)
         lasts = found.table.groupby(ID, sort=True)[TIME].max()  # before the values reported earlier are taken out

@@ -10,8 +10,9 @@ What runs where:
 
 A part is the unit of work, so a series must lie in one part (data written partitioned by
 series, as Spark, Dask and most warehouses can). Data cut by time (a folder or file a day) is
-regrouped by series on the cluster first (`whole_series`); a series found in two parts
-otherwise is refused before anything is written. A worker that dies mid-run has its parts
+regrouped by series on the cluster first (`whole_series`); so is data whose series turn out,
+once the parts are read, to lie in two parts (a second pass, where the other answer is a
+refusal). A worker that dies mid-run has its parts
 rerun by Dask; a part file is named by its index and replaced whole, so a rerun never leaves a
 partial or duplicate part. The staging folder is removed when the run ends, and the output is
 renamed into place only once every part is in.
@@ -29,7 +30,7 @@ import shutil
 import time
 import warnings
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -50,6 +51,7 @@ RELAYED = 5  # the parts' warnings shown in full; of more, a count
 SERIES_PER_PIECE = 50_000  # series joined per step in the driver: its memory is bounded by this, not the data
 PART_ROW_GROUP_SERIES = 4_096  # series per row group in a forecast part, so the driver reads a part a little at a time
 CONNECT_SECONDS = 20  # how long to keep trying to reach a scheduler given by --dask (a busy one may answer late)
+REGROUPED_ROWS = 1_000_000  # rows a regrouped part is made for: about half a gigabyte at the worker forecasting it
 
 
 @contextlib.contextmanager
@@ -324,9 +326,44 @@ def regroup(id_col: str | None) -> str:
     return f"Dask rewrites it so: dd.read_parquet(FOLDER).shuffle({key}).to_parquet(NEW_FOLDER)."
 
 
+class SplitSeries(DataError):
+    """A series found in two parts once they were read, where nothing before said the data was
+    cut by time (the first two parts shared no series): `over_whole_series` regroups the parts by
+    series and runs again. `where` names the series and the two parts; `id_col` is the id
+    column(s) the parts were read with (None: the data has none)."""
+
+    def __init__(self, message: str, where: str, id_col: str | None) -> None:
+        super().__init__(message)
+        self.where, self.id_col = where, id_col
+
+
+Result = TypeVar("Result")
+
+
+def over_whole_series(run: Callable[[list[Path]], Result], client: Any, path: Path, time_col: str | None,
+                      id_names: tuple[str, ...] | None, beside: Path, reporter: Reporter, work: str = "reads",
+                      needed: Iterable[str] = ()) -> Result:
+    """`run` on the parts of `path` as `whole_series` gives them (the other arguments are its
+    own). Where `run` finds a series in two parts that nothing said were cut by time (files of a
+    few days each, say, whose first two share no series: `SplitSeries`), the parts are
+    regrouped by series on the cluster and `run` runs again on them: a second pass costs less
+    than a nightly job refused until someone rewrites the data."""
+    given: list[Path] = []
+    try:
+        with whole_series(client, path, time_col, id_names, beside, reporter, work, needed) as parts:
+            given = parts
+            return run(parts)
+    except SplitSeries as split:
+        if given != data_parts(path):
+            raise  # the parts were regrouped already: the regrouping is wrong, not the data
+        with whole_series(client, path, time_col, id_names, beside, reporter, work, needed, split) as parts:
+            return run(parts)
+
+
 @contextlib.contextmanager
 def whole_series(client: Any, path: Path, time_col: str | None, id_names: tuple[str, ...] | None, beside: Path,
-                 reporter: Reporter, work: str = "reads", needed: Iterable[str] = ()) -> Iterator[list[Path]]:
+                 reporter: Reporter, work: str = "reads", needed: Iterable[str] = (),
+                 split: SplitSeries | None = None) -> Iterator[list[Path]]:
     """The parts of `path` as a cluster's units of work, each read alone and so each holding
     whole series. Parts cut by time (`cut_by_time`: a table partitioned by day, a file a day, a
     series without an id cut into files) are first regrouped by series on the cluster, as Dask's
@@ -335,9 +372,11 @@ def whole_series(client: Any, path: Path, time_col: str | None, id_names: tuple[
     as `cut_by_time` takes them. `work`: what a worker does with a part, for the note that one
     part leaves the other workers idle. `needed`: the columns besides the time, id and target
     that a role needs (the model's); a column the folders name that is none of those (a bucket,
-    the day a row was loaded) is left out, as one process leaves it out of the data."""
+    the day a row was loaded) is left out, as one process leaves it out of the data. `split`: a
+    series found in two parts by an earlier pass, which has the parts regrouped whatever else
+    they show."""
     parts = data_parts(path)
-    why, time_col, keys = cut_by_time(parts, time_col, id_names)
+    why, time_col, keys = cut_by_time(parts, time_col, id_names, split)
     if why is None:
         if len(parts) == 1:
             reporter.info(f"{path} is one part, so one worker {work} it all; write the data as several Parquet "
@@ -358,8 +397,8 @@ def whole_series(client: Any, path: Path, time_col: str | None, id_names: tuple[
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def cut_by_time(parts: list[Path], time_col: str | None,
-                id_names: tuple[str, ...] | None) -> tuple[str | None, str | None, tuple[str, ...]]:
+def cut_by_time(parts: list[Path], time_col: str | None, id_names: tuple[str, ...] | None,
+                split: SplitSeries | None = None) -> tuple[str | None, str | None, tuple[str, ...]]:
     """Why several parts hold pieces of the same series (None where nothing says so), the time
     column's name as found, and the columns that tell the series apart (none: one series, or a
     wide file's). The reasons: the time column names the parts' folders (`ds=2024-01-01/`, as a
@@ -372,6 +411,8 @@ def cut_by_time(parts: list[Path], time_col: str | None,
             columns and its folders' (as one process finds it by name).
         id_names: the id columns; () for data without (one series, a wide file); None where not
             known (`train` without --id-col or --wide): unique_id if the data has it.
+        split: a series found in two parts once they were read (`SplitSeries`): a reason of its
+            own, the id columns being those the parts were read with.
 
     A part that cannot be read is left for a worker to name; data cut by time whose id is not
     known is refused, asking for it.
@@ -387,6 +428,9 @@ def cut_by_time(parts: list[Path], time_col: str | None,
     except (OSError, ValueError, pa.ArrowException):
         return None, time_col, ()
     time_col = time_col or _time_by_name(names)
+    if split is not None:
+        keys = id_names if id_names is not None else parse_columns(split.id_col) if split.id_col else ()
+        return f"{split.where}, found once the parts were read", time_col, keys
     keys = (ID,) if id_names is None and ID in names else id_names
     if keys == ():
         return f"its {len(parts)} parts have no id column: each holds a piece of the same series", time_col, ()
@@ -410,7 +454,7 @@ def regrouped(client: Any, parts: list[Path], keys: tuple[str, ...], dropped: li
     `dropped`, which say where a part lay (a bucket, the day it was loaded), not what was
     recorded; they would not say it of the new parts. Dates keep their Parquet type (pandas
     holds them as objects, which Dask would write as timestamps), so that a forecast in Parquet
-    keeps it as one process's does."""
+    keeps it as one process's does. As many parts are made as `regrouped_count` says."""
     import dask.dataframe as dd
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -419,13 +463,34 @@ def regrouped(client: Any, parts: list[Path], keys: tuple[str, ...], dropped: li
     meta = part_frame(schema.empty_table(), parts[0])
     frame = dd.from_map(_part_rows, [str(p.resolve()) for p in parts], args=[list(meta.columns), dropped],
                         meta=meta.drop(columns=dropped), enforce_metadata=False)
-    frame = frame.shuffle(list(keys)) if keys else frame.repartition(npartitions=1)
+    if keys:
+        frame = frame.shuffle(list(keys), npartitions=regrouped_count(
+            sum(pq.read_metadata(p).num_rows for p in parts), len(parts), sum(client.nthreads().values())))
+    else:
+        frame = frame.repartition(npartitions=1)
     dates = {field.name: field.type for field in schema if pa.types.is_date(field.type)}
     written = client.compute(frame.to_parquet(str(staging.resolve()), write_index=False, schema=dates or "infer",
                                               compute=False))
     with cluster_errors("the regrouping of the parts", [written], client):  # cancelled if this run stops
         written.result()
     return parquet_parts(staging)
+
+
+def regrouped_count(rows: int, parts: int, threads: int) -> int:
+    """How many parts data of `rows` rows in `parts` parts is regrouped into, on a cluster of
+    `threads` worker threads: one for each `REGROUPED_ROWS` rows, and at least one a thread so
+    that every worker has work, but never more than the data had. Dask's own choice, as many as
+    the data had, makes a table of many days many tiny parts, each a task with its own overhead.
+
+    Example:
+        >>> regrouped_count(rows=100_000, parts=200, threads=2)  # 500 series, 200 daily folders
+        2
+        >>> regrouped_count(rows=50_000_000, parts=365, threads=8)
+        50
+        >>> regrouped_count(rows=50_000_000, parts=12, threads=8)
+        12
+    """
+    return min(parts, max(threads, -(-rows // REGROUPED_ROWS)))
 
 
 def _part_rows(part: str, names: list[str], dropped: list[str]) -> pd.DataFrame:
@@ -462,9 +527,10 @@ def cluster_forecaster(client: Any, model: ModelRef, as_of: str | None, manifest
 
     def run(path: Path, target: Path | None) -> FileResult:
         assert target is not None, "the command line requires an output file with --workers/--dask"
-        with whole_series(client, path, manifest.columns.time_col, manifest.columns.id_names, target, reporter,
-                          "forecasts", manifest.columns.all_columns) as parts:
-            return predict_on_cluster(client, model, as_of, path, parts, target, manifest, reporter, skip_short)
+        return over_whole_series(
+            lambda parts: predict_on_cluster(client, model, as_of, path, parts, target, manifest, reporter, skip_short),
+            client, path, manifest.columns.time_col, manifest.columns.id_names, target, reporter, "forecasts",
+            manifest.columns.all_columns)
 
     return run
 
@@ -548,9 +614,9 @@ def first_example(examples: Iterable[tuple[str, int] | None]) -> tuple[str, int]
 
 def output_order(results: list[PartResult], id_col: str | None = None) -> pd.DataFrame:
     """Every series with the part and position its forecast is at, in the order a one-process
-    predict writes them (sorted by id); a series in two parts is a data error, among the series
-    left out as short (`left`) too, as one process reads the two pieces as one series (`id_col`:
-    the model's id column, for the fix the error gives)."""
+    predict writes them (sorted by id). A series in two parts, among the series left out as
+    short (`left`) too, is a `SplitSeries`, on which the parts are regrouped, as one process reads
+    the two pieces as one series (`id_col`: the model's id column, to regroup by)."""
     positions = [np.arange(len(r.ids) + len(r.left)) for r in results]
     every = pd.DataFrame({
         ID: np.concatenate([np.concatenate([r.ids, r.left]) for r in results]).astype(str),
@@ -562,12 +628,13 @@ def output_order(results: list[PartResult], id_col: str | None = None) -> pd.Dat
     if twice.any():
         uid = every.loc[twice, ID].iloc[0]
         found = [results[k].part for k in every.loc[every[ID] == uid, "part"]]
-        raise DataError(
+        raise SplitSeries(
             f"series {uid!r} is in more than one part ({found[0]} and {found[1]}; "
             f"{int(twice.sum())} rows of the order in all): a series must lie in one part to be "
             f"read on a cluster. Write the data partitioned by {id_col or ID}, or run without --workers/--dask "
-            f"({regroup(id_col)})"
-        )
+            f"({regroup(id_col)})",
+            f"series {uid!r} is in more than one part ({part_label(Path(found[0]))} and {part_label(Path(found[1]))})",
+            id_col)
     return every[forecast].sort_values(ID, kind="stable").reset_index(drop=True)
 
 

@@ -35,8 +35,8 @@ import numpy as np
 import pandas as pd
 
 from forecast_cli import baselines
-from forecast_cli.cluster import (Later, Notes, check_zones, cluster_errors, regroup, relay, spread, whole_series,
-                                  with_rows, zoned)
+from forecast_cli.cluster import (Later, Notes, SplitSeries, check_zones, cluster_errors, over_whole_series, regroup,
+                                  relay, spread, with_rows, zoned)
 from forecast_cli.config import (TrainConfig, parse_columns, resolve_settings, validation_series, with_horizon,
                                  zero_shares)
 from forecast_cli.data import (ID, TARGET, TIME, WEEKS, Columns, NothingAsOf, data_horizon, is_parquet, is_weekly,
@@ -136,8 +136,8 @@ def fit_parts(client: Any, data_path: str | Path, config: TrainConfig, columns: 
         return None
     known = parse_columns(columns.id_col) if columns.id_col else () if columns.wide else None
     needed = [columns.target_col] if columns.target_col else []
-    with whole_series(client, path, columns.time_col, known, out, reporter, needed=needed) as units:
-        return _fit_units(client, path, parts, units, config, columns, reporter)
+    return over_whole_series(lambda units: _fit_units(client, path, parts, units, config, columns, reporter),
+                             client, path, columns.time_col, known, out, reporter, needed=needed)
 
 
 def _fit_units(client: Any, path: Path, parts: list[Path], units: list[Path], config: TrainConfig,
@@ -270,18 +270,20 @@ def _roles_differ(s: Survey, first: Survey) -> DataError:
 
 
 def check_disjoint(ids: np.ndarray, order: np.ndarray, surveys: list[Survey]) -> None:
-    """Refuse a series found in two parts: each part's series are windowed on their own."""
+    """A series found in two parts is a `SplitSeries` (on which the parts are regrouped): each
+    part's series are windowed on their own."""
     twice = np.flatnonzero(ids[1:] == ids[:-1])
     if not len(twice):
         return
     part_of = np.concatenate([np.full(len(s.ids), k) for k, s in enumerate(surveys)])[order]
     k = int(twice[0])
     id_col = surveys[0].columns.id_col
-    raise DataError(
-        f"series {str(ids[k])!r} is in more than one part ({surveys[part_of[k]].part} and "
-        f"{surveys[part_of[k + 1]].part}): a series must lie in one part to be trained on a cluster. Write the data "
-        f"partitioned by {id_col or ID}, or train without --workers/--dask ({regroup(id_col)})"
-    )
+    first, second = surveys[part_of[k]].part, surveys[part_of[k + 1]].part
+    raise SplitSeries(f"series {str(ids[k])!r} is in more than one part ({first} and {second}): a series must lie in "
+                      f"one part to be trained on a cluster. Write the data partitioned by {id_col or ID}, or train "
+                      f"without --workers/--dask ({regroup(id_col)})",
+                      f"series {str(ids[k])!r} is in more than one part ({part_label(Path(first))} and "
+                      f"{part_label(Path(second))})", id_col)
 
 
 def parts_digest(parts: list[Path]) -> str:

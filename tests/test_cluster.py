@@ -286,32 +286,33 @@ def test_a_bad_part_is_named_and_the_previous_output_is_kept(parted, tmp_path):
     assert _leftovers(tmp_path) == []
 
 
-def test_a_series_split_across_parts_is_refused(parted, tmp_path):
-    """A series in two parts other than the first two (which would have been regrouped, as
-    parts cut by time are) is refused, naming both, with the fix."""
+def test_a_series_split_across_parts_is_regrouped_once_found(parted, tmp_path):
+    """A series in two parts other than the first two (which would have been regrouped up front,
+    as parts cut by time are) is found once the parts are read: the parts are then regrouped by
+    series and read again, giving what one process gives reading them whole (they had been
+    refused); a piece left out as too short is still a piece."""
     frame = pd.read_parquet(parted / "parts" / "part-0.parquet")
     parts = tmp_path / "parts"
     parts.mkdir()
     shutil.copy(parted / "parts" / "part-1.parquet", parts / "a.parquet")  # other series
     frame.iloc[:20].to_parquet(parts / "b.parquet", index=False)  # s0's first half ...
     frame.iloc[20:].to_parquet(parts / "c.parquet", index=False)  # ... and its second half
-    result = _invoke("predict", parted / "model", parts, "--output", tmp_path / "f.csv", "--workers", 2,
-                     code=ExitCode.DATA)
-    assert "series 's0' is in more than one part" in result.stderr
-    assert "b.parquet" in result.stderr and "c.parquet" in result.stderr
-    assert not (tmp_path / "f.csv").exists()
-    # the fix comes with the line of Dask that makes it, as detect gives it too
-    fix = "dd.read_parquet(FOLDER).shuffle('unique_id').to_parquet(NEW_FOLDER)"
-    assert fix in " ".join(result.stderr.split())
-    result = _invoke("detect", parted / "model", parts, "--output", tmp_path / "d.csv", "--workers", 2,
-                     code=ExitCode.DATA)
-    assert "series 's0' is in more than one part" in result.stderr and fix in " ".join(result.stderr.split())
+    said = ("series 's0' is in more than one part (b.parquet and c.parquet), found once the parts were read; "
+            "regrouping them by series (unique_id) on the cluster first")
+    for command, name in (("predict", "f.csv"), ("predict", "f.parquet"), ("detect", "d.csv")):
+        _invoke(command, parted / "model", parts, "--output", tmp_path / f"here-{name}", "--quiet")
+        result = _invoke(command, parted / "model", parts, "--output", tmp_path / name, "--workers", 2)
+        assert said in " ".join(result.stderr.split()), result.stderr
+        assert (tmp_path / name).read_bytes() == (tmp_path / f"here-{name}").read_bytes(), name
     # a piece too short to read (5 values, the lookback 8), left out by --skip-short, is still a piece
     frame.iloc[:5].to_parquet(parts / "b.parquet", index=False)
     frame.iloc[5:].to_parquet(parts / "c.parquet", index=False)
-    result = _invoke("predict", parted / "model", parts, "--output", tmp_path / "f.csv", "--workers", 2,
-                     "--skip-short", code=ExitCode.DATA)
-    assert "series 's0' is in more than one part" in result.stderr
+    _invoke("predict", parted / "model", parts, "--output", tmp_path / "here.csv", "--skip-short", "--quiet")
+    result = _invoke("predict", parted / "model", parts, "--output", tmp_path / "there.csv", "--workers", 2,
+                     "--skip-short")
+    assert said in " ".join(result.stderr.split())
+    assert (tmp_path / "there.csv").read_bytes() == (tmp_path / "here.csv").read_bytes()
+    assert _leftovers(tmp_path) == []
 
 
 @pytest.mark.parametrize("flags, message", [
@@ -443,7 +444,9 @@ def test_train_on_parts_names_a_bad_part_and_keeps_the_previous_model(parted, sc
     assert (tmp_path / "m" / "manifest.json").read_text() == before
 
 
-def test_train_on_parts_refuses_a_series_split_across_parts(parted, scheduler, tmp_path):
+def test_train_on_parts_regroups_a_series_split_across_parts(parted, scheduler, tmp_path):
+    """A series found in two parts once they are surveyed has the parts regrouped by the id column
+    they were read with (`--id-col store`) and the network of one process trained."""
     frame = pd.read_parquet(parted / "parts" / "part-0.parquet").rename(columns={"unique_id": "store"})
     parts = tmp_path / "parts"
     parts.mkdir()
@@ -451,13 +454,13 @@ def test_train_on_parts_refuses_a_series_split_across_parts(parted, scheduler, t
         parts / "a.parquet", index=False)  # other series: the first two parts hold none in common
     frame.iloc[:20].to_parquet(parts / "b.parquet", index=False)  # s0's first half ...
     frame.iloc[20:].to_parquet(parts / "c.parquet", index=False)  # ... and its second half
-    result = _invoke("train", parts, "--horizon", 4, *TINY, "--out", tmp_path / "m", "--dask", scheduler[0],
-                     "--id-col", "store", code=ExitCode.DATA)
-    assert "series 's0' is in more than one part" in result.stderr
-    assert "b.parquet" in result.stderr and "c.parquet" in result.stderr
-    message = " ".join(result.stderr.split())
-    assert "partitioned by store" in message and "dd.read_parquet(FOLDER).shuffle('store')" in message
-    assert not (tmp_path / "m").exists()
+    for where, flags in (("here", ["--quiet"]), ("there", ["--dask", scheduler[0]])):
+        result = _invoke("train", parts, "--id-col", "store", "--horizon", 4, *TINY, "--out", tmp_path / where, *flags)
+    assert ("series 's0' is in more than one part (b.parquet and c.parquet), found once the parts were read; "
+            "regrouping them by series (store)") in " ".join(result.stderr.split())
+    forecasts = [_invoke("predict", tmp_path / m, parts).stdout for m in ("here", "there")]
+    assert forecasts[0] == forecasts[1] and forecasts[0].count("\n") == 1 + 20 * 4
+    assert _leftovers(tmp_path) == []
 
 
 def test_train_on_parts_refuses_parts_of_different_frequencies(parted, scheduler, tmp_path):
@@ -1027,6 +1030,8 @@ def test_parts_cut_by_time_are_regrouped_by_series_on_the_cluster(parted, schedu
         result = _invoke(command, parted / "model", lake, "--output", there, "--dask", address)
         assert said in " ".join(result.stderr.split()), result.stderr
         assert there.read_bytes() == here.read_bytes(), (command, suffix)
+        if command == "predict":  # 1,600 rows in 40 daily parts: a part for each of the two workers, not 40
+            assert "Forecast part 2/2:" in result.stderr and "Forecast part 3/" not in result.stderr
     assert (out / "predict-there.csv").read_bytes() == (parted / "plain.csv").read_bytes()
     _invoke("predict", parted / "model", buckets, "--output", out / "buckets.csv", "--dask", address)
     assert (out / "buckets.csv").read_bytes() == (parted / "plain.csv").read_bytes()
