@@ -363,11 +363,13 @@ def train(
     if plot is not None:
         from forecast_cli.atomic import check_writable
         from forecast_cli.batch import check_outputs
+        from forecast_cli.cluster import data_parts
         from forecast_cli.errors import UsageError
 
-        if workers is not None or dask is not None:
-            raise UsageError("--plot draws the validation from the data in this process; "
-                             "drop --workers/--dask to plot.")
+        if (workers is not None or dask is not None) and len(data_parts(data)) > 1:
+            raise UsageError(f"--plot draws the validation from the data read in this process, and with "
+                             f"--workers/--dask the workers read the Parquet parts of {data}; drop --workers/--dask "
+                             "to plot (a CSV or a single Parquet file is read here, and plotted with them).")
         check_outputs({"--plot": [plot]}, [data], out)
         check_writable(plot)
         draw = functools.partial(_plot_validation, path=plot, n=plot_series)

@@ -463,6 +463,26 @@ def test_train_on_parts_regroups_a_series_split_across_parts(parted, scheduler, 
     assert _leftovers(tmp_path) == []
 
 
+def test_train_plots_on_a_cluster_what_it_reads_here(parted, scheduler, tmp_path):
+    """`train --plot` draws from the data read in this process: a CSV is read here with a cluster
+    too (only the per-series fits go to the workers), so it is drawn, the panels of one process;
+    Parquet parts are read by the workers, so it is refused before anything is read."""
+    from forecast_cli import plots
+
+    drawn = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(plots, "save_panels", lambda panels, path, title: drawn.append((
+            [(p.title, list(p.history[1]), list(p.forecasts[0][1])) for p in panels], title)))
+        for where, flags in (("here", []), ("there", ["--dask", scheduler[0]])):
+            _invoke("train", parted / "data.csv", "--horizon", 4, *TINY, "--quiet", "--out", tmp_path / where,
+                    "--plot", tmp_path / f"{where}.png", *flags)
+    assert len(drawn) == 2 and drawn[0] == drawn[1] and len(drawn[0][0]) == 4
+    result = _invoke("train", parted / "parts", "--horizon", 4, *TINY, "--out", tmp_path / "m", "--plot",
+                     tmp_path / "p.png", "--dask", scheduler[0], code=ExitCode.USAGE)
+    assert "the workers read the Parquet parts of" in " ".join(result.stderr.split())
+    assert not (tmp_path / "m").exists() and not (tmp_path / "p.png").exists()
+
+
 def test_train_on_parts_refuses_parts_of_different_frequencies(parted, scheduler, tmp_path):
     parts = _copy_parts(parted, tmp_path / "parts")
     daily = make_long(3, 40, freq="D", seed=1).assign(unique_id=lambda f: "d" + f["unique_id"])
