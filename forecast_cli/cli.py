@@ -850,8 +850,6 @@ def predict(
         if to_stdout:
             raise UsageError("--workers/--dask stage each part beside the output before joining them, so they need "
                              "--output FILE or --output-dir (not stdout).")
-        if plot is not None:
-            raise UsageError("--plot draws from the whole forecast in one process; drop --workers/--dask to plot.")
     targets = [None] * len(inputs) if to_stdout else (
         [batch.output_for(p, output_dir) for p in inputs] if output_dir is not None else [Path(output)])
     batch.check_outputs({"--output-dir" if output_dir is not None else "--output": targets, "--plot": [plot]},
@@ -872,7 +870,10 @@ def predict(
 
             with cluster.open_client(workers, dask) as client:
                 model = cluster.ModelRef.of(model_dir, engine, predictor.manifest, steps)
-                forecaster = cluster.cluster_forecaster(client, model, as_of, predictor.manifest, reporter, skip_short)
+                draw = None if plot is None else (
+                    lambda frame, history, total: _plot_forecast(predictor, frame, plot, plot_series, history, total))
+                forecaster = cluster.cluster_forecaster(client, model, as_of, predictor.manifest, reporter, skip_short,
+                                                        draw, plot_series)
                 results = batch.predict_files(forecaster, inputs, targets, reporter, keep_going)
         else:
             draw = None if plot is None else (lambda frame: _plot_forecast(predictor, frame, plot, plot_series))
@@ -911,14 +912,18 @@ def _check_output_flags(plot_series: int, lock_timeout: float | None = None) -> 
                          f"lock_timeout={lock_timeout:g}.")
 
 
-def _plot_forecast(predictor, frame, plot: Path, n: int) -> None:
+def _plot_forecast(predictor, frame, plot: Path, n: int, data=None, total: int | None = None) -> None:
+    """The first `n` series of the forecast `frame` by id, with their recent history: `data`, or
+    the data the predictor read last (on a cluster, the workers send both for the first series of
+    each part, and `total` counts the series forecast)."""
     import numpy as np
 
     from forecast_cli.forecast_file import quantile_levels
     from forecast_cli.plots import Panel, left_out, save_panels
 
     manifest = predictor.manifest
-    data = predictor.last_dataset.as_read()  # the history the forecast was made from, a gap where filled in
+    if data is None:
+        data = predictor.last_dataset.as_read()  # the history the forecast was made from, a gap where filled in
     keep = 3 * max(predictor.steps, manifest.season)
     levels = quantile_levels(frame)
     ids = frame["unique_id"].unique()
@@ -941,7 +946,7 @@ def _plot_forecast(predictor, frame, plot: Path, n: int) -> None:
             panel.band = (times, on(low), on(high), f"{lo_q:g}-{hi_q:g} quantiles")
         panels.append(panel)
     save_panels(panels, plot, f"Forecast of the next {predictor.steps} steps"
-                + left_out(len(panels), len(ids), "the first by id"))
+                + left_out(len(panels), len(ids) if total is None else total, "the first by id"))
 
 
 @app.command()

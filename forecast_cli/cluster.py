@@ -185,6 +185,9 @@ class PartResult:
     left: np.ndarray = dataclasses.field(default_factory=lambda: np.array([], dtype=object))  # ids of `skipped`
     # the part's Parquet time and id types that every forecast time and id fits (`source_types`)
     types: dict[str, Any] = dataclasses.field(default_factory=dict)
+    # for `predict --plot`: the forecast rows and recent history (as read) of the part's first
+    # series by id, among which are the whole data's first (`drawn`)
+    drawn: tuple[pd.DataFrame, pd.DataFrame] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -226,9 +229,10 @@ def worker_predictor(model: ModelRef) -> Any:
 
 
 def forecast_part(model: ModelRef, as_of: str | None, skip_short: bool, index: int, part: str,
-                  out: str) -> PartResult | Later:
+                  out: str, plotted: int = 0) -> PartResult | Later:
     """Run on a worker: forecast every series of one part and write the forecast to `out` whole
-    (nothing for a part with no row as of `as_of`)."""
+    (nothing for a part with no row as of `as_of`); with `plotted`, send back that many series'
+    rows to draw (`drawn`)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -254,7 +258,19 @@ def forecast_part(model: ModelRef, as_of: str | None, skip_short: bool, index: i
     padded = predictor.padded(ready)
     return PartResult(index, part, ids, len(frame), date_detail(frame["ds"]), len(ready.skipped), short, starts,
                       len(padded), padded[0] if padded else None, zoned(ready.dataset), tuple(notes.warnings),
-                      np.array(list(ready.skipped), dtype=object), types)
+                      np.array(list(ready.skipped), dtype=object), types,
+                      drawn(frame, ready.dataset, plotted, horizon, predictor.manifest.season) if plotted else None)
+
+
+def drawn(frame: pd.DataFrame, dataset: Any, n: int, steps: int, season: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The forecast rows and the last 3 x max(steps, season) values as read (`Dataset.as_read`)
+    of the first `n` series of a part by id, as `predict --plot` picks them from a whole file:
+    the first of the whole data are among the parts' firsts, so the driver draws what one process
+    draws without reading any part itself."""
+    first = np.sort(frame[ID].unique())[:n]
+    data = dataset.as_read()
+    history = data[data[ID].isin(first)].groupby(ID, sort=False).tail(3 * max(steps, season))
+    return frame[frame[ID].isin(first)].reset_index(drop=True), history.reset_index(drop=True)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -520,15 +536,22 @@ def _series_in_common(parts: list[Path], id_col: str) -> bool:
     return bool(seen[0] & seen[1])
 
 
+Draw = Callable[[pd.DataFrame, pd.DataFrame, int], None]  # a plot of forecasts, histories and the count of series
+
+
 def cluster_forecaster(client: Any, model: ModelRef, as_of: str | None, manifest: Manifest,
-                       reporter: Reporter, skip_short: bool = False) -> Callable[[Path, Path | None], FileResult]:
+                       reporter: Reporter, skip_short: bool = False, draw: Draw | None = None,
+                       plotted: int = 0) -> Callable[[Path, Path | None], FileResult]:
     """`batch.predict_files`' forecaster on a cluster: each input's parts spread over the workers
-    (`manifest`: the model's, as the driver loaded it)."""
+    (`manifest`: the model's, as the driver loaded it). `draw`: called, before the forecast is
+    written, with the forecast rows and histories of each part's first `plotted` series by id
+    (`drawn`) and the count of series forecast (the plot)."""
 
     def run(path: Path, target: Path | None) -> FileResult:
         assert target is not None, "the command line requires an output file with --workers/--dask"
         return over_whole_series(
-            lambda parts: predict_on_cluster(client, model, as_of, path, parts, target, manifest, reporter, skip_short),
+            lambda parts: predict_on_cluster(client, model, as_of, path, parts, target, manifest, reporter, skip_short,
+                                             draw, plotted),
             client, path, manifest.columns.time_col, manifest.columns.id_names, target, reporter, "forecasts",
             manifest.columns.all_columns)
 
@@ -536,11 +559,13 @@ def cluster_forecaster(client: Any, model: ModelRef, as_of: str | None, manifest
 
 
 def predict_on_cluster(client: Any, model: ModelRef, as_of: str | None, path: Path, parts: list[Path], target: Path,
-                       manifest: Manifest, reporter: Reporter, skip_short: bool = False) -> FileResult:
+                       manifest: Manifest, reporter: Reporter, skip_short: bool = False, draw: Draw | None = None,
+                       plotted: int = 0) -> FileResult:
     """Forecast the data at `path` with one task per part (`parts`: its units of work, from
     `whole_series`) and write the joined forecast to `target` whole, warning as one process does
     of series left out or starting early. With `skip_short`, a part may hold only short series;
-    a file with none long enough fails, as in one process."""
+    a file with none long enough fails, as in one process. `draw`, `plotted`: as
+    `cluster_forecaster` takes them."""
     from forecast_cli.pipeline import short_series_error, short_series_warning
 
     config = manifest.config
@@ -557,7 +582,7 @@ def predict_on_cluster(client: Any, model: ModelRef, as_of: str | None, path: Pa
         futures = client.map(forecast_part, [model] * len(parts),
                              [as_of] * len(parts), [skip_short] * len(parts), range(len(parts)),
                              [str(p.resolve()) for p in parts],
-                             [str(o.resolve()) for o in outs], pure=False)
+                             [str(o.resolve()) for o in outs], [plotted if draw else 0] * len(parts), pure=False)
         results: list[PartResult | Later] = [None] * len(parts)  # type: ignore[list-item]  # every slot filled below
         position = {future.key: i for i, future in enumerate(futures)}
         with cluster_errors(f"the parts of {path}", futures, client):
@@ -574,6 +599,10 @@ def predict_on_cluster(client: Any, model: ModelRef, as_of: str | None, path: Pa
         if skip_short and not len(order):
             raise short_series_error(path, first_example(r.short for r in results), skipped, config.lookback, True,
                                      config.least_history)
+        if draw is not None:  # before the output, as one process draws it
+            pieces = [r.drawn for r in results if r.drawn is not None and len(r.drawn[0])]
+            draw(pd.concat([f for f, _ in pieces], ignore_index=True),
+                 pd.concat([h for _, h in pieces], ignore_index=True), len(order))
         with atomic_open(target) as fh:
             join_parts(results, outs, order, model.steps or config.horizon, target, fh, common_types(results),
                        manifest.columns.id_col)

@@ -319,12 +319,43 @@ def test_a_series_split_across_parts_is_regrouped_once_found(parted, tmp_path):
     (["--workers", "2"], "need --output FILE or --output-dir"),
     (["--workers", "0", "--output", "x.csv"], "expected at least 1 worker"),
     (["--workers", "2", "--dask", "tcp://127.0.0.1:1", "--output", "x.csv"], "not both"),
-    (["--workers", "2", "--output", "x.csv", "--plot", "p.png"], "drop --workers/--dask to plot"),
 ])
 def test_cluster_flags_that_cannot_work_are_usage_errors(parted, flags, message, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     result = _invoke("predict", parted / "model", parted / "parts", *flags, code=ExitCode.USAGE)
     assert message in " ".join(result.stderr.split())
+
+
+def _drawn(panels) -> list:
+    """What a plot's panels draw, as plain lists to compare."""
+    return [(p.title, [list(map(str, p.history[0])), list(p.history[1])],
+             [(list(map(str, x)), list(y), label) for x, y, label in p.forecasts]) for p in panels]
+
+
+def test_predict_plots_on_a_cluster_what_one_process_plots(parted, scheduler, tmp_path):
+    """`predict --plot` on a cluster draws the first series by id with their histories, as one
+    process draws them, though those series lie in different parts (each worker sends its own
+    first series' rows), and the same for a table cut by time that is regrouped first."""
+    from forecast_cli import plots
+
+    typed = pd.read_parquet(parted / "parts")
+    typed.assign(ds=typed["ds"].dt.strftime("%Y-%m-%d")).to_parquet(tmp_path / "lake", partition_cols=["ds"],
+                                                                     index=False)
+    drawn = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(plots, "save_panels", lambda panels, path, title: drawn.append((_drawn(panels), title)))
+        for data in (parted / "parts", tmp_path / "lake"):
+            for n in (5, 50):
+                for where, flags in (("here", []), ("there", ["--dask", scheduler[0]])):
+                    _invoke("predict", parted / "model", data, "--output", tmp_path / f"{where}.csv", "--plot",
+                            tmp_path / f"{where}.png", "--plot-series", n, "--quiet", *flags)
+                    assert (tmp_path / f"{where}.csv").exists()
+                assert drawn[-1] == drawn[-2], (data, n)
+    panels, title = drawn[0]
+    assert [p[0] for p in panels] == ["s0", "s1", "s10", "s11", "s12"]  # from the four parts
+    assert title.endswith("\n5 of 40 series: the first by id (--plot-series draws more)")
+    assert len(drawn[2][0]) == 40 and "\n" not in drawn[2][1]
+    assert _leftovers(tmp_path) == []
 
 
 def test_an_unreachable_scheduler_is_a_cluster_error(parted, monkeypatch, tmp_path):
