@@ -1003,8 +1003,6 @@ def detect(
         if str(data) == "-":
             raise UsageError("- (standard input) has no path a cluster's workers could read: give the data's path, "
                              "or drop --workers/--dask.")
-        if plot is not None:
-            raise UsageError("--plot draws from the whole data in one process; drop --workers/--dask to plot.")
     batch.check_outputs({"--output": [None if to_stdout else Path(output)], "--plot": [plot], "--state": [state]},
                         [data], model_dir)
     for target in (None if to_stdout else Path(output), plot, state):
@@ -1024,11 +1022,20 @@ def detect(
             from forecast_cli import cluster
             from forecast_cli.cluster_detect import detect_on_cluster
 
+            def plotted(found):  # the series the plot draws, once the values reported before are taken out
+                from forecast_cli.detect import plotted_series
+                from forecast_cli.output import SilentReporter
+
+                if reported is not None:
+                    found = _unreported(found, reported, manifest, last, SilentReporter())[0]
+                return plotted_series(found.table, plot_series)
+
             with cluster.open_client(workers, dask) as client:
                 found = cluster.over_whole_series(
                     lambda parts: detect_on_cluster(client, cluster.ModelRef.of(model_dir, engine, manifest), data,
                                                     parts, manifest.config, last, level, calibration, as_of, reporter,
-                                                    skip_short, manifest.columns.id_col),
+                                                    skip_short, manifest.columns.id_col,
+                                                    None if plot is None else plotted),
                     client, Path(data), manifest.columns.time_col, manifest.columns.id_names,
                     Path(data) if to_stdout else Path(output), reporter, "checks", manifest.columns.all_columns)
         else:
@@ -1104,7 +1111,8 @@ def _plot_detection(found, plot: Path, n: int) -> None:
     from forecast_cli.detect import plotted_series
     from forecast_cli.plots import Panel, left_out, save_panels
 
-    data = found.dataset.as_read()  # a gap where a value was filled in
+    # a gap where a value was filled in; on a cluster, the workers read the plotted series' history
+    data = found.drawn if found.dataset is None else found.dataset.as_read()
     panels = []
     for uid in plotted_series(found.table, n):
         rows = found.table[found.table["unique_id"] == uid]

@@ -14,7 +14,9 @@ same rules as one process (`Predictor.prepare`):
    values a series, from `CALIBRATION_TOTAL / CALIBRATION_MIN` series a part on; or a stretch
    given with `--calibration`) is measured in the survey, and so read twice, not three times;
 3. judging: each part's checked values against its share of the band; the driver puts the rows
-   in the order one process writes them (by series), so the output is the same, byte for byte.
+   in the order one process writes them (by series), so the output is the same, byte for byte;
+4. with `--plot` only, the recent history of the series the plot draws, from the parts that
+   hold them.
 
 A model whose quantiles make the band has no calibration round. The driver holds what one process
 returns (one row per checked value) and the calibration errors (20 per series by default).
@@ -104,12 +106,24 @@ def judge_part(model: ModelRef, as_of: str | None, skip_short: bool, check: Chec
     return check.judge(one_step, series, band, ready.dataset) if series else pd.DataFrame(columns=list(COLUMNS))
 
 
+def history_part(model: ModelRef, as_of: str | None, skip_short: bool, part: str, ids: list[str],
+                 keep: int) -> pd.DataFrame:
+    """Run on a worker: round 4, the last `keep` values as read (`Dataset.as_read`: a gap where
+    a value was filled in) of the part's series `ids` (as text), for the plot."""
+    ready = worker_predictor(model).prepare(part, None, as_of, skip_short, part=True, checking=True)
+    data = ready.dataset.as_read()
+    return data[data[ID].astype(str).isin(ids)].groupby(ID, sort=False).tail(keep).reset_index(drop=True)
+
+
 def detect_on_cluster(client: Any, model: ModelRef, data: Path, parts: list[Path], config: Any, last: int | None,
                       level: float, calibration: int | None, as_of: str | None, reporter: Reporter,
-                      skip_short: bool = False, id_col: str | None = None) -> Detection:
+                      skip_short: bool = False, id_col: str | None = None,
+                      plotted: Callable[[Detection], list[Any]] | None = None) -> Detection:
     """`detect.detect` with one task per part of `data` (`parts`: its units of work, from
     `cluster.whole_series`) in each round: the same rows and band (`id_col`: the model's id
-    column, for the fix a series in two parts is given and the key columns' one type)."""
+    column, for the fix a series in two parts is given and the key columns' one type).
+    `plotted`: the series a plot of the detection draws; their recent history, which one process
+    has in `Detection.dataset`, is then read on the workers into `Detection.drawn`."""
     from forecast_cli.pipeline import short_series_error, short_series_warning
 
     source = source_name(data)
@@ -124,7 +138,7 @@ def detect_on_cluster(client: Any, model: ModelRef, data: Path, parts: list[Path
     paths = [paths[s.index] for s in surveys]
     check_zones((s.part, s.zoned) for s in surveys)
     relay((s.warnings for s in surveys), reporter)
-    output_order(surveys, id_col)  # a series in two parts is refused before anything is measured
+    order = output_order(surveys, id_col)  # a series in two parts is regrouped before anything is measured
     counted = sum(len(s.ids) + s.short for s in surveys)
     skipped = sum(s.skipped for s in surveys)
     if skipped:  # as `Predictor.prepare` says it of a whole file
@@ -152,8 +166,17 @@ def detect_on_cluster(client: Any, model: ModelRef, data: Path, parts: list[Path
     tables = _each_part(client, "the parts", judge_part, common, [check], shares, paths)
     table = common_keys(pd.concat([t for t in tables if len(t)], ignore_index=True), id_col)
     table = table.sort_values(ID, kind="stable").reset_index(drop=True)
-    return Detection(table=table, level=level, quantiles=check.quantiles, multiplier=band.multiplier,
-                     calibration=band.errors, correction=band.correction, dataset=None, skipped=skipped + short)
+    found = Detection(table=table, level=level, quantiles=check.quantiles, multiplier=band.multiplier,
+                      calibration=band.errors, correction=band.correction, dataset=None, skipped=skipped + short)
+    if plotted is None:
+        return found
+    ids = [str(uid) for uid in plotted(found)]
+    where = order[order[ID].isin(ids)].groupby("part", sort=True)[ID].agg(list)
+    keep = 3 * int(table[ID].value_counts().max()) if len(table) else 0  # as the plot keeps 3 x the checked values
+    histories = _each_part(client, "the history of the plotted series", history_part, common,
+                           [paths[k] for k in where.index], list(where), [keep]) if len(where) else []
+    drawn = pd.concat(histories, ignore_index=True) if histories else pd.DataFrame(columns=[ID, "ds", "y"])
+    return dataclasses.replace(found, drawn=drawn)
 
 
 def _each_part(client: Any, what: str, fn: Callable[..., Any], common: list[Any], *per_part: Any) -> list[Any]:

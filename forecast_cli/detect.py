@@ -68,8 +68,9 @@ class Detection:
     multiplier: float | None  # errors band: the half-width in typical errors
     calibration: int  # errors band: one-step errors the band was measured on, over every series
     correction: dict[int, float]  # lag -> the share of the one-step error that many steps back added to a forecast
-    dataset: Dataset  # the data as read (for plots)
+    dataset: Dataset | None  # the data as read (for plots); None on a cluster, whose workers read it
     skipped: int = 0  # series left out as too short to check (--skip-short)
+    drawn: pd.DataFrame | None = None  # on a cluster: the recent history (as read) of the series a plot draws
 
     @property
     def band(self) -> str:

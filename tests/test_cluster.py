@@ -358,6 +358,35 @@ def test_predict_plots_on_a_cluster_what_one_process_plots(parted, scheduler, tm
     assert _leftovers(tmp_path) == []
 
 
+def test_detect_plots_on_a_cluster_what_one_process_plots(parted, tmp_path):
+    """`detect --plot` on a cluster draws the series one process draws (those with anomalies
+    first, the farthest first) with their recent history, which the workers read from the parts
+    holding them; with --state, as one process, only the values not reported before count, and a
+    night with nothing new says so."""
+    from forecast_cli import plots
+
+    parts = _copy_parts(parted, tmp_path / "parts")
+    for k, name in ((2, "part-2.parquet"), (3, "part-3.parquet")):  # a spike in a series of two parts
+        frame = pd.read_parquet(parts / name)
+        frame.loc[frame.index[-1 - k], "y"] *= 2 + k
+        frame.to_parquet(parts / name, index=False)
+    drawn = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(plots, "save_panels", lambda panels, path, title: drawn.append((
+            [(p.title, [list(map(str, p.history[0])), list(p.history[1])], list(map(str, p.marks[0])))
+             for p in panels], title)))
+        for night in (1, 2):
+            for where, flags in (("here", []), ("there", ["--workers", 2])):
+                _invoke("detect", parted / "model", parts, "--output", tmp_path / f"{where}.csv", "--plot",
+                        tmp_path / f"{where}.png", "--state", tmp_path / f"{where}.json", "--quiet", *flags)
+            assert drawn[-1] == drawn[-2], night
+    panels, title = drawn[0]
+    assert len(panels) == 4 and all(len(p[1][1]) == 12 for p in panels)  # 3 x the 4 values checked
+    assert [len(p[2]) for p in panels[:2]] == [1, 1] and [len(p[2]) for p in panels[2:]] == [0, 0]
+    assert drawn[2][0] == [] and "no new values to check" in drawn[2][1]
+    assert _leftovers(tmp_path) == []
+
+
 def test_an_unreachable_scheduler_is_a_cluster_error(parted, monkeypatch, tmp_path):
     from forecast_cli import cluster
 
@@ -839,9 +868,6 @@ def test_detect_on_the_cluster_flags_what_one_process_flags(parted, scheduler, t
         assert failed.returncode == ExitCode.DATA, failed.stderr
         assert failed.stderr.startswith("Error: ") and "series 'new' has 5 values" in failed.stderr
         assert "Traceback" not in failed.stderr and "Compute Failed" not in failed.stderr, failed.stderr
-    refused = _invoke("detect", parted / "model", parts, "--workers", 2, "--plot", tmp_path / "p.png",
-                      code=ExitCode.USAGE)
-    assert "drop --workers/--dask to plot" in refused.stderr
 
 
 def test_parts_that_read_their_dates_in_different_orders_are_refused(tmp_path):
