@@ -12,9 +12,8 @@ A part is the unit of work, so a series must lie in one part (data written parti
 series, as Spark, Dask and most warehouses can). Data cut by time (a folder or file a day) is
 regrouped by series on the cluster first (`whole_series`); so is data whose series turn out,
 once the parts are read, to lie in two parts (a second pass, where the other answer is a
-refusal). A worker that dies mid-run has its parts
-rerun by Dask; a part file is named by its index and replaced whole, so a rerun never leaves a
-partial or duplicate part. The staging folder is removed when the run ends, and the output is
+refusal). A worker that dies mid-run has its parts rerun by Dask; a part file is named by its
+index and replaced whole, so a rerun never leaves a partial or duplicate part. The staging folder is removed when the run ends, and the output is
 renamed into place only once every part is in.
 
 Paths are passed to the workers made absolute: on a real cluster the model directory, the data
@@ -505,8 +504,10 @@ def regrouped_count(rows: int, parts: int, threads: int) -> int:
         50
         >>> regrouped_count(rows=50_000_000, parts=12, threads=8)
         12
+        >>> regrouped_count(rows=0, parts=3, threads=0)
+        1
     """
-    return min(parts, max(threads, -(-rows // REGROUPED_ROWS)))
+    return min(parts, max(threads, 1, -(-rows // REGROUPED_ROWS)))  # one at least: a scheduler may have no worker yet
 
 
 def _part_rows(part: str, names: list[str], dropped: list[str]) -> pd.DataFrame:
