@@ -434,7 +434,8 @@ def train(
             read, check and window the parts and fit the per-series ETS; this process holds
             the windows, not the data (`cluster_train`). Else the data is read here.
         on_validation: called, once the model directory is written, with the validation
-            forecasts and the data read here (`train --plot`); not with a client.
+            forecasts and the data read here (`train --plot`); not where a client's workers read
+            the data (Parquet parts).
 
     Returns:
         A `TrainResult` with the validation metrics.
