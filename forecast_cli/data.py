@@ -1417,7 +1417,7 @@ def load_series(
         seen = reverse[TARGET].notna().groupby(reverse[ID], sort=False).cummax().iloc[::-1]
         future = frame.loc[~seen, [ID, TIME, *names]].reset_index(drop=True)
         frame = frame[seen].reset_index(drop=True)  # never empty: _parse_target refuses a column of no values
-        empty = sorted(set(future[ID]) - set(frame[ID]))
+        empty = sorted(set(future[ID].unique()) - set(frame[ID].unique()))  # a set of each id took 1 s a million rows
         if empty:  # for the caller to leave out (`Dataset.empty`)
             future = future[~future[ID].isin(empty)].reset_index(drop=True)
     # Rows before a series' first value (a shop not yet open, in a long export of every date):
@@ -2152,7 +2152,12 @@ def _split_year(frame: pd.DataFrame, names: list[str]) -> tuple[str, str, str] |
 
 # A time of day alone: 13:00, 13:00:00.5, 1:00 PM, 1pm, 1 p.m., T13:00 (ISO's time), 13h00 (French); the
 # other half of a date split over two columns.
-_TIME_OF_DAY = (r"T?\d{1,2}(?::\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s?[AaPp]\.?[Mm]\.?)?|\s?[AaPp]\.?[Mm]\.?|[hH]\d{2})")
+# Python's whitespace (`\s`, which is `str.isspace`) spelled out as characters: pandas hands a
+# pattern with `\s` to Python's `re` one cell at a time (RE2's `\s` misses some of them), where
+# this one goes to pyarrow whole: 0.05 s instead of 0.9 s for two million times.
+_SPACE = "[\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+_TIME_OF_DAY = (r"T?\d{1,2}(?::\d{2}(?::\d{2}(?:\.\d+)?)?(?:" + _SPACE + r"?[AaPp]\.?[Mm]\.?)?|" + _SPACE
+                + r"?[AaPp]\.?[Mm]\.?|[hH]\d{2})")
 
 
 # Dates and times written as numbers: digits, format, what the note calls them.
