@@ -157,9 +157,7 @@ def evaluate(
         matched["scale"] = np.nan
     with_mase = scale_from is not None
     overall = _score_matched(matched, with_mase)
-    by_series = pd.DataFrame(
-        [{ID: uid, "rows": len(g), **_score_matched(g, with_mase)} for uid, g in matched.groupby(ID, sort=True)]
-    )
+    by_series = _scores_by_series(matched, with_mase)
     by_series = with_keys(by_series, actuals.keys)  # a model's several id columns, to join the scores by
     return EvaluationResult(matched=matched, unmatched_forecasts=len(only_fc), unmatched_actuals=len(only_actual),
                             actuals_outside_forecasts=int(outside.sum()),
@@ -255,8 +253,40 @@ def worst_series(by_series: pd.DataFrame, most: int) -> tuple[pd.DataFrame, str 
 
 
 def _score_matched(rows: pd.DataFrame, with_mase: bool) -> dict[str, float | None]:
-    scores = metrics.score(rows[TARGET].to_numpy()[:, None], rows["yhat"].to_numpy()[:, None],
-                           rows["scale"].to_numpy())
+    return _scores(*_score_arrays(rows), with_mase)
+
+
+def _scores_by_series(matched: pd.DataFrame, with_mase: bool) -> pd.DataFrame:
+    """`_score_matched` of each series (by id), with its count of rows: the same arithmetic on
+    slices of the columns taken once, where a group of rows a series cost 0.3 ms in pandas (6 s
+    for 20,000 series)."""
+    codes, ids = pd.factorize(matched[ID], sort=True)  # the order `groupby(ID, sort=True)` gives
+    order = np.argsort(codes, kind="stable")  # each series' rows in their order in the file
+    actual, forecast, scale, quantiles, levels = _score_arrays(matched.iloc[order])
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=len(ids)))])
+    return pd.DataFrame([
+        {ID: uid, "rows": int(end - start),
+         **_scores(actual[start:end], forecast[start:end], scale[start:end],
+                   None if quantiles is None else quantiles[start:end], levels, with_mase)}
+        for uid, start, end in zip(ids, bounds[:-1], bounds[1:])
+    ])
+
+
+def _score_arrays(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None,
+                                                tuple[float, ...]]:
+    """The matched rows' actuals and forecasts as (rows, 1), their MASE scales, and any quantile
+    forecasts as (rows, 1, levels) with their levels."""
+    levels = quantile_levels(rows)
+    quantiles = rows[list(levels)].to_numpy(dtype="float64")[:, None, :] if levels else None
+    return (rows[TARGET].to_numpy()[:, None], rows["yhat"].to_numpy()[:, None], rows["scale"].to_numpy(), quantiles,
+            tuple(levels.values()))
+
+
+def _scores(actual: np.ndarray, forecast: np.ndarray, scale: np.ndarray, quantiles: np.ndarray | None,
+            levels: tuple[float, ...], with_mase: bool) -> dict[str, float | None]:
+    scores = metrics.score(actual, forecast, scale)
     if not with_mase:
         scores.pop("mase")
-    return {**scores, **quantile_row_scores(rows, TARGET, with_mase)}
+    if quantiles is not None:
+        scores.update(metrics.quantile_scores(actual, quantiles, levels, scale if with_mase else None))
+    return scores

@@ -721,3 +721,27 @@ def test_predict_plot_joins_the_forecast_to_the_last_value(trained_model, tmp_pa
         assert label == "forecast" and len(times) == 4 + 1, uid
         assert times[0] == panel.history[0][-1] and values[0] == panel.history[1][-1] == ends, uid
         assert np.allclose(values[1:], forecast.loc[forecast["unique_id"] == uid, "yhat"], rtol=1e-7), uid
+
+
+@pytest.mark.parametrize("quantiles, with_mase", [(False, True), (True, True), (True, False)])
+def test_per_series_scores_are_each_series_scored_alone(quantiles, with_mase):
+    """`evaluate`'s table of series scores each series' rows as `overall` scores all of them, to
+    the bit: series of different lengths in no order, rows interleaved, a zero actual, a series
+    of no scale (a constant history) and quantile columns."""
+    from forecast_cli import scoring
+
+    rng = np.random.default_rng(5)
+    ids = rng.choice([f"s{k}" for k in range(40)], size=600)
+    matched = pd.DataFrame({"unique_id": pd.array(ids, dtype="string"), "ds": np.arange(600),
+                            "y": rng.gamma(2.0, 10.0, 600), "yhat": rng.gamma(2.0, 10.0, 600)})
+    matched.loc[7, "y"] = 0.0
+    matched["scale"] = matched["unique_id"].map({f"s{k}": (0.0 if k == 3 else 1.0 + k) for k in range(40)})
+    if quantiles:
+        matched["q0.1"], matched["q0.9"] = matched["yhat"] * 0.8, matched["yhat"] * 1.2
+    expected = pd.DataFrame([{"unique_id": uid, "rows": len(g), **scoring._score_matched(g, with_mase)}
+                             for uid, g in matched.groupby("unique_id", sort=True)])
+    got = scoring._scores_by_series(matched, with_mase)
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    assert ("pinball" in got) == quantiles and ("scaled_pinball" in got) == (quantiles and with_mase)
+    assert (got["mase"].isna().tolist() == [uid == "s3" for uid in got["unique_id"]]) if with_mase else (
+        "mase" not in got)
