@@ -927,7 +927,7 @@ def test_as_of_is_read_as_the_time_column_writes_dates(tmp_path, written, as_of,
 def test_the_time_of_day_pattern_spells_out_pythons_whitespace():
     """A time of day in the time column is refused; the pattern that finds it spells Python's
     `\\s` out as characters so that pandas can hand it to pyarrow whole (with `\\s` it matched
-    each cell in Python: 0.9 s for two million times). Through pandas' own string path, it matches
+    each cell in Python: 0.8 s for two million times). Through pandas' own string path, it matches
     what `\\s` matches, cell for cell, around every whitespace character there is."""
     from forecast_cli import data
 
