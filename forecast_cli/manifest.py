@@ -220,12 +220,20 @@ def _describe(hint: Any) -> str:
     return "an object"
 
 
+@functools.cache
+def _kind(hint: Any) -> tuple[Any, tuple[Any, ...], bool]:
+    """A type hint's origin, arguments and whether it is a dataclass, worked out once per hint:
+    a manifest checks the same few hints for every series (a third of the time of reading one of
+    20,000 series went to asking typing again)."""
+    return typing.get_origin(hint), typing.get_args(hint), dataclasses.is_dataclass(hint)
+
+
 def _load(hint: Any, value: Any, where: str) -> Any:
     """`value` read as `hint` declares it, or ModelDirError naming `where`."""
     if hint is Any:
         return value
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if dataclasses.is_dataclass(hint):
+    origin, args, is_class = _kind(hint)
+    if is_class:
         return _load_object(hint, value, where)
     if origin in (typing.Union, types.UnionType):
         if value is None and type(None) in args:
