@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from forecast_cli.config import AGGREGATES, FILLS, SEASON_LONGEST, TrainConfig, parse_columns
-from forecast_cli.errors import DataError, UnknownFrequencyError, UsageError
+from forecast_cli.errors import DataError, UsageError
 
 ID, TIME, TARGET = "unique_id", "ds", "y"
 _TIME_SAMPLE = 1000  # cells tried when the time column is found by what it holds (`_time_by_content`)
@@ -2742,7 +2742,7 @@ def _resolve_freq(frame: pd.DataFrame, source: str, freq: str | None, hint: str 
         by_series[str(uid)] = _guess_freq(group[TIME])
     found = Counter(f for f in by_series.values() if f is not None)
     if not found:
-        raise UnknownFrequencyError(
+        raise DataError(
             f"{source}: cannot infer the frequency of the time column (too few or irregular "
             "timestamps). Give it with --freq (e.g. --freq D, --freq MS, --freq h)." + hint
         )

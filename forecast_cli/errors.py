@@ -53,14 +53,6 @@ class DataError(ForecastError):
     exit_code = ExitCode.DATA
 
 
-class ShortSeriesError(DataError):
-    """Series shorter than the model reads. On a cluster, what parts cut by time give each part."""
-
-
-class UnknownFrequencyError(DataError):
-    """No frequency found in the time column. On a cluster, what parts of one time each give."""
-
-
 class ModelDirError(ForecastError):
     exit_code = ExitCode.MODEL
 

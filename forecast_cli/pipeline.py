@@ -24,7 +24,7 @@ from forecast_cli.covariates import covariate_values, from_file, future_rows, wi
 from forecast_cli.data import (ID, TIME, Columns, Dataset, Written, calendar_columns, data_horizon, future_grid,
                                load_series, longer_season, season_hint, series_arrays, time_text, with_keys,
                                written_otherwise, written_why)
-from forecast_cli.errors import DataError, OutputError, ShortSeriesError, UsageError
+from forecast_cli.errors import DataError, OutputError, UsageError
 from forecast_cli.forecast_file import forecast_frame
 from forecast_cli.manifest import (HISTORY_FILE, KERAS_FILE, MANIFEST, METRICS_FILE, ONNX_FILE,
                                    DataInfo, Manifest, ScalingEntry, SeriesInfo, file_digests, format_of)
@@ -581,7 +581,7 @@ def new_series_note(new: list[str], count: int, known: list[str], source: object
 
 
 def short_series_error(source: object, example: tuple[str, int], count: int, lookback: int,
-                       skip_short: bool, least: int | None = None) -> ShortSeriesError:
+                       skip_short: bool, least: int | None = None) -> DataError:
     """The error for `count` series shorter than the model's lookback, or than `least` values
     where the model pads series down to that (`TrainConfig.min_history`), `example` one of them
     (id, values); with `skip_short`, they are every series of the file."""
@@ -593,7 +593,7 @@ def short_series_error(source: object, example: tuple[str, int], count: int, loo
     else:
         needs = f"the model reads the last {lookback} (lookback)"
         fix = "Give each series at least that much history, or retrain with a smaller --lookback"
-    return ShortSeriesError(
+    return DataError(
         f"{source}: series {uid!r} has {counted(n, 'value')} but {needs}; "
         f"{count} series {'is' if count == 1 else 'are'} that short" + (", every one in the file. " if skip_short else ". ")
         + fix + ("." if skip_short else "; or pass --skip-short to leave these out and go on with the others.")
