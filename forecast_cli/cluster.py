@@ -13,8 +13,9 @@ series, as Spark, Dask and most warehouses can). Data cut by time (a folder or f
 regrouped by series on the cluster first (`whole_series`); so is data whose series turn out,
 once the parts are read, to lie in two parts (a second pass, where the other answer is a
 refusal). A worker that dies mid-run has its parts rerun by Dask; a part file is named by its
-index and replaced whole, so a rerun never leaves a partial or duplicate part. The staging folder is removed when the run ends, and the output is
-renamed into place only once every part is in.
+index and replaced whole, so a rerun never leaves a partial or duplicate part. The staging
+folder is removed when the run ends, and the output is renamed into place only once every part
+is in.
 
 Paths are passed to the workers made absolute: on a real cluster the model directory, the data
 and the output folder must be on storage every worker sees at the same path.
@@ -267,9 +268,15 @@ def drawn(frame: pd.DataFrame, dataset: Any, n: int, steps: int, season: int) ->
     the first of the whole data are among the parts' firsts, so the driver draws what one process
     draws without reading any part itself."""
     first = np.sort(frame[ID].unique())[:n]
+    return frame[frame[ID].isin(first)].reset_index(drop=True), recent(dataset, first, 3 * max(steps, season))
+
+
+def recent(dataset: Any, ids: Iterable[Any], keep: int) -> pd.DataFrame:
+    """The last `keep` values as read (`Dataset.as_read`: a gap where a value was filled in) of
+    the series `ids` of a part's data, for a plot the driver draws (`drawn`, and `detect`'s)."""
     data = dataset.as_read()
-    history = data[data[ID].isin(first)].groupby(ID, sort=False).tail(3 * max(steps, season))
-    return frame[frame[ID].isin(first)].reset_index(drop=True), history.reset_index(drop=True)
+    chosen = data[ID].astype(str).isin([str(uid) for uid in ids])
+    return data[chosen].groupby(ID, sort=False).tail(keep).reset_index(drop=True)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from forecast_cli.cluster import (Later, ModelRef, Notes, check_zones, cluster_errors, first_example,
-                                  output_order, relay, with_rows, worker_predictor, zoned)
+                                  output_order, recent, relay, with_rows, worker_predictor, zoned)
 from forecast_cli.data import ID, NothingAsOf, common_keys, source_name
 from forecast_cli.detect import (CALIBRATION_MIN, COLUMNS, Band, Checking, Detection, Measured, band_from,
                                  calibration_errors, default_calibration)
@@ -111,8 +111,7 @@ def history_part(model: ModelRef, as_of: str | None, skip_short: bool, part: str
     """Run on a worker: round 4, the last `keep` values as read (`Dataset.as_read`: a gap where
     a value was filled in) of the part's series `ids` (as text), for the plot."""
     ready = worker_predictor(model).prepare(part, None, as_of, skip_short, part=True, checking=True)
-    data = ready.dataset.as_read()
-    return data[data[ID].astype(str).isin(ids)].groupby(ID, sort=False).tail(keep).reset_index(drop=True)
+    return recent(ready.dataset, ids, keep)
 
 
 def detect_on_cluster(client: Any, model: ModelRef, data: Path, parts: list[Path], config: Any, last: int | None,
