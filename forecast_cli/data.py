@@ -2910,6 +2910,29 @@ def _regularise(
     return out.reset_index(drop=True), total_filled
 
 
+def on_grid(data: Dataset, fill: str = "interpolate") -> pd.DataFrame:
+    """The frame of `data` read with `fill=KEEP` (the values as read, no row added) put on each
+    series' full time grid and filled by `fill`, as `load_series` reads the file with that fill:
+    for `evaluate`, whose actuals are scored as read and scale MASE by the history as `train`
+    reads it, without reading the file twice.
+
+    Raises:
+        DataError: the grid cannot be made (no frequency was found, a time lies off the grid, a
+            series is mostly gaps); as the file is not read again, the message names no line.
+
+    Example:
+        >>> kept = Dataset(frame=pd.DataFrame({ID: ["a", "a"], TIME: [1, 4], TARGET: [1.0, 4.0]}),
+        ...                columns=None, time_kind="integer", freq=None, step=1, season=1, source="x.csv",
+        ...                filled=0, sha256="")
+        >>> on_grid(kept)[TARGET].tolist()
+        [1.0, 2.0, 3.0, 4.0]
+    """
+    if data.time_kind == "datetime" and data.freq is None:
+        raise DataError(f"{data.source}: no frequency was found in its times, so its gaps cannot be filled.")
+    frame, _ = _regularise(data.frame.assign(_line=0), data.source, data.freq, data.step, fill)
+    return frame.drop(columns=["_line", MADE], errors="ignore")
+
+
 def _mostly_gaps(source: str, uid: Any, rows: int, steps: int, freq: str | int, for_model: bool) -> None:
     """Refuse a series whose rows are spread over more than ten times as many steps of the grid."""
     raise DataError(

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
 
 from forecast_cli import metrics
-from forecast_cli.data import (ID, KEEP, STDIN, TARGET, TIME, Dataset, Written, load_series, repeated_row, series_arrays,
-                               time_text, with_keys, written_otherwise, written_why)
+from forecast_cli.data import (ID, KEEP, STDIN, TARGET, TIME, Dataset, Written, load_series, on_grid, repeated_row,
+                               series_arrays, time_text, with_keys, written_otherwise, written_why)
 from forecast_cli.errors import DataError, UsageError
 from forecast_cli.forecast_file import ID_COLUMNS, quantile_levels, read_forecasts
 
@@ -98,8 +97,9 @@ def evaluate(
                            wide=wide, written=written, expected_times=expected, aggregate=aggregate)
 
     # The actuals as they are: a missing value or row is a forecast with no actual yet, not one
-    # to score against a value filled in. (The history is read as `train` read it: gaps filled,
-    # the empty rows after each series' last value set aside.)
+    # to score against a value filled in. (A `--history` is read as `train` read it: gaps filled,
+    # the empty rows after each series' last value set aside; the actuals' own history is filled
+    # so from these rows, `_history_before`.)
     try:
         actuals = read(actuals_path, KEEP)
     except UsageError as error:
@@ -147,8 +147,7 @@ def evaluate(
         season, series = history.season, series_arrays(history.frame)
         scale_from = HISTORY
     else:  # an actuals file of the whole data holds each series' history before its forecasts
-        found = None if str(actuals_path) == STDIN else _history_before(read, actuals_path, actuals, span["min"])
-        season, series = found or (1, {})
+        season, series = _history_before(actuals, span["min"]) or (1, {})
     scales = {uid: metrics.mase_scale(v, season) for uid, v in series.items()}
     matched["scale"] = matched[ID].map(scales).astype("float64")
     if scale_from is None and series and matched["scale"].notna().all():
@@ -213,22 +212,21 @@ def _reads_as_forecasts(path: str | Path) -> bool:
 HISTORY, ACTUALS = "history", "actuals"  # where MASE's scale came from (`EvaluationResult.scale_from`)
 
 
-def _history_before(read: Callable[..., Dataset], actuals_path: str | Path, actuals: Dataset,
-                    first: pd.Series) -> tuple[int, dict[str, np.ndarray]] | None:
-    """Each forecast series' values before its first forecast in the actuals file, read as
-    `train` reads data (gaps filled), with the data's season: the history MASE is scaled by when
-    no `--history` is given; None when the file holds no such values or cannot be read so (the
-    night's values alone, too few to find a frequency in)."""
+def _history_before(actuals: Dataset, first: pd.Series) -> tuple[int, dict[str, np.ndarray]] | None:
+    """Each forecast series' values before its first forecast in the actuals, filled as `train`
+    fills data (the gaps of the file as read, interpolated), with the data's season: the history
+    MASE is scaled by when no `--history` is given; None when the actuals hold no such values or
+    their times make no grid (the night's values alone, too few to find a frequency in)."""
     def before(frame: pd.DataFrame) -> np.ndarray:
         return (frame[TIME] < frame[ID].map(first)).to_numpy()
 
     if not before(actuals.frame).any():
         return None
     try:
-        whole = read(actuals_path)
+        whole = on_grid(actuals)
     except DataError:
         return None
-    return whole.season, series_arrays(whole.frame[before(whole.frame)])
+    return actuals.season, series_arrays(whole[before(whole)])
 
 
 EVALUATE_SHOWN = 20  # series rows in evaluate's table; the JSON holds every series
