@@ -18,12 +18,19 @@ from forecast_cli.forecast_file import ID_COLUMNS, quantile_levels, read_forecas
 def quantile_row_scores(rows: pd.DataFrame, actual_col: str, with_scale: bool) -> dict[str, float | None]:
     """Coverage and pinball loss of the quantile columns of forecast rows against `actual_col`
     (scaled pinball too with `with_scale`, from the rows' `scale` column); {} without quantiles."""
-    levels = quantile_levels(rows)
-    if not levels:
+    forecast, levels = _quantile_arrays(rows)
+    if forecast is None:
         return {}
-    forecast = rows[list(levels)].to_numpy(dtype="float64")[:, None, :]
     scale = rows["scale"].to_numpy() if with_scale else None
-    return metrics.quantile_scores(rows[actual_col].to_numpy()[:, None], forecast, tuple(levels.values()), scale)
+    return metrics.quantile_scores(rows[actual_col].to_numpy()[:, None], forecast, levels, scale)
+
+
+def _quantile_arrays(rows: pd.DataFrame) -> tuple[np.ndarray | None, tuple[float, ...]]:
+    """The rows' quantile forecasts as (rows, 1, levels), or None without quantile columns, and
+    their levels."""
+    levels = quantile_levels(rows)
+    forecast = rows[list(levels)].to_numpy(dtype="float64")[:, None, :] if levels else None
+    return forecast, tuple(levels.values())
 
 
 @dataclasses.dataclass
@@ -274,10 +281,9 @@ def _score_arrays(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarra
                                                 tuple[float, ...]]:
     """The matched rows' actuals and forecasts as (rows, 1), their MASE scales, and any quantile
     forecasts as (rows, 1, levels) with their levels."""
-    levels = quantile_levels(rows)
-    quantiles = rows[list(levels)].to_numpy(dtype="float64")[:, None, :] if levels else None
+    quantiles, levels = _quantile_arrays(rows)
     return (rows[TARGET].to_numpy()[:, None], rows["yhat"].to_numpy()[:, None], rows["scale"].to_numpy(), quantiles,
-            tuple(levels.values()))
+            levels)
 
 
 def _scores(actual: np.ndarray, forecast: np.ndarray, scale: np.ndarray, quantiles: np.ndarray | None,
