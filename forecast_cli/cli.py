@@ -208,6 +208,7 @@ WINDOW_NORM = typer.Option("season", "--window-norm", help="Level taken off each
 TRANSFORM = typer.Option("auto", "--transform", help="Model the values as they are (none) or on a log scale (log: sign(y) x log(1 + |y|), which is log(1 + y) for values of 0 or more and still defined if later data go below zero; a series whose typical value is below 1 is first counted in a power of ten that puts it in the thousands); auto: log when no training value is negative.")
 REFIT = typer.Option(True, "--refit/--no-refit", help="After early stopping, train again on all the data (validation part included) for the best number of epochs.")
 REFIT_START = typer.Option("validated", "--refit-start", help="What the refit trains: validated (the validated network, on for a quarter of the best number of epochs, at least one) or new (a new network, for the best number of epochs).")
+REFIT_AVERAGE = typer.Option(0.9, "--refit-average", help="The refit ends on a moving average of its weights with this momentum, updated after every batch (0.9: about the last ten), rather than on the last batch's weights; 0: the last batch's.")
 SCALING = typer.Option("auto", "--scaling", help="Per-series scaling from the training part: std (subtract the mean, divide by the standard deviation) or mean (subtract the mean only); auto: mean on a log scale, else std.")
 ENSEMBLE = typer.Option(1, "--ensemble", help="Networks trained with seeds seed, seed+1, ... and averaged.")
 QUANTILES = typer.Option(None, "--quantiles", help="Quantile forecasts, e.g. 0.1,0.5,0.9: trained with the pinball loss; predict writes a column per level (q0.1, ...) and yhat is the median (0.5 is always added).")
@@ -289,6 +290,7 @@ def _training_options(
     transform: str = TRANSFORM,
     refit: bool = REFIT,
     refit_start: str = REFIT_START,
+    refit_average: float = REFIT_AVERAGE,
     scaling: str = SCALING,
     ensemble: int = ENSEMBLE,
     quantiles: Optional[str] = QUANTILES,

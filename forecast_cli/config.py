@@ -61,6 +61,10 @@ class TrainConfig:
     # The refit's starting point: the validated network trained on for a quarter of the best
     # epochs, or a new network trained for all of them (`refit_epochs`).
     refit_start: str = "validated"
+    # The refit ends on a moving average of its weights, updated after every batch with this
+    # momentum (0.9: about the last ten batches), rather than on the last batch's weights, which
+    # jitter with a constant learning rate; 0: the last batch's, as before it existed.
+    refit_average: float = 0.9
     scaling: str = "auto"
     ensemble: int = 1
     fill: str = "interpolate"
@@ -146,6 +150,11 @@ class TrainConfig:
         if not 0.0 <= self.dropout < 1.0:
             raise UsageError(
                 f"--dropout must be in [0, 1). Received: dropout={self.dropout!r}."
+            )
+        if not (isinstance(self.refit_average, float) and 0.0 <= self.refit_average < 1.0):
+            raise UsageError(
+                "--refit-average must be a number from 0 (off) up to, not including, 1. "
+                f"Received: refit_average={self.refit_average!r}."
             )
         if not self.learning_rate > 0.0:
             raise UsageError(

@@ -306,6 +306,29 @@ def test_a_refit_from_the_validated_network_goes_on_from_it_for_a_quarter_of_the
     assert refits["validated"]["loss"].iloc[0] < refits["new"]["loss"].iloc[0]
 
 
+def test_the_refit_average_moves_the_forecast_and_not_the_validation(tmp_path, long_csv):
+    """`--refit-average` changes only the refit's end: the validated network and its scores in
+    metrics.json are the same with it off (0); the refit network's forecast is not. The setting
+    is recorded in the model directory, and a value of 1 or more is refused."""
+    args = ["train", str(long_csv), "--horizon", "4", "--quiet", "--epochs", "3", "--units", "8", "--lookback", "8",
+            "--blend", "1"]  # the network alone: here the guard would ship the statistical forecast
+    runs = {}
+    for name, flags in (("on", []), ("off", ["--refit-average", "0"])):
+        result = runner.invoke(app, [*args, "--out", str(tmp_path / name), *flags])
+        assert result.exit_code == 0, result.output
+        manifest = json.loads((tmp_path / name / "manifest.json").read_text())
+        metrics = json.loads((tmp_path / name / "metrics.json").read_text())
+        result = runner.invoke(app, ["predict", str(tmp_path / name), str(long_csv), "--quiet"])
+        assert result.exit_code == 0, result.output
+        runs[name] = (manifest["config"]["refit_average"], metrics, pd.read_csv(io.StringIO(result.stdout)))
+    assert (runs["on"][0], runs["off"][0]) == (0.9, 0.0)
+    assert runs["on"][1] == runs["off"][1]  # validation scores, blend weight, refit epochs
+    assert not np.allclose(runs["on"][2]["yhat"], runs["off"][2]["yhat"], rtol=1e-6)
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "bad"), "--refit-average", "1"])
+    assert result.exit_code == 2 and "--refit-average must be a number from 0" in result.stderr
+    assert not (tmp_path / "bad").exists()
+
+
 def test_hourly_data_through_daylight_saving_is_trained_and_forecast_in_utc(tmp_path):
     # A local clock's export: offsets +02:00 until the last Sunday of October, +01:00 after.
     hours = pd.date_range("2024-10-20", "2024-11-03", freq="h", tz="UTC", inclusive="left")

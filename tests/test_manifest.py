@@ -78,10 +78,11 @@ def test_config_round_trips_through_json():
 def test_configs_of_older_releases_keep_their_behaviour():
     """A model saved before --blend forecast with the LSTM alone; before --baseline, its blend was
     with seasonal naive; before covariates, it had none; before --refit-start, its refit trained a
-    new network; before --patch, it read its windows step by step."""
+    new network; before --patch, it read its windows step by step; before --refit-average, its
+    refit ended on the last batch's weights."""
     old = schema.config_from_json({"horizon": 4})
     assert (old.blend, old.baseline, old.past_covariates, old.refit_start) == (1.0, "snaive", (), "new")
-    assert old.patch == 1
+    assert old.patch == 1 and old.refit_average == 0.0
     assert schema.config_from_json({"horizon": 4, "blend": 0.5}).baseline == "snaive"
 
 

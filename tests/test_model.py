@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from forecast_cli import model as lstm
@@ -70,3 +72,27 @@ def test_a_networks_starting_weights_are_its_seeds_whatever_else_draws_from_rand
     assert all(np.array_equal(a, b) for a, b in zip(quiet, busy))
     lstm.seed_everything(6)
     assert not all(np.array_equal(a, b) for a, b in zip(quiet, lstm.build_model(config).get_weights()))
+
+
+def test_a_refit_ends_on_the_moving_average_of_its_weights():
+    """Without validation windows (the refit), `refit_average` m makes the network the moving
+    average of the weights after each batch: a_1 = w_1, a_k = m a_(k-1) + (1 - m) w_k. The
+    weights after k batches are those of the same training stopped after k epochs of one batch
+    (the average does not move them). With validation windows the setting changes nothing."""
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(16, 8, 1)).astype("float32"), rng.normal(size=(16, 4)).astype("float32")
+    config = TrainConfig(horizon=4, lookback=8, season=1, batch_size=16, units=4, epochs=4, patience=4,
+                         transform="none", scaling="std", loss="mae", refit_average=0.9)
+    last = dataclasses.replace(config, refit_average=0.0)
+    expected = None
+    for k in range(1, 5):
+        raw = lstm.fit(last, x, y, None, None, epochs=k)[0].get_weights()
+        expected = raw if expected is None else [0.9 * a + 0.1 * w for a, w in zip(expected, raw)]
+    averaged = lstm.fit(config, x, y, None, None)[0].get_weights()
+    assert not all(np.allclose(a, w) for a, w in zip(averaged, raw))  # the last batch's weights moved
+    for got, want in zip(averaged, expected):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+    xv, yv = x[:4], y[:4]
+    validated = [lstm.fit(c, x, y, xv, yv)[0].get_weights() for c in (config, last)]
+    assert all(np.array_equal(a, b) for a, b in zip(*validated))
