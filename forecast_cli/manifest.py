@@ -174,8 +174,9 @@ class Manifest:
 
 # How a model saved before a setting existed behaves: before --blend, the LSTM alone; before
 # --baseline, blended with seasonal naive; before covariates, none; before --refit-start, a new
-# network refitted; before --patch, step by step. (A key absent from a config takes this value;
-# absent from any other object, the field's default.)
+# network refitted; before --patch, step by step; before --refit-average, the refit's last
+# weights. (A key absent from a config takes this value; absent from any other object, the
+# field's default.)
 ABSENT_CONFIG = {"blend": 1.0, "baseline": "snaive", "past_covariates": (), "refit_start": "new", "patch": 1,
                  "refit_average": 0.0}
 STRICT = (TrainConfig,)  # objects whose unknown keys are refused, so that a typo cannot hide
