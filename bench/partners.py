@@ -9,7 +9,14 @@ Candidates come from this package (`ets`, `theta`: today's members; `naive`, `sn
 from statsforecast's automatic models, fitted on the model's scale (the signed log where the run
 took the log): `autotheta` (the Theta family chosen per series: standard, optimised, dynamic),
 `dotm` (the dynamic optimised Theta), `stm` (the standard Theta), `ces` (complex exponential
-smoothing), `arima` (AutoARIMA; seasonal up to a season of 52), `autoets`. A partner is written
+smoothing), `arima` (AutoARIMA; seasonal up to a season of 52), `autoets`; and today's members
+bagged (Bergmeir, Hyndman and Benitez 2016, "Bagging exponential smoothing methods using STL
+decomposition and Box-Cox transformation"): each history on the model's scale is split into a
+smooth part (STL's trend and periodic season, or for a history without a season a local linear
+LOESS over 6 values) and a remainder; the remainder is resampled in moving blocks (twice the
+season, or 8 values) and added back, `PARTNERS_BAGS` series in all (the first the history itself);
+ETS and Theta are fitted to each, and their forecasts averaged (`bagets`, `bagtheta`) or their
+median taken (`mbagets`, `mbagtheta`). A partner is written
 `a+b+...` (their mean) or `median:a+b+...`; `three:PARTNER/EXTRA` weighs the LSTM, the partner
 and one more forecast each by 1 / MASE^3.
 
@@ -40,8 +47,74 @@ from members import weights as members_weights
 
 CACHE = suite.ROOT / "bench" / "runs" / "partners-cache"
 LONGEST = int(os.environ.get("PARTNERS_LONGEST", "2000"))  # statsforecast fits read the latest values only
+BAGS = int(os.environ.get("PARTNERS_BAGS", "20"))  # bootstrapped series a history, itself among them
+BAG_SEED = int(os.environ.get("PARTNERS_BAG_SEED", "0"))  # another draw of the bootstraps (cached apart)
 OWN = ("ets", "theta", "naive", "snaive")
+BAGGED = ("bagets", "bagtheta", "mbagets", "mbagtheta")
 EXTERNAL = ("autotheta", "dotm", "stm", "ces", "arima", "autoets")
+
+
+def moving_blocks(remainder: np.ndarray, block: int, rng: np.random.Generator) -> np.ndarray:
+    """A moving-block bootstrap of `remainder`, as long as it: blocks of `block` values drawn with
+    replacement, joined, and cut at a random start within the first block."""
+    n = len(remainder)
+    count = n // block + 2
+    starts = rng.integers(0, n - block + 1, size=count)
+    joined = np.concatenate([remainder[s:s + block] for s in starts])
+    start = int(rng.integers(0, block))
+    return joined[start:start + n]
+
+
+def bootstraps(values: np.ndarray, season: int, count: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """`count` series like `values` (on the model's scale), the first `values` itself: its smooth
+    part plus a moving-block bootstrap of its remainder."""
+    from statsmodels.nonparametric.smoothers_lowess import lowess
+    from statsmodels.tsa.seasonal import STL
+
+    n = len(values)
+    if season > 1 and n > 2 * season:
+        fit = STL(values, period=season, seasonal=10 * n + 1).fit()  # a seasonal smoother this long: periodic
+        smooth, block = fit.trend + fit.seasonal, 2 * season
+    else:
+        smooth = lowess(values, np.arange(n, dtype="float64"), frac=min(1.0, 6 / n), it=0, return_sorted=False)
+        block = min(8, n // 2)
+    remainder = values - smooth
+    return [values] + [smooth + moving_blocks(remainder, block, rng) for _ in range(count - 1)]
+
+
+def bagged(histories: list[np.ndarray], horizon: int, season: int, log: bool, ets: np.ndarray,
+           theta_only: bool = False) -> dict[str, np.ndarray]:
+    """ETS's and Theta's forecasts of each history bagged over `BAGS` bootstrapped series (mean and
+    median); histories too short for ETS keep `ets` (the tool's forecast of them). `theta_only`
+    fits Theta alone (a fraction of the time): only `bagtheta` and `mbagtheta`, and a bootstrapped
+    series whose Theta fit fails is left out (with ETS, it took ETS's forecast)."""
+    from forecast_cli import baselines
+    from forecast_cli.windows import signed_exp, signed_log
+
+    out = {name: np.array(ets, dtype="float64") for name in BAGGED if not theta_only or "theta" in name}
+    for i, history in enumerate(histories):
+        values = np.asarray(history, dtype="float64")
+        if len(values) < baselines.ETS_MIN_VALUES or not np.isfinite(values).all():
+            continue
+        scaled = signed_log(values) if log else values
+        rng = np.random.default_rng([i, len(values)] + ([BAG_SEED] if BAG_SEED else []))
+        series = [signed_exp(b) if log else b for b in bootstraps(scaled, season, BAGS, rng)]
+        if theta_only:
+            alphas = [baselines.fit_theta(b, season) for b in series]
+            kept = [k for k, a in enumerate(alphas) if a is not None]
+            stacks = [("theta", baselines.theta_forecasts([series[k] for k in kept], [alphas[k] for k in kept],
+                                                          horizon, season) if kept else np.empty((0, horizon)))]
+        else:
+            params = [baselines.fit_ets_theta(b, season, log) for b in series]
+            ets_part = baselines.forecasts(series, horizon, season, "ets", log, params)
+            theta = 2 * baselines.forecasts(series, horizon, season, "ets+theta", log, params) - ets_part
+            stacks = [("ets", ets_part), ("theta", theta)]
+        for name, stack in stacks:
+            good = stack[np.isfinite(stack).all(axis=1)]
+            if len(good):
+                out["bag" + name][i] = good.mean(axis=0)
+                out["mbag" + name][i] = np.median(good, axis=0)
+    return out
 
 
 def external(member: str, histories: list[np.ndarray], horizon: int, season: int, log: bool,
@@ -91,7 +164,7 @@ def members(name: str, part: str, histories: list[np.ndarray], horizon: int, sea
     from forecast_cli import baselines
 
     CACHE.mkdir(parents=True, exist_ok=True)
-    path = CACHE / f"{name}-{part}-s{season}-{'log' if log else 'raw'}.npz"
+    path = CACHE / f"{name}-{part}-s{season}-{'log' if log else 'raw'}{f'-bag{BAG_SEED}' if BAG_SEED else ''}.npz"
     cached = dict(np.load(path)) if path.exists() else {}
     if "ets" not in cached or "theta" not in cached:
         ets = baselines.forecasts(histories, horizon, season, "ets", log)
@@ -100,7 +173,13 @@ def members(name: str, part: str, histories: list[np.ndarray], horizon: int, sea
     if "snaive" not in cached:
         cached.update(naive=baselines.forecasts(histories, horizon, 1, "naive"),
                       snaive=baselines.forecasts(histories, horizon, season, "snaive"))
-    for member in sorted(wanted - set(cached)):
+    if wanted & set(BAGGED) - set(cached):
+        start = time.perf_counter()
+        theta_only = not wanted & {"bagets", "mbagets"}
+        cached.update(bagged(histories, horizon, season, log, cached["ets"], theta_only))
+        print(f"  {name} {part}: bagged {'Theta' if theta_only else 'ETS and Theta'} ({BAGS} series) in "
+              f"{time.perf_counter() - start:.0f} s", flush=True)
+    for member in sorted(wanted - set(cached) - set(BAGGED)):
         start = time.perf_counter()
         cached[member] = external(member, histories, horizon, season, log, cached["ets"])
         print(f"  {name} {part}: {member} forecast in {time.perf_counter() - start:.0f} s", flush=True)
@@ -135,9 +214,9 @@ def picks(rule: str) -> tuple[str, list[str]]:
 def wanted_members(rules: list[str]) -> set[str]:
     specs = [part for rule in rules for spec in picks(rule)[1] for part in split_rule(spec) if part]
     names = {m for spec in specs for m in spec.rpartition(":")[2].split("+")}
-    unknown = names - set(OWN) - set(EXTERNAL)
+    unknown = names - set(OWN) - set(BAGGED) - set(EXTERNAL)
     if unknown:
-        raise SystemExit(f"Error: unknown members {sorted(unknown)}; expected some of {', '.join(OWN + EXTERNAL)}")
+        raise SystemExit(f"Error: unknown members {sorted(unknown)}; expected some of {', '.join(OWN + BAGGED + EXTERNAL)}")
     return names
 
 
