@@ -14,11 +14,11 @@ bagged (Bergmeir, Hyndman and Benitez 2016, "Bagging exponential smoothing metho
 decomposition and Box-Cox transformation"): each history on the model's scale is split into a
 smooth part (STL's trend and periodic season, or for a history without a season a local linear
 LOESS over 6 values) and a remainder; the remainder is resampled in moving blocks (twice the
-season, or 8 values) and added back, `PARTNERS_BAGS` series in all (the first the history itself);
-ETS and Theta are fitted to each, and their forecasts averaged (`bagets`, `bagtheta`) or their
-median taken (`mbagets`, `mbagtheta`). A partner is written
-`a+b+...` (their mean) or `median:a+b+...`; `three:PARTNER/EXTRA` weighs the LSTM, the partner
-and one more forecast each by 1 / MASE^3.
+season, or 8 values) and added back, `PARTNERS_BAGS` series in all (the first the history itself;
+`PARTNERS_BAG_SEED` draws the others again, cached apart); ETS and Theta are fitted to each,
+and their forecasts averaged (`bagets`, `bagtheta`) or their median taken (`mbagets`,
+`mbagtheta`). A partner is written `a+b+...` (their mean) or `median:a+b+...`;
+`three:PARTNER/EXTRA` weighs the LSTM, the partner and one more forecast each by 1 / MASE^3.
 
 The members' forecasts are cached by set in `bench/runs/partners-cache/`, so that a second
 screen of the same runs only combines them.
