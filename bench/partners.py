@@ -102,12 +102,13 @@ def bagged(histories: list[np.ndarray], horizon: int, season: int, log: bool, et
         if theta_only:
             alphas = [baselines.fit_theta(b, season) for b in series]
             kept = [k for k, a in enumerate(alphas) if a is not None]
-            stacks = [("theta", baselines.theta_forecasts([series[k] for k in kept], [alphas[k] for k in kept],
-                                                          horizon, season) if kept else np.empty((0, horizon)))]
+            theta = baselines.theta_forecasts([series[k] for k in kept], [alphas[k] for k in kept], horizon, season)
+            stacks = [("theta", theta)]
         else:
             params = [baselines.fit_ets_theta(b, season, log) for b in series]
             ets_part = baselines.forecasts(series, horizon, season, "ets", log, params)
-            theta = 2 * baselines.forecasts(series, horizon, season, "ets+theta", log, params) - ets_part
+            # Theta's forecast where its fit held, ETS's elsewhere (as the tool's partner falls back)
+            theta = 2 * baselines.with_theta(ets_part, series, params, horizon, season) - ets_part
             stacks = [("ets", ets_part), ("theta", theta)]
         for name, stack in stacks:
             good = stack[np.isfinite(stack).all(axis=1)]
@@ -173,7 +174,7 @@ def members(name: str, part: str, histories: list[np.ndarray], horizon: int, sea
     if "snaive" not in cached:
         cached.update(naive=baselines.forecasts(histories, horizon, 1, "naive"),
                       snaive=baselines.forecasts(histories, horizon, season, "snaive"))
-    if wanted & set(BAGGED) - set(cached):
+    if wanted & (set(BAGGED) - set(cached)):
         start = time.perf_counter()
         theta_only = not wanted & {"bagets", "mbagets"}
         cached.update(bagged(histories, horizon, season, log, cached["ets"], theta_only))
@@ -216,7 +217,8 @@ def wanted_members(rules: list[str]) -> set[str]:
     names = {m for spec in specs for m in spec.rpartition(":")[2].split("+")}
     unknown = names - set(OWN) - set(BAGGED) - set(EXTERNAL)
     if unknown:
-        raise SystemExit(f"Error: unknown members {sorted(unknown)}; expected some of {', '.join(OWN + BAGGED + EXTERNAL)}")
+        raise SystemExit(f"Error: unknown members {sorted(unknown)}; "
+                         f"expected some of {', '.join(OWN + BAGGED + EXTERNAL)}")
     return names
 
 
