@@ -100,7 +100,7 @@ def main() -> None:
         predict_s = time.monotonic() - started
         for k, column in enumerate(columns):
             values = table[column].to_numpy(dtype="float64")
-            mean, std = values[:TRAIN_END].mean(), values[:TRAIN_END].std()
+            std = values[:TRAIN_END].std()  # errors on the standardized scale, as the papers score
             actual = np.stack([values[t : t + horizon] for t in starts])
             last = np.repeat(values[starts - 1][:, None], horizon, axis=1)
             mine = forecast[k * len(starts) : (k + 1) * len(starts)]
@@ -127,7 +127,7 @@ def calendar_covariates(config, manifest, dates: pd.Series, starts: np.ndarray, 
     horizon's), as `forecast predict` computes them from the timestamps; None without."""
     if not config.covariates:
         return None
-    from forecast_cli.data import CALENDAR_PREFIX, calendar_features
+    from forecast_cli.timegrid import CALENDAR_PREFIX, calendar_features
     from forecast_cli.windows import Covariates
 
     if config.covariates != config.future_covariates or not all(c.startswith(CALENDAR_PREFIX) for c in config.covariates):

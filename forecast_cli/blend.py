@@ -10,7 +10,7 @@ import numpy as np
 from forecast_cli import baselines, metrics
 from forecast_cli.config import TrainConfig
 from forecast_cli.covariates import from_file
-from forecast_cli.data import longer_season
+from forecast_cli.timegrid import longer_season
 
 # `--blend auto` weighs the LSTM and the partner in proportion to 1 / MASE**3 of each alone on the
 # validation windows (equal scores: the even blend; one twice as good: 8 to 1). The weights vary

@@ -39,10 +39,11 @@ from forecast_cli.cluster import (Later, Notes, SplitSeries, check_zones, cluste
                                   relay, spread, with_rows, zoned)
 from forecast_cli.config import (TrainConfig, parse_columns, resolve_settings, validation_series, with_horizon,
                                  zero_shares)
-from forecast_cli.data import (ID, TARGET, TIME, WEEKS, Columns, NothingAsOf, data_horizon, is_parquet, is_weekly,
-                               parquet_parts, part_label, series_arrays)
+from forecast_cli.data import (ID, TARGET, TIME, Columns, NothingAsOf, is_parquet, parquet_parts, part_label,
+                               series_arrays)
 from forecast_cli.errors import DataError
 from forecast_cli.output import Reporter
+from forecast_cli.timegrid import WEEKS, data_horizon, is_weekly
 from forecast_cli.pipeline import (ColumnOptions, Fitted, TrainingData, as_of_note, cut_windows, fit_windows,
                                    load_training, report_settings)
 from forecast_cli.windows import WindowSet, merge_windows

@@ -88,7 +88,7 @@ class TrainConfig:
     partner_season: int | None = None  # the baseline's and the guard's season; None: `season`
     # With `--season` naming the one season of data whose time column carries none (integer
     # steps): the longest multiple of it the partner may take instead, where the validation
-    # histories repeat at one (`data.longer_season`: a week on top of a day of hours); 0: none.
+    # histories repeat at one (`timegrid.longer_season`: a week on top of a day of hours); 0: none.
     longer_season_limit: int = 0
     # Steps of the window each step of the LSTM reads (1: one at a time); None: `default_patch`,
     # from the training windows. Resolved before training, like the batch size.
@@ -447,7 +447,7 @@ def parse_blend(text: str | None) -> float | None:
 
 
 def with_horizon(config: TrainConfig, default: tuple[int | None, str], source: str) -> tuple[TrainConfig, str]:
-    """The config with its horizon: the data's default (`data.data_horizon`: the horizon, or
+    """The config with its horizon: the data's default (`timegrid.data_horizon`: the horizon, or
     None, and what it is the default for) when none was given; and a note saying so ("" when
     it was given).
 
@@ -915,7 +915,7 @@ def resolve_config(config: TrainConfig, series: dict[str, np.ndarray], seasons: 
     Args:
         config: the settings as given (None or auto where the data decides).
         series: each series' values, by id.
-        seasons: the seasons of the data's frequency (`data.seasons_of`: a day and a week for
+        seasons: the seasons of the data's frequency (`timegrid.seasons_of`: a day and a week for
             hourly data). The network's season is `config.season` if given, else the
             shortest of `config.seasons` (or of these); the others that the data carries
             (`partner_seasons`) stay candidates for the statistical partner.

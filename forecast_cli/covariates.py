@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 
 from forecast_cli.config import TrainConfig
-from forecast_cli.data import CALENDAR_PREFIX, ID, TIME, Dataset, calendar_features, time_text
+from forecast_cli.data import ID, TIME, Dataset, time_text
 from forecast_cli.errors import DataError
 from forecast_cli.output import counted
+from forecast_cli.timegrid import CALENDAR_PREFIX, calendar_features
 from forecast_cli.windows import Covariates, Scaling
 
 

@@ -10,10 +10,11 @@ import numpy as np
 from forecast_cli.batch import warn_late
 from forecast_cli.config import (TrainConfig, data_lookback, intermittent_note, lookback_cut, padded_note,
                                  resolve_settings, rows_needed, zero_shares)
-from forecast_cli.data import ID, TARGET, TIME, Written, data_horizon, load_series, season_hint, series_arrays, time_text
+from forecast_cli.data import ID, TARGET, TIME, Written, load_series, season_hint, series_arrays, time_text
 from forecast_cli.errors import DataError, ForecastError
 from forecast_cli.output import SilentReporter
 from forecast_cli.pipeline import ignored_rows, no_values_note, summed_as_one_note
+from forecast_cli.timegrid import data_horizon
 from forecast_cli.windows import log_unit
 
 

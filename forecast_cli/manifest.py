@@ -24,8 +24,9 @@ import pandas as pd
 
 from forecast_cli.baselines import ETS_KEYS, MISSING, THETA_KEY
 from forecast_cli.config import TrainConfig, omitted
-from forecast_cli.data import MANIFEST, WEEKS, Columns, is_weekly
+from forecast_cli.data import MANIFEST, Columns
 from forecast_cli.errors import ModelDirError, UsageError
+from forecast_cli.timegrid import WEEKS, is_weekly
 from forecast_cli.windows import Scaling
 
 # The newest model format this reads. Format 2 adds a series' `unit`, written only by models

@@ -21,14 +21,14 @@ from forecast_cli.config import (TrainConfig, default_batch_size, default_patch,
                                  padded_note, padded_text, refit_epochs, resolve_config, validation_series, with_horizon,
                                  zero_shares)
 from forecast_cli.covariates import covariate_values, from_file, future_rows, with_calendar
-from forecast_cli.data import (ID, TIME, Columns, Dataset, Written, calendar_columns, data_horizon, future_grid,
-                               load_series, longer_season, season_hint, series_arrays, time_text, with_keys,
-                               written_otherwise, written_why)
+from forecast_cli.data import (ID, TIME, Columns, Dataset, Written, load_series, season_hint, series_arrays, time_text,
+                               with_keys, written_otherwise, written_why)
 from forecast_cli.errors import DataError, OutputError, UsageError
 from forecast_cli.forecast_file import forecast_frame
 from forecast_cli.manifest import (HISTORY_FILE, KERAS_FILE, MANIFEST, METRICS_FILE, ONNX_FILE,
                                    DataInfo, Manifest, ScalingEntry, SeriesInfo, file_digests, format_of)
 from forecast_cli.output import Reporter, SilentReporter, counted
+from forecast_cli.timegrid import calendar_columns, data_horizon, future_grid, longer_season
 from forecast_cli.windows import (Covariates, Scaling, WindowSet, fit_scaling, invert_outputs, make_windows,
                                  prediction_inputs)
 

@@ -281,7 +281,7 @@ def test_models_from_before_covariates_still_load(trained_model, tmp_path):
 
 
 def test_calendar_features_need_no_extra_input(tmp_path):
-    from forecast_cli.data import calendar_columns, calendar_features
+    from forecast_cli.timegrid import calendar_columns, calendar_features
 
     assert calendar_columns("h") == ("calendar:day_sin", "calendar:day_cos", "calendar:week_sin", "calendar:week_cos")
     assert calendar_columns("YS") == ()

@@ -16,9 +16,9 @@ import pytest
 
 import numpy as np
 
-from forecast_cli.data import (WEEKS, Written, calendar_columns, default_horizon, future_grid, load_series,
-                               parse_freq, season_of)
+from forecast_cli.data import Written, load_series
 from forecast_cli.errors import DataError, UsageError
+from forecast_cli.timegrid import WEEKS, calendar_columns, default_horizon
 from tests.conftest import ROOT, SAMPLE, make_long
 
 
@@ -67,14 +67,6 @@ def test_half_hourly_season_is_a_day():
     assert ds.freq == "30min" and ds.season == 48
 
 
-@pytest.mark.parametrize(
-    ("freq", "season"), [("h", 24), ("D", 7), ("W-SUN", 52), ("MS", 12), ("QS-OCT", 4), ("YS", 1), ("2h", 12),
-                         ("7D", 52), ("14D", 26), ("3D", 1)]
-)
-def test_season_of(freq, season):
-    assert season_of(freq) == season
-
-
 def _shops(days: list[str], length: int = 30) -> pd.DataFrame:
     """Weekly series, one per weekday named (`SUN`, `MON`, ...), each on its own day."""
     return pd.concat([make_long(1, length, freq=f"W-{day}", seed=k).assign(unique_id=f"shop{k:02d}")
@@ -112,19 +104,6 @@ def test_weekly_series_on_different_weekdays_are_weekly_data(tmp_path):
         load_series(tmp_path / "moved.csv")
 
 
-@pytest.mark.parametrize("given, read", [("M", "ME"), ("H", "h"), ("2H", "2h"), ("15T", "15min"), ("Q-JUN", "QE-JUN"),
-                                         ("A", "YE-DEC"), ("MS", "MS"), ("W", "W-SUN")])
-def test_freq_takes_the_aliases_pandas_renamed(given, read):
-    """pandas 3 refuses M, H, T, Q and A, which years of pandas code and answers still write."""
-    assert parse_freq(given) == read
-
-
-def test_freq_that_is_no_alias_is_a_usage_error():
-    with pytest.raises(UsageError, match=r"--freq 'monthly' is not a pandas frequency; expected an alias such as h, D, "
-                                         r"W-SUN, MS \(month starts\), ME \(month ends\)"):
-        parse_freq("monthly")
-
-
 def test_a_series_id_that_is_a_word_for_missing_is_an_id(tmp_path):
     """Namibia's code NA (or a product `null`) was read as an empty id and the file refused; in a
     column of numbers NA is still a missing value, and in the time column an empty time."""
@@ -139,15 +118,6 @@ def test_a_series_id_that_is_a_word_for_missing_is_an_id(tmp_path):
     frame.to_csv(tmp_path / "no_time.csv", index=False)
     with pytest.raises(DataError, match=r"line 9: the time column 'ds' is empty"):
         load_series(tmp_path / "no_time.csv")
-
-
-def test_future_grid_datetime_and_integer():
-    got = future_grid(np.array([pd.Timestamp("1960-12-01"), pd.Timestamp("2000-01-31")], dtype="datetime64[ns]"), 2, "datetime", "MS", 1)
-    assert list(pd.DatetimeIndex(got)) == [pd.Timestamp("1961-01-01"), pd.Timestamp("1961-02-01"),
-                                           pd.Timestamp("2000-02-01"), pd.Timestamp("2000-03-01")]
-    week = future_grid(np.array(["2024-01-06"], dtype="datetime64[ns]"), 2, "datetime", "W-SAT", 1)
-    assert list(pd.DatetimeIndex(week)) == [pd.Timestamp("2024-01-13"), pd.Timestamp("2024-01-20")]
-    np.testing.assert_array_equal(future_grid(np.array([10, 20]), 3, "integer", None, 2), [12, 14, 16, 22, 24, 26])
 
 
 def test_as_of_ignores_later_rows(tmp_path):
@@ -667,7 +637,8 @@ def test_dates_at_midnight_with_offsets_are_read_as_the_dates(tmp_path):
 
 
 def test_the_cycles_of_integer_step_data_are_suggested_not_used(tmp_path):
-    from forecast_cli.data import season_hint, suggest_seasons
+    from forecast_cli.data import season_hint
+    from forecast_cli.timegrid import suggest_seasons
 
     classic = {name: pd.read_csv(SAMPLE / f"{name}.csv").iloc[:, -1].to_numpy(dtype="float64")
                for name in ("airpassengers", "taylor_halfhourly_electricity", "wineind_monthly", "nile_yearly")}
@@ -686,23 +657,6 @@ def test_the_cycles_of_integer_step_data_are_suggested_not_used(tmp_path):
     hint = season_hint(dataset)
     assert dataset.season == 1 and "repeat every 12 steps" in hint and "--season 12" in hint
     assert season_hint(load_series(SAMPLE / "airpassengers.csv")) is None
-
-
-def test_a_longer_cycle_on_top_of_a_named_season_is_found_where_the_seasonal_differences_repeat():
-    from forecast_cli.data import longer_season
-
-    def values(name):
-        return pd.read_csv(SAMPLE / f"{name}.csv").iloc[:, -1].dropna().to_numpy(dtype="float64")
-
-    # Taylor's week on top of its day, which the changes hardly show (see above).
-    week, strength = longer_season([values("taylor_halfhourly_electricity")], 48, 400)
-    assert week == 336 and strength > 0.7
-    for name in ("airpassengers", "wineind_monthly", "elec_equip_monthly"):  # a year and nothing longer
-        assert longer_season([values(name)], 12, 72)[0] is None
-    walk = list(np.cumsum(np.random.default_rng(3).normal(size=(20, 800)), axis=1))
-    assert longer_season(walk, 24, 336)[0] is None  # random walks: no cycle at all
-    assert longer_season([values("airpassengers")], 12, 400) == longer_season([values("airpassengers")], 12, 400)
-    assert longer_season([np.arange(30.0)], 12, 48) == (None, 0.0)  # shorter than two of any multiple
 
 
 @pytest.mark.parametrize("unit, scale", [("seconds", 1), ("milliseconds", 10**3), ("nanoseconds", 10**9)])
