@@ -43,9 +43,9 @@ from forecast_cli.data import (ID, TARGET, TIME, Columns, NothingAsOf, is_parque
                                series_arrays)
 from forecast_cli.errors import DataError
 from forecast_cli.output import Reporter
-from forecast_cli.timegrid import WEEKS, data_horizon, is_weekly
 from forecast_cli.pipeline import (ColumnOptions, Fitted, TrainingData, as_of_note, cut_windows, fit_windows,
                                    load_training, report_settings)
+from forecast_cli.timegrid import WEEKS, data_horizon, is_weekly
 from forecast_cli.windows import WindowSet, merge_windows
 
 READ_CHUNK = 1 << 24  # bytes of a part hashed at a time

@@ -1,6 +1,4 @@
-"""Frequencies and seasons: what a pandas frequency means for the season, the default horizon,
-the timestamps after a series and its calendar features; and the cycles found in values
-that carry no frequency."""
+"""Frequencies and seasons: a frequency's seasons, default horizon, future times and calendar features."""
 
 from __future__ import annotations
 
