@@ -65,7 +65,14 @@ def _infer_freq(index: pd.DatetimeIndex) -> str | None:
 
 
 def guess_freq(times: pd.Series) -> str | None:
-    """Infer a frequency, tolerating gaps: the most common one over short runs of the series."""
+    """Infer a frequency, tolerating gaps: the most common one over short runs of the series
+    (pandas infers none for a series with a gap).
+
+    Example:
+        >>> months = ["2024-01-01", "2024-02-01", "2024-03-01", "2024-04-01", "2024-06-01", "2024-07-01"]
+        >>> guess_freq(pd.Series(pd.to_datetime(months + ["2024-08-01", "2024-09-01"])))  # May missing
+        'MS'
+    """
     index = pd.DatetimeIndex(times)
     whole = _infer_freq(index)
     if whole is not None or len(index) < 4:
