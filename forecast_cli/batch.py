@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from forecast_cli.atomic import atomic_write_bytes
+from forecast_cli.cells import is_parquet
+from forecast_cli.data import COMPRESSED_SUFFIXES, glob_files
 from forecast_cli.errors import ForecastError, LockTimeoutError, OutputError, UsageError
-from forecast_cli.data import COMPRESSED_SUFFIXES, glob_files, is_parquet
 from forecast_cli.forecast_file import encode_table, forecasts_to_csv, source_types
 from forecast_cli.output import Reporter, error_line
 

@@ -37,10 +37,10 @@ import pandas as pd
 
 from forecast_cli.atomic import atomic_open, remove_stale_temps, temp_name
 from forecast_cli.batch import FileResult, warn_late
+from forecast_cli.cells import PARQUET_SUFFIX, is_parquet
 from forecast_cli.config import padded_text, parse_columns
-from forecast_cli.data import (ID, PARQUET_SUFFIX, TIME, NothingAsOf, _time_by_name, common_keys, is_parquet,
-                               in_first_order, parquet_parts, part_frame, part_label, partition_values,
-                               read_part)
+from forecast_cli.data import (ID, TIME, NothingAsOf, _time_by_name, common_keys, in_first_order, parquet_parts,
+                               part_frame, part_label, partition_values, read_part)
 from forecast_cli.errors import ClusterError, DataError, ModelDirError
 from forecast_cli.forecast_file import date_detail, fitted, source_types, table_sink
 from forecast_cli.manifest import Manifest

@@ -35,12 +35,12 @@ import numpy as np
 import pandas as pd
 
 from forecast_cli import baselines
+from forecast_cli.cells import is_parquet
 from forecast_cli.cluster import (Later, Notes, SplitSeries, check_zones, cluster_errors, over_whole_series, regroup,
                                   relay, spread, with_rows, zoned)
 from forecast_cli.config import (TrainConfig, parse_columns, resolve_settings, validation_series, with_horizon,
                                  zero_shares)
-from forecast_cli.data import (ID, TARGET, TIME, Columns, NothingAsOf, is_parquet, parquet_parts, part_label,
-                               series_arrays)
+from forecast_cli.data import ID, TARGET, TIME, Columns, NothingAsOf, parquet_parts, part_label, series_arrays
 from forecast_cli.errors import DataError
 from forecast_cli.output import Reporter
 from forecast_cli.pipeline import (ColumnOptions, Fitted, TrainingData, as_of_note, cut_windows, fit_windows,

@@ -20,15 +20,19 @@ import warnings
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from forecast_cli.cells import (MISSING_MARKERS, PARQUET_SUFFIX, all_numbers, as_numbers, as_text, empty_cells_hint,
+                                is_naive_times, is_numeric, is_parquet, line_of, partition, partitioned_parts, place)
 from forecast_cli.config import AGGREGATES, FILLS, TrainConfig, parse_columns
 from forecast_cli.errors import DataError, UsageError
+from forecast_cli.timecells import (COMPACT_NOTE, TIME_OF_DAY, UTC_OFFSET, compact_dates, day_first_of,
+                                    hours_of_day, parse_time, split_year, unix_times)
 from forecast_cli.timegrid import (WEEKS, default_horizon, guess_freq, is_weekly, parse_freq, season_of, seasons_of,
                                    suggest_seasons)
 
@@ -38,7 +42,6 @@ TIME_NAMES = ("ds", "date", "datetime", "timestamp", "time", "month", "week", "y
 MADE = "_made"  # `_regularise`'s column of the target values it filled in (`Dataset.made`)
 KEEP = "keep"  # no fill, for values to score (`evaluate`'s actuals): no row added, an empty value left out
 DELIMITERS = ",;\t|"
-MISSING_MARKERS = ("", "NA", "NaN", "nan", "NULL", "null")  # read as missing values; others must be numbers
 # Compressed CSV files, known by their first bytes rather than their names (a nightly export
 # renamed, or a `.gz` without `.csv`): each format's signature, as a pattern matched at the
 # start (bzip2's in full, block or end of stream after "BZh" and a level, since a CSV header
@@ -182,49 +185,18 @@ class Dataset:
         return text
 
 
-PARQUET_SUFFIX = ".parquet"
 HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
 PARTITIONS = "partition_columns"  # a frame read from hive-partitioned Parquet: its partition columns (in `attrs`)
 DELIMITER = "delimiter"  # a frame read from a CSV: its delimiter (in `attrs`)
 
 
-def is_parquet(path: str | os.PathLike[str]) -> bool:
-    """Whether `path` names Parquet data: a `.parquet` file, a folder of `.parquet` parts, or a
-    glob pattern (Parquet parts read as one table)."""
-    text = str(path)
-    p = Path(text)
-    return (text.lower().endswith(PARQUET_SUFFIX) or glob.has_magic(text)
-            or (p.is_dir() and (any(p.glob(f"*{PARQUET_SUFFIX}")) or any(_partitioned_parts(p)))))
-
-
-def _partitioned_parts(root: Path) -> Iterator[Path]:
-    """The Parquet parts of a folder partitioned by column values (the hive layout that Spark's
-    `partitionBy`, pandas' `partition_cols`, pyarrow and Dask write: root/unique_id=a/part-0.parquet),
-    each under folders all named column=value; hidden and bookkeeping entries (`.crc` files,
-    `_SUCCESS`, `_temporary`) are not parts."""
-    for folder, subfolders, files in os.walk(root):
-        subfolders[:] = [name for name in subfolders if _partition(name)]  # nowhere else (a home folder given by mistake)
-        if Path(folder) != root:
-            yield from (Path(folder) / name for name in files
-                        if name.endswith(PARQUET_SUFFIX) and not name.startswith((".", "_")))
-
-
-def _partition(name: str) -> tuple[str, str] | None:
-    """A partition folder's column and value (`unique_id=a`, URL-quoted as pyarrow writes them),
-    or None for a folder named otherwise."""
-    from urllib.parse import unquote
-
-    key, equals, value = name.partition("=")
-    return (unquote(key), unquote(value)) if equals and key and not name.startswith((".", "_")) else None
-
-
 def partition_values(part: Path) -> dict[str, str]:
-    """The column values a part's folders name in the hive layout (`_partitioned_parts`), outermost
+    """The column values a part's folders name in the hive layout (`partitioned_parts`), outermost
     first: {} for a part in a plain folder. They are the part's values of those columns, which the
     file itself leaves out."""
     found = []
     for folder in part.parents:
-        pair = _partition(folder.name)
+        pair = partition(folder.name)
         if pair is None:
             break
         found.append(pair)
@@ -265,9 +237,9 @@ def _written_as(col: pd.Series, pattern: str) -> bool:
     """Whether a column of text holds numbers written as `pattern` says (`_DECIMAL_COMMA`,
     `_THOUSANDS_COMMA`): every cell such a number or a plain one (or empty), and at least one
     cell not a plain number."""
-    if _numbers(col):
+    if is_numeric(col):
         return False
-    text, values = _as_numbers(col)
+    text, values = as_numbers(col)
     present = (text.notna() & ~text.isin(MISSING_MARKERS)).to_numpy(dtype=bool)
     cells, plain = text[present], values[present].notna()
     written = cells.str.fullmatch(pattern) & cells.str.contains(r"\d")
@@ -295,7 +267,7 @@ def _comma_numbers(raw: pd.DataFrame, written: Written) -> Written | None:
     texts = {}
     for name in raw.columns:
         col = raw[name]
-        if _numbers(col) or pd.api.types.is_datetime64_any_dtype(col.dtype):
+        if is_numeric(col) or pd.api.types.is_datetime64_any_dtype(col.dtype):
             continue
         head = col.head(1000).dropna().astype("string").str.strip()
         if len(head) and head.str.fullmatch(looks).mean() >= 0.5:
@@ -360,7 +332,7 @@ def _rewritten_numbers(raw: pd.DataFrame, pattern: str, rewrite: Callable[[pd.Se
     out = raw.copy()
     for name in raw.columns:
         col = raw[name]
-        if _numbers(col) or pd.api.types.is_datetime64_any_dtype(col.dtype):
+        if is_numeric(col) or pd.api.types.is_datetime64_any_dtype(col.dtype):
             continue
         text = col.astype("string").str.strip()
         hit = (text.str.fullmatch(pattern) & text.str.contains(r"\d")).fillna(False).to_numpy(dtype=bool)
@@ -414,7 +386,7 @@ def parquet_parts(path: str | os.PathLike[str]) -> list[Path]:
     p = Path(text)
     if p.is_dir():
         _not_a_model(p)
-        parts = sorted(p.glob(f"*{PARQUET_SUFFIX}")) or sorted(_partitioned_parts(p))
+        parts = sorted(p.glob(f"*{PARQUET_SUFFIX}")) or sorted(partitioned_parts(p))
         if not parts:
             raise (_csv_parts_error(text, sorted(p.iterdir())) or
                    DataError(f"{p} is a directory with no {PARQUET_SUFFIX} files; expected a CSV file or Parquet parts."))
@@ -540,27 +512,7 @@ def _typed(col: pd.Series) -> bool:
     """Whether `load_series` reads a Parquet column as it is: float or integer numbers, naive
     timestamps, strings. (Booleans, decimals, dates, time-zone-aware times and the like are read
     as text, the rules for a CSV deciding what they may be.)"""
-    return _numbers(col) or _naive_times(col) or isinstance(col.dtype, pd.StringDtype)
-
-
-def _numbers(col: pd.Series) -> bool:
-    """A column of float or integer numbers (not booleans, which pandas counts as numbers)."""
-    return pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype)
-
-
-def _naive_times(col: pd.Series) -> bool:
-    """A column of timestamps without a time zone."""
-    return pd.api.types.is_datetime64_dtype(col.dtype) and getattr(col.dtype, "tz", None) is None
-
-
-def as_text(col: pd.Series) -> pd.Series:
-    """A Parquet column as `read_csv` would give it: strings, NaN where empty."""
-    missing = col.isna()
-    if pd.api.types.is_float_dtype(col):
-        text = col.map(repr)
-    else:
-        text = col.astype(str)
-    return text.astype(object).where(~missing, np.nan)
+    return is_numeric(col) or is_naive_times(col) or isinstance(col.dtype, pd.StringDtype)
 
 
 def read_csv(path: str | os.PathLike[str], encoding: str = "utf-8") -> tuple[pd.DataFrame, str]:
@@ -690,7 +642,7 @@ def _markers_as_missing(frame: pd.DataFrame) -> pd.DataFrame:
     values in its columns of numbers. In a column of text they stay text, as in Parquet, where a
     missing value is no word: a series id NA (Namibia, North America) is an id, not an empty
     cell; a time or value column that holds text besides takes them for empty cells where it is
-    read (`_parse_time`, `_parse_target`)."""
+    read (`parse_time`, `_parse_target`)."""
     words = [m for m in MISSING_MARKERS if m]
     for name in frame.columns:
         col = frame[name]
@@ -715,10 +667,10 @@ def _pandas_index(frame: pd.DataFrame) -> pd.DataFrame:
     index = frame.iloc[:, 0] if len(frame.columns) > 1 and frame.columns[0] == UNNAMED else None
     if index is None or index.isna().any():
         return frame
-    if _numbers(index):
+    if is_numeric(index):
         numbers = pd.api.types.is_integer_dtype(index.dtype)
     else:
-        numbers = not _naive_times(index) and bool(index.astype("string").str.fullmatch(r"\d+").all())
+        numbers = not is_naive_times(index) and bool(index.astype("string").str.fullmatch(r"\d+").all())
     if numbers:
         return frame.iloc[:, 1:]
     if TIME not in frame.columns and (pd.api.types.is_datetime64_any_dtype(index.dtype) or _a_time(str(index.iloc[0]))):
@@ -994,9 +946,9 @@ def detect_columns(
     if repeated.any():
         # The times repeat, so the rows hold several series: the one column of text is their id
         # (`Date, Store, Sales`), as `unique_id` would be.
-        text = [c for c in rest if c != target_col and not _all_numbers(frame[c])]
-        clock = [c for c in text if frame[c].astype("string").str.strip().str.fullmatch(_TIME_OF_DAY).all()]
-        hours = [] if clock else [c for c in rest if c != target_col and _hours_of_day(c, frame[c])]
+        text = [c for c in rest if c != target_col and not all_numbers(frame[c])]
+        clock = [c for c in text if frame[c].astype("string").str.strip().str.fullmatch(TIME_OF_DAY).all()]
+        hours = [] if clock else [c for c in rest if c != target_col and hours_of_day(c, frame[c])]
         if clock or hours:
             other, what, how = (
                 (clock[0], "times of day", "docs/input.md shows a pandas line that does it") if clock else
@@ -1006,7 +958,7 @@ def detect_columns(
                 f"{source}: the dates in {time_col!r} repeat and {other!r} holds {what}: the time is split over two "
                 f"columns. Join them into one (2024-01-31 13:00) and pass that file; {how}."
             )
-        split = _split_year(frame, [c for c in [time_col, *rest] if c != target_col])
+        split = split_year(frame, [c for c in [time_col, *rest] if c != target_col])
         if split is not None:
             year, period, joined = split
             raise UsageError(
@@ -1029,7 +981,7 @@ def detect_columns(
                 f"{source} has a time column {time_col!r} but no value column. "
                 "Expected a numeric column beside it."
             )
-        elif len(numeric := [c for c in rest if _all_numbers(frame[c])]) == 1:
+        elif len(numeric := [c for c in rest if all_numbers(frame[c])]) == 1:
             target_col = numeric[0]  # the one column of numbers; the text beside it is ignored
         else:
             decimal = [c for c in rest if _written_as(frame[c], _DECIMAL_COMMA)]
@@ -1123,7 +1075,7 @@ def _time_kind(col: pd.Series) -> str | None:
     """What a column's first `_TIME_SAMPLE` cells read as, parsed as the time column would be:
     "datetime", "integer" (steps), or None (no time)."""
     try:
-        return _parse_time(col.head(_TIME_SAMPLE), "", str(col.name))[1]
+        return parse_time(col.head(_TIME_SAMPLE), "", str(col.name))[1]
     except (DataError, UsageError):
         return None
 
@@ -1322,7 +1274,7 @@ def load_series(
     elif not detected:
         check_columns(raw, columns, source)
     try:
-        times, time_kind, time_note = _parse_time(raw[columns.time_col], source, columns.time_col, columns.day_first,
+        times, time_kind, time_note = parse_time(raw[columns.time_col], source, columns.time_col, columns.day_first,
                                                   expect_time_kind, expected_times, written.decimal_comma or semicolons)
     except DataError as error:
         if detected and time_col is None and _time_by_name([columns.time_col]) is None:  # taken as the first column
@@ -1363,9 +1315,9 @@ def load_series(
     if missing_id.any():
         row = int(np.flatnonzero(missing_id.to_numpy())[0])
         raise DataError(
-            f"{source}, {_place(source, _line(ids, row))}: column {columns.id_col!r} is empty; every row needs a "
+            f"{source}, {place(source, line_of(ids, row))}: column {columns.id_col!r} is empty; every row needs a "
             "series id."
-            + _empty_cells_hint(missing_id.to_numpy(), columns.id_col)
+            + empty_cells_hint(missing_id.to_numpy(), columns.id_col)
         )
     values = _parse_target(raw[columns.target_col], source, columns.target_col, written.decimal_comma)
     frame = pd.DataFrame({ID: ids.astype(str).to_numpy(), TIME: times.to_numpy(), TARGET: values})
@@ -1408,7 +1360,7 @@ def load_series(
         clock = time_kind == "datetime" and when != when.normalize()
         raise DataError(
             f"{source}: series {uid!r} has the timestamp {time_text(when)} more than once "
-            f"({_place(source, *lines[:5])}); expected one row per series and time. "
+            f"({place(source, *lines[:5])}); expected one row per series and time. "
             "Remove or aggregate the duplicates" + ("" if columns.series else _AGGREGATE_HINT) + "."
             + (" If they are a local clock's times, which repeat an hour when daylight saving ends, write "
                "each time with its UTC offset (02:00+02:00, then 02:00+01:00) or in UTC." if clock else "")
@@ -1821,7 +1773,7 @@ def _covariate_columns(
     if not auto:
         return tuple(wanted)
     return tuple(name for name in columns.ignored
-                 if name in wanted or (name not in (ID, TIME, TARGET) and _all_numbers(raw[name])))
+                 if name in wanted or (name not in (ID, TIME, TARGET) and all_numbers(raw[name])))
 
 
 def _as_of_mask(times: pd.Series, time_kind: str, as_of: str, source: str, day_first: bool | None = None,
@@ -1830,7 +1782,7 @@ def _as_of_mask(times: pd.Series, time_kind: str, as_of: str, source: str, day_f
     time column may write it (`01.02.2024` in the column's order of day and month, `2023 Q4`,
     `2023M12`, `Dec-23`), which pandas alone would read otherwise (2 January; the 23rd of December
     of the year 1) or not at all. With `compact` (the column writes its times as numbers,
-    `_compact_dates`), a number that reads so is such a time before a Unix time (2024013113 is
+    `compact_dates`), a number that reads so is such a time before a Unix time (2024013113 is
     13:00 on 31 January 2024 there, not a second of 2034)."""
     if time_kind == "integer":
         try:
@@ -1841,15 +1793,15 @@ def _as_of_mask(times: pd.Series, time_kind: str, as_of: str, source: str, day_f
             ) from None
         return times <= cutoff
     cutoff = None
-    numbered = _compact_dates(pd.Series([as_of.strip()])) if compact else None
+    numbered = compact_dates(pd.Series([as_of.strip()])) if compact else None
     if numbered is not None:
         cutoff = pd.Timestamp(numbered[0].iloc[0])
-    unix = _unix_times(pd.Series([int(as_of)])) if cutoff is None and re.fullmatch(r"\d+", as_of.strip()) else None
+    unix = unix_times(pd.Series([int(as_of)])) if cutoff is None and re.fullmatch(r"\d+", as_of.strip()) else None
     if unix is not None:  # a Unix time (1711000800), on the times' clock: UTC, or the dates of UTC midnights
         cutoff = on_clock(pd.Timestamp(unix[0].iloc[0]), times.dt.tz is not None)
     if cutoff is None:
         try:
-            parsed, kind, _ = _parse_time(pd.Series([as_of.strip()]), source, "--as-of", day_first, "datetime")
+            parsed, kind, _ = parse_time(pd.Series([as_of.strip()]), source, "--as-of", day_first, "datetime")
             cutoff = pd.Timestamp(parsed.iloc[0]) if kind == "datetime" else None
         except (DataError, ValueError, TypeError):
             pass  # read by pandas below, or refused there
@@ -1863,10 +1815,10 @@ def _as_of_mask(times: pd.Series, time_kind: str, as_of: str, source: str, day_f
         raise UsageError(f"--as-of {as_of!r} is " + ("empty (an unset variable in --as-of \"$CUTOFF\"?)" if not as_of.strip()
                                                     else "not a date or time")
                          + "; expected e.g. 2024-01-31 or 2024-01-31T13:00, or a Unix time (1711000800).")
-    if cutoff.year == 1 or re.fullmatch(_TIME_OF_DAY, as_of.strip()):  # pandas' year 1, or today at that time
+    if cutoff.year == 1 or re.fullmatch(TIME_OF_DAY, as_of.strip()):  # pandas' year 1, or today at that time
         raise UsageError(f"--as-of {as_of!r} has no {'year' if cutoff.year == 1 else 'date'}; expected e.g. "
                          "2024-01-31 or 2024-01-31T13:00, or a Unix time (1711000800).")
-    if times.dt.tz is not None and cutoff.tzinfo is None and re.search(_UTC_OFFSET, as_of.strip()):
+    if times.dt.tz is not None and cutoff.tzinfo is None and re.search(UTC_OFFSET, as_of.strip()):
         cutoff = on_clock(pd.Timestamp(as_of.strip()), zoned=True)  # a midnight with its offset, read above as a date
     if (cutoff.tzinfo is None) != (times.dt.tz is None):
         raise UsageError(
@@ -1932,577 +1884,6 @@ def check_columns(raw: pd.DataFrame, columns: Columns, source: str) -> None:
         )
 
 
-def _parse_time(col: pd.Series, source: str, name: str, day_first: bool | None = None,
-                expect: str | None = None, expected_times: pd.DatetimeIndex | None = None,
-                day_first_likely: bool = False) -> tuple[pd.Series, str, str]:
-    """The time column parsed: (times, "datetime" or "integer", a note on how times with UTC
-    offsets, dates with the day and month first, ISO weeks or Unix times were read, else "").
-    `expect`: the kind a trained model was trained on (None in training): a model of integer
-    steps reads Unix times as the steps they were to it, a model of dates reads them as times.
-    `day_first_likely`: the file is written as where dates are written day first (`_day_month_order`)."""
-    if _numbers(col) and pd.api.types.is_integer_dtype(col.dtype):
-        # A Parquet column of integers: steps, as in a CSV, or dates written as numbers.
-        return _compact_dates(col) or _excel_days(col, name, expect) or _integer_times(col.astype("int64"), expect)
-    if _naive_times(col):
-        return _timestamps(col, source, name), "datetime", ""
-    if _numbers(col):
-        unix = _unix_times(col.astype("float64")) if expect != "integer" else None
-        if unix is not None:  # seconds as floats (a Parquet column of doubles)
-            return unix
-        col = as_text(col)  # other floats as a CSV writes them: refused below as neither steps nor dates
-    text = col.astype("string").str.strip()
-    empty = (text.isna() | text.isin(MISSING_MARKERS)).to_numpy(dtype=bool)
-    if empty.any():
-        row = int(np.flatnonzero(empty)[0])
-        raise DataError(f"{source}, {_place(source, _line(col, row))}: the time column {name!r} is empty. Every row "
-                        "needs a time." + _empty_cells_hint(empty, name))
-    clock = text.str.fullmatch(_TIME_OF_DAY).to_numpy(dtype=bool)
-    if clock.any():
-        # pandas reads `13:00` as today at 13:00: the forecast's dates would be made up, and move every day.
-        row = int(np.flatnonzero(clock)[0])
-        raise DataError(
-            f"{source}, {_place(source, _line(text, row))}: {text.iloc[row]!r} in the time column {name!r} is a time of "
-            "day without a date; expected dates or date-times like 2024-01-31 13:00. Write the date with each time; "
-            "where the dates are in another column, join the two into one (docs/input.md shows a pandas line)."
-        )
-    is_int = text.str.fullmatch(r"[+-]?\d+")
-    if is_int.all():
-        return _compact_dates(text) or _excel_days(text, name, expect) or _integer_times(text.astype("int64"), expect)
-    if expect != "integer" and text.str.fullmatch(r"\d+\.\d*").all():  # seconds as floats: 1711000800.0
-        found = _unix_times(text.astype("float64")) or _excel_days(text, name, expect)
-        if found is not None:
-            return found
-    if is_int.any():  # some integers, some not
-        looks_like_date = text.str.contains(r"[-/:T ]", regex=True)
-        if looks_like_date.any():
-            row = int(np.flatnonzero(is_int.to_numpy())[0])
-            raise DataError(
-                f"{source}, {_place(source, _line(text, row))}: the time column {name!r} mixes integers "
-                f"({text.iloc[row]!r}) with dates. Use one kind throughout."
-            )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            parsed = pd.to_datetime(text, format="ISO8601")
-        except (ValueError, TypeError):
-            pass
-        else:
-            return _with_offsets(text) if parsed.dt.tz is not None else (parsed, "datetime", "")
-        zoned = text.str.contains(_TIME_WITH_OFFSET, regex=True)
-        if zoned.all():  # several offsets: a local clock through daylight saving
-            try:
-                return _with_offsets(text)
-            except (ValueError, TypeError):
-                pass  # not ISO 8601: the bad time is named below
-        if text.str.fullmatch(_ISO_WEEK).all():
-            try:
-                return _iso_weeks(text), "datetime", "ISO weeks read as their Mondays"
-            except ValueError:
-                row = next(i for i in range(len(text)) if _iso_week_error(text.iloc[i]))
-                raise DataError(f"{source}, {_place(source, _line(text, row))}: {text.iloc[row]!r} in column {name!r} "
-                                "is not a week of that year (a year has 52 ISO weeks, some 53). Check the week.") from None
-        named = _named_periods(text)
-        if named is not None:
-            return named
-        ordered = _day_month_order(text, source, name, day_first, expected_times, day_first_likely)
-        if ordered is not None:
-            return ordered
-        try:
-            parsed = pd.to_datetime(text, format="mixed")
-        except (ValueError, TypeError):
-            bad = _first_bad_time(text)
-            if bad is not None:
-                # Reports and spreadsheet exports often end with a row of totals, or a note.
-                total = re.fullmatch(r"(?i)(grand\s+)?(total|sum|summe|gesamt|totaal|totale?)\b.*", text.iloc[bad])
-                last = len(text) - bad <= 3 and all(_first_bad_time(text.iloc[i:i + 1]) == 0
-                                                    for i in range(bad, len(text)))
-                hint = (" A row of totals: drop it from the file (every row is a value at a time)." if total and not last
-                        else f" {'A row of totals' if total else 'A note'} below the table: drop the rows from line "
-                             f"{_line(text, bad)} on, or read the file without them: head -n {_line(text, bad) - 1} "
-                             f"{source} | forecast train - (or predict MODEL -)." if last else "")
-                raise DataError(
-                    f"{source}, {_place(source, _line(text, bad))}: {text.iloc[bad]!r} in column {name!r} is not a date "
-                    "or time; expected ISO dates like 2024-01-31 or 2024-01-31 13:00." + hint
-                ) from None
-            parsed = None
-    if parsed is None or parsed.dtype == object:
-        if zoned.all() or not zoned.any():
-            raise DataError(f"{source}: the time column {name!r} could not be read as dates or times; "
-                            "expected ISO dates like 2024-01-31 or 2024-01-31 13:00, in one form throughout.")
-        with_zone, without = int(np.flatnonzero(zoned.to_numpy())[0]), int(np.flatnonzero(~zoned.to_numpy())[0])
-        raise DataError(
-            f"{source}: the time column {name!r} mixes times with a UTC offset "
-            f"({_place(source, _line(text, with_zone))}: {text.iloc[with_zone]!r}) and times without one "
-            f"({_place(source, _line(text, without))}: {text.iloc[without]!r}). "
-            "Give every time an offset (e.g. +00:00), or none."
-        )
-    # pandas fills a year left out (`Jan`, `Jan 31`, `01/20`) with the year 1: made-up dates.
-    yearless = ((parsed.dt.year == 1) & ~text.str.contains(r"\d{4}")).to_numpy(dtype=bool)
-    if yearless.any():
-        row = int(np.flatnonzero(yearless)[0])
-        hint = (f" If {text.iloc[row]!r} is a month and a two-digit year, write it as YYYY-MM (2020-01 for 01/20)."
-                if re.fullmatch(r"\d{1,2}[/.-]\d{2}", text.iloc[row]) else "")
-        raise DataError(
-            f"{source}, {_place(source, _line(text, row))}: {text.iloc[row]!r} in the time column {name!r} has no year; "
-            "expected dates like 2024-01-31 (pandas read it as in the year 1). Write the year in every date." + hint
-        )
-    if parsed.dt.tz is not None:  # a zone by name (2024-01-31 13:00 UTC): read in UTC, as offsets are
-        return parsed.dt.tz_convert("UTC"), "datetime", "times with a time zone, read in UTC (forecasts in UTC)"
-    return parsed, "datetime", ""
-
-
-def _hours_of_day(name: str, col: pd.Series) -> bool:
-    """Whether a column named as an hour (hour, hr, HE for "hour ending", hour_of_day, ...) holds
-    whole numbers of 0 to 24 only: the other half of a date split over two columns, as energy
-    markets and meters export readings (`date,hour,load`).
-
-    Example:
-        >>> _hours_of_day("Hour", pd.Series(["0", "1", "23"])), _hours_of_day("store", pd.Series(["1", "2"]))
-        (True, False)
-    """
-    pattern = r"(?i)\s*(?:hours?|hr|he|hour[ _]?(?:ending|of[ _]?(?:the[ _]?)?day|beginning))\s*"
-    return bool(re.fullmatch(pattern, name)) and _whole_numbers(col, 0, 24)
-
-
-def _whole_numbers(col: pd.Series, low: int, high: int) -> bool:
-    """Whether every cell of a column is a whole number from `low` to `high`."""
-    values = _as_numbers(col)[1]
-    return bool(values.notna().all() and (values % 1 == 0).all() and values.between(low, high).all())
-
-
-_YEAR_NAME = r"(?i)\s*(?:year|yr|yyyy|jahr|ann[ée]e|a[ñn]o)\s*"
-_PERIOD_NAMES = {"month": r"(?i)\s*(?:month|mon|mm|monat|mois|mes)\s*", "quarter": r"(?i)\s*(?:quarter|qtr|q)\s*",
-                 "week": r"(?i)\s*(?:week|wk|iso[ _]?week|week[ _]?(?:no|nr|number))\s*"}
-
-
-def _split_year(frame: pd.DataFrame, names: list[str]) -> tuple[str, str, str] | None:
-    """A year column and a month, quarter or week column among `names` that together are the
-    time (`year,month,sales`, as statistical offices export tables), with the pandas expression
-    that joins them into one date; else None.
-
-    Example:
-        >>> frame = pd.DataFrame({"Year": ["2024", "2024"], "Month": ["Jan", "Feb"], "sales": ["1", "2"]})
-        >>> _split_year(frame, ["Year", "Month"])
-        ('Year', 'Month', "pd.to_datetime(d.pop('Year').astype(str) + ' ' + d.pop('Month'), format='%Y %b')")
-    """
-    year = next((c for c in names if re.fullmatch(_YEAR_NAME, c) and _whole_numbers(frame[c], 1800, 2200)), None)
-    if year is None:
-        return None
-    fields = f"year=d.pop({year!r}), "
-    for kind, pattern in _PERIOD_NAMES.items():
-        period = next((c for c in names if c != year and re.fullmatch(pattern, c)), None)
-        if period is None:
-            continue
-        text = frame[period].astype("string").str.strip()
-        named = f"pd.to_datetime(d.pop({year!r}).astype(str) + ' ' + d.pop({period!r}), format="
-        if kind == "month" and _whole_numbers(text, 1, 12):
-            return year, period, f"pd.PeriodIndex.from_fields({fields}month=d.pop({period!r}), freq='M').to_timestamp()"
-        if kind == "month" and text.str.fullmatch(r"[A-Za-z]{3}").all():
-            return year, period, named + "'%Y %b')"
-        if kind == "month" and text.str.fullmatch(r"[A-Za-z]{3,9}").all():
-            return year, period, named + "'%Y %B')"
-        if kind == "quarter" and _whole_numbers(text, 1, 4):
-            return year, period, (f"pd.PeriodIndex.from_fields({fields}quarter=d.pop({period!r}), "
-                                  "freq='Q').to_timestamp()")
-        if kind == "quarter" and text.str.fullmatch(r"[Qq][1-4]").all():
-            return year, period, (f"pd.PeriodIndex.from_fields({fields}quarter=d.pop({period!r}).str[-1].astype(int), "
-                                  "freq='Q').to_timestamp()")
-        if kind == "week" and _whole_numbers(text, 1, 53):
-            return year, period, (f"pd.to_datetime(d.pop({year!r}).astype(str) + '-W' + d.pop({period!r}).astype(str) "
-                                  "+ '-1', format='%G-W%V-%u')")
-    return None
-
-
-# A time of day alone: 13:00, 13:00:00.5, 1:00 PM, 1pm, 1 p.m., T13:00 (ISO's time), 13h00 (French); the
-# other half of a date split over two columns.
-# Python's whitespace (`\s`, which is `str.isspace`) spelled out as characters: pandas hands a
-# pattern with `\s` to Python's `re` one cell at a time (RE2's `\s` misses some of them), where
-# this one goes to pyarrow whole: 0.1 s instead of 0.8 s for two million times.
-_SPACE = "[\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
-_TIME_OF_DAY = (r"T?\d{1,2}(?::\d{2}(?::\d{2}(?:\.\d+)?)?(?:" + _SPACE + r"?[AaPp]\.?[Mm]\.?)?|" + _SPACE
-                + r"?[AaPp]\.?[Mm]\.?|[hH]\d{2})")
-
-
-# Dates and times written as numbers: digits, format, what the note calls them.
-_COMPACT = ((14, "%Y%m%d%H%M%S", "YYYYMMDDHHMMSS"), (12, "%Y%m%d%H%M", "YYYYMMDDHHMM"),
-            (10, "%Y%m%d%H", "YYYYMMDDHH, hours"), (8, "%Y%m%d", "YYYYMMDD"), (6, "%Y%m", "YYYYMM, months"))
-
-
-def _compact_dates(values: pd.Series) -> tuple[pd.Series, str, str] | None:
-    """Dates written as numbers, as databases and loggers export them: YYYYMMDD (20240131) or
-    YYYYMM (202401, a month), and times as YYYYMMDDHH (2024013113, as weather services write
-    hours), YYYYMMDDHHMM or YYYYMMDDHHMMSS; else None. Read as integer steps they would be a
-    series mostly of gaps (20240131 to 20240201 is 70 steps; 202401312300 to 202402010000, 7,700).
-    Every value must be such a date between the years 1800 and 2199. `values`: integers, or
-    their text; the first value alone rules out integer steps (1, 2, ...) before any pass over
-    the column.
-
-    Example:
-        >>> _compact_dates(pd.Series(["202401312300", "202402010000"]))[0].tolist()
-        [Timestamp('2024-01-31 23:00:00'), Timestamp('2024-02-01 00:00:00')]
-    """
-    for digits, fmt, called in _COMPACT:
-        note = f"{COMPACT_NOTE} ({called})"
-        pattern = rf"(?:18|19|20|21)\d{{{digits - 2}}}"
-        if not len(values) or not re.fullmatch(pattern, str(values.iloc[0]).strip()):
-            continue
-        text = values.astype("string").str.strip()
-        if not text.str.fullmatch(pattern).all():
-            continue
-        parsed = pd.to_datetime(text, format=fmt, errors="coerce")
-        if parsed.notna().all():
-            return parsed, "datetime", note
-    return None
-
-
-COMPACT_NOTE = "dates written as numbers read as dates"
-
-# Excel's day numbers, as a sheet saves a date column formatted as a number (General): day 0 is
-# 1899-12-30 (Excel's 1900 system, which counts a 29 February 1900 that never was), a fraction
-# the time of day. Read as dates only from a column whose name says dates, between 1990 and 2100.
-_EXCEL_NAME = re.compile(r"(?i).*(date|datum|day|fecha).*")
-_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
-_EXCEL_FROM, _EXCEL_TO = 32_874, 73_051  # 1990-01-01 and 2100-01-01 as Excel day numbers
-_EXCEL_NOTE = "Excel day numbers read as dates (45292 is 2024-01-01)"
-
-
-def _excel_days(values: pd.Series, name: str, expect: str | None) -> tuple[pd.Series, str, str] | None:
-    """Excel's day numbers (45292 is 2024-01-01, 45292.5 its noon) as times, when the column's
-    name says dates (`Date`, `OrderDate`, `day`) and every value lies between 1990 and 2100;
-    else None, as for a model trained on integer steps (`expect`). As integer steps daily data had
-    no frequency (its week unseen, no default horizon), and months, 28 to 31 days apart, were
-    refused as irregular.
-
-    Example:
-        >>> _excel_days(pd.Series([45292, 45293.75]), "Date", None)[0].tolist()
-        [Timestamp('2024-01-01 00:00:00'), Timestamp('2024-01-02 18:00:00')]
-        >>> _excel_days(pd.Series([45292]), "t", None), _excel_days(pd.Series([7, 8]), "day", None)
-        (None, None)
-    """
-    if expect == "integer" or not _EXCEL_NAME.fullmatch(name) or not len(values):
-        return None
-    numbers = values.to_numpy(dtype="float64")
-    if not np.isfinite(numbers).all() or numbers.min() < _EXCEL_FROM or numbers.max() >= _EXCEL_TO:
-        return None
-    times = (_EXCEL_EPOCH + pd.to_timedelta(numbers, unit="D")).round("s")
-    return pd.Series(times, index=values.index), "datetime", _EXCEL_NOTE
-
-
-# Unix times as logs, metrics stores and message queues export them, told apart by their size:
-# seconds, milliseconds, microseconds or nanoseconds since 1970-01-01 UTC, between 1990 and 2100.
-_UNIX_UNITS = (("s", "seconds", 1), ("ms", "milliseconds", 10**3), ("us", "microseconds", 10**6),
-               ("ns", "nanoseconds", 10**9))
-_UNIX_FROM, _UNIX_TO = 631_152_000, 4_102_444_800  # 1990-01-01 and 2100-01-01 in seconds
-
-
-def _integer_times(values: pd.Series, expect: str | None = None) -> tuple[pd.Series, str, str]:
-    """A column of integers (int64) as Unix times where they are ones, else as integer steps.
-
-    They are Unix times when every value lies between 1990 and 2100 in one unit and falls on a
-    whole second (a model trained on such times reads them in any case; one trained on integer
-    steps, as earlier versions read them, keeps reading steps). As steps they carried no
-    frequency: no horizon or season by default, and the hours' day and week unseen.
-
-    Example:
-        >>> _integer_times(pd.Series([1711000800, 1711004400]))[0].tolist()
-        [Timestamp('2024-03-21 06:00:00+0000', tz='UTC'), Timestamp('2024-03-21 07:00:00+0000', tz='UTC')]
-        >>> _integer_times(pd.Series([1, 2]))[1:]
-        ('integer', '')
-    """
-    if expect != "integer":
-        found = _unix_times(values, whole_seconds=expect is None)
-        if found is not None:
-            return found
-    return values, "integer", ""
-
-
-def _unix_times(values: pd.Series, whole_seconds: bool = False) -> tuple[pd.Series, str, str] | None:
-    """Numbers (integers, or floats as `time.time()` and some exports write seconds:
-    1711000800.0, 1711000800.5) as Unix times in UTC when every one lies between 1990 and 2100 in
-    one unit (and, with `whole_seconds`, falls on a whole second), else None. Floats are read to
-    the microsecond, below which their digits are rounding."""
-    numbers = values.to_numpy()
-    if not len(numbers) or (numbers.dtype.kind == "f" and not np.isfinite(numbers).all()):
-        return None
-    for unit, name, scale in _UNIX_UNITS:
-        if _UNIX_FROM * scale <= numbers.min() and numbers.max() < _UNIX_TO * scale:
-            if whole_seconds and (numbers % scale).any():
-                return None
-            times = pd.to_datetime(numbers, unit=unit, utc=True)
-            if numbers.dtype.kind == "f":
-                times = times.round("us")
-            if (times == times.normalize()).all():
-                # Days (months, years) written as their midnights: the dates, as for midnights with offsets.
-                return (pd.Series(times.tz_localize(None), index=values.index), "datetime",
-                        f"Unix times ({name} since 1970) at midnight UTC read as the dates")
-            return (pd.Series(times, index=values.index), "datetime",
-                    f"Unix times ({name} since 1970) read as UTC times (forecasts in UTC)")
-    return None
-
-
-# Quarters and months named the way spreadsheets, reports and statistical offices write them:
-# Q1 2024 (Q1-2024, Q1/2024) and 2024 Q1 (2024:Q1, as national statistics offices publish
-# quarters); 2024M01 and 2024m1 (the IMF's months, and Stata's %tm); Jan-24 (Jan 24, January-24:
-# a month and a two-digit year, which pandas would otherwise read as the 24th of January of no
-# year).
-_QUARTER_YEAR = r"[Qq]([1-4])[ ./-]?(\d{4})"
-_YEAR_QUARTER = r"(\d{4}) ?[.:/-]? ?[Qq]([1-4])"
-_YEAR_MONTH = r"(\d{4})[.:-]?[Mm](0?[1-9]|1[0-2])"
-_MONTH_SHORT_YEAR = r"([A-Za-z]{3,9})[ ./-](\d{2})"
-
-
-def _named_periods(text: pd.Series) -> tuple[pd.Series, str, str] | None:
-    """`Q1 2024` and `2024 Q1` as the quarter's first day, `2024M01` and `Jan-24` as the month's,
-    else None.
-
-    Example:
-        >>> [_named_periods(pd.Series(t))[0].dt.strftime("%Y-%m-%d").tolist()
-        ...  for t in (["Q4 2023", "Q1 2024"], ["2023 Q4", "2024:Q1"], ["2023M12", "2024m1"])]
-        [['2023-10-01', '2024-01-01'], ['2023-10-01', '2024-01-01'], ['2023-12-01', '2024-01-01']]
-    """
-    for pattern, year, quarter in ((_QUARTER_YEAR, 1, 0), (_YEAR_QUARTER, 0, 1)):
-        quarters = text.str.extract(f"^{pattern}$")
-        if quarters[0].notna().all():
-            starts = pd.PeriodIndex(quarters[year] + "Q" + quarters[quarter], freq="Q").to_timestamp()
-            return pd.Series(starts, index=text.index), "datetime", "quarters (Q1 2024) read as their first days"
-    numbered = text.str.extract(f"^{_YEAR_MONTH}$")
-    if numbered[0].notna().all():
-        starts = pd.to_datetime(numbered[0] + "-" + numbered[1].str.zfill(2) + "-01", format="%Y-%m-%d")
-        return starts, "datetime", "months written 2024M01 read as their first days"
-    months = text.str.extract(f"^{_MONTH_SHORT_YEAR}$")
-    if months[0].notna().all() and not _days_of_months(months[0].str.lower(), months[1].astype(int)):
-        for fmt in ("%b %y", "%B %y"):
-            parsed = pd.to_datetime(months[0] + " " + months[1], format=fmt, errors="coerce")
-            if parsed.notna().all():
-                return parsed, "datetime", "months with two-digit years (Jan-24) read as their first days"
-    return None
-
-
-def _days_of_months(month: pd.Series, number: pd.Series) -> bool:
-    """Whether `Jan 01, Jan 02, ..., Jan 31, Feb 01` in file order are days without a year rather
-    than months of two-digit years (`Jan-24, Feb-24`): mostly the next number in the same month,
-    and starting again at 1 with the next month.
-
-    Example:
-        >>> days = pd.Series(["jan"] * 31 + ["feb"] * 3), pd.Series([*range(1, 32), 1, 2, 3])
-        >>> _days_of_months(*days), _days_of_months(pd.Series(["jan", "feb", "mar"]), pd.Series([24, 24, 24]))
-        (True, False)
-    """
-    same = month.eq(month.shift()).to_numpy()
-    step = (number.diff() == 1).to_numpy()
-    again = (~same & (number == 1).to_numpy() & (number.shift() >= 28).to_numpy())[1:]
-    return bool((same & step)[1:].mean() > 0.5 and again.any()) if len(month) > 1 else False
-
-
-# An ISO 8601 week (2024-W05, 2024W05), perhaps with its day (2024-W05-3, Monday = 1).
-_ISO_WEEK = r"(\d{4})-?W(\d{2})(?:-?([1-7]))?"
-
-
-def _iso_weeks(text: pd.Series) -> pd.Series:
-    """ISO weeks as the dates of their Mondays (or of the day given).
-
-    Example:
-        >>> _iso_weeks(pd.Series(["2024-W01", "2024W02-3"])).tolist()
-        [Timestamp('2024-01-01 00:00:00'), Timestamp('2024-01-10 00:00:00')]
-    """
-    fields = text.str.extract(f"^{_ISO_WEEK}$")
-    return pd.to_datetime(fields[0] + "-" + fields[1] + "-" + fields[2].fillna("1"), format="%G-%V-%u")
-
-
-def _iso_week_error(value: str) -> bool:
-    """Whether one ISO week does not exist (2021-W53)."""
-    try:
-        _iso_weeks(pd.Series([value]))
-    except ValueError:
-        return True
-    return False
-
-
-# Dates written with the day and month first and the year last (31.12.2023, 12/31/2023, 31-12-23),
-# perhaps with a time after them.
-_DAY_MONTH_YEAR = r"^(\d{1,2})([./-])(\d{1,2})[./-](?:\d{4}|\d{2})(?:[ T]\d.*)?$"
-
-
-def _day_month_order(text: pd.Series, source: str = "", name: str = "", day_first: bool | None = None,
-                     expected: pd.DatetimeIndex | None = None,
-                     day_first_likely: bool = False) -> tuple[pd.Series, str, str] | None:
-    """Dates with the day and month before the year, read in one order for the whole column
-    (None for other dates). The order is `day_first` where a model gives it (the order its
-    training file was read in: a later file of the first days of a month allows both), else the
-    one the values allow (a first field above 12 is a day; a second one, a month), else the one
-    that puts more of them among the `expected` times (the forecasts a file of actual values is
-    scored against), else the one that gives a regular series of one frequency, else the day
-    first in a file of numbers with a decimal comma or of `;` between its fields
-    (`day_first_likely`: Europe and Latin America, where dates are written day first, 01/02/2020
-    for 1 February, and Excel saves CSV so), else the custom of the separator: the day first
-    with `.` and `-` (31.12.2023, 31-12-2023), the month first with `/` (12/31/2023).
-    Parsed value by value, each date could take its own order, and a year of monthly dates
-    become days in January.
-
-    Example:
-        >>> _day_month_order(pd.Series(["01.02.2024", "01.03.2024"]))[0].tolist()
-        [Timestamp('2024-02-01 00:00:00'), Timestamp('2024-03-01 00:00:00')]
-    """
-    fields = text.str.extract(_DAY_MONTH_YEAR)
-    if fields[0].isna().any():
-        return None
-    first, second = fields[0].astype(int), fields[2].astype(int)
-    if (first > 12).any() and (second > 12).any():
-        day, month = int(np.argmax((first > 12).to_numpy())), int(np.argmax((second > 12).to_numpy()))
-        raise DataError(f"{source}: the time column {name!r} has dates with the day first "
-                        f"({_place(source, _line(text, day))}: {text.iloc[day]!r}) and with the month first "
-                        f"({_place(source, _line(text, month))}: {text.iloc[month]!r}). "
-                        "Write them in one order, best as YYYY-MM-DD.")
-    if day_first is not None:
-        other = (second if day_first else first) > 12
-        if other.any():
-            row = int(np.argmax(other.to_numpy()))
-            raise DataError(
-                f"{source}, {_place(source, _line(text, row))}: {text.iloc[row]!r} in the time column {name!r} has the "
-                f"{'month' if day_first else 'day'} first, but the model read its training dates with the "
-                f"{'day' if day_first else 'month'} first. Write the dates in one order (best YYYY-MM-DD) and "
-                "retrain, or give them in the model's order."
-            )
-        why = "as the model's training dates"
-        read = {day_first: _in_order(text, day_first, source, name)}
-    elif (first > 12).any() or (second > 12).any():
-        day_first, why = bool((first > 12).any()), "the only order every value allows"
-        read = {day_first: _in_order(text, day_first, source, name)}
-    else:
-        read = {order: _in_order(text, order, source, name) for order in (True, False)}
-        among = {order: int(times.isin(expected).sum()) if expected is not None else 0 for order, times in read.items()}
-        if among[True] != among[False]:
-            day_first, why = among[True] > among[False], "the order that matches the forecasts' dates"
-        elif (regular := _regular(read[True])) != _regular(read[False]):
-            day_first, why = regular, "the order that gives a regular series"
-        elif day_first_likely:
-            day_first, why = True, ("as in files of decimal commas or ';' between fields; write YYYY-MM-DD dates if "
-                                    "that is wrong")
-        else:
-            day_first = fields[1].iloc[0] != "/"
-            why = f"the custom with '{fields[1].iloc[0]}'; write YYYY-MM-DD dates if that is wrong"
-    return read[day_first], "datetime", f"{DAY_FIRST_NOTE if day_first else MONTH_FIRST_NOTE} ({why})"
-
-
-DAY_FIRST_NOTE, MONTH_FIRST_NOTE = "dates read day first", "dates read month first"
-
-
-def day_first_of(note: str) -> bool | None:
-    """The order `_day_month_order` read dates in, from its note (None: no day-month dates)."""
-    return True if note.startswith(DAY_FIRST_NOTE) else False if note.startswith(MONTH_FIRST_NOTE) else None
-
-
-def _regular(times: pd.Series) -> bool:
-    """Whether distinct times (three or more) lie on a grid of one pandas frequency."""
-    distinct = pd.DatetimeIndex(times.unique()).sort_values()
-    return len(distinct) > 2 and pd.infer_freq(distinct) is not None
-
-
-def _in_order(text: pd.Series, day_first: bool, source: str = "", name: str = "") -> pd.Series:
-    """Day-month dates read in one order: by the format of the first (pandas' guess; 20 times
-    faster than reading value by value), else value by value; a date that is none in that order
-    (`61.01.2018`, `31.02.2018`) is refused, naming its line."""
-    from pandas.tseries.api import guess_datetime_format
-
-    form = guess_datetime_format(text.iloc[0], dayfirst=day_first)
-    if form is not None:
-        try:
-            return pd.to_datetime(text, format=form)
-        except ValueError:
-            pass  # a later value written otherwise (no seconds, say)
-    try:
-        return pd.to_datetime(text, dayfirst=day_first, format="mixed")
-    except ValueError:
-        each = (pd.to_datetime(text.iloc[i:i + 1], dayfirst=day_first, format="mixed", errors="coerce").iloc[0]
-                for i in range(len(text)))  # lazily: stops at the first that is no date
-        row = next(i for i, when in enumerate(each) if pd.isna(when))
-        raise DataError(
-            f"{source}, {_place(source, _line(text, row))}: {text.iloc[row]!r} in column {name!r} is no date with the "
-            f"{'day' if day_first else 'month'} first, the order of the column's other dates (a day or month out "
-            "of range). Correct the date."
-        ) from None
-
-
-# A time's UTC offset at its end: Z, +01:00, -0500, +01; and a time of day that carries one (a
-# date alone does not: 31-12-23 ends as an offset would).
-_UTC_OFFSET = r"(?:Z|[+-]\d\d(?::?\d\d)?)$"
-_TIME_WITH_OFFSET = r"\d:\d\d(?::\d\d(?:\.\d*)?)?\s*" + _UTC_OFFSET
-
-
-def _with_offsets(text: pd.Series) -> tuple[pd.Series, str, str]:
-    """Times written with their UTC offsets (`2024-10-27T02:00+02:00`), one offset or several (a
-    local clock through daylight saving).
-
-    Dates at midnight are read as the dates they name (a day is a day in any zone, and in UTC
-    the midnights would move by an hour between summer and winter); other times as the instants
-    they are, in UTC, where the hours run on evenly (the local clock repeats an hour in autumn
-    and skips one in spring) and one file's forecasts are written alike whichever offsets the
-    file happens to span.
-
-    Example:
-        >>> _with_offsets(pd.Series(["2024-10-27T02:00+02:00", "2024-10-27T02:00+01:00"]))[0].tolist()
-        [Timestamp('2024-10-27 00:00:00+0000', tz='UTC'), Timestamp('2024-10-27 01:00:00+0000', tz='UTC')]
-    """
-    clock = pd.to_datetime(text.str.replace(_UTC_OFFSET, "", regex=True), format="ISO8601")
-    if (clock == clock.dt.normalize()).all():
-        return clock, "datetime", "dates at midnight with UTC offsets, read as the dates"
-    instants = pd.to_datetime(text, format="ISO8601", utc=True)
-    return instants, "datetime", "times with UTC offsets, read in UTC (forecasts in UTC)"
-
-
-def _empty_cells_hint(empty: np.ndarray, name: str) -> str:
-    """What the empty cells of a time or id column suggest: the first row alone (a row of units
-    or notes under the header), or many, each group's first cell filled (a spreadsheet's merged
-    or grouped cells, exported with only the first of each group written); else nothing.
-
-    Example:
-        >>> _empty_cells_hint(np.array([True] + [False] * 9), "date")
-        ' The first row under the header alone has none: a row of units or notes? Remove it.'
-        >>> _empty_cells_hint(np.array([False, True, True, False, True, True]), "shop")[:62]
-        ' 4 of 6 rows have none, below rows that have: cells merged or '
-        >>> _empty_cells_hint(np.array([False] * 50 + [True] + [False] * 49), "date")
-        ''
-    """
-    if empty[0] and empty.sum() == 1 and len(empty) > 2:
-        return " The first row under the header alone has none: a row of units or notes? Remove it."
-    if not empty[0] and empty.sum() >= 2 and empty.mean() >= 0.1:
-        return (f" {int(empty.sum())} of {len(empty)} rows have none, below rows that have: cells merged or left empty "
-                "below the first of each group, as a spreadsheet exports grouped rows? Fill each empty cell with "
-                f"the one above first (pandas: df[{name!r}] = df[{name!r}].ffill()).")
-    return ""
-
-
-def _timestamps(col: pd.Series, source: str, name: str) -> pd.Series:
-    """A Parquet column of naive timestamps, in the unit their text would be parsed to (see
-    `_parse_time`): microseconds, nanoseconds where a time has a fraction finer than that."""
-    missing = col.isna().to_numpy()
-    if missing.any():
-        row = int(np.flatnonzero(missing)[0])
-        raise DataError(f"{source}, {_place(source, _line(col, row))}: the time column {name!r} is empty. Every row "
-                        "needs a time.")
-    as_ns = col.astype("datetime64[ns]")
-    fine = (as_ns.to_numpy().view("int64") % 1000 != 0).any()
-    return as_ns if fine else col.astype("datetime64[us]")
-
-
-def _first_bad_time(text: pd.Series) -> int | None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for i, value in enumerate(text):
-            try:
-                pd.Timestamp(value)
-            except (ValueError, TypeError):
-                return i
-    return None
-
-
-def _all_numbers(col: pd.Series) -> bool:
-    """Whether a column's cells are all numbers or empty (and not all empty)."""
-    text, values = _as_numbers(col)
-    present = text.notna() & ~text.isin(MISSING_MARKERS)
-    return bool(present.any() and values[present].notna().all())
-
-
 def _with_numbers(frame: pd.DataFrame, names: list[str]) -> list[str]:
     """The columns of `names` that hold a number anywhere. The first cells of every column are
     parsed at once (a wide file's thousands of columns of numbers each show one there; a column
@@ -2511,35 +1892,8 @@ def _with_numbers(frame: pd.DataFrame, names: list[str]) -> list[str]:
         return []
     head = frame[names].head(100)
     cells = pd.Series(head.to_numpy(dtype=object).ravel(order="F"))  # column by column
-    seen = _as_numbers(cells)[1].notna().to_numpy().reshape(len(names), len(head)).any(axis=1)
-    return [name for name, found in zip(names, seen) if found or _as_numbers(frame[name])[1].notna().any()]
-
-
-def _as_numbers(col: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """A column's stripped text and its numbers (NaN where the text is not a number)."""
-    text = col.astype("string").str.strip()
-    return text, pd.to_numeric(text, errors="coerce")
-
-
-def _line(col: pd.Series, row: int) -> int:
-    """The file line of a column's `row`-th cell: its label counts the file's data rows from 0
-    (rows dropped by --as-of keep their labels), after the header line."""
-    return int(col.index[row]) + 2
-
-
-def _place(source: str, *lines: int) -> str:
-    """Where cells are, as the reader of `source` finds them: the lines of a CSV file (header on
-    line 1), or the rows of Parquet data, which has no lines, counted from 1 over its parts in
-    order.
-
-    Example:
-        >>> _place("sales.csv", 7), _place("sales.csv", 5, 50), _place("sales.parquet", 7)
-        ('line 7', 'lines 5, 50', 'row 6')
-    """
-    parquet = source not in ("", "stdin") and is_parquet(source)  # "": a trial parse's discarded message
-    numbers = [line - 1 for line in lines] if parquet else list(lines)
-    word = "row" if parquet else "line"
-    return f"{word}{'s' if len(numbers) > 1 else ''} {', '.join(map(str, numbers))}"
+    seen = as_numbers(cells)[1].notna().to_numpy().reshape(len(names), len(head)).any(axis=1)
+    return [name for name, found in zip(names, seen) if found or as_numbers(frame[name])[1].notna().any()]
 
 
 def _parse_target(col: pd.Series, source: str, name: str, decimal_comma: bool = False,
@@ -2548,11 +1902,11 @@ def _parse_target(col: pd.Series, source: str, name: str, decimal_comma: bool = 
     hint at what it may be (`decimal_comma`: the file was read with --decimal-comma). `flags`: a
     covariate, which may also be a column of True and False (a holiday, a promotion), read as 1
     and 0."""
-    if _numbers(col):
+    if is_numeric(col):
         # A Parquet column of numbers: the values as they are, their text only for a message.
         array = col.to_numpy(dtype="float64", na_value=np.nan)
         return _finite(array, col, lambda row: str(col.iloc[row]), source, name)
-    text, values = _as_numbers(col)
+    text, values = as_numbers(col)
     bad = values.isna() & text.notna() & ~text.isin(MISSING_MARKERS)
     if flags and bad.any():  # True and False, as pandas, Excel and Spark write booleans, and a Parquet boolean reads
         words = text.str.lower()
@@ -2599,7 +1953,7 @@ def _parse_target(col: pd.Series, source: str, name: str, decimal_comma: bool = 
             hint = (" (a number with a unit, or with a flag, as Eurostat marks provisional (p) and estimated (e) "
                     "values? write the number alone)")
         raise DataError(
-            f"{source}, {_place(source, _line(col, row))}: {value!r} in column {name!r} is not a number{hint}; "
+            f"{source}, {place(source, line_of(col, row))}: {value!r} in column {name!r} is not a number{hint}; "
             f"{int(bad.sum())} such value(s) in all. Expected numbers; leave a cell empty for a "
             "missing value."
         )
@@ -2616,7 +1970,7 @@ def _finite(array: np.ndarray, col: pd.Series, text_at: Callable[[int], str], so
     if inf.any():
         row = int(np.flatnonzero(inf)[0])
         raise DataError(
-            f"{source}, {_place(source, _line(col, row))}: column {name!r} holds an infinite value ({text_at(row)}). "
+            f"{source}, {place(source, line_of(col, row))}: column {name!r} holds an infinite value ({text_at(row)}). "
             "Replace it with a finite number or leave the cell empty."
         )
     if np.isnan(array).all():
@@ -2627,7 +1981,7 @@ def _finite(array: np.ndarray, col: pd.Series, text_at: Callable[[int], str], so
     if big.any():
         row = int(np.flatnonzero(big)[0])
         raise DataError(
-            f"{source}, {_place(source, _line(col, row))}: column {name!r} holds {text_at(row)}, too large to scale "
+            f"{source}, {place(source, line_of(col, row))}: column {name!r} holds {text_at(row)}, too large to scale "
             f"safely (limit {TOO_LARGE:g}). Rescale the column."
         )
     return array
@@ -2779,7 +2133,7 @@ def _regularise(
             row = group.iloc[int(np.flatnonzero(off)[0])]
             what = f"frequency {freq}" if freq is not None else f"step {step}"
             raise DataError(
-                f"{source}, {_place(source, int(row['_line']))}: series {uid!r} has the timestamp "
+                f"{source}, {place(source, int(row['_line']))}: series {uid!r} has the timestamp "
                 f"{time_text(row[TIME])}, "
                 f"which is off the regular {what} grid (irregular or mixed frequencies). "
                 + ("The model was trained on that grid: resample the series to it, or train a model on this data."

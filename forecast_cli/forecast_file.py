@@ -15,8 +15,8 @@ import pandas as pd
 
 from forecast_cli.blend import point_forecast
 from forecast_cli.config import TrainConfig
-from forecast_cli.data import (ID, PARQUET_SUFFIX, TIME, Columns, as_text, is_parquet, join_ids, parquet_parts,
-                               read_table, source_name)
+from forecast_cli.cells import PARQUET_SUFFIX, as_text, is_parquet
+from forecast_cli.data import ID, TIME, Columns, join_ids, parquet_parts, read_table, source_name
 from forecast_cli.errors import DataError
 
 
@@ -165,7 +165,7 @@ def fits_type(table: Any, time_type: Any) -> Any | None:
     (a time of day in a date, a fraction of a second in seconds, a step past int32, a date as a
     count): the forecast times are read back from the cast and compared. Times with a zone are
     forecast in UTC and keep their instants in the input's zone; midnights with a zone, read as
-    the dates (`data._with_offsets`), are forecast as dates and stay so, as the CSV shows them
+    the dates (`timecells._with_offsets`), are forecast as dates and stay so, as the CSV shows them
     and `evaluate` reads them."""
     import pyarrow as pa
 

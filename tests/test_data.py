@@ -323,7 +323,7 @@ def test_a_model_of_integer_steps_asked_about_dates_written_as_numbers_is_told_t
 
 
 def test_day_month_dates_that_no_order_settles_follow_the_separator():
-    from forecast_cli.data import _day_month_order
+    from forecast_cli.timecells import _day_month_order
 
     dots, slashes = pd.Series(["05.06.2024", "06.06.2024"]), pd.Series(["05/06/2024", "06/06/2024"])
     assert _day_month_order(dots)[0].tolist() == [pd.Timestamp("2024-06-05"), pd.Timestamp("2024-06-06")]
@@ -883,14 +883,14 @@ def test_the_time_of_day_pattern_spells_out_pythons_whitespace():
     `\\s` out as characters so that pandas can hand it to pyarrow whole (with `\\s` it matched
     each cell in Python: 0.8 s for two million times). Through pandas' own string path, it matches
     what `\\s` matches, cell for cell, around every whitespace character there is."""
-    from forecast_cli import data
+    from forecast_cli import timecells
 
     spaces = [c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace()]
-    assert [c for c in map(chr, range(sys.maxunicode + 1)) if re.fullmatch(data._SPACE, c)] == spaces
-    python = data._TIME_OF_DAY.replace(data._SPACE, r"\s")
+    assert [c for c in map(chr, range(sys.maxunicode + 1)) if re.fullmatch(timecells._SPACE, c)] == spaces
+    python = timecells.TIME_OF_DAY.replace(timecells._SPACE, r"\s")
     cells = [shape.format(c) for c in [*spaces, "x", ""] for shape in
              ("1:00{}PM", "1{}am", "12:30:15.5{}a.m.", "T9:05{}P.M", "2024-01-01{}1:00", "1:00{0}{0}pm")]
-    found = pd.Series(cells, dtype="string").str.fullmatch(data._TIME_OF_DAY).to_numpy(dtype=bool)
+    found = pd.Series(cells, dtype="string").str.fullmatch(timecells.TIME_OF_DAY).to_numpy(dtype=bool)
     assert found.tolist() == [re.fullmatch(python, cell) is not None for cell in cells]
     # the first four shapes with any one space, and with none (where the doubled space is none too)
     assert found.sum() == 4 * len(spaces) + 5
