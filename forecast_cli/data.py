@@ -90,7 +90,7 @@ class Columns:
     # Left out of a manifest when empty, so that a long file's model directory reads as before.
     series: tuple[str, ...] = dataclasses.field(default=(), metadata={"omit": ()})
     # Dates written with the day and month before the year: True if read with the day first, as
-    # later files are read then (`_day_month_order`); None for other times (and left out).
+    # later files are read then (`timecells._day_month_order`); None for other times (and left out).
     day_first: bool | None = dataclasses.field(default=None, metadata={"omit": None})
 
     @property
@@ -1252,7 +1252,7 @@ def load_series(
     source = source_name(path)
     raw, digest = read_table(path, written.encoding)
     # Excel saves CSV with `;` where the comma is the decimal mark: the day-first places
-    # (`_day_month_order`), as a decimal comma is.
+    # (`timecells._day_month_order`), as a decimal comma is.
     semicolons = raw.attrs.get(DELIMITER) == ";"
     detected = columns is None
     found_written = None  # how numbers are written, found in the cells where no flag says
