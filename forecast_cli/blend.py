@@ -116,8 +116,9 @@ def noise(actual: np.ndarray, forecast: np.ndarray, snaive: np.ndarray, scales: 
 def guard(scores: dict[float, float], chosen: float, snaive_score: float, margin: float = 0.0) -> tuple[float, bool, str]:
     """Never ship what the validation windows score worse than seasonal naive: the chosen weight
     when it scores no worse (by more than `margin`, the validation's `noise`); else the
-    best-scoring weight if that one beats seasonal naive; else seasonal naive itself. Returns
-    (weight, whether seasonal naive replaces the baseline, why).
+    best-scoring weight if that one beats seasonal naive (by the same margin); else seasonal naive
+    itself. Returns (weight, whether seasonal naive replaces the baseline, why: "" when the chosen
+    weight stands).
 
     Example:
         >>> guard({0.0: 1.2, 0.5: 1.1, 1.0: 1.3}, 0.5, 1.0)
@@ -126,13 +127,18 @@ def guard(scores: dict[float, float], chosen: float, snaive_score: float, margin
         (1.0, False)
         >>> guard({0.0: 1.2, 0.5: 1.1, 1.0: 1.3}, 0.5, 1.0, margin=0.2)  # within the noise
         (0.5, False, '')
+        >>> guard({0.0: 1.2, 0.5: 1.1, 1.0: 1.03}, 0.5, 1.0, margin=0.05)[2]
+        "the weighted blend scored worse than seasonal naive (1.1 against 1); the best-scoring weight is
+        within the validation's noise of it (1.03, two standard errors 0.05)"
     """
     if not scores[chosen] > snaive_score + margin:
         return chosen, False, ""
     best = min(scores, key=lambda w: (scores[w], -w))
     if scores[best] <= snaive_score + margin:
+        verdict = ("beats it" if scores[best] <= snaive_score else
+                   f"is within the validation's noise of it ({scores[best]:.4g}, two standard errors {margin:.2g})")
         return best, False, (f"the weighted blend scored worse than seasonal naive "
-                             f"({scores[chosen]:.4g} against {snaive_score:.4g}); the best-scoring weight beats it")
+                             f"({scores[chosen]:.4g} against {snaive_score:.4g}); the best-scoring weight {verdict}")
     return 0.0, True, (f"every blend scored worse than seasonal naive "
                        f"(best {scores[best]:.4g} against {snaive_score:.4g})")
 
@@ -228,7 +234,11 @@ def validation_metrics(ws, forecast: np.ndarray, config: TrainConfig,
             else:
                 why = (f"weighted by 1 / MASE^{WEIGHT_POWER} of each alone: LSTM {weights[1.0]:.4g}, "
                        f"{baselines.LABELS.get(config.baseline, config.baseline)} {weights[0.0]:.4g}")
-            why += "; no worse than seasonal naive"
+            if weights[weight] > snaive_score:  # kept by the margin: say so, with both scores
+                why += (f"; within the validation's noise of seasonal naive ({weights[weight]:.4g} against "
+                        f"{snaive_score:.4g}, two standard errors {margin:.2g})")
+            else:
+                why += "; no worse than seasonal naive"
         config = dataclasses.replace(config, blend=weight)
         shipped = blend_text(weight, config.baseline)
         if weight < 1.0 and config.baseline_season != season:

@@ -529,19 +529,22 @@ def _print_scores(console, title: str, scores: dict, extra: str = "", quiet: boo
 
     lstm, base = scores["lstm"], scores["seasonal_naive"]
     key = "mase" if lstm.get("mase") is not None and base.get("mase") else "mae"
+    weight = scores.get("blend_weight", 1.0)
+    name = LABELS[scores.get("baseline", "snaive")]
+    if "blend_weight" not in scores and "baseline" in scores:
+        label, shipped = f"LSTM and {name} (weights below)", f"the forecast (LSTM and {name})"
+    elif weight >= 1:
+        label, shipped = "LSTM", "the LSTM"
+    elif weight <= 0:
+        label, shipped = f"{name} alone (LSTM weight 0)", f"the forecast ({name} alone)"
+    else:
+        label = f"LSTM {weight:g} + {name} {1 - weight:g}"
+        shipped = f"the forecast ({label})"
     if not quiet:
         table = Table(title=title)
         table.add_column("model")
         for name in ("MAE", "RMSE", "sMAPE %", "MASE"):
             table.add_column(name, justify="right")
-        weight = scores.get("blend_weight", 1.0)
-        name = LABELS[scores.get("baseline", "snaive")]
-        if "blend_weight" not in scores and "baseline" in scores:
-            label = f"LSTM and {name} (weights below)"
-        elif weight >= 1:
-            label = "LSTM"
-        else:
-            label = f"{name} alone (LSTM weight 0)" if weight <= 0 else f"LSTM {weight:g} + {name} {1 - weight:g}"
         partners = [(LABELS[method], method) for method in FITS]  # the fitted partner scored, if any
         # Where naive and seasonal naive are the same forecast (a season of 1, as for yearly data):
         # one row rather than two alike.
@@ -557,9 +560,19 @@ def _print_scores(console, title: str, scores: dict, extra: str = "", quiet: boo
         if extra:
             console.print(extra, markup=False)
     if lstm[key] is not None and base[key] is not None and lstm[key] > base[key] + 1e-9 * max(1.0, base[key]):
-        console.print(
-            f"Warning: the LSTM loses to seasonal naive ({key.upper()} {lstm[key]:.4g} against {base[key]:.4g}); "
-            "prefer the baseline for this data, or try other settings.", markup=False, style="yellow")
+        # `train --blend auto` keeps a choice that scores worse by less than the validation's noise
+        # (`blend.guard`): a warning, but not the advice to drop a forecast that chance may explain.
+        noise = (scores.get("choice") or {}).get("noise") or 0.0
+        if key == "mase" and lstm[key] <= base[key] + noise:
+            console.print(
+                f"Warning: {shipped} scores worse than seasonal naive on validation (MASE {lstm[key]:.4g} against "
+                f"{base[key]:.4g}), by less than the noise of which windows were drawn (two standard errors "
+                f"{noise:.2g}), so it was kept; --baseline snaive --blend 0 ships seasonal naive alone.",
+                markup=False, style="yellow")
+        else:
+            console.print(
+                f"Warning: {shipped} loses to seasonal naive ({key.upper()} {lstm[key]:.4g} against {base[key]:.4g}); "
+                "prefer the baseline for this data, or try other settings.", markup=False, style="yellow")
 
 
 def _print_interval(console, scores: dict) -> None:

@@ -278,3 +278,47 @@ def test_forecasts_settle_where_no_model_knows_better(quantiles):
     covariates = TrainConfig(horizon=3, lookback=6, season=1, window_norm="last", blend=1.0, transform="none",
                              scaling="mean", quantiles=quantiles, past_covariates=("price",))
     assert (settled(np.full((3, 3), -2.0), series.values(), covariates) == -2.0).all()
+
+
+def test_a_choice_kept_within_the_noise_says_so_with_both_scores():
+    """The guard keeps a blend that scores worse than seasonal naive by less than two standard
+    errors of the window-by-window difference (the luck of which windows were drawn). The reason
+    the summary prints, and its warning, say so with both scores: not "no worse than seasonal
+    naive", and not the advice to drop a forecast that chance may explain. Worse by more than
+    the noise, the warning is the plain one."""
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from forecast_cli.blend import noise, validation_metrics
+    from forecast_cli.cli import _print_scores
+
+    n = 20
+    history = np.tile([0.0, 1.0], 6)  # ends at 1 in steps of 1: seasonal naive (season 1) says 1, the scale is 1
+    ws = SimpleNamespace(val_actual=np.zeros((n, 2)), val_history=[history] * n, val_ids=[f"s{i}" for i in range(n)])
+    errors = np.random.default_rng(3).uniform(0.3, 1.9, n)  # the network's; seasonal naive's are 1 everywhere
+    forecast = np.repeat(errors[:, None], 2, axis=1)
+    scores, _ = validation_metrics(ws, forecast, TrainConfig(horizon=2, season=1, baseline="snaive"))
+    weight = scores["blend_weight"]
+    shipped = 1 + weight * (errors.mean() - 1)  # the blend's MASE: its errors are weight x the network's + (1 - weight)
+    margin = noise(ws.val_actual, weight * forecast + (1 - weight), np.ones((n, 2)), np.ones(n))
+    assert 0 < weight < 1 and 1 < shipped <= 1 + margin  # worse than seasonal naive, within the noise: kept
+    assert scores["lstm"]["mase"] == pytest.approx(shipped) and scores["seasonal_naive"]["mase"] == pytest.approx(1.0)
+    reason = scores["choice"]["reason"]
+    assert "no worse than seasonal naive" not in reason
+    assert f"within the validation's noise of seasonal naive ({shipped:.4g} against 1, two standard errors " \
+           f"{margin:.2g})" in reason
+
+    def warning(scores):
+        out = io.StringIO()
+        _print_scores(Console(file=out, width=400), "Validation", scores, quiet=True)
+        return " ".join(out.getvalue().split())
+
+    said = warning(scores)
+    assert said.startswith(f"Warning: the forecast (LSTM {weight:g} + seasonal naive {1 - weight:g}) scores worse "
+                           f"than seasonal naive on validation (MASE {shipped:.4g} against 1), by less than the noise")
+    assert "--baseline snaive --blend 0 ships seasonal naive alone" in said and "prefer the baseline" not in said
+    scores["choice"]["noise"] = (shipped - 1) / 2  # worse by more than the noise: the plain warning
+    assert warning(scores) == (f"Warning: the forecast (LSTM {weight:g} + seasonal naive {1 - weight:g}) loses to "
+                               f"seasonal naive (MASE {shipped:.4g} against 1); prefer the baseline for this data, "
+                               "or try other settings.")
