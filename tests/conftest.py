@@ -23,8 +23,9 @@ def pytest_configure(config):
     pool is made as NumPy is imported, which a plugin does before this file loads in a test
     process. With their default pools, two test processes on two cores each ran threads for both
     cores and waited on each other: the suite took 987 s to 1,046 s on 2 cores, and 889 s so
-    (866 tests, the same results). The tool itself keeps the defaults, which train fastest in a
-    process alone (bench/RESULTS.md, "Thread settings")."""
+    (866 tests, the same results). The tool itself runs TensorFlow on one thread
+    (`model.keras_module`), so that its arithmetic does not depend on the cores; NumPy's and the
+    BLAS libraries' pools are the ones this adds."""
     if getattr(config.option, "numprocesses", None) and not os.environ.get("PYTEST_XDIST_WORKER"):
         for name in ONE_THREAD:
             os.environ.setdefault(name, "1")

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import subprocess
+import sys
 
 import numpy as np
+import pytest
 
 from forecast_cli import model as lstm
 from forecast_cli.config import TrainConfig
+from tests.conftest import ROOT, make_long
 
 
 def test_network_reads_lookback_and_writes_horizon():
@@ -96,3 +101,23 @@ def test_a_refit_ends_on_the_moving_average_of_its_weights():
     xv, yv = x[:4], y[:4]
     validated = [lstm.fit(c, x, y, xv, yv)[0].get_weights() for c in (config, last)]
     assert all(np.array_equal(a, b) for a, b in zip(*validated))
+
+
+@pytest.mark.slow  # trains in new processes: TensorFlow fixes its threads as it starts
+@pytest.mark.skipif(len(getattr(os, "sched_getaffinity", lambda _: ())(0)) < 2, reason="needs two cores")
+def test_a_network_trains_to_the_same_losses_on_one_core_and_on_two(tmp_path):
+    """TensorFlow runs one thread within and between its ops (`model.keras_module`), so the cores
+    a process is given (`taskset`, a container's CPU set, another machine's count) do not change
+    the arithmetic. With TensorFlow's default, a thread a core, this 64-unit network's first
+    epoch already lost a different amount on one core than on two."""
+    make_long(40, 120, seed=3).to_csv(tmp_path / "data.csv", index=False)
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")}
+    cores = sorted(os.sched_getaffinity(0))
+    for name, given in (("one", cores[:1]), ("all", cores)):
+        done = subprocess.run(
+            [sys.executable, "-c", "from forecast_cli.cli import main; main()", "train", str(tmp_path / "data.csv"),
+             "--horizon", "4", "--epochs", "2", "--no-refit", "--out", str(tmp_path / name), "--quiet"],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+            preexec_fn=lambda given=given: os.sched_setaffinity(0, given))
+        assert done.returncode == 0, done.stderr
+    assert (tmp_path / "one" / "history.csv").read_text() == (tmp_path / "all" / "history.csv").read_text()
