@@ -69,13 +69,14 @@ def keras_module():
     """Import Keras (and TensorFlow) on first use, with TensorFlow's own logging silenced and one
     thread within and between its ops.
 
-    One thread: the same sums in the same order whatever cores the process is given, so that a
-    model trained under `taskset`, in a container's CPU set or on a machine of another core count
-    is the same bytes (with TensorFlow's default of a thread a core, a made monthly set's third
-    epoch differed in the loss's eighth digit between one core and two, and after 60 epochs the
-    forecast). The network's matrices are too small for more threads to help: two threads
-    trained no faster than one (bench/RESULTS.md, "Thread settings"). TF_NUM_INTRAOP_THREADS and
-    TF_NUM_INTEROP_THREADS set in the environment are kept."""
+    One thread: the same sums in the same order whatever cores the process is given, so that
+    training under `taskset`, in a container's CPU set or on a machine of another core count
+    gives the same network and forecasts (with TensorFlow's default of a thread a core, a made
+    monthly set's third epoch differed in the loss's eighth digit between one core and two, and
+    after 60 epochs the forecast). The network's matrices are too small for more threads to help:
+    one thread trained faster than a thread a core on two cores (bench/RESULTS.md, "One
+    TensorFlow thread"). TF_NUM_INTRAOP_THREADS and TF_NUM_INTEROP_THREADS set in the environment
+    are kept."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
     os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
