@@ -114,10 +114,10 @@ def test_a_network_trains_to_the_same_losses_on_one_core_and_on_two(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")}
     cores = sorted(os.sched_getaffinity(0))
     for name, given in (("one", cores[:1]), ("all", cores)):
+        code = f"import os; os.sched_setaffinity(0, {given}); from forecast_cli.cli import main; main()"
         done = subprocess.run(
-            [sys.executable, "-c", "from forecast_cli.cli import main; main()", "train", str(tmp_path / "data.csv"),
-             "--horizon", "4", "--epochs", "2", "--no-refit", "--out", str(tmp_path / name), "--quiet"],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
-            preexec_fn=lambda given=given: os.sched_setaffinity(0, given))
+            [sys.executable, "-c", code, "train", str(tmp_path / "data.csv"), "--horizon", "4", "--epochs", "2",
+             "--no-refit", "--out", str(tmp_path / name), "--quiet"],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr
     assert (tmp_path / "one" / "history.csv").read_text() == (tmp_path / "all" / "history.csv").read_text()
