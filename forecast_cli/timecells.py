@@ -156,8 +156,6 @@ def _whole_numbers(col: pd.Series, low: int, high: int) -> bool:
 
 
 _YEAR_NAME = r"(?i)\s*(?:year|yr|yyyy|jahr|ann[ée]e|a[ñn]o)\s*"
-
-
 _PERIOD_NAMES = {"month": r"(?i)\s*(?:month|mon|mm|monat|mois|mes)\s*", "quarter": r"(?i)\s*(?:quarter|qtr|q)\s*",
                  "week": r"(?i)\s*(?:week|wk|iso[ _]?week|week[ _]?(?:no|nr|number))\s*"}
 
@@ -206,8 +204,6 @@ def split_year(frame: pd.DataFrame, names: list[str]) -> tuple[str, str, str] | 
 # pattern with `\s` to Python's `re` one cell at a time (RE2's `\s` misses some of them), where
 # this one goes to pyarrow whole: 0.1 s instead of 0.8 s for two million times.
 _SPACE = "[\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
-
-
 TIME_OF_DAY = (r"T?\d{1,2}(?::\d{2}(?::\d{2}(?:\.\d+)?)?(?:" + _SPACE + r"?[AaPp]\.?[Mm]\.?)?|" + _SPACE
                 + r"?[AaPp]\.?[Mm]\.?|[hH]\d{2})")
 
@@ -246,19 +242,12 @@ def compact_dates(values: pd.Series) -> tuple[pd.Series, str, str] | None:
 
 COMPACT_NOTE = "dates written as numbers read as dates"
 
-
 # Excel's day numbers, as a sheet saves a date column formatted as a number (General): day 0 is
 # 1899-12-30 (Excel's 1900 system, which counts a 29 February 1900 that never was), a fraction
 # the time of day. Read as dates only from a column whose name says dates, between 1990 and 2100.
 _EXCEL_NAME = re.compile(r"(?i).*(date|datum|day|fecha).*")
-
-
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
-
-
 _EXCEL_FROM, _EXCEL_TO = 32_874, 73_051  # 1990-01-01 and 2100-01-01 as Excel day numbers
-
-
 _EXCEL_NOTE = "Excel day numbers read as dates (45292 is 2024-01-01)"
 
 
@@ -288,8 +277,6 @@ def _excel_days(values: pd.Series, name: str, expect: str | None) -> tuple[pd.Se
 # seconds, milliseconds, microseconds or nanoseconds since 1970-01-01 UTC, between 1990 and 2100.
 _UNIX_UNITS = (("s", "seconds", 1), ("ms", "milliseconds", 10**3), ("us", "microseconds", 10**6),
                ("ns", "nanoseconds", 10**9))
-
-
 _UNIX_FROM, _UNIX_TO = 631_152_000, 4_102_444_800  # 1990-01-01 and 2100-01-01 in seconds
 
 
@@ -344,14 +331,8 @@ def unix_times(values: pd.Series, whole_seconds: bool = False) -> tuple[pd.Serie
 # a month and a two-digit year, which pandas would otherwise read as the 24th of January of no
 # year).
 _QUARTER_YEAR = r"[Qq]([1-4])[ ./-]?(\d{4})"
-
-
 _YEAR_QUARTER = r"(\d{4}) ?[.:/-]? ?[Qq]([1-4])"
-
-
 _YEAR_MONTH = r"(\d{4})[.:-]?[Mm](0?[1-9]|1[0-2])"
-
-
 _MONTH_SHORT_YEAR = r"([A-Za-z]{3,9})[ ./-](\d{2})"
 
 
@@ -531,8 +512,6 @@ def _in_order(text: pd.Series, day_first: bool, source: str = "", name: str = ""
 # A time's UTC offset at its end: Z, +01:00, -0500, +01; and a time of day that carries one (a
 # date alone does not: 31-12-23 ends as an offset would).
 UTC_OFFSET = r"(?:Z|[+-]\d\d(?::?\d\d)?)$"
-
-
 _TIME_WITH_OFFSET = r"\d:\d\d(?::\d\d(?:\.\d*)?)?\s*" + UTC_OFFSET
 
 
