@@ -6,6 +6,7 @@ noise, with its time column spelt as exports spell it (`2015-W02` ISO weeks, `19
 horizon of each series is held out. `forecast train` (only `--horizon`), `predict` and the
 scores against seasonal naive at each of the set's seasons: a check that every frequency trains,
 forecasts and beats the obvious, not a benchmark to choose settings on (nothing is tuned here).
+Scored as `bench/suite.py` scores its sets: its MASE scales, seasonal naive and check for NaN.
 
     .venv/bin/python bench/made_sweep.py /tmp/sweep
     .venv/bin/python bench/made_sweep.py /tmp/sweep --sets monthly,daily   # the sets are made alike either way
@@ -22,6 +23,9 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
+
+import suite
+from forecast_cli import baselines
 
 FORECAST = str(Path(sys.executable).parent / "forecast")
 
@@ -64,9 +68,8 @@ SETS: dict[str, tuple[int, tuple[int, ...], Callable, Callable | None]] = {
 
 
 def make(folder: Path) -> None:
-    """Every set's `<name>-train.csv` and `<name>-test.csv` (each series' last horizon), made in
-    one order from one generator, so that a subset of the sets is the same data."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """Every set's `train.csv` and `test.csv` (each series' last horizon) in `folder/<name>`, made
+    in one order from one generator, so that a subset of the sets is the same data."""
     rng = np.random.default_rng(11)
     for name, (horizon, _, build, spelt) in SETS.items():
         frame = build(rng)
@@ -74,27 +77,7 @@ def make(folder: Path) -> None:
             frame = frame.drop(frame.sample(frac=0.01, random_state=1).index)
         if spelt is not None:
             frame["ds"] = spelt(frame["ds"])
-        test = frame.groupby("unique_id").tail(horizon)
-        frame.drop(test.index).to_csv(folder / f"{name}-train.csv", index=False)
-        test.to_csv(folder / f"{name}-test.csv", index=False)
-
-
-def scores(train: pd.DataFrame, test: pd.DataFrame, forecast: pd.DataFrame, season: int) -> tuple[float, ...]:
-    """(MASE of the forecast, of seasonal naive at `season`, sMAPE of each): per series, the mean
-    absolute error over the mean absolute `season`-step difference of its history, averaged."""
-    out = []
-    history = dict(tuple(train.groupby("unique_id")["y"]))
-    predicted = dict(tuple(forecast.groupby("unique_id")["yhat"]))
-    for uid, actual in test.groupby("unique_id")["y"]:
-        past, y = history[uid].to_numpy(), actual.to_numpy()
-        f = predicted[uid].to_numpy()[: len(y)]
-        m = season if len(past) > season else 1
-        snaive = past[len(past) - m + np.arange(len(y)) % m]
-        scale = np.abs(past[m:] - past[:-m]).mean()
-        out.append([np.abs(y - f).mean() / scale, np.abs(y - snaive).mean() / scale,
-                    (200 * np.abs(y - f) / (np.abs(y) + np.abs(f))).mean(),
-                    (200 * np.abs(y - snaive) / (np.abs(y) + np.abs(snaive))).mean()])
-    return tuple(np.mean(out, axis=0))
+        suite.write_made_set(frame, horizon, folder / name)
 
 
 def main() -> None:
@@ -108,21 +91,24 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|---|---|")
     for name in args.sets.split(","):
         horizon, seasons = SETS[name][:2]
-        data, model, out = args.folder / f"{name}-train.csv", args.folder / f"{name}-model", args.folder / f"{name}.csv"
+        folder = args.folder / name
+        data, model, out = folder / "train.csv", folder / "model", folder / "forecast.csv"
         start = time.perf_counter()
         subprocess.run([FORECAST, "train", str(data), "--horizon", str(horizon), "--out", str(model), "--quiet"],
                        check=True)
         seconds = time.perf_counter() - start
         subprocess.run([FORECAST, "predict", str(model), str(data), "--output", str(out), "--quiet"], check=True)
         shipped = pd.read_json(model / "metrics.json", typ="series")["choice"]["shipped"]
-        train, test, forecast = pd.read_csv(data), pd.read_csv(args.folder / f"{name}-test.csv"), pd.read_csv(out)
-        for season in seasons:
-            mase, naive, smape, naive_smape = scores(train, test, forecast, season)
-            if not np.isfinite([mase, naive, smape]).all():
-                raise SystemExit(f"bench/made_sweep.py: {name} scored NaN or infinity at season {season}")
-            print(f"| {name} | {horizon} | {seconds:.0f} | {shipped} | {season} | {mase:.3f} | {naive:.3f} | "
-                  f"{mase / naive:.3f} | {smape:.2f} | {naive_smape:.2f} |", flush=True)
-
+        train, test = pd.read_csv(data), pd.read_csv(folder / "test.csv")
+        forecast, past = suite.by_series(pd.read_csv(out), "yhat"), suite.by_series(train)
+        for season in seasons:  # MASE scaled by each series' history at `season`
+            order, actual, scales = suite.held_out(train, test, suite.Set(horizon, season, (season,), name))
+            default = suite.score(actual, np.stack([forecast[uid][:horizon] for uid in order]), scales, name)
+            snaive = baselines.forecasts([past[uid] for uid in order], horizon, season, "snaive")
+            naive = suite.score(actual, snaive, scales, f"{name}'s seasonal naive")
+            print(f"| {name} | {horizon} | {seconds:.0f} | {shipped} | {season} | {default['mase']:.3f} | "
+                  f"{naive['mase']:.3f} | {default['mase'] / naive['mase']:.3f} | {default['smape']:.2f} | "
+                  f"{naive['smape']:.2f} |", flush=True)
 
 if __name__ == "__main__":
     main()
