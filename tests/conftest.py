@@ -12,20 +12,18 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
-ONE_THREAD = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-              "MKL_NUM_THREADS")
+ONE_THREAD = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def pytest_configure(config):
-    """With test processes (pytest-xdist, one per core): one thread each for TensorFlow and the
-    numerical libraries in them and in the processes they start (Dask workers, the CLI in a
-    subprocess). Set here, in the process that starts them, before they start: NumPy's thread
-    pool is made as NumPy is imported, which a plugin does before this file loads in a test
-    process. With their default pools, two test processes on two cores each ran threads for both
-    cores and waited on each other: the suite took 987 s to 1,046 s on 2 cores, and 889 s so
-    (866 tests, the same results). The tool itself runs TensorFlow on one thread
-    (`model.keras_module`), so that its arithmetic does not depend on the cores; NumPy's and the
-    BLAS libraries' pools are the ones this adds."""
+    """With test processes (pytest-xdist, one per core): one thread each for the numerical
+    libraries in them and in the processes they start (Dask workers, the CLI in a subprocess), as
+    the tool itself gives TensorFlow one (`model.keras_module`). Set here, in the process that
+    starts them, before they start: NumPy's thread pool is made as NumPy is imported, which a
+    plugin does before this file loads in a test process. With their default pools (and
+    TensorFlow's, before the tool set its own), two test processes on two cores each ran threads
+    for both cores and waited on each other: the suite took 987 s to 1,046 s on 2 cores, and
+    889 s so (866 tests, the same results)."""
     if getattr(config.option, "numprocesses", None) and not os.environ.get("PYTEST_XDIST_WORKER"):
         for name in ONE_THREAD:
             os.environ.setdefault(name, "1")
