@@ -29,7 +29,8 @@ def test_defaults():
     assert default_lookback(24, 12) == 24
     assert default_lookback(24, 12, windows=10_000) == 36  # many windows: three years of months
     assert default_lookback(8, 4, windows=10_000) == 8  # quarterly windows are read step by step: two years
-    assert default_lookback(6, 24, windows=10_000) == 72  # many windows: three days of hours
+    assert default_lookback(6, 24, windows=10_000) == 168  # many windows of hours: a week
+    assert default_lookback(6, 24, windows=9_999) == 48  # fewer: two days
     assert default_lookback(48, 48, windows=10**6) == 96  # but not past 72 steps: half-hourly keeps two days
     assert default_lookback(8, 4) == 8
     one = resolve_config(TrainConfig(horizon=12), {"a": np.arange(144.0)}, (12,), "one.csv")
@@ -39,7 +40,7 @@ def test_defaults():
     one = resolve_config(TrainConfig(horizon=24), {"a": hours}, (24, 168), "one.csv")
     few = resolve_config(TrainConfig(horizon=24), {f"s{i}": hours for i in range(5)}, (24, 168), "few.csv")
     many = resolve_config(TrainConfig(horizon=24), {f"s{i}": hours for i in range(6)}, (24, 168), "many.csv")
-    assert (one.lookback, few.lookback, many.lookback) == (48, 48, 72)  # 1,929 windows a series
+    assert (one.lookback, few.lookback, many.lookback) == (48, 48, 168)  # 1,929 windows a series
     assert default_lookback(13, 1) == 13
     assert default_lookback(1, 1) == 4
     assert default_lookback(720, 24) == 336  # long horizons: at most 336 steps for the horizon's sake
@@ -90,13 +91,13 @@ def test_resolved_config_caps_many_hourly_series_by_window_steps():
     config = resolve_settings(TrainConfig(horizon=48, season=24, lookback=48), np.full(300, 960), True, (24,),
                               "hourly.csv")
     assert config.max_windows == 333
-    # By default that many windows read three days: 5,000,000 / 72 = 69,444 windows, 231 a series.
+    # Three days: 5,000,000 / 72 = 69,444 windows, 231 a series.
+    config = resolve_settings(TrainConfig(horizon=48, season=24, lookback=72), np.full(300, 960), True, (24,), "hourly.csv")
+    assert config.max_windows == 231
+    # By default that many windows read a week, and keep 5,000,000 / 168 = 29,761 windows: 99 a
+    # series, so 100, the least.
     config = resolve_settings(TrainConfig(horizon=48, season=24), np.full(300, 960), True, (24,), "hourly.csv")
-    assert config.lookback == 72 and config.max_windows == 231
-    # With a week's lookback, the same data keeps 5,000,000 / 168 = 29,761 windows: 99 a series,
-    # so 100, the least.
-    config = resolve_settings(TrainConfig(horizon=48, season=24, lookback=168), np.full(300, 960), True, (24,), "hourly.csv")
-    assert config.max_windows == 100
+    assert config.lookback == 168 and config.max_windows == 100
 
 
 def test_the_third_season_is_read_only_where_the_series_hold_it():
