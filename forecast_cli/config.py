@@ -468,7 +468,7 @@ def with_horizon(config: TrainConfig, default: tuple[int | None, str], source: s
 LOOKBACK_CAP = 336  # most steps read for the horizon's sake (two weeks of hours)
 FEWEST_WINDOWS = 7  # training windows below which the defaults read the least lookback (see data_lookback)
 THIRD_SEASON_WINDOWS = 10_000  # training windows from which a third season is read (see default_lookback)
-THIRD_SEASON_LONGEST = 72  # steps three seasons may span (nine patches of 8); a day of hours reads a week (see default_lookback)
+THIRD_SEASON_LONGEST = 72  # steps three seasons may span, nine patches of 8 (a day of hours reads a week instead)
 HOURS_A_DAY, HOURS_A_WEEK = 24, 168  # where many windows of hours are read, a week instead of three days
 
 
